@@ -1,0 +1,25 @@
+# tpcml developer entry points. Both targets install what they need (idempotent).
+.PHONY: run test lint format bench clean
+SHELL := /bin/bash
+VENV ?= venv
+
+run:   ## main job on the embedded default (simulated data)
+	@bash scripts/setup.sh
+	@$(VENV)/bin/tpcml run quickstart --out tpcml-quickstart
+
+test:  ## all tests: C++ (GoogleTest via CTest) and Python (pytest)
+	@bash scripts/setup.sh
+	@bash scripts/test.sh
+
+lint:
+	@$(VENV)/bin/ruff check python tests macros
+	@$(VENV)/bin/ruff format --check python tests macros
+	@$(VENV)/bin/clang-format --dry-run -Werror $$(git ls-files '*.h' '*.cxx' '*.cpp' '*.C')
+
+format:
+	@$(VENV)/bin/ruff format python tests macros
+	@$(VENV)/bin/ruff check --fix python tests macros
+	@$(VENV)/bin/clang-format -i $$(git ls-files '*.h' '*.cxx' '*.cpp' '*.C')
+
+clean:
+	rm -rf build tpcml-quickstart

@@ -1,0 +1,81 @@
+# tpcmlROOTWheel.cmake -- find ROOT, including the ROOT that installs from PyPI.
+#
+# The PyPI wheel (root==0.1a12, ROOT 6.40) ships CMake config files whose
+# imported targets point at a non-existent ".../mock_site_packages/ROOT/..."
+# (upstream root-project/root#22654), so a plain find_package(ROOT) fails.
+# We leave the installed wheel untouched: the config directory is copied into
+# the build tree with the mock prefix rewritten to the real ROOT directory,
+# and find_package() is pointed at the copy. Installed ROOTs without the bug
+# are used as they are.
+#
+# Result: ROOT_FOUND, the ROOT::* imported targets, ROOT_LIBRARY_DIR and
+# TPCML_ROOT_PREFIX (the directory holding ROOT's lib/ and include/).
+
+function(_tpcml_python_root_prefix out)
+  set(_py "${Python3_EXECUTABLE}")
+  if(NOT _py)
+    find_program(_py NAMES python3 python)
+  endif()
+  if(_py)
+    # find_spec on a top-level package does not import it (importing ROOT is slow).
+    execute_process(
+      COMMAND "${_py}" -c
+              "import importlib.util as u, os; s = u.find_spec('ROOT'); print(os.path.dirname(s.origin) if s and s.origin else '')"
+      OUTPUT_VARIABLE _dir OUTPUT_STRIP_TRAILING_WHITESPACE ERROR_QUIET)
+  endif()
+  set(${out} "${_dir}" PARENT_SCOPE)
+endfunction()
+
+macro(tpcml_find_root)
+  set(_tpcml_root_components ${ARGN})
+  set(_tpcml_root_cfg "")
+  # A ROOT_DIR pointing at our own patched copy (from an earlier configure) is
+  # re-derived from the original, so that a changed or reinstalled ROOT is seen.
+  if(ROOT_DIR MATCHES "/_tpcml_root_cmake$")
+    unset(ROOT_DIR CACHE)
+    unset(ROOT_DIR)
+  endif()
+  if(NOT ROOT_DIR AND NOT DEFINED ENV{ROOTSYS})
+    _tpcml_python_root_prefix(_tpcml_root_pkg)
+    if(_tpcml_root_pkg AND EXISTS "${_tpcml_root_pkg}/cmake/ROOTConfig.cmake")
+      set(_tpcml_root_cfg "${_tpcml_root_pkg}/cmake")
+    endif()
+  elseif(ROOT_DIR)
+    set(_tpcml_root_cfg "${ROOT_DIR}")
+    get_filename_component(_tpcml_root_pkg "${ROOT_DIR}/.." ABSOLUTE)
+  endif()
+
+  if(_tpcml_root_cfg AND EXISTS "${_tpcml_root_cfg}/ROOTConfig-targets-release.cmake")
+    file(READ "${_tpcml_root_cfg}/ROOTConfig-targets-release.cmake" _tpcml_targets)
+    string(FIND "${_tpcml_targets}" "/mock_site_packages/" _tpcml_mock)
+    if(NOT _tpcml_mock EQUAL -1)
+      get_filename_component(_tpcml_real "${_tpcml_root_cfg}/.." REALPATH)
+      get_filename_component(_tpcml_site "${_tpcml_real}/.." REALPATH)
+      set(_tpcml_fixed "${CMAKE_BINARY_DIR}/_tpcml_root_cmake")
+      file(REMOVE_RECURSE "${_tpcml_fixed}")
+      file(COPY "${_tpcml_root_cfg}/" DESTINATION "${_tpcml_fixed}")
+      file(GLOB _tpcml_cfg_files "${_tpcml_fixed}/ROOTConfig*.cmake")
+      foreach(_f IN LISTS _tpcml_cfg_files)
+        file(READ "${_f}" _txt)
+        # ROOT and its sibling packages (cppyy, ...) live in the real site-packages.
+        string(REPLACE "\${_IMPORT_PREFIX}/mock_site_packages/" "${_tpcml_site}/" _txt "${_txt}")
+        # ROOTConfig.cmake locates include/, lib/ and bin/ relative to itself.
+        string(REPLACE "\${_thisdir}/../" "${_tpcml_real}/" _txt "${_txt}")
+        file(WRITE "${_f}" "${_txt}")
+      endforeach()
+      set(ROOT_DIR "${_tpcml_fixed}" CACHE PATH "ROOT CMake config (patched copy of the PyPI wheel's)" FORCE)
+      message(STATUS "tpcml: using ROOT from the PyPI wheel at ${_tpcml_real} (patched config, root-project/root#22654)")
+    else()
+      set(ROOT_DIR "${_tpcml_root_cfg}" CACHE PATH "ROOT CMake config" FORCE)
+    endif()
+  endif()
+
+  find_package(ROOT 6.30 REQUIRED COMPONENTS ${_tpcml_root_components})
+  get_filename_component(TPCML_ROOT_PREFIX "${ROOT_LIBRARY_DIR}/.." REALPATH)
+  # The wheel vendors libpng & co. in site-packages/root.libs: the linker must see
+  # them when it resolves ROOT's own dependencies of an executable.
+  get_filename_component(_tpcml_root_libs "${TPCML_ROOT_PREFIX}/../root.libs" REALPATH)
+  if(EXISTS "${_tpcml_root_libs}")
+    set(TPCML_ROOT_VENDORED_LIBS "${_tpcml_root_libs}")
+  endif()
+endmacro()

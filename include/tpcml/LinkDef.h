@@ -1,0 +1,27 @@
+// ROOT dictionary selection for libtpcml (used by rootcling only).
+#ifdef __CLING__
+#pragma link off all globals;
+#pragma link off all classes;
+#pragma link off all functions;
+#pragma link C++ nestedclasses;
+
+#pragma link C++ namespace tpcml;
+#pragma link C++ class tpcml::DetectorParameter+;
+#pragma link C++ class tpcml::DetectorConfig;
+#pragma link C++ class tpcml::ElectronLifetimeCorrection;
+#pragma link C++ class tpcml::DriftDepth;
+#pragma link C++ class tpcml::ColumnInfo+;
+#pragma link C++ class tpcml::TreeSummary+;
+#pragma link C++ class tpcml::AtomicOutput;
+#pragma link C++ enum tpcml::Dimension;
+#pragma link C++ function tpcml::version;
+#pragma link C++ function tpcml::rootVersion;
+#pragma link C++ function tpcml::compilerVersion;
+#pragma link C++ function tpcml::libraryDirectory;
+#pragma link C++ function tpcml::listTrees;
+#pragma link C++ function tpcml::describeTree;
+#pragma link C++ function tpcml::requireColumns;
+#pragma link C++ function tpcml::dimensionName;
+#pragma link C++ function tpcml::acceptedUnits;
+#pragma link C++ function tpcml::unitFactor;
+#endif

@@ -1,0 +1,50 @@
+"""The detector registry (``data/detectors/*.toml``), read by the C++ loader.
+
+>>> det = tpcml.detectors.load("pandax2")
+>>> det.get("drift_velocity")          # canonical unit of its dimension: mm/us
+>>> det.get("electron_lifetime", "ms")  # or any unit of the same dimension
+>>> det.parameter("g1").source          # the citation
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ._core import DetectorConfig, accepted_units, dimension_names, unit_factor
+
+__all__ = [
+    "DetectorConfig",
+    "accepted_units",
+    "as_dict",
+    "available",
+    "dimension_names",
+    "load",
+    "unit_factor",
+]
+
+
+def load(name_or_path: str) -> DetectorConfig:
+    """Load and validate a registered detector ("pandax2") or a TOML file path.
+
+    Raises ``tpcml.ConfigError`` naming the file, the key and the expected form.
+    """
+    return DetectorConfig.load(str(name_or_path))
+
+
+def available() -> list[str]:
+    """Names of the registered detectors."""
+    return DetectorConfig.available()
+
+
+def as_dict(detector: DetectorConfig) -> dict[str, dict[str, Any]]:
+    """``{key: {"value", "unit" (canonical), "dimension", "source"}}`` for reports and provenance."""
+    out = {}
+    for key in detector.keys():
+        p = detector.parameter(key)
+        out[key] = {
+            "value": p.value,
+            "unit": p.canonical_unit,
+            "dimension": p.dimension,
+            "source": p.source,
+        }
+    return out

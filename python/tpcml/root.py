@@ -1,0 +1,49 @@
+"""Make tpcml's C++ classes available to PyROOT / cling.
+
+``tpcml.load_root()`` imports ROOT, adds tpcml's include directory to cling's
+include path and loads libtpcml (with its dictionary), then returns the ROOT
+module. After it, ``ROOT.tpcml.ElectronLifetimeCorrection`` works and tpcml
+classes can be used in jitted RDataFrame strings. It is idempotent and safe in
+either import order. In an environment where tpcml is installed, the
+``tpcml-root-env.pth`` hook already points ROOT_INCLUDE_PATH / ROOT_LIBRARY_PATH
+at tpcml, so even a plain ``import ROOT`` autoloads tpcml on first use.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import warnings
+from types import ModuleType
+
+from ._paths import include_dir, library_path
+
+_loaded = False
+
+
+def load_root() -> ModuleType:
+    """Import ROOT with libtpcml loaded and its headers known to cling; return ROOT."""
+    global _loaded
+    if not shutil.which("c++") and not shutil.which("g++") and not os.environ.get("CXX"):
+        # cling locates the C++ standard headers through the system compiler at start-up
+        raise RuntimeError("ROOT's interpreter needs a C++ compiler on PATH (apt-get install g++)")
+    with warnings.catch_warnings():
+        # the PyPI wheel (root 0.1a12) warns on import that it is an alpha distribution
+        warnings.filterwarnings("ignore", message=r"\s*This distribution of ROOT is in alpha stage", category=UserWarning)
+        import ROOT
+
+    if _loaded:
+        return ROOT
+    inc = str(include_dir())
+    # The include path must be known before the library is loaded, or autoparsing
+    # of the dictionary's headers fails ("Missing FileEntry").
+    ROOT.gInterpreter.AddIncludePath(inc)
+    lib = str(library_path())
+    if ROOT.gSystem.Load(lib) < 0:
+        raise ImportError(f"ROOT could not load {lib}")
+    # Declare the headers explicitly: jitted RDataFrame code does not trigger the
+    # dictionary's autoparse of forward-declared classes ("incomplete type").
+    if not ROOT.gInterpreter.Declare('#include "tpcml/tpcml.h"'):
+        raise ImportError(f"cling could not parse tpcml headers from {inc}")
+    _loaded = True
+    return ROOT

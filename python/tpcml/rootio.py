@@ -1,0 +1,93 @@
+"""Writing and inspecting ROOT files from Python.
+
+Files are written under a hidden temporary name and renamed when complete, so a
+failed job never leaves a half-written file. Every file tpcml writes carries two
+``TNamed`` objects (docs/event-model.md): ``tpcml_detector`` (the detector name)
+and ``tpcml_provenance`` (JSON: tpcml version, command line, seed, ...).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sys
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+
+import numpy as np
+
+from . import _core
+
+__all__ = ["atomic_path", "describe_tree", "list_trees", "read_provenance", "write_tree"]
+
+list_trees = _core.list_trees
+describe_tree = _core.describe_tree
+
+
+@contextlib.contextmanager
+def atomic_path(final: str | os.PathLike) -> Iterator[Path]:
+    """Yield a temporary path beside ``final``; rename onto ``final`` only on success."""
+    final = Path(final)
+    if not final.parent.is_dir():
+        raise FileNotFoundError(f"cannot write {final}: directory {final.parent} does not exist")
+    tmp = final.with_name(f".{final.stem}.tmp-{os.getpid()}{final.suffix}")
+    try:
+        yield tmp
+        if not tmp.exists():
+            raise RuntimeError(f"cannot finalise {final}: temporary {tmp} was not written")
+        os.replace(tmp, final)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+
+
+def provenance(**extra) -> dict:
+    return {"tpcml": _core.version(), "command": " ".join(sys.argv), **extra}
+
+
+def write_tree(
+    path: str | os.PathLike,
+    tree: str,
+    columns: Mapping[str, np.ndarray],
+    detector: str | None = None,
+    provenance_info: Mapping | None = None,
+    auto_flush: int = 0,
+) -> Path:
+    """Write numpy columns as TTree ``tree`` in ``path`` (atomically), with provenance.
+
+    ``auto_flush`` > 0 sets the cluster size (entries), so that ImplicitMT can
+    parallelise over several clusters when the file is read back.
+    """
+    from .root import load_root
+
+    ROOT = load_root()
+    lengths = {k: len(v) for k, v in columns.items()}
+    if len(set(lengths.values())) > 1:
+        raise ValueError(f"columns differ in length: {lengths}")
+    data = {k: np.ascontiguousarray(v) for k, v in columns.items()}
+    df = ROOT.RDF.FromNumpy(data)
+    opts = ROOT.RDF.RSnapshotOptions()
+    if auto_flush > 0:
+        opts.fAutoFlush = int(auto_flush)
+    final = Path(path)
+    with atomic_path(final) as tmp:
+        df.Snapshot(tree, str(tmp), list(data.keys()), opts)
+        f = ROOT.TFile.Open(str(tmp), "UPDATE")
+        try:
+            ROOT.TNamed("tpcml_detector", detector or "").Write()
+            info = dict(provenance_info or provenance())
+            ROOT.TNamed("tpcml_provenance", json.dumps(info, sort_keys=True)).Write()
+        finally:
+            f.Close()
+    return final
+
+
+def read_provenance(path: str | os.PathLike) -> tuple[str | None, dict]:
+    """(detector name, provenance dict) stored in a tpcml file; (None, {}) when absent."""
+    import uproot
+
+    with uproot.open(path) as f:
+        det = str(f["tpcml_detector"].member("fTitle")) if "tpcml_detector" in f else None
+        prov = json.loads(str(f["tpcml_provenance"].member("fTitle"))) if "tpcml_provenance" in f else {}
+    return det or None, prov

@@ -1,0 +1,1 @@
+"""Simulation drivers: realistic detector data from NEST yields and registry parameters."""

@@ -1,0 +1,63 @@
+#include "tpcml/DriftCorrection.h"
+
+#include "tpcml/DetectorConfig.h"
+#include "tpcml/Error.h"
+
+#include <cmath>
+#include <string>
+
+namespace tpcml {
+
+ElectronLifetimeCorrection::ElectronLifetimeCorrection(double lifetimeUs) : m_lifetime(lifetimeUs)
+{
+   if (!(lifetimeUs > 0.) || !std::isfinite(lifetimeUs))
+      throw UsageError("ElectronLifetimeCorrection: electron lifetime must be a positive number of us, got " +
+                       std::to_string(lifetimeUs));
+}
+
+ElectronLifetimeCorrection ElectronLifetimeCorrection::fromDetector(const DetectorConfig &detector)
+{
+   return ElectronLifetimeCorrection(detector.get("electron_lifetime", "us"));
+}
+
+ElectronLifetimeCorrection ElectronLifetimeCorrection::fromDetector(const std::string &detectorName)
+{
+   return fromDetector(DetectorConfig::load(detectorName));
+}
+
+double ElectronLifetimeCorrection::survivalProbability(double driftTimeUs) const
+{
+   return std::exp(-driftTimeUs / m_lifetime);
+}
+
+float ElectronLifetimeCorrection::operator()(float qS2, float driftTimeUs) const
+{
+   return static_cast<float>(qS2 * std::exp(driftTimeUs / m_lifetime));
+}
+
+void ElectronLifetimeCorrection::apply(const float *qS2, const float *driftTimeUs, float *out, std::size_t n) const
+{
+   const double invTau = 1. / m_lifetime;
+   for (std::size_t i = 0; i < n; ++i)
+      out[i] = static_cast<float>(qS2[i] * std::exp(driftTimeUs[i] * invTau));
+}
+
+DriftDepth::DriftDepth(double driftVelocityMmPerUs) : m_velocity(driftVelocityMmPerUs)
+{
+   if (!(driftVelocityMmPerUs > 0.) || !std::isfinite(driftVelocityMmPerUs))
+      throw UsageError("DriftDepth: drift velocity must be a positive number of mm/us, got " +
+                       std::to_string(driftVelocityMmPerUs));
+}
+
+DriftDepth DriftDepth::fromDetector(const DetectorConfig &detector)
+{
+   return DriftDepth(detector.get("drift_velocity", "mm/us"));
+}
+
+void DriftDepth::apply(const float *driftTimeUs, float *z, std::size_t n) const
+{
+   for (std::size_t i = 0; i < n; ++i)
+      z[i] = (*this)(driftTimeUs[i]);
+}
+
+} // namespace tpcml

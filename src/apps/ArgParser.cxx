@@ -1,0 +1,171 @@
+#include "ArgParser.h"
+
+#include "tpcml/Error.h"
+#include "tpcml/Strings.h"
+#include "tpcml/Version.h"
+
+#include <iostream>
+#include <sstream>
+
+namespace tpcml::apps {
+
+ArgParser::ArgParser(std::string prog, std::string description)
+   : m_prog(std::move(prog)), m_description(std::move(description))
+{
+   addFlag("help", "show this help and exit");
+   addFlag("version", "show the tpcml version and exit");
+}
+
+void ArgParser::addOption(const std::string &name, const std::string &metavar, const std::string &help,
+                          const std::string &defaultValue, bool required, bool multi)
+{
+   Spec s;
+   s.name = name;
+   s.metavar = metavar;
+   s.help = help;
+   s.defaultValue = defaultValue;
+   s.required = required;
+   s.multi = multi;
+   m_specs.push_back(s);
+}
+
+void ArgParser::addFlag(const std::string &name, const std::string &help)
+{
+   Spec s;
+   s.name = name;
+   s.help = help;
+   s.isFlag = true;
+   m_specs.push_back(s);
+}
+
+const ArgParser::Spec *ArgParser::find(const std::string &name) const
+{
+   for (const auto &s : m_specs)
+      if (s.name == name)
+         return &s;
+   return nullptr;
+}
+
+bool ArgParser::parse(int argc, const char *const *argv)
+{
+   std::vector<std::string> names;
+   for (const auto &s : m_specs)
+      names.push_back("--" + s.name);
+   for (int i = 1; i < argc; ++i) {
+      std::string arg = argv[i];
+      if (arg.rfind("--", 0) != 0 || arg.size() < 3)
+         throw UsageError("unexpected argument '" + arg + "' (options start with --; see --help)");
+      std::string name = arg.substr(2), value;
+      bool inlineValue = false;
+      if (auto eq = name.find('='); eq != std::string::npos) {
+         value = name.substr(eq + 1);
+         name = name.substr(0, eq);
+         inlineValue = true;
+      }
+      const Spec *spec = find(name);
+      if (!spec)
+         throw UsageError("unknown option '--" + name + "'" + didYouMean("--" + name, names));
+      if (spec->isFlag) {
+         if (inlineValue)
+            throw UsageError("option '--" + name + "' takes no value");
+         if (name == "help") {
+            std::cout << help();
+            return false;
+         }
+         if (name == "version") {
+            std::cout << m_prog << " (tpcml) " << tpcml::version() << "\n";
+            return false;
+         }
+         m_values[name].push_back("1");
+         continue;
+      }
+      if (!inlineValue) {
+         if (i + 1 >= argc || std::string(argv[i + 1]).rfind("--", 0) == 0)
+            throw UsageError("option '--" + name + "' expects a value " + spec->metavar);
+         value = argv[++i];
+      }
+      m_values[name].push_back(value);
+      if (spec->multi && !inlineValue)
+         while (i + 1 < argc && std::string(argv[i + 1]).rfind("--", 0) != 0)
+            m_values[name].push_back(argv[++i]);
+   }
+   for (const auto &s : m_specs)
+      if (s.required && !m_values.count(s.name))
+         throw UsageError("missing required option --" + s.name + " " + s.metavar);
+   return true;
+}
+
+bool ArgParser::has(const std::string &name) const { return m_values.count(name) > 0; }
+
+std::string ArgParser::get(const std::string &name) const
+{
+   auto it = m_values.find(name);
+   if (it != m_values.end())
+      return it->second.back();
+   const Spec *s = find(name);
+   return s ? s->defaultValue : std::string{};
+}
+
+std::vector<std::string> ArgParser::getAll(const std::string &name) const
+{
+   auto it = m_values.find(name);
+   return it == m_values.end() ? std::vector<std::string>{} : it->second;
+}
+
+int ArgParser::getInt(const std::string &name, int min, int max) const
+{
+   const std::string v = get(name);
+   std::size_t pos = 0;
+   long long x = 0;
+   try {
+      x = std::stoll(v, &pos);
+   } catch (const std::exception &) {
+      pos = 0;
+   }
+   if (v.empty() || pos != v.size())
+      throw UsageError("option '--" + name + "' expects an integer, got '" + v + "'");
+   if (x < min || x > max)
+      throw UsageError("option '--" + name + "' must be in [" + std::to_string(min) + ", " + std::to_string(max) +
+                       "], got " + v);
+   return static_cast<int>(x);
+}
+
+bool ArgParser::flag(const std::string &name) const { return m_values.count(name) > 0; }
+
+std::string ArgParser::help() const
+{
+   std::ostringstream os;
+   os << "usage: " << m_prog;
+   for (const auto &s : m_specs)
+      if (s.required)
+         os << " --" << s.name << " " << s.metavar;
+   os << " [options]\n\n" << m_description << "\n\noptions:\n";
+   for (const auto &s : m_specs) {
+      std::string left = "  --" + s.name + (s.isFlag ? "" : " " + s.metavar + (s.multi ? " [...]" : ""));
+      os << left;
+      os << std::string(left.size() < 30 ? 30 - left.size() : 1, ' ') << s.help;
+      if (!s.defaultValue.empty())
+         os << " (default: " << s.defaultValue << ")";
+      if (s.required)
+         os << " (required)";
+      os << "\n";
+   }
+   if (!m_epilog.empty())
+      os << "\n" << m_epilog << "\n";
+   return os.str();
+}
+
+int runMain(const ArgParser &parser, int (*body)(const ArgParser &))
+{
+   try {
+      return body(parser);
+   } catch (const UsageError &e) {
+      std::cerr << parser.prog() << ": error: " << e.what() << "\n";
+      return 2;
+   } catch (const std::exception &e) {
+      std::cerr << parser.prog() << ": error: " << e.what() << "\n";
+      return 1;
+   }
+}
+
+} // namespace tpcml::apps

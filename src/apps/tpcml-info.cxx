@@ -1,0 +1,153 @@
+// tpcml-info -- versions, threading, detector registry, and what a ROOT file holds.
+//
+//   tpcml-info                                   versions and ImplicitMT threads
+//   tpcml-info --file events.root                trees in the file
+//   tpcml-info --file events.root --tree events  entries and columns of a tree
+//   tpcml-info --detector pandax2                validated detector parameters
+//   tpcml-info ... --json summary.json           also write a JSON summary (atomically)
+#include "ArgParser.h"
+
+#include "tpcml/AtomicFile.h"
+#include "tpcml/DetectorConfig.h"
+#include "tpcml/Error.h"
+#include "tpcml/RootIO.h"
+#include "tpcml/Strings.h"
+#include "tpcml/Version.h"
+
+#include <ROOT/RDataFrame.hxx>
+#include <TROOT.h>
+
+#include <fstream>
+#include <iomanip>
+#include <iostream>
+#include <sstream>
+
+namespace {
+
+std::string jsonString(const std::string &s)
+{
+   std::ostringstream os;
+   os << '"';
+   for (char c : s) {
+      switch (c) {
+      case '"': os << "\\\""; break;
+      case '\\': os << "\\\\"; break;
+      case '\n': os << "\\n"; break;
+      case '\t': os << "\\t"; break;
+      default:
+         if (static_cast<unsigned char>(c) < 0x20)
+            os << "\\u" << std::hex << std::setw(4) << std::setfill('0') << int(c) << std::dec;
+         else
+            os << c;
+      }
+   }
+   os << '"';
+   return os.str();
+}
+
+int body(const tpcml::apps::ArgParser &args)
+{
+   const int threads = args.getInt("threads", 0, 1024);
+   if (args.has("tree") && !args.has("file"))
+      throw tpcml::UsageError("--tree needs --file");
+   if (threads > 0)
+      ROOT::EnableImplicitMT(static_cast<unsigned>(threads));
+
+   std::ostringstream json;
+   json << "{\n  \"tpcml\": " << jsonString(tpcml::version()) << ",\n  \"root\": " << jsonString(tpcml::rootVersion())
+        << ",\n  \"compiler\": " << jsonString(tpcml::compilerVersion())
+        << ",\n  \"implicit_mt_threads\": " << ROOT::GetThreadPoolSize();
+
+   std::cout << "tpcml     " << tpcml::version() << "  (" << tpcml::libraryDirectory() << ")\n"
+             << "ROOT      " << tpcml::rootVersion() << "\n"
+             << "compiler  " << tpcml::compilerVersion() << "\n"
+             << "ImplicitMT " << (ROOT::IsImplicitMTEnabled() ? "on" : "off") << ", "
+             << ROOT::GetThreadPoolSize() << " thread(s)\n"
+             << "detectors " << tpcml::join(tpcml::DetectorConfig::available()) << "  ("
+             << tpcml::DetectorConfig::registryDirectory() << ")\n";
+
+   if (args.has("detector")) {
+      const auto det = tpcml::DetectorConfig::load(args.get("detector"));
+      std::cout << "\ndetector '" << det.name() << "': " << det.title() << " [" << det.kind() << "]\n  file "
+                << det.file() << "\n";
+      json << ",\n  \"detector\": {\"name\": " << jsonString(det.name()) << ", \"parameters\": {";
+      bool first = true;
+      for (const auto &key : det.keys()) {
+         const auto &p = det.parameter(key);
+         std::ostringstream val;
+         if (p.dimension == tpcml::Dimension::kString)
+            val << p.text;
+         else if (p.isArray)
+            val << "[" << p.array.size() << " values]";
+         else
+            val << std::setprecision(6) << p.value;
+         const std::string unit = tpcml::canonicalUnit(p.dimension);
+         std::cout << "  " << std::left << std::setw(32) << key << std::setw(14) << val.str() << std::setw(12) << unit
+                   << p.source << "\n";
+         json << (first ? "" : ", ") << jsonString(key) << ": "
+              << (p.dimension == tpcml::Dimension::kString ? jsonString(p.text) : val.str().front() == '[' ? jsonString(val.str()) : val.str());
+         first = false;
+      }
+      json << "}}";
+   }
+
+   if (args.has("file")) {
+      const std::string file = args.get("file");
+      if (!args.has("tree")) {
+         const auto trees = tpcml::listTrees(file);
+         std::cout << "\nfile " << file << ": " << trees.size() << " tree(s)\n";
+         for (const auto &t : trees)
+            std::cout << "  " << t << "\n";
+         json << ",\n  \"file\": " << jsonString(file) << ",\n  \"trees\": [";
+         for (std::size_t i = 0; i < trees.size(); ++i)
+            json << (i ? ", " : "") << jsonString(trees[i]);
+         json << "]";
+      } else {
+         const auto s = tpcml::describeTree(file, args.get("tree"));
+         std::cout << "\nfile " << s.file << "\ntree " << s.tree << ": " << s.entries << " entries, "
+                   << s.columns.size() << " columns\n";
+         for (const auto &c : s.columns)
+            std::cout << "  " << std::left << std::setw(28) << c.name << c.type << "\n";
+         json << ",\n  \"file\": " << jsonString(s.file) << ",\n  \"tree\": " << jsonString(s.tree)
+              << ",\n  \"entries\": " << s.entries << ",\n  \"columns\": {";
+         for (std::size_t i = 0; i < s.columns.size(); ++i)
+            json << (i ? ", " : "") << jsonString(s.columns[i].name) << ": " << jsonString(s.columns[i].type);
+         json << "}";
+      }
+   }
+   json << "\n}\n";
+
+   if (args.has("json")) {
+      tpcml::AtomicOutput out(args.get("json"));
+      {
+         std::ofstream os(out.tempPath());
+         os << json.str();
+         if (!os.flush())
+            throw tpcml::Error("cannot write '" + out.tempPath() + "'");
+      }
+      out.commit();
+   }
+   return 0;
+}
+
+} // namespace
+
+int main(int argc, char **argv)
+{
+   tpcml::apps::ArgParser args("tpcml-info", "Print tpcml, ROOT and compiler versions, ImplicitMT threads, the detector\n"
+                                            "registry, and the trees / columns / entries of a ROOT file.");
+   args.addOption("file", "FILE", "ROOT file to inspect (lists its trees)");
+   args.addOption("tree", "TREE", "tree in --file to describe (entries and columns)");
+   args.addOption("detector", "NAME|FILE", "validate and print a detector configuration");
+   args.addOption("threads", "N", "enable ROOT ImplicitMT with N threads (0: off)", "0");
+   args.addOption("json", "OUT", "also write the summary as JSON to OUT (written atomically)");
+   args.setEpilog("exit status: 0 ok, 1 unreadable input or invalid configuration, 2 bad arguments");
+   try {
+      if (!args.parse(argc, argv))
+         return 0;
+   } catch (const std::exception &e) {
+      std::cerr << "tpcml-info: error: " << e.what() << "\n";
+      return 2;
+   }
+   return tpcml::apps::runMain(args, body);
+}

@@ -1,0 +1,50 @@
+"""Shared fixtures: small event files made by the tests themselves."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+
+
+def run(cmd, cwd=None, env=None, timeout=300):
+    """Run a command, returning CompletedProcess (text)."""
+    full_env = dict(os.environ)
+    full_env["PATH"] = f"{BIN}{os.pathsep}{full_env.get('PATH', '')}"
+    full_env.setdefault("PYTHONWARNINGS", "ignore::UserWarning")  # ROOT's "alpha stage" banner
+    if env:
+        full_env.update(env)
+    return subprocess.run(cmd, cwd=cwd, env=full_env, capture_output=True, text=True, timeout=timeout, check=False)
+
+
+@pytest.fixture(scope="session")
+def events_file(tmp_path_factory) -> Path:
+    """A small PandaX-II ER+NR file (several clusters, so ImplicitMT has work to split)."""
+    from tpcml import detectors
+    from tpcml.rootio import write_tree
+    from tpcml.sim import quanta
+
+    det = detectors.load("pandax2")
+    er = quanta.simulate(det, quanta.ER, 3000, seed=11)
+    nr = quanta.simulate(det, quanta.NR, 1500, seed=12)
+    cols = {k: np.concatenate([er[k], nr[k]]) for k in er}
+    path = tmp_path_factory.mktemp("events") / "events.root"
+    write_tree(path, "events", cols, detector="pandax2", auto_flush=500)
+    return path
+
+
+@pytest.fixture(scope="session")
+def root_exe() -> str:
+    exe = BIN / "root"
+    if not exe.exists():
+        exe = shutil.which("root")
+    assert exe, "ROOT's `root` command is not installed in the test environment"
+    return str(exe)
