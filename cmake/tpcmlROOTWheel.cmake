@@ -77,5 +77,8 @@ macro(tpcml_find_root)
   get_filename_component(_tpcml_root_libs "${TPCML_ROOT_PREFIX}/../root.libs" REALPATH)
   if(EXISTS "${_tpcml_root_libs}")
     set(TPCML_ROOT_VENDORED_LIBS "${_tpcml_root_libs}")
+    # Every executable linking ROOT (ours and a downstream analysis's) needs it.
+    set_property(TARGET ROOT::Core APPEND PROPERTY INTERFACE_LINK_OPTIONS
+                 "LINKER:-rpath-link,${_tpcml_root_libs}")
   endif()
 endmacro()

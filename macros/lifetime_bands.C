@@ -10,11 +10,10 @@
 //   root -l -b -q 'macros/lifetime_bands.C("events.root", "bands.root", "pandax2", 2)'
 //
 // The detector defaults to the one recorded in the file (TNamed tpcml_detector).
-R__LOAD_LIBRARY(libtpcml)
-
-#include "tpcml/AtomicFile.h"
-#include "tpcml/DetectorConfig.h"
-#include "tpcml/RootIO.h"
+// No R__LOAD_LIBRARY needed: libtpcml's rootmap lets ROOT load it on first use
+// (and R__LOAD_LIBRARY fails under paths with a ".dir" component, root-project/root#9697).
+// The header is included so that the jitted strings see complete tpcml types.
+#include "tpcml/tpcml.h"
 
 #include <ROOT/RDataFrame.hxx>
 #include <TFile.h>
@@ -46,16 +45,18 @@ int lifetime_bands(const char *input = "events.root", const char *output = "life
 
       ROOT::RDataFrame df("events", input);
       // tpcml class used from a jitted string: cling finds it through the dictionary.
-      auto corrected = df.Define("qS2c", "tpcml::ElectronLifetimeCorrection(" + std::to_string(tau) +
-                                             ")(qS2, drift_time)")
-                          .Filter("qS1 > 0 && qS2c > 0", "Non-zero S1 and S2")
-                          .Define("log_s2s1", "std::log10(qS2c / qS1)");
+      auto corrected =
+          df.Define("qS2c", "tpcml::ElectronLifetimeCorrection(" + std::to_string(tau) + ")(qS2, drift_time)")
+              .Filter("qS1 > 0 && qS2c > 0", "Non-zero S1 and S2")
+              .Define("log_s2s1", "std::log10(qS2c / qS1)");
       // Binning: qS1 3-45 PE is the PandaX-II signal window (pandax2-accidental-dnn, Sec. 3).
       const char *axes = ";qS1 [PE];log_{10}(qS2c/qS1)";
-      auto er = corrected.Filter("recoil_type == 0", "ER events")
-                   .Histo2D({"h_er", (std::string("ER band") + axes).c_str(), 42, 3., 45., 100, 0., 3.}, "qS1", "log_s2s1");
-      auto nr = corrected.Filter("recoil_type == 1", "NR events")
-                   .Histo2D({"h_nr", (std::string("NR band") + axes).c_str(), 42, 3., 45., 100, 0., 3.}, "qS1", "log_s2s1");
+      auto er =
+          corrected.Filter("recoil_type == 0", "ER events")
+              .Histo2D({"h_er", (std::string("ER band") + axes).c_str(), 42, 3., 45., 100, 0., 3.}, "qS1", "log_s2s1");
+      auto nr =
+          corrected.Filter("recoil_type == 1", "NR events")
+              .Histo2D({"h_nr", (std::string("NR band") + axes).c_str(), 42, 3., 45., 100, 0., 3.}, "qS1", "log_s2s1");
 
       tpcml::AtomicOutput out(output);
       {

@@ -3,7 +3,8 @@
 Installed with tpcml and run at interpreter start-up by ``tpcml-root-env.pth``
 (so it must stay tiny and import nothing heavy). It prepends tpcml's library
 directory to ``ROOT_LIBRARY_PATH`` and its include directory to
-``ROOT_INCLUDE_PATH`` (and ``LD_LIBRARY_PATH``, for ``R__LOAD_LIBRARY``). ROOT reads both when it starts, so ``root -l -b -q
+``ROOT_INCLUDE_PATH`` (and ``LD_LIBRARY_PATH``, for ``R__LOAD_LIBRARY``).
+ROOT reads both when it starts, so ``root -l -b -q
 macro.C`` with ``R__LOAD_LIBRARY(libtpcml)``, PyROOT and jitted RDataFrame
 strings find tpcml without any manual environment setup. The venv's ``root``
 command is itself a Python entry point, so it passes the variables on to

@@ -34,7 +34,7 @@ AtomicOutput::AtomicOutput(const std::string &finalPath) : m_final(finalPath)
    // extension kept so that tools which look at it (ROOT, numpy) behave the same.
    m_temp = (dir / ("." + target.stem().string() + ".tmp-" + std::to_string(::getpid()) + "-" +
                     std::to_string(counter++) + target.extension().string()))
-               .string();
+                .string();
 }
 
 AtomicOutput::~AtomicOutput()

@@ -112,10 +112,14 @@ Schema loadSchema(const std::string &path)
 std::string exampleFor(Dimension d)
 {
    switch (d) {
-   case Dimension::kString: return "{ value = \"...\", unit = \"\", source = \"...\" }";
-   case Dimension::kBoolean: return "{ value = true, unit = \"\", source = \"...\" }";
-   case Dimension::kCount: return "{ value = 1, unit = \"count\", source = \"...\" }";
-   default: return "{ value = <number>, unit = \"" + canonicalUnit(d) + "\", source = \"...\" }";
+   case Dimension::kString:
+      return "{ value = \"...\", unit = \"\", source = \"...\" }";
+   case Dimension::kBoolean:
+      return "{ value = true, unit = \"\", source = \"...\" }";
+   case Dimension::kCount:
+      return "{ value = 1, unit = \"count\", source = \"...\" }";
+   default:
+      return "{ value = <number>, unit = \"" + canonicalUnit(d) + "\", source = \"...\" }";
    }
 }
 
@@ -190,7 +194,7 @@ DetectorConfig DetectorConfig::load(const std::string &nameOrPath)
 DetectorConfig DetectorConfig::fromFile(const std::string &path, const std::string &schemaPath)
 {
    const std::string schemaFile =
-      schemaPath.empty() ? (fs::path(registryDirectory()) / "schema.toml").string() : schemaPath;
+       schemaPath.empty() ? (fs::path(registryDirectory()) / "schema.toml").string() : schemaPath;
    const Schema schema = loadSchema(schemaFile);
    const toml::table doc = parseToml(path, "detector file");
 
@@ -290,7 +294,8 @@ DetectorConfig DetectorConfig::fromFile(const std::string &path, const std::stri
          auto checkRange = [&](double v) {
             if (!std::isfinite(v) || v < se.min || v > se.max)
                problem(where + ": value " + formatNumber(v) + " " + cu + " is out of range [" + formatNumber(se.min) +
-                       ", " + formatNumber(se.max) + "] " + cu + (p.unit != cu ? " (after conversion from " + p.unit + ")" : ""));
+                       ", " + formatNumber(se.max) + "] " + cu +
+                       (p.unit != cu ? " (after conversion from " + p.unit + ")" : ""));
          };
          if (se.dimension == Dimension::kString) {
             if (auto s = value->value_exact<std::string>())
@@ -362,9 +367,15 @@ const DetectorParameter &DetectorConfig::lookup(const std::string &key) const
    return it->second;
 }
 
-bool DetectorConfig::has(const std::string &key) const { return m_parameters.count(key) > 0; }
+bool DetectorConfig::has(const std::string &key) const
+{
+   return m_parameters.count(key) > 0;
+}
 
-const DetectorParameter &DetectorConfig::parameter(const std::string &key) const { return lookup(key); }
+const DetectorParameter &DetectorConfig::parameter(const std::string &key) const
+{
+   return lookup(key);
+}
 
 double DetectorConfig::get(const std::string &key) const
 {
@@ -386,7 +397,10 @@ double DetectorConfig::get(const std::string &key, const std::string &unit) cons
    }
 }
 
-double DetectorConfig::getOr(const std::string &key, double fallback) const { return has(key) ? get(key) : fallback; }
+double DetectorConfig::getOr(const std::string &key, double fallback) const
+{
+   return has(key) ? get(key) : fallback;
+}
 
 long long DetectorConfig::getInt(const std::string &key) const
 {

@@ -17,7 +17,10 @@ namespace tpcml {
 
 namespace {
 
-bool isRemote(const std::string &path) { return path.find("://") != std::string::npos; }
+bool isRemote(const std::string &path)
+{
+   return path.find("://") != std::string::npos;
+}
 
 /// Open `file` for reading; InputError (naming the file and the reason) instead of ROOT's stderr noise.
 std::unique_ptr<TFile> openForReading(const std::string &file)

@@ -37,7 +37,8 @@ std::vector<std::string> nearestNames(const std::string &name, const std::vector
    for (std::size_t i = 0; i < candidates.size(); ++i) {
       const std::string lc = lower(candidates[i]);
       std::size_t d = editDistance(lname, lc);
-      const bool contains = !lname.empty() && (lc.find(lname) != std::string::npos || lname.find(lc) != std::string::npos);
+      const bool contains =
+          !lname.empty() && (lc.find(lname) != std::string::npos || lname.find(lc) != std::string::npos);
       if (d <= limit || contains)
          scored.emplace_back(contains ? std::min(d, limit) : d, i);
    }

@@ -20,30 +20,30 @@ const std::vector<DimensionTable> &tables()
 {
    // Conversion factors are definitions of the units (SI), not physics inputs.
    static const std::vector<DimensionTable> t = {
-      {Dimension::kLength, "length", {{"mm", 1.}, {"um", 1e-3}, {"cm", 10.}, {"m", 1e3}}},
-      {Dimension::kArea, "area", {{"cm2", 1.}, {"mm2", 1e-2}, {"m2", 1e4}}},
-      {Dimension::kTime, "time", {{"us", 1.}, {"ns", 1e-3}, {"ms", 1e3}, {"s", 1e6}}},
-      {Dimension::kVelocity, "velocity", {{"mm/us", 1.}, {"cm/us", 10.}, {"um/ns", 1.}, {"km/s", 1.}}},
-      {Dimension::kField, "field", {{"V/cm", 1.}, {"kV/cm", 1e3}}},
-      {Dimension::kVoltage, "voltage", {{"kV", 1.}, {"V", 1e-3}}},
-      {Dimension::kPressure, "pressure", {{"bar", 1.}, {"atm", 1.01325}, {"MPa", 10.}, {"kPa", 1e-2}}},
-      {Dimension::kTemperature, "temperature", {{"K", 1.}}},
-      {Dimension::kMass, "mass", {{"kg", 1.}, {"t", 1e3}, {"g", 1e-3}}},
-      {Dimension::kDensity, "density", {{"g/cm3", 1.}, {"kg/m3", 1e-3}}},
-      {Dimension::kEnergy, "energy", {{"keV", 1.}, {"eV", 1e-3}, {"MeV", 1e3}}},
-      {Dimension::kFrequency, "frequency", {{"MHz", 1.}, {"kHz", 1e-3}, {"GHz", 1e3}, {"Hz", 1e-6}}},
-      {Dimension::kRate, "rate", {{"Hz", 1.}, {"kHz", 1e3}, {"mHz", 1e-3}}},
-      {Dimension::kDiffusionCoefficient, "diffusion_coefficient", {{"cm2/s", 1.}, {"mm2/us", 1e4}}},
-      {Dimension::kDiffusionSqrt,
-       "diffusion_sqrt",
-       {{"mm/sqrt(cm)", 1.}, {"um/sqrt(cm)", 1e-3}, {"cm/sqrt(cm)", 10.}}},
-      {Dimension::kPhotonGain, "photon_gain", {{"PE/photon", 1.}}},
-      {Dimension::kElectronGain, "electron_gain", {{"PE/e", 1.}}},
-      {Dimension::kCharge, "charge", {{"PE", 1.}}},
-      {Dimension::kDimensionless, "dimensionless", {{"1", 1.}, {"%", 1e-2}}},
-      {Dimension::kCount, "count", {{"count", 1.}}},
-      {Dimension::kString, "string", {{"", 1.}}},
-      {Dimension::kBoolean, "boolean", {{"", 1.}}},
+       {Dimension::kLength, "length", {{"mm", 1.}, {"um", 1e-3}, {"cm", 10.}, {"m", 1e3}}},
+       {Dimension::kArea, "area", {{"cm2", 1.}, {"mm2", 1e-2}, {"m2", 1e4}}},
+       {Dimension::kTime, "time", {{"us", 1.}, {"ns", 1e-3}, {"ms", 1e3}, {"s", 1e6}}},
+       {Dimension::kVelocity, "velocity", {{"mm/us", 1.}, {"cm/us", 10.}, {"um/ns", 1.}, {"km/s", 1.}}},
+       {Dimension::kField, "field", {{"V/cm", 1.}, {"kV/cm", 1e3}}},
+       {Dimension::kVoltage, "voltage", {{"kV", 1.}, {"V", 1e-3}}},
+       {Dimension::kPressure, "pressure", {{"bar", 1.}, {"atm", 1.01325}, {"MPa", 10.}, {"kPa", 1e-2}}},
+       {Dimension::kTemperature, "temperature", {{"K", 1.}}},
+       {Dimension::kMass, "mass", {{"kg", 1.}, {"t", 1e3}, {"g", 1e-3}}},
+       {Dimension::kDensity, "density", {{"g/cm3", 1.}, {"kg/m3", 1e-3}}},
+       {Dimension::kEnergy, "energy", {{"keV", 1.}, {"eV", 1e-3}, {"MeV", 1e3}}},
+       {Dimension::kFrequency, "frequency", {{"MHz", 1.}, {"kHz", 1e-3}, {"GHz", 1e3}, {"Hz", 1e-6}}},
+       {Dimension::kRate, "rate", {{"Hz", 1.}, {"kHz", 1e3}, {"mHz", 1e-3}}},
+       {Dimension::kDiffusionCoefficient, "diffusion_coefficient", {{"cm2/s", 1.}, {"mm2/us", 1e4}}},
+       {Dimension::kDiffusionSqrt,
+        "diffusion_sqrt",
+        {{"mm/sqrt(cm)", 1.}, {"um/sqrt(cm)", 1e-3}, {"cm/sqrt(cm)", 10.}}},
+       {Dimension::kPhotonGain, "photon_gain", {{"PE/photon", 1.}}},
+       {Dimension::kElectronGain, "electron_gain", {{"PE/e", 1.}}},
+       {Dimension::kCharge, "charge", {{"PE", 1.}}},
+       {Dimension::kDimensionless, "dimensionless", {{"1", 1.}, {"%", 1e-2}}},
+       {Dimension::kCount, "count", {{"count", 1.}}},
+       {Dimension::kString, "string", {{"", 1.}}},
+       {Dimension::kBoolean, "boolean", {{"", 1.}}},
    };
    return t;
 }
@@ -58,7 +58,10 @@ const DimensionTable &table(Dimension d)
 
 } // namespace
 
-std::string dimensionName(Dimension d) { return table(d).name; }
+std::string dimensionName(Dimension d)
+{
+   return table(d).name;
+}
 
 std::vector<std::string> dimensionNames()
 {
@@ -85,7 +88,10 @@ std::vector<std::string> acceptedUnits(Dimension d)
    return out;
 }
 
-std::string canonicalUnit(Dimension d) { return table(d).units.front().first; }
+std::string canonicalUnit(Dimension d)
+{
+   return table(d).units.front().first;
+}
 
 bool isUnitOf(const std::string &unit, Dimension d)
 {

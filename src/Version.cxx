@@ -10,11 +10,20 @@
 
 namespace tpcml {
 
-std::string version() { return TPCML_VERSION_STRING; }
+std::string version()
+{
+   return TPCML_VERSION_STRING;
+}
 
-std::string rootVersion() { return gROOT ? gROOT->GetVersion() : "unknown"; }
+std::string rootVersion()
+{
+   return gROOT ? gROOT->GetVersion() : "unknown";
+}
 
-std::string compilerVersion() { return TPCML_CXX_COMPILER; }
+std::string compilerVersion()
+{
+   return TPCML_CXX_COMPILER;
+}
 
 std::string libraryDirectory()
 {

@@ -23,11 +23,11 @@ namespace tpcml {
 struct DetectorParameter {
    std::string key;
    Dimension dimension = Dimension::kDimensionless;
-   std::string unit;           ///< unit as written in the file
-   std::string source;         ///< citation
-   double value = 0.;          ///< numeric value in the canonical unit (booleans: 0/1)
-   std::vector<double> array;  ///< array values in the canonical unit
-   std::string text;           ///< string value
+   std::string unit;          ///< unit as written in the file
+   std::string source;        ///< citation
+   double value = 0.;         ///< numeric value in the canonical unit (booleans: 0/1)
+   std::vector<double> array; ///< array values in the canonical unit
+   std::string text;          ///< string value
    bool isArray = false;
 };
 

@@ -6,12 +6,12 @@
 #pragma link C++ nestedclasses;
 
 #pragma link C++ namespace tpcml;
-#pragma link C++ class tpcml::DetectorParameter+;
+#pragma link C++ class tpcml::DetectorParameter + ;
 #pragma link C++ class tpcml::DetectorConfig;
 #pragma link C++ class tpcml::ElectronLifetimeCorrection;
 #pragma link C++ class tpcml::DriftDepth;
-#pragma link C++ class tpcml::ColumnInfo+;
-#pragma link C++ class tpcml::TreeSummary+;
+#pragma link C++ class tpcml::ColumnInfo + ;
+#pragma link C++ class tpcml::TreeSummary + ;
 #pragma link C++ class tpcml::AtomicOutput;
 #pragma link C++ enum tpcml::Dimension;
 #pragma link C++ function tpcml::version;

@@ -39,7 +39,7 @@ def available() -> list[str]:
 def as_dict(detector: DetectorConfig) -> dict[str, dict[str, Any]]:
     """``{key: {"value", "unit" (canonical), "dimension", "source"}}`` for reports and provenance."""
     out = {}
-    for key in detector.keys():
+    for key in detector.keys():  # noqa: SIM118 (a C++ method, not a dict)
         p = detector.parameter(key)
         out[key] = {
             "value": p.value,

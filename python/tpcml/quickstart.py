@@ -94,7 +94,6 @@ def run(
     edges = np.linspace(s1_lo, s1_hi, N_S1_BINS + 1)
     centres, nr_med = nr_median_curve(arrays["qS1"][is_nr], arrays["log_s2s1"][is_nr], edges)
     _, er_med = nr_median_curve(arrays["qS1"][is_er], arrays["log_s2s1"][is_er], edges)
-    _, er_med_raw = nr_median_curve(arrays["qS1"][is_er], arrays["log_s2s1_raw"][is_er], edges)
     below = below_curve(arrays["qS1"], arrays["log_s2s1"], centres, nr_med)
     n_er_sel = int(is_er.sum())
     leak = float(below[is_er].mean()) if n_er_sel else float("nan")

@@ -29,7 +29,9 @@ def load_root() -> ModuleType:
         raise RuntimeError("ROOT's interpreter needs a C++ compiler on PATH (apt-get install g++)")
     with warnings.catch_warnings():
         # the PyPI wheel (root 0.1a12) warns on import that it is an alpha distribution
-        warnings.filterwarnings("ignore", message=r"\s*This distribution of ROOT is in alpha stage", category=UserWarning)
+        warnings.filterwarnings(
+            "ignore", message=r"\s*This distribution of ROOT is in alpha stage", category=UserWarning
+        )
         import ROOT
 
     if _loaded:

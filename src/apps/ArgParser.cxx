@@ -10,7 +10,7 @@
 namespace tpcml::apps {
 
 ArgParser::ArgParser(std::string prog, std::string description)
-   : m_prog(std::move(prog)), m_description(std::move(description))
+    : m_prog(std::move(prog)), m_description(std::move(description))
 {
    addFlag("help", "show this help and exit");
    addFlag("version", "show the tpcml version and exit");
@@ -95,7 +95,10 @@ bool ArgParser::parse(int argc, const char *const *argv)
    return true;
 }
 
-bool ArgParser::has(const std::string &name) const { return m_values.count(name) > 0; }
+bool ArgParser::has(const std::string &name) const
+{
+   return m_values.count(name) > 0;
+}
 
 std::string ArgParser::get(const std::string &name) const
 {
@@ -130,7 +133,10 @@ int ArgParser::getInt(const std::string &name, int min, int max) const
    return static_cast<int>(x);
 }
 
-bool ArgParser::flag(const std::string &name) const { return m_values.count(name) > 0; }
+bool ArgParser::flag(const std::string &name) const
+{
+   return m_values.count(name) > 0;
+}
 
 std::string ArgParser::help() const
 {

@@ -30,10 +30,18 @@ std::string jsonString(const std::string &s)
    os << '"';
    for (char c : s) {
       switch (c) {
-      case '"': os << "\\\""; break;
-      case '\\': os << "\\\\"; break;
-      case '\n': os << "\\n"; break;
-      case '\t': os << "\\t"; break;
+      case '"':
+         os << "\\\"";
+         break;
+      case '\\':
+         os << "\\\\";
+         break;
+      case '\n':
+         os << "\\n";
+         break;
+      case '\t':
+         os << "\\t";
+         break;
       default:
          if (static_cast<unsigned char>(c) < 0x20)
             os << "\\u" << std::hex << std::setw(4) << std::setfill('0') << int(c) << std::dec;
@@ -61,8 +69,8 @@ int body(const tpcml::apps::ArgParser &args)
    std::cout << "tpcml     " << tpcml::version() << "  (" << tpcml::libraryDirectory() << ")\n"
              << "ROOT      " << tpcml::rootVersion() << "\n"
              << "compiler  " << tpcml::compilerVersion() << "\n"
-             << "ImplicitMT " << (ROOT::IsImplicitMTEnabled() ? "on" : "off") << ", "
-             << ROOT::GetThreadPoolSize() << " thread(s)\n"
+             << "ImplicitMT " << (ROOT::IsImplicitMTEnabled() ? "on" : "off") << ", " << ROOT::GetThreadPoolSize()
+             << " thread(s)\n"
              << "detectors " << tpcml::join(tpcml::DetectorConfig::available()) << "  ("
              << tpcml::DetectorConfig::registryDirectory() << ")\n";
 
@@ -85,7 +93,9 @@ int body(const tpcml::apps::ArgParser &args)
          std::cout << "  " << std::left << std::setw(32) << key << std::setw(14) << val.str() << std::setw(12) << unit
                    << p.source << "\n";
          json << (first ? "" : ", ") << jsonString(key) << ": "
-              << (p.dimension == tpcml::Dimension::kString ? jsonString(p.text) : val.str().front() == '[' ? jsonString(val.str()) : val.str());
+              << (p.dimension == tpcml::Dimension::kString ? jsonString(p.text)
+                  : val.str().front() == '['               ? jsonString(val.str())
+                                                           : val.str());
          first = false;
       }
       json << "}}";
@@ -134,8 +144,9 @@ int body(const tpcml::apps::ArgParser &args)
 
 int main(int argc, char **argv)
 {
-   tpcml::apps::ArgParser args("tpcml-info", "Print tpcml, ROOT and compiler versions, ImplicitMT threads, the detector\n"
-                                            "registry, and the trees / columns / entries of a ROOT file.");
+   tpcml::apps::ArgParser args("tpcml-info",
+                               "Print tpcml, ROOT and compiler versions, ImplicitMT threads, the detector\n"
+                               "registry, and the trees / columns / entries of a ROOT file.");
    args.addOption("file", "FILE", "ROOT file to inspect (lists its trees)");
    args.addOption("tree", "TREE", "tree in --file to describe (entries and columns)");
    args.addOption("detector", "NAME|FILE", "validate and print a detector configuration");

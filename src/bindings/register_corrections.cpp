@@ -27,43 +27,44 @@ void requireSameShape(const FloatArray &a, const FloatArray &b, const char *na, 
 void registerCorrections(py::module_ &m)
 {
    py::class_<ElectronLifetimeCorrection>(m, "ElectronLifetimeCorrection")
-      .def(py::init<double>(), py::arg("lifetime_us"))
-      .def_static("from_detector", py::overload_cast<const DetectorConfig &>(&ElectronLifetimeCorrection::fromDetector),
-                  py::arg("detector"))
-      .def_static("from_detector", py::overload_cast<const std::string &>(&ElectronLifetimeCorrection::fromDetector),
-                  py::arg("detector"))
-      .def_property_readonly("lifetime", &ElectronLifetimeCorrection::lifetime)
-      .def("survival_probability", &ElectronLifetimeCorrection::survivalProbability, py::arg("drift_time_us"))
-      .def(
-         "__call__",
-         [](const ElectronLifetimeCorrection &c, const FloatArray &qS2, const FloatArray &t) {
-            requireSameShape(qS2, t, "qS2", "drift_time");
-            FloatArray out(qS2.shape(0));
-            {
-               py::gil_scoped_release release;
-               c.apply(qS2.data(), t.data(), out.mutable_data(), static_cast<std::size_t>(qS2.shape(0)));
-            }
-            return out;
-         },
-         py::arg("qS2"), py::arg("drift_time_us"), "Vectorised qS2 * exp(t / tau) (float32)");
+       .def(py::init<double>(), py::arg("lifetime_us"))
+       .def_static("from_detector",
+                   py::overload_cast<const DetectorConfig &>(&ElectronLifetimeCorrection::fromDetector),
+                   py::arg("detector"))
+       .def_static("from_detector", py::overload_cast<const std::string &>(&ElectronLifetimeCorrection::fromDetector),
+                   py::arg("detector"))
+       .def_property_readonly("lifetime", &ElectronLifetimeCorrection::lifetime)
+       .def("survival_probability", &ElectronLifetimeCorrection::survivalProbability, py::arg("drift_time_us"))
+       .def(
+           "__call__",
+           [](const ElectronLifetimeCorrection &c, const FloatArray &qS2, const FloatArray &t) {
+              requireSameShape(qS2, t, "qS2", "drift_time");
+              FloatArray out(qS2.shape(0));
+              {
+                 py::gil_scoped_release release;
+                 c.apply(qS2.data(), t.data(), out.mutable_data(), static_cast<std::size_t>(qS2.shape(0)));
+              }
+              return out;
+           },
+           py::arg("qS2"), py::arg("drift_time_us"), "Vectorised qS2 * exp(t / tau) (float32)");
 
    py::class_<DriftDepth>(m, "DriftDepth")
-      .def(py::init<double>(), py::arg("drift_velocity_mm_per_us"))
-      .def_static("from_detector", &DriftDepth::fromDetector, py::arg("detector"))
-      .def_property_readonly("drift_velocity", &DriftDepth::driftVelocity)
-      .def(
-         "__call__",
-         [](const DriftDepth &d, const FloatArray &t) {
-            if (t.ndim() != 1)
-               throw std::invalid_argument("expected a 1-D drift-time array");
-            FloatArray out(t.shape(0));
-            {
-               py::gil_scoped_release release;
-               d.apply(t.data(), out.mutable_data(), static_cast<std::size_t>(t.shape(0)));
-            }
-            return out;
-         },
-         py::arg("drift_time_us"));
+       .def(py::init<double>(), py::arg("drift_velocity_mm_per_us"))
+       .def_static("from_detector", &DriftDepth::fromDetector, py::arg("detector"))
+       .def_property_readonly("drift_velocity", &DriftDepth::driftVelocity)
+       .def(
+           "__call__",
+           [](const DriftDepth &d, const FloatArray &t) {
+              if (t.ndim() != 1)
+                 throw std::invalid_argument("expected a 1-D drift-time array");
+              FloatArray out(t.shape(0));
+              {
+                 py::gil_scoped_release release;
+                 d.apply(t.data(), out.mutable_data(), static_cast<std::size_t>(t.shape(0)));
+              }
+              return out;
+           },
+           py::arg("drift_time_us"));
 }
 
 } // namespace tpcml::bindings

@@ -38,8 +38,8 @@ required = []
 
 std::string detectorFile(const std::string &params, const std::string &name = "toy")
 {
-   return "[detector]\nname = \"" + name + "\"\ntitle = \"test detector\"\nkind = \"lxe_dual_phase\"\n\n[parameters]\n" +
-          params;
+   return "[detector]\nname = \"" + name +
+          "\"\ntitle = \"test detector\"\nkind = \"lxe_dual_phase\"\n\n[parameters]\n" + params;
 }
 
 const char *kGood = R"(drift_velocity = { value = 0.17, unit = "cm/us", source = "test" }
@@ -67,7 +67,7 @@ TEST(DetectorConfig, LoadsAndConvertsToCanonicalUnits)
    const auto cfg = DetectorConfig::fromFile(tmp.write("toy.toml", detectorFile(kGood)), schema);
    EXPECT_EQ(cfg.name(), "toy");
    EXPECT_EQ(cfg.kind(), "lxe_dual_phase");
-   EXPECT_NEAR(cfg.get("drift_velocity"), 1.7, 1e-12); // mm/us
+   EXPECT_NEAR(cfg.get("drift_velocity"), 1.7, 1e-12);    // mm/us
    EXPECT_NEAR(cfg.get("electron_lifetime"), 800., 1e-9); // us
    EXPECT_NEAR(cfg.get("electron_lifetime", "ms"), 0.8, 1e-12);
    EXPECT_EQ(cfg.getInt("n_pmt_top"), 55);
@@ -82,9 +82,10 @@ TEST(DetectorConfig, UnknownKeyNamesNearestValidKey)
 {
    test::TempDir tmp;
    const auto schema = tmp.write("schema.toml", kSchema);
-   const std::string msg = errorOf(
-      tmp.write("toy.toml", detectorFile(std::string(kGood) + "drift_velocty = { value = 1, unit = \"mm/us\", source = \"x\" }\n")),
-      schema);
+   const std::string msg =
+       errorOf(tmp.write("toy.toml", detectorFile(std::string(kGood) +
+                                                  "drift_velocty = { value = 1, unit = \"mm/us\", source = \"x\" }\n")),
+               schema);
    EXPECT_NE(msg.find("toy.toml"), std::string::npos) << msg;
    EXPECT_NE(msg.find("parameters.drift_velocty: unknown parameter"), std::string::npos) << msg;
    EXPECT_NE(msg.find("did you mean: drift_velocity"), std::string::npos) << msg;
@@ -95,7 +96,8 @@ TEST(DetectorConfig, MissingRequiredKeyShowsExpectedForm)
    test::TempDir tmp;
    const auto schema = tmp.write("schema.toml", kSchema);
    const std::string msg = errorOf(
-      tmp.write("toy.toml", detectorFile("drift_velocity = { value = 1.7, unit = \"mm/us\", source = \"x\" }\n")), schema);
+       tmp.write("toy.toml", detectorFile("drift_velocity = { value = 1.7, unit = \"mm/us\", source = \"x\" }\n")),
+       schema);
    EXPECT_NE(msg.find("parameters.electron_lifetime: missing"), std::string::npos) << msg;
    EXPECT_NE(msg.find("unit = \"us\""), std::string::npos) << msg;
 }
@@ -111,9 +113,8 @@ electron_lifetime = { value = 800, unit = "s", source = "x" }
    EXPECT_NE(msg.find("2 problems"), std::string::npos) << msg;
    EXPECT_NE(msg.find("parameters.drift_velocity: unit 'mm/s' is not a unit of velocity"), std::string::npos) << msg;
    EXPECT_NE(msg.find("mm/us, cm/us"), std::string::npos) << msg;
-   EXPECT_NE(msg.find("parameters.electron_lifetime: value 8e+08 us is out of range [1, 100000] us"),
-             std::string::npos)
-      << msg;
+   EXPECT_NE(msg.find("parameters.electron_lifetime: value 8e+08 us is out of range [1, 100000] us"), std::string::npos)
+       << msg;
 }
 
 TEST(DetectorConfig, StructuralErrors)

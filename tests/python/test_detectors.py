@@ -123,7 +123,7 @@ def test_missing_key_shows_expected_form(tmp_path):
 
 def test_missing_source_and_syntax_error(tmp_path):
     path = _pandax2_params_with(tmp_path, {"g1": 'g1 = { value = 0.1, unit = "PE/photon", source = "" }'})
-    with pytest.raises(tpcml.ConfigError, match="parameters.g1: missing or empty 'source'"):
+    with pytest.raises(tpcml.ConfigError, match=r"parameters\.g1: missing or empty 'source'"):
         detectors.load(str(path))
     bad = tmp_path / "broken.toml"
     bad.write_text("[detector]\nname = broken\n")
