@@ -11,7 +11,7 @@ BUILD=$(ls -d build/cp3*-*/ 2>/dev/null | head -1)
 echo "== lint (ruff, clang-format)"
 ruff check python tests macros
 ruff format --check python tests macros
-clang-format --dry-run -Werror $(git ls-files '*.h' '*.h.in' '*.cxx' '*.cpp' '*.C' 2>/dev/null || find include src tests macros -name '*.[hC]*')
+clang-format --dry-run -Werror $(git ls-files '*.h' '*.cxx' '*.cpp' '*.C' 2>/dev/null || find include src tests macros -name '*.[hC]*')
 
 echo "== C++ unit tests (ctest in $BUILD)"
 TPCML_DATA_DIR=$PWD/data ctest --test-dir "$BUILD" --output-on-failure -j2
