@@ -26,7 +26,6 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
 
     try:
-        tpcml.rootio.describe_tree(args.input, "events")
         tpcml._core.require_columns(args.input, "events", ["qS1", "qS2", "drift_time", "recoil_type"])
         det_name = args.detector or read_provenance(args.input)[0]
         if not det_name:

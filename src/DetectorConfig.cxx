@@ -4,6 +4,11 @@
 #include "tpcml/Strings.h"
 #include "tpcml/Version.h"
 
+#include "BuildInfo.h"
+
+// header-only toml++, with exceptions (set here, not as compile definitions, see BuildInfo.h.in)
+#define TOML_HEADER_ONLY 1
+#define TOML_EXCEPTIONS 1
 #if __has_include(<toml++/toml.hpp>)
 #include <toml++/toml.hpp>
 #else

@@ -8,7 +8,8 @@
 
 namespace tpcml {
 
-ElectronLifetimeCorrection::ElectronLifetimeCorrection(double lifetimeUs) : m_lifetime(lifetimeUs)
+ElectronLifetimeCorrection::ElectronLifetimeCorrection(double lifetimeUs)
+    : m_lifetime(lifetimeUs), m_invLifetime(1. / lifetimeUs)
 {
    if (!(lifetimeUs > 0.) || !std::isfinite(lifetimeUs))
       throw UsageError("ElectronLifetimeCorrection: electron lifetime must be a positive number of us, got " +
@@ -27,19 +28,19 @@ ElectronLifetimeCorrection ElectronLifetimeCorrection::fromDetector(const std::s
 
 double ElectronLifetimeCorrection::survivalProbability(double driftTimeUs) const
 {
-   return std::exp(-driftTimeUs / m_lifetime);
+   return std::exp(-driftTimeUs * m_invLifetime);
 }
 
 float ElectronLifetimeCorrection::operator()(float qS2, float driftTimeUs) const
 {
-   return static_cast<float>(qS2 * std::exp(driftTimeUs / m_lifetime));
+   return static_cast<float>(qS2 * std::exp(driftTimeUs * m_invLifetime));
 }
 
 void ElectronLifetimeCorrection::apply(const float *qS2, const float *driftTimeUs, float *out, std::size_t n) const
 {
-   const double invTau = 1. / m_lifetime;
+   // the same expression as operator(), so batch and per-event results are identical
    for (std::size_t i = 0; i < n; ++i)
-      out[i] = static_cast<float>(qS2[i] * std::exp(driftTimeUs[i] * invTau));
+      out[i] = (*this)(qS2[i], driftTimeUs[i]);
 }
 
 DriftDepth::DriftDepth(double driftVelocityMmPerUs) : m_velocity(driftVelocityMmPerUs)

@@ -10,6 +10,7 @@
 #include <TKey.h>
 #include <TTree.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <memory>
 
@@ -41,48 +42,53 @@ std::unique_ptr<TFile> openForReading(const std::string &file)
    return f;
 }
 
-} // namespace
-
-std::vector<std::string> listTrees(const std::string &file)
+/// Names of the trees / RNTuples among the top-level keys of an open file (one per name).
+std::vector<std::string> treeNames(TFile &f)
 {
-   auto f = openForReading(file);
    std::vector<std::string> out;
-   for (TObject *obj : *f->GetListOfKeys()) {
+   for (TObject *obj : *f.GetListOfKeys()) {
       auto *key = static_cast<TKey *>(obj);
       const std::string cls = key->GetClassName();
       if (cls == "TTree" || cls == "TNtuple" || cls == "TChain" || cls == "ROOT::RNTuple" ||
           cls == "ROOT::Experimental::RNTuple") {
          const std::string name = key->GetName();
-         bool seen = false;
-         for (const auto &n : out)
-            seen = seen || n == name; // several cycles of one tree
-         if (!seen)
+         if (std::find(out.begin(), out.end(), name) == out.end()) // several cycles of one tree
             out.push_back(name);
       }
    }
    return out;
 }
 
+} // namespace
+
+std::vector<std::string> listTrees(const std::string &file)
+{
+   return treeNames(*openForReading(file));
+}
+
 TreeSummary describeTree(const std::string &file, const std::string &tree)
 {
-   const auto trees = listTrees(file);
-   bool found = false;
-   for (const auto &t : trees)
-      found = found || t == tree;
-   if (!found)
+   auto f = openForReading(file); // opened once for the listing, the entries and the columns
+   const auto trees = treeNames(*f);
+   if (std::find(trees.begin(), trees.end(), tree) == trees.end())
       throw InputError("no tree '" + tree + "' in '" + file + "'" + didYouMean(tree, trees) +
                        "; trees in the file: " + (trees.empty() ? std::string("none") : join(trees)));
    TreeSummary s;
    s.file = file;
    s.tree = tree;
-   ROOT::RDataFrame df(tree, file);
-   for (const auto &c : df.GetColumnNames())
-      s.columns.push_back({c, df.GetColumnType(c)});
-   auto f = openForReading(file);
-   if (auto *t = f->Get<TTree>(tree.c_str()))
+   auto describe = [&s](ROOT::RDataFrame &df) {
+      for (const auto &c : df.GetColumnNames())
+         s.columns.push_back({c, df.GetColumnType(c)});
+   };
+   if (auto *t = f->Get<TTree>(tree.c_str())) {
       s.entries = t->GetEntries();
-   else
+      ROOT::RDataFrame df(*t);
+      describe(df);
+   } else { // RNTuple
+      ROOT::RDataFrame df(tree, file);
+      describe(df);
       s.entries = static_cast<long long>(*df.Count());
+   }
    return s;
 }
 

@@ -2,6 +2,8 @@
 
 #include "tpcml/Config.h"
 
+#include "BuildInfo.h"
+
 #include <TROOT.h>
 
 #include <dlfcn.h>

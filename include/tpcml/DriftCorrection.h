@@ -34,6 +34,7 @@ public:
 
 private:
    double m_lifetime;
+   double m_invLifetime; ///< 1/tau, computed once: the per-event path multiplies
 };
 
 /// Depth below the gate from the drift time: z = -v_d * t (mm; z = 0 at the

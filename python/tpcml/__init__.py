@@ -19,7 +19,7 @@ except ImportError as err:  # pragma: no cover - exercised only on a broken inst
     ) from err
 
 from ._paths import cmake_dir, data_dir, include_dir, library_dir, library_path
-from .errors import ConfigError, InputError, TpcmlError
+from .errors import ConfigError, InputError, TpcmlError, UsageError
 from .root import load_root
 
 __version__ = _core.version()
@@ -28,6 +28,7 @@ __all__ = [
     "ConfigError",
     "InputError",
     "TpcmlError",
+    "UsageError",
     "__version__",
     "cmake_dir",
     "data_dir",

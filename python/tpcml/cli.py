@@ -92,7 +92,7 @@ def _cmd_run(args) -> int:
             Path(args.out), detector=args.detector, n_er=n_er, n_nr=n_nr, seed=args.seed, threads=args.threads
         )
         return 0
-    raise _UsageError(f"unknown job {args.job!r}")  # unreachable: argparse checks choices
+    raise AssertionError(f"unhandled job {args.job!r}")  # argparse restricts the choices
 
 
 class _UsageError(Exception):
@@ -163,13 +163,13 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    from .errors import ConfigError, InputError, TpcmlError
+    from .errors import ConfigError, InputError, TpcmlError, UsageError
 
     try:
         return args.func(args)
     except _UsageError as err:
         parser.error(str(err))
-    except (ConfigError, InputError, TpcmlError, FileNotFoundError) as err:
+    except (ConfigError, InputError, UsageError, TpcmlError, FileNotFoundError) as err:
         print(f"tpcml: error: {err}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -27,19 +27,18 @@ describe_tree = _core.describe_tree
 
 @contextlib.contextmanager
 def atomic_path(final: str | os.PathLike) -> Iterator[Path]:
-    """Yield a temporary path beside ``final``; rename onto ``final`` only on success."""
-    final = Path(final)
-    if not final.parent.is_dir():
-        raise FileNotFoundError(f"cannot write {final}: directory {final.parent} does not exist")
-    tmp = final.with_name(f".{final.stem}.tmp-{os.getpid()}{final.suffix}")
+    """Yield a temporary path beside ``final``; rename onto ``final`` only on success.
+
+    Uses the C++ ``tpcml::AtomicOutput`` (the batch executables' mechanism): a missing
+    or unwritable directory raises ``tpcml.UsageError`` before any work is done.
+    """
+    out = _core.AtomicOutput(os.fspath(final))
     try:
-        yield tmp
-        if not tmp.exists():
-            raise RuntimeError(f"cannot finalise {final}: temporary {tmp} was not written")
-        os.replace(tmp, final)
+        yield Path(out.temp_path)
+        out.commit()
     finally:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
+        if not out.committed:
+            out.discard()
 
 
 def provenance(**extra) -> dict:

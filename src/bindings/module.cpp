@@ -12,6 +12,7 @@ PYBIND11_MODULE(_core, m)
    static py::exception<tpcml::Error> baseError(m, "Error", PyExc_RuntimeError);
    static py::exception<tpcml::ConfigError> configError(m, "ConfigError", PyExc_ValueError);
    static py::exception<tpcml::InputError> inputError(m, "InputError", PyExc_OSError);
+   static py::exception<tpcml::UsageError> usageError(m, "UsageError", PyExc_ValueError);
    py::register_exception_translator([](std::exception_ptr p) {
       try {
          if (p)
@@ -21,7 +22,7 @@ PYBIND11_MODULE(_core, m)
       } catch (const tpcml::InputError &e) {
          py::set_error(inputError, e.what());
       } catch (const tpcml::UsageError &e) {
-         py::set_error(PyExc_ValueError, e.what());
+         py::set_error(usageError, e.what());
       } catch (const tpcml::Error &e) {
          py::set_error(baseError, e.what());
       }

@@ -1,5 +1,6 @@
 #include "register.h"
 
+#include "tpcml/AtomicFile.h"
 #include "tpcml/RootIO.h"
 
 #include <pybind11/stl.h>
@@ -30,6 +31,14 @@ void registerRootIO(py::module_ &m)
           return out;
        },
        py::arg("file"), py::arg("tree"));
+   // The one "write to a temporary, rename when complete" mechanism, also used by Python.
+   py::class_<AtomicOutput>(m, "AtomicOutput")
+       .def(py::init<const std::string &>(), py::arg("final_path"))
+       .def_property_readonly("final_path", &AtomicOutput::finalPath)
+       .def_property_readonly("temp_path", &AtomicOutput::tempPath)
+       .def_property_readonly("committed", &AtomicOutput::committed)
+       .def("commit", &AtomicOutput::commit)
+       .def("discard", &AtomicOutput::discard);
    m.def("require_columns", &tpcml::requireColumns, py::arg("file"), py::arg("tree"), py::arg("columns"),
          py::call_guard<py::gil_scoped_release>());
 }
