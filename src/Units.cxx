@@ -22,7 +22,7 @@ const std::vector<DimensionTable> &tables()
    static const std::vector<DimensionTable> t = {
        {Dimension::kLength, "length", {{"mm", 1.}, {"um", 1e-3}, {"cm", 10.}, {"m", 1e3}}},
        {Dimension::kArea, "area", {{"cm2", 1.}, {"mm2", 1e-2}, {"m2", 1e4}}},
-       {Dimension::kTime, "time", {{"us", 1.}, {"ns", 1e-3}, {"ms", 1e3}, {"s", 1e6}}},
+       {Dimension::kTime, "time", {{"us", 1.}, {"ns", 1e-3}, {"ms", 1e3}, {"s", 1e6}, {"d", 86400e6}}},
        {Dimension::kVelocity, "velocity", {{"mm/us", 1.}, {"cm/us", 10.}, {"um/ns", 1.}, {"km/s", 1.}}},
        {Dimension::kField, "field", {{"V/cm", 1.}, {"kV/cm", 1e3}}},
        {Dimension::kVoltage, "voltage", {{"kV", 1.}, {"V", 1e-3}}},
@@ -33,6 +33,8 @@ const std::vector<DimensionTable> &tables()
        {Dimension::kEnergy, "energy", {{"keV", 1.}, {"eV", 1e-3}, {"MeV", 1e3}}},
        {Dimension::kFrequency, "frequency", {{"MHz", 1.}, {"kHz", 1e-3}, {"GHz", 1e3}, {"Hz", 1e-6}}},
        {Dimension::kRate, "rate", {{"Hz", 1.}, {"kHz", 1e3}, {"mHz", 1e-3}}},
+       // differential rate per target mass, time and energy; 1 DRU = 1 /(kg d keV), mDRU = 1e-3 DRU
+       {Dimension::kDifferentialRate, "differential_rate", {{"/(kg d keV)", 1.}, {"DRU", 1.}, {"mDRU", 1e-3}}},
        {Dimension::kDiffusionCoefficient, "diffusion_coefficient", {{"cm2/s", 1.}, {"mm2/us", 1e4}}},
        {Dimension::kDiffusionSqrt,
         "diffusion_sqrt",

@@ -35,7 +35,8 @@ enum class Dimension {
    kDimensionless,
    kCount,
    kString,
-   kBoolean
+   kBoolean,
+   kDifferentialRate
 };
 
 /// Name used in schema files ("length", "diffusion_coefficient", ...).

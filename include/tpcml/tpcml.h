@@ -4,10 +4,15 @@
 #ifndef TPCML_TPCML_H
 #define TPCML_TPCML_H
 
+#include "tpcml/AccidentalPairer.h"
 #include "tpcml/AtomicFile.h"
 #include "tpcml/DetectorConfig.h"
 #include "tpcml/DriftCorrection.h"
 #include "tpcml/Error.h"
+#include "tpcml/LXeOptics.h"
+#include "tpcml/LXeResponse.h"
+#include "tpcml/NRMedian.h"
+#include "tpcml/PositionCorrections.h"
 #include "tpcml/RootIO.h"
 #include "tpcml/Strings.h"
 #include "tpcml/Units.h"

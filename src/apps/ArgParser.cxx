@@ -48,6 +48,7 @@ const ArgParser::Spec *ArgParser::find(const std::string &name) const
 
 bool ArgParser::parse(int argc, const char *const *argv)
 {
+   m_argv.assign(argv, argv + argc);
    std::vector<std::string> names;
    for (const auto &s : m_specs)
       names.push_back("--" + s.name);

@@ -34,6 +34,8 @@ public:
    bool flag(const std::string &name) const;
    std::string help() const;
    const std::string &prog() const { return m_prog; }
+   /// The command line as given to parse() (for provenance).
+   const std::vector<std::string> &argv() const { return m_argv; }
 
 private:
    struct Spec {
@@ -45,6 +47,7 @@ private:
    std::string m_prog, m_description, m_epilog;
    std::vector<Spec> m_specs;
    std::map<std::string, std::vector<std::string>> m_values;
+   std::vector<std::string> m_argv;
 };
 
 /// Runs body() and maps exceptions to the exit-code convention above.

@@ -36,4 +36,5 @@ PYBIND11_MODULE(_core, m)
    tpcml::bindings::registerDetector(m);
    tpcml::bindings::registerRootIO(m);
    tpcml::bindings::registerCorrections(m);
+   tpcml::bindings::registerLXe(m);
 }

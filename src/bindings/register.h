@@ -7,4 +7,5 @@ namespace tpcml::bindings {
 void registerDetector(pybind11::module_ &m);
 void registerRootIO(pybind11::module_ &m);
 void registerCorrections(pybind11::module_ &m);
+void registerLXe(pybind11::module_ &m);
 } // namespace tpcml::bindings

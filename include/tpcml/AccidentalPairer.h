@@ -1,0 +1,159 @@
+// tpcml -- accidental S1/S2 pairing (PandaX-II, P2-DNN §2-3; docs/event-model.md §3).
+//
+// An accidental event is an isolated S1 and an isolated S2 that fall in one drift window.
+// Pair i takes S1 number a_i and S2 number b_i (uniformly, with replacement, or from two
+// seeded permutations without replacement) and a drift time t_i (uniform in the fiducial
+// window [t_min, t_max], or from a given histogram), then recomputes everything the
+// detector ties to position exactly as for a physical event: z = -v_d t, qS1c (S1 light
+// map at the S2's x, y and the pair's z), qS2c (electron lifetime at t and the S2 xy map),
+// below_nr_median. Every other feature is the signal's own, copied bit for bit.
+//
+// Random draws of pair i depend only on (seed, i): one seed gives the same events whatever
+// the thread count or the door used:
+//   * RDataFrame:  auto df = pairer.dataFrame(n);  df.Snapshot("events", "acc.root");
+//   * pybind11:    tpcml._core.AccidentalPairer(...).pair(n) -> dict of numpy arrays
+//   * executable:  tpcml-pair --input isolated.root --n N --seed S --output acc.root
+// all three call operator()(i), the kernel.
+#ifndef TPCML_ACCIDENTAL_PAIRER_H
+#define TPCML_ACCIDENTAL_PAIRER_H
+
+#include "tpcml/NRMedian.h"
+#include "tpcml/PositionCorrections.h"
+
+#include <ROOT/RDataFrame.hxx>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace tpcml {
+
+/// Isolated S1 signals (tree `s1`), one entry per signal, as columns.
+struct IsolatedS1Table {
+   std::vector<float> qS1, wS1, S1TBA, S1LargestBCQ;
+   std::vector<int> S1NPeaks;
+   std::vector<Long64_t> id;
+   std::vector<UInt_t> run;
+   std::size_t size() const { return qS1.size(); }
+   /// Reads `tree` of `file` (numeric branches of any type, cast to the schema's types);
+   /// s1_id / run default to the entry number / 0 when absent. Throws InputError naming the
+   /// file, tree and missing branch with the nearest existing ones.
+   static IsolatedS1Table fromTree(const std::string &file, const std::string &tree = "s1");
+   /// Branch names the pairer needs.
+   static std::vector<std::string> requiredBranches();
+};
+
+/// Isolated S2 signals (tree `s2`).
+struct IsolatedS2Table {
+   std::vector<float> qS2, wS2, wtenS2, S2TBA, S2SY1, S2SY2, x, y;
+   std::vector<Long64_t> id;
+   std::vector<UInt_t> run;
+   std::size_t size() const { return qS2.size(); }
+   static IsolatedS2Table fromTree(const std::string &file, const std::string &tree = "s2");
+   static std::vector<std::string> requiredBranches();
+};
+
+/// One accidental event in the `events` schema.
+struct PairedEvent {
+   UInt_t run = 0;
+   ULong64_t event = 0;
+   Long64_t s1_id = -1, s2_id = -1;
+   float qS1 = 0.f, qS2 = 0.f, qS1c = 0.f, qS2c = 0.f, wS1 = 0.f, wS2 = 0.f, wtenS2 = 0.f;
+   float S1TBA = 0.f, S2TBA = 0.f, S2SY1 = 0.f, S2SY2 = 0.f;
+   int S1NPeaks = 0;
+   float S1LargestBCQ = 0.f;
+   float drift_time = 0.f, x = 0.f, y = 0.f, z = 0.f;
+   bool below_nr_median = false;
+};
+
+/// Many accidental events as columns (the batch door's output).
+struct PairedColumns {
+   std::vector<UInt_t> run;
+   std::vector<ULong64_t> event;
+   std::vector<Long64_t> s1_id, s2_id;
+   std::vector<float> qS1, qS2, qS1c, qS2c, wS1, wS2, wtenS2, S1TBA, S2TBA, S2SY1, S2SY2, S1LargestBCQ;
+   std::vector<int> S1NPeaks;
+   std::vector<float> drift_time, x, y, z;
+   std::vector<std::uint8_t> below_nr_median;
+   void resize(std::size_t n);
+   std::size_t size() const { return qS1.size(); }
+   void set(std::size_t k, const PairedEvent &e);
+};
+
+/// Expected accidental events, P2-DNN Eq. 2.1: n_acc = r1 * r2 * dt_w * T * eps, with r1, r2 the
+/// isolated S1/S2 rates (Hz), dt_w the drift window (us), T the live time (s), eps the
+/// data-quality efficiency. Throws UsageError for negative or non-finite inputs.
+double accidentalCount(double rateS1Hz, double rateS2Hz, double windowUs, double liveTimeS, double efficiency = 1.);
+
+class AccidentalPairer {
+public:
+   struct Options {
+      double driftTimeMin = 0.;    ///< us
+      double driftTimeMax = 0.;    ///< us
+      bool withReplacement = true; ///< false: each signal used at most once
+      std::uint64_t seed = 0;
+      float weight = 1.f; ///< expected events per pair (n_acc / N), written as `weight`
+   };
+
+   /// Copies the signals; validates them (non-empty, finite) and the drift window.
+   AccidentalPairer(const IsolatedS1Table &s1, const IsolatedS2Table &s2, const PositionCorrections &corrections,
+                    const Options &options);
+
+   /// Flag pairs below this NR median (otherwise below_nr_median is false).
+   void setNRMedian(const NRMedianCurve &curve);
+   /// Drift times from a histogram (bin edges in us, non-negative contents) instead of uniform.
+   void setDriftTimeHistogram(const std::vector<double> &edges, const std::vector<double> &contents);
+   void setWeight(float weight) { m_opt.weight = weight; }
+
+   /// Pairs that can be made: unlimited with replacement, min(N_S1, N_S2) without.
+   ULong64_t maxPairs() const;
+   std::size_t nS1() const { return m_s1.size(); }
+   std::size_t nS2() const { return m_s2.size(); }
+   const Options &options() const { return m_opt; }
+
+   /// The kernel: accidental event number i (event = i).
+   PairedEvent operator()(ULong64_t i) const
+   {
+      PairedEvent e;
+      fill(i, e);
+      return e;
+   }
+   void fill(ULong64_t i, PairedEvent &e) const;
+   /// Batch door: events first .. first + n - 1, on `threads` threads (0: all cores).
+   PairedColumns pair(ULong64_t first, std::size_t n, unsigned threads = 1) const;
+   /// RDataFrame door: an n-entry dataframe of events first .. first + n - 1 with every column
+   /// of the `events` schema (sample = 2, recoil_type = 2, energy_true = -1, weight).
+   /// The pairer must outlive the dataframe.
+   ROOT::RDF::RNode dataFrame(ULong64_t n, ULong64_t first = 0) const;
+   /// Column names of dataFrame() in schema order.
+   static std::vector<std::string> columnNames();
+
+private:
+   struct S1Row {
+      float q, w, tba, bcq;
+      int npeaks;
+      UInt_t run;
+      Long64_t id;
+   };
+   struct S2Row {
+      float q, w, wten, tba, sy1, sy2, x, y, invU;
+      UInt_t run;
+      Long64_t id;
+   };
+   void checkIndex(ULong64_t last) const;
+
+   std::vector<S1Row> m_s1;
+   std::vector<S2Row> m_s2;
+   std::vector<std::uint32_t> m_perm1, m_perm2;
+   PositionCorrections m_corr;
+   NRMedianCurve m_median;
+   bool m_hasMedian = false;
+   Options m_opt;
+   std::uint64_t m_key = 0;
+   double m_invLifetime = 0., m_velocity = 0.;
+   std::vector<double> m_histEdges, m_histCdf; ///< empty: uniform drift time
+};
+
+} // namespace tpcml
+
+#endif // TPCML_ACCIDENTAL_PAIRER_H

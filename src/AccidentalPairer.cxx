@@ -1,0 +1,448 @@
+#include "tpcml/AccidentalPairer.h"
+
+#include "Random.h"
+
+#include "tpcml/Error.h"
+#include "tpcml/RootIO.h"
+
+#include <algorithm>
+#include <cmath>
+#include <exception>
+#include <limits>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+namespace tpcml {
+
+namespace {
+
+enum Purpose : std::uint64_t { kPairDraws = 101, kPermS1 = 102, kPermS2 = 103 };
+
+template <class T>
+void requireFiniteColumn(const std::vector<T> &v, const char *population, const char *branch)
+{
+   for (std::size_t i = 0; i < v.size(); ++i)
+      if (!std::isfinite(static_cast<double>(v[i])))
+         throw UsageError(std::string("isolated ") + population + " branch '" + branch + "' entry " +
+                          std::to_string(i) + " is " + std::to_string(static_cast<double>(v[i])) +
+                          "; expected a finite value");
+}
+
+template <class T>
+void requireLength(const std::vector<T> &v, std::size_t n, const char *population, const char *branch)
+{
+   if (v.size() != n)
+      throw UsageError(std::string("isolated ") + population + " column '" + branch + "' has " +
+                       std::to_string(v.size()) + " entries, expected " + std::to_string(n));
+}
+
+/// Reads numeric branches of a tree as float / int / Long64_t / UInt_t columns (jitted casts).
+class ColumnReader {
+public:
+   ColumnReader(const std::string &file, const std::string &tree, const std::vector<std::string> &required)
+       : m_file(file), m_tree(tree)
+   {
+      requireColumns(file, tree, required);
+      m_df = std::make_unique<ROOT::RDataFrame>(tree, file);
+      m_node = std::make_unique<ROOT::RDF::RNode>(*m_df);
+      for (const auto &c : m_df->GetColumnNames())
+         m_have.push_back(c);
+   }
+   bool has(const std::string &c) const { return std::find(m_have.begin(), m_have.end(), c) != m_have.end(); }
+   template <class T>
+   ROOT::RDF::RResultPtr<std::vector<T>> take(const std::string &branch, const std::string &type)
+   {
+      const std::string alias = "tpcml_read_" + branch;
+      *m_node = m_node->Define(alias, "static_cast<" + type + ">(" + branch + ")");
+      return m_node->Take<T>(alias);
+   }
+
+private:
+   std::string m_file, m_tree;
+   std::unique_ptr<ROOT::RDataFrame> m_df;
+   std::unique_ptr<ROOT::RDF::RNode> m_node;
+   std::vector<std::string> m_have;
+};
+
+template <class Body>
+void parallelChunks(std::size_t n, unsigned threads, Body body)
+{
+   std::size_t nt = threads ? threads : std::max(1u, std::thread::hardware_concurrency());
+   nt = std::max<std::size_t>(1, std::min<std::size_t>(nt, n / 4096 + 1));
+   if (nt == 1) {
+      body(std::size_t{0}, n);
+      return;
+   }
+   std::vector<std::thread> pool;
+   std::exception_ptr error;
+   std::mutex mutex;
+   const std::size_t chunk = (n + nt - 1) / nt;
+   for (std::size_t t = 0; t < nt; ++t) {
+      const std::size_t b = t * chunk, e = std::min(n, b + chunk);
+      if (b >= e)
+         break;
+      pool.emplace_back([&, b, e] {
+         try {
+            body(b, e);
+         } catch (...) {
+            std::lock_guard<std::mutex> lock(mutex);
+            if (!error)
+               error = std::current_exception();
+         }
+      });
+   }
+   for (auto &th : pool)
+      th.join();
+   if (error)
+      std::rethrow_exception(error);
+}
+
+} // namespace
+
+std::vector<std::string> IsolatedS1Table::requiredBranches()
+{
+   return {"qS1", "wS1", "S1TBA", "S1NPeaks", "S1LargestBCQ"};
+}
+
+std::vector<std::string> IsolatedS2Table::requiredBranches()
+{
+   return {"qS2", "wS2", "wtenS2", "S2TBA", "S2SY1", "S2SY2", "x", "y"};
+}
+
+IsolatedS1Table IsolatedS1Table::fromTree(const std::string &file, const std::string &tree)
+{
+   ColumnReader r(file, tree, requiredBranches());
+   auto q = r.take<float>("qS1", "float"), w = r.take<float>("wS1", "float"), tba = r.take<float>("S1TBA", "float"),
+        bcq = r.take<float>("S1LargestBCQ", "float");
+   auto np = r.take<int>("S1NPeaks", "int");
+   const bool hasId = r.has("s1_id"), hasRun = r.has("run");
+   ROOT::RDF::RResultPtr<std::vector<Long64_t>> id;
+   ROOT::RDF::RResultPtr<std::vector<UInt_t>> run;
+   if (hasId)
+      id = r.take<Long64_t>("s1_id", "Long64_t");
+   if (hasRun)
+      run = r.take<UInt_t>("run", "UInt_t");
+   IsolatedS1Table t;
+   t.qS1 = *q;
+   t.wS1 = *w;
+   t.S1TBA = *tba;
+   t.S1LargestBCQ = *bcq;
+   t.S1NPeaks = *np;
+   const std::size_t n = t.qS1.size();
+   if (hasId)
+      t.id = *id;
+   else
+      for (std::size_t i = 0; i < n; ++i)
+         t.id.push_back(static_cast<Long64_t>(i));
+   t.run = hasRun ? *run : std::vector<UInt_t>(n, 0u);
+   return t;
+}
+
+IsolatedS2Table IsolatedS2Table::fromTree(const std::string &file, const std::string &tree)
+{
+   ColumnReader r(file, tree, requiredBranches());
+   auto q = r.take<float>("qS2", "float"), w = r.take<float>("wS2", "float"), wt = r.take<float>("wtenS2", "float"),
+        tba = r.take<float>("S2TBA", "float"), sy1 = r.take<float>("S2SY1", "float"),
+        sy2 = r.take<float>("S2SY2", "float"), x = r.take<float>("x", "float"), y = r.take<float>("y", "float");
+   const bool hasId = r.has("s2_id"), hasRun = r.has("run");
+   ROOT::RDF::RResultPtr<std::vector<Long64_t>> id;
+   ROOT::RDF::RResultPtr<std::vector<UInt_t>> run;
+   if (hasId)
+      id = r.take<Long64_t>("s2_id", "Long64_t");
+   if (hasRun)
+      run = r.take<UInt_t>("run", "UInt_t");
+   IsolatedS2Table t;
+   t.qS2 = *q;
+   t.wS2 = *w;
+   t.wtenS2 = *wt;
+   t.S2TBA = *tba;
+   t.S2SY1 = *sy1;
+   t.S2SY2 = *sy2;
+   t.x = *x;
+   t.y = *y;
+   const std::size_t n = t.qS2.size();
+   if (hasId)
+      t.id = *id;
+   else
+      for (std::size_t i = 0; i < n; ++i)
+         t.id.push_back(static_cast<Long64_t>(i));
+   t.run = hasRun ? *run : std::vector<UInt_t>(n, 0u);
+   return t;
+}
+
+void PairedColumns::resize(std::size_t n)
+{
+   run.resize(n);
+   event.resize(n);
+   s1_id.resize(n);
+   s2_id.resize(n);
+   for (auto *v : {&qS1, &qS2, &qS1c, &qS2c, &wS1, &wS2, &wtenS2, &S1TBA, &S2TBA, &S2SY1, &S2SY2, &S1LargestBCQ,
+                   &drift_time, &x, &y, &z})
+      v->resize(n);
+   S1NPeaks.resize(n);
+   below_nr_median.resize(n);
+}
+
+void PairedColumns::set(std::size_t k, const PairedEvent &e)
+{
+   run[k] = e.run;
+   event[k] = e.event;
+   s1_id[k] = e.s1_id;
+   s2_id[k] = e.s2_id;
+   qS1[k] = e.qS1;
+   qS2[k] = e.qS2;
+   qS1c[k] = e.qS1c;
+   qS2c[k] = e.qS2c;
+   wS1[k] = e.wS1;
+   wS2[k] = e.wS2;
+   wtenS2[k] = e.wtenS2;
+   S1TBA[k] = e.S1TBA;
+   S2TBA[k] = e.S2TBA;
+   S2SY1[k] = e.S2SY1;
+   S2SY2[k] = e.S2SY2;
+   S1NPeaks[k] = e.S1NPeaks;
+   S1LargestBCQ[k] = e.S1LargestBCQ;
+   drift_time[k] = e.drift_time;
+   x[k] = e.x;
+   y[k] = e.y;
+   z[k] = e.z;
+   below_nr_median[k] = e.below_nr_median;
+}
+
+double accidentalCount(double r1, double r2, double windowUs, double liveTimeS, double eff)
+{
+   const std::pair<const char *, double> in[] = {
+       {"isolated S1 rate (Hz)", r1}, {"isolated S2 rate (Hz)", r2}, {"drift window (us)", windowUs},
+       {"live time (s)", liveTimeS},  {"efficiency", eff}};
+   for (const auto &[name, v] : in)
+      if (!std::isfinite(v) || v < 0.)
+         throw UsageError(std::string("accidental count: ") + name + " must be finite and >= 0, got " +
+                          std::to_string(v));
+   if (eff > 1.)
+      throw UsageError("accidental count: efficiency must be <= 1, got " + std::to_string(eff));
+   return r1 * r2 * (windowUs * 1e-6) * liveTimeS * eff;
+}
+
+AccidentalPairer::AccidentalPairer(const IsolatedS1Table &s1, const IsolatedS2Table &s2,
+                                   const PositionCorrections &corrections, const Options &opt)
+    : m_corr(corrections), m_opt(opt)
+{
+   const std::size_t n1 = s1.size(), n2 = s2.size();
+   if (n1 == 0)
+      throw UsageError("the isolated S1 population is empty: no S1 to pair (check the s1 tree and its selection)");
+   if (n2 == 0)
+      throw UsageError("the isolated S2 population is empty: no S2 to pair (check the s2 tree and its selection)");
+   if (!std::isfinite(opt.driftTimeMin) || !std::isfinite(opt.driftTimeMax) || opt.driftTimeMin < 0. ||
+       !(opt.driftTimeMax > opt.driftTimeMin))
+      throw UsageError("drift window [" + std::to_string(opt.driftTimeMin) + ", " + std::to_string(opt.driftTimeMax) +
+                       "] us is empty or negative: expected 0 <= t_min < t_max (width " +
+                       std::to_string(opt.driftTimeMax - opt.driftTimeMin) + " us)");
+   if (!std::isfinite(opt.weight) || opt.weight < 0.f)
+      throw UsageError("pair weight must be finite and >= 0, got " + std::to_string(opt.weight));
+   requireLength(s1.wS1, n1, "S1", "wS1");
+   requireLength(s1.S1TBA, n1, "S1", "S1TBA");
+   requireLength(s1.S1LargestBCQ, n1, "S1", "S1LargestBCQ");
+   requireLength(s1.S1NPeaks, n1, "S1", "S1NPeaks");
+   requireLength(s1.id, n1, "S1", "s1_id");
+   requireLength(s1.run, n1, "S1", "run");
+   requireFiniteColumn(s1.qS1, "S1", "qS1");
+   requireFiniteColumn(s1.wS1, "S1", "wS1");
+   requireFiniteColumn(s1.S1TBA, "S1", "S1TBA");
+   requireFiniteColumn(s1.S1LargestBCQ, "S1", "S1LargestBCQ");
+   for (const auto *c : {&s2.wS2, &s2.wtenS2, &s2.S2TBA, &s2.S2SY1, &s2.S2SY2, &s2.x, &s2.y})
+      requireLength(*c, n2, "S2", "feature");
+   requireLength(s2.id, n2, "S2", "s2_id");
+   requireLength(s2.run, n2, "S2", "run");
+   requireFiniteColumn(s2.qS2, "S2", "qS2");
+   requireFiniteColumn(s2.wS2, "S2", "wS2");
+   requireFiniteColumn(s2.wtenS2, "S2", "wtenS2");
+   requireFiniteColumn(s2.S2TBA, "S2", "S2TBA");
+   requireFiniteColumn(s2.S2SY1, "S2", "S2SY1");
+   requireFiniteColumn(s2.S2SY2, "S2", "S2SY2");
+   requireFiniteColumn(s2.x, "S2", "x");
+   requireFiniteColumn(s2.y, "S2", "y");
+
+   m_s1.resize(n1);
+   for (std::size_t i = 0; i < n1; ++i)
+      m_s1[i] = {s1.qS1[i], s1.wS1[i], s1.S1TBA[i], s1.S1LargestBCQ[i], s1.S1NPeaks[i], s1.run[i], s1.id[i]};
+   m_s2.resize(n2);
+   for (std::size_t i = 0; i < n2; ++i)
+      m_s2[i] = {s2.qS2[i], s2.wS2[i],  s2.wtenS2[i], s2.S2TBA[i], s2.S2SY1[i], s2.S2SY2[i],
+                 s2.x[i],   s2.y[i],    static_cast<float>(1. / m_corr.s2Relative(s2.x[i], s2.y[i])),
+                 s2.run[i], s2.id[i]};
+   m_key = detail::streamKey(opt.seed, kPairDraws);
+   m_invLifetime = 1. / m_corr.lifetime();
+   m_velocity = m_corr.driftVelocity();
+   if (!opt.withReplacement) {
+      auto permutation = [&](std::size_t n, std::uint64_t purpose) {
+         std::vector<std::uint32_t> p(n);
+         for (std::size_t i = 0; i < n; ++i)
+            p[i] = static_cast<std::uint32_t>(i);
+         detail::Rng rng(opt.seed, purpose);
+         for (std::size_t i = n; i > 1; --i)
+            std::swap(p[i - 1], p[rng.index(i)]);
+         return p;
+      };
+      m_perm1 = permutation(n1, kPermS1);
+      m_perm2 = permutation(n2, kPermS2);
+   }
+}
+
+void AccidentalPairer::setNRMedian(const NRMedianCurve &curve)
+{
+   if (curve.empty())
+      throw UsageError("setNRMedian: the NR median curve is empty");
+   m_median = curve;
+   m_hasMedian = true;
+}
+
+void AccidentalPairer::setDriftTimeHistogram(const std::vector<double> &edges, const std::vector<double> &contents)
+{
+   if (edges.size() != contents.size() + 1 || contents.empty())
+      throw UsageError("drift-time histogram: expected " + std::to_string(contents.size() + 1) + " bin edges for " +
+                       std::to_string(contents.size()) + " bins, got " + std::to_string(edges.size()));
+   double total = 0.;
+   for (std::size_t i = 0; i < contents.size(); ++i) {
+      if (!std::isfinite(contents[i]) || contents[i] < 0.)
+         throw UsageError("drift-time histogram: bin " + std::to_string(i) + " content " +
+                          std::to_string(contents[i]) + " must be finite and >= 0");
+      if (!(edges[i + 1] > edges[i]) || edges[i] < 0.)
+         throw UsageError("drift-time histogram: edges must be >= 0 and increasing (edge " + std::to_string(i) + ")");
+      total += contents[i];
+   }
+   if (!(total > 0.))
+      throw UsageError("drift-time histogram: all bins are empty");
+   m_histEdges = edges;
+   m_histCdf.assign(1, 0.);
+   double s = 0.;
+   for (double c : contents)
+      m_histCdf.push_back((s += c) / total);
+}
+
+ULong64_t AccidentalPairer::maxPairs() const
+{
+   return m_opt.withReplacement ? std::numeric_limits<ULong64_t>::max()
+                                : static_cast<ULong64_t>(std::min(m_s1.size(), m_s2.size()));
+}
+
+void AccidentalPairer::checkIndex(ULong64_t last) const
+{
+   if (!m_opt.withReplacement && last > maxPairs())
+      throw UsageError("pairing without replacement can make at most min(N_S1, N_S2) = " +
+                       std::to_string(maxPairs()) + " pairs (" + std::to_string(m_s1.size()) + " S1, " +
+                       std::to_string(m_s2.size()) + " S2); asked for " + std::to_string(last));
+}
+
+void AccidentalPairer::fill(ULong64_t i, PairedEvent &e) const
+{
+   std::size_t a, b;
+   if (m_opt.withReplacement) {
+      a = static_cast<std::size_t>(detail::toIndex(detail::counterBits(m_key, i, 0), m_s1.size()));
+      b = static_cast<std::size_t>(detail::toIndex(detail::counterBits(m_key, i, 1), m_s2.size()));
+   } else {
+      if (i >= m_perm1.size() || i >= m_perm2.size())
+         checkIndex(i + 1);
+      a = m_perm1[i];
+      b = m_perm2[i];
+   }
+   const double u = detail::counterUniform(m_key, i, 2);
+   double t;
+   if (m_histEdges.empty()) {
+      t = m_opt.driftTimeMin + u * (m_opt.driftTimeMax - m_opt.driftTimeMin);
+   } else {
+      const std::size_t k = std::min<std::size_t>(
+          static_cast<std::size_t>(std::upper_bound(m_histCdf.begin(), m_histCdf.end(), u) - m_histCdf.begin()) - 1,
+          m_histEdges.size() - 2);
+      const double width = m_histCdf[k + 1] - m_histCdf[k];
+      const double f = width > 0. ? (u - m_histCdf[k]) / width : 0.;
+      t = m_histEdges[k] + f * (m_histEdges[k + 1] - m_histEdges[k]);
+   }
+   const S1Row &s1 = m_s1[a];
+   const S2Row &s2 = m_s2[b];
+   const float tf = static_cast<float>(t);
+   const float z = static_cast<float>(-m_velocity * t);
+   e.run = s2.run;
+   e.event = i;
+   e.s1_id = s1.id;
+   e.s2_id = s2.id;
+   e.qS1 = s1.q;
+   e.wS1 = s1.w;
+   e.S1TBA = s1.tba;
+   e.S1LargestBCQ = s1.bcq;
+   e.S1NPeaks = s1.npeaks;
+   e.qS2 = s2.q;
+   e.wS2 = s2.w;
+   e.wtenS2 = s2.wten;
+   e.S2TBA = s2.tba;
+   e.S2SY1 = s2.sy1;
+   e.S2SY2 = s2.sy2;
+   e.x = s2.x;
+   e.y = s2.y;
+   e.drift_time = tf;
+   e.z = z;
+   e.qS1c = static_cast<float>(s1.q / m_corr.s1Relative(s2.x, s2.y, z));
+   e.qS2c = static_cast<float>(s2.q * std::exp(tf * m_invLifetime) * s2.invU);
+   e.below_nr_median = m_hasMedian && m_median.below(e.qS1c, e.qS2c);
+}
+
+PairedColumns AccidentalPairer::pair(ULong64_t first, std::size_t n, unsigned threads) const
+{
+   checkIndex(first + n);
+   PairedColumns out;
+   out.resize(n);
+   parallelChunks(n, threads, [&](std::size_t b, std::size_t e) {
+      PairedEvent ev;
+      for (std::size_t k = b; k < e; ++k) {
+         fill(first + k, ev);
+         out.set(k, ev);
+      }
+   });
+   return out;
+}
+
+std::vector<std::string> AccidentalPairer::columnNames()
+{
+   return {"run",    "event",  "sample",       "recoil_type", "s1_id",      "s2_id",       "qS1",
+           "qS2",    "qS1c",   "qS2c",         "wS1",         "wS2",        "wtenS2",      "S1TBA",
+           "S2TBA",  "S2SY1",  "S2SY2",        "S1NPeaks",    "S1LargestBCQ", "drift_time", "x",
+           "y",      "z",      "energy_true",  "below_nr_median", "weight"};
+}
+
+ROOT::RDF::RNode AccidentalPairer::dataFrame(ULong64_t n, ULong64_t first) const
+{
+   checkIndex(first + n);
+   const float w = m_opt.weight;
+   ROOT::RDF::RNode df = ROOT::RDataFrame(n).Define(
+       "tpcml_pair", [this, first](ULong64_t entry) { return (*this)(first + entry); }, {"rdfentry_"});
+   using P = const PairedEvent &;
+   df = df.Define("run", [](P p) { return p.run; }, {"tpcml_pair"})
+            .Define("event", [](P p) { return p.event; }, {"tpcml_pair"})
+            .Define("sample", [] { return 2; })
+            .Define("recoil_type", [] { return 2; })
+            .Define("s1_id", [](P p) { return p.s1_id; }, {"tpcml_pair"})
+            .Define("s2_id", [](P p) { return p.s2_id; }, {"tpcml_pair"})
+            .Define("qS1", [](P p) { return p.qS1; }, {"tpcml_pair"})
+            .Define("qS2", [](P p) { return p.qS2; }, {"tpcml_pair"})
+            .Define("qS1c", [](P p) { return p.qS1c; }, {"tpcml_pair"})
+            .Define("qS2c", [](P p) { return p.qS2c; }, {"tpcml_pair"})
+            .Define("wS1", [](P p) { return p.wS1; }, {"tpcml_pair"})
+            .Define("wS2", [](P p) { return p.wS2; }, {"tpcml_pair"})
+            .Define("wtenS2", [](P p) { return p.wtenS2; }, {"tpcml_pair"})
+            .Define("S1TBA", [](P p) { return p.S1TBA; }, {"tpcml_pair"})
+            .Define("S2TBA", [](P p) { return p.S2TBA; }, {"tpcml_pair"})
+            .Define("S2SY1", [](P p) { return p.S2SY1; }, {"tpcml_pair"})
+            .Define("S2SY2", [](P p) { return p.S2SY2; }, {"tpcml_pair"})
+            .Define("S1NPeaks", [](P p) { return p.S1NPeaks; }, {"tpcml_pair"})
+            .Define("S1LargestBCQ", [](P p) { return p.S1LargestBCQ; }, {"tpcml_pair"})
+            .Define("drift_time", [](P p) { return p.drift_time; }, {"tpcml_pair"})
+            .Define("x", [](P p) { return p.x; }, {"tpcml_pair"})
+            .Define("y", [](P p) { return p.y; }, {"tpcml_pair"})
+            .Define("z", [](P p) { return p.z; }, {"tpcml_pair"})
+            .Define("energy_true", [] { return -1.f; })
+            .Define("below_nr_median", [](P p) { return p.below_nr_median; }, {"tpcml_pair"})
+            .Define("weight", [w] { return w; });
+   return df;
+}
+
+} // namespace tpcml
