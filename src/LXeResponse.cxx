@@ -9,6 +9,7 @@
 #include <atomic>
 #include <cmath>
 #include <exception>
+#include <limits>
 #include <mutex>
 #include <numeric>
 #include <random>
@@ -82,30 +83,6 @@ void boxFilter(std::vector<double> &w, std::vector<double> &prefix, int width)
       const std::size_t hiIdx = std::min(n, k + h + 1), loIdx = k > h ? k - h : 0;
       w[k] = (prefix[hiIdx] - prefix[loIdx]) / width;
    }
-}
-
-/// Centroid of the top-array pattern above its median (the diffuse-light floor): the
-/// direct light under the S2 then dominates. Returns false when nothing is above the floor.
-bool topCentroid(const double *area, const PmtArray &top, std::vector<double> &tmp, double &xc, double &yc)
-{
-   const std::size_t n = top.size();
-   tmp.assign(area, area + n);
-   std::nth_element(tmp.begin(), tmp.begin() + static_cast<long>(n / 2), tmp.end());
-   const double floor = tmp[n / 2];
-   double s = 0., sx = 0., sy = 0.;
-   for (std::size_t i = 0; i < n; ++i) {
-      const double w = area[i] - floor;
-      if (w > 0.) {
-         s += w;
-         sx += w * top.x[i];
-         sy += w * top.y[i];
-      }
-   }
-   if (!(s > 0.))
-      return false;
-   xc = sx / s;
-   yc = sy / s;
-   return true;
 }
 
 std::size_t resolveThreads(unsigned threads, std::size_t n)
@@ -223,34 +200,95 @@ LXeResponse::LXeResponse(const DetectorConfig &det) : m_optics(det), m_corr(det,
    m_diffL = det.get("diffusion_longitudinal", "mm2/us");
    m_velocity = det.get("drift_velocity", "mm/us");
 
-   // Radial correction of the top centroid, from the noiseless S2 pattern (two azimuths).
-   std::vector<double> buf(nPmt()), tmp;
-   const double rMax = m_optics.tpcRadius();
+   // Position reconstruction: the start point averages the brightest top PMT and its
+   // neighbours (within 1.5 x the smallest PMT spacing).
    const auto &top = m_optics.top();
-   for (int k = 0; k <= 64; ++k) {
-      const double r = rMax * k / 64.;
-      double rc = 0.;
-      for (double phi : {0., kPi / 6.}) {
-         m_optics.s2Collection(r * std::cos(phi), r * std::sin(phi), buf.data());
-         double xc = 0., yc = 0.;
-         topCentroid(buf.data(), top, tmp, xc, yc);
-         rc += 0.5 * std::hypot(xc, yc);
+   double dmin = std::numeric_limits<double>::infinity();
+   for (std::size_t i = 0; i < top.size(); ++i)
+      for (std::size_t j = i + 1; j < top.size(); ++j)
+         dmin = std::min(dmin, std::hypot(top.x[i] - top.x[j], top.y[i] - top.y[j]));
+   m_neighbourRadius = std::isfinite(dmin) ? 1.5 * dmin : m_optics.tpcRadius();
+   // Normalised top-array S2 pattern tabulated on a square grid over the TPC (~5 mm steps).
+   m_patternN = 129;
+   const double rMax = m_optics.tpcRadius();
+   m_patternStep = 2. * rMax / (m_patternN - 1);
+   m_pattern.resize(static_cast<std::size_t>(m_patternN) * m_patternN * top.size());
+   std::vector<double> buf(nPmt());
+   for (int ix = 0; ix < m_patternN; ++ix)
+      for (int iy = 0; iy < m_patternN; ++iy) {
+         m_optics.s2Collection(-rMax + ix * m_patternStep, -rMax + iy * m_patternStep, buf.data());
+         double sum = 0.;
+         for (std::size_t k = 0; k < top.size(); ++k)
+            sum += buf[k];
+         float *dst = &m_pattern[(static_cast<std::size_t>(ix) * m_patternN + iy) * top.size()];
+         for (std::size_t k = 0; k < top.size(); ++k)
+            dst[k] = static_cast<float>(buf[k] / sum);
       }
-      if (k > 0 && rc <= m_rCentroid.back())
-         break; // keep the monotonic part
-      m_rCentroid.push_back(rc);
-      m_rTrue.push_back(r);
-   }
-   if (m_rCentroid.size() < 2)
-      throw ConfigError(det.file() + ": the S2 top pattern gives no position information (check the PMT layout)");
 }
 
-double LXeResponse::correctedRadius(double rc) const
+void LXeResponse::reconstructXY(const double *area, double topSum, std::vector<double> &buf, double &xr,
+                                double &yr) const
 {
-   const auto &a = m_rCentroid, &b = m_rTrue;
-   std::size_t k = static_cast<std::size_t>(std::upper_bound(a.begin(), a.end(), rc) - a.begin());
-   k = std::clamp<std::size_t>(k, 1, a.size() - 1);
-   return b[k - 1] + (rc - a[k - 1]) * (b[k] - b[k - 1]) / (a[k] - a[k - 1]);
+   // Poisson maximum likelihood of the top-array pattern against the optics model
+   // (mu_i = topSum * p_i(x, y) / sum_top p), by a pattern search started at the local centroid.
+   (void)buf;
+   const auto &top = m_optics.top();
+   const std::size_t nt = top.size();
+   std::size_t best = 0;
+   for (std::size_t i = 1; i < nt; ++i)
+      if (area[i] > area[best])
+         best = i;
+   double s = 0., sx = 0., sy = 0.;
+   for (std::size_t i = 0; i < nt; ++i)
+      if (std::hypot(top.x[i] - top.x[best], top.y[i] - top.y[best]) <= m_neighbourRadius) {
+         s += area[i];
+         sx += area[i] * top.x[i];
+         sy += area[i] * top.y[i];
+      }
+   double x = s > 0. ? sx / s : 0., y = s > 0. ? sy / s : 0.;
+   const double rMax = m_optics.tpcRadius();
+   auto nll = [&](double px, double py) {
+      if (std::hypot(px, py) > rMax)
+         return std::numeric_limits<double>::infinity();
+      // bilinear interpolation of the tabulated normalised pattern
+      const double u = (px + rMax) / m_patternStep, w = (py + rMax) / m_patternStep;
+      const int ix = std::clamp(static_cast<int>(u), 0, m_patternN - 2);
+      const int iy = std::clamp(static_cast<int>(w), 0, m_patternN - 2);
+      const double fx = u - ix, fy = w - iy;
+      const std::size_t row = static_cast<std::size_t>(m_patternN) * nt;
+      const float *p00 = &m_pattern[(static_cast<std::size_t>(ix) * m_patternN + iy) * nt];
+      const float *p01 = p00 + nt, *p10 = p00 + row, *p11 = p10 + nt;
+      const double w00 = (1 - fx) * (1 - fy), w01 = (1 - fx) * fy, w10 = fx * (1 - fy), w11 = fx * fy;
+      double v = 0.;
+      for (std::size_t i = 0; i < nt; ++i) {
+         const double mu = topSum * (w00 * p00[i] + w01 * p01[i] + w10 * p10[i] + w11 * p11[i]);
+         v += mu - (area[i] > 0. ? area[i] * std::log(mu) : 0.);
+      }
+      return v;
+   };
+   if (std::hypot(x, y) > rMax) {
+      const double f = 0.999 * rMax / std::hypot(x, y);
+      x *= f;
+      y *= f;
+   }
+   double f0 = nll(x, y);
+   for (double step = 16.; step > 0.25;) {
+      bool moved = false;
+      for (const auto &d : {std::pair{1., 0.}, {-1., 0.}, {0., 1.}, {0., -1.}}) {
+         const double fx = nll(x + step * d.first, y + step * d.second);
+         if (fx < f0) {
+            f0 = fx;
+            x += step * d.first;
+            y += step * d.second;
+            moved = true;
+            break;
+         }
+      }
+      if (!moved)
+         step *= 0.5;
+   }
+   xr = x;
+   yr = y;
 }
 
 void LXeResponse::finishS1(Scratch &s, S1Batch &out, std::size_t i, bool store, Rng &noise) const
@@ -424,12 +462,11 @@ void LXeResponse::finishS2(Scratch &s, S2Batch &out, std::size_t i, bool store, 
    }
    out.qS2[i] = static_cast<float>(q);
    out.S2TBA[i] = q > 0. ? static_cast<float>((2. * top - q) / q) : 0.f;
-   double xc = 0., yc = 0.;
-   if (top > 0. && topCentroid(s.area.data(), m_optics.top(), s.tmp, xc, yc)) {
-      const double rc = std::hypot(xc, yc);
-      const double scale = rc > 0. ? correctedRadius(rc) / rc : 1.;
-      out.x[i] = static_cast<float>(xc * scale);
-      out.y[i] = static_cast<float>(yc * scale);
+   if (top > 0.) {
+      double xr = 0., yr = 0.;
+      reconstructXY(s.area.data(), top, s.tmp, xr, yr);
+      out.x[i] = static_cast<float>(xr);
+      out.y[i] = static_cast<float>(yr);
    } else {
       out.x[i] = out.y[i] = 0.f;
    }

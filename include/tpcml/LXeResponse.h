@@ -27,8 +27,8 @@
 //   S2SY2        same on the waveform smeared by a Gaussian of s2_smoothing_sigma
 //                (three box filters, Wells 1986)
 //   wS2, wtenS2  full widths at 1/2 and 1/10 of the maximum of the smeared S2 waveform
-//   x, y         S2 top-array centroid with a radial correction tabulated from the optics
-//                model (the centroid is pulled towards the axis)
+//   x, y         Poisson maximum-likelihood fit of the S2 top-array pattern to the optics
+//                model (pattern search from the centroid around the brightest PMT)
 //   drift_time   S2 mean PE time - half the electroluminescence time (S1 at t = 0)
 // Every event i of a batch draws from its own random stream (seed, i): results do not depend
 // on the number of threads.
@@ -96,8 +96,9 @@ public:
                              std::size_t n, std::uint64_t seed, unsigned threads = 1,
                              bool storePmtAreas = false) const;
 
-   /// Reconstructed radius for a top-centroid radius (the tabulated correction).
-   double correctedRadius(double centroidRadius) const;
+   /// Reconstructed (x, y) from the top-array PMT areas (nTop values, top array order):
+   /// Poisson maximum likelihood against the optics model. `buf` is scratch (nPmt values).
+   void reconstructXY(const double *topArea, double topSum, std::vector<double> &buf, double &x, double &y) const;
 
 private:
    struct Scratch;
@@ -113,7 +114,10 @@ private:
    int m_coincLevel = 1;
    double m_elTime = 0., m_smoothSigma = 0.;
    double m_eee = 0., m_lifetime = 0., m_diffL = 0., m_velocity = 0.;
-   std::vector<double> m_rCentroid, m_rTrue; ///< radial correction table
+   double m_neighbourRadius = 0.; ///< start of the xy fit: brightest PMT and neighbours
+   int m_patternN = 0;            ///< tabulated normalised top S2 pattern: N x N grid
+   double m_patternStep = 0.;
+   std::vector<float> m_pattern; ///< [ix][iy][pmt]
 };
 
 } // namespace tpcml

@@ -12,14 +12,14 @@ import contextlib
 import json
 import os
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 import numpy as np
 
 from . import _core
 
-__all__ = ["atomic_path", "describe_tree", "list_trees", "read_provenance", "write_tree"]
+__all__ = ["atomic_path", "describe_tree", "list_trees", "read_parameter", "read_provenance", "write_tree"]
 
 list_trees = _core.list_trees
 describe_tree = _core.describe_tree
@@ -52,34 +52,54 @@ def write_tree(
     detector: str | None = None,
     provenance_info: Mapping | None = None,
     auto_flush: int = 0,
+    extra_trees: Mapping[str, Mapping[str, np.ndarray]] | None = None,
+    parameters: Mapping[str, float] | None = None,
+    finish: Callable[[Path], None] | None = None,
 ) -> Path:
     """Write numpy columns as TTree ``tree`` in ``path`` (atomically), with provenance.
 
     ``auto_flush`` > 0 sets the cluster size (entries), so that ImplicitMT can
-    parallelise over several clusters when the file is read back.
+    parallelise over several clusters when the file is read back. ``extra_trees`` are
+    written to the same file; ``parameters`` become ``TParameter<double>`` objects;
+    ``finish(tmp_path)`` may add more objects before the file is renamed into place.
     """
     from .root import load_root
 
     ROOT = load_root()
-    lengths = {k: len(v) for k, v in columns.items()}
-    if len(set(lengths.values())) > 1:
-        raise ValueError(f"columns differ in length: {lengths}")
-    data = {k: np.ascontiguousarray(v) for k, v in columns.items()}
-    df = ROOT.RDF.FromNumpy(data)
+    trees = {tree: columns, **(extra_trees or {})}
+    for name, cols in trees.items():
+        lengths = {k: len(v) for k, v in cols.items()}
+        if len(set(lengths.values())) > 1:
+            raise ValueError(f"columns of tree {name!r} differ in length: {lengths}")
     opts = ROOT.RDF.RSnapshotOptions()
     if auto_flush > 0:
         opts.fAutoFlush = int(auto_flush)
     final = Path(path)
     with atomic_path(final) as tmp:
-        df.Snapshot(tree, str(tmp), list(data.keys()), opts)
+        for i, (name, cols) in enumerate(trees.items()):
+            data = {k: np.ascontiguousarray(v) for k, v in cols.items()}
+            opts.fMode = "RECREATE" if i == 0 else "UPDATE"
+            ROOT.RDF.FromNumpy(data).Snapshot(name, str(tmp), list(data.keys()), opts)
         f = ROOT.TFile.Open(str(tmp), "UPDATE")
         try:
             ROOT.TNamed("tpcml_detector", detector or "").Write()
             info = dict(provenance_info or provenance())
             ROOT.TNamed("tpcml_provenance", json.dumps(info, sort_keys=True)).Write()
+            for key, value in (parameters or {}).items():
+                ROOT.TParameter["double"](key, float(value)).Write()
         finally:
             f.Close()
+        if finish is not None:
+            finish(tmp)
     return final
+
+
+def read_parameter(path: str | os.PathLike, key: str) -> float | None:
+    """Value of a ``TParameter<double>`` stored in a tpcml file, or None."""
+    import uproot
+
+    with uproot.open(path) as f:
+        return float(f[key].member("fVal")) if key in f else None
 
 
 def read_provenance(path: str | os.PathLike) -> tuple[str | None, dict]:

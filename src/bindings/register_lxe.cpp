@@ -283,7 +283,6 @@ void registerLXe(py::module_ &m)
        .def_property_readonly("optics", &LXeResponse::optics, py::return_value_policy::reference_internal)
        .def_property_readonly("corrections", &LXeResponse::corrections, py::return_value_policy::reference_internal)
        .def_property_readonly("n_pmt", &LXeResponse::nPmt)
-       .def("corrected_radius", &LXeResponse::correctedRadius, py::arg("centroid_radius"))
        .def(
            "scintillation_s1",
            [](const LXeResponse &r, const Array<float> &x, const Array<float> &y, const Array<float> &z,

@@ -61,6 +61,31 @@ ER_CALIBRATION = Spectrum("flat", 1.0, 18.6)
 NR_CALIBRATION = Spectrum("exponential", 1.0, 60.0, slope=15.0)
 
 
+def nest_quanta(
+    recoil: int, energy: np.ndarray, field_v_cm: float, density_g_cm3: float, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Photons and electrons per event from NEST (nestpy), with NEST's own fluctuations.
+
+    ``recoil``: ER (NEST beta model, for electron recoils from beta decays and Compton
+    scatters) or NR. Negative NEST outputs (possible for tiny energies) are set to 0.
+    """
+    import nestpy
+
+    if recoil not in (ER, NR):
+        raise ValueError(f"recoil must be {ER} (ER) or {NR} (NR), got {recoil!r}")
+    nestpy.RandomGen.rndm().set_seed(int(seed))
+    calc = nestpy.NESTcalc(nestpy.detectors.VDetector())
+    interaction = nestpy.interactions.beta if recoil == ER else nestpy.interactions.NR
+    n = len(energy)
+    n_ph = np.empty(n, dtype=np.int32)
+    n_e = np.empty(n, dtype=np.int32)
+    get_yields, get_quanta = calc.GetYields, calc.GetQuanta
+    for i, e in enumerate(np.asarray(energy, dtype=np.float64)):
+        q = get_quanta(get_yields(interaction, float(e), density_g_cm3, field_v_cm), density_g_cm3)
+        n_ph[i], n_e[i] = max(q.photons, 0), max(q.electrons, 0)
+    return n_ph, n_e
+
+
 def simulate(
     detector: DetectorConfig,
     recoil: int,
@@ -70,8 +95,6 @@ def simulate(
     run: int = 0,
 ) -> dict[str, np.ndarray]:
     """Simulate ``n`` events; returns columns of the ``events`` tree (docs/event-model.md)."""
-    import nestpy
-
     if recoil not in (ER, NR):
         raise ValueError(f"recoil must be {ER} (ER) or {NR} (NR), got {recoil!r}")
     if n < 0:
@@ -96,15 +119,7 @@ def simulate(
     phi = rng.uniform(0.0, 2 * np.pi, n)
     drift_time = rng.uniform(t_min, t_max, n)
 
-    # NEST quanta with NEST's own fluctuation model, seeded from our stream.
-    nestpy.RandomGen.rndm().set_seed(int(rng.integers(0, 2**31 - 1)))
-    calc = nestpy.NESTcalc(nestpy.detectors.VDetector())
-    interaction = nestpy.interactions.beta if recoil == ER else nestpy.interactions.NR
-    n_ph = np.empty(n, dtype=np.int64)
-    n_e = np.empty(n, dtype=np.int64)
-    for i, e in enumerate(energy):
-        q = calc.GetQuanta(calc.GetYields(interaction, float(e), density, field), density)
-        n_ph[i], n_e[i] = max(q.photons, 0), max(q.electrons, 0)
+    n_ph, n_e = nest_quanta(recoil, energy, field, density, seed=int(rng.integers(0, 2**31 - 1)))
 
     s1 = rng.binomial(n_ph, g1).astype(np.float64)
     survived = rng.binomial(n_e, np.exp(-drift_time / tau))

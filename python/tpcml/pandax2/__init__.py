@@ -1,0 +1,8 @@
+"""PandaX-II accidental-background study (P2-DNN): simulated data, selection, pairing, plots."""
+
+from __future__ import annotations
+
+from . import selection
+from .simulation import Simulator, Sizes, simulate_dataset
+
+__all__ = ["Simulator", "Sizes", "selection", "simulate_dataset"]

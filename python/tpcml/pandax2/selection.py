@@ -1,0 +1,107 @@
+"""The PandaX-II event selection of P2-DNN §3, defined once for numpy and RDataFrame.
+
+Every cut is a named pair (numpy mask, C++ expression) built from the detector registry, so the
+simulation (numpy), the analysis in RDataFrame (named ``Filter``s, so ``Report()`` prints a
+cut-flow) and ROOT macros apply the same numbers:
+
+============== ===================================================== =========================
+name           expression                                            source
+============== ===================================================== =========================
+fiducial       t_min <= drift_time <= t_max && x^2 + y^2 < r_fid^2   PandaX-II FV (registry)
+S1 range       3 <= qS1 <= 45 PE (raw)                               P2-DNN §3
+S2 threshold   qS2 > 100 PE (raw)                                    P2-DNN §3
+S2 upper       qS2c < 10,000 PE (corrected)                          P2-DNN §3
+below NR med.  log10(qS2c/qS1c) < NR median(qS1c)                    P2-DNN §2-3 (accidentals)
+============== ===================================================== =========================
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from itertools import count
+
+import numpy as np
+
+from .._core import NRMedianCurve
+from ..detectors import DetectorConfig
+
+__all__ = ["Cut", "apply_rdf", "cuts", "declare_nr_median", "fit_nr_median", "mask"]
+
+
+@dataclass(frozen=True)
+class Cut:
+    name: str
+    cpp: str  # C++ expression over the events-tree branches (RDataFrame::Filter)
+    numpy: Callable[[Mapping[str, np.ndarray]], np.ndarray]  # the same cut on numpy columns
+
+
+def cuts(det: DetectorConfig) -> list[Cut]:
+    """The P2-DNN §3 selection for detector ``det`` (without the NR-median cut)."""
+    t0, t1 = det.get("fiducial_drift_time_min", "us"), det.get("fiducial_drift_time_max", "us")
+    r2 = det.get("fiducial_radius", "mm") ** 2
+    s1lo, s1hi = det.get("s1_threshold_pe"), det.get("s1_max_pe")
+    s2lo, s2hi = det.get("s2_threshold_pe"), det.get("s2_max_pe")
+    return [
+        Cut(
+            "fiducial volume",
+            f"drift_time >= {t0!r} && drift_time <= {t1!r} && x*x + y*y < {r2!r}",
+            lambda c: (c["drift_time"] >= t0) & (c["drift_time"] <= t1) & (c["x"] * c["x"] + c["y"] * c["y"] < r2),
+        ),
+        Cut("S1 range", f"qS1 >= {s1lo!r} && qS1 <= {s1hi!r}", lambda c: (c["qS1"] >= s1lo) & (c["qS1"] <= s1hi)),
+        Cut("S2 threshold", f"qS2 > {s2lo!r}", lambda c: c["qS2"] > s2lo),
+        Cut("S2 upper", f"qS2c < {s2hi!r}", lambda c: c["qS2c"] < s2hi),
+    ]
+
+
+def mask(cols: Mapping[str, np.ndarray], det: DetectorConfig, curve: NRMedianCurve | None = None) -> np.ndarray:
+    """Events passing the selection (and below the NR median when ``curve`` is given)."""
+    n = len(cols["qS1"])
+    m = np.ones(n, dtype=bool)
+    for cut in cuts(det):
+        m &= cut.numpy(cols)
+    if curve is not None:
+        m &= curve.below(cols["qS1c"], cols["qS2c"])
+    return m
+
+
+def fit_nr_median(cols: Mapping[str, np.ndarray], det: DetectorConfig, n_bins: int = 20) -> NRMedianCurve:
+    """NR median of log10(qS2c/qS1c) vs qS1c fitted on selected NR calibration events."""
+    m = mask(cols, det)
+    return NRMedianCurve.fit(
+        cols["qS1c"][m], cols["qS2c"][m], det.get("s1_threshold_pe"), det.get("s1_max_pe"), n_bins=n_bins
+    )
+
+
+_declared = count()
+
+
+def declare_nr_median(path: str, key: str = "tpcml_nr_median") -> str:
+    """Load the NR median TGraph of ``path`` into cling; returns the C++ variable name."""
+    from ..root import load_root
+
+    ROOT = load_root()
+    name = f"tpcml_nr_median_{next(_declared)}"
+    escaped = str(path).replace("\\", "\\\\").replace('"', '\\"')
+    if not ROOT.gInterpreter.Declare(f'const tpcml::NRMedianCurve {name} = tpcml::NRMedianCurve::fromFile("{escaped}", "{key}");'):
+        raise RuntimeError(f"cling could not load the NR median from {path}")
+    return name
+
+
+def apply_rdf(df, det: DetectorConfig, nr_median: str | None = None, below_median: bool = False):
+    """Named RDataFrame filters of the selection; ``df.Report()`` then prints the cut flow.
+
+    ``nr_median``: a ROOT file holding the NR median TGraph; with ``below_median`` the
+    events must lie below it (the column ``below_nr_median`` is defined from the curve, so
+    the user's own files need not have it).
+    """
+    for cut in cuts(det):
+        df = df.Filter(cut.cpp, cut.name)
+    if below_median:
+        if nr_median is None:
+            raise ValueError("below_median=True needs nr_median (a file with the tpcml_nr_median TGraph)")
+        var = declare_nr_median(nr_median)
+        cols = set(df.GetColumnNames())
+        col = "below_nr_median" if "below_nr_median" not in cols else "tpcml_below_nr_median"
+        df = df.Define(col, f"{var}.below(qS1c, qS2c)").Filter(col, "below NR median")
+    return df

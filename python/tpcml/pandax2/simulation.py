@@ -1,0 +1,565 @@
+"""PandaX-II simulated data: calibrations, isolated S1/S2 populations, accidentals, DM-search run.
+
+Physics chain (every detector number from ``data/detectors/pandax2.toml`` with its source):
+quanta from NEST (nestpy, with fluctuations) at the registry's drift field and density; the
+detector response of the C++ engine ``tpcml::LXeResponse`` (light collection per PMT, S1 and
+S2 pulse models, features of P2-DNN Table 1; see its header); position corrections
+``tpcml::PositionCorrections``; accidental pairing ``tpcml::AccidentalPairer``.
+
+Samples (docs/event-model.md §2-3):
+
+* NR calibration: neutron-like exponential recoil spectrum, vertices uniform in the active
+  volume; ER calibration: flat tritium-like beta spectrum. Both are generated until the
+  number passing the P2-DNN §3 selection reaches the target (paper: 10,881 NR).
+* Isolated S1s with the origins of P2-DNN §2: scatters below the cathode (no S2: the reverse
+  field drives the electrons away), scatters in the charge-insensitive annulus at the wall,
+  coincident PMT dark counts, single electrons taken for S1s. Isolated S2s: interactions in the
+  gas / just below the surface (S1 merged or absent), delayed (stagnant) electrons, and
+  interactions whose S1 failed the coincidence requirement (found by simulating low-energy
+  events and keeping those without an S1).
+* Accidentals: the C++ pairing of the two populations, generated until the target number
+  (paper: 43,719) pass the selection below the NR median; each pair weighs n_acc / N with
+  n_acc = r1 r2 dt_w T eps (P2-DNN Eq. 2.1).
+* DM-search run: flat ER background at the registry rate over the Run 11 exposure, accidentals
+  drawn with Poisson(n_acc), optionally a WIMP signal (wimprates).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .. import _core, detectors
+from ..rootio import provenance, write_tree
+from ..sim.quanta import ER, ER_CALIBRATION, NR, NR_CALIBRATION, Spectrum, nest_quanta
+from . import selection
+
+# sample codes and recoil types of the events tree (docs/event-model.md §3)
+SAMPLE_NR, SAMPLE_ER, SAMPLE_ACCIDENTAL, SAMPLE_DM = 0, 1, 2, 3
+RECOIL_ACCIDENTAL, RECOIL_WIMP = 2, 1
+# origin codes of the s1 / s2 trees (docs/event-model.md §2)
+S1_BELOW_CATHODE, S1_CHARGE_INSENSITIVE, S1_DARK_NOISE, S1_SINGLE_ELECTRON = 1, 2, 3, 4
+S2_GAS, S2_DELAYED, S2_S1_BELOW_THRESHOLD = 1, 2, 3
+
+#: P2-DNN Sec. 2: expected accidental events below the NR median in Run 11 before ML cuts.
+PAPER_N_ACC_BELOW_MEDIAN = 2.93
+#: P2-DNN Sec. 3: sizes after cuts of the accidental (below the NR median) and NR samples.
+PAPER_N_ACCIDENTAL, PAPER_N_NR = 43719, 10881
+
+#: Compton continuum of external gammas: flat at low energy (assumed 1-50 keVee, covering the
+#: S1 window and beyond) for the scatters that make isolated S1s and gas/near-gate S2s.
+ISOLATED_ER = Spectrum("flat", 1.0, 50.0)
+#: Low-energy ER whose S1 may fail the coincidence: flat 0.1-3 keVee (assumed; NEST gives
+#: ~1-30 photons there, around the 3-PMT threshold at g1 = 0.115).
+SUB_THRESHOLD_ER = Spectrum("flat", 0.1, 3.0)
+#: DM-search ER background: flat (Cui et al., PRL 119 (2017) 181302: flat low-energy ER
+#: spectrum) between 0 and 25 keVee, well beyond the 45 PE S1 window at g1 = 0.115.
+DM_ER_BACKGROUND = Spectrum("flat", 0.0, 25.0)
+#: ER calibration target after cuts (P2-DNN does not give the CH3T sample size; assumed).
+DEFAULT_N_ER = 10000
+
+
+@dataclass
+class Sizes:
+    """Sample sizes. ``*_after_cuts``: generate until this many pass the selection."""
+
+    nr_after_cuts: int = PAPER_N_NR
+    er_after_cuts: int = DEFAULT_N_ER
+    accidental_after_cuts: int = PAPER_N_ACCIDENTAL  # below the NR median
+    isolated_s1: int = 50000
+    isolated_s2: int = 50000
+    dm_search: bool = True
+
+    @classmethod
+    def quick(cls) -> Sizes:
+        return cls(nr_after_cuts=2000, er_after_cuts=1500, accidental_after_cuts=4000, isolated_s1=6000, isolated_s2=6000)
+
+    def validate(self) -> None:
+        for k, v in asdict(self).items():
+            if k != "dm_search" and (not isinstance(v, int) or v < 1):
+                raise ValueError(f"sample size {k} must be a positive integer, got {v!r}")
+
+
+def _progress_printer(quiet: bool) -> Callable[[str], None]:
+    t0 = time.perf_counter()
+
+    def say(msg: str) -> None:
+        if not quiet:
+            print(f"[tpcml simulate pandax2 {time.perf_counter() - t0:6.1f} s] {msg}", flush=True)
+
+    return say
+
+
+class Simulator:
+    """Generates PandaX-II-like signals with NEST quanta and the C++ LXe response."""
+
+    def __init__(self, detector: str | detectors.DetectorConfig = "pandax2", threads: int = 0):
+        self.det = detector if isinstance(detector, detectors.DetectorConfig) else detectors.load(detector)
+        self.response = _core.LXeResponse(self.det)
+        self.corrections = self.response.corrections
+        self.threads = int(threads) if threads else (os.cpu_count() or 1)
+        d = self.det
+        self.field = d.get("drift_field", "V/cm")
+        self.density = d.get("liquid_density", "g/cm3")
+        self.radius = d.get("tpc_radius", "mm")
+        self.drift_length = d.get("drift_length", "mm")
+        self.v_drift = d.get("drift_velocity", "mm/us")
+        self.t_max = d.get("max_drift_time", "us")
+        self.singlet = {ER: d.get("s1_singlet_fraction_er"), NR: d.get("s1_singlet_fraction_nr")}
+
+    # ------------------------------------------------------------------ helpers
+    def _uniform_disc(self, rng, n, r_min=0.0, r_max=None):
+        r_max = self.radius if r_max is None else r_max
+        r = np.sqrt(rng.uniform(r_min**2, r_max**2, n))
+        phi = rng.uniform(0.0, 2.0 * np.pi, n)
+        return (r * np.cos(phi)).astype(np.float32), (r * np.sin(phi)).astype(np.float32)
+
+    def _s1(self, recoil, x, y, z, n_ph, seed, pmt_areas=False):
+        sf = np.full(len(x), self.singlet[recoil], dtype=np.float32)
+        return self.response.scintillation_s1(x, y, z, n_ph, sf, seed=seed, threads=self.threads, pmt_areas=pmt_areas)
+
+    def _event_columns(self, s1, s2, energy, recoil, sample, keep):
+        """Events tree columns from S1/S2 features (measured drift time and xy, corrections)."""
+        n = int(keep.sum())
+        t = s2["drift_time"][keep]
+        x, y = s2["x"][keep], s2["y"][keep]
+        corr = self.corrections.apply(s1["qS1"][keep], s2["qS2"][keep], t, x, y)
+        cols = {
+            "run": np.zeros(n, np.uint32),
+            "event": np.arange(n, dtype=np.uint64),
+            "sample": np.full(n, sample, np.int32),
+            "recoil_type": (np.full(n, recoil, np.int32) if np.isscalar(recoil) else recoil[keep].astype(np.int32)),
+            "s1_id": np.full(n, -1, np.int64),
+            "s2_id": np.full(n, -1, np.int64),
+            "qS1": s1["qS1"][keep],
+            "qS2": s2["qS2"][keep],
+            "qS1c": corr["qS1c"],
+            "qS2c": corr["qS2c"],
+            "wS1": s1["wS1"][keep],
+            "wS2": s2["wS2"][keep],
+            "wtenS2": s2["wtenS2"][keep],
+            "S1TBA": s1["S1TBA"][keep],
+            "S2TBA": s2["S2TBA"][keep],
+            "S2SY1": s2["S2SY1"][keep],
+            "S2SY2": s2["S2SY2"][keep],
+            "S1NPeaks": s1["S1NPeaks"][keep].astype(np.int32),
+            "S1LargestBCQ": s1["S1LargestBCQ"][keep],
+            "drift_time": t,
+            "x": x,
+            "y": y,
+            "z": corr["z"],
+            "energy_true": energy[keep].astype(np.float32),
+            "below_nr_median": np.zeros(n, bool),
+            "weight": np.ones(n, np.float32),
+        }
+        return cols
+
+    # ------------------------------------------------------------------ physical events
+    def physical(
+        self,
+        recoil: int,
+        spectrum: Spectrum | np.ndarray,
+        n: int,
+        seed: int,
+        sample: int,
+        fiducial_only: bool = False,
+    ) -> dict[str, np.ndarray]:
+        """``n`` interactions, uniform in the active volume (or the FV); events with an S1 and an S2.
+
+        ``spectrum``: recoil energies are drawn from it, or taken as given (an array of n keV).
+        """
+        rng = np.random.default_rng([seed, 1])
+        energy = spectrum.sample(rng, n) if isinstance(spectrum, Spectrum) else np.asarray(spectrum, np.float64)
+        if fiducial_only:
+            x, y = self._uniform_disc(rng, n, r_max=self.det.get("fiducial_radius", "mm"))
+            t = rng.uniform(self.det.get("fiducial_drift_time_min", "us"), self.det.get("fiducial_drift_time_max", "us"), n)
+        else:
+            x, y = self._uniform_disc(rng, n)
+            t = rng.uniform(0.0, self.t_max, n)
+        t = t.astype(np.float32)
+        z = (-self.v_drift * t).astype(np.float32)
+        n_ph, n_e = nest_quanta(recoil, energy, self.field, self.density, seed=seed)
+        s1 = self._s1(recoil, x, y, z, n_ph, seed)
+        s2 = self.response.drifted_s2(x, y, t, n_e, seed=seed, threads=self.threads)
+        keep = s1["found"] & (s2["n_extracted"] > 0) & (s2["qS2"] > 0)
+        return self._event_columns(s1, s2, energy, recoil, sample, keep)
+
+    def generate_until(
+        self, make: Callable[[int, int], dict], accept: Callable[[dict], np.ndarray], target: int, seed: int, say
+    ) -> tuple[dict, int]:
+        """Batches of ``make(n, seed)`` until ``target`` events pass ``accept``; the prefix up to the
+        target-th accepted event is returned (an unbiased sample) with the number generated."""
+        parts, passed, batch, k = [], 0, max(2000, 3 * target), 0
+        while passed < target:
+            cols = make(batch, seed * 1000 + k)
+            m = accept(cols)
+            parts.append((cols, m))
+            passed += int(m.sum())
+            say(f"  batch {k}: {len(m)} events, {int(m.sum())} pass ({passed}/{target})")
+            k += 1
+            frac = max(passed, 1) / sum(len(p[1]) for p in parts)
+            batch = max(1000, int(1.2 * (target - passed) / frac) + 100)
+        out = {key: np.concatenate([p[0][key] for p in parts]) for key in parts[0][0]}
+        m = np.concatenate([p[1] for p in parts])
+        last = int(np.flatnonzero(m)[target - 1]) + 1
+        out = {key: v[:last] for key, v in out.items()}
+        out["event"] = np.arange(last, dtype=np.uint64)
+        return out, last
+
+    # ------------------------------------------------------------------ isolated signals
+    def isolated_s1(self, n: int, seed: int) -> dict[str, np.ndarray]:
+        d = self.det
+        frac = np.array(
+            [
+                d.get("isolated_s1_fraction_below_cathode"),
+                d.get("isolated_s1_fraction_charge_insensitive"),
+                d.get("isolated_s1_fraction_dark_noise"),
+                d.get("isolated_s1_fraction_single_electron"),
+            ]
+        )
+        rng = np.random.default_rng([seed, 2])
+        counts = rng.multinomial(n, frac / frac.sum())
+        parts = []
+        # below the cathode: z between the bottom array and the cathode, no S2
+        bottom_gap = d.get("bottom_array_distance", "mm")
+
+        def scatter(k, origin, s, annulus):
+            outs, have, j = [], 0, 0
+            while have < k:
+                m = int(1.3 * (k - have)) + 50
+                r2 = np.random.default_rng([s, j, 3])
+                e = ISOLATED_ER.sample(r2, m)
+                if annulus:
+                    x, y = self._uniform_disc(r2, m, self.radius - d.get("charge_insensitive_width", "mm"))
+                    z = r2.uniform(-self.drift_length, 0.0, m).astype(np.float32)
+                else:
+                    x, y = self._uniform_disc(r2, m)
+                    z = r2.uniform(-self.drift_length - bottom_gap + 1.0, -self.drift_length, m).astype(np.float32)
+                n_ph, _ = nest_quanta(ER, e, self.field, self.density, seed=s * 100 + j)
+                s1 = self._s1(ER, x, y, z, n_ph, s * 100 + j)
+                keep = s1["found"]
+                outs.append({key: v[keep] for key, v in s1.items()} | {"origin": np.full(int(keep.sum()), origin, np.int32)})
+                have += int(keep.sum())
+                j += 1
+            cat = {key: np.concatenate([o[key] for o in outs])[:k] for key in outs[0]}
+            return cat
+
+        parts.append(scatter(counts[0], S1_BELOW_CATHODE, seed * 10 + 1, annulus=False))
+        parts.append(scatter(counts[1], S1_CHARGE_INSENSITIVE, seed * 10 + 2, annulus=True))
+        # coincident dark counts: the coincidence level, plus Poisson extra PMTs in the window
+        n_pmt = self.response.n_pmt
+        lam = n_pmt * d.get("pmt_dark_rate", "Hz") * d.get("s1_coincidence_window", "us") * 1e-6
+        k = d.get_int("s1_coincidence_level") + rng.poisson(lam, counts[2])
+        dn = self.response.dark_noise_s1(k.astype(np.int32), seed=seed * 10 + 3, threads=self.threads)
+        parts.append(dn | {"origin": np.full(counts[2], S1_DARK_NOISE, np.int32)})
+        x, y = self._uniform_disc(rng, counts[3])
+        se = self.response.single_electron_s1(x, y, seed=seed * 10 + 4, threads=self.threads)
+        parts.append(se | {"origin": np.full(counts[3], S1_SINGLE_ELECTRON, np.int32)})
+        keys = ["qS1", "wS1", "S1TBA", "S1NPeaks", "S1LargestBCQ", "origin"]
+        cols = {key: np.concatenate([p[key] for p in parts]) for key in keys}
+        order = rng.permutation(n)  # mix origins in time order
+        cols = {key: v[order] for key, v in cols.items()}
+        return {
+            "run": np.zeros(n, np.uint32),
+            "event": np.arange(n, dtype=np.uint64),
+            "s1_id": np.arange(n, dtype=np.int64),
+            "timestamp": np.sort(rng.uniform(0.0, self.det.get("live_time", "s"), n)),
+            **{k_: (v.astype(np.int32) if v.dtype.kind in "iu" else v.astype(np.float32)) for k_, v in cols.items()},
+        }
+
+    def isolated_s2(self, n: int, seed: int) -> dict[str, np.ndarray]:
+        d = self.det
+        frac = np.array(
+            [
+                d.get("isolated_s2_fraction_gas"),
+                d.get("isolated_s2_fraction_delayed_electrons"),
+                d.get("isolated_s2_fraction_s1_below_threshold"),
+            ]
+        )
+        rng = np.random.default_rng([seed, 4])
+        counts = rng.multinomial(n, frac / frac.sum())
+        el_us = d.get("s2_electroluminescence_time", "us")
+        parts = []
+
+        def drifted(k, origin, s, make):
+            outs, have, j = [], 0, 0
+            while have < k:
+                m = int(1.5 * (k - have)) + 50
+                r2 = np.random.default_rng([s, j, 5])
+                x, y, t, n_e, ok = make(r2, m, s * 100 + j)
+                s2 = self.response.drifted_s2(x, y, t, n_e, seed=s * 100 + j, threads=self.threads)
+                keep = ok & (s2["n_extracted"] > 0) & (s2["qS2"] > 0)
+                outs.append({key: v[keep] for key, v in s2.items()} | {"origin": np.full(int(keep.sum()), origin, np.int32)})
+                have += int(keep.sum())
+                j += 1
+            return {key: np.concatenate([o[key] for o in outs])[:k] for key in outs[0]}
+
+        def gas(r2, m, s):
+            # S1 merged with its S2: drift shorter than twice the electroluminescence time
+            x, y = self._uniform_disc(r2, m)
+            t = r2.uniform(0.0, 2.0 * el_us, m).astype(np.float32)
+            _, n_e = nest_quanta(ER, ISOLATED_ER.sample(r2, m), self.field, self.density, seed=s)
+            return x, y, t, n_e, np.ones(m, bool)
+
+        def below_threshold(r2, m, s):
+            x, y = self._uniform_disc(r2, m)
+            t = r2.uniform(0.0, self.t_max, m).astype(np.float32)
+            n_ph, n_e = nest_quanta(ER, SUB_THRESHOLD_ER.sample(r2, m), self.field, self.density, seed=s)
+            s1 = self._s1(ER, x, y, (-self.v_drift * t).astype(np.float32), n_ph, s)
+            return x, y, t, n_e, ~s1["found"]  # keep the S2s whose S1 was not found
+
+        parts.append(drifted(counts[0], S2_GAS, seed * 10 + 1, gas))
+        mean = d.get("delayed_electron_mean")
+        n_e = np.maximum(1, rng.poisson(mean, counts[1])).astype(np.int32)
+        x, y = self._uniform_disc(rng, counts[1])
+        de = self.response.delayed_electron_s2(
+            x, y, n_e, d.get("delayed_electron_release_time", "us"), seed=seed * 10 + 2, threads=self.threads
+        )
+        parts.append(de | {"origin": np.full(counts[1], S2_DELAYED, np.int32)})
+        parts.append(drifted(counts[2], S2_S1_BELOW_THRESHOLD, seed * 10 + 3, below_threshold))
+        keys = ["qS2", "wS2", "wtenS2", "S2TBA", "S2SY1", "S2SY2", "x", "y", "origin"]
+        cols = {key: np.concatenate([p[key] for p in parts]) for key in keys}
+        order = rng.permutation(len(cols["qS2"]))
+        cols = {key: v[order] for key, v in cols.items()}
+        m = len(cols["qS2"])
+        return {
+            "run": np.zeros(m, np.uint32),
+            "event": np.arange(m, dtype=np.uint64),
+            "s2_id": np.arange(m, dtype=np.int64),
+            "timestamp": np.sort(rng.uniform(0.0, self.det.get("live_time", "s"), m)),
+            **{k_: (v.astype(np.int32) if v.dtype.kind in "iu" else v.astype(np.float32)) for k_, v in cols.items()},
+        }
+
+
+# ---------------------------------------------------------------------- accidental rates
+def accidental_expectation(det: detectors.DetectorConfig) -> float:
+    """n_acc before any cut (P2-DNN Eq. 2.1) from the registry's rates, window, live time, eps."""
+    window = det.get("fiducial_drift_time_max", "us") - det.get("fiducial_drift_time_min", "us")
+    return _core.accidental_count(
+        det.get("isolated_s1_rate", "Hz"),
+        det.get("isolated_s2_rate", "Hz"),
+        window,
+        det.get("live_time", "s"),
+        det.get("data_quality_efficiency"),
+    )
+
+
+def tuned_s2_rate(det: detectors.DetectorConfig, fraction_below: float, target: float = PAPER_N_ACC_BELOW_MEDIAN) -> float:
+    """Isolated-S2 rate (Hz) that makes the Run 11 exposure expect ``target`` accidentals below the
+    NR median, given the fraction of pairs that pass the selection below the median."""
+    if not fraction_below > 0:
+        raise ValueError(f"fraction of pairs below the NR median must be > 0, got {fraction_below}")
+    per_unit_r2 = accidental_expectation(det) / det.get("isolated_s2_rate", "Hz")
+    return target / (per_unit_r2 * fraction_below)
+
+
+# ---------------------------------------------------------------------- the whole data set
+@dataclass
+class DatasetSummary:
+    detector: str
+    seed: int
+    files: dict[str, str] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)
+    generated: dict[str, int] = field(default_factory=dict)
+    isolated_s1_rate_hz: float = 0.0
+    isolated_s2_rate_hz: float = 0.0
+    live_time_s: float = 0.0
+    drift_window_us: float = 0.0
+    n_acc_total: float = 0.0
+    fraction_pairs_selected_below_median: float = 0.0
+    n_acc_below_median: float = 0.0
+    tuned_isolated_s2_rate_hz: float = 0.0
+    dm_search: dict[str, float] = field(default_factory=dict)
+    timings_s: dict[str, float] = field(default_factory=dict)
+
+
+def _with_median(cols: Mapping[str, np.ndarray], curve) -> dict:
+    out = dict(cols)
+    out["below_nr_median"] = curve.below(cols["qS1c"], cols["qS2c"])
+    return out
+
+
+def simulate_dataset(
+    out: Path,
+    sizes: Sizes | None = None,
+    seed: int = 1,
+    detector: str = "pandax2",
+    threads: int = 0,
+    quiet: bool = False,
+    wimp_mass_gev: float | None = None,
+    wimp_cross_section_cm2: float = 1e-45,
+) -> DatasetSummary:
+    """Simulate every PandaX-II sample into ``out`` (ROOT files + dataset.json)."""
+    sizes = sizes or Sizes()
+    sizes.validate()
+    say = _progress_printer(quiet)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    sim = Simulator(detector, threads)
+    det = sim.det
+    summary = DatasetSummary(detector=det.name, seed=seed)
+    timings = summary.timings_s
+    prov = provenance(seed=seed, sizes=asdict(sizes))
+    t_all = time.perf_counter()
+
+    def accept_selected(cols):
+        return selection.mask(cols, det)
+
+    # --- NR calibration and the NR median
+    t0 = time.perf_counter()
+    say(f"NR calibration: generating until {sizes.nr_after_cuts} events pass the selection")
+    nr, n_gen = sim.generate_until(
+        lambda n, s: sim.physical(NR, NR_CALIBRATION, n, s, SAMPLE_NR), accept_selected, sizes.nr_after_cuts, seed * 7 + 1, say
+    )
+    summary.generated["nr_calibration"] = n_gen
+    curve = selection.fit_nr_median(nr, det)
+    nr = _with_median(nr, curve)
+    timings["nr_calibration"] = time.perf_counter() - t0
+
+    def finish_with_curve(tmp):
+        curve.write_to(str(tmp))
+
+    def write(name, tree, cols, **kw):
+        path = out / name
+        write_tree(path, tree, cols, detector=det.name, provenance_info=prov, auto_flush=5000, finish=finish_with_curve, **kw)
+        summary.files[name.removesuffix(".root")] = str(path)
+        return path
+
+    write("nr_calibration.root", "events", nr)
+    say(f"NR calibration: {n_gen} events written, NR median fitted on {sizes.nr_after_cuts} selected")
+
+    # --- ER calibration
+    t0 = time.perf_counter()
+    er, n_gen = sim.generate_until(
+        lambda n, s: sim.physical(ER, ER_CALIBRATION, n, s, SAMPLE_ER), accept_selected, sizes.er_after_cuts, seed * 7 + 2, say
+    )
+    summary.generated["er_calibration"] = n_gen
+    write("er_calibration.root", "events", _with_median(er, curve))
+    timings["er_calibration"] = time.perf_counter() - t0
+    say(f"ER calibration: {n_gen} events written")
+
+    # --- isolated populations
+    t0 = time.perf_counter()
+    say(f"isolated signals: {sizes.isolated_s1} S1, {sizes.isolated_s2} S2")
+    s1 = sim.isolated_s1(sizes.isolated_s1, seed * 7 + 3)
+    s2 = sim.isolated_s2(sizes.isolated_s2, seed * 7 + 4)
+    r1, r2 = det.get("isolated_s1_rate", "Hz"), det.get("isolated_s2_rate", "Hz")
+    live = det.get("live_time", "s")
+    window = det.get("fiducial_drift_time_max", "us") - det.get("fiducial_drift_time_min", "us")
+    eps = det.get("data_quality_efficiency")
+    params = {
+        "tpcml_livetime": live,
+        "tpcml_isolated_s1_rate": r1,
+        "tpcml_isolated_s2_rate": r2,
+        "tpcml_data_quality_efficiency": eps,
+    }
+    write("isolated.root", "s1", s1, extra_trees={"s2": s2}, parameters=params)
+    timings["isolated"] = time.perf_counter() - t0
+
+    # --- accidentals (C++ pairing), weighted by n_acc / N
+    t0 = time.perf_counter()
+    n_acc = _core.accidental_count(r1, r2, window, live, eps)
+    pairer = _core.AccidentalPairer(
+        s1,
+        s2,
+        sim.corrections,
+        det.get("fiducial_drift_time_min", "us"),
+        det.get("fiducial_drift_time_max", "us"),
+        with_replacement=True,
+        seed=seed * 7 + 5,
+    )
+    pairer.set_nr_median(curve)
+    target = sizes.accidental_after_cuts
+    chunks, passed, first, chunk = [], 0, 0, max(100000, 10 * target)
+    while passed < target:
+        cols = pairer.pair(chunk, first=first, threads=sim.threads)
+        m = selection.mask(cols, det) & cols["below_nr_median"]
+        chunks.append((cols, m))
+        passed += int(m.sum())
+        first += chunk
+    acc = {k: np.concatenate([c[0][k] for c in chunks]) for k in chunks[0][0]}
+    m = np.concatenate([c[1] for c in chunks])
+    n_pairs = int(np.flatnonzero(m)[target - 1]) + 1
+    acc = {k: v[:n_pairs] for k, v in acc.items()}
+    frac = target / n_pairs
+    acc["weight"] = np.full(n_pairs, n_acc / n_pairs, np.float32)
+    write("accidentals.root", "events", acc, parameters=params | {"tpcml_n_acc": n_acc})
+    summary.generated["accidentals"] = n_pairs
+    summary.isolated_s1_rate_hz, summary.isolated_s2_rate_hz = r1, r2
+    summary.live_time_s, summary.drift_window_us = live, window
+    summary.n_acc_total = n_acc
+    summary.fraction_pairs_selected_below_median = frac
+    summary.n_acc_below_median = n_acc * frac
+    summary.tuned_isolated_s2_rate_hz = tuned_s2_rate(det, frac)
+    timings["accidentals"] = time.perf_counter() - t0
+    say(
+        f"accidentals: {n_pairs} pairs, {target} selected below the NR median (fraction {frac:.4f}); "
+        f"n_acc = {n_acc:.2f} total, {n_acc * frac:.2f} below the NR median "
+        f"(paper: {PAPER_N_ACC_BELOW_MEDIAN}; tuned r2 = {summary.tuned_isolated_s2_rate_hz:.5g} Hz)"
+    )
+
+    # --- DM-search run: ER background + Poisson(n_acc) accidentals (+ WIMPs)
+    if sizes.dm_search:
+        t0 = time.perf_counter()
+        rng = np.random.default_rng([seed, 99])
+        mass_fv = det.get("fiducial_mass", "kg")
+        exposure_kg_d = mass_fv * det.get("live_time", "d")
+        mu_er = det.get("er_background_rate", "/(kg d keV)") * exposure_kg_d * (DM_ER_BACKGROUND.e_max - DM_ER_BACKGROUND.e_min)
+        n_er = int(rng.poisson(mu_er))
+        dm_er = sim.physical(ER, DM_ER_BACKGROUND, n_er, seed * 7 + 6, SAMPLE_DM, fiducial_only=True)
+        n_acc_dm = int(rng.poisson(n_acc))
+        dm_acc = pairer.pair(n_acc_dm, first=10**12, threads=sim.threads)  # draws disjoint from training pairs
+        dm_acc["sample"][:] = SAMPLE_DM
+        dm_acc["weight"][:] = 1.0
+        parts = [dm_er, dm_acc]
+        summary.dm_search = {"expected_er": mu_er, "n_er_generated": n_er, "n_accidental": n_acc_dm}
+        if wimp_mass_gev:
+            parts.append(_wimps(sim, det, wimp_mass_gev, wimp_cross_section_cm2, exposure_kg_d, rng, seed))
+            summary.dm_search["n_wimp"] = len(parts[-1]["qS1"])
+        dm = {k: np.concatenate([p[k].astype(parts[0][k].dtype) for p in parts]) for k in parts[0]}
+        order = rng.permutation(len(dm["qS1"]))
+        dm = {k: v[order] for k, v in dm.items()}
+        dm["event"] = np.arange(len(dm["qS1"]), dtype=np.uint64)
+        dm = _with_median(dm, curve)
+        write("dm_search.root", "events", dm, parameters=params)
+        sel = selection.mask(dm, det)
+        summary.dm_search["candidates_selected"] = int(sel.sum())
+        summary.dm_search["accidentals_selected"] = int((sel & (dm["recoil_type"] == RECOIL_ACCIDENTAL)).sum())
+        timings["dm_search"] = time.perf_counter() - t0
+        say(f"DM-search run: {n_er} ER + {n_acc_dm} accidentals; {int(sel.sum())} candidates pass the selection")
+
+    summary.counts = {
+        "nr_selected": sizes.nr_after_cuts,
+        "er_selected": sizes.er_after_cuts,
+        "accidental_selected_below_median": sizes.accidental_after_cuts,
+        "isolated_s1": len(s1["qS1"]),
+        "isolated_s2": len(s2["qS2"]),
+    }
+    timings["total"] = time.perf_counter() - t_all
+    from ..rootio import atomic_path
+
+    with atomic_path(out / "dataset.json") as tmp:
+        tmp.write_text(json.dumps(asdict(summary), indent=2) + "\n")
+    say(f"done in {timings['total']:.1f} s -> {out}")
+    return summary
+
+
+def _wimps(sim, det, mass_gev, sigma_cm2, exposure_kg_d, rng, seed):
+    """WIMP NR events (standard halo, wimprates) over the exposure, in the FV."""
+    import wimprates
+
+    e = np.linspace(0.5, 60.0, 400)  # keVnr; the 45 PE S1 window ends well below 60 keVnr
+    dr = wimprates.rate_wimp_std(e, mw=mass_gev, sigma_nucleon=sigma_cm2)  # /(t yr keV)
+    per_kg_day = dr / 1000.0 / 365.25
+    mu = float(np.trapezoid(per_kg_day, e) * exposure_kg_d)
+    n = int(rng.poisson(mu))
+    cdf = np.concatenate([[0.0], np.cumsum(0.5 * (per_kg_day[1:] + per_kg_day[:-1]) * np.diff(e))])
+    energies = np.interp(rng.uniform(0, cdf[-1], n), cdf, e)
+    return sim.physical(NR, energies, n, seed * 7 + 8, SAMPLE_DM, fiducial_only=True)
+
