@@ -19,8 +19,7 @@ namespace {
 
 enum Purpose : std::uint64_t { kPairDraws = 101, kPermS1 = 102, kPermS2 = 103 };
 
-template <class T>
-void requireFiniteColumn(const std::vector<T> &v, const char *population, const char *branch)
+template <class T> void requireFiniteColumn(const std::vector<T> &v, const char *population, const char *branch)
 {
    for (std::size_t i = 0; i < v.size(); ++i)
       if (!std::isfinite(static_cast<double>(v[i])))
@@ -50,8 +49,7 @@ public:
          m_have.push_back(c);
    }
    bool has(const std::string &c) const { return std::find(m_have.begin(), m_have.end(), c) != m_have.end(); }
-   template <class T>
-   ROOT::RDF::RResultPtr<std::vector<T>> take(const std::string &branch, const std::string &type)
+   template <class T> ROOT::RDF::RResultPtr<std::vector<T>> take(const std::string &branch, const std::string &type)
    {
       const std::string alias = "tpcml_read_" + branch;
       *m_node = m_node->Define(alias, "static_cast<" + type + ">(" + branch + ")");
@@ -65,8 +63,7 @@ private:
    std::vector<std::string> m_have;
 };
 
-template <class Body>
-void parallelChunks(std::size_t n, unsigned threads, Body body)
+template <class Body> void parallelChunks(std::size_t n, unsigned threads, Body body)
 {
    std::size_t nt = threads ? threads : std::max(1u, std::thread::hardware_concurrency());
    nt = std::max<std::size_t>(1, std::min<std::size_t>(nt, n / 4096 + 1));
@@ -212,9 +209,11 @@ void PairedColumns::set(std::size_t k, const PairedEvent &e)
 
 double accidentalCount(double r1, double r2, double windowUs, double liveTimeS, double eff)
 {
-   const std::pair<const char *, double> in[] = {
-       {"isolated S1 rate (Hz)", r1}, {"isolated S2 rate (Hz)", r2}, {"drift window (us)", windowUs},
-       {"live time (s)", liveTimeS},  {"efficiency", eff}};
+   const std::pair<const char *, double> in[] = {{"isolated S1 rate (Hz)", r1},
+                                                 {"isolated S2 rate (Hz)", r2},
+                                                 {"drift window (us)", windowUs},
+                                                 {"live time (s)", liveTimeS},
+                                                 {"efficiency", eff}};
    for (const auto &[name, v] : in)
       if (!std::isfinite(v) || v < 0.)
          throw UsageError(std::string("accidental count: ") + name + " must be finite and >= 0, got " +
@@ -268,9 +267,10 @@ AccidentalPairer::AccidentalPairer(const IsolatedS1Table &s1, const IsolatedS2Ta
       m_s1[i] = {s1.qS1[i], s1.wS1[i], s1.S1TBA[i], s1.S1LargestBCQ[i], s1.S1NPeaks[i], s1.run[i], s1.id[i]};
    m_s2.resize(n2);
    for (std::size_t i = 0; i < n2; ++i)
-      m_s2[i] = {s2.qS2[i], s2.wS2[i],  s2.wtenS2[i], s2.S2TBA[i], s2.S2SY1[i], s2.S2SY2[i],
-                 s2.x[i],   s2.y[i],    static_cast<float>(1. / m_corr.s2Relative(s2.x[i], s2.y[i])),
-                 s2.run[i], s2.id[i]};
+      m_s2[i] = {s2.qS2[i],   s2.wS2[i],   s2.wtenS2[i],
+                 s2.S2TBA[i], s2.S2SY1[i], s2.S2SY2[i],
+                 s2.x[i],     s2.y[i],     static_cast<float>(1. / m_corr.s2Relative(s2.x[i], s2.y[i])),
+                 s2.run[i],   s2.id[i]};
    m_key = detail::streamKey(opt.seed, kPairDraws);
    m_invLifetime = 1. / m_corr.lifetime();
    m_velocity = m_corr.driftVelocity();
@@ -305,8 +305,8 @@ void AccidentalPairer::setDriftTimeHistogram(const std::vector<double> &edges, c
    double total = 0.;
    for (std::size_t i = 0; i < contents.size(); ++i) {
       if (!std::isfinite(contents[i]) || contents[i] < 0.)
-         throw UsageError("drift-time histogram: bin " + std::to_string(i) + " content " +
-                          std::to_string(contents[i]) + " must be finite and >= 0");
+         throw UsageError("drift-time histogram: bin " + std::to_string(i) + " content " + std::to_string(contents[i]) +
+                          " must be finite and >= 0");
       if (!(edges[i + 1] > edges[i]) || edges[i] < 0.)
          throw UsageError("drift-time histogram: edges must be >= 0 and increasing (edge " + std::to_string(i) + ")");
       total += contents[i];
@@ -329,9 +329,9 @@ ULong64_t AccidentalPairer::maxPairs() const
 void AccidentalPairer::checkIndex(ULong64_t last) const
 {
    if (!m_opt.withReplacement && last > maxPairs())
-      throw UsageError("pairing without replacement can make at most min(N_S1, N_S2) = " +
-                       std::to_string(maxPairs()) + " pairs (" + std::to_string(m_s1.size()) + " S1, " +
-                       std::to_string(m_s2.size()) + " S2); asked for " + std::to_string(last));
+      throw UsageError("pairing without replacement can make at most min(N_S1, N_S2) = " + std::to_string(maxPairs()) +
+                       " pairs (" + std::to_string(m_s1.size()) + " S1, " + std::to_string(m_s2.size()) +
+                       " S2); asked for " + std::to_string(last));
 }
 
 void AccidentalPairer::fill(ULong64_t i, PairedEvent &e) const
@@ -403,10 +403,12 @@ PairedColumns AccidentalPairer::pair(ULong64_t first, std::size_t n, unsigned th
 
 std::vector<std::string> AccidentalPairer::columnNames()
 {
-   return {"run",    "event",  "sample",       "recoil_type", "s1_id",      "s2_id",       "qS1",
-           "qS2",    "qS1c",   "qS2c",         "wS1",         "wS2",        "wtenS2",      "S1TBA",
-           "S2TBA",  "S2SY1",  "S2SY2",        "S1NPeaks",    "S1LargestBCQ", "drift_time", "x",
-           "y",      "z",      "energy_true",  "below_nr_median", "weight"};
+   return {"run",   "event", "sample",   "recoil_type",  "s1_id",
+           "s2_id", "qS1",   "qS2",      "qS1c",         "qS2c",
+           "wS1",   "wS2",   "wtenS2",   "S1TBA",        "S2TBA",
+           "S2SY1", "S2SY2", "S1NPeaks", "S1LargestBCQ", "drift_time",
+           "x",     "y",     "z",        "energy_true",  "below_nr_median",
+           "weight"};
 }
 
 ROOT::RDF::RNode AccidentalPairer::dataFrame(ULong64_t n, ULong64_t first) const

@@ -40,7 +40,8 @@ double fullWidth(const std::vector<double> &w, double frac)
    while (j + 1 < w.size() && w[j + 1] > h)
       ++j;
    const double left = i > 0 ? static_cast<double>(i - 1) + (h - w[i - 1]) / (w[i] - w[i - 1]) : 0.;
-   const double right = j + 1 < w.size() ? static_cast<double>(j) + (w[j] - h) / (w[j] - w[j + 1]) : static_cast<double>(j);
+   const double right =
+       j + 1 < w.size() ? static_cast<double>(j) + (w[j] - h) / (w[j] - w[j + 1]) : static_cast<double>(j);
    return right - left;
 }
 
@@ -148,8 +149,7 @@ struct LXeResponse::Scratch {
    }
 };
 
-template <class Body>
-void LXeResponse::parallelFor(std::size_t n, unsigned threads, Body body)
+template <class Body> void LXeResponse::parallelFor(std::size_t n, unsigned threads, Body body)
 {
    const std::size_t nt = resolveThreads(threads, n);
    if (nt <= 1) {
@@ -334,8 +334,8 @@ void LXeResponse::finishS1(Scratch &s, S1Batch &out, std::size_t i, bool store, 
 }
 
 S1Batch LXeResponse::scintillationS1(const float *x, const float *y, const float *z, const int *nPhotons,
-                                     const float *singletFraction, std::size_t n, std::uint64_t seed,
-                                     unsigned threads, bool store) const
+                                     const float *singletFraction, std::size_t n, std::uint64_t seed, unsigned threads,
+                                     bool store) const
 {
    requireFinite(x, n, "x");
    requireFinite(y, n, "y");
@@ -355,9 +355,9 @@ S1Batch LXeResponse::scintillationS1(const float *x, const float *y, const float
          const int ndet = nph > 0 ? std::binomial_distribution<int>(nph, g1)(rng) : 0;
          for (int k = 0; k < ndet; ++k) {
             const std::size_t p = s.pickPmt(rng);
-            const double t = (rng.uniform() < singletFraction[i] ? rng.exponential(m_tauSinglet)
-                                                                 : rng.exponential(m_tauTriplet)) +
-                             m_ttsSigma * rng.normal();
+            const double t =
+                (rng.uniform() < singletFraction[i] ? rng.exponential(m_tauSinglet) : rng.exponential(m_tauTriplet)) +
+                m_ttsSigma * rng.normal();
             const double a = std::max(0., 1. + m_speRes * rng.normal());
             s.area[p] += a;
             ++s.count[p];
@@ -451,8 +451,8 @@ void LXeResponse::finishS2(Scratch &s, S2Batch &out, std::size_t i, bool store, 
       }
       remaining -= c;
       pRemaining -= s.prob[k];
-      const double a = c > 0 ? std::max(0., static_cast<double>(c) + m_speRes * std::sqrt(double(c)) * rng.normal())
-                             : 0.;
+      const double a =
+          c > 0 ? std::max(0., static_cast<double>(c) + m_speRes * std::sqrt(double(c)) * rng.normal()) : 0.;
       s.area[k] = a;
       q += a;
       if (k < nt)
@@ -546,8 +546,7 @@ S2Batch LXeResponse::delayedElectronS2(const float *x, const float *y, const int
    requireFinite(x, n, "x");
    requireFinite(y, n, "y");
    if (!(releaseTimeUs > 0.) || !std::isfinite(releaseTimeUs))
-      throw UsageError("delayed-electron release time must be finite and > 0 us, got " +
-                       std::to_string(releaseTimeUs));
+      throw UsageError("delayed-electron release time must be finite and > 0 us, got " + std::to_string(releaseTimeUs));
    S2Batch out;
    out.resize(n, store ? nPmt() : 0);
    parallelFor(n, threads, [&](std::size_t b, std::size_t e) {

@@ -101,8 +101,8 @@ void NRMedianCurve::writeTo(const std::string &file, const std::string &key) con
    f->Close();
 }
 
-NRMedianCurve NRMedianCurve::fit(const float *s1, const float *s2, std::size_t n, double s1Min, double s1Max,
-                                 int nBins, int nKnots)
+NRMedianCurve NRMedianCurve::fit(const float *s1, const float *s2, std::size_t n, double s1Min, double s1Max, int nBins,
+                                 int nKnots)
 {
    if (!(s1Max > s1Min))
       throw UsageError("NR median fit: qS1c range must be increasing, got [" + std::to_string(s1Min) + ", " +

@@ -53,8 +53,8 @@ class Rng;
 struct S1Batch {
    std::vector<float> qS1, wS1, S1TBA, S1LargestBCQ;
    std::vector<int> S1NPeaks, nPmtHit;
-   std::vector<std::uint8_t> found;   ///< coincidence requirement met
-   std::vector<float> pmtArea;        ///< optional: n * nPmt (top first), filled when requested
+   std::vector<std::uint8_t> found; ///< coincidence requirement met
+   std::vector<float> pmtArea;      ///< optional: n * nPmt (top first), filled when requested
    void resize(std::size_t n, std::size_t nPmtStored);
    std::size_t size() const { return qS1.size(); }
 };
@@ -85,16 +85,15 @@ public:
    S1Batch darkNoiseS1(const int *nPmts, std::size_t n, std::uint64_t seed, unsigned threads = 1,
                        bool storePmtAreas = false) const;
    /// Single extracted electrons taken for S1s: electroluminescence light of one electron at (x, y).
-   S1Batch singleElectronS1(const float *x, const float *y, std::size_t n, std::uint64_t seed,
-                            unsigned threads = 1, bool storePmtAreas = false) const;
+   S1Batch singleElectronS1(const float *x, const float *y, std::size_t n, std::uint64_t seed, unsigned threads = 1,
+                            bool storePmtAreas = false) const;
    /// S2s of nElectrons ionisation electrons produced at (x, y) with true drift time driftTime (us).
-   S2Batch driftedS2(const float *x, const float *y, const float *driftTime, const int *nElectrons,
-                     std::size_t n, std::uint64_t seed, unsigned threads = 1, bool storePmtAreas = false) const;
+   S2Batch driftedS2(const float *x, const float *y, const float *driftTime, const int *nElectrons, std::size_t n,
+                     std::uint64_t seed, unsigned threads = 1, bool storePmtAreas = false) const;
    /// S2s of nElectrons electrons already at the surface, released after Exp(releaseTime) delays
    /// (stagnant electrons of an earlier large deposit).
-   S2Batch delayedElectronS2(const float *x, const float *y, const int *nElectrons, double releaseTimeUs,
-                             std::size_t n, std::uint64_t seed, unsigned threads = 1,
-                             bool storePmtAreas = false) const;
+   S2Batch delayedElectronS2(const float *x, const float *y, const int *nElectrons, double releaseTimeUs, std::size_t n,
+                             std::uint64_t seed, unsigned threads = 1, bool storePmtAreas = false) const;
 
    /// Reconstructed (x, y) from the top-array PMT areas (nTop values, top array order):
    /// Poisson maximum likelihood against the optics model. `buf` is scratch (nPmt values).
@@ -102,8 +101,7 @@ public:
 
 private:
    struct Scratch;
-   template <class Body>
-   static void parallelFor(std::size_t n, unsigned threads, Body body);
+   template <class Body> static void parallelFor(std::size_t n, unsigned threads, Body body);
    void finishS1(Scratch &s, S1Batch &out, std::size_t i, bool store, detail::Rng &rng) const;
    void finishS2(Scratch &s, S2Batch &out, std::size_t i, bool store, detail::Rng &rng) const;
 

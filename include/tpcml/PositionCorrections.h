@@ -48,17 +48,14 @@ public:
    double driftVelocity() const { return m_velocity; }
    /// z = -v_d t_d (mm)
    float depth(float driftTimeUs) const { return static_cast<float>(-m_velocity * driftTimeUs); }
-   float qS1c(float qS1, float x, float y, float z) const
-   {
-      return static_cast<float>(qS1 / m_s1.eval(x, y, z));
-   }
+   float qS1c(float qS1, float x, float y, float z) const { return static_cast<float>(qS1 / m_s1.eval(x, y, z)); }
    float qS2c(float qS2, float driftTimeUs, float x, float y) const
    {
       return static_cast<float>(qS2 * std::exp(driftTimeUs * m_invLifetime) / m_s2.eval(x, y));
    }
    /// Batch: z, qS1c, qS2c for n events (any output may be null).
-   void apply(const float *qS1, const float *qS2, const float *driftTime, const float *x, const float *y,
-              float *z, float *qS1c, float *qS2c, std::size_t n) const;
+   void apply(const float *qS1, const float *qS2, const float *driftTime, const float *x, const float *y, float *z,
+              float *qS1c, float *qS2c, std::size_t n) const;
 
    const RegularGrid &s1Map() const { return m_s1; }
    const RegularGrid &s2Map() const { return m_s2; }

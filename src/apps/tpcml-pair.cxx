@@ -89,9 +89,9 @@ void writeEvents(const tpcml::PairedColumns &c, float weight, const std::string 
    Long64_t s1id, s2id;
    Float_t f[18];
    Bool_t below;
-   const char *names[] = {"qS1",   "qS2",   "qS1c",  "qS2c",         "wS1",        "wS2", "wtenS2",
-                          "S1TBA", "S2TBA", "S2SY1", "S2SY2",        "S1LargestBCQ", "drift_time",
-                          "x",     "y",     "z",     "energy_true",  "weight"};
+   const char *names[] = {"qS1",        "qS2",   "qS1c",  "qS2c",  "wS1",         "wS2",
+                          "wtenS2",     "S1TBA", "S2TBA", "S2SY1", "S2SY2",       "S1LargestBCQ",
+                          "drift_time", "x",     "y",     "z",     "energy_true", "weight"};
    t.Branch("run", &run, "run/i");
    t.Branch("event", &event, "event/l");
    t.Branch("sample", &sample, "sample/I");
@@ -104,9 +104,9 @@ void writeEvents(const tpcml::PairedColumns &c, float weight, const std::string 
       t.Branch(names[k], &f[k], (std::string(names[k]) + "/F").c_str());
    }
    t.Branch("below_nr_median", &below, "below_nr_median/O");
-   const std::vector<float> *cols[] = {&c.qS1,   &c.qS2,   &c.qS1c,  &c.qS2c, &c.wS1,          &c.wS2,
-                                       &c.wtenS2, &c.S1TBA, &c.S2TBA, &c.S2SY1, &c.S2SY2,       &c.S1LargestBCQ,
-                                       &c.drift_time, &c.x, &c.y,     &c.z};
+   const std::vector<float> *cols[] = {&c.qS1,        &c.qS2,   &c.qS1c,  &c.qS2c,  &c.wS1,   &c.wS2,
+                                       &c.wtenS2,     &c.S1TBA, &c.S2TBA, &c.S2SY1, &c.S2SY2, &c.S1LargestBCQ,
+                                       &c.drift_time, &c.x,     &c.y,     &c.z};
    for (std::size_t i = 0; i < c.size(); ++i) {
       run = c.run[i];
       event = c.event[i];
@@ -151,7 +151,8 @@ int body(const tpcml::apps::ArgParser &args)
    }
    if (!(opt.driftTimeMin >= 0.) || !(opt.driftTimeMax > opt.driftTimeMin))
       throw tpcml::UsageError("drift window [" + std::to_string(opt.driftTimeMin) + ", " +
-                              std::to_string(opt.driftTimeMax) + "] us is empty or negative: expected 0 <= TMIN < TMAX");
+                              std::to_string(opt.driftTimeMax) +
+                              "] us is empty or negative: expected 0 <= TMIN < TMAX");
    opt.withReplacement = !args.flag("without-replacement");
    opt.seed = static_cast<std::uint64_t>(seedD);
 
@@ -217,8 +218,9 @@ int main(int argc, char **argv)
    args.addOption("s2-tree", "TREE", "isolated-S2 tree", "s2");
    args.addOption("drift-window", "TMIN,TMAX", "drift-time window in us (default: the detector's fiducial window)");
    args.addOption("nr-median", "FILE", "ROOT file with the NR median TGraph tpcml_nr_median (sets below_nr_median)");
-   args.addOption("livetime", "SECONDS", "live time over which the isolated signals were collected "
-                                         "(default: tpcml_livetime stored in --input)");
+   args.addOption("livetime", "SECONDS",
+                  "live time over which the isolated signals were collected "
+                  "(default: tpcml_livetime stored in --input)");
    args.addOption("efficiency", "E", "data-quality efficiency epsilon of Eq. 2.1", "1");
    args.addFlag("without-replacement", "use every S1 and S2 at most once (N <= min(N_S1, N_S2))");
    args.setEpilog("exit status: 0 ok, 1 unreadable input or invalid configuration, 2 bad arguments");

@@ -20,19 +20,16 @@ namespace tpcml::bindings {
 
 namespace {
 
-template <class T>
-using Array = py::array_t<T, py::array::c_style | py::array::forcecast>;
+template <class T> using Array = py::array_t<T, py::array::c_style | py::array::forcecast>;
 
-template <class T>
-py::array_t<T> toNumpy(const std::vector<T> &v)
+template <class T> py::array_t<T> toNumpy(const std::vector<T> &v)
 {
    py::array_t<T> a(static_cast<py::ssize_t>(v.size()));
    std::copy(v.begin(), v.end(), a.mutable_data());
    return a;
 }
 
-template <class T>
-py::array_t<T> toNumpy2D(const std::vector<T> &v, std::size_t rows, std::size_t cols)
+template <class T> py::array_t<T> toNumpy2D(const std::vector<T> &v, std::size_t rows, std::size_t cols)
 {
    py::array_t<T> a({static_cast<py::ssize_t>(rows), static_cast<py::ssize_t>(cols)});
    std::copy(v.begin(), v.end(), a.mutable_data());
@@ -45,8 +42,8 @@ std::size_t commonLength(std::initializer_list<std::pair<const char *, py::ssize
    const auto &first = *sizes.begin();
    for (const auto &s : sizes)
       if (s.second != first.second)
-         throw UsageError(std::string("array '") + s.first + "' has " + std::to_string(s.second) +
-                          " entries but '" + first.first + "' has " + std::to_string(first.second));
+         throw UsageError(std::string("array '") + s.first + "' has " + std::to_string(s.second) + " entries but '" +
+                          first.first + "' has " + std::to_string(first.second));
    return static_cast<std::size_t>(first.second);
 }
 
@@ -184,21 +181,23 @@ py::dict pairedDict(const PairedColumns &c, float weight)
 
 void registerLXe(py::module_ &m)
 {
-   m.def("hex_pmt_array",
-         [](std::size_t n, double pitch) {
-            const auto a = hexPmtArray(n, pitch);
-            return py::make_tuple(toNumpy(a.x), toNumpy(a.y));
-         },
-         py::arg("n"), py::arg("pitch"), "(x, y) of the n hexagonal-grid positions nearest the axis (mm)");
+   m.def(
+       "hex_pmt_array",
+       [](std::size_t n, double pitch) {
+          const auto a = hexPmtArray(n, pitch);
+          return py::make_tuple(toNumpy(a.x), toNumpy(a.y));
+       },
+       py::arg("n"), py::arg("pitch"), "(x, y) of the n hexagonal-grid positions nearest the axis (mm)");
 
    py::class_<LXeOptics>(m, "LXeOptics")
        .def(py::init<const DetectorConfig &>(), py::arg("detector"))
        .def_property_readonly("n_top", &LXeOptics::nTop)
        .def_property_readonly("n_bottom", &LXeOptics::nBottom)
        .def_property_readonly("s2_top_scale", &LXeOptics::s2TopScale)
-       .def_property_readonly("top_xy", [](const LXeOptics &o) { return py::make_tuple(toNumpy(o.top().x), toNumpy(o.top().y)); })
-       .def_property_readonly("bottom_xy",
-                              [](const LXeOptics &o) { return py::make_tuple(toNumpy(o.bottom().x), toNumpy(o.bottom().y)); })
+       .def_property_readonly("top_xy",
+                              [](const LXeOptics &o) { return py::make_tuple(toNumpy(o.top().x), toNumpy(o.top().y)); })
+       .def_property_readonly(
+           "bottom_xy", [](const LXeOptics &o) { return py::make_tuple(toNumpy(o.bottom().x), toNumpy(o.bottom().y)); })
        .def_property_readonly("top_z", [](const LXeOptics &o) { return o.top().z; })
        .def_property_readonly("bottom_z", [](const LXeOptics &o) { return o.bottom().z; })
        .def("s1_collection", py::overload_cast<double, double, double>(&LXeOptics::s1Collection, py::const_),
@@ -215,8 +214,14 @@ void registerLXe(py::module_ &m)
                         const Array<float> &values) {
                if (values.ndim() != 3 && values.ndim() != 2)
                   throw UsageError("map values must be a 2-D (nx, ny) or 3-D (nx, ny, nz) array");
-               RegularGrid g{xr.first, xr.second, yr.first, yr.second, zr.first, zr.second,
-                             static_cast<int>(values.shape(0)), static_cast<int>(values.shape(1)),
+               RegularGrid g{xr.first,
+                             xr.second,
+                             yr.first,
+                             yr.second,
+                             zr.first,
+                             zr.second,
+                             static_cast<int>(values.shape(0)),
+                             static_cast<int>(values.shape(1)),
                              values.ndim() == 3 ? static_cast<int>(values.shape(2)) : 1,
                              std::vector<float>(values.data(), values.data() + values.size())};
                return g;
@@ -260,8 +265,11 @@ void registerLXe(py::module_ &m)
            "apply",
            [](const PositionCorrections &c, const Array<float> &qS1, const Array<float> &qS2, const Array<float> &t,
               const Array<float> &x, const Array<float> &y) {
-              const std::size_t n = commonLength(
-                  {{"qS1", qS1.size()}, {"qS2", qS2.size()}, {"drift_time", t.size()}, {"x", x.size()}, {"y", y.size()}});
+              const std::size_t n = commonLength({{"qS1", qS1.size()},
+                                                  {"qS2", qS2.size()},
+                                                  {"drift_time", t.size()},
+                                                  {"x", x.size()},
+                                                  {"y", y.size()}});
               Array<float> z(static_cast<py::ssize_t>(n)), s1c(static_cast<py::ssize_t>(n)),
                   s2c(static_cast<py::ssize_t>(n));
               {
@@ -299,8 +307,8 @@ void registerLXe(py::module_ &m)
               }
               return s1Dict(b, r.nPmt());
            },
-           py::arg("x"), py::arg("y"), py::arg("z"), py::arg("n_photons"), py::arg("singlet_fraction"),
-           py::arg("seed"), py::arg("threads") = 1, py::arg("pmt_areas") = false)
+           py::arg("x"), py::arg("y"), py::arg("z"), py::arg("n_photons"), py::arg("singlet_fraction"), py::arg("seed"),
+           py::arg("threads") = 1, py::arg("pmt_areas") = false)
        .def(
            "dark_noise_s1",
            [](const LXeResponse &r, const Array<int> &k, std::uint64_t seed, unsigned threads, bool pmt) {
@@ -314,8 +322,8 @@ void registerLXe(py::module_ &m)
            py::arg("n_pmts"), py::arg("seed"), py::arg("threads") = 1, py::arg("pmt_areas") = false)
        .def(
            "single_electron_s1",
-           [](const LXeResponse &r, const Array<float> &x, const Array<float> &y, std::uint64_t seed,
-              unsigned threads, bool pmt) {
+           [](const LXeResponse &r, const Array<float> &x, const Array<float> &y, std::uint64_t seed, unsigned threads,
+              bool pmt) {
               const std::size_t n = commonLength({{"x", x.size()}, {"y", y.size()}});
               S1Batch b;
               {
@@ -342,8 +350,8 @@ void registerLXe(py::module_ &m)
            py::arg("threads") = 1, py::arg("pmt_areas") = false)
        .def(
            "delayed_electron_s2",
-           [](const LXeResponse &r, const Array<float> &x, const Array<float> &y, const Array<int> &ne,
-              double release, std::uint64_t seed, unsigned threads, bool pmt) {
+           [](const LXeResponse &r, const Array<float> &x, const Array<float> &y, const Array<int> &ne, double release,
+              std::uint64_t seed, unsigned threads, bool pmt) {
               const std::size_t n = commonLength({{"x", x.size()}, {"y", y.size()}, {"n_electrons", ne.size()}});
               S2Batch b;
               {
@@ -406,12 +414,10 @@ void registerLXe(py::module_ &m)
                o.weight = weight;
                return AccidentalPairer(s1FromDict(s1), s2FromDict(s2), corr, o);
             }),
-            py::arg("s1"), py::arg("s2"), py::arg("corrections"), py::arg("drift_time_min"),
-            py::arg("drift_time_max"), py::arg("with_replacement") = true, py::arg("seed") = 0,
-            py::arg("weight") = 1.f)
+            py::arg("s1"), py::arg("s2"), py::arg("corrections"), py::arg("drift_time_min"), py::arg("drift_time_max"),
+            py::arg("with_replacement") = true, py::arg("seed") = 0, py::arg("weight") = 1.f)
        .def("set_nr_median", &AccidentalPairer::setNRMedian, py::arg("curve"))
-       .def("set_drift_time_histogram", &AccidentalPairer::setDriftTimeHistogram, py::arg("edges"),
-            py::arg("contents"))
+       .def("set_drift_time_histogram", &AccidentalPairer::setDriftTimeHistogram, py::arg("edges"), py::arg("contents"))
        .def("set_weight", &AccidentalPairer::setWeight, py::arg("weight"))
        .def_property_readonly("max_pairs", &AccidentalPairer::maxPairs)
        .def_property_readonly("n_s1", &AccidentalPairer::nS1)

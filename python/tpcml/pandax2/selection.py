@@ -83,7 +83,9 @@ def declare_nr_median(path: str, key: str = "tpcml_nr_median") -> str:
     ROOT = load_root()
     name = f"tpcml_nr_median_{next(_declared)}"
     escaped = str(path).replace("\\", "\\\\").replace('"', '\\"')
-    if not ROOT.gInterpreter.Declare(f'const tpcml::NRMedianCurve {name} = tpcml::NRMedianCurve::fromFile("{escaped}", "{key}");'):
+    if not ROOT.gInterpreter.Declare(
+        f'const tpcml::NRMedianCurve {name} = tpcml::NRMedianCurve::fromFile("{escaped}", "{key}");'
+    ):
         raise RuntimeError(f"cling could not load the NR median from {path}")
     return name
 

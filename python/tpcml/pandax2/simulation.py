@@ -78,7 +78,9 @@ class Sizes:
 
     @classmethod
     def quick(cls) -> Sizes:
-        return cls(nr_after_cuts=2000, er_after_cuts=1500, accidental_after_cuts=4000, isolated_s1=6000, isolated_s2=6000)
+        return cls(
+            nr_after_cuts=2000, er_after_cuts=1500, accidental_after_cuts=4000, isolated_s1=6000, isolated_s2=6000
+        )
 
     def validate(self) -> None:
         for k, v in asdict(self).items():
@@ -178,7 +180,9 @@ class Simulator:
         energy = spectrum.sample(rng, n) if isinstance(spectrum, Spectrum) else np.asarray(spectrum, np.float64)
         if fiducial_only:
             x, y = self._uniform_disc(rng, n, r_max=self.det.get("fiducial_radius", "mm"))
-            t = rng.uniform(self.det.get("fiducial_drift_time_min", "us"), self.det.get("fiducial_drift_time_max", "us"), n)
+            t = rng.uniform(
+                self.det.get("fiducial_drift_time_min", "us"), self.det.get("fiducial_drift_time_max", "us"), n
+            )
         else:
             x, y = self._uniform_disc(rng, n)
             t = rng.uniform(0.0, self.t_max, n)
@@ -244,7 +248,9 @@ class Simulator:
                 n_ph, _ = nest_quanta(ER, e, self.field, self.density, seed=s * 100 + j)
                 s1 = self._s1(ER, x, y, z, n_ph, s * 100 + j)
                 keep = s1["found"]
-                outs.append({key: v[keep] for key, v in s1.items()} | {"origin": np.full(int(keep.sum()), origin, np.int32)})
+                outs.append(
+                    {key: v[keep] for key, v in s1.items()} | {"origin": np.full(int(keep.sum()), origin, np.int32)}
+                )
                 have += int(keep.sum())
                 j += 1
             cat = {key: np.concatenate([o[key] for o in outs])[:k] for key in outs[0]}
@@ -295,7 +301,9 @@ class Simulator:
                 x, y, t, n_e, ok = make(r2, m, s * 100 + j)
                 s2 = self.response.drifted_s2(x, y, t, n_e, seed=s * 100 + j, threads=self.threads)
                 keep = ok & (s2["n_extracted"] > 0) & (s2["qS2"] > 0)
-                outs.append({key: v[keep] for key, v in s2.items()} | {"origin": np.full(int(keep.sum()), origin, np.int32)})
+                outs.append(
+                    {key: v[keep] for key, v in s2.items()} | {"origin": np.full(int(keep.sum()), origin, np.int32)}
+                )
                 have += int(keep.sum())
                 j += 1
             return {key: np.concatenate([o[key] for o in outs])[:k] for key in outs[0]}
@@ -350,7 +358,9 @@ def accidental_expectation(det: detectors.DetectorConfig) -> float:
     )
 
 
-def tuned_s2_rate(det: detectors.DetectorConfig, fraction_below: float, target: float = PAPER_N_ACC_BELOW_MEDIAN) -> float:
+def tuned_s2_rate(
+    det: detectors.DetectorConfig, fraction_below: float, target: float = PAPER_N_ACC_BELOW_MEDIAN
+) -> float:
     """Isolated-S2 rate (Hz) that makes the Run 11 exposure expect ``target`` accidentals below the
     NR median, given the fraction of pairs that pass the selection below the median."""
     if not fraction_below > 0:
@@ -415,7 +425,11 @@ def simulate_dataset(
     t0 = time.perf_counter()
     say(f"NR calibration: generating until {sizes.nr_after_cuts} events pass the selection")
     nr, n_gen = sim.generate_until(
-        lambda n, s: sim.physical(NR, NR_CALIBRATION, n, s, SAMPLE_NR), accept_selected, sizes.nr_after_cuts, seed * 7 + 1, say
+        lambda n, s: sim.physical(NR, NR_CALIBRATION, n, s, SAMPLE_NR),
+        accept_selected,
+        sizes.nr_after_cuts,
+        seed * 7 + 1,
+        say,
     )
     summary.generated["nr_calibration"] = n_gen
     curve = selection.fit_nr_median(nr, det)
@@ -427,7 +441,9 @@ def simulate_dataset(
 
     def write(name, tree, cols, **kw):
         path = out / name
-        write_tree(path, tree, cols, detector=det.name, provenance_info=prov, auto_flush=5000, finish=finish_with_curve, **kw)
+        write_tree(
+            path, tree, cols, detector=det.name, provenance_info=prov, auto_flush=5000, finish=finish_with_curve, **kw
+        )
         summary.files[name.removesuffix(".root")] = str(path)
         return path
 
@@ -437,7 +453,11 @@ def simulate_dataset(
     # --- ER calibration
     t0 = time.perf_counter()
     er, n_gen = sim.generate_until(
-        lambda n, s: sim.physical(ER, ER_CALIBRATION, n, s, SAMPLE_ER), accept_selected, sizes.er_after_cuts, seed * 7 + 2, say
+        lambda n, s: sim.physical(ER, ER_CALIBRATION, n, s, SAMPLE_ER),
+        accept_selected,
+        sizes.er_after_cuts,
+        seed * 7 + 2,
+        say,
     )
     summary.generated["er_calibration"] = n_gen
     write("er_calibration.root", "events", _with_median(er, curve))
@@ -510,7 +530,11 @@ def simulate_dataset(
         rng = np.random.default_rng([seed, 99])
         mass_fv = det.get("fiducial_mass", "kg")
         exposure_kg_d = mass_fv * det.get("live_time", "d")
-        mu_er = det.get("er_background_rate", "/(kg d keV)") * exposure_kg_d * (DM_ER_BACKGROUND.e_max - DM_ER_BACKGROUND.e_min)
+        mu_er = (
+            det.get("er_background_rate", "/(kg d keV)")
+            * exposure_kg_d
+            * (DM_ER_BACKGROUND.e_max - DM_ER_BACKGROUND.e_min)
+        )
         n_er = int(rng.poisson(mu_er))
         dm_er = sim.physical(ER, DM_ER_BACKGROUND, n_er, seed * 7 + 6, SAMPLE_DM, fiducial_only=True)
         n_acc_dm = int(rng.poisson(n_acc))
@@ -562,4 +586,3 @@ def _wimps(sim, det, mass_gev, sigma_cm2, exposure_kg_d, rng, seed):
     cdf = np.concatenate([[0.0], np.cumsum(0.5 * (per_kg_day[1:] + per_kg_day[:-1]) * np.diff(e))])
     energies = np.interp(rng.uniform(0, cdf[-1], n), cdf, e)
     return sim.physical(NR, energies, n, seed * 7 + 8, SAMPLE_DM, fiducial_only=True)
-

@@ -1,0 +1,116 @@
+"""Accidental pairing of isolated-signal files from Python (the pybind11 door of the C++ kernel).
+
+``pair_file`` reads the ``s1`` and ``s2`` trees of a file (tpcml's simulation or a user's own
+data: docs/event-model.md §2), pairs them with ``tpcml._core.AccidentalPairer`` and writes an
+``events`` tree in the schema of physical events. Rates for the weights (P2-DNN Eq. 2.1) come
+from the file's ``tpcml_isolated_s1_rate`` / ``tpcml_isolated_s2_rate`` parameters, or from
+N / ``tpcml_livetime``, or from the arguments.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+
+from .. import _core, detectors
+from ..errors import InputError
+from ..rootio import provenance, read_parameter, write_tree
+
+S1_BRANCHES = ["qS1", "wS1", "S1TBA", "S1NPeaks", "S1LargestBCQ"]
+S2_BRANCHES = ["qS2", "wS2", "wtenS2", "S2TBA", "S2SY1", "S2SY2", "x", "y"]
+S1_OPTIONAL, S2_OPTIONAL = ["s1_id", "run"], ["s2_id", "run"]
+
+
+def read_isolated(path: str | os.PathLike, s1_tree: str = "s1", s2_tree: str = "s2") -> tuple[dict, dict]:
+    """(s1 columns, s2 columns) as numpy arrays; InputError names a missing file, tree or branch."""
+    import uproot
+
+    path = str(path)
+    for tree, need in ((s1_tree, S1_BRANCHES), (s2_tree, S2_BRANCHES)):
+        _core.require_columns(path, tree, need)  # names the file, tree, branch and its nearest names
+    out = []
+    with uproot.open(path) as f:
+        for tree, need, optional in ((s1_tree, S1_BRANCHES, S1_OPTIONAL), (s2_tree, S2_BRANCHES, S2_OPTIONAL)):
+            t = f[tree]
+            names = need + [b for b in optional if b in t]
+            out.append({k: np.asarray(v) for k, v in t.arrays(names, library="np").items()})
+    return out[0], out[1]
+
+
+def isolated_rates(path: str | os.PathLike, n_s1: int, n_s2: int) -> tuple[float, float, float] | None:
+    """(r1 Hz, r2 Hz, live time s) stored in an isolated-signal file, or None when unknown."""
+    live = read_parameter(path, "tpcml_livetime")
+    r1 = read_parameter(path, "tpcml_isolated_s1_rate")
+    r2 = read_parameter(path, "tpcml_isolated_s2_rate")
+    if live is None or live <= 0:
+        return None
+    return (r1 if r1 is not None else n_s1 / live, r2 if r2 is not None else n_s2 / live, live)
+
+
+def pair_file(
+    input_path: str | os.PathLike,
+    output: str | os.PathLike,
+    n: int,
+    seed: int = 0,
+    detector: str = "pandax2",
+    threads: int = 1,
+    with_replacement: bool = True,
+    nr_median: str | os.PathLike | None = None,
+    drift_window: tuple[float, float] | None = None,
+    livetime_s: float | None = None,
+    efficiency: float | None = None,
+    s1_tree: str = "s1",
+    s2_tree: str = "s2",
+    quiet: bool = False,
+) -> dict:
+    """Pair ``n`` accidental events from ``input_path`` into ``output``; returns a summary."""
+    t0 = time.perf_counter()
+
+    def say(msg):
+        if not quiet:
+            print(f"[tpcml pair {time.perf_counter() - t0:6.1f} s] {msg}", flush=True)
+
+    if n < 1:
+        raise ValueError(f"number of pairs must be >= 1, got {n}")
+    det = detectors.load(detector)
+    t_min, t_max = drift_window or (det.get("fiducial_drift_time_min", "us"), det.get("fiducial_drift_time_max", "us"))
+    s1, s2 = read_isolated(input_path, s1_tree, s2_tree)
+    say(f"read {len(s1['qS1'])} isolated S1 and {len(s2['qS2'])} isolated S2 from {input_path}")
+    rates = isolated_rates(input_path, len(s1["qS1"]), len(s2["qS2"]))
+    if livetime_s is not None:
+        rates = (len(s1["qS1"]) / livetime_s, len(s2["qS2"]) / livetime_s, livetime_s)
+    eps = efficiency
+    if eps is None:
+        eps = read_parameter(input_path, "tpcml_data_quality_efficiency") or 1.0
+    n_acc = None
+    weight = 1.0
+    if rates is not None:
+        n_acc = _core.accidental_count(rates[0], rates[1], t_max - t_min, rates[2], eps)
+        weight = n_acc / n
+        say(
+            f"r1 = {rates[0]:.4g} Hz, r2 = {rates[1]:.4g} Hz, window {t_max - t_min:g} us, T = {rates[2]:.4g} s, "
+            f"eps = {eps:g}: n_acc = {n_acc:.4g} (P2-DNN Eq. 2.1)"
+        )
+    else:
+        say("no live time known (tpcml_livetime absent, no --livetime): weight = 1 per pair")
+    try:
+        pairer = _core.AccidentalPairer(
+            s1, s2, _core.PositionCorrections(det), t_min, t_max, with_replacement, seed, weight
+        )
+    except ValueError as err:
+        raise InputError(f"{input_path}: {err}") from None
+    if nr_median is not None:
+        pairer.set_nr_median(_core.NRMedianCurve.from_file(str(nr_median)))
+    mode = "with" if with_replacement else "without"
+    say(f"pairing {n} events ({mode} replacement, seed {seed}, {threads} thread(s))")
+    cols = pairer.pair(n, threads=threads)
+    prov = provenance(seed=seed, inputs=[str(input_path)], n_pairs=n, n_acc=n_acc)
+    params = {"tpcml_n_acc": n_acc} if n_acc is not None else {}
+    write_tree(
+        Path(output), "events", cols, detector=det.name, provenance_info=prov, auto_flush=5000, parameters=params
+    )
+    say(f"wrote {n} accidental events to {output}")
+    return {"n_pairs": n, "n_acc": n_acc, "weight": weight, "output": str(output)}

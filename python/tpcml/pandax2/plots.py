@@ -1,0 +1,145 @@
+"""Plots of the PandaX-II samples: the Fig. 1 analogue and the Table 1 feature distributions."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from .. import _core, detectors
+from ..rootio import atomic_path
+from . import selection
+
+#: P2-DNN Table 1, in its order (the default model inputs, docs/event-model.md §3)
+FEATURES = [
+    "qS1",
+    "qS2",
+    "qS1c",
+    "qS2c",
+    "wS1",
+    "wS2",
+    "wtenS2",
+    "S1TBA",
+    "S2TBA",
+    "S2SY1",
+    "S2SY2",
+    "S1NPeaks",
+    "S1LargestBCQ",
+]
+UNITS = {"qS1": "PE", "qS2": "PE", "qS1c": "PE", "qS2c": "PE", "wS1": "ns", "wS2": "ns", "wtenS2": "ns"}
+LOG_X = {"qS2", "qS2c"}
+
+
+def _read(path, columns=None):
+    import uproot
+
+    with uproot.open(path) as f:
+        return {k: np.asarray(v) for k, v in f["events"].arrays(columns, library="np").items()}
+
+
+def _save(fig, path: Path) -> Path:
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=110, format="png")
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+    return path
+
+
+def _mpl():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def band_plot(nr, er, acc, curve, det, path: Path, title: str = "") -> Path:
+    """P2-DNN Fig. 1 analogue: log10(qS2c/qS1c) vs qS1c; NR and ER points over the expected
+    accidental background (histogram of the pairs weighted by n_acc / N), NR median line."""
+    plt = _mpl()
+    s1lo, s1hi = det.get("s1_threshold_pe"), det.get("s1_max_pe")
+    fig, ax = plt.subplots(figsize=(8, 5.5))
+    ms = selection.mask(acc, det)
+    xe, ye = np.linspace(0, 50, 51), np.linspace(0.5, 3.0, 51)
+    h, _, _ = np.histogram2d(
+        acc["qS1c"][ms], np.log10(acc["qS2c"][ms] / acc["qS1c"][ms]), bins=(xe, ye), weights=acc["weight"][ms]
+    )
+    h = np.where(h > 0, h, np.nan)
+    im = ax.pcolormesh(xe, ye, h.T, cmap="Greys", alpha=0.8)
+    fig.colorbar(im, ax=ax, label="expected accidental events / bin (Run 11 exposure)")
+    for cols, color, label in ((er, "tab:blue", "ER calibration"), (nr, "tab:red", "NR calibration")):
+        m = selection.mask(cols, det)
+        k = np.flatnonzero(m)[:4000]
+        ax.scatter(
+            cols["qS1c"][k], np.log10(cols["qS2c"][k] / cols["qS1c"][k]), s=2, alpha=0.5, color=color, label=label
+        )
+    xs = np.linspace(s1lo, s1hi, 200)
+    ax.plot(xs, curve(xs), color="magenta", lw=2, label="NR median")
+    ax.plot(curve.bin_x, curve.bin_y, "o", color="magenta", ms=3)
+    ax.set_xlim(0, 50)
+    ax.set_ylim(0.5, 3.0)
+    ax.set_xlabel("qS1c [PE]")
+    ax.set_ylabel(r"$\log_{10}$(qS2c / qS1c)")
+    ax.set_title(title or f"{det.name}: calibration events over the accidental background (P2-DNN Fig. 1 analogue)")
+    ax.legend(loc="upper right", markerscale=5)
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def feature_plot(nr, acc, det, curve, path: Path) -> Path:
+    """The 13 Table 1 features: accidentals below the NR median vs NR calibration (selected)."""
+    plt = _mpl()
+    mn = selection.mask(nr, det)
+    ma = selection.mask(acc, det) & curve.below(acc["qS1c"], acc["qS2c"])
+    fig, axes = plt.subplots(4, 4, figsize=(16, 13))
+    for ax, name in zip(axes.flat, FEATURES, strict=False):
+        a, b = acc[name][ma].astype(float), nr[name][mn].astype(float)
+        both = np.concatenate([a, b])
+        if name == "S1NPeaks":
+            edges = np.arange(0.5, min(both.max(), 40) + 1.5)
+        elif name in LOG_X:
+            edges = np.logspace(np.log10(max(both.min(), 1.0)), np.log10(both.max()), 50)
+            ax.set_xscale("log")
+        else:
+            lo, hi = np.percentile(both, [0.5, 99.5])
+            edges = np.linspace(lo, hi if hi > lo else lo + 1, 50)
+        ax.hist(
+            a, bins=edges, density=True, histtype="step", lw=1.5, color="black", label="accidental (below NR median)"
+        )
+        ax.hist(b, bins=edges, density=True, histtype="stepfilled", alpha=0.4, color="tab:red", label="NR calibration")
+        unit = UNITS.get(name)
+        ax.set_xlabel(f"{name} [{unit}]" if unit else name)
+        ax.set_yticks([])
+    for ax in list(axes.flat)[len(FEATURES) :]:
+        ax.axis("off")
+    axes.flat[0].legend(loc="upper right", fontsize=8)
+    fig.suptitle(f"{det.name}: P2-DNN Table 1 features, accidental vs NR (normalised)")
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def plot_dataset(directory: str | os.PathLike, out: str | os.PathLike | None = None) -> list[Path]:
+    """Both plots from a directory written by ``tpcml simulate pandax2``."""
+    directory = Path(directory)
+    out = Path(out) if out else directory
+    out.mkdir(parents=True, exist_ok=True)
+    need = ["nr_calibration.root", "er_calibration.root", "accidentals.root"]
+    missing = [n for n in need if not (directory / n).exists()]
+    if missing:
+        raise FileNotFoundError(
+            f"{directory}: missing {', '.join(missing)}; "
+            f"expected the output of `tpcml simulate pandax2 --out {directory}`"
+        )
+    from ..rootio import read_provenance
+
+    det_name, _ = read_provenance(directory / "nr_calibration.root")
+    det = detectors.load(det_name or "pandax2")
+    curve = _core.NRMedianCurve.from_file(str(directory / "nr_calibration.root"))
+    nr, er, acc = (_read(directory / n) for n in need)
+    return [
+        band_plot(nr, er, acc, curve, det, out / "fig1_bands.png"),
+        feature_plot(nr, acc, det, curve, out / "features.png"),
+    ]
