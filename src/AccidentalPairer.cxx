@@ -168,8 +168,12 @@ IsolatedS2Table IsolatedS2Table::fromTree(const std::string &file, const std::st
    return t;
 }
 
-void PairedColumns::resize(std::size_t n)
+void PairedColumns::resize(std::size_t n, float w)
 {
+   sample.assign(n, 2);
+   recoil_type.assign(n, 2);
+   energy_true.assign(n, -1.f);
+   weight.assign(n, w);
    run.resize(n);
    event.resize(n);
    s1_id.resize(n);
@@ -390,7 +394,7 @@ PairedColumns AccidentalPairer::pair(ULong64_t first, std::size_t n, unsigned th
 {
    checkIndex(first + n);
    PairedColumns out;
-   out.resize(n);
+   out.resize(n, m_opt.weight);
    parallelChunks(n, threads, [&](std::size_t b, std::size_t e) {
       PairedEvent ev;
       for (std::size_t k = b; k < e; ++k) {
@@ -401,14 +405,50 @@ PairedColumns AccidentalPairer::pair(ULong64_t first, std::size_t n, unsigned th
    return out;
 }
 
+namespace {
+template <class T> ColumnView view(const char *name, char type, const std::vector<T> &v)
+{
+   return {name, type, v.data(), v.size()};
+}
+} // namespace
+
+std::vector<ColumnView> PairedColumns::views() const
+{
+   static_assert(sizeof(int) == 4 && sizeof(UInt_t) == 4 && sizeof(Long64_t) == 8);
+   return {view("run", 'i', run),
+           view("event", 'l', event),
+           view("sample", 'I', sample),
+           view("recoil_type", 'I', recoil_type),
+           view("s1_id", 'L', s1_id),
+           view("s2_id", 'L', s2_id),
+           view("qS1", 'F', qS1),
+           view("qS2", 'F', qS2),
+           view("qS1c", 'F', qS1c),
+           view("qS2c", 'F', qS2c),
+           view("wS1", 'F', wS1),
+           view("wS2", 'F', wS2),
+           view("wtenS2", 'F', wtenS2),
+           view("S1TBA", 'F', S1TBA),
+           view("S2TBA", 'F', S2TBA),
+           view("S2SY1", 'F', S2SY1),
+           view("S2SY2", 'F', S2SY2),
+           view("S1NPeaks", 'I', S1NPeaks),
+           view("S1LargestBCQ", 'F', S1LargestBCQ),
+           view("drift_time", 'F', drift_time),
+           view("x", 'F', x),
+           view("y", 'F', y),
+           view("z", 'F', z),
+           view("energy_true", 'F', energy_true),
+           view("below_nr_median", 'O', below_nr_median),
+           view("weight", 'F', weight)};
+}
+
 std::vector<std::string> AccidentalPairer::columnNames()
 {
-   return {"run",   "event", "sample",   "recoil_type",  "s1_id",
-           "s2_id", "qS1",   "qS2",      "qS1c",         "qS2c",
-           "wS1",   "wS2",   "wtenS2",   "S1TBA",        "S2TBA",
-           "S2SY1", "S2SY2", "S1NPeaks", "S1LargestBCQ", "drift_time",
-           "x",     "y",     "z",        "energy_true",  "below_nr_median",
-           "weight"};
+   std::vector<std::string> names;
+   for (const auto &v : PairedColumns().views())
+      names.push_back(v.name);
+   return names;
 }
 
 ROOT::RDF::RNode AccidentalPairer::dataFrame(ULong64_t n, ULong64_t first) const

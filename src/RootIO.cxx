@@ -8,9 +8,13 @@
 #include <TError.h>
 #include <TFile.h>
 #include <TKey.h>
+#include <TNamed.h>
+#include <TParameter.h>
 #include <TTree.h>
 
 #include <algorithm>
+#include <array>
+#include <cstring>
 #include <filesystem>
 #include <memory>
 
@@ -109,6 +113,72 @@ void requireColumns(const std::string &file, const std::string &tree, const std:
    if (!missing.empty())
       throw InputError("tree '" + tree + "' in '" + file + "' lacks column" + (missing.size() > 1 ? "s " : " ") +
                        join(missing));
+}
+
+std::size_t leafTypeSize(char type)
+{
+   switch (type) {
+   case 'B':
+   case 'b':
+   case 'O':
+      return 1;
+   case 'S':
+   case 's':
+      return 2;
+   case 'F':
+   case 'I':
+   case 'i':
+      return 4;
+   case 'D':
+   case 'L':
+   case 'l':
+      return 8;
+   default:
+      throw UsageError(std::string("unknown ROOT leaf type '") + type + "': expected one of F D B b S s I i L l O");
+   }
+}
+
+void writeTreeFile(const std::string &path, const TreeFileContents &contents)
+{
+   // validate everything before creating the file
+   for (const auto &[tree, cols] : contents.trees) {
+      if (cols.empty())
+         throw UsageError("tree '" + tree + "' has no columns");
+      for (const auto &c : cols) {
+         leafTypeSize(c.type);
+         if (c.size != cols.front().size)
+            throw UsageError("tree '" + tree + "': column '" + c.name + "' has " + std::to_string(c.size) +
+                             " entries, column '" + cols.front().name + "' has " + std::to_string(cols.front().size));
+         if (c.size > 0 && c.data == nullptr)
+            throw UsageError("tree '" + tree + "': column '" + c.name + "' has no data");
+      }
+   }
+   std::unique_ptr<TFile> file(TFile::Open(path.c_str(), "RECREATE"));
+   if (!file || file->IsZombie())
+      throw InputError("cannot create ROOT file '" + path + "'");
+   for (const auto &[name, cols] : contents.trees) {
+      auto *tree = new TTree(name.c_str(), name.c_str()); // owned by the file
+      if (contents.autoFlush > 0)
+         tree->SetAutoFlush(contents.autoFlush);
+      std::vector<std::array<unsigned char, 8>> slot(cols.size());
+      std::vector<std::size_t> width(cols.size());
+      for (std::size_t k = 0; k < cols.size(); ++k) {
+         width[k] = leafTypeSize(cols[k].type);
+         tree->Branch(cols[k].name.c_str(), slot[k].data(), (cols[k].name + "/" + cols[k].type).c_str());
+      }
+      const std::size_t n = cols.front().size;
+      for (std::size_t i = 0; i < n; ++i) {
+         for (std::size_t k = 0; k < cols.size(); ++k)
+            std::memcpy(slot[k].data(), static_cast<const unsigned char *>(cols[k].data) + i * width[k], width[k]);
+         tree->Fill();
+      }
+      tree->Write();
+   }
+   for (const auto &[name, title] : contents.named)
+      TNamed(name.c_str(), title.c_str()).Write();
+   for (const auto &[name, value] : contents.parameters)
+      TParameter<double>(name.c_str(), value).Write();
+   file->Close();
 }
 
 } // namespace tpcml

@@ -19,6 +19,7 @@
 
 #include "tpcml/NRMedian.h"
 #include "tpcml/PositionCorrections.h"
+#include "tpcml/RootIO.h"
 
 #include <ROOT/RDataFrame.hxx>
 
@@ -75,9 +76,15 @@ struct PairedColumns {
    std::vector<int> S1NPeaks;
    std::vector<float> drift_time, x, y, z;
    std::vector<std::uint8_t> below_nr_median;
-   void resize(std::size_t n);
+   std::vector<int> sample, recoil_type; ///< both 2: accidental (docs/event-model.md)
+   std::vector<float> energy_true;       ///< -1: no true energy for an accidental pair
+   std::vector<float> weight;            ///< expected events per pair, n_acc / N
+   /// Sizes every column; the constant columns get their values (weight: `w`).
+   void resize(std::size_t n, float w = 1.f);
    std::size_t size() const { return qS1.size(); }
    void set(std::size_t k, const PairedEvent &e);
+   /// Every column, in the events-tree order, as borrowed views (for writeTreeFile and bindings).
+   std::vector<ColumnView> views() const;
 };
 
 /// Expected accidental events, P2-DNN Eq. 2.1: n_acc = r1 * r2 * dt_w * T * eps, with r1, r2 the

@@ -63,32 +63,22 @@ def write_tree(
     written to the same file; ``parameters`` become ``TParameter<double>`` objects;
     ``finish(tmp_path)`` may add more objects before the file is renamed into place.
     """
-    from .root import load_root
-
-    ROOT = load_root()
     trees = {tree: columns, **(extra_trees or {})}
     for name, cols in trees.items():
         lengths = {k: len(v) for k, v in cols.items()}
         if len(set(lengths.values())) > 1:
             raise ValueError(f"columns of tree {name!r} differ in length: {lengths}")
-    opts = ROOT.RDF.RSnapshotOptions()
-    if auto_flush > 0:
-        opts.fAutoFlush = int(auto_flush)
+    info = dict(provenance_info or provenance())
+    named = {"tpcml_detector": detector or "", "tpcml_provenance": json.dumps(info, sort_keys=True)}
     final = Path(path)
     with atomic_path(final) as tmp:
-        for i, (name, cols) in enumerate(trees.items()):
-            data = {k: np.ascontiguousarray(v) for k, v in cols.items()}
-            opts.fMode = "RECREATE" if i == 0 else "UPDATE"
-            ROOT.RDF.FromNumpy(data).Snapshot(name, str(tmp), list(data.keys()), opts)
-        f = ROOT.TFile.Open(str(tmp), "UPDATE")
-        try:
-            ROOT.TNamed("tpcml_detector", detector or "").Write()
-            info = dict(provenance_info or provenance())
-            ROOT.TNamed("tpcml_provenance", json.dumps(info, sort_keys=True)).Write()
-            for key, value in (parameters or {}).items():
-                ROOT.TParameter["double"](key, float(value)).Write()
-        finally:
-            f.Close()
+        _core.write_tree_file(
+            str(tmp),
+            {name: {k: np.asarray(v) for k, v in cols.items()} for name, cols in trees.items()},
+            named,
+            {k: float(v) for k, v in (parameters or {}).items()},
+            int(auto_flush),
+        )
         if finish is not None:
             finish(tmp)
     return final

@@ -66,64 +66,14 @@ double parseNumber(const std::string &opt, const std::string &text)
    }
 }
 
-/// Live time stored by the simulation (TParameter<double> tpcml_livetime, seconds), or -1.
-double storedLiveTime(const std::string &file)
+/// A TParameter<double> stored by the simulation (tpcml_livetime in s, tpcml_isolated_s1_rate in Hz, ...), or -1.
+double storedParameter(const std::string &file, const char *key)
 {
    std::unique_ptr<TFile> f(TFile::Open(file.c_str(), "READ"));
    if (!f || f->IsZombie())
       throw tpcml::InputError("cannot open ROOT file '" + file + "'");
-   auto *p = f->Get<TParameter<double>>("tpcml_livetime");
+   auto *p = f->Get<TParameter<double>>(key);
    return p ? p->GetVal() : -1.;
-}
-
-void writeEvents(const tpcml::PairedColumns &c, float weight, const std::string &path, const std::string &detector,
-                 const std::string &provenance)
-{
-   std::unique_ptr<TFile> file(TFile::Open(path.c_str(), "RECREATE"));
-   if (!file || file->IsZombie())
-      throw tpcml::Error("cannot create '" + path + "'");
-   TTree t("events", "tpcml accidental events (docs/event-model.md section 3)");
-   UInt_t run;
-   ULong64_t event;
-   Int_t sample = 2, recoil = 2, npeaks;
-   Long64_t s1id, s2id;
-   Float_t f[18];
-   Bool_t below;
-   const char *names[] = {"qS1",        "qS2",   "qS1c",  "qS2c",  "wS1",         "wS2",
-                          "wtenS2",     "S1TBA", "S2TBA", "S2SY1", "S2SY2",       "S1LargestBCQ",
-                          "drift_time", "x",     "y",     "z",     "energy_true", "weight"};
-   t.Branch("run", &run, "run/i");
-   t.Branch("event", &event, "event/l");
-   t.Branch("sample", &sample, "sample/I");
-   t.Branch("recoil_type", &recoil, "recoil_type/I");
-   t.Branch("s1_id", &s1id, "s1_id/L");
-   t.Branch("s2_id", &s2id, "s2_id/L");
-   for (int k = 0; k < 18; ++k) {
-      if (k == 11)
-         t.Branch("S1NPeaks", &npeaks, "S1NPeaks/I");
-      t.Branch(names[k], &f[k], (std::string(names[k]) + "/F").c_str());
-   }
-   t.Branch("below_nr_median", &below, "below_nr_median/O");
-   const std::vector<float> *cols[] = {&c.qS1,        &c.qS2,   &c.qS1c,  &c.qS2c,  &c.wS1,   &c.wS2,
-                                       &c.wtenS2,     &c.S1TBA, &c.S2TBA, &c.S2SY1, &c.S2SY2, &c.S1LargestBCQ,
-                                       &c.drift_time, &c.x,     &c.y,     &c.z};
-   for (std::size_t i = 0; i < c.size(); ++i) {
-      run = c.run[i];
-      event = c.event[i];
-      s1id = c.s1_id[i];
-      s2id = c.s2_id[i];
-      npeaks = c.S1NPeaks[i];
-      for (int k = 0; k < 16; ++k)
-         f[k] = (*cols[k])[i];
-      f[16] = -1.f;
-      f[17] = weight;
-      below = c.below_nr_median[i] != 0;
-      t.Fill();
-   }
-   t.Write();
-   TNamed("tpcml_detector", detector.c_str()).Write();
-   TNamed("tpcml_provenance", provenance.c_str()).Write();
-   file->Close();
 }
 
 int body(const tpcml::apps::ArgParser &args)
@@ -160,11 +110,20 @@ int body(const tpcml::apps::ArgParser &args)
    const auto s1 = tpcml::IsolatedS1Table::fromTree(input, args.get("s1-tree"));
    const auto s2 = tpcml::IsolatedS2Table::fromTree(input, args.get("s2-tree"));
 
-   double live = args.has("livetime") ? parseNumber("livetime", args.get("livetime")) : storedLiveTime(input);
-   const double eff = parseNumber("efficiency", args.get("efficiency"));
+   // Rates as in tpcml.pandax2.pairing.isolated_rates: --livetime gives N / T; otherwise the
+   // rates stored with the populations (tpcml_isolated_s{1,2}_rate), else N / tpcml_livetime.
+   const bool userLive = args.has("livetime");
+   const double live =
+       userLive ? parseNumber("livetime", args.get("livetime")) : storedParameter(input, "tpcml_livetime");
+   const double storedEff = storedParameter(input, "tpcml_data_quality_efficiency");
+   const double eff =
+       args.has("efficiency") ? parseNumber("efficiency", args.get("efficiency")) : (storedEff > 0. ? storedEff : 1.);
    double nAcc = -1.;
    if (live > 0.) {
-      const double r1 = static_cast<double>(s1.size()) / live, r2 = static_cast<double>(s2.size()) / live;
+      const double stored1 = userLive ? -1. : storedParameter(input, "tpcml_isolated_s1_rate");
+      const double stored2 = userLive ? -1. : storedParameter(input, "tpcml_isolated_s2_rate");
+      const double r1 = stored1 > 0. ? stored1 : static_cast<double>(s1.size()) / live;
+      const double r2 = stored2 > 0. ? stored2 : static_cast<double>(s2.size()) / live;
       nAcc = tpcml::accidentalCount(r1, r2, opt.driftTimeMax - opt.driftTimeMin, live, eff);
       opt.weight = static_cast<float>(nAcc / static_cast<double>(n));
       std::cerr << "tpcml-pair: r1 = " << r1 << " Hz, r2 = " << r2 << " Hz, window "
@@ -194,7 +153,13 @@ int body(const tpcml::apps::ArgParser &args)
       prov << (i ? ", " : "") << '"' << jsonEscape(args.argv()[i]) << '"';
    prov << "], \"seed\": " << opt.seed << ", \"inputs\": [\"" << jsonEscape(input) << "\"], \"n_pairs\": " << n
         << ", \"n_acc\": " << (nAcc >= 0. ? std::to_string(nAcc) : "null") << "}";
-   writeEvents(cols, opt.weight, out.tempPath(), det.name(), prov.str());
+   tpcml::TreeFileContents contents;
+   contents.trees.emplace_back("events", cols.views());
+   contents.named = {{"tpcml_detector", det.name()}, {"tpcml_provenance", prov.str()}};
+   if (nAcc >= 0.)
+      contents.parameters.emplace_back("tpcml_n_acc", nAcc);
+   contents.autoFlush = 5000;
+   tpcml::writeTreeFile(out.tempPath(), contents);
    out.commit();
    const double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
    std::cerr << "tpcml-pair: wrote " << n << " events to " << output << " in " << dt << " s\n";
@@ -221,7 +186,9 @@ int main(int argc, char **argv)
    args.addOption("livetime", "SECONDS",
                   "live time over which the isolated signals were collected "
                   "(default: tpcml_livetime stored in --input)");
-   args.addOption("efficiency", "E", "data-quality efficiency epsilon of Eq. 2.1", "1");
+   args.addOption("efficiency", "E",
+                  "data-quality efficiency epsilon of Eq. 2.1 (default: tpcml_data_quality_efficiency stored in "
+                  "--input, else 1)");
    args.addFlag("without-replacement", "use every S1 and S2 at most once (N <= min(N_S1, N_S2))");
    args.setEpilog("exit status: 0 ok, 1 unreadable input or invalid configuration, 2 bad arguments");
    try {

@@ -14,6 +14,9 @@
 #include <pybind11/numpy.h>
 #include <pybind11/stl.h>
 
+#include <cstring>
+#include <cstdint>
+
 namespace py = pybind11;
 
 namespace tpcml::bindings {
@@ -142,38 +145,40 @@ py::dict s2Dict(const S2Batch &b, std::size_t nPmt)
    return d;
 }
 
-py::dict pairedDict(const PairedColumns &c, float weight)
+py::dict pairedDict(const PairedColumns &c)
 {
-   const std::size_t n = c.size();
    py::dict d;
-   d["run"] = toNumpy(c.run);
-   d["event"] = toNumpy(c.event);
-   d["sample"] = toNumpy(std::vector<int>(n, 2));
-   d["recoil_type"] = toNumpy(std::vector<int>(n, 2));
-   d["s1_id"] = toNumpy(c.s1_id);
-   d["s2_id"] = toNumpy(c.s2_id);
-   d["qS1"] = toNumpy(c.qS1);
-   d["qS2"] = toNumpy(c.qS2);
-   d["qS1c"] = toNumpy(c.qS1c);
-   d["qS2c"] = toNumpy(c.qS2c);
-   d["wS1"] = toNumpy(c.wS1);
-   d["wS2"] = toNumpy(c.wS2);
-   d["wtenS2"] = toNumpy(c.wtenS2);
-   d["S1TBA"] = toNumpy(c.S1TBA);
-   d["S2TBA"] = toNumpy(c.S2TBA);
-   d["S2SY1"] = toNumpy(c.S2SY1);
-   d["S2SY2"] = toNumpy(c.S2SY2);
-   d["S1NPeaks"] = toNumpy(c.S1NPeaks);
-   d["S1LargestBCQ"] = toNumpy(c.S1LargestBCQ);
-   d["drift_time"] = toNumpy(c.drift_time);
-   d["x"] = toNumpy(c.x);
-   d["y"] = toNumpy(c.y);
-   d["z"] = toNumpy(c.z);
-   d["energy_true"] = toNumpy(std::vector<float>(n, -1.f));
-   py::array_t<bool> below(static_cast<py::ssize_t>(n));
-   std::copy(c.below_nr_median.begin(), c.below_nr_median.end(), below.mutable_data());
-   d["below_nr_median"] = below;
-   d["weight"] = toNumpy(std::vector<float>(n, weight));
+   for (const auto &v : c.views()) {
+      py::dtype dt;
+      switch (v.type) {
+      case 'F':
+         dt = py::dtype::of<float>();
+         break;
+      case 'D':
+         dt = py::dtype::of<double>();
+         break;
+      case 'I':
+         dt = py::dtype::of<std::int32_t>();
+         break;
+      case 'i':
+         dt = py::dtype::of<std::uint32_t>();
+         break;
+      case 'L':
+         dt = py::dtype::of<std::int64_t>();
+         break;
+      case 'l':
+         dt = py::dtype::of<std::uint64_t>();
+         break;
+      case 'O':
+         dt = py::dtype::of<bool>();
+         break;
+      default:
+         throw std::logic_error(std::string("pairedDict: unhandled leaf type ") + v.type);
+      }
+      py::array a(dt, std::vector<py::ssize_t>{static_cast<py::ssize_t>(v.size)});
+      std::memcpy(a.mutable_data(), v.data, v.size * leafTypeSize(v.type));
+      d[py::str(v.name)] = std::move(a);
+   }
    return d;
 }
 
@@ -432,7 +437,7 @@ void registerLXe(py::module_ &m)
                  py::gil_scoped_release release;
                  c = p.pair(first, n, threads);
               }
-              return pairedDict(c, p.options().weight);
+              return pairedDict(c);
            },
            py::arg("n"), py::arg("first") = 0, py::arg("threads") = 1,
            "accidental events first .. first + n - 1 as a dict of numpy arrays (events schema)");

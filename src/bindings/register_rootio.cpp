@@ -1,8 +1,10 @@
 #include "register.h"
 
 #include "tpcml/AtomicFile.h"
+#include "tpcml/Error.h"
 #include "tpcml/RootIO.h"
 
+#include <pybind11/numpy.h>
 #include <pybind11/stl.h>
 
 namespace py = pybind11;
@@ -39,6 +41,52 @@ void registerRootIO(py::module_ &m)
        .def_property_readonly("committed", &AtomicOutput::committed)
        .def("commit", &AtomicOutput::commit)
        .def("discard", &AtomicOutput::discard);
+   m.def(
+       "write_tree_file",
+       [](const std::string &path, const py::dict &trees, const py::dict &named, const py::dict &parameters,
+          long long autoFlush) {
+          TreeFileContents contents;
+          contents.autoFlush = autoFlush;
+          std::vector<py::array> keep; // contiguous copies stay alive until written
+          for (const auto &[tname, tcols] : trees) {
+             std::vector<ColumnView> views;
+             for (const auto &[cname, cvalue] : tcols.cast<py::dict>()) {
+                const std::string name = cname.cast<std::string>();
+                auto arr = py::array::ensure(cvalue, py::array::c_style);
+                if (!arr || arr.ndim() != 1)
+                   throw UsageError("column '" + name + "' of tree '" + tname.cast<std::string>() +
+                                    "' must be a one-dimensional numeric array");
+                const char kind = arr.dtype().kind();
+                const auto size = static_cast<std::size_t>(arr.itemsize());
+                char type = 0;
+                if (kind == 'f')
+                   type = size == 4 ? 'F' : size == 8 ? 'D' : 0;
+                else if (kind == 'b')
+                   type = 'O';
+                else if (kind == 'i')
+                   type = size == 1 ? 'B' : size == 2 ? 'S' : size == 4 ? 'I' : 'L';
+                else if (kind == 'u')
+                   type = size == 1 ? 'b' : size == 2 ? 's' : size == 4 ? 'i' : 'l';
+                if (type == 0)
+                   throw UsageError("column '" + name + "' of tree '" + tname.cast<std::string>() + "' has dtype " +
+                                    py::str(arr.dtype()).cast<std::string>() +
+                                    ": expected float32/64, (u)int8-64 or bool");
+                views.push_back({name, type, arr.data(), static_cast<std::size_t>(arr.size())});
+                keep.push_back(std::move(arr));
+             }
+             contents.trees.emplace_back(tname.cast<std::string>(), std::move(views));
+          }
+          for (const auto &[k, v] : named)
+             contents.named.emplace_back(k.cast<std::string>(), v.cast<std::string>());
+          for (const auto &[k, v] : parameters)
+             contents.parameters.emplace_back(k.cast<std::string>(), v.cast<double>());
+          py::gil_scoped_release release;
+          writeTreeFile(path, contents);
+       },
+       py::arg("path"), py::arg("trees"), py::arg("named") = py::dict(), py::arg("parameters") = py::dict(),
+       py::arg("auto_flush") = 0,
+       "Write {tree: {column: 1-d array}} plus TNamed and TParameter<double> objects to a new ROOT file "
+       "(compiled writer, no jitting).");
    m.def("require_columns", &tpcml::requireColumns, py::arg("file"), py::arg("tree"), py::arg("columns"),
          py::call_guard<py::gil_scoped_release>());
 }

@@ -26,7 +26,7 @@ import numpy as np
 from .._core import NRMedianCurve
 from ..detectors import DetectorConfig
 
-__all__ = ["Cut", "apply_rdf", "cuts", "declare_nr_median", "fit_nr_median", "mask"]
+__all__ = ["Cut", "apply_rdf", "cutflow", "cuts", "declare_nr_median", "fit_nr_median", "mask"]
 
 
 @dataclass(frozen=True)
@@ -107,3 +107,36 @@ def apply_rdf(df, det: DetectorConfig, nr_median: str | None = None, below_media
         col = "below_nr_median" if "below_nr_median" not in cols else "tpcml_below_nr_median"
         df = df.Define(col, f"{var}.below(qS1c, qS2c)").Filter(col, "below NR median")
     return df
+
+
+def cutflow(
+    paths: list[str],
+    det: DetectorConfig,
+    tree: str = "events",
+    nr_median: str | None = None,
+    below_median: bool = False,
+    threads: int = 0,
+    output: str | None = None,
+) -> list[tuple[str, int, int]]:
+    """Apply the selection to ROOT files with RDataFrame; returns the cut flow (name, all, pass).
+
+    ``output``: Snapshot the selected events there (written to a temporary name, then renamed).
+    Missing files, trees or branches raise InputError naming them and the nearest valid names.
+    """
+    from .. import _core
+    from ..root import load_root
+    from ..rootio import atomic_path
+
+    needed = ["qS1", "qS2", "qS2c", "drift_time", "x", "y"] + (["qS1c"] if below_median else [])
+    for p in paths:
+        _core.require_columns(str(p), tree, needed)
+    ROOT = load_root()
+    if threads > 0:
+        ROOT.EnableImplicitMT(threads)
+    names = ROOT.std.vector["std::string"]([str(p) for p in paths])
+    df = apply_rdf(ROOT.RDataFrame(tree, names), det, nr_median, below_median)
+    report = df.Report()
+    if output is not None:
+        with atomic_path(output) as tmp:
+            df.Snapshot(tree, str(tmp))
+    return [(c.GetName(), int(c.GetAll()), int(c.GetPass())) for c in report]
