@@ -412,6 +412,22 @@ template <class T> ColumnView view(const char *name, char type, const std::vecto
 }
 } // namespace
 
+IsolatedRates isolatedRates(const std::string &file, std::size_t nS1, std::size_t nS2, double liveTimeS,
+                            double efficiency)
+{
+   IsolatedRates r;
+   const bool user = liveTimeS > 0.;
+   r.liveTimeS = user ? liveTimeS : readParameter(file, "tpcml_livetime", -1.);
+   r.efficiency = efficiency >= 0. ? efficiency : readParameter(file, "tpcml_data_quality_efficiency", 1.);
+   if (r.liveTimeS <= 0.)
+      return r;
+   const double stored1 = user ? -1. : readParameter(file, "tpcml_isolated_s1_rate", -1.);
+   const double stored2 = user ? -1. : readParameter(file, "tpcml_isolated_s2_rate", -1.);
+   r.s1Hz = stored1 >= 0. ? stored1 : static_cast<double>(nS1) / r.liveTimeS;
+   r.s2Hz = stored2 >= 0. ? stored2 : static_cast<double>(nS2) / r.liveTimeS;
+   return r;
+}
+
 std::vector<ColumnView> PairedColumns::views() const
 {
    static_assert(sizeof(int) == 4 && sizeof(UInt_t) == 4 && sizeof(Long64_t) == 8);

@@ -115,6 +115,13 @@ void requireColumns(const std::string &file, const std::string &tree, const std:
                        join(missing));
 }
 
+double readParameter(const std::string &file, const std::string &key, double fallback)
+{
+   auto f = openForReading(file);
+   auto *p = f->Get<TParameter<double>>(key.c_str());
+   return p ? p->GetVal() : fallback;
+}
+
 std::size_t leafTypeSize(char type)
 {
    switch (type) {

@@ -92,6 +92,22 @@ struct PairedColumns {
 /// data-quality efficiency. Throws UsageError for negative or non-finite inputs.
 double accidentalCount(double rateS1Hz, double rateS2Hz, double windowUs, double liveTimeS, double efficiency = 1.);
 
+/// Rates behind Eq. 2.1 for isolated populations of nS1 and nS2 signals.
+struct IsolatedRates {
+   double s1Hz = -1., s2Hz = -1., liveTimeS = -1., efficiency = 1.;
+   bool known() const { return liveTimeS > 0. && s1Hz >= 0. && s2Hz >= 0.; }
+   /// n_acc of Eq. 2.1 for a drift window of `windowUs`.
+   double expected(double windowUs) const { return accidentalCount(s1Hz, s2Hz, windowUs, liveTimeS, efficiency); }
+};
+
+/// The rates one pairing run uses -- the same rule for tpcml-pair, the Python door and macros:
+/// with `liveTimeS` > 0 (the user's), r = N / T; otherwise the rates stored with the populations
+/// in `file` (TParameter<double> tpcml_isolated_s1_rate / _s2_rate), else N / tpcml_livetime;
+/// `efficiency` >= 0 overrides the stored tpcml_data_quality_efficiency (default 1).
+/// Unknown live time: known() is false.
+IsolatedRates isolatedRates(const std::string &file, std::size_t nS1, std::size_t nS2, double liveTimeS = -1.,
+                            double efficiency = -1.);
+
 class AccidentalPairer {
 public:
    struct Options {

@@ -35,6 +35,10 @@ TreeSummary describeTree(const std::string &file, const std::string &tree);
 /// nearest existing column names, unless every name in `columns` exists.
 void requireColumns(const std::string &file, const std::string &tree, const std::vector<std::string> &columns);
 
+/// Value of the TParameter<double> `key` stored in `file`, or `fallback` when absent.
+/// Throws InputError when the file cannot be opened.
+double readParameter(const std::string &file, const std::string &key, double fallback);
+
 /// A borrowed column of `size` values for writeTreeFile. `type` is ROOT's leaf-type code:
 /// 'F' float, 'D' double, 'B'/'b' (u)int8, 'S'/'s' (u)int16, 'I'/'i' (u)int32, 'L'/'l' (u)int64, 'O' bool.
 struct ColumnView {

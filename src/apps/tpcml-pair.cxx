@@ -66,16 +66,6 @@ double parseNumber(const std::string &opt, const std::string &text)
    }
 }
 
-/// A TParameter<double> stored by the simulation (tpcml_livetime in s, tpcml_isolated_s1_rate in Hz, ...), or -1.
-double storedParameter(const std::string &file, const char *key)
-{
-   std::unique_ptr<TFile> f(TFile::Open(file.c_str(), "READ"));
-   if (!f || f->IsZombie())
-      throw tpcml::InputError("cannot open ROOT file '" + file + "'");
-   auto *p = f->Get<TParameter<double>>(key);
-   return p ? p->GetVal() : -1.;
-}
-
 int body(const tpcml::apps::ArgParser &args)
 {
    const auto t0 = std::chrono::steady_clock::now();
@@ -110,25 +100,20 @@ int body(const tpcml::apps::ArgParser &args)
    const auto s1 = tpcml::IsolatedS1Table::fromTree(input, args.get("s1-tree"));
    const auto s2 = tpcml::IsolatedS2Table::fromTree(input, args.get("s2-tree"));
 
-   // Rates as in tpcml.pandax2.pairing.isolated_rates: --livetime gives N / T; otherwise the
-   // rates stored with the populations (tpcml_isolated_s{1,2}_rate), else N / tpcml_livetime.
-   const bool userLive = args.has("livetime");
-   const double live =
-       userLive ? parseNumber("livetime", args.get("livetime")) : storedParameter(input, "tpcml_livetime");
-   const double storedEff = storedParameter(input, "tpcml_data_quality_efficiency");
-   const double eff =
-       args.has("efficiency") ? parseNumber("efficiency", args.get("efficiency")) : (storedEff > 0. ? storedEff : 1.);
+   const double userLive = args.has("livetime") ? parseNumber("livetime", args.get("livetime")) : -1.;
+   const double userEff = args.has("efficiency") ? parseNumber("efficiency", args.get("efficiency")) : -1.;
+   if (args.has("livetime") && !(userLive > 0.))
+      throw tpcml::UsageError("--livetime must be > 0 s, got '" + args.get("livetime") + "'");
+   if (args.has("efficiency") && !(userEff >= 0. && userEff <= 1.))
+      throw tpcml::UsageError("--efficiency must be in [0, 1], got '" + args.get("efficiency") + "'");
+   const auto rates = tpcml::isolatedRates(input, s1.size(), s2.size(), userLive, userEff);
    double nAcc = -1.;
-   if (live > 0.) {
-      const double stored1 = userLive ? -1. : storedParameter(input, "tpcml_isolated_s1_rate");
-      const double stored2 = userLive ? -1. : storedParameter(input, "tpcml_isolated_s2_rate");
-      const double r1 = stored1 > 0. ? stored1 : static_cast<double>(s1.size()) / live;
-      const double r2 = stored2 > 0. ? stored2 : static_cast<double>(s2.size()) / live;
-      nAcc = tpcml::accidentalCount(r1, r2, opt.driftTimeMax - opt.driftTimeMin, live, eff);
+   if (rates.known()) {
+      nAcc = rates.expected(opt.driftTimeMax - opt.driftTimeMin);
       opt.weight = static_cast<float>(nAcc / static_cast<double>(n));
-      std::cerr << "tpcml-pair: r1 = " << r1 << " Hz, r2 = " << r2 << " Hz, window "
-                << opt.driftTimeMax - opt.driftTimeMin << " us, T = " << live << " s, eps = " << eff
-                << " -> n_acc = " << nAcc << " (P2-DNN Eq. 2.1)\n";
+      std::cerr << "tpcml-pair: r1 = " << rates.s1Hz << " Hz, r2 = " << rates.s2Hz << " Hz, window "
+                << opt.driftTimeMax - opt.driftTimeMin << " us, T = " << rates.liveTimeS
+                << " s, eps = " << rates.efficiency << " -> n_acc = " << nAcc << " (P2-DNN Eq. 2.1)\n";
    } else {
       std::cerr << "tpcml-pair: no live time (no tpcml_livetime in the input, no --livetime): weight = 1\n";
    }

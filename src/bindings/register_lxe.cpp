@@ -408,6 +408,21 @@ void registerLXe(py::module_ &m)
          py::arg("live_time_s"), py::arg("efficiency") = 1.,
          "Expected accidental events n_acc = r1 r2 dt_w T eps (P2-DNN Eq. 2.1)");
 
+   m.def(
+       "isolated_rates",
+       [](const std::string &file, std::size_t nS1, std::size_t nS2, double liveTimeS, double efficiency) {
+          const auto r = isolatedRates(file, nS1, nS2, liveTimeS, efficiency);
+          py::dict d;
+          d["s1_hz"] = r.s1Hz;
+          d["s2_hz"] = r.s2Hz;
+          d["live_time_s"] = r.liveTimeS;
+          d["efficiency"] = r.efficiency;
+          d["known"] = r.known();
+          return d;
+       },
+       py::arg("file"), py::arg("n_s1"), py::arg("n_s2"), py::arg("live_time_s") = -1., py::arg("efficiency") = -1.,
+       "Rates for Eq. 2.1 as tpcml-pair takes them: user live time -> N / T; else the stored "
+       "tpcml_isolated_s*_rate, else N / tpcml_livetime");
    py::class_<AccidentalPairer>(m, "AccidentalPairer")
        .def(py::init([](const py::dict &s1, const py::dict &s2, const PositionCorrections &corr, double tMin,
                         double tMax, bool withReplacement, std::uint64_t seed, float weight) {

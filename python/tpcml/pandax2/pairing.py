@@ -2,9 +2,9 @@
 
 ``pair_file`` reads the ``s1`` and ``s2`` trees of a file (tpcml's simulation or a user's own
 data: docs/event-model.md §2), pairs them with ``tpcml._core.AccidentalPairer`` and writes an
-``events`` tree in the schema of physical events. Rates for the weights (P2-DNN Eq. 2.1) come
-from the file's ``tpcml_isolated_s1_rate`` / ``tpcml_isolated_s2_rate`` parameters, or from
-N / ``tpcml_livetime``, or from the arguments.
+``events`` tree in the schema of physical events. Rates for the weights (P2-DNN Eq. 2.1) follow
+the one rule of ``tpcml::isolatedRates`` (shared with ``tpcml-pair``): a given live time means
+N / T; otherwise the file's ``tpcml_isolated_s1_rate`` / ``_s2_rate``, else N / ``tpcml_livetime``.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import numpy as np
 
 from .. import _core, detectors
 from ..errors import InputError
-from ..rootio import provenance, read_parameter, write_tree
+from ..rootio import provenance, write_tree
 
 S1_BRANCHES = ["qS1", "wS1", "S1TBA", "S1NPeaks", "S1LargestBCQ"]
 S2_BRANCHES = ["qS2", "wS2", "wtenS2", "S2TBA", "S2SY1", "S2SY2", "x", "y"]
@@ -38,16 +38,6 @@ def read_isolated(path: str | os.PathLike, s1_tree: str = "s1", s2_tree: str = "
             names = need + [b for b in optional if b in t]
             out.append({k: np.asarray(v) for k, v in t.arrays(names, library="np").items()})
     return out[0], out[1]
-
-
-def isolated_rates(path: str | os.PathLike, n_s1: int, n_s2: int) -> tuple[float, float, float] | None:
-    """(r1 Hz, r2 Hz, live time s) stored in an isolated-signal file, or None when unknown."""
-    live = read_parameter(path, "tpcml_livetime")
-    r1 = read_parameter(path, "tpcml_isolated_s1_rate")
-    r2 = read_parameter(path, "tpcml_isolated_s2_rate")
-    if live is None or live <= 0:
-        return None
-    return (r1 if r1 is not None else n_s1 / live, r2 if r2 is not None else n_s2 / live, live)
 
 
 def pair_file(
@@ -79,20 +69,23 @@ def pair_file(
     t_min, t_max = drift_window or (det.get("fiducial_drift_time_min", "us"), det.get("fiducial_drift_time_max", "us"))
     s1, s2 = read_isolated(input_path, s1_tree, s2_tree)
     say(f"read {len(s1['qS1'])} isolated S1 and {len(s2['qS2'])} isolated S2 from {input_path}")
-    rates = isolated_rates(input_path, len(s1["qS1"]), len(s2["qS2"]))
-    if livetime_s is not None:
-        rates = (len(s1["qS1"]) / livetime_s, len(s2["qS2"]) / livetime_s, livetime_s)
-    eps = efficiency
-    if eps is None:
-        eps = read_parameter(input_path, "tpcml_data_quality_efficiency") or 1.0
+    if livetime_s is not None and not livetime_s > 0:
+        raise ValueError(f"live time must be > 0 s, got {livetime_s}")
+    if efficiency is not None and not 0 <= efficiency <= 1:
+        raise ValueError(f"efficiency must be in [0, 1], got {efficiency}")
+    rates = _core.isolated_rates(
+        str(input_path), len(s1["qS1"]), len(s2["qS2"]), livetime_s or -1.0, -1.0 if efficiency is None else efficiency
+    )
     n_acc = None
     weight = 1.0
-    if rates is not None:
-        n_acc = _core.accidental_count(rates[0], rates[1], t_max - t_min, rates[2], eps)
+    if rates["known"]:
+        n_acc = _core.accidental_count(
+            rates["s1_hz"], rates["s2_hz"], t_max - t_min, rates["live_time_s"], rates["efficiency"]
+        )
         weight = n_acc / n
         say(
-            f"r1 = {rates[0]:.4g} Hz, r2 = {rates[1]:.4g} Hz, window {t_max - t_min:g} us, T = {rates[2]:.4g} s, "
-            f"eps = {eps:g}: n_acc = {n_acc:.4g} (P2-DNN Eq. 2.1)"
+            f"r1 = {rates['s1_hz']:.4g} Hz, r2 = {rates['s2_hz']:.4g} Hz, window {t_max - t_min:g} us, "
+            f"T = {rates['live_time_s']:.4g} s, eps = {rates['efficiency']:g}: n_acc = {n_acc:.4g} (P2-DNN Eq. 2.1)"
         )
     else:
         say("no live time known (tpcml_livetime absent, no --livetime): weight = 1 per pair")
