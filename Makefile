@@ -11,14 +11,18 @@ test:  ## all tests: C++ (GoogleTest via CTest) and Python (pytest)
 	@bash scripts/setup.sh
 	@bash scripts/test.sh
 
+bench: ## benchmarks: a table of figures, targets and ratios measured in one run
+	@bash scripts/setup.sh
+	@$(VENV)/bin/python bench/bench_pandax2.py
+
 lint:
-	@$(VENV)/bin/ruff check python tests macros
-	@$(VENV)/bin/ruff format --check python tests macros
+	@$(VENV)/bin/ruff check python tests macros bench
+	@$(VENV)/bin/ruff format --check python tests macros bench
 	@$(VENV)/bin/clang-format --dry-run -Werror $$(git ls-files '*.h' '*.cxx' '*.cpp' '*.C')
 
 format:
-	@$(VENV)/bin/ruff format python tests macros
-	@$(VENV)/bin/ruff check --fix python tests macros
+	@$(VENV)/bin/ruff format python tests macros bench
+	@$(VENV)/bin/ruff check --fix python tests macros bench
 	@$(VENV)/bin/clang-format -i $$(git ls-files '*.h' '*.cxx' '*.cpp' '*.C')
 
 clean:

@@ -57,7 +57,7 @@ bool NRMedianCurve::below(float s1, float s2) const
 {
    if (!(s1 > 0.f) || !(s2 > 0.f))
       return false;
-   return std::log10(static_cast<double>(s2) / s1) < (*this)(s1);
+   return std::log10(s2 / s1) < (*this)(s1); // float log10: the inputs are float columns
 }
 
 void NRMedianCurve::below(const float *s1, const float *s2, bool *out, std::size_t n) const

@@ -29,35 +29,17 @@ void RegularGrid::validate(const std::string &what) const
 }
 
 namespace {
-inline void locate(double v, double lo, double hi, int n, int &i, double &f)
+inline double gridScale(double lo, double hi, int n)
 {
-   if (n == 1) {
-      i = 0;
-      f = 0.;
-      return;
-   }
-   double u = (v - lo) / (hi - lo) * (n - 1);
-   u = std::clamp(u, 0., static_cast<double>(n - 1));
-   i = std::min(static_cast<int>(u), n - 2);
-   f = u - i;
+   return n > 1 ? (n - 1) / (hi - lo) : 0.;
 }
 } // namespace
 
-double RegularGrid::eval(double x, double y, double z) const
+void RegularGrid::prepare()
 {
-   int ix, iy, iz;
-   double fx, fy, fz;
-   locate(x, x0, x1, nx, ix, fx);
-   locate(y, y0, y1, ny, iy, fy);
-   locate(z, z0, z1, nz, iz, fz);
-   const int sx = nx > 1 ? ny * nz : 0, sy = ny > 1 ? nz : 0, sz = nz > 1 ? 1 : 0;
-   const float *p = values.data() + (static_cast<std::size_t>(ix) * ny + iy) * nz + iz;
-   const double c00 = p[0] + fz * (p[sz] - p[0]);
-   const double c01 = p[sy] + fz * (p[sy + sz] - p[sy]);
-   const double c10 = p[sx] + fz * (p[sx + sz] - p[sx]);
-   const double c11 = p[sx + sy] + fz * (p[sx + sy + sz] - p[sx + sy]);
-   const double c0 = c00 + fy * (c01 - c00), c1 = c10 + fy * (c11 - c10);
-   return c0 + fx * (c1 - c0);
+   scaleX = gridScale(x0, x1, nx);
+   scaleY = gridScale(y0, y1, ny);
+   scaleZ = gridScale(z0, z1, nz);
 }
 
 PositionCorrections::PositionCorrections(const DetectorConfig &detector)
@@ -113,6 +95,8 @@ PositionCorrections::PositionCorrections(const DetectorConfig &det, const LXeOpt
          m_s2.values[static_cast<std::size_t>(i) * 81 + j] =
              static_cast<float>(optics.s2Collection(x, y, buf.data()) / s2Mean);
       }
+   m_s1.prepare();
+   m_s2.prepare();
 }
 
 PositionCorrections::PositionCorrections(RegularGrid s1Map, RegularGrid s2Map, double lifetimeUs,
@@ -121,6 +105,8 @@ PositionCorrections::PositionCorrections(RegularGrid s1Map, RegularGrid s2Map, d
 {
    m_s1.validate("S1 light-collection map");
    m_s2.validate("S2 xy map");
+   m_s1.prepare();
+   m_s2.prepare();
    if (m_s2.nz != 1)
       throw ConfigError("S2 xy map: expected a 2-D grid (nz = 1), got nz = " + std::to_string(m_s2.nz));
    if (!(lifetimeUs > 0.) || !std::isfinite(lifetimeUs))

@@ -82,10 +82,36 @@ struct PairedColumns {
    /// Sizes every column; the constant columns get their values (weight: `w`).
    void resize(std::size_t n, float w = 1.f);
    std::size_t size() const { return qS1.size(); }
-   void set(std::size_t k, const PairedEvent &e);
+   void set(std::size_t k, const PairedEvent &e); ///< inline, below
    /// Every column, in the events-tree order, as borrowed views (for writeTreeFile and bindings).
    std::vector<ColumnView> views() const;
 };
+
+inline void PairedColumns::set(std::size_t k, const PairedEvent &e)
+{
+   run[k] = e.run;
+   event[k] = e.event;
+   s1_id[k] = e.s1_id;
+   s2_id[k] = e.s2_id;
+   qS1[k] = e.qS1;
+   qS2[k] = e.qS2;
+   qS1c[k] = e.qS1c;
+   qS2c[k] = e.qS2c;
+   wS1[k] = e.wS1;
+   wS2[k] = e.wS2;
+   wtenS2[k] = e.wtenS2;
+   S1TBA[k] = e.S1TBA;
+   S2TBA[k] = e.S2TBA;
+   S2SY1[k] = e.S2SY1;
+   S2SY2[k] = e.S2SY2;
+   S1NPeaks[k] = e.S1NPeaks;
+   S1LargestBCQ[k] = e.S1LargestBCQ;
+   drift_time[k] = e.drift_time;
+   x[k] = e.x;
+   y[k] = e.y;
+   z[k] = e.z;
+   below_nr_median[k] = e.below_nr_median;
+}
 
 /// Expected accidental events, P2-DNN Eq. 2.1: n_acc = r1 * r2 * dt_w * T * eps, with r1, r2 the
 /// isolated S1/S2 rates (Hz), dt_w the drift window (us), T the live time (s), eps the
@@ -141,9 +167,12 @@ public:
       fill(i, e);
       return e;
    }
-   void fill(ULong64_t i, PairedEvent &e) const;
+   void fill(ULong64_t i, PairedEvent &e) const { fillFrom(i, s1Index(i), s2Index(i), e); }
    /// Batch door: events first .. first + n - 1, on `threads` threads (0: all cores).
    PairedColumns pair(ULong64_t first, std::size_t n, unsigned threads = 1) const;
+   /// Same, into `out` (resized to n; its memory is reused when large enough: a batch job
+   /// producing chunk after chunk allocates once).
+   void pairInto(PairedColumns &out, ULong64_t first, std::size_t n, unsigned threads = 1) const;
    /// RDataFrame door: an n-entry dataframe of events first .. first + n - 1 with every column
    /// of the `events` schema (sample = 2, recoil_type = 2, energy_true = -1, weight).
    /// The pairer must outlive the dataframe.
@@ -152,6 +181,11 @@ public:
    static std::vector<std::string> columnNames();
 
 private:
+   std::size_t s1Index(ULong64_t i) const;
+   std::size_t s2Index(ULong64_t i) const;
+   /// The gather and the position-dependent quantities for pair i of signals a (S1), b (S2).
+   void fillFrom(ULong64_t i, std::size_t a, std::size_t b, PairedEvent &e) const;
+
    struct S1Row {
       float q, w, tba, bcq;
       int npeaks;
@@ -159,11 +193,13 @@ private:
       Long64_t id;
    };
    struct S2Row {
-      float q, w, wten, tba, sy1, sy2, x, y, invU;
+      float q, w, wten, tba, sy1, sy2, x, y;
+      double u;                     ///< relative S2 gain at (x, y)
+      RegularGrid::Column s1Column; ///< (x, y) part of the S1-map lookup
       UInt_t run;
       Long64_t id;
    };
-   void checkIndex(ULong64_t last) const;
+   void checkIndex(ULong64_t first, ULong64_t n) const;
 
    std::vector<S1Row> m_s1;
    std::vector<S2Row> m_s2;
@@ -173,7 +209,6 @@ private:
    bool m_hasMedian = false;
    Options m_opt;
    std::uint64_t m_key = 0;
-   double m_invLifetime = 0., m_velocity = 0.;
    std::vector<double> m_histEdges, m_histCdf; ///< empty: uniform drift time
 };
 
