@@ -325,22 +325,14 @@ void AccidentalPairer::checkIndex(ULong64_t first, ULong64_t n) const
                        " S2); asked for " + std::to_string(last));
 }
 
-std::size_t AccidentalPairer::s1Index(ULong64_t i) const
+std::size_t AccidentalPairer::drawIndex(ULong64_t i, std::uint32_t stream, std::size_t n,
+                                        const std::vector<std::uint32_t> &permutation) const
 {
    if (m_opt.withReplacement)
-      return static_cast<std::size_t>(detail::toIndex(detail::counterBits(m_key, i, 0), m_s1.size()));
-   if (i >= m_perm1.size())
+      return static_cast<std::size_t>(detail::toIndex(detail::counterBits(m_key, i, stream), n));
+   if (i >= permutation.size())
       checkIndex(i, 1);
-   return m_perm1[i];
-}
-
-std::size_t AccidentalPairer::s2Index(ULong64_t i) const
-{
-   if (m_opt.withReplacement)
-      return static_cast<std::size_t>(detail::toIndex(detail::counterBits(m_key, i, 1), m_s2.size()));
-   if (i >= m_perm2.size())
-      checkIndex(i, 1);
-   return m_perm2[i];
+   return permutation[i];
 }
 
 void AccidentalPairer::fillFrom(ULong64_t i, std::size_t a, std::size_t b, PairedEvent &e) const

@@ -181,8 +181,11 @@ public:
    static std::vector<std::string> columnNames();
 
 private:
-   std::size_t s1Index(ULong64_t i) const;
-   std::size_t s2Index(ULong64_t i) const;
+   /// Signal row of pair i: counter-based draw on `stream` (with replacement) or permutation[i].
+   std::size_t drawIndex(ULong64_t i, std::uint32_t stream, std::size_t n,
+                         const std::vector<std::uint32_t> &permutation) const;
+   std::size_t s1Index(ULong64_t i) const { return drawIndex(i, 0, m_s1.size(), m_perm1); }
+   std::size_t s2Index(ULong64_t i) const { return drawIndex(i, 1, m_s2.size(), m_perm2); }
    /// The gather and the position-dependent quantities for pair i of signals a (S1), b (S2).
    void fillFrom(ULong64_t i, std::size_t a, std::size_t b, PairedEvent &e) const;
 

@@ -122,7 +122,7 @@ def _cmd_simulate(args) -> int:
             wimp_cross_section_cm2=args.wimp_cross_section,
         )
     except ValueError as err:
-        raise _InputProblem(str(err)) from None
+        raise _input_error(str(err)) from None
     print(
         f"n_acc = {s.n_acc_total:.3g} accidental events before cuts (P2-DNN Eq. 2.1), "
         f"{s.n_acc_below_median:.3g} below the NR median; files in {args.out} (see dataset.json)"
@@ -142,9 +142,9 @@ def _cmd_pair(args) -> int:
     if args.drift_window is not None:
         window = tuple(args.drift_window)
         if not window[1] > window[0] >= 0:
-            raise _InputProblem(f"--drift-window needs 0 <= TMIN < TMAX (us), got {window[0]:g} {window[1]:g}")
+            raise _input_error(f"--drift-window needs 0 <= TMIN < TMAX (us), got {window[0]:g} {window[1]:g}")
     if args.n < 1:
-        raise _InputProblem(f"-n must be >= 1, got {args.n}")
+        raise _input_error(f"-n must be >= 1, got {args.n}")
     try:
         r = pair_file(
             args.input,
@@ -163,7 +163,7 @@ def _cmd_pair(args) -> int:
             quiet=args.quiet,
         )
     except ValueError as err:
-        raise _InputProblem(str(err)) from None
+        raise _input_error(str(err)) from None
     if r["n_acc"] is not None:
         print(f"n_acc = {r['n_acc']:.4g} (P2-DNN Eq. 2.1); weight per pair {r['weight']:.4g}")
     return 0
@@ -205,12 +205,14 @@ def _cmd_plot(args) -> int:
     return 0
 
 
-class _InputProblem(Exception):
-    pass
-
-
 class _UsageError(Exception):
     pass
+
+
+def _input_error(message: str) -> Exception:
+    from .errors import InputError
+
+    return InputError(message)
 
 
 def _positive_int(text: str) -> int:
@@ -371,9 +373,6 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except _UsageError as err:
         parser.error(str(err))
-    except _InputProblem as err:
-        print(f"tpcml: error: {err}", file=sys.stderr)
-        return 1
     except (ConfigError, InputError, UsageError, TpcmlError, FileNotFoundError) as err:
         print(f"tpcml: error: {err}", file=sys.stderr)
         return 1

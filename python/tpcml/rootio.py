@@ -85,11 +85,9 @@ def write_tree(
 
 
 def read_parameter(path: str | os.PathLike, key: str) -> float | None:
-    """Value of a ``TParameter<double>`` stored in a tpcml file, or None."""
-    import uproot
-
-    with uproot.open(path) as f:
-        return float(f[key].member("fVal")) if key in f else None
+    """Value of a ``TParameter<double>`` stored in a tpcml file, or None (C++ ``tpcml::readParameter``)."""
+    value = _core.read_parameter(os.fspath(path), key, float("nan"))
+    return None if value != value else value
 
 
 def read_provenance(path: str | os.PathLike) -> tuple[str | None, dict]:

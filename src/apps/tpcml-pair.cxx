@@ -16,11 +16,6 @@
 #include "tpcml/Error.h"
 #include "tpcml/Version.h"
 
-#include <TFile.h>
-#include <TNamed.h>
-#include <TParameter.h>
-#include <TTree.h>
-
 #include <chrono>
 #include <cmath>
 #include <iostream>

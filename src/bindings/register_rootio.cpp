@@ -87,6 +87,9 @@ void registerRootIO(py::module_ &m)
        py::arg("auto_flush") = 0,
        "Write {tree: {column: 1-d array}} plus TNamed and TParameter<double> objects to a new ROOT file "
        "(compiled writer, no jitting).");
+   m.def("read_parameter", &tpcml::readParameter, py::arg("file"), py::arg("key"), py::arg("fallback"),
+         "value of the TParameter<double> `key` in `file`, or `fallback` when absent",
+         py::call_guard<py::gil_scoped_release>());
    m.def("require_columns", &tpcml::requireColumns, py::arg("file"), py::arg("tree"), py::arg("columns"),
          py::call_guard<py::gil_scoped_release>());
 }
