@@ -27,6 +27,11 @@
 #pragma link C++ class tpcml::PairedColumns + ;
 #pragma link C++ class tpcml::AccidentalPairer;
 #pragma link C++ class tpcml::AccidentalPairer::Options + ;
+#pragma link C++ namespace tpcml::onnx;
+#pragma link C++ class tpcml::onnx::TensorInfo + ;
+#pragma link C++ class tpcml::onnx::Model - ;
+#pragma link C++ class tpcml::onnx::Session - ;
+#pragma link C++ function tpcml::onnx::supportedOperators;
 #pragma link C++ function tpcml::hexPmtArray;
 #pragma link C++ function tpcml::accidentalCount;
 #pragma link C++ enum tpcml::Dimension;

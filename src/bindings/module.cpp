@@ -37,4 +37,5 @@ PYBIND11_MODULE(_core, m)
    tpcml::bindings::registerRootIO(m);
    tpcml::bindings::registerCorrections(m);
    tpcml::bindings::registerLXe(m);
+   tpcml::bindings::registerOnnx(m);
 }

@@ -8,4 +8,5 @@ void registerDetector(pybind11::module_ &m);
 void registerRootIO(pybind11::module_ &m);
 void registerCorrections(pybind11::module_ &m);
 void registerLXe(pybind11::module_ &m);
+void registerOnnx(pybind11::module_ &m);
 } // namespace tpcml::bindings

@@ -48,3 +48,18 @@ def root_exe() -> str:
         exe = shutil.which("root")
     assert exe, "ROOT's `root` command is not installed in the test environment"
     return str(exe)
+
+
+@pytest.fixture(scope="session")
+def parity_models(tmp_path_factory) -> dict[str, Path]:
+    """The ONNX parity models of tests/python/onnx_models.py, exported once per session.
+
+    Keys "mlp4c", "xenon1t_cnn", "efficientnet_b0", "vae_encoder", "vae_decoder"; each ``<key>.onnx`` has a
+    ``<key>.ref.npz`` beside it with the test inputs and the Keras outputs (``onnx_models.load_reference``).
+    Skipped where TensorFlow / tf2onnx are not installed.
+    """
+    pytest.importorskip("tensorflow")
+    pytest.importorskip("tf2onnx")
+    from .onnx_models import export_parity_models
+
+    return export_parity_models(tmp_path_factory.mktemp("onnx_parity"))

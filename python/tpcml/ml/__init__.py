@@ -1,0 +1,45 @@
+"""Machine-learning models of the papers in ``shared/papers/`` (Keras 3) and their ONNX export.
+
+``tpcml.ml.architectures`` builds Functional Keras models (PandaX-II MLP, XENON1T CNN, PandaX-III EfficientNet,
+convolutional VAE); ``tpcml.ml.export`` writes them to ONNX with tpcml metadata and checks them against
+onnxruntime. Names are re-exported lazily: ``import tpcml.ml`` is cheap, Keras (and its backend) is imported
+on first use of a model builder, TensorFlow/tf2onnx only by :func:`to_onnx`. ``import tpcml`` does not import
+this package.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "PANDAX2_MLP_LAYERS": "architectures",
+    "LogVarToSigma": "architectures",
+    "VAESampling": "architectures",
+    "conv_vae": "architectures",
+    "efficientnet": "architectures",
+    "mlp": "architectures",
+    "mlp_from_label": "architectures",
+    "xenon1t_cnn": "architectures",
+    "OnnxExportError": "export",
+    "keras_onnx_max_diff": "export",
+    "keras_predict": "export",
+    "onnx_predict": "export",
+    "read_metadata": "export",
+    "to_onnx": "export",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_EXPORTS])

@@ -1,0 +1,162 @@
+// tpcml._core.OnnxModel -- the C++ ONNX engine for numpy batches (the same Model/Session
+// the RDataFrame functor and tpcml-infer use).
+#include "register.h"
+
+#include "tpcml/Error.h"
+#include "tpcml/onnx/Model.h"
+
+#include <pybind11/numpy.h>
+#include <pybind11/stl.h>
+
+namespace py = pybind11;
+
+namespace tpcml::bindings {
+namespace {
+
+using tpcml::onnx::Model;
+using tpcml::onnx::TensorInfo;
+
+using FloatArray = py::array_t<float, py::array::c_style | py::array::forcecast>;
+
+py::list describe(const std::vector<TensorInfo> &infos)
+{
+   py::list out;
+   for (const TensorInfo &t : infos) {
+      py::dict d;
+      d["name"] = t.name;
+      d["shape"] = t.shape;
+      d["event_size"] = t.eventSize;
+      out.append(d);
+   }
+   return out;
+}
+
+std::string shapeText(const std::vector<int64_t> &s)
+{
+   std::string out = "(";
+   for (std::size_t k = 0; k < s.size(); ++k)
+      out += (k ? ", " : "") + (s[k] < 0 ? std::string("N") : std::to_string(s[k]));
+   return out + (s.size() == 1 ? ",)" : ")");
+}
+
+/// Number of events in `arr` for model input `info`; throws UsageError on a shape mismatch.
+int64_t eventsIn(const Model &m, const TensorInfo &info, const FloatArray &arr)
+{
+   std::vector<int64_t> shape(arr.shape(), arr.shape() + arr.ndim());
+   const auto expected = [&]() {
+      return "model '" + m.name() + "' input '" + info.name + "' expects shape " + shapeText(info.shape) + ", got " +
+             shapeText(shape);
+   };
+   if (m.batched()) {
+      if (shape.size() != info.shape.size() || !std::equal(shape.begin() + 1, shape.end(), info.shape.begin() + 1))
+         throw UsageError(expected());
+      return shape[0];
+   }
+   if (shape == info.shape)
+      return 1;
+   if (shape.size() == info.shape.size() + 1 && std::equal(shape.begin() + 1, shape.end(), info.shape.begin()))
+      return shape[0];
+   throw UsageError(expected());
+}
+
+py::list runModel(const std::shared_ptr<const Model> &model, const py::object &inputs, int64_t maxBatch)
+{
+   const Model &m = *model;
+   std::vector<FloatArray> arrays;
+   if (py::isinstance<py::dict>(inputs)) {
+      const py::dict d = inputs.cast<py::dict>();
+      for (const TensorInfo &t : m.inputs()) {
+         if (!d.contains(t.name))
+            throw UsageError("model '" + m.name() + "' needs input '" + t.name + "', not given");
+         arrays.push_back(FloatArray::ensure(d[py::str(t.name)]));
+      }
+   } else if (py::isinstance<py::list>(inputs) || py::isinstance<py::tuple>(inputs)) {
+      for (const py::handle h : inputs)
+         arrays.push_back(FloatArray::ensure(h));
+   } else {
+      arrays.push_back(FloatArray::ensure(inputs));
+   }
+   if (arrays.size() != m.inputs().size())
+      throw UsageError("model '" + m.name() + "' has " + std::to_string(m.inputs().size()) + " inputs, got " +
+                       std::to_string(arrays.size()) + " arrays");
+   int64_t n = -1;
+   std::vector<const float *> in;
+   for (std::size_t k = 0; k < arrays.size(); ++k) {
+      if (!arrays[k])
+         throw UsageError("input " + std::to_string(k) + " is not convertible to a float32 array");
+      const int64_t nk = eventsIn(m, m.inputs()[k], arrays[k]);
+      if (n >= 0 && nk != n)
+         throw UsageError("model '" + m.name() + "': inputs hold different numbers of events (" + std::to_string(n) +
+                          " and " + std::to_string(nk) + ")");
+      n = nk;
+      in.push_back(arrays[k].data());
+   }
+   if (arrays.empty())
+      n = 1; // a graph of constants
+   py::list result;
+   std::vector<float *> out;
+   for (const TensorInfo &t : m.outputs()) {
+      std::vector<py::ssize_t> shape;
+      if (m.batched()) {
+         shape.push_back(n);
+         if (!t.shape.empty() && t.shape[0] < 0)
+            shape.insert(shape.end(), t.shape.begin() + 1, t.shape.end());
+         else
+            shape.push_back(t.eventSize);
+      } else {
+         if (!arrays.empty() &&
+             std::vector<int64_t>(arrays[0].shape(), arrays[0].shape() + arrays[0].ndim()) != m.inputs()[0].shape)
+            shape.push_back(n);
+         shape.insert(shape.end(), t.shape.begin(), t.shape.end());
+      }
+      FloatArray a(shape);
+      out.push_back(a.mutable_data());
+      result.append(a);
+   }
+   {
+      py::gil_scoped_release release;
+      tpcml::onnx::Session session(model, maxBatch);
+      session.run(in.data(), out.data(), n);
+   }
+   return result;
+}
+
+} // namespace
+
+void registerOnnx(py::module_ &m)
+{
+   py::class_<Model, std::shared_ptr<Model>>(m, "OnnxModel",
+                                             "An ONNX model loaded by the tpcml C++ engine (tpcml::onnx::Model).")
+      .def(py::init([](const py::bytes &data, const std::string &name) {
+              std::string bytes = data;
+              py::gil_scoped_release release;
+              return std::const_pointer_cast<Model>(Model::fromBytes(bytes, name.empty() ? "<bytes>" : name));
+           }),
+           py::arg("data"), py::arg("name") = "")
+      .def(py::init([](const std::string &path) {
+              py::gil_scoped_release release;
+              return std::const_pointer_cast<Model>(Model::load(path));
+           }),
+           py::arg("path"))
+      .def_property_readonly("name", &Model::name)
+      .def_property_readonly("inputs", [](const Model &self) { return describe(self.inputs()); })
+      .def_property_readonly("outputs", [](const Model &self) { return describe(self.outputs()); })
+      .def_property_readonly("batched", &Model::batched)
+      .def_property_readonly("metadata", &Model::metadata)
+      .def_property_readonly("input_columns", &Model::inputColumns)
+      .def_property_readonly("node_count", &Model::nodeCount)
+      .def_property_readonly("step_count", &Model::stepCount)
+      .def_property_readonly("opset", &Model::opset)
+      .def(
+         "run",
+         [](const std::shared_ptr<Model> &self, const py::object &inputs, int64_t maxBatch) {
+            return runModel(self, inputs, maxBatch);
+         },
+         py::arg("inputs"), py::arg("max_batch") = 64,
+         "Runs the model: inputs is an array, a list of arrays or a dict by input name (float32, "
+         "batch first); returns the list of outputs.");
+   m.def("onnx_supported_operators", &tpcml::onnx::supportedOperators);
+   m.def("onnx_isa", &Model::isa, "instruction set of the engine's kernels (avx512, avx2, base)");
+}
+
+} // namespace tpcml::bindings

@@ -1,0 +1,163 @@
+// tpcml (private) -- the engine's load-time structures: values, kernels, plans, and the
+// planner that turns the ONNX graph into a list of run-time steps for one batch size.
+#ifndef TPCML_SRC_ONNX_GRAPH_H
+#define TPCML_SRC_ONNX_GRAPH_H
+
+#include "Kernels.h"
+#include "Proto.h"
+#include "Tensor.h"
+
+#include "tpcml/onnx/Model.h"
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace tpcml::onnx::detail {
+
+enum class Kind : uint8_t { Runtime, Constant, Input, Alias };
+enum class DType : uint8_t { Float, Int64 };
+
+struct Value {
+   std::string name;
+   Shape shape;
+   DType type = DType::Float;
+   Kind kind = Kind::Runtime;
+   std::shared_ptr<const std::vector<float>> f;   ///< Constant float data
+   std::shared_ptr<const std::vector<int64_t>> i; ///< Constant int64 data
+   int root = -1;                                 ///< Alias: the value whose memory this is
+   int inputIndex = -1;                           ///< Input: graph input number
+   int64_t offset = -1;                           ///< Runtime: arena offset (floats)
+   int first = -1, last = -1;                     ///< Runtime: lifetime in steps
+};
+
+/// One run-time step. v[k] points at the data of value k; ws at the step's workspace.
+struct Kernel {
+   virtual ~Kernel() = default;
+   virtual void run(float *const *v, float *ws) const = 0;
+   std::vector<int> inputs, outputs;
+   std::size_t workspace = 0;
+   std::string node, op;
+};
+
+struct Plan {
+   int64_t batch = 1;
+   std::vector<Value> values;
+   std::vector<std::unique_ptr<Kernel>> steps;
+   std::vector<int64_t> wsOffset;
+   std::size_t arenaFloats = 0;
+   std::vector<int> inputs, outputs; ///< value ids of the graph inputs / outputs
+};
+
+struct ModelImpl {
+   std::string name;
+   proto::Model proto;
+   int64_t opset = 0;
+   std::map<std::string, std::shared_ptr<const std::vector<float>>> floatInit;
+   std::map<std::string, std::shared_ptr<const std::vector<int64_t>>> intInit;
+   std::map<std::string, Shape> initShape;
+   std::vector<const proto::ValueInfo *> runtimeInputs;
+   std::vector<TensorInfo> inputs, outputs;
+   bool batched = false;
+   std::map<std::string, std::string> metadata;
+   std::size_t steps1 = 0;
+   mutable std::mutex mutex;
+   mutable std::map<int64_t, std::shared_ptr<const Plan>> plans;
+};
+
+class Planner;
+
+/// What an operator's planner sees of its node.
+class NodeCtx {
+public:
+   NodeCtx(Planner &planner, const proto::Node &node, std::size_t index);
+   Planner &planner;
+   const proto::Node &node;
+   std::size_t index;
+   int64_t opset() const;
+
+   // --- inputs
+   std::size_t nIn() const { return m_in.size(); }
+   bool has(std::size_t k) const { return k < m_in.size() && m_in[k] >= 0; }
+   int id(std::size_t k) const;
+   const Value &in(std::size_t k) const;
+   const Shape &shape(std::size_t k) const { return in(k).shape; }
+   bool isConst(std::size_t k) const { return has(k) && in(k).kind == Kind::Constant; }
+   /// Constant input values (int64 inputs are converted); throws when not known at load time.
+   std::vector<int64_t> ints(std::size_t k, const char *what) const;
+   std::vector<float> floats(std::size_t k, const char *what) const;
+   void requireInputs(std::size_t min, std::size_t max) const;
+   void requireFloat(std::size_t k) const;
+
+   // --- attributes
+   bool hasAttr(const char *name) const { return node.findAttribute(name) != nullptr; }
+   int64_t attrInt(const char *name, int64_t fallback) const;
+   float attrFloat(const char *name, float fallback) const;
+   std::string attrString(const char *name, const std::string &fallback) const;
+   std::vector<int64_t> attrInts(const char *name, std::vector<int64_t> fallback = {}) const;
+   const proto::Attribute *attr(const char *name) const { return node.findAttribute(name); }
+
+   // --- outputs
+   std::size_t nOut() const { return node.output.size(); }
+   bool wantsOutput(std::size_t k) const { return k < node.output.size() && !node.output[k].empty(); }
+   /// Name the output k of this node takes (after fusion, the last fused node's output).
+   const std::string &outName(std::size_t k) const;
+   void renameOutput(std::size_t k, const std::string &name) { m_outNames[k] = name; }
+   int runtime(std::size_t k, const Shape &shape);
+   void constantF(std::size_t k, const Shape &shape, std::vector<float> data);
+   void constantI(std::size_t k, const Shape &shape, std::vector<int64_t> data);
+   /// Output k is input `from` under another shape (no copy).
+   void alias(std::size_t k, std::size_t from, const Shape &shape);
+   /// Adds a run-time step, or runs it at once when every input is constant (folding).
+   void emit(std::unique_ptr<Kernel> kernel);
+
+   [[noreturn]] void fail(const std::string &what) const;
+   int64_t axis(int64_t a, int64_t rank, const char *what) const;
+
+private:
+   std::vector<int> m_in;
+   std::vector<std::string> m_outNames;
+};
+
+using OpPlanner = void (*)(NodeCtx &ctx);
+/// The operator table (Ops.cxx).
+const std::map<std::string, OpPlanner> &operatorTable();
+
+class Planner {
+public:
+   Planner(const ModelImpl &model, int64_t batch);
+   std::unique_ptr<Plan> build();
+
+   const ModelImpl &model;
+   int64_t batch;
+   std::unique_ptr<Plan> plan;
+   std::unordered_map<std::string, int> byName;
+   std::vector<bool> skip; ///< nodes absorbed by fusion
+   std::unordered_map<std::string, std::vector<std::size_t>> consumers;
+   std::unordered_map<std::string, int> graphOutputs;
+
+   int addValue(Value v);
+   int lookup(const std::string &name, const proto::Node &node) const;
+   std::string where(const proto::Node &node) const;
+
+   /// Fusion of what follows node `producer`'s output: a bias Add with a constant of
+   /// `channels` values along `channelAxis` of an output of rank `rank`, then one activation
+   /// (or x * sigmoid(x)). Marks absorbed nodes; returns the final output name.
+   struct Epilogue {
+      std::vector<float> bias;
+      kernels::Activation act;
+      std::string outName;
+   };
+   Epilogue fuse(const proto::Node &producer, int64_t rank, int64_t channelAxis, int64_t channels);
+
+private:
+   void planMemory();
+   bool activationOf(const proto::Node &node, kernels::Activation &act) const;
+};
+
+} // namespace tpcml::onnx::detail
+
+#endif // TPCML_SRC_ONNX_GRAPH_H

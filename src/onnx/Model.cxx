@@ -1,0 +1,425 @@
+// tpcml -- ONNX model loading, plan cache and sessions (see include/tpcml/onnx/Model.h).
+#include "tpcml/onnx/Model.h"
+
+#include "Graph.h"
+#include "Kernels.h"
+
+#include "tpcml/Error.h"
+#include "tpcml/Strings.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+#include <sstream>
+
+namespace tpcml::onnx {
+
+using detail::DType;
+using detail::Kind;
+using detail::ModelImpl;
+using detail::Plan;
+using detail::Shape;
+
+namespace {
+
+bool isFloatType(int32_t t)
+{
+   return t == proto::kFloat || t == proto::kDouble || t == proto::kFloat16;
+}
+
+std::string trimmed(const std::string &s)
+{
+   const auto b = s.find_first_not_of(" \t\r\n");
+   if (b == std::string::npos)
+      return "";
+   return s.substr(b, s.find_last_not_of(" \t\r\n") - b + 1);
+}
+
+/// Reads a JSON list of strings (["a", "b"]); a plain comma-separated list also works.
+std::vector<std::string> parseNameList(const std::string &text)
+{
+   std::vector<std::string> out;
+   const std::string s = trimmed(text);
+   if (s.empty())
+      return out;
+   if (s.front() != '[') {
+      std::stringstream parts(s);
+      std::string part;
+      while (std::getline(parts, part, ','))
+         if (!trimmed(part).empty())
+            out.push_back(trimmed(part));
+      return out;
+   }
+   std::size_t k = 1;
+   while (k < s.size()) {
+      while (k < s.size() && (s[k] == ' ' || s[k] == ',' || s[k] == '\n' || s[k] == '\t'))
+         ++k;
+      if (k >= s.size() || s[k] == ']')
+         break;
+      if (s[k] != '"')
+         throw ConfigError("metadata list " + s + " is not a JSON list of strings");
+      std::string name;
+      for (++k; k < s.size() && s[k] != '"'; ++k) {
+         if (s[k] == '\\' && k + 1 < s.size())
+            ++k;
+         name += s[k];
+      }
+      ++k;
+      out.push_back(name);
+   }
+   return out;
+}
+
+} // namespace
+
+Model::Model() : m_impl(std::make_unique<ModelImpl>()) {}
+Model::~Model() = default;
+
+std::shared_ptr<const Model> Model::load(const std::string &path)
+{
+   std::ifstream in(path, std::ios::binary);
+   if (!in)
+      throw InputError("cannot open ONNX model file '" + path + "'");
+   std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+   if (in.bad())
+      throw InputError("cannot read ONNX model file '" + path + "'");
+   return fromBytes(bytes, path);
+}
+
+std::shared_ptr<const Model> Model::fromBytes(const std::string &bytes, const std::string &name)
+{
+   std::shared_ptr<Model> model(new Model());
+   ModelImpl &m = *model->m_impl;
+   m.name = name;
+   if (bytes.empty())
+      throw InputError("ONNX model '" + name + "' is empty (0 bytes)");
+   try {
+      m.proto = proto::parseModel(bytes.data(), bytes.size());
+   } catch (const proto::ParseError &e) {
+      throw InputError("ONNX model '" + name + "' is not a valid ONNX file (truncated or corrupted?): " + e.what());
+   }
+   if (!m.proto.hasGraph || m.proto.graph.node.empty())
+      throw InputError("ONNX model '" + name + "' holds no graph (is it an ONNX file?)");
+   for (const proto::OpsetId &o : m.proto.opsetImport)
+      if (o.domain.empty() || o.domain == "ai.onnx")
+         m.opset = o.version;
+   if (m.opset <= 0)
+      throw InputError("ONNX model '" + name + "' does not import the default ONNX opset");
+   const proto::Graph &g = m.proto.graph;
+   if (g.hasSparseInitializer)
+      throw InputError("ONNX model '" + name + "' has sparse initializers, which tpcml does not support");
+
+   // every operator known before anything else happens
+   const auto &ops = detail::operatorTable();
+   std::vector<std::string> unsupported;
+   for (std::size_t k = 0; k < g.node.size(); ++k) {
+      const proto::Node &n = g.node[k];
+      const bool defaultDomain = n.domain.empty() || n.domain == "ai.onnx";
+      if (!defaultDomain || !ops.count(n.opType))
+         unsupported.push_back((defaultDomain ? "" : n.domain + ".") + n.opType + " (node " +
+                               (n.name.empty() ? "#" + std::to_string(k) : "'" + n.name + "'") + ")");
+   }
+   if (!unsupported.empty())
+      throw InputError("ONNX model '" + name + "' uses unsupported operator" + (unsupported.size() > 1 ? "s " : " ") +
+                       tpcml::join(unsupported, ", ") + "; tpcml supports " + tpcml::join(supportedOperators(), ", "));
+
+   try {
+      for (const proto::Tensor &t : g.initializer) {
+         if (t.name.empty())
+            throw InputError("ONNX model '" + name + "' has an initializer without a name");
+         m.initShape[t.name] = t.dims;
+         if (isFloatType(t.dataType))
+            m.floatInit[t.name] = std::make_shared<const std::vector<float>>(t.toFloat());
+         else
+            m.intInit[t.name] = std::make_shared<const std::vector<int64_t>>(t.toInt64());
+      }
+   } catch (const proto::ParseError &e) {
+      throw InputError("ONNX model '" + name + "': " + e.what());
+   }
+   for (const proto::ValueInfo &vi : g.input) {
+      if (m.initShape.count(vi.name))
+         continue; // an initializer listed among the inputs (IR < 4 style): a constant
+      if (!vi.isTensor)
+         throw InputError("ONNX model '" + name + "': input '" + vi.name + "' is not a tensor");
+      if (vi.elemType != proto::kFloat)
+         throw InputError("ONNX model '" + name + "': input '" + vi.name + "' has type " +
+                          proto::dataTypeName(vi.elemType) + "; tpcml feeds float32 inputs only");
+      if (!vi.hasShape)
+         throw InputError("ONNX model '" + name + "': input '" + vi.name + "' has no shape");
+      TensorInfo info;
+      info.name = vi.name;
+      for (std::size_t d = 0; d < vi.shape.size(); ++d) {
+         const proto::Dim &dim = vi.shape[d];
+         const bool free = !dim.hasValue || dim.value < 0;
+         if (free && d != 0)
+            throw InputError("ONNX model '" + name + "': input '" + vi.name + "' has a free dimension '" + dim.param +
+                             "' at position " + std::to_string(d) +
+                             "; tpcml needs every dimension but the first (the batch) fixed");
+         info.shape.push_back(free ? -1 : dim.value);
+      }
+      m.runtimeInputs.push_back(&vi);
+      m.inputs.push_back(std::move(info));
+   }
+   m.batched = std::any_of(m.inputs.begin(), m.inputs.end(),
+                           [](const TensorInfo &t) { return !t.shape.empty() && t.shape[0] < 0; });
+   if (m.batched)
+      for (const TensorInfo &t : m.inputs)
+         if (t.shape.empty() || t.shape[0] >= 0)
+            throw InputError("ONNX model '" + name + "': input '" + t.name +
+                             "' has no batch dimension while other inputs have one");
+   for (TensorInfo &t : m.inputs) {
+      t.eventSize = 1;
+      for (std::size_t d = m.batched ? 1 : 0; d < t.shape.size(); ++d)
+         t.eventSize *= t.shape[d];
+   }
+   for (const auto &[key, value] : m.proto.metadata)
+      m.metadata[key] = value;
+
+   // plan at batch 1 (checks the whole graph) and, if batched, at 2 to find how outputs scale
+   std::shared_ptr<const Plan> p1 = model->plan(1);
+   m.steps1 = p1->steps.size();
+   std::shared_ptr<const Plan> p2 = m.batched ? model->plan(2) : p1;
+   for (std::size_t j = 0; j < p1->outputs.size(); ++j) {
+      const Shape &s1 = p1->values[std::size_t(p1->outputs[j])].shape;
+      const Shape &s2 = p2->values[std::size_t(p2->outputs[j])].shape;
+      TensorInfo info;
+      info.name = g.output[j].name;
+      info.shape = s1;
+      info.eventSize = detail::numel(s1);
+      if (m.batched) {
+         if (detail::numel(s2) != 2 * detail::numel(s1))
+            throw InputError("ONNX model '" + name + "': output '" + info.name +
+                             "' does not grow with the batch size (shape " + detail::shapeString(s1) + " at batch 1, " +
+                             detail::shapeString(s2) + " at batch 2)");
+         if (!s1.empty() && s2[0] == 2 * s1[0] && s1[0] == 1)
+            info.shape[0] = -1;
+      }
+      m.outputs.push_back(std::move(info));
+   }
+   return model;
+}
+
+std::shared_ptr<const Plan> Model::plan(int64_t batch) const
+{
+   const int64_t key = m_impl->batched ? batch : 1;
+   if (key < 1)
+      throw UsageError("batch size must be >= 1, got " + std::to_string(batch));
+   std::lock_guard<std::mutex> lock(m_impl->mutex);
+   auto it = m_impl->plans.find(key);
+   if (it != m_impl->plans.end())
+      return it->second;
+   detail::Planner planner(*m_impl, key);
+   std::shared_ptr<const Plan> p(planner.build());
+   m_impl->plans[key] = p;
+   return p;
+}
+
+const std::string &Model::name() const
+{
+   return m_impl->name;
+}
+const std::vector<TensorInfo> &Model::inputs() const
+{
+   return m_impl->inputs;
+}
+const std::vector<TensorInfo> &Model::outputs() const
+{
+   return m_impl->outputs;
+}
+bool Model::batched() const
+{
+   return m_impl->batched;
+}
+const std::map<std::string, std::string> &Model::metadata() const
+{
+   return m_impl->metadata;
+}
+std::string Model::metadataValue(const std::string &key, const std::string &fallback) const
+{
+   auto it = m_impl->metadata.find(key);
+   return it == m_impl->metadata.end() ? fallback : it->second;
+}
+std::vector<std::string> Model::inputColumns() const
+{
+   return parseNameList(metadataValue("tpcml.inputs"));
+}
+std::size_t Model::nodeCount() const
+{
+   return m_impl->proto.graph.node.size();
+}
+std::size_t Model::stepCount() const
+{
+   return m_impl->steps1;
+}
+int64_t Model::opset() const
+{
+   return m_impl->opset;
+}
+std::string Model::isa()
+{
+   return kernels::table().isa;
+}
+
+std::vector<std::string> supportedOperators()
+{
+   std::vector<std::string> out;
+   for (const auto &entry : detail::operatorTable())
+      out.push_back(entry.first);
+   return out;
+}
+
+// ------------------------------------------------------------------------ Session
+struct Session::Scratch {
+   struct Free {
+      void operator()(float *p) const { std::free(p); }
+   };
+   std::unique_ptr<float, Free> arena;
+   std::size_t capacity = 0;
+   std::vector<float *> ptrs;
+   std::vector<int> inputAliases; ///< aliases whose root is a graph input
+   const Plan *bound = nullptr;
+   std::shared_ptr<const Plan> recent[4];
+   int next = 0;
+   std::vector<float> single;
+   std::vector<const float *> in;
+   std::vector<float *> out;
+};
+
+Session::Session(std::shared_ptr<const Model> model, int64_t maxBatch)
+   : m_model(std::move(model)), m_maxBatch(maxBatch), m_scratch(std::make_unique<Scratch>())
+{
+   if (!m_model)
+      throw UsageError("Session needs a model");
+   if (maxBatch < 1)
+      throw UsageError("maxBatch must be >= 1, got " + std::to_string(maxBatch));
+}
+Session::~Session() = default;
+Session::Session(Session &&) noexcept = default;
+Session &Session::operator=(Session &&) noexcept = default;
+
+void Session::runPlan(const Plan &plan, const float *const *inputs, float *const *outputs)
+{
+   Scratch &s = *m_scratch;
+   if (plan.arenaFloats > s.capacity) {
+      const std::size_t bytes = (plan.arenaFloats * sizeof(float) + 63) / 64 * 64;
+      float *p = static_cast<float *>(std::aligned_alloc(64, bytes));
+      if (!p)
+         throw Error("cannot allocate " + std::to_string(bytes) + " bytes of scratch for model '" + m_model->name() + "'");
+      s.arena.reset(p);
+      s.capacity = plan.arenaFloats;
+      s.bound = nullptr;
+   }
+   if (s.bound != &plan) {
+      s.ptrs.assign(plan.values.size(), nullptr);
+      s.inputAliases.clear();
+      for (std::size_t v = 0; v < plan.values.size(); ++v) {
+         const detail::Value &val = plan.values[v];
+         if (val.kind == Kind::Runtime && val.offset >= 0)
+            s.ptrs[v] = s.arena.get() + val.offset;
+         else if (val.kind == Kind::Constant && val.type == DType::Float)
+            s.ptrs[v] = const_cast<float *>(val.f->data());
+      }
+      for (std::size_t v = 0; v < plan.values.size(); ++v) {
+         const detail::Value &val = plan.values[v];
+         if (val.kind != Kind::Alias)
+            continue;
+         if (plan.values[std::size_t(val.root)].kind == Kind::Input)
+            s.inputAliases.push_back(int(v));
+         else
+            s.ptrs[v] = s.ptrs[std::size_t(val.root)];
+      }
+      s.bound = &plan;
+   }
+   for (std::size_t k = 0; k < plan.inputs.size(); ++k)
+      s.ptrs[std::size_t(plan.inputs[k])] = const_cast<float *>(inputs[k]);
+   for (int v : s.inputAliases)
+      s.ptrs[std::size_t(v)] = s.ptrs[std::size_t(plan.values[std::size_t(v)].root)];
+   float *const *ptrs = s.ptrs.data();
+   for (std::size_t k = 0; k < plan.steps.size(); ++k)
+      plan.steps[k]->run(ptrs, s.arena.get() + plan.wsOffset[k]);
+   for (std::size_t j = 0; j < plan.outputs.size(); ++j) {
+      const detail::Value &val = plan.values[std::size_t(plan.outputs[j])];
+      const std::size_t n = std::size_t(detail::numel(val.shape));
+      if (n)
+         std::memcpy(outputs[j], s.ptrs[std::size_t(plan.outputs[j])], n * sizeof(float));
+   }
+}
+
+void Session::run(const float *const *inputs, float *const *outputs, int64_t nEvents)
+{
+   if (nEvents < 0)
+      throw UsageError("number of events must be >= 0, got " + std::to_string(nEvents));
+   if (nEvents == 0)
+      return;
+   const Model &m = *m_model;
+   const std::size_t nIn = m.inputs().size(), nOut = m.outputs().size();
+   if ((nIn && !inputs) || (nOut && !outputs))
+      throw UsageError("model '" + m.name() + "': null input or output array");
+   for (std::size_t k = 0; k < nIn; ++k)
+      if (!inputs[k])
+         throw UsageError("model '" + m.name() + "': input " + std::to_string(k) + " ('" + m.inputs()[k].name +
+                          "') is a null pointer");
+   for (std::size_t k = 0; k < nOut; ++k)
+      if (!outputs[k])
+         throw UsageError("model '" + m.name() + "': output " + std::to_string(k) + " ('" + m.outputs()[k].name +
+                          "') is a null pointer");
+   Scratch &s = *m_scratch;
+   s.in.resize(nIn);
+   s.out.resize(nOut);
+   const int64_t chunk = m.batched() ? m_maxBatch : 1;
+   for (int64_t first = 0; first < nEvents; first += chunk) {
+      const int64_t b = std::min(chunk, nEvents - first);
+      const Plan *plan = nullptr;
+      for (const auto &p : s.recent)
+         if (p && p->batch == (m.batched() ? b : 1))
+            plan = p.get();
+      if (!plan) {
+         s.recent[s.next] = m.plan(b);
+         plan = s.recent[s.next].get();
+         s.next = (s.next + 1) % 4;
+      }
+      for (std::size_t k = 0; k < nIn; ++k)
+         s.in[k] = inputs[k] + first * m.inputs()[k].eventSize;
+      for (std::size_t k = 0; k < nOut; ++k)
+         s.out[k] = outputs[k] + first * m.outputs()[k].eventSize;
+      runPlan(*plan, s.in.data(), s.out.data());
+   }
+}
+
+const std::vector<float> &Session::evaluate(const float *event)
+{
+   const Model &m = *m_model;
+   if (m.inputs().size() != 1)
+      throw UsageError("model '" + m.name() + "' has " + std::to_string(m.inputs().size()) +
+                       " inputs; evaluate()/score() take single-input models (use run())");
+   Scratch &s = *m_scratch;
+   std::size_t total = 0;
+   for (const TensorInfo &o : m.outputs())
+      total += std::size_t(o.eventSize);
+   if (s.single.size() != total)
+      s.single.resize(total);
+   float *outs[16];
+   std::vector<float *> many;
+   float **op = outs;
+   if (m.outputs().size() > 16) {
+      many.resize(m.outputs().size());
+      op = many.data();
+   }
+   std::size_t at = 0;
+   for (std::size_t j = 0; j < m.outputs().size(); ++j) {
+      op[j] = s.single.data() + at;
+      at += std::size_t(m.outputs()[j].eventSize);
+   }
+   run(&event, op, 1);
+   return s.single;
+}
+
+float Session::score(const float *event)
+{
+   const std::vector<float> &v = evaluate(event);
+   return v.empty() ? 0.f : v[0];
+}
+
+} // namespace tpcml::onnx

@@ -1,0 +1,1669 @@
+// tpcml (private) -- operators: shape inference, load-time folding and run-time kernels.
+// Semantics follow the ONNX operator specification (https://onnx.ai/onnx/operators/),
+// including the opset-dependent forms (attributes that became inputs in opsets 10-18).
+#include "Graph.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+namespace tpcml::onnx::detail {
+namespace {
+
+using kernels::ActKind;
+using kernels::Activation;
+
+const kernels::KernelTable &K()
+{
+   return kernels::table();
+}
+
+// ===================================================================== elementwise
+struct UnaryKernel : Kernel {
+   Activation act;
+   int64_t n = 0;
+   void run(float *const *v, float *) const override
+   {
+      const float *x = v[inputs[0]];
+      float *y = v[outputs[0]];
+      std::memcpy(y, x, std::size_t(n) * sizeof(float));
+      K().activate(y, n, act);
+   }
+};
+
+void planUnary(NodeCtx &c, Activation act)
+{
+   c.requireInputs(1, 1);
+   c.requireFloat(0);
+   auto k = std::make_unique<UnaryKernel>();
+   k->act = act;
+   k->n = numel(c.shape(0));
+   k->inputs = {c.id(0)};
+   k->outputs = {c.runtime(0, c.shape(0))};
+   c.emit(std::move(k));
+}
+
+void opRelu(NodeCtx &c)
+{
+   planUnary(c, {ActKind::Relu, 0, 0});
+}
+void opSigmoid(NodeCtx &c)
+{
+   planUnary(c, {ActKind::Sigmoid, 0, 0});
+}
+void opTanh(NodeCtx &c)
+{
+   planUnary(c, {ActKind::Tanh, 0, 0});
+}
+void opExp(NodeCtx &c)
+{
+   planUnary(c, {ActKind::Exp, 0, 0});
+}
+void opLeakyRelu(NodeCtx &c)
+{
+   planUnary(c, {ActKind::LeakyRelu, c.attrFloat("alpha", 0.01f), 0});
+}
+void opElu(NodeCtx &c)
+{
+   planUnary(c, {ActKind::Elu, c.attrFloat("alpha", 1.f), 0});
+}
+void opSelu(NodeCtx &c)
+{
+   planUnary(c, {ActKind::Selu, c.attrFloat("alpha", 1.67326319217681884765625f),
+                 c.attrFloat("gamma", 1.05070102214813232421875f)});
+}
+
+struct ClipKernel : Kernel {
+   int64_t n = 0;
+   int loId = -1, hiId = -1;
+   float lo = -std::numeric_limits<float>::infinity(), hi = std::numeric_limits<float>::infinity();
+   void run(float *const *v, float *) const override
+   {
+      const float a = loId >= 0 ? v[loId][0] : lo, b = hiId >= 0 ? v[hiId][0] : hi;
+      std::memcpy(v[outputs[0]], v[inputs[0]], std::size_t(n) * sizeof(float));
+      K().activate(v[outputs[0]], n, {ActKind::Clip, a, b});
+   }
+};
+
+void opClip(NodeCtx &c)
+{
+   c.requireInputs(1, 3);
+   c.requireFloat(0);
+   auto k = std::make_unique<ClipKernel>();
+   k->n = numel(c.shape(0));
+   k->inputs = {c.id(0)};
+   if (c.opset() < 11) {
+      k->lo = c.attrFloat("min", k->lo);
+      k->hi = c.attrFloat("max", k->hi);
+   } else {
+      for (std::size_t j = 1; j < 3; ++j) {
+         if (!c.has(j))
+            continue;
+         if (numel(c.shape(j)) != 1)
+            c.fail("min/max must be scalars, got " + shapeString(c.shape(j)));
+         (j == 1 ? k->loId : k->hiId) = c.id(j);
+         k->inputs.push_back(c.id(j));
+      }
+   }
+   k->outputs = {c.runtime(0, c.shape(0))};
+   c.emit(std::move(k));
+}
+
+enum class BinOp { Add, Sub, Mul, Div };
+
+struct BinaryKernel : Kernel {
+   BroadcastLoop loop;
+   BinOp op = BinOp::Add;
+   void run(float *const *v, float *) const override
+   {
+      const float *a = v[inputs[0]], *b = v[inputs[1]];
+      float *y = v[outputs[0]];
+      switch (op) {
+      case BinOp::Add: broadcastApply(loop, a, b, y, [](float p, float q) { return p + q; }); break;
+      case BinOp::Sub: broadcastApply(loop, a, b, y, [](float p, float q) { return p - q; }); break;
+      case BinOp::Mul: broadcastApply(loop, a, b, y, [](float p, float q) { return p * q; }); break;
+      case BinOp::Div: broadcastApply(loop, a, b, y, [](float p, float q) { return p / q; }); break;
+      }
+   }
+};
+
+void planBinary(NodeCtx &c, BinOp op)
+{
+   c.requireInputs(2, 2);
+   Shape out;
+   BroadcastLoop loop;
+   if (!BroadcastLoop::make(c.shape(0), c.shape(1), out, loop))
+      c.fail("shapes " + shapeString(c.shape(0)) + " and " + shapeString(c.shape(1)) + " do not broadcast");
+   const Value &a = c.in(0), &b = c.in(1);
+   if (a.type == DType::Int64 || b.type == DType::Int64) { // load-time integer arithmetic (shape subgraphs)
+      const std::vector<int64_t> x = c.ints(0, "operand"), y = c.ints(1, "operand");
+      std::vector<int64_t> r(std::size_t(numel(out)));
+      bool divZero = false;
+      switch (op) {
+      case BinOp::Add: broadcastApply(loop, x.data(), y.data(), r.data(), [](int64_t p, int64_t q) { return p + q; }); break;
+      case BinOp::Sub: broadcastApply(loop, x.data(), y.data(), r.data(), [](int64_t p, int64_t q) { return p - q; }); break;
+      case BinOp::Mul: broadcastApply(loop, x.data(), y.data(), r.data(), [](int64_t p, int64_t q) { return p * q; }); break;
+      case BinOp::Div:
+         broadcastApply(loop, x.data(), y.data(), r.data(), [&](int64_t p, int64_t q) {
+            divZero = divZero || q == 0;
+            return q == 0 ? 0 : p / q;
+         });
+         break;
+      }
+      if (divZero)
+         c.fail("integer division by zero");
+      c.constantI(0, out, std::move(r));
+      return;
+   }
+   auto k = std::make_unique<BinaryKernel>();
+   k->loop = loop;
+   k->op = op;
+   k->inputs = {c.id(0), c.id(1)};
+   k->outputs = {c.runtime(0, out)};
+   c.emit(std::move(k));
+}
+
+void opAdd(NodeCtx &c)
+{
+   planBinary(c, BinOp::Add);
+}
+void opSub(NodeCtx &c)
+{
+   planBinary(c, BinOp::Sub);
+}
+void opMul(NodeCtx &c)
+{
+   planBinary(c, BinOp::Mul);
+}
+void opDiv(NodeCtx &c)
+{
+   planBinary(c, BinOp::Div);
+}
+
+// ====================================================================== MatMul, Gemm
+struct MatMulKernel : Kernel {
+   int64_t M = 0, N = 0, Kd = 0;
+   int64_t sAm = 0, sAk = 1, sBk = 0, sBn = 1;
+   float alpha = 1.f;
+   std::vector<int64_t> aOff, bOff; ///< per batch matrix
+   std::vector<float> bias;         ///< fused, per column
+   Activation act;
+   // Gemm with a general C: Y = beta * C (broadcast) first, then accumulate
+   int cId = -1;
+   float beta = 1.f;
+   BroadcastLoop cLoop;
+   void run(float *const *v, float *ws) const override
+   {
+      const float *A = v[inputs[0]], *B = v[inputs[1]];
+      float *Y = v[outputs[0]];
+      if (cId >= 0) {
+         const float beta_ = beta;
+         static const float zero = 0.f;
+         broadcastApply(cLoop, v[cId], &zero, Y, [beta_](float p, float) { return beta_ * p; });
+      }
+      for (std::size_t b = 0; b < aOff.size(); ++b) {
+         kernels::GemmArgs g;
+         g.M = M;
+         g.N = N;
+         g.K = Kd;
+         g.A = A + aOff[b];
+         g.sAm = sAm;
+         g.sAk = sAk;
+         g.B = B + bOff[b];
+         g.sBk = sBk;
+         g.sBn = sBn;
+         g.C = Y + int64_t(b) * M * N;
+         g.ldc = N;
+         g.alpha = alpha;
+         g.accumulate = cId >= 0;
+         g.colBias = bias.empty() ? nullptr : bias.data();
+         g.act = act;
+         K().gemm(g, ws);
+      }
+   }
+};
+
+void opMatMul(NodeCtx &c)
+{
+   c.requireInputs(2, 2);
+   c.requireFloat(0);
+   c.requireFloat(1);
+   Shape a = c.shape(0), b = c.shape(1);
+   if (a.empty() || b.empty())
+      c.fail("operands must have rank >= 1");
+   const bool aVec = a.size() == 1, bVec = b.size() == 1;
+   if (aVec)
+      a.insert(a.begin(), 1);
+   if (bVec)
+      b.push_back(1);
+   const int64_t M = a[a.size() - 2], Kd = a.back(), N = b.back();
+   if (b[b.size() - 2] != Kd)
+      c.fail("inner dimensions differ: " + shapeString(c.shape(0)) + " x " + shapeString(c.shape(1)));
+   const Shape aBatch(a.begin(), a.end() - 2), bBatch(b.begin(), b.end() - 2);
+   Shape batch;
+   BroadcastLoop unused;
+   if (!BroadcastLoop::make(aBatch, bBatch, batch, unused))
+      c.fail("batch dimensions " + shapeString(aBatch) + " and " + shapeString(bBatch) + " do not broadcast");
+   Shape out = batch;
+   if (!aVec)
+      out.push_back(M);
+   if (!bVec)
+      out.push_back(N);
+   auto k = std::make_unique<MatMulKernel>();
+   k->M = M;
+   k->N = N;
+   k->Kd = Kd;
+   k->sAm = Kd;
+   k->sAk = 1;
+   k->sBk = N;
+   k->sBn = 1;
+   // batch offsets (broadcast); a 2-D B shared by all batch matrices of A: one tall GEMM
+   const int64_t nb = numel(batch);
+   if (bBatch.empty() || numel(bBatch) == 1) {
+      if (numel(aBatch) == nb) {
+         k->M = M * nb;
+         k->aOff = {0};
+         k->bOff = {0};
+      }
+   }
+   if (k->aOff.empty()) {
+      const std::size_t r = batch.size();
+      Shape ea(r, 1), eb(r, 1);
+      std::copy(aBatch.begin(), aBatch.end(), ea.begin() + long(r - aBatch.size()));
+      std::copy(bBatch.begin(), bBatch.end(), eb.begin() + long(r - bBatch.size()));
+      const Shape sa = stridesOf(ea), sb = stridesOf(eb), so = stridesOf(batch);
+      for (int64_t i = 0; i < nb; ++i) {
+         int64_t rem = i, oa = 0, ob = 0;
+         for (std::size_t d = 0; d < r; ++d) {
+            const int64_t idx = rem / so[d];
+            rem %= so[d];
+            oa += (ea[d] == 1 ? 0 : idx) * sa[d];
+            ob += (eb[d] == 1 ? 0 : idx) * sb[d];
+         }
+         k->aOff.push_back(oa * M * Kd);
+         k->bOff.push_back(ob * Kd * N);
+      }
+   }
+   const Planner::Epilogue e = c.planner.fuse(c.node, int64_t(out.size()), int64_t(out.size()) - 1, N);
+   c.renameOutput(0, e.outName);
+   k->bias = e.bias;
+   k->act = e.act;
+   k->workspace = K().gemmWorkspace(k->M, N, Kd);
+   k->inputs = {c.id(0), c.id(1)};
+   k->outputs = {c.runtime(0, out)};
+   c.emit(std::move(k));
+}
+
+void opGemm(NodeCtx &c)
+{
+   c.requireInputs(2, 3);
+   c.requireFloat(0);
+   c.requireFloat(1);
+   const Shape &a = c.shape(0), &b = c.shape(1);
+   if (a.size() != 2 || b.size() != 2)
+      c.fail("A and B must be matrices, got " + shapeString(a) + " and " + shapeString(b));
+   const bool tA = c.attrInt("transA", 0) != 0, tB = c.attrInt("transB", 0) != 0;
+   const int64_t M = tA ? a[1] : a[0], Kd = tA ? a[0] : a[1];
+   const int64_t Kb = tB ? b[1] : b[0], N = tB ? b[0] : b[1];
+   if (Kd != Kb)
+      c.fail("inner dimensions differ: " + shapeString(a) + (tA ? "^T" : "") + " x " + shapeString(b) + (tB ? "^T" : ""));
+   auto k = std::make_unique<MatMulKernel>();
+   k->M = M;
+   k->N = N;
+   k->Kd = Kd;
+   k->sAm = tA ? 1 : a[1];
+   k->sAk = tA ? a[1] : 1;
+   k->sBk = tB ? 1 : b[1];
+   k->sBn = tB ? b[1] : 1;
+   k->alpha = c.attrFloat("alpha", 1.f);
+   k->beta = c.attrFloat("beta", 1.f);
+   k->aOff = {0};
+   k->bOff = {0};
+   k->inputs = {c.id(0), c.id(1)};
+   bool cAsBias = false;
+   if (c.has(2)) {
+      const Shape &cs = c.shape(2);
+      Shape out;
+      BroadcastLoop loop;
+      if (!BroadcastLoop::make(cs, {M, N}, out, loop) || out != Shape{M, N})
+         c.fail("C of shape " + shapeString(cs) + " does not broadcast to " + shapeString({M, N}));
+      if (c.isConst(2) && k->beta == 1.f && numel(cs) == N && (cs.empty() ? N == 1 : cs.back() == N)) {
+         k->bias = c.floats(2, "bias");
+         cAsBias = true;
+      } else {
+         // Y = beta * C first: iterate [M, N] with C's (broadcast) strides
+         BroadcastLoop l2;
+         Shape ce(2, 1);
+         for (std::size_t j = 0; j < cs.size(); ++j)
+            ce[2 - cs.size() + j] = cs[j];
+         const Shape cst = stridesOf(ce);
+         l2.dims = {M, N};
+         l2.strideA = {ce[0] == 1 ? 0 : cst[0], ce[1] == 1 ? 0 : cst[1]};
+         l2.strideB = {0, 0};
+         k->cLoop = l2;
+         k->cId = c.id(2);
+         k->inputs.push_back(c.id(2));
+      }
+   }
+   if (k->cId < 0) {
+      const Planner::Epilogue e = c.planner.fuse(c.node, 2, 1, N);
+      c.renameOutput(0, e.outName);
+      if (!e.bias.empty()) {
+         if (cAsBias)
+            for (int64_t j = 0; j < N; ++j)
+               k->bias[std::size_t(j)] += e.bias[std::size_t(j)];
+         else
+            k->bias = e.bias;
+      }
+      k->act = e.act;
+   }
+   if (!k->bias.empty() && int64_t(k->bias.size()) != N)
+      k->bias.assign(std::size_t(N), k->bias[0]);
+   k->workspace = K().gemmWorkspace(M, N, Kd);
+   k->outputs = {c.runtime(0, {M, N})};
+   c.emit(std::move(k));
+}
+
+// ===================================================================== convolution
+struct ConvGeometry {
+   int64_t nd = 0;
+   Shape in, out, kernel, stride, dil, padBegin, padEnd;
+};
+
+/// Pads, strides, dilations and output size of Conv / MaxPool (ONNX auto_pad rules).
+ConvGeometry convGeometry(NodeCtx &c, const Shape &inSpatial, const Shape &kernel, bool ceilMode)
+{
+   ConvGeometry g;
+   g.nd = int64_t(inSpatial.size());
+   g.in = inSpatial;
+   g.kernel = kernel;
+   g.stride = c.attrInts("strides", Shape(std::size_t(g.nd), 1));
+   g.dil = c.attrInts("dilations", Shape(std::size_t(g.nd), 1));
+   Shape pads = c.attrInts("pads", Shape(std::size_t(2 * g.nd), 0));
+   if (int64_t(g.stride.size()) != g.nd || int64_t(g.dil.size()) != g.nd || int64_t(pads.size()) != 2 * g.nd ||
+       int64_t(kernel.size()) != g.nd)
+      c.fail("strides/dilations/pads/kernel_shape do not match " + std::to_string(g.nd) + " spatial dimensions");
+   const std::string autoPad = c.attrString("auto_pad", "NOTSET");
+   g.padBegin.assign(pads.begin(), pads.begin() + g.nd);
+   g.padEnd.assign(pads.begin() + g.nd, pads.end());
+   g.out.resize(std::size_t(g.nd));
+   for (std::size_t d = 0; d < std::size_t(g.nd); ++d) {
+      if (g.stride[d] < 1 || g.dil[d] < 1 || kernel[d] < 1)
+         c.fail("strides, dilations and kernel sizes must be >= 1");
+      const int64_t ext = (kernel[d] - 1) * g.dil[d] + 1;
+      if (autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER") {
+         g.out[d] = (g.in[d] + g.stride[d] - 1) / g.stride[d];
+         const int64_t total = std::max<int64_t>(0, (g.out[d] - 1) * g.stride[d] + ext - g.in[d]);
+         g.padBegin[d] = autoPad == "SAME_UPPER" ? total / 2 : total - total / 2;
+         g.padEnd[d] = total - g.padBegin[d];
+         continue;
+      }
+      if (autoPad == "VALID")
+         g.padBegin[d] = g.padEnd[d] = 0;
+      else if (autoPad != "NOTSET")
+         c.fail("auto_pad '" + autoPad + "' is not one of NOTSET, SAME_UPPER, SAME_LOWER, VALID");
+      const int64_t span = g.in[d] + g.padBegin[d] + g.padEnd[d] - ext;
+      if (span < 0)
+         c.fail("kernel " + shapeString(kernel) + " is larger than the padded input " + shapeString(inSpatial));
+      g.out[d] = (ceilMode ? (span + g.stride[d] - 1) / g.stride[d] : span / g.stride[d]) + 1;
+      if (ceilMode && (g.out[d] - 1) * g.stride[d] >= g.in[d] + g.padBegin[d])
+         --g.out[d]; // the last window must start inside the input or its left padding
+   }
+   return g;
+}
+
+/// im2col for any number of spatial dims: col[(ci, k...)][o...].
+void im2col(const float *x, int64_t channels, const ConvGeometry &g, float *col)
+{
+   const int64_t nd = g.nd;
+   const int64_t outSize = numel(g.out), kSize = numel(g.kernel), inSize = numel(g.in);
+   if (nd == 2) {
+      const int64_t H = g.in[0], W = g.in[1], Ho = g.out[0], Wo = g.out[1];
+      for (int64_t ci = 0; ci < channels; ++ci)
+         for (int64_t ki = 0; ki < g.kernel[0]; ++ki)
+            for (int64_t kj = 0; kj < g.kernel[1]; ++kj) {
+               float *dst = col + ((ci * g.kernel[0] + ki) * g.kernel[1] + kj) * outSize;
+               const float *src = x + ci * inSize;
+               for (int64_t oh = 0; oh < Ho; ++oh) {
+                  const int64_t ih = oh * g.stride[0] - g.padBegin[0] + ki * g.dil[0];
+                  float *d = dst + oh * Wo;
+                  if (ih < 0 || ih >= H) {
+                     std::fill(d, d + Wo, 0.f);
+                     continue;
+                  }
+                  const float *s = src + ih * W;
+                  for (int64_t ow = 0; ow < Wo; ++ow) {
+                     const int64_t iw = ow * g.stride[1] - g.padBegin[1] + kj * g.dil[1];
+                     d[ow] = (iw >= 0 && iw < W) ? s[iw] : 0.f;
+                  }
+               }
+            }
+      return;
+   }
+   Shape kIdx = Shape(std::size_t(nd)), oIdx = Shape(std::size_t(nd));
+   const Shape inStr = stridesOf(g.in);
+   for (int64_t ci = 0; ci < channels; ++ci)
+      for (int64_t kf = 0; kf < kSize; ++kf) {
+         int64_t rem = kf;
+         for (int64_t d = nd; d-- > 0;) {
+            kIdx[std::size_t(d)] = rem % g.kernel[std::size_t(d)];
+            rem /= g.kernel[std::size_t(d)];
+         }
+         float *dst = col + (ci * kSize + kf) * outSize;
+         for (int64_t of = 0; of < outSize; ++of) {
+            int64_t r2 = of, off = 0;
+            bool inside = true;
+            for (int64_t d = nd; d-- > 0;) {
+               const std::size_t u = std::size_t(d);
+               oIdx[u] = r2 % g.out[u];
+               r2 /= g.out[u];
+               const int64_t i = oIdx[u] * g.stride[u] - g.padBegin[u] + kIdx[u] * g.dil[u];
+               inside = inside && i >= 0 && i < g.in[u];
+               off += i * inStr[u];
+            }
+            dst[of] = inside ? x[ci * inSize + off] : 0.f;
+         }
+      }
+}
+
+struct ConvKernel : Kernel {
+   ConvGeometry g;
+   int64_t N = 0, Cin = 0, Cout = 0, group = 1;
+   std::vector<float> bias; ///< fused (bias input and/or following Add)
+   int biasId = -1;         ///< run-time bias input (no fusion)
+   Activation act;
+   bool depthwise = false, pointwise = false;
+   void run(float *const *v, float *ws) const override
+   {
+      const float *X = v[inputs[0]], *W = v[inputs[1]];
+      float *Y = v[outputs[0]];
+      const float *B = biasId >= 0 ? v[biasId] : (bias.empty() ? nullptr : bias.data());
+      const int64_t cig = Cin / group, cog = Cout / group;
+      const int64_t inSize = numel(g.in), outSize = numel(g.out), kSize = numel(g.kernel);
+      for (int64_t n = 0; n < N; ++n) {
+         const float *x = X + n * Cin * inSize;
+         float *y = Y + n * Cout * outSize;
+         if (depthwise) {
+            for (int64_t oc = 0; oc < Cout; ++oc) {
+               kernels::DepthwiseArgs d;
+               d.x = x + (oc / cog) * inSize;
+               d.w = W + oc * kSize;
+               d.bias = B ? B[oc] : 0.f;
+               d.y = y + oc * outSize;
+               d.H = g.in[0];
+               d.W = g.in[1];
+               d.Ho = g.out[0];
+               d.Wo = g.out[1];
+               d.kh = g.kernel[0];
+               d.kw = g.kernel[1];
+               d.strideH = g.stride[0];
+               d.strideW = g.stride[1];
+               d.dilH = g.dil[0];
+               d.dilW = g.dil[1];
+               d.padTop = g.padBegin[0];
+               d.padLeft = g.padBegin[1];
+               d.act = act;
+               K().depthwise2d(d);
+            }
+            continue;
+         }
+         for (int64_t gi = 0; gi < group; ++gi) {
+            const float *xg = x + gi * cig * inSize;
+            float *col = ws;
+            float *gemmWs = ws;
+            if (!pointwise) {
+               im2col(xg, cig, g, col);
+               gemmWs = ws + cig * kSize * outSize;
+            }
+            kernels::GemmArgs a;
+            a.M = cog;
+            a.N = outSize;
+            a.K = cig * kSize;
+            a.A = W + gi * cog * cig * kSize;
+            a.sAm = cig * kSize;
+            a.sAk = 1;
+            a.B = pointwise ? xg : col;
+            a.sBk = outSize;
+            a.sBn = 1;
+            a.C = y + gi * cog * outSize;
+            a.ldc = outSize;
+            a.rowBias = B ? B + gi * cog : nullptr;
+            a.act = act;
+            K().gemm(a, gemmWs);
+         }
+      }
+   }
+};
+
+void opConv(NodeCtx &c)
+{
+   c.requireInputs(2, 3);
+   c.requireFloat(0);
+   c.requireFloat(1);
+   const Shape &xs = c.shape(0), &ws = c.shape(1);
+   if (xs.size() < 3 || ws.size() != xs.size())
+      c.fail("X " + shapeString(xs) + " and W " + shapeString(ws) + " must both be N x C x spatial");
+   auto k = std::make_unique<ConvKernel>();
+   k->N = xs[0];
+   k->Cin = xs[1];
+   k->Cout = ws[0];
+   k->group = c.attrInt("group", 1);
+   if (k->group < 1 || k->Cin % k->group || k->Cout % k->group || ws[1] != k->Cin / k->group)
+      c.fail("group " + std::to_string(k->group) + " does not fit X " + shapeString(xs) + " and W " + shapeString(ws));
+   const Shape kernel = c.attrInts("kernel_shape", Shape(ws.begin() + 2, ws.end()));
+   if (kernel != Shape(ws.begin() + 2, ws.end()))
+      c.fail("kernel_shape " + shapeString(kernel) + " differs from W " + shapeString(ws));
+   k->g = convGeometry(c, Shape(xs.begin() + 2, xs.end()), kernel, false);
+   Shape out = {k->N, k->Cout};
+   out.insert(out.end(), k->g.out.begin(), k->g.out.end());
+   k->inputs = {c.id(0), c.id(1)};
+   bool canFuse = true;
+   if (c.has(2)) {
+      if (numel(c.shape(2)) != k->Cout)
+         c.fail("bias B has shape " + shapeString(c.shape(2)) + ", expected [" + std::to_string(k->Cout) + "]");
+      if (c.isConst(2)) {
+         k->bias = c.floats(2, "bias");
+      } else {
+         k->biasId = c.id(2);
+         k->inputs.push_back(c.id(2));
+         canFuse = false;
+      }
+   }
+   if (canFuse) {
+      const Planner::Epilogue e = c.planner.fuse(c.node, int64_t(out.size()), 1, k->Cout);
+      c.renameOutput(0, e.outName);
+      if (!e.bias.empty()) {
+         if (k->bias.empty())
+            k->bias.assign(std::size_t(k->Cout), 0.f);
+         for (std::size_t j = 0; j < k->bias.size(); ++j)
+            k->bias[j] += e.bias[j];
+      }
+      k->act = e.act;
+   }
+   const int64_t cig = k->Cin / k->group, cog = k->Cout / k->group;
+   k->depthwise = k->g.nd == 2 && cig == 1;
+   bool unit = true;
+   for (int64_t d = 0; d < k->g.nd; ++d) {
+      const std::size_t u = std::size_t(d);
+      unit = unit && k->g.kernel[u] == 1 && k->g.stride[u] == 1 && k->g.padBegin[u] == 0 && k->g.padEnd[u] == 0;
+   }
+   k->pointwise = unit;
+   if (!k->depthwise) {
+      const int64_t outSize = numel(k->g.out), kSize = numel(kernel);
+      k->workspace = (unit ? 0 : std::size_t(cig * kSize * outSize)) + K().gemmWorkspace(cog, outSize, cig * kSize);
+   }
+   k->outputs = {c.runtime(0, out)};
+   c.emit(std::move(k));
+}
+
+struct ConvTransposeKernel : Kernel {
+   ConvGeometry g; // in = input spatial, out = output spatial
+   int64_t N = 0, Cin = 0, Cout = 0, group = 1;
+   std::vector<float> bias;
+   int biasId = -1;
+   Activation act;
+   void run(float *const *v, float *) const override
+   {
+      const float *X = v[inputs[0]], *W = v[inputs[1]];
+      float *Y = v[outputs[0]];
+      const float *B = biasId >= 0 ? v[biasId] : (bias.empty() ? nullptr : bias.data());
+      const int64_t cig = Cin / group, cog = Cout / group, nd = g.nd;
+      const int64_t inSize = numel(g.in), outSize = numel(g.out), kSize = numel(g.kernel);
+      const Shape outStr = stridesOf(g.out);
+      Shape iIdx = Shape(std::size_t(nd)), kIdx = Shape(std::size_t(nd));
+      for (int64_t n = 0; n < N; ++n) {
+         float *y = Y + n * Cout * outSize;
+         for (int64_t oc = 0; oc < Cout; ++oc)
+            std::fill(y + oc * outSize, y + (oc + 1) * outSize, B ? B[oc] : 0.f);
+         for (int64_t ci = 0; ci < Cin; ++ci) {
+            const int64_t gi = ci / cig;
+            const float *x = X + (n * Cin + ci) * inSize;
+            for (int64_t kf = 0; kf < kSize; ++kf) {
+               int64_t rem = kf;
+               for (int64_t d = nd; d-- > 0;) {
+                  kIdx[std::size_t(d)] = rem % g.kernel[std::size_t(d)];
+                  rem /= g.kernel[std::size_t(d)];
+               }
+               for (int64_t i = 0; i < inSize; ++i) {
+                  int64_t r2 = i, off = 0;
+                  bool inside = true;
+                  for (int64_t d = nd; d-- > 0;) {
+                     const std::size_t u = std::size_t(d);
+                     iIdx[u] = r2 % g.in[u];
+                     r2 /= g.in[u];
+                     const int64_t o = iIdx[u] * g.stride[u] - g.padBegin[u] + kIdx[u] * g.dil[u];
+                     inside = inside && o >= 0 && o < g.out[u];
+                     off += o * outStr[u];
+                  }
+                  if (!inside)
+                     continue;
+                  const float xv = x[i];
+                  for (int64_t oc = 0; oc < cog; ++oc)
+                     y[(gi * cog + oc) * outSize + off] += xv * W[((ci * cog) + oc) * kSize + kf];
+               }
+            }
+         }
+         K().activate(y, Cout * outSize, act);
+      }
+   }
+};
+
+void opConvTranspose(NodeCtx &c)
+{
+   c.requireInputs(2, 3);
+   c.requireFloat(0);
+   c.requireFloat(1);
+   const Shape &xs = c.shape(0), &ws = c.shape(1);
+   if (xs.size() < 3 || ws.size() != xs.size())
+      c.fail("X " + shapeString(xs) + " and W " + shapeString(ws) + " must both be N x C x spatial");
+   auto k = std::make_unique<ConvTransposeKernel>();
+   k->N = xs[0];
+   k->Cin = xs[1];
+   k->group = c.attrInt("group", 1);
+   if (k->group < 1 || ws[0] != k->Cin || k->Cin % k->group)
+      c.fail("group " + std::to_string(k->group) + " does not fit X " + shapeString(xs) + " and W " + shapeString(ws));
+   k->Cout = ws[1] * k->group;
+   ConvGeometry &g = k->g;
+   g.nd = int64_t(xs.size()) - 2;
+   const std::size_t nd = std::size_t(g.nd);
+   g.in.assign(xs.begin() + 2, xs.end());
+   g.kernel = c.attrInts("kernel_shape", Shape(ws.begin() + 2, ws.end()));
+   g.stride = c.attrInts("strides", Shape(nd, 1));
+   g.dil = c.attrInts("dilations", Shape(nd, 1));
+   const Shape pads = c.attrInts("pads", Shape(2 * nd, 0));
+   const Shape outPad = c.attrInts("output_padding", Shape(nd, 0));
+   const Shape outShape = c.attrInts("output_shape");
+   const std::string autoPad = c.attrString("auto_pad", "NOTSET");
+   if (g.kernel.size() != nd || g.stride.size() != nd || g.dil.size() != nd || pads.size() != 2 * nd ||
+       outPad.size() != nd || (!outShape.empty() && outShape.size() != nd))
+      c.fail("kernel_shape/strides/dilations/pads/output_padding/output_shape do not match " + std::to_string(nd) +
+             " spatial dimensions");
+   g.padBegin.assign(pads.begin(), pads.begin() + long(nd));
+   g.padEnd.assign(pads.begin() + long(nd), pads.end());
+   g.out.resize(nd);
+   for (std::size_t d = 0; d < nd; ++d) {
+      const int64_t full = g.stride[d] * (g.in[d] - 1) + outPad[d] + (g.kernel[d] - 1) * g.dil[d] + 1;
+      if (!outShape.empty() || autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER") {
+         g.out[d] = !outShape.empty() ? outShape[d] : g.in[d] * g.stride[d];
+         const int64_t total = full - g.out[d];
+         const bool upper = autoPad != "SAME_LOWER";
+         g.padBegin[d] = upper ? total / 2 : total - total / 2;
+         g.padEnd[d] = total - g.padBegin[d];
+      } else {
+         if (autoPad == "VALID")
+            g.padBegin[d] = g.padEnd[d] = 0;
+         g.out[d] = full - g.padBegin[d] - g.padEnd[d];
+      }
+   }
+   Shape out = {k->N, k->Cout};
+   out.insert(out.end(), g.out.begin(), g.out.end());
+   k->inputs = {c.id(0), c.id(1)};
+   bool canFuse = true;
+   if (c.has(2)) {
+      if (numel(c.shape(2)) != k->Cout)
+         c.fail("bias B has shape " + shapeString(c.shape(2)) + ", expected [" + std::to_string(k->Cout) + "]");
+      if (c.isConst(2)) {
+         k->bias = c.floats(2, "bias");
+      } else {
+         k->biasId = c.id(2);
+         k->inputs.push_back(c.id(2));
+         canFuse = false;
+      }
+   }
+   if (canFuse) {
+      const Planner::Epilogue e = c.planner.fuse(c.node, int64_t(out.size()), 1, k->Cout);
+      c.renameOutput(0, e.outName);
+      if (!e.bias.empty()) {
+         if (k->bias.empty())
+            k->bias.assign(std::size_t(k->Cout), 0.f);
+         for (std::size_t j = 0; j < k->bias.size(); ++j)
+            k->bias[j] += e.bias[j];
+      }
+      k->act = e.act;
+   }
+   k->outputs = {c.runtime(0, out)};
+   c.emit(std::move(k));
+}
+
+// ========================================================================= pooling
+struct MaxPoolKernel : Kernel {
+   ConvGeometry g;
+   int64_t planes = 0;
+   void run(float *const *v, float *) const override
+   {
+      const float *X = v[inputs[0]];
+      float *Y = v[outputs[0]];
+      const int64_t nd = g.nd, inSize = numel(g.in), outSize = numel(g.out), kSize = numel(g.kernel);
+      const Shape inStr = stridesOf(g.in);
+      Shape oIdx = Shape(std::size_t(nd)), kIdx = Shape(std::size_t(nd));
+      for (int64_t p = 0; p < planes; ++p) {
+         const float *x = X + p * inSize;
+         float *y = Y + p * outSize;
+         for (int64_t of = 0; of < outSize; ++of) {
+            int64_t rem = of;
+            for (int64_t d = nd; d-- > 0;) {
+               oIdx[std::size_t(d)] = rem % g.out[std::size_t(d)];
+               rem /= g.out[std::size_t(d)];
+            }
+            float m = -std::numeric_limits<float>::infinity();
+            bool nan = false;
+            for (int64_t kf = 0; kf < kSize; ++kf) {
+               int64_t r2 = kf, off = 0;
+               bool inside = true;
+               for (int64_t d = nd; d-- > 0;) {
+                  const std::size_t u = std::size_t(d);
+                  kIdx[u] = r2 % g.kernel[u];
+                  r2 /= g.kernel[u];
+                  const int64_t i = oIdx[u] * g.stride[u] - g.padBegin[u] + kIdx[u] * g.dil[u];
+                  inside = inside && i >= 0 && i < g.in[u];
+                  off += i * inStr[u];
+               }
+               if (inside) {
+                  const float xv = x[off];
+                  nan = nan || xv != xv;
+                  m = xv > m ? xv : m;
+               }
+            }
+            y[of] = nan ? std::numeric_limits<float>::quiet_NaN() : m;
+         }
+      }
+   }
+};
+
+void opMaxPool(NodeCtx &c)
+{
+   c.requireInputs(1, 1);
+   c.requireFloat(0);
+   if (c.wantsOutput(1))
+      c.fail("the Indices output (int64) is not supported; tpcml returns float32 tensors");
+   if (c.attrInt("storage_order", 0) != 0)
+      c.fail("storage_order 1 only concerns the Indices output, which is not supported");
+   const Shape &xs = c.shape(0);
+   if (xs.size() < 3)
+      c.fail("X " + shapeString(xs) + " must be N x C x spatial");
+   auto k = std::make_unique<MaxPoolKernel>();
+   const Shape kernel = c.attrInts("kernel_shape");
+   k->g = convGeometry(c, Shape(xs.begin() + 2, xs.end()), kernel, c.attrInt("ceil_mode", 0) != 0);
+   k->planes = xs[0] * xs[1];
+   Shape out = {xs[0], xs[1]};
+   out.insert(out.end(), k->g.out.begin(), k->g.out.end());
+   k->inputs = {c.id(0)};
+   k->outputs = {c.runtime(0, out)};
+   c.emit(std::move(k));
+}
+
+// ==================================================================== reductions
+enum class RedOp { Mean, Max, Sum };
+
+struct ReduceKernel : Kernel {
+   RedOp op = RedOp::Sum;
+   int64_t outer = 1, red = 1, inner = 1; ///< fast path: reduced axes contiguous
+   bool contiguous = true;
+   Shape inShape;
+   std::vector<bool> reduced;
+   void run(float *const *v, float *) const override
+   {
+      const float *x = v[inputs[0]];
+      float *y = v[outputs[0]];
+      const float init = op == RedOp::Max ? -std::numeric_limits<float>::infinity() : 0.f;
+      if (contiguous) {
+         for (int64_t o = 0; o < outer; ++o)
+            for (int64_t i = 0; i < inner; ++i) {
+               const float *p = x + o * red * inner + i;
+               float acc = init;
+               if (op == RedOp::Max) {
+                  bool nan = false;
+                  for (int64_t r = 0; r < red; ++r) {
+                     nan = nan || p[r * inner] != p[r * inner];
+                     acc = p[r * inner] > acc ? p[r * inner] : acc;
+                  }
+                  acc = nan ? std::numeric_limits<float>::quiet_NaN() : acc;
+               } else {
+                  for (int64_t r = 0; r < red; ++r)
+                     acc += p[r * inner];
+               }
+               if (op == RedOp::Mean)
+                  acc /= float(red);
+               y[o * inner + i] = acc;
+            }
+         return;
+      }
+      // general: accumulate each input element into its output
+      const int64_t n = numel(inShape), nOut = numel(inShape) / (red ? red : 1);
+      std::fill(y, y + nOut, init);
+      const std::size_t r = inShape.size();
+      Shape idx(r, 0), outStr(r, 0);
+      int64_t s = 1;
+      for (std::size_t d = r; d-- > 0;)
+         if (!reduced[d]) {
+            outStr[d] = s;
+            s *= inShape[d];
+         }
+      for (int64_t e = 0; e < n; ++e) {
+         int64_t o = 0;
+         for (std::size_t d = 0; d < r; ++d)
+            o += idx[d] * outStr[d];
+         const float xv = x[e];
+         if (op == RedOp::Max)
+            y[o] = (xv > y[o] || xv != xv) ? xv : y[o];
+         else
+            y[o] += xv;
+         for (std::size_t d = r; d-- > 0;) {
+            if (++idx[d] < inShape[d])
+               break;
+            idx[d] = 0;
+         }
+      }
+      if (op == RedOp::Mean)
+         for (int64_t o = 0; o < nOut; ++o)
+            y[o] /= float(red);
+   }
+};
+
+void planReduce(NodeCtx &c, RedOp op, bool global)
+{
+   c.requireFloat(0);
+   const Shape &xs = c.shape(0);
+   const int64_t rank = int64_t(xs.size());
+   std::vector<bool> reduced(xs.size(), false);
+   bool keep = true;
+   if (global) {
+      c.requireInputs(1, 1);
+      if (rank < 3)
+         c.fail("X " + shapeString(xs) + " must be N x C x spatial");
+      for (std::size_t d = 2; d < xs.size(); ++d)
+         reduced[d] = true;
+   } else {
+      c.requireInputs(1, 2);
+      keep = c.attrInt("keepdims", 1) != 0;
+      Shape axes;
+      // axes became an input in opset 18 (ReduceMean/Max) and 13 (ReduceSum)
+      const int64_t inputSince = op == RedOp::Sum ? 13 : 18;
+      if (c.opset() >= inputSince) {
+         if (c.has(1))
+            axes = c.ints(1, "axes");
+      } else {
+         axes = c.attrInts("axes");
+      }
+      if (axes.empty() && c.attrInt("noop_with_empty_axes", 0) != 0) {
+         c.alias(0, 0, xs);
+         return;
+      }
+      if (axes.empty())
+         reduced.assign(xs.size(), true);
+      for (int64_t a : axes) {
+         const int64_t ax = c.axis(a, rank, "axis");
+         if (reduced[std::size_t(ax)] && !axes.empty() && std::count(axes.begin(), axes.end(), a) > 1)
+            c.fail("axis " + std::to_string(a) + " is repeated");
+         reduced[std::size_t(ax)] = true;
+      }
+   }
+   Shape out;
+   int64_t red = 1;
+   for (std::size_t d = 0; d < xs.size(); ++d) {
+      if (reduced[d]) {
+         red *= xs[d];
+         if (keep)
+            out.push_back(1);
+      } else {
+         out.push_back(xs[d]);
+      }
+   }
+   auto k = std::make_unique<ReduceKernel>();
+   k->op = op;
+   k->inShape = xs;
+   k->reduced = reduced;
+   k->red = red;
+   // contiguous block of reduced axes (ignoring size-1 dims)?
+   int64_t firstR = -1, lastR = -1;
+   for (std::size_t d = 0; d < xs.size(); ++d)
+      if (reduced[d] && xs[d] != 1) {
+         firstR = firstR < 0 ? int64_t(d) : firstR;
+         lastR = int64_t(d);
+      }
+   bool contiguous = true;
+   for (int64_t d = firstR; d >= 0 && d <= lastR; ++d)
+      contiguous = contiguous && (reduced[std::size_t(d)] || xs[std::size_t(d)] == 1);
+   k->contiguous = contiguous;
+   if (contiguous) {
+      k->outer = k->inner = 1;
+      for (int64_t d = 0; d < rank; ++d) {
+         if (reduced[std::size_t(d)] || (d >= firstR && d <= lastR && firstR >= 0))
+            continue;
+         if (firstR < 0 || d < firstR)
+            k->outer *= xs[std::size_t(d)];
+         else
+            k->inner *= xs[std::size_t(d)];
+      }
+   }
+   k->inputs = {c.id(0)};
+   k->outputs = {c.runtime(0, out)};
+   c.emit(std::move(k));
+}
+
+void opReduceMean(NodeCtx &c)
+{
+   planReduce(c, RedOp::Mean, false);
+}
+void opReduceMax(NodeCtx &c)
+{
+   planReduce(c, RedOp::Max, false);
+}
+void opReduceSum(NodeCtx &c)
+{
+   planReduce(c, RedOp::Sum, false);
+}
+void opGlobalAveragePool(NodeCtx &c)
+{
+   planReduce(c, RedOp::Mean, true);
+}
+void opGlobalMaxPool(NodeCtx &c)
+{
+   planReduce(c, RedOp::Max, true);
+}
+
+struct SoftmaxKernel : Kernel {
+   int64_t outer = 1, len = 1, inner = 1;
+   void run(float *const *v, float *) const override
+   {
+      const float *x = v[inputs[0]];
+      float *y = v[outputs[0]];
+      for (int64_t o = 0; o < outer; ++o)
+         for (int64_t i = 0; i < inner; ++i) {
+            const float *p = x + o * len * inner + i;
+            float *q = y + o * len * inner + i;
+            float m = -std::numeric_limits<float>::infinity();
+            for (int64_t r = 0; r < len; ++r)
+               m = p[r * inner] > m ? p[r * inner] : m;
+            float sum = 0.f;
+            for (int64_t r = 0; r < len; ++r) {
+               q[r * inner] = std::exp(p[r * inner] - m);
+               sum += q[r * inner];
+            }
+            for (int64_t r = 0; r < len; ++r)
+               q[r * inner] /= sum;
+         }
+   }
+};
+
+void opSoftmax(NodeCtx &c)
+{
+   c.requireInputs(1, 1);
+   c.requireFloat(0);
+   const Shape &xs = c.shape(0);
+   const int64_t rank = int64_t(xs.size());
+   auto k = std::make_unique<SoftmaxKernel>();
+   if (rank == 0) {
+      k->outer = k->len = k->inner = 1;
+   } else if (c.opset() >= 13) {
+      const int64_t a = c.axis(c.attrInt("axis", -1), rank, "axis");
+      k->len = xs[std::size_t(a)];
+      k->outer = k->inner = 1;
+      for (int64_t d = 0; d < a; ++d)
+         k->outer *= xs[std::size_t(d)];
+      for (int64_t d = a + 1; d < rank; ++d)
+         k->inner *= xs[std::size_t(d)];
+   } else { // opsets 1-12: coerce to 2-D at axis
+      const int64_t a = c.axis(c.attrInt("axis", 1), rank, "axis");
+      k->outer = k->len = 1;
+      for (int64_t d = 0; d < a; ++d)
+         k->outer *= xs[std::size_t(d)];
+      for (int64_t d = a; d < rank; ++d)
+         k->len *= xs[std::size_t(d)];
+      k->inner = 1;
+   }
+   k->inputs = {c.id(0)};
+   k->outputs = {c.runtime(0, xs)};
+   c.emit(std::move(k));
+}
+
+struct BatchNormKernel : Kernel {
+   int64_t N = 0, C = 0, inner = 1;
+   float eps = 1e-5f, momentum = 0.9f;
+   bool training = false;
+   void run(float *const *v, float *) const override
+   {
+      const float *x = v[inputs[0]], *scale = v[inputs[1]], *bias = v[inputs[2]], *mean = v[inputs[3]],
+                  *var = v[inputs[4]];
+      float *y = v[outputs[0]];
+      for (int64_t ch = 0; ch < C; ++ch) {
+         float mu = mean[ch], sigma2 = var[ch];
+         if (training) {
+            double s = 0, s2 = 0;
+            for (int64_t n = 0; n < N; ++n)
+               for (int64_t i = 0; i < inner; ++i) {
+                  const double xv = x[(n * C + ch) * inner + i];
+                  s += xv;
+                  s2 += xv * xv;
+               }
+            const double cnt = double(N * inner);
+            const double m = s / cnt, var_ = s2 / cnt - m * m;
+            mu = float(m);
+            sigma2 = float(var_);
+            if (outputs.size() > 1)
+               v[outputs[1]][ch] = mean[ch] * momentum + mu * (1.f - momentum);
+            if (outputs.size() > 2)
+               v[outputs[2]][ch] = var[ch] * momentum + sigma2 * (1.f - momentum);
+         }
+         const float a = scale[ch] / std::sqrt(sigma2 + eps), b = bias[ch] - mu * a;
+         for (int64_t n = 0; n < N; ++n) {
+            const float *p = x + (n * C + ch) * inner;
+            float *q = y + (n * C + ch) * inner;
+            for (int64_t i = 0; i < inner; ++i)
+               q[i] = a * p[i] + b;
+         }
+      }
+   }
+};
+
+void opBatchNormalization(NodeCtx &c)
+{
+   c.requireInputs(5, 5);
+   for (std::size_t j = 0; j < 5; ++j)
+      c.requireFloat(j);
+   const Shape &xs = c.shape(0);
+   if (xs.size() < 2)
+      c.fail("X " + shapeString(xs) + " must have a channel dimension");
+   auto k = std::make_unique<BatchNormKernel>();
+   k->N = xs[0];
+   k->C = xs[1];
+   for (std::size_t d = 2; d < xs.size(); ++d)
+      k->inner *= xs[d];
+   for (std::size_t j = 1; j < 5; ++j)
+      if (numel(c.shape(j)) != k->C)
+         c.fail("input " + std::to_string(j) + " has shape " + shapeString(c.shape(j)) + ", expected [" +
+                std::to_string(k->C) + "]");
+   k->eps = c.attrFloat("epsilon", 1e-5f);
+   k->momentum = c.attrFloat("momentum", 0.9f);
+   k->training = c.opset() >= 14 && c.attrInt("training_mode", 0) != 0;
+   if (!k->training && c.nOut() > 1)
+      for (std::size_t j = 1; j < c.nOut(); ++j)
+         if (c.wantsOutput(j))
+            c.fail("running mean/variance outputs exist only with training_mode=1");
+   k->inputs = {c.id(0), c.id(1), c.id(2), c.id(3), c.id(4)};
+   k->outputs = {c.runtime(0, xs)};
+   for (std::size_t j = 1; j < c.nOut() && j < 3; ++j)
+      if (c.wantsOutput(j))
+         k->outputs.push_back(c.runtime(j, {k->C}));
+   c.emit(std::move(k));
+}
+
+// =============================================================== data movement
+struct TransposeKernel : Kernel {
+   Shape shape, perm;
+   void run(float *const *v, float *) const override { transposeTo(v[inputs[0]], shape, perm, v[outputs[0]]); }
+};
+
+void opTranspose(NodeCtx &c)
+{
+   c.requireInputs(1, 1);
+   const Shape &xs = c.shape(0);
+   const int64_t r = int64_t(xs.size());
+   Shape perm = c.attrInts("perm");
+   if (perm.empty())
+      for (int64_t d = r; d-- > 0;)
+         perm.push_back(d);
+   if (int64_t(perm.size()) != r)
+      c.fail("perm has " + std::to_string(perm.size()) + " entries for rank " + std::to_string(r));
+   std::vector<bool> seen(std::size_t(r), false);
+   Shape out;
+   for (int64_t &p : perm) {
+      p = c.axis(p, r, "perm entry");
+      if (seen[std::size_t(p)])
+         c.fail("perm is not a permutation");
+      seen[std::size_t(p)] = true;
+      out.push_back(xs[std::size_t(p)]);
+   }
+   if (c.in(0).type == DType::Int64) {
+      const std::vector<int64_t> x = c.ints(0, "data");
+      std::vector<int64_t> y(x.size());
+      transposeTo(x.data(), xs, perm, y.data());
+      c.constantI(0, out, std::move(y));
+      return;
+   }
+   auto k = std::make_unique<TransposeKernel>();
+   k->shape = xs;
+   k->perm = perm;
+   k->inputs = {c.id(0)};
+   k->outputs = {c.runtime(0, out)};
+   c.emit(std::move(k));
+}
+
+/// A view of input 0 under a new shape (Reshape, Flatten, Squeeze, Unsqueeze, Identity...).
+void view(NodeCtx &c, const Shape &shape)
+{
+   if (numel(shape) != numel(c.shape(0)))
+      c.fail("cannot reshape " + shapeString(c.shape(0)) + " (" + std::to_string(numel(c.shape(0))) +
+             " elements) to " + shapeString(shape));
+   c.alias(0, 0, shape);
+}
+
+void opReshape(NodeCtx &c)
+{
+   const Shape &xs = c.shape(0);
+   Shape target;
+   if (c.opset() < 5) {
+      c.requireInputs(1, 1);
+      target = c.attrInts("shape");
+   } else {
+      c.requireInputs(2, 2);
+      target = c.ints(1, "shape");
+   }
+   const bool allowZero = c.attrInt("allowzero", 0) != 0;
+   int64_t known = 1, minus = -1;
+   for (std::size_t d = 0; d < target.size(); ++d) {
+      if (target[d] == 0 && !allowZero) {
+         if (d >= xs.size())
+            c.fail("shape entry 0 at position " + std::to_string(d) + " has no input dimension to copy");
+         target[d] = xs[d];
+      }
+      if (target[d] == -1) {
+         if (minus >= 0)
+            c.fail("shape " + shapeString(target) + " has more than one -1");
+         minus = int64_t(d);
+      } else if (target[d] < 0) {
+         c.fail("shape " + shapeString(target) + " has a negative entry");
+      } else {
+         known *= target[d];
+      }
+   }
+   if (minus >= 0) {
+      if (known == 0 || numel(xs) % known)
+         c.fail("cannot infer the -1 of shape " + shapeString(target) + " from " + shapeString(xs));
+      target[std::size_t(minus)] = numel(xs) / known;
+   }
+   view(c, target);
+}
+
+void opFlatten(NodeCtx &c)
+{
+   c.requireInputs(1, 1);
+   const Shape &xs = c.shape(0);
+   const int64_t r = int64_t(xs.size());
+   const int64_t a = c.attrInt("axis", 1);
+   if (a < -r || a > r)
+      c.fail("axis " + std::to_string(a) + " is out of range for rank " + std::to_string(r));
+   const int64_t ax = a < 0 ? a + r : a;
+   int64_t lead = 1, trail = 1;
+   for (int64_t d = 0; d < r; ++d)
+      (d < ax ? lead : trail) *= xs[std::size_t(d)];
+   view(c, {lead, trail});
+}
+
+Shape axesOf(NodeCtx &c, int64_t inputSince, const char *what)
+{
+   if (c.opset() >= inputSince)
+      return c.has(1) ? c.ints(1, what) : Shape{};
+   return c.attrInts("axes");
+}
+
+void opSqueeze(NodeCtx &c)
+{
+   c.requireInputs(1, 2);
+   const Shape &xs = c.shape(0);
+   const int64_t r = int64_t(xs.size());
+   const Shape axes = axesOf(c, 13, "axes");
+   std::vector<bool> drop(xs.size(), false);
+   if (axes.empty()) {
+      for (std::size_t d = 0; d < xs.size(); ++d)
+         drop[d] = xs[d] == 1;
+   }
+   for (int64_t a : axes) {
+      const int64_t ax = c.axis(a, r, "axis");
+      if (xs[std::size_t(ax)] != 1)
+         c.fail("cannot squeeze axis " + std::to_string(a) + " of size " + std::to_string(xs[std::size_t(ax)]));
+      drop[std::size_t(ax)] = true;
+   }
+   Shape out;
+   for (std::size_t d = 0; d < xs.size(); ++d)
+      if (!drop[d])
+         out.push_back(xs[d]);
+   view(c, out);
+}
+
+void opUnsqueeze(NodeCtx &c)
+{
+   c.requireInputs(1, 2);
+   const Shape &xs = c.shape(0);
+   const Shape axes = axesOf(c, 13, "axes");
+   const int64_t r = int64_t(xs.size() + axes.size());
+   std::vector<bool> add(std::size_t(r), false);
+   for (int64_t a : axes) {
+      const int64_t ax = c.axis(a, r, "axis");
+      if (add[std::size_t(ax)])
+         c.fail("axis " + std::to_string(a) + " is repeated");
+      add[std::size_t(ax)] = true;
+   }
+   Shape out;
+   std::size_t j = 0;
+   for (std::size_t d = 0; d < std::size_t(r); ++d)
+      out.push_back(add[d] ? 1 : xs[j++]);
+   view(c, out);
+}
+
+void opIdentity(NodeCtx &c)
+{
+   c.requireInputs(1, 1);
+   c.alias(0, 0, c.shape(0));
+}
+
+void opDropout(NodeCtx &c)
+{
+   c.requireInputs(1, 3);
+   if (c.has(2)) {
+      const Shape t = c.ints(2, "training_mode");
+      if (!t.empty() && t[0] != 0) {
+         const float ratio = c.has(1) ? c.floats(1, "ratio").at(0) : 0.5f;
+         if (ratio != 0.f)
+            c.fail("training_mode=true drops random elements; tpcml runs inference only");
+      }
+   }
+   if (c.wantsOutput(1))
+      c.fail("the mask output (bool) is not supported; tpcml returns float32 tensors");
+   c.alias(0, 0, c.shape(0));
+}
+
+void opCast(NodeCtx &c)
+{
+   c.requireInputs(1, 1);
+   const int64_t to = c.attrInt("to", proto::kFloat);
+   const Value &x = c.in(0);
+   const bool toFloat = to == proto::kFloat || to == proto::kDouble || to == proto::kFloat16;
+   const bool toInt = to == proto::kInt64 || to == proto::kInt32 || to == proto::kInt16 || to == proto::kInt8 ||
+                      to == proto::kUInt8 || to == proto::kUInt16 || to == proto::kUInt32 || to == proto::kUInt64 ||
+                      to == proto::kBool;
+   if (x.kind == Kind::Constant) {
+      if (toFloat) {
+         c.constantF(0, x.shape, c.floats(0, "data"));
+         return;
+      }
+      if (toInt) {
+         std::vector<int64_t> v;
+         if (x.type == DType::Float)
+            for (float f : *x.f)
+               v.push_back(to == proto::kBool ? int64_t(f != 0.f) : int64_t(f));
+         else
+            for (int64_t q : *x.i)
+               v.push_back(to == proto::kBool ? int64_t(q != 0) : q);
+         c.constantI(0, x.shape, std::move(v));
+         return;
+      }
+   }
+   if (to == proto::kFloat && x.type == DType::Float) {
+      c.alias(0, 0, x.shape);
+      return;
+   }
+   c.fail("cast of a run-time tensor to " + proto::dataTypeName(int32_t(to)) + " is not supported (float32 only)");
+}
+
+void opShape(NodeCtx &c)
+{
+   c.requireInputs(1, 1);
+   const Shape &xs = c.shape(0);
+   const int64_t r = int64_t(xs.size());
+   int64_t start = c.attrInt("start", 0), end = c.attrInt("end", r);
+   start = std::clamp(start < 0 ? start + r : start, int64_t(0), r);
+   end = std::clamp(end < 0 ? end + r : end, int64_t(0), r);
+   std::vector<int64_t> dims;
+   for (int64_t d = start; d < end; ++d)
+      dims.push_back(xs[std::size_t(d)]);
+   const Shape shape = {int64_t(dims.size())}; // before the move below
+   c.constantI(0, shape, std::move(dims));
+}
+
+void opConstant(NodeCtx &c)
+{
+   if (const proto::Attribute *a = c.attr("value")) {
+      if (!a->hasTensor)
+         c.fail("attribute 'value' holds no tensor");
+      const Shape dims = a->t.dims;
+      if (a->t.dataType == proto::kFloat || a->t.dataType == proto::kDouble || a->t.dataType == proto::kFloat16)
+         c.constantF(0, dims, a->t.toFloat());
+      else
+         c.constantI(0, dims, a->t.toInt64());
+   } else if (const proto::Attribute *f = c.attr("value_float")) {
+      c.constantF(0, {}, {f->f});
+   } else if (const proto::Attribute *fs = c.attr("value_floats")) {
+      c.constantF(0, {int64_t(fs->floats.size())}, fs->floats);
+   } else if (const proto::Attribute *i = c.attr("value_int")) {
+      c.constantI(0, {}, {i->i});
+   } else if (const proto::Attribute *is = c.attr("value_ints")) {
+      c.constantI(0, {int64_t(is->ints.size())}, is->ints);
+   } else {
+      c.fail("needs one of the attributes value, value_float(s), value_int(s)");
+   }
+}
+
+struct SliceKernel : Kernel {
+   Shape shape, start, step, out;
+   void run(float *const *v, float *) const override { sliceTo(v[inputs[0]], shape, start, step, out, v[outputs[0]]); }
+};
+
+void opSlice(NodeCtx &c)
+{
+   const Shape &xs = c.shape(0);
+   const int64_t r = int64_t(xs.size());
+   Shape starts, ends, axes, steps;
+   if (c.opset() < 10) {
+      c.requireInputs(1, 1);
+      starts = c.attrInts("starts");
+      ends = c.attrInts("ends");
+      axes = c.attrInts("axes");
+   } else {
+      c.requireInputs(3, 5);
+      starts = c.ints(1, "starts");
+      ends = c.ints(2, "ends");
+      if (c.has(3))
+         axes = c.ints(3, "axes");
+      if (c.has(4))
+         steps = c.ints(4, "steps");
+   }
+   if (axes.empty())
+      for (std::size_t d = 0; d < starts.size(); ++d)
+         axes.push_back(int64_t(d));
+   if (steps.empty())
+      steps.assign(starts.size(), 1);
+   if (ends.size() != starts.size() || axes.size() != starts.size() || steps.size() != starts.size())
+      c.fail("starts, ends, axes and steps differ in length");
+   Shape start(std::size_t(r), 0), step(std::size_t(r), 1), out = xs;
+   std::vector<bool> seen(std::size_t(r), false);
+   for (std::size_t j = 0; j < starts.size(); ++j) {
+      const std::size_t a = std::size_t(c.axis(axes[j], r, "axis"));
+      if (seen[a])
+         c.fail("axis " + std::to_string(axes[j]) + " is repeated");
+      seen[a] = true;
+      const int64_t dim = xs[a], s = steps[j];
+      if (s == 0)
+         c.fail("step 0");
+      int64_t b = starts[j], e = ends[j];
+      b = b < 0 ? b + dim : b;
+      e = e < 0 ? e + dim : e;
+      if (s > 0) {
+         b = std::clamp(b, int64_t(0), dim);
+         e = std::clamp(e, int64_t(0), dim);
+         out[a] = e > b ? (e - b + s - 1) / s : 0;
+      } else {
+         b = std::clamp(b, int64_t(0), dim - 1);
+         e = std::clamp(e, int64_t(-1), dim - 1);
+         out[a] = b > e ? (b - e - s - 1) / (-s) : 0;
+      }
+      start[a] = b;
+      step[a] = s;
+   }
+   if (c.in(0).type == DType::Int64) {
+      const std::vector<int64_t> x = c.ints(0, "data");
+      std::vector<int64_t> y(std::size_t(numel(out)));
+      sliceTo(x.data(), xs, start, step, out, y.data());
+      c.constantI(0, out, std::move(y));
+      return;
+   }
+   auto k = std::make_unique<SliceKernel>();
+   k->shape = xs;
+   k->start = start;
+   k->step = step;
+   k->out = out;
+   k->inputs = {c.id(0)};
+   k->outputs = {c.runtime(0, out)};
+   c.emit(std::move(k));
+}
+
+struct GatherKernel : Kernel {
+   Shape shape;
+   int64_t axis = 0;
+   std::vector<int64_t> indices;
+   void run(float *const *v, float *) const override { gatherTo(v[inputs[0]], shape, axis, indices, v[outputs[0]]); }
+};
+
+void opGather(NodeCtx &c)
+{
+   c.requireInputs(2, 2);
+   const Shape &xs = c.shape(0);
+   const int64_t r = int64_t(xs.size());
+   if (r == 0)
+      c.fail("data must have rank >= 1");
+   const int64_t axis = c.axis(c.attrInt("axis", 0), r, "axis");
+   std::vector<int64_t> idx = c.ints(1, "indices");
+   const int64_t dim = xs[std::size_t(axis)];
+   for (int64_t &i : idx) {
+      if (i < -dim || i >= dim)
+         c.fail("index " + std::to_string(i) + " is out of range for axis " + std::to_string(axis) + " of size " +
+                std::to_string(dim));
+      i = i < 0 ? i + dim : i;
+   }
+   Shape out(xs.begin(), xs.begin() + axis);
+   const Shape &is = c.shape(1);
+   out.insert(out.end(), is.begin(), is.end());
+   out.insert(out.end(), xs.begin() + axis + 1, xs.end());
+   if (c.in(0).type == DType::Int64) {
+      const std::vector<int64_t> x = c.ints(0, "data");
+      std::vector<int64_t> y(std::size_t(numel(out)));
+      gatherTo(x.data(), xs, axis, idx, y.data());
+      c.constantI(0, out, std::move(y));
+      return;
+   }
+   auto k = std::make_unique<GatherKernel>();
+   k->shape = xs;
+   k->axis = axis;
+   k->indices = idx;
+   k->inputs = {c.id(0)};
+   k->outputs = {c.runtime(0, out)};
+   c.emit(std::move(k));
+}
+
+struct ConcatKernel : Kernel {
+   std::vector<Shape> shapes;
+   int64_t axis = 0;
+   void run(float *const *v, float *) const override
+   {
+      std::vector<const float *> ins;
+      ins.reserve(inputs.size());
+      for (int id : inputs)
+         ins.push_back(v[id]);
+      concatTo(ins, shapes, axis, v[outputs[0]]);
+   }
+};
+
+void opConcat(NodeCtx &c)
+{
+   if (c.nIn() == 0)
+      c.fail("needs at least one input");
+   const Shape &x0 = c.shape(0);
+   const int64_t r = int64_t(x0.size());
+   const int64_t axis = c.axis(c.attrInt("axis", 0), r, "axis");
+   Shape out = x0;
+   out[std::size_t(axis)] = 0;
+   bool anyInt = false, allConst = true;
+   std::vector<Shape> shapes;
+   for (std::size_t j = 0; j < c.nIn(); ++j) {
+      const Shape &s = c.shape(j);
+      if (int64_t(s.size()) != r)
+         c.fail("input " + std::to_string(j) + " has rank " + std::to_string(s.size()) + ", expected " +
+                std::to_string(r));
+      for (int64_t d = 0; d < r; ++d)
+         if (d != axis && s[std::size_t(d)] != x0[std::size_t(d)])
+            c.fail("input " + std::to_string(j) + " has shape " + shapeString(s) + ", incompatible with " +
+                   shapeString(x0) + " outside axis " + std::to_string(axis));
+      out[std::size_t(axis)] += s[std::size_t(axis)];
+      anyInt = anyInt || c.in(j).type == DType::Int64;
+      allConst = allConst && c.isConst(j);
+      shapes.push_back(s);
+   }
+   if (anyInt) {
+      std::vector<std::vector<int64_t>> data;
+      std::vector<const int64_t *> ptrs;
+      for (std::size_t j = 0; j < c.nIn(); ++j)
+         data.push_back(c.ints(j, "input"));
+      for (auto &d : data)
+         ptrs.push_back(d.data());
+      std::vector<int64_t> y(std::size_t(numel(out)));
+      concatTo(ptrs, shapes, axis, y.data());
+      c.constantI(0, out, std::move(y));
+      return;
+   }
+   (void)allConst;
+   auto k = std::make_unique<ConcatKernel>();
+   k->shapes = shapes;
+   k->axis = axis;
+   for (std::size_t j = 0; j < c.nIn(); ++j)
+      k->inputs.push_back(c.id(j));
+   k->outputs = {c.runtime(0, out)};
+   c.emit(std::move(k));
+}
+
+struct PadKernel : Kernel {
+   enum Mode { Constant, Reflect, Edge, Wrap } mode = Constant;
+   Shape in, out, begin;
+   float value = 0.f;
+   int valueId = -1;
+   void run(float *const *v, float *) const override
+   {
+      const float *x = v[inputs[0]];
+      float *y = v[outputs[0]];
+      const float fill = valueId >= 0 ? v[valueId][0] : value;
+      const std::size_t r = out.size();
+      const int64_t n = numel(out);
+      const Shape inStr = stridesOf(in);
+      Shape idx(r, 0);
+      for (int64_t e = 0; e < n; ++e) {
+         int64_t off = 0;
+         bool inside = true;
+         for (std::size_t d = 0; d < r; ++d) {
+            int64_t i = idx[d] - begin[d];
+            const int64_t dim = in[d];
+            if (i < 0 || i >= dim) {
+               switch (mode) {
+               case Constant: inside = false; break;
+               case Edge: i = i < 0 ? 0 : dim - 1; break;
+               case Wrap: i = ((i % dim) + dim) % dim; break;
+               case Reflect: {
+                  if (dim == 1) {
+                     i = 0;
+                     break;
+                  }
+                  const int64_t period = 2 * (dim - 1);
+                  i = ((i % period) + period) % period;
+                  i = i >= dim ? period - i : i;
+                  break;
+               }
+               }
+            }
+            off += i * inStr[d];
+         }
+         y[e] = inside ? x[off] : fill;
+         for (std::size_t d = r; d-- > 0;) {
+            if (++idx[d] < out[d])
+               break;
+            idx[d] = 0;
+         }
+      }
+   }
+};
+
+void opPad(NodeCtx &c)
+{
+   c.requireFloat(0);
+   const Shape &xs = c.shape(0);
+   const int64_t r = int64_t(xs.size());
+   Shape pads, axes;
+   auto k = std::make_unique<PadKernel>();
+   k->inputs = {c.id(0)};
+   if (c.opset() < 11) {
+      c.requireInputs(1, 1);
+      pads = c.attrInts("pads");
+      k->value = c.attrFloat("value", 0.f);
+   } else {
+      c.requireInputs(2, 4);
+      pads = c.ints(1, "pads");
+      if (c.has(2)) {
+         if (c.isConst(2)) {
+            k->value = c.floats(2, "constant_value").at(0);
+         } else {
+            k->valueId = c.id(2);
+            k->inputs.push_back(c.id(2));
+         }
+      }
+      if (c.has(3))
+         axes = c.ints(3, "axes");
+   }
+   if (axes.empty())
+      for (int64_t d = 0; d < r; ++d)
+         axes.push_back(d);
+   if (pads.size() != 2 * axes.size())
+      c.fail("pads has " + std::to_string(pads.size()) + " entries, expected " + std::to_string(2 * axes.size()));
+   const std::string mode = c.attrString("mode", "constant");
+   if (mode == "constant")
+      k->mode = PadKernel::Constant;
+   else if (mode == "reflect")
+      k->mode = PadKernel::Reflect;
+   else if (mode == "edge")
+      k->mode = PadKernel::Edge;
+   else if (mode == "wrap")
+      k->mode = PadKernel::Wrap;
+   else
+      c.fail("mode '" + mode + "' is not one of constant, reflect, edge, wrap");
+   k->in = xs;
+   k->out = xs;
+   k->begin.assign(std::size_t(r), 0);
+   const std::size_t na = axes.size();
+   for (std::size_t j = 0; j < na; ++j) {
+      const std::size_t a = std::size_t(c.axis(axes[j], r, "axis"));
+      k->begin[a] = pads[j];
+      k->out[a] = xs[a] + pads[j] + pads[j + na];
+      if (k->out[a] < 0)
+         c.fail("pads " + shapeString(pads) + " remove more than the input " + shapeString(xs) + " holds");
+      if (k->mode != PadKernel::Constant && xs[a] == 0 && k->out[a] > 0)
+         c.fail("cannot pad an empty axis in mode " + mode);
+   }
+   k->outputs = {c.runtime(0, k->out)};
+   c.emit(std::move(k));
+}
+
+} // namespace
+
+const std::map<std::string, OpPlanner> &operatorTable()
+{
+   static const std::map<std::string, OpPlanner> table = {
+      {"Add", opAdd},
+      {"BatchNormalization", opBatchNormalization},
+      {"Cast", opCast},
+      {"Clip", opClip},
+      {"Concat", opConcat},
+      {"Constant", opConstant},
+      {"Conv", opConv},
+      {"ConvTranspose", opConvTranspose},
+      {"Div", opDiv},
+      {"Dropout", opDropout},
+      {"Elu", opElu},
+      {"Exp", opExp},
+      {"Flatten", opFlatten},
+      {"Gather", opGather},
+      {"Gemm", opGemm},
+      {"GlobalAveragePool", opGlobalAveragePool},
+      {"GlobalMaxPool", opGlobalMaxPool},
+      {"Identity", opIdentity},
+      {"LeakyRelu", opLeakyRelu},
+      {"MatMul", opMatMul},
+      {"MaxPool", opMaxPool},
+      {"Mul", opMul},
+      {"Pad", opPad},
+      {"ReduceMax", opReduceMax},
+      {"ReduceMean", opReduceMean},
+      {"ReduceSum", opReduceSum},
+      {"Relu", opRelu},
+      {"Reshape", opReshape},
+      {"Selu", opSelu},
+      {"Shape", opShape},
+      {"Sigmoid", opSigmoid},
+      {"Slice", opSlice},
+      {"Softmax", opSoftmax},
+      {"Squeeze", opSqueeze},
+      {"Sub", opSub},
+      {"Tanh", opTanh},
+      {"Transpose", opTranspose},
+      {"Unsqueeze", opUnsqueeze},
+   };
+   return table;
+}
+
+} // namespace tpcml::onnx::detail
