@@ -68,4 +68,26 @@ std::string didYouMean(const std::string &name, const std::vector<std::string> &
    return " (did you mean: " + join(near) + "?)";
 }
 
+std::string validUtf8(const std::string &text)
+{
+   std::string out;
+   out.reserve(text.size());
+   std::size_t k = 0;
+   while (k < text.size()) {
+      const auto c = static_cast<unsigned char>(text[k]);
+      const std::size_t extra = c < 0x80 ? 0 : (c >> 5) == 0x6 ? 1 : (c >> 4) == 0xe ? 2 : (c >> 3) == 0x1e ? 3 : 9;
+      bool ok = extra < 9 && k + extra < text.size();
+      for (std::size_t e = 1; ok && e <= extra; ++e)
+         ok = (static_cast<unsigned char>(text[k + e]) >> 6) == 0x2;
+      if (ok) {
+         out.append(text, k, extra + 1);
+         k += extra + 1;
+      } else {
+         out += '?';
+         ++k;
+      }
+   }
+   return out;
+}
+
 } // namespace tpcml

@@ -32,6 +32,11 @@
 #pragma link C++ class tpcml::onnx::Model - ;
 #pragma link C++ class tpcml::onnx::Session - ;
 #pragma link C++ function tpcml::onnx::supportedOperators;
+#pragma link C++ class tpcml::onnx::Scorer - ;
+#pragma link C++ function tpcml::onnx::scorerFor;
+#pragma link C++ function tpcml::onnx::defineScore;
+#pragma link C++ class tpcml::onnx::ScoreFilesSummary + ;
+#pragma link C++ function tpcml::onnx::scoreFiles;
 #pragma link C++ function tpcml::hexPmtArray;
 #pragma link C++ function tpcml::accidentalCount;
 #pragma link C++ enum tpcml::Dimension;

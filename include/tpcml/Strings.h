@@ -25,6 +25,10 @@ std::string join(const std::vector<std::string> &items, const std::string &sep =
 /// " (did you mean: a, b?)" or "" when nothing is near.
 std::string didYouMean(const std::string &name, const std::vector<std::string> &candidates);
 
+/// `text` with every byte that is not part of valid UTF-8 replaced by '?' (messages that
+/// quote names read from files must stay printable and convertible to Python str).
+std::string validUtf8(const std::string &text);
+
 } // namespace tpcml
 
 #endif // TPCML_STRINGS_H

@@ -17,5 +17,7 @@
 #include "tpcml/Strings.h"
 #include "tpcml/Units.h"
 #include "tpcml/Version.h"
+#include "tpcml/onnx/Model.h"
+#include "tpcml/onnx/Scorer.h"
 
 #endif // TPCML_TPCML_H

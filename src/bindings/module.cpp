@@ -1,6 +1,7 @@
 #include "register.h"
 
 #include "tpcml/Error.h"
+#include "tpcml/Strings.h"
 #include "tpcml/Version.h"
 
 namespace py = pybind11;
@@ -18,13 +19,13 @@ PYBIND11_MODULE(_core, m)
          if (p)
             std::rethrow_exception(p);
       } catch (const tpcml::ConfigError &e) {
-         py::set_error(configError, e.what());
+         py::set_error(configError, tpcml::validUtf8(e.what()).c_str());
       } catch (const tpcml::InputError &e) {
-         py::set_error(inputError, e.what());
+         py::set_error(inputError, tpcml::validUtf8(e.what()).c_str());
       } catch (const tpcml::UsageError &e) {
-         py::set_error(usageError, e.what());
+         py::set_error(usageError, tpcml::validUtf8(e.what()).c_str());
       } catch (const tpcml::Error &e) {
-         py::set_error(baseError, e.what());
+         py::set_error(baseError, tpcml::validUtf8(e.what()).c_str());
       }
    });
 

@@ -23,7 +23,8 @@ constexpr int64_t KC = 256;
 constexpr int64_t MC = 96; // multiple of MR
 constexpr int64_t NC = 512;
 
-typedef float vf __attribute__((vector_size(VW * 4), aligned(4)));
+typedef float vf __attribute__((vector_size(VW * 4)));
+typedef float vfu __attribute__((vector_size(VW * 4), aligned(4), may_alias)); // unaligned access
 
 inline int64_t imin(int64_t a, int64_t b)
 {
@@ -36,20 +37,15 @@ inline int64_t imax(int64_t a, int64_t b)
 
 inline vf vload(const float *p)
 {
-   vf v;
-   memcpy(&v, p, sizeof v);
-   return v;
+   return *reinterpret_cast<const vfu *>(p);
 }
 inline void vstore(float *p, vf v)
 {
-   memcpy(p, &v, sizeof v);
+   *reinterpret_cast<vfu *>(p) = v;
 }
 inline vf vbroadcast(float x)
 {
-   vf v;
-   for (int l = 0; l < VW; ++l)
-      v[l] = x;
-   return v;
+   return vf{} + x;
 }
 
 /// exp(x) by range reduction x = n ln2 + r and the Cephes expf polynomial (relative error
@@ -184,8 +180,41 @@ void microKernel(const tpcml::onnx::kernels::GemmArgs &g, int64_t kc, const floa
          acc[r][1] += av * b1;
       }
    }
-   float tile[MR * NR];
+   using tpcml::onnx::kernels::ActKind;
    const vf alpha = vbroadcast(g.alpha);
+   const ActKind kind = g.act.kind;
+   const bool inlineAct = kind == ActKind::None || kind == ActKind::Relu || kind == ActKind::LeakyRelu;
+   if (nr == NR) { // full-width tile: vector stores, epilogue in registers
+      const vf slope = vbroadcast(kind == ActKind::LeakyRelu ? g.act.alpha : 0.f);
+      for (int r = 0; r < mr; ++r) {
+         float *c = g.C + (i0 + r) * g.ldc + j0;
+         vf c0 = acc[r][0] * alpha, c1 = acc[r][1] * alpha;
+         if (!overwrite) {
+            c0 += vload(c);
+            c1 += vload(c + VW);
+         }
+         if (last) {
+            if (g.rowBias) {
+               c0 += g.rowBias[i0 + r];
+               c1 += g.rowBias[i0 + r];
+            }
+            if (g.colBias) {
+               c0 += vload(g.colBias + j0);
+               c1 += vload(g.colBias + j0 + VW);
+            }
+            if (kind == ActKind::Relu || kind == ActKind::LeakyRelu) {
+               c0 = c0 < 0.f ? c0 * slope : c0;
+               c1 = c1 < 0.f ? c1 * slope : c1;
+            }
+         }
+         vstore(c, c0);
+         vstore(c + VW, c1);
+         if (last && !inlineAct)
+            activate(c, nr, g.act);
+      }
+      return;
+   }
+   float tile[MR * NR];
    for (int r = 0; r < MR; ++r) {
       vstore(tile + r * NR, acc[r][0] * alpha);
       vstore(tile + r * NR + VW, acc[r][1] * alpha);
@@ -254,8 +283,6 @@ void gemmSmallM(const tpcml::onnx::kernels::GemmArgs &g)
 
 size_t gemmWorkspace(int64_t M, int64_t N, int64_t K)
 {
-   if (M <= 2)
-      return 0;
    const int64_t kc = imin(K, KC), nc = imin(N, NC), mc = imin(M, MC);
    const int64_t ncPad = (nc + NR - 1) / NR * NR, mcPad = (mc + MR - 1) / MR * MR;
    return size_t(kc * ncPad + kc * mcPad + 64);

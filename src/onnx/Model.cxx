@@ -288,7 +288,7 @@ struct Session::Scratch {
 };
 
 Session::Session(std::shared_ptr<const Model> model, int64_t maxBatch)
-   : m_model(std::move(model)), m_maxBatch(maxBatch), m_scratch(std::make_unique<Scratch>())
+    : m_model(std::move(model)), m_maxBatch(maxBatch), m_scratch(std::make_unique<Scratch>())
 {
    if (!m_model)
       throw UsageError("Session needs a model");
@@ -306,7 +306,8 @@ void Session::runPlan(const Plan &plan, const float *const *inputs, float *const
       const std::size_t bytes = (plan.arenaFloats * sizeof(float) + 63) / 64 * 64;
       float *p = static_cast<float *>(std::aligned_alloc(64, bytes));
       if (!p)
-         throw Error("cannot allocate " + std::to_string(bytes) + " bytes of scratch for model '" + m_model->name() + "'");
+         throw Error("cannot allocate " + std::to_string(bytes) + " bytes of scratch for model '" + m_model->name() +
+                     "'");
       s.arena.reset(p);
       s.capacity = plan.arenaFloats;
       s.bound = nullptr;

@@ -11,8 +11,8 @@
 namespace tpcml::onnx::detail {
 namespace {
 
-using kernels::ActKind;
 using kernels::Activation;
+using kernels::ActKind;
 
 const kernels::KernelTable &K()
 {
@@ -120,10 +120,18 @@ struct BinaryKernel : Kernel {
       const float *a = v[inputs[0]], *b = v[inputs[1]];
       float *y = v[outputs[0]];
       switch (op) {
-      case BinOp::Add: broadcastApply(loop, a, b, y, [](float p, float q) { return p + q; }); break;
-      case BinOp::Sub: broadcastApply(loop, a, b, y, [](float p, float q) { return p - q; }); break;
-      case BinOp::Mul: broadcastApply(loop, a, b, y, [](float p, float q) { return p * q; }); break;
-      case BinOp::Div: broadcastApply(loop, a, b, y, [](float p, float q) { return p / q; }); break;
+      case BinOp::Add:
+         broadcastApply(loop, a, b, y, [](float p, float q) { return p + q; });
+         break;
+      case BinOp::Sub:
+         broadcastApply(loop, a, b, y, [](float p, float q) { return p - q; });
+         break;
+      case BinOp::Mul:
+         broadcastApply(loop, a, b, y, [](float p, float q) { return p * q; });
+         break;
+      case BinOp::Div:
+         broadcastApply(loop, a, b, y, [](float p, float q) { return p / q; });
+         break;
       }
    }
 };
@@ -141,9 +149,15 @@ void planBinary(NodeCtx &c, BinOp op)
       std::vector<int64_t> r(std::size_t(numel(out)));
       bool divZero = false;
       switch (op) {
-      case BinOp::Add: broadcastApply(loop, x.data(), y.data(), r.data(), [](int64_t p, int64_t q) { return p + q; }); break;
-      case BinOp::Sub: broadcastApply(loop, x.data(), y.data(), r.data(), [](int64_t p, int64_t q) { return p - q; }); break;
-      case BinOp::Mul: broadcastApply(loop, x.data(), y.data(), r.data(), [](int64_t p, int64_t q) { return p * q; }); break;
+      case BinOp::Add:
+         broadcastApply(loop, x.data(), y.data(), r.data(), [](int64_t p, int64_t q) { return p + q; });
+         break;
+      case BinOp::Sub:
+         broadcastApply(loop, x.data(), y.data(), r.data(), [](int64_t p, int64_t q) { return p - q; });
+         break;
+      case BinOp::Mul:
+         broadcastApply(loop, x.data(), y.data(), r.data(), [](int64_t p, int64_t q) { return p * q; });
+         break;
       case BinOp::Div:
          broadcastApply(loop, x.data(), y.data(), r.data(), [&](int64_t p, int64_t q) {
             divZero = divZero || q == 0;
@@ -307,7 +321,8 @@ void opGemm(NodeCtx &c)
    const int64_t M = tA ? a[1] : a[0], Kd = tA ? a[0] : a[1];
    const int64_t Kb = tB ? b[1] : b[0], N = tB ? b[0] : b[1];
    if (Kd != Kb)
-      c.fail("inner dimensions differ: " + shapeString(a) + (tA ? "^T" : "") + " x " + shapeString(b) + (tB ? "^T" : ""));
+      c.fail("inner dimensions differ: " + shapeString(a) + (tA ? "^T" : "") + " x " + shapeString(b) +
+             (tB ? "^T" : ""));
    auto k = std::make_unique<MatMulKernel>();
    k->M = M;
    k->N = N;
@@ -737,6 +752,33 @@ struct MaxPoolKernel : Kernel {
       const int64_t nd = g.nd, inSize = numel(g.in), outSize = numel(g.out), kSize = numel(g.kernel);
       const Shape inStr = stridesOf(g.in);
       Shape oIdx = Shape(std::size_t(nd)), kIdx = Shape(std::size_t(nd));
+      if (nd == 2) { // direct loops for images
+         const int64_t H = g.in[0], W = g.in[1], Ho = g.out[0], Wo = g.out[1];
+         for (int64_t p = 0; p < planes; ++p) {
+            const float *x = X + p * inSize;
+            float *y = Y + p * outSize;
+            for (int64_t oh = 0; oh < Ho; ++oh)
+               for (int64_t ow = 0; ow < Wo; ++ow) {
+                  float m = -std::numeric_limits<float>::infinity();
+                  bool nan = false;
+                  for (int64_t ki = 0; ki < g.kernel[0]; ++ki) {
+                     const int64_t ih = oh * g.stride[0] - g.padBegin[0] + ki * g.dil[0];
+                     if (ih < 0 || ih >= H)
+                        continue;
+                     for (int64_t kj = 0; kj < g.kernel[1]; ++kj) {
+                        const int64_t iw = ow * g.stride[1] - g.padBegin[1] + kj * g.dil[1];
+                        if (iw < 0 || iw >= W)
+                           continue;
+                        const float xv = x[ih * W + iw];
+                        nan = nan || xv != xv;
+                        m = xv > m ? xv : m;
+                     }
+                  }
+                  y[oh * Wo + ow] = nan ? std::numeric_limits<float>::quiet_NaN() : m;
+               }
+         }
+         return;
+      }
       for (int64_t p = 0; p < planes; ++p) {
          const float *x = X + p * inSize;
          float *y = Y + p * outSize;
@@ -1134,8 +1176,8 @@ void opTranspose(NodeCtx &c)
 void view(NodeCtx &c, const Shape &shape)
 {
    if (numel(shape) != numel(c.shape(0)))
-      c.fail("cannot reshape " + shapeString(c.shape(0)) + " (" + std::to_string(numel(c.shape(0))) +
-             " elements) to " + shapeString(shape));
+      c.fail("cannot reshape " + shapeString(c.shape(0)) + " (" + std::to_string(numel(c.shape(0))) + " elements) to " +
+             shapeString(shape));
    c.alias(0, 0, shape);
 }
 
@@ -1533,9 +1575,15 @@ struct PadKernel : Kernel {
             const int64_t dim = in[d];
             if (i < 0 || i >= dim) {
                switch (mode) {
-               case Constant: inside = false; break;
-               case Edge: i = i < 0 ? 0 : dim - 1; break;
-               case Wrap: i = ((i % dim) + dim) % dim; break;
+               case Constant:
+                  inside = false;
+                  break;
+               case Edge:
+                  i = i < 0 ? 0 : dim - 1;
+                  break;
+               case Wrap:
+                  i = ((i % dim) + dim) % dim;
+                  break;
                case Reflect: {
                   if (dim == 1) {
                      i = 0;
@@ -1624,44 +1672,44 @@ void opPad(NodeCtx &c)
 const std::map<std::string, OpPlanner> &operatorTable()
 {
    static const std::map<std::string, OpPlanner> table = {
-      {"Add", opAdd},
-      {"BatchNormalization", opBatchNormalization},
-      {"Cast", opCast},
-      {"Clip", opClip},
-      {"Concat", opConcat},
-      {"Constant", opConstant},
-      {"Conv", opConv},
-      {"ConvTranspose", opConvTranspose},
-      {"Div", opDiv},
-      {"Dropout", opDropout},
-      {"Elu", opElu},
-      {"Exp", opExp},
-      {"Flatten", opFlatten},
-      {"Gather", opGather},
-      {"Gemm", opGemm},
-      {"GlobalAveragePool", opGlobalAveragePool},
-      {"GlobalMaxPool", opGlobalMaxPool},
-      {"Identity", opIdentity},
-      {"LeakyRelu", opLeakyRelu},
-      {"MatMul", opMatMul},
-      {"MaxPool", opMaxPool},
-      {"Mul", opMul},
-      {"Pad", opPad},
-      {"ReduceMax", opReduceMax},
-      {"ReduceMean", opReduceMean},
-      {"ReduceSum", opReduceSum},
-      {"Relu", opRelu},
-      {"Reshape", opReshape},
-      {"Selu", opSelu},
-      {"Shape", opShape},
-      {"Sigmoid", opSigmoid},
-      {"Slice", opSlice},
-      {"Softmax", opSoftmax},
-      {"Squeeze", opSqueeze},
-      {"Sub", opSub},
-      {"Tanh", opTanh},
-      {"Transpose", opTranspose},
-      {"Unsqueeze", opUnsqueeze},
+       {"Add", opAdd},
+       {"BatchNormalization", opBatchNormalization},
+       {"Cast", opCast},
+       {"Clip", opClip},
+       {"Concat", opConcat},
+       {"Constant", opConstant},
+       {"Conv", opConv},
+       {"ConvTranspose", opConvTranspose},
+       {"Div", opDiv},
+       {"Dropout", opDropout},
+       {"Elu", opElu},
+       {"Exp", opExp},
+       {"Flatten", opFlatten},
+       {"Gather", opGather},
+       {"Gemm", opGemm},
+       {"GlobalAveragePool", opGlobalAveragePool},
+       {"GlobalMaxPool", opGlobalMaxPool},
+       {"Identity", opIdentity},
+       {"LeakyRelu", opLeakyRelu},
+       {"MatMul", opMatMul},
+       {"MaxPool", opMaxPool},
+       {"Mul", opMul},
+       {"Pad", opPad},
+       {"ReduceMax", opReduceMax},
+       {"ReduceMean", opReduceMean},
+       {"ReduceSum", opReduceSum},
+       {"Relu", opRelu},
+       {"Reshape", opReshape},
+       {"Selu", opSelu},
+       {"Shape", opShape},
+       {"Sigmoid", opSigmoid},
+       {"Slice", opSlice},
+       {"Softmax", opSoftmax},
+       {"Squeeze", opSqueeze},
+       {"Sub", opSub},
+       {"Tanh", opTanh},
+       {"Transpose", opTranspose},
+       {"Unsqueeze", opUnsqueeze},
    };
    return table;
 }

@@ -111,9 +111,14 @@ const std::string &NodeCtx::outName(std::size_t k) const
 
 int NodeCtx::runtime(std::size_t k, const Shape &shape)
 {
-   for (int64_t d : shape)
+   int64_t n = 1;
+   for (int64_t d : shape) {
       if (d < 0)
          fail("output '" + outName(k) + "' would have the negative shape " + shapeString(shape));
+      if (d > 0 && n > (int64_t(1) << 31) / d)
+         fail("output '" + outName(k) + "' of shape " + shapeString(shape) + " exceeds 2^31 values");
+      n *= d;
+   }
    Value v;
    v.name = outName(k);
    v.shape = shape;
@@ -335,7 +340,8 @@ Planner::Epilogue Planner::fuse(const proto::Node &producer, int64_t rank, int64
          if (!sig || !mul || graphOutputs.count(sig->output[0]))
             break;
          const std::string &s = sig->output[0];
-         const bool pairOk = (mul->input[0] == name && mul->input[1] == s) || (mul->input[1] == name && mul->input[0] == s);
+         const bool pairOk =
+             (mul->input[0] == name && mul->input[1] == s) || (mul->input[1] == name && mul->input[0] == s);
          auto sc = consumers.find(s);
          if (!pairOk || sc == consumers.end() || sc->second.size() != 1)
             break;
@@ -418,7 +424,9 @@ void Planner::planMemory()
 {
    Plan &p = *plan;
    const int end = int(p.steps.size()) + 1;
-   auto rootOf = [&](int id) { return p.values[std::size_t(id)].kind == Kind::Alias ? p.values[std::size_t(id)].root : id; };
+   auto rootOf = [&](int id) {
+      return p.values[std::size_t(id)].kind == Kind::Alias ? p.values[std::size_t(id)].root : id;
+   };
    for (std::size_t s = 0; s < p.steps.size(); ++s) {
       for (int id : p.steps[s]->inputs) {
          Value &v = p.values[std::size_t(rootOf(id))];

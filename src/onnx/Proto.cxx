@@ -14,7 +14,7 @@ enum WireType : uint32_t { kVarint = 0, kFixed64 = 1, kLengthDelimited = 2, kFix
 class Reader {
 public:
    Reader(const uint8_t *begin, const uint8_t *end, const char *message, const uint8_t *origin)
-      : m_p(begin), m_end(end), m_message(message), m_origin(origin)
+       : m_p(begin), m_end(end), m_message(message), m_origin(origin)
    {
    }
    bool done() const { return m_p >= m_end; }
@@ -64,6 +64,23 @@ public:
       Reader r = sub(m_message);
       return std::string(reinterpret_cast<const char *>(r.m_p), std::size_t(r.m_end - r.m_p));
    }
+   /// A protobuf `string` field: must be valid UTF-8 (protobuf language guide).
+   std::string text()
+   {
+      std::string s = bytes();
+      std::size_t k = 0;
+      while (k < s.size()) {
+         const auto c = static_cast<unsigned char>(s[k]);
+         const int extra = c < 0x80 ? 0 : (c >> 5) == 0x6 ? 1 : (c >> 4) == 0xe ? 2 : (c >> 3) == 0x1e ? 3 : -1;
+         if (extra < 0 || k + std::size_t(extra) >= s.size() + (extra == 0 ? 1 : 0))
+            fail("string field is not valid UTF-8");
+         for (int e = 1; e <= extra; ++e)
+            if ((static_cast<unsigned char>(s[k + std::size_t(e)]) >> 6) != 0x2)
+               fail("string field is not valid UTF-8");
+         k += std::size_t(extra) + 1;
+      }
+      return s;
+   }
    uint32_t fixed32()
    {
       if (m_end - m_p < 4)
@@ -99,11 +116,20 @@ public:
    void skip(uint32_t wire)
    {
       switch (wire) {
-      case kVarint: varint(); break;
-      case kFixed64: fixed64(); break;
-      case kLengthDelimited: sub(m_message); break;
-      case kFixed32: fixed32(); break;
-      default: fail("unsupported wire type " + std::to_string(wire));
+      case kVarint:
+         varint();
+         break;
+      case kFixed64:
+         fixed64();
+         break;
+      case kLengthDelimited:
+         sub(m_message);
+         break;
+      case kFixed32:
+         fixed32();
+         break;
+      default:
+         fail("unsupported wire type " + std::to_string(wire));
       }
    }
    void expect(uint32_t wire, uint32_t want, const char *field) const
@@ -149,24 +175,36 @@ Tensor parseTensor(Reader r)
    uint32_t f, w;
    while (r.key(f, w)) {
       switch (f) {
-      case 1: r.repeated(w, kVarint, t.dims, readVarint, "TensorProto.dims"); break;
+      case 1:
+         r.repeated(w, kVarint, t.dims, readVarint, "TensorProto.dims");
+         break;
       case 2:
          r.expect(w, kVarint, "TensorProto.data_type");
          t.dataType = int32_t(r.varint());
          break;
-      case 4: r.repeated(w, kFixed32, t.floatData, readF32, "TensorProto.float_data"); break;
-      case 5: r.repeated(w, kVarint, t.int32Data, readVarint, "TensorProto.int32_data"); break;
-      case 7: r.repeated(w, kVarint, t.int64Data, readVarint, "TensorProto.int64_data"); break;
+      case 4:
+         r.repeated(w, kFixed32, t.floatData, readF32, "TensorProto.float_data");
+         break;
+      case 5:
+         r.repeated(w, kVarint, t.int32Data, readVarint, "TensorProto.int32_data");
+         break;
+      case 7:
+         r.repeated(w, kVarint, t.int64Data, readVarint, "TensorProto.int64_data");
+         break;
       case 8:
          r.expect(w, kLengthDelimited, "TensorProto.name");
-         t.name = r.bytes();
+         t.name = r.text();
          break;
       case 9:
          r.expect(w, kLengthDelimited, "TensorProto.raw_data");
          t.rawData = r.bytes();
          break;
-      case 10: r.repeated(w, kFixed64, t.doubleData, readF64, "TensorProto.double_data"); break;
-      case 11: r.repeated(w, kVarint, t.uint64Data, readU64, "TensorProto.uint64_data"); break;
+      case 10:
+         r.repeated(w, kFixed64, t.doubleData, readF64, "TensorProto.double_data");
+         break;
+      case 11:
+         r.repeated(w, kVarint, t.uint64Data, readU64, "TensorProto.uint64_data");
+         break;
       case 13: // external_data
          t.external = true;
          r.skip(w);
@@ -176,7 +214,8 @@ Tensor parseTensor(Reader r)
          if (r.varint() == 1)
             t.external = true;
          break;
-      default: r.skip(w);
+      default:
+         r.skip(w);
       }
    }
    return t;
@@ -202,7 +241,7 @@ void parseShape(Reader r, ValueInfo &vi)
             dim.value = asInt64(d.varint());
          } else if (df == 2) {
             d.expect(dw, kLengthDelimited, "Dimension.dim_param");
-            dim.param = d.bytes();
+            dim.param = d.text();
          } else {
             d.skip(dw);
          }
@@ -218,7 +257,7 @@ ValueInfo parseValueInfo(Reader r)
    while (r.key(f, w)) {
       if (f == 1) {
          r.expect(w, kLengthDelimited, "ValueInfoProto.name");
-         vi.name = r.bytes();
+         vi.name = r.text();
       } else if (f == 2) {
          r.expect(w, kLengthDelimited, "ValueInfoProto.type");
          Reader type = r.sub("TypeProto");
@@ -259,7 +298,7 @@ Attribute parseAttribute(Reader r)
       switch (f) {
       case 1:
          r.expect(w, kLengthDelimited, "AttributeProto.name");
-         a.name = r.bytes();
+         a.name = r.text();
          break;
       case 2:
          r.expect(w, kFixed32, "AttributeProto.f");
@@ -278,8 +317,12 @@ Attribute parseAttribute(Reader r)
          a.t = parseTensor(r.sub("AttributeProto.t"));
          a.hasTensor = true;
          break;
-      case 7: r.repeated(w, kFixed32, a.floats, readF32, "AttributeProto.floats"); break;
-      case 8: r.repeated(w, kVarint, a.ints, readVarint, "AttributeProto.ints"); break;
+      case 7:
+         r.repeated(w, kFixed32, a.floats, readF32, "AttributeProto.floats");
+         break;
+      case 8:
+         r.repeated(w, kVarint, a.ints, readVarint, "AttributeProto.ints");
+         break;
       case 9:
          r.expect(w, kLengthDelimited, "AttributeProto.strings");
          a.strings.push_back(r.bytes());
@@ -288,7 +331,8 @@ Attribute parseAttribute(Reader r)
          r.expect(w, kVarint, "AttributeProto.type");
          a.type = int32_t(r.varint());
          break;
-      default: r.skip(w); // graphs, sparse tensors, type protos, doc strings
+      default:
+         r.skip(w); // graphs, sparse tensors, type protos, doc strings
       }
    }
    return a;
@@ -302,19 +346,19 @@ Node parseNode(Reader r)
       switch (f) {
       case 1:
          r.expect(w, kLengthDelimited, "NodeProto.input");
-         n.input.push_back(r.bytes());
+         n.input.push_back(r.text());
          break;
       case 2:
          r.expect(w, kLengthDelimited, "NodeProto.output");
-         n.output.push_back(r.bytes());
+         n.output.push_back(r.text());
          break;
       case 3:
          r.expect(w, kLengthDelimited, "NodeProto.name");
-         n.name = r.bytes();
+         n.name = r.text();
          break;
       case 4:
          r.expect(w, kLengthDelimited, "NodeProto.op_type");
-         n.opType = r.bytes();
+         n.opType = r.text();
          break;
       case 5:
          r.expect(w, kLengthDelimited, "NodeProto.attribute");
@@ -322,9 +366,10 @@ Node parseNode(Reader r)
          break;
       case 7:
          r.expect(w, kLengthDelimited, "NodeProto.domain");
-         n.domain = r.bytes();
+         n.domain = r.text();
          break;
-      default: r.skip(w);
+      default:
+         r.skip(w);
       }
    }
    return n;
@@ -342,7 +387,7 @@ Graph parseGraph(Reader r)
          break;
       case 2:
          r.expect(w, kLengthDelimited, "GraphProto.name");
-         g.name = r.bytes();
+         g.name = r.text();
          break;
       case 5:
          r.expect(w, kLengthDelimited, "GraphProto.initializer");
@@ -364,19 +409,18 @@ Graph parseGraph(Reader r)
          g.hasSparseInitializer = true;
          r.skip(w);
          break;
-      default: r.skip(w);
+      default:
+         r.skip(w);
       }
    }
    return g;
 }
 
-template <typename T>
-std::vector<T> fromRaw(const std::string &raw, int64_t n, const char *type)
+template <typename T> std::vector<T> fromRaw(const std::string &raw, int64_t n, const char *type)
 {
    if (raw.size() != std::size_t(n) * sizeof(T))
-      throw ParseError("tensor raw_data holds " + std::to_string(raw.size()) + " bytes, expected " +
-                       std::to_string(n) + " " + type + " values (" + std::to_string(std::size_t(n) * sizeof(T)) +
-                       " bytes)");
+      throw ParseError("tensor raw_data holds " + std::to_string(raw.size()) + " bytes, expected " + std::to_string(n) +
+                       " " + type + " values (" + std::to_string(std::size_t(n) * sizeof(T)) + " bytes)");
    std::vector<T> v(static_cast<std::size_t>(n));
    if (n)
       std::memcpy(v.data(), raw.data(), raw.size());
@@ -418,8 +462,7 @@ float halfToFloat(uint16_t h)
 }
 
 /// Converts any numeric tensor to T (float or int64).
-template <typename T>
-std::vector<T> numericValues(const Tensor &t)
+template <typename T> std::vector<T> numericValues(const Tensor &t)
 {
    if (t.external)
       throw ParseError("tensor '" + t.name + "' keeps its data in an external file, which tpcml does not read");
@@ -458,9 +501,8 @@ std::vector<T> numericValues(const Tensor &t)
       return raw && t.int32Data.empty() ? convert<T>(fromRaw<uint16_t>(t.rawData, n, "uint16"), n, t.name, "raw_data")
                                         : convert<T>(t.int32Data, n, t.name, "int32_data");
    case kFloat16: {
-      std::vector<uint16_t> bits = raw && t.int32Data.empty()
-                                      ? fromRaw<uint16_t>(t.rawData, n, "float16")
-                                      : convert<uint16_t>(t.int32Data, n, t.name, "int32_data");
+      std::vector<uint16_t> bits = raw && t.int32Data.empty() ? fromRaw<uint16_t>(t.rawData, n, "float16")
+                                                              : convert<uint16_t>(t.int32Data, n, t.name, "int32_data");
       std::vector<T> out(bits.size());
       for (std::size_t k = 0; k < bits.size(); ++k)
          out[k] = T(halfToFloat(bits[k]));
@@ -476,9 +518,9 @@ std::vector<T> numericValues(const Tensor &t)
 
 std::string dataTypeName(int32_t type)
 {
-   static const char *names[] = {"undefined", "float",   "uint8", "int8",   "uint16", "int16",  "int32",
-                                 "int64",     "string",  "bool",  "float16", "double", "uint32", "uint64",
-                                 "complex64", "complex128", "bfloat16"};
+   static const char *names[] = {"undefined", "float",  "uint8",     "int8",       "uint16",  "int16",
+                                 "int32",     "int64",  "string",    "bool",       "float16", "double",
+                                 "uint32",    "uint64", "complex64", "complex128", "bfloat16"};
    if (type >= 0 && type < int32_t(sizeof(names) / sizeof(names[0])))
       return names[type];
    return "type#" + std::to_string(type);
@@ -531,11 +573,11 @@ Model parseModel(const void *data, std::size_t size)
          break;
       case 2:
          r.expect(w, kLengthDelimited, "ModelProto.producer_name");
-         m.producerName = r.bytes();
+         m.producerName = r.text();
          break;
       case 3:
          r.expect(w, kLengthDelimited, "ModelProto.producer_version");
-         m.producerVersion = r.bytes();
+         m.producerVersion = r.text();
          break;
       case 7:
          r.expect(w, kLengthDelimited, "ModelProto.graph");
@@ -550,7 +592,7 @@ Model parseModel(const void *data, std::size_t size)
          while (o.key(of, ow)) {
             if (of == 1) {
                o.expect(ow, kLengthDelimited, "OperatorSetIdProto.domain");
-               id.domain = o.bytes();
+               id.domain = o.text();
             } else if (of == 2) {
                o.expect(ow, kVarint, "OperatorSetIdProto.version");
                id.version = asInt64(o.varint());
@@ -569,10 +611,10 @@ Model parseModel(const void *data, std::size_t size)
          while (e.key(ef, ew)) {
             if (ef == 1) {
                e.expect(ew, kLengthDelimited, "StringStringEntryProto.key");
-               kv.first = e.bytes();
+               kv.first = e.text();
             } else if (ef == 2) {
                e.expect(ew, kLengthDelimited, "StringStringEntryProto.value");
-               kv.second = e.bytes();
+               kv.second = e.text();
             } else {
                e.skip(ew);
             }
@@ -580,7 +622,8 @@ Model parseModel(const void *data, std::size_t size)
          m.metadata.push_back(std::move(kv));
          break;
       }
-      default: r.skip(w);
+      default:
+         r.skip(w);
       }
    }
    return m;

@@ -40,7 +40,7 @@ inline Shape stridesOf(const Shape &s)
 /// A plan for iterating one output of a broadcast binary operation: dimensions collapsed
 /// where both operands behave alike, innermost dimension last.
 struct BroadcastLoop {
-   Shape dims;          ///< collapsed output dims
+   Shape dims;             ///< collapsed output dims
    Shape strideA, strideB; ///< element strides of A and B per collapsed dim (0: broadcast)
    static bool make(const Shape &a, const Shape &b, Shape &out, BroadcastLoop &loop);
 };
@@ -93,8 +93,7 @@ inline bool BroadcastLoop::make(const Shape &a, const Shape &b, Shape &out, Broa
 }
 
 /// out[...] = f(a[...], b[...]) over a BroadcastLoop.
-template <typename T, typename F>
-void broadcastApply(const BroadcastLoop &loop, const T *a, const T *b, T *out, F f)
+template <typename T, typename F> void broadcastApply(const BroadcastLoop &loop, const T *a, const T *b, T *out, F f)
 {
    const std::size_t r = loop.dims.size();
    const int64_t inner = loop.dims[r - 1], ia = loop.strideA[r - 1], ib = loop.strideB[r - 1];
@@ -133,8 +132,7 @@ void broadcastApply(const BroadcastLoop &loop, const T *a, const T *b, T *out, F
 }
 
 /// Transposes `in` (shape s) by perm into out.
-template <typename T>
-void transposeTo(const T *in, const Shape &s, const Shape &perm, T *out)
+template <typename T> void transposeTo(const T *in, const Shape &s, const Shape &perm, T *out)
 {
    const std::size_t r = s.size();
    const Shape st = stridesOf(s);

@@ -1,0 +1,312 @@
+// tpcml -- ONNX inference inside RDataFrame (see include/tpcml/onnx/Scorer.h).
+#include "tpcml/onnx/Scorer.h"
+
+#include "tpcml/AtomicFile.h"
+#include "tpcml/Error.h"
+#include "tpcml/RootIO.h"
+#include "tpcml/Strings.h"
+#include "tpcml/Version.h"
+
+#include <TInterpreter.h>
+#include <TROOT.h>
+
+#include <array>
+#include <chrono>
+#include <map>
+#include <mutex>
+#include <sstream>
+
+namespace tpcml::onnx {
+
+struct Scorer::State {
+   std::shared_ptr<const Model> model;
+   std::size_t eventSize = 0, outputSize = 0;
+   // One session per slot, created by the slot's own thread on first use (RDataFrame never
+   // runs one slot on two threads at a time).
+   std::array<std::unique_ptr<Session>, kMaxSlots> sessions;
+};
+
+Scorer::Scorer(std::shared_ptr<const Model> model) : m_state(std::make_shared<State>())
+{
+   if (!model)
+      throw UsageError("Scorer needs a model");
+   if (model->inputs().size() != 1)
+      throw UsageError("model '" + model->name() + "' has " + std::to_string(model->inputs().size()) +
+                       " inputs; RDataFrame scoring takes single-input models");
+   m_state->model = std::move(model);
+   m_state->eventSize = std::size_t(m_state->model->inputs()[0].eventSize);
+   for (const TensorInfo &o : m_state->model->outputs())
+      m_state->outputSize += std::size_t(o.eventSize);
+}
+
+Scorer::Scorer(const std::string &modelPath) : Scorer(Model::load(modelPath)) {}
+
+Session &Scorer::session(unsigned slot) const
+{
+   if (slot >= kMaxSlots)
+      throw UsageError("RDataFrame slot " + std::to_string(slot) + " exceeds tpcml's limit of " +
+                       std::to_string(kMaxSlots) + " slots");
+   std::unique_ptr<Session> &s = m_state->sessions[slot];
+   if (!s)
+      s = std::make_unique<Session>(m_state->model, 1);
+   return *s;
+}
+
+float Scorer::scoreArray(unsigned slot, const float *event, std::size_t n) const
+{
+   if (n != m_state->eventSize)
+      throw UsageError("model '" + m_state->model->name() + "' takes " + std::to_string(m_state->eventSize) +
+                       " values per event, got " + std::to_string(n));
+   return session(slot).score(event);
+}
+
+float Scorer::operator()(unsigned slot, const ROOT::RVec<float> &event) const
+{
+   return scoreArray(slot, event.data(), event.size());
+}
+
+ROOT::RVec<float> Scorer::evaluate(unsigned slot, const ROOT::RVec<float> &event) const
+{
+   if (event.size() != m_state->eventSize)
+      throw UsageError("model '" + m_state->model->name() + "' takes " + std::to_string(m_state->eventSize) +
+                       " values per event, got " + std::to_string(event.size()));
+   const std::vector<float> &v = session(slot).evaluate(event.data());
+   return ROOT::RVec<float>(v.begin(), v.end());
+}
+
+const Model &Scorer::model() const
+{
+   return *m_state->model;
+}
+std::shared_ptr<const Model> Scorer::sharedModel() const
+{
+   return m_state->model;
+}
+std::size_t Scorer::eventSize() const
+{
+   return m_state->eventSize;
+}
+std::size_t Scorer::outputSize() const
+{
+   return m_state->outputSize;
+}
+
+namespace {
+
+std::mutex &registryMutex()
+{
+   static std::mutex m;
+   return m;
+}
+std::map<std::string, std::unique_ptr<Scorer>> &registry()
+{
+   static std::map<std::string, std::unique_ptr<Scorer>> r;
+   return r;
+}
+
+/// Keeps a copy of `scorer` alive for the process and returns a stable pointer to it.
+const Scorer *keepAlive(const Scorer &scorer)
+{
+   std::lock_guard<std::mutex> lock(registryMutex());
+   std::ostringstream key;
+   key << "@" << scorer.sharedModel().get();
+   auto &slot = registry()[key.str()];
+   if (!slot)
+      slot = std::make_unique<Scorer>(scorer);
+   return slot.get();
+}
+
+template <std::size_t N>
+ROOT::RDF::RNode defineN(ROOT::RDF::RNode df, const std::string &name, const Scorer &s,
+                         const std::vector<std::string> &cols)
+{
+   return df.DefineSlot(name, s.scalars<N>(), cols);
+}
+
+using Definer = ROOT::RDF::RNode (*)(ROOT::RDF::RNode, const std::string &, const Scorer &,
+                                     const std::vector<std::string> &);
+template <std::size_t... N>
+constexpr std::array<Definer, sizeof...(N)> definers(std::index_sequence<N...>)
+{
+   return {&defineN<N + 1>...};
+}
+/// Compiled (not jitted) scoring of up to this many float columns.
+constexpr std::size_t kCompiledArity = 16;
+
+bool isFloatVector(const std::string &type)
+{
+   return type == "ROOT::VecOps::RVec<float>" || type == "ROOT::RVec<float>" || type == "ROOT::RVecF" ||
+          type == "ROOT::VecOps::RVec<Float_t>" || type == "vector<float>" || type == "std::vector<float>";
+}
+
+bool isFloatScalar(const std::string &type)
+{
+   return type == "float" || type == "Float_t";
+}
+
+/// Jitted expressions need cling to see tpcml's headers; executables do not get the include
+/// path from the Python environment, so give it from the library's own location.
+void declareHeadersToCling()
+{
+   static std::once_flag once;
+   std::call_once(once, [] {
+      const std::string inc = tpcml::libraryDirectory() + "/../include";
+      gInterpreter->AddIncludePath(inc.c_str());
+      if (!gInterpreter->Declare("#include \"tpcml/onnx/Scorer.h\""))
+         throw Error("ROOT's interpreter cannot parse tpcml/onnx/Scorer.h (include path " + inc + ")");
+   });
+}
+
+} // namespace
+
+Scorer &scorerFor(const std::string &modelPath)
+{
+   std::lock_guard<std::mutex> lock(registryMutex());
+   auto &slot = registry()[modelPath];
+   if (!slot)
+      slot = std::make_unique<Scorer>(modelPath);
+   return *slot;
+}
+
+ROOT::RDF::RNode defineScore(ROOT::RDF::RNode df, const std::string &name, const Scorer &scorer,
+                             std::vector<std::string> columns)
+{
+   const Model &model = scorer.model();
+   if (columns.empty())
+      columns = model.inputColumns();
+   if (columns.empty())
+      throw UsageError("model '" + model.name() +
+                       "' carries no tpcml.inputs metadata: give the input columns in model order");
+   const std::vector<std::string> available = df.GetColumnNames();
+   for (const std::string &c : columns) {
+      bool found = false;
+      for (const std::string &a : available)
+         found = found || a == c;
+      if (!found)
+         throw InputError("input column '" + c + "' of model '" + model.name() + "' is not in the dataset" +
+                          didYouMean(c, available));
+   }
+   const bool vectorOut = scorer.outputSize() != 1;
+   if (columns.size() == 1 && isFloatVector(df.GetColumnType(columns[0]))) {
+      if (vectorOut)
+         return df.DefineSlot(
+            name, [scorer](unsigned slot, const ROOT::RVec<float> &x) { return scorer.evaluate(slot, x); }, columns);
+      return df.DefineSlot(name, scorer, columns);
+   }
+   if (columns.size() != scorer.eventSize())
+      throw InputError("model '" + model.name() + "' takes " + std::to_string(scorer.eventSize()) +
+                       " values per event; " + std::to_string(columns.size()) + " columns given (" +
+                       tpcml::join(columns) + ")");
+   bool allFloat = true;
+   for (const std::string &c : columns)
+      allFloat = allFloat && isFloatScalar(df.GetColumnType(c));
+   if (allFloat && !vectorOut && columns.size() <= kCompiledArity) {
+      static constexpr auto table = definers(std::make_index_sequence<kCompiledArity>{});
+      return table[columns.size() - 1](df, name, scorer, columns);
+   }
+   // Any other arity or column types: a jitted expression calling the same compiled Scorer.
+   declareHeadersToCling();
+   const Scorer *kept = keepAlive(scorer);
+   std::ostringstream expr;
+   expr << "auto &tpcml_scorer = *reinterpret_cast<const tpcml::onnx::Scorer *>(" << static_cast<const void *>(kept)
+        << "); ";
+   if (vectorOut) {
+      expr << "return tpcml_scorer.evaluate(rdfslot_, ROOT::RVec<float>{";
+      for (std::size_t k = 0; k < columns.size(); ++k)
+         expr << (k ? ", " : "") << "static_cast<float>(" << columns[k] << ")";
+      expr << "});";
+   } else {
+      expr << "return tpcml_scorer.score(rdfslot_";
+      for (const std::string &c : columns)
+         expr << ", " << c;
+      expr << ");";
+   }
+   return df.Define(name, expr.str());
+}
+
+ROOT::RDF::RNode defineScore(ROOT::RDF::RNode df, const std::string &name, const std::string &modelPath,
+                             std::vector<std::string> columns)
+{
+   return defineScore(std::move(df), name, scorerFor(modelPath), std::move(columns));
+}
+
+ScoreFilesSummary scoreFiles(const std::vector<std::string> &files, const std::string &tree,
+                             const std::string &output, const std::string &modelPath, std::vector<std::string> columns,
+                             const std::string &name, unsigned threads)
+{
+   const auto t0 = std::chrono::steady_clock::now();
+   if (files.empty())
+      throw UsageError("no input files given");
+   if (name.empty())
+      throw UsageError("the score column needs a name");
+   const Scorer scorer(modelPath);
+   if (columns.empty())
+      columns = scorer.model().inputColumns();
+   if (columns.empty())
+      throw UsageError("model '" + modelPath + "' carries no tpcml.inputs metadata: give the input columns");
+   for (const std::string &f : files) {
+      requireColumns(f, tree, columns); // names the file, tree and missing columns
+      const TreeSummary summary = describeTree(f, tree);
+      for (const ColumnInfo &c : summary.columns)
+         if (c.name == name)
+            throw UsageError("tree '" + tree + "' in " + f + " already has a column '" + name +
+                             "': choose another name for the score");
+   }
+   AtomicOutput out(output);
+   const bool wasMT = ROOT::IsImplicitMTEnabled();
+   const unsigned poolBefore = wasMT ? ROOT::GetThreadPoolSize() : 0;
+   if (wasMT)
+      ROOT::DisableImplicitMT();
+   ScoreFilesSummary summary;
+   summary.columns = columns;
+   summary.outputColumn = name;
+   try {
+      const std::size_t width = scorer.outputSize();
+      std::vector<float> scores;
+      if (threads > 1) { // pass 1: scores in parallel, stored by entry number
+         ROOT::EnableImplicitMT(threads);
+         ROOT::RDataFrame df(tree, files);
+         scores.resize(std::size_t(*df.Count()) * width);
+         auto scored = defineScore(df, name, scorer, columns);
+         if (width == 1)
+            scored.Foreach([&scores](ULong64_t e, float v) { scores[e] = v; }, {"rdfentry_", name});
+         else
+            scored.Foreach(
+               [&scores, width](ULong64_t e, const ROOT::RVec<float> &v) {
+                  std::copy(v.begin(), v.end(), scores.begin() + long(e * width));
+               },
+               {"rdfentry_", name});
+         ROOT::DisableImplicitMT();
+      }
+      ROOT::RDataFrame df(tree, files); // one ordered pass writes the output
+      ROOT::RDF::RNode withScore = df;
+      if (threads > 1 && width == 1)
+         withScore = df.Define(name, [&scores](ULong64_t e) { return scores[e]; }, {"rdfentry_"});
+      else if (threads > 1)
+         withScore = df.Define(
+            name,
+            [&scores, width](ULong64_t e) {
+               return ROOT::RVec<float>(scores.begin() + long(e * width), scores.begin() + long((e + 1) * width));
+            },
+            {"rdfentry_"});
+      else
+         withScore = defineScore(df, name, scorer, columns);
+      const std::vector<std::string> keep = withScore.GetColumnNames();
+      auto count = withScore.Count();
+      withScore.Snapshot(tree, out.tempPath(), keep);
+      summary.entries = *count;
+      out.commit();
+   } catch (...) {
+      if (ROOT::IsImplicitMTEnabled())
+         ROOT::DisableImplicitMT();
+      if (wasMT)
+         ROOT::EnableImplicitMT(poolBefore);
+      throw;
+   }
+   if (wasMT)
+      ROOT::EnableImplicitMT(poolBefore);
+   summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+   return summary;
+}
+
+} // namespace tpcml::onnx
