@@ -15,6 +15,7 @@
 #include <map>
 #include <mutex>
 #include <sstream>
+#include <thread>
 
 namespace tpcml::onnx {
 
@@ -263,20 +264,44 @@ ScoreFilesSummary scoreFiles(const std::vector<std::string> &files, const std::s
    try {
       const std::size_t width = scorer.outputSize();
       std::vector<float> scores;
-      if (threads > 1) { // pass 1: scores in parallel, stored by entry number
-         ROOT::EnableImplicitMT(threads);
-         ROOT::RDataFrame df(tree, files);
-         scores.resize(std::size_t(*df.Count()) * width);
-         auto scored = defineScore(df, name, scorer, columns);
-         if (width == 1)
-            scored.Foreach([&scores](ULong64_t e, float v) { scores[e] = v; }, {"rdfentry_", name});
-         else
-            scored.Foreach(
-               [&scores, width](ULong64_t e, const ROOT::RVec<float> &v) {
-                  std::copy(v.begin(), v.end(), scores.begin() + long(e * width));
-               },
-               {"rdfentry_", name});
-         ROOT::DisableImplicitMT();
+      if (threads > 1 && *ROOT::RDataFrame(tree, files).Count() >= (1ULL << 32))
+         threads = 1; // RDataFrame::Range takes 32-bit entry numbers
+      if (threads > 1) {
+         // Pass 1: scores in parallel, stored by entry number. ImplicitMT does not expose the
+         // dataset entry number (rdfentry_ is not it under ImplicitMT), so each thread runs its
+         // own single-threaded RDataFrame over a contiguous Range of entries instead.
+         ROOT::EnableThreadSafety();
+         const auto total = static_cast<ULong64_t>(*ROOT::RDataFrame(tree, files).Count());
+         scores.resize(std::size_t(total) * width);
+         std::vector<std::thread> pool;
+         std::vector<std::exception_ptr> errors(threads);
+         for (unsigned t = 0; t < threads; ++t) {
+            const ULong64_t begin = total * t / threads, end = total * (t + 1) / threads;
+            pool.emplace_back([&, t, begin, end] {
+               try {
+                  if (begin == end)
+                     return;
+                  ROOT::RDataFrame part(tree, files);
+                  const Scorer own(scorer.sharedModel()); // every thread its own sessions (slot 0 each)
+                  auto scored = defineScore(part.Range(unsigned(begin), unsigned(end)), name, own, columns);
+                  if (width == 1)
+                     scored.Foreach([&scores](ULong64_t e, float v) { scores[e] = v; }, {"rdfentry_", name});
+                  else
+                     scored.Foreach(
+                        [&scores, width](ULong64_t e, const ROOT::RVec<float> &v) {
+                           std::copy(v.begin(), v.end(), scores.begin() + long(e * width));
+                        },
+                        {"rdfentry_", name});
+               } catch (...) {
+                  errors[t] = std::current_exception();
+               }
+            });
+         }
+         for (std::thread &th : pool)
+            th.join();
+         for (const std::exception_ptr &e : errors)
+            if (e)
+               std::rethrow_exception(e);
       }
       ROOT::RDataFrame df(tree, files); // one ordered pass writes the output
       ROOT::RDF::RNode withScore = df;

@@ -1,0 +1,169 @@
+"""ONNX inference with tpcml's C++ engine (docs/inference.md).
+
+One engine (``tpcml::onnx::Model`` / ``Session`` in C++) behind every door:
+
+* numpy batches: :class:`Model` (``Model("m.onnx").score(x)``);
+* RDataFrame in this process: :func:`define_score` (compiled C++ functor, one session per slot);
+* whole files: :func:`score_files` (the ``tpcml-infer`` executable's function ``tpcml::onnx::scoreFiles``);
+* many files on a Dask cluster: :func:`score_distributed` (distributed RDataFrame, the same
+  compiled scorer loaded once per worker process).
+
+Models exported by :func:`tpcml.ml.export.to_onnx` carry their input branch names in feature order
+(metadata ``tpcml.inputs``): every function takes its columns from there when none are given.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from .. import _core
+from .._paths import include_dir, library_path
+from ..errors import UsageError
+
+__all__ = ["Model", "define_score", "score_distributed", "score_files", "supported_operators"]
+
+
+def supported_operators() -> list[str]:
+    """ONNX operator types the engine runs."""
+    return list(_core.onnx_supported_operators())
+
+
+class Model:
+    """An ONNX model loaded by the C++ engine (float32 graphs, batch size the only free dimension).
+
+    ``Model(path)`` or ``Model(data=bytes, name=...)``. Errors (unreadable or malformed file,
+    unsupported operator, shape that cannot be resolved) are raised at load time, naming the file,
+    the node and the operator.
+    """
+
+    def __init__(self, path: str | os.PathLike | None = None, *, data: bytes | None = None, name: str = ""):
+        if (path is None) == (data is None):
+            raise UsageError("give either a model path or data=bytes")
+        if data is not None:
+            self._m = _core.OnnxModel(bytes(data), name or "<bytes>")
+            self.path = None
+        else:
+            self.path = Path(path)
+            self._m = _core.OnnxModel(str(self.path))
+
+    name = property(lambda self: self._m.name)
+    inputs = property(lambda self: self._m.inputs, doc="list of {name, shape (-1: batch), event_size}")
+    outputs = property(lambda self: self._m.outputs)
+    batched = property(lambda self: self._m.batched)
+    node_count = property(lambda self: self._m.node_count)
+    step_count = property(lambda self: self._m.step_count, doc="run-time steps after folding and fusion")
+
+    @property
+    def metadata(self) -> dict[str, str]:
+        return dict(self._m.metadata)
+
+    @property
+    def input_columns(self) -> list[str]:
+        """Input branch names in feature order (metadata ``tpcml.inputs``), or []."""
+        return list(self._m.input_columns)
+
+    @property
+    def working_point(self) -> float | None:
+        """The score cut stored in the metadata (``tpcml.working_point``), or None."""
+        value = self.metadata.get("tpcml.working_point")
+        if value is None:
+            return None
+        try:
+            return float(json.loads(value))
+        except (ValueError, TypeError) as err:
+            raise UsageError(f"model {self.name}: tpcml.working_point {value!r} is not a number") from err
+
+    def run(self, inputs, max_batch: int = 64) -> list[np.ndarray]:
+        """All outputs for a batch: ``inputs`` is an array, a list of arrays or a dict by input name
+        (float32, events first)."""
+        return self._m.run(inputs, max_batch)
+
+    def score(self, x, max_batch: int = 64) -> np.ndarray:
+        """One score per event: the first value of the first output."""
+        out = self._m.run(x, max_batch)[0]
+        return out.reshape(out.shape[0], -1)[:, 0] if self.batched else out.reshape(-1)[:1]
+
+    def __repr__(self) -> str:
+        shapes = ", ".join(f"{i['name']}{tuple(i['shape'])}" for i in self.inputs)
+        return f"<tpcml.inference.Model {self.name}: {shapes}, {self.node_count} nodes>"
+
+
+def _columns_for(model_path: Path, columns: Sequence[str] | None) -> list[str]:
+    cols = list(columns) if columns else Model(model_path).input_columns
+    if not cols:
+        raise UsageError(f"model {model_path} carries no tpcml.inputs metadata: give the input columns")
+    return cols
+
+
+def define_score(df, name: str, model: str | os.PathLike, columns: Sequence[str] | None = None):
+    """``df`` with a column ``name`` = the model's score, computed in C++ (one session per slot;
+    scores identical whatever the ImplicitMT thread count). Returns an RNode."""
+    from ..root import load_root
+
+    ROOT = load_root()
+    cols = ROOT.std.vector["std::string"]([str(c) for c in (columns or [])])
+    return ROOT.tpcml.onnx.defineScore(ROOT.RDF.AsRNode(df), name, str(Path(model).resolve()), cols)
+
+
+def score_files(
+    files: Sequence[str | os.PathLike] | str | os.PathLike,
+    model: str | os.PathLike,
+    output: str | os.PathLike,
+    *,
+    tree: str = "events",
+    columns: Sequence[str] | None = None,
+    name: str = "score",
+    threads: int = 1,
+) -> dict:
+    """Writes ``output``: every entry of ``tree`` in ``files`` with the score column added, in input
+    order (temporary file renamed when complete). The function ``tpcml-infer`` runs."""
+    if isinstance(files, str | os.PathLike):
+        files = [files]
+    return _core.score_files(
+        [str(f) for f in files], tree, str(output), str(model), list(columns or []), name, int(threads)
+    )
+
+
+def _init_worker(include: str, library: str) -> None:
+    """Runs on every distributed RDataFrame worker: make tpcml's scorer known to cling."""
+    import ROOT
+
+    ROOT.gInterpreter.AddIncludePath(include)
+    if ROOT.gSystem.Load(library) < 0:
+        raise ImportError(f"ROOT could not load {library}")
+    ROOT.gInterpreter.Declare('#include "tpcml/onnx/Scorer.h"')
+
+
+def score_distributed(
+    files: Sequence[str | os.PathLike],
+    model: str | os.PathLike,
+    client,
+    *,
+    tree: str = "events",
+    columns: Sequence[str] | None = None,
+    name: str = "score",
+    npartitions: int | None = None,
+    keep: Sequence[str] = (),
+) -> dict[str, np.ndarray]:
+    """Scores many files with distributed RDataFrame on a Dask ``client``: each worker process loads
+    the model once (``tpcml::onnx::scorerFor``) and scores its partitions in C++. Returns the score
+    and the ``keep`` columns as numpy arrays (partition order)."""
+    from ..root import load_root
+
+    ROOT = load_root()
+    model_path = str(Path(model).resolve())
+    cols = _columns_for(Path(model_path), columns)
+    ROOT.RDF.Distributed.initialize(_init_worker, str(include_dir()), str(library_path()))
+    df = ROOT.RDataFrame(tree, [str(f) for f in files], executor=client, npartitions=npartitions or 2)
+    body = (
+        f'static auto &tpcml_scorer = tpcml::onnx::scorerFor("{model_path}"); '
+        f"return tpcml_scorer.score(rdfslot_, {', '.join(cols)});"
+    )
+    scored = df.Define(name, body)
+    arrays = scored.AsNumpy([name, *keep])
+    return {k: np.asarray(v) for k, v in arrays.items()}

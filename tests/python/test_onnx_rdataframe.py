@@ -1,0 +1,275 @@
+"""ONNX inference inside RDataFrame and over files: the compiled functor (PyROOT), jitted expressions,
+the tpcml-infer executable, tpcml.inference.score_files, the macro and PyROOT script in macros/, and
+distributed RDataFrame on a local Dask cluster. All compared with onnxruntime."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+onnx = pytest.importorskip("onnx")
+ort = pytest.importorskip("onnxruntime")
+uproot = pytest.importorskip("uproot")
+from onnx import TensorProto, helper, numpy_helper  # noqa: E402
+
+import tpcml  # noqa: E402
+from tpcml.inference import Model, define_score, score_distributed, score_files  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[2]
+FEATURES = [f"x{k}" for k in range(13)]
+N = 3000
+
+
+def _save(graph, path: Path, metadata: dict[str, str] | None = None) -> Path:
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    for k, v in (metadata or {}).items():
+        model.metadata_props.add(key=k, value=v)
+    onnx.checker.check_model(model)
+    path.write_bytes(model.SerializeToString())
+    return path
+
+
+def _mlp(path: Path, outputs: int = 1, metadata: bool = True) -> Path:
+    rng = np.random.default_rng(3)
+    w1 = numpy_helper.from_array(rng.normal(0, 0.5, (13, 16)).astype(np.float32), "w1")
+    b1 = numpy_helper.from_array(rng.normal(0, 0.1, 16).astype(np.float32), "b1")
+    w2 = numpy_helper.from_array(rng.normal(0, 0.5, (16, outputs)).astype(np.float32), "w2")
+    nodes = [
+        helper.make_node("MatMul", ["x", "w1"], ["h0"], name="dense1"),
+        helper.make_node("Add", ["h0", "b1"], ["h1"], name="bias1"),
+        helper.make_node("Relu", ["h1"], ["h2"], name="relu1"),
+        helper.make_node("MatMul", ["h2", "w2"], ["h3"], name="dense2"),
+        helper.make_node("Sigmoid", ["h3"], ["y"], name="out"),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "mlp",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 13])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", outputs])],
+        [w1, b1, w2],
+    )
+    meta = {"tpcml.inputs": json.dumps(FEATURES), "tpcml.working_point": "0.5"} if metadata else {}
+    return _save(graph, path, meta)
+
+
+def _cnn(path: Path) -> Path:
+    rng = np.random.default_rng(4)
+    w = numpy_helper.from_array(rng.normal(0, 0.5, (2, 1, 3, 3)).astype(np.float32), "w")
+    b = numpy_helper.from_array(np.array([0.1, -0.2], np.float32), "b")
+    wd = numpy_helper.from_array(rng.normal(0, 0.5, (2, 1)).astype(np.float32), "wd")
+    shape = numpy_helper.from_array(np.array([-1, 1, 4, 4], np.int64), "shape")
+    nodes = [
+        helper.make_node("Reshape", ["image", "shape"], ["img"], name="to_nchw"),
+        helper.make_node("Conv", ["img", "w", "b"], ["c"], name="conv", pads=[1, 1, 1, 1]),
+        helper.make_node("Relu", ["c"], ["r"], name="relu"),
+        helper.make_node("GlobalAveragePool", ["r"], ["g"], name="gap"),
+        helper.make_node("Flatten", ["g"], ["f"], name="flat"),
+        helper.make_node("MatMul", ["f", "wd"], ["d"], name="dense"),
+        helper.make_node("Sigmoid", ["d"], ["y"], name="out"),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "cnn",
+        [helper.make_tensor_value_info("image", TensorProto.FLOAT, ["N", 16])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 1])],
+        [w, b, wd, shape],
+    )
+    return _save(graph, path, {"tpcml.inputs": '["image"]'})
+
+
+def _reference(path: Path, x: np.ndarray) -> np.ndarray:
+    s = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    return s.run(None, {s.get_inputs()[0].name: x.astype(np.float32)})[0]
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    """An events file with several clusters (ImplicitMT only splits clusters), 13 float features,
+    one double and one int column, an RVec<float> image column, and an event id."""
+    d = tmp_path_factory.mktemp("onnx_rdf")
+    ROOT = tpcml.load_root()
+    rng = np.random.default_rng(11)
+    cols = {f: rng.normal(0, 1, N).astype(np.float32) for f in FEATURES}
+    cols["event"] = np.arange(N, dtype=np.int64)
+    cols["xd"] = rng.normal(0, 1, N)
+    cols["xi"] = rng.integers(-3, 4, N).astype(np.int32)
+    opts = ROOT.RDF.RSnapshotOptions()
+    opts.fAutoFlush = 500
+    df = ROOT.RDF.FromNumpy(cols).Define(
+        "image",
+        "ROOT::RVecF v(16); for (int k = 0; k < 16; ++k) v[k] = std::sin(0.37f * k + 0.011f * event); return v;",
+    )
+    events = d / "events.root"
+    df.Snapshot("events", str(events), "", opts)
+    x = np.stack([cols[f] for f in FEATURES], axis=1)
+    image = np.stack([np.sin(0.37 * np.arange(16, dtype=np.float32) + np.float32(0.011) * e) for e in range(N)])
+    return {
+        "dir": d,
+        "events": events,
+        "x": x,
+        "image": image.astype(np.float32),
+        "cols": cols,
+        "mlp": _mlp(d / "mlp.onnx"),
+        "mlp_nometa": _mlp(d / "mlp_nometa.onnx", metadata=False),
+        "mlp2": _mlp(d / "mlp2.onnx", outputs=2),
+        "cnn": _cnn(d / "cnn.onnx"),
+    }
+
+
+def _rdf_scores(data, model, columns, threads, extra=("event",)):
+    ROOT = tpcml.load_root()
+    if threads > 1:
+        ROOT.EnableImplicitMT(threads)
+    try:
+        df = ROOT.RDataFrame("events", str(data["events"]))
+        out = define_score(df, "score", model, columns).AsNumpy(["score", *extra])
+    finally:
+        if ROOT.IsImplicitMTEnabled():
+            ROOT.DisableImplicitMT()
+    order = np.argsort(out["event"])
+    return {k: np.asarray(v)[order] for k, v in out.items()}
+
+
+def test_define_score_matches_onnxruntime_and_threads(data):
+    ref = _reference(data["mlp"], data["x"])[:, 0]
+    one = _rdf_scores(data, data["mlp"], None, 1)  # columns from the model's tpcml.inputs
+    two = _rdf_scores(data, data["mlp"], FEATURES, 2)
+    np.testing.assert_array_equal(one["event"], np.arange(N))
+    np.testing.assert_allclose(one["score"], ref, rtol=1e-5, atol=1e-6)
+    assert np.array_equal(one["score"], two["score"])  # bit-identical with 1 and 2 threads
+
+
+def test_define_score_mixed_types_and_image(data):
+    """Non-float scalar columns go through a jitted expression over the same compiled scorer; an
+    RVec<float> column feeds an image model."""
+    cols = ["xd", "xi", *FEATURES[2:]]
+    x = data["x"].copy()
+    x[:, 0] = data["cols"]["xd"].astype(np.float32)
+    x[:, 1] = data["cols"]["xi"].astype(np.float32)
+    got = _rdf_scores(data, data["mlp"], cols, 2)["score"]
+    np.testing.assert_allclose(got, _reference(data["mlp"], x)[:, 0], rtol=1e-5, atol=1e-6)
+    img = _rdf_scores(data, data["cnn"], None, 2)["score"]
+    np.testing.assert_allclose(img, _reference(data["cnn"], data["image"])[:, 0], rtol=1e-5, atol=1e-6)
+
+
+def test_vector_output_and_jitted_scorer_for(data):
+    ROOT = tpcml.load_root()
+    df = ROOT.RDataFrame("events", str(data["events"]))
+    vec = define_score(df, "s", data["mlp2"], None).AsNumpy(["s", "event"])
+    both = np.stack([np.asarray(v) for v in vec["s"]])[np.argsort(vec["event"])]
+    np.testing.assert_allclose(both, _reference(data["mlp2"], data["x"]), rtol=1e-5, atol=1e-6)
+    expr = f'tpcml::onnx::scorerFor("{data["mlp"]}").score(rdfslot_, {", ".join(FEATURES)})'
+    jit = df.Define("s1", expr).AsNumpy(["s1", "event"])
+    got = np.asarray(jit["s1"])[np.argsort(jit["event"])]
+    np.testing.assert_allclose(got, _reference(data["mlp"], data["x"])[:, 0], rtol=1e-5, atol=1e-6)
+
+
+def test_define_score_errors(data):
+    ROOT = tpcml.load_root()
+    df = ROOT.RDataFrame("events", str(data["events"]))
+    with pytest.raises(Exception, match=r"x13.*not in the dataset.*did you mean"):
+        define_score(df, "s", data["mlp"], [*FEATURES[:12], "x13"])
+    with pytest.raises(Exception, match="takes 13 values per event; 2 columns"):
+        define_score(df, "s", data["mlp"], ["x0", "x1"])
+    with pytest.raises(Exception, match="no tpcml.inputs metadata"):
+        define_score(df, "s", data["mlp_nometa"], None)
+
+
+def _infer(*args):
+    return subprocess.run(["tpcml-infer", *map(str, args)], capture_output=True, text=True, timeout=300)
+
+
+def test_tpcml_infer_keeps_order_and_threads(data, tmp_path):
+    outs = {}
+    for threads in (1, 2):
+        out = tmp_path / f"scored{threads}.root"
+        res = _infer("--model", data["mlp"], "--input", data["events"], "--output", out, "--threads", threads)
+        assert res.returncode == 0, res.stderr
+        assert f"wrote {N} entries" in res.stderr
+        with uproot.open(out) as f:
+            outs[threads] = f["events"].arrays(["score", "event", "x3", "image"], library="np")
+    for threads in (1, 2):
+        np.testing.assert_array_equal(outs[threads]["event"], np.arange(N))  # input order kept
+        np.testing.assert_array_equal(outs[threads]["x3"], data["cols"]["x3"])
+    assert np.array_equal(outs[1]["score"], outs[2]["score"])
+    ref = _reference(data["mlp"], data["x"])[:, 0]
+    np.testing.assert_allclose(outs[1]["score"], ref, rtol=1e-5, atol=1e-6)
+
+
+def test_tpcml_infer_errors(data, tmp_path):
+    out = tmp_path / "bad.root"
+    res = _infer("--model", data["mlp"], "--input", data["events"], "--output", out, "--columns", "x0,x1,nope")
+    assert res.returncode == 1 and "nope" in res.stderr and not out.exists()
+    res = _infer("--model", tmp_path / "missing.onnx", "--input", data["events"], "--output", out)
+    assert res.returncode == 1 and "missing.onnx" in res.stderr and not out.exists()
+    broken = tmp_path / "broken.onnx"
+    broken.write_bytes(data["mlp"].read_bytes()[:100])
+    res = _infer("--model", broken, "--input", data["events"], "--output", out)
+    assert res.returncode == 1 and "not a valid ONNX file" in res.stderr and not out.exists()
+    res = _infer("--model", data["mlp"], "--input", data["events"], "--output", out, "--tree", "evnts")
+    assert res.returncode == 1 and "evnts" in res.stderr and not out.exists()
+    res = _infer("--model", data["mlp"], "--input", data["events"], "--output", out, "--name", "event")
+    assert res.returncode == 2 and "already has a column 'event'" in res.stderr
+    res = _infer("--model", data["mlp"], "--output", out)
+    assert res.returncode == 2 and "--input" in res.stderr
+    res = _infer("--help")
+    assert res.returncode == 0 and "--threads" in res.stdout
+
+
+def test_score_files_python(data, tmp_path):
+    out = tmp_path / "py.root"
+    summary = score_files(data["events"], data["cnn"], out, columns=["image"], name="cnn_score", threads=2)
+    assert summary["entries"] == N and summary["columns"] == ["image"]
+    with uproot.open(out) as f:
+        got = f["events"]["cnn_score"].array(library="np")
+    np.testing.assert_allclose(got, _reference(data["cnn"], data["image"])[:, 0], rtol=1e-5, atol=1e-6)
+    assert Model(data["mlp"]).working_point == 0.5
+
+
+def test_macro_and_pyroot_script(data, tmp_path, root_exe):
+    out = tmp_path / "macro.root"
+    macro = REPO / "macros" / "score_events.C"
+    res = subprocess.run(
+        [root_exe, "-l", "-b", "-q", f'{macro}("{data["events"]}", "{data["mlp"]}", "{out}", "events", 2)'],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert res.returncode == 0 and "(int) 0" in res.stdout, res.stdout + res.stderr
+    ref = _reference(data["mlp"], data["x"])[:, 0]
+    with uproot.open(out) as f:
+        a = f["events"].arrays(["score", "event"], library="np")
+    np.testing.assert_allclose(a["score"][np.argsort(a["event"])], ref, rtol=1e-5, atol=1e-6)
+    printed = float(res.stdout.split("fraction above working point 0.5: ")[1].split()[0])
+    assert printed == pytest.approx(float(np.mean(ref > 0.5)), abs=1e-5)
+    script = REPO / "macros" / "score_events.py"
+    res = subprocess.run(
+        [sys.executable, str(script), str(data["events"]), str(data["mlp"]), "--threads", "2"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert res.returncode == 0, res.stderr
+    assert "score > 0.5" in res.stdout and f"pass={int(np.sum(ref > 0.5))}" in res.stdout
+    res = subprocess.run(
+        [sys.executable, str(script), str(data["events"]), str(data["mlp_nometa"])], capture_output=True, text=True
+    )
+    assert res.returncode == 1 and "tpcml.inputs" in res.stderr
+
+
+def test_distributed_rdataframe_on_local_dask(data):
+    distributed = pytest.importorskip("distributed")
+    with (
+        distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        got = score_distributed([data["events"]], data["mlp"], client, npartitions=2, keep=["event"])
+    order = np.argsort(got["event"])
+    np.testing.assert_array_equal(got["event"][order], np.arange(N))
+    ref = _reference(data["mlp"], data["x"])[:, 0]
+    np.testing.assert_allclose(got["score"][order], ref, rtol=1e-5, atol=1e-6)
