@@ -176,7 +176,7 @@ def test_define_score_errors(data):
         define_score(df, "s", data["mlp"], [*FEATURES[:12], "x13"])
     with pytest.raises(Exception, match="takes 13 values per event; 2 columns"):
         define_score(df, "s", data["mlp"], ["x0", "x1"])
-    with pytest.raises(Exception, match="no tpcml.inputs metadata"):
+    with pytest.raises(Exception, match=r"no tpcml\.inputs metadata"):
         define_score(df, "s", data["mlp_nometa"], None)
 
 

@@ -663,7 +663,8 @@ def _failure_lines(results: Iterable[CaseResult], markdown: bool) -> list[str]:
             if not r.passed:
                 text += f" [{r.message}]"
         else:
-            text += f": {r.message}"
+            # the engine's list of supported operators is in the header of the page already
+            text += f": {r.message.split('; tpcml supports')[0]}"
         if not r.passed and r.unclaimed_ops:
             text += f" (uses ops outside the claim: {', '.join(r.unclaimed_ops)})"
         lines.append(("- " if markdown else "  ") + text)
