@@ -188,10 +188,7 @@ def _rdf_loop_ns(ROOT, path: str, n: int, columns: list[str], model: str | None,
         if threads > 1:
             ROOT.EnableImplicitMT(threads)
         df = ROOT.RDataFrame("events", path)
-        if model is None:
-            node = df.Define("value", " + ".join(columns))
-        else:
-            node = define_score(df, "value", model, columns)
+        node = df.Define("value", " + ".join(columns)) if model is None else define_score(df, "value", model, columns)
         total = node.Sum("value")
         t0 = time.perf_counter()
         total.GetValue()
