@@ -39,8 +39,8 @@ int body(const tpcml::apps::ArgParser &args)
    {
       const auto model = tpcml::onnx::Model::load(modelPath); // fail fast on a bad model
       std::cerr << "tpcml-infer: model " << modelPath << " (" << model->nodeCount() << " nodes -> "
-                << model->stepCount() << " steps, opset " << model->opset() << ", kernels "
-                << tpcml::onnx::Model::isa() << ")\n";
+                << model->stepCount() << " steps, opset " << model->opset() << ", kernels " << tpcml::onnx::Model::isa()
+                << ")\n";
    }
    std::cerr << "tpcml-infer: scoring tree '" << args.get("tree") << "' of " << inputs.size() << " file(s) with "
              << threads << " thread(s)\n";
@@ -68,7 +68,8 @@ int main(int argc, char **argv)
                     "metadata");
    parser.addOption("threads", "N", "threads for scoring (ImplicitMT); output order is kept", "1");
    parser.addOption("name", "NAME", "name of the score column", "score");
-   parser.setEpilog("exit status: 0 ok, 1 unreadable input or model, 2 bad arguments\nExample: tpcml-infer --model mlp.onnx --input run11.root --tree events --output scored.root "
+   parser.setEpilog("exit status: 0 ok, 1 unreadable input or model, 2 bad arguments\nExample: tpcml-infer --model "
+                    "mlp.onnx --input run11.root --tree events --output scored.root "
                     "--threads 2");
    try {
       if (!parser.parse(argc, argv))

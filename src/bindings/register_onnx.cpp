@@ -203,24 +203,25 @@ void registerOnnx(py::module_ &m)
        py::arg("model"), py::arg("batch"), py::arg("n_events"), py::arg("repeats") = 5,
        "Best time per event (ns) of the C++ engine alone over random inputs.");
    m.def(
-      "score_files",
-      [](const std::vector<std::string> &files, const std::string &tree, const std::string &output,
-         const std::string &model, const std::vector<std::string> &columns, const std::string &name, unsigned threads) {
-         tpcml::onnx::ScoreFilesSummary s;
-         {
-            py::gil_scoped_release release;
-            s = tpcml::onnx::scoreFiles(files, tree, output, model, columns, name, threads);
-         }
-         py::dict out;
-         out["entries"] = s.entries;
-         out["columns"] = s.columns;
-         out["output_column"] = s.outputColumn;
-         out["seconds"] = s.seconds;
-         out["output"] = output;
-         return out;
-      },
-      py::arg("files"), py::arg("tree"), py::arg("output"), py::arg("model"), py::arg("columns"), py::arg("name"),
-      py::arg("threads"));
+       "score_files",
+       [](const std::vector<std::string> &files, const std::string &tree, const std::string &output,
+          const std::string &model, const std::vector<std::string> &columns, const std::string &name,
+          unsigned threads) {
+          tpcml::onnx::ScoreFilesSummary s;
+          {
+             py::gil_scoped_release release;
+             s = tpcml::onnx::scoreFiles(files, tree, output, model, columns, name, threads);
+          }
+          py::dict out;
+          out["entries"] = s.entries;
+          out["columns"] = s.columns;
+          out["output_column"] = s.outputColumn;
+          out["seconds"] = s.seconds;
+          out["output"] = output;
+          return out;
+       },
+       py::arg("files"), py::arg("tree"), py::arg("output"), py::arg("model"), py::arg("columns"), py::arg("name"),
+       py::arg("threads"));
    m.def("onnx_supported_operators", &tpcml::onnx::supportedOperators);
    m.def("onnx_isa", &Model::isa, "instruction set of the engine's kernels (avx512, avx2, base)");
 }

@@ -126,8 +126,7 @@ ROOT::RDF::RNode defineN(ROOT::RDF::RNode df, const std::string &name, const Sco
 
 using Definer = ROOT::RDF::RNode (*)(ROOT::RDF::RNode, const std::string &, const Scorer &,
                                      const std::vector<std::string> &);
-template <std::size_t... N>
-constexpr std::array<Definer, sizeof...(N)> definers(std::index_sequence<N...>)
+template <std::size_t... N> constexpr std::array<Definer, sizeof...(N)> definers(std::index_sequence<N...>)
 {
    return {&defineN<N + 1>...};
 }
@@ -191,7 +190,7 @@ ROOT::RDF::RNode defineScore(ROOT::RDF::RNode df, const std::string &name, const
    if (columns.size() == 1 && isFloatVector(df.GetColumnType(columns[0]))) {
       if (vectorOut)
          return df.DefineSlot(
-            name, [scorer](unsigned slot, const ROOT::RVec<float> &x) { return scorer.evaluate(slot, x); }, columns);
+             name, [scorer](unsigned slot, const ROOT::RVec<float> &x) { return scorer.evaluate(slot, x); }, columns);
       return df.DefineSlot(name, scorer, columns);
    }
    if (columns.size() != scorer.eventSize())
@@ -231,9 +230,9 @@ ROOT::RDF::RNode defineScore(ROOT::RDF::RNode df, const std::string &name, const
    return defineScore(std::move(df), name, scorerFor(modelPath), std::move(columns));
 }
 
-ScoreFilesSummary scoreFiles(const std::vector<std::string> &files, const std::string &tree,
-                             const std::string &output, const std::string &modelPath, std::vector<std::string> columns,
-                             const std::string &name, unsigned threads)
+ScoreFilesSummary scoreFiles(const std::vector<std::string> &files, const std::string &tree, const std::string &output,
+                             const std::string &modelPath, std::vector<std::string> columns, const std::string &name,
+                             unsigned threads)
 {
    const auto t0 = std::chrono::steady_clock::now();
    if (files.empty())
@@ -288,10 +287,10 @@ ScoreFilesSummary scoreFiles(const std::vector<std::string> &files, const std::s
                      scored.Foreach([&scores](ULong64_t e, float v) { scores[e] = v; }, {"rdfentry_", name});
                   else
                      scored.Foreach(
-                        [&scores, width](ULong64_t e, const ROOT::RVec<float> &v) {
-                           std::copy(v.begin(), v.end(), scores.begin() + long(e * width));
-                        },
-                        {"rdfentry_", name});
+                         [&scores, width](ULong64_t e, const ROOT::RVec<float> &v) {
+                            std::copy(v.begin(), v.end(), scores.begin() + long(e * width));
+                         },
+                         {"rdfentry_", name});
                } catch (...) {
                   errors[t] = std::current_exception();
                }
@@ -308,12 +307,12 @@ ScoreFilesSummary scoreFiles(const std::vector<std::string> &files, const std::s
       if (threads > 1 && width == 1)
          withScore = df.Define(name, [&scores](ULong64_t e) { return scores[e]; }, {"rdfentry_"});
       else if (threads > 1)
-         withScore = df.Define(
-            name,
-            [&scores, width](ULong64_t e) {
-               return ROOT::RVec<float>(scores.begin() + long(e * width), scores.begin() + long((e + 1) * width));
-            },
-            {"rdfentry_"});
+         withScore = df.Define(name,
+                               [&scores, width](ULong64_t e) {
+                                  return ROOT::RVec<float>(scores.begin() + long(e * width),
+                                                           scores.begin() + long((e + 1) * width));
+                               },
+                               {"rdfentry_"});
       else
          withScore = defineScore(df, name, scorer, columns);
       const std::vector<std::string> keep = withScore.GetColumnNames();

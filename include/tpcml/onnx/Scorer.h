@@ -41,8 +41,7 @@ public:
    /// Every output value of one event, outputs concatenated in graph order.
    ROOT::RVec<float> evaluate(unsigned slot, const ROOT::RVec<float> &event) const;
    /// Score from scalar values in model input order (jitted expressions).
-   template <typename... T>
-   float score(unsigned slot, T... values) const
+   template <typename... T> float score(unsigned slot, T... values) const
    {
       const float buffer[] = {static_cast<float>(values)...};
       return scoreArray(slot, buffer, sizeof...(T));
@@ -50,8 +49,7 @@ public:
    float scoreArray(unsigned slot, const float *event, std::size_t n) const;
 
    /// A functor of exactly N float columns, for compiled DefineSlot.
-   template <std::size_t N>
-   auto scalars() const;
+   template <std::size_t N> auto scalars() const;
 
    const Model &model() const;
    std::shared_ptr<const Model> sharedModel() const;
@@ -67,20 +65,16 @@ private:
 };
 
 namespace detail {
-template <std::size_t I>
-using FloatArg = float;
+template <std::size_t I> using FloatArg = float;
 
-template <typename Seq>
-struct ScalarScore;
-template <std::size_t... I>
-struct ScalarScore<std::index_sequence<I...>> {
+template <typename Seq> struct ScalarScore;
+template <std::size_t... I> struct ScalarScore<std::index_sequence<I...>> {
    Scorer scorer;
    float operator()(unsigned slot, FloatArg<I>... values) const { return scorer.score(slot, values...); }
 };
 } // namespace detail
 
-template <std::size_t N>
-auto Scorer::scalars() const
+template <std::size_t N> auto Scorer::scalars() const
 {
    return detail::ScalarScore<std::make_index_sequence<N>>{*this};
 }
@@ -112,10 +106,9 @@ struct ScoreFilesSummary {
 /// when complete). With threads > 1 the scores are computed with ImplicitMT, then written in
 /// one ordered pass. The one implementation behind `tpcml-infer` and
 /// `tpcml.inference.score_files`. Throws InputError naming a missing file, tree or column.
-ScoreFilesSummary scoreFiles(const std::vector<std::string> &files, const std::string &tree,
-                             const std::string &output, const std::string &modelPath,
-                             std::vector<std::string> columns = {}, const std::string &name = "score",
-                             unsigned threads = 1);
+ScoreFilesSummary scoreFiles(const std::vector<std::string> &files, const std::string &tree, const std::string &output,
+                             const std::string &modelPath, std::vector<std::string> columns = {},
+                             const std::string &name = "score", unsigned threads = 1);
 
 } // namespace tpcml::onnx
 
