@@ -14,6 +14,7 @@ test:  ## all tests: C++ (GoogleTest via CTest) and Python (pytest)
 bench: ## benchmarks: a table of figures, targets and ratios measured in one run
 	@bash scripts/setup.sh
 	@$(VENV)/bin/python bench/bench_pandax2.py
+	@$(VENV)/bin/python bench/bench_inference.py
 
 lint:
 	@$(VENV)/bin/ruff check python tests macros bench
