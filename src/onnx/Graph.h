@@ -138,6 +138,12 @@ public:
    std::vector<bool> skip; ///< nodes absorbed by fusion
    std::unordered_map<std::string, std::vector<std::size_t>> consumers;
    std::unordered_map<std::string, int> graphOutputs;
+   /// Zero Pads folded into the Convs that consume them: Pad output name -> spatial pads
+   /// (begin, end); the Pad output is an alias of its input (opPad, opConv).
+   std::unordered_map<std::string, std::pair<Shape, Shape>> foldedPads;
+   /// Per-feature affine maps x * scale + offset (Keras Rescaling) folded into the MatMul/Gemm
+   /// that reads them: value name -> (scale, offset) over the last axis (opMul/opAdd, opMatMul).
+   std::unordered_map<std::string, std::pair<std::vector<float>, std::vector<float>>> foldedAffine;
 
    int addValue(Value v);
    int lookup(const std::string &name, const proto::Node &node) const;

@@ -31,6 +31,9 @@ struct GemmArgs {
    int64_t sAm = 0, sAk = 1;
    const float *B = nullptr;
    int64_t sBk = 0, sBn = 1;
+   const int32_t *bRows = nullptr; ///< if set, row k of B starts at B + bRows[k] (sBk unused)
+   const float *Apacked = nullptr; ///< A packed once by gemmPackA (then A, sAm, sAk unused)
+   const float *Bpacked = nullptr; ///< B packed once by gemmPackB (then B, sBk, sBn unused)
    float *C = nullptr;
    int64_t ldc = 0;
    float alpha = 1.f;
@@ -40,24 +43,75 @@ struct GemmArgs {
    Activation act;
 };
 
-/// Depthwise 2-D convolution of one channel plane (NCHW), y = bias + sum w x, then act.
+/// A 2-D sliding window (Conv, depthwise Conv, MaxPool) over one H x W plane, evaluated on
+/// "phase planes": the padded input split by stride phase, sh * sw planes of Hq x Wq floats
+/// (each `plane` floats apart, slack included), so that every tap of every output reads a
+/// contiguous run. Output (oh, ow) lives at oh * Wq + ow of an Ho x Wq "wide" row layout;
+/// columns ow >= Wo are scratch. Made by window2d() (Kernels.cxx).
+struct Window2d {
+   int64_t H = 0, W = 0, Ho = 0, Wo = 0, kh = 0, kw = 0;
+   int64_t sh = 1, sw = 1, dh = 1, dw = 1, padTop = 0, padLeft = 0;
+   int64_t Hq = 0, Wq = 0, plane = 0; ///< derived: phase-plane rows, columns, floats per plane
+   /// derived, for column phases b < kMaxPhases: the phase-plane columns [colLo, colHi) that
+   /// read inside the input (the rest is padding)
+   static constexpr int kMaxPhases = 4;
+   int64_t colLo[kMaxPhases] = {}, colHi[kMaxPhases] = {};
+};
+
+/// Fills the derived fields; all sizes must be valid (Ho, Wo >= 1).
+Window2d window2d(int64_t H, int64_t W, int64_t Ho, int64_t Wo, int64_t kh, int64_t kw, int64_t sh, int64_t sw,
+                  int64_t dh, int64_t dw, int64_t padTop, int64_t padLeft);
+/// Floats of the phase planes of one input plane (sh * sw * plane).
+int64_t phaseFloats(const Window2d &w);
+/// Offset of tap (ki, kj) in the phase planes, relative to output (0, 0).
+int64_t tapOffset(const Window2d &w, int64_t ki, int64_t kj);
+/// Copies the Ho x Wo outputs out of the Ho x Wq wide layout.
+void compactRows(const float *wide, const Window2d &w, float *y);
+
+/// Depthwise 2-D convolution of one channel plane, y = act(bias + sum w x).
 struct DepthwiseArgs {
-   const float *x = nullptr; ///< H x W
-   const float *w = nullptr; ///< kh x kw
+   const float *x = nullptr;         ///< H x W
+   const float *w = nullptr;         ///< kh x kw
+   const int64_t *offsets = nullptr; ///< tapOffset(win, ki, kj) for the kh * kw taps
    float bias = 0.f;
    float *y = nullptr; ///< Ho x Wo
-   int64_t H = 0, W = 0, Ho = 0, Wo = 0, kh = 0, kw = 0;
-   int64_t strideH = 1, strideW = 1, dilH = 1, dilW = 1, padTop = 0, padLeft = 0;
+   Window2d win;
    Activation act;
+   float *scratch = nullptr;  ///< windowWorkspace(win) floats
+   bool bordersReady = false; ///< scratch already holds this window's padding (an earlier plane)
 };
+/// Scratch floats depthwise2d and maxPool2d need.
+int64_t windowWorkspace(const Window2d &w);
 
 struct KernelTable {
    const char *isa;
    /// Floats of workspace gemm needs for these sizes.
    std::size_t (*gemmWorkspace)(int64_t M, int64_t N, int64_t K);
    void (*gemm)(const GemmArgs &args, float *workspace);
+   /// Whole-matrix packing of a constant operand (done at plan time): floats, and the packing.
+   std::size_t (*gemmPackedASize)(int64_t M, int64_t K);
+   void (*gemmPackA)(const float *A, int64_t M, int64_t K, int64_t sAm, int64_t sAk, float *dst);
+   std::size_t (*gemmPackedBSize)(int64_t K, int64_t N);
+   void (*gemmPackB)(const float *B, int64_t K, int64_t N, int64_t sBk, int64_t sBn, float *dst);
    void (*activate)(float *x, int64_t n, const Activation &act);
+   /// y (M x N, leading dimension ldy) = act(x W + b) for a few rows x (M x K, leading dimension
+   /// ldx); W is K x Npad and b Npad floats, Npad a multiple of 16, zero padded.
+   void (*dense)(const float *x, int64_t M, int64_t K, int64_t ldx, const float *W, int64_t Npad, const float *b,
+                 int64_t N, float *y, int64_t ldy, const Activation &act);
    void (*depthwise2d)(const DepthwiseArgs &args);
+   /// Max over the window of one plane (pads ignored; NaN propagates); scratch: windowWorkspace;
+   /// offsets: tapOffset of the kh * kw taps.
+   void (*maxPool2d)(const float *x, const Window2d &win, const int64_t *offsets, float *y, float *scratch,
+                     bool bordersReady);
+   /// Splits one H x W plane into its phase planes (dst: phaseFloats(w) floats); `fill` outside.
+   /// With `borders` false the padding cells of dst are assumed to hold `fill` already.
+   void (*phaseSplit)(const float *x, const Window2d &w, float fill, float *dst, bool borders);
+   /// Sum of x (n floats), or its max (NaN propagates) when `max`.
+   float (*reduce)(const float *x, int64_t n, bool max);
+   /// y[i] = x[i] op s (op: 0 add, 1 sub, 2 mul, 3 div), or s op x[i] when `swap`.
+   void (*scalarOp)(const float *x, float s, float *y, int64_t n, int op, bool swap);
+   /// y[i] = a[i] op b[i].
+   void (*vectorOp)(const float *a, const float *b, float *y, int64_t n, int op);
 };
 
 KernelTable tableAvx512();

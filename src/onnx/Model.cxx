@@ -283,6 +283,8 @@ struct Session::Scratch {
    std::shared_ptr<const Plan> recent[4];
    int next = 0;
    std::vector<float> single;
+   std::vector<float *> singleOut;    ///< output pointers into `single`
+   std::shared_ptr<const Plan> plan1; ///< the batch-1 plan of the single-event path
    std::vector<const float *> in;
    std::vector<float *> out;
 };
@@ -391,29 +393,27 @@ void Session::run(const float *const *inputs, float *const *outputs, int64_t nEv
 
 const std::vector<float> &Session::evaluate(const float *event)
 {
-   const Model &m = *m_model;
-   if (m.inputs().size() != 1)
-      throw UsageError("model '" + m.name() + "' has " + std::to_string(m.inputs().size()) +
-                       " inputs; evaluate()/score() take single-input models (use run())");
    Scratch &s = *m_scratch;
-   std::size_t total = 0;
-   for (const TensorInfo &o : m.outputs())
-      total += std::size_t(o.eventSize);
-   if (s.single.size() != total)
-      s.single.resize(total);
-   float *outs[16];
-   std::vector<float *> many;
-   float **op = outs;
-   if (m.outputs().size() > 16) {
-      many.resize(m.outputs().size());
-      op = many.data();
+   if (!s.plan1) { // first call: checks, output layout and the plan, once
+      const Model &m = *m_model;
+      if (m.inputs().size() != 1)
+         throw UsageError("model '" + m.name() + "' has " + std::to_string(m.inputs().size()) +
+                          " inputs; evaluate()/score() take single-input models (use run())");
+      std::size_t total = 0;
+      for (const TensorInfo &o : m.outputs())
+         total += std::size_t(o.eventSize);
+      s.single.assign(total, 0.f);
+      s.singleOut.clear();
+      std::size_t at = 0;
+      for (const TensorInfo &o : m.outputs()) {
+         s.singleOut.push_back(s.single.data() + at);
+         at += std::size_t(o.eventSize);
+      }
+      s.plan1 = m.plan(1);
    }
-   std::size_t at = 0;
-   for (std::size_t j = 0; j < m.outputs().size(); ++j) {
-      op[j] = s.single.data() + at;
-      at += std::size_t(m.outputs()[j].eventSize);
-   }
-   run(&event, op, 1);
+   if (!event)
+      throw UsageError("model '" + m_model->name() + "': null event pointer");
+   runPlan(*s.plan1, &event, s.singleOut.data());
    return s.single;
 }
 

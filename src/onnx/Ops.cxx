@@ -112,29 +112,147 @@ void opClip(NodeCtx &c)
 
 enum class BinOp { Add, Sub, Mul, Div };
 
+/// Runs a float binary op over a broadcast loop with the vector kernels on the inner runs.
+void binaryRun(const BroadcastLoop &loop, const float *a, const float *b, float *y, int op)
+{
+   const std::size_t r = loop.dims.size();
+   const int64_t inner = loop.dims[r - 1], ia = loop.strideA[r - 1], ib = loop.strideB[r - 1];
+   int64_t outer = 1;
+   for (std::size_t k = 0; k + 1 < r; ++k)
+      outer *= loop.dims[k];
+   if (outer == 0 || inner == 0)
+      return;
+   IndexBuf idx(r);
+   int64_t offA = 0, offB = 0;
+   const kernels::KernelTable &kt = K();
+   for (int64_t o = 0; o < outer; ++o) {
+      const float *pa = a + offA, *pb = b + offB;
+      float *po = y + o * inner;
+      if (ia == 1 && ib == 1) {
+         kt.vectorOp(pa, pb, po, inner, op);
+      } else if (ia == 1 && ib == 0) {
+         kt.scalarOp(pa, pb[0], po, inner, op, false);
+      } else if (ia == 0 && ib == 1) {
+         kt.scalarOp(pb, pa[0], po, inner, op, true);
+      } else {
+         for (int64_t j = 0; j < inner; ++j) {
+            const float p = pa[j * ia], q = pb[j * ib];
+            po[j] = op == 0 ? p + q : op == 1 ? p - q : op == 2 ? p * q : p / q;
+         }
+      }
+      for (std::size_t k = r - 1; k-- > 0;) { // odometer over the outer dims
+         offA += loop.strideA[k];
+         offB += loop.strideB[k];
+         if (++idx[k] < loop.dims[k])
+            break;
+         offA -= loop.strideA[k] * loop.dims[k];
+         offB -= loop.strideB[k] * loop.dims[k];
+         idx[k] = 0;
+      }
+   }
+}
+
 struct BinaryKernel : Kernel {
    BroadcastLoop loop;
    BinOp op = BinOp::Add;
    void run(float *const *v, float *) const override
    {
-      const float *a = v[inputs[0]], *b = v[inputs[1]];
-      float *y = v[outputs[0]];
-      switch (op) {
-      case BinOp::Add:
-         broadcastApply(loop, a, b, y, [](float p, float q) { return p + q; });
-         break;
-      case BinOp::Sub:
-         broadcastApply(loop, a, b, y, [](float p, float q) { return p - q; });
-         break;
-      case BinOp::Mul:
-         broadcastApply(loop, a, b, y, [](float p, float q) { return p * q; });
-         break;
-      case BinOp::Div:
-         broadcastApply(loop, a, b, y, [](float p, float q) { return p / q; });
-         break;
-      }
+      binaryRun(loop, v[inputs[0]], v[inputs[1]], v[outputs[0]], int(op));
    }
 };
+
+/// The values of a constant that varies along the last axis only (shape [K], [1, K], ...), with
+/// K the last dimension of x; empty when it is not one.
+std::vector<float> lastAxisConstant(NodeCtx &c, std::size_t k, const Shape &x)
+{
+   if (!c.isConst(k) || c.in(k).type != DType::Float || x.empty())
+      return {};
+   const Shape &s = c.shape(k);
+   const int64_t K = x.back();
+   if (s.empty() || s.size() > x.size() || s.back() != K || numel(s) != K)
+      return {};
+   return *c.in(k).f;
+}
+
+/// Whether `name` is read by exactly one node, a MatMul or a (transA = 0) Gemm with a constant B,
+/// as its A; `through` also allows one constant per-feature Add in between (x * s + o).
+bool feedsConstantMatMul(NodeCtx &c, const std::string &name, bool through)
+{
+   const Planner &pl = c.planner;
+   if (pl.graphOutputs.count(name))
+      return false;
+   auto it = pl.consumers.find(name);
+   if (it == pl.consumers.end() || it->second.size() != 1)
+      return false;
+   const proto::Node &n = pl.model.proto.graph.node[it->second[0]];
+   if (through && n.opType == "Add" && n.input.size() == 2 && n.output.size() == 1) {
+      const std::string &other = n.input[0] == name ? n.input[1] : n.input[0];
+      auto bv = pl.byName.find(other);
+      if (bv == pl.byName.end() || pl.plan->values[std::size_t(bv->second)].kind != Kind::Constant)
+         return false;
+      return feedsConstantMatMul(c, n.output[0], false);
+   }
+   if (n.input.size() < 2 || n.input[0] != name || n.input[1] == name)
+      return false;
+   if (n.opType == "Gemm") {
+      const proto::Attribute *ta = n.findAttribute("transA"), *beta = n.findAttribute("beta");
+      if ((ta && ta->i != 0) || (beta && beta->f != 1.f))
+         return false;
+      if (n.input.size() > 2 && !n.input[2].empty()) {
+         auto cv = pl.byName.find(n.input[2]);
+         if (cv == pl.byName.end() || pl.plan->values[std::size_t(cv->second)].kind != Kind::Constant)
+            return false;
+      }
+   } else if (n.opType != "MatMul") {
+      return false;
+   }
+   auto bv = pl.byName.find(n.input[1]);
+   if (bv == pl.byName.end())
+      return false;
+   const Value &b = pl.plan->values[std::size_t(bv->second)];
+   return b.kind == Kind::Constant && b.type == DType::Float && b.shape.size() == 2;
+}
+
+/// x * s or x + o with a per-feature constant, on its way into a MatMul with constant weights:
+/// recorded for the MatMul to fold into its weights and bias (no run-time step).
+bool foldAffine(NodeCtx &c, BinOp op, const Shape &out)
+{
+   if (op != BinOp::Mul && op != BinOp::Add)
+      return false;
+   for (std::size_t k = 0; k < 2; ++k) {
+      const std::size_t xk = 1 - k;
+      if (c.isConst(xk) || c.in(xk).type != DType::Float || c.shape(xk).size() < 2)
+         continue;
+      const Shape &xs = c.shape(xk);
+      if (out != xs)
+         continue;
+      std::vector<float> v = lastAxisConstant(c, k, xs);
+      if (v.empty())
+         continue;
+      const std::string &xname = c.node.input[xk];
+      auto prev = c.planner.foldedAffine.find(xname);
+      const bool chained = prev != c.planner.foldedAffine.end();
+      if (!feedsConstantMatMul(c, c.node.output.at(0), op == BinOp::Mul))
+         return false;
+      std::vector<float> scale(v.size(), 1.f), offset(v.size(), 0.f);
+      if (chained) {
+         scale = prev->second.first;
+         offset = prev->second.second;
+      }
+      for (std::size_t j = 0; j < v.size(); ++j) {
+         if (op == BinOp::Mul) {
+            scale[j] *= v[j];
+            offset[j] *= v[j];
+         } else {
+            offset[j] += v[j];
+         }
+      }
+      c.planner.foldedAffine[c.node.output.at(0)] = {std::move(scale), std::move(offset)};
+      c.alias(0, xk, xs);
+      return true;
+   }
+   return false;
+}
 
 void planBinary(NodeCtx &c, BinOp op)
 {
@@ -170,6 +288,8 @@ void planBinary(NodeCtx &c, BinOp op)
       c.constantI(0, out, std::move(r));
       return;
    }
+   if (foldAffine(c, op, out))
+      return;
    auto k = std::make_unique<BinaryKernel>();
    k->loop = loop;
    k->op = op;
@@ -202,6 +322,8 @@ struct MatMulKernel : Kernel {
    float alpha = 1.f;
    std::vector<int64_t> aOff, bOff; ///< per batch matrix
    std::vector<float> bias;         ///< fused, per column
+   std::vector<float> bPacked;      ///< constant B packed at plan time (kernels::gemmPackB)
+   std::vector<float> bOwned;       ///< constant B with a per-feature scale folded in
    Activation act;
    // Gemm with a general C: Y = beta * C (broadcast) first, then accumulate
    int cId = -1;
@@ -209,7 +331,7 @@ struct MatMulKernel : Kernel {
    BroadcastLoop cLoop;
    void run(float *const *v, float *ws) const override
    {
-      const float *A = v[inputs[0]], *B = v[inputs[1]];
+      const float *A = v[inputs[0]], *B = bOwned.empty() ? v[inputs[1]] : bOwned.data();
       float *Y = v[outputs[0]];
       if (cId >= 0) {
          const float beta_ = beta;
@@ -227,6 +349,7 @@ struct MatMulKernel : Kernel {
          g.B = B + bOff[b];
          g.sBk = sBk;
          g.sBn = sBn;
+         g.Bpacked = bPacked.empty() ? nullptr : bPacked.data();
          g.C = Y + int64_t(b) * M * N;
          g.ldc = N;
          g.alpha = alpha;
@@ -237,6 +360,88 @@ struct MatMulKernel : Kernel {
       }
    }
 };
+
+/// y = act(x W + b) for a few rows with a constant W padded to whole vectors (kernels::dense):
+/// the per-event path of MLPs.
+struct DenseKernel : Kernel {
+   int64_t M = 0, Kd = 0, N = 0, Npad = 0;
+   std::vector<float> W, b; ///< Kd x Npad, Npad
+   Activation act;
+   decltype(kernels::KernelTable::dense) fn = K().dense;
+   void run(float *const *v, float *) const override
+   {
+      fn(v[inputs[0]], M, Kd, Kd, W.data(), Npad, b.data(), N, v[outputs[0]], N, act);
+   }
+};
+
+/// The constant B of a MatMul/Gemm kernel, element (k, j).
+float constantB(NodeCtx &c, const MatMulKernel &k, int64_t kk, int64_t j)
+{
+   const float *b = k.bOwned.empty() ? c.in(1).f->data() + k.bOff[0] : k.bOwned.data();
+   return b[kk * k.sBk + j * k.sBn];
+}
+
+/// Folds a per-feature affine map recorded for A (foldAffine) into the constant B and the bias.
+void absorbAffine(NodeCtx &c, MatMulKernel &k)
+{
+   auto it = c.planner.foldedAffine.find(c.node.input[0]);
+   if (it == c.planner.foldedAffine.end())
+      return;
+   const std::vector<float> &scale = it->second.first, &offset = it->second.second;
+   if (!c.isConst(1) || k.bOff.size() != 1 || int64_t(scale.size()) != k.Kd || k.cId >= 0)
+      c.fail("internal: a folded per-feature scale meets a MatMul it cannot absorb");
+   std::vector<double> shift(std::size_t(k.N), 0.0);
+   std::vector<float> w(std::size_t(k.Kd * k.N));
+   for (int64_t kk = 0; kk < k.Kd; ++kk)
+      for (int64_t j = 0; j < k.N; ++j) {
+         const float bkj = constantB(c, k, kk, j);
+         w[std::size_t(kk * k.N + j)] = scale[std::size_t(kk)] * bkj;
+         shift[std::size_t(j)] += double(offset[std::size_t(kk)]) * double(bkj);
+      }
+   k.bOwned = std::move(w);
+   k.sBk = k.N;
+   k.sBn = 1;
+   k.bOff = {0};
+   if (k.bias.empty())
+      k.bias.assign(std::size_t(k.N), 0.f);
+   for (int64_t j = 0; j < k.N; ++j)
+      k.bias[std::size_t(j)] = float(double(k.bias[std::size_t(j)]) + double(k.alpha) * shift[std::size_t(j)]);
+}
+
+/// Emits a planned MatMul/Gemm: the dense kernel for a few rows and constant weights, else the
+/// GEMM, with a constant B packed once at plan time when the GEMM is tall enough to use it.
+void emitMatMul(NodeCtx &c, std::unique_ptr<MatMulKernel> k, const Shape &out)
+{
+   absorbAffine(c, *k);
+   const bool constB = c.isConst(1) && k->bOff.size() == 1;
+   if (constB && k->M <= 4 && k->cId < 0 && k->alpha == 1.f) {
+      auto d = std::make_unique<DenseKernel>();
+      d->M = k->M;
+      d->Kd = k->Kd;
+      d->N = k->N;
+      d->Npad = (k->N + 15) / 16 * 16;
+      d->W.assign(std::size_t(d->Kd * d->Npad), 0.f);
+      for (int64_t kk = 0; kk < d->Kd; ++kk)
+         for (int64_t j = 0; j < d->N; ++j)
+            d->W[std::size_t(kk * d->Npad + j)] = constantB(c, *k, kk, j);
+      d->b.assign(std::size_t(d->Npad), 0.f);
+      for (std::size_t j = 0; j < k->bias.size(); ++j)
+         d->b[j] = k->bias[j];
+      d->act = k->act;
+      d->inputs = {c.id(0)};
+      d->outputs = {c.runtime(0, out)};
+      c.emit(std::move(d));
+      return;
+   }
+   if (constB && k->M > 4) {
+      const float *b = k->bOwned.empty() ? c.in(1).f->data() + k->bOff[0] : k->bOwned.data();
+      k->bPacked.resize(K().gemmPackedBSize(k->Kd, k->N));
+      K().gemmPackB(b, k->Kd, k->N, k->sBk, k->sBn, k->bPacked.data());
+   }
+   k->workspace = K().gemmWorkspace(k->M, k->N, k->Kd);
+   k->outputs = {c.runtime(0, out)};
+   c.emit(std::move(k));
+}
 
 void opMatMul(NodeCtx &c)
 {
@@ -303,10 +508,8 @@ void opMatMul(NodeCtx &c)
    c.renameOutput(0, e.outName);
    k->bias = e.bias;
    k->act = e.act;
-   k->workspace = K().gemmWorkspace(k->M, N, Kd);
    k->inputs = {c.id(0), c.id(1)};
-   k->outputs = {c.runtime(0, out)};
-   c.emit(std::move(k));
+   emitMatMul(c, std::move(k), out);
 }
 
 void opGemm(NodeCtx &c)
@@ -375,9 +578,7 @@ void opGemm(NodeCtx &c)
    }
    if (!k->bias.empty() && int64_t(k->bias.size()) != N)
       k->bias.assign(std::size_t(N), k->bias[0]);
-   k->workspace = K().gemmWorkspace(M, N, Kd);
-   k->outputs = {c.runtime(0, {M, N})};
-   c.emit(std::move(k));
+   emitMatMul(c, std::move(k), {M, N});
 }
 
 // ===================================================================== convolution
@@ -387,7 +588,8 @@ struct ConvGeometry {
 };
 
 /// Pads, strides, dilations and output size of Conv / MaxPool (ONNX auto_pad rules).
-ConvGeometry convGeometry(NodeCtx &c, const Shape &inSpatial, const Shape &kernel, bool ceilMode)
+ConvGeometry convGeometry(NodeCtx &c, const Shape &inSpatial, const Shape &kernel, bool ceilMode,
+                          const Shape *extraBegin = nullptr, const Shape *extraEnd = nullptr)
 {
    ConvGeometry g;
    g.nd = int64_t(inSpatial.size());
@@ -402,6 +604,16 @@ ConvGeometry convGeometry(NodeCtx &c, const Shape &inSpatial, const Shape &kerne
    const std::string autoPad = c.attrString("auto_pad", "NOTSET");
    g.padBegin.assign(pads.begin(), pads.begin() + g.nd);
    g.padEnd.assign(pads.begin() + g.nd, pads.end());
+   if (extraBegin && extraEnd) { // a zero Pad folded into this node (opPad)
+      if (autoPad != "NOTSET" && autoPad != "VALID")
+         c.fail("internal: a folded Pad meets auto_pad " + autoPad);
+      if (autoPad == "VALID")
+         std::fill(g.padBegin.begin(), g.padBegin.end(), 0), std::fill(g.padEnd.begin(), g.padEnd.end(), 0);
+      for (std::size_t d = 0; d < std::size_t(g.nd); ++d) {
+         g.padBegin[d] += (*extraBegin)[d];
+         g.padEnd[d] += (*extraEnd)[d];
+      }
+   }
    g.out.resize(std::size_t(g.nd));
    for (std::size_t d = 0; d < std::size_t(g.nd); ++d) {
       if (g.stride[d] < 1 || g.dil[d] < 1 || kernel[d] < 1)
@@ -414,9 +626,9 @@ ConvGeometry convGeometry(NodeCtx &c, const Shape &inSpatial, const Shape &kerne
          g.padEnd[d] = total - g.padBegin[d];
          continue;
       }
-      if (autoPad == "VALID")
+      if (autoPad == "VALID" && !extraBegin)
          g.padBegin[d] = g.padEnd[d] = 0;
-      else if (autoPad != "NOTSET")
+      else if (autoPad != "NOTSET" && autoPad != "VALID")
          c.fail("auto_pad '" + autoPad + "' is not one of NOTSET, SAME_UPPER, SAME_LOWER, VALID");
       const int64_t span = g.in[d] + g.padBegin[d] + g.padEnd[d] - ext;
       if (span < 0)
@@ -482,6 +694,21 @@ void im2col(const float *x, int64_t channels, const ConvGeometry &g, float *col)
       }
 }
 
+kernels::Window2d window2dOf(const ConvGeometry &g)
+{
+   return kernels::window2d(g.in[0], g.in[1], g.out[0], g.out[1], g.kernel[0], g.kernel[1], g.stride[0], g.stride[1],
+                            g.dil[0], g.dil[1], g.padBegin[0], g.padBegin[1]);
+}
+
+std::vector<int64_t> tapOffsets(const kernels::Window2d &w)
+{
+   std::vector<int64_t> off;
+   for (int64_t ki = 0; ki < w.kh; ++ki)
+      for (int64_t kj = 0; kj < w.kw; ++kj)
+         off.push_back(kernels::tapOffset(w, ki, kj));
+   return off;
+}
+
 struct ConvKernel : Kernel {
    ConvGeometry g;
    int64_t N = 0, Cin = 0, Cout = 0, group = 1;
@@ -489,6 +716,14 @@ struct ConvKernel : Kernel {
    int biasId = -1;         ///< run-time bias input (no fusion)
    Activation act;
    bool depthwise = false, pointwise = false;
+   /// 2-D windows on phase planes (Kernels.h): the GEMM reads its K rows (ci, ki, kj) from
+   /// the phase planes of the input channels through bRows, no im2col buffer.
+   bool windowed = false;
+   kernels::Window2d win;
+   std::vector<int32_t> bRows;
+   std::vector<int64_t> taps;  ///< tapOffset of each (ki, kj)
+   std::vector<float> aPacked; ///< constant W packed per group at plan time (kernels::gemmPackA)
+   int64_t aPackedStride = 0;
    void run(float *const *v, float *ws) const override
    {
       const float *X = v[inputs[0]], *W = v[inputs[1]];
@@ -496,6 +731,7 @@ struct ConvKernel : Kernel {
       const float *B = biasId >= 0 ? v[biasId] : (bias.empty() ? nullptr : bias.data());
       const int64_t cig = Cin / group, cog = Cout / group;
       const int64_t inSize = numel(g.in), outSize = numel(g.out), kSize = numel(g.kernel);
+      const kernels::KernelTable &kt = K();
       for (int64_t n = 0; n < N; ++n) {
          const float *x = X + n * Cin * inSize;
          float *y = Y + n * Cout * outSize;
@@ -506,31 +742,17 @@ struct ConvKernel : Kernel {
                d.w = W + oc * kSize;
                d.bias = B ? B[oc] : 0.f;
                d.y = y + oc * outSize;
-               d.H = g.in[0];
-               d.W = g.in[1];
-               d.Ho = g.out[0];
-               d.Wo = g.out[1];
-               d.kh = g.kernel[0];
-               d.kw = g.kernel[1];
-               d.strideH = g.stride[0];
-               d.strideW = g.stride[1];
-               d.dilH = g.dil[0];
-               d.dilW = g.dil[1];
-               d.padTop = g.padBegin[0];
-               d.padLeft = g.padBegin[1];
+               d.win = win;
+               d.offsets = taps.data();
                d.act = act;
-               K().depthwise2d(d);
+               d.scratch = ws;
+               d.bordersReady = n > 0 || oc > 0;
+               kt.depthwise2d(d);
             }
             continue;
          }
          for (int64_t gi = 0; gi < group; ++gi) {
             const float *xg = x + gi * cig * inSize;
-            float *col = ws;
-            float *gemmWs = ws;
-            if (!pointwise) {
-               im2col(xg, cig, g, col);
-               gemmWs = ws + cig * kSize * outSize;
-            }
             kernels::GemmArgs a;
             a.M = cog;
             a.N = outSize;
@@ -538,14 +760,40 @@ struct ConvKernel : Kernel {
             a.A = W + gi * cog * cig * kSize;
             a.sAm = cig * kSize;
             a.sAk = 1;
-            a.B = pointwise ? xg : col;
+            a.B = xg;
             a.sBk = outSize;
             a.sBn = 1;
             a.C = y + gi * cog * outSize;
             a.ldc = outSize;
             a.rowBias = B ? B + gi * cog : nullptr;
             a.act = act;
-            K().gemm(a, gemmWs);
+            if (!aPacked.empty())
+               a.Apacked = aPacked.data() + gi * aPackedStride;
+            float *gemmWs = ws;
+            float *wide = nullptr;
+            if (windowed) {
+               const int64_t pf = kernels::phaseFloats(win);
+               for (int64_t ci = 0; ci < cig; ++ci)
+                  kt.phaseSplit(xg + ci * inSize, win, 0.f, ws + ci * pf, n == 0 && gi == 0);
+               a.B = ws;
+               a.bRows = bRows.data();
+               a.N = win.Ho * win.Wq;
+               gemmWs = ws + cig * pf;
+               if (win.Wq != win.Wo) { // GEMM into the wide layout, then compact each channel
+                  wide = gemmWs;
+                  gemmWs += cog * a.N;
+                  a.C = wide;
+                  a.ldc = a.N;
+               }
+            } else if (!pointwise) {
+               im2col(xg, cig, g, ws);
+               a.B = ws;
+               gemmWs = ws + cig * kSize * outSize;
+            }
+            kt.gemm(a, gemmWs);
+            if (wide)
+               for (int64_t oc = 0; oc < cog; ++oc)
+                  kernels::compactRows(wide + oc * a.N, win, y + (gi * cog + oc) * outSize);
          }
       }
    }
@@ -569,7 +817,12 @@ void opConv(NodeCtx &c)
    const Shape kernel = c.attrInts("kernel_shape", Shape(ws.begin() + 2, ws.end()));
    if (kernel != Shape(ws.begin() + 2, ws.end()))
       c.fail("kernel_shape " + shapeString(kernel) + " differs from W " + shapeString(ws));
-   k->g = convGeometry(c, Shape(xs.begin() + 2, xs.end()), kernel, false);
+   const auto folded = c.planner.foldedPads.find(c.node.input[0]);
+   if (folded != c.planner.foldedPads.end())
+      k->g = convGeometry(c, Shape(xs.begin() + 2, xs.end()), kernel, false, &folded->second.first,
+                          &folded->second.second);
+   else
+      k->g = convGeometry(c, Shape(xs.begin() + 2, xs.end()), kernel, false);
    Shape out = {k->N, k->Cout};
    out.insert(out.end(), k->g.out.begin(), k->g.out.end());
    k->inputs = {c.id(0), c.id(1)};
@@ -604,9 +857,36 @@ void opConv(NodeCtx &c)
       unit = unit && k->g.kernel[u] == 1 && k->g.stride[u] == 1 && k->g.padBegin[u] == 0 && k->g.padEnd[u] == 0;
    }
    k->pointwise = unit;
-   if (!k->depthwise) {
-      const int64_t outSize = numel(k->g.out), kSize = numel(kernel);
+   k->windowed = k->g.nd == 2 && (!unit || k->depthwise);
+   const int64_t outSize = numel(k->g.out), kSize = numel(kernel);
+   if (k->windowed) {
+      k->win = window2dOf(k->g);
+      k->taps = tapOffsets(k->win);
+      if (k->depthwise) {
+         k->workspace = std::size_t(kernels::windowWorkspace(k->win));
+      } else {
+         const int64_t pf = kernels::phaseFloats(k->win), wideN = k->win.Ho * k->win.Wq;
+         if (cig * pf > std::numeric_limits<int32_t>::max())
+            c.fail("input " + shapeString(xs) + " is too large for the convolution kernels");
+         for (int64_t ci = 0; ci < cig; ++ci)
+            for (int64_t ki = 0; ki < k->g.kernel[0]; ++ki)
+               for (int64_t kj = 0; kj < k->g.kernel[1]; ++kj)
+                  k->bRows.push_back(int32_t(ci * pf + kernels::tapOffset(k->win, ki, kj)));
+         k->workspace = std::size_t(cig * pf + (k->win.Wq != k->win.Wo ? cog * wideN : 0)) +
+                        K().gemmWorkspace(cog, wideN, cig * kSize);
+      }
+   } else if (!k->depthwise) {
       k->workspace = (unit ? 0 : std::size_t(cig * kSize * outSize)) + K().gemmWorkspace(cog, outSize, cig * kSize);
+   } else {
+      c.fail("internal: depthwise convolution without a 2-D window");
+   }
+   if (!k->depthwise && c.isConst(1)) {
+      const std::vector<float> &w = *c.in(1).f;
+      const int64_t kd = cig * kSize;
+      k->aPackedStride = int64_t(K().gemmPackedASize(cog, kd));
+      k->aPacked.resize(std::size_t(k->aPackedStride * k->group));
+      for (int64_t gi = 0; gi < k->group; ++gi)
+         K().gemmPackA(w.data() + gi * cog * kd, cog, kd, kd, 1, k->aPacked.data() + gi * k->aPackedStride);
    }
    k->outputs = {c.runtime(0, out)};
    c.emit(std::move(k));
@@ -625,8 +905,11 @@ struct ConvTransposeKernel : Kernel {
       const float *B = biasId >= 0 ? v[biasId] : (bias.empty() ? nullptr : bias.data());
       const int64_t cig = Cin / group, cog = Cout / group, nd = g.nd;
       const int64_t inSize = numel(g.in), outSize = numel(g.out), kSize = numel(g.kernel);
-      const Shape outStr = stridesOf(g.out);
-      Shape iIdx = Shape(std::size_t(nd)), kIdx = Shape(std::size_t(nd));
+      IndexBuf outStr{std::size_t(nd)}, iIdx{std::size_t(nd)}, kIdx{std::size_t(nd)};
+      for (std::size_t d = std::size_t(nd), acc = 1; d-- > 0;) {
+         outStr[d] = int64_t(acc);
+         acc *= std::size_t(g.out[d]);
+      }
       for (int64_t n = 0; n < N; ++n) {
          float *y = Y + n * Cout * outSize;
          for (int64_t oc = 0; oc < Cout; ++oc)
@@ -744,40 +1027,24 @@ void opConvTranspose(NodeCtx &c)
 // ========================================================================= pooling
 struct MaxPoolKernel : Kernel {
    ConvGeometry g;
+   kernels::Window2d win; ///< 2-D pooling on phase planes (Kernels.h)
+   std::vector<int64_t> taps;
    int64_t planes = 0;
-   void run(float *const *v, float *) const override
+   void run(float *const *v, float *ws) const override
    {
       const float *X = v[inputs[0]];
       float *Y = v[outputs[0]];
       const int64_t nd = g.nd, inSize = numel(g.in), outSize = numel(g.out), kSize = numel(g.kernel);
-      const Shape inStr = stridesOf(g.in);
-      Shape oIdx = Shape(std::size_t(nd)), kIdx = Shape(std::size_t(nd));
-      if (nd == 2) { // direct loops for images
-         const int64_t H = g.in[0], W = g.in[1], Ho = g.out[0], Wo = g.out[1];
-         for (int64_t p = 0; p < planes; ++p) {
-            const float *x = X + p * inSize;
-            float *y = Y + p * outSize;
-            for (int64_t oh = 0; oh < Ho; ++oh)
-               for (int64_t ow = 0; ow < Wo; ++ow) {
-                  float m = -std::numeric_limits<float>::infinity();
-                  bool nan = false;
-                  for (int64_t ki = 0; ki < g.kernel[0]; ++ki) {
-                     const int64_t ih = oh * g.stride[0] - g.padBegin[0] + ki * g.dil[0];
-                     if (ih < 0 || ih >= H)
-                        continue;
-                     for (int64_t kj = 0; kj < g.kernel[1]; ++kj) {
-                        const int64_t iw = ow * g.stride[1] - g.padBegin[1] + kj * g.dil[1];
-                        if (iw < 0 || iw >= W)
-                           continue;
-                        const float xv = x[ih * W + iw];
-                        nan = nan || xv != xv;
-                        m = xv > m ? xv : m;
-                     }
-                  }
-                  y[oh * Wo + ow] = nan ? std::numeric_limits<float>::quiet_NaN() : m;
-               }
-         }
+      if (nd == 2) {
+         const kernels::KernelTable &kt = K();
+         for (int64_t p = 0; p < planes; ++p)
+            kt.maxPool2d(X + p * inSize, win, taps.data(), Y + p * outSize, ws, p > 0);
          return;
+      }
+      IndexBuf inStr{std::size_t(nd)}, oIdx{std::size_t(nd)}, kIdx{std::size_t(nd)};
+      for (std::size_t d = std::size_t(nd), acc = 1; d-- > 0;) {
+         inStr[d] = int64_t(acc);
+         acc *= std::size_t(g.in[d]);
       }
       for (int64_t p = 0; p < planes; ++p) {
          const float *x = X + p * inSize;
@@ -828,6 +1095,11 @@ void opMaxPool(NodeCtx &c)
    const Shape kernel = c.attrInts("kernel_shape");
    k->g = convGeometry(c, Shape(xs.begin() + 2, xs.end()), kernel, c.attrInt("ceil_mode", 0) != 0);
    k->planes = xs[0] * xs[1];
+   if (k->g.nd == 2) {
+      k->win = window2dOf(k->g);
+      k->taps = tapOffsets(k->win);
+      k->workspace = std::size_t(kernels::windowWorkspace(k->win));
+   }
    Shape out = {xs[0], xs[1]};
    out.insert(out.end(), k->g.out.begin(), k->g.out.end());
    k->inputs = {c.id(0)};
@@ -849,6 +1121,14 @@ struct ReduceKernel : Kernel {
       const float *x = v[inputs[0]];
       float *y = v[outputs[0]];
       const float init = op == RedOp::Max ? -std::numeric_limits<float>::infinity() : 0.f;
+      if (contiguous && inner == 1) { // e.g. GlobalAveragePool: one contiguous run per output
+         const kernels::KernelTable &kt = K();
+         for (int64_t o = 0; o < outer; ++o) {
+            const float r = kt.reduce(x + o * red, red, op == RedOp::Max);
+            y[o] = op == RedOp::Mean ? r / float(red) : r;
+         }
+         return;
+      }
       if (contiguous) {
          for (int64_t o = 0; o < outer; ++o)
             for (int64_t i = 0; i < inner; ++i) {
@@ -875,7 +1155,7 @@ struct ReduceKernel : Kernel {
       const int64_t n = numel(inShape), nOut = numel(inShape) / (red ? red : 1);
       std::fill(y, y + nOut, init);
       const std::size_t r = inShape.size();
-      Shape idx(r, 0), outStr(r, 0);
+      IndexBuf idx(r), outStr(r);
       int64_t s = 1;
       for (std::size_t d = r; d-- > 0;)
          if (!reduced[d]) {
@@ -1496,13 +1776,32 @@ void opGather(NodeCtx &c)
 struct ConcatKernel : Kernel {
    std::vector<Shape> shapes;
    int64_t axis = 0;
+   int64_t outer = 1, total = 0;
+   std::vector<int64_t> block; ///< floats each input contributes per outer index
+   void prepare()
+   {
+      outer = 1;
+      for (int64_t k = 0; k < axis; ++k)
+         outer *= shapes[0][std::size_t(k)];
+      block.assign(shapes.size(), 1);
+      total = 0;
+      for (std::size_t i = 0; i < shapes.size(); ++i) {
+         for (std::size_t k = std::size_t(axis); k < shapes[i].size(); ++k)
+            block[i] *= shapes[i][k];
+         total += block[i];
+      }
+   }
    void run(float *const *v, float *) const override
    {
-      std::vector<const float *> ins;
-      ins.reserve(inputs.size());
-      for (int id : inputs)
-         ins.push_back(v[id]);
-      concatTo(ins, shapes, axis, v[outputs[0]]);
+      float *out = v[outputs[0]];
+      for (int64_t o = 0; o < outer; ++o) {
+         float *dst = out + o * total;
+         for (std::size_t i = 0; i < inputs.size(); ++i) {
+            if (block[i])
+               std::memcpy(dst, v[inputs[i]] + o * block[i], std::size_t(block[i]) * sizeof(float));
+            dst += block[i];
+         }
+      }
    }
 };
 
@@ -1547,6 +1846,7 @@ void opConcat(NodeCtx &c)
    auto k = std::make_unique<ConcatKernel>();
    k->shapes = shapes;
    k->axis = axis;
+   k->prepare();
    for (std::size_t j = 0; j < c.nIn(); ++j)
       k->inputs.push_back(c.id(j));
    k->outputs = {c.runtime(0, out)};
@@ -1558,6 +1858,30 @@ struct PadKernel : Kernel {
    Shape in, out, begin;
    float value = 0.f;
    int valueId = -1;
+   /// Source index along an axis of size dim for output index o (-1: constant fill).
+   int64_t source(int64_t o, std::size_t d) const
+   {
+      int64_t i = o - begin[d];
+      const int64_t dim = in[d];
+      if (i >= 0 && i < dim)
+         return i;
+      switch (mode) {
+      case Constant:
+         return -1;
+      case Edge:
+         return i < 0 ? 0 : dim - 1;
+      case Wrap:
+         return ((i % dim) + dim) % dim;
+      case Reflect: {
+         if (dim == 1)
+            return 0;
+         const int64_t period = 2 * (dim - 1);
+         i = ((i % period) + period) % period;
+         return i >= dim ? period - i : i;
+      }
+      }
+      return -1;
+   }
    void run(float *const *v, float *) const override
    {
       const float *x = v[inputs[0]];
@@ -1565,41 +1889,46 @@ struct PadKernel : Kernel {
       const float fill = valueId >= 0 ? v[valueId][0] : value;
       const std::size_t r = out.size();
       const int64_t n = numel(out);
-      const Shape inStr = stridesOf(in);
-      Shape idx(r, 0);
-      for (int64_t e = 0; e < n; ++e) {
+      if (n == 0)
+         return;
+      if (r == 0) {
+         y[0] = x[0];
+         return;
+      }
+      IndexBuf inStr(r), idx(r);
+      for (std::size_t d = r, acc = 1; d-- > 0;) {
+         inStr[d] = int64_t(acc);
+         acc *= std::size_t(in[d]);
+      }
+      // one output row (last axis) at a time: the outer indices map to one source row or to fill
+      const std::size_t last = r - 1;
+      const int64_t inner = out[last], lo = std::max<int64_t>(0, begin[last]),
+                    hi = std::min<int64_t>(inner, begin[last] + in[last]);
+      for (int64_t row = 0; row < n; row += inner) {
+         float *dst = y + row;
          int64_t off = 0;
          bool inside = true;
-         for (std::size_t d = 0; d < r; ++d) {
-            int64_t i = idx[d] - begin[d];
-            const int64_t dim = in[d];
-            if (i < 0 || i >= dim) {
-               switch (mode) {
-               case Constant:
-                  inside = false;
-                  break;
-               case Edge:
-                  i = i < 0 ? 0 : dim - 1;
-                  break;
-               case Wrap:
-                  i = ((i % dim) + dim) % dim;
-                  break;
-               case Reflect: {
-                  if (dim == 1) {
-                     i = 0;
-                     break;
-                  }
-                  const int64_t period = 2 * (dim - 1);
-                  i = ((i % period) + period) % period;
-                  i = i >= dim ? period - i : i;
-                  break;
-               }
-               }
-            }
+         for (std::size_t d = 0; d < last; ++d) {
+            const int64_t i = source(idx[d], d);
+            inside = inside && i >= 0;
             off += i * inStr[d];
          }
-         y[e] = inside ? x[off] : fill;
-         for (std::size_t d = r; d-- > 0;) {
+         if (!inside || in[last] == 0) {
+            std::fill(dst, dst + inner, fill);
+         } else {
+            const float *src = x + off;
+            for (int64_t o = 0; o < lo; ++o) {
+               const int64_t i = source(o, last);
+               dst[o] = i < 0 ? fill : src[i];
+            }
+            if (hi > lo)
+               std::memcpy(dst + lo, src + (lo - begin[last]), std::size_t(hi - lo) * sizeof(float));
+            for (int64_t o = std::max(hi, lo); o < inner; ++o) {
+               const int64_t i = source(o, last);
+               dst[o] = i < 0 ? fill : src[i];
+            }
+         }
+         for (std::size_t d = last; d-- > 0;) {
             if (++idx[d] < out[d])
                break;
             idx[d] = 0;
@@ -1607,6 +1936,44 @@ struct PadKernel : Kernel {
       }
    }
 };
+
+/// A zero Pad of the spatial dims of an N x C x H x W tensor read only by Convs (as their X)
+/// becomes extra pads of those Convs: the Pad output aliases its input, no copy is made.
+bool foldPadIntoConvs(NodeCtx &c, const PadKernel &k)
+{
+   if (k.mode != PadKernel::Constant || k.valueId >= 0 || k.value != 0.f || k.in.size() != 4 || c.isConst(0))
+      return false;
+   if (k.begin[0] != 0 || k.begin[1] != 0 || k.out[0] != k.in[0] || k.out[1] != k.in[1])
+      return false;
+   Shape begin(2), end(2);
+   for (std::size_t d = 0; d < 2; ++d) {
+      begin[d] = k.begin[d + 2];
+      end[d] = k.out[d + 2] - k.in[d + 2] - begin[d];
+      if (begin[d] < 0 || end[d] < 0)
+         return false;
+   }
+   const std::string &name = c.node.output.at(0);
+   if (c.planner.graphOutputs.count(name))
+      return false;
+   auto it = c.planner.consumers.find(name);
+   if (it == c.planner.consumers.end() || it->second.empty())
+      return false;
+   const auto &nodes = c.planner.model.proto.graph.node;
+   for (std::size_t ci : it->second) {
+      const proto::Node &n = nodes[ci];
+      if (n.opType != "Conv" || n.input.empty() || n.input[0] != name)
+         return false;
+      for (std::size_t j = 1; j < n.input.size(); ++j)
+         if (n.input[j] == name)
+            return false;
+      const proto::Attribute *ap = n.findAttribute("auto_pad");
+      if (ap && ap->s != "NOTSET" && ap->s != "VALID" && !ap->s.empty())
+         return false;
+   }
+   c.planner.foldedPads[name] = {begin, end};
+   c.alias(0, 0, k.in);
+   return true;
+}
 
 void opPad(NodeCtx &c)
 {
@@ -1663,6 +2030,8 @@ void opPad(NodeCtx &c)
       if (k->mode != PadKernel::Constant && xs[a] == 0 && k->out[a] > 0)
          c.fail("cannot pad an empty axis in mode " + mode);
    }
+   if (foldPadIntoConvs(c, *k)) // tf2onnx's explicit padding before strided convolutions
+      return;
    k->outputs = {c.runtime(0, k->out)};
    c.emit(std::move(k));
 }

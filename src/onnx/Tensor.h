@@ -37,6 +37,28 @@ inline Shape stridesOf(const Shape &s)
    return st;
 }
 
+/// Index scratch for odometer loops: on the stack up to rank 16 (no heap allocation at run
+/// time), on the heap beyond.
+class IndexBuf {
+public:
+   explicit IndexBuf(std::size_t rank)
+   {
+      if (rank > kStack)
+         m_heap.assign(rank, 0);
+      m_p = rank > kStack ? m_heap.data() : m_stack;
+   }
+   IndexBuf(const IndexBuf &) = delete;
+   IndexBuf &operator=(const IndexBuf &) = delete;
+   int64_t &operator[](std::size_t k) { return m_p[k]; }
+   int64_t operator[](std::size_t k) const { return m_p[k]; }
+
+private:
+   static constexpr std::size_t kStack = 16;
+   int64_t m_stack[kStack] = {};
+   std::vector<int64_t> m_heap;
+   int64_t *m_p;
+};
+
 /// A plan for iterating one output of a broadcast binary operation: dimensions collapsed
 /// where both operands behave alike, innermost dimension last.
 struct BroadcastLoop {
@@ -102,7 +124,7 @@ template <typename T, typename F> void broadcastApply(const BroadcastLoop &loop,
       outer *= loop.dims[k];
    if (outer == 0 || inner == 0)
       return;
-   Shape idx(r, 0);
+   IndexBuf idx(r);
    int64_t offA = 0, offB = 0;
    for (int64_t o = 0; o < outer; ++o) {
       const T *pa = a + offA, *pb = b + offB;
@@ -135,11 +157,14 @@ template <typename T, typename F> void broadcastApply(const BroadcastLoop &loop,
 template <typename T> void transposeTo(const T *in, const Shape &s, const Shape &perm, T *out)
 {
    const std::size_t r = s.size();
-   const Shape st = stridesOf(s);
-   Shape outDims(r), inStride(r);
+   IndexBuf st(r), outDims(r), inStride(r);
+   for (std::size_t k = r, acc = 1; k-- > 0;) {
+      st[k] = int64_t(acc);
+      acc *= std::size_t(s[k]);
+   }
    for (std::size_t k = 0; k < r; ++k) {
-      outDims[k] = s[perm[k]];
-      inStride[k] = st[perm[k]];
+      outDims[k] = s[std::size_t(perm[k])];
+      inStride[k] = st[std::size_t(perm[k])];
    }
    const int64_t n = numel(s);
    if (n == 0)
@@ -148,7 +173,7 @@ template <typename T> void transposeTo(const T *in, const Shape &s, const Shape 
       out[0] = in[0];
       return;
    }
-   Shape idx(r, 0);
+   IndexBuf idx(r);
    int64_t off = 0;
    const int64_t inner = outDims[r - 1], is = inStride[r - 1];
    for (int64_t o = 0; o < n; o += inner) {
@@ -176,14 +201,16 @@ void sliceTo(const T *in, const Shape &s, const Shape &start, const Shape &step,
       out[0] = in[0];
       return;
    }
-   const Shape st = stridesOf(s);
+   IndexBuf st(r), jump(r), idx(r);
+   for (std::size_t k = r, acc = 1; k-- > 0;) {
+      st[k] = int64_t(acc);
+      acc *= std::size_t(s[k]);
+   }
    int64_t base = 0;
-   Shape jump(r);
    for (std::size_t k = 0; k < r; ++k) {
       base += start[k] * st[k];
       jump[k] = step[k] * st[k];
    }
-   Shape idx(r, 0);
    int64_t off = base;
    const int64_t inner = outShape[r - 1], js = jump[r - 1];
    for (int64_t o = 0; o < n; o += inner) {
