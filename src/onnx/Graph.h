@@ -153,11 +153,15 @@ public:
    /// `channels` values along `channelAxis` of an output of rank `rank`, then one activation
    /// (or x * sigmoid(x)). Marks absorbed nodes; returns the final output name.
    struct Epilogue {
+      std::vector<float> scale; ///< per channel, applied before the bias (allowScale only)
       std::vector<float> bias;
       kernels::Activation act;
       std::string outName;
    };
-   Epilogue fuse(const proto::Node &producer, int64_t rank, int64_t channelAxis, int64_t channels);
+   /// With allowScale, a constant per-channel Mul (an unfolded BatchNormalization) right after
+   /// the producer is absorbed too, into `scale`: the caller folds it into its weights.
+   Epilogue fuse(const proto::Node &producer, int64_t rank, int64_t channelAxis, int64_t channels,
+                 bool allowScale = false);
 
 private:
    void planMemory();

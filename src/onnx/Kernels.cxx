@@ -81,17 +81,6 @@ int64_t tapOffset(const Window2d &w, int64_t ki, int64_t kj)
    return ((r % w.sh) * w.sw + c % w.sw) * w.plane + (r / w.sh) * w.Wq + c / w.sw;
 }
 
-void compactRows(const float *wide, const Window2d &w, float *y)
-{
-   if (w.Wq == w.Wo) {
-      if (wide != y)
-         std::memmove(y, wide, std::size_t(w.Ho * w.Wo) * sizeof(float));
-      return;
-   }
-   for (int64_t oh = 0; oh < w.Ho; ++oh)
-      std::memmove(y + oh * w.Wo, wide + oh * w.Wq, std::size_t(w.Wo) * sizeof(float));
-}
-
 int64_t windowWorkspace(const Window2d &w)
 {
    return phaseFloats(w) + w.Ho * w.Wq + kSlack;

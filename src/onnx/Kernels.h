@@ -65,8 +65,6 @@ Window2d window2d(int64_t H, int64_t W, int64_t Ho, int64_t Wo, int64_t kh, int6
 int64_t phaseFloats(const Window2d &w);
 /// Offset of tap (ki, kj) in the phase planes, relative to output (0, 0).
 int64_t tapOffset(const Window2d &w, int64_t ki, int64_t kj);
-/// Copies the Ho x Wo outputs out of the Ho x Wq wide layout.
-void compactRows(const float *wide, const Window2d &w, float *y);
 
 /// Depthwise 2-D convolution of one channel plane, y = act(bias + sum w x).
 struct DepthwiseArgs {
@@ -106,6 +104,8 @@ struct KernelTable {
    /// Splits one H x W plane into its phase planes (dst: phaseFloats(w) floats); `fill` outside.
    /// With `borders` false the padding cells of dst are assumed to hold `fill` already.
    void (*phaseSplit)(const float *x, const Window2d &w, float fill, float *dst, bool borders);
+   /// Copies the Ho x Wo outputs out of the Ho x Wq wide layout (wide and y distinct).
+   void (*compactRows)(const float *wide, const Window2d &w, float *y);
    /// Sum of x (n floats), or its max (NaN propagates) when `max`.
    float (*reduce)(const float *x, int64_t n, bool max);
    /// y[i] = x[i] op s (op: 0 add, 1 sub, 2 mul, 3 div), or s op x[i] when `swap`.

@@ -43,16 +43,21 @@ inline void vstore(float *p, vf v)
 {
    *reinterpret_cast<vfu *>(p) = v;
 }
+/// x in every lane. Not `vf{} + x`: that is a real addition (-0 + 0 is +0), which the
+/// compiler keeps in every inner loop.
+template <typename V> inline V splat(float x);
 inline vf vbroadcast(float x)
 {
-   return vf{} + x;
+   return splat<vf>(x);
 }
 
 typedef int32_t vi __attribute__((vector_size(VW * 4)));
 
 template <typename V> inline V splat(float x)
 {
-   return V{} + x;
+   typedef int32_t IV __attribute__((vector_size(sizeof(V))));
+   const V v = {x};
+   return __builtin_shuffle(v, IV{}); // lane 0 everywhere: vbroadcastss
 }
 
 /// exp(x) by range reduction x = n ln2 + r (n rounded to nearest) and the Cephes expf
@@ -336,8 +341,10 @@ void gemmNarrow(const tpcml::onnx::kernels::GemmArgs &g, float *ws)
 /// Vectors per B panel for N columns: one when two-vector panels would waste a vector.
 int gemmPanelVectors(int64_t N)
 {
+   // two-vector panels reuse each A broadcast twice; one-vector panels only when two-vector ones
+   // would compute a fifth more columns than needed
    const int64_t one = (N + VW - 1) / VW, two = 2 * ((N + 2 * VW - 1) / (2 * VW));
-   return one < two ? 1 : 2;
+   return 5 * two > 6 * one ? 1 : 2;
 }
 
 size_t gemmPackedASize(int64_t M, int64_t K)
@@ -451,13 +458,13 @@ inline void smallMRow(const tpcml::onnx::kernels::GemmArgs &g, int64_t i, int64_
    for (; k + P <= Kd; k += P)
       for (int p = 0; p < P; ++p) {
          const float *b = B + (rows ? rows[k + p] : (k + p) * sBk);
-         const V av = V{} + a[(k + p) * sAk];
+         const V av = splat<V>(a[(k + p) * sAk]);
          for (int v = 0; v < NV; ++v)
             acc[p][v] += av * V(*reinterpret_cast<const Vu *>(b + v * W));
       }
    for (; k < Kd; ++k) {
       const float *b = B + (rows ? rows[k] : k * sBk);
-      const V av = V{} + a[k * sAk];
+      const V av = splat<V>(a[k * sAk]);
       for (int v = 0; v < NV; ++v)
          acc[0][v] += av * V(*reinterpret_cast<const Vu *>(b + v * W));
    }
@@ -637,6 +644,25 @@ void gemm(const tpcml::onnx::kernels::GemmArgs &g, float *ws)
 }
 
 // ------------------------------------------------------- windows on phase planes
+/// Even and odd lanes of the 2*W floats in (a, b) (a template: only the W in use is instantiated).
+template <int W, typename V> inline void deinterleaveT(V a, V b, V &even, V &odd)
+{
+   if constexpr (W == 16) {
+      even = __builtin_shufflevector(a, b, 0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+      odd = __builtin_shufflevector(a, b, 1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+   } else if constexpr (VW == 8) {
+      even = __builtin_shufflevector(a, b, 0, 2, 4, 6, 8, 10, 12, 14);
+      odd = __builtin_shufflevector(a, b, 1, 3, 5, 7, 9, 11, 13, 15);
+   } else {
+      even = __builtin_shufflevector(a, b, 0, 2, 4, 6);
+      odd = __builtin_shufflevector(a, b, 1, 3, 5, 7);
+   }
+}
+inline void deinterleave(vf a, vf b, vf &even, vf &odd)
+{
+   deinterleaveT<VW>(a, b, even, odd);
+}
+
 /// Short runs are the rule here (rows of 4..64 floats): explicit vector loops, no libc calls
 /// (the attribute keeps GCC from turning the scalar tails back into memset/memcpy calls).
 #define TPCML_NO_LIBC_IDIOMS __attribute__((optimize("no-tree-loop-distribute-patterns")))
@@ -731,9 +757,16 @@ TPCML_NO_LIBC_IDIOMS void phaseSplitImpl(const float *x, const tpcml::onnx::kern
             for (int64_t c = lo[1]; c < imin(c0, hi[1]); ++c)
                r1[c] = src[2 * c + 1 - w.padLeft];
             const float *s0 = src - w.padLeft;
-            for (int64_t c = c0; c < c1; ++c) {
-               r0[c] = s0[2 * c];
-               r1[c] = s0[2 * c + 1];
+            int64_t cc = c0;
+            for (; cc + VW <= c1; cc += VW) {
+               vf ev, od;
+               deinterleave(vload(s0 + 2 * cc), vload(s0 + 2 * cc + VW), ev, od);
+               vstore(r0 + cc, ev);
+               vstore(r1 + cc, od);
+            }
+            for (; cc < c1; ++cc) {
+               r0[cc] = s0[2 * cc];
+               r1[cc] = s0[2 * cc + 1];
             }
             for (int64_t c = imax(c1, lo[0]); c < hi[0]; ++c)
                r0[c] = src[2 * c - w.padLeft];
@@ -1019,6 +1052,7 @@ KernelTable TPCML_TABLE_FN()
    t.depthwise2d = &::depthwise2d;
    t.maxPool2d = &::maxPool2d;
    t.phaseSplit = &::phaseSplit;
+   t.compactRows = &::compactWide;
    t.reduce = &::reduce;
    t.scalarOp = &::scalarOp;
    t.vectorOp = &::vectorOp;

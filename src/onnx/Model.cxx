@@ -8,10 +8,13 @@
 #include "tpcml/Strings.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <cstring>
 #include <fstream>
 #include <iterator>
+#include <map>
 #include <sstream>
 
 namespace tpcml::onnx {
@@ -285,9 +288,35 @@ struct Session::Scratch {
    std::vector<float> single;
    std::vector<float *> singleOut;    ///< output pointers into `single`
    std::shared_ptr<const Plan> plan1; ///< the batch-1 plan of the single-event path
+   int64_t chunk = 0;                 ///< events per plan run in run() (0: not chosen yet)
    std::vector<const float *> in;
    std::vector<float *> out;
+   /// TPCML_ONNX_PROFILE set: thread CPU time per (op, node), printed when the session ends
+   struct Timing {
+      double us = 0;
+      int64_t calls = 0;
+      int64_t events = 0;
+   };
+   std::map<std::pair<std::string, std::string>, Timing> profile;
+   int64_t profiledEvents = 0;
 };
+
+namespace {
+bool profiling()
+{
+   static const bool on = [] {
+      const char *v = std::getenv("TPCML_ONNX_PROFILE");
+      return v && *v && std::strcmp(v, "0") != 0;
+   }();
+   return on;
+}
+double threadMicros()
+{
+   timespec ts{};
+   clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+   return double(ts.tv_sec) * 1e6 + double(ts.tv_nsec) * 1e-3;
+}
+} // namespace
 
 Session::Session(std::shared_ptr<const Model> model, int64_t maxBatch)
     : m_model(std::move(model)), m_maxBatch(maxBatch), m_scratch(std::make_unique<Scratch>())
@@ -297,7 +326,27 @@ Session::Session(std::shared_ptr<const Model> model, int64_t maxBatch)
    if (maxBatch < 1)
       throw UsageError("maxBatch must be >= 1, got " + std::to_string(maxBatch));
 }
-Session::~Session() = default;
+Session::~Session()
+{
+   if (!m_scratch || m_scratch->profile.empty())
+      return;
+   // TPCML_ONNX_PROFILE: one table per session on stderr, the slowest steps first
+   std::vector<std::pair<double, std::string>> rows;
+   double total = 0;
+   for (const auto &[key, t] : m_scratch->profile) {
+      total += t.us;
+      char line[512];
+      std::snprintf(line, sizeof line, "%-18s %10.2f %9lld %12.3f  %s", key.first.c_str(), t.us / 1e3,
+                    static_cast<long long>(t.calls), t.events ? t.us / double(t.events) : 0.0, key.second.c_str());
+      rows.emplace_back(t.us, line);
+   }
+   std::sort(rows.rbegin(), rows.rend());
+   std::fprintf(stderr, "tpcml ONNX profile of '%s' (thread CPU time, %lld events):\n%-18s %10s %9s %12s  %s\n",
+                m_model->name().c_str(), static_cast<long long>(m_scratch->profiledEvents), "op", "total ms", "calls",
+                "us/event", "node");
+   for (const auto &r : rows)
+      std::fprintf(stderr, "%s  (%.1f %%)\n", r.second.c_str(), total > 0 ? 100 * r.first / total : 0.0);
+}
 Session::Session(Session &&) noexcept = default;
 Session &Session::operator=(Session &&) noexcept = default;
 
@@ -340,8 +389,20 @@ void Session::runPlan(const Plan &plan, const float *const *inputs, float *const
    for (int v : s.inputAliases)
       s.ptrs[std::size_t(v)] = s.ptrs[std::size_t(plan.values[std::size_t(v)].root)];
    float *const *ptrs = s.ptrs.data();
-   for (std::size_t k = 0; k < plan.steps.size(); ++k)
-      plan.steps[k]->run(ptrs, s.arena.get() + plan.wsOffset[k]);
+   if (profiling()) {
+      s.profiledEvents += plan.batch;
+      for (std::size_t k = 0; k < plan.steps.size(); ++k) {
+         const double t0 = threadMicros();
+         plan.steps[k]->run(ptrs, s.arena.get() + plan.wsOffset[k]);
+         Scratch::Timing &t = s.profile[{plan.steps[k]->op, plan.steps[k]->node}];
+         t.us += threadMicros() - t0;
+         t.calls += 1;
+         t.events += plan.batch;
+      }
+   } else {
+      for (std::size_t k = 0; k < plan.steps.size(); ++k)
+         plan.steps[k]->run(ptrs, s.arena.get() + plan.wsOffset[k]);
+   }
    for (std::size_t j = 0; j < plan.outputs.size(); ++j) {
       const detail::Value &val = plan.values[std::size_t(plan.outputs[j])];
       const std::size_t n = std::size_t(detail::numel(val.shape));
@@ -371,7 +432,17 @@ void Session::run(const float *const *inputs, float *const *outputs, int64_t nEv
    Scratch &s = *m_scratch;
    s.in.resize(nIn);
    s.out.resize(nOut);
-   const int64_t chunk = m.batched() ? m_maxBatch : 1;
+   if (m.batched() && s.chunk == 0) {
+      // Events per plan run: at most maxBatch, and few enough that the intermediate tensors of
+      // one run (the plan's arena) stay within kArenaBudget, the share of the last-level cache a
+      // core can count on -- beyond it, layer after layer streams from memory (measured:
+      // EfficientNet-B0 at 128 x 128 runs 17 % faster in runs of 2 events than of 16).
+      constexpr double kArenaBudget = 8.0 * 1024 * 1024;
+      const double perEvent = double(m.plan(1)->arenaFloats) * sizeof(float);
+      const int64_t fit = perEvent > 0 ? int64_t(kArenaBudget / perEvent) : m_maxBatch;
+      s.chunk = std::max<int64_t>(1, std::min(m_maxBatch, fit));
+   }
+   const int64_t chunk = m.batched() ? s.chunk : 1;
    for (int64_t first = 0; first < nEvents; first += chunk) {
       const int64_t b = std::min(chunk, nEvents - first);
       const Plan *plan = nullptr;

@@ -408,10 +408,13 @@ void absorbAffine(NodeCtx &c, MatMulKernel &k)
       k.bias[std::size_t(j)] = float(double(k.bias[std::size_t(j)]) + double(k.alpha) * shift[std::size_t(j)]);
 }
 
+void absorbFlattenTranspose(NodeCtx &c, MatMulKernel &k);
+
 /// Emits a planned MatMul/Gemm: the dense kernel for a few rows and constant weights, else the
 /// GEMM, with a constant B packed once at plan time when the GEMM is tall enough to use it.
 void emitMatMul(NodeCtx &c, std::unique_ptr<MatMulKernel> k, const Shape &out)
 {
+   absorbFlattenTranspose(c, *k);
    absorbAffine(c, *k);
    const bool constB = c.isConst(1) && k->bOff.size() == 1;
    if (constB && k->M <= 4 && k->cId < 0 && k->alpha == 1.f) {
@@ -428,7 +431,7 @@ void emitMatMul(NodeCtx &c, std::unique_ptr<MatMulKernel> k, const Shape &out)
       for (std::size_t j = 0; j < k->bias.size(); ++j)
          d->b[j] = k->bias[j];
       d->act = k->act;
-      d->inputs = {c.id(0)};
+      d->inputs = {k->inputs[0]};
       d->outputs = {c.runtime(0, out)};
       c.emit(std::move(d));
       return;
@@ -723,10 +726,11 @@ struct ConvKernel : Kernel {
    std::vector<int32_t> bRows;
    std::vector<int64_t> taps;  ///< tapOffset of each (ki, kj)
    std::vector<float> aPacked; ///< constant W packed per group at plan time (kernels::gemmPackA)
+   std::vector<float> wOwned;  ///< W with a fused per-channel scale
    int64_t aPackedStride = 0;
    void run(float *const *v, float *ws) const override
    {
-      const float *X = v[inputs[0]], *W = v[inputs[1]];
+      const float *X = v[inputs[0]], *W = wOwned.empty() ? v[inputs[1]] : wOwned.data();
       float *Y = v[outputs[0]];
       const float *B = biasId >= 0 ? v[biasId] : (bias.empty() ? nullptr : bias.data());
       const int64_t cig = Cin / group, cog = Cout / group;
@@ -793,7 +797,7 @@ struct ConvKernel : Kernel {
             kt.gemm(a, gemmWs);
             if (wide)
                for (int64_t oc = 0; oc < cog; ++oc)
-                  kernels::compactRows(wide + oc * a.N, win, y + (gi * cog + oc) * outSize);
+                  kt.compactRows(wide + oc * a.N, win, y + (gi * cog + oc) * outSize);
          }
       }
    }
@@ -839,8 +843,17 @@ void opConv(NodeCtx &c)
       }
    }
    if (canFuse) {
-      const Planner::Epilogue e = c.planner.fuse(c.node, int64_t(out.size()), 1, k->Cout);
+      const Planner::Epilogue e = c.planner.fuse(c.node, int64_t(out.size()), 1, k->Cout, c.isConst(1));
       c.renameOutput(0, e.outName);
+      if (!e.scale.empty()) { // (conv + b) * s = conv with W * s, plus b * s
+         const std::vector<float> &w = *c.in(1).f;
+         const std::size_t per = w.size() / std::size_t(k->Cout);
+         k->wOwned.resize(w.size());
+         for (std::size_t i = 0; i < w.size(); ++i)
+            k->wOwned[i] = w[i] * e.scale[i / per];
+         for (std::size_t j = 0; j < k->bias.size(); ++j)
+            k->bias[j] *= e.scale[j];
+      }
       if (!e.bias.empty()) {
          if (k->bias.empty())
             k->bias.assign(std::size_t(k->Cout), 0.f);
@@ -881,7 +894,7 @@ void opConv(NodeCtx &c)
       c.fail("internal: depthwise convolution without a 2-D window");
    }
    if (!k->depthwise && c.isConst(1)) {
-      const std::vector<float> &w = *c.in(1).f;
+      const std::vector<float> &w = k->wOwned.empty() ? *c.in(1).f : k->wOwned;
       const int64_t kd = cig * kSize;
       k->aPackedStride = int64_t(K().gemmPackedASize(cog, kd));
       k->aPacked.resize(std::size_t(k->aPackedStride * k->group));
@@ -1414,8 +1427,129 @@ void opBatchNormalization(NodeCtx &c)
 // =============================================================== data movement
 struct TransposeKernel : Kernel {
    Shape shape, perm;
-   void run(float *const *v, float *) const override { transposeTo(v[inputs[0]], shape, perm, v[outputs[0]]); }
+   /// After merging dims that stay adjacent: a batch of R x C matrix transposes (e.g. NHWC <->
+   /// NCHW), done in tiles; rows = 0 when the permutation is not of that form.
+   int64_t batches = 1, rows = 0, cols = 0;
+   void prepare()
+   {
+      // merged groups of input dims, in output order
+      std::vector<Shape> groups;
+      for (std::size_t k = 0; k < perm.size(); ++k) {
+         if (!groups.empty() && groups.back().back() + 1 == perm[k])
+            groups.back().push_back(perm[k]);
+         else
+            groups.push_back({perm[k]});
+      }
+      auto size = [&](const Shape &g) {
+         int64_t n = 1;
+         for (int64_t d : g)
+            n *= shape[std::size_t(d)];
+         return n;
+      };
+      if (groups.size() == 2 && groups[0][0] > groups[1][0]) { // (A, B) -> (B, A)
+         rows = size(groups[1]);
+         cols = size(groups[0]);
+      } else if (groups.size() == 3 && groups[0][0] == 0 && groups[1][0] > groups[2][0]) { // (N, A, B) -> (N, B, A)
+         batches = size(groups[0]);
+         rows = size(groups[2]);
+         cols = size(groups[1]);
+      }
+   }
+   void run(float *const *v, float *) const override
+   {
+      const float *x = v[inputs[0]];
+      float *y = v[outputs[0]];
+      if (rows == 0) {
+         transposeTo(x, shape, perm, y);
+         return;
+      }
+      constexpr int64_t T = 16;
+      for (int64_t b = 0; b < batches; ++b) {
+         const float *in = x + b * rows * cols;
+         float *out = y + b * rows * cols;
+         for (int64_t r0 = 0; r0 < rows; r0 += T)
+            for (int64_t c0 = 0; c0 < cols; c0 += T) {
+               const int64_t r1 = std::min(rows, r0 + T), c1 = std::min(cols, c0 + T);
+               for (int64_t r = r0; r < r1; ++r)
+                  for (int64_t cc = c0; cc < c1; ++cc)
+                     out[cc * rows + r] = in[r * cols + cc];
+            }
+      }
+   }
 };
+
+/// Flatten(Transpose(X)) * W with a constant W (Keras flattening NHWC after NCHW convolutions):
+/// the MatMul reads X itself with the rows of W permuted, and the Transpose step goes.
+void absorbFlattenTranspose(NodeCtx &c, MatMulKernel &k)
+{
+   Planner &pl = c.planner;
+   Plan &plan = *pl.plan;
+   const Value &a = c.in(0);
+   if (a.kind != Kind::Alias || a.shape.size() != 2 || !c.isConst(1) || k.bOff.size() != 1 || k.cId >= 0)
+      return;
+   const int root = a.root;
+   const Value &t = plan.values[std::size_t(root)];
+   auto single = [&](const std::string &name) {
+      auto it = pl.consumers.find(name);
+      return it != pl.consumers.end() && it->second.size() == 1 && !pl.graphOutputs.count(name);
+   };
+   if (t.kind != Kind::Runtime || !single(t.name) || !single(a.name))
+      return;
+   std::size_t step = plan.steps.size();
+   for (std::size_t s = plan.steps.size(); s-- > 0;)
+      if (!plan.steps[s]->outputs.empty() && plan.steps[s]->outputs[0] == root) {
+         step = s;
+         break;
+      }
+   if (step == plan.steps.size())
+      return;
+   const auto *tk = dynamic_cast<const TransposeKernel *>(plan.steps[step].get());
+   if (!tk || tk->perm.empty() || tk->perm[0] != 0 || a.shape[0] != tk->shape[0])
+      return;
+   const int src = tk->inputs[0];
+   const Value &x = plan.values[std::size_t(src)];
+   if (x.kind != Kind::Runtime && x.kind != Kind::Input)
+      return;
+   // row of W for each element of X (dims 1..r, row-major): its place in the transposed order
+   const Shape &xs = tk->shape, &perm = tk->perm;
+   const std::size_t r = xs.size();
+   Shape outDims(r), outStr(r, 1);
+   for (std::size_t d = 0; d < r; ++d)
+      outDims[d] = xs[std::size_t(perm[d])];
+   for (std::size_t d = r - 1; d-- > 1;)
+      outStr[d] = outStr[d + 1] * outDims[d + 1];
+   Shape strideOfIn(r, 0); // stride of input dim perm[d] in the transposed layout is outStr[d]
+   for (std::size_t d = 1; d < r; ++d)
+      strideOfIn[std::size_t(perm[d])] = outStr[d];
+   const int64_t F = a.shape[1];
+   std::vector<float> w(std::size_t(F * k.N));
+   IndexBuf idx(r);
+   for (int64_t f = 0; f < F; ++f) {
+      int64_t dst = 0;
+      for (std::size_t d = 1; d < r; ++d)
+         dst += idx[d] * strideOfIn[d];
+      for (int64_t j = 0; j < k.N; ++j)
+         w[std::size_t(f * k.N + j)] = constantB(c, k, dst, j);
+      for (std::size_t d = r; d-- > 1;) {
+         if (++idx[d] < xs[d])
+            break;
+         idx[d] = 0;
+      }
+   }
+   k.bOwned = std::move(w);
+   k.sBk = k.N;
+   k.sBn = 1;
+   k.bOff = {0};
+   Value view = x;
+   view.name = a.name + ":untransposed";
+   view.shape = a.shape;
+   view.kind = Kind::Alias;
+   view.root = x.kind == Kind::Alias ? x.root : src;
+   view.first = view.last = -1;
+   view.offset = -1;
+   k.inputs[0] = pl.addValue(std::move(view));
+   plan.steps.erase(plan.steps.begin() + long(step));
+}
 
 void opTranspose(NodeCtx &c)
 {
@@ -1447,6 +1581,7 @@ void opTranspose(NodeCtx &c)
    auto k = std::make_unique<TransposeKernel>();
    k->shape = xs;
    k->perm = perm;
+   k->prepare();
    k->inputs = {c.id(0)};
    k->outputs = {c.runtime(0, out)};
    c.emit(std::move(k));

@@ -280,7 +280,8 @@ bool Planner::activationOf(const proto::Node &n, kernels::Activation &act) const
    return true;
 }
 
-Planner::Epilogue Planner::fuse(const proto::Node &producer, int64_t rank, int64_t channelAxis, int64_t channels)
+Planner::Epilogue Planner::fuse(const proto::Node &producer, int64_t rank, int64_t channelAxis, int64_t channels,
+                                bool allowScale)
 {
    Epilogue e;
    std::string name = producer.output.at(0);
@@ -295,24 +296,39 @@ Planner::Epilogue Planner::fuse(const proto::Node &producer, int64_t rank, int64
       const std::vector<std::size_t> &cons = it->second;
       if (cons.size() == 1) {
          const proto::Node &n = nodes[cons[0]];
-         if (!haveBias && e.act.kind == kernels::ActKind::None && n.opType == "Add" && n.input.size() == 2 &&
-             n.output.size() == 1 && n.input[0] != n.input[1]) {
+         // the other operand of a binary node, when it is a constant with one value per channel
+         auto perChannel = [&]() -> const Value * {
+            if (n.input.size() != 2 || n.output.size() != 1 || n.input[0] == n.input[1])
+               return nullptr;
             const std::string &other = n.input[0] == name ? n.input[1] : n.input[0];
             auto bv = byName.find(other);
             if (bv == byName.end())
-               break;
+               return nullptr;
             const Value &b = plan->values[std::size_t(bv->second)];
             if (b.kind != Kind::Constant || b.type != DType::Float || int64_t(b.shape.size()) > rank ||
                 numel(b.shape) != channels)
-               break;
+               return nullptr;
             bool ok = true;
             for (std::size_t j = 0; j < b.shape.size(); ++j) {
                const int64_t outAxis = rank - int64_t(b.shape.size()) + int64_t(j);
                ok = ok && (outAxis == channelAxis ? b.shape[j] == channels : b.shape[j] == 1);
             }
-            if (!ok || (channels > 1 && b.shape.empty()))
+            return ok && !(channels > 1 && b.shape.empty()) ? &b : nullptr;
+         };
+         if (allowScale && e.scale.empty() && !haveBias && e.act.kind == kernels::ActKind::None && n.opType == "Mul") {
+            const Value *b = perChannel();
+            if (!b)
                break;
-            e.bias = *b.f;
+            e.scale = *b->f;
+            skip[cons[0]] = true;
+            name = n.output[0];
+            continue;
+         }
+         if (!haveBias && e.act.kind == kernels::ActKind::None && n.opType == "Add") {
+            const Value *b = perChannel();
+            if (!b)
+               break;
+            e.bias = *b->f;
             haveBias = true;
             skip[cons[0]] = true;
             name = n.output[0];
