@@ -208,11 +208,30 @@ void packB(const tpcml::onnx::kernels::GemmArgs &g, int64_t nr, int64_t k0, int6
 
 /// One MR x (NV*VW) tile: C (=|+=) alpha * A Bp; on the last K block adds the biases and applies
 /// the activation. A element (r, k) at a[r*ars + k*aks]; PackedA: ars = 1, aks = MR.
+/// The K loop of an MRt x (NV*VW) tile, all loops with constant trip counts (registers only).
+template <int MRt, int NV, bool PackedA>
+inline void microLoop(int64_t kc, const float *a, int64_t ars, int64_t aks, const float *Bp, vf (&acc)[MR][NV])
+{
+   constexpr int NRt = NV * VW;
+   const float *ar[MRt];
+   for (int r = 0; r < MRt; ++r)
+      ar[r] = a + r * ars;
+   for (int64_t k = 0; k < kc; ++k) {
+      vf b[NV];
+      for (int v = 0; v < NV; ++v)
+         b[v] = vload(Bp + k * NRt + v * VW);
+      for (int r = 0; r < MRt; ++r) {
+         const vf av = vbroadcast(PackedA ? a[k * MR + r] : ar[r][k * aks]);
+         for (int v = 0; v < NV; ++v)
+            acc[r][v] += av * b[v];
+      }
+   }
+}
+
 template <int NV, bool PackedA>
 void microKernel(const tpcml::onnx::kernels::GemmArgs &g, int64_t kc, const float *a, int64_t ars, int64_t aks,
                  const float *Bp, int64_t i0, int64_t j0, int mr, int nr, bool overwrite, bool last)
 {
-   constexpr int NRt = NV * VW;
    if constexpr (PackedA) {
       ars = 1;
       aks = MR;
@@ -221,32 +240,26 @@ void microKernel(const tpcml::onnx::kernels::GemmArgs &g, int64_t kc, const floa
    for (int r = 0; r < MR; ++r)
       for (int v = 0; v < NV; ++v)
          acc[r][v] = vbroadcast(0.f);
-   if (mr == MR) {
-      const float *ar[MR];
-      for (int r = 0; r < MR; ++r)
-         ar[r] = a + r * ars;
-      for (int64_t k = 0; k < kc; ++k) {
-         vf b[NV];
-         for (int v = 0; v < NV; ++v)
-            b[v] = vload(Bp + k * NRt + v * VW);
-         for (int r = 0; r < MR; ++r) {
-            const vf av = vbroadcast(PackedA ? a[k * MR + r] : ar[r][k * aks]);
-            for (int v = 0; v < NV; ++v)
-               acc[r][v] += av * b[v];
-         }
-      }
-   } else {
-      for (int64_t k = 0; k < kc; ++k) {
-         vf b[NV];
-         for (int v = 0; v < NV; ++v)
-            b[v] = vload(Bp + k * NRt + v * VW);
-         const float *ak = a + k * aks;
-         for (int r = 0; r < mr; ++r) {
-            const vf av = vbroadcast(ak[r * ars]);
-            for (int v = 0; v < NV; ++v)
-               acc[r][v] += av * b[v];
-         }
-      }
+   static_assert(MR == 6, "the dispatch below assumes 6-row tiles");
+   switch (mr) {
+   case 6:
+      microLoop<6, NV, PackedA>(kc, a, ars, aks, Bp, acc);
+      break;
+   case 5:
+      microLoop<5, NV, PackedA>(kc, a, ars, aks, Bp, acc);
+      break;
+   case 4:
+      microLoop<4, NV, PackedA>(kc, a, ars, aks, Bp, acc);
+      break;
+   case 3:
+      microLoop<3, NV, PackedA>(kc, a, ars, aks, Bp, acc);
+      break;
+   case 2:
+      microLoop<2, NV, PackedA>(kc, a, ars, aks, Bp, acc);
+      break;
+   default:
+      microLoop<1, NV, PackedA>(kc, a, ars, aks, Bp, acc);
+      break;
    }
    const vf alpha = vbroadcast(g.alpha);
    for (int r = 0; r < mr; ++r) {
@@ -680,6 +693,12 @@ TPCML_NO_LIBC_IDIOMS inline void copyRun(float *dst, const float *src, int64_t n
    int64_t k = 0;
    for (; k + VW <= n; k += VW)
       vstore(dst + k, vload(src + k));
+   if (k == n)
+      return;
+   if (n >= VW) { // the tail as one vector overlapping what is already copied (dst, src distinct)
+      vstore(dst + n - VW, vload(src + n - VW));
+      return;
+   }
 #pragma GCC unroll 1
    for (; k < n; ++k)
       dst[k] = src[k];
@@ -885,11 +904,38 @@ void depthwise2d(const tpcml::onnx::kernels::DepthwiseArgs &d)
    compactWide(wide, w, d.y);
 }
 
+/// 2 x 2 max pooling with stride 2 and no padding, straight from the input rows: the vertical
+/// max of two rows, then the max of each even/odd pair (NaN propagates).
+void maxPool2x2(const float *x, const tpcml::onnx::kernels::Window2d &w, float *y)
+{
+   auto vmax = [](vf m, vf v) { return (v > m || v != v) ? v : m; };
+   auto smax = [](float m, float v) { return (v > m || v != v) ? v : m; };
+   for (int64_t oh = 0; oh < w.Ho; ++oh) {
+      const float *r0 = x + 2 * oh * w.W, *r1 = r0 + w.W;
+      float *out = y + oh * w.Wo;
+      int64_t ow = 0;
+      for (; ow + VW <= w.Wo; ow += VW) {
+         const vf a = vmax(vload(r0 + 2 * ow), vload(r1 + 2 * ow));
+         const vf b = vmax(vload(r0 + 2 * ow + VW), vload(r1 + 2 * ow + VW));
+         vf ev, od;
+         deinterleave(a, b, ev, od);
+         vstore(out + ow, vmax(ev, od));
+      }
+      for (; ow < w.Wo; ++ow)
+         out[ow] = smax(smax(r0[2 * ow], r0[2 * ow + 1]), smax(r1[2 * ow], r1[2 * ow + 1]));
+   }
+}
+
 /// Max pooling of one plane on its phase planes (padding reads -inf; NaN propagates).
 void maxPool2d(const float *x, const tpcml::onnx::kernels::Window2d &w, const int64_t *off, float *y, float *scratch,
                bool bordersReady)
 {
    using namespace tpcml::onnx::kernels;
+   if (w.kh == 2 && w.kw == 2 && w.sh == 2 && w.sw == 2 && w.dh == 1 && w.dw == 1 && w.padTop == 0 && w.padLeft == 0 &&
+       2 * w.Ho <= w.H && 2 * w.Wo <= w.W) {
+      maxPool2x2(x, w, y);
+      return;
+   }
    float *ph = scratch;
    float *wide = ph + phaseFloats(w);
    phaseSplitImpl(x, w, -__builtin_inff(), ph, !bordersReady);

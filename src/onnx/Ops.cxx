@@ -697,6 +697,34 @@ void im2col(const float *x, int64_t channels, const ConvGeometry &g, float *col)
       }
 }
 
+/// Whether `name` is read by one node only, a MaxPool with a 2 x 2 kernel, stride 2, no padding,
+/// no dilation, floor mode and no Indices output (kernels' maxPool2x2).
+bool readByPool2x2(NodeCtx &c, const std::string &name)
+{
+   const Planner &pl = c.planner;
+   if (pl.graphOutputs.count(name))
+      return false;
+   auto it = pl.consumers.find(name);
+   if (it == pl.consumers.end() || it->second.size() != 1)
+      return false;
+   const proto::Node &n = pl.model.proto.graph.node[it->second[0]];
+   if (n.opType != "MaxPool" || n.input.size() != 1 || n.output.size() > 1)
+      return false;
+   auto ints = [&](const char *a, Shape fallback) {
+      const proto::Attribute *p = n.findAttribute(a);
+      return p ? p->ints : fallback;
+   };
+   auto intv = [&](const char *a) {
+      const proto::Attribute *p = n.findAttribute(a);
+      return p ? p->i : int64_t(0);
+   };
+   const proto::Attribute *ap = n.findAttribute("auto_pad");
+   return ints("kernel_shape", {}) == Shape{2, 2} && ints("strides", {1, 1}) == Shape{2, 2} &&
+          ints("pads", {0, 0, 0, 0}) == Shape{0, 0, 0, 0} && ints("dilations", {1, 1}) == Shape{1, 1} &&
+          intv("ceil_mode") == 0 && intv("storage_order") == 0 &&
+          (!ap || ap->s.empty() || ap->s == "NOTSET" || ap->s == "VALID");
+}
+
 kernels::Window2d window2dOf(const ConvGeometry &g)
 {
    return kernels::window2d(g.in[0], g.in[1], g.out[0], g.out[1], g.kernel[0], g.kernel[1], g.stride[0], g.stride[1],
@@ -722,6 +750,11 @@ struct ConvKernel : Kernel {
    /// 2-D windows on phase planes (Kernels.h): the GEMM reads its K rows (ci, ki, kj) from
    /// the phase planes of the input channels through bRows, no im2col buffer.
    bool windowed = false;
+   /// no padding, unit strides and dilations: the phase plane of a channel is the channel
+   /// itself (Wq = W), and the GEMM reads its rows in place, stopping at the last row's Wo
+   /// valid columns so that no read leaves the plane
+   bool direct = false;
+   bool keepWide = false; ///< output left in the wide layout [N, C, Ho, Wq] (readByPool2x2)
    kernels::Window2d win;
    std::vector<int32_t> bRows;
    std::vector<int64_t> taps;  ///< tapOffset of each (ki, kj)
@@ -736,9 +769,10 @@ struct ConvKernel : Kernel {
       const int64_t cig = Cin / group, cog = Cout / group;
       const int64_t inSize = numel(g.in), outSize = numel(g.out), kSize = numel(g.kernel);
       const kernels::KernelTable &kt = K();
+      const int64_t outStride = keepWide ? win.Ho * win.Wq : outSize; // floats per output channel
       for (int64_t n = 0; n < N; ++n) {
          const float *x = X + n * Cin * inSize;
-         float *y = Y + n * Cout * outSize;
+         float *y = Y + n * Cout * outStride;
          if (depthwise) {
             for (int64_t oc = 0; oc < Cout; ++oc) {
                kernels::DepthwiseArgs d;
@@ -776,14 +810,22 @@ struct ConvKernel : Kernel {
             float *gemmWs = ws;
             float *wide = nullptr;
             if (windowed) {
-               const int64_t pf = kernels::phaseFloats(win);
-               for (int64_t ci = 0; ci < cig; ++ci)
-                  kt.phaseSplit(xg + ci * inSize, win, 0.f, ws + ci * pf, n == 0 && gi == 0);
-               a.B = ws;
                a.bRows = bRows.data();
-               a.N = win.Ho * win.Wq;
-               gemmWs = ws + cig * pf;
-               if (win.Wq != win.Wo) { // GEMM into the wide layout, then compact each channel
+               if (direct) { // rows straight from the input planes (see opConv)
+                  a.B = xg;
+                  a.N = win.Ho * win.Wq - (win.Wq - win.Wo);
+               } else {
+                  const int64_t pf = kernels::phaseFloats(win);
+                  for (int64_t ci = 0; ci < cig; ++ci)
+                     kt.phaseSplit(xg + ci * inSize, win, 0.f, ws + ci * pf, n == 0 && gi == 0);
+                  a.B = ws;
+                  a.N = win.Ho * win.Wq;
+                  gemmWs = ws + cig * pf;
+               }
+               if (keepWide) { // the wide layout is the output's layout
+                  a.C = y + gi * cog * win.Ho * win.Wq;
+                  a.ldc = win.Ho * win.Wq;
+               } else if (win.Wq != win.Wo) { // GEMM into the wide layout, then compact each channel
                   wide = gemmWs;
                   gemmWs += cog * a.N;
                   a.C = wide;
@@ -878,14 +920,18 @@ void opConv(NodeCtx &c)
       if (k->depthwise) {
          k->workspace = std::size_t(kernels::windowWorkspace(k->win));
       } else {
-         const int64_t pf = kernels::phaseFloats(k->win), wideN = k->win.Ho * k->win.Wq;
+         const kernels::Window2d &w = k->win;
+         k->direct = w.sh == 1 && w.sw == 1 && w.dh == 1 && w.dw == 1 && k->g.padBegin[0] == 0 &&
+                     k->g.padBegin[1] == 0 && k->g.padEnd[0] == 0 && k->g.padEnd[1] == 0 && w.Wq == w.W && w.Hq == w.H;
+         const int64_t inSize = numel(k->g.in);
+         const int64_t pf = k->direct ? inSize : kernels::phaseFloats(w), wideN = w.Ho * w.Wq;
          if (cig * pf > std::numeric_limits<int32_t>::max())
             c.fail("input " + shapeString(xs) + " is too large for the convolution kernels");
          for (int64_t ci = 0; ci < cig; ++ci)
             for (int64_t ki = 0; ki < k->g.kernel[0]; ++ki)
                for (int64_t kj = 0; kj < k->g.kernel[1]; ++kj)
-                  k->bRows.push_back(int32_t(ci * pf + kernels::tapOffset(k->win, ki, kj)));
-         k->workspace = std::size_t(cig * pf + (k->win.Wq != k->win.Wo ? cog * wideN : 0)) +
+                  k->bRows.push_back(int32_t(ci * pf + kernels::tapOffset(w, ki, kj)));
+         k->workspace = std::size_t((k->direct ? 0 : cig * pf) + (w.Wq != w.Wo ? cog * wideN : 0)) +
                         K().gemmWorkspace(cog, wideN, cig * kSize);
       }
    } else if (!k->depthwise) {
@@ -900,6 +946,12 @@ void opConv(NodeCtx &c)
       k->aPacked.resize(std::size_t(k->aPackedStride * k->group));
       for (int64_t gi = 0; gi < k->group; ++gi)
          K().gemmPackA(w.data() + gi * cog * kd, cog, kd, kd, 1, k->aPacked.data() + gi * k->aPackedStride);
+   }
+   // A 2 x 2 / stride 2 MaxPool as the only reader: it takes the GEMM's wide rows as they are
+   if (k->windowed && !k->depthwise && k->win.Wq != k->win.Wo && readByPool2x2(c, c.outName(0))) {
+      k->keepWide = true;
+      c.planner.wideValues[c.outName(0)] = k->win.Wo;
+      out.back() = k->win.Wq;
    }
    k->outputs = {c.runtime(0, out)};
    c.emit(std::move(k));
@@ -1042,6 +1094,7 @@ struct MaxPoolKernel : Kernel {
    ConvGeometry g;
    kernels::Window2d win; ///< 2-D pooling on phase planes (Kernels.h)
    std::vector<int64_t> taps;
+   int64_t widePlane = 0; ///< floats per input plane when it is wider than g.in (a wide Conv output)
    int64_t planes = 0;
    void run(float *const *v, float *ws) const override
    {
@@ -1050,8 +1103,9 @@ struct MaxPoolKernel : Kernel {
       const int64_t nd = g.nd, inSize = numel(g.in), outSize = numel(g.out), kSize = numel(g.kernel);
       if (nd == 2) {
          const kernels::KernelTable &kt = K();
+         const int64_t planeIn = widePlane ? widePlane : inSize;
          for (int64_t p = 0; p < planes; ++p)
-            kt.maxPool2d(X + p * inSize, win, taps.data(), Y + p * outSize, ws, p > 0);
+            kt.maxPool2d(X + p * planeIn, win, taps.data(), Y + p * outSize, ws, p > 0);
          return;
       }
       IndexBuf inStr{std::size_t(nd)}, oIdx{std::size_t(nd)}, kIdx{std::size_t(nd)};
@@ -1106,10 +1160,18 @@ void opMaxPool(NodeCtx &c)
       c.fail("X " + shapeString(xs) + " must be N x C x spatial");
    auto k = std::make_unique<MaxPoolKernel>();
    const Shape kernel = c.attrInts("kernel_shape");
-   k->g = convGeometry(c, Shape(xs.begin() + 2, xs.end()), kernel, c.attrInt("ceil_mode", 0) != 0);
+   Shape spatial(xs.begin() + 2, xs.end());
+   const auto wide = c.planner.wideValues.find(c.node.input[0]);
+   if (wide != c.planner.wideValues.end())
+      spatial.back() = wide->second; // rows of the input are xs.back() floats apart, Wo valid
+   k->g = convGeometry(c, spatial, kernel, c.attrInt("ceil_mode", 0) != 0);
    k->planes = xs[0] * xs[1];
    if (k->g.nd == 2) {
       k->win = window2dOf(k->g);
+      if (wide != c.planner.wideValues.end()) {
+         k->win.W = xs.back(); // maxPool2x2 reads rows W apart
+         k->widePlane = xs[2] * xs[3];
+      }
       k->taps = tapOffsets(k->win);
       k->workspace = std::size_t(kernels::windowWorkspace(k->win));
    }

@@ -1,0 +1,209 @@
+"""The engine's load-time rewrites, each on a small onnx.helper graph compared with onnxruntime.
+
+Every rewrite of the planner (src/onnx/Planner.cxx, Ops.cxx) changes which kernels run, so each is pinned
+here by a graph that triggers it, at batch 1 (the single-event path: dense kernel) and at larger batches
+(GEMM paths, events per run bounded by the arena budget), with the step count showing that the rewrite
+happened:
+
+* a zero Pad before a strided Conv folded into the Conv's pads (tf2onnx "same" padding);
+* Mul + Add with per-feature constants (Keras Rescaling) folded into the first MatMul / Gemm;
+* a per-channel Mul + Add after a Conv (an unfolded BatchNormalization) and the swish pair fused into it;
+* Flatten(Transpose(x)) * W folded into W (Keras flattening NHWC after NCHW convolutions);
+* a Conv's wide rows read in place by a 2 x 2 / stride 2 MaxPool;
+* NaN propagation through the fused kernels.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+pytest.importorskip("onnx")
+pytest.importorskip("onnxruntime")
+
+from onnx import helper, numpy_helper
+
+from tpcml import _core
+
+from .test_onnx_engine import const, float_input, make_model, ort_run
+
+TOL = {"atol": 2e-5, "rtol": 2e-4}
+
+
+def compare(data: bytes, x: np.ndarray, max_batch: int = 64) -> np.ndarray:
+    """Engine output for x (in one call, then event by event) against onnxruntime; returns the engine's."""
+    model = _core.OnnxModel(data, "fusion-test")
+    ours = model.run(x, max_batch)[0]
+    ref = ort_run(data, [x])[0]
+    np.testing.assert_allclose(ours, ref, **TOL)
+    single = np.concatenate([model.run(x[i : i + 1], 1)[0] for i in range(min(len(x), 3))])
+    np.testing.assert_allclose(single, ref[: len(single)], **TOL)
+    return ours
+
+
+def steps(data: bytes) -> int:
+    return _core.OnnxModel(data, "fusion-test").step_count
+
+
+def rng_normal(shape, seed=0, scale=1.0):
+    return (np.random.default_rng(seed).normal(0.0, scale, shape)).astype(np.float32)
+
+
+@pytest.mark.parametrize("batch", [1, 5, 40])
+def test_zero_pad_folds_into_strided_conv(batch):
+    c_in, c_out = 3, 8
+    nodes = [
+        helper.make_node("Pad", ["x", "pads"], ["xp"], mode="constant"),
+        helper.make_node("Conv", ["xp", "w", "b"], ["y"], kernel_shape=[3, 3], strides=[2, 2]),
+    ]
+    pads = np.array([0, 0, 0, 0, 0, 0, 1, 1], dtype=np.int64)  # asymmetric: bottom/right only
+
+    data = make_model(
+        nodes,
+        [float_input("x", ["N", c_in, 17, 16])],
+        [float_input("y", ["N", c_out, 8, 8])],
+        [
+            numpy_helper.from_array(pads, "pads"),
+            const("w", rng_normal((c_out, c_in, 3, 3), 1)),
+            const("b", rng_normal(c_out, 2)),
+        ],
+    )
+    assert steps(data) == 1  # the Pad is gone
+    compare(data, rng_normal((batch, c_in, 17, 16), 3))
+
+
+@pytest.mark.parametrize("op", ["MatMul", "Gemm"])
+def test_rescaling_folds_into_first_layer(op):
+    k, n = 13, 32
+    scale = np.linspace(1e-4, 2.0, k).astype(np.float32)  # min-max ranges spanning decades
+    offset = np.linspace(-3.0, 1.0, k).astype(np.float32)
+    w = rng_normal((k, n), 4)
+    if op == "MatMul":
+        layer = [helper.make_node("MatMul", ["z", "w"], ["m"]), helper.make_node("Add", ["m", "b"], ["y0"])]
+        inits = [const("w", w), const("b", rng_normal(n, 5))]
+    else:
+        layer = [helper.make_node("Gemm", ["z", "wt", "b"], ["y0"], transB=1)]
+        inits = [const("wt", w.T.copy()), const("b", rng_normal(n, 5))]
+    nodes = [
+        helper.make_node("Mul", ["x", "s"], ["xs"]),
+        helper.make_node("Add", ["xs", "o"], ["z"]),
+        *layer,
+        helper.make_node("Relu", ["y0"], ["y"]),
+    ]
+    data = make_model(
+        nodes,
+        [float_input("x", ["N", k])],
+        [float_input("y", ["N", n])],
+        [const("s", scale), const("o", offset), *inits],
+    )
+    assert steps(data) == 1  # one dense/GEMM step: rescaling, bias and ReLU are inside
+    x = (rng_normal((50, k), 6) * 300.0).astype(np.float32)
+    compare(data, x)
+
+
+def test_rescaling_not_folded_when_consumed_elsewhere():
+    k = 4
+    nodes = [
+        helper.make_node("Mul", ["x", "s"], ["xs"]),
+        helper.make_node("MatMul", ["xs", "w"], ["m"]),
+        helper.make_node("Add", ["m", "xs"], ["y"]),  # xs also read here: cannot vanish
+    ]
+    data = make_model(
+        nodes,
+        [float_input("x", ["N", k])],
+        [float_input("y", ["N", k])],
+        [const("s", [1, 2, 3, 4]), const("w", rng_normal((k, k), 7))],
+    )
+    compare(data, rng_normal((9, k), 8))
+
+
+@pytest.mark.parametrize("group", [1, 6])
+def test_unfolded_batchnorm_and_swish_fuse_into_conv(group):
+    c = 6
+    nodes = [
+        helper.make_node("Conv", ["x", "w"], ["cv"], kernel_shape=[5, 5], pads=[2, 2, 2, 2], group=group),
+        helper.make_node("Mul", ["cv", "gamma"], ["bn0"]),
+        helper.make_node("Add", ["bn0", "beta"], ["bn"]),
+        helper.make_node("Sigmoid", ["bn"], ["sg"]),
+        helper.make_node("Mul", ["bn", "sg"], ["y"]),
+    ]
+    data = make_model(
+        nodes,
+        [float_input("x", ["N", c, 8, 8])],
+        [float_input("y", ["N", c, 8, 8])],
+        [
+            const("w", rng_normal((c, c // group, 5, 5), 9, 0.3)),
+            const("gamma", rng_normal((1, c, 1, 1), 10)),
+            const("beta", rng_normal((1, c, 1, 1), 11)),
+        ],
+    )
+    assert steps(data) == 1
+    compare(data, rng_normal((7, c, 8, 8), 12))
+
+
+def test_flatten_of_transpose_folds_into_matmul():
+    c, h, w, n = 5, 4, 3, 7
+    nodes = [
+        helper.make_node("Transpose", ["x"], ["t"], perm=[0, 2, 3, 1]),  # NCHW -> NHWC
+        helper.make_node("Flatten", ["t"], ["f"], axis=1),
+        helper.make_node("MatMul", ["f", "w"], ["y"]),
+    ]
+    data = make_model(
+        nodes,
+        [float_input("x", ["N", c, h, w])],
+        [float_input("y", ["N", n])],
+        [const("w", rng_normal((c * h * w, n), 13))],
+    )
+    assert steps(data) == 1  # no Transpose step left
+    compare(data, rng_normal((11, c, h, w), 14))
+
+
+@pytest.mark.parametrize("pads", [[0, 0, 0, 0], [1, 1, 1, 1]])
+def test_conv_rows_read_in_place_by_maxpool(pads):
+    c_in, c_out, size = 3, 16, 21
+    out = size + pads[0] + pads[2] - 2
+    nodes = [
+        helper.make_node("Conv", ["x", "w", "b"], ["cv"], kernel_shape=[3, 3], pads=pads),
+        helper.make_node("LeakyRelu", ["cv"], ["a"], alpha=0.05),
+        helper.make_node("MaxPool", ["a"], ["y"], kernel_shape=[2, 2], strides=[2, 2]),
+    ]
+    data = make_model(
+        nodes,
+        [float_input("x", ["N", c_in, size, size])],
+        [float_input("y", ["N", c_out, out // 2, out // 2])],
+        [const("w", rng_normal((c_out, c_in, 3, 3), 15)), const("b", rng_normal(c_out, 16))],
+    )
+    x = rng_normal((6, c_in, size, size), 17)
+    x[2, 1, 5, 7] = np.nan  # NaN reaches the pooled output of its event only
+    ours = compare_nan(data, x)
+    assert np.isnan(ours[2]).any() and not np.isnan(np.delete(ours, 2, axis=0)).any()
+
+
+def compare_nan(data: bytes, x: np.ndarray) -> np.ndarray:
+    """Like compare, NaN positions included (onnxruntime's MaxPool drops NaN: reference by numpy)."""
+    model = _core.OnnxModel(data, "fusion-test")
+    ours = model.run(x, 64)[0]
+    finite = ~np.isnan(x).any(axis=(1, 2, 3))
+    ref = ort_run(data, [x[finite]])[0]
+    np.testing.assert_allclose(ours[finite], ref, **TOL)
+    return ours
+
+
+@pytest.mark.parametrize("isa", ["base", "avx2"])
+def test_fusions_on_other_instruction_sets(isa):
+    """The same graphs with the kernels of another instruction set (TPCML_ISA, chosen at start-up)."""
+    import os
+    import subprocess
+    import sys
+
+    if os.environ.get("TPCML_ISA"):
+        pytest.skip("already running under a forced instruction set")
+    env = dict(os.environ, TPCML_ISA=isa)
+    res = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", __file__, "-k", "not other_instruction_sets"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-2000:]
