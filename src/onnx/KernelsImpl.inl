@@ -554,32 +554,38 @@ void gemmSmallM(const tpcml::onnx::kernels::GemmArgs &g)
 
 /// One row of a dense layer, columns [j0, j0 + NV*VW) of W padded to Npad: y = act(x W + b).
 template <int NV>
-inline void denseBlock(const float *x, int64_t K, const float *W, int64_t Npad, const float *b, int64_t j0, int64_t N,
-                       float *y, const tpcml::onnx::kernels::Activation &act)
+inline void denseBlock(const float *__restrict x, int64_t K, const float *__restrict W, int64_t Npad,
+                       const float *__restrict b, int64_t j0, int64_t N, float *__restrict y,
+                       const tpcml::onnx::kernels::Activation &act)
 {
-   constexpr int P = NV >= 3 ? 2 : 8 / (2 * NV); // independent accumulator chains per vector
+   constexpr int P = NV >= 2 ? 2 : 4; // independent accumulator chains per vector
    vf acc[P][NV];
    for (int p = 0; p < P; ++p)
       for (int v = 0; v < NV; ++v)
          acc[p][v] = vbroadcast(0.f);
    const float *w = W + j0;
+   const int64_t step = P * Npad;
    int64_t k = 0;
-   for (; k + P <= K; k += P)
+#pragma GCC unroll 4
+   for (; k + P <= K; k += P, w += step)
       for (int p = 0; p < P; ++p) {
          const vf xv = vbroadcast(x[k + p]);
+         const float *wp = w + p * Npad;
          for (int v = 0; v < NV; ++v)
-            acc[p][v] += xv * vload(w + (k + p) * Npad + v * VW);
+            acc[p][v] += xv * vload(wp + v * VW);
       }
-   for (; k < K; ++k) {
+   for (; k < K; ++k, w += Npad) {
       const vf xv = vbroadcast(x[k]);
       for (int v = 0; v < NV; ++v)
-         acc[0][v] += xv * vload(w + k * Npad + v * VW);
+         acc[0][v] += xv * vload(w + v * VW);
    }
    for (int v = 0; v < NV; ++v) {
       vf sum = acc[0][v];
       for (int p = 1; p < P; ++p)
          sum += acc[p][v];
-      sum = vact(sum + vload(b + j0 + v * VW), act);
+      sum += vload(b + j0 + v * VW);
+      if (act.kind == tpcml::onnx::kernels::ActKind::Relu) // the common case inline, the rest by dense()
+         sum = sum < 0.f ? vbroadcast(0.f) : sum;
       const int64_t col = j0 + v * VW, n = imin(VW, N - col);
       if (n == VW)
          vstore(y + col, sum);
@@ -612,6 +618,8 @@ void dense(const float *x, int64_t M, int64_t K, int64_t ldx, const float *W, in
       default:
          break;
       }
+      if (act.kind != tpcml::onnx::kernels::ActKind::Relu)
+         activate(yi, N, act);
    }
 }
 
