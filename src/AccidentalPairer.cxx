@@ -335,7 +335,7 @@ std::size_t AccidentalPairer::drawIndex(ULong64_t i, std::uint32_t stream, std::
    return permutation[i];
 }
 
-void AccidentalPairer::fillFrom(ULong64_t i, std::size_t a, std::size_t b, PairedEvent &e) const
+inline void AccidentalPairer::fillInline(ULong64_t i, std::size_t a, std::size_t b, PairedEvent &e) const
 {
    const double u = detail::counterUniform(m_key, i, 2);
    double t;
@@ -378,6 +378,11 @@ void AccidentalPairer::fillFrom(ULong64_t i, std::size_t a, std::size_t b, Paire
    e.below_nr_median = m_hasMedian && m_median.below(e.qS1c, e.qS2c);
 }
 
+void AccidentalPairer::fillFrom(ULong64_t i, std::size_t a, std::size_t b, PairedEvent &e) const
+{
+   fillInline(i, a, b, e);
+}
+
 PairedColumns AccidentalPairer::pair(ULong64_t first, std::size_t n, unsigned threads) const
 {
    PairedColumns out;
@@ -394,23 +399,33 @@ void AccidentalPairer::pairInto(PairedColumns &out, ULong64_t first, std::size_t
       // pairs hit them at random: compute the indices kAhead pairs early and prefetch the rows.
       constexpr std::size_t kAhead = 16;
       std::size_t ring1[kAhead], ring2[kAhead];
+      // the index draws of drawIndex, inline (with replacement: one hash each)
+      const bool repl = m_opt.withReplacement;
+      const std::uint64_t n1 = m_s1.size(), n2 = m_s2.size();
+      auto index1 = [&](ULong64_t i) {
+         return repl ? static_cast<std::size_t>(detail::toIndex(detail::counterBits(m_key, i, 0), n1)) : s1Index(i);
+      };
+      auto index2 = [&](ULong64_t i) {
+         return repl ? static_cast<std::size_t>(detail::toIndex(detail::counterBits(m_key, i, 1), n2)) : s2Index(i);
+      };
       const std::size_t warm = std::min(kAhead, e - b);
       for (std::size_t k = 0; k < warm; ++k) {
-         ring1[k] = s1Index(first + b + k);
-         ring2[k] = s2Index(first + b + k);
+         ring1[k] = index1(first + b + k);
+         ring2[k] = index2(first + b + k);
       }
       PairedEvent ev;
+      std::size_t slot = 0;
       for (std::size_t k = b; k < e; ++k) {
-         const std::size_t slot = (k - b) % kAhead;
          const std::size_t a1 = ring1[slot], a2 = ring2[slot];
          if (k + kAhead < e) {
-            ring1[slot] = s1Index(first + k + kAhead);
-            ring2[slot] = s2Index(first + k + kAhead);
+            ring1[slot] = index1(first + k + kAhead);
+            ring2[slot] = index2(first + k + kAhead);
             __builtin_prefetch(&m_s1[ring1[slot]]);
             __builtin_prefetch(&m_s2[ring2[slot]]);
             __builtin_prefetch(reinterpret_cast<const char *>(&m_s2[ring2[slot]]) + sizeof(S2Row) - 1);
          }
-         fillFrom(first + k, a1, a2, ev);
+         slot = slot + 1 == kAhead ? 0 : slot + 1;
+         fillInline(first + k, a1, a2, ev);
          out.set(k, ev);
       }
    });

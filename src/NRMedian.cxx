@@ -38,26 +38,12 @@ NRMedianCurve::NRMedianCurve(std::vector<double> x, std::vector<double> y) : m_x
 
 double NRMedianCurve::operator()(double s1) const
 {
-   if (m_x.empty())
-      throw UsageError("NR median curve is empty: fit it on NR calibration or load it first");
-   if (s1 <= m_x.front())
-      return m_y.front();
-   if (s1 >= m_x.back())
-      return m_y.back();
-   std::size_t k;
-   if (m_uniform)
-      k = std::min(static_cast<std::size_t>((s1 - m_x0) * m_invStep), m_x.size() - 2);
-   else
-      k = static_cast<std::size_t>(std::upper_bound(m_x.begin(), m_x.end(), s1) - m_x.begin()) - 1;
-   const double f = (s1 - m_x[k]) / (m_x[k + 1] - m_x[k]);
-   return m_y[k] + f * (m_y[k + 1] - m_y[k]);
+   return evaluate(s1);
 }
 
-bool NRMedianCurve::below(float s1, float s2) const
+void NRMedianCurve::emptyCurve()
 {
-   if (!(s1 > 0.f) || !(s2 > 0.f))
-      return false;
-   return std::log10(s2 / s1) < (*this)(s1); // float log10: the inputs are float columns
+   throw UsageError("NR median curve is empty: fit it on NR calibration or load it first");
 }
 
 void NRMedianCurve::below(const float *s1, const float *s2, bool *out, std::size_t n) const

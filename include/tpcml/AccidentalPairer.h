@@ -182,6 +182,9 @@ public:
 
 private:
    /// Signal row of pair i: counter-based draw on `stream` (with replacement) or permutation[i].
+   /// fillFrom's body, inline for the batch loop (defined and used in AccidentalPairer.cxx only).
+   __attribute__((always_inline)) inline void fillInline(ULong64_t i, std::size_t a, std::size_t b,
+                                                         PairedEvent &e) const;
    std::size_t drawIndex(ULong64_t i, std::uint32_t stream, std::size_t n,
                          const std::vector<std::uint32_t> &permutation) const;
    std::size_t s1Index(ULong64_t i) const { return drawIndex(i, 0, m_s1.size(), m_perm1); }

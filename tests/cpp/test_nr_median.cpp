@@ -134,6 +134,29 @@ TEST(NRMedianCurve, BelowSeparatesPointsAroundTheCurve)
    EXPECT_NEAR(static_cast<double>(nBelow) / static_cast<double>(s.s1.size()), 0.5, 0.02);
 }
 
+// below() settles most events with an approximate log10 and falls back to the exact float
+// log10 near the line: its answer must be the exact comparison's for every input.
+TEST(NRMedianCurve, BelowEqualsTheExactComparison)
+{
+   const Sample s = drawSample(20000, 7);
+   const auto curve = NRMedianCurve::fit(s.s1.data(), s.s2.data(), s.s1.size(), 3., 45.);
+   std::mt19937_64 rng(3);
+   std::uniform_real_distribution<double> s1(0.5, 60.), dy(-1.5, 1.5), tiny(-3e-4, 3e-4);
+   const auto exact = [&](float a, float b) { return a > 0.f && b > 0.f && std::log10(b / a) < curve(a); };
+   std::size_t near = 0;
+   for (int i = 0; i < 200000; ++i) {
+      const double a = s1(rng);
+      const double y = curve(a) + (i % 2 ? dy(rng) : tiny(rng)); // half of them right at the line
+      const float q1 = static_cast<float>(a), q2 = static_cast<float>(a * std::pow(10., y));
+      near += std::abs(y - curve(a)) < 1e-3;
+      ASSERT_EQ(curve.below(q1, q2), exact(q1, q2)) << "qS1c " << q1 << " qS2c " << q2;
+   }
+   EXPECT_GT(near, 90000u);
+   // ratios the approximation does not take: subnormal, huge, infinite
+   for (float q2 : {1e-40f, 3e38f, std::numeric_limits<float>::infinity()})
+      EXPECT_EQ(curve.below(10.f, q2), exact(10.f, q2)) << q2;
+}
+
 TEST(NRMedianCurve, KnotInterpolation)
 {
    // non-uniform knots: linear between knots, constant outside
