@@ -105,12 +105,15 @@ std::map<std::string, std::unique_ptr<Scorer>> &registry()
    return r;
 }
 
-/// Keeps a copy of `scorer` alive for the process and returns a stable pointer to it.
+/// Keeps a copy of `scorer` alive for the process and returns a stable pointer to it. The key is
+/// the scorer's own state (its sessions), not its model: two Scorers of one model used by two
+/// threads at once must keep two sets of sessions (keying on the model once handed both threads
+/// the same slot-0 session -- corrupted scores, found by the PandaX-II study's engine check).
 const Scorer *keepAlive(const Scorer &scorer)
 {
    std::lock_guard<std::mutex> lock(registryMutex());
    std::ostringstream key;
-   key << "@" << scorer.sharedModel().get();
+   key << "@" << scorer.identity();
    auto &slot = registry()[key.str()];
    if (!slot)
       slot = std::make_unique<Scorer>(scorer);
@@ -142,6 +145,48 @@ bool isFloatVector(const std::string &type)
 bool isFloatScalar(const std::string &type)
 {
    return type == "float" || type == "Float_t";
+}
+
+template <typename T> ROOT::RDF::RNode castColumn(ROOT::RDF::RNode df, const std::string &to, const std::string &from)
+{
+   return df.Define(to, [](T v) { return static_cast<float>(v); }, {from});
+}
+
+/// A compiled float copy of a numeric scalar column (no jitting), or false for other types.
+bool defineFloatCopy(ROOT::RDF::RNode &df, const std::string &type, const std::string &to, const std::string &from)
+{
+   using Caster = ROOT::RDF::RNode (*)(ROOT::RDF::RNode, const std::string &, const std::string &);
+   static const std::map<std::string, Caster> casters = {
+       {"double", &castColumn<double>},
+       {"Double_t", &castColumn<double>},
+       {"int", &castColumn<int>},
+       {"Int_t", &castColumn<int>},
+       {"unsigned int", &castColumn<unsigned>},
+       {"UInt_t", &castColumn<unsigned>},
+       {"Long64_t", &castColumn<Long64_t>},
+       {"long long", &castColumn<long long>},
+       {"ULong64_t", &castColumn<ULong64_t>},
+       {"unsigned long long", &castColumn<unsigned long long>},
+       {"long", &castColumn<long>},
+       {"Long_t", &castColumn<long>},
+       {"unsigned long", &castColumn<unsigned long>},
+       {"ULong_t", &castColumn<unsigned long>},
+       {"short", &castColumn<short>},
+       {"Short_t", &castColumn<short>},
+       {"unsigned short", &castColumn<unsigned short>},
+       {"UShort_t", &castColumn<unsigned short>},
+       {"char", &castColumn<char>},
+       {"Char_t", &castColumn<char>},
+       {"unsigned char", &castColumn<unsigned char>},
+       {"UChar_t", &castColumn<unsigned char>},
+       {"bool", &castColumn<bool>},
+       {"Bool_t", &castColumn<bool>},
+   };
+   auto it = casters.find(type);
+   if (it == casters.end())
+      return false;
+   df = it->second(df, to, from);
+   return true;
 }
 
 /// Jitted expressions need cling to see tpcml's headers; executables do not get the include
@@ -198,11 +243,21 @@ ROOT::RDF::RNode defineScore(ROOT::RDF::RNode df, const std::string &name, const
                        " values per event; " + std::to_string(columns.size()) + " columns given (" +
                        tpcml::join(columns) + ")");
    bool allFloat = true;
-   for (const std::string &c : columns)
-      allFloat = allFloat && isFloatScalar(df.GetColumnType(c));
-   if (allFloat && !vectorOut && columns.size() <= kCompiledArity) {
+   // numeric non-float columns (e.g. S1NPeaks, Int_t) through compiled float copies: no jitting
+   std::vector<std::string> inputs = columns;
+   for (std::string &c : inputs) {
+      const std::string type = df.GetColumnType(c);
+      if (isFloatScalar(type))
+         continue;
+      const std::string copy = "tpcml_float_" + name + "_" + c;
+      if (defineFloatCopy(df, type, copy, c))
+         c = copy;
+      else
+         allFloat = false;
+   }
+   if (allFloat && !vectorOut && inputs.size() <= kCompiledArity) {
       static constexpr auto table = definers(std::make_index_sequence<kCompiledArity>{});
-      return table[columns.size() - 1](df, name, scorer, columns);
+      return table[inputs.size() - 1](df, name, scorer, inputs);
    }
    // Any other arity or column types: a jitted expression calling the same compiled Scorer.
    declareHeadersToCling();
@@ -268,29 +323,52 @@ ScoreFilesSummary scoreFiles(const std::vector<std::string> &files, const std::s
       if (threads > 1) {
          // Pass 1: scores in parallel, stored by entry number. ImplicitMT does not expose the
          // dataset entry number (rdfentry_ is not it under ImplicitMT), so each thread runs its
-         // own single-threaded RDataFrame over a contiguous Range of entries instead.
+         // own single-threaded RDataFrame over a contiguous Range of entries instead. The graphs
+         // are built here, on this thread: building one (column lookups, types) goes through
+         // ROOT's interpreter and type registries, which must not run on two threads at once
+         // (seen: corrupted inputs and std::out_of_range from RDataFrame); only the event loops
+         // run in parallel, one RDataFrame and one TFile per thread.
          ROOT::EnableThreadSafety();
          const auto total = static_cast<ULong64_t>(*ROOT::RDataFrame(tree, files).Count());
          scores.resize(std::size_t(total) * width);
+         struct Part {
+            ULong64_t begin = 0, end = 0;
+            std::unique_ptr<ROOT::RDataFrame> df;
+            std::unique_ptr<Scorer> scorer;
+            ROOT::RDF::RResultPtr<std::vector<float>> scalar;
+            ROOT::RDF::RResultPtr<std::vector<ROOT::RVec<float>>> vector;
+         };
+         std::vector<Part> parts(threads);
+         for (unsigned t = 0; t < threads; ++t) {
+            Part &p = parts[t];
+            p.begin = total * t / threads;
+            p.end = total * (t + 1) / threads;
+            if (p.begin == p.end)
+               continue;
+            p.df = std::make_unique<ROOT::RDataFrame>(tree, files);
+            p.scorer = std::make_unique<Scorer>(scorer.sharedModel()); // every thread its own sessions
+            auto scored = defineScore(p.df->Range(unsigned(p.begin), unsigned(p.end)), name, *p.scorer, columns);
+            if (width == 1)
+               p.scalar = scored.Take<float>(name);
+            else
+               p.vector = scored.Take<ROOT::RVec<float>>(name);
+         }
          std::vector<std::thread> pool;
          std::vector<std::exception_ptr> errors(threads);
          for (unsigned t = 0; t < threads; ++t) {
-            const ULong64_t begin = total * t / threads, end = total * (t + 1) / threads;
-            pool.emplace_back([&, t, begin, end] {
+            if (parts[t].begin == parts[t].end)
+               continue;
+            pool.emplace_back([&, t] {
                try {
-                  if (begin == end)
-                     return;
-                  ROOT::RDataFrame part(tree, files);
-                  const Scorer own(scorer.sharedModel()); // every thread its own sessions (slot 0 each)
-                  auto scored = defineScore(part.Range(unsigned(begin), unsigned(end)), name, own, columns);
-                  if (width == 1)
-                     scored.Foreach([&scores](ULong64_t e, float v) { scores[e] = v; }, {"rdfentry_", name});
-                  else
-                     scored.Foreach(
-                         [&scores, width](ULong64_t e, const ROOT::RVec<float> &v) {
-                            std::copy(v.begin(), v.end(), scores.begin() + long(e * width));
-                         },
-                         {"rdfentry_", name});
+                  Part &p = parts[t];
+                  if (width == 1) {
+                     const std::vector<float> &v = *p.scalar; // runs this part's event loop
+                     std::copy(v.begin(), v.end(), scores.begin() + long(p.begin));
+                  } else {
+                     const std::vector<ROOT::RVec<float>> &v = *p.vector;
+                     for (std::size_t i = 0; i < v.size(); ++i)
+                        std::copy(v[i].begin(), v[i].end(), scores.begin() + long((p.begin + i) * width));
+                  }
                } catch (...) {
                   errors[t] = std::current_exception();
                }
@@ -301,6 +379,12 @@ ScoreFilesSummary scoreFiles(const std::vector<std::string> &files, const std::s
          for (const std::exception_ptr &e : errors)
             if (e)
                std::rethrow_exception(e);
+         for (Part &p : parts) {
+            const std::size_t got = p.begin == p.end ? 0 : (width == 1 ? p.scalar->size() : p.vector->size());
+            if (got != std::size_t(p.end - p.begin))
+               throw Error("scoring entries " + std::to_string(p.begin) + ".." + std::to_string(p.end) + " of " +
+                           files.front() + " returned " + std::to_string(got) + " scores");
+         }
       }
       ROOT::RDataFrame df(tree, files); // one ordered pass writes the output
       ROOT::RDF::RNode withScore = df;
@@ -315,7 +399,8 @@ ScoreFilesSummary scoreFiles(const std::vector<std::string> &files, const std::s
                                {"rdfentry_"});
       else
          withScore = defineScore(df, name, scorer, columns);
-      const std::vector<std::string> keep = withScore.GetColumnNames();
+      std::vector<std::string> keep = df.GetColumnNames(); // the input's columns and the score, in that order
+      keep.push_back(name);
       auto count = withScore.Count();
       withScore.Snapshot(tree, out.tempPath(), keep);
       summary.entries = *count;

@@ -273,3 +273,22 @@ def test_distributed_rdataframe_on_local_dask(data):
     np.testing.assert_array_equal(got["event"][order], np.arange(N))
     ref = _reference(data["mlp"], data["x"])[:, 0]
     np.testing.assert_allclose(got["score"][order], ref, rtol=1e-5, atol=1e-6)
+
+
+def test_score_files_int_and_double_columns_two_threads_repeatedly(data, tmp_path):
+    """Regression: a model reading non-float columns (Int_t, double -- PandaX-II's S1NPeaks is an Int_t) scored on
+    2 threads once went through a jitted expression whose scorer cache was keyed by the model, so both threads
+    shared one slot-0 session and some scores were garbage (seen in the PandaX-II study). Now the columns get
+    compiled float copies, each thread keeps its own sessions, and the output holds only the input's columns and
+    the score."""
+    cols = [*FEATURES[:11], "xd", "xi"]
+    x = np.stack([data["cols"][c].astype(np.float32) for c in cols], axis=1)
+    ref = _reference(data["mlp_nometa"], x)[:, 0]
+    for rep in range(4):
+        out = tmp_path / f"scored_{rep}.root"
+        score_files(data["events"], data["mlp_nometa"], out, columns=cols, threads=2)
+        with uproot.open(out) as f:
+            tree = f["events"]
+            assert not any(k.startswith("tpcml_") for k in tree.keys())
+            got = tree["score"].array(library="np")
+        np.testing.assert_allclose(got, ref, atol=1e-6, rtol=1e-5)

@@ -58,6 +58,9 @@ public:
    /// Values one event produces (all outputs).
    std::size_t outputSize() const;
 
+   /// Identifies the sessions this Scorer (and its copies) use.
+   const void *identity() const { return m_state.get(); }
+
 private:
    struct State;
    std::shared_ptr<State> m_state;
