@@ -1,5 +1,7 @@
 #include "tpcml/AccidentalPairer.h"
 
+#include "Parallel.h"
+
 #include "Random.h"
 
 #include "tpcml/Error.h"
@@ -62,38 +64,6 @@ private:
    std::unique_ptr<ROOT::RDF::RNode> m_node;
    std::vector<std::string> m_have;
 };
-
-template <class Body> void parallelChunks(std::size_t n, unsigned threads, Body body)
-{
-   std::size_t nt = threads ? threads : std::max(1u, std::thread::hardware_concurrency());
-   nt = std::max<std::size_t>(1, std::min<std::size_t>(nt, n / 4096 + 1));
-   if (nt == 1) {
-      body(std::size_t{0}, n);
-      return;
-   }
-   std::vector<std::thread> pool;
-   std::exception_ptr error;
-   std::mutex mutex;
-   const std::size_t chunk = (n + nt - 1) / nt;
-   for (std::size_t t = 0; t < nt; ++t) {
-      const std::size_t b = t * chunk, e = std::min(n, b + chunk);
-      if (b >= e)
-         break;
-      pool.emplace_back([&, b, e] {
-         try {
-            body(b, e);
-         } catch (...) {
-            std::lock_guard<std::mutex> lock(mutex);
-            if (!error)
-               error = std::current_exception();
-         }
-      });
-   }
-   for (auto &th : pool)
-      th.join();
-   if (error)
-      std::rethrow_exception(error);
-}
 
 } // namespace
 
@@ -394,7 +364,7 @@ void AccidentalPairer::pairInto(PairedColumns &out, ULong64_t first, std::size_t
 {
    checkIndex(first, n);
    out.resize(n, m_opt.weight);
-   parallelChunks(n, threads, [&](std::size_t b, std::size_t e) {
+   detail::parallelChunks(n, threads, [&](std::size_t b, std::size_t e) {
       // The signal tables exceed the L2 cache for real populations (50k x 32 B each), and the
       // pairs hit them at random: compute the indices kAhead pairs early and prefetch the rows.
       constexpr std::size_t kAhead = 16;

@@ -27,6 +27,9 @@
 #pragma link C++ class tpcml::PairedColumns + ;
 #pragma link C++ class tpcml::AccidentalPairer;
 #pragma link C++ class tpcml::AccidentalPairer::Options + ;
+#pragma link C++ class tpcml::RasterOptions + ;
+#pragma link C++ class tpcml::TrackRasteriser;
+#pragma link C++ function tpcml::defineTrackImage;
 #pragma link C++ namespace tpcml::onnx;
 #pragma link C++ class tpcml::onnx::TensorInfo + ;
 #pragma link C++ class tpcml::onnx::Model - ;

@@ -15,6 +15,7 @@
 #include "tpcml/PositionCorrections.h"
 #include "tpcml/RootIO.h"
 #include "tpcml/Strings.h"
+#include "tpcml/TrackRasteriser.h"
 #include "tpcml/Units.h"
 #include "tpcml/Version.h"
 #include "tpcml/onnx/Model.h"

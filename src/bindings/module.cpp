@@ -38,5 +38,6 @@ PYBIND11_MODULE(_core, m)
    tpcml::bindings::registerRootIO(m);
    tpcml::bindings::registerCorrections(m);
    tpcml::bindings::registerLXe(m);
+   tpcml::bindings::registerRaster(m);
    tpcml::bindings::registerOnnx(m);
 }
