@@ -47,7 +47,6 @@ template <class Body> void parallelChunks(std::size_t n, unsigned threads, Body 
       std::rethrow_exception(error);
 }
 
-
 } // namespace tpcml::detail
 
 #endif // TPCML_SRC_PARALLEL_H

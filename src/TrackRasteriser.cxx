@@ -69,8 +69,8 @@ void TrackRasteriser::centres(const int *plane, const float *strip, const float 
       if (p != 0 && p != 1)
          badHit(i, "plane " + std::to_string(p) + "; expected 0 (X strips) or 1 (Y strips)");
       if (!std::isfinite(strip[i]) || !std::isfinite(time[i]) || !std::isfinite(charge[i]))
-         badHit(i, "non-finite strip coordinate, time or charge (" + num(strip[i]) + ", " +
-                       num(time[i]) + ", " + num(charge[i]) + ")");
+         badHit(i, "non-finite strip coordinate, time or charge (" + num(strip[i]) + ", " + num(time[i]) + ", " +
+                       num(charge[i]) + ")");
       const double w = charge[i];
       q[p] += w;
       sq[p] += w * double(strip[i]);
@@ -168,8 +168,8 @@ void TrackRasteriser::batch(const int *plane, const float *strip, const float *t
        [&](std::size_t b, std::size_t e) {
           for (std::size_t k = b; k < e; ++k) {
              const auto first = std::size_t(offsets[k]), n = std::size_t(offsets[k + 1] - offsets[k]);
-             const std::size_t out = rasterise(plane + first, strip + first, time + first, charge + first, n,
-                                               images + k * m_imageSize);
+             const std::size_t out =
+                 rasterise(plane + first, strip + first, time + first, charge + first, n, images + k * m_imageSize);
              if (outsideCounts)
                 outsideCounts[k] = uint32_t(out);
           }
@@ -199,13 +199,16 @@ ROOT::RDF::RNode defineTrackImage(ROOT::RDF::RNode df, const std::string &name, 
          throw InputError("track image: column '" + c + "' holds " + type + ", expected " + wanted[k]);
    }
    return df
-       .Define(name, [rasteriser](const ROOT::RVec<int> &p, const ROOT::RVec<float> &s, const ROOT::RVec<float> &t,
-                                  const ROOT::RVec<float> &q) { return rasteriser(p, s, t, q); },
-               hitColumns)
-       .Define(name + "_outside",
-               [rasteriser](const ROOT::RVec<int> &p, const ROOT::RVec<float> &s, const ROOT::RVec<float> &t,
-                            const ROOT::RVec<float> &q) { return rasteriser.outside(p, s, t, q); },
-               hitColumns);
+       .Define(
+           name,
+           [rasteriser](const ROOT::RVec<int> &p, const ROOT::RVec<float> &s, const ROOT::RVec<float> &t,
+                        const ROOT::RVec<float> &q) { return rasteriser(p, s, t, q); },
+           hitColumns)
+       .Define(
+           name + "_outside",
+           [rasteriser](const ROOT::RVec<int> &p, const ROOT::RVec<float> &s, const ROOT::RVec<float> &t,
+                        const ROOT::RVec<float> &q) { return rasteriser.outside(p, s, t, q); },
+           hitColumns);
 }
 
 } // namespace tpcml

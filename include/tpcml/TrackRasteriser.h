@@ -34,11 +34,11 @@ namespace tpcml {
 class DetectorConfig;
 
 struct RasterOptions {
-   int pixels = 64;                  ///< per side before upscaling (P3-CNN Sec. 3.2: 64 x 64)
-   double pixelSize = 3.0;           ///< mm (P3-CNN Sec. 3.2: 3 x 3 mm2, the strip pitch)
-   double driftVelocity = 1.87;      ///< mm/us, z = v_d t (P3-CNN Sec. 3.1: 1.87 mm/us at 1 kV/cm)
-   int upscale = 1;                  ///< nearest-neighbour factor (P3-CNN Sec. 3.2/4.3: 2 gives 128 x 128)
-   bool channelsFirst = false;       ///< false: NHWC (row, column, channel); true: NCHW
+   int pixels = 64;             ///< per side before upscaling (P3-CNN Sec. 3.2: 64 x 64)
+   double pixelSize = 3.0;      ///< mm (P3-CNN Sec. 3.2: 3 x 3 mm2, the strip pitch)
+   double driftVelocity = 1.87; ///< mm/us, z = v_d t (P3-CNN Sec. 3.1: 1.87 mm/us at 1 kV/cm)
+   int upscale = 1;             ///< nearest-neighbour factor (P3-CNN Sec. 3.2/4.3: 2 gives 128 x 128)
+   bool channelsFirst = false;  ///< false: NHWC (row, column, channel); true: NCHW
    /// image_pixels, pixel_size and drift_velocity of a detector (PandaX-III: pandax3.toml).
    static RasterOptions fromDetector(const DetectorConfig &detector, int upscale = 1, bool channelsFirst = false);
 };

@@ -93,8 +93,7 @@ int main(int argc, char **argv)
                     true);
    parser.addOption("tree", "NAME", "tree name", "events");
    parser.addOption("output", "OUT.root", "output ROOT file (written atomically)", "", true);
-   parser.addOption("detector", "NAME", "detector registry entry for pixels, pixel size and drift velocity",
-                    "pandax3");
+   parser.addOption("detector", "NAME", "detector registry entry for pixels, pixel size and drift velocity", "pandax3");
    parser.addOption("pixels", "N", "pixels per side before upscaling (default: the detector's image_pixels)");
    parser.addOption("pixel-size", "MM", "pixel size in mm (default: the detector's pixel_size)");
    parser.addOption("upscale", "K", "nearest-neighbour upscaling factor (P3-CNN: 2 for 128 x 128)", "1");

@@ -54,8 +54,8 @@ std::string node(const std::string &op, const std::string &in, const std::string
 /// y = Relu(x), x of shape [N, 3]; or another single-input op.
 std::string unaryModel(const std::string &op = "Relu")
 {
-   const std::string graph =
-      bytes(1, node(op, "x", "y", "act")) + bytes(2, "g") + bytes(11, valueInfo("x", "N", 3)) + bytes(12, valueInfo("y", "N", 3));
+   const std::string graph = bytes(1, node(op, "x", "y", "act")) + bytes(2, "g") + bytes(11, valueInfo("x", "N", 3)) +
+                             bytes(12, valueInfo("y", "N", 3));
    const std::string opset = bytes(1, "") + num(2, 17);
    return num(1, 8) + bytes(8, opset) + bytes(7, graph);
 }

@@ -289,6 +289,7 @@ def test_score_files_int_and_double_columns_two_threads_repeatedly(data, tmp_pat
         score_files(data["events"], data["mlp_nometa"], out, columns=cols, threads=2)
         with uproot.open(out) as f:
             tree = f["events"]
-            assert not any(k.startswith("tpcml_") for k in tree.keys())
+            names = tree.keys()
+            assert not any(k.startswith("tpcml_") for k in names)
             got = tree["score"].array(library="np")
         np.testing.assert_allclose(got, ref, atol=1e-6, rtol=1e-5)
