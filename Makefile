@@ -3,9 +3,9 @@
 SHELL := /bin/bash
 VENV ?= venv
 
-run:   ## main job on the embedded default (simulated data)
+run:   ## main job on the embedded default (simulated data): the PandaX-II accidental-background study
 	@bash scripts/setup.sh
-	@$(VENV)/bin/tpcml run quickstart --out tpcml-quickstart
+	@$(VENV)/bin/tpcml run accidental --out tpcml-accidental
 
 test:  ## all tests: C++ (GoogleTest via CTest) and Python (pytest)
 	@bash scripts/setup.sh
@@ -15,6 +15,7 @@ bench: ## benchmarks: a table of figures, targets and ratios measured in one run
 	@bash scripts/setup.sh
 	@$(VENV)/bin/python bench/bench_pandax2.py
 	@$(VENV)/bin/python bench/bench_inference.py
+	@$(VENV)/bin/python bench/bench_ensemble.py
 
 lint:
 	@$(VENV)/bin/ruff check python tests macros bench
@@ -27,4 +28,4 @@ format:
 	@$(VENV)/bin/clang-format -i $$(git ls-files '*.h' '*.cxx' '*.cpp' '*.C')
 
 clean:
-	rm -rf build tpcml-quickstart
+	rm -rf build tpcml-quickstart tpcml-accidental

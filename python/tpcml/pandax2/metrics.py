@@ -1,0 +1,330 @@
+"""Figures of merit of the PandaX-II accidental-background study: significance, cut scan, efficiencies vs qS1.
+
+* :func:`significance` -- pandax2-accidental-dnn.md, Eq. (4.1): S = eps_s n_s / sqrt(eps_s n_s + eps_b n_b), with
+  n_s = n_b by default (Sec. 4: "the values of n_s and n_b are approximated to be equal", following the BDT study,
+  ref. [15] of the paper).
+* :func:`scan_cut` -- the cut on the classifier score that maximises S (Sec. 4 and Fig. 2: "The cut is obtained by
+  maximizing the significance S"); :func:`best_cuts` does it for the scores of many replicas [R, N].
+* :func:`efficiency_vs` -- efficiency of a cut in bins of a variable (qS1 for Figs. 4-5) with binomial
+  Clopper-Pearson intervals, vectorised over replicas so that the spread of the ER-efficiency curves of 100
+  trainings (Fig. 4) is one call.
+
+Conventions: an event *passes* (is kept as a physical event) when ``score >= threshold``; signal = NR (label 1),
+background = accidentals (label 0). Efficiencies may be weighted (e.g. accidental pairs weighted by n_acc / N).
+No TensorFlow is needed here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = [
+    "ONE_SIGMA_CL",
+    "CutScan",
+    "Efficiency",
+    "best_cuts",
+    "clopper_pearson",
+    "efficiency_vs",
+    "roc_auc",
+    "scan_cut",
+    "significance",
+]
+
+#: Central 68.27 % (one Gaussian sigma) confidence level of the efficiency error bars (our choice; the paper's
+#: Figs. 4-5 show no error bars).
+ONE_SIGMA_CL = 0.6826894921370859
+
+
+def _scores_1d(values, what: str) -> np.ndarray:
+    arr = np.asarray(values, dtype=np.float64)
+    if arr.ndim != 1:
+        raise ValueError(f"{what} must be a 1-D array of scores, got shape {arr.shape}")
+    if arr.size == 0:
+        raise ValueError(f"{what} is empty; expected at least one score")
+    if not np.all(np.isfinite(arr)):
+        bad = int(np.flatnonzero(~np.isfinite(arr))[0])
+        raise ValueError(f"{what} has a non-finite score at index {bad} ({arr[bad]}); expected finite scores")
+    return arr
+
+
+def _weights(weights, n: int, what: str) -> np.ndarray:
+    if weights is None:
+        return np.ones(n)
+    w = np.asarray(weights, dtype=np.float64)
+    if w.shape != (n,):
+        raise ValueError(f"{what} must have shape ({n},) like its scores, got {w.shape}")
+    if not np.all(np.isfinite(w)) or np.any(w < 0):
+        raise ValueError(f"{what} must be finite and non-negative")
+    if w.sum() <= 0:
+        raise ValueError(f"{what} sum to zero; expected a positive total weight")
+    return w
+
+
+def significance(eps_s, eps_b, n_s, n_b=None):
+    """S = eps_s n_s / sqrt(eps_s n_s + eps_b n_b) (pandax2-accidental-dnn.md, Eq. 4.1); ``n_b`` defaults to n_s.
+
+    Works elementwise on arrays; S = 0 where eps_s n_s + eps_b n_b = 0 (nothing passes).
+    """
+    eps_s = np.asarray(eps_s, dtype=np.float64)
+    eps_b = np.asarray(eps_b, dtype=np.float64)
+    n_s = np.asarray(n_s, dtype=np.float64)
+    n_b = n_s if n_b is None else np.asarray(n_b, dtype=np.float64)
+    for name, val in (("eps_s", eps_s), ("eps_b", eps_b)):
+        if np.any((val < 0) | (val > 1)) or not np.all(np.isfinite(val)):
+            raise ValueError(f"{name} must be an efficiency in [0, 1], got {val}")
+    for name, val in (("n_s", n_s), ("n_b", n_b)):
+        if np.any(val <= 0) or not np.all(np.isfinite(val)):
+            raise ValueError(f"{name} must be a positive event count, got {val}")
+    num = eps_s * n_s
+    den = np.sqrt(num + eps_b * n_b)
+    out = np.divide(num, den, out=np.zeros(np.broadcast(num, den).shape), where=den > 0)
+    return out[()] if out.ndim == 0 else out
+
+
+@dataclass
+class CutScan:
+    """Result of :func:`scan_cut`: the optimal threshold and the scanned curve (the Fig. 2 analogue)."""
+
+    threshold: float
+    significance: float
+    eps_s: float
+    eps_b: float
+    n_s: float
+    n_b: float
+    thresholds: np.ndarray  # scanned thresholds, increasing
+    significance_curve: np.ndarray
+    eps_s_curve: np.ndarray
+    eps_b_curve: np.ndarray
+
+
+def _pass_fraction(sorted_scores: np.ndarray, rev_cumw: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
+    """Weighted fraction of scores >= each threshold (scores sorted increasing, rev_cumw[i] = sum w[i:])."""
+    i = np.searchsorted(sorted_scores, thresholds, side="left")
+    return rev_cumw[i] / rev_cumw[0]
+
+
+def scan_cut(
+    signal_scores,
+    background_scores,
+    n_s: float | None = None,
+    n_b: float | None = None,
+    thresholds=None,
+    signal_weights=None,
+    background_weights=None,
+) -> CutScan:
+    """Maximise S (Eq. 4.1) over the threshold of ``score >= threshold`` cuts.
+
+    ``n_s`` defaults to the (weighted) number of signal events given, ``n_b`` to ``n_s`` (paper Sec. 4: n_s = n_b).
+    With ``thresholds=None`` the scan is exact: the candidates are the distinct signal scores (moving the cut up to
+    the next signal score removes background only, so the optimum is always at one of them). Pass a grid (e.g.
+    ``np.linspace(0, 1, 1001)``) for an evenly sampled Fig. 2 curve; the optimum is then the best grid point.
+    Ties between thresholds with equal S go to the lowest threshold (highest signal efficiency).
+    """
+    s = _scores_1d(signal_scores, "signal_scores")
+    b = _scores_1d(background_scores, "background_scores")
+    ws = _weights(signal_weights, len(s), "signal_weights")
+    wb = _weights(background_weights, len(b), "background_weights")
+    n_s = float(ws.sum()) if n_s is None else float(n_s)
+    n_b = n_s if n_b is None else float(n_b)
+    t = np.unique(s) if thresholds is None else np.unique(_scores_1d(thresholds, "thresholds"))
+    os_, ob = np.argsort(s, kind="stable"), np.argsort(b, kind="stable")
+    s_sorted, b_sorted = s[os_], b[ob]
+    rev_s = np.concatenate([np.cumsum(ws[os_][::-1])[::-1], [0.0]])
+    rev_b = np.concatenate([np.cumsum(wb[ob][::-1])[::-1], [0.0]])
+    eps_s = _pass_fraction(s_sorted, rev_s, t)
+    eps_b = _pass_fraction(b_sorted, rev_b, t)
+    curve = significance(eps_s, eps_b, n_s, n_b)
+    k = int(np.argmax(curve))  # first maximum = lowest threshold
+    return CutScan(
+        threshold=float(t[k]),
+        significance=float(curve[k]),
+        eps_s=float(eps_s[k]),
+        eps_b=float(eps_b[k]),
+        n_s=n_s,
+        n_b=n_b,
+        thresholds=t,
+        significance_curve=curve,
+        eps_s_curve=eps_s,
+        eps_b_curve=eps_b,
+    )
+
+
+def _labels(labels, n: int) -> np.ndarray:
+    y = np.asarray(labels)
+    if y.shape != (n,):
+        raise ValueError(f"labels must have shape ({n},) like the scores' last axis, got {y.shape}")
+    if not np.all(np.isin(np.unique(y), (0, 1))):
+        raise ValueError(f"labels must be 0 (background) / 1 (signal), got values {np.unique(y)[:10].tolist()}")
+    y = y.astype(bool)
+    if y.all() or not y.any():
+        raise ValueError("labels must contain both signal (1) and background (0) events")
+    return y
+
+
+def best_cuts(scores, labels, n_s: float | None = None, n_b: float | None = None, weights=None) -> dict:
+    """:func:`scan_cut` for every row of ``scores`` [R, N] (or [N]) with 0/1 ``labels`` [N].
+
+    Returns a dict of arrays [R]: ``threshold``, ``significance``, ``eps_s``, ``eps_b`` (the exact optimum of each
+    replica, the Table 2 "Average Significance" is the mean of ``significance``).
+    """
+    sc = np.asarray(scores, dtype=np.float64)
+    if sc.ndim == 1:
+        sc = sc[None, :]
+    if sc.ndim != 2:
+        raise ValueError(f"scores must have shape [R, N] or [N], got {np.shape(scores)}")
+    y = _labels(labels, sc.shape[1])
+    w = None if weights is None else _weights(weights, sc.shape[1], "weights")
+    out = {k: np.empty(len(sc)) for k in ("threshold", "significance", "eps_s", "eps_b")}
+    for r, row in enumerate(sc):
+        res = scan_cut(
+            row[y],
+            row[~y],
+            n_s=n_s,
+            n_b=n_b,
+            signal_weights=None if w is None else w[y],
+            background_weights=None if w is None else w[~y],
+        )
+        for k in out:
+            out[k][r] = getattr(res, k)
+    return out
+
+
+def roc_auc(scores, labels) -> np.ndarray | float:
+    """Area under the ROC curve (Mann-Whitney U with mid-ranks for ties) of [N] or [R, N] scores."""
+    from scipy.stats import rankdata
+
+    sc = np.asarray(scores, dtype=np.float64)
+    one = sc.ndim == 1
+    sc = sc[None, :] if one else sc
+    if sc.ndim != 2:
+        raise ValueError(f"scores must have shape [R, N] or [N], got {np.shape(scores)}")
+    y = _labels(labels, sc.shape[1])
+    ranks = rankdata(sc, axis=1)
+    n1, n0 = int(y.sum()), int((~y).sum())
+    auc = (ranks[:, y].sum(axis=1) - n1 * (n1 + 1) / 2.0) / (n1 * n0)
+    return float(auc[0]) if one else auc
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Efficiencies in bins
+# ----------------------------------------------------------------------------------------------------------------
+
+
+def clopper_pearson(k, n, cl: float = ONE_SIGMA_CL) -> tuple[np.ndarray, np.ndarray]:
+    """Central Clopper-Pearson interval (lower, upper) for k successes in n trials (arrays broadcast).
+
+    Exact binomial ("conservative") interval from the beta quantiles (scipy.stats.beta):
+    lower = B^-1(alpha/2; k, n-k+1) (0 for k = 0), upper = B^-1(1-alpha/2; k+1, n-k) (1 for k = n), alpha = 1 - cl.
+    Chosen over Wilson because it never undercovers and stays inside [0, 1] at eff = 0 or 1, which is where the
+    ER / NR efficiencies of this study sit. NaN where n = 0.
+    """
+    from scipy.stats import beta
+
+    if not 0 < cl < 1:
+        raise ValueError(f"cl must be a confidence level in (0, 1), got {cl}")
+    k = np.asarray(k, dtype=np.float64)
+    n = np.asarray(n, dtype=np.float64)
+    k, n = np.broadcast_arrays(k, n)
+    if np.any(k < 0) or np.any(k > n):
+        raise ValueError("clopper_pearson needs 0 <= k <= n")
+    alpha = 1.0 - cl
+    valid = n > 0
+    # beta.ppf with a zero shape parameter returns NaN: those ends are set to 0 / 1 explicitly
+    a_lo = np.where(valid & (k > 0), k, 1.0)
+    b_lo = np.where(valid, n - k + 1.0, 1.0)
+    lo = np.where(valid, np.where(k > 0, beta.ppf(alpha / 2.0, a_lo, b_lo), 0.0), np.nan)
+    a_hi = np.where(valid, k + 1.0, 1.0)
+    b_hi = np.where(valid & (k < n), n - k, 1.0)
+    hi = np.where(valid, np.where(k < n, beta.ppf(1.0 - alpha / 2.0, a_hi, b_hi), 1.0), np.nan)
+    return lo, hi
+
+
+@dataclass
+class Efficiency:
+    """Binned efficiencies of :func:`efficiency_vs`: arrays [R, bins] (R = 1 for one classifier) and [bins]."""
+
+    edges: np.ndarray
+    n_total: np.ndarray  # [bins] events (or summed weights) per bin
+    n_pass: np.ndarray  # [R, bins]
+    efficiency: np.ndarray  # [R, bins], NaN in empty bins
+    lower: np.ndarray  # [R, bins] Clopper-Pearson lower bound
+    upper: np.ndarray  # [R, bins] Clopper-Pearson upper bound
+    cl: float
+
+    @property
+    def centers(self) -> np.ndarray:
+        """Bin centres."""
+        return 0.5 * (self.edges[1:] + self.edges[:-1])
+
+    def band(self, quantiles: Sequence[float] = (0.16, 0.5, 0.84)) -> np.ndarray:
+        """Quantiles of the efficiency over the replicas in each bin, shape [len(quantiles), bins] (Fig. 4 spread)."""
+        with np.errstate(all="ignore"):
+            empty = np.all(np.isnan(self.efficiency), axis=0)
+            filled = np.where(empty[None, :], 0.0, self.efficiency)
+            out = np.nanquantile(filled, quantiles, axis=0)
+        out[:, empty] = np.nan
+        return out
+
+
+def efficiency_vs(
+    variable,
+    passed,
+    bins,
+    weights=None,
+    cl: float = ONE_SIGMA_CL,
+) -> Efficiency:
+    """Efficiency of a cut in bins of ``variable`` (e.g. qS1, Figs. 4-5) with Clopper-Pearson intervals.
+
+    ``passed`` is a boolean array [N] or [R, N] (R replicas, e.g. ``scores >= thresholds[:, None]``); ``bins`` an
+    int (equal bins between the min and max of ``variable``) or the bin edges. Events outside the edges are not
+    counted. The binomial interval is the central Clopper-Pearson one at ``cl`` (default 68.27 %, see
+    :func:`clopper_pearson`). With ``weights`` the efficiency is weighted and the interval uses the effective
+    counts (sum w)^2 / sum w^2 (an approximation; exact for equal weights).
+    """
+    x = np.asarray(variable, dtype=np.float64)
+    if x.ndim != 1:
+        raise ValueError(f"variable must be 1-D, got shape {x.shape}")
+    p = np.asarray(passed)
+    if p.ndim == 1:
+        p = p[None, :]
+    if p.ndim != 2 or p.shape[1] != len(x):
+        raise ValueError(f"passed must have shape [N] or [R, N] with N = {len(x)}, got {np.shape(passed)}")
+    if p.dtype != np.bool_:
+        if not np.all(np.isin(np.unique(p), (0, 1))):
+            raise ValueError("passed must be boolean (or 0/1)")
+        p = p.astype(bool)
+    if not np.all(np.isfinite(x)):
+        raise ValueError(f"variable has non-finite values at indices {np.flatnonzero(~np.isfinite(x))[:5].tolist()}")
+    if np.ndim(bins) == 0:
+        nb = int(bins)
+        if nb < 1:
+            raise ValueError(f"bins must be a positive number of bins or an array of edges, got {bins!r}")
+        edges = np.linspace(x.min(), x.max(), nb + 1)
+    else:
+        edges = np.asarray(bins, dtype=np.float64)
+        if edges.ndim != 1 or len(edges) < 2 or np.any(np.diff(edges) <= 0):
+            raise ValueError(f"bin edges must be a strictly increasing 1-D array of >= 2 values, got {bins!r}")
+    nbins = len(edges) - 1
+    idx = np.searchsorted(edges, x, side="right") - 1
+    idx[x == edges[-1]] = nbins - 1  # last bin closed on the right, like numpy.histogram
+    inside = (idx >= 0) & (idx < nbins)
+    w = np.ones(len(x)) if weights is None else _weights(weights, len(x), "weights")
+    w = np.where(inside, w, 0.0)
+    onehot = np.zeros((len(x), nbins))
+    onehot[np.flatnonzero(inside), idx[inside]] = 1.0
+    n_tot = w @ onehot  # [bins]
+    n_pass = (p * w[None, :]) @ onehot  # [R, bins]: one matrix product for all replicas
+    with np.errstate(invalid="ignore", divide="ignore"):
+        eff = np.where(n_tot > 0, n_pass / np.where(n_tot > 0, n_tot, 1.0), np.nan)
+    if weights is None:
+        k_eff, n_eff = n_pass, np.broadcast_to(n_tot, n_pass.shape)
+    else:
+        w2 = (w * w) @ onehot
+        n_eff_1d = np.where(w2 > 0, n_tot**2 / np.where(w2 > 0, w2, 1.0), 0.0)
+        n_eff = np.broadcast_to(n_eff_1d, n_pass.shape)
+        k_eff = np.where(n_tot > 0, np.nan_to_num(eff) * n_eff, 0.0)
+    lo, hi = clopper_pearson(np.minimum(k_eff, n_eff), n_eff, cl)
+    return Efficiency(edges=edges, n_total=n_tot, n_pass=n_pass, efficiency=eff, lower=lo, upper=hi, cl=cl)
