@@ -101,7 +101,7 @@ def _cmd_run(args) -> int:
     raise AssertionError(f"unhandled job {args.job!r}")  # argparse restricts the choices
 
 
-DEFAULT_ARCHITECTURES_HINT = ("4A", "4B", "4C", "5C", "6A")
+DEFAULT_ARCHITECTURES_HINT = ("4A", "4C", "5C")
 
 
 def _labels(text: str | None, default: tuple[str, ...], what: str) -> tuple[str, ...]:

@@ -76,7 +76,7 @@ STRATEGIES = {
     "all_nr": 'accidentals below the NR median and all NR (P2-DNN Sec. 4, the "u" models 4Cu/4Eu)',
 }
 #: Table 2 architectures trained by default (2 CPU cores, <= 10 min for the whole job); --full: all of Table 2.
-DEFAULT_ARCHITECTURES = ("4A", "4B", "4C", "5C", "6A")
+DEFAULT_ARCHITECTURES = ("4A", "4C", "5C")
 #: Architectures also trained with the "u" strategy by default (P2-DNN: 4Cu, 4Eu; 4E is a GPU-sized network).
 DEFAULT_U_ARCHITECTURES = ("4C",)
 #: A replica's ER efficiency counts as "close to 100 %" (P2-DNN Sec. 4, the selection of model 4C) when its
