@@ -11,6 +11,9 @@
     tpcml plot pandax2 DIR                    Fig. 1 analogue and the 13 Table 1 feature distributions
     tpcml run accidental [--out DIR] [--quick|--full] [--data DIR]
                                               the PandaX-II MLP-vs-BDT study (P2-DNN Sec. 4): the main job
+    tpcml run tracks [--out DIR] [--quick]    PandaX-III EfficientNet track classification (P3-CNN)
+    tpcml simulate pandax3 --out DIR          PandaX-III 0nubb and gamma tracks (strip hits)
+    tpcml raster --input F --output F         track images in RDataFrame (C++ rasteriser)
     tpcml run quickstart [--out DIR]          electron-lifetime correction and ER/NR bands end to end
 
 Exit status: 0 ok, 1 invalid input or configuration, 2 bad arguments.
@@ -155,6 +158,8 @@ def _cmd_run_accidental(args) -> int:
 
 
 def _cmd_simulate(args) -> int:
+    if args.study == "pandax3":
+        return _cmd_simulate_pandax3(args)
     from .pandax2 import Sizes, simulate_dataset
 
     sizes = Sizes.quick() if args.quick else Sizes()
@@ -187,6 +192,94 @@ def _cmd_simulate(args) -> int:
 
         for path in plot_dataset(args.out):
             print(f"plot: {path}")
+    return 0
+
+
+def _cmd_simulate_pandax3(args) -> int:
+    from .pandax3 import simulate_dataset
+
+    n = args.events or (1000 if args.quick else 20000)
+    try:
+        s = simulate_dataset(
+            Path(args.out),
+            n,
+            args.background or n,
+            seed=args.seed,
+            quiet=args.quiet,
+            threads=max(1, args.threads),
+            detector=args.detector if args.detector != "pandax2" else "pandax3",
+        )
+    except ValueError as err:
+        raise _input_error(str(err)) from None
+    c = s["counts"]
+    print(f"{c['signal']} 0nubb and {c['background']} gamma events in the ROI -> {args.out}/tracks.root")
+    return 0
+
+
+def _cmd_raster(args) -> int:
+    from .pandax3.images import rasterise_file
+
+    summary = rasterise_file(
+        args.input,
+        args.output,
+        upscale=args.upscale,
+        channels_first=args.layout == "nchw",
+        threads=args.threads,
+        drop_hits=args.drop_hits,
+        detector=args.detector,
+    )
+    print(
+        f"{summary['entries']} images ({summary['side']} x {summary['side']} x 3, {args.layout}) -> {args.output}; "
+        f"{summary['outside']} hits outside the windows"
+    )
+    return 0
+
+
+def _cmd_run_tracks(args) -> int:
+    import os
+
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    from .pandax3.study import ModelSpec, TracksConfig, run_tracks
+
+    if args.quick and args.full:
+        raise _UsageError("--quick and --full exclude each other")
+    variant = args.variant.upper()
+    if variant not in ("B0", "B4"):
+        raise _UsageError(f"--variant: expected B0 or B4, got {args.variant!r}")
+    tops = []
+    for t in (args.top_channels or ("8,default" if not args.full else "2,4,6,8,10,default")).split(","):
+        t = t.strip().lower()
+        if t in ("default", "none"):
+            tops.append(None)
+        elif t.isdigit() and int(t) > 0:
+            tops.append(int(t))
+        else:
+            raise _UsageError(f"--top-channels: expected positive integers or 'default', got {t!r}")
+    models = [ModelSpec("efficientnet", variant, n) for n in tops]
+    if args.resnet:
+        models.append(ModelSpec("resnet50"))
+    if args.full:
+        events, size, epochs, repeats = args.events or 320000, args.input_size or 128, args.epochs or 30, 6
+    elif args.quick:
+        events, size, epochs, repeats = args.events or 1000, args.input_size or 64, args.epochs or 5, 1
+    else:
+        events, size, epochs, repeats = args.events or 3000, args.input_size or 64, args.epochs or 4, 1
+    cfg = TracksConfig(
+        out=Path(args.out),
+        data_dir=Path(args.data) if args.data else None,
+        events=events,
+        models=tuple(models),
+        input_size=size,
+        epochs=epochs,
+        repeats=args.repeats or repeats,
+        batch_size=args.batch_size or (256 if args.full else 32),
+        bn_momentum=None if args.full else 0.9,
+        seed=args.seed,
+        threads=args.threads,
+        verbose=not args.quiet,
+    )
+    res = run_tracks(cfg)
+    print(f"report: {res['report']}")
     return 0
 
 
@@ -325,18 +418,23 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser(
         "simulate",
         help="simulate a detector's data sets (PandaX-II: the P2-DNN samples)",
-        description="pandax2: NR calibration (neutron-like recoils), ER calibration (flat beta-like), "
+        description="pandax3: 0nubb two-electron tracks and 214Bi/208Tl gamma backgrounds in the ROI of a 10 bar "
+        "xenon TPC with X/Y strip readout (tracks.root: one entry per event, jagged hit branches; "
+        "docs/event-model.md Sec. 5). "
+        "pandax2: NR calibration (neutron-like recoils), ER calibration (flat beta-like), "
         "isolated S1 and S2 populations, C++-paired accidentals below the NR median, and a "
         "Run-11-like dark-matter search run (ER background + Poisson accidentals, optional WIMPs). "
         "Quanta from NEST (nestpy); detector response from the registry (docs/event-model.md). "
         "Default sizes follow P2-DNN: 10,881 NR and 43,719 accidentals after cuts.",
     )
-    s.add_argument("study", choices=["pandax2"])
+    s.add_argument("study", choices=["pandax2", "pandax3"])
     s.add_argument("--out", required=True, help="output directory (created)")
     s.add_argument("--detector", default="pandax2", help="detector name or TOML file (default: %(default)s)")
     s.add_argument("--seed", type=_positive_int, default=1, help="random seed (default: %(default)s)")
     s.add_argument("--threads", type=_positive_int, default=0, help="C++ threads (0: all cores)")
     s.add_argument("--quick", action="store_true", help="small sizes (a smoke run of a few seconds)")
+    s.add_argument("--events", type=_positive_int, help="pandax3: 0nubb events in the ROI (and as many gamma events)")
+    s.add_argument("--background", type=_positive_int, help="pandax3: gamma events in the ROI (default: --events)")
     s.add_argument("--nr-events", type=_positive_int, help="NR calibration events after cuts")
     s.add_argument("--er-events", type=_positive_int, help="ER calibration events after cuts")
     s.add_argument("--accidental-events", type=_positive_int, help="accidentals after cuts, below the NR median")
@@ -388,6 +486,24 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--output", help="write the selected events here (Snapshot, atomic)")
     s.add_argument("--threads", type=_positive_int, default=0, help="ROOT ImplicitMT threads (0: off)")
     s.set_defaults(func=_cmd_select)
+
+    s = sub.add_parser(
+        "raster",
+        help="XZ/YZ track images of strip-readout events (PandaX-III)",
+        description="Add to every entry of a tracks file the image made by the C++ tpcml::TrackRasteriser inside "
+        "RDataFrame (P3-CNN Sec. 3.2: XZ red, YZ green, 64 x 64 pixels of 3 mm aligned on each projection's charge "
+        "centre, charges normalised) and image_outside (hits outside the window). Same kernel as tpcml-raster.",
+    )
+    s.add_argument("--input", required=True, nargs="+", help="ROOT file(s) with tree events and hit_* branches")
+    s.add_argument("--output", required=True, help="output ROOT file (written atomically)")
+    s.add_argument("--upscale", type=int, choices=[1, 2, 4], default=1, help="nearest-neighbour factor (2: 128 x 128)")
+    s.add_argument("--layout", choices=["nhwc", "nchw"], default="nhwc", help="image layout (default: %(default)s)")
+    s.add_argument("--threads", type=_positive_int, default=1, help="ROOT ImplicitMT threads (0/1: off)")
+    s.add_argument("--drop-hits", action="store_true", help="do not copy the hit_* branches")
+    s.add_argument(
+        "--detector", default="pandax3", help="detector for pixels and drift velocity (default: %(default)s)"
+    )
+    s.set_defaults(func=_cmd_raster)
 
     s = sub.add_parser(
         "plot",
@@ -465,6 +581,39 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--threads", type=_positive_int, default=2, help="CPU threads (default: %(default)s)")
     a.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
     a.set_defaults(func=_cmd_run_accidental)
+
+    t = jobs.add_parser(
+        "tracks",
+        help="PandaX-III 0nubb vs gamma from track images with EfficientNet (P3-CNN)",
+        description="Simulate 0nubb and gamma tracks in the ROI (or read --data DIR/tracks.root), rasterise them in "
+        "RDataFrame with the C++ kernel, train EfficientNet(s) with n top-convolution channels and a max-pool head "
+        "(P3-CNN Sec. 4.3; optionally ResNet50), score with the paper's protocol, measure Xi = max eps_s/sqrt(eps_b), "
+        "export the best model to ONNX and score the test events with tpcml's C++ engine in RDataFrame; write "
+        "report.md with example images (Fig. 5), Xi vs n (Fig. 11) and efficiency curves. CPU defaults (B0 at 64 x "
+        "64, 3000 events per class, 4 epochs) take some minutes; --full is the paper's scale (GPU).",
+    )
+    t.add_argument("--out", default="tpcml-tracks", help="output directory (default: %(default)s)")
+    t.add_argument("--data", metavar="DIR", help="use DIR/tracks.root instead of simulating")
+    t.add_argument("--quick", action="store_true", help="a smoke run (1000 events per class, 5 epochs, a few minutes)")
+    t.add_argument(
+        "--full", action="store_true", help="the paper's scale: 320,000 per class, 128 x 128, 30 epochs, 6 trainings"
+    )
+    t.add_argument("--events", type=_positive_int, help="0nubb events (and as many gamma events)")
+    t.add_argument("--variant", default="B0", help="EfficientNet B0 or B4 (default: %(default)s)")
+    t.add_argument(
+        "--top-channels", help="comma-separated n of the top 1x1 convolution, 'default' = Keras' (default: 8,default)"
+    )
+    t.add_argument("--resnet", action="store_true", help="also train the ResNet50 baseline (P3-CNN Table 1)")
+    t.add_argument("--input-size", type=int, choices=[64, 128, 256], help="network input (64; 128 = x2 upscaling)")
+    t.add_argument("--epochs", type=_positive_int, help="epochs per training (default: 4)")
+    t.add_argument("--repeats", type=_positive_int, help="independent trainings per model (paper: 6)")
+    t.add_argument(
+        "--batch-size", type=_positive_int, default=256, help="minibatch (default: %(default)s, the paper's)"
+    )
+    t.add_argument("--seed", type=_positive_int, default=1, help="random seed (default: %(default)s)")
+    t.add_argument("--threads", type=_positive_int, default=2, help="CPU threads (default: %(default)s)")
+    t.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
+    t.set_defaults(func=_cmd_run_tracks)
     return p
 
 

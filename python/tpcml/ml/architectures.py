@@ -203,11 +203,19 @@ def xenon1t_cnn(
 _EFFICIENTNETS = {"B0": "EfficientNetB0", "B4": "EfficientNetB4"}
 
 
-def _strip_preprocessing(layer):
-    """clone_model hook: Keras' built-in input Rescaling(1/255) and Normalization become identities."""
-    if isinstance(layer, layers.Rescaling | layers.Normalization):
-        return layers.Identity(name=f"{layer.name}_removed")
-    return layer.__class__.from_config(layer.get_config())
+def _clone_hook(strip_preprocessing: bool, bn_momentum: float | None):
+    """clone_model hook: Keras' built-in input Rescaling(1/255) and Normalization become identities (when
+    ``strip_preprocessing``); BatchNormalization layers get ``bn_momentum`` (when given)."""
+
+    def clone(layer):
+        if strip_preprocessing and isinstance(layer, layers.Rescaling | layers.Normalization):
+            return layers.Identity(name=f"{layer.name}_removed")
+        config = layer.get_config()
+        if bn_momentum is not None and isinstance(layer, layers.BatchNormalization):
+            config["momentum"] = float(bn_momentum)
+        return layer.__class__.from_config(config)
+
+    return clone
 
 
 def efficientnet(
@@ -218,6 +226,8 @@ def efficientnet(
     pooling: str = "max",
     dropout: float = 0.2,
     include_preprocessing: bool = False,
+    input_scale: float = 1.0,
+    bn_momentum: float | None = None,
     name: str | None = None,
 ) -> keras.Model:
     """EfficientNet-B0/B4 binary track classifier of pandax3-efficientnet-tracks.md, Sec. 4.3 and Table 2.
@@ -240,6 +250,13 @@ def efficientnet(
     the exported ONNX graph has no preprocessing nodes. (Keeping them is also exportable through
     ``tf2onnx.convert.from_keras`` -- the un-adapted Normalization is an identity -- but other export routes turn
     its mean/variance into extra graph inputs; see shared/ENVIRONMENT.md, tf2onnx trap 2.)
+
+    ``input_scale`` != 1 multiplies the input by a constant ``Rescaling`` first (part of the model and of its ONNX
+    export): tpcml's track images hold charge fractions of order 1e-3 per pixel, and BatchNormalization's running
+    statistics (initialised to mean 0, variance 1) take far longer to reach inputs that small than a CPU-sized run
+    lasts. ``bn_momentum`` sets the momentum of every BatchNormalization (Keras' default 0.99 averages over ~100
+    steps; 0.9 over ~10, for runs of a few hundred steps). The paper states neither (trained at its scale, the
+    defaults are fine).
     """
     key = str(variant).strip().upper()
     if key not in _EFFICIENTNETS:
@@ -252,10 +269,9 @@ def efficientnet(
     builder = getattr(keras.applications, _EFFICIENTNETS[key])
     base = builder(include_top=False, weights=None, input_shape=shape, pooling=None)
     inputs = keras.Input(shape=shape, name="image")
-    if include_preprocessing:
-        trunk = keras.models.clone_model(base, input_tensors=inputs)
-    else:
-        trunk = keras.models.clone_model(base, input_tensors=inputs, clone_function=_strip_preprocessing)
+    x_in = inputs if input_scale == 1.0 else layers.Rescaling(float(input_scale), name="input_scale")(inputs)
+    hook = _clone_hook(not include_preprocessing, bn_momentum)
+    trunk = keras.models.clone_model(base, input_tensors=x_in, clone_function=hook)
     if top_channels is None:
         x = trunk.output  # Keras' top_conv (1280 / 1792 filters) -> top_bn -> top_activation (swish)
     else:
