@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <memory>
 #include <sstream>
 
 namespace tpcml {
@@ -53,6 +54,18 @@ TrackRasteriser::TrackRasteriser(const RasterOptions &options) : m_opt(options)
 }
 
 namespace {
+/// floor(x) as an int, branchless and without a libm call (baseline x86-64 has no rounding
+/// instruction): x is first clamped to +-2^30 (NaN to -2^30), far outside any window, so that
+/// the conversion never overflows and such hits count as outside.
+inline int floorClamped(double x)
+{
+   constexpr double kBig = 1073741824.;
+   x = x > -kBig ? x : -kBig;
+   x = x < kBig ? x : kBig;
+   const int i = static_cast<int>(x);
+   return i - (static_cast<double>(i) > x ? 1 : 0);
+}
+
 [[noreturn]] void badHit(std::size_t i, const std::string &what)
 {
    throw UsageError("track image: hit " + std::to_string(i) + ": " + what);
@@ -62,96 +75,145 @@ namespace {
 void TrackRasteriser::centres(const int *plane, const float *strip, const float *time, const float *charge,
                               std::size_t n, Centre (&c)[2]) const
 {
-   const double v = m_opt.driftVelocity;
-   double sq[2] = {0., 0.}, zq[2] = {0., 0.}, q[2] = {0., 0.};
+   // Both planes' sums in registers (a select instead of an indexed store: no memory dependency
+   // chain). Non-finite inputs are found from the sums: a product of two finite floats is finite
+   // in double and no realistic number of them overflows, so a sum is finite exactly when all
+   // its terms are; a NaN or an infinity makes it NaN or infinite.
+   double q0 = 0., q1 = 0., s0 = 0., s1 = 0., t0 = 0., t1 = 0.;
+   unsigned badPlane = 0;
    for (std::size_t i = 0; i < n; ++i) {
       const int p = plane[i];
-      if (p != 0 && p != 1)
-         badHit(i, "plane " + std::to_string(p) + "; expected 0 (X strips) or 1 (Y strips)");
-      if (!std::isfinite(strip[i]) || !std::isfinite(time[i]) || !std::isfinite(charge[i]))
-         badHit(i, "non-finite strip coordinate, time or charge (" + num(strip[i]) + ", " + num(time[i]) + ", " +
-                       num(charge[i]) + ")");
-      const double w = charge[i];
-      q[p] += w;
-      sq[p] += w * double(strip[i]);
-      zq[p] += w * v * double(time[i]);
+      const double w = charge[i], ws = w * double(strip[i]), wt = w * double(time[i]);
+      badPlane |= unsigned(p) > 1u ? 1u : 0u;
+      const bool x = p == 0;
+      q0 += x ? w : 0.;
+      q1 += x ? 0. : w;
+      s0 += x ? ws : 0.;
+      s1 += x ? 0. : ws;
+      t0 += x ? wt : 0.;
+      t1 += x ? 0. : wt;
    }
+   const bool finite = std::isfinite(q0 + q1) && std::isfinite(s0 + s1) && std::isfinite(t0 + t1);
+   if (badPlane || !finite) { // find and name the first bad hit
+      for (std::size_t i = 0; i < n; ++i) {
+         if (plane[i] != 0 && plane[i] != 1)
+            badHit(i, "plane " + std::to_string(plane[i]) + "; expected 0 (X strips) or 1 (Y strips)");
+         if (!std::isfinite(strip[i]) || !std::isfinite(time[i]) || !std::isfinite(charge[i]))
+            badHit(i, "non-finite strip coordinate, time or charge (" + num(strip[i]) + ", " + num(time[i]) + ", " +
+                          num(charge[i]) + ")");
+      }
+      throw UsageError("track image: the charge-weighted sums of the " + std::to_string(n) +
+                       " hits overflow (charges or coordinates near the float limit)");
+   }
+   const double v = m_opt.driftVelocity;
+   const double q[2] = {q0, q1}, sq[2] = {s0, s1}, tq[2] = {t0, t1};
    for (int p = 0; p < 2; ++p) {
       c[p].q = q[p];
       c[p].s = q[p] > 0. ? sq[p] / q[p] : 0.;
-      c[p].z = q[p] > 0. ? zq[p] / q[p] : 0.;
+      c[p].z = q[p] > 0. ? v * tq[p] / q[p] : 0.;
    }
 }
 
 std::size_t TrackRasteriser::rasterise(const int *plane, const float *strip, const float *time, const float *charge,
                                        std::size_t n, float *image) const
 {
+   std::memset(image, 0, m_imageSize * sizeof(float));
+   return fill(plane, strip, time, charge, n, image);
+}
+
+std::size_t TrackRasteriser::fill(const int *plane, const float *strip, const float *time, const float *charge,
+                                  std::size_t n, float *image) const
+{
    Centre c[2];
    centres(plane, strip, time, charge, n, c);
-   std::memset(image, 0, m_imageSize * sizeof(float));
-   const int N = m_opt.pixels, half = N / 2, u = m_opt.upscale, side = m_side;
+   const int N = m_opt.pixels, half = N / 2, u = m_opt.upscale;
+   const bool chw = m_opt.channelsFirst;
+   // With upscaling the event is drawn at N x N first and every pixel then copied u x u times
+   // (nearest neighbour: each copy is the same sum, bit for bit).
+   thread_local std::vector<float> base;
+   float *img = image;
+   if (u > 1) {
+      base.assign(std::size_t(N) * std::size_t(N) * kChannels, 0.f);
+      img = base.data();
+   }
+   // The kernel is branch-free per hit: a hit outside the window (or of a projection without
+   // positive charge) adds 0 to pixel 0 and is counted.
+   const std::size_t rowStride = chw ? std::size_t(N) : std::size_t(N) * kChannels, colStride = chw ? 1 : kChannels;
+   const std::size_t planeStride = chw ? std::size_t(N) * std::size_t(N) : 1;
    const double v = m_opt.driftVelocity, inv = m_invPixel;
+   const double cs[2] = {c[0].s, c[1].s}, cz[2] = {c[0].z, c[1].z};
    const float norm[2] = {c[0].q > 0. ? float(1. / c[0].q) : 0.f, c[1].q > 0. ? float(1. / c[1].q) : 0.f};
-   const std::size_t plane2 = std::size_t(side) * std::size_t(side);
+   const bool has[2] = {c[0].q > 0., c[1].q > 0.};
+   const auto uN = unsigned(N);
    std::size_t outside = 0;
-   for (std::size_t i = 0; i < n; ++i) {
-      const int p = plane[i];
-      if (!(c[p].q > 0.)) { // a projection without positive charge has no image: its hits count as outside
-         ++outside;
-         continue;
-      }
-      const double col = std::floor((double(strip[i]) - c[p].s) * inv) + half;
-      const double row = std::floor((v * double(time[i]) - c[p].z) * inv) + half;
-      if (col < 0. || col >= N || row < 0. || row >= N) {
-         ++outside;
-         continue;
-      }
-      const float value = charge[i] * norm[p];
-      const int r0 = int(row) * u, c0 = int(col) * u;
-      for (int a = 0; a < u; ++a)
-         for (int b = 0; b < u; ++b) {
-            const std::size_t pix = std::size_t(r0 + a) * std::size_t(side) + std::size_t(c0 + b);
-            image[m_opt.channelsFirst ? std::size_t(p) * plane2 + pix : pix * kChannels + std::size_t(p)] += value;
+   const auto hit = [&](std::size_t i) {
+      const int p = plane[i] & 1; // 0 or 1: checked by centres()
+      const int col = floorClamped((double(strip[i]) - cs[p]) * inv) + half;
+      const int row = floorClamped((v * double(time[i]) - cz[p]) * inv) + half;
+      const bool in = (unsigned(col) < uN) & (unsigned(row) < uN) & has[p];
+      outside += in ? 0 : 1;
+      const std::size_t at =
+          in ? std::size_t(row) * rowStride + std::size_t(col) * colStride + std::size_t(p) * planeStride : 0;
+      img[at] += in ? charge[i] * norm[p] : 0.f;
+   };
+   // Successive hits often share a pixel (a strip's consecutive time bins: 8 per 3 mm), and each
+   // add then waits for the previous one's store: the two halves of the hit list are walked in
+   // lockstep, two independent chains (a fixed order, so the sums are the same on every call).
+   const std::size_t h = n / 2;
+   for (std::size_t j = 0; j < h; ++j) {
+      hit(j);
+      hit(j + h);
+   }
+   if (n % 2)
+      hit(n - 1);
+   if (u > 1) {
+      const std::size_t side = std::size_t(m_side), su = std::size_t(u);
+      if (chw) {
+         for (std::size_t ch = 0; ch < std::size_t(kChannels); ++ch)
+            for (std::size_t r = 0; r < std::size_t(N); ++r) {
+               const float *src = img + ch * N * N + r * N;
+               float *dst = image + ch * side * side + r * su * side;
+               for (std::size_t k = 0; k < std::size_t(N); ++k)
+                  for (std::size_t b = 0; b < su; ++b)
+                     dst[k * su + b] = src[k];
+               for (std::size_t a = 1; a < su; ++a)
+                  std::memcpy(dst + a * side, dst, side * sizeof(float));
+            }
+      } else {
+         for (std::size_t r = 0; r < std::size_t(N); ++r) {
+            const float *src = img + r * N * kChannels;
+            float *dst = image + r * su * side * kChannels;
+            for (std::size_t k = 0; k < std::size_t(N); ++k)
+               for (std::size_t b = 0; b < su; ++b)
+                  for (std::size_t ch = 0; ch < std::size_t(kChannels); ++ch)
+                     dst[(k * su + b) * kChannels + ch] = src[k * kChannels + ch];
+            for (std::size_t a = 1; a < su; ++a)
+               std::memcpy(dst + a * side * kChannels, dst, side * kChannels * sizeof(float));
          }
+      }
    }
    return outside;
 }
 
-ROOT::RVec<float> TrackRasteriser::operator()(const ROOT::RVec<int> &plane, const ROOT::RVec<float> &strip,
-                                              const ROOT::RVec<float> &time, const ROOT::RVec<float> &charge) const
+ROOT::RVec<float> TrackRasteriser::image(const ROOT::RVec<int> &plane, const ROOT::RVec<float> &strip,
+                                         const ROOT::RVec<float> &time, const ROOT::RVec<float> &charge,
+                                         unsigned &outsideCount) const
 {
    const std::size_t n = plane.size();
    if (strip.size() != n || time.size() != n || charge.size() != n)
       throw UsageError("track image: hit columns differ in length (plane " + std::to_string(n) + ", strip " +
                        std::to_string(strip.size()) + ", time " + std::to_string(time.size()) + ", charge " +
                        std::to_string(charge.size()) + ")");
-   ROOT::RVec<float> image(m_imageSize);
-   rasterise(plane.data(), strip.data(), time.data(), charge.data(), n, image.data());
+   ROOT::RVec<float> image(m_imageSize); // value-initialised: zeros
+   outsideCount = unsigned(fill(plane.data(), strip.data(), time.data(), charge.data(), n, image.data()));
    return image;
 }
 
-unsigned TrackRasteriser::outside(const ROOT::RVec<int> &plane, const ROOT::RVec<float> &strip,
-                                  const ROOT::RVec<float> &time, const ROOT::RVec<float> &charge) const
+ROOT::RVec<float> TrackRasteriser::operator()(const ROOT::RVec<int> &plane, const ROOT::RVec<float> &strip,
+                                              const ROOT::RVec<float> &time, const ROOT::RVec<float> &charge) const
 {
-   const std::size_t n = plane.size();
-   if (strip.size() != n || time.size() != n || charge.size() != n)
-      throw UsageError("track image: hit columns differ in length");
-   Centre c[2];
-   centres(plane.data(), strip.data(), time.data(), charge.data(), n, c);
-   const int N = m_opt.pixels, half = N / 2;
-   const double v = m_opt.driftVelocity, inv = m_invPixel;
-   unsigned count = 0;
-   for (std::size_t i = 0; i < n; ++i) {
-      const int p = plane[i];
-      if (!(c[p].q > 0.)) {
-         ++count;
-         continue;
-      }
-      const double col = std::floor((double(strip[i]) - c[p].s) * inv) + half;
-      const double row = std::floor((v * double(time[i]) - c[p].z) * inv) + half;
-      count += (col < 0. || col >= N || row < 0. || row >= N) ? 1u : 0u;
-   }
-   return count;
+   unsigned ignored = 0;
+   return image(plane, strip, time, charge, ignored);
 }
 
 void TrackRasteriser::batch(const int *plane, const float *strip, const float *time, const float *charge,
@@ -198,17 +260,23 @@ ROOT::RDF::RNode defineTrackImage(ROOT::RDF::RNode df, const std::string &name, 
       if (type != wanted[k])
          throw InputError("track image: column '" + c + "' holds " + type + ", expected " + wanted[k]);
    }
+   // One kernel call per event gives both columns: the image's Define keeps the event's outside
+   // count in its processing slot, and the count's Define, which takes the image as input (so
+   // it always runs after it, for the same entry, in the same slot), reads it back.
+   struct alignas(64) SlotCount {
+      unsigned value = 0;
+   };
+   auto counts = std::make_shared<std::vector<SlotCount>>(std::max(1u, df.GetNSlots()));
    return df
-       .Define(
+       .DefineSlot(
            name,
-           [rasteriser](const ROOT::RVec<int> &p, const ROOT::RVec<float> &s, const ROOT::RVec<float> &t,
-                        const ROOT::RVec<float> &q) { return rasteriser(p, s, t, q); },
+           [rasteriser, counts](unsigned slot, const ROOT::RVec<int> &p, const ROOT::RVec<float> &s,
+                                const ROOT::RVec<float> &t, const ROOT::RVec<float> &q) {
+              return rasteriser.image(p, s, t, q, (*counts)[slot].value);
+           },
            hitColumns)
-       .Define(
-           name + "_outside",
-           [rasteriser](const ROOT::RVec<int> &p, const ROOT::RVec<float> &s, const ROOT::RVec<float> &t,
-                        const ROOT::RVec<float> &q) { return rasteriser.outside(p, s, t, q); },
-           hitColumns);
+       .DefineSlot(name + "_outside",
+                   [counts](unsigned slot, const ROOT::RVec<float> &) { return (*counts)[slot].value; }, {name});
 }
 
 } // namespace tpcml

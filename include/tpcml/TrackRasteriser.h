@@ -66,10 +66,10 @@ public:
    /// RDataFrame door: the image of one event (a new RVec of imageSize() floats).
    ROOT::RVec<float> operator()(const ROOT::RVec<int> &plane, const ROOT::RVec<float> &strip,
                                 const ROOT::RVec<float> &time, const ROOT::RVec<float> &charge) const;
-   /// Hits outside the window of one event (the same arithmetic as rasterise, no image).
-   unsigned outside(const ROOT::RVec<int> &plane, const ROOT::RVec<float> &strip, const ROOT::RVec<float> &time,
-                    const ROOT::RVec<float> &charge) const;
-
+   /// The same image, with the number of hits outside the window in `outsideCount` (one kernel
+   /// call for both: what defineTrackImage uses).
+   ROOT::RVec<float> image(const ROOT::RVec<int> &plane, const ROOT::RVec<float> &strip, const ROOT::RVec<float> &time,
+                           const ROOT::RVec<float> &charge, unsigned &outsideCount) const;
    /// Batch door: events e = 0..nEvents-1 with hits [offsets[e], offsets[e+1]) of the flat
    /// arrays, images into `images` (nEvents x imageSize()) and counts into `outsideCounts`
    /// (nEvents), on `threads` threads (0: all cores); identical whatever the thread count.
@@ -82,6 +82,9 @@ private:
    };
    void centres(const int *plane, const float *strip, const float *time, const float *charge, std::size_t n,
                 Centre (&c)[2]) const;
+   /// rasterise() into an image already holding zeros.
+   std::size_t fill(const int *plane, const float *strip, const float *time, const float *charge, std::size_t n,
+                    float *image) const;
    RasterOptions m_opt;
    int m_side = 0;
    std::size_t m_imageSize = 0;

@@ -51,7 +51,7 @@ void registerRaster(py::module_ &m)
        .def(
            "batch",
            [](const TrackRasteriser &r, const IntArray &plane, const FloatArray &strip, const FloatArray &time,
-              const FloatArray &charge, const OffsetArray &offsets, unsigned threads) {
+              const FloatArray &charge, const OffsetArray &offsets, unsigned threads, const py::object &out) {
               const auto n = plane.size();
               if (plane.ndim() != 1 || strip.ndim() != 1 || time.ndim() != 1 || charge.ndim() != 1 ||
                   strip.size() != n || time.size() != n || charge.size() != n)
@@ -66,22 +66,33 @@ void registerRaster(py::module_ &m)
                  throw std::invalid_argument("offsets end at " + std::to_string(off[nEvents]) + " but there are " +
                                              std::to_string(n) + " hits");
               const auto side = py::ssize_t(r.side());
-              py::array_t<float> images = r.options().channelsFirst
-                                              ? py::array_t<float>({py::ssize_t(nEvents), py::ssize_t(3), side, side})
-                                              : py::array_t<float>({py::ssize_t(nEvents), side, side, py::ssize_t(3)});
+              py::array_t<float> images;
+              if (!out.is_none()) { // caller's buffer (reused across calls: no new memory to fault in)
+                 images = out.cast<py::array_t<float>>();
+                 if (!(images.flags() & py::array::c_style) || images.size() != py::ssize_t(nEvents * r.imageSize()))
+                    throw std::invalid_argument("out must be a C-contiguous float32 array of " +
+                                                std::to_string(nEvents * r.imageSize()) + " values");
+              } else {
+                 images = r.options().channelsFirst
+                              ? py::array_t<float>({py::ssize_t(nEvents), py::ssize_t(3), side, side})
+                              : py::array_t<float>({py::ssize_t(nEvents), side, side, py::ssize_t(3)});
+              }
               py::array_t<uint32_t> outside{py::ssize_t(nEvents)};
               float *img = images.mutable_data();
-              uint32_t *out = outside.mutable_data();
+              uint32_t *outsideData = outside.mutable_data();
               {
                  py::gil_scoped_release release;
-                 r.batch(plane.data(), strip.data(), time.data(), charge.data(), off, nEvents, img, out, threads);
+                 r.batch(plane.data(), strip.data(), time.data(), charge.data(), off, nEvents, img, outsideData,
+                         threads);
               }
               return py::make_tuple(images, outside);
            },
            py::arg("plane"), py::arg("strip"), py::arg("time"), py::arg("charge"), py::arg("offsets"),
-           py::arg("threads") = 1,
+           py::arg("threads") = 1, py::arg("out") = py::none(),
            "Images of events whose hits are [offsets[e], offsets[e+1]) of the flat arrays: returns (images (N, H, W, "
-           "3) or (N, 3, H, W) float32, hits outside the window (N,) uint32). GIL released.");
+           "3) or (N, 3, H, W) float32, hits outside the window (N,) uint32); `out`: an existing float32 array to "
+           "write "
+           "the images into (it is returned). GIL released.");
 }
 
 } // namespace tpcml::bindings

@@ -340,3 +340,28 @@ def test_file_readable_by_rdataframe_with_rvec_columns(dataset):
     assert df.Filter("label == 1").Count().GetValue() == N_SIGNAL
     with open(out / "dataset.json") as f:
         assert json.load(f)["tree"] == "events"
+
+
+def test_clusters_are_declared_for_implicit_mt(dataset):
+    """ROOT sees the tree's clusters as written (CLUSTER_EVENTS entries each, baskets aligned), so
+    RDataFrame's ImplicitMT can share even a small file among threads (uproot alone declares ~30 MB
+    clusters: a whole test file would be one)."""
+    import uproot
+
+    import tpcml
+
+    out, _, _, _ = dataset
+    root = tpcml.load_root()
+    f = root.TFile.Open(str(out / "tracks.root"))
+    tree = f.Get("events")
+    n = tree.GetEntries()
+    it = tree.GetClusterIterator(0)
+    starts = []
+    while (s := it.Next()) < n:
+        starts.append(s)
+    f.Close()
+    size = sim_mod.CLUSTER_EVENTS
+    assert starts == list(range(0, n, size))
+    with uproot.open(out / "tracks.root") as uf:
+        offsets = list(uf["events"]["hit_charge"].entry_offsets)
+    assert offsets == [*range(0, n, size), n]  # every basket is one cluster

@@ -277,6 +277,10 @@ READOUT_BATCH_EVENTS = 2048
 READOUT_BATCH_MACROS = 2_000_000
 #: Radius of the sphere around a track end for the blob energies (truth features).
 BLOB_RADIUS_MM = 10.0
+# Events per TTree cluster (one uproot extend each): ~5 MB of hits before compression. Small enough
+# that ImplicitMT has tens of clusters to share among threads in a file of 10^4 to 10^5 events
+# (RDataFrame parallelises over clusters), large enough to compress well.
+CLUSTER_EVENTS = 500
 #: Largest generation chunk per source, in primaries (about 800, 1000 and 500 ROI events; memory
 #: stays below ~0.5 GB). See chunk_primaries for the plan.
 CHUNK_PRIMARIES = {SOURCE_ZERO_NU_BB: 1000, SOURCE_BI214: 60_000, SOURCE_TL208: 200_000}
@@ -1326,6 +1330,40 @@ def _tree_data(chunk: Chunk, first_event: int, run: int) -> dict:
     return data
 
 
+class _ClusterWriter:
+    """Extends an uproot tree in clusters of exactly ``size`` entries (the last one shorter) and
+    declares that size as the tree's auto-flush, so that ROOT's cluster iterator (which
+    RDataFrame's ImplicitMT splits the work by) sees the baskets as they are. uproot writes
+    fAutoFlush = -30,000,000 bytes and no cluster ranges, from which ROOT estimates clusters of
+    ~30 MB: a 20,000-event tracks file then has 2 clusters and two threads cannot share it."""
+
+    def __init__(self, tree, size: int) -> None:
+        self.tree, self.size, self.pending, self.n_pending = tree, int(size), [], 0
+        meta = getattr(getattr(tree, "_cascading", None), "_metadata", None)  # uproot 5 internals
+        if isinstance(meta, dict) and "fAutoFlush" in meta:
+            meta["fAutoFlush"] = self.size  # > 0: entries per cluster (TTree::SetAutoFlush)
+
+    def add(self, data: dict) -> None:
+        self.pending.append(data)
+        self.n_pending += len(data["event"])
+        while self.n_pending >= self.size:
+            self._write(self.size)
+
+    def flush(self) -> None:
+        if self.n_pending:
+            self._write(self.n_pending)
+
+    def _write(self, n: int) -> None:
+        import awkward as ak
+
+        keys = self.pending[0].keys()
+        joined = {k: (ak.concatenate if k == "hit" else np.concatenate)([d[k] for d in self.pending]) for k in keys}
+        self.tree.extend({k: v[:n] for k, v in joined.items()})
+        rest = {k: v[n:] for k, v in joined.items()}
+        self.n_pending -= n
+        self.pending = [rest] if self.n_pending else []
+
+
 def simulate_dataset(
     out_dir: str | os.PathLike,
     n_signal: int,
@@ -1375,6 +1413,7 @@ def simulate_dataset(
         with uproot.update(tmp) as f:
             f.compression = uproot.LZ4(1)  # 4x smaller than raw, 3x faster to write than ZLIB
             tree = f.mktree("events", _tree_types(), title="PandaX-III simulated tracks (tpcml.pandax3)")
+            clusters = _ClusterWriter(tree, CLUSTER_EVENTS)
             pool = ThreadPoolExecutor(max_workers=threads) if threads > 1 else None
             try:
                 while not all(r.done for r in runs.values()):
@@ -1384,7 +1423,7 @@ def simulate_dataset(
                         take = r.next_chunk(pool, int(threads))
                         if take is not None and take.n_events:
                             t0 = time.perf_counter()
-                            tree.extend(_tree_data(take, n_written, run))
+                            clusters.add(_tree_data(take, n_written, run))
                             n_written += take.n_events
                             t_write += time.perf_counter() - t0
                         eff = r.roi_efficiency or 0.0
@@ -1392,6 +1431,9 @@ def simulate_dataset(
                             f"{SOURCES[src]}: {r.got}/{r.target} ROI events "
                             f"({r.primaries} primaries, ROI efficiency {eff:.3g})"
                         )
+                t0 = time.perf_counter()
+                clusters.flush()
+                t_write += time.perf_counter() - t0
             finally:
                 if pool is not None:
                     pool.shutdown()
