@@ -144,9 +144,6 @@ public:
    /// Per-feature affine maps x * scale + offset (Keras Rescaling) folded into the MatMul/Gemm
    /// that reads them: value name -> (scale, offset) over the last axis (opMul/opAdd, opMatMul).
    std::unordered_map<std::string, std::pair<std::vector<float>, std::vector<float>>> foldedAffine;
-   /// Conv outputs kept in the wide row layout for the 2 x 2 MaxPool that reads them: value
-   /// name -> the logical width Wo (rows are Wq floats apart; opConv, opMaxPool).
-   std::unordered_map<std::string, int64_t> wideValues;
 
    int addValue(Value v);
    int lookup(const std::string &name, const proto::Node &node) const;

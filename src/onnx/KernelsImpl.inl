@@ -921,13 +921,19 @@ void maxPool2x2(const float *x, const tpcml::onnx::kernels::Window2d &w, float *
    for (int64_t oh = 0; oh < w.Ho; ++oh) {
       const float *r0 = x + 2 * oh * w.W, *r1 = r0 + w.W;
       float *out = y + oh * w.Wo;
-      int64_t ow = 0;
-      for (; ow + VW <= w.Wo; ow += VW) {
+      const auto block = [&](int64_t ow) {
          const vf a = vmax(vload(r0 + 2 * ow), vload(r1 + 2 * ow));
          const vf b = vmax(vload(r0 + 2 * ow + VW), vload(r1 + 2 * ow + VW));
          vf ev, od;
          deinterleave(a, b, ev, od);
          vstore(out + ow, vmax(ev, od));
+      };
+      int64_t ow = 0;
+      for (; ow + VW <= w.Wo; ow += VW)
+         block(ow);
+      if (ow < w.Wo && w.Wo >= VW) { // the tail as one more block ending at Wo (its overlap recomputes equal values)
+         block(w.Wo - VW);
+         continue;
       }
       for (; ow < w.Wo; ++ow)
          out[ow] = smax(smax(r0[2 * ow], r0[2 * ow + 1]), smax(r1[2 * ow], r1[2 * ow + 1]));

@@ -754,7 +754,13 @@ struct ConvKernel : Kernel {
    /// itself (Wq = W), and the GEMM reads its rows in place, stopping at the last row's Wo
    /// valid columns so that no read leaves the plane
    bool direct = false;
-   bool keepWide = false; ///< output left in the wide layout [N, C, Ho, Wq] (readByPool2x2)
+   /// A 2 x 2 / stride 2 MaxPool read this output alone (readByPool2x2) and is absorbed: each
+   /// event's convolution goes to scratch in the wide layout [C, Ho, Wq] (cache-resident) and
+   /// only the pooled [C, Ho/2, Wo/2] is written out -- a quarter of the traffic, no second pass
+   /// over a batch-sized tensor.
+   bool fusePool = false;
+   kernels::Window2d poolWin;   ///< the pool on one wide channel (W = Wq)
+   std::size_t poolScratch = 0; ///< offset in the workspace of the per-event wide output
    kernels::Window2d win;
    std::vector<int32_t> bRows;
    std::vector<int64_t> taps;  ///< tapOffset of each (ki, kj)
@@ -769,10 +775,10 @@ struct ConvKernel : Kernel {
       const int64_t cig = Cin / group, cog = Cout / group;
       const int64_t inSize = numel(g.in), outSize = numel(g.out), kSize = numel(g.kernel);
       const kernels::KernelTable &kt = K();
-      const int64_t outStride = keepWide ? win.Ho * win.Wq : outSize; // floats per output channel
+      const int64_t wideSize = win.Ho * win.Wq, pooledSize = poolWin.Ho * poolWin.Wo;
       for (int64_t n = 0; n < N; ++n) {
          const float *x = X + n * Cin * inSize;
-         float *y = Y + n * Cout * outStride;
+         float *y = fusePool ? ws + poolScratch : Y + n * Cout * outSize;
          if (depthwise) {
             for (int64_t oc = 0; oc < Cout; ++oc) {
                kernels::DepthwiseArgs d;
@@ -822,9 +828,9 @@ struct ConvKernel : Kernel {
                   a.N = win.Ho * win.Wq;
                   gemmWs = ws + cig * pf;
                }
-               if (keepWide) { // the wide layout is the output's layout
-                  a.C = y + gi * cog * win.Ho * win.Wq;
-                  a.ldc = win.Ho * win.Wq;
+               if (fusePool) { // the wide layout is what the pool reads
+                  a.C = y + gi * cog * wideSize;
+                  a.ldc = wideSize;
                } else if (win.Wq != win.Wo) { // GEMM into the wide layout, then compact each channel
                   wide = gemmWs;
                   gemmWs += cog * a.N;
@@ -841,6 +847,9 @@ struct ConvKernel : Kernel {
                for (int64_t oc = 0; oc < cog; ++oc)
                   kt.compactRows(wide + oc * a.N, win, y + (gi * cog + oc) * outSize);
          }
+         if (fusePool)
+            for (int64_t oc = 0; oc < Cout; ++oc)
+               kt.maxPool2d(y + oc * wideSize, poolWin, nullptr, Y + (n * Cout + oc) * pooledSize, nullptr, true);
       }
    }
 };
@@ -947,11 +956,18 @@ void opConv(NodeCtx &c)
       for (int64_t gi = 0; gi < k->group; ++gi)
          K().gemmPackA(w.data() + gi * cog * kd, cog, kd, kd, 1, k->aPacked.data() + gi * k->aPackedStride);
    }
-   // A 2 x 2 / stride 2 MaxPool as the only reader: it takes the GEMM's wide rows as they are
-   if (k->windowed && !k->depthwise && k->win.Wq != k->win.Wo && readByPool2x2(c, c.outName(0))) {
-      k->keepWide = true;
-      c.planner.wideValues[c.outName(0)] = k->win.Wo;
-      out.back() = k->win.Wq;
+   // A 2 x 2 / stride 2 MaxPool as the only reader: pooled per event from the GEMM's wide rows
+   if (k->windowed && !k->depthwise && k->g.nd == 2 && readByPool2x2(c, c.outName(0))) {
+      const std::size_t pool = c.planner.consumers.at(c.outName(0)).front();
+      const int64_t Ho = k->win.Ho / 2, Wo = k->win.Wo / 2;
+      k->fusePool = true;
+      // rows Wq apart, as the GEMM leaves them; 2 * Wo <= Wq, so maxPool2x2 reads valid columns only
+      k->poolWin = kernels::window2d(k->win.Ho, k->win.Wq, Ho, Wo, 2, 2, 2, 2, 1, 1, 0, 0);
+      k->poolScratch = k->workspace;
+      k->workspace += std::size_t(k->Cout * k->win.Ho * k->win.Wq);
+      c.planner.skip[pool] = true;
+      c.renameOutput(0, c.planner.model.proto.graph.node[pool].output[0]);
+      out = {k->N, k->Cout, Ho, Wo};
    }
    k->outputs = {c.runtime(0, out)};
    c.emit(std::move(k));
@@ -1094,7 +1110,6 @@ struct MaxPoolKernel : Kernel {
    ConvGeometry g;
    kernels::Window2d win; ///< 2-D pooling on phase planes (Kernels.h)
    std::vector<int64_t> taps;
-   int64_t widePlane = 0; ///< floats per input plane when it is wider than g.in (a wide Conv output)
    int64_t planes = 0;
    void run(float *const *v, float *ws) const override
    {
@@ -1103,9 +1118,8 @@ struct MaxPoolKernel : Kernel {
       const int64_t nd = g.nd, inSize = numel(g.in), outSize = numel(g.out), kSize = numel(g.kernel);
       if (nd == 2) {
          const kernels::KernelTable &kt = K();
-         const int64_t planeIn = widePlane ? widePlane : inSize;
          for (int64_t p = 0; p < planes; ++p)
-            kt.maxPool2d(X + p * planeIn, win, taps.data(), Y + p * outSize, ws, p > 0);
+            kt.maxPool2d(X + p * inSize, win, taps.data(), Y + p * outSize, ws, p > 0);
          return;
       }
       IndexBuf inStr{std::size_t(nd)}, oIdx{std::size_t(nd)}, kIdx{std::size_t(nd)};
@@ -1160,18 +1174,11 @@ void opMaxPool(NodeCtx &c)
       c.fail("X " + shapeString(xs) + " must be N x C x spatial");
    auto k = std::make_unique<MaxPoolKernel>();
    const Shape kernel = c.attrInts("kernel_shape");
-   Shape spatial(xs.begin() + 2, xs.end());
-   const auto wide = c.planner.wideValues.find(c.node.input[0]);
-   if (wide != c.planner.wideValues.end())
-      spatial.back() = wide->second; // rows of the input are xs.back() floats apart, Wo valid
+   const Shape spatial(xs.begin() + 2, xs.end());
    k->g = convGeometry(c, spatial, kernel, c.attrInt("ceil_mode", 0) != 0);
    k->planes = xs[0] * xs[1];
    if (k->g.nd == 2) {
       k->win = window2dOf(k->g);
-      if (wide != c.planner.wideValues.end()) {
-         k->win.W = xs.back(); // maxPool2x2 reads rows W apart
-         k->widePlane = xs[2] * xs[3];
-      }
       k->taps = tapOffsets(k->win);
       k->workspace = std::size_t(kernels::windowWorkspace(k->win));
    }
@@ -1487,6 +1494,14 @@ void opBatchNormalization(NodeCtx &c)
 }
 
 // =============================================================== data movement
+/// out[c * rows + r] = in[r * C + c]: a rows x C matrix with few columns, transposed.
+template <int C> void deinterleaveRows(const float *__restrict in, int64_t rows, float *__restrict out)
+{
+   for (int64_t r = 0; r < rows; ++r)
+      for (int c = 0; c < C; ++c)
+         out[c * rows + r] = in[r * C + c];
+}
+
 struct TransposeKernel : Kernel {
    Shape shape, perm;
    /// After merging dims that stay adjacent: a batch of R x C matrix transposes (e.g. NHWC <->
@@ -1529,6 +1544,14 @@ struct TransposeKernel : Kernel {
       for (int64_t b = 0; b < batches; ++b) {
          const float *in = x + b * rows * cols;
          float *out = y + b * rows * cols;
+         if (cols == 3) { // an NHWC RGB image to NCHW (the compiler vectorises the stride-3 group)
+            deinterleaveRows<3>(in, rows, out);
+            continue;
+         }
+         if (cols == 2) {
+            deinterleaveRows<2>(in, rows, out);
+            continue;
+         }
          for (int64_t r0 = 0; r0 < rows; r0 += T)
             for (int64_t c0 = 0; c0 < cols; c0 += T) {
                const int64_t r1 = std::min(rows, r0 + T), c1 = std::min(cols, c0 + T);

@@ -9,7 +9,8 @@ happened:
 * Mul + Add with per-feature constants (Keras Rescaling) folded into the first MatMul / Gemm;
 * a per-channel Mul + Add after a Conv (an unfolded BatchNormalization) and the swish pair fused into it;
 * Flatten(Transpose(x)) * W folded into W (Keras flattening NHWC after NCHW convolutions);
-* a Conv's wide rows read in place by a 2 x 2 / stride 2 MaxPool;
+* a 2 x 2 / stride 2 MaxPool fused into the Conv it reads (pooled per event from the wide rows);
+* NHWC <-> NCHW transposes of images with few channels;
 * NaN propagation through the fused kernels.
 """
 
@@ -158,12 +159,13 @@ def test_flatten_of_transpose_folds_into_matmul():
     compare(data, rng_normal((11, c, h, w), 14))
 
 
-@pytest.mark.parametrize("pads", [[0, 0, 0, 0], [1, 1, 1, 1]])
-def test_conv_rows_read_in_place_by_maxpool(pads):
-    c_in, c_out, size = 3, 16, 21
-    out = size + pads[0] + pads[2] - 2
+@pytest.mark.parametrize("size", [21, 40])  # pooled rows of 9-10 and 19-20: scalar and vector tails
+@pytest.mark.parametrize(("pads", "stride"), [([0, 0, 0, 0], 1), ([1, 1, 1, 1], 1), ([1, 1, 1, 1], 2)])
+def test_maxpool_fused_into_the_conv(pads, stride, size):
+    c_in, c_out = 3, 16
+    out = (size + pads[0] + pads[2] - 3) // stride + 1
     nodes = [
-        helper.make_node("Conv", ["x", "w", "b"], ["cv"], kernel_shape=[3, 3], pads=pads),
+        helper.make_node("Conv", ["x", "w", "b"], ["cv"], kernel_shape=[3, 3], pads=pads, strides=[stride, stride]),
         helper.make_node("LeakyRelu", ["cv"], ["a"], alpha=0.05),
         helper.make_node("MaxPool", ["a"], ["y"], kernel_shape=[2, 2], strides=[2, 2]),
     ]
@@ -173,10 +175,33 @@ def test_conv_rows_read_in_place_by_maxpool(pads):
         [float_input("y", ["N", c_out, out // 2, out // 2])],
         [const("w", rng_normal((c_out, c_in, 3, 3), 15)), const("b", rng_normal(c_out, 16))],
     )
+    assert steps(data) == 1  # Conv + LeakyRelu + MaxPool: one step
     x = rng_normal((6, c_in, size, size), 17)
     x[2, 1, 5, 7] = np.nan  # NaN reaches the pooled output of its event only
     ours = compare_nan(data, x)
     assert np.isnan(ours[2]).any() and not np.isnan(np.delete(ours, 2, axis=0)).any()
+
+
+@pytest.mark.parametrize("channels", [1, 2, 3, 4, 5])
+def test_channels_last_to_first_transpose(channels):
+    """NHWC -> NCHW of an image with few channels (tf2onnx's first node for Keras CNNs), and back."""
+    h, w = 9, 13
+    nodes = [
+        helper.make_node("Transpose", ["x"], ["t"], perm=[0, 3, 1, 2]),
+        helper.make_node("Relu", ["t"], ["r"]),
+        helper.make_node("Transpose", ["r"], ["y"], perm=[0, 2, 3, 1]),
+        helper.make_node("Identity", ["t"], ["z"]),
+    ]
+    data = make_model(
+        nodes,
+        [float_input("x", ["N", h, w, channels])],
+        [float_input("y", ["N", h, w, channels]), float_input("z", ["N", channels, h, w])],
+        [],
+    )
+    x = rng_normal((7, h, w, channels), 18)
+    y, z = _core.OnnxModel(data, "fusion-test").run(x, 64)
+    np.testing.assert_array_equal(z, x.transpose(0, 3, 1, 2))
+    np.testing.assert_array_equal(y, np.maximum(x, 0))
 
 
 def compare_nan(data: bytes, x: np.ndarray) -> np.ndarray:
