@@ -15,6 +15,8 @@ bench: ## benchmarks: a table of figures, targets and ratios measured in one run
 	@bash scripts/setup.sh
 	@$(VENV)/bin/python bench/bench_pandax2.py
 	@$(VENV)/bin/python bench/bench_inference.py
+	@$(VENV)/bin/python bench/bench_pandax3.py
+	@$(VENV)/bin/python bench/bench_tracks.py
 	@$(VENV)/bin/python bench/bench_ensemble.py
 
 lint:
