@@ -558,7 +558,7 @@ inline void denseBlock(const float *__restrict x, int64_t K, const float *__rest
                        const float *__restrict b, int64_t j0, int64_t N, float *__restrict y,
                        const tpcml::onnx::kernels::Activation &act)
 {
-   constexpr int P = NV >= 2 ? 2 : 4; // independent accumulator chains per vector
+   constexpr int P = NV >= 3 ? 2 : 4; // independent accumulator chains per vector
    vf acc[P][NV];
    for (int p = 0; p < P; ++p)
       for (int v = 0; v < NV; ++v)
@@ -584,8 +584,10 @@ inline void denseBlock(const float *__restrict x, int64_t K, const float *__rest
       for (int p = 1; p < P; ++p)
          sum += acc[p][v];
       sum += vload(b + j0 + v * VW);
-      if (act.kind == tpcml::onnx::kernels::ActKind::Relu) // the common case inline, the rest by dense()
+      if (act.kind == tpcml::onnx::kernels::ActKind::Relu) // the common case inline
          sum = sum < 0.f ? vbroadcast(0.f) : sum;
+      else if (act.kind != tpcml::onnx::kernels::ActKind::None)
+         sum = vact(sum, act);
       const int64_t col = j0 + v * VW, n = imin(VW, N - col);
       if (n == VW)
          vstore(y + col, sum);
@@ -618,8 +620,6 @@ void dense(const float *x, int64_t M, int64_t K, int64_t ldx, const float *W, in
       default:
          break;
       }
-      if (act.kind != tpcml::onnx::kernels::ActKind::Relu)
-         activate(yi, N, act);
    }
 }
 

@@ -17,7 +17,7 @@ def _fig_examples(data: dict, out: Path) -> Path:
     """Fig. 5 analogue: RGB images (XZ red, YZ green) of signal and background events, each channel scaled to its
     maximum for display (as the paper's figure)."""
     plt = plots._mpl()
-    fig, axes = plt.subplots(2, 4, figsize=(12, 6.4))
+    fig, axes = plt.subplots(2, 4, figsize=(12, 7.0))
     names = {0: "0vbb", 1: "214Bi", 2: "208Tl"}
     for row, label in enumerate((1, 0)):
         idx = np.flatnonzero(data["label"] == label)[:4]
@@ -33,7 +33,7 @@ def _fig_examples(data: dict, out: Path) -> Path:
     axes[0, 0].set_ylabel("0vbb (signal)")
     axes[1, 0].set_ylabel("gamma (background)")
     fig.suptitle("P3-CNN Fig. 5 analogue: XZ (red) and YZ (green) projections, charge-centre aligned, 3 mm pixels")
-    fig.tight_layout()
+    fig.tight_layout(h_pad=2.0)  # room for the second row's titles
     return plots._save(fig, out / "fig5_images.png")
 
 
