@@ -141,3 +141,28 @@ def test_cli_simulate_raster_and_run_help(tmp_path):
     assert res.returncode == 2 and "top-channels" in res.stderr
     res = run(["tpcml", "run", "tracks", "--variant", "B7", "--out", str(tmp_path / "t")])
     assert res.returncode == 2 and "B0 or B4" in res.stderr
+
+
+@pytest.mark.parametrize(
+    ("spec", "top"),
+    [
+        (dict(kind="efficientnet", variant="B4", top_channels=8), 8),  # P3-CNN Sec. 4.3: the tuned top conv
+        (dict(kind="efficientnet", variant="B4", top_channels=None), 1792),  # Keras' B4 default
+        (dict(kind="resnet50"), None),  # P3-CNN Table 1 baseline
+    ],
+)
+def test_b4_and_resnet50_build_and_score(spec, top):
+    """The networks the CPU defaults do not train: built at 64 x 64 (weights=None), one sigmoid output in
+    [0, 1], and for EfficientNet the top 1x1 convolution with n channels feeding the max-pool head."""
+    import keras
+
+    from tpcml.pandax3.study import ModelSpec
+
+    m = ModelSpec(**spec).build(64, 0.9)()
+    x = np.random.default_rng(0).random((2, 64, 64, 3)).astype(np.float32) * 0.01
+    p = np.asarray(m.predict(x, verbose=0))
+    assert p.shape == (2, 1) and np.all((p >= 0) & (p <= 1))
+    if top is not None:
+        convs = [layer for layer in m.layers if isinstance(layer, keras.layers.Conv2D)]
+        assert convs[-1].filters == top and convs[-1].kernel_size == (1, 1)
+        assert any(isinstance(layer, keras.layers.GlobalMaxPooling2D) for layer in m.layers)

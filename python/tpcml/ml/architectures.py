@@ -273,7 +273,9 @@ def efficientnet(
     hook = _clone_hook(not include_preprocessing, bn_momentum)
     trunk = keras.models.clone_model(base, input_tensors=x_in, clone_function=hook)
     if top_channels is None:
-        x = trunk.output  # Keras' top_conv (1280 / 1792 filters) -> top_bn -> top_activation (swish)
+        # Keras' top_conv (1280 / 1792 filters) -> top_bn -> top_activation (swish), reached by layer like the
+        # n case: with an input_scale in front, the clone's own `output` is not connected to `inputs`
+        x = trunk.get_layer("top_activation").output
     else:
         x = trunk.get_layer("top_conv").input  # block-7 output (Table 2 stage 8)
         # pandax3-efficientnet-tracks.md Table 2 stage 9 "TopConv1x1" with n channels (Sec. 4.3 scans n).
