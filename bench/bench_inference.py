@@ -31,6 +31,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from _common import best_seconds
+
 REPO = Path(__file__).resolve().parents[1]
 NEEDED = ("mlp4c", "xenon1t_cnn", "efficientnet_b0")
 
@@ -111,15 +113,6 @@ def ort_ns_per_event(session, model, batch: int, n_events: int, repeat: int) -> 
         if r > 0:
             best = min(best, elapsed)
     return best / n_events * 1e9
-
-
-def best_seconds(fn, repeat: int) -> float:
-    best = float("inf")
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
 
 
 def fmt_ns(ns: float) -> str:

@@ -25,14 +25,7 @@ import tempfile
 import time
 from pathlib import Path
 
-
-def _best(fn, repeat: int) -> float:
-    best = float("inf")
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
+from _common import best_seconds
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -105,9 +98,9 @@ def main(argv: list[str] | None = None) -> int:
         window = (det.get("fiducial_drift_time_min", "us"), det.get("fiducial_drift_time_max", "us"))
         p = _core.AccidentalPairer(s1, s2, _core.PositionCorrections(det), *window, True, 0, 1.0)
         p.set_nr_median(_core.NRMedianCurve.from_file(str(nr)))
-        tp = _best(lambda: p.pair(n, threads=1), repeat)
+        tp = best_seconds(lambda: p.pair(n, threads=1), repeat)
         rows.append(("pybind11 door (numpy out), 1 thread", f"{n / tp / 1e6:.2f} M/s", "", ""))
-        df_time = _best(lambda: bench.pairer.dataFrame(n).Sum["float"]("qS1c").GetValue(), repeat)
+        df_time = best_seconds(lambda: bench.pairer.dataFrame(n).Sum["float"]("qS1c").GetValue(), repeat)
         rows.append(("RDataFrame door (Sum), 1 thread", f"{n / df_time / 1e6:.2f} M/s", "", ""))
 
         if not args.skip_simulation:

@@ -30,8 +30,6 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
 WIDE = {"4D", "4E", "5E", "5F"}  # 128- and 512-wide first layers (Table 2)
 PATIENCE = 20  # pandax2-accidental-dnn.md Sec. 4
 # pandax2-accidental-dnn.md Table 2, "Average stop epoch" (the epoch of the best parameters, Sec. 4)

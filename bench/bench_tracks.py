@@ -23,18 +23,11 @@ import tempfile
 import time
 from pathlib import Path
 
+from _common import best_seconds
+
 TARGET_RASTER = 200_000.0  # events/s per core at 64 x 64 (issue 6)
 TARGET_SPEEDUP = 1.8  # 2 threads vs 1 in RDataFrame (issue 6)
 PAPER_IMAGES_PER_S = {64: 448_000 / 180.0, 128: 448_000 / 350.0}  # P3-CNN Table 3 (B0), 70 % of 640,000 per epoch
-
-
-def _best(fn, repeat):
-    best = float("inf")
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -85,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
                     r.batch(flat[0][sl], flat[1][sl], flat[2][sl], flat[3][sl], o, threads=threads, out=bufs[: e - b])
 
             run()  # warm-up
-            return _best(run, repeat)
+            return best_seconds(run, repeat)
 
         t = blocks(16, 1)
         rate = n / t
@@ -150,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
             y = (np.arange(bs) % 2).astype(np.float32)
             m.train_on_batch(x, y)  # traces the step
             steps = 3 if args.quick else 8
-            t = _best(lambda m=m, x=x, y=y, steps=steps: [m.train_on_batch(x, y) for _ in range(steps)], repeat)
+            t = best_seconds(lambda m=m, x=x, y=y, steps=steps: [m.train_on_batch(x, y) for _ in range(steps)], repeat)
             ips = steps * bs / t
             paper = PAPER_IMAGES_PER_S[size]
             rows.append(

@@ -167,30 +167,20 @@ std::size_t TrackRasteriser::fill(const int *plane, const float *strip, const fl
    if (n % 2)
       hit(n - 1);
    if (u > 1) {
-      const std::size_t side = std::size_t(m_side), su = std::size_t(u);
-      if (chw) {
-         for (std::size_t ch = 0; ch < std::size_t(kChannels); ++ch)
-            for (std::size_t r = 0; r < std::size_t(N); ++r) {
-               const float *src = img + ch * N * N + r * N;
-               float *dst = image + ch * side * side + r * su * side;
-               for (std::size_t k = 0; k < std::size_t(N); ++k)
-                  for (std::size_t b = 0; b < su; ++b)
-                     dst[k * su + b] = src[k];
-               for (std::size_t a = 1; a < su; ++a)
-                  std::memcpy(dst + a * side, dst, side * sizeof(float));
-            }
-      } else {
-         for (std::size_t r = 0; r < std::size_t(N); ++r) {
-            const float *src = img + r * N * kChannels;
-            float *dst = image + r * su * side * kChannels;
-            for (std::size_t k = 0; k < std::size_t(N); ++k)
+      // NCHW: 3 planes of 1-float pixels; NHWC: 1 plane of 3-float pixels. Each source row becomes u rows.
+      const std::size_t side = std::size_t(m_side), su = std::size_t(u), n0 = std::size_t(N);
+      const std::size_t px = chw ? 1 : std::size_t(kChannels), planes = chw ? std::size_t(kChannels) : 1;
+      for (std::size_t pl = 0; pl < planes; ++pl)
+         for (std::size_t r = 0; r < n0; ++r) {
+            const float *src = img + (pl * n0 + r) * n0 * px;
+            float *dst = image + (pl * side + r * su) * side * px;
+            for (std::size_t k = 0; k < n0; ++k)
                for (std::size_t b = 0; b < su; ++b)
-                  for (std::size_t ch = 0; ch < std::size_t(kChannels); ++ch)
-                     dst[(k * su + b) * kChannels + ch] = src[k * kChannels + ch];
+                  for (std::size_t ch = 0; ch < px; ++ch)
+                     dst[(k * su + b) * px + ch] = src[k * px + ch];
             for (std::size_t a = 1; a < su; ++a)
-               std::memcpy(dst + a * side * kChannels, dst, side * kChannels * sizeof(float));
+               std::memcpy(dst + a * side * px, dst, side * px * sizeof(float));
          }
-      }
    }
    return outside;
 }

@@ -68,10 +68,12 @@ void registerRaster(py::module_ &m)
               const auto side = py::ssize_t(r.side());
               py::array_t<float> images;
               if (!out.is_none()) { // caller's buffer (reused across calls: no new memory to fault in)
-                 images = out.cast<py::array_t<float>>();
-                 if (!(images.flags() & py::array::c_style) || images.size() != py::ssize_t(nEvents * r.imageSize()))
-                    throw std::invalid_argument("out must be a C-contiguous float32 array of " +
+                 // checked, never converted: a converted copy would be filled while `out` stays as it was
+                 if (!py::array_t<float, py::array::c_style>::check_(out) || !py::cast<py::array>(out).writeable() ||
+                     py::cast<py::array>(out).size() != py::ssize_t(nEvents * r.imageSize()))
+                    throw std::invalid_argument("out must be a writeable C-contiguous float32 array of " +
                                                 std::to_string(nEvents * r.imageSize()) + " values");
+                 images = py::reinterpret_borrow<py::array_t<float>>(out);
               } else {
                  images = r.options().channelsFirst
                               ? py::array_t<float>({py::ssize_t(nEvents), py::ssize_t(3), side, side})

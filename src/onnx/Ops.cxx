@@ -697,19 +697,20 @@ void im2col(const float *x, int64_t channels, const ConvGeometry &g, float *col)
       }
 }
 
-/// Whether `name` is read by one node only, a MaxPool with a 2 x 2 kernel, stride 2, no padding,
-/// no dilation, floor mode and no Indices output (kernels' maxPool2x2).
-bool readByPool2x2(NodeCtx &c, const std::string &name)
+/// The index of the node reading `name` when it is its only reader and a MaxPool with a 2 x 2
+/// kernel, stride 2, no padding, no dilation, floor mode and no Indices output (kernels'
+/// maxPool2x2); -1 otherwise.
+int64_t pool2x2Reader(NodeCtx &c, const std::string &name)
 {
    const Planner &pl = c.planner;
    if (pl.graphOutputs.count(name))
-      return false;
+      return -1;
    auto it = pl.consumers.find(name);
    if (it == pl.consumers.end() || it->second.size() != 1)
-      return false;
+      return -1;
    const proto::Node &n = pl.model.proto.graph.node[it->second[0]];
    if (n.opType != "MaxPool" || n.input.size() != 1 || n.output.size() > 1)
-      return false;
+      return -1;
    auto ints = [&](const char *a, Shape fallback) {
       const proto::Attribute *p = n.findAttribute(a);
       return p ? p->ints : fallback;
@@ -719,10 +720,11 @@ bool readByPool2x2(NodeCtx &c, const std::string &name)
       return p ? p->i : int64_t(0);
    };
    const proto::Attribute *ap = n.findAttribute("auto_pad");
-   return ints("kernel_shape", {}) == Shape{2, 2} && ints("strides", {1, 1}) == Shape{2, 2} &&
-          ints("pads", {0, 0, 0, 0}) == Shape{0, 0, 0, 0} && ints("dilations", {1, 1}) == Shape{1, 1} &&
-          intv("ceil_mode") == 0 && intv("storage_order") == 0 &&
-          (!ap || ap->s.empty() || ap->s == "NOTSET" || ap->s == "VALID");
+   const bool fits = ints("kernel_shape", {}) == Shape{2, 2} && ints("strides", {1, 1}) == Shape{2, 2} &&
+                     ints("pads", {0, 0, 0, 0}) == Shape{0, 0, 0, 0} && ints("dilations", {1, 1}) == Shape{1, 1} &&
+                     intv("ceil_mode") == 0 && intv("storage_order") == 0 &&
+                     (!ap || ap->s.empty() || ap->s == "NOTSET" || ap->s == "VALID");
+   return fits ? int64_t(it->second[0]) : -1;
 }
 
 kernels::Window2d window2dOf(const ConvGeometry &g)
@@ -754,7 +756,7 @@ struct ConvKernel : Kernel {
    /// itself (Wq = W), and the GEMM reads its rows in place, stopping at the last row's Wo
    /// valid columns so that no read leaves the plane
    bool direct = false;
-   /// A 2 x 2 / stride 2 MaxPool read this output alone (readByPool2x2) and is absorbed: each
+   /// A 2 x 2 / stride 2 MaxPool read this output alone (pool2x2Reader) and is absorbed: each
    /// event's convolution goes to scratch in the wide layout [C, Ho, Wq] (cache-resident) and
    /// only the pooled [C, Ho/2, Wo/2] is written out -- a quarter of the traffic, no second pass
    /// over a batch-sized tensor.
@@ -957,8 +959,9 @@ void opConv(NodeCtx &c)
          K().gemmPackA(w.data() + gi * cog * kd, cog, kd, kd, 1, k->aPacked.data() + gi * k->aPackedStride);
    }
    // A 2 x 2 / stride 2 MaxPool as the only reader: pooled per event from the GEMM's wide rows
-   if (k->windowed && !k->depthwise && k->g.nd == 2 && readByPool2x2(c, c.outName(0))) {
-      const std::size_t pool = c.planner.consumers.at(c.outName(0)).front();
+   const int64_t poolNode = k->windowed && !k->depthwise && k->g.nd == 2 ? pool2x2Reader(c, c.outName(0)) : -1;
+   if (poolNode >= 0) {
+      const auto pool = std::size_t(poolNode);
       const int64_t Ho = k->win.Ho / 2, Wo = k->win.Wo / 2;
       k->fusePool = true;
       // rows Wq apart, as the GEMM leaves them; 2 * Wo <= Wq, so maxPool2x2 reads valid columns only

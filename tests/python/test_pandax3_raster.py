@@ -226,3 +226,27 @@ def test_tpcml_raster_executable(hits_file, tmp_path):
     res = run(["tpcml-raster", "--input", str(tmp_path / "missing.root"), "--output", str(tmp_path / "y.root")])
     assert res.returncode == 1 and "missing.root" in res.stderr
     assert not (tmp_path / "y.root").exists()
+
+
+def test_batch_into_a_caller_buffer():
+    """`out=` fills the caller's array in place (and returns it); a buffer it would have to convert is refused
+    rather than filled as a copy."""
+    plane, strip, time, charge, offsets = random_events(5, seed=3)
+    r = rasteriser()
+    ref, ref_out = r.batch(plane, strip, time, charge, offsets)
+    buf = np.full(ref.shape, 7.0, np.float32)
+    img, out = r.batch(plane, strip, time, charge, offsets, out=buf)
+    assert img is buf
+    np.testing.assert_array_equal(buf, ref)
+    np.testing.assert_array_equal(out, ref_out)
+    for bad in (
+        np.zeros(ref.shape, np.float64),
+        np.zeros(ref.size - 1, np.float32),
+        np.zeros(ref.shape, np.float32)[:, ::2],
+    ):
+        with pytest.raises(ValueError, match="out must be a writeable C-contiguous float32 array"):
+            r.batch(plane, strip, time, charge, offsets, out=bad)
+    frozen = np.zeros(ref.shape, np.float32)
+    frozen.flags.writeable = False
+    with pytest.raises(ValueError, match="writeable"):
+        r.batch(plane, strip, time, charge, offsets, out=frozen)

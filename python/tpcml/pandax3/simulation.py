@@ -1338,30 +1338,29 @@ class _ClusterWriter:
     ~30 MB: a 20,000-event tracks file then has 2 clusters and two threads cannot share it."""
 
     def __init__(self, tree, size: int) -> None:
-        self.tree, self.size, self.pending, self.n_pending = tree, int(size), [], 0
+        self.tree, self.size, self.pending = tree, int(size), None
         meta = getattr(getattr(tree, "_cascading", None), "_metadata", None)  # uproot 5 internals
         if isinstance(meta, dict) and "fAutoFlush" in meta:
             meta["fAutoFlush"] = self.size  # > 0: entries per cluster (TTree::SetAutoFlush)
 
     def add(self, data: dict) -> None:
-        self.pending.append(data)
-        self.n_pending += len(data["event"])
-        while self.n_pending >= self.size:
-            self._write(self.size)
-
-    def flush(self) -> None:
-        if self.n_pending:
-            self._write(self.n_pending)
-
-    def _write(self, n: int) -> None:
+        """Writes every full cluster of the pending events plus ``data``; keeps the rest pending."""
         import awkward as ak
 
-        keys = self.pending[0].keys()
-        joined = {k: (ak.concatenate if k == "hit" else np.concatenate)([d[k] for d in self.pending]) for k in keys}
-        self.tree.extend({k: v[:n] for k, v in joined.items()})
-        rest = {k: v[n:] for k, v in joined.items()}
-        self.n_pending -= n
-        self.pending = [rest] if self.n_pending else []
+        if self.pending is not None:
+            data = {
+                k: (ak.concatenate if k == "hit" else np.concatenate)([self.pending[k], v]) for k, v in data.items()
+            }
+        n = len(data["event"])
+        full = n - n % self.size
+        for a in range(0, full, self.size):
+            self.tree.extend({k: v[a : a + self.size] for k, v in data.items()})
+        self.pending = {k: v[full:] for k, v in data.items()} if full < n else None
+
+    def flush(self) -> None:
+        if self.pending is not None:
+            self.tree.extend(self.pending)
+            self.pending = None
 
 
 def simulate_dataset(
