@@ -125,6 +125,9 @@ private:
 using OpPlanner = void (*)(NodeCtx &ctx);
 /// The operator table (Ops.cxx).
 const std::map<std::string, OpPlanner> &operatorTable();
+/// Replaces runs of consecutive per-event dense layers (an MLP at batch <= 4), each the only
+/// reader of the one before, by one DenseChain step (Ops.cxx).
+void fuseDenseChains(Plan &plan);
 
 class Planner {
 public:

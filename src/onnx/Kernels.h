@@ -81,6 +81,14 @@ struct DepthwiseArgs {
 /// Scratch floats depthwise2d and maxPool2d need.
 int64_t windowWorkspace(const Window2d &w);
 
+/// One layer of a dense chain: y = act(x W + b), W K x Npad and b Npad floats (Npad a multiple of
+/// 16, zero padded), of which the first N columns are the layer's outputs.
+struct DenseLayer {
+   int64_t K = 0, N = 0, Npad = 0;
+   const float *W = nullptr, *b = nullptr;
+   Activation act;
+};
+
 struct KernelTable {
    const char *isa;
    /// Floats of workspace gemm needs for these sizes.
@@ -96,6 +104,11 @@ struct KernelTable {
    /// ldx); W is K x Npad and b Npad floats, Npad a multiple of 16, zero padded.
    void (*dense)(const float *x, int64_t M, int64_t K, int64_t ldx, const float *W, int64_t Npad, const float *b,
                  int64_t N, float *y, int64_t ldy, const Activation &act);
+   /// A chain of dense layers on each of M rows of x (leading dimension ldx): layer l + 1 reads
+   /// layer l's output; the last writes N values per row into y (leading dimension ldy).
+   /// Workspace: 2 x the widest Npad of the layers but the last (the per-event path of MLPs).
+   void (*denseChain)(const float *x, int64_t M, int64_t ldx, const DenseLayer *layers, int64_t nLayers, float *ws,
+                      float *y, int64_t ldy);
    void (*depthwise2d)(const DepthwiseArgs &args);
    /// Max over the window of one plane (pads ignored; NaN propagates); scratch: windowWorkspace;
    /// offsets: tapOffset of the kh * kw taps.

@@ -374,6 +374,19 @@ struct DenseKernel : Kernel {
    }
 };
 
+/// Consecutive dense layers fused into one step (fuseDenseChains): all weights and biases in one
+/// contiguous block, one call per event, intermediate rows in the workspace.
+struct DenseChainKernel : Kernel {
+   int64_t M = 0, ldy = 0;
+   std::vector<float> params;
+   std::vector<kernels::DenseLayer> layers; ///< W and b point into params
+   decltype(kernels::KernelTable::denseChain) fn = K().denseChain;
+   void run(float *const *v, float *ws) const override
+   {
+      fn(v[inputs[0]], M, layers.front().K, layers.data(), int64_t(layers.size()), ws, v[outputs[0]], ldy);
+   }
+};
+
 /// The constant B of a MatMul/Gemm kernel, element (k, j).
 float constantB(NodeCtx &c, const MatMulKernel &k, int64_t kk, int64_t j)
 {
@@ -2260,6 +2273,64 @@ void opPad(NodeCtx &c)
 }
 
 } // namespace
+
+void fuseDenseChains(Plan &plan)
+{
+   const auto rootOf = [&](int id) {
+      return plan.values[std::size_t(id)].kind == Kind::Alias ? plan.values[std::size_t(id)].root : id;
+   };
+   std::vector<int> uses(plan.values.size(), 0); // steps reading a value (or an alias of it), graph outputs
+   for (const auto &step : plan.steps)
+      for (int id : step->inputs)
+         ++uses[std::size_t(rootOf(id))];
+   for (int id : plan.outputs)
+      ++uses[std::size_t(rootOf(id))];
+   const auto dense = [&](std::size_t s) { return dynamic_cast<const DenseKernel *>(plan.steps[s].get()); };
+   std::vector<std::unique_ptr<Kernel>> steps;
+   for (std::size_t s = 0; s < plan.steps.size();) {
+      std::size_t e = s + 1; // [s, e): a chain, each layer the only reader of the one before
+      if (dense(s))
+         while (e < plan.steps.size() && dense(e) && dense(e)->M == dense(s)->M &&
+                dense(e)->inputs[0] == dense(e - 1)->outputs[0] && uses[std::size_t(dense(e - 1)->outputs[0])] == 1)
+            ++e;
+      if (e - s < 2) {
+         steps.push_back(std::move(plan.steps[s++]));
+         continue;
+      }
+      auto chain = std::make_unique<DenseChainKernel>();
+      std::size_t floats = 0;
+      int64_t widest = 0;
+      for (std::size_t k = s; k < e; ++k) {
+         floats += std::size_t((dense(k)->Kd + 1) * dense(k)->Npad);
+         if (k + 1 < e)
+            widest = std::max(widest, dense(k)->Npad);
+      }
+      chain->params.reserve(floats);
+      std::vector<std::size_t> offsets;
+      for (std::size_t k = s; k < e; ++k) {
+         const DenseKernel &d = *dense(k);
+         offsets.push_back(chain->params.size());
+         chain->params.insert(chain->params.end(), d.W.begin(), d.W.end());
+         chain->params.insert(chain->params.end(), d.b.begin(), d.b.end());
+         chain->layers.push_back({d.Kd, d.N, d.Npad, nullptr, nullptr, d.act});
+         chain->node += (k > s ? "+" : "") + d.node;
+      }
+      for (std::size_t k = 0; k < chain->layers.size(); ++k) {
+         kernels::DenseLayer &L = chain->layers[k];
+         L.W = chain->params.data() + offsets[k];
+         L.b = L.W + L.K * L.Npad;
+      }
+      chain->op = "DenseChain";
+      chain->M = dense(s)->M;
+      chain->ldy = dense(e - 1)->N;
+      chain->workspace = std::size_t(2 * widest);
+      chain->inputs = dense(s)->inputs;
+      chain->outputs = dense(e - 1)->outputs;
+      steps.push_back(std::move(chain));
+      s = e;
+   }
+   plan.steps = std::move(steps);
+}
 
 const std::map<std::string, OpPlanner> &operatorTable()
 {

@@ -432,6 +432,7 @@ std::unique_ptr<Plan> Planner::build()
                           "' is an integer tensor; tpcml returns float32 outputs only");
       plan->outputs.push_back(it->second);
    }
+   fuseDenseChains(*plan);
    planMemory();
    return std::move(plan);
 }

@@ -1,6 +1,8 @@
 // tpcml -- ONNX inference inside RDataFrame (see include/tpcml/onnx/Scorer.h).
 #include "tpcml/onnx/Scorer.h"
 
+#include "ScalarDefine.h"
+
 #include "tpcml/AtomicFile.h"
 #include "tpcml/Error.h"
 #include "tpcml/RootIO.h"
@@ -119,22 +121,6 @@ const Scorer *keepAlive(const Scorer &scorer)
       slot = std::make_unique<Scorer>(scorer);
    return slot.get();
 }
-
-template <std::size_t N>
-ROOT::RDF::RNode defineN(ROOT::RDF::RNode df, const std::string &name, const Scorer &s,
-                         const std::vector<std::string> &cols)
-{
-   return df.DefineSlot(name, s.scalars<N>(), cols);
-}
-
-using Definer = ROOT::RDF::RNode (*)(ROOT::RDF::RNode, const std::string &, const Scorer &,
-                                     const std::vector<std::string> &);
-template <std::size_t... N> constexpr std::array<Definer, sizeof...(N)> definers(std::index_sequence<N...>)
-{
-   return {&defineN<N + 1>...};
-}
-/// Compiled (not jitted) scoring of up to this many float columns.
-constexpr std::size_t kCompiledArity = 16;
 
 bool isFloatVector(const std::string &type)
 {
@@ -255,10 +241,8 @@ ROOT::RDF::RNode defineScore(ROOT::RDF::RNode df, const std::string &name, const
       else
          allFloat = false;
    }
-   if (allFloat && !vectorOut && inputs.size() <= kCompiledArity) {
-      static constexpr auto table = definers(std::make_index_sequence<kCompiledArity>{});
-      return table[inputs.size() - 1](df, name, scorer, inputs);
-   }
+   if (allFloat && !vectorOut && inputs.size() <= detail::kCompiledArity)
+      return detail::defineScalarScore(df, name, scorer, inputs);
    // Any other arity or column types: a jitted expression calling the same compiled Scorer.
    declareHeadersToCling();
    const Scorer *kept = keepAlive(scorer);

@@ -11,10 +11,13 @@ happened:
 * Flatten(Transpose(x)) * W folded into W (Keras flattening NHWC after NCHW convolutions);
 * a 2 x 2 / stride 2 MaxPool fused into the Conv it reads (pooled per event from the wide rows);
 * NHWC <-> NCHW transposes of images with few channels;
+* consecutive per-event dense layers (an MLP at batch <= 4) fused into one chain step;
 * NaN propagation through the fused kernels.
 """
 
 from __future__ import annotations
+
+import itertools
 
 import numpy as np
 import pytest
@@ -116,6 +119,72 @@ def test_rescaling_not_folded_when_consumed_elsewhere():
         [const("s", [1, 2, 3, 4]), const("w", rng_normal((k, k), 7))],
     )
     compare(data, rng_normal((9, k), 8))
+
+
+def mlp_nodes(widths, acts, prefix="h"):
+    """MatMul + Add (+ activation) per layer, x -> y; returns (nodes, initializers)."""
+    nodes, inits, cur = [], [], "x"
+    for i, (k, n) in enumerate(itertools.pairwise(widths)):
+        out = "y" if i == len(widths) - 2 else f"{prefix}{i}"
+        pre = f"m{i}" if acts[i] else out
+        nodes += [
+            helper.make_node("MatMul", [cur, f"w{i}"], [f"mm{i}"]),
+            helper.make_node("Add", [f"mm{i}", f"b{i}"], [pre]),
+        ]
+        if acts[i]:
+            nodes.append(helper.make_node(acts[i], [pre], [out]))
+        inits += [const(f"w{i}", rng_normal((k, n), 10 + i, 1.0 / np.sqrt(k))), const(f"b{i}", rng_normal(n, 20 + i))]
+        cur = out
+    return nodes, inits
+
+
+@pytest.mark.parametrize("batch", [1, 3, 4, 5, 40])
+def test_dense_chain_fuses_into_one_step(batch):
+    """Widths that exercise every column block (80 = 4 + 1 vectors of 16, 7 and 3 partial ones) and a
+    different activation per layer; batches <= 4 run the chain, larger ones the GEMM path."""
+    widths = [13, 80, 32, 7, 3]
+    nodes, inits = mlp_nodes(widths, ["Relu", "Tanh", None, "Sigmoid"])
+    data = make_model(nodes, [float_input("x", ["N", 13])], [float_input("y", ["N", 3])], inits)
+    assert steps(data) == 1  # four layers, one step at batch 1
+    x = rng_normal((batch, 13), 30, 2.0)
+    x[0, 5] = np.nan  # NaN stays in its own event
+    ours = compare_finite(data, x)
+    assert np.isnan(ours[0]).all() and np.isfinite(ours[1:]).all()
+
+
+def compare_finite(data: bytes, x: np.ndarray) -> np.ndarray:
+    """Engine against onnxruntime on the events without NaN, in one call and event by event."""
+    model = _core.OnnxModel(data, "fusion-test")
+    ours = model.run(x, 64)[0]
+    single = np.concatenate([model.run(x[i : i + 1], 1)[0] for i in range(len(x))])
+    finite = ~np.isnan(x).any(axis=1)
+    ref = ort_run(data, [x[finite]])[0]
+    np.testing.assert_allclose(ours[finite], ref, **TOL)
+    np.testing.assert_allclose(single[finite], ref, **TOL)
+    np.testing.assert_array_equal(np.isnan(single), np.isnan(ours))
+    return ours
+
+
+def test_dense_chain_stops_at_a_value_read_elsewhere():
+    """A hidden layer that is also a graph output, and one read by a second node, end a chain there."""
+    nodes, inits = mlp_nodes([6, 16, 16, 16, 2], ["Relu", "Relu", "Relu", None])
+    nodes.append(helper.make_node("Sigmoid", ["h0"], ["side"]))  # h0 read twice: chain 1 ends at layer 0
+    data = make_model(
+        nodes,
+        [float_input("x", ["N", 6])],
+        [float_input("y", ["N", 2]), float_input("h1", ["N", 16]), float_input("side", ["N", 16])],
+        inits,
+    )
+    # layer 0 | layer 1 (its output h1 is a graph output) | layers 2-3 fused | the Sigmoid
+    assert steps(data) == 4
+    model = _core.OnnxModel(data, "fusion-test")
+    x = rng_normal((4, 6), 31)
+    ref = ort_run(data, [x])
+    for got, want in zip(model.run(x, 64), ref, strict=True):
+        np.testing.assert_allclose(got, want, **TOL)
+    for i in range(len(x)):
+        for got, want in zip(model.run(x[i : i + 1], 1), ref, strict=True):
+            np.testing.assert_allclose(got, want[i : i + 1], **TOL)
 
 
 @pytest.mark.parametrize("group", [1, 6])
