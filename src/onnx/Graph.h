@@ -50,6 +50,8 @@ struct Plan {
    std::vector<int64_t> wsOffset;
    std::size_t arenaFloats = 0;
    std::vector<int> inputs, outputs; ///< value ids of the graph inputs / outputs
+   /// The value whose memory value `id` is (itself unless an alias).
+   int root(int id) const { return values[std::size_t(id)].kind == Kind::Alias ? values[std::size_t(id)].root : id; }
 };
 
 struct ModelImpl {

@@ -105,10 +105,11 @@ struct KernelTable {
    void (*dense)(const float *x, int64_t M, int64_t K, int64_t ldx, const float *W, int64_t Npad, const float *b,
                  int64_t N, float *y, int64_t ldy, const Activation &act);
    /// A chain of dense layers on each of M rows of x (leading dimension ldx): layer l + 1 reads
-   /// layer l's output; the last writes N values per row into y (leading dimension ldy).
-   /// Workspace: 2 x the widest Npad of the layers but the last (the per-event path of MLPs).
+   /// layer l's output; the last writes N values per row into y (leading dimension ldy). The
+   /// hidden rows alternate between ws and ws + wsRow, wsRow >= the Npad of every layer but the
+   /// last (the per-event path of MLPs).
    void (*denseChain)(const float *x, int64_t M, int64_t ldx, const DenseLayer *layers, int64_t nLayers, float *ws,
-                      float *y, int64_t ldy);
+                      int64_t wsRow, float *y, int64_t ldy);
    void (*depthwise2d)(const DepthwiseArgs &args);
    /// Max over the window of one plane (pads ignored; NaN propagates); scratch: windowWorkspace;
    /// offsets: tapOffset of the kh * kw taps.

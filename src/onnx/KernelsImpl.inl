@@ -624,18 +624,15 @@ void dense(const float *x, int64_t M, int64_t K, int64_t ldx, const float *W, in
 }
 
 void denseChain(const float *x, int64_t M, int64_t ldx, const tpcml::onnx::kernels::DenseLayer *layers, int64_t nLayers,
-                float *ws, float *y, int64_t ldy)
+                float *ws, int64_t wsRow, float *y, int64_t ldy)
 {
-   int64_t widest = 0;
-   for (int64_t l = 0; l + 1 < nLayers; ++l)
-      widest = layers[l].Npad > widest ? layers[l].Npad : widest;
    for (int64_t i = 0; i < M; ++i) {
       const float *in = x + i * ldx;
       for (int64_t l = 0; l < nLayers; ++l) {
          const tpcml::onnx::kernels::DenseLayer &L = layers[l];
          const bool last = l + 1 == nLayers;
          // intermediate rows are written whole (Npad), the next layer reads its K of them
-         float *out = last ? y + i * ldy : ws + (l & 1) * widest;
+         float *out = last ? y + i * ldy : ws + (l & 1) * wsRow;
          dense(in, 1, L.K, L.K, L.W, L.Npad, L.b, last ? L.N : L.Npad, out, 0, L.act);
          in = out;
       }

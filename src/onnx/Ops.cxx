@@ -378,12 +378,13 @@ struct DenseKernel : Kernel {
 /// contiguous block, one call per event, intermediate rows in the workspace.
 struct DenseChainKernel : Kernel {
    int64_t M = 0, ldy = 0;
+   int64_t wsRow = 0; ///< floats of each of the two hidden rows in the workspace (widest hidden Npad)
    std::vector<float> params;
    std::vector<kernels::DenseLayer> layers; ///< W and b point into params
    decltype(kernels::KernelTable::denseChain) fn = K().denseChain;
    void run(float *const *v, float *ws) const override
    {
-      fn(v[inputs[0]], M, layers.front().K, layers.data(), int64_t(layers.size()), ws, v[outputs[0]], ldy);
+      fn(v[inputs[0]], M, layers.front().K, layers.data(), int64_t(layers.size()), ws, wsRow, v[outputs[0]], ldy);
    }
 };
 
@@ -2276,15 +2277,12 @@ void opPad(NodeCtx &c)
 
 void fuseDenseChains(Plan &plan)
 {
-   const auto rootOf = [&](int id) {
-      return plan.values[std::size_t(id)].kind == Kind::Alias ? plan.values[std::size_t(id)].root : id;
-   };
    std::vector<int> uses(plan.values.size(), 0); // steps reading a value (or an alias of it), graph outputs
    for (const auto &step : plan.steps)
       for (int id : step->inputs)
-         ++uses[std::size_t(rootOf(id))];
+         ++uses[std::size_t(plan.root(id))];
    for (int id : plan.outputs)
-      ++uses[std::size_t(rootOf(id))];
+      ++uses[std::size_t(plan.root(id))];
    const auto dense = [&](std::size_t s) { return dynamic_cast<const DenseKernel *>(plan.steps[s].get()); };
    std::vector<std::unique_ptr<Kernel>> steps;
    for (std::size_t s = 0; s < plan.steps.size();) {
@@ -2298,32 +2296,25 @@ void fuseDenseChains(Plan &plan)
          continue;
       }
       auto chain = std::make_unique<DenseChainKernel>();
-      std::size_t floats = 0;
-      int64_t widest = 0;
-      for (std::size_t k = s; k < e; ++k) {
-         floats += std::size_t((dense(k)->Kd + 1) * dense(k)->Npad);
-         if (k + 1 < e)
-            widest = std::max(widest, dense(k)->Npad);
-      }
-      chain->params.reserve(floats);
-      std::vector<std::size_t> offsets;
       for (std::size_t k = s; k < e; ++k) {
          const DenseKernel &d = *dense(k);
-         offsets.push_back(chain->params.size());
          chain->params.insert(chain->params.end(), d.W.begin(), d.W.end());
          chain->params.insert(chain->params.end(), d.b.begin(), d.b.end());
          chain->layers.push_back({d.Kd, d.N, d.Npad, nullptr, nullptr, d.act});
          chain->node += (k > s ? "+" : "") + d.node;
+         if (k + 1 < e)
+            chain->wsRow = std::max(chain->wsRow, d.Npad);
       }
-      for (std::size_t k = 0; k < chain->layers.size(); ++k) {
-         kernels::DenseLayer &L = chain->layers[k];
-         L.W = chain->params.data() + offsets[k];
-         L.b = L.W + L.K * L.Npad;
+      const float *at = chain->params.data(); // params no longer grows: point the layers into it
+      for (kernels::DenseLayer &L : chain->layers) {
+         L.W = at;
+         L.b = at + L.K * L.Npad;
+         at = L.b + L.Npad;
       }
       chain->op = "DenseChain";
       chain->M = dense(s)->M;
       chain->ldy = dense(e - 1)->N;
-      chain->workspace = std::size_t(2 * widest);
+      chain->workspace = std::size_t(2 * chain->wsRow);
       chain->inputs = dense(s)->inputs;
       chain->outputs = dense(e - 1)->outputs;
       steps.push_back(std::move(chain));

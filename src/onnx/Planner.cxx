@@ -441,17 +441,14 @@ void Planner::planMemory()
 {
    Plan &p = *plan;
    const int end = int(p.steps.size()) + 1;
-   auto rootOf = [&](int id) {
-      return p.values[std::size_t(id)].kind == Kind::Alias ? p.values[std::size_t(id)].root : id;
-   };
    for (std::size_t s = 0; s < p.steps.size(); ++s) {
       for (int id : p.steps[s]->inputs) {
-         Value &v = p.values[std::size_t(rootOf(id))];
+         Value &v = p.values[std::size_t(p.root(id))];
          if (v.kind == Kind::Runtime)
             v.last = std::max(v.last, int(s));
       }
       for (int id : p.steps[s]->outputs) {
-         Value &v = p.values[std::size_t(rootOf(id))];
+         Value &v = p.values[std::size_t(p.root(id))];
          if (v.kind == Kind::Runtime) {
             v.first = v.first < 0 ? int(s) : std::min(v.first, int(s));
             v.last = std::max(v.last, int(s));
@@ -459,7 +456,7 @@ void Planner::planMemory()
       }
    }
    for (int id : p.outputs) {
-      Value &v = p.values[std::size_t(rootOf(id))];
+      Value &v = p.values[std::size_t(p.root(id))];
       if (v.kind == Kind::Runtime)
          v.last = end;
    }
