@@ -98,9 +98,13 @@ py::list runModel(const std::shared_ptr<const Model> &model, const py::object &i
       n = 1; // a graph of constants
    py::list result;
    std::vector<float *> out;
-   for (const TensorInfo &t : m.outputs()) {
+   for (std::size_t j = 0; j < m.outputs().size(); ++j) {
+      const TensorInfo &t = m.outputs()[j];
       std::vector<py::ssize_t> shape;
-      if (m.batched()) {
+      if (m.batched() && !m.eventMixing().empty()) { // issue 13: the planned shape (the batch may not lead)
+         for (int64_t d : m.outputShape(j, n))
+            shape.push_back(py::ssize_t(d));
+      } else if (m.batched()) {
          shape.push_back(n);
          if (!t.shape.empty() && t.shape[0] < 0)
             shape.insert(shape.end(), t.shape.begin() + 1, t.shape.end());
@@ -150,6 +154,8 @@ void registerOnnx(py::module_ &m)
        .def_property_readonly("node_count", &Model::nodeCount)
        .def_property_readonly("step_count", &Model::stepCount)
        .def_property_readonly("opset", &Model::opset)
+       .def_property_readonly("event_mixing", &Model::eventMixing,
+                              "Empty when events stay independent; else the node that mixes them (run as one batch)")
        .def(
            "run",
            [](const std::shared_ptr<Model> &self, const py::object &inputs, int64_t maxBatch) {

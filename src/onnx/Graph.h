@@ -32,6 +32,9 @@ struct Value {
    int inputIndex = -1;                           ///< Input: graph input number
    int64_t offset = -1;                           ///< Runtime: arena offset (floats)
    int first = -1, last = -1;                     ///< Runtime: lifetime in steps
+   /// Run-time data whose axis 0 is not the batch of independent events (it mixes events, or
+   /// moved or merged the batch axis): see Planner::build and Plan::mixing.
+   bool mixed = false;
 };
 
 /// One run-time step. v[k] points at the data of value k; ws at the step's workspace.
@@ -50,6 +53,10 @@ struct Plan {
    std::vector<int64_t> wsOffset;
    std::size_t arenaFloats = 0;
    std::vector<int> inputs, outputs; ///< value ids of the graph inputs / outputs
+   /// Empty when every event's outputs depend on that event alone (batched models: the batch
+   /// axis stays axis 0 of every run-time tensor, untouched); else the first node that mixes
+   /// events and why. Such a graph is never split into chunks, nor run one event at a time.
+   std::string mixing;
    /// The value whose memory value `id` is (itself unless an alias).
    int root(int id) const { return values[std::size_t(id)].kind == Kind::Alias ? values[std::size_t(id)].root : id; }
 };
@@ -68,6 +75,10 @@ struct ModelImpl {
    std::size_t steps1 = 0;
    mutable std::mutex mutex;
    mutable std::map<int64_t, std::shared_ptr<const Plan>> plans;
+   /// Batched models whose graph mixes events (Plan::mixing at batch 1 or 2; empty if none).
+   std::string mixing;
+   /// The latest plan of such a model at a batch above 2 (one run's worth; not kept in `plans`).
+   mutable std::shared_ptr<const Plan> lastWhole;
 };
 
 class Planner;
@@ -117,11 +128,18 @@ public:
    void emit(std::unique_ptr<Kernel> kernel);
 
    [[noreturn]] void fail(const std::string &what) const;
+   /// The operator combines events or moves the batch axis (a softmax or reduction over axis 0,
+   /// a transpose of it...): recorded when some run-time input carries events (Planner::build).
+   void mixesEvents(const std::string &why) { m_mix = why; }
+   const std::string &mixReason() const { return m_mix; }
+   /// Input k is run-time data with the batch on axis 0 (not a constant, not mixed).
+   bool carriesEvents(std::size_t k) const { return has(k) && in(k).kind != Kind::Constant && !in(k).mixed; }
    int64_t axis(int64_t a, int64_t rank, const char *what) const;
 
 private:
    std::vector<int> m_in;
    std::vector<std::string> m_outNames;
+   std::string m_mix;
 };
 
 using OpPlanner = void (*)(NodeCtx &ctx);
@@ -170,6 +188,7 @@ public:
 
 private:
    void planMemory();
+   void trackEvents(const NodeCtx &ctx);
    bool activationOf(const proto::Node &node, kernels::Activation &act) const;
 };
 

@@ -16,6 +16,7 @@
 #include <iterator>
 #include <map>
 #include <sstream>
+#include <unistd.h>
 
 namespace tpcml::onnx {
 
@@ -184,6 +185,8 @@ std::shared_ptr<const Model> Model::fromBytes(const std::string &bytes, const st
    std::shared_ptr<const Plan> p1 = model->plan(1);
    m.steps1 = p1->steps.size();
    std::shared_ptr<const Plan> p2 = m.batched ? model->plan(2) : p1;
+   if (m.batched) // a dimension that equals the batch by chance cannot at both 1 and 2
+      m.mixing = !p2->mixing.empty() ? p2->mixing : p1->mixing;
    for (std::size_t j = 0; j < p1->outputs.size(); ++j) {
       const Shape &s1 = p1->values[std::size_t(p1->outputs[j])].shape;
       const Shape &s2 = p2->values[std::size_t(p2->outputs[j])].shape;
@@ -196,8 +199,12 @@ std::shared_ptr<const Model> Model::fromBytes(const std::string &bytes, const st
             throw InputError("ONNX model '" + name + "': output '" + info.name +
                              "' does not grow with the batch size (shape " + detail::shapeString(s1) + " at batch 1, " +
                              detail::shapeString(s2) + " at batch 2)");
-         if (!s1.empty() && s2[0] == 2 * s1[0] && s1[0] == 1)
-            info.shape[0] = -1;
+         // -1 marks the batch dimension: axis 0, or where a graph that mixes events put it
+         for (std::size_t d = 0; d < s1.size() && s1.size() == s2.size(); ++d)
+            if (s1[d] == 1 && s2[d] == 2) {
+               info.shape[d] = -1;
+               break;
+            }
       }
       m.outputs.push_back(std::move(info));
    }
@@ -213,10 +220,59 @@ std::shared_ptr<const Plan> Model::plan(int64_t batch) const
    auto it = m_impl->plans.find(key);
    if (it != m_impl->plans.end())
       return it->second;
+   if (m_impl->lastWhole && m_impl->lastWhole->batch == key)
+      return m_impl->lastWhole;
    detail::Planner planner(*m_impl, key);
    std::shared_ptr<const Plan> p(planner.build());
-   m_impl->plans[key] = p;
+   // a model that mixes events is planned for each whole batch it runs: keep only the latest
+   if (!m_impl->mixing.empty() && key > 2)
+      m_impl->lastWhole = p;
+   else
+      m_impl->plans[key] = p;
    return p;
+}
+
+namespace {
+/// Refuses to plan a model that mixes events at a batch of n events when the plan's scratch
+/// (extrapolated from batches 1 and 2) would exceed half the machine's physical memory.
+void checkWholeBatch(const Model &m, int64_t n)
+{
+   const double a1 = double(m.plan(1)->arenaFloats), a2 = double(m.plan(2)->arenaFloats);
+   const double bytes = (a1 + std::max(0.0, a2 - a1) * double(n - 1)) * sizeof(float);
+   const double limit = double(sysconf(_SC_PHYS_PAGES)) * double(sysconf(_SC_PAGE_SIZE)) / 2;
+   if (limit > 0 && bytes > limit) {
+      char text[256];
+      std::snprintf(text, sizeof text, "%.2f GB of scratch memory, more than half this machine's memory (%.2f GB)",
+                    bytes / 1e9, limit / 1e9);
+      throw InputError("model '" + m.name() + "' mixes events (" + m.eventMixing() + "), so its " + std::to_string(n) +
+                       " events must run as one batch, which needs " + text + "; give it fewer events per call");
+   }
+}
+} // namespace
+
+const std::string &Model::eventMixing() const
+{
+   return m_impl->mixing;
+}
+
+std::vector<int64_t> Model::outputShape(std::size_t j, int64_t nEvents) const
+{
+   const TensorInfo &t = m_impl->outputs.at(j);
+   if (!m_impl->batched)
+      return t.shape;
+   if (m_impl->mixing.empty()) {
+      std::vector<int64_t> s = {nEvents};
+      if (!t.shape.empty() && t.shape[0] < 0)
+         s.insert(s.end(), t.shape.begin() + 1, t.shape.end());
+      else
+         s.push_back(t.eventSize);
+      return s;
+   }
+   if (nEvents < 1)
+      return {0, t.eventSize};
+   checkWholeBatch(*this, nEvents);
+   std::shared_ptr<const Plan> p = plan(nEvents);
+   return p->values[std::size_t(p->outputs.at(j))].shape;
 }
 
 const std::string &Model::name() const
@@ -442,6 +498,22 @@ void Session::run(const float *const *inputs, float *const *outputs, int64_t nEv
       const int64_t fit = perEvent > 0 ? int64_t(kArenaBudget / perEvent) : m_maxBatch;
       s.chunk = std::max<int64_t>(1, std::min(m_maxBatch, fit));
    }
+   if (m.batched() && !m.eventMixing().empty()) {
+      // The graph mixes events: chunks would give other numbers (a softmax over the batch...),
+      // so all nEvents run as one batch, whatever maxBatch says.
+      checkWholeBatch(m, nEvents);
+      std::shared_ptr<const Plan> whole = m.plan(nEvents);
+      for (std::size_t j = 0; j < nOut; ++j) {
+         const int64_t n = detail::numel(whole->values[std::size_t(whole->outputs[j])].shape);
+         if (n != nEvents * m.outputs()[j].eventSize)
+            throw InputError("model '" + m.name() + "' mixes events (" + m.eventMixing() + ") and its output '" +
+                             m.outputs()[j].name + "' holds " + std::to_string(n) + " values for " +
+                             std::to_string(nEvents) + " events, not " + std::to_string(m.outputs()[j].eventSize) +
+                             " per event");
+      }
+      runPlan(*whole, inputs, outputs);
+      return;
+   }
    const int64_t chunk = m.batched() ? s.chunk : 1;
    for (int64_t first = 0; first < nEvents; first += chunk) {
       const int64_t b = std::min(chunk, nEvents - first);
@@ -467,6 +539,11 @@ const std::vector<float> &Session::evaluate(const float *event)
    Scratch &s = *m_scratch;
    if (!s.plan1) { // first call: checks, output layout and the plan, once
       const Model &m = *m_model;
+      if (m.batched() && !m.eventMixing().empty())
+         throw InputError("model '" + m.name() + "' mixes events (" + m.eventMixing() +
+                          "): its outputs for one event depend on the other events of the batch, so it cannot be "
+                          "evaluated one event at a time (score(), evaluate(), per-event RDataFrame scoring); run it "
+                          "on the whole batch with Session::run (Python: OnnxModel.run)");
       if (m.inputs().size() != 1)
          throw UsageError("model '" + m.name() + "' has " + std::to_string(m.inputs().size()) +
                           " inputs; evaluate()/score() take single-input models (use run())");

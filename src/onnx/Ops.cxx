@@ -19,6 +19,41 @@ const kernels::KernelTable &K()
    return kernels::table();
 }
 
+// ================================================================ attribute checks
+/// "attribute 'strides' = [0, 1]" -- how messages quote an integer-list attribute.
+std::string quoted(const char *attr, const Shape &v)
+{
+   return std::string("attribute '") + attr + "' = " + shapeString(v);
+}
+
+/// Fails unless the list attribute `attr` (value v) has n entries.
+void requireLength(NodeCtx &c, const char *attr, const Shape &v, std::size_t n, const std::string &why)
+{
+   if (v.size() != n)
+      c.fail(quoted(attr, v) + " has " + std::to_string(v.size()) + " entries, expected " + std::to_string(n) + " (" +
+             why + ")");
+}
+
+/// Fails unless every entry of the list attribute `attr` is >= lo.
+void requireAtLeast(NodeCtx &c, const char *attr, const Shape &v, int64_t lo)
+{
+   for (std::size_t k = 0; k < v.size(); ++k)
+      if (v[k] < lo)
+         c.fail(quoted(attr, v) + ": entry " + std::to_string(k) + " is " + std::to_string(v[k]) +
+                ", expected >= " + std::to_string(lo));
+}
+
+/// auto_pad as the spec spells it (NOTSET, SAME_UPPER, SAME_LOWER, VALID; empty means NOTSET).
+std::string autoPadOf(NodeCtx &c)
+{
+   std::string a = c.attrString("auto_pad", "NOTSET");
+   if (a.empty())
+      a = "NOTSET";
+   if (a != "NOTSET" && a != "SAME_UPPER" && a != "SAME_LOWER" && a != "VALID")
+      c.fail("attribute 'auto_pad' = '" + a + "' is not one of NOTSET, SAME_UPPER, SAME_LOWER, VALID");
+   return a;
+}
+
 // ===================================================================== elementwise
 struct UnaryKernel : Kernel {
    Activation act;
@@ -100,6 +135,9 @@ void opClip(NodeCtx &c)
       for (std::size_t j = 1; j < 3; ++j) {
          if (!c.has(j))
             continue;
+         c.requireFloat(j);
+         if (c.carriesEvents(j))
+            c.mixesEvents("its " + std::string(j == 1 ? "min" : "max") + " comes from the event data");
          if (numel(c.shape(j)) != 1)
             c.fail("min/max must be scalars, got " + shapeString(c.shape(j)));
          (j == 1 ? k->loId : k->hiId) = c.id(j);
@@ -261,6 +299,10 @@ void planBinary(NodeCtx &c, BinOp op)
    BroadcastLoop loop;
    if (!BroadcastLoop::make(c.shape(0), c.shape(1), out, loop))
       c.fail("shapes " + shapeString(c.shape(0)) + " and " + shapeString(c.shape(1)) + " do not broadcast");
+   for (std::size_t j = 0; j < 2; ++j)
+      if (c.carriesEvents(j) && c.shape(j).size() < out.size())
+         c.mixesEvents("input " + std::to_string(j) + " " + shapeString(c.shape(j)) + " broadcasts against " +
+                       shapeString(c.shape(1 - j)) + ": its batch axis is no longer axis 0");
    const Value &a = c.in(0), &b = c.in(1);
    if (a.type == DType::Int64 || b.type == DType::Int64) { // load-time integer arithmetic (shape subgraphs)
       const std::vector<int64_t> x = c.ints(0, "operand"), y = c.ints(1, "operand");
@@ -486,6 +528,12 @@ void opMatMul(NodeCtx &c)
       out.push_back(M);
    if (!bVec)
       out.push_back(N);
+   if (c.carriesEvents(0) && (aVec || c.shape(0).size() < out.size()))
+      c.mixesEvents("A " + shapeString(c.shape(0)) + " x B " + shapeString(c.shape(1)) +
+                    " contracts or broadcasts the batch axis of A");
+   if (c.carriesEvents(1) && (c.shape(1).size() <= 2 || c.shape(1).size() < out.size()))
+      c.mixesEvents("A " + shapeString(c.shape(0)) + " x B " + shapeString(c.shape(1)) +
+                    " contracts or broadcasts the batch axis of B");
    auto k = std::make_unique<MatMulKernel>();
    k->M = M;
    k->N = N;
@@ -538,6 +586,12 @@ void opGemm(NodeCtx &c)
    if (a.size() != 2 || b.size() != 2)
       c.fail("A and B must be matrices, got " + shapeString(a) + " and " + shapeString(b));
    const bool tA = c.attrInt("transA", 0) != 0, tB = c.attrInt("transB", 0) != 0;
+   if (c.carriesEvents(0) && tA)
+      c.mixesEvents("transA = 1 contracts the batch axis of A");
+   if (c.carriesEvents(1))
+      c.mixesEvents("B comes from the event data (its batch axis is contracted or spread over rows)");
+   if (c.carriesEvents(2) && c.shape(2).size() != 2)
+      c.mixesEvents("C " + shapeString(c.shape(2)) + " from the event data broadcasts over the rows of A");
    const int64_t M = tA ? a[1] : a[0], Kd = tA ? a[0] : a[1];
    const int64_t Kb = tB ? b[1] : b[0], N = tB ? b[0] : b[1];
    if (Kd != Kb)
@@ -558,6 +612,7 @@ void opGemm(NodeCtx &c)
    k->inputs = {c.id(0), c.id(1)};
    bool cAsBias = false;
    if (c.has(2)) {
+      c.requireFloat(2);
       const Shape &cs = c.shape(2);
       Shape out;
       BroadcastLoop loop;
@@ -604,21 +659,37 @@ struct ConvGeometry {
    Shape in, out, kernel, stride, dil, padBegin, padEnd;
 };
 
-/// Pads, strides, dilations and output size of Conv / MaxPool (ONNX auto_pad rules).
+/// Pads, strides, dilations and output size of Conv / MaxPool (ONNX auto_pad rules), every
+/// attribute checked against the spec's ranges and the input's rank first. `padsBelowKernel`:
+/// MaxPool's rule that a pad be smaller than the kernel (a window of padding only has no maximum).
 ConvGeometry convGeometry(NodeCtx &c, const Shape &inSpatial, const Shape &kernel, bool ceilMode,
-                          const Shape *extraBegin = nullptr, const Shape *extraEnd = nullptr)
+                          const Shape *extraBegin = nullptr, const Shape *extraEnd = nullptr,
+                          bool padsBelowKernel = false)
 {
    ConvGeometry g;
    g.nd = int64_t(inSpatial.size());
+   const std::size_t nd = std::size_t(g.nd);
+   const std::string dims = std::to_string(nd) + " spatial dimensions of X";
    g.in = inSpatial;
    g.kernel = kernel;
-   g.stride = c.attrInts("strides", Shape(std::size_t(g.nd), 1));
-   g.dil = c.attrInts("dilations", Shape(std::size_t(g.nd), 1));
-   Shape pads = c.attrInts("pads", Shape(std::size_t(2 * g.nd), 0));
-   if (int64_t(g.stride.size()) != g.nd || int64_t(g.dil.size()) != g.nd || int64_t(pads.size()) != 2 * g.nd ||
-       int64_t(kernel.size()) != g.nd)
-      c.fail("strides/dilations/pads/kernel_shape do not match " + std::to_string(g.nd) + " spatial dimensions");
-   const std::string autoPad = c.attrString("auto_pad", "NOTSET");
+   g.stride = c.attrInts("strides", Shape(nd, 1));
+   g.dil = c.attrInts("dilations", Shape(nd, 1));
+   const Shape pads = c.attrInts("pads", Shape(2 * nd, 0));
+   requireLength(c, "kernel_shape", kernel, nd, dims);
+   requireLength(c, "strides", g.stride, nd, dims);
+   requireLength(c, "dilations", g.dil, nd, dims);
+   requireLength(c, "pads", pads, 2 * nd, "begin and end of the " + dims);
+   requireAtLeast(c, "kernel_shape", kernel, 1);
+   requireAtLeast(c, "strides", g.stride, 1);
+   requireAtLeast(c, "dilations", g.dil, 1);
+   requireAtLeast(c, "pads", pads, 0);
+   const std::string autoPad = autoPadOf(c);
+   if (padsBelowKernel && autoPad == "NOTSET")
+      for (std::size_t k = 0; k < 2 * nd; ++k)
+         if (pads[k] >= kernel[k % nd])
+            c.fail(quoted("pads", pads) + ": entry " + std::to_string(k) + " is " + std::to_string(pads[k]) +
+                   ", expected < kernel_shape[" + std::to_string(k % nd) + "] = " + std::to_string(kernel[k % nd]) +
+                   " (a window over padding only has no maximum)");
    g.padBegin.assign(pads.begin(), pads.begin() + g.nd);
    g.padEnd.assign(pads.begin() + g.nd, pads.end());
    if (extraBegin && extraEnd) { // a zero Pad folded into this node (opPad)
@@ -626,15 +697,16 @@ ConvGeometry convGeometry(NodeCtx &c, const Shape &inSpatial, const Shape &kerne
          c.fail("internal: a folded Pad meets auto_pad " + autoPad);
       if (autoPad == "VALID")
          std::fill(g.padBegin.begin(), g.padBegin.end(), 0), std::fill(g.padEnd.begin(), g.padEnd.end(), 0);
-      for (std::size_t d = 0; d < std::size_t(g.nd); ++d) {
+      for (std::size_t d = 0; d < nd; ++d) {
          g.padBegin[d] += (*extraBegin)[d];
          g.padEnd[d] += (*extraEnd)[d];
       }
    }
-   g.out.resize(std::size_t(g.nd));
-   for (std::size_t d = 0; d < std::size_t(g.nd); ++d) {
-      if (g.stride[d] < 1 || g.dil[d] < 1 || kernel[d] < 1)
-         c.fail("strides, dilations and kernel sizes must be >= 1");
+   g.out.resize(nd);
+   for (std::size_t d = 0; d < nd; ++d) {
+      if (kernel[d] > (int64_t(1) << 31) || g.stride[d] > (int64_t(1) << 31) || g.dil[d] > (int64_t(1) << 31) ||
+          g.padBegin[d] > (int64_t(1) << 31) || g.padEnd[d] > (int64_t(1) << 31))
+         c.fail("kernel_shape/strides/dilations/pads entry beyond 2^31 in dimension " + std::to_string(d));
       const int64_t ext = (kernel[d] - 1) * g.dil[d] + 1;
       if (autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER") {
          g.out[d] = (g.in[d] + g.stride[d] - 1) / g.stride[d];
@@ -645,11 +717,10 @@ ConvGeometry convGeometry(NodeCtx &c, const Shape &inSpatial, const Shape &kerne
       }
       if (autoPad == "VALID" && !extraBegin)
          g.padBegin[d] = g.padEnd[d] = 0;
-      else if (autoPad != "NOTSET" && autoPad != "VALID")
-         c.fail("auto_pad '" + autoPad + "' is not one of NOTSET, SAME_UPPER, SAME_LOWER, VALID");
       const int64_t span = g.in[d] + g.padBegin[d] + g.padEnd[d] - ext;
       if (span < 0)
-         c.fail("kernel " + shapeString(kernel) + " is larger than the padded input " + shapeString(inSpatial));
+         c.fail("kernel " + shapeString(kernel) + " (dilations " + shapeString(g.dil) +
+                ") is larger than the padded input " + shapeString(inSpatial));
       g.out[d] = (ceilMode ? (span + g.stride[d] - 1) / g.stride[d] : span / g.stride[d]) + 1;
       if (ceilMode && (g.out[d] - 1) * g.stride[d] >= g.in[d] + g.padBegin[d])
          --g.out[d]; // the last window must start inside the input or its left padding
@@ -887,7 +958,7 @@ void opConv(NodeCtx &c)
       c.fail("group " + std::to_string(k->group) + " does not fit X " + shapeString(xs) + " and W " + shapeString(ws));
    const Shape kernel = c.attrInts("kernel_shape", Shape(ws.begin() + 2, ws.end()));
    if (kernel != Shape(ws.begin() + 2, ws.end()))
-      c.fail("kernel_shape " + shapeString(kernel) + " differs from W " + shapeString(ws));
+      c.fail(quoted("kernel_shape", kernel) + " differs from the spatial dimensions of W " + shapeString(ws));
    const auto folded = c.planner.foldedPads.find(c.node.input[0]);
    if (folded != c.planner.foldedPads.end())
       k->g = convGeometry(c, Shape(xs.begin() + 2, xs.end()), kernel, false, &folded->second.first,
@@ -897,9 +968,12 @@ void opConv(NodeCtx &c)
    Shape out = {k->N, k->Cout};
    out.insert(out.end(), k->g.out.begin(), k->g.out.end());
    k->inputs = {c.id(0), c.id(1)};
+   if (c.carriesEvents(1) || c.carriesEvents(2))
+      c.mixesEvents(std::string(c.carriesEvents(1) ? "the weights W" : "the bias B") + " come from the event data");
    bool canFuse = true;
    if (c.has(2)) {
-      if (numel(c.shape(2)) != k->Cout)
+      c.requireFloat(2);
+      if (c.shape(2) != Shape{k->Cout})
          c.fail("bias B has shape " + shapeString(c.shape(2)) + ", expected [" + std::to_string(k->Cout) + "]");
       if (c.isConst(2)) {
          k->bias = c.floats(2, "bias");
@@ -1063,41 +1137,78 @@ void opConvTranspose(NodeCtx &c)
    ConvGeometry &g = k->g;
    g.nd = int64_t(xs.size()) - 2;
    const std::size_t nd = std::size_t(g.nd);
+   const std::string dims = std::to_string(nd) + " spatial dimensions of X";
+   const Shape wKernel(ws.begin() + 2, ws.end());
    g.in.assign(xs.begin() + 2, xs.end());
-   g.kernel = c.attrInts("kernel_shape", Shape(ws.begin() + 2, ws.end()));
+   g.kernel = c.attrInts("kernel_shape", wKernel);
    g.stride = c.attrInts("strides", Shape(nd, 1));
    g.dil = c.attrInts("dilations", Shape(nd, 1));
    const Shape pads = c.attrInts("pads", Shape(2 * nd, 0));
    const Shape outPad = c.attrInts("output_padding", Shape(nd, 0));
    const Shape outShape = c.attrInts("output_shape");
-   const std::string autoPad = c.attrString("auto_pad", "NOTSET");
-   if (g.kernel.size() != nd || g.stride.size() != nd || g.dil.size() != nd || pads.size() != 2 * nd ||
-       outPad.size() != nd || (!outShape.empty() && outShape.size() != nd))
-      c.fail("kernel_shape/strides/dilations/pads/output_padding/output_shape do not match " + std::to_string(nd) +
-             " spatial dimensions");
+   const std::string autoPad = autoPadOf(c);
+   requireLength(c, "kernel_shape", g.kernel, nd, dims);
+   requireLength(c, "strides", g.stride, nd, dims);
+   requireLength(c, "dilations", g.dil, nd, dims);
+   requireLength(c, "pads", pads, 2 * nd, "begin and end of the " + dims);
+   requireLength(c, "output_padding", outPad, nd, dims);
+   if (!outShape.empty())
+      requireLength(c, "output_shape", outShape, nd, dims);
+   // the kernel reads W with the strides of kernel_shape: it must be W's own (onnxruntime agrees)
+   if (g.kernel != wKernel)
+      c.fail(quoted("kernel_shape", g.kernel) + " differs from the spatial dimensions of W " + shapeString(ws));
+   requireAtLeast(c, "strides", g.stride, 1);
+   requireAtLeast(c, "dilations", g.dil, 1);
+   requireAtLeast(c, "pads", pads, 0);
+   requireAtLeast(c, "output_padding", outPad, 0);
+   requireAtLeast(c, "output_shape", outShape, 1);
+   constexpr int64_t kHuge = int64_t(1) << 31;
+   for (std::size_t d = 0; d < nd; ++d) {
+      if (g.kernel[d] > kHuge || g.stride[d] > kHuge || g.dil[d] > kHuge || pads[d] > kHuge || pads[d + nd] > kHuge ||
+          (!outShape.empty() && outShape[d] > kHuge))
+         c.fail("kernel_shape/strides/dilations/pads/output_shape entry beyond 2^31 in dimension " + std::to_string(d));
+      // spec: output_padding < stride or < dilation; onnxruntime refuses anything >= stride (its
+      // output no longer maps back onto the input), and so does tpcml
+      if (outPad[d] >= g.stride[d])
+         c.fail(quoted("output_padding", outPad) + ": entry " + std::to_string(d) + " is " + std::to_string(outPad[d]) +
+                ", expected < strides[" + std::to_string(d) + "] = " + std::to_string(g.stride[d]));
+   }
    g.padBegin.assign(pads.begin(), pads.begin() + long(nd));
    g.padEnd.assign(pads.begin() + long(nd), pads.end());
    g.out.resize(nd);
    for (std::size_t d = 0; d < nd; ++d) {
       const int64_t full = g.stride[d] * (g.in[d] - 1) + outPad[d] + (g.kernel[d] - 1) * g.dil[d] + 1;
       if (!outShape.empty() || autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER") {
+         // spec: total = full - output; SAME_UPPER puts the odd pad at the end, every other
+         // auto_pad (NOTSET with output_shape included) at the start -- as onnxruntime 1.32 does
          g.out[d] = !outShape.empty() ? outShape[d] : g.in[d] * g.stride[d];
          const int64_t total = full - g.out[d];
-         const bool upper = autoPad != "SAME_LOWER";
-         g.padBegin[d] = upper ? total / 2 : total - total / 2;
-         g.padEnd[d] = total - g.padBegin[d];
+         if (total < 0)
+            c.fail((outShape.empty()
+                        ? "auto_pad " + autoPad + " asks for output size " + std::to_string(g.out[d])
+                        : quoted("output_shape", outShape) + " asks for size " + std::to_string(g.out[d])) +
+                   " in spatial dimension " + std::to_string(d) + ", more than the " + std::to_string(full) +
+                   " this input, kernel, strides, dilations and output_padding give");
+         g.padEnd[d] = autoPad == "SAME_UPPER" ? total - total / 2 : total / 2;
+         g.padBegin[d] = total - g.padEnd[d];
       } else {
          if (autoPad == "VALID")
             g.padBegin[d] = g.padEnd[d] = 0;
          g.out[d] = full - g.padBegin[d] - g.padEnd[d];
+         if (g.out[d] < 1)
+            c.fail(quoted("pads", pads) + " leaves output size " + std::to_string(g.out[d]) + " in spatial dimension " +
+                   std::to_string(d) + " (of " + std::to_string(full) + " before padding), expected >= 1");
       }
    }
    Shape out = {k->N, k->Cout};
    out.insert(out.end(), g.out.begin(), g.out.end());
    k->inputs = {c.id(0), c.id(1)};
+   if (c.carriesEvents(1) || c.carriesEvents(2))
+      c.mixesEvents(std::string(c.carriesEvents(1) ? "the weights W" : "the bias B") + " come from the event data");
    bool canFuse = true;
    if (c.has(2)) {
-      if (numel(c.shape(2)) != k->Cout)
+      c.requireFloat(2);
+      if (c.shape(2) != Shape{k->Cout})
          c.fail("bias B has shape " + shapeString(c.shape(2)) + ", expected [" + std::to_string(k->Cout) + "]");
       if (c.isConst(2)) {
          k->bias = c.floats(2, "bias");
@@ -1190,9 +1301,14 @@ void opMaxPool(NodeCtx &c)
    if (xs.size() < 3)
       c.fail("X " + shapeString(xs) + " must be N x C x spatial");
    auto k = std::make_unique<MaxPoolKernel>();
+   if (!c.hasAttr("kernel_shape"))
+      c.fail("attribute 'kernel_shape' is required");
    const Shape kernel = c.attrInts("kernel_shape");
    const Shape spatial(xs.begin() + 2, xs.end());
-   k->g = convGeometry(c, spatial, kernel, c.attrInt("ceil_mode", 0) != 0);
+   const int64_t ceilMode = c.attrInt("ceil_mode", 0);
+   if (ceilMode != 0 && ceilMode != 1)
+      c.fail("attribute 'ceil_mode' = " + std::to_string(ceilMode) + ", expected 0 or 1");
+   k->g = convGeometry(c, spatial, kernel, ceilMode != 0, nullptr, nullptr, true);
    k->planes = xs[0] * xs[1];
    if (k->g.nd == 2) {
       k->win = window2dOf(k->g);
@@ -1320,6 +1436,8 @@ void planReduce(NodeCtx &c, RedOp op, bool global)
          reduced[std::size_t(ax)] = true;
       }
    }
+   if (!reduced.empty() && reduced[0])
+      c.mixesEvents("it reduces over axis 0, the batch axis");
    Shape out;
    int64_t red = 1;
    for (std::size_t d = 0; d < xs.size(); ++d) {
@@ -1419,6 +1537,8 @@ void opSoftmax(NodeCtx &c)
       k->outer = k->len = k->inner = 1;
    } else if (c.opset() >= 13) {
       const int64_t a = c.axis(c.attrInt("axis", -1), rank, "axis");
+      if (a == 0)
+         c.mixesEvents("softmax over axis 0, the batch axis");
       k->len = xs[std::size_t(a)];
       k->outer = k->inner = 1;
       for (int64_t d = 0; d < a; ++d)
@@ -1427,6 +1547,8 @@ void opSoftmax(NodeCtx &c)
          k->inner *= xs[std::size_t(d)];
    } else { // opsets 1-12: coerce to 2-D at axis
       const int64_t a = c.axis(c.attrInt("axis", 1), rank, "axis");
+      if (a == 0)
+         c.mixesEvents("softmax over axes 0.. (axis 0, opset < 13 coerces to 2-D) includes the batch axis");
       k->outer = k->len = 1;
       for (int64_t d = 0; d < a; ++d)
          k->outer *= xs[std::size_t(d)];
@@ -1498,6 +1620,11 @@ void opBatchNormalization(NodeCtx &c)
    k->eps = c.attrFloat("epsilon", 1e-5f);
    k->momentum = c.attrFloat("momentum", 0.9f);
    k->training = c.opset() >= 14 && c.attrInt("training_mode", 0) != 0;
+   if (k->training)
+      c.mixesEvents("training_mode = 1 normalises with the mean and variance of the whole batch");
+   for (std::size_t j = 1; j < 5; ++j)
+      if (c.carriesEvents(j))
+         c.mixesEvents("input " + std::to_string(j) + " comes from the event data");
    if (!k->training && c.nOut() > 1)
       for (std::size_t j = 1; j < c.nOut(); ++j)
          if (c.wantsOutput(j))
@@ -1663,16 +1790,19 @@ void opTranspose(NodeCtx &c)
       for (int64_t d = r; d-- > 0;)
          perm.push_back(d);
    if (int64_t(perm.size()) != r)
-      c.fail("perm has " + std::to_string(perm.size()) + " entries for rank " + std::to_string(r));
+      c.fail(quoted("perm", perm) + " has " + std::to_string(perm.size()) + " entries for an input of rank " +
+             std::to_string(r) + " " + shapeString(xs));
    std::vector<bool> seen(std::size_t(r), false);
    Shape out;
    for (int64_t &p : perm) {
-      p = c.axis(p, r, "perm entry");
-      if (seen[std::size_t(p)])
-         c.fail("perm is not a permutation");
+      if (p < 0 || p >= r || seen[std::size_t(p)])
+         c.fail(quoted("perm", perm) + " is not a permutation of 0.." + std::to_string(r - 1) +
+                " (the input has rank " + std::to_string(r) + ")");
       seen[std::size_t(p)] = true;
       out.push_back(xs[std::size_t(p)]);
    }
+   if (r > 0 && perm[0] != 0)
+      c.mixesEvents(quoted("perm", perm) + " moves axis 0, the batch axis");
    if (c.in(0).type == DType::Int64) {
       const std::vector<int64_t> x = c.ints(0, "data");
       std::vector<int64_t> y(x.size());
@@ -1710,26 +1840,34 @@ void opReshape(NodeCtx &c)
       target = c.ints(1, "shape");
    }
    const bool allowZero = c.attrInt("allowzero", 0) != 0;
+   const Shape asGiven = target;
    int64_t known = 1, minus = -1;
+   bool zero = false;
    for (std::size_t d = 0; d < target.size(); ++d) {
       if (target[d] == 0 && !allowZero) {
          if (d >= xs.size())
-            c.fail("shape entry 0 at position " + std::to_string(d) + " has no input dimension to copy");
+            c.fail("shape " + shapeString(asGiven) + ": entry 0 at position " + std::to_string(d) +
+                   " has no input dimension to copy (input " + shapeString(xs) + ")");
          target[d] = xs[d];
       }
       if (target[d] == -1) {
          if (minus >= 0)
-            c.fail("shape " + shapeString(target) + " has more than one -1");
+            c.fail("shape " + shapeString(asGiven) + " has more than one -1");
          minus = int64_t(d);
       } else if (target[d] < 0) {
-         c.fail("shape " + shapeString(target) + " has a negative entry");
-      } else {
-         known *= target[d];
+         c.fail("shape " + shapeString(asGiven) + " has the negative entry " + std::to_string(target[d]) +
+                " (only -1 is allowed)");
+      } else if (__builtin_mul_overflow(known, target[d], &known)) {
+         c.fail("shape " + shapeString(asGiven) + " has more elements than int64 can count");
       }
+      zero = zero || (allowZero && asGiven[d] == 0);
    }
    if (minus >= 0) {
+      if (zero) // spec: with allowzero = 1, a 0 and a -1 in one shape are invalid
+         c.fail("shape " + shapeString(asGiven) + " has both a 0 and a -1 while allowzero = 1");
       if (known == 0 || numel(xs) % known)
-         c.fail("cannot infer the -1 of shape " + shapeString(target) + " from " + shapeString(xs));
+         c.fail("cannot infer the -1 of shape " + shapeString(asGiven) + " from " + shapeString(xs) + " (" +
+                std::to_string(numel(xs)) + " elements)");
       target[std::size_t(minus)] = numel(xs) / known;
    }
    view(c, target);
@@ -1744,6 +1882,8 @@ void opFlatten(NodeCtx &c)
    if (a < -r || a > r)
       c.fail("axis " + std::to_string(a) + " is out of range for rank " + std::to_string(r));
    const int64_t ax = a < 0 ? a + r : a;
+   if (ax == 0)
+      c.mixesEvents("axis 0 flattens the batch axis into the features");
    int64_t lead = 1, trail = 1;
    for (int64_t d = 0; d < r; ++d)
       (d < ax ? lead : trail) *= xs[std::size_t(d)];
@@ -1774,6 +1914,8 @@ void opSqueeze(NodeCtx &c)
          c.fail("cannot squeeze axis " + std::to_string(a) + " of size " + std::to_string(xs[std::size_t(ax)]));
       drop[std::size_t(ax)] = true;
    }
+   if (!drop.empty() && drop[0])
+      c.mixesEvents("it squeezes axis 0, the batch axis");
    Shape out;
    for (std::size_t d = 0; d < xs.size(); ++d)
       if (!drop[d])
@@ -1794,6 +1936,8 @@ void opUnsqueeze(NodeCtx &c)
          c.fail("axis " + std::to_string(a) + " is repeated");
       add[std::size_t(ax)] = true;
    }
+   if (r > 0 && add[0])
+      c.mixesEvents("it inserts an axis before the batch axis");
    Shape out;
    std::size_t j = 0;
    for (std::size_t d = 0; d < std::size_t(r); ++d)
@@ -1823,31 +1967,90 @@ void opDropout(NodeCtx &c)
    c.alias(0, 0, c.shape(0));
 }
 
+/// x rounded to the nearest float16 (ties to even; beyond 65504 it becomes infinite), as float.
+float roundToHalf(float x)
+{
+   if (!std::isfinite(x))
+      return x;
+   const float a = std::fabs(x);
+   if (a >= 65520.f) // halfway between 65504 and 2^16 and above round to infinity
+      return std::copysign(std::numeric_limits<float>::infinity(), x);
+   int e = 0;
+   std::frexp(a, &e);                         // a = m * 2^e, m in [0.5, 1)
+   const int quantum = std::max(e - 11, -24); // 11 significant bits; subnormals step 2^-24
+   const float q = std::ldexp(1.f, quantum);
+   return std::copysign(std::nearbyint(a / q) * q, x);
+}
+
+/// An integer value converted to the integer type `to` (wrapping as a C++ conversion and
+/// onnxruntime do), kept as int64.
+int64_t narrowInt(int64_t v, int64_t to)
+{
+   switch (to) {
+   case proto::kInt8:
+      return int8_t(v);
+   case proto::kUInt8:
+      return uint8_t(v);
+   case proto::kInt16:
+      return int16_t(v);
+   case proto::kUInt16:
+      return uint16_t(v);
+   case proto::kInt32:
+      return int32_t(v);
+   case proto::kUInt32:
+      return uint32_t(v);
+   case proto::kBool:
+      return v != 0;
+   default:
+      return v;
+   }
+}
+
 void opCast(NodeCtx &c)
 {
    c.requireInputs(1, 1);
+   if (!c.hasAttr("to"))
+      c.fail("attribute 'to' is required");
    const int64_t to = c.attrInt("to", proto::kFloat);
    const Value &x = c.in(0);
    const bool toFloat = to == proto::kFloat || to == proto::kDouble || to == proto::kFloat16;
    const bool toInt = to == proto::kInt64 || to == proto::kInt32 || to == proto::kInt16 || to == proto::kInt8 ||
                       to == proto::kUInt8 || to == proto::kUInt16 || to == proto::kUInt32 || to == proto::kUInt64 ||
                       to == proto::kBool;
+   if (!toFloat && !toInt)
+      c.fail("attribute 'to' = " + std::to_string(to) + " (" + proto::dataTypeName(int32_t(to)) +
+             ") is not a numeric type tpcml supports");
    if (x.kind == Kind::Constant) {
       if (toFloat) {
-         c.constantF(0, x.shape, c.floats(0, "data"));
+         std::vector<float> v = c.floats(0, "data");
+         if (to == proto::kFloat16)
+            for (float &f : v)
+               f = roundToHalf(f);
+         c.constantF(0, x.shape, std::move(v));
          return;
       }
-      if (toInt) {
-         std::vector<int64_t> v;
-         if (x.type == DType::Float)
-            for (float f : *x.f)
-               v.push_back(to == proto::kBool ? int64_t(f != 0.f) : int64_t(f));
-         else
-            for (int64_t q : *x.i)
-               v.push_back(to == proto::kBool ? int64_t(q != 0) : q);
-         c.constantI(0, x.shape, std::move(v));
-         return;
-      }
+      std::vector<int64_t> v;
+      v.reserve(std::size_t(numel(x.shape)));
+      if (x.type == DType::Float)
+         for (float f : *x.f) {
+            if (to == proto::kBool) {
+               v.push_back(f != 0.f); // NaN is true
+               continue;
+            }
+            // spec: float -> integer is undefined out of the target's range; refuse it, not guess
+            const double t = std::trunc(double(f));
+            const bool fits = t >= -9.2e18 && t <= 9.2e18 && narrowInt(int64_t(t), to) == int64_t(t) &&
+                              (to != proto::kUInt64 || t >= 0);
+            if (!fits)
+               c.fail("cast of the constant " + std::to_string(f) + " to " + proto::dataTypeName(int32_t(to)) +
+                      " is undefined (out of that type's range)");
+            v.push_back(int64_t(t));
+         }
+      else
+         for (int64_t q : *x.i)
+            v.push_back(narrowInt(q, to));
+      c.constantI(0, x.shape, std::move(v));
+      return;
    }
    if (to == proto::kFloat && x.type == DType::Float) {
       c.alias(0, 0, x.shape);
@@ -1934,22 +2137,31 @@ void opSlice(NodeCtx &c)
       seen[a] = true;
       const int64_t dim = xs[a], s = steps[j];
       if (s == 0)
-         c.fail("step 0");
+         c.fail("steps " + shapeString(steps) + ": entry " + std::to_string(j) + " is 0");
       int64_t b = starts[j], e = ends[j];
       b = b < 0 ? b + dim : b;
       e = e < 0 ? e + dim : e;
+      // (written so that no step or bound, up to +-2^63, overflows)
       if (s > 0) {
          b = std::clamp(b, int64_t(0), dim);
          e = std::clamp(e, int64_t(0), dim);
-         out[a] = e > b ? (e - b + s - 1) / s : 0;
+         out[a] = e > b ? (e - b - 1) / s + 1 : 0;
+      } else if (dim == 0) {
+         b = 0;
+         out[a] = 0;
       } else {
          b = std::clamp(b, int64_t(0), dim - 1);
          e = std::clamp(e, int64_t(-1), dim - 1);
-         out[a] = b > e ? (b - e - s - 1) / (-s) : 0;
+         out[a] = b > e ? (b - e - 1) / (s == std::numeric_limits<int64_t>::min() ? std::numeric_limits<int64_t>::max()
+                                                                                  : -s) +
+                              1
+                        : 0;
       }
-      start[a] = b;
-      step[a] = s;
+      start[a] = out[a] > 0 ? b : 0;
+      step[a] = out[a] > 1 ? s : 1; // a step never taken is 1 (no overflow in the offsets)
    }
+   if (r > 0 && (start[0] != 0 || step[0] != 1 || out[0] != xs[0]))
+      c.mixesEvents("it slices axis 0, the batch axis");
    if (c.in(0).type == DType::Int64) {
       const std::vector<int64_t> x = c.ints(0, "data");
       std::vector<int64_t> y(std::size_t(numel(out)));
@@ -1990,6 +2202,8 @@ void opGather(NodeCtx &c)
                 std::to_string(dim));
       i = i < 0 ? i + dim : i;
    }
+   if (axis == 0)
+      c.mixesEvents("it gathers along axis 0, the batch axis");
    Shape out(xs.begin(), xs.begin() + axis);
    const Shape &is = c.shape(1);
    out.insert(out.end(), is.begin(), is.end());
@@ -2049,6 +2263,8 @@ void opConcat(NodeCtx &c)
    const Shape &x0 = c.shape(0);
    const int64_t r = int64_t(x0.size());
    const int64_t axis = c.axis(c.attrInt("axis", 0), r, "axis");
+   if (axis == 0)
+      c.mixesEvents("it concatenates along axis 0, the batch axis");
    Shape out = x0;
    out[std::size_t(axis)] = 0;
    bool anyInt = false, allConst = true;
@@ -2093,28 +2309,30 @@ void opConcat(NodeCtx &c)
 struct PadKernel : Kernel {
    enum Mode { Constant, Reflect, Edge, Wrap } mode = Constant;
    Shape in, out, begin;
+   /// The input range [keepLo, keepHi) left along each axis after negative pads crop it: edge,
+   /// wrap and reflect extend this range, not the whole input (as onnxruntime does).
+   Shape keepLo, keepHi;
    float value = 0.f;
    int valueId = -1;
-   /// Source index along an axis of size dim for output index o (-1: constant fill).
+   /// Source index along axis d for output index o (-1: constant fill).
    int64_t source(int64_t o, std::size_t d) const
    {
-      int64_t i = o - begin[d];
-      const int64_t dim = in[d];
-      if (i >= 0 && i < dim)
+      const int64_t i = o - begin[d], a = keepLo[d], len = keepHi[d] - keepLo[d];
+      if (i >= a && i < keepHi[d])
          return i;
       switch (mode) {
       case Constant:
          return -1;
       case Edge:
-         return i < 0 ? 0 : dim - 1;
+         return i < a ? a : keepHi[d] - 1;
       case Wrap:
-         return ((i % dim) + dim) % dim;
+         return a + (((i - a) % len) + len) % len;
       case Reflect: {
-         if (dim == 1)
-            return 0;
-         const int64_t period = 2 * (dim - 1);
-         i = ((i % period) + period) % period;
-         return i >= dim ? period - i : i;
+         if (len == 1)
+            return a;
+         const int64_t period = 2 * (len - 1);
+         const int64_t j = (((i - a) % period) + period) % period;
+         return a + (j >= len ? period - j : j);
       }
       }
       return -1;
@@ -2228,9 +2446,12 @@ void opPad(NodeCtx &c)
       c.requireInputs(2, 4);
       pads = c.ints(1, "pads");
       if (c.has(2)) {
+         if (numel(c.shape(2)) != 1)
+            c.fail("constant_value has shape " + shapeString(c.shape(2)) + ", expected one value");
          if (c.isConst(2)) {
             k->value = c.floats(2, "constant_value").at(0);
          } else {
+            c.requireFloat(2);
             k->valueId = c.id(2);
             k->inputs.push_back(c.id(2));
          }
@@ -2257,16 +2478,38 @@ void opPad(NodeCtx &c)
    k->in = xs;
    k->out = xs;
    k->begin.assign(std::size_t(r), 0);
+   k->keepLo.assign(std::size_t(r), 0);
+   k->keepHi = xs;
    const std::size_t na = axes.size();
+   std::vector<bool> seen(std::size_t(r), false);
    for (std::size_t j = 0; j < na; ++j) {
       const std::size_t a = std::size_t(c.axis(axes[j], r, "axis"));
-      k->begin[a] = pads[j];
-      k->out[a] = xs[a] + pads[j] + pads[j + na];
-      if (k->out[a] < 0)
-         c.fail("pads " + shapeString(pads) + " remove more than the input " + shapeString(xs) + " holds");
-      if (k->mode != PadKernel::Constant && xs[a] == 0 && k->out[a] > 0)
-         c.fail("cannot pad an empty axis in mode " + mode);
+      if (seen[a])
+         c.fail("axes " + shapeString(axes) + " name axis " + std::to_string(a) + " more than once");
+      seen[a] = true;
+      const int64_t p0 = pads[j], p1 = pads[j + na];
+      if (std::abs(p0) > (int64_t(1) << 31) || std::abs(p1) > (int64_t(1) << 31))
+         c.fail("pads " + shapeString(pads) + " has an entry beyond +-2^31");
+      k->begin[a] = p0;
+      k->out[a] = xs[a] + p0 + p1;
+      k->keepLo[a] = std::max<int64_t>(0, -p0);
+      k->keepHi[a] = xs[a] - std::max<int64_t>(0, -p1);
+      if (k->out[a] < 0 || k->keepHi[a] < k->keepLo[a])
+         c.fail("pads " + shapeString(pads) + " remove more than the input " + shapeString(xs) + " holds along axis " +
+                std::to_string(a));
+      const int64_t len = k->keepHi[a] - k->keepLo[a];
+      if (k->mode != PadKernel::Constant && len == 0 && k->out[a] > 0)
+         c.fail("cannot pad an empty axis (" + std::to_string(a) + " of " + shapeString(xs) +
+                " after cropping) in mode " + mode);
+      if (k->mode == PadKernel::Reflect && ((p0 > 0 && p0 >= len) || (p1 > 0 && p1 >= len)))
+         c.fail("pads " + shapeString(pads) + " reflect " + std::to_string(std::max(p0, p1)) + " values of axis " +
+                std::to_string(a) + ", which holds " + std::to_string(len) +
+                " after cropping: mode reflect needs pads < that size");
    }
+   if (r > 0 && (k->begin[0] != 0 || k->out[0] != xs[0]))
+      c.mixesEvents("it pads or crops axis 0, the batch axis");
+   if (c.carriesEvents(2))
+      c.mixesEvents("its constant_value comes from the event data");
    if (foldPadIntoConvs(c, *k)) // tf2onnx's explicit padding before strided convolutions
       return;
    k->outputs = {c.runtime(0, k->out)};

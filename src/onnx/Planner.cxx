@@ -44,8 +44,12 @@ std::vector<int64_t> NodeCtx::ints(std::size_t k, const char *what) const
    if (v.type == DType::Int64)
       return *v.i;
    std::vector<int64_t> out;
-   for (float x : *v.f)
+   for (float x : *v.f) {
+      if (!(std::fabs(x) < 4.6e18f)) // float -> int64 beyond its range is undefined
+         fail(std::string("input ") + std::to_string(k) + " ('" + v.name + "', the " + what + ") holds " +
+              std::to_string(x) + ", not a finite integer within int64");
       out.push_back(int64_t(x));
+   }
    return out;
 }
 
@@ -109,16 +113,26 @@ const std::string &NodeCtx::outName(std::size_t k) const
    return m_outNames.at(k);
 }
 
-int NodeCtx::runtime(std::size_t k, const Shape &shape)
+namespace {
+/// Fails unless `shape` is one the kernels can index: no negative dimension, no dimension and
+/// no product of dimensions above 2^31 (so that no size or offset computed from it overflows).
+void checkShape(const NodeCtx &c, const std::string &name, const Shape &shape)
 {
+   constexpr int64_t kMax = int64_t(1) << 31;
    int64_t n = 1;
    for (int64_t d : shape) {
       if (d < 0)
-         fail("output '" + outName(k) + "' would have the negative shape " + shapeString(shape));
-      if (d > 0 && n > (int64_t(1) << 31) / d)
-         fail("output '" + outName(k) + "' of shape " + shapeString(shape) + " exceeds 2^31 values");
-      n *= d;
+         c.fail("output '" + name + "' would have the negative shape " + shapeString(shape));
+      if (d > kMax || (d > 0 && n > kMax / d))
+         c.fail("output '" + name + "' of shape " + shapeString(shape) + " exceeds 2^31 values");
+      n = d == 0 ? n : n * d;
    }
+}
+} // namespace
+
+int NodeCtx::runtime(std::size_t k, const Shape &shape)
+{
+   checkShape(*this, outName(k), shape);
    Value v;
    v.name = outName(k);
    v.shape = shape;
@@ -127,6 +141,10 @@ int NodeCtx::runtime(std::size_t k, const Shape &shape)
 
 void NodeCtx::constantF(std::size_t k, const Shape &shape, std::vector<float> data)
 {
+   checkShape(*this, outName(k), shape);
+   if (int64_t(data.size()) != numel(shape))
+      fail("internal: constant '" + outName(k) + "' of shape " + shapeString(shape) + " holds " +
+           std::to_string(data.size()) + " values");
    Value v;
    v.name = outName(k);
    v.shape = shape;
@@ -137,6 +155,10 @@ void NodeCtx::constantF(std::size_t k, const Shape &shape, std::vector<float> da
 
 void NodeCtx::constantI(std::size_t k, const Shape &shape, std::vector<int64_t> data)
 {
+   checkShape(*this, outName(k), shape);
+   if (int64_t(data.size()) != numel(shape))
+      fail("internal: constant '" + outName(k) + "' of shape " + shapeString(shape) + " holds " +
+           std::to_string(data.size()) + " values");
    Value v;
    v.name = outName(k);
    v.shape = shape;
@@ -149,6 +171,7 @@ void NodeCtx::constantI(std::size_t k, const Shape &shape, std::vector<int64_t> 
 void NodeCtx::alias(std::size_t k, std::size_t from, const Shape &shape)
 {
    const Value &src = in(from);
+   checkShape(*this, outName(k), shape);
    if (numel(shape) != numel(src.shape))
       fail("cannot view " + shapeString(src.shape) + " as " + shapeString(shape));
    Value v = src;
@@ -209,9 +232,49 @@ int64_t NodeCtx::axis(int64_t a, int64_t rank, const char *what) const
 // ------------------------------------------------------------------------ Planner
 Planner::Planner(const ModelImpl &m, int64_t b) : model(m), batch(b) {}
 
+/// Whether the run-time outputs of the node just planned still hold independent events on axis
+/// 0. They do not when an input already mixes events, or when an input carries events and the
+/// operator said it combines them (NodeCtx::mixesEvents) or its output's axis 0 is not the batch.
+/// The first node that mixes is kept in Plan::mixing. (Model::fromBytes asks plans at batch 1 and
+/// 2: a constant dimension cannot equal the batch in both.)
+void Planner::trackEvents(const NodeCtx &ctx)
+{
+   bool mixedIn = false, events = false;
+   for (std::size_t k = 0; k < ctx.nIn(); ++k) {
+      if (!ctx.has(k) || ctx.in(k).kind == Kind::Constant)
+         continue;
+      mixedIn = mixedIn || ctx.in(k).mixed;
+      events = events || !ctx.in(k).mixed;
+   }
+   for (std::size_t k = 0; k < ctx.nOut(); ++k) {
+      if (!ctx.wantsOutput(k))
+         continue;
+      auto it = byName.find(ctx.outName(k));
+      if (it == byName.end())
+         continue;
+      Value &v = plan->values[std::size_t(it->second)];
+      if (v.kind == Kind::Constant)
+         continue;
+      std::string why;
+      if (events && !ctx.mixReason().empty())
+         why = ctx.mixReason();
+      else if (events && (v.shape.empty() || v.shape[0] != batch))
+         why = "its output '" + v.name + "' of shape " + shapeString(v.shape) + " does not keep the " +
+               std::to_string(batch) + " events of the batch on axis 0";
+      v.mixed = mixedIn || !why.empty();
+      if (!why.empty() && plan->mixing.empty())
+         plan->mixing = where(ctx.node) + ": " + why;
+   }
+}
+
 std::string Planner::where(const proto::Node &node) const
 {
-   return "ONNX model '" + model.name + "', node '" + node.name + "' (" + node.opType + ")";
+   const auto &nodes = model.proto.graph.node;
+   const std::string id = !node.name.empty() ? "'" + node.name + "'"
+                          : (!nodes.empty() && &node >= &nodes.front() && &node <= &nodes.back())
+                              ? "#" + std::to_string(&node - &nodes.front()) + " (unnamed)"
+                              : "(unnamed)";
+   return "ONNX model '" + model.name + "', node " + id + " (" + node.opType + ")";
 }
 
 int Planner::addValue(Value v)
@@ -402,6 +465,13 @@ std::unique_ptr<Plan> Planner::build()
       v.shape = model.inputs[k].shape;
       if (!v.shape.empty() && v.shape[0] < 0)
          v.shape[0] = batch;
+      int64_t n = 1;
+      for (int64_t d : v.shape)
+         if (d < 0 || d > (int64_t(1) << 31) || (d > 0 && n > (int64_t(1) << 31) / d))
+            throw InputError("ONNX model '" + model.name + "': input '" + v.name + "' of shape " +
+                             shapeString(v.shape) + " exceeds 2^31 values");
+         else
+            n *= d == 0 ? 1 : d;
       plan->inputs.push_back(addValue(std::move(v)));
    }
    for (std::size_t k = 0; k < g.output.size(); ++k)
@@ -422,6 +492,8 @@ std::unique_ptr<Plan> Planner::build()
       for (std::size_t k = 0; k < node.output.size(); ++k)
          if (!node.output[k].empty() && !byName.count(ctx.outName(k)))
             ctx.fail("output " + std::to_string(k) + " ('" + node.output[k] + "') is not supported");
+      if (model.batched)
+         trackEvents(ctx);
    }
    for (const proto::ValueInfo &out : g.output) {
       auto it = byName.find(out.name);

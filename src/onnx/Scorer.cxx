@@ -36,6 +36,10 @@ Scorer::Scorer(std::shared_ptr<const Model> model) : m_state(std::make_shared<St
    if (model->inputs().size() != 1)
       throw UsageError("model '" + model->name() + "' has " + std::to_string(model->inputs().size()) +
                        " inputs; RDataFrame scoring takes single-input models");
+   if (model->batched() && !model->eventMixing().empty()) // issue 13: per event, such a graph gives other numbers
+      throw InputError("model '" + model->name() + "' mixes events (" + model->eventMixing() +
+                       "); RDataFrame scores one event at a time, which would not give the numbers of a batch: "
+                       "run it on whole batches (tpcml.inference.Model.run)");
    m_state->model = std::move(model);
    m_state->eventSize = std::size_t(m_state->model->inputs()[0].eventSize);
    for (const TensorInfo &o : m_state->model->outputs())

@@ -61,6 +61,14 @@ public:
    std::size_t stepCount() const;
    /// The default ONNX opset the graph imports.
    int64_t opset() const;
+   /// Empty when each event's outputs depend on that event alone (the batch axis stays axis 0 of
+   /// every tensor); else the node that mixes events and why. Such a model runs every call to
+   /// Session::run as one batch (never in chunks) and cannot be evaluated one event at a time.
+   const std::string &eventMixing() const;
+   /// The shape output j takes in a run of nEvents events: [nEvents, ...] for models whose events
+   /// stay independent, the planned shape for those that mix them (e.g. [F, nEvents] after a
+   /// transpose), or the static shape of an unbatched model.
+   std::vector<int64_t> outputShape(std::size_t j, int64_t nEvents) const;
    /// Kernel instruction set in use (avx512, avx2, base).
    static std::string isa();
 
@@ -85,9 +93,12 @@ public:
    Session &operator=(Session &&) noexcept;
 
    /// Runs nEvents events: inputs[i] holds nEvents * inputs()[i].eventSize floats, outputs[j]
-   /// receives nEvents * outputs()[j].eventSize floats. Batches of at most maxBatch events.
+   /// receives nEvents * outputs()[j].eventSize floats. Batches of at most maxBatch events, except
+   /// for a model that mixes events (Model::eventMixing): all nEvents in one batch, refused with
+   /// tpcml::InputError when that batch's scratch memory would exceed half the machine's memory.
    void run(const float *const *inputs, float *const *outputs, int64_t nEvents);
-   /// One event of a single-input model: the first value of the first output.
+   /// One event of a single-input model: the first value of the first output. Refused
+   /// (tpcml::InputError) for a batched model that mixes events (Model::eventMixing).
    float score(const float *event);
    /// One event of a single-input model: all values of all outputs (valid until the next call).
    const std::vector<float> &evaluate(const float *event);

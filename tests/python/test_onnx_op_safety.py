@@ -1,0 +1,579 @@
+"""Operator semantics and memory safety of tpcml's ONNX engine (issue 13, items 1-2 and their siblings).
+
+* Attributes and input shapes are checked against the ONNX spec's ranges when the model is loaded: a model
+  that used to read past a buffer (ConvTranspose whose ``kernel_shape`` contradicts its weights) or to give
+  non-finite numbers (MaxPool pads >= kernel) is refused with an error naming the node, its operator, the
+  attribute, the value and what was expected.
+* Valid models give onnxruntime's numbers: ConvTranspose with ``output_shape`` and an odd total padding, Pad
+  with negative pads (cropping) in every mode, Slice with huge or negative steps, Gather with negative
+  indices, Cast to narrow integer types and float16.
+* Graphs that mix events (a softmax over the batch axis, a transpose of it...) run as one batch whatever
+  ``max_batch`` says, report their real output shape, and are refused one event at a time.
+
+Every model is built here with ``onnx.helper`` and compared with onnxruntime (CPU, one thread).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+pytest.importorskip("onnx")
+pytest.importorskip("onnxruntime")
+
+import onnxruntime as ort
+from onnx import TensorProto, helper, numpy_helper
+
+from tpcml import _core
+
+OPSET = 18
+RTOL, ATOL = 1e-5, 1e-5
+
+
+# ----------------------------------------------------------------------------------------------------- helpers
+
+
+def make_model(nodes, x_shape, inits=(), opset=OPSET, x_type=TensorProto.FLOAT) -> bytes:
+    graph = helper.make_graph(
+        nodes,
+        "g",
+        [helper.make_tensor_value_info("x", x_type, list(x_shape))],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+        list(inits),
+    )
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)]).SerializeToString()
+
+
+def f32(name, values):
+    return numpy_helper.from_array(np.asarray(values, dtype=np.float32), name)
+
+
+def i64(name, values):
+    return numpy_helper.from_array(np.asarray(values, dtype=np.int64), name)
+
+
+def ort_run(model: bytes, x: np.ndarray) -> np.ndarray:
+    so = ort.SessionOptions()
+    so.intra_op_num_threads = 1
+    so.log_severity_level = 4
+    return ort.InferenceSession(model, so, providers=["CPUExecutionProvider"]).run(None, {"x": x})[0]
+
+
+def tpcml_run(model: bytes, x: np.ndarray, max_batch: int = 64) -> np.ndarray:
+    return _core.OnnxModel(model, "m.onnx").run(x, max_batch)[0]
+
+
+def refused(model: bytes, *fragments: str) -> str:
+    """Loads `model`, expects tpcml's InputError and every fragment in its message; returns the message."""
+    with pytest.raises(_core.InputError) as err:
+        _core.OnnxModel(model, "m.onnx")
+    message = str(err.value)
+    for fragment in ("m.onnx", *fragments):
+        assert fragment in message, message
+    return message
+
+
+def ort_refuses(model: bytes, x: np.ndarray) -> None:
+    with pytest.raises(
+        (
+            ort.capi.onnxruntime_pybind11_state.Fail,
+            ort.capi.onnxruntime_pybind11_state.InvalidArgument,
+            ort.capi.onnxruntime_pybind11_state.InvalidGraph,
+            ort.capi.onnxruntime_pybind11_state.RuntimeException,
+        )
+    ):
+        ort_run(model, x)
+
+
+def ramp(*shape) -> np.ndarray:
+    return (np.arange(np.prod(shape), dtype=np.float32).reshape(shape) % 7 - 3) / 4
+
+
+# ------------------------------------------------------------------------------------------- ConvTranspose
+
+
+def conv_transpose(attrs, w_shape=(1, 2, 3, 3), x_shape=("N", 1, 4, 4)):
+    w = f32("W", ramp(*w_shape))
+    node = helper.make_node("ConvTranspose", ["x", "W"], ["y"], name="up", **attrs)
+    return make_model([node], x_shape, [w])
+
+
+def test_convtranspose_kernel_shape_contradicting_weights_is_refused():
+    # kernel_shape 5x5 with 3x3 weights read 25 weights per tap from a 9-weight kernel: garbage, segfaults
+    model = conv_transpose({"kernel_shape": [5, 5]})
+    refused(model, "node 'up' (ConvTranspose)", "attribute 'kernel_shape' = [5, 5]", "W [1, 2, 3, 3]")
+    ort_refuses(model, ramp(1, 1, 4, 4))
+
+
+@pytest.mark.parametrize(
+    ("attrs", "fragments"),
+    [
+        ({"strides": [0, 1]}, ["attribute 'strides' = [0, 1]", "entry 0 is 0, expected >= 1"]),
+        ({"dilations": [1, -2]}, ["attribute 'dilations' = [1, -2]", "expected >= 1"]),
+        ({"pads": [-1, 0, 0, 0]}, ["attribute 'pads' = [-1, 0, 0, 0]", "expected >= 0"]),
+        ({"strides": [2, 2], "output_padding": [2, 0]}, ["attribute 'output_padding' = [2, 0]", "expected < strides"]),
+        ({"output_padding": [1, 0]}, ["attribute 'output_padding' = [1, 0]", "expected < strides[0] = 1"]),
+        ({"output_padding": [-1, 0]}, ["attribute 'output_padding' = [-1, 0]", "expected >= 0"]),
+        ({"output_shape": [9, 9]}, ["attribute 'output_shape' = [9, 9]", "more than the 6"]),
+        ({"pads": [3, 3, 3, 3]}, ["attribute 'pads' = [3, 3, 3, 3]", "leaves output size 0"]),
+        ({"auto_pad": "SAME"}, ["attribute 'auto_pad' = 'SAME'", "SAME_UPPER"]),
+        ({"strides": [1]}, ["attribute 'strides' = [1]", "expected 2"]),
+        ({"group": 2}, ["group 2"]),
+    ],
+)
+def test_convtranspose_attribute_out_of_range_is_refused(attrs, fragments):
+    model = conv_transpose(attrs)
+    refused(model, "node 'up' (ConvTranspose)", *fragments)
+    ort_refuses(model, ramp(1, 1, 4, 4))
+
+
+@pytest.mark.parametrize(
+    "attrs",
+    [
+        {"strides": [2, 2], "output_shape": [8, 8]},  # total padding 1 (odd): the extra pad goes first
+        {"strides": [2, 2], "output_shape": [7, 6]},
+        {"strides": [2, 2], "output_shape": [8, 8], "auto_pad": "SAME_UPPER"},
+        {"strides": [2, 2], "output_shape": [8, 8], "auto_pad": "SAME_LOWER"},
+        {"strides": [2, 2], "auto_pad": "SAME_UPPER"},
+        {"strides": [2, 2], "auto_pad": "SAME_LOWER"},
+        {"strides": [3, 2], "output_padding": [2, 1], "pads": [1, 0, 2, 1]},
+        {"strides": [2, 2], "dilations": [2, 1], "output_shape": [10, 8]},
+        {"output_shape": [1, 1]},
+    ],
+)
+def test_convtranspose_output_shape_odd_padding_matches_onnxruntime(attrs):
+    model = conv_transpose(attrs)
+    x = ramp(3, 1, 4, 4)
+    expected = ort_run(model, x)
+    got = tpcml_run(model, x)
+    assert got.shape == expected.shape
+    np.testing.assert_allclose(got, expected, rtol=RTOL, atol=ATOL)
+
+
+# ----------------------------------------------------------------------------------------------- Conv, MaxPool
+
+
+def test_conv_negative_pads_is_refused():
+    node = helper.make_node("Conv", ["x", "W"], ["y"], name="c", pads=[0, -1, 0, 0])
+    model = make_model([node], [1, 1, 5, 5], [f32("W", np.ones((1, 1, 3, 3)))])
+    refused(model, "node 'c' (Conv)", "attribute 'pads' = [0, -1, 0, 0]", "entry 1 is -1, expected >= 0")
+    ort_refuses(model, ramp(1, 1, 5, 5))
+
+
+def test_maxpool_negative_pads_is_refused():
+    node = helper.make_node("MaxPool", ["x"], ["y"], name="p", kernel_shape=[2, 2], pads=[-1, 0, 0, 0])
+    model = make_model([node], [1, 1, 5, 5])
+    refused(model, "node 'p' (MaxPool)", "attribute 'pads' = [-1, 0, 0, 0]", "expected >= 0")
+    ort_refuses(model, ramp(1, 1, 5, 5))
+
+
+@pytest.mark.parametrize("pads", [[2, 0, 0, 0], [0, 0, 0, 3]])
+def test_maxpool_pads_not_below_kernel_is_refused(pads):
+    # a window over padding only has no maximum: it gave -inf
+    node = helper.make_node("MaxPool", ["x"], ["y"], name="p", kernel_shape=[2, 2], pads=pads)
+    model = make_model([node], [1, 1, 5, 5])
+    refused(model, "node 'p' (MaxPool)", f"attribute 'pads' = {pads}", "expected < kernel_shape")
+    ort_refuses(model, ramp(1, 1, 5, 5))
+
+
+def test_maxpool_without_kernel_shape_is_refused():
+    model = make_model([helper.make_node("MaxPool", ["x"], ["y"], name="p")], [1, 1, 5, 5])
+    refused(model, "node 'p' (MaxPool)", "attribute 'kernel_shape' is required")
+
+
+def test_maxpool_pads_below_kernel_matches_onnxruntime():
+    node = helper.make_node("MaxPool", ["x"], ["y"], kernel_shape=[3, 3], pads=[2, 2, 2, 2], strides=[2, 1])
+    model = make_model([node], [2, 3, 5, 5])
+    x = ramp(2, 3, 5, 5)
+    got = tpcml_run(model, x)
+    assert np.isfinite(got).all()
+    np.testing.assert_allclose(got, ort_run(model, x), rtol=RTOL, atol=ATOL)
+
+
+# ----------------------------------------------------------------------------------- other operators' checks
+
+
+@pytest.mark.parametrize(
+    ("nodes", "inits", "x_shape", "fragments"),
+    [
+        (  # a negative perm entry used to be accepted
+            [helper.make_node("Transpose", ["x"], ["y"], name="t", perm=[-1, 0])],
+            [],
+            [2, 3],
+            ["(Transpose)", "attribute 'perm' = [-1, 0] is not a permutation of 0..1"],
+        ),
+        (
+            [helper.make_node("Transpose", ["x"], ["y"], name="t", perm=[0, 0])],
+            [],
+            [2, 3],
+            ["attribute 'perm' = [0, 0] is not a permutation"],
+        ),
+        (
+            [helper.make_node("Transpose", ["x"], ["y"], name="t", perm=[0, 2, 1])],
+            [],
+            [2, 3],
+            ["attribute 'perm' = [0, 2, 1] has 3 entries for an input of rank 2"],
+        ),
+        (
+            [helper.make_node("Gemm", ["x", "B"], ["y"], name="g")],
+            [f32("B", np.ones((4, 2)))],
+            [2, 3],
+            ["node 'g' (Gemm)", "inner dimensions differ: [2, 3] x [4, 2]"],
+        ),
+        (
+            [helper.make_node("Add", ["x", "b"], ["y"], name="a")],
+            [f32("b", np.ones(4))],
+            [2, 3],
+            ["node 'a' (Add)", "do not broadcast"],
+        ),
+        (
+            [helper.make_node("Conv", ["x", "W"], ["y"], name="c")],
+            [f32("W", np.ones((1, 1, 3)))],
+            [1, 1, 5, 5],
+            ["node 'c' (Conv)", "W [1, 1, 3]"],
+        ),
+        (
+            [helper.make_node("Gather", ["x", "i"], ["y"], name="g", axis=1)],
+            [i64("i", [0, 3])],
+            [2, 3],
+            ["node 'g' (Gather)", "index 3 is out of range for axis 1 of size 3"],
+        ),
+        (
+            [helper.make_node("Concat", ["x", "x"], ["y"], name="c", axis=2)],
+            [],
+            [2, 3],
+            ["node 'c' (Concat)", "axis 2 is out of range for rank 2"],
+        ),
+        (
+            [helper.make_node("Softmax", ["x"], ["y"], name="s", axis=-3)],
+            [],
+            [2, 3],
+            ["node 's' (Softmax)", "axis -3 is out of range"],
+        ),
+        (
+            [helper.make_node("Flatten", ["x"], ["y"], name="f", axis=3)],
+            [],
+            [2, 3],
+            ["node 'f' (Flatten)", "axis 3 is out of range"],
+        ),
+        (
+            [helper.make_node("Squeeze", ["x", "a"], ["y"], name="s")],
+            [i64("a", [1])],
+            [2, 3],
+            ["node 's' (Squeeze)", "cannot squeeze axis 1 of size 3"],
+        ),
+        (
+            [helper.make_node("Unsqueeze", ["x", "a"], ["y"], name="u")],
+            [i64("a", [4])],
+            [2, 3],
+            ["node 'u' (Unsqueeze)", "axis 4 is out of range for rank 3"],
+        ),
+        (
+            [helper.make_node("Reshape", ["x", "s"], ["y"], name="r", allowzero=1)],
+            [i64("s", [0, -1])],
+            [2, 3],
+            ["node 'r' (Reshape)", "both a 0 and a -1 while allowzero = 1"],
+        ),
+        (
+            [helper.make_node("Reshape", ["x", "s"], ["y"], name="r")],
+            [i64("s", [2**40, 2**40, 2**40, -1])],
+            [2, 3],
+            ["node 'r' (Reshape)", "more elements than int64 can count"],
+        ),
+        (
+            [helper.make_node("Slice", ["x", "s", "e", "a", "st"], ["y"], name="sl")],
+            [i64("s", [0]), i64("e", [3]), i64("a", [1]), i64("st", [0])],
+            [2, 3],
+            ["node 'sl' (Slice)", "steps [0]: entry 0 is 0"],
+        ),
+        (
+            [helper.make_node("Pad", ["x", "p"], ["y"], name="p", mode="reflect")],
+            [i64("p", [0, 3, 0, 0])],
+            [2, 3],
+            ["node 'p' (Pad)", "mode reflect needs pads < that size"],
+        ),
+        (
+            [helper.make_node("Pad", ["x", "p", "", "a"], ["y"], name="p")],
+            [i64("p", [1, 1, 2, 2]), i64("a", [1, 1])],
+            [2, 3],
+            ["node 'p' (Pad)", "axes [1, 1] name axis 1 more than once"],
+        ),
+        (
+            [helper.make_node("Pad", ["x", "p"], ["y"], name="p")],
+            [i64("p", [0, 2**40, 0, 0])],
+            [2, 3],
+            ["node 'p' (Pad)", "beyond +-2^31"],
+        ),
+        (
+            [helper.make_node("BatchNormalization", ["x", "s", "b", "m", "v"], ["y"], name="bn")],
+            [f32("s", [1, 1]), f32("b", [0, 0, 0]), f32("m", [0, 0, 0]), f32("v", [1, 1, 1])],
+            [2, 3],
+            ["node 'bn' (BatchNormalization)", "input 1 has shape [2], expected [3]"],
+        ),
+        (
+            [helper.make_node("Clip", ["x", "lo"], ["y"], name="cl")],
+            [i64("lo", [0])],
+            [2, 3],
+            ["node 'cl' (Clip)", "integer tensor"],
+        ),
+        (
+            [helper.make_node("Cast", ["x"], ["y"], name="ca", to=TensorProto.STRING)],
+            [],
+            [2, 3],
+            ["node 'ca' (Cast)", "attribute 'to' = 8 (string)"],
+        ),
+        (
+            [helper.make_node("Conv", ["x", "W", "B"], ["y"], name="c")],
+            [f32("W", np.ones((2, 1, 3, 3))), f32("B", np.ones((1, 2)))],
+            [1, 1, 5, 5],
+            ["node 'c' (Conv)", "bias B has shape [1, 2], expected [2]"],
+        ),
+    ],
+)
+def test_operator_attribute_or_shape_out_of_range_is_refused(nodes, inits, x_shape, fragments):
+    model = make_model(nodes, x_shape, inits)
+    refused(model, *fragments)
+    ort_refuses(model, ramp(*x_shape))
+
+
+def test_unnamed_node_is_named_by_its_index():
+    nodes = [helper.make_node("Relu", ["x"], ["r"]), helper.make_node("Transpose", ["r"], ["y"], perm=[2, 0])]
+    refused(make_model(nodes, [2, 3]), "node #1 (unnamed) (Transpose)", "attribute 'perm' = [2, 0]")
+
+
+# ----------------------------------------------------------------------------- valid models, onnxruntime's numbers
+
+
+@pytest.mark.parametrize(
+    ("mode", "pads"),
+    [
+        ("constant", [0, -1, 0, 2]),
+        ("constant", [-1, 2, 0, -2]),
+        ("edge", [0, -1, 0, 5]),
+        ("edge", [0, 2, 0, -2]),
+        ("wrap", [0, -1, 0, 1]),  # wraps the cropped row [1, 2] -> [1, 2, 1], not the whole row
+        ("wrap", [0, 4, 0, -1]),
+        ("reflect", [0, 2, 0, 2]),
+        ("reflect", [0, -1, 0, 1]),
+        ("reflect", [0, 1, 0, -1]),
+    ],
+)
+def test_pad_negative_pads_crop_as_onnxruntime(mode, pads):
+    model = make_model([helper.make_node("Pad", ["x", "p"], ["y"], mode=mode)], [3, 3], [i64("p", pads)])
+    x = ramp(3, 3)
+    expected = ort_run(model, x)
+    got = tpcml_run(model, x)
+    assert got.shape == expected.shape
+    np.testing.assert_allclose(got, expected, rtol=RTOL, atol=ATOL)
+
+
+@pytest.mark.parametrize(
+    ("starts", "ends", "steps"),
+    [
+        ([0], [5], [2**62]),
+        ([0], [5], [2**63 - 1]),
+        ([-1], [-(2**63)], [-(2**63)]),
+        ([4], [-100], [-2]),
+        ([2**63 - 1], [-(2**63)], [-1]),
+    ],
+)
+def test_slice_extreme_steps_match_onnxruntime(starts, ends, steps):
+    inits = [i64("s", starts), i64("e", ends), i64("a", [1]), i64("st", steps)]
+    model = make_model([helper.make_node("Slice", ["x", "s", "e", "a", "st"], ["y"])], [2, 5], inits)
+    x = ramp(2, 5)
+    expected = ort_run(model, x)
+    got = tpcml_run(model, x)
+    assert got.shape == expected.shape
+    np.testing.assert_allclose(got, expected)
+
+
+def test_gather_negative_constant_indices_match_onnxruntime():
+    model = make_model([helper.make_node("Gather", ["x", "i"], ["y"], axis=1)], [2, 3], [i64("i", [[-1, 0], [-3, 2]])])
+    x = ramp(2, 3)
+    np.testing.assert_allclose(tpcml_run(model, x), ort_run(model, x))
+
+
+def test_reshape_allowzero_keeps_a_zero_dimension():
+    model = make_model([helper.make_node("Reshape", ["x", "s"], ["y"], allowzero=1)], [0, 3], [i64("s", [3, 0])])
+    x = np.zeros((0, 3), np.float32)
+    assert tpcml_run(model, x).shape == ort_run(model, x).shape == (3, 0)
+
+
+@pytest.mark.parametrize(
+    ("to", "values"),
+    [(TensorProto.UINT8, [300, -1, 7]), (TensorProto.INT8, [200, -129, 5]), (TensorProto.BOOL, [0, -3, 1])],
+)
+def test_cast_of_an_integer_constant_to_a_narrow_type_wraps_as_onnxruntime(to, values):
+    # Cast(int64 300 -> uint8) was 300; onnxruntime (a C++ conversion) gives 44
+    const = helper.make_node("Constant", [], ["c"], value=numpy_helper.from_array(np.asarray(values, np.int64)))
+    nodes = [
+        const,
+        helper.make_node("Cast", ["c"], ["n"], to=to),
+        helper.make_node("Cast", ["n"], ["f"], to=TensorProto.FLOAT),
+        helper.make_node("Add", ["x", "f"], ["y"]),
+    ]
+    model = make_model(nodes, [1, len(values)])
+    x = np.zeros((1, len(values)), np.float32)
+    np.testing.assert_array_equal(tpcml_run(model, x), ort_run(model, x))
+
+
+@pytest.mark.parametrize(
+    ("to", "values"),
+    [
+        (TensorProto.UINT8, [255.0, 0.0, 7.9, -0.9]),
+        (TensorProto.INT8, [-128.0, 127.0, 127.9, -7.9]),
+        (TensorProto.UINT16, [65535.0, 2.0, 3.0, 0.0]),
+        (TensorProto.INT32, [2e9, -2e9, 1.5, -1.5]),
+        (TensorProto.BOOL, [0.0, -0.0, 2.0, float("nan")]),
+        (TensorProto.FLOAT16, [0.1, 70000.0, 1e-8, 65519.0]),
+        (TensorProto.FLOAT16, [2049.0, -3.3e-5, 6e-8, 1e-3]),
+    ],
+)
+def test_cast_of_a_constant_to_a_narrow_type_matches_onnxruntime(to, values):
+    # float16 kept float32 precision (0.1 stayed 0.1, 70000 stayed finite)
+    const = helper.make_node("Constant", [], ["c"], value=numpy_helper.from_array(np.asarray(values, np.float32)))
+    nodes = [
+        const,
+        helper.make_node("Cast", ["c"], ["n"], to=to),
+        helper.make_node("Cast", ["n"], ["f"], to=TensorProto.FLOAT),
+        helper.make_node("Add", ["x", "f"], ["y"]),
+    ]
+    model = make_model(nodes, [1, len(values)])
+    x = np.zeros((1, len(values)), np.float32)
+    np.testing.assert_array_equal(tpcml_run(model, x), ort_run(model, x))
+
+
+@pytest.mark.parametrize(
+    ("to", "value"),
+    [(TensorProto.INT64, 1e30), (TensorProto.UINT8, 300.0), (TensorProto.UINT8, -1.0), (TensorProto.INT32, 3e9)],
+)
+def test_cast_of_a_constant_out_of_the_target_range_is_refused(to, value):
+    # spec: float -> integer is undefined out of range; Cast(300.0 -> uint8) used to give 300
+    const = helper.make_node("Constant", [], ["c"], value=numpy_helper.from_array(np.asarray([value], np.float32)))
+    nodes = [
+        const,
+        helper.make_node("Cast", ["c"], ["n"], name="ca", to=to),
+        helper.make_node("Cast", ["n"], ["f"], to=TensorProto.FLOAT),
+        helper.make_node("Add", ["x", "f"], ["y"]),
+    ]
+    refused(make_model(nodes, [1, 1]), "node 'ca' (Cast)", "is undefined")
+
+
+# ------------------------------------------------------------------------------------------- events and batches
+
+
+def batched(nodes, features=4, inits=(), opset=OPSET) -> bytes:
+    graph = helper.make_graph(
+        nodes,
+        "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", features])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+        list(inits),
+    )
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)]).SerializeToString()
+
+
+EVENTS = np.random.default_rng(13).normal(size=(200, 4)).astype(np.float32)
+
+MIXING = {
+    "softmax_axis0": [helper.make_node("Softmax", ["x"], ["y"], name="sm", axis=0)],
+    "softmax_axis0_opset11": [helper.make_node("Softmax", ["x"], ["y"], name="sm", axis=0)],
+    "transpose": [helper.make_node("Transpose", ["x"], ["y"], name="t", perm=[1, 0])],
+    "gram": [  # x^T x / x x^T: MatMul contracting the batch axis
+        helper.make_node("Transpose", ["x"], ["xt"], name="t", perm=[1, 0]),
+        helper.make_node("MatMul", ["x", "xt"], ["xx"], name="mm"),
+        helper.make_node("ReduceSum", ["xx", "one"], ["y"], name="rs", keepdims=0),
+    ],
+    "centred": [  # x - mean over the events
+        helper.make_node("ReduceMean", ["x", "zero"], ["mu"], name="mean", keepdims=1),
+        helper.make_node("Sub", ["x", "mu"], ["y"], name="sub"),
+    ],
+    "gather_events": [helper.make_node("Gather", ["x", "idx"], ["y"], name="g", axis=0)],
+    "concat_events": [helper.make_node("Concat", ["x", "x"], ["y"], name="c", axis=0)],
+    "flatten_axis0": [helper.make_node("Flatten", ["x"], ["y"], name="f", axis=0)],
+    "reshape_merge": [helper.make_node("Reshape", ["x", "shape"], ["y"], name="r")],
+    "reshape_rows": [helper.make_node("Reshape", ["x", "rows"], ["y"], name="r")],
+}
+MIXING_INITS = [i64("one", [1]), i64("zero", [0]), i64("idx", [0, 0]), i64("shape", [-1, 8]), i64("rows", [1, -1])]
+
+
+def mixing_model(key: str) -> bytes:
+    nodes = MIXING[key]
+    used = {name for node in nodes for name in node.input}
+    return batched(nodes, inits=[t for t in MIXING_INITS if t.name in used], opset=11 if "opset11" in key else OPSET)
+
+
+@pytest.mark.parametrize("key", sorted(set(MIXING) - {"gather_events", "reshape_merge"}))
+def test_graph_mixing_events_runs_as_one_batch(key):
+    # run() split 200 events into chunks of 64: a softmax over the batch axis was off by 0.49
+    model = mixing_model(key)
+    expected = ort_run(model, EVENTS)
+    m = _core.OnnxModel(model, "m.onnx")
+    assert m.event_mixing, "the model should be known to mix events"
+    for max_batch in (1, 64, 1000):
+        got = m.run(EVENTS, max_batch)[0]
+        assert got.shape == expected.shape, (max_batch, got.shape, expected.shape)
+        np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
+
+
+def test_softmax_over_batch_axis_is_named_in_event_mixing():
+    m = _core.OnnxModel(mixing_model("softmax_axis0"), "m.onnx")
+    assert "node 'sm' (Softmax)" in m.event_mixing
+    assert "axis 0, the batch axis" in m.event_mixing
+
+
+@pytest.mark.parametrize(("key", "fragment"), [("gather_events", "does not grow"), ("reshape_merge", "cannot infer")])
+def test_graph_whose_output_does_not_scale_with_events_is_refused(key, fragment):
+    refused(mixing_model(key), fragment)
+
+
+def test_transposed_output_reports_its_real_shape():
+    m = _core.OnnxModel(mixing_model("transpose"), "m.onnx")
+    assert m.outputs[0]["shape"] == [4, -1]
+    assert m.run(EVENTS[:7])[0].shape == (4, 7)
+
+
+@pytest.mark.parametrize("key", ["softmax_axis0", "centred", "transpose"])
+def test_graph_mixing_events_is_refused_one_event_at_a_time(key):
+    m = _core.OnnxModel(mixing_model(key), "m.onnx")
+    with pytest.raises(_core.InputError, match=r"mixes events .*cannot be evaluated one event at a time"):
+        _core.onnx_benchmark(m, 1, 4, 1)  # batch 1: Session::score, the per-event path
+
+
+def test_graph_mixing_events_is_refused_by_rdataframe_scoring():
+    ROOT = pytest.importorskip("ROOT")
+    from tpcml.root import load_root
+
+    load_root()
+    m = _core.OnnxModel(mixing_model("softmax_axis0"), "m.onnx")
+    assert m.event_mixing
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "mix.onnx"
+        path.write_bytes(mixing_model("softmax_axis0"))
+        with pytest.raises(Exception, match=r"mixes events .*RDataFrame scores one event at a time"):
+            ROOT.tpcml.onnx.Scorer(str(path))
+
+
+@pytest.mark.parametrize(
+    "nodes",
+    [
+        [helper.make_node("Softmax", ["x"], ["y"], axis=1)],
+        [helper.make_node("ReduceSum", ["x", "one"], ["y"], keepdims=1)],
+        [
+            helper.make_node("Transpose", ["x"], ["t"], perm=[0, 1]),
+            helper.make_node("Reshape", ["t", "shape"], ["r"]),
+            helper.make_node("Flatten", ["r"], ["y"], axis=1),
+        ],
+    ],
+)
+def test_graph_keeping_events_independent_is_not_flagged(nodes):
+    inits = [i64("one", [1]), i64("shape", [0, 2, 2])]
+    used = {name for node in nodes for name in node.input}
+    model = batched(nodes, inits=[t for t in inits if t.name in used])
+    m = _core.OnnxModel(model, "m.onnx")
+    assert m.event_mixing == ""
+    np.testing.assert_allclose(m.run(EVENTS, 64)[0], ort_run(model, EVENTS), rtol=1e-5, atol=1e-6)
+    assert _core.onnx_benchmark(m, 1, 4, 1) > 0  # one event at a time is fine
