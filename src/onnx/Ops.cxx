@@ -1182,13 +1182,16 @@ void opConvTranspose(NodeCtx &c)
          // spec: total = full - output; SAME_UPPER puts the odd pad at the end, every other
          // auto_pad (NOTSET with output_shape included) at the start -- as onnxruntime 1.32 does
          g.out[d] = !outShape.empty() ? outShape[d] : g.in[d] * g.stride[d];
-         const int64_t total = full - g.out[d];
-         if (total < 0)
+         // an output up to stride - 1 larger than `full` is extended at the end, unpadded (as
+         // output_padding would; onnxruntime and the ONNX backend tests agree); beyond, refused
+         const int64_t total = std::max<int64_t>(0, full - g.out[d]);
+         if (g.out[d] - full >= g.stride[d])
             c.fail((outShape.empty()
                         ? "auto_pad " + autoPad + " asks for output size " + std::to_string(g.out[d])
                         : quoted("output_shape", outShape) + " asks for size " + std::to_string(g.out[d])) +
-                   " in spatial dimension " + std::to_string(d) + ", more than the " + std::to_string(full) +
-                   " this input, kernel, strides, dilations and output_padding give");
+                   " in spatial dimension " + std::to_string(d) + ", expected at most " +
+                   std::to_string(full + g.stride[d] - 1) + " (" + std::to_string(full) +
+                   " from this input, kernel, dilations and output_padding, plus strides - 1)");
          g.padEnd[d] = autoPad == "SAME_UPPER" ? total - total / 2 : total / 2;
          g.padBegin[d] = total - g.padEnd[d];
       } else {

@@ -114,7 +114,8 @@ def test_convtranspose_kernel_shape_contradicting_weights_is_refused():
         ({"strides": [2, 2], "output_padding": [2, 0]}, ["attribute 'output_padding' = [2, 0]", "expected < strides"]),
         ({"output_padding": [1, 0]}, ["attribute 'output_padding' = [1, 0]", "expected < strides[0] = 1"]),
         ({"output_padding": [-1, 0]}, ["attribute 'output_padding' = [-1, 0]", "expected >= 0"]),
-        ({"output_shape": [9, 9]}, ["attribute 'output_shape' = [9, 9]", "more than the 6"]),
+        ({"output_shape": [9, 9]}, ["attribute 'output_shape' = [9, 9]", "expected at most 6"]),
+        ({"strides": [2, 2], "output_shape": [11, 9]}, ["attribute 'output_shape' = [11, 9]", "expected at most 10"]),
         ({"pads": [3, 3, 3, 3]}, ["attribute 'pads' = [3, 3, 3, 3]", "leaves output size 0"]),
         ({"auto_pad": "SAME"}, ["attribute 'auto_pad' = 'SAME'", "SAME_UPPER"]),
         ({"strides": [1]}, ["attribute 'strides' = [1]", "expected 2"]),
@@ -139,6 +140,8 @@ def test_convtranspose_attribute_out_of_range_is_refused(attrs, fragments):
         {"strides": [3, 2], "output_padding": [2, 1], "pads": [1, 0, 2, 1]},
         {"strides": [2, 2], "dilations": [2, 1], "output_shape": [10, 8]},
         {"output_shape": [1, 1]},
+        {"strides": [3, 2], "output_shape": [12, 10]},  # up to strides - 1 beyond: extended at the end
+        {"strides": [3, 2], "output_shape": [11, 9], "auto_pad": "SAME_UPPER"},
     ],
 )
 def test_convtranspose_output_shape_odd_padding_matches_onnxruntime(attrs):
