@@ -1414,6 +1414,8 @@ void planReduce(NodeCtx &c, RedOp op, bool global)
          c.fail("X " + shapeString(xs) + " must be N x C x spatial");
       for (std::size_t d = 2; d < xs.size(); ++d)
          reduced[d] = true;
+      if (numel(Shape(xs.begin() + 2, xs.end())) == 0) // no value to pool (onnxruntime refuses it too)
+         c.fail("X " + shapeString(xs) + " has no spatial values to pool");
    } else {
       c.requireInputs(1, 2);
       keep = c.attrInt("keepdims", 1) != 0;

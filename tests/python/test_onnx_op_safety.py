@@ -326,6 +326,12 @@ def test_maxpool_pads_below_kernel_matches_onnxruntime():
             ["node 'ca' (Cast)", "attribute 'to' = 8 (string)"],
         ),
         (
+            [helper.make_node("GlobalAveragePool", ["x"], ["y"], name="gap")],
+            [],
+            [1, 2, 0, 3],
+            ["node 'gap' (GlobalAveragePool)", "X [1, 2, 0, 3] has no spatial values to pool"],
+        ),
+        (
             [helper.make_node("Conv", ["x", "W", "B"], ["y"], name="c")],
             [f32("W", np.ones((2, 1, 3, 3))), f32("B", np.ones((1, 2)))],
             [1, 1, 5, 5],
