@@ -586,3 +586,21 @@ def test_graph_keeping_events_independent_is_not_flagged(nodes):
     assert m.event_mixing == ""
     np.testing.assert_allclose(m.run(EVENTS, 64)[0], ort_run(model, EVENTS), rtol=1e-5, atol=1e-6)
     assert _core.onnx_benchmark(m, 1, 4, 1) > 0  # one event at a time is fine
+
+
+def test_python_score_of_a_transposed_output_takes_each_events_first_value(tmp_path):
+    from tpcml.inference import Model
+
+    path = tmp_path / "t.onnx"
+    path.write_bytes(mixing_model("transpose"))
+    scores = Model(path).score(EVENTS, max_batch=64)
+    np.testing.assert_array_equal(scores, EVENTS[:, 0])
+
+
+def test_python_score_of_an_output_without_event_axis_is_refused(tmp_path):
+    from tpcml.inference import Model
+
+    path = tmp_path / "r.onnx"
+    path.write_bytes(mixing_model("reshape_rows"))
+    with pytest.raises(_core.InputError, match="has no per-event axis"):
+        Model(path).score(EVENTS)

@@ -23,7 +23,7 @@ import numpy as np
 
 from .. import _core
 from .._paths import include_dir, library_path
-from ..errors import UsageError
+from ..errors import InputError, UsageError
 
 __all__ = ["Model", "define_score", "score_distributed", "score_files", "supported_operators"]
 
@@ -86,7 +86,17 @@ class Model:
     def score(self, x, max_batch: int = 64) -> np.ndarray:
         """One score per event: the first value of the first output."""
         out = self._m.run(x, max_batch)[0]
-        return out.reshape(out.shape[0], -1)[:, 0] if self.batched else out.reshape(-1)[:1]
+        if not self.batched:
+            return out.reshape(-1)[:1]
+        # a graph that mixes events (issue 13) may put the batch elsewhere: -1 marks where
+        shape = list(self._m.outputs[0]["shape"])
+        if -1 not in shape:
+            raise InputError(
+                f"model {self.name}: its first output {shape} has no per-event axis "
+                f"({self._m.event_mixing}); use run() for its whole output"
+            )
+        axis = shape.index(-1)
+        return np.moveaxis(out, axis, 0).reshape(out.shape[axis], -1)[:, 0]
 
     def __repr__(self) -> str:
         shapes = ", ".join(f"{i['name']}{tuple(i['shape'])}" for i in self.inputs)
