@@ -41,16 +41,10 @@ std::vector<int64_t> NodeCtx::ints(std::size_t k, const char *what) const
    if (v.kind != Kind::Constant)
       fail(std::string("input ") + std::to_string(k) + " ('" + v.name + "', the " + what +
            ") must be known when the model is loaded; here it depends on the event data");
-   if (v.type == DType::Int64)
-      return *v.i;
-   std::vector<int64_t> out;
-   for (float x : *v.f) {
-      if (!(std::fabs(x) < 4.6e18f)) // float -> int64 beyond its range is undefined
-         fail(std::string("input ") + std::to_string(k) + " ('" + v.name + "', the " + what + ") holds " +
-              std::to_string(x) + ", not a finite integer within int64");
-      out.push_back(int64_t(x));
-   }
-   return out;
+   if (v.type != DType::Int64) // the spec types shapes, axes, indices, pads... as integers
+      fail(std::string("input ") + std::to_string(k) + " ('" + v.name + "', the " + what +
+           ") is a float tensor; the ONNX spec wants an integer tensor there");
+   return *v.i;
 }
 
 std::vector<float> NodeCtx::floats(std::size_t k, const char *what) const

@@ -325,6 +325,18 @@ def test_maxpool_pads_below_kernel_matches_onnxruntime():
             [2, 3],
             ["node 'ca' (Cast)", "attribute 'to' = 8 (string)"],
         ),
+        (  # a float index 1.7 was truncated to 1
+            [helper.make_node("Gather", ["x", "i"], ["y"], name="g", axis=1)],
+            [f32("i", [1.7])],
+            [2, 3],
+            ["node 'g' (Gather)", "('i', the indices) is a float tensor"],
+        ),
+        (
+            [helper.make_node("Reshape", ["x", "s"], ["y"], name="r")],
+            [f32("s", [3, 2])],
+            [2, 3],
+            ["node 'r' (Reshape)", "('s', the shape) is a float tensor"],
+        ),
         (
             [helper.make_node("GlobalAveragePool", ["x"], ["y"], name="gap")],
             [],
