@@ -307,26 +307,43 @@ void planBinary(NodeCtx &c, BinOp op)
    if (a.type == DType::Int64 || b.type == DType::Int64) { // load-time integer arithmetic (shape subgraphs)
       const std::vector<int64_t> x = c.ints(0, "operand"), y = c.ints(1, "operand");
       std::vector<int64_t> r(std::size_t(numel(out)));
-      bool divZero = false;
+      bool divZero = false, overflow = false; // both undefined in C++ (INT64_MIN / -1 traps)
       switch (op) {
       case BinOp::Add:
-         broadcastApply(loop, x.data(), y.data(), r.data(), [](int64_t p, int64_t q) { return p + q; });
+         broadcastApply(loop, x.data(), y.data(), r.data(), [&](int64_t p, int64_t q) {
+            int64_t z = 0;
+            overflow = __builtin_add_overflow(p, q, &z) || overflow;
+            return z;
+         });
          break;
       case BinOp::Sub:
-         broadcastApply(loop, x.data(), y.data(), r.data(), [](int64_t p, int64_t q) { return p - q; });
+         broadcastApply(loop, x.data(), y.data(), r.data(), [&](int64_t p, int64_t q) {
+            int64_t z = 0;
+            overflow = __builtin_sub_overflow(p, q, &z) || overflow;
+            return z;
+         });
          break;
       case BinOp::Mul:
-         broadcastApply(loop, x.data(), y.data(), r.data(), [](int64_t p, int64_t q) { return p * q; });
+         broadcastApply(loop, x.data(), y.data(), r.data(), [&](int64_t p, int64_t q) {
+            int64_t z = 0;
+            overflow = __builtin_mul_overflow(p, q, &z) || overflow;
+            return z;
+         });
          break;
       case BinOp::Div:
          broadcastApply(loop, x.data(), y.data(), r.data(), [&](int64_t p, int64_t q) {
             divZero = divZero || q == 0;
-            return q == 0 ? 0 : p / q;
+            const bool wraps = q == -1 && p == std::numeric_limits<int64_t>::min();
+            overflow = overflow || wraps;
+            return q == 0 || wraps ? 0 : p / q;
          });
          break;
       }
       if (divZero)
          c.fail("integer division by zero");
+      if (overflow)
+         c.fail("integer arithmetic on " + shapeString(c.shape(0)) + " and " + shapeString(c.shape(1)) +
+                " overflows int64");
       c.constantI(0, out, std::move(r));
       return;
    }
@@ -1586,7 +1603,7 @@ struct BatchNormKernel : Kernel {
                   s2 += xv * xv;
                }
             const double cnt = double(N * inner);
-            const double m = s / cnt, var_ = s2 / cnt - m * m;
+            const double m = s / cnt, var_ = std::max(0.0, s2 / cnt - m * m); // no rounding below 0
             mu = float(m);
             sigma2 = float(var_);
             if (outputs.size() > 1)

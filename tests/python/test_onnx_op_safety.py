@@ -357,6 +357,16 @@ def test_operator_attribute_or_shape_out_of_range_is_refused(nodes, inits, x_sha
     ort_refuses(model, ramp(*x_shape))
 
 
+@pytest.mark.parametrize(
+    ("op", "a", "b"),
+    [("Div", -(2**63), -1), ("Mul", 2**40, 2**40), ("Add", 2**62, 2**62), ("Sub", -(2**62), 2**62 + 1)],
+)
+def test_integer_overflow_in_a_shape_subgraph_is_refused(op, a, b):
+    # INT64_MIN / -1 trapped (SIGFPE) while the model loaded -- onnxruntime too, so it is not run here
+    nodes = [helper.make_node(op, ["a", "b"], ["q"], name="arith"), helper.make_node("Reshape", ["x", "q"], ["y"])]
+    refused(make_model(nodes, [2, 3], [i64("a", [a]), i64("b", [b])]), f"node 'arith' ({op})", "overflows int64")
+
+
 def test_unnamed_node_is_named_by_its_index():
     nodes = [helper.make_node("Relu", ["x"], ["r"]), helper.make_node("Transpose", ["r"], ["y"], perm=[2, 0])]
     refused(make_model(nodes, [2, 3]), "node #1 (unnamed) (Transpose)", "attribute 'perm' = [2, 0]")
