@@ -701,6 +701,9 @@ ConvGeometry convGeometry(NodeCtx &c, const Shape &inSpatial, const Shape &kerne
    requireAtLeast(c, "dilations", g.dil, 1);
    requireAtLeast(c, "pads", pads, 0);
    const std::string autoPad = autoPadOf(c);
+   if (autoPad != "NOTSET" && c.hasAttr("pads")) // spec: "cannot be used simultaneously"
+      c.fail(quoted("pads", pads) + " is given with attribute 'auto_pad' = '" + autoPad +
+             "'; the spec allows one of them only");
    if (padsBelowKernel && autoPad == "NOTSET")
       for (std::size_t k = 0; k < 2 * nd; ++k)
          if (pads[k] >= kernel[k % nd])
@@ -719,6 +722,10 @@ ConvGeometry convGeometry(NodeCtx &c, const Shape &inSpatial, const Shape &kerne
          g.padEnd[d] += (*extraEnd)[d];
       }
    }
+   if ((autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER") &&
+       std::any_of(g.dil.begin(), g.dil.end(), [](int64_t x) { return x != 1; }))
+      c.fail("attribute 'auto_pad' = '" + autoPad + "' with " + quoted("dilations", g.dil) +
+             " is not supported (onnxruntime refuses it for Conv and sizes MaxPool otherwise than the spec)");
    g.out.resize(nd);
    for (std::size_t d = 0; d < nd; ++d) {
       if (kernel[d] > (int64_t(1) << 31) || g.stride[d] > (int64_t(1) << 31) || g.dil[d] > (int64_t(1) << 31) ||
@@ -742,6 +749,19 @@ ConvGeometry convGeometry(NodeCtx &c, const Shape &inSpatial, const Shape &kerne
       if (ceilMode && (g.out[d] - 1) * g.stride[d] >= g.in[d] + g.padBegin[d])
          --g.out[d]; // the last window must start inside the input or its left padding
    }
+   if (padsBelowKernel) // MaxPool: with dilations, pads < kernel still let a window miss the input
+      for (std::size_t d = 0; d < nd; ++d)
+         for (int64_t o = 0; o < g.out[d]; ++o) {
+            bool hits = false;
+            for (int64_t k = 0; k < kernel[d] && !hits; ++k) {
+               const int64_t i = o * g.stride[d] - g.padBegin[d] + k * g.dil[d];
+               hits = i >= 0 && i < g.in[d];
+            }
+            if (!hits)
+               c.fail("output " + std::to_string(o) + " along spatial dimension " + std::to_string(d) +
+                      " pools padding only (kernel_shape " + shapeString(kernel) + ", dilations " + shapeString(g.dil) +
+                      ", pads " + shapeString(pads) + "): it has no maximum");
+         }
    return g;
 }
 
@@ -1164,6 +1184,9 @@ void opConvTranspose(NodeCtx &c)
    const Shape outPad = c.attrInts("output_padding", Shape(nd, 0));
    const Shape outShape = c.attrInts("output_shape");
    const std::string autoPad = autoPadOf(c);
+   if (autoPad != "NOTSET" && c.hasAttr("pads")) // spec: "cannot be used simultaneously"
+      c.fail(quoted("pads", pads) + " is given with attribute 'auto_pad' = '" + autoPad +
+             "'; the spec allows one of them only");
    requireLength(c, "kernel_shape", g.kernel, nd, dims);
    requireLength(c, "strides", g.stride, nd, dims);
    requireLength(c, "dilations", g.dil, nd, dims);
@@ -1198,17 +1221,20 @@ void opConvTranspose(NodeCtx &c)
       if (!outShape.empty() || autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER") {
          // spec: total = full - output; SAME_UPPER puts the odd pad at the end, every other
          // auto_pad (NOTSET with output_shape included) at the start -- as onnxruntime 1.32 does
-         g.out[d] = !outShape.empty() ? outShape[d] : g.in[d] * g.stride[d];
-         // an output up to stride - 1 larger than `full` is extended at the end, unpadded (as
-         // output_padding would; onnxruntime and the ONNX backend tests agree); beyond, refused
+         // SAME without output_shape: in * strides (spec), but never beyond `full` -- onnxruntime
+         // 1.32 clamps there (strides > the kernel's extent + output_padding), and tpcml follows it
+         g.out[d] = !outShape.empty() ? outShape[d] : std::min(g.in[d] * g.stride[d], full);
+         // an output larger than `full` is extended at the end, unpadded, as long as it maps back
+         // onto the input: up to full - output_padding + strides - 1 (onnxruntime's rule; the ONNX
+         // backend test_convtranspose_output_shape needs it); beyond, refused
          const int64_t total = std::max<int64_t>(0, full - g.out[d]);
-         if (g.out[d] - full >= g.stride[d])
+         const int64_t most = full - outPad[d] + g.stride[d] - 1;
+         if (g.out[d] > most)
             c.fail((outShape.empty()
                         ? "auto_pad " + autoPad + " asks for output size " + std::to_string(g.out[d])
                         : quoted("output_shape", outShape) + " asks for size " + std::to_string(g.out[d])) +
-                   " in spatial dimension " + std::to_string(d) + ", expected at most " +
-                   std::to_string(full + g.stride[d] - 1) + " (" + std::to_string(full) +
-                   " from this input, kernel, dilations and output_padding, plus strides - 1)");
+                   " in spatial dimension " + std::to_string(d) + ", expected at most " + std::to_string(most) +
+                   " (strides * (input - 1) + (kernel - 1) * dilations + 1, plus strides - 1)");
          g.padEnd[d] = autoPad == "SAME_UPPER" ? total - total / 2 : total / 2;
          g.padBegin[d] = total - g.padEnd[d];
       } else {
@@ -1451,12 +1477,8 @@ void planReduce(NodeCtx &c, RedOp op, bool global)
       }
       if (axes.empty())
          reduced.assign(xs.size(), true);
-      for (int64_t a : axes) {
-         const int64_t ax = c.axis(a, rank, "axis");
-         if (reduced[std::size_t(ax)] && !axes.empty() && std::count(axes.begin(), axes.end(), a) > 1)
-            c.fail("axis " + std::to_string(a) + " is repeated");
-         reduced[std::size_t(ax)] = true;
-      }
+      for (int64_t a : axes) // a repeated axis reduces once (onnxruntime accepts it too)
+         reduced[std::size_t(c.axis(a, rank, "axis"))] = true;
    }
    if (!reduced.empty() && reduced[0])
       c.mixesEvents("it reduces over axis 0, the batch axis");
@@ -2516,13 +2538,15 @@ void opPad(NodeCtx &c)
       k->out[a] = xs[a] + p0 + p1;
       k->keepLo[a] = std::max<int64_t>(0, -p0);
       k->keepHi[a] = xs[a] - std::max<int64_t>(0, -p1);
-      if (k->out[a] < 0 || k->keepHi[a] < k->keepLo[a])
+      if (k->out[a] < 0)
          c.fail("pads " + shapeString(pads) + " remove more than the input " + shapeString(xs) + " holds along axis " +
                 std::to_string(a));
-      const int64_t len = k->keepHi[a] - k->keepLo[a];
-      if (k->mode != PadKernel::Constant && len == 0 && k->out[a] > 0)
-         c.fail("cannot pad an empty axis (" + std::to_string(a) + " of " + shapeString(xs) +
-                " after cropping) in mode " + mode);
+      // constant mode may crop past the input (what is left is padding); the others extend
+      // what the crop keeps, which must not be empty (as onnxruntime)
+      const int64_t len = std::max<int64_t>(0, k->keepHi[a] - k->keepLo[a]);
+      if (k->mode != PadKernel::Constant && len == 0 && (p0 != 0 || p1 != 0))
+         c.fail("pads " + shapeString(pads) + " leave nothing of axis " + std::to_string(a) + " of " + shapeString(xs) +
+                " to extend in mode " + mode);
       if (k->mode == PadKernel::Reflect && ((p0 > 0 && p0 >= len) || (p1 > 0 && p1 >= len)))
          c.fail("pads " + shapeString(pads) + " reflect " + std::to_string(std::max(p0, p1)) + " values of axis " +
                 std::to_string(a) + ", which holds " + std::to_string(len) +

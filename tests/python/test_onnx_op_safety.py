@@ -116,6 +116,10 @@ def test_convtranspose_kernel_shape_contradicting_weights_is_refused():
         ({"output_padding": [-1, 0]}, ["attribute 'output_padding' = [-1, 0]", "expected >= 0"]),
         ({"output_shape": [9, 9]}, ["attribute 'output_shape' = [9, 9]", "expected at most 6"]),
         ({"strides": [2, 2], "output_shape": [11, 9]}, ["attribute 'output_shape' = [11, 9]", "expected at most 10"]),
+        (
+            {"strides": [3, 3], "output_padding": [1, 0], "output_shape": [15, 9]},
+            ["attribute 'output_shape' = [15, 9]", "expected at most 14"],
+        ),
         ({"pads": [3, 3, 3, 3]}, ["attribute 'pads' = [3, 3, 3, 3]", "leaves output size 0"]),
         ({"auto_pad": "SAME"}, ["attribute 'auto_pad' = 'SAME'", "SAME_UPPER"]),
         ({"strides": [1]}, ["attribute 'strides' = [1]", "expected 2"]),
@@ -142,6 +146,7 @@ def test_convtranspose_attribute_out_of_range_is_refused(attrs, fragments):
         {"output_shape": [1, 1]},
         {"strides": [3, 2], "output_shape": [12, 10]},  # up to strides - 1 beyond: extended at the end
         {"strides": [3, 2], "output_shape": [11, 9], "auto_pad": "SAME_UPPER"},
+        {"strides": [3, 2], "output_padding": [1, 1], "output_shape": [11, 10]},
     ],
 )
 def test_convtranspose_output_shape_odd_padding_matches_onnxruntime(attrs):
@@ -176,6 +181,30 @@ def test_maxpool_pads_not_below_kernel_is_refused(pads):
     node = helper.make_node("MaxPool", ["x"], ["y"], name="p", kernel_shape=[2, 2], pads=pads)
     model = make_model([node], [1, 1, 5, 5])
     refused(model, "node 'p' (MaxPool)", f"attribute 'pads' = {pads}", "expected < kernel_shape")
+    ort_refuses(model, ramp(1, 1, 5, 5))
+
+
+def test_maxpool_dilated_window_over_padding_only_is_refused():
+    # pads 3 < kernel 4, but with dilations 2 the window of output 0 taps -3, -1, 1, 3 of a 1-wide input: -inf
+    node = helper.make_node("MaxPool", ["x"], ["y"], name="p", kernel_shape=[1, 4], dilations=[1, 2], pads=[0, 3, 0, 3])
+    refused(make_model([node], [1, 1, 3, 1]), "node 'p' (MaxPool)", "pools padding only")
+
+
+@pytest.mark.parametrize("op", ["Conv", "MaxPool"])
+def test_same_auto_pad_with_dilations_is_refused(op):
+    # onnxruntime refuses it for Conv and sizes MaxPool otherwise than the spec (ceil(in / stride))
+    attrs = {"auto_pad": "SAME_UPPER", "dilations": [2, 2], "strides": [2, 2]}
+    inputs, inits = (["x", "W"], [f32("W", np.ones((1, 1, 2, 2)))]) if op == "Conv" else (["x"], [])
+    if op == "MaxPool":
+        attrs["kernel_shape"] = [2, 2]
+    model = make_model([helper.make_node(op, inputs, ["y"], name="n", **attrs)], [1, 1, 6, 6], inits)
+    refused(model, f"node 'n' ({op})", "attribute 'auto_pad' = 'SAME_UPPER' with attribute 'dilations' = [2, 2]")
+
+
+def test_pads_together_with_auto_pad_is_refused():
+    node = helper.make_node("Conv", ["x", "W"], ["y"], name="c", auto_pad="SAME_UPPER", pads=[1, 1, 1, 1])
+    model = make_model([node], [1, 1, 5, 5], [f32("W", np.ones((1, 1, 3, 3)))])
+    refused(model, "node 'c' (Conv)", "is given with attribute 'auto_pad' = 'SAME_UPPER'")
     ort_refuses(model, ramp(1, 1, 5, 5))
 
 
