@@ -655,3 +655,92 @@ def test_python_score_of_an_output_without_event_axis_is_refused(tmp_path):
     path.write_bytes(mixing_model("reshape_rows"))
     with pytest.raises(_core.InputError, match="has no per-event axis"):
         Model(path).score(EVENTS)
+
+
+# ------------------------------------------------------------------------------ attribute fuzzing (seeded)
+
+
+def _fuzz_case(seed: int):
+    """A single-node model with random attributes and shapes, in and out of the spec's ranges."""
+    r = np.random.default_rng(seed)
+
+    def ints(n, lo, hi):
+        return [int(v) for v in r.integers(lo, hi + 1, n)]
+
+    op = str(r.choice(["Conv", "ConvTranspose", "MaxPool", "Pad", "Slice", "Gather", "Transpose", "Reshape"]))
+    xs = [int(r.integers(1, 4)), int(r.integers(1, 4)), int(r.integers(1, 7)), int(r.integers(1, 7))]
+    attrs, inits, inputs = {}, [], ["x"]
+    if op in ("Conv", "ConvTranspose", "MaxPool"):
+        kernel = ints(2, 1, 4)
+        if r.random() < 0.8:
+            attrs["strides"] = ints(2, 1, 3) if r.random() < 0.9 else ints(2, -1, 3)
+        if r.random() < 0.4:
+            attrs["dilations"] = ints(2, 1, 3) if r.random() < 0.9 else ints(2, -1, 2)
+        if r.random() < 0.6:
+            attrs["pads"] = ints(4, 0, 3) if r.random() < 0.8 else ints(4, -2, 5)
+        elif r.random() < 0.4:
+            attrs["auto_pad"] = str(r.choice(["SAME_UPPER", "SAME_LOWER", "VALID"]))
+        if op == "MaxPool":
+            attrs["kernel_shape"] = kernel
+            attrs["ceil_mode"] = int(r.random() < 0.3)
+        else:
+            group = int(r.choice([1, 1, 2]))
+            xs[1] *= group
+            if op == "Conv":
+                w = (int(r.integers(1, 4)) * group, xs[1] // group, *kernel)
+            else:
+                w = (xs[1], int(r.integers(1, 4)), *kernel)
+                if r.random() < 0.4:
+                    attrs["output_padding"] = ints(2, 0, 2)
+                if r.random() < 0.3:
+                    attrs["output_shape"] = ints(2, 1, 14)
+            if group > 1:
+                attrs["group"] = group
+            if r.random() < 0.2:
+                attrs["kernel_shape"] = ints(2, 1, 4)
+            inits, inputs = [f32("W", r.random(w))], ["x", "W"]
+    elif op == "Pad":
+        attrs["mode"] = str(r.choice(["constant", "edge", "reflect", "wrap"]))
+        inits, inputs = [i64("p", ints(8, -3, 4))], ["x", "p"]
+    elif op == "Slice":
+        n = int(r.integers(1, 4))
+        steps = [int(r.choice([-3, -2, -1, 1, 2, 3, 2**62, -(2**62)])) for _ in range(n)]
+        axes = [int(a) for a in r.choice(np.arange(-4, 4), n, replace=False)]
+        inits = [i64("s", ints(n, -8, 8)), i64("e", ints(n, -8, 8)), i64("a", axes), i64("st", steps)]
+        inputs = ["x", "s", "e", "a", "st"]
+    elif op == "Gather":
+        attrs["axis"] = int(r.integers(-5, 5))
+        inits, inputs = [i64("i", ints(int(r.integers(0, 4)), -7, 7))], ["x", "i"]
+    elif op == "Transpose":
+        perm = [int(p) for p in r.permutation(4)]
+        if r.random() < 0.2:
+            perm[int(r.integers(0, 4))] = int(r.integers(-2, 6))
+        attrs["perm"] = perm
+    else:  # Reshape
+        target = [xs[0], -1] if r.random() < 0.5 else ints(int(r.integers(1, 5)), -2, 6)
+        inits, inputs = [i64("s", target)], ["x", "s"]
+        if r.random() < 0.3:
+            attrs["allowzero"] = 1
+    model = make_model([helper.make_node(op, inputs, ["y"], name="n", **attrs)], xs, inits)
+    return model, r.random(xs).astype(np.float32)
+
+
+def test_attribute_fuzzing_never_disagrees_with_onnxruntime():
+    """400 seeded models: each is refused by tpcml (InputError), or gives onnxruntime's numbers; a model
+    onnxruntime runs and tpcml refuses is allowed only for the deliberate differences of docs/inference.md."""
+    counts = {"agree": 0, "refused": 0}
+    for seed in range(400):
+        model, x = _fuzz_case(seed)
+        try:
+            got = tpcml_run(model, x)
+        except _core.InputError:
+            counts["refused"] += 1
+            continue
+        try:
+            expected = ort_run(model, x)
+        except Exception:
+            continue
+        assert got.shape == expected.shape, (seed, got.shape, expected.shape)
+        np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-5, err_msg=f"seed {seed}")
+        counts["agree"] += 1
+    assert counts["agree"] > 150 and counts["refused"] > 100, counts
