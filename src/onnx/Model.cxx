@@ -502,7 +502,15 @@ void Session::run(const float *const *inputs, float *const *outputs, int64_t nEv
       // The graph mixes events: chunks would give other numbers (a softmax over the batch...),
       // so all nEvents run as one batch, whatever maxBatch says.
       checkWholeBatch(m, nEvents);
-      std::shared_ptr<const Plan> whole = m.plan(nEvents);
+      std::shared_ptr<const Plan> whole = nullptr;
+      for (const auto &p : s.recent)
+         if (p && p->batch == nEvents)
+            whole = p;
+      if (!whole) { // held by the session: s.bound must never point at a freed plan
+         whole = m.plan(nEvents);
+         s.recent[s.next] = whole;
+         s.next = (s.next + 1) % 4;
+      }
       for (std::size_t j = 0; j < nOut; ++j) {
          const int64_t n = detail::numel(whole->values[std::size_t(whole->outputs[j])].shape);
          if (n != nEvents * m.outputs()[j].eventSize)
