@@ -143,6 +143,10 @@ private:
 };
 
 using OpPlanner = void (*)(NodeCtx &ctx);
+/// Empty unless a node computing on event data reads a constant whose value differs between the
+/// plans for 1 and 2 events (e.g. Cast(Shape(x)[0]): the batch size as a number) -- such a graph
+/// mixes events; Reshape's target shape may follow the batch (Planner.cxx).
+std::string batchSizeDependence(const ModelImpl &model, const Plan &p1, const Plan &p2);
 /// The operator table (Ops.cxx).
 const std::map<std::string, OpPlanner> &operatorTable();
 /// Replaces runs of consecutive per-event dense layers (an MLP at batch <= 4), each the only

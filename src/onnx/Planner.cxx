@@ -503,6 +503,46 @@ std::unique_ptr<Plan> Planner::build()
    return std::move(plan);
 }
 
+std::string batchSizeDependence(const ModelImpl &model, const Plan &p1, const Plan &p2)
+{
+   std::unordered_map<std::string, int> at1, at2;
+   for (std::size_t v = 0; v < p1.values.size(); ++v)
+      at1[p1.values[v].name] = int(v);
+   for (std::size_t v = 0; v < p2.values.size(); ++v)
+      at2[p2.values[v].name] = int(v);
+   const auto value = [](const Plan &p, const std::unordered_map<std::string, int> &at,
+                         const std::string &name) -> const Value * {
+      auto it = at.find(name);
+      return it == at.end() ? nullptr : &p.values[std::size_t(it->second)];
+   };
+   const auto &nodes = model.proto.graph.node;
+   for (std::size_t n = 0; n < nodes.size(); ++n) {
+      const proto::Node &node = nodes[n];
+      bool runtime = false;
+      for (const std::string &in : node.input) {
+         const Value *v = in.empty() ? nullptr : value(p2, at2, in);
+         runtime = runtime || (v && v->kind != Kind::Constant);
+      }
+      if (!runtime)
+         continue;
+      for (std::size_t k = 0; k < node.input.size(); ++k) {
+         if (node.input[k].empty() || (node.opType == "Reshape" && k == 1)) // a shape may follow the batch
+            continue;
+         const Value *a = value(p1, at1, node.input[k]), *b = value(p2, at2, node.input[k]);
+         if (!a || !b || a->kind != Kind::Constant || b->kind != Kind::Constant)
+            continue;
+         const bool same =
+             a->shape == b->shape && a->type == b->type && (a->type == DType::Float ? *a->f == *b->f : *a->i == *b->i);
+         if (!same) {
+            const std::string id = node.name.empty() ? "#" + std::to_string(n) + " (unnamed)" : "'" + node.name + "'";
+            return "ONNX model '" + model.name + "', node " + id + " (" + node.opType + "): its input '" +
+                   node.input[k] + "' is computed from the number of events in the batch";
+         }
+      }
+   }
+   return "";
+}
+
 void Planner::planMemory()
 {
    Plan &p = *plan;

@@ -553,6 +553,18 @@ MIXING = {
     "flatten_axis0": [helper.make_node("Flatten", ["x"], ["y"], name="f", axis=0)],
     "reshape_merge": [helper.make_node("Reshape", ["x", "shape"], ["y"], name="r")],
     "reshape_rows": [helper.make_node("Reshape", ["x", "rows"], ["y"], name="r")],
+    "divide_by_batch_size": [  # x / N: N from Shape(x), folded at load -- each chunk saw its own N
+        helper.make_node("Shape", ["x"], ["s"], name="shape"),
+        helper.make_node("Gather", ["s", "zero"], ["n"], name="g", axis=0),
+        helper.make_node("Cast", ["n"], ["nf"], name="cast", to=TensorProto.FLOAT),
+        helper.make_node("Div", ["x", "nf"], ["y"], name="div"),
+    ],
+    "feature_picked_by_batch_size": [  # x[:, N - 1 : N]
+        helper.make_node("Shape", ["x"], ["s"], name="shape"),
+        helper.make_node("Gather", ["s", "zero"], ["n"], name="g", axis=0),
+        helper.make_node("Sub", ["n", "one"], ["start"], name="sub"),
+        helper.make_node("Slice", ["x", "start", "n", "one"], ["y"], name="pick"),
+    ],
 }
 MIXING_INITS = [i64("one", [1]), i64("zero", [0]), i64("idx", [0, 0]), i64("shape", [-1, 8]), i64("rows", [1, -1])]
 
@@ -567,11 +579,12 @@ def mixing_model(key: str) -> bytes:
 def test_graph_mixing_events_runs_as_one_batch(key):
     # run() split 200 events into chunks of 64: a softmax over the batch axis was off by 0.49
     model = mixing_model(key)
-    expected = ort_run(model, EVENTS)
+    events = EVENTS[:3] if key == "feature_picked_by_batch_size" else EVENTS
+    expected = ort_run(model, events)
     m = _core.OnnxModel(model, "m.onnx")
     assert m.event_mixing, "the model should be known to mix events"
     for max_batch in (1, 64, 1000):
-        got = m.run(EVENTS, max_batch)[0]
+        got = m.run(events, max_batch)[0]
         assert got.shape == expected.shape, (max_batch, got.shape, expected.shape)
         np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
 
@@ -744,3 +757,15 @@ def test_attribute_fuzzing_never_disagrees_with_onnxruntime():
         np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-5, err_msg=f"seed {seed}")
         counts["agree"] += 1
     assert counts["agree"] > 150 and counts["refused"] > 100, counts
+
+
+def test_batch_size_used_as_a_number_is_named_in_event_mixing():
+    m = _core.OnnxModel(mixing_model("divide_by_batch_size"), "m.onnx")
+    assert "node 'div' (Div): its input 'nf' is computed from the number of events" in m.event_mixing
+
+
+def test_tf2onnx_exports_keep_events_independent(parity_models):
+    # Keras Flatten exports Shape -> Gather -> Concat -> Reshape: the batch size only shapes the Reshape
+    for key, path in parity_models.items():
+        m = _core.OnnxModel(str(path))
+        assert m.event_mixing == "", (key, m.event_mixing)
