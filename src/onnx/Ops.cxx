@@ -1658,7 +1658,7 @@ void opBatchNormalization(NodeCtx &c)
    for (std::size_t d = 2; d < xs.size(); ++d)
       k->inner *= xs[d];
    for (std::size_t j = 1; j < 5; ++j)
-      if (numel(c.shape(j)) != k->C)
+      if (c.shape(j) != Shape{k->C}) // spec: 1-D tensors of size C
          c.fail("input " + std::to_string(j) + " has shape " + shapeString(c.shape(j)) + ", expected [" +
                 std::to_string(k->C) + "]");
    k->eps = c.attrFloat("epsilon", 1e-5f);
