@@ -1493,6 +1493,8 @@ void planReduce(NodeCtx &c, RedOp op, bool global)
          out.push_back(xs[d]);
       }
    }
+   if (op == RedOp::Mean && red == 0 && numel(out) > 0)
+      c.fail("the mean over the empty axes of " + shapeString(xs) + " is undefined (spec)");
    auto k = std::make_unique<ReduceKernel>();
    k->op = op;
    k->inShape = xs;
@@ -2204,8 +2206,13 @@ void opSlice(NodeCtx &c)
       start[a] = out[a] > 0 ? b : 0;
       step[a] = out[a] > 1 ? s : 1; // a step never taken is 1 (no overflow in the offsets)
    }
-   if (r > 0 && (start[0] != 0 || step[0] != 1 || out[0] != xs[0]))
-      c.mixesEvents("it slices axis 0, the batch axis");
+   // axis 0 named with any bound that is not "from the first to the last" (a count such as 4
+   // looks whole at batch 1 and 2 and cuts 50 events): the events kept depend on the batch
+   for (std::size_t j = 0; j < starts.size(); ++j)
+      if (c.axis(axes[j], r, "axis") == 0 &&
+          !(steps[j] == 1 && (starts[j] == 0 || starts[j] <= -(int64_t(1) << 31)) && ends[j] >= (int64_t(1) << 31)))
+         c.mixesEvents("it slices axis 0, the batch axis (starts " + std::to_string(starts[j]) + ", ends " +
+                       std::to_string(ends[j]) + ", steps " + std::to_string(steps[j]) + ")");
    if (c.in(0).type == DType::Int64) {
       const std::vector<int64_t> x = c.ints(0, "data");
       std::vector<int64_t> y(std::size_t(numel(out)));

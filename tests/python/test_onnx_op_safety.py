@@ -559,6 +559,9 @@ MIXING = {
         helper.make_node("Cast", ["n"], ["nf"], name="cast", to=TensorProto.FLOAT),
         helper.make_node("Div", ["x", "nf"], ["y"], name="div"),
     ],
+    "first_four_events": [  # x[0:4]: whole at batch 1 and 2, 4 of 200 events after
+        helper.make_node("Slice", ["x", "zero", "four", "zero"], ["y"], name="sl"),
+    ],
     "feature_picked_by_batch_size": [  # x[:, N - 1 : N]
         helper.make_node("Shape", ["x"], ["s"], name="shape"),
         helper.make_node("Gather", ["s", "zero"], ["n"], name="g", axis=0),
@@ -566,7 +569,14 @@ MIXING = {
         helper.make_node("Slice", ["x", "start", "n", "one"], ["y"], name="pick"),
     ],
 }
-MIXING_INITS = [i64("one", [1]), i64("zero", [0]), i64("idx", [0, 0]), i64("shape", [-1, 8]), i64("rows", [1, -1])]
+MIXING_INITS = [
+    i64("one", [1]),
+    i64("zero", [0]),
+    i64("idx", [0, 0]),
+    i64("shape", [-1, 8]),
+    i64("rows", [1, -1]),
+    i64("four", [4]),
+]
 
 
 def mixing_model(key: str) -> bytes:
@@ -575,7 +585,7 @@ def mixing_model(key: str) -> bytes:
     return batched(nodes, inits=[t for t in MIXING_INITS if t.name in used], opset=11 if "opset11" in key else OPSET)
 
 
-@pytest.mark.parametrize("key", sorted(set(MIXING) - {"gather_events", "reshape_merge"}))
+@pytest.mark.parametrize("key", sorted(set(MIXING) - {"gather_events", "reshape_merge", "first_four_events"}))
 def test_graph_mixing_events_runs_as_one_batch(key):
     # run() split 200 events into chunks of 64: a softmax over the batch axis was off by 0.49
     model = mixing_model(key)
@@ -769,3 +779,19 @@ def test_tf2onnx_exports_keep_events_independent(parity_models):
     for key, path in parity_models.items():
         m = _core.OnnxModel(str(path))
         assert m.event_mixing == "", (key, m.event_mixing)
+
+
+def test_slice_of_the_first_events_is_refused_when_it_keeps_fewer_than_given():
+    # x[0:4] looks whole at batch 1 and 2 (4 >= 2): 200 events ran in chunks of 64, each writing 4 rows
+    # at its own offset -- 16 values in an 800-value output, the rest left as it was
+    m = _core.OnnxModel(mixing_model("first_four_events"), "m.onnx")
+    assert "node 'sl' (Slice): it slices axis 0, the batch axis (starts 0, ends 4, steps 1)" in m.event_mixing
+    with pytest.raises(_core.InputError, match="holds 16 values for 200 events, not 4 per event"):
+        m.run(EVENTS, 64)
+    np.testing.assert_array_equal(m.run(EVENTS[:3], 1)[0], EVENTS[:3])
+
+
+def test_reduce_mean_over_an_empty_axis_is_refused():
+    # NaN here, 0 in onnxruntime: the spec says the reduction of an empty set is undefined
+    model = make_model([helper.make_node("ReduceMean", ["x", "a"], ["y"], name="rm")], [2, 0], [i64("a", [1])])
+    refused(model, "node 'rm' (ReduceMean)", "the mean over the empty axes of [2, 0] is undefined")
