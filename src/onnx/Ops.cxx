@@ -2206,11 +2206,12 @@ void opSlice(NodeCtx &c)
       start[a] = out[a] > 0 ? b : 0;
       step[a] = out[a] > 1 ? s : 1; // a step never taken is 1 (no overflow in the offsets)
    }
-   // axis 0 named with any bound that is not "from the first to the last" (a count such as 4
-   // looks whole at batch 1 and 2 and cuts 50 events): the events kept depend on the batch
+   // axis 0 named with any bound that is not "from the first to the last" (end >= 2^31 - 1, as
+   // tf2onnx writes it; a count such as 4 looks whole at batch 1 and 2 and cuts 50 events): the
+   // events kept depend on the batch
    for (std::size_t j = 0; j < starts.size(); ++j)
-      if (c.axis(axes[j], r, "axis") == 0 &&
-          !(steps[j] == 1 && (starts[j] == 0 || starts[j] <= -(int64_t(1) << 31)) && ends[j] >= (int64_t(1) << 31)))
+      if (c.axis(axes[j], r, "axis") == 0 && !(steps[j] == 1 && (starts[j] == 0 || starts[j] <= -(int64_t(1) << 31)) &&
+                                               ends[j] >= std::numeric_limits<int32_t>::max()))
          c.mixesEvents("it slices axis 0, the batch axis (starts " + std::to_string(starts[j]) + ", ends " +
                        std::to_string(ends[j]) + ", steps " + std::to_string(steps[j]) + ")");
    if (c.in(0).type == DType::Int64) {

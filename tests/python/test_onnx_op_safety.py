@@ -645,6 +645,7 @@ def test_graph_mixing_events_is_refused_by_rdataframe_scoring():
     [
         [helper.make_node("Softmax", ["x"], ["y"], axis=1)],
         [helper.make_node("ReduceSum", ["x", "one"], ["y"], keepdims=1)],
+        [helper.make_node("Slice", ["x", "zero", "end", "zero"], ["y"])],  # tf2onnx's "all of axis 0"
         [
             helper.make_node("Transpose", ["x"], ["t"], perm=[0, 1]),
             helper.make_node("Reshape", ["t", "shape"], ["r"]),
@@ -653,7 +654,7 @@ def test_graph_mixing_events_is_refused_by_rdataframe_scoring():
     ],
 )
 def test_graph_keeping_events_independent_is_not_flagged(nodes):
-    inits = [i64("one", [1]), i64("shape", [0, 2, 2])]
+    inits = [i64("one", [1]), i64("shape", [0, 2, 2]), i64("zero", [0]), i64("end", [2**31 - 1])]
     used = {name for node in nodes for name in node.input}
     model = batched(nodes, inits=[t for t in inits if t.name in used])
     m = _core.OnnxModel(model, "m.onnx")
