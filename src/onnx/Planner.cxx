@@ -531,8 +531,9 @@ std::string batchSizeDependence(const ModelImpl &model, const Plan &p1, const Pl
          const Value *a = value(p1, at1, node.input[k]), *b = value(p2, at2, node.input[k]);
          if (!a || !b || a->kind != Kind::Constant || b->kind != Kind::Constant)
             continue;
-         const bool same =
-             a->shape == b->shape && a->type == b->type && (a->type == DType::Float ? *a->f == *b->f : *a->i == *b->i);
+         const bool same = a->shape == b->shape && a->type == b->type &&
+                           (a->type == DType::Float ? a->f == b->f || *a->f == *b->f // initializers are shared
+                                                    : a->i == b->i || *a->i == *b->i);
          if (!same) {
             const std::string id = node.name.empty() ? "#" + std::to_string(n) + " (unnamed)" : "'" + node.name + "'";
             return "ONNX model '" + model.name + "', node " + id + " (" + node.opType + "): its input '" +
