@@ -796,3 +796,9 @@ def test_reduce_mean_over_an_empty_axis_is_refused():
     # NaN here, 0 in onnxruntime: the spec says the reduction of an empty set is undefined
     model = make_model([helper.make_node("ReduceMean", ["x", "a"], ["y"], name="rm")], [2, 0], [i64("a", [1])])
     refused(model, "node 'rm' (ReduceMean)", "the mean over the empty axes of [2, 0] is undefined")
+
+
+@pytest.mark.parametrize("dims", [[100000, 100000], [2**62, 4]])
+def test_input_whose_shape_overflows_is_refused(dims):
+    model = make_model([helper.make_node("Relu", ["x"], ["y"])], ["N", *dims])
+    refused(model, "input 'x' of shape", "exceeds 2^31 values")
