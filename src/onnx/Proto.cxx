@@ -181,6 +181,7 @@ Tensor parseTensor(Reader r)
       case 2:
          r.expect(w, kVarint, "TensorProto.data_type");
          t.dataType = int32_t(r.varint());
+         t.hasDataType = true;
          break;
       case 4:
          r.repeated(w, kFixed32, t.floatData, readF32, "TensorProto.float_data");
@@ -295,6 +296,8 @@ Attribute parseAttribute(Reader r)
    Attribute a;
    uint32_t f, w;
    while (r.key(f, w)) {
+      if (f < 32)
+         a.present |= 1u << f;
       switch (f) {
       case 1:
          r.expect(w, kLengthDelimited, "AttributeProto.name");
@@ -464,8 +467,7 @@ float halfToFloat(uint16_t h)
 /// Converts any numeric tensor to T (float or int64).
 template <typename T> std::vector<T> numericValues(const Tensor &t)
 {
-   if (t.external)
-      throw ParseError("tensor '" + t.name + "' keeps its data in an external file, which tpcml does not read");
+   t.check();
    const int64_t n = t.numel();
    const bool raw = !t.rawData.empty() || n == 0;
    switch (t.dataType) {
@@ -524,6 +526,56 @@ std::string dataTypeName(int32_t type)
    if (type >= 0 && type < int32_t(sizeof(names) / sizeof(names[0])))
       return names[type];
    return "type#" + std::to_string(type);
+}
+
+void Tensor::check() const
+{
+   if (external)
+      throw ParseError("tensor '" + name + "' keeps its data in an external file, which tpcml does not read");
+   // onnx.proto, TensorProto: each data type keeps its values in one typed field, or in raw_data
+   const char *field = nullptr;
+   switch (dataType) {
+   case kFloat:
+      field = "float_data";
+      break;
+   case kDouble:
+      field = "double_data";
+      break;
+   case kInt64:
+      field = "int64_data";
+      break;
+   case kUInt32:
+   case kUInt64:
+      field = "uint64_data";
+      break;
+   case kInt32:
+   case kInt8:
+   case kUInt8:
+   case kInt16:
+   case kUInt16:
+   case kBool:
+   case kFloat16:
+      field = "int32_data";
+      break;
+   default:
+      throw ParseError("tensor '" + name + "' has data type " + dataTypeName(dataType) +
+                       (hasDataType ? "" : " (no data_type field)") + ", which tpcml cannot convert to numbers");
+   }
+   const std::pair<const char *, std::size_t> typed[] = {{"float_data", floatData.size()},
+                                                         {"int32_data", int32Data.size()},
+                                                         {"int64_data", int64Data.size()},
+                                                         {"double_data", doubleData.size()},
+                                                         {"uint64_data", uint64Data.size()}};
+   for (const auto &[other, count] : typed) {
+      if (!count)
+         continue;
+      if (std::strcmp(other, field) != 0)
+         throw ParseError("tensor '" + name + "' of data type " + dataTypeName(dataType) + " holds values in " + other +
+                          "; the ONNX spec keeps them in " + field + " or raw_data");
+      if (!rawData.empty())
+         throw ParseError("tensor '" + name + "' holds values in both raw_data and " + other +
+                          " (the ONNX spec allows one of them)");
+   }
 }
 
 int64_t Tensor::numel() const
