@@ -73,10 +73,10 @@ public:
          const auto c = static_cast<unsigned char>(s[k]);
          const int extra = c < 0x80 ? 0 : (c >> 5) == 0x6 ? 1 : (c >> 4) == 0xe ? 2 : (c >> 3) == 0x1e ? 3 : -1;
          if (extra < 0 || k + std::size_t(extra) >= s.size() + (extra == 0 ? 1 : 0))
-            fail("string field is not valid UTF-8");
+            fail("string field is not valid UTF-8 (unsupported: tpcml reads names as UTF-8)");
          for (int e = 1; e <= extra; ++e)
             if ((static_cast<unsigned char>(s[k + std::size_t(e)]) >> 6) != 0x2)
-               fail("string field is not valid UTF-8");
+               fail("string field is not valid UTF-8 (unsupported: tpcml reads names as UTF-8)");
          k += std::size_t(extra) + 1;
       }
       return s;
@@ -534,28 +534,40 @@ void Tensor::check() const
       throw ParseError("tensor '" + name + "' keeps its data in an external file, which tpcml does not read");
    // onnx.proto, TensorProto: each data type keeps its values in one typed field, or in raw_data
    const char *field = nullptr;
+   std::size_t bytes = 0; // per value in raw_data
    switch (dataType) {
    case kFloat:
       field = "float_data";
+      bytes = 4;
       break;
    case kDouble:
       field = "double_data";
+      bytes = 8;
       break;
    case kInt64:
       field = "int64_data";
+      bytes = 8;
       break;
    case kUInt32:
    case kUInt64:
       field = "uint64_data";
+      bytes = dataType == kUInt32 ? 4 : 8;
       break;
    case kInt32:
+      field = "int32_data";
+      bytes = 4;
+      break;
    case kInt8:
    case kUInt8:
+   case kBool:
+      field = "int32_data";
+      bytes = 1;
+      break;
    case kInt16:
    case kUInt16:
-   case kBool:
    case kFloat16:
       field = "int32_data";
+      bytes = 2;
       break;
    default:
       throw ParseError("tensor '" + name + "' has data type " + dataTypeName(dataType) +
@@ -575,6 +587,19 @@ void Tensor::check() const
       if (!rawData.empty())
          throw ParseError("tensor '" + name + "' holds values in both raw_data and " + other +
                           " (the ONNX spec allows one of them)");
+   }
+   const int64_t n = numel();
+   std::size_t count = 0;
+   for (const auto &entry : typed)
+      count += entry.second;
+   if (!rawData.empty() || (count == 0 && n > 0)) {
+      if (rawData.size() != std::size_t(n) * bytes)
+         throw ParseError("tensor '" + name + "' has " + std::to_string(rawData.size()) +
+                          " bytes of raw_data, expected " + std::to_string(n) + " " + dataTypeName(dataType) +
+                          " values (" + std::to_string(std::size_t(n) * bytes) + " bytes) for its dims");
+   } else if (count != std::size_t(n)) {
+      throw ParseError("tensor '" + name + "' has " + std::to_string(count) + " values in " + field + ", expected " +
+                       std::to_string(n) + " for its dims");
    }
 }
 

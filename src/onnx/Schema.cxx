@@ -26,157 +26,208 @@ using namespace proto;
 // to 1), Dropout 1 and 6 (`is_test` = 0 is training), Pad 1 (`paddings`).
 // `consumed_inputs` (versions 1) is a legacy in-place hint without effect on the values.
 const std::vector<OpSchema> kTable = {
-   {"Add", {1, 6, 7, 13, 14}, 7, {}, "TT", {{1, 2, 2, 1, 1}}},
-   {"BatchNormalization",
-    {1, 6, 7, 9, 14, 15},
-    9,
-    {{"epsilon", kAttrFloat, false, 1, 0},
-     {"momentum", kAttrFloat, false, 1, 0},
-     {"training_mode", kAttrInt, false, 14, 0}},
-    "FFFFF", {{1, 5, 5, 1, 5}, {14, 5, 5, 1, 3}}},
-   {"Cast",
-    {1, 6, 9, 13, 19, 21, 23, 24, 25, 28},
-    6,
-    {{"to", kAttrInt, true, 6, 0}, {"saturate", kAttrInt, false, 19, 0}, {"round_mode", kAttrString, false, 24, 0}},
-    "*", {{1, 1, 1, 1, 1}}},
-   {"Clip",
-    {1, 6, 11, 12, 13},
-    1,
-    {{"consumed_inputs", kAttrInts, false, 1, 6}, {"min", kAttrFloat, false, 1, 11}, {"max", kAttrFloat, false, 1, 11}},
-    "TTT", {{1, 1, 1, 1, 1}, {11, 1, 3, 1, 1}}},
-   {"Concat", {1, 4, 11, 13}, 4, {{"axis", kAttrInt, true, 4, 0}}, "T+", {{1, 1, -1, 1, 1}}},
-   {"Constant",
-    {1, 9, 11, 12, 13, 19, 21, 23, 24, 25},
-    1,
-    {{"value", kAttrTensor, true, 1, 11},
-     {"value", kAttrTensor, false, 11, 0},
-     {"sparse_value", kAttrSparseTensor, false, 11, 0},
-     {"value_float", kAttrFloat, false, 12, 0},
-     {"value_floats", kAttrFloats, false, 12, 0},
-     {"value_int", kAttrInt, false, 12, 0},
-     {"value_ints", kAttrInts, false, 12, 0},
-     {"value_string", kAttrString, false, 12, 0},
-     {"value_strings", kAttrStrings, false, 12, 0}},
-    "", {{1, 0, 0, 1, 1}}},
-   {"Conv",
-    {1, 11, 22},
-    1,
-    {{"auto_pad", kAttrString, false, 1, 0},
-     {"dilations", kAttrInts, false, 1, 0},
-     {"group", kAttrInt, false, 1, 0},
-     {"kernel_shape", kAttrInts, false, 1, 0},
-     {"pads", kAttrInts, false, 1, 0},
-     {"strides", kAttrInts, false, 1, 0}},
-    "FFF", {{1, 2, 3, 1, 1}}},
-   {"ConvTranspose",
-    {1, 11, 22},
-    1,
-    {{"auto_pad", kAttrString, false, 1, 0},
-     {"dilations", kAttrInts, false, 1, 0},
-     {"group", kAttrInt, false, 1, 0},
-     {"kernel_shape", kAttrInts, false, 1, 0},
-     {"output_padding", kAttrInts, false, 1, 0},
-     {"output_shape", kAttrInts, false, 1, 0},
-     {"pads", kAttrInts, false, 1, 0},
-     {"strides", kAttrInts, false, 1, 0}},
-    "FFF", {{1, 2, 3, 1, 1}}},
-   {"Div", {1, 6, 7, 13, 14}, 7, {}, "TT", {{1, 2, 2, 1, 1}}},
-   {"Dropout",
-    {1, 6, 7, 10, 12, 13, 22},
-    7,
-    {{"ratio", kAttrFloat, false, 7, 12}, {"seed", kAttrInt, false, 12, 0}},
-    "FFB", {{1, 1, 1, 1, 2}, {12, 1, 3, 1, 2}}},
-   {"Elu", {1, 6, 22}, 1, {{"alpha", kAttrFloat, false, 1, 0}, {"consumed_inputs", kAttrInts, false, 1, 6}}, "F", {{1, 1, 1, 1, 1}}},
-   {"Exp", {1, 6, 13}, 1, {{"consumed_inputs", kAttrInts, false, 1, 6}}, "F", {{1, 1, 1, 1, 1}}},
-   {"Flatten", {1, 9, 11, 13, 21, 23, 24, 25}, 1, {{"axis", kAttrInt, false, 1, 0}}, "*", {{1, 1, 1, 1, 1}}},
-   {"Gather", {1, 11, 13}, 1, {{"axis", kAttrInt, false, 1, 0}}, "*I", {{1, 2, 2, 1, 1}}},
-   {"Gemm",
-    {1, 6, 7, 9, 11, 13},
-    7,
-    {{"alpha", kAttrFloat, false, 1, 0},
-     {"beta", kAttrFloat, false, 1, 0},
-     {"transA", kAttrInt, false, 1, 0},
-     {"transB", kAttrInt, false, 1, 0}},
-    "TTT", {{1, 3, 3, 1, 1}, {11, 2, 3, 1, 1}}},
-   {"GlobalAveragePool", {1, 22}, 1, {}, "F", {{1, 1, 1, 1, 1}}},
-   {"GlobalMaxPool", {1, 22}, 1, {}, "F", {{1, 1, 1, 1, 1}}},
-   {"Identity", {1, 13, 14, 16, 19, 21, 23, 24, 25}, 1, {}, "*", {{1, 1, 1, 1, 1}}},
-   {"LeakyRelu",
-    {1, 6, 16},
-    1,
-    {{"alpha", kAttrFloat, false, 1, 0}, {"consumed_inputs", kAttrInts, false, 1, 6}},
-    "F", {{1, 1, 1, 1, 1}}},
-   {"MatMul", {1, 9, 13}, 1, {}, "TT", {{1, 2, 2, 1, 1}}},
-   {"MaxPool",
-    {1, 8, 10, 11, 12, 22},
-    1,
-    {{"auto_pad", kAttrString, false, 1, 0},
-     {"kernel_shape", kAttrInts, true, 1, 0},
-     {"pads", kAttrInts, false, 1, 0},
-     {"strides", kAttrInts, false, 1, 0},
-     {"storage_order", kAttrInt, false, 8, 0},
-     {"ceil_mode", kAttrInt, false, 10, 0},
-     {"dilations", kAttrInts, false, 10, 0}},
-    "*", {{1, 1, 1, 1, 1}, {8, 1, 1, 1, 2}}},
-   {"Mul", {1, 6, 7, 13, 14}, 7, {}, "TT", {{1, 2, 2, 1, 1}}},
-   {"Pad",
-    {1, 2, 11, 13, 18, 19, 21, 23, 24, 25},
-    2,
-    {{"mode", kAttrString, false, 1, 0}, {"pads", kAttrInts, true, 2, 11}, {"value", kAttrFloat, false, 1, 11}},
-    "TLTI", {{1, 1, 1, 1, 1}, {11, 2, 3, 1, 1}, {18, 2, 4, 1, 1}}},
-   {"ReduceMax",
-    {1, 11, 12, 13, 18, 20},
-    1,
-    {{"axes", kAttrInts, false, 1, 18},
-     {"keepdims", kAttrInt, false, 1, 0},
-     {"noop_with_empty_axes", kAttrInt, false, 18, 0}},
-    "*L", {{1, 1, 1, 1, 1}, {18, 1, 2, 1, 1}}},
-   {"ReduceMean",
-    {1, 11, 13, 18},
-    1,
-    {{"axes", kAttrInts, false, 1, 18},
-     {"keepdims", kAttrInt, false, 1, 0},
-     {"noop_with_empty_axes", kAttrInt, false, 18, 0}},
-    "*L", {{1, 1, 1, 1, 1}, {18, 1, 2, 1, 1}}},
-   {"ReduceSum",
-    {1, 11, 13},
-    1,
-    {{"axes", kAttrInts, false, 1, 13},
-     {"keepdims", kAttrInt, false, 1, 0},
-     {"noop_with_empty_axes", kAttrInt, false, 13, 0}},
-    "*L", {{1, 1, 1, 1, 1}, {13, 1, 2, 1, 1}}},
-   {"Relu", {1, 6, 13, 14}, 1, {{"consumed_inputs", kAttrInts, false, 1, 6}}, "*", {{1, 1, 1, 1, 1}}},
-   {"Reshape",
-    {1, 5, 13, 14, 19, 21, 23, 24, 25},
-    1,
-    {{"consumed_inputs", kAttrInts, false, 1, 5},
-     {"shape", kAttrInts, false, 1, 5},
-     {"allowzero", kAttrInt, false, 14, 0}},
-    "*L", {{1, 1, 1, 1, 1}, {5, 2, 2, 1, 1}}},
-   {"Selu",
-    {1, 6, 22},
-    1,
-    {{"alpha", kAttrFloat, false, 1, 0},
-     {"gamma", kAttrFloat, false, 1, 0},
-     {"consumed_inputs", kAttrInts, false, 1, 6}},
-    "F", {{1, 1, 1, 1, 1}}},
-   {"Shape",
-    {1, 13, 15, 19, 21, 23, 24, 25},
-    1,
-    {{"start", kAttrInt, false, 15, 0}, {"end", kAttrInt, false, 15, 0}},
-    "*", {{1, 1, 1, 1, 1}}},
-   {"Sigmoid", {1, 6, 13}, 1, {{"consumed_inputs", kAttrInts, false, 1, 6}}, "F", {{1, 1, 1, 1, 1}}},
-   {"Slice",
-    {1, 10, 11, 13},
-    1,
-    {{"starts", kAttrInts, true, 1, 10}, {"ends", kAttrInts, true, 1, 10}, {"axes", kAttrInts, false, 1, 10}},
-    "*IIII", {{1, 1, 1, 1, 1}, {10, 3, 5, 1, 1}}},
-   {"Softmax", {1, 11, 13}, 1, {{"axis", kAttrInt, false, 1, 0}}, "F", {{1, 1, 1, 1, 1}}},
-   {"Squeeze", {1, 11, 13, 21, 23, 24, 25}, 1, {{"axes", kAttrInts, false, 1, 13}}, "*L", {{1, 1, 1, 1, 1}, {13, 1, 2, 1, 1}}},
-   {"Sub", {1, 6, 7, 13, 14}, 7, {}, "TT", {{1, 2, 2, 1, 1}}},
-   {"Tanh", {1, 6, 13}, 1, {{"consumed_inputs", kAttrInts, false, 1, 6}}, "F", {{1, 1, 1, 1, 1}}},
-   {"Transpose", {1, 13, 21, 23, 24, 25}, 1, {{"perm", kAttrInts, false, 1, 0}}, "*", {{1, 1, 1, 1, 1}}},
-   {"Unsqueeze", {1, 11, 13, 21, 23, 24, 25}, 1, {{"axes", kAttrInts, true, 1, 13}}, "*L", {{1, 1, 1, 1, 1}, {13, 2, 2, 1, 1}}},
+    {"Add", {1, 6, 7, 13, 14}, 7, {}, "TT", {{1, 2, 2, 1, 1}}},
+    {"BatchNormalization",
+     {1, 6, 7, 9, 14, 15},
+     9,
+     {{"epsilon", kAttrFloat, false, 1, 0},
+      {"momentum", kAttrFloat, false, 1, 0},
+      {"training_mode", kAttrInt, false, 14, 0}},
+     "FFFFF",
+     {{1, 5, 5, 1, 5}, {14, 5, 5, 1, 3}}},
+    {"Cast",
+     {1, 6, 9, 13, 19, 21, 23, 24, 25, 28},
+     6,
+     {{"to", kAttrInt, true, 6, 0}, {"saturate", kAttrInt, false, 19, 0}, {"round_mode", kAttrString, false, 24, 0}},
+     "*",
+     {{1, 1, 1, 1, 1}}},
+    {"Clip",
+     {1, 6, 11, 12, 13},
+     1,
+     {{"consumed_inputs", kAttrInts, false, 1, 6},
+      {"min", kAttrFloat, false, 1, 11},
+      {"max", kAttrFloat, false, 1, 11}},
+     "TTT",
+     {{1, 1, 1, 1, 1}, {11, 1, 3, 1, 1}}},
+    {"Concat", {1, 4, 11, 13}, 4, {{"axis", kAttrInt, true, 4, 0}}, "T+", {{1, 1, -1, 1, 1}}},
+    {"Constant",
+     {1, 9, 11, 12, 13, 19, 21, 23, 24, 25},
+     1,
+     {{"value", kAttrTensor, true, 1, 11},
+      {"value", kAttrTensor, false, 11, 0},
+      {"sparse_value", kAttrSparseTensor, false, 11, 0},
+      {"value_float", kAttrFloat, false, 12, 0},
+      {"value_floats", kAttrFloats, false, 12, 0},
+      {"value_int", kAttrInt, false, 12, 0},
+      {"value_ints", kAttrInts, false, 12, 0},
+      {"value_string", kAttrString, false, 12, 0},
+      {"value_strings", kAttrStrings, false, 12, 0}},
+     "",
+     {{1, 0, 0, 1, 1}}},
+    {"Conv",
+     {1, 11, 22},
+     1,
+     {{"auto_pad", kAttrString, false, 1, 0},
+      {"dilations", kAttrInts, false, 1, 0},
+      {"group", kAttrInt, false, 1, 0},
+      {"kernel_shape", kAttrInts, false, 1, 0},
+      {"pads", kAttrInts, false, 1, 0},
+      {"strides", kAttrInts, false, 1, 0}},
+     "FFF",
+     {{1, 2, 3, 1, 1}}},
+    {"ConvTranspose",
+     {1, 11, 22},
+     1,
+     {{"auto_pad", kAttrString, false, 1, 0},
+      {"dilations", kAttrInts, false, 1, 0},
+      {"group", kAttrInt, false, 1, 0},
+      {"kernel_shape", kAttrInts, false, 1, 0},
+      {"output_padding", kAttrInts, false, 1, 0},
+      {"output_shape", kAttrInts, false, 1, 0},
+      {"pads", kAttrInts, false, 1, 0},
+      {"strides", kAttrInts, false, 1, 0}},
+     "FFF",
+     {{1, 2, 3, 1, 1}}},
+    {"Div", {1, 6, 7, 13, 14}, 7, {}, "TT", {{1, 2, 2, 1, 1}}},
+    {"Dropout",
+     {1, 6, 7, 10, 12, 13, 22},
+     7,
+     {{"ratio", kAttrFloat, false, 7, 12}, {"seed", kAttrInt, false, 12, 0}},
+     "FFB",
+     {{1, 1, 1, 1, 2}, {12, 1, 3, 1, 2}}},
+    {"Elu",
+     {1, 6, 22},
+     1,
+     {{"alpha", kAttrFloat, false, 1, 0}, {"consumed_inputs", kAttrInts, false, 1, 6}},
+     "F",
+     {{1, 1, 1, 1, 1}}},
+    {"Exp", {1, 6, 13}, 1, {{"consumed_inputs", kAttrInts, false, 1, 6}}, "F", {{1, 1, 1, 1, 1}}},
+    {"Flatten", {1, 9, 11, 13, 21, 23, 24, 25}, 1, {{"axis", kAttrInt, false, 1, 0}}, "*", {{1, 1, 1, 1, 1}}},
+    {"Gather", {1, 11, 13}, 1, {{"axis", kAttrInt, false, 1, 0}}, "*I", {{1, 2, 2, 1, 1}}},
+    {"Gemm",
+     {1, 6, 7, 9, 11, 13},
+     7,
+     {{"alpha", kAttrFloat, false, 1, 0},
+      {"beta", kAttrFloat, false, 1, 0},
+      {"transA", kAttrInt, false, 1, 0},
+      {"transB", kAttrInt, false, 1, 0}},
+     "TTT",
+     {{1, 3, 3, 1, 1}, {11, 2, 3, 1, 1}}},
+    {"GlobalAveragePool", {1, 22}, 1, {}, "F", {{1, 1, 1, 1, 1}}},
+    {"GlobalMaxPool", {1, 22}, 1, {}, "F", {{1, 1, 1, 1, 1}}},
+    {"Identity", {1, 13, 14, 16, 19, 21, 23, 24, 25}, 1, {}, "*", {{1, 1, 1, 1, 1}}},
+    {"LeakyRelu",
+     {1, 6, 16},
+     1,
+     {{"alpha", kAttrFloat, false, 1, 0}, {"consumed_inputs", kAttrInts, false, 1, 6}},
+     "F",
+     {{1, 1, 1, 1, 1}}},
+    {"MatMul", {1, 9, 13}, 1, {}, "TT", {{1, 2, 2, 1, 1}}},
+    {"MaxPool",
+     {1, 8, 10, 11, 12, 22},
+     1,
+     {{"auto_pad", kAttrString, false, 1, 0},
+      {"kernel_shape", kAttrInts, true, 1, 0},
+      {"pads", kAttrInts, false, 1, 0},
+      {"strides", kAttrInts, false, 1, 0},
+      {"storage_order", kAttrInt, false, 8, 0},
+      {"ceil_mode", kAttrInt, false, 10, 0},
+      {"dilations", kAttrInts, false, 10, 0}},
+     "*",
+     {{1, 1, 1, 1, 1}, {8, 1, 1, 1, 2}}},
+    {"Mul", {1, 6, 7, 13, 14}, 7, {}, "TT", {{1, 2, 2, 1, 1}}},
+    {"Pad",
+     {1, 2, 11, 13, 18, 19, 21, 23, 24, 25},
+     2,
+     {{"mode", kAttrString, false, 1, 0}, {"pads", kAttrInts, true, 2, 11}, {"value", kAttrFloat, false, 1, 11}},
+     "TLTI",
+     {{1, 1, 1, 1, 1}, {11, 2, 3, 1, 1}, {18, 2, 4, 1, 1}}},
+    {"ReduceMax",
+     {1, 11, 12, 13, 18, 20},
+     1,
+     {{"axes", kAttrInts, false, 1, 18},
+      {"keepdims", kAttrInt, false, 1, 0},
+      {"noop_with_empty_axes", kAttrInt, false, 18, 0}},
+     "*L",
+     {{1, 1, 1, 1, 1}, {18, 1, 2, 1, 1}}},
+    {"ReduceMean",
+     {1, 11, 13, 18},
+     1,
+     {{"axes", kAttrInts, false, 1, 18},
+      {"keepdims", kAttrInt, false, 1, 0},
+      {"noop_with_empty_axes", kAttrInt, false, 18, 0}},
+     "*L",
+     {{1, 1, 1, 1, 1}, {18, 1, 2, 1, 1}}},
+    {"ReduceSum",
+     {1, 11, 13},
+     1,
+     {{"axes", kAttrInts, false, 1, 13},
+      {"keepdims", kAttrInt, false, 1, 0},
+      {"noop_with_empty_axes", kAttrInt, false, 13, 0}},
+     "*L",
+     {{1, 1, 1, 1, 1}, {13, 1, 2, 1, 1}}},
+    {"Relu", {1, 6, 13, 14}, 1, {{"consumed_inputs", kAttrInts, false, 1, 6}}, "*", {{1, 1, 1, 1, 1}}},
+    {"Reshape",
+     {1, 5, 13, 14, 19, 21, 23, 24, 25},
+     1,
+     {{"consumed_inputs", kAttrInts, false, 1, 5},
+      {"shape", kAttrInts, false, 1, 5},
+      {"allowzero", kAttrInt, false, 14, 0}},
+     "*L",
+     {{1, 1, 1, 1, 1}, {5, 2, 2, 1, 1}}},
+    {"Selu",
+     {1, 6, 22},
+     1,
+     {{"alpha", kAttrFloat, false, 1, 0},
+      {"gamma", kAttrFloat, false, 1, 0},
+      {"consumed_inputs", kAttrInts, false, 1, 6}},
+     "F",
+     {{1, 1, 1, 1, 1}}},
+    {"Shape",
+     {1, 13, 15, 19, 21, 23, 24, 25},
+     1,
+     {{"start", kAttrInt, false, 15, 0}, {"end", kAttrInt, false, 15, 0}},
+     "*",
+     {{1, 1, 1, 1, 1}}},
+    {"Sigmoid", {1, 6, 13}, 1, {{"consumed_inputs", kAttrInts, false, 1, 6}}, "F", {{1, 1, 1, 1, 1}}},
+    {"Slice",
+     {1, 10, 11, 13},
+     1,
+     {{"starts", kAttrInts, true, 1, 10}, {"ends", kAttrInts, true, 1, 10}, {"axes", kAttrInts, false, 1, 10}},
+     "*IIII",
+     {{1, 1, 1, 1, 1}, {10, 3, 5, 1, 1}}},
+    {"Softmax", {1, 11, 13}, 1, {{"axis", kAttrInt, false, 1, 0}}, "F", {{1, 1, 1, 1, 1}}},
+    {"Squeeze",
+     {1, 11, 13, 21, 23, 24, 25},
+     1,
+     {{"axes", kAttrInts, false, 1, 13}},
+     "*L",
+     {{1, 1, 1, 1, 1}, {13, 1, 2, 1, 1}}},
+    {"Sub", {1, 6, 7, 13, 14}, 7, {}, "TT", {{1, 2, 2, 1, 1}}},
+    {"Tanh", {1, 6, 13}, 1, {{"consumed_inputs", kAttrInts, false, 1, 6}}, "F", {{1, 1, 1, 1, 1}}},
+    {"Transpose", {1, 13, 21, 23, 24, 25}, 1, {{"perm", kAttrInts, false, 1, 0}}, "*", {{1, 1, 1, 1, 1}}},
+    {"Unsqueeze",
+     {1, 11, 13, 21, 23, 24, 25},
+     1,
+     {{"axes", kAttrInts, true, 1, 13}},
+     "*L",
+     {{1, 1, 1, 1, 1}, {13, 2, 2, 1, 1}}},
+};
+
+/// The values a STRING attribute may take, from operator version `from` on (the newest entry
+/// with from <= version applies).
+struct StringValues {
+   const char *opType, *attr;
+   int64_t from;
+   std::vector<std::string> values;
+};
+const std::vector<StringValues> kStringValues = {
+    {"Conv", "auto_pad", 1, {"NOTSET", "SAME_UPPER", "SAME_LOWER", "VALID"}},
+    {"ConvTranspose", "auto_pad", 1, {"NOTSET", "SAME_UPPER", "SAME_LOWER", "VALID"}},
+    {"MaxPool", "auto_pad", 1, {"NOTSET", "SAME_UPPER", "SAME_LOWER", "VALID"}},
+    {"Pad", "mode", 1, {"constant", "reflect", "edge"}},
+    {"Pad", "mode", 19, {"constant", "reflect", "edge", "wrap"}},
+    {"Cast", "round_mode", 24, {"up", "down", "nearest"}},
 };
 
 /// AttributeProto field number of each attribute type's value (onnx.proto).
@@ -378,7 +429,9 @@ private:
             arity = &a;
       const int nIn = int(n.input.size()), nOut = int(n.output.size());
       auto range = [](int lo, int hi) {
-         return hi < 0 ? std::to_string(lo) + " or more" : lo == hi ? std::to_string(lo) : std::to_string(lo) + " to " + std::to_string(hi);
+         return hi < 0     ? std::to_string(lo) + " or more"
+                : lo == hi ? std::to_string(lo)
+                           : std::to_string(lo) + " to " + std::to_string(hi);
       };
       if (nIn < arity->minIn || (arity->maxIn >= 0 && nIn > arity->maxIn))
          failNode(n, k,
@@ -396,7 +449,7 @@ private:
          auto found = m_defined.find(o);
          if (found != m_defined.end())
             failNode(n, k, "writes tensor '" + o + "', which is already defined (every tensor is defined once)");
-         m_defined.emplace(o, outputType(n, k));
+         m_defined.emplace(o, &o == &n.output[0] ? outputType(n, k) : kUndefined);
       }
    }
 
@@ -415,6 +468,12 @@ private:
             return kFloat;
          if (a.name == "value_int" || a.name == "value_ints")
             return kInt64;
+      }
+      // every other operator tpcml implements gives output 0 the type of input 0 (its T)
+      if (!n.input.empty() && !n.input[0].empty()) {
+         auto found = m_defined.find(n.input[0]);
+         if (found != m_defined.end())
+            return found->second;
       }
       return kUndefined;
    }
@@ -444,11 +503,12 @@ private:
             failNode(n, k,
                      "unknown attribute '" + a.name + "': " + n.opType + "-" + std::to_string(version) +
                          " does not define it" + other +
-                         (names.empty() ? "; it has no attributes" : didYouMean(a.name, names) + "; its attributes are " +
-                                                                        join(names, ", ")));
+                         (names.empty() ? "; it has no attributes"
+                                        : didYouMean(a.name, names) + "; its attributes are " + join(names, ", ")));
          }
          if (a.present & (1u << 21))
-            failNode(n, k, "attribute '" + a.name + "' refers to a function attribute (ref_attr_name) outside a function");
+            failNode(n, k,
+                     "attribute '" + a.name + "' refers to a function attribute (ref_attr_name) outside a function");
          if (a.type == kAttrUndefined)
             failNode(n, k, "attribute '" + a.name + "' has no type (expected " + attributeTypeName(spec->type) + ")");
          if (a.type != spec->type)
@@ -474,11 +534,25 @@ private:
             }
          }
       }
+      for (const Attribute &a : n.attribute) {
+         const StringValues *allowed = nullptr;
+         for (const StringValues &v : kStringValues)
+            if (n.opType == v.opType && a.name == v.attr && v.from <= version)
+               allowed = &v;
+         if (allowed && std::find(allowed->values.begin(), allowed->values.end(), a.s) == allowed->values.end())
+            failNode(n, k,
+                     "attribute '" + a.name + "' is '" + a.s + "'; " + n.opType + "-" + std::to_string(version) +
+                         " allows " + join(allowed->values, ", ") + didYouMean(a.s, allowed->values));
+      }
+      // Conv, ConvTranspose, MaxPool: "pads cannot be used simultaneously with auto_pad"
+      const Attribute *autoPad = n.findAttribute("auto_pad");
+      if (autoPad && autoPad->s != "NOTSET" && n.findAttribute("pads"))
+         failNode(n, k, "has both 'pads' and auto_pad '" + autoPad->s + "' (the ONNX spec allows one of them)");
       for (const AttrSpec &spec : s.attributes)
          if (spec.required && attrExists(spec, version) && !seen.count(spec.name))
             failNode(n, k,
-                     "lacks the required attribute '" + std::string(spec.name) + "' (" +
-                         attributeTypeName(spec.type) + ")");
+                     "lacks the required attribute '" + std::string(spec.name) + "' (" + attributeTypeName(spec.type) +
+                         ")");
       if (n.opType == "Constant" && n.attribute.size() != 1)
          failNode(n, k,
                   "has " + std::to_string(n.attribute.size()) +
@@ -512,8 +586,8 @@ private:
          const int32_t type = found->second;
          if (type == kUndefined || cls == '*')
             continue;
-         const std::string what = "input " + std::to_string(j) + " ('" + in + "') is a " + dataTypeName(type) +
-                                  " tensor; the ONNX spec wants ";
+         const std::string what =
+             "input " + std::to_string(j) + " ('" + in + "') has type " + dataTypeName(type) + "; the ONNX spec wants ";
          if (cls == 'F' && !isFloating(type))
             failNode(n, k, what + "a floating-point tensor there");
          if (cls == 'I' && type != kInt32 && type != kInt64)
@@ -527,8 +601,7 @@ private:
                tType = type;
                tName = in;
             } else if (type != tType) {
-               failNode(n, k,
-                        what + "the type of '" + tName + "' (" + dataTypeName(tType) + ") there");
+               failNode(n, k, what + "the type of '" + tName + "' (" + dataTypeName(tType) + ") there");
             }
          }
       }
@@ -567,9 +640,9 @@ int64_t operatorVersion(const OpSchema &schema, int64_t opset)
 
 std::string attributeTypeName(int32_t type)
 {
-   static const char *names[] = {"UNDEFINED",     "FLOAT",          "INT",        "STRING",     "TENSOR",
-                                 "GRAPH",         "FLOATS",         "INTS",       "STRINGS",    "TENSORS",
-                                 "GRAPHS",        "SPARSE_TENSOR",  "SPARSE_TENSORS", "TYPE_PROTO", "TYPE_PROTOS"};
+   static const char *names[] = {"UNDEFINED",      "FLOAT",      "INT",        "STRING",  "TENSOR", "GRAPH",
+                                 "FLOATS",         "INTS",       "STRINGS",    "TENSORS", "GRAPHS", "SPARSE_TENSOR",
+                                 "SPARSE_TENSORS", "TYPE_PROTO", "TYPE_PROTOS"};
    if (type >= 0 && type < int32_t(sizeof(names) / sizeof(names[0])))
       return names[type];
    return "type#" + std::to_string(type);

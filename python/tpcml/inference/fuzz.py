@@ -11,6 +11,7 @@ crash or a hang of tpcml is counted, not fatal (the worker is restarted). Each m
 ``clean_error``           both refuse (or tpcml refuses a model ``onnx.checker`` rejects)
 ``agreed``                both run and the outputs match within the tolerance
 ``disagreed``             both run and the outputs differ
+``disagreed_shape``       both run, the values agree in memory order, the output shapes differ
 ``accepted_but_invalid``  tpcml runs a model that onnxruntime refuses for a spec violation
 ``accepted_ort_unsupported``  tpcml runs, onnxruntime refuses for a reason that is no spec violation
                           (NOT_IMPLEMENTED kernels, see docs/onnx-fuzzing.md)
@@ -31,6 +32,7 @@ holds (no crash, hang, disagreement or accepted-but-invalid model), 1 otherwise,
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import random
@@ -52,6 +54,7 @@ CLASSES = (
     "clean_error",
     "agreed",
     "disagreed",
+    "disagreed_shape",
     "accepted_but_invalid",
     "accepted_ort_unsupported",
     "refused_unsupported",
@@ -59,7 +62,7 @@ CLASSES = (
     "reference_failed",
 )
 #: Classes that break the acceptance criterion of issue 13.
-FAILURES = ("crash", "hang", "disagreed", "accepted_but_invalid")
+FAILURES = ("crash", "hang", "disagreed", "disagreed_shape", "accepted_but_invalid")
 #: Output tolerance: |tpcml - onnxruntime| <= ATOL + RTOL * |onnxruntime| (NaN and inf must match).
 RTOL, ATOL = 1e-3, 1e-4
 BATCH = 3
@@ -372,9 +375,11 @@ def mutate(data: bytes, rng: random.Random, kind: str | None = None) -> tuple[by
         t = rng.choice(list(g.initializer))
         arr = numpy_helper.to_array(t).copy()
         if arr.size:
-            arr.flat[rng.randrange(arr.size)] = (
-                rng.choice([0, -1, 3, 1e20]) if arr.dtype.kind == "f" else rng.choice([0, -1, 2, 1 << 40])
-            )
+            if arr.dtype.kind == "f":
+                value = rng.choice([0, -1, 3, 1e20])
+            else:
+                value = min(rng.choice([0, -1, 2, 1 << 40]), int(np.iinfo(arr.dtype).max))
+            arr.flat[rng.randrange(arr.size)] = value
         t.CopyFrom(numpy_helper.from_array(arr, t.name))
         detail = f"initializer '{t.name}' one value changed"
     elif kind == "opset":
@@ -470,27 +475,30 @@ def _inputs_for(path: str, seed: int):
     return ort_in, tp_in
 
 
-def _compare(a: list, b: list) -> tuple[bool, float]:
+def _compare(a: list, b: list) -> tuple[bool, float, bool]:
+    """(values agree, largest difference, shapes differ): tpcml's outputs ``a`` against onnxruntime's ``b``."""
     if len(a) != len(b):
-        return False, float("inf")
-    worst = 0.0
+        return False, float("inf"), True
+    worst, shape_differs = 0.0, False
     for x, y in zip(a, b, strict=True):
         x = np.asarray(x, np.float64)
         y = np.asarray(y, np.float64)
-        if x.size != y.size or (x.shape != y.shape and x.squeeze().shape != y.squeeze().shape):
-            return False, float("inf")
+        if x.size != y.size:
+            return False, float("inf"), True
+        if x.shape != y.shape and x.squeeze().shape != y.squeeze().shape:
+            shape_differs = True
         x, y = x.ravel(), y.ravel()
         if not np.array_equal(np.isnan(x), np.isnan(y)):
-            return False, float("inf")
+            return False, float("inf"), shape_differs
         finite = np.isfinite(x) & np.isfinite(y)
         if not np.array_equal(x[~finite & ~np.isnan(x)], y[~finite & ~np.isnan(y)]):
-            return False, float("inf")
+            return False, float("inf"), shape_differs
         if finite.any():
             d = np.abs(x[finite] - y[finite])
             worst = max(worst, float(d.max()))
             if np.any(d > ATOL + RTOL * np.abs(y[finite])):
-                return False, worst
-    return True, worst
+                return False, worst, shape_differs
+    return True, worst, shape_differs
 
 
 def _worker() -> None:
@@ -545,8 +553,8 @@ def _worker() -> None:
             got = model.run({k: tp_in[k] for k in tp_in})
             reply["tpcml"] = ""
             if ort_out is not None:
-                same, diff = _compare(got, ort_out)
-                reply["same"], reply["diff"] = same, diff
+                same, diff, shape_differs = _compare(got, ort_out)
+                reply["same"], reply["diff"], reply["shape_differs"] = same, diff, shape_differs
         except (_core.Error, _core.InputError, _core.UsageError, _core.ConfigError) as e:
             reply["tpcml"] = f"{type(e).__name__}: {e}"[:600]
         except Exception as e:
@@ -592,6 +600,9 @@ class _Worker:
         if self.proc.poll() is None:
             self.proc.kill()
         self.proc.wait()
+        for stream in (self.proc.stdin, self.proc.stdout):
+            with contextlib.suppress(OSError):  # the pipe to a dead worker
+                stream.close()
 
 
 def _is_spec_refusal(ort_msg: str) -> bool:
@@ -615,7 +626,9 @@ def classify(ort_reply: dict, tp_reply: dict | str) -> str:
         if checker:
             return "clean_error"
         return "refused_unsupported" if "unsupported" in tp_msg else "refused_but_valid"
-    return "agreed" if tp_reply.get("same", False) else "disagreed"
+    if tp_reply.get("same", False):
+        return "disagreed_shape" if tp_reply.get("shape_differs", False) else "agreed"
+    return "disagreed"
 
 
 def run_fuzz(
@@ -635,7 +648,11 @@ def run_fuzz(
         for name, data in seeds.items():
             rng = random.Random(f"{seed}:{name}")
             for i in range(mutations):
-                mutant, kind, detail = mutate(data, rng)
+                try:
+                    mutant, kind, detail = mutate(data, rng)
+                except Exception as e:
+                    mutant, kind, detail = mutate(data, rng, "byte_flip")
+                    detail += f" (fallback: {type(e).__name__})"
                 path = workdir / f"{name}-{i}.onnx"
                 path.write_bytes(mutant)
                 worker.send({"path": str(path), "seed": seed * 1000003 + i})
