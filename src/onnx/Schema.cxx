@@ -309,9 +309,14 @@ public:
             fail("node " + nodeName(n, k) + " has no op_type");
          const bool defaultDomain = n.domain.empty() || n.domain == "ai.onnx";
          if (!defaultDomain || !findSchema(n.opType))
-            unsupported.push_back((defaultDomain ? "" : n.domain + ".") + n.opType +
-                                  (defaultDomain ? didYouMean(n.opType, names) : "") + " in node " + nodeName(n, k));
+            unsupported.push_back((defaultDomain ? "" : n.domain + ".") + n.opType + " (node " + nodeName(n, k) + ")" +
+                                  (defaultDomain ? didYouMean(n.opType, names) : ""));
       }
+      // ONNX IR, "Names Within a Graph": node names are one namespace, unique within the graph
+      std::set<std::string> nodeNames;
+      for (std::size_t k = 0; k < g.node.size(); ++k)
+         if (!g.node[k].name.empty() && !nodeNames.insert(g.node[k].name).second)
+            fail("has two nodes named '" + g.node[k].name + "' (node names must be unique within the graph)");
       if (!unsupported.empty())
          fail("uses unsupported operator" + std::string(unsupported.size() > 1 ? "s " : " ") + join(unsupported, ", ") +
               "; tpcml supports " + join(names, ", ") + " (default ONNX domain)");

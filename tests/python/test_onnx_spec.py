@@ -6,8 +6,10 @@ engine's operator table agrees with onnx.defs.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -219,6 +221,11 @@ def test_tensor_produced_twice_is_refused():
     refused(model_bytes(nodes), "'r2' (Sigmoid)", "writes tensor 'y', which is already defined")
 
 
+def test_two_nodes_with_the_same_name_are_refused():
+    nodes = [helper.make_node("Relu", ["x"], ["h"], name="same"), helper.make_node("Relu", ["h"], ["y"], name="same")]
+    refused(model_bytes(nodes), "two nodes named 'same'")
+
+
 def test_node_output_overwriting_a_graph_input_is_refused():
     nodes = [helper.make_node("Relu", ["x"], ["x"], name="inplace"), helper.make_node("Relu", ["x"], ["y"])]
     refused(model_bytes(nodes), "'inplace'", "writes tensor 'x'")
@@ -312,6 +319,19 @@ def test_directory_as_model_path_is_refused(tmp_path):
         _core.OnnxModel(str(tmp_path))
     assert str(tmp_path) in str(err.value) and "is a directory" in str(err.value)
     assert "underflow" not in str(err.value)
+
+
+@pytest.mark.parametrize("kind", ["directory", "device"])
+def test_tpcml_infer_with_a_directory_or_device_as_model_exits_1_naming_it(tmp_path, kind):
+    # a directory printed basic_filebuf::underflow; /dev/zero hung
+    model = tmp_path if kind == "directory" else "/dev/zero"
+    out = tmp_path / "scored.root"
+    exe = shutil.which("tpcml-infer") or str(Path(sys.executable).with_name("tpcml-infer"))
+    args = [exe, "--model", str(model), "--input", str(tmp_path / "in.root"), "--output", str(out)]
+    done = subprocess.run(args, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1, done.stderr
+    assert f"cannot read ONNX model file '{model}'" in done.stderr and "underflow" not in done.stderr
+    assert not out.exists()
 
 
 def test_unreadable_file_is_refused_with_the_reason():

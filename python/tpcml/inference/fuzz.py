@@ -17,7 +17,8 @@ crash or a hang of tpcml is counted, not fatal (the worker is restarted). Each m
                           (NOT_IMPLEMENTED kernels, see docs/onnx-fuzzing.md)
 ``refused_unsupported``   tpcml refuses a valid model with an error that says "unsupported"
 ``refused_but_valid``     tpcml refuses a valid model onnxruntime runs, without saying "unsupported"
-``reference_failed``      onnxruntime itself crashed or hung (not counted against tpcml)
+``reference_failed``      onnxruntime itself crashed or hung; tpcml then runs alone and a crash or a hang
+                          of tpcml still counts as one
 
 Command line (see docs/onnx-fuzzing.md)::
 
@@ -534,7 +535,9 @@ def _worker() -> None:
         except Exception as e:
             ort_in = tp_in = None
             reply["ort"] = f"inputs: {type(e).__name__}: {e}"[:300]
-        if ort_in is not None:
+        if ort_in is not None and job.get("skip_ort"):
+            reply["ort"] = "skipped: onnxruntime died on this model"
+        elif ort_in is not None:
             try:
                 sess = ort.InferenceSession(path, opts, providers=["CPUExecutionProvider"])
                 ort_out = sess.run(None, ort_in)
@@ -659,9 +662,18 @@ def run_fuzz(
                 ort_reply = worker.read(max(timeout, 60.0))
                 tp_reply: dict | str
                 if isinstance(ort_reply, str):
-                    klass, tp_reply = "reference_failed", {}
+                    # onnxruntime died or hung: tpcml alone, in a fresh worker (crash and hang still count)
                     worker.close()
                     worker = _Worker()
+                    worker.send({"path": str(path), "seed": seed * 1000003 + i, "skip_ort": True})
+                    skipped = worker.read(max(timeout, 60.0))
+                    tp_reply = worker.read(timeout) if isinstance(skipped, dict) else skipped
+                    klass = tp_reply if tp_reply in ("died", "timeout") else "reference_failed"
+                    klass = {"died": "crash", "timeout": "hang"}.get(klass, klass)
+                    if isinstance(tp_reply, str):
+                        worker.close()
+                        worker = _Worker()
+                    ort_reply = f"onnxruntime {ort_reply}"
                 else:
                     tp_reply = worker.read(timeout)
                     klass = classify(ort_reply, tp_reply)
