@@ -404,7 +404,7 @@ private:
          if (!inputs.insert(vi.name).second)
             fail("lists graph input '" + vi.name + "' twice");
          if (inits.count(vi.name)) { // an initializer listed among the inputs (IR < 4 style)
-            if (vi.isTensor && vi.elemType != m_defined[vi.name])
+            if (vi.isTensor && vi.elemType != kUndefined && vi.elemType != m_defined[vi.name])
                fail("lists initializer '" + vi.name + "' of type " + dataTypeName(m_defined[vi.name]) +
                     " as a graph input of type " + dataTypeName(vi.elemType));
             continue;

@@ -86,6 +86,16 @@ def test_initializer_values_in_the_field_of_another_type_are_refused():
     refused(data, "tensor 'b' of data type float holds values in int64_data")
 
 
+def test_initializer_listed_as_graph_input_keeps_its_type():
+    # IR < 4 style: initializers may appear among the graph inputs, with the same type
+    nodes = [helper.make_node("Add", ["x", "b"], ["y"], name="bias")]
+    b = init("b", np.full(4, 2.0, np.float32))
+    data = model_bytes(nodes, inputs=[vi("x", ["N", 4]), vi("b", [4])], inits=[b], ir=3)
+    np.testing.assert_array_equal(run(data, X), X + 2)
+    data = model_bytes(nodes, inputs=[vi("x", ["N", 4]), vi("b", [4], TensorProto.INT64)], inits=[b], ir=3)
+    refused(data, "initializer 'b' of type float as a graph input of type int64")
+
+
 # ------------------------------------------------------------------------------------------ attributes
 @pytest.mark.parametrize(
     ("op", "typo", "right", "value", "shape"),
