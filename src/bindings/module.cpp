@@ -40,4 +40,5 @@ PYBIND11_MODULE(_core, m)
    tpcml::bindings::registerLXe(m);
    tpcml::bindings::registerRaster(m);
    tpcml::bindings::registerOnnx(m);
+   tpcml::bindings::registerOnnxSchema(m);
 }

@@ -105,13 +105,15 @@ public:
    void requireInputs(std::size_t min, std::size_t max) const;
    void requireFloat(std::size_t k) const;
 
-   // --- attributes
+   // --- attributes (of the type the ONNX spec gives them: another type fails, naming the node)
    bool hasAttr(const char *name) const { return node.findAttribute(name) != nullptr; }
    int64_t attrInt(const char *name, int64_t fallback) const;
    float attrFloat(const char *name, float fallback) const;
    std::string attrString(const char *name, const std::string &fallback) const;
    std::vector<int64_t> attrInts(const char *name, std::vector<int64_t> fallback = {}) const;
    const proto::Attribute *attr(const char *name) const { return node.findAttribute(name); }
+   /// The attribute `name`, or nullptr when absent; fails when it is not of `type`.
+   const proto::Attribute *typedAttr(const char *name, int32_t type) const;
 
    // --- outputs
    std::size_t nOut() const { return node.output.size(); }

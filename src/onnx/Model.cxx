@@ -3,19 +3,22 @@
 
 #include "Graph.h"
 #include "Kernels.h"
+#include "Schema.h"
 
 #include "tpcml/Error.h"
 #include "tpcml/Strings.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
 #include <cstring>
-#include <fstream>
-#include <iterator>
 #include <map>
 #include <sstream>
+
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace tpcml::onnx {
@@ -84,132 +87,166 @@ Model::~Model() = default;
 
 std::shared_ptr<const Model> Model::load(const std::string &path)
 {
-   std::ifstream in(path, std::ios::binary);
-   if (!in)
-      throw InputError("cannot open ONNX model file '" + path + "'");
-   std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-   if (in.bad())
-      throw InputError("cannot read ONNX model file '" + path + "'");
+   // Plain POSIX I/O: a directory, FIFO or device (/dev/zero) is refused before reading (O_NONBLOCK:
+   // opening a FIFO without a writer does not wait), and errors say why (errno).
+   auto failure = [&](const std::string &what, int err) {
+      return InputError("cannot read ONNX model file '" + path + "': " + what +
+                        (err ? std::string(" (") + std::strerror(err) + ")" : ""));
+   };
+   const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+   if (fd < 0) {
+      const int err = errno;
+      throw InputError("cannot open ONNX model file '" + path + "': " + std::strerror(err));
+   }
+   struct Closer {
+      int fd;
+      ~Closer() { ::close(fd); }
+   } closer{fd};
+   struct stat st{};
+   if (::fstat(fd, &st) != 0)
+      throw failure("cannot stat it", errno);
+   if (S_ISDIR(st.st_mode))
+      throw failure("it is a directory, not a file", 0);
+   if (!S_ISREG(st.st_mode))
+      throw failure("it is not a regular file (a FIFO, socket or device); give the path of an .onnx file", 0);
+   // protobuf messages are limited to 2 GiB; /proc files report size 0, so read to the end anyway
+   constexpr std::size_t kMaxBytes = std::size_t(2) << 30;
+   if (std::size_t(st.st_size) > kMaxBytes)
+      throw failure("it holds " + std::to_string(st.st_size) + " bytes, more than the 2 GiB an ONNX protobuf can have",
+                    0);
+   std::string bytes;
+   bytes.reserve(std::size_t(st.st_size));
+   char buffer[1 << 16];
+   for (;;) {
+      const ssize_t got = ::read(fd, buffer, sizeof buffer);
+      if (got < 0) {
+         if (errno == EINTR)
+            continue;
+         throw failure("read failed", errno);
+      }
+      if (got == 0)
+         break;
+      if (bytes.size() + std::size_t(got) > kMaxBytes)
+         throw failure("it holds more than the 2 GiB an ONNX protobuf can have", 0);
+      bytes.append(buffer, std::size_t(got));
+   }
    return fromBytes(bytes, path);
 }
 
 std::shared_ptr<const Model> Model::fromBytes(const std::string &bytes, const std::string &name)
 {
-   std::shared_ptr<Model> model(new Model());
-   ModelImpl &m = *model->m_impl;
-   m.name = name;
-   if (bytes.empty())
-      throw InputError("ONNX model '" + name + "' is empty (0 bytes)");
+   auto loadChecked = [&]() -> std::shared_ptr<const Model> {
+      std::shared_ptr<Model> model(new Model());
+      ModelImpl &m = *model->m_impl;
+      m.name = name;
+      if (bytes.empty())
+         throw InputError("ONNX model '" + name + "' is empty (0 bytes)");
+      try {
+         m.proto = proto::parseModel(bytes.data(), bytes.size());
+      } catch (const proto::ParseError &e) {
+         throw InputError("ONNX model '" + name + "' is not a valid ONNX file (truncated or corrupted?): " + e.what());
+      }
+      // the ONNX spec, before anything else happens (Schema.cxx)
+      detail::checkModel(m.proto, name);
+      for (const proto::OpsetId &o : m.proto.opsetImport)
+         if (o.domain.empty() || o.domain == "ai.onnx")
+            m.opset = o.version;
+      const proto::Graph &g = m.proto.graph;
+
+      try {
+         for (const proto::Tensor &t : g.initializer) {
+            if (t.name.empty())
+               throw InputError("ONNX model '" + name + "' has an initializer without a name");
+            m.initShape[t.name] = t.dims;
+            if (isFloatType(t.dataType))
+               m.floatInit[t.name] = std::make_shared<const std::vector<float>>(t.toFloat());
+            else
+               m.intInit[t.name] = std::make_shared<const std::vector<int64_t>>(t.toInt64());
+         }
+      } catch (const proto::ParseError &e) {
+         throw InputError("ONNX model '" + name + "': " + e.what());
+      }
+      for (const proto::ValueInfo &vi : g.input) {
+         if (m.initShape.count(vi.name))
+            continue; // an initializer listed among the inputs (IR < 4 style): a constant
+         if (!vi.isTensor)
+            throw InputError("ONNX model '" + name + "': input '" + vi.name + "' is not a tensor");
+         if (vi.elemType != proto::kFloat)
+            throw InputError("ONNX model '" + name + "': input '" + vi.name + "' has type " +
+                             proto::dataTypeName(vi.elemType) + "; tpcml feeds float32 inputs only");
+         if (!vi.hasShape)
+            throw InputError("ONNX model '" + name + "': input '" + vi.name + "' has no shape");
+         TensorInfo info;
+         info.name = vi.name;
+         for (std::size_t d = 0; d < vi.shape.size(); ++d) {
+            const proto::Dim &dim = vi.shape[d];
+            const bool free = !dim.hasValue || dim.value < 0;
+            if (free && d != 0)
+               throw InputError("ONNX model '" + name + "': input '" + vi.name + "' has a free dimension '" +
+                                dim.param + "' at position " + std::to_string(d) +
+                                "; tpcml needs every dimension but the first (the batch) fixed");
+            info.shape.push_back(free ? -1 : dim.value);
+         }
+         m.runtimeInputs.push_back(&vi);
+         m.inputs.push_back(std::move(info));
+      }
+      m.batched = std::any_of(m.inputs.begin(), m.inputs.end(),
+                              [](const TensorInfo &t) { return !t.shape.empty() && t.shape[0] < 0; });
+      if (m.batched)
+         for (const TensorInfo &t : m.inputs)
+            if (t.shape.empty() || t.shape[0] >= 0)
+               throw InputError("ONNX model '" + name + "': input '" + t.name +
+                                "' has no batch dimension while other inputs have one");
+      for (TensorInfo &t : m.inputs) {
+         t.eventSize = 1;
+         for (std::size_t d = m.batched ? 1 : 0; d < t.shape.size(); ++d)
+            t.eventSize *= t.shape[d];
+      }
+      for (const auto &[key, value] : m.proto.metadata)
+         m.metadata[key] = value;
+
+      // plan at batch 1 (checks the whole graph) and, if batched, at 2 to find how outputs scale
+      std::shared_ptr<const Plan> p1 = model->plan(1);
+      m.steps1 = p1->steps.size();
+      std::shared_ptr<const Plan> p2 = m.batched ? model->plan(2) : p1;
+      if (m.batched) // a dimension that equals the batch by chance cannot at both 1 and 2
+         m.mixing =
+            !p2->mixing.empty() ? p2->mixing : !p1->mixing.empty() ? p1->mixing : batchSizeDependence(m, *p1, *p2);
+      for (std::size_t j = 0; j < p1->outputs.size(); ++j) {
+         const Shape &s1 = p1->values[std::size_t(p1->outputs[j])].shape;
+         const Shape &s2 = p2->values[std::size_t(p2->outputs[j])].shape;
+         TensorInfo info;
+         info.name = g.output[j].name;
+         info.shape = s1;
+         info.eventSize = detail::numel(s1);
+         if (m.batched) {
+            if (detail::numel(s2) != 2 * detail::numel(s1))
+               throw InputError("ONNX model '" + name + "': output '" + info.name +
+                                "' does not grow with the batch size (shape " + detail::shapeString(s1) +
+                                " at batch 1, " + detail::shapeString(s2) +
+                                " at batch 2)");
+            // -1 marks the batch dimension: axis 0, or where a graph that mixes events put it
+            for (std::size_t d = 0; d < s1.size() && s1.size() == s2.size(); ++d)
+               if (s1[d] == 1 && s2[d] == 2) {
+                  info.shape[d] = -1;
+                  break;
+               }
+         }
+         m.outputs.push_back(std::move(info));
+      }
+      return model;
+   };
+   // Every error of loading and planning names the model: errors below the checks (a planner's
+   // std::out_of_range, say) become InputError with the model's name.
    try {
-      m.proto = proto::parseModel(bytes.data(), bytes.size());
-   } catch (const proto::ParseError &e) {
-      throw InputError("ONNX model '" + name + "' is not a valid ONNX file (truncated or corrupted?): " + e.what());
+      return loadChecked();
+   } catch (const tpcml::Error &) {
+      throw;
+   } catch (const std::bad_alloc &) {
+      throw InputError("ONNX model '" + name + "' needs more memory than is available to load");
+   } catch (const std::exception &e) {
+      throw InputError("ONNX model '" + name + "' cannot be loaded: " + e.what());
    }
-   if (!m.proto.hasGraph || m.proto.graph.node.empty())
-      throw InputError("ONNX model '" + name + "' holds no graph (is it an ONNX file?)");
-   for (const proto::OpsetId &o : m.proto.opsetImport)
-      if (o.domain.empty() || o.domain == "ai.onnx")
-         m.opset = o.version;
-   if (m.opset <= 0)
-      throw InputError("ONNX model '" + name + "' does not import the default ONNX opset");
-   const proto::Graph &g = m.proto.graph;
-   if (g.hasSparseInitializer)
-      throw InputError("ONNX model '" + name + "' has sparse initializers, which tpcml does not support");
-
-   // every operator known before anything else happens
-   const auto &ops = detail::operatorTable();
-   std::vector<std::string> unsupported;
-   for (std::size_t k = 0; k < g.node.size(); ++k) {
-      const proto::Node &n = g.node[k];
-      const bool defaultDomain = n.domain.empty() || n.domain == "ai.onnx";
-      if (!defaultDomain || !ops.count(n.opType))
-         unsupported.push_back((defaultDomain ? "" : n.domain + ".") + n.opType + " (node " +
-                               (n.name.empty() ? "#" + std::to_string(k) : "'" + n.name + "'") + ")");
-   }
-   if (!unsupported.empty())
-      throw InputError("ONNX model '" + name + "' uses unsupported operator" + (unsupported.size() > 1 ? "s " : " ") +
-                       tpcml::join(unsupported, ", ") + "; tpcml supports " + tpcml::join(supportedOperators(), ", "));
-
-   try {
-      for (const proto::Tensor &t : g.initializer) {
-         if (t.name.empty())
-            throw InputError("ONNX model '" + name + "' has an initializer without a name");
-         m.initShape[t.name] = t.dims;
-         if (isFloatType(t.dataType))
-            m.floatInit[t.name] = std::make_shared<const std::vector<float>>(t.toFloat());
-         else
-            m.intInit[t.name] = std::make_shared<const std::vector<int64_t>>(t.toInt64());
-      }
-   } catch (const proto::ParseError &e) {
-      throw InputError("ONNX model '" + name + "': " + e.what());
-   }
-   for (const proto::ValueInfo &vi : g.input) {
-      if (m.initShape.count(vi.name))
-         continue; // an initializer listed among the inputs (IR < 4 style): a constant
-      if (!vi.isTensor)
-         throw InputError("ONNX model '" + name + "': input '" + vi.name + "' is not a tensor");
-      if (vi.elemType != proto::kFloat)
-         throw InputError("ONNX model '" + name + "': input '" + vi.name + "' has type " +
-                          proto::dataTypeName(vi.elemType) + "; tpcml feeds float32 inputs only");
-      if (!vi.hasShape)
-         throw InputError("ONNX model '" + name + "': input '" + vi.name + "' has no shape");
-      TensorInfo info;
-      info.name = vi.name;
-      for (std::size_t d = 0; d < vi.shape.size(); ++d) {
-         const proto::Dim &dim = vi.shape[d];
-         const bool free = !dim.hasValue || dim.value < 0;
-         if (free && d != 0)
-            throw InputError("ONNX model '" + name + "': input '" + vi.name + "' has a free dimension '" + dim.param +
-                             "' at position " + std::to_string(d) +
-                             "; tpcml needs every dimension but the first (the batch) fixed");
-         info.shape.push_back(free ? -1 : dim.value);
-      }
-      m.runtimeInputs.push_back(&vi);
-      m.inputs.push_back(std::move(info));
-   }
-   m.batched = std::any_of(m.inputs.begin(), m.inputs.end(),
-                           [](const TensorInfo &t) { return !t.shape.empty() && t.shape[0] < 0; });
-   if (m.batched)
-      for (const TensorInfo &t : m.inputs)
-         if (t.shape.empty() || t.shape[0] >= 0)
-            throw InputError("ONNX model '" + name + "': input '" + t.name +
-                             "' has no batch dimension while other inputs have one");
-   for (TensorInfo &t : m.inputs) {
-      t.eventSize = 1;
-      for (std::size_t d = m.batched ? 1 : 0; d < t.shape.size(); ++d)
-         t.eventSize *= t.shape[d];
-   }
-   for (const auto &[key, value] : m.proto.metadata)
-      m.metadata[key] = value;
-
-   // plan at batch 1 (checks the whole graph) and, if batched, at 2 to find how outputs scale
-   std::shared_ptr<const Plan> p1 = model->plan(1);
-   m.steps1 = p1->steps.size();
-   std::shared_ptr<const Plan> p2 = m.batched ? model->plan(2) : p1;
-   if (m.batched) // a dimension that equals the batch by chance cannot at both 1 and 2
-      m.mixing = !p2->mixing.empty() ? p2->mixing : !p1->mixing.empty() ? p1->mixing : batchSizeDependence(m, *p1, *p2);
-   for (std::size_t j = 0; j < p1->outputs.size(); ++j) {
-      const Shape &s1 = p1->values[std::size_t(p1->outputs[j])].shape;
-      const Shape &s2 = p2->values[std::size_t(p2->outputs[j])].shape;
-      TensorInfo info;
-      info.name = g.output[j].name;
-      info.shape = s1;
-      info.eventSize = detail::numel(s1);
-      if (m.batched) {
-         if (detail::numel(s2) != 2 * detail::numel(s1))
-            throw InputError("ONNX model '" + name + "': output '" + info.name +
-                             "' does not grow with the batch size (shape " + detail::shapeString(s1) + " at batch 1, " +
-                             detail::shapeString(s2) + " at batch 2)");
-         // -1 marks the batch dimension: axis 0, or where a graph that mixes events put it
-         for (std::size_t d = 0; d < s1.size() && s1.size() == s2.size(); ++d)
-            if (s1[d] == 1 && s2[d] == 2) {
-               info.shape[d] = -1;
-               break;
-            }
-      }
-      m.outputs.push_back(std::move(info));
-   }
-   return model;
 }
 
 std::shared_ptr<const Plan> Model::plan(int64_t batch) const

@@ -1,5 +1,6 @@
 // tpcml (private) -- load-time planning: values, constant folding, fusion, memory plan.
 #include "Graph.h"
+#include "Schema.h"
 
 #include "tpcml/Error.h"
 
@@ -78,27 +79,36 @@ void NodeCtx::requireFloat(std::size_t k) const
       fail("input '" + v.name + "' is an integer tensor; this operator runs on float32 tensors");
 }
 
-int64_t NodeCtx::attrInt(const char *name, int64_t fallback) const
+const proto::Attribute *NodeCtx::typedAttr(const char *name, int32_t type) const
 {
    const proto::Attribute *a = attr(name);
+   if (a && a->type != type)
+      fail("attribute '" + std::string(name) + "' has type " + attributeTypeName(a->type) + ", expected " +
+           attributeTypeName(type));
+   return a;
+}
+
+int64_t NodeCtx::attrInt(const char *name, int64_t fallback) const
+{
+   const proto::Attribute *a = typedAttr(name, proto::kAttrInt);
    return a ? a->i : fallback;
 }
 
 float NodeCtx::attrFloat(const char *name, float fallback) const
 {
-   const proto::Attribute *a = attr(name);
+   const proto::Attribute *a = typedAttr(name, proto::kAttrFloat);
    return a ? a->f : fallback;
 }
 
 std::string NodeCtx::attrString(const char *name, const std::string &fallback) const
 {
-   const proto::Attribute *a = attr(name);
+   const proto::Attribute *a = typedAttr(name, proto::kAttrString);
    return a ? a->s : fallback;
 }
 
 std::vector<int64_t> NodeCtx::attrInts(const char *name, std::vector<int64_t> fallback) const
 {
-   const proto::Attribute *a = attr(name);
+   const proto::Attribute *a = typedAttr(name, proto::kAttrInts);
    return a ? a->ints : fallback;
 }
 

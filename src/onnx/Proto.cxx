@@ -73,10 +73,10 @@ public:
          const auto c = static_cast<unsigned char>(s[k]);
          const int extra = c < 0x80 ? 0 : (c >> 5) == 0x6 ? 1 : (c >> 4) == 0xe ? 2 : (c >> 3) == 0x1e ? 3 : -1;
          if (extra < 0 || k + std::size_t(extra) >= s.size() + (extra == 0 ? 1 : 0))
-            fail("string field is not valid UTF-8");
+            fail("string field is not valid UTF-8 (unsupported: tpcml reads names as UTF-8)");
          for (int e = 1; e <= extra; ++e)
             if ((static_cast<unsigned char>(s[k + std::size_t(e)]) >> 6) != 0x2)
-               fail("string field is not valid UTF-8");
+               fail("string field is not valid UTF-8 (unsupported: tpcml reads names as UTF-8)");
          k += std::size_t(extra) + 1;
       }
       return s;
@@ -181,6 +181,7 @@ Tensor parseTensor(Reader r)
       case 2:
          r.expect(w, kVarint, "TensorProto.data_type");
          t.dataType = int32_t(r.varint());
+         t.hasDataType = true;
          break;
       case 4:
          r.repeated(w, kFixed32, t.floatData, readF32, "TensorProto.float_data");
@@ -295,6 +296,8 @@ Attribute parseAttribute(Reader r)
    Attribute a;
    uint32_t f, w;
    while (r.key(f, w)) {
+      if (f < 32)
+         a.present |= 1u << f;
       switch (f) {
       case 1:
          r.expect(w, kLengthDelimited, "AttributeProto.name");
@@ -464,8 +467,7 @@ float halfToFloat(uint16_t h)
 /// Converts any numeric tensor to T (float or int64).
 template <typename T> std::vector<T> numericValues(const Tensor &t)
 {
-   if (t.external)
-      throw ParseError("tensor '" + t.name + "' keeps its data in an external file, which tpcml does not read");
+   t.check();
    const int64_t n = t.numel();
    const bool raw = !t.rawData.empty() || n == 0;
    switch (t.dataType) {
@@ -524,6 +526,81 @@ std::string dataTypeName(int32_t type)
    if (type >= 0 && type < int32_t(sizeof(names) / sizeof(names[0])))
       return names[type];
    return "type#" + std::to_string(type);
+}
+
+void Tensor::check() const
+{
+   if (external)
+      throw ParseError("tensor '" + name + "' keeps its data in an external file, which tpcml does not read");
+   // onnx.proto, TensorProto: each data type keeps its values in one typed field, or in raw_data
+   const char *field = nullptr;
+   std::size_t bytes = 0; // per value in raw_data
+   switch (dataType) {
+   case kFloat:
+      field = "float_data";
+      bytes = 4;
+      break;
+   case kDouble:
+      field = "double_data";
+      bytes = 8;
+      break;
+   case kInt64:
+      field = "int64_data";
+      bytes = 8;
+      break;
+   case kUInt32:
+   case kUInt64:
+      field = "uint64_data";
+      bytes = dataType == kUInt32 ? 4 : 8;
+      break;
+   case kInt32:
+      field = "int32_data";
+      bytes = 4;
+      break;
+   case kInt8:
+   case kUInt8:
+   case kBool:
+      field = "int32_data";
+      bytes = 1;
+      break;
+   case kInt16:
+   case kUInt16:
+   case kFloat16:
+      field = "int32_data";
+      bytes = 2;
+      break;
+   default:
+      throw ParseError("tensor '" + name + "' has data type " + dataTypeName(dataType) +
+                       (hasDataType ? "" : " (no data_type field)") + ", which tpcml cannot convert to numbers");
+   }
+   const std::pair<const char *, std::size_t> typed[] = {{"float_data", floatData.size()},
+                                                         {"int32_data", int32Data.size()},
+                                                         {"int64_data", int64Data.size()},
+                                                         {"double_data", doubleData.size()},
+                                                         {"uint64_data", uint64Data.size()}};
+   for (const auto &[other, count] : typed) {
+      if (!count)
+         continue;
+      if (std::strcmp(other, field) != 0)
+         throw ParseError("tensor '" + name + "' of data type " + dataTypeName(dataType) + " holds values in " + other +
+                          "; the ONNX spec keeps them in " + field + " or raw_data");
+      if (!rawData.empty())
+         throw ParseError("tensor '" + name + "' holds values in both raw_data and " + other +
+                          " (the ONNX spec allows one of them)");
+   }
+   const int64_t n = numel();
+   std::size_t count = 0;
+   for (const auto &entry : typed)
+      count += entry.second;
+   if (!rawData.empty() || (count == 0 && n > 0)) {
+      if (rawData.size() != std::size_t(n) * bytes)
+         throw ParseError("tensor '" + name + "' has " + std::to_string(rawData.size()) +
+                          " bytes of raw_data, expected " + std::to_string(n) + " " + dataTypeName(dataType) +
+                          " values (" + std::to_string(std::size_t(n) * bytes) + " bytes) for its dims");
+   } else if (count != std::size_t(n)) {
+      throw ParseError("tensor '" + name + "' has " + std::to_string(count) + " values in " + field + ", expected " +
+                       std::to_string(n) + " for its dims");
+   }
 }
 
 int64_t Tensor::numel() const

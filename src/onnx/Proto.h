@@ -4,8 +4,9 @@
 // reads the subset an inference engine needs -- the model's opsets, metadata, graph, nodes,
 // attributes, initializers and the value infos of inputs and outputs -- and skips every
 // other field by its wire type. Every length and count is checked against the bytes left,
-// so truncated or corrupted files raise ParseError, never read out of bounds (fuzzed in
-// tests/python/test_onnx_robustness.py).
+// so truncated or corrupted files raise ParseError, never read out of bounds (fuzzed by
+// python -m tpcml.inference.fuzz and tests/python/test_onnx_fuzz.py, docs/onnx-fuzzing.md).
+// What the spec allows beyond the wire format is checked in Schema.cxx.
 #ifndef TPCML_SRC_ONNX_PROTO_H
 #define TPCML_SRC_ONNX_PROTO_H
 
@@ -55,8 +56,12 @@ struct Tensor {
    std::vector<uint64_t> uint64Data;
    std::string rawData;
    bool external = false; ///< data_location == EXTERNAL or external_data present
+   bool hasDataType = false;
    /// Number of elements (product of dims, checked for overflow); throws ParseError.
    int64_t numel() const;
+   /// Checks that the data is in one place only (raw_data or the typed field of dataType, never
+   /// both, never another typed field) and that its size matches dims; throws ParseError.
+   void check() const;
    /// Values converted to float / int64 (numeric types only); throws ParseError on a
    /// size mismatch between dims and data, or on an unsupported type.
    std::vector<float> toFloat() const;
@@ -73,6 +78,12 @@ enum AttributeType : int32_t {
    kAttrFloats = 6,
    kAttrInts = 7,
    kAttrStrings = 8,
+   kAttrTensors = 9,
+   kAttrGraphs = 10,
+   kAttrSparseTensor = 11,
+   kAttrSparseTensors = 12,
+   kAttrTypeProto = 13,
+   kAttrTypeProtos = 14,
 };
 
 struct Attribute {
@@ -86,6 +97,8 @@ struct Attribute {
    std::vector<float> floats;
    std::vector<int64_t> ints;
    std::vector<std::string> strings;
+   /// Bit f set when field number f (< 32) of the AttributeProto was present in the file.
+   uint32_t present = 0;
 };
 
 struct Dim {
