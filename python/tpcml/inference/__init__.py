@@ -80,13 +80,32 @@ class Model:
 
     def run(self, inputs, max_batch: int = 64) -> list[np.ndarray]:
         """All outputs for a batch: ``inputs`` is an array, a list of arrays or a dict by input name
-        (float32, events first)."""
-        return self._m.run(inputs, max_batch)
+        (float32, events first), or a table of named columns (see :meth:`score`)."""
+        return self._m.run(self._by_name(inputs), max_batch)
 
     def score(self, x, max_batch: int = 64) -> np.ndarray:
-        """One score per event: the first value of the first output."""
-        out = self._m.run(x, max_batch)[0]
+        """One score per event: the first value of the first output.
+
+        ``x`` is a plain array (positional: its last axis in the model's feature order, shape checked), or a
+        table of named columns (pandas DataFrame, awkward record array, numpy structured array, dict of
+        columns): its columns are taken *by name* in the order of the model's ``tpcml.inputs`` metadata,
+        whatever their order in ``x`` (uproot returns RNTuple columns alphabetically). Missing names are
+        refused with the nearest names given; extra columns are ignored.
+        """
+        out = self._m.run(self._by_name(x), max_batch)[0]
         return out.reshape(out.shape[0], -1)[:, 0] if self.batched else out.reshape(-1)[:1]
+
+    def _by_name(self, x):
+        """``x`` as the engine's inputs: a named table becomes a float32 [N, k] array in ``tpcml.inputs`` order."""
+        from ..guards import column_names, columns_by_name
+
+        names = column_names(x)
+        tensors = [i["name"] for i in self.inputs]
+        if names is None or (isinstance(x, dict) and set(tensors) <= set(names)):
+            return x  # a plain array (positional, shape checked by the engine) or a dict by input tensor name
+        if len(tensors) != 1:
+            raise UsageError(f"model {self.name} has {len(tensors)} inputs: pass a dict by input name")
+        return columns_by_name(x, self.input_columns, f"model {self.name}")
 
     def __repr__(self) -> str:
         shapes = ", ".join(f"{i['name']}{tuple(i['shape'])}" for i in self.inputs)
