@@ -141,8 +141,11 @@ def score_files(
 ) -> dict:
     """Writes ``output``: every entry of ``tree`` in ``files`` with the score column added, in input
     order (temporary file renamed when complete). The function ``tpcml-infer`` runs."""
+    from ..guards import refuse_overwrite
+
     if isinstance(files, str | os.PathLike):
         files = [files]
+    refuse_overwrite(output, [*files, model])  # before any work: the output is never an input or the model
     return _core.score_files(
         [str(f) for f in files], tree, str(output), str(model), list(columns or []), name, int(threads)
     )
