@@ -53,7 +53,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return _bands(args, det_name, tau)
     except Exception as err:  # C++ exceptions through PyROOT (e.g. a corrupted file): one line, exit 1
-        print(f"lifetime_bands.py: error: {' '.join(str(err).split())}", file=sys.stderr)
+        text = " ".join(str(err).split())
+        print(f"lifetime_bands.py: error: {args.input}: {text.split(' => ')[-1]}", file=sys.stderr)
         return 1
 
 
@@ -62,10 +63,12 @@ def _bands(args, det_name: str, tau: float) -> int:
     if args.threads > 0:
         ROOT.EnableImplicitMT(args.threads)
     df = ROOT.RDataFrame("events", args.input)
+    # the correction made here; an input that already has a qS2c column (tpcml's event files) keeps it
+    qs2c = "tpcml_qS2c" if "qS2c" in [str(c) for c in df.GetColumnNames()] else "qS2c"
     corrected = (
-        df.Define("qS2c", f"tpcml::ElectronLifetimeCorrection({tau!r})(qS2, drift_time)")
-        .Filter("qS1 > 0 && qS2c > 0", "Non-zero S1 and S2")
-        .Define("log_s2s1", "std::log10(qS2c / qS1)")
+        df.Define(qs2c, f"tpcml::ElectronLifetimeCorrection({tau!r})(qS2, drift_time)")
+        .Filter(f"qS1 > 0 && {qs2c} > 0", "Non-zero S1 and S2")
+        .Define("log_s2s1", f"std::log10({qs2c} / qS1)")
     )
     # qS1 3-45 PE: the PandaX-II signal window (pandax2-accidental-dnn, Sec. 3)
     axes = (42, 3.0, 45.0, 100, 0.0, 3.0)

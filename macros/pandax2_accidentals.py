@@ -59,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
         return _pair(args, det, isolated, nr)
     except Exception as err:  # C++ exceptions through PyROOT: one line, exit 1
         text = " ".join(str(err).split())
-        print(f"pandax2_accidentals.py: error: {text.split(' => ', 1)[-1]}", file=sys.stderr)
+        print(f"pandax2_accidentals.py: error: {text.split(' => ')[-1]}", file=sys.stderr)
         return 1
 
 

@@ -47,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
         report.Print()
     except Exception as err:  # tpcml's errors and C++ exceptions through PyROOT: one line, exit 1
         text = " ".join(str(err).split())
-        print(f"score_events.py: error: {text.split(' => ', 1)[-1]}", file=sys.stderr)
+        print(f"score_events.py: error: {text.split(' => ')[-1]}", file=sys.stderr)
         return 1
     return 0
 

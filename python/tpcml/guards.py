@@ -29,6 +29,7 @@ __all__ = [
     "parse_int",
     "refuse_overwrite",
     "same_file",
+    "u64",
 ]
 
 SEED_MAX = 2**64 - 1  # seeds are uint64 in the C++ core
@@ -108,6 +109,12 @@ def check_memory(nbytes: float, what: str, fraction: float = 0.75) -> None:
             f"{what} needs about {_size(nbytes)} of memory; the limit is {_size(limit)} "
             f"({fraction:.0%} of the {_size(avail)} available): use a smaller value"
         )
+
+
+def u64(seed: int) -> int:
+    """A seed derived by arithmetic (``seed * 7 + 1``) as the uint64 the C++ core and nestpy take: reduced
+    modulo 2**64 (one-to-one for seeds in [0, 2**64) when the multiplier is odd), never rounded."""
+    return int(seed) % 2**64
 
 
 def parse_int(text: str | int, what: str = "", minimum: int | None = None, maximum: int | None = None) -> int:

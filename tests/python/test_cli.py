@@ -276,3 +276,11 @@ def test_inspect_a_fifo_is_refused_without_blocking(tmp_path):
     os.mkfifo(tmp_path / "f.root")
     res = run(["tpcml", "inspect", str(tmp_path / "f.root")], timeout=30)
     assert res.returncode == 1 and "is not a regular file" in res.stderr
+
+
+def test_simulate_pandax2_seed_2_64_minus_1_does_not_overflow_derived_seeds(tmp_path):
+    # seed * 7 + 1, seed * 10 + 3, ... exceeded uint64 in nestpy / the C++ response: a TypeError traceback
+    res = run(["tpcml", "simulate", "pandax2", "--quick", "--no-search-run", "-q", "--out", str(tmp_path / "s"),
+               "--seed", str(2**64 - 1)])  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    assert json.loads((tmp_path / "s" / "dataset.json").read_text())["seed"] == 2**64 - 1

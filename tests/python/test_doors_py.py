@@ -166,7 +166,8 @@ def build_fixtures(tmp: Path) -> None:
         f["events"].extend(tr)
     with uproot.recreate(tmp / "tracks_rntuple.root") as f:
         f["events"] = {
-            **{k: tr[k] for k in ("hit_plane", "label", "event")},
+            "hit_plane": ak.values_astype(tr["hit_plane"], np.int32),  # std::vector<std::int32_t>
+            **{k: tr[k] for k in ("label", "event")},
             "hit_strip": ak.values_astype(tr["hit_strip"], np.float64),
             "hit_time": ak.values_astype(tr["hit_time"], np.float64),
             "hit_charge": ak.values_astype(tr["hit_charge"], np.float64),
@@ -364,6 +365,10 @@ CASES: list[DoorCase] = [
     DoorCase("lifetime_bands.py", "std::vector<double> column", script("lifetime_bands.py",
              "{d}/events_vecdouble.root", "{d}/lb.root", "--detector", "pandax2"), 1,
              r"'qS1' of 'events' is std::vector"),
+    DoorCase("lifetime_bands.py", "RNTuple of double columns (uproot 5.7)", script("lifetime_bands.py",
+             "{d}/events_rntuple.root", "{d}/lb_rntuple.root", "--detector", "pandax2"), 0, r"ER 2000, NR 2000"),
+    DoorCase("score_events.py", "RNTuple of double columns (uproot 5.7)", script("score_events.py",
+             "{d}/events_rntuple.root", "{d}/model.onnx"), 0, r"mean score 1\d+"),
     DoorCase("pandax2_accidentals.py", "output equal to isolated.root", script("pandax2_accidentals.py", "{d}",
              "{d}/isolated.root"), 2, OVERWRITE, unchanged=("isolated.root",)),
     DoorCase("pandax2_accidentals.py", "--pairs -5", script("pandax2_accidentals.py", "{d}", "{d}/h.root",

