@@ -83,6 +83,12 @@ def pair_file(
         raise ArgumentError(f"--livetime must be finite and > 0 s, got {livetime_s}")
     if efficiency is not None and not 0 <= efficiency <= 1:
         raise ArgumentError(f"--efficiency must be in [0, 1], got {efficiency}")
+    curve = None
+    if nr_median is not None:
+        from ..rootio import require_file
+
+        require_file(nr_median, "a ROOT file with the NR median TGraph tpcml_nr_median")
+        curve = _core.NRMedianCurve.from_file(str(nr_median))  # InputError names the file and the TGraph
     s1, s2 = read_isolated(input_path, s1_tree, s2_tree)
     say(f"read {len(s1['qS1'])} isolated S1 and {len(s2['qS2'])} isolated S2 from {input_path}")
     rates = _core.isolated_rates(
@@ -107,8 +113,8 @@ def pair_file(
         )
     except ValueError as err:
         raise InputError(f"{input_path}: {err}") from None
-    if nr_median is not None:
-        pairer.set_nr_median(_core.NRMedianCurve.from_file(str(nr_median)))
+    if curve is not None:
+        pairer.set_nr_median(curve)
     mode = "with" if with_replacement else "without"
     say(f"pairing {n} events ({mode} replacement, seed {seed}, {threads} thread(s))")
     cols = pairer.pair(n, threads=threads)

@@ -158,7 +158,7 @@ def cutflow(
     except Exception as err:  # C++ exceptions through PyROOT, e.g. a corrupted basket
         if isinstance(err, _core.Error | OSError):
             raise
-        text = " ".join(str(err).split())
+        text = " ".join(str(err).split()).split(" => ")[-1]  # cppyy: "<C++ signature> => type: message"
         raise InputError(f"{', '.join(str(p) for p in paths)}: cannot read tree '{tree}' ({text})") from None
     finally:
         if mt:
