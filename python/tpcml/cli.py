@@ -119,6 +119,8 @@ def _labels(text: str | None, default: tuple[str, ...], what: str) -> tuple[str,
     if text is None:
         return default
     labels = tuple(t.strip().upper() for t in text.split(",") if t.strip())
+    if not labels and what == "--architectures":
+        raise _UsageError(f"{what}: expected at least one Table 2 label; known: {', '.join(PANDAX2_MLP_LAYERS)}")
     unknown = [t for t in labels if t not in PANDAX2_MLP_LAYERS]
     if unknown:
         raise _UsageError(
@@ -159,9 +161,20 @@ def _cmd_run_accidental(args) -> int:
         sizes=Sizes.quick() if args.quick else None,
         verbose=not args.quiet,
     )
+    widest = max(_mlp_parameters(PANDAX2_MLP_LAYERS[a]) for a in (*cfg.architectures, *cfg.u_architectures))
+    from .guards import check_memory
+
+    # the replicas of one model train together: weights, gradients and two Adam moments in float32
+    check_memory(cfg.replicas * widest * 16.0, f"--replicas {cfg.replicas} x {widest} parameters x 16 bytes")
     res = run_study(cfg)
     print(f"report: {res['report']}")
     return 0
+
+
+def _mlp_parameters(hidden, n_inputs: int = 13) -> int:
+    from itertools import pairwise
+
+    return sum((a + 1) * b for a, b in pairwise([n_inputs, *hidden, 1]))
 
 
 def _cmd_simulate(args) -> int:
@@ -273,10 +286,10 @@ def _cmd_run_tracks(args) -> int:
         t = t.strip().lower()
         if t in ("default", "none"):
             tops.append(None)
-        elif t.isdigit() and int(t) > 0:
+        elif t.isdigit() and 0 < int(t) <= 4096:
             tops.append(int(t))
         else:
-            raise _UsageError(f"--top-channels: expected positive integers or 'default', got {t!r}")
+            raise _UsageError(f"--top-channels: expected integers in [1, 4096] or 'default', got {t!r}")
     from .pandax3.study import ModelSpec, TracksConfig, run_tracks
 
     models = [ModelSpec("efficientnet", variant, n) for n in tops]

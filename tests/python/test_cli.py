@@ -169,6 +169,7 @@ def test_select_below_nr_median_without_the_tgraph_is_a_clean_error(tmp_path):
         (["run", "accidental", "--replicas", "0"], "--replicas: expected an integer >= 1, got 0"),
         (["run", "accidental", "--batch-size", "0"], "--batch-size: expected an integer >= 1, got 0"),
         (["run", "tracks", "--batch-size", "0"], "--batch-size: expected an integer >= 1, got 0"),
+        (["run", "accidental", "--architectures", ","], "--architectures: expected at least one Table 2 label"),
         (["pair", "--input", "x", "--output", "y", "-n", "0"], "-n: expected an integer >= 1, got 0"),
         (["simulate", "pandax2", "--out", "OUT", "--seed", "2**64"], "--seed: expected an integer"),
         (["simulate", "pandax2", "--out", "OUT", "--seed", "18446744073709551616"], "<= 2^64 - 1"),

@@ -176,6 +176,9 @@ def build_fixtures(tmp: Path) -> None:
     _model(tmp / "model.onnx", ["qS1", "qS2", "drift_time"])
     (tmp / "bad.toml").write_text("name = 'x'\n[[[\n")
     (tmp / "a_file").write_text("a file where a directory is expected\n")
+    (tmp / "rndir").mkdir()  # pandax2_accidentals.py's directory, as RNTuples of doubles
+    shutil.copy(tmp / "isolated_rntuple.root", tmp / "rndir" / "isolated.root")
+    shutil.copy(tmp / "with_median.root", tmp / "rndir" / "nr_calibration.root")
     (tmp / "vecdir").mkdir()
     for name in ("nr_calibration.root", "er_calibration.root", "accidentals.root"):
         shutil.copy(tmp / "events_vecdouble.root", tmp / "vecdir" / name)
@@ -344,6 +347,10 @@ CASES: list[DoorCase] = [
     DoorCase("tpcml run accidental", "--data with std::vector<double> columns", tpcml("run", "accidental", "-q",
              "--out", "{d}/acc", "--data", "{d}/vecdir"), 1, r"std::vector<double>; expected a float or double",
              timeout=180),
+    DoorCase("tpcml run accidental", "--replicas 1e9 (memory)", tpcml("run", "accidental", "--replicas", "1e9",
+             "--out", "{d}/acc"), 2, r"--replicas 1000000000 x .* needs about .* the limit is", timeout=180),
+    DoorCase("tpcml run tracks", "--top-channels 99999", tpcml("run", "tracks", "--top-channels", "99999", "--out",
+             "{d}/tr"), 2, r"--top-channels: expected integers in \[1, 4096\]"),
     DoorCase("tpcml run tracks", "--events 0", tpcml("run", "tracks", "--events", "0"), 2,
              r"argument --events: expected an integer >= 1, got 0"),
     DoorCase("tpcml run tracks", "--batch-size 0", tpcml("run", "tracks", "--batch-size", "0"), 2,
@@ -372,6 +379,10 @@ CASES: list[DoorCase] = [
              "{d}/events_rntuple.root", "{d}/model.onnx"), 0, r"mean score 1\d+"),
     DoorCase("pandax2_accidentals.py", "output equal to isolated.root", script("pandax2_accidentals.py", "{d}",
              "{d}/isolated.root"), 2, OVERWRITE, unchanged=("isolated.root",)),
+    DoorCase("pandax2_accidentals.py", "RNTuple of double columns (uproot 5.7)", script("pandax2_accidentals.py",
+             "{d}/rndir", "{d}/h_rntuple.root", "--pairs", "1000"), 0, r"expected accidentals below the NR median"),
+    DoorCase("pandax2_accidentals.py", "a file as DIR", script("pandax2_accidentals.py", "{d}/events.root",
+             "{d}/h.root"), 1, r"events\.root: is a file; expected a directory"),
     DoorCase("pandax2_accidentals.py", "--pairs -5", script("pandax2_accidentals.py", "{d}", "{d}/h.root",
              "--pairs=-5"), 2, r"argument --pairs: expected an integer >= 1"),
     DoorCase("pandax2_accidentals.py", "--seed 2**64", script("pandax2_accidentals.py", "{d}", "{d}/h.root",
