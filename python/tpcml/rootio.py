@@ -105,9 +105,13 @@ def read_provenance(path: str | os.PathLike) -> tuple[str | None, dict]:
     """(detector name, provenance dict) stored in a tpcml file; (None, {}) when absent."""
     import uproot
 
-    with uproot.open(path) as f:
-        det = str(f["tpcml_detector"].member("fTitle")) if "tpcml_detector" in f else None
-        prov = json.loads(str(f["tpcml_provenance"].member("fTitle"))) if "tpcml_provenance" in f else {}
+    require_file(path)
+    try:
+        with uproot.open(path) as f:
+            det = str(f["tpcml_detector"].member("fTitle")) if "tpcml_detector" in f else None
+            prov = json.loads(str(f["tpcml_provenance"].member("fTitle"))) if "tpcml_provenance" in f else {}
+    except Exception as exc:  # not a ROOT file, truncated, or a provenance that is not JSON
+        raise InputError(f"{path}: not a readable ROOT file ({type(exc).__name__}: {exc})") from None
     return det or None, prov
 
 

@@ -179,6 +179,13 @@ def build_fixtures(tmp: Path) -> None:
     (tmp / "rndir").mkdir()  # pandax2_accidentals.py's directory, as RNTuples of doubles
     shutil.copy(tmp / "isolated_rntuple.root", tmp / "rndir" / "isolated.root")
     shutil.copy(tmp / "with_median.root", tmp / "rndir" / "nr_calibration.root")
+    (tmp / "plotdir").mkdir()  # tpcml plot: the NR file (TTree + TGraph), ER and accidentals as RNTuples
+    shutil.copy(tmp / "with_median.root", tmp / "plotdir" / "nr_calibration.root")
+    for name in ("er_calibration.root", "accidentals.root"):
+        shutil.copy(tmp / "events_rntuple.root", tmp / "plotdir" / name)
+    (tmp / "baddir").mkdir()
+    shutil.copytree(tmp / "plotdir", tmp / "baddir", dirs_exist_ok=True)
+    (tmp / "baddir" / "nr_calibration.root").write_text("not ROOT\n")
     (tmp / "vecdir").mkdir()
     for name in ("nr_calibration.root", "er_calibration.root", "accidentals.root"):
         shutil.copy(tmp / "events_vecdouble.root", tmp / "vecdir" / name)
@@ -359,6 +366,10 @@ CASES: list[DoorCase] = [
              r"is a file; expected a directory", unchanged=("a_file",)),
     DoorCase("tpcml plot", "a missing directory", tpcml("plot", "pandax2", "{d}/nodir"), 1,
              r"nodir: no such directory"),
+    DoorCase("tpcml plot", "ER and accidentals as RNTuples of doubles", tpcml("plot", "pandax2", "{d}/plotdir",
+             "--out", "{d}/plots"), 0, r"plot: .*features\.png"),
+    DoorCase("tpcml plot", "a non-ROOT nr_calibration.root", tpcml("plot", "pandax2", "{d}/baddir", "--out",
+             "{d}/plots2"), 1, r"nr_calibration\.root: not a readable ROOT file"),
     DoorCase("tpcml plot", "--out a file", tpcml("plot", "pandax2", "{d}/vecdir", "--out", "{d}/a_file"), 2,
              r"is a file; expected a directory", unchanged=("a_file",)),
     # ------------------------------------------------------------------ macros/*.py
