@@ -22,6 +22,7 @@ from .errors import InputError
 
 __all__ = [
     "atomic_path",
+    "check_chain",
     "check_columns",
     "describe_tree",
     "list_trees",
@@ -216,13 +217,27 @@ def _check_columns(path, tree: str, t, columns: Mapping[str, str], optional: Map
     return want
 
 
-def check_columns(path: str | os.PathLike, tree: str, columns: Mapping[str, str] | list[str]) -> None:
-    """The checks of :func:`read_columns` (file, tree or RNTuple, names, types) without reading the data."""
+def check_columns(path: str | os.PathLike, tree: str, columns: Mapping[str, str] | list[str]) -> str:
+    """The checks of :func:`read_columns` (file, tree or RNTuple, names, types) without reading the data;
+    returns "TTree" or "RNTuple"."""
     if not isinstance(columns, Mapping):
         columns = {c: "float" for c in columns}
     f, t = open_events(path, tree)
     with f:
         _check_columns(path, tree, t, columns, None)
+        return "RNTuple" if "RNTuple" in type(t).__name__ else "TTree"
+
+
+def check_chain(paths, tree: str, columns: Mapping[str, str] | list[str]) -> None:
+    """:func:`check_columns` for every file of one RDataFrame chain, and one kind for all of them: a chain of
+    TTrees and RNTuples together crashes ROOT (segmentation violation), so it is refused naming both kinds."""
+    kinds = {str(p): check_columns(p, tree, columns) for p in paths}
+    if len(set(kinds.values())) > 1:
+        first = {k: next(p for p, v in kinds.items() if v == k) for k in sorted(set(kinds.values()))}
+        raise InputError(
+            f"'{tree}' is a TTree in {first['TTree']} but an RNTuple in {first['RNTuple']}: give files of one kind "
+            "(convert with uproot or ROOT), ROOT cannot read both in one chain"
+        )
 
 
 def read_columns(

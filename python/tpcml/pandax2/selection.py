@@ -127,13 +127,12 @@ def cutflow(
     from ..errors import InputError
     from ..guards import refuse_overwrite
     from ..root import load_root
-    from ..rootio import atomic_path, check_columns, require_file
+    from ..rootio import atomic_path, check_chain, require_file
 
     if output is not None:
         refuse_overwrite(output, [*paths, nr_median, getattr(det, "file", None)])
     needed = ["qS1", "qS2", "qS2c", "drift_time", "x", "y"] + (["qS1c"] if below_median else [])
-    for p in paths:
-        check_columns(p, tree, needed)  # TTree or RNTuple; float or double scalars
+    check_chain(paths, tree, needed)  # TTrees or RNTuples (not both); float or double scalars
     if below_median:
         if nr_median is None:
             raise ValueError("below_median=True needs nr_median (a file with the tpcml_nr_median TGraph)")

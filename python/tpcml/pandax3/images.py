@@ -33,7 +33,7 @@ def rasterise_file(
 
     from .. import _core
     from ..guards import refuse_overwrite
-    from ..rootio import check_columns
+    from ..rootio import check_chain
 
     if isinstance(inputs, str | os.PathLike):
         inputs = [inputs]
@@ -44,8 +44,7 @@ def rasterise_file(
     from .. import detectors
 
     detectors.load(detector)  # ConfigError names a bad detector before any work
-    for f in files:
-        check_columns(f, tree, HIT_COLUMNS)  # TTree or RNTuple; names the file, column, its type
+    check_chain(files, tree, HIT_COLUMNS)  # TTrees or RNTuples (not both); names the file, column, its type
     ROOT = tpcml.load_root()
     del threads  # one ordered pass (see above)
     if ROOT.IsImplicitMTEnabled():
