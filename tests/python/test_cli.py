@@ -285,3 +285,15 @@ def test_simulate_pandax2_seed_2_64_minus_1_does_not_overflow_derived_seeds(tmp_
                "--seed", str(2**64 - 1)])  # fmt: skip
     assert res.returncode == 0, res.stderr
     assert json.loads((tmp_path / "s" / "dataset.json").read_text())["seed"] == 2**64 - 1
+
+
+def test_select_chain_of_ttree_and_rntuple_is_refused_not_a_segfault(tmp_path):
+    import numpy as np
+    import uproot
+
+    cols = _ordered_events(tmp_path / "t.root", n=200, flush=100)
+    with uproot.recreate(tmp_path / "r.root") as f:
+        f["events"] = {k: v.astype(np.float64) for k, v in cols.items()}
+    res = run(["tpcml", "select", str(tmp_path / "t.root"), str(tmp_path / "r.root")])
+    assert res.returncode == 1, res.stdout[-2000:] + res.stderr[-2000:]  # was 129: ROOT's segmentation violation
+    assert "is a TTree in" in res.stderr and "but an RNTuple in" in res.stderr
