@@ -11,10 +11,20 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 import tpcml
 from tpcml import detectors
-from tpcml.rootio import atomic_path, read_provenance
+from tpcml.errors import ArgumentError
+from tpcml.guards import parse_int, refuse_overwrite
+from tpcml.rootio import atomic_path, check_columns, read_provenance
+
+
+def threads_type(text: str) -> int:
+    try:
+        return parse_int(text, minimum=0, maximum=1024)
+    except ArgumentError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -22,27 +32,43 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("input", help="ROOT file with an `events` tree (qS1, qS2, drift_time, recoil_type)")
     ap.add_argument("output", help="ROOT file to write the band histograms to")
     ap.add_argument("--detector", help="detector name or TOML (default: the one recorded in the input)")
-    ap.add_argument("--threads", type=int, default=0, help="ROOT ImplicitMT threads (0: off)")
+    ap.add_argument("--threads", type=threads_type, default=0, help="ROOT ImplicitMT threads (0: off)")
     args = ap.parse_args(argv)
 
     try:
-        tpcml._core.require_columns(args.input, "events", ["qS1", "qS2", "drift_time", "recoil_type"])
+        refuse_overwrite(args.output, [args.input, args.detector if Path(str(args.detector)).is_file() else None])
+        # TTree or RNTuple; float or double columns (recoil_type: any integer type)
+        kinds = {"qS1": "float", "qS2": "float", "drift_time": "float", "recoil_type": "int"}
+        check_columns(args.input, "events", kinds)
         det_name = args.detector or read_provenance(args.input)[0]
         if not det_name:
             ap.error(f"{args.input} does not record its detector; pass --detector")
         tau = detectors.load(det_name).get("electron_lifetime", "us")
+    except ArgumentError as err:
+        print(f"lifetime_bands.py: error: {err}", file=sys.stderr)
+        return 2
     except (tpcml.InputError, tpcml.ConfigError) as err:
         print(f"lifetime_bands.py: error: {err}", file=sys.stderr)
         return 1
+    try:
+        return _bands(args, det_name, tau)
+    except Exception as err:  # C++ exceptions through PyROOT (e.g. a corrupted file): one line, exit 1
+        text = " ".join(str(err).split())
+        print(f"lifetime_bands.py: error: {args.input}: {text.split(' => ')[-1]}", file=sys.stderr)
+        return 1
 
+
+def _bands(args, det_name: str, tau: float) -> int:
     ROOT = tpcml.load_root()
     if args.threads > 0:
         ROOT.EnableImplicitMT(args.threads)
     df = ROOT.RDataFrame("events", args.input)
+    # the correction made here; an input that already has a qS2c column (tpcml's event files) keeps it
+    qs2c = "tpcml_qS2c" if "qS2c" in [str(c) for c in df.GetColumnNames()] else "qS2c"
     corrected = (
-        df.Define("qS2c", f"tpcml::ElectronLifetimeCorrection({tau!r})(qS2, drift_time)")
-        .Filter("qS1 > 0 && qS2c > 0", "Non-zero S1 and S2")
-        .Define("log_s2s1", "std::log10(qS2c / qS1)")
+        df.Define(qs2c, f"tpcml::ElectronLifetimeCorrection({tau!r})(qS2, drift_time)")
+        .Filter(f"qS1 > 0 && {qs2c} > 0", "Non-zero S1 and S2")
+        .Define("log_s2s1", f"std::log10({qs2c} / qS1)")
     )
     # qS1 3-45 PE: the PandaX-II signal window (pandax2-accidental-dnn, Sec. 3)
     axes = (42, 3.0, 45.0, 100, 0.0, 3.0)

@@ -20,33 +20,60 @@ from pathlib import Path
 
 import tpcml
 from tpcml import detectors
+from tpcml.errors import ArgumentError
+from tpcml.guards import SEED_MAX, parse_int, refuse_overwrite
 from tpcml.pandax2 import selection
-from tpcml.rootio import atomic_path, describe_tree
+from tpcml.pandax2.pairing import read_isolated
+from tpcml.rootio import atomic_path, require_file
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("directory", help="directory with isolated.root and nr_calibration.root")
     ap.add_argument("output", help="ROOT file for the histogram")
-    ap.add_argument("--pairs", type=int, default=200000, help="accidental pairs to make (default: %(default)s)")
-    ap.add_argument("--seed", type=int, default=1, help="pairing seed (default: %(default)s)")
+    ap.add_argument(
+        "--pairs", type=_int(1, 2**63 - 1), default=200000, help="accidental pairs to make (default: %(default)s)"
+    )
+    ap.add_argument("--seed", type=_int(0, SEED_MAX), default=1, help="pairing seed (default: %(default)s)")
     ap.add_argument("--detector", default="pandax2", help="detector name or TOML (default: %(default)s)")
-    ap.add_argument("--threads", type=int, default=0, help="ROOT ImplicitMT threads (0: off)")
+    ap.add_argument("--threads", type=_int(0, 1024), default=0, help="ROOT ImplicitMT threads (0: off)")
     args = ap.parse_args(argv)
 
     d = Path(args.directory)
     isolated, nr = d / "isolated.root", d / "nr_calibration.root"
     try:
-        if args.pairs < 1:
-            raise tpcml.UsageError(f"--pairs must be >= 1, got {args.pairs}")
+        if not d.is_dir():
+            raise tpcml.InputError(f"{d}: {'is a file' if d.exists() else 'no such directory'}; expected a directory")
+        refuse_overwrite(args.output, [isolated, nr, args.detector if Path(args.detector).is_file() else None])
         det = detectors.load(args.detector)
-        for tree in ("s1", "s2"):
-            describe_tree(str(isolated), tree)  # names the file and the trees it has
-        describe_tree(str(nr), "events")
+        read_isolated(isolated)  # TTree or RNTuple; names a missing file, tree, column or a wrong type
+        require_file(nr)
+        tpcml._core.NRMedianCurve.from_file(str(nr))  # names the file and the missing TGraph
+    except ArgumentError as err:
+        print(f"pandax2_accidentals.py: error: {err}", file=sys.stderr)
+        return 2
     except (tpcml.InputError, tpcml.ConfigError, tpcml.UsageError) as err:
         print(f"pandax2_accidentals.py: error: {err}", file=sys.stderr)
         return 1
+    try:
+        return _pair(args, det, isolated, nr)
+    except Exception as err:  # C++ exceptions through PyROOT: one line, exit 1
+        text = " ".join(str(err).split())
+        print(f"pandax2_accidentals.py: error: {text.split(' => ')[-1]}", file=sys.stderr)
+        return 1
 
+
+def _int(minimum: int, maximum: int):
+    def convert(text: str) -> int:
+        try:
+            return parse_int(text, minimum=minimum, maximum=maximum)
+        except ArgumentError as err:
+            raise argparse.ArgumentTypeError(str(err)) from None
+
+    return convert
+
+
+def _pair(args, det, isolated: Path, nr: Path) -> int:
     ROOT = tpcml.load_root()
     if args.threads > 0:
         ROOT.EnableImplicitMT(args.threads)

@@ -14,7 +14,10 @@ import argparse
 import sys
 
 import tpcml
+from tpcml.errors import ArgumentError
+from tpcml.guards import parse_float, parse_int
 from tpcml.inference import Model, define_score
+from tpcml.rootio import require_file
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -22,14 +25,16 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("input", help="ROOT file")
     p.add_argument("model", help="ONNX model")
     p.add_argument("--tree", default="events")
-    p.add_argument("--threads", type=int, default=0, help="ImplicitMT threads (0: off)")
+    p.add_argument("--threads", type=_threads, default=0, help="ImplicitMT threads (0: off)")
     p.add_argument("--columns", default="", help="comma-separated input columns (default: model metadata)")
-    p.add_argument("--cut", type=float, default=None, help="score cut (default: the model's working point)")
+    p.add_argument("--cut", type=_cut, default=None, help="score cut (default: the model's working point)")
     args = p.parse_args(argv)
     ROOT = tpcml.load_root()
     if args.threads > 0:
         ROOT.EnableImplicitMT(args.threads)
     try:
+        require_file(args.input)
+        require_file(args.model, "an ONNX model file")
         model = Model(args.model)
         cut = args.cut if args.cut is not None else model.working_point
         cols = [c for c in args.columns.split(",") if c]
@@ -40,10 +45,25 @@ def main(argv: list[str] | None = None) -> int:
         report = df.Report()
         print(f"mean score {mean.GetValue():.6g}")
         report.Print()
-    except tpcml.TpcmlError as err:
-        print(f"score_events.py: error: {err}", file=sys.stderr)
+    except Exception as err:  # tpcml's errors and C++ exceptions through PyROOT: one line, exit 1
+        text = " ".join(str(err).split())
+        print(f"score_events.py: error: {text.split(' => ')[-1]}", file=sys.stderr)
         return 1
     return 0
+
+
+def _threads(text: str) -> int:
+    try:
+        return parse_int(text, minimum=0, maximum=1024)
+    except ArgumentError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+
+
+def _cut(text: str) -> float:
+    try:
+        return parse_float(text)
+    except ArgumentError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
 
 
 if __name__ == "__main__":

@@ -23,10 +23,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
 from . import __version__
+from .errors import ArgumentError
 
 
 def _cmd_info(args) -> int:
@@ -78,6 +80,7 @@ def _cmd_detectors(args) -> int:
 def _cmd_inspect(args) -> int:
     from . import rootio
 
+    rootio.require_file(args.file)  # a directory, FIFO or missing file is named as what it is
     if args.tree is None:
         trees = rootio.list_trees(args.file)
         print(f"{args.file}: {len(trees)} tree(s)")
@@ -97,6 +100,9 @@ def _cmd_run(args) -> int:
         from . import quickstart
 
         n_er, n_nr = (4000, 2000) if args.quick else (args.n_er, args.n_nr)
+        out = _out_dir(args.out)
+        _check_events_memory(n_er + n_nr, "--n-er + --n-nr")
+        refuse_overwrite([out / n for n in quickstart.OUTPUTS], [_detector_file(args.detector)], "--out")
         quickstart.run(
             Path(args.out), detector=args.detector, n_er=n_er, n_nr=n_nr, seed=args.seed, threads=args.threads
         )
@@ -113,6 +119,8 @@ def _labels(text: str | None, default: tuple[str, ...], what: str) -> tuple[str,
     if text is None:
         return default
     labels = tuple(t.strip().upper() for t in text.split(",") if t.strip())
+    if not labels and what == "--architectures":
+        raise _UsageError(f"{what}: expected at least one Table 2 label; known: {', '.join(PANDAX2_MLP_LAYERS)}")
     unknown = [t for t in labels if t not in PANDAX2_MLP_LAYERS]
     if unknown:
         raise _UsageError(
@@ -122,8 +130,9 @@ def _labels(text: str | None, default: tuple[str, ...], what: str) -> tuple[str,
 
 
 def _cmd_run_accidental(args) -> int:
-    import os
-
+    out = _out_dir(args.out)  # the checks that need no TensorFlow first
+    data = _data_dir(args.data, ("nr_calibration.root", "er_calibration.root", "accidentals.root", "dm_search.root"))
+    refuse_overwrite([out / "results.json", out / "report.md"], data, "--out")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up chatter
     from .ml.architectures import PANDAX2_MLP_LAYERS
     from .pandax2 import Sizes
@@ -138,23 +147,34 @@ def _cmd_run_accidental(args) -> int:
     else:
         arch, uarch, replicas = DEFAULT_ARCHITECTURES, DEFAULT_U_ARCHITECTURES, 10
     cfg = StudyConfig(
-        out=Path(args.out),
+        out=out,
         data_dir=Path(args.data) if args.data else None,
         quick=args.quick,
         seed=args.seed,
-        replicas=args.replicas or replicas,
+        replicas=replicas if args.replicas is None else args.replicas,
         architectures=_labels(args.architectures, arch, "--architectures"),
         u_architectures=_labels(args.u_architectures, uarch, "--u-architectures"),
         batch_size=args.batch_size,
-        max_epochs=args.max_epochs or (100 if args.quick else 1500),
-        patience=args.patience or (10 if args.quick else 20),
+        max_epochs=(100 if args.quick else 1500) if args.max_epochs is None else args.max_epochs,
+        patience=(10 if args.quick else 20) if args.patience is None else args.patience,
         threads=args.threads,
         sizes=Sizes.quick() if args.quick else None,
         verbose=not args.quiet,
     )
+    widest = max(_mlp_parameters(PANDAX2_MLP_LAYERS[a]) for a in (*cfg.architectures, *cfg.u_architectures))
+    from .guards import check_memory
+
+    # the replicas of one model train together: weights, gradients and two Adam moments in float32
+    check_memory(cfg.replicas * widest * 16.0, f"--replicas {cfg.replicas} x {widest} parameters x 16 bytes")
     res = run_study(cfg)
     print(f"report: {res['report']}")
     return 0
+
+
+def _mlp_parameters(hidden, n_inputs: int = 13) -> int:
+    from itertools import pairwise
+
+    return sum((a + 1) * b for a, b in pairwise([n_inputs, *hidden, 1]))
 
 
 def _cmd_simulate(args) -> int:
@@ -170,6 +190,13 @@ def _cmd_simulate(args) -> int:
     if args.isolated is not None:
         sizes.isolated_s1 = sizes.isolated_s2 = args.isolated
     sizes.dm_search = not args.no_search_run
+    out = _out_dir(args.out)
+    _check_events_memory(
+        sizes.nr_after_cuts + sizes.er_after_cuts + sizes.accidental_after_cuts + 2 * sizes.isolated_s1,
+        "the sample sizes (--nr-events, --er-events, --accidental-events, --isolated)",
+        bytes_per_event=4096,  # measured: 2.2 kB per requested event (generated before the cuts, float64)
+    )
+    refuse_overwrite([out / n for n in SIMULATION_OUTPUTS], [_detector_file(args.detector)], "--out")
     try:
         s = simulate_dataset(
             Path(args.out),
@@ -181,6 +208,8 @@ def _cmd_simulate(args) -> int:
             wimp_mass_gev=args.wimp_mass,
             wimp_cross_section_cm2=args.wimp_cross_section,
         )
+    except ArgumentError:
+        raise
     except ValueError as err:
         raise _input_error(str(err)) from None
     print(
@@ -198,17 +227,24 @@ def _cmd_simulate(args) -> int:
 def _cmd_simulate_pandax3(args) -> int:
     from .pandax3 import simulate_dataset
 
-    n = args.events or (1000 if args.quick else 20000)
+    n = (1000 if args.quick else 20000) if args.events is None else args.events
+    background = n if args.background is None else args.background
+    out = _out_dir(args.out)
+    # measured: about 16 kB per event above a fixed 330 MB (2,000 and 8,000 events)
+    _check_events_memory(n + background, "--events + --background", bytes_per_event=32 * 1024)
+    refuse_overwrite([out / "tracks.root", out / "dataset.json"], [_detector_file(args.detector)], "--out")
     try:
         s = simulate_dataset(
-            Path(args.out),
+            out,
             n,
-            args.background or n,
+            background,
             seed=args.seed,
             quiet=args.quiet,
             threads=max(1, args.threads),
             detector=args.detector if args.detector != "pandax2" else "pandax3",
         )
+    except ArgumentError:
+        raise
     except ValueError as err:
         raise _input_error(str(err)) from None
     c = s["counts"]
@@ -236,11 +272,10 @@ def _cmd_raster(args) -> int:
 
 
 def _cmd_run_tracks(args) -> int:
-    import os
-
+    out = _out_dir(args.out)  # the checks that need no TensorFlow first
+    data = _data_dir(args.data, ("tracks.root",))
+    refuse_overwrite([out / "results.json", out / "report.md", out / "test_images.root"], data, "--out")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    from .pandax3.study import ModelSpec, TracksConfig, run_tracks
-
     if args.quick and args.full:
         raise _UsageError("--quick and --full exclude each other")
     variant = args.variant.upper()
@@ -251,28 +286,35 @@ def _cmd_run_tracks(args) -> int:
         t = t.strip().lower()
         if t in ("default", "none"):
             tops.append(None)
-        elif t.isdigit() and int(t) > 0:
+        elif t.isdigit() and 0 < int(t) <= 4096:
             tops.append(int(t))
         else:
-            raise _UsageError(f"--top-channels: expected positive integers or 'default', got {t!r}")
+            raise _UsageError(f"--top-channels: expected integers in [1, 4096] or 'default', got {t!r}")
+    from .pandax3.study import ModelSpec, TracksConfig, run_tracks
+
     models = [ModelSpec("efficientnet", variant, n) for n in tops]
     if args.resnet:
         models.append(ModelSpec("resnet50"))
     if args.full:
-        events, size, epochs, repeats = args.events or 320000, args.input_size or 128, args.epochs or 30, 6
+        events, size, epochs, repeats = 320000, 128, 30, 6
     elif args.quick:
-        events, size, epochs, repeats = args.events or 1000, args.input_size or 64, args.epochs or 5, 1
+        events, size, epochs, repeats = 1000, 64, 5, 1
     else:
-        events, size, epochs, repeats = args.events or 3000, args.input_size or 64, args.epochs or 4, 1
+        events, size, epochs, repeats = 3000, 64, 4, 1
+    events = events if args.events is None else args.events
+    size = size if args.input_size is None else args.input_size
+    epochs = epochs if args.epochs is None else args.epochs
+    if args.data is None:
+        _check_events_memory(2 * events, "--events (0nubb and as many gamma)", bytes_per_event=32 * 1024)
     cfg = TracksConfig(
-        out=Path(args.out),
+        out=out,
         data_dir=Path(args.data) if args.data else None,
         events=events,
         models=tuple(models),
         input_size=size,
         epochs=epochs,
-        repeats=args.repeats or repeats,
-        batch_size=args.batch_size or (256 if args.full else 32),
+        repeats=repeats if args.repeats is None else args.repeats,
+        batch_size=(256 if args.full else 32) if args.batch_size is None else args.batch_size,
         bn_momentum=None if args.full else 0.9,
         seed=args.seed,
         threads=args.threads,
@@ -286,13 +328,7 @@ def _cmd_run_tracks(args) -> int:
 def _cmd_pair(args) -> int:
     from .pandax2.pairing import pair_file
 
-    window = None
-    if args.drift_window is not None:
-        window = tuple(args.drift_window)
-        if not window[1] > window[0] >= 0:
-            raise _input_error(f"--drift-window needs 0 <= TMIN < TMAX (us), got {window[0]:g} {window[1]:g}")
-    if args.n < 1:
-        raise _input_error(f"-n must be >= 1, got {args.n}")
+    window = None if args.drift_window is None else tuple(args.drift_window)
     try:
         r = pair_file(
             args.input,
@@ -310,6 +346,8 @@ def _cmd_pair(args) -> int:
             s2_tree=args.s2_tree,
             quiet=args.quiet,
         )
+    except ArgumentError:
+        raise
     except ValueError as err:
         raise _input_error(str(err)) from None
     if r["n_acc"] is not None:
@@ -322,6 +360,8 @@ def _cmd_select(args) -> int:
     from .pandax2 import selection
 
     det = detectors.load(args.detector)
+    if args.output is not None:
+        refuse_overwrite(args.output, [*args.files, args.nr_median, _detector_file(args.detector)])
     nr_median = args.nr_median
     if args.below_nr_median and nr_median is None:
         nr_median = args.files[0]  # tpcml files carry the curve they were selected with
@@ -346,8 +386,11 @@ def _cmd_select(args) -> int:
 
 
 def _cmd_plot(args) -> int:
-    from .pandax2.plots import plot_dataset
+    from .pandax2.plots import PLOTS, plot_dataset
 
+    inputs = _data_dir(args.directory, SIMULATION_OUTPUTS)
+    out = _out_dir(args.out) if args.out else Path(args.directory)
+    refuse_overwrite([out / n for n in PLOTS], inputs, "--out")
     for path in plot_dataset(args.directory, args.out):
         print(f"plot: {path}")
     return 0
@@ -357,30 +400,105 @@ class _UsageError(Exception):
     pass
 
 
+SIMULATION_OUTPUTS = (
+    "nr_calibration.root",
+    "er_calibration.root",
+    "isolated.root",
+    "accidentals.root",
+    "dm_search.root",
+    "dataset.json",
+)
+
+
+def refuse_overwrite(outputs, inputs, what: str = "--output") -> None:
+    from .guards import refuse_overwrite as refuse
+
+    refuse(outputs, inputs, what)
+
+
+def _detector_file(name: str) -> str | None:
+    """The detector TOML file an option names (an input of the command), or None for a registry name."""
+    return name if Path(name).is_file() else None
+
+
+def _out_dir(path: str) -> Path:
+    """An output directory option: refused (exit 2) when it exists and is not a directory."""
+    from .errors import ArgumentError
+
+    p = Path(path)
+    if p.exists() and not p.is_dir():
+        raise ArgumentError(f"--out '{path}': is a file; expected a directory (created when missing)")
+    if p.is_dir() and not os.access(p, os.W_OK | os.X_OK):
+        raise ArgumentError(f"--out '{path}': directory is not writable")
+    return p
+
+
+def _data_dir(path: str | None, names: tuple[str, ...]) -> list[Path]:
+    """The input files ``names`` of an input directory option (--data, plot's DIRECTORY); InputError when
+    the path is not a directory."""
+    if path is None:
+        return []
+    p = Path(path)
+    if not p.exists():
+        raise _input_error(f"{path}: no such directory")
+    if not p.is_dir():
+        raise _input_error(f"{path}: is a file; expected a directory")
+    return [p, *(p / n for n in names)]
+
+
+def _check_events_memory(n: int, what: str, bytes_per_event: int = 1024) -> None:
+    from .guards import check_memory
+
+    check_memory(float(n) * bytes_per_event, f"{what} = {n} events x about {bytes_per_event} bytes")
+
+
 def _input_error(message: str) -> Exception:
     from .errors import InputError
 
     return InputError(message)
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {value}")
-    return value
+def _argument_type(parse, name: str):
+    """An argparse ``type`` from a tpcml.guards parser (its ArgumentError becomes argparse's exit 2)."""
+
+    def convert(text: str):
+        from .errors import ArgumentError
+
+        try:
+            return parse(text)
+        except ArgumentError as err:
+            raise argparse.ArgumentTypeError(str(err)) from None
+
+    convert.__name__ = name  # argparse names the type in "invalid <name> value"
+    return convert
+
+
+def _int_type(minimum: int, maximum: int | None = None, name: str = "integer"):
+    from .guards import parse_int
+
+    return _argument_type(lambda t: parse_int(t, minimum=minimum, maximum=maximum), name)
+
+
+_threads = _int_type(0, 1024, name="thread count")  # 0 has a documented meaning (off / all cores)
+_count = _int_type(1, name="count")  # sizes: 0 is refused, never replaced by a default
+
+
+def _seed(text: str) -> int:
+    from .guards import SEED_MAX
+
+    return _int_type(0, SEED_MAX, "seed")(text)
 
 
 def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text}")
-    return value
+    from .guards import parse_float
+
+    return _argument_type(lambda t: parse_float(t, positive=True), "positive number")(text)
+
+
+def _finite_float(text: str) -> float:
+    from .guards import parse_float
+
+    return _argument_type(parse_float, "number")(text)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -430,15 +548,15 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("study", choices=["pandax2", "pandax3"])
     s.add_argument("--out", required=True, help="output directory (created)")
     s.add_argument("--detector", default="pandax2", help="detector name or TOML file (default: %(default)s)")
-    s.add_argument("--seed", type=_positive_int, default=1, help="random seed (default: %(default)s)")
-    s.add_argument("--threads", type=_positive_int, default=0, help="C++ threads (0: all cores)")
+    s.add_argument("--seed", type=_seed, default=1, help="random seed (default: %(default)s)")
+    s.add_argument("--threads", type=_threads, default=0, help="C++ threads (0: all cores)")
     s.add_argument("--quick", action="store_true", help="small sizes (a smoke run of a few seconds)")
-    s.add_argument("--events", type=_positive_int, help="pandax3: 0nubb events in the ROI (and as many gamma events)")
-    s.add_argument("--background", type=_positive_int, help="pandax3: gamma events in the ROI (default: --events)")
-    s.add_argument("--nr-events", type=_positive_int, help="NR calibration events after cuts")
-    s.add_argument("--er-events", type=_positive_int, help="ER calibration events after cuts")
-    s.add_argument("--accidental-events", type=_positive_int, help="accidentals after cuts, below the NR median")
-    s.add_argument("--isolated", type=_positive_int, help="isolated S1s and S2s to simulate (each)")
+    s.add_argument("--events", type=_count, help="pandax3: 0nubb events in the ROI (and as many gamma events)")
+    s.add_argument("--background", type=_count, help="pandax3: gamma events in the ROI (default: --events)")
+    s.add_argument("--nr-events", type=_count, help="NR calibration events after cuts")
+    s.add_argument("--er-events", type=_count, help="ER calibration events after cuts")
+    s.add_argument("--accidental-events", type=_count, help="accidentals after cuts, below the NR median")
+    s.add_argument("--isolated", type=_count, help="isolated S1s and S2s to simulate (each)")
     s.add_argument("--no-search-run", action="store_true", help="skip the dark-matter search run")
     s.add_argument("--wimp-mass", type=_positive_float, help="add WIMPs of this mass (GeV/c^2) to the search run")
     s.add_argument(
@@ -458,13 +576,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     s.add_argument("--input", required=True, help="ROOT file with the isolated-S1 and -S2 trees")
     s.add_argument("--output", required=True, help="output ROOT file (written atomically)")
-    s.add_argument("-n", type=int, required=True, help="number of pairs")
-    s.add_argument("--seed", type=_positive_int, default=0, help="random seed (default: %(default)s)")
+    s.add_argument("-n", type=_count, required=True, help="number of pairs (>= 1; checked against the memory)")
+    s.add_argument("--seed", type=_seed, default=0, help="random seed (default: %(default)s)")
     s.add_argument("--detector", default="pandax2", help="detector name or TOML file (default: %(default)s)")
-    s.add_argument("--threads", type=_positive_int, default=1, help="threads (output independent of it)")
+    s.add_argument("--threads", type=_threads, default=1, help="threads (output independent of it)")
     s.add_argument("--s1-tree", default="s1", help="isolated-S1 tree (default: %(default)s)")
     s.add_argument("--s2-tree", default="s2", help="isolated-S2 tree (default: %(default)s)")
-    s.add_argument("--drift-window", nargs=2, type=float, metavar=("TMIN", "TMAX"), help="drift window in us")
+    s.add_argument("--drift-window", nargs=2, type=_finite_float, metavar=("TMIN", "TMAX"), help="drift window in us")
     s.add_argument("--nr-median", help="ROOT file with the NR median TGraph: fills below_nr_median")
     s.add_argument("--livetime", type=_positive_float, help="live time (s): rates = N / T")
     s.add_argument("--efficiency", type=_positive_float, help="data-quality efficiency epsilon of Eq. 2.1")
@@ -484,7 +602,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--below-nr-median", action="store_true", help="also require log10(qS2c/qS1c) < NR median")
     s.add_argument("--nr-median", help="ROOT file with the NR median TGraph (default: the first input)")
     s.add_argument("--output", help="write the selected events here (Snapshot, atomic)")
-    s.add_argument("--threads", type=_positive_int, default=0, help="ROOT ImplicitMT threads (0: off)")
+    s.add_argument("--threads", type=_threads, default=0, help="ROOT ImplicitMT threads (0: off)")
     s.set_defaults(func=_cmd_select)
 
     s = sub.add_parser(
@@ -498,7 +616,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--output", required=True, help="output ROOT file (written atomically)")
     s.add_argument("--upscale", type=int, choices=[1, 2, 4], default=1, help="nearest-neighbour factor (2: 128 x 128)")
     s.add_argument("--layout", choices=["nhwc", "nchw"], default="nhwc", help="image layout (default: %(default)s)")
-    s.add_argument("--threads", type=_positive_int, default=1, help="ROOT ImplicitMT threads (0/1: off)")
+    s.add_argument("--threads", type=_threads, default=1, help="ROOT ImplicitMT threads (0/1: off)")
     s.add_argument("--drop-hits", action="store_true", help="do not copy the hit_* branches")
     s.add_argument(
         "--detector", default="pandax3", help="detector for pixels and drift velocity (default: %(default)s)"
@@ -532,10 +650,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     q.add_argument("--out", default="tpcml-quickstart", help="output directory (default: %(default)s)")
     q.add_argument("--detector", default="pandax2", help="detector name or TOML file (default: %(default)s)")
-    q.add_argument("--n-er", type=_positive_int, default=20000, help="ER events (default: %(default)s)")
-    q.add_argument("--n-nr", type=_positive_int, default=10000, help="NR events (default: %(default)s)")
-    q.add_argument("--seed", type=_positive_int, default=1, help="random seed (default: %(default)s)")
-    q.add_argument("--threads", type=_positive_int, default=0, help="ROOT ImplicitMT threads (0: off)")
+    q.add_argument("--n-er", type=_count, default=20000, help="ER events (default: %(default)s)")
+    q.add_argument("--n-nr", type=_count, default=10000, help="NR events (default: %(default)s)")
+    q.add_argument("--seed", type=_seed, default=1, help="random seed (default: %(default)s)")
+    q.add_argument("--threads", type=_threads, default=0, help="ROOT ImplicitMT threads (0: off)")
     q.add_argument("--quick", action="store_true", help="small sizes for a smoke run")
     q.set_defaults(func=_cmd_run)
 
@@ -561,7 +679,7 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--full", action="store_true", help="the paper's protocol: all of Table 2, 100 trainings each")
     a.add_argument(
         "--replicas",
-        type=_positive_int,
+        type=_count,
         help="independent trainings per model (default: 10; 4 with --quick, 100 with --full)",
     )
     a.add_argument(
@@ -570,15 +688,13 @@ def build_parser() -> argparse.ArgumentParser:
         f"(default: {','.join(DEFAULT_ARCHITECTURES_HINT)})",
     )
     a.add_argument("--u-architectures", help="labels also trained with the 'u' strategy (default: 4C)")
-    a.add_argument("--batch-size", type=_positive_int, help="minibatch size (default: tpcml.ml.ensemble's, 256)")
+    a.add_argument("--batch-size", type=_count, help="minibatch size (default: tpcml.ml.ensemble's, 256)")
+    a.add_argument("--max-epochs", type=_count, help="epoch limit (default: 1500, the paper's; 100 with --quick)")
     a.add_argument(
-        "--max-epochs", type=_positive_int, help="epoch limit (default: 1500, the paper's; 100 with --quick)"
+        "--patience", type=_count, help="early-stopping patience (default: 20, the paper's; 10 with --quick)"
     )
-    a.add_argument(
-        "--patience", type=_positive_int, help="early-stopping patience (default: 20, the paper's; 10 with --quick)"
-    )
-    a.add_argument("--seed", type=_positive_int, default=1, help="random seed (default: %(default)s)")
-    a.add_argument("--threads", type=_positive_int, default=2, help="CPU threads (default: %(default)s)")
+    a.add_argument("--seed", type=_seed, default=1, help="random seed (default: %(default)s)")
+    a.add_argument("--threads", type=_threads, default=2, help="CPU threads (default: %(default)s)")
     a.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
     a.set_defaults(func=_cmd_run_accidental)
 
@@ -598,20 +714,18 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument(
         "--full", action="store_true", help="the paper's scale: 320,000 per class, 128 x 128, 30 epochs, 6 trainings"
     )
-    t.add_argument("--events", type=_positive_int, help="0nubb events (and as many gamma events)")
+    t.add_argument("--events", type=_count, help="0nubb events (and as many gamma events)")
     t.add_argument("--variant", default="B0", help="EfficientNet B0 or B4 (default: %(default)s)")
     t.add_argument(
         "--top-channels", help="comma-separated n of the top 1x1 convolution, 'default' = Keras' (default: 8,default)"
     )
     t.add_argument("--resnet", action="store_true", help="also train the ResNet50 baseline (P3-CNN Table 1)")
     t.add_argument("--input-size", type=int, choices=[64, 128, 256], help="network input (64; 128 = x2 upscaling)")
-    t.add_argument("--epochs", type=_positive_int, help="epochs per training (default: 4)")
-    t.add_argument("--repeats", type=_positive_int, help="independent trainings per model (paper: 6)")
-    t.add_argument(
-        "--batch-size", type=_positive_int, default=256, help="minibatch (default: %(default)s, the paper's)"
-    )
-    t.add_argument("--seed", type=_positive_int, default=1, help="random seed (default: %(default)s)")
-    t.add_argument("--threads", type=_positive_int, default=2, help="CPU threads (default: %(default)s)")
+    t.add_argument("--epochs", type=_count, help="epochs per training (default: 4)")
+    t.add_argument("--repeats", type=_count, help="independent trainings per model (paper: 6)")
+    t.add_argument("--batch-size", type=_count, default=256, help="minibatch (default: %(default)s, the paper's)")
+    t.add_argument("--seed", type=_seed, default=1, help="random seed (default: %(default)s)")
+    t.add_argument("--threads", type=_threads, default=2, help="CPU threads (default: %(default)s)")
     t.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
     t.set_defaults(func=_cmd_run_tracks)
     return p
@@ -620,19 +734,45 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    from .errors import ConfigError, InputError, TpcmlError, UsageError
+    from .errors import ArgumentError, TpcmlError
 
     try:
         return args.func(args)
     except _UsageError as err:
         parser.error(str(err))
-    except (ConfigError, InputError, UsageError, TpcmlError, FileNotFoundError) as err:
+    except ArgumentError as err:  # a bad argument value, found before any work
         print(f"tpcml: error: {err}", file=sys.stderr)
+        return 2
+    except (TpcmlError, ValueError, OSError) as err:  # tpcml's errors (ConfigError is a ValueError, InputError
+        # an OSError) and the standard ones for bad values and files: one line, exit 1
+        print(f"tpcml: error: {_one_line(err)}", file=sys.stderr)
+        return 1
+    except MemoryError:
+        print("tpcml: error: out of memory: use smaller sizes or fewer events per file", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("tpcml: interrupted", file=sys.stderr)
         return 130
+    except Exception as err:  # e.g. a C++ exception through PyROOT (cppyy): still one line, never a traceback
+        if os.environ.get("TPCML_DEBUG"):
+            raise
+        print(f"tpcml: error: {_one_line(err)} (TPCML_DEBUG=1 shows the traceback)", file=sys.stderr)
+        return 1
     return 0
+
+
+def _one_line(err: BaseException) -> str:
+    from .errors import TpcmlError
+
+    """An exception's message on one line; C++ exceptions through PyROOT lose their call-site prefix."""
+    if type(err).__module__ == "builtins" and isinstance(err, OSError) and err.filename and err.strerror:
+        return f"{err.filename}: {err.strerror}"
+    text = " ".join(str(err).split())
+    if " => " in text and not isinstance(
+        err, TpcmlError | ValueError | OSError
+    ):  # cppyy: "void tpcml::f(...) => InputError: message" (repeated per overload)
+        text = text.split(" => ")[-1].strip()
+    return text or type(err).__name__
 
 
 if __name__ == "__main__":

@@ -26,9 +26,26 @@ __all__ = [
 def load(name_or_path: str) -> DetectorConfig:
     """Load and validate a registered detector ("pandax2") or a TOML file path.
 
-    Raises ``tpcml.ConfigError`` naming the file, the key and the expected form.
+    Raises ``tpcml.ConfigError`` naming the file, the key and the expected form (a path that exists but is
+    not a regular file, e.g. a directory, is named as what it is).
     """
-    return DetectorConfig.load(str(name_or_path))
+    import os
+    import stat
+
+    from ._core import ConfigError
+
+    target = os.fspath(name_or_path)
+    try:
+        mode = os.stat(target).st_mode
+    except OSError:
+        mode = None
+    if mode is not None and not stat.S_ISREG(mode):
+        what = "a directory" if stat.S_ISDIR(mode) else "not a regular file (a FIFO, socket or device)"
+        raise ConfigError(
+            f"{target}: is {what}; expected a detector TOML file (docs/detector-format.md) or a registered "
+            f"detector name ({', '.join(available())})"
+        )
+    return DetectorConfig.load(target)
 
 
 def available() -> list[str]:

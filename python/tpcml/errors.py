@@ -1,7 +1,9 @@
 """tpcml exceptions (raised by the C++ core through the bindings, and by Python code).
 
 ``ConfigError`` and ``UsageError`` are ``ValueError`` and ``InputError`` an ``OSError``, so code that
-catches the standard exceptions keeps working.
+catches the standard exceptions keeps working. ``ArgumentError`` (a ``UsageError``) is a bad argument
+value found by a Python door before any work: the ``tpcml`` command exits with status 2 for it, and
+with status 1 for every other tpcml error (docs/doors-python.md).
 """
 
 from __future__ import annotations
@@ -10,4 +12,9 @@ from ._core import ConfigError, Error, InputError, UsageError
 
 TpcmlError = Error
 
-__all__ = ["ConfigError", "InputError", "TpcmlError", "UsageError"]
+
+class ArgumentError(UsageError):
+    """A bad argument value (an output that is an input, a count too large for memory, a seed out of range)."""
+
+
+__all__ = ["ArgumentError", "ConfigError", "InputError", "TpcmlError", "UsageError"]

@@ -40,6 +40,9 @@ def below_curve(qs1: np.ndarray, band: np.ndarray, centres: np.ndarray, med: np.
     return band < np.interp(qs1, centres[ok], med[ok])
 
 
+OUTPUTS = ("events.root", "bands.png", "lifetime_correction.png", "summary.json", "report.md")
+
+
 def run(
     out: Path,
     detector: str = "pandax2",

@@ -18,8 +18,20 @@ from pathlib import Path
 import numpy as np
 
 from . import _core
+from .errors import InputError
 
-__all__ = ["atomic_path", "describe_tree", "list_trees", "read_parameter", "read_provenance", "write_tree"]
+__all__ = [
+    "atomic_path",
+    "check_chain",
+    "check_columns",
+    "describe_tree",
+    "list_trees",
+    "read_columns",
+    "read_parameter",
+    "read_provenance",
+    "require_file",
+    "write_tree",
+]
 
 list_trees = _core.list_trees
 describe_tree = _core.describe_tree
@@ -94,7 +106,171 @@ def read_provenance(path: str | os.PathLike) -> tuple[str | None, dict]:
     """(detector name, provenance dict) stored in a tpcml file; (None, {}) when absent."""
     import uproot
 
-    with uproot.open(path) as f:
-        det = str(f["tpcml_detector"].member("fTitle")) if "tpcml_detector" in f else None
-        prov = json.loads(str(f["tpcml_provenance"].member("fTitle"))) if "tpcml_provenance" in f else {}
+    require_file(path)
+    try:
+        with uproot.open(path) as f:
+            det = str(f["tpcml_detector"].member("fTitle")) if "tpcml_detector" in f else None
+            prov = json.loads(str(f["tpcml_provenance"].member("fTitle"))) if "tpcml_provenance" in f else {}
+    except Exception as exc:  # not a ROOT file, truncated, or a provenance that is not JSON
+        raise InputError(f"{path}: not a readable ROOT file ({type(exc).__name__}: {exc})") from None
     return det or None, prov
+
+
+# ------------------------------------------------------------------------------------- reading events (uproot)
+FLOAT_TYPES = ("float", "double", "Float_t", "Double_t", "Float32_t", "Double32_t")
+INT_TYPES = (
+    "bool", "char", "short", "int", "long", "long long", "unsigned char", "unsigned short", "unsigned int",
+    "unsigned long", "unsigned long long", "Bool_t", "Char_t", "UChar_t", "Short_t", "UShort_t", "Int_t", "UInt_t",
+    "Long_t", "ULong_t", "Long64_t", "ULong64_t", "std::int8_t", "std::uint8_t", "std::int16_t", "std::uint16_t",
+    "std::int32_t", "std::uint32_t", "std::int64_t", "std::uint64_t", "int8_t", "uint8_t", "int16_t", "uint16_t",
+    "int32_t", "uint32_t", "int64_t", "uint64_t",
+)  # fmt: skip
+ACCEPTED = {
+    "float": "a float or double scalar per entry (read as float32)",
+    "int": "an integer scalar per entry (read as int64)",
+    "number": "a float, double or integer scalar per entry (read as float32)",
+    "floats": "an array of float or double per entry (std::vector, RVec or C array; read as float32)",
+    "ints": "an array of integers per entry (std::vector, RVec or C array; read as int64)",
+}
+
+
+def _did_you_mean(name: str, names) -> str:
+    import difflib
+
+    near = difflib.get_close_matches(name, sorted(names), n=3, cutoff=0.5)
+    return f" (did you mean {', '.join(near)}?)" if near else ""
+
+
+def _element_type(typename: str) -> tuple[str, bool]:
+    """(element type, is an array per entry) of a TTree branch or RNTuple field type name."""
+    t = typename.strip()
+    for prefix in ("std::vector<", "vector<", "ROOT::VecOps::RVec<", "ROOT::RVec<", "RVec<"):
+        if t.startswith(prefix) and t.endswith(">"):
+            return t[len(prefix) : -1].strip(), True
+    if t.endswith("]") and "[" in t:  # C array, e.g. "float[12]" or "float[n]"
+        return t[: t.index("[")].strip(), True
+    return t, False
+
+
+def require_file(path: str | os.PathLike, what: str = "a ROOT file") -> Path:
+    """``path`` as a Path when it is a readable regular file; else InputError saying what it is (a directory, a
+    FIFO, missing, unreadable) and what is expected. Checked before ROOT opens it (a FIFO would block)."""
+    import stat
+
+    p = Path(path)
+    try:
+        mode = os.stat(p).st_mode
+    except FileNotFoundError:
+        raise InputError(f"{p}: no such file; expected {what}") from None
+    except OSError as err:
+        raise InputError(f"{p}: cannot read ({err.strerror}); expected {what}") from None
+    if stat.S_ISDIR(mode):
+        raise InputError(f"{p}: is a directory; expected {what}")
+    if not stat.S_ISREG(mode):
+        raise InputError(f"{p}: is not a regular file (a FIFO, socket or device); expected {what}")
+    if not os.access(p, os.R_OK):
+        raise InputError(f"{p}: permission denied; expected a readable file")
+    return p
+
+
+def open_events(path: str | os.PathLike, tree: str = "events"):
+    """(uproot file, TTree or RNTuple ``tree``); InputError names the file, what it is and the trees it has."""
+    import uproot
+
+    p = require_file(path)
+    try:
+        f = uproot.open(p)
+    except Exception as exc:  # uproot raises several types for files that are not ROOT files
+        raise InputError(f"{p}: not a readable ROOT file ({type(exc).__name__}: {exc})") from None
+    try:
+        kinds = {k.split(";")[0]: c for k, c in f.classnames().items()}
+        tree_classes = ("TTree", "TNtuple", "ROOT::RNTuple", "ROOT::Experimental::RNTuple")
+        trees = sorted(k for k, c in kinds.items() if c in tree_classes)
+        if tree not in trees:
+            other = f" ('{tree}' is a {kinds[tree]})" if tree in kinds else ""
+            raise InputError(
+                f"{p}: no tree or RNTuple '{tree}'{other}{_did_you_mean(tree, trees)}; "
+                f"it has: {', '.join(trees) or 'none'}"
+            )
+        return f, f[tree]
+    except InputError:
+        f.close()
+        raise
+    except Exception as exc:
+        f.close()
+        raise InputError(f"{p}: cannot read '{tree}' ({type(exc).__name__}: {exc})") from None
+
+
+def _check_columns(path, tree: str, t, columns: Mapping[str, str], optional: Mapping[str, str] | None) -> dict:
+    have = list(t.keys())
+    missing = [c for c in columns if c not in have]
+    if missing:
+        hints = "; ".join(f"'{m}'{_did_you_mean(m, have)}" for m in missing)
+        raise InputError(f"{path}: '{tree}' lacks the column(s) {hints}; it has: {', '.join(sorted(have))}")
+    want = {**columns, **{c: k for c, k in (optional or {}).items() if c in have}}
+    for name, kind in want.items():
+        typename = str(getattr(t[name], "typename", "?"))
+        elem, is_array = _element_type(typename)
+        ok_elem = {"float": FLOAT_TYPES, "floats": FLOAT_TYPES, "number": FLOAT_TYPES + INT_TYPES}.get(kind, INT_TYPES)
+        if elem not in ok_elem or is_array != kind.endswith("s"):
+            raise InputError(f"{path}: column '{name}' of '{tree}' is {typename}; expected {ACCEPTED[kind]}")
+    return want
+
+
+def check_columns(path: str | os.PathLike, tree: str, columns: Mapping[str, str] | list[str]) -> str:
+    """The checks of :func:`read_columns` (file, tree or RNTuple, names, types) without reading the data;
+    returns "TTree" or "RNTuple"."""
+    if not isinstance(columns, Mapping):
+        columns = {c: "float" for c in columns}
+    f, t = open_events(path, tree)
+    with f:
+        _check_columns(path, tree, t, columns, None)
+        return "RNTuple" if "RNTuple" in type(t).__name__ else "TTree"
+
+
+def check_chain(paths, tree: str, columns: Mapping[str, str] | list[str]) -> None:
+    """:func:`check_columns` for every file of one RDataFrame chain, and one kind for all of them: a chain of
+    TTrees and RNTuples together crashes ROOT (segmentation violation), so it is refused naming both kinds."""
+    kinds = {str(p): check_columns(p, tree, columns) for p in paths}
+    if len(set(kinds.values())) > 1:
+        first = {k: next(p for p, v in kinds.items() if v == k) for k in sorted(set(kinds.values()))}
+        raise InputError(
+            f"'{tree}' is a TTree in {first['TTree']} but an RNTuple in {first['RNTuple']}: give files of one kind "
+            "(convert with uproot or ROOT), ROOT cannot read both in one chain"
+        )
+
+
+def read_columns(
+    path: str | os.PathLike,
+    tree: str,
+    columns: Mapping[str, str] | list[str],
+    optional: Mapping[str, str] | None = None,
+    entry_stop: int | None = None,
+) -> dict[str, np.ndarray]:
+    """Columns of the TTree or RNTuple ``tree`` of ``path`` as numpy arrays, TTree and RNTuple alike.
+
+    ``columns`` maps each needed column to its kind: "float" (float or double scalar, returned as
+    float32), "int" (any integer scalar, returned as int64), "number" (float, double or integer, returned
+    as float32), "floats" / "ints" (an array per entry: returned as a numpy object array of float32 /
+    int64 arrays). A list means every column is "float".
+    ``optional`` columns are read when present. InputError names the file, the tree, the column, its
+    type and what is accepted; missing columns come with the nearest names.
+    """
+    if not isinstance(columns, Mapping):
+        columns = {c: "float" for c in columns}
+    f, t = open_events(path, tree)
+    with f:
+        want = _check_columns(path, tree, t, columns, optional)
+        try:
+            arrays = t.arrays(list(want), library="np", entry_stop=entry_stop)
+        except Exception as exc:  # corrupted baskets or pages
+            raise InputError(f"{path}: cannot read the columns of '{tree}' ({type(exc).__name__}: {exc})") from None
+    out = {}
+    for name, kind in want.items():
+        a = arrays[name]
+        dtype = np.int64 if kind.startswith("int") else np.float32
+        if kind.endswith("s"):
+            out[name] = np.array([np.asarray(v, dtype=dtype) for v in a] + [None], dtype=object)[:-1]
+        else:
+            out[name] = np.asarray(a).astype(dtype, copy=False)
+    return out

@@ -441,3 +441,87 @@ def test_static_graph_exact_shape_and_stack():
     assert ys.shape == (3, 2, 4)
     for k in range(3):
         np.testing.assert_allclose(ys[k], ort_run(data, [stack[k]])[0], rtol=RTOL, atol=ATOL, err_msg=f"event {k}")
+
+
+# ------------------------------------------------------------------------ named tables (issue 13, item 9)
+def _named_mlp() -> tuple[bytes, list[str]]:
+    """A small MLP whose score depends on the feature order; metadata tpcml.inputs in feature order."""
+    names = ["qS1", "qS2", "wS1", "drift_time"]  # not alphabetical, as uproot returns RNTuple columns
+    rng = np.random.default_rng(13)
+    w1, b1, w2 = rng.normal(0, 1, (4, 8)), rng.normal(0, 0.5, 8), rng.normal(0, 1, (8, 1))
+    nodes = [
+        helper.make_node("MatMul", ["x", "W1"], ["h"]),
+        helper.make_node("Add", ["h", "B1"], ["h1"]),
+        helper.make_node("Relu", ["h1"], ["r"]),
+        helper.make_node("MatMul", ["r", "W2"], ["z"]),
+        helper.make_node("Sigmoid", ["z"], ["score"]),
+    ]
+    data = make_model(
+        nodes,
+        [float_input("x", ["N", 4])],
+        [float_input("score", ["N", 1])],
+        [const("W1", w1), const("B1", b1), const("W2", w2)],
+        metadata={"tpcml.inputs": json.dumps(names)},
+    )
+    return data, names
+
+
+def test_model_score_takes_named_table_columns_by_name_not_by_position():
+    import pandas as pd
+
+    from tpcml.inference import Model
+
+    data, names = _named_mlp()
+    m = Model(data=data, name="named.onnx")
+    rng = np.random.default_rng(1)
+    x = rng.uniform(0, 2, (500, 4)).astype(np.float32)
+    expected = m.score(x)  # a plain array: positional, in the model's feature order
+    alphabetical = sorted(names)
+    df = pd.DataFrame({c: x[:, names.index(c)] for c in alphabetical})  # what uproot gives for an RNTuple
+    positional = Model(data=data, name="named.onnx")._m.run(df.to_numpy(np.float32), 64)[0][:, 0]
+    assert np.max(np.abs(positional - expected)) > 0.05  # the defect: columns used by position
+    for table in (df, {c: df[c].to_numpy() for c in alphabetical}, df.to_records(index=False)):
+        np.testing.assert_allclose(m.score(table), expected, rtol=0, atol=1e-6)
+    import awkward as ak
+
+    np.testing.assert_allclose(m.score(ak.Array({c: df[c].to_numpy() for c in alphabetical})), expected, atol=1e-6)
+
+
+def test_model_score_refuses_a_table_whose_names_do_not_match():
+    import pandas as pd
+
+    from tpcml.errors import UsageError
+    from tpcml.inference import Model
+
+    data, _ = _named_mlp()
+    m = Model(data=data, name="named.onnx")
+    df = pd.DataFrame({"qS1": [1.0], "qS2": [2.0], "wS_1": [3.0], "drift_time": [4.0]})
+    with pytest.raises(UsageError, match=r"needs the column\(s\) wS1 \(did you mean wS_1"):
+        m.score(df)
+    with pytest.raises(UsageError, match="expects shape"):
+        m.score(np.ones((3, 5), np.float32))  # a plain array keeps its shape check
+    bare = Model(data=make_model(*_bare_linear()), name="bare.onnx")
+    with pytest.raises(UsageError, match=r"no tpcml\.inputs metadata|input names are not known"):
+        bare.score(df)
+
+
+def _bare_linear():
+    return (
+        [helper.make_node("MatMul", ["x", "W"], ["y"])],
+        [float_input("x", ["N", 4])],
+        [float_input("y", ["N", 1])],
+        [const("W", np.ones((4, 1)))],
+    )
+
+
+def test_ensemble_features_from_a_named_table_are_taken_by_name():
+    import pandas as pd
+
+    from tpcml.ml.ensemble import check_features
+
+    x = np.arange(12, dtype=np.float64).reshape(3, 4)
+    names = ["qS1", "qS2", "wS1", "drift_time"]
+    df = pd.DataFrame({c: x[:, names.index(c)] for c in sorted(names)})
+    np.testing.assert_array_equal(check_features(df, "x", 4, names), x)
+    with pytest.raises(ValueError, match="input names are not known"):
+        check_features(df, "x", 4)

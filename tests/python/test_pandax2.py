@@ -297,10 +297,11 @@ def test_pair_bad_window_and_arguments(px2, tmp_path):
     iso, out = str(px2 / "isolated.root"), str(tmp_path / "o.root")
     res = run(["tpcml-pair", "--input", iso, "--output", out, "--n", "10", "--drift-window", "100,100"])
     assert res.returncode != 0 and "window" in res.stderr
+    # bad argument values exit 2, as tpcml-pair does (issue 13)
     res = run(["tpcml", "pair", "--input", iso, "--output", out, "-n", "10", "--drift-window", "50", "20"])
-    assert res.returncode == 1 and "drift-window" in res.stderr
+    assert res.returncode == 2 and "drift-window" in res.stderr
     res = run(["tpcml", "pair", "--input", iso, "--output", out, "-n", "0"])
-    assert res.returncode == 1 and "-n" in res.stderr
+    assert res.returncode == 2 and "-n" in res.stderr
     res = run(["tpcml", "pair", "--input", str(tmp_path / "absent.root"), "--output", out, "-n", "5"])
     assert res.returncode == 1 and "absent.root" in res.stderr
     res = run(["tpcml", "pair", "--input", iso, "--output", str(tmp_path / "no" / "dir.root"), "-n", "5"])

@@ -123,8 +123,32 @@ def test_missing_files_and_branches(tmp_path, tiny_study):
         (bad / name).write_bytes((out / "data" / name).read_bytes())
     with uproot.recreate(bad / "nr_calibration.root") as f:
         f["events"] = {"qS1": np.ones(10, np.float32), "qS2": np.ones(10, np.float32)}
-    with pytest.raises(InputError, match=r"lacks the branch\(es\) .*qS1c \(did you mean qS1\?\).*it has: qS1, qS2"):
+    with pytest.raises(InputError, match=r"lacks the column\(s\) .*'qS1c' \(did you mean qS1.*it has: qS1, qS2"):
         study.load_dataset(bad)
+
+
+def test_data_dir_of_rntuples_with_double_columns_loads_as_the_ttrees(tiny_study, tmp_path):
+    """uproot 5.7's plain assignment writes RNTuples (double columns, alphabetical): --data reads them alike."""
+    import uproot
+
+    out, _ = tiny_study
+    rn = tmp_path / "rn"
+    rn.mkdir()
+    for name in ("nr_calibration.root", "er_calibration.root", "accidentals.root"):
+        with uproot.open(out / "data" / name) as f:
+            cols = f["events"].arrays(library="np")
+        with uproot.recreate(rn / name) as f:
+            f["events"] = {k: v.astype(np.float64) if v.dtype.kind == "f" else v for k, v in sorted(cols.items())}
+    ref = study.load_dataset(out / "data")
+    got = study.load_dataset(rn, detector="pandax2")
+    for pop in ("nr", "er"):
+        for k in ("qS1", "qS2c", "S1NPeaks", "wtenS2"):
+            np.testing.assert_array_equal(getattr(got, pop)[k], getattr(ref, pop)[k])
+    with uproot.recreate(rn / "er_calibration.root") as f:
+        other = [*study.FEATURES, "drift_time", "x", "y"]
+        f["events"] = {"qS1": np.ones(5, np.int16), **{k: np.ones(5) for k in other if k != "qS1"}}
+    with pytest.raises(InputError, match=r"column 'qS1' of 'events' is std::int16_t; expected a float or double"):
+        study.load_dataset(rn, detector="pandax2")
 
 
 def test_cli_help_and_bad_labels():

@@ -166,3 +166,32 @@ def test_b4_and_resnet50_build_and_score(spec, top):
         convs = [layer for layer in m.layers if isinstance(layer, keras.layers.Conv2D)]
         assert convs[-1].filters == top and convs[-1].kernel_size == (1, 1)
         assert any(isinstance(layer, keras.layers.GlobalMaxPooling2D) for layer in m.layers)
+
+
+def test_cli_raster_keeps_input_order_with_threads(tmp_path):
+    """tpcml raster --threads 2 wrote entries out of order (Snapshot under ImplicitMT); now one ordered pass."""
+    import uproot
+
+    from .test_doors_py import _tracks
+
+    flat = tmp_path / "one_cluster.root"  # uproot writes one cluster: ImplicitMT would have nothing to split
+    with uproot.recreate(flat) as f:
+        f.mktree("events", {"hit_plane": "var * int32", "hit_strip": "var * float32", "hit_time": "var * float32",
+                            "hit_charge": "var * float32", "label": "int32", "event": "int64"})  # fmt: skip
+        f["events"].extend(_tracks(8000, 1))
+    import tpcml
+
+    ROOT = tpcml.load_root()
+    opts = ROOT.RDF.RSnapshotOptions()
+    opts.fAutoFlush = 500  # 16 clusters
+    src = tmp_path / "tracks.root"
+    ROOT.RDataFrame("events", str(flat)).Snapshot("events", str(src), "", opts)
+    events = {}
+    for threads in (1, 2):
+        out = tmp_path / f"img{threads}.root"
+        res = run(["tpcml", "raster", "--input", str(src), "--output", str(out), "--threads", str(threads)])
+        assert res.returncode == 0, res.stderr
+        with uproot.open(out) as f:
+            events[threads] = f["events"]["event"].array(library="np")
+    np.testing.assert_array_equal(events[1], np.arange(8000))
+    np.testing.assert_array_equal(events[2], events[1])

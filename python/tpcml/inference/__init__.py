@@ -80,12 +80,19 @@ class Model:
 
     def run(self, inputs, max_batch: int = 64) -> list[np.ndarray]:
         """All outputs for a batch: ``inputs`` is an array, a list of arrays or a dict by input name
-        (float32, events first)."""
-        return self._m.run(inputs, max_batch)
+        (float32, events first), or a table of named columns (see :meth:`score`)."""
+        return self._m.run(self._by_name(inputs), max_batch)
 
     def score(self, x, max_batch: int = 64) -> np.ndarray:
-        """One score per event: the first value of the first output."""
-        out = self._m.run(x, max_batch)[0]
+        """One score per event: the first value of the first output.
+
+        ``x`` is a plain array (positional: its last axis in the model's feature order, shape checked), or a
+        table of named columns (pandas DataFrame, awkward record array, numpy structured array, dict of
+        columns): its columns are taken *by name* in the order of the model's ``tpcml.inputs`` metadata,
+        whatever their order in ``x`` (uproot returns RNTuple columns alphabetically). Missing names are
+        refused with the nearest names given; extra columns are ignored.
+        """
+        out = self._m.run(self._by_name(x), max_batch)[0]
         if not self.batched:
             return out.reshape(-1)[:1]
         # a graph that mixes events (issue 13) may put the batch elsewhere: -1 marks where
@@ -97,6 +104,18 @@ class Model:
             )
         axis = shape.index(-1)
         return np.moveaxis(out, axis, 0).reshape(out.shape[axis], -1)[:, 0]
+
+    def _by_name(self, x):
+        """``x`` as the engine's inputs: a named table becomes a float32 [N, k] array in ``tpcml.inputs`` order."""
+        from ..guards import column_names, columns_by_name
+
+        names = column_names(x)
+        tensors = [i["name"] for i in self.inputs]
+        if names is None or (isinstance(x, dict) and set(tensors) <= set(names)):
+            return x  # a plain array (positional, shape checked by the engine) or a dict by input tensor name
+        if len(tensors) != 1:
+            raise UsageError(f"model {self.name} has {len(tensors)} inputs: pass a dict by input name")
+        return columns_by_name(x, self.input_columns, f"model {self.name}")
 
     def __repr__(self) -> str:
         shapes = ", ".join(f"{i['name']}{tuple(i['shape'])}" for i in self.inputs)
@@ -132,8 +151,11 @@ def score_files(
 ) -> dict:
     """Writes ``output``: every entry of ``tree`` in ``files`` with the score column added, in input
     order (temporary file renamed when complete). The function ``tpcml-infer`` runs."""
+    from ..guards import refuse_overwrite
+
     if isinstance(files, str | os.PathLike):
         files = [files]
+    refuse_overwrite(output, [*files, model])  # before any work: the output is never an input or the model
     return _core.score_files(
         [str(f) for f in files], tree, str(output), str(model), list(columns or []), name, int(threads)
     )

@@ -118,10 +118,16 @@ def check_features(
 ) -> np.ndarray:
     """``x`` as a finite 2-D float64 array [events, features].
 
+    A named table (pandas DataFrame, dict of columns, awkward or structured array) is matched by
+    ``feature_names`` (refused without them); a plain array is used by position.
+
     ValueError (naming ``what``) for a wrong shape, a wrong number of features, or non-finite values -- the message
     names the first offending column by index and, with ``feature_names``, by name, e.g. ``column 3 ('qS1c')``.
     """
-    arr = np.asarray(x)
+    from ..guards import columns_by_name
+
+    named = columns_by_name(x, list(feature_names) if feature_names else None, what)  # never by position
+    arr = np.asarray(x) if named is None else named
     if arr.ndim != 2:
         raise ValueError(f"{what} must be a 2-D array [events, features], got shape {arr.shape}")
     if arr.shape[0] < 1:

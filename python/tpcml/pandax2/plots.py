@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import _core, detectors
+from ..errors import InputError
 from ..rootio import atomic_path
 from . import selection
 
@@ -31,11 +32,20 @@ UNITS = {"qS1": "PE", "qS2": "PE", "qS1c": "PE", "qS2c": "PE", "wS1": "ns", "wS2
 LOG_X = {"qS2", "qS2c"}
 
 
-def _read(path, columns=None):
-    import uproot
+PLOTS = ("fig1_bands.png", "features.png")  # what plot_dataset writes
 
-    with uproot.open(path) as f:
-        return {k: np.asarray(v) for k, v in f["events"].arrays(columns, library="np").items()}
+
+def _read(path, columns=None):
+    """Float columns of the events tree (TTree or RNTuple; float or double, read as float32)."""
+    from ..rootio import FLOAT_TYPES, INT_TYPES, open_events, read_columns
+
+    if columns is None:
+        f, t = open_events(path, "events")
+        with f:
+            columns = [k for k in t.keys() if str(getattr(t[k], "typename", "")) in FLOAT_TYPES + INT_TYPES]  # noqa: SIM118
+    return read_columns(
+        path, "events", {c: "float" if c in FEATURES and c != "S1NPeaks" else "number" for c in columns}
+    )
 
 
 def _save(fig, path: Path) -> Path:
@@ -129,7 +139,7 @@ def plot_dataset(directory: str | os.PathLike, out: str | os.PathLike | None = N
     need = ["nr_calibration.root", "er_calibration.root", "accidentals.root"]
     missing = [n for n in need if not (directory / n).exists()]
     if missing:
-        raise FileNotFoundError(
+        raise InputError(
             f"{directory}: missing {', '.join(missing)}; "
             f"expected the output of `tpcml simulate pandax2 --out {directory}`"
         )

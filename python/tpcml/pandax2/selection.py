@@ -124,19 +124,41 @@ def cutflow(
     Missing files, trees or branches raise InputError naming them and the nearest valid names.
     """
     from .. import _core
+    from ..errors import InputError
+    from ..guards import refuse_overwrite
     from ..root import load_root
-    from ..rootio import atomic_path
+    from ..rootio import atomic_path, check_chain, require_file
 
-    needed = ["qS1", "qS2", "qS2c", "drift_time", "x", "y"] + (["qS1c"] if below_median else [])
-    for p in paths:
-        _core.require_columns(str(p), tree, needed)
-    ROOT = load_root()
-    if threads > 0:
-        ROOT.EnableImplicitMT(threads)
-    names = ROOT.std.vector["std::string"]([str(p) for p in paths])
-    df = apply_rdf(ROOT.RDataFrame(tree, names), det, nr_median, below_median)
-    report = df.Report()
     if output is not None:
-        with atomic_path(output) as tmp:
-            df.Snapshot(tree, str(tmp))
-    return [(c.GetName(), int(c.GetAll()), int(c.GetPass())) for c in report]
+        refuse_overwrite(output, [*paths, nr_median, getattr(det, "file", None)])
+    needed = ["qS1", "qS2", "qS2c", "drift_time", "x", "y"] + (["qS1c"] if below_median else [])
+    check_chain(paths, tree, needed)  # TTrees or RNTuples (not both); float or double scalars
+    if below_median:
+        if nr_median is None:
+            raise ValueError("below_median=True needs nr_median (a file with the tpcml_nr_median TGraph)")
+        require_file(nr_median, "a ROOT file with the NR median TGraph tpcml_nr_median")
+        _core.NRMedianCurve.from_file(str(nr_median))  # InputError names the file and the missing TGraph
+    ROOT = load_root()
+    # With an output the selection runs in one ordered pass (Snapshot under ImplicitMT does not keep the entry
+    # order); without one, ImplicitMT spreads the cut flow over the files' clusters.
+    mt = threads > 0 and output is None
+    if mt:
+        ROOT.EnableImplicitMT(threads)
+    elif ROOT.IsImplicitMTEnabled():
+        ROOT.DisableImplicitMT()
+    try:
+        names = ROOT.std.vector["std::string"]([str(p) for p in paths])
+        df = apply_rdf(ROOT.RDataFrame(tree, names), det, nr_median, below_median)
+        report = df.Report()
+        if output is not None:
+            with atomic_path(output) as tmp:
+                df.Snapshot(tree, str(tmp))
+        return [(c.GetName(), int(c.GetAll()), int(c.GetPass())) for c in report]
+    except Exception as err:  # C++ exceptions through PyROOT, e.g. a corrupted basket
+        if isinstance(err, _core.Error | OSError):
+            raise
+        text = " ".join(str(err).split()).split(" => ")[-1]  # cppyy: "<C++ signature> => type: message"
+        raise InputError(f"{', '.join(str(p) for p in paths)}: cannot read tree '{tree}' ({text})") from None
+    finally:
+        if mt:
+            ROOT.DisableImplicitMT()

@@ -36,6 +36,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import _core, detectors
+from ..guards import u64
 from ..rootio import provenance, write_tree
 from ..sim.quanta import ER, ER_CALIBRATION, NR, NR_CALIBRATION, Spectrum, nest_quanta
 from . import selection
@@ -124,7 +125,9 @@ class Simulator:
 
     def _s1(self, recoil, x, y, z, n_ph, seed, pmt_areas=False):
         sf = np.full(len(x), self.singlet[recoil], dtype=np.float32)
-        return self.response.scintillation_s1(x, y, z, n_ph, sf, seed=seed, threads=self.threads, pmt_areas=pmt_areas)
+        return self.response.scintillation_s1(
+            x, y, z, n_ph, sf, seed=u64(seed), threads=self.threads, pmt_areas=pmt_areas
+        )
 
     def _event_columns(self, s1, s2, energy, recoil, sample, keep):
         """Events tree columns from S1/S2 features (measured drift time and xy, corrections)."""
@@ -190,7 +193,7 @@ class Simulator:
         z = (-self.v_drift * t).astype(np.float32)
         n_ph, n_e = nest_quanta(recoil, energy, self.field, self.density, seed=seed)
         s1 = self._s1(recoil, x, y, z, n_ph, seed)
-        s2 = self.response.drifted_s2(x, y, t, n_e, seed=seed, threads=self.threads)
+        s2 = self.response.drifted_s2(x, y, t, n_e, seed=u64(seed), threads=self.threads)
         keep = s1["found"] & (s2["n_extracted"] > 0) & (s2["qS2"] > 0)
         return self._event_columns(s1, s2, energy, recoil, sample, keep)
 
@@ -262,10 +265,10 @@ class Simulator:
         n_pmt = self.response.n_pmt
         lam = n_pmt * d.get("pmt_dark_rate", "Hz") * d.get("s1_coincidence_window", "us") * 1e-6
         k = d.get_int("s1_coincidence_level") + rng.poisson(lam, counts[2])
-        dn = self.response.dark_noise_s1(k.astype(np.int32), seed=seed * 10 + 3, threads=self.threads)
+        dn = self.response.dark_noise_s1(k.astype(np.int32), seed=u64(seed * 10 + 3), threads=self.threads)
         parts.append(dn | {"origin": np.full(counts[2], S1_DARK_NOISE, np.int32)})
         x, y = self._uniform_disc(rng, counts[3])
-        se = self.response.single_electron_s1(x, y, seed=seed * 10 + 4, threads=self.threads)
+        se = self.response.single_electron_s1(x, y, seed=u64(seed * 10 + 4), threads=self.threads)
         parts.append(se | {"origin": np.full(counts[3], S1_SINGLE_ELECTRON, np.int32)})
         keys = ["qS1", "wS1", "S1TBA", "S1NPeaks", "S1LargestBCQ", "origin"]
         cols = {key: np.concatenate([p[key] for p in parts]) for key in keys}
@@ -299,7 +302,7 @@ class Simulator:
                 m = int(1.5 * (k - have)) + 50
                 r2 = np.random.default_rng([s, j, 5])
                 x, y, t, n_e, ok = make(r2, m, s * 100 + j)
-                s2 = self.response.drifted_s2(x, y, t, n_e, seed=s * 100 + j, threads=self.threads)
+                s2 = self.response.drifted_s2(x, y, t, n_e, seed=u64(s * 100 + j), threads=self.threads)
                 keep = ok & (s2["n_extracted"] > 0) & (s2["qS2"] > 0)
                 outs.append(
                     {key: v[keep] for key, v in s2.items()} | {"origin": np.full(int(keep.sum()), origin, np.int32)}
@@ -327,7 +330,7 @@ class Simulator:
         n_e = np.maximum(1, rng.poisson(mean, counts[1])).astype(np.int32)
         x, y = self._uniform_disc(rng, counts[1])
         de = self.response.delayed_electron_s2(
-            x, y, n_e, d.get("delayed_electron_release_time", "us"), seed=seed * 10 + 2, threads=self.threads
+            x, y, n_e, d.get("delayed_electron_release_time", "us"), seed=u64(seed * 10 + 2), threads=self.threads
         )
         parts.append(de | {"origin": np.full(counts[1], S2_DELAYED, np.int32)})
         parts.append(drifted(counts[2], S2_S1_BELOW_THRESHOLD, seed * 10 + 3, below_threshold))
@@ -492,7 +495,7 @@ def simulate_dataset(
         det.get("fiducial_drift_time_min", "us"),
         det.get("fiducial_drift_time_max", "us"),
         with_replacement=True,
-        seed=seed * 7 + 5,
+        seed=u64(seed * 7 + 5),
     )
     pairer.set_nr_median(curve)
     target = sizes.accidental_after_cuts
@@ -582,6 +585,12 @@ def _wimps(sim, det, mass_gev, sigma_cm2, exposure_kg_d, rng, seed):
     dr = wimprates.rate_wimp_std(e, mw=mass_gev, sigma_nucleon=sigma_cm2)  # /(t yr keV)
     per_kg_day = dr / 1000.0 / 365.25
     mu = float(np.trapezoid(per_kg_day, e) * exposure_kg_d)
+    from ..guards import check_memory
+
+    # about 2.2 kB per simulated event (measured on the calibration samples); before the Poisson draw
+    check_memory(
+        mu * 4096, f"--wimp-mass {mass_gev:g} --wimp-cross-section {sigma_cm2:g}: {mu:.3g} expected WIMP events"
+    )
     n = int(rng.poisson(mu))
     cdf = np.concatenate([[0.0], np.cumsum(0.5 * (per_kg_day[1:] + per_kg_day[:-1]) * np.diff(e))])
     energies = np.interp(rng.uniform(0, cdf[-1], n), cdf, e)

@@ -141,31 +141,10 @@ def _sha256(path: Path) -> str:
 
 
 def _read_events(path: Path, columns: Sequence[str]) -> dict:
-    import uproot
+    """Float columns of ``events`` (TTree or RNTuple; float or double, read as float32): rootio.read_columns."""
+    from ..rootio import read_columns
 
-    try:
-        f = uproot.open(path)
-    except Exception as exc:  # uproot raises several types for unreadable files
-        raise InputError(f"{path}: not a readable ROOT file ({exc})") from exc
-    with f:
-        if "events" not in f:
-            names = f.keys()
-            keys = sorted({k.split(";")[0] for k in names})
-            raise InputError(f"{path}: no tree 'events' (keys: {', '.join(keys) or 'none'})")
-        tree = f["events"]
-        have = set(tree.keys())
-        missing = [c for c in columns if c not in have]
-        if missing:
-            import difflib
-
-            hints = []
-            for m in missing:
-                near = difflib.get_close_matches(m, sorted(have), n=3)
-                hints.append(f"{m}" + (f" (did you mean {', '.join(near)}?)" if near else ""))
-            raise InputError(
-                f"{path}: tree 'events' lacks the branch(es) {'; '.join(hints)}; it has: {', '.join(sorted(have))}"
-            )
-        cols = tree.arrays(list(columns), library="np")
+    cols = read_columns(path, "events", {c: "number" if c == "S1NPeaks" else "float" for c in columns})
     out = {k: np.asarray(v) for k, v in cols.items()}
     for k in FEATURES:
         if k in out and not np.all(np.isfinite(out[k])):

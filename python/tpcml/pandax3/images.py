@@ -23,26 +23,37 @@ def rasterise_file(
     detector: str = "pandax3",
     tree: str = "events",
 ) -> dict:
-    """Write ``output``: every entry of ``tree`` with ``image`` and ``image_outside`` added (written under a
-    temporary name, renamed when complete). With threads > 1 (ImplicitMT) the entry order is not kept."""
+    """Write ``output``: every entry of ``tree`` with ``image`` and ``image_outside`` added, in input order
+    (written under a temporary name, renamed when complete). The output is written in one ordered pass:
+    Snapshot under ImplicitMT does not keep the entry order, so ``threads`` > 1 is not used for it.
+
+    Refused before any work (``tpcml.ArgumentError``): an output that is one of the inputs or the detector
+    file. InputError names a missing, unreadable or wrong-type file, tree, column or hit."""
     import tpcml
+
+    from .. import _core
+    from ..guards import refuse_overwrite
+    from ..rootio import check_chain
 
     if isinstance(inputs, str | os.PathLike):
         inputs = [inputs]
     files = [str(Path(f)) for f in inputs]
-    for f in files:
-        if not Path(f).is_file():
-            raise InputError(f"{f}: no such file")
+    if not files:
+        raise InputError("no input files given")
+    refuse_overwrite(output, [*files, detector if Path(str(detector)).is_file() else None])
+    from .. import detectors
+
+    detectors.load(detector)  # ConfigError names a bad detector before any work
+    check_chain(files, tree, HIT_COLUMNS)  # TTrees or RNTuples (not both); names the file, column, its type
     ROOT = tpcml.load_root()
-    for f in files:
-        ROOT.tpcml.requireColumns(
-            f, tree, ROOT.std.vector["std::string"](["hit_plane", "hit_strip", "hit_time", "hit_charge"])
-        )
-    det = ROOT.tpcml.DetectorConfig.load(detector)
-    rast = ROOT.tpcml.TrackRasteriser(ROOT.tpcml.RasterOptions.fromDetector(det, int(upscale), bool(channels_first)))
-    if threads > 1:
-        ROOT.EnableImplicitMT(threads)
+    del threads  # one ordered pass (see above)
+    if ROOT.IsImplicitMTEnabled():
+        ROOT.DisableImplicitMT()
     try:
+        det = ROOT.tpcml.DetectorConfig.load(str(detector))
+        rast = ROOT.tpcml.TrackRasteriser(
+            ROOT.tpcml.RasterOptions.fromDetector(det, int(upscale), bool(channels_first))
+        )
         df = ROOT.RDataFrame(tree, ROOT.std.vector["std::string"](files))
         keep = [str(c) for c in df.GetColumnNames() if not (drop_hits and str(c).startswith("hit_"))]
         node = ROOT.tpcml.defineTrackImage(ROOT.RDF.AsRNode(df), "image", rast)
@@ -50,6 +61,13 @@ def rasterise_file(
         with atomic_path(output) as tmp:
             node.Snapshot(tree, str(tmp), ROOT.std.vector["std::string"]([*keep, "image", "image_outside"]))
         return {"entries": int(count.GetValue()), "outside": int(outside.GetValue()), "side": int(rast.side())}
-    finally:
-        if ROOT.IsImplicitMTEnabled():
-            ROOT.DisableImplicitMT()
+    except Exception as err:  # C++ exceptions through PyROOT: one InputError naming the files
+        if isinstance(err, _core.Error | OSError):
+            raise
+        text = " ".join(str(err).split())
+        if " => " in text:  # cppyy: "<C++ signature> => InputError: message", repeated per overload
+            text = text.split(" => ")[-1].strip()
+        raise InputError(f"{', '.join(files)}: {text}") from None
+
+
+HIT_COLUMNS = {"hit_plane": "ints", "hit_strip": "floats", "hit_time": "floats", "hit_charge": "floats"}

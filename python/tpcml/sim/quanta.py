@@ -73,7 +73,7 @@ def nest_quanta(
 
     if recoil not in (ER, NR):
         raise ValueError(f"recoil must be {ER} (ER) or {NR} (NR), got {recoil!r}")
-    nestpy.RandomGen.rndm().set_seed(int(seed))
+    nestpy.RandomGen.rndm().set_seed(int(seed) % 2**64)  # derived seeds may exceed uint64 (guards.u64)
     calc = nestpy.NESTcalc(nestpy.detectors.VDetector())
     interaction = nestpy.interactions.beta if recoil == ER else nestpy.interactions.NR
     n = len(energy)
