@@ -2,6 +2,7 @@
 // tpcml::TrackRasteriser::rasterise the RDataFrame functor and tpcml-raster call).
 #include "register.h"
 
+#include "tpcml/AtomicFile.h"
 #include "tpcml/DetectorConfig.h"
 #include "tpcml/TrackRasteriser.h"
 
@@ -75,6 +76,8 @@ void registerRaster(py::module_ &m)
                                                 std::to_string(nEvents * r.imageSize()) + " values");
                  images = py::reinterpret_borrow<py::array_t<float>>(out);
               } else {
+                 requireMemory(double(nEvents) * double(r.imageSize()) * sizeof(float),
+                               "the images of " + std::to_string(nEvents) + " events (offsets)");
                  images = r.options().channelsFirst
                               ? py::array_t<float>({py::ssize_t(nEvents), py::ssize_t(3), side, side})
                               : py::array_t<float>({py::ssize_t(nEvents), side, side, py::ssize_t(3)});
@@ -83,7 +86,7 @@ void registerRaster(py::module_ &m)
               float *img = images.mutable_data();
               uint32_t *outsideData = outside.mutable_data();
               {
-                 py::gil_scoped_release release;
+                 ReleaseGil release;
                  r.batch(plane.data(), strip.data(), time.data(), charge.data(), off, nEvents, img, outsideData,
                          threads);
               }
