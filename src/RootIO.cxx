@@ -42,6 +42,10 @@ std::unique_ptr<TFile> openForReading(const std::string &file)
          throw InputError("cannot open '" + file + "': no such file");
       if (std::filesystem::is_directory(file, ec))
          throw InputError("cannot open '" + file + "': it is a directory, expected a ROOT file");
+      if (!std::filesystem::is_regular_file(file, ec)) // a FIFO or a device would block or never end
+         throw InputError("cannot open '" + file +
+                          "': not a regular file (a FIFO, socket or device), expected a "
+                          "ROOT file");
    }
    const Int_t oldLevel = gErrorIgnoreLevel;
    gErrorIgnoreLevel = kFatal; // we report the failure ourselves
@@ -267,9 +271,18 @@ std::string defineAs(ROOT::RDF::RNode &df, const std::string &from, ColumnKind k
          return convert<double, float>(df, "tpcml_real_" + from, from);
       break;
    case ColumnKind::kInt32:
-      accepted = "a 32-bit integer scalar (Int_t, int, std::int32_t)";
+      accepted = "an integer scalar (Int_t, int, std::int32_t; others converted to int32)";
       if (!p.array && e == "int")
          return from;
+      if (!p.array && !e.empty() && e != "float" && e != "double" && e != "bool") {
+         // e.g. numpy's default int64 written by uproot: through a 64-bit copy, clamped to int32
+         ROOT::RDF::RNode wide = df;
+         const std::string w = defineAs(wide, from, ColumnKind::kInt64, where);
+         df = wide.Define(
+             "tpcml_int_" + from,
+             [](Long64_t v) { return int(std::max<Long64_t>(std::min<Long64_t>(v, INT32_MAX), INT32_MIN)); }, {w});
+         return "tpcml_int_" + from;
+      }
       break;
    case ColumnKind::kInt64:
       accepted = "an integer scalar (read as a 64-bit integer)";
