@@ -142,7 +142,7 @@ def test_tpcml_pair_signal_removes_its_temporary(tmp_path, sig):
 
 def test_tpcml_infer_sigterm_removes_its_temporary(tmp_path):
     """The same for tpcml-infer, killed while it scores."""
-    onnx = pytest.importorskip("onnx")
+    pytest.importorskip("onnx")
     from onnx import TensorProto, helper
 
     from tpcml.rootio import write_tree

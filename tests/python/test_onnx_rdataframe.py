@@ -305,7 +305,8 @@ def test_score_files_rntuple_after_pyroot_is_initialised_does_not_segfault(data,
     out = tmp_path / "scored.root"
     code = (
         "import sys, ROOT\nROOT.gROOT.GetVersion()\nfrom tpcml.inference import score_files\n"
-        "s = score_files(sys.argv[1], sys.argv[2], sys.argv[3], threads=int(sys.argv[4]))\nprint('entries', s['entries'])"
+        "s = score_files(sys.argv[1], sys.argv[2], sys.argv[3], threads=int(sys.argv[4]))\n"
+        "print('entries', s['entries'])"
     )
     for threads in (1, 2):
         res = subprocess.run(
