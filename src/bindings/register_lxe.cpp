@@ -448,7 +448,12 @@ void registerLXe(py::module_ &m)
        .def_static("column_names", &AccidentalPairer::columnNames)
        .def(
            "pair",
-           [](const AccidentalPairer &p, std::size_t n, ULong64_t first, unsigned threads) {
+           [](const AccidentalPairer &p, long long nPairs, ULong64_t first, long long threads) {
+              if (nPairs < 0)
+                 throw UsageError("n must be >= 0, got " + std::to_string(nPairs));
+              if (threads < 0 || threads > 1024)
+                 throw UsageError("threads must be in [0, 1024] (0: all cores), got " + std::to_string(threads));
+              const auto n = static_cast<std::size_t>(nPairs);
               double perPair = 0.;
               for (const ColumnView &v : PairedColumns().views())
                  perPair += double(leafTypeSize(v.type));
@@ -457,7 +462,7 @@ void registerLXe(py::module_ &m)
               PairedColumns c;
               {
                  ReleaseGil release;
-                 c = p.pair(first, n, threads);
+                 c = p.pair(first, n, unsigned(threads));
               }
               return pairedDict(c);
            },

@@ -206,11 +206,13 @@ void registerOnnx(py::module_ &m)
        "score_files",
        [](const std::vector<std::string> &files, const std::string &tree, const std::string &output,
           const std::string &model, const std::vector<std::string> &columns, const std::string &name,
-          unsigned threads) {
+          long long threads) {
+          if (threads < 1 || threads > 1024) // checked here: a negative int is no pybind11 overload error
+             throw tpcml::UsageError("threads must be in [1, 1024], got " + std::to_string(threads));
           tpcml::onnx::ScoreFilesSummary s;
           {
              ReleaseGil release;
-             s = tpcml::onnx::scoreFiles(files, tree, output, model, columns, name, threads);
+             s = tpcml::onnx::scoreFiles(files, tree, output, model, columns, name, unsigned(threads));
           }
           py::dict out;
           out["entries"] = s.entries;

@@ -52,7 +52,10 @@ void registerRaster(py::module_ &m)
        .def(
            "batch",
            [](const TrackRasteriser &r, const IntArray &plane, const FloatArray &strip, const FloatArray &time,
-              const FloatArray &charge, const OffsetArray &offsets, unsigned threads, const py::object &out) {
+              const FloatArray &charge, const OffsetArray &offsets, long long threads, const py::object &out) {
+              if (threads < 0 || threads > 1024)
+                 throw std::invalid_argument("threads must be in [0, 1024] (0: all cores), got " +
+                                             std::to_string(threads));
               const auto n = plane.size();
               if (plane.ndim() != 1 || strip.ndim() != 1 || time.ndim() != 1 || charge.ndim() != 1 ||
                   strip.size() != n || time.size() != n || charge.size() != n)
@@ -88,7 +91,7 @@ void registerRaster(py::module_ &m)
               {
                  ReleaseGil release;
                  r.batch(plane.data(), strip.data(), time.data(), charge.data(), off, nEvents, img, outsideData,
-                         threads);
+                         unsigned(threads));
               }
               return py::make_tuple(images, outside);
            },

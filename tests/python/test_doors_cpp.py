@@ -799,6 +799,38 @@ CASES: list[DoorCase] = [
         unchanged=("mlp.onnx",),
     ),
     DoorCase(
+        "tpcml.inference.score_files",
+        "threads -1",
+        _py(
+            "from tpcml.inference import score_files\n"
+            "score_files(D + '/events.root', D + '/mlp.onnx', D + '/out/x.root', threads=-1)"
+        ),
+        2,
+        r"error: UsageError: threads must be in \[1, 1024\], got -1",
+    ),
+    DoorCase(
+        "tpcml._core.TrackRasteriser.batch",
+        "threads -1",
+        _py(
+            "import numpy as np\nr = core.TrackRasteriser(8, 3.0, 1.87)\n"
+            "r.batch(np.zeros(1, np.int32), np.zeros(1, np.float32), np.zeros(1, np.float32),"
+            " np.ones(1, np.float32), np.array([0, 1]), threads=-1)"
+        ),
+        2,
+        r"error: ValueError: threads must be in \[0, 1024\] \(0: all cores\), got -1",
+    ),
+    DoorCase(
+        "tpcml._core.AccidentalPairer.pair",
+        "n = -1",
+        _py(
+            "from tpcml.pandax2.pairing import read_isolated\ns1, s2 = read_isolated(D + '/isolated.root')\n"
+            "p = core.AccidentalPairer(s1, s2, core.PositionCorrections(core.DetectorConfig.load('pandax2')),"
+            " 18.0, 310.0, True, 1, 1.0)\np.pair(-1)"
+        ),
+        2,
+        r"error: UsageError: n must be >= 0, got -1",
+    ),
+    DoorCase(
         "tpcml._core.require_distinct_output",
         "hard link",
         _py("core.require_distinct_output(D + '/isolated_hardlink.root', [D + '/isolated.root'], 'output')"),
