@@ -31,12 +31,24 @@ struct TempSlot {
 };
 TempSlot g_temps[kMaxTemps];
 
-extern "C" void tpcmlRemoveTempsAndReraise(int sig)
+struct sigaction g_previous[2]; // SIGTERM, SIGINT: what was installed before us
+
+extern "C" void tpcmlRemoveTemps(int sig, siginfo_t *info, void *context)
 {
    for (TempSlot &s : g_temps)
       if (s.state.load() == 2)
          ::unlink(s.path);
-   ::signal(sig, SIG_DFL); // die of the signal, as without tpcml
+   const struct sigaction &prev = g_previous[sig == SIGTERM ? 0 : 1];
+   if (prev.sa_flags & SA_SIGINFO) { // chain: Python's or ROOT's handler still runs (KeyboardInterrupt ...)
+      if (prev.sa_sigaction)
+         prev.sa_sigaction(sig, info, context);
+      return;
+   }
+   if (prev.sa_handler != SIG_DFL && prev.sa_handler != SIG_IGN) {
+      prev.sa_handler(sig);
+      return;
+   }
+   ::signal(sig, SIG_DFL); // no handler before us: die of the signal, as without tpcml
    ::raise(sig);
 }
 
@@ -45,14 +57,15 @@ void installSignalHandlers()
    static std::atomic<bool> installed{false};
    if (installed.exchange(true))
       return;
-   for (int sig : {SIGTERM, SIGINT}) {
-      struct sigaction old{};
-      if (::sigaction(sig, nullptr, &old) == 0 && old.sa_handler == SIG_IGN)
+   const int sigs[2] = {SIGTERM, SIGINT};
+   for (int k = 0; k < 2; ++k) {
+      if (::sigaction(sigs[k], nullptr, &g_previous[k]) != 0 || g_previous[k].sa_handler == SIG_IGN)
          continue; // e.g. SIGINT of a background job: leave it ignored
       struct sigaction sa{};
-      sa.sa_handler = tpcmlRemoveTempsAndReraise;
+      sa.sa_sigaction = tpcmlRemoveTemps;
+      sa.sa_flags = SA_SIGINFO;
       sigemptyset(&sa.sa_mask);
-      ::sigaction(sig, &sa, nullptr);
+      ::sigaction(sigs[k], &sa, nullptr);
    }
 }
 

@@ -28,6 +28,7 @@ void registerRootIO(py::module_ &m)
           py::dict out;
           out["file"] = s.file;
           out["tree"] = s.tree;
+          out["format"] = s.format; // "TTree" or "RNTuple"
           out["entries"] = s.entries;
           out["columns"] = columns;
           return out;

@@ -6,6 +6,7 @@ import json
 import os
 import signal
 import subprocess
+import sys
 import time
 
 import numpy as np
@@ -235,3 +236,22 @@ def test_tpcml_info_json_equal_to_file_is_refused(tmp_path, events_file):
         assert res.returncode == 2
         assert f"tpcml-info: error: --json '{target}' is the input '{events_file}' (the same file)" in res.stderr
     assert events_file.read_bytes() == before and link.is_symlink()
+
+
+def test_sigint_in_python_still_raises_keyboardinterrupt_and_removes_the_temporary(tmp_path):
+    """The temporaries' signal handler chains to the handler it replaced: Python keeps its
+    KeyboardInterrupt (a plain re-raise would have killed the interpreter)."""
+    code = (
+        "import os, signal, sys, time, tpcml._core as c\n"
+        "o = c.AtomicOutput(sys.argv[1])\n"
+        "open(o.temp_path, 'w').write('x')\n"
+        "try:\n"
+        "    os.kill(os.getpid(), signal.SIGINT)\n"
+        "    time.sleep(5)\n"
+        "except KeyboardInterrupt:\n"
+        "    print('interrupted, temporary left:', os.path.exists(o.temp_path))\n"
+    )
+    res = run([sys.executable, "-c", code, str(tmp_path / "out.root")], timeout=60)
+    assert res.returncode == 0, res.stderr
+    assert "interrupted, temporary left: False" in res.stdout
+    assert list(tmp_path.iterdir()) == []
