@@ -9,7 +9,9 @@
 //   root -l -b -q 'macros/lifetime_bands.C("events.root", "bands.root")'
 //   root -l -b -q 'macros/lifetime_bands.C("events.root", "bands.root", "pandax2", 2)'
 //
-// The detector defaults to the one recorded in the file (TNamed tpcml_detector).
+// The detector defaults to the one recorded in the file (TNamed tpcml_detector). The input may be
+// a TTree or an RNTuple, with float or double columns. Returns (and `root -q` exits with) 0 on
+// success, 1 on bad input, 2 on a bad argument (e.g. the output is the input).
 // No R__LOAD_LIBRARY needed: libtpcml's rootmap lets ROOT load it on first use
 // (and R__LOAD_LIBRARY fails under paths with a ".dir" component, root-project/root#9697).
 // The header is included so that the jitted strings see complete tpcml types.
@@ -28,6 +30,9 @@ int lifetime_bands(const char *input = "events.root", const char *output = "life
                    const char *detector = "", int threads = 0)
 {
    try {
+      if (threads < 0 || threads > 1024)
+         throw tpcml::UsageError("threads must be in [0, 1024], got " + std::to_string(threads));
+      tpcml::requireDistinctOutput(output, {input, detector}, "output");
       tpcml::requireColumns(input, "events", {"qS1", "qS2", "drift_time", "recoil_type"});
       std::string det = detector;
       if (det.empty()) {
@@ -70,7 +75,10 @@ int lifetime_bands(const char *input = "events.root", const char *output = "life
       std::cout << "lifetime_bands: tau = " << tau << " us; ER " << er->GetEntries() << ", NR " << nr->GetEntries()
                 << " events -> " << output << "\n";
       return 0;
-   } catch (const std::exception &e) {
+   } catch (const tpcml::UsageError &e) {
+      std::cerr << "lifetime_bands: error: " << e.what() << "\n";
+      return 2;
+   } catch (const std::exception &e) { // tpcml::InputError, and ROOT's own (std::invalid_argument ...)
       std::cerr << "lifetime_bands: error: " << e.what() << "\n";
       return 1;
    }

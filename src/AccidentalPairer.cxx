@@ -14,6 +14,7 @@
 #include <memory>
 #include <mutex>
 #include <thread>
+#include <type_traits>
 
 namespace tpcml {
 
@@ -38,11 +39,12 @@ void requireLength(const std::vector<T> &v, std::size_t n, const char *populatio
                        std::to_string(v.size()) + " entries, expected " + std::to_string(n));
 }
 
-/// Reads numeric branches of a tree as float / int / Long64_t / UInt_t columns (jitted casts).
+/// Reads the branches of a tree (TTree or RNTuple) as float / int / Long64_t columns through
+/// tpcml::defineAs (compiled conversions; any other type is an InputError naming the column).
 class ColumnReader {
 public:
    ColumnReader(const std::string &file, const std::string &tree, const std::vector<std::string> &required)
-       : m_file(file), m_tree(tree)
+       : m_where("tree '" + tree + "' in '" + file + "'")
    {
       requireColumns(file, tree, required);
       m_df = std::make_unique<ROOT::RDataFrame>(tree, file);
@@ -51,19 +53,26 @@ public:
          m_have.push_back(c);
    }
    bool has(const std::string &c) const { return std::find(m_have.begin(), m_have.end(), c) != m_have.end(); }
-   template <class T> ROOT::RDF::RResultPtr<std::vector<T>> take(const std::string &branch, const std::string &type)
+   template <class T> ROOT::RDF::RResultPtr<std::vector<T>> take(const std::string &branch)
    {
-      const std::string alias = "tpcml_read_" + branch;
-      *m_node = m_node->Define(alias, "static_cast<" + type + ">(" + branch + ")");
-      return m_node->Take<T>(alias);
+      static_assert(std::is_same_v<T, float> || std::is_same_v<T, int> || std::is_same_v<T, Long64_t>);
+      const ColumnKind kind = std::is_same_v<T, float> ? ColumnKind::kReal
+                              : std::is_same_v<T, int> ? ColumnKind::kInt32
+                                                       : ColumnKind::kInt64;
+      return m_node->Take<T>(defineAs(*m_node, branch, kind, m_where));
    }
 
 private:
-   std::string m_file, m_tree;
+   std::string m_where;
    std::unique_ptr<ROOT::RDataFrame> m_df;
    std::unique_ptr<ROOT::RDF::RNode> m_node;
    std::vector<std::string> m_have;
 };
+
+std::vector<UInt_t> toRun(const std::vector<Long64_t> &v)
+{
+   return std::vector<UInt_t>(v.begin(), v.end());
+}
 
 } // namespace
 
@@ -80,16 +89,16 @@ std::vector<std::string> IsolatedS2Table::requiredBranches()
 IsolatedS1Table IsolatedS1Table::fromTree(const std::string &file, const std::string &tree)
 {
    ColumnReader r(file, tree, requiredBranches());
-   auto q = r.take<float>("qS1", "float"), w = r.take<float>("wS1", "float"), tba = r.take<float>("S1TBA", "float"),
-        bcq = r.take<float>("S1LargestBCQ", "float");
-   auto np = r.take<int>("S1NPeaks", "int");
+   auto q = r.take<float>("qS1"), w = r.take<float>("wS1"), tba = r.take<float>("S1TBA"),
+        bcq = r.take<float>("S1LargestBCQ");
+   auto np = r.take<int>("S1NPeaks");
    const bool hasId = r.has("s1_id"), hasRun = r.has("run");
    ROOT::RDF::RResultPtr<std::vector<Long64_t>> id;
-   ROOT::RDF::RResultPtr<std::vector<UInt_t>> run;
+   ROOT::RDF::RResultPtr<std::vector<Long64_t>> run;
    if (hasId)
-      id = r.take<Long64_t>("s1_id", "Long64_t");
+      id = r.take<Long64_t>("s1_id");
    if (hasRun)
-      run = r.take<UInt_t>("run", "UInt_t");
+      run = r.take<Long64_t>("run");
    IsolatedS1Table t;
    t.qS1 = *q;
    t.wS1 = *w;
@@ -102,23 +111,22 @@ IsolatedS1Table IsolatedS1Table::fromTree(const std::string &file, const std::st
    else
       for (std::size_t i = 0; i < n; ++i)
          t.id.push_back(static_cast<Long64_t>(i));
-   t.run = hasRun ? *run : std::vector<UInt_t>(n, 0u);
+   t.run = hasRun ? toRun(*run) : std::vector<UInt_t>(n, 0u);
    return t;
 }
 
 IsolatedS2Table IsolatedS2Table::fromTree(const std::string &file, const std::string &tree)
 {
    ColumnReader r(file, tree, requiredBranches());
-   auto q = r.take<float>("qS2", "float"), w = r.take<float>("wS2", "float"), wt = r.take<float>("wtenS2", "float"),
-        tba = r.take<float>("S2TBA", "float"), sy1 = r.take<float>("S2SY1", "float"),
-        sy2 = r.take<float>("S2SY2", "float"), x = r.take<float>("x", "float"), y = r.take<float>("y", "float");
+   auto q = r.take<float>("qS2"), w = r.take<float>("wS2"), wt = r.take<float>("wtenS2"), tba = r.take<float>("S2TBA"),
+        sy1 = r.take<float>("S2SY1"), sy2 = r.take<float>("S2SY2"), x = r.take<float>("x"), y = r.take<float>("y");
    const bool hasId = r.has("s2_id"), hasRun = r.has("run");
    ROOT::RDF::RResultPtr<std::vector<Long64_t>> id;
-   ROOT::RDF::RResultPtr<std::vector<UInt_t>> run;
+   ROOT::RDF::RResultPtr<std::vector<Long64_t>> run;
    if (hasId)
-      id = r.take<Long64_t>("s2_id", "Long64_t");
+      id = r.take<Long64_t>("s2_id");
    if (hasRun)
-      run = r.take<UInt_t>("run", "UInt_t");
+      run = r.take<Long64_t>("run");
    IsolatedS2Table t;
    t.qS2 = *q;
    t.wS2 = *w;
@@ -134,7 +142,7 @@ IsolatedS2Table IsolatedS2Table::fromTree(const std::string &file, const std::st
    else
       for (std::size_t i = 0; i < n; ++i)
          t.id.push_back(static_cast<Long64_t>(i));
-   t.run = hasRun ? *run : std::vector<UInt_t>(n, 0u);
+   t.run = hasRun ? toRun(*run) : std::vector<UInt_t>(n, 0u);
    return t;
 }
 

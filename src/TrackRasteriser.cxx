@@ -5,6 +5,7 @@
 
 #include "tpcml/DetectorConfig.h"
 #include "tpcml/Error.h"
+#include "tpcml/RootIO.h"
 #include "tpcml/Strings.h"
 
 #include <algorithm>
@@ -66,9 +67,11 @@ inline int floorClamped(double x)
    return i - (static_cast<double>(i) > x ? 1 : 0);
 }
 
-[[noreturn]] void badHit(std::size_t i, const std::string &what)
+const char *const kHitColumn[4] = {"plane", "strip", "time", "charge"};
+
+[[noreturn]] void badHit(std::size_t i, int column, const std::string &what)
 {
-   throw UsageError("track image: hit " + std::to_string(i) + ": " + what);
+   throw TrackHitError("track image: hit " + std::to_string(i) + " (" + kHitColumn[column] + "): " + what, i, column);
 }
 } // namespace
 
@@ -80,11 +83,12 @@ void TrackRasteriser::centres(const int *plane, const float *strip, const float 
    // in double and no realistic number of them overflows, so a sum is finite exactly when all
    // its terms are; a NaN or an infinity makes it NaN or infinite.
    double q0 = 0., q1 = 0., s0 = 0., s1 = 0., t0 = 0., t1 = 0.;
-   unsigned badPlane = 0;
+   unsigned badPlane = 0, negative = 0;
    for (std::size_t i = 0; i < n; ++i) {
       const int p = plane[i];
       const double w = charge[i], ws = w * double(strip[i]), wt = w * double(time[i]);
       badPlane |= unsigned(p) > 1u ? 1u : 0u;
+      negative |= w < 0. ? 1u : 0u;
       const bool x = p == 0;
       q0 += x ? w : 0.;
       q1 += x ? 0. : w;
@@ -94,13 +98,16 @@ void TrackRasteriser::centres(const int *plane, const float *strip, const float 
       t1 += x ? 0. : wt;
    }
    const bool finite = std::isfinite(q0 + q1) && std::isfinite(s0 + s1) && std::isfinite(t0 + t1);
-   if (badPlane || !finite) { // find and name the first bad hit
+   if (badPlane || negative || !finite) { // find and name the first bad hit
       for (std::size_t i = 0; i < n; ++i) {
          if (plane[i] != 0 && plane[i] != 1)
-            badHit(i, "plane " + std::to_string(plane[i]) + "; expected 0 (X strips) or 1 (Y strips)");
-         if (!std::isfinite(strip[i]) || !std::isfinite(time[i]) || !std::isfinite(charge[i]))
-            badHit(i, "non-finite strip coordinate, time or charge (" + num(strip[i]) + ", " + num(time[i]) + ", " +
-                          num(charge[i]) + ")");
+            badHit(i, 0, "plane " + std::to_string(plane[i]) + "; expected 0 (X strips) or 1 (Y strips)");
+         if (!std::isfinite(strip[i]))
+            badHit(i, 1, "strip coordinate " + num(strip[i]) + "; expected a finite number of mm");
+         if (!std::isfinite(time[i]))
+            badHit(i, 2, "time " + num(time[i]) + "; expected a finite number of us");
+         if (!std::isfinite(charge[i]) || charge[i] < 0.f)
+            badHit(i, 3, "charge " + num(charge[i]) + "; expected a finite charge >= 0");
       }
       throw UsageError("track image: the charge-weighted sums of the " + std::to_string(n) +
                        " hits overflow (charges or coordinates near the float limit)");
@@ -220,8 +227,14 @@ void TrackRasteriser::batch(const int *plane, const float *strip, const float *t
        [&](std::size_t b, std::size_t e) {
           for (std::size_t k = b; k < e; ++k) {
              const auto first = std::size_t(offsets[k]), n = std::size_t(offsets[k + 1] - offsets[k]);
-             const std::size_t out =
-                 rasterise(plane + first, strip + first, time + first, charge + first, n, images + k * m_imageSize);
+             std::size_t out = 0;
+             try {
+                out =
+                    rasterise(plane + first, strip + first, time + first, charge + first, n, images + k * m_imageSize);
+             } catch (const TrackHitError &err) {
+                throw TrackHitError("event " + std::to_string(k) + ", " + err.what(), err.hit, err.column,
+                                    static_cast<long long>(k));
+             }
              if (outsideCounts)
                 outsideCounts[k] = uint32_t(out);
           }
@@ -236,19 +249,12 @@ ROOT::RDF::RNode defineTrackImage(ROOT::RDF::RNode df, const std::string &name, 
       throw UsageError("defineTrackImage takes 4 hit columns (plane, strip, time, charge), got " +
                        std::to_string(hitColumns.size()));
    const std::vector<std::string> available = df.GetColumnNames();
-   const char *wanted[4] = {"ROOT::VecOps::RVec<int>", "ROOT::VecOps::RVec<float>", "ROOT::VecOps::RVec<float>",
-                            "ROOT::VecOps::RVec<float>"};
+   std::vector<std::string> inputs(4);
    for (std::size_t k = 0; k < 4; ++k) {
       const std::string &c = hitColumns[k];
       if (std::find(available.begin(), available.end(), c) == available.end())
          throw InputError("track image: the dataset has no column '" + c + "'" + didYouMean(c, available));
-      std::string type = df.GetColumnType(c);
-      if (type == "ROOT::RVec<int>" || type == "ROOT::RVecI" || type == "ROOT::VecOps::RVec<Int_t>")
-         type = "ROOT::VecOps::RVec<int>";
-      if (type == "ROOT::RVec<float>" || type == "ROOT::RVecF" || type == "ROOT::VecOps::RVec<Float_t>")
-         type = "ROOT::VecOps::RVec<float>";
-      if (type != wanted[k])
-         throw InputError("track image: column '" + c + "' holds " + type + ", expected " + wanted[k]);
+      inputs[k] = defineAs(df, c, k == 0 ? ColumnKind::kInt32Array : ColumnKind::kRealArray, "the track-image input");
    }
    // One kernel call per event gives both columns: the image's Define keeps the event's outside
    // count in its processing slot, and the count's Define, which takes the image as input (so
@@ -258,13 +264,20 @@ ROOT::RDF::RNode defineTrackImage(ROOT::RDF::RNode df, const std::string &name, 
    };
    auto counts = std::make_shared<std::vector<SlotCount>>(std::max(1u, df.GetNSlots()));
    return df
-       .DefineSlot(
+       .DefineSlotEntry(
            name,
-           [rasteriser, counts](unsigned slot, const ROOT::RVec<int> &p, const ROOT::RVec<float> &s,
-                                const ROOT::RVec<float> &t, const ROOT::RVec<float> &q) {
-              return rasteriser.image(p, s, t, q, (*counts)[slot].value);
+           [rasteriser, counts, hitColumns](unsigned slot, ULong64_t entry, const ROOT::RVec<int> &p,
+                                            const ROOT::RVec<float> &s, const ROOT::RVec<float> &t,
+                                            const ROOT::RVec<float> &q) {
+              try {
+                 return rasteriser.image(p, s, t, q, (*counts)[slot].value);
+              } catch (const TrackHitError &e) {
+                 throw TrackHitError("entry " + std::to_string(entry) + ", column '" + hitColumns[e.column] + "', " +
+                                         std::string(e.what()).substr(std::string("track image: ").size()),
+                                     e.hit, e.column, static_cast<long long>(entry));
+              }
            },
-           hitColumns)
+           inputs)
        .DefineSlot(name + "_outside",
                    [counts](unsigned slot, const ROOT::RVec<float> &) { return (*counts)[slot].value; }, {name});
 }

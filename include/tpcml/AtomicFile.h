@@ -1,17 +1,23 @@
-// tpcml -- never leave a half-written output file.
+// tpcml -- never leave a half-written output file, never overwrite an input.
 //
+//   tpcml::requireDistinctOutput("result.root", {"events.root", "model.onnx"});
 //   tpcml::AtomicOutput out("result.root");
 //   df.Snapshot("events", out.tempPath());   // write under a temporary name
 //   out.commit();                            // rename onto result.root
 //
 // If commit() is never reached (error, exception, early return) the destructor
 // removes the temporary file; result.root is either absent, untouched, or complete.
+// SIGTERM and SIGINT also remove the temporaries of every live AtomicOutput (then the
+// process dies of the signal as it would have); after SIGKILL they stay beside the
+// output as ".<stem>.tmp-<pid>-<n><extension>" (docs/doors.md).
 // Include guard, not #pragma once: cling may reach this header through both the
 // installed and the build-time include path, and must see one definition.
 #ifndef TPCML_ATOMIC_FILE_H
 #define TPCML_ATOMIC_FILE_H
 
+#include <cstddef>
 #include <string>
+#include <vector>
 
 namespace tpcml {
 
@@ -35,8 +41,24 @@ public:
 private:
    std::string m_final;
    std::string m_temp;
+   int m_slot = -1; ///< entry in the table of temporaries removed on SIGTERM / SIGINT
    bool m_committed = false;
 };
+
+/// The one rule every door applies before any work: throws UsageError when `output` is the
+/// same file as one of `inputs` -- the same path, or the same file through a symbolic link,
+/// a hard link or another spelling ("./a.root", "dir/../a.root"). Compared with
+/// std::filesystem::equivalent when both exist, else by canonical path. `option` names the
+/// output in the message (e.g. "--output"). Empty and remote ("://") inputs are skipped.
+void requireDistinctOutput(const std::string &output, const std::vector<std::string> &inputs,
+                           const std::string &option = "--output");
+
+/// Bytes of memory the system can still give (MemAvailable of /proc/meminfo; 0 when unknown).
+std::size_t availableMemory();
+
+/// Throws UsageError "<what> needs N GiB of memory; M GiB available" when `bytes` exceeds
+/// the available memory (less a margin), before anything is allocated.
+void requireMemory(double bytes, const std::string &what);
 
 } // namespace tpcml
 

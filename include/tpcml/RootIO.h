@@ -4,7 +4,11 @@
 #ifndef TPCML_ROOT_IO_H
 #define TPCML_ROOT_IO_H
 
+#include <ROOT/RDataFrame.hxx>
+
 #include <cstddef>
+#include <functional>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -19,6 +23,7 @@ struct ColumnInfo {
 struct TreeSummary {
    std::string file;
    std::string tree;
+   std::string format; ///< "TTree" or "RNTuple"
    long long entries = 0;
    std::vector<ColumnInfo> columns;
 };
@@ -34,6 +39,55 @@ TreeSummary describeTree(const std::string &file, const std::string &tree);
 /// Throws InputError naming the file, tree and each missing column, with the
 /// nearest existing column names, unless every name in `columns` exists.
 void requireColumns(const std::string &file, const std::string &tree, const std::vector<std::string> &columns);
+
+/// Throws InputError when `tree` is a TTree in some of `files` and an RNTuple in others (ROOT
+/// cannot read such a mix as one dataset), naming one file of each. Returns the format.
+std::string requireOneFormat(const std::vector<std::string> &files, const std::string &tree);
+
+/// What a door reads from a column. Every door normalises its inputs through defineAs, so that
+/// TTree and RNTuple columns written by ROOT, uproot or tpcml are read alike (docs/doors.md).
+enum class ColumnKind {
+   kReal,       ///< float: a float or double scalar, converted to float32
+   kInt32,      ///< int: a 32-bit integer scalar, whatever its spelling (Int_t, int, std::int32_t)
+   kInt64,      ///< Long64_t: any integer scalar (ids, run numbers)
+   kRealArray,  ///< RVec<float>: an RVec or std::vector of float or double, converted to float32
+   kInt32Array, ///< RVec<int>: an RVec or std::vector of 32-bit integers
+};
+
+/// "float", "double", "int" ... for a scalar type name as RDataFrame reports it (TTree or
+/// RNTuple spelling), with "[]" appended for an RVec / std::vector of it; "" for anything else.
+std::string canonicalColumnType(const std::string &type);
+
+/// Makes column `from` of `df` readable as `kind`'s C++ type: returns `from` itself when it is
+/// already of that type, else defines (compiled, no jitting) a converted copy named
+/// "tpcml_<kind>_<from>" and returns that name. Throws InputError naming the column, its type,
+/// `where` (e.g. "tree 'events' in 'a.root'") and the accepted types for any other type.
+std::string defineAs(ROOT::RDF::RNode &df, const std::string &from, ColumnKind kind, const std::string &where);
+
+/// Entry-ordered parallel work over a dataset, the one scheme behind tpcml-infer /
+/// score_files and tpcml-raster (ImplicitMT and its Snapshot do not keep entry order):
+/// entries [0, total) of `tree` in `files` are split into `parts` contiguous ranges, each with
+/// its own single-threaded RDataFrame. `book(part, node, begin, end)` books results on each
+/// range's node; the graphs are built on the calling thread, one after another (graph building
+/// goes through ROOT's interpreter, not thread-safe); then `run(part, begin, end)` runs on one
+/// thread per part (reading a booked result runs that part's event loop). The first exception
+/// of any part is rethrown. rdfentry_ inside a part is the dataset's entry number.
+void runInRanges(const std::vector<std::string> &files, const std::string &tree, unsigned long long total,
+                 unsigned parts,
+                 const std::function<void(unsigned, ROOT::RDF::RNode, unsigned long long, unsigned long long)> &book,
+                 const std::function<void(unsigned, unsigned long long, unsigned long long)> &run);
+
+/// While alive, ROOT's messages (warnings and errors of TFile, RDataFrame, Snapshot ...) go to
+/// ROOT's own default handler (stderr, gErrorIgnoreLevel respected) instead of whatever handler
+/// was installed -- PyROOT's calls into Python, which must not happen on a thread without the
+/// GIL (a segfault). Nests and counts across threads: the first guard swaps, the last restores.
+class RootMessagesToStderr {
+public:
+   RootMessagesToStderr();
+   ~RootMessagesToStderr();
+   RootMessagesToStderr(const RootMessagesToStderr &) = delete;
+   RootMessagesToStderr &operator=(const RootMessagesToStderr &) = delete;
+};
 
 /// Value of the TParameter<double> `key` stored in `file`, or `fallback` when absent.
 /// Throws InputError when the file cannot be opened.
@@ -63,6 +117,24 @@ struct TreeFileContents {
 /// Columns of one tree must have equal sizes (UsageError naming the tree and the column).
 /// Callers wanting atomic output pass AtomicOutput::tempPath() and commit afterwards.
 void writeTreeFile(const std::string &path, const TreeFileContents &contents);
+
+/// writeTreeFile chunk by chunk, for outputs larger than memory: append() adds the entries of
+/// one chunk (the first chunk of a tree fixes its columns; later chunks must have the same
+/// names and types), close() writes the metadata and closes the file.
+class TreeFileWriter {
+public:
+   TreeFileWriter(const std::string &path, long long autoFlush = 0);
+   ~TreeFileWriter();
+   TreeFileWriter(const TreeFileWriter &) = delete;
+   TreeFileWriter &operator=(const TreeFileWriter &) = delete;
+   void append(const std::string &tree, const std::vector<ColumnView> &columns);
+   void close(const std::vector<std::pair<std::string, std::string>> &named = {},
+              const std::vector<std::pair<std::string, double>> &parameters = {});
+
+private:
+   struct Impl;
+   std::unique_ptr<Impl> m_impl;
+};
 
 } // namespace tpcml
 

@@ -21,6 +21,8 @@
 #ifndef TPCML_TRACK_RASTERISER_H
 #define TPCML_TRACK_RASTERISER_H
 
+#include "tpcml/Error.h"
+
 #include <ROOT/RDataFrame.hxx>
 #include <ROOT/RVec.hxx>
 
@@ -32,6 +34,20 @@
 namespace tpcml {
 
 class DetectorConfig;
+
+/// A hit the kernel refuses (plane other than 0/1; non-finite strip, time or charge; negative
+/// charge): `hit` is its index in the event, `column` 0..3 the hit column at fault (plane,
+/// strip, time, charge), `event` the event or entry number when the door knows it (else -1).
+class TrackHitError : public UsageError {
+public:
+   TrackHitError(const std::string &what, std::size_t hitIndex, int columnIndex, long long eventNumber = -1)
+       : UsageError(what), hit(hitIndex), column(columnIndex), event(eventNumber)
+   {
+   }
+   std::size_t hit;
+   int column;
+   long long event;
+};
 
 struct RasterOptions {
    int pixels = 64;             ///< per side before upscaling (P3-CNN Sec. 3.2: 64 x 64)
@@ -59,7 +75,8 @@ public:
 
    /// The kernel: the image of one event's n hits into `image` (imageSize() floats, all
    /// overwritten); returns the number of hits that fell outside the window. Hits of a plane
-   /// other than 0 or 1, or with a non-finite coordinate, time or charge, throw UsageError.
+   /// other than 0 or 1, with a non-finite coordinate, time or charge, or with a negative
+   /// charge throw TrackHitError (a UsageError) naming the hit and the column.
    std::size_t rasterise(const int *plane, const float *strip, const float *time, const float *charge, std::size_t n,
                          float *image) const;
 
@@ -93,7 +110,10 @@ private:
 
 /// Defines `name` (RVec<float>, the image) and `name + "_outside"` (unsigned, hits outside
 /// the window) from the hit columns of `df` (default names: the schema of `tpcml simulate
-/// pandax3`). Throws InputError naming a missing column, with the nearest existing names.
+/// pandax3`). The columns may be TTree or RNTuple, RVec or std::vector, float or double (plane:
+/// 32-bit integers), converted by tpcml::defineAs. Throws InputError naming a missing column
+/// (with the nearest existing names) or a column of another type; a bad hit stops the event
+/// loop with a TrackHitError naming the entry (rdfentry_), the hit and the column.
 ROOT::RDF::RNode defineTrackImage(ROOT::RDF::RNode df, const std::string &name, const TrackRasteriser &rasteriser,
                                   const std::vector<std::string> &hitColumns = {"hit_plane", "hit_strip", "hit_time",
                                                                                 "hit_charge"});

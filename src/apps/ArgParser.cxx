@@ -4,6 +4,9 @@
 #include "tpcml/Strings.h"
 #include "tpcml/Version.h"
 
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
 #include <iostream>
 #include <sstream>
 
@@ -132,6 +135,65 @@ int ArgParser::getInt(const std::string &name, int min, int max) const
       throw UsageError("option '--" + name + "' must be in [" + std::to_string(min) + ", " + std::to_string(max) +
                        "], got " + v);
    return static_cast<int>(x);
+}
+
+unsigned long long ArgParser::getCount(const std::string &name, unsigned long long min, unsigned long long max) const
+{
+   const std::string v = get(name);
+   const std::string range = "an integer in [" + std::to_string(min) + ", " + std::to_string(max) + "]";
+   const bool digits = !v.empty() && v.find_first_not_of("0123456789") == std::string::npos;
+   unsigned long long x = 0;
+   if (digits) {
+      errno = 0;
+      x = std::strtoull(v.c_str(), nullptr, 10);
+      if (errno == ERANGE)
+         throw UsageError("option '--" + name + "' must be " + range + ", got " + v);
+   } else {
+      double d = 0.;
+      std::size_t pos = 0;
+      try {
+         d = std::stod(v, &pos);
+      } catch (const std::exception &) {
+         pos = 0;
+      }
+      if (v.empty() || pos != v.size() || !std::isfinite(d) || d != std::floor(d) || d < 0. || d > 9007199254740992.)
+         throw UsageError("option '--" + name + "' must be " + range + ", got '" + v + "'");
+      x = static_cast<unsigned long long>(d);
+   }
+   if (x < min || x > max)
+      throw UsageError("option '--" + name + "' must be " + range + ", got " + v);
+   return x;
+}
+
+unsigned long long ArgParser::getSeed(const std::string &name) const
+{
+   const std::string v = get(name);
+   errno = 0;
+   const bool digits = !v.empty() && v.find_first_not_of("0123456789") == std::string::npos;
+   const unsigned long long x = digits ? std::strtoull(v.c_str(), nullptr, 10) : 0;
+   if (!digits || errno == ERANGE)
+      throw UsageError("option '--" + name + "' expects an integer in [0, 18446744073709551615], got '" + v + "'");
+   return x;
+}
+
+double ArgParser::getNumber(const std::string &name, double min, double max) const
+{
+   const std::string v = get(name);
+   double d = 0.;
+   std::size_t pos = 0;
+   try {
+      d = std::stod(v, &pos);
+   } catch (const std::exception &) {
+      pos = 0;
+   }
+   if (v.empty() || pos != v.size() || !std::isfinite(d))
+      throw UsageError("option '--" + name + "' expects a finite number, got '" + v + "'");
+   if (d < min || d > max) {
+      std::ostringstream os;
+      os << "option '--" << name << "' must be in [" << min << ", " << max << "], got " << v;
+      throw UsageError(os.str());
+   }
+   return d;
 }
 
 bool ArgParser::flag(const std::string &name) const

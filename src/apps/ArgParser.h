@@ -31,6 +31,14 @@ public:
    std::string get(const std::string &name) const;
    std::vector<std::string> getAll(const std::string &name) const;
    int getInt(const std::string &name, int min, int max) const;
+   /// An integer in [min, max]: decimal digits, or a number in exponent notation that is an exact
+   /// integer (1e6); refuses signs below min, fractions, NaN, overflow, with the range in the message.
+   unsigned long long getCount(const std::string &name, unsigned long long min, unsigned long long max) const;
+   /// A seed: decimal digits only, the full unsigned 64-bit range (never through a double: seeds
+   /// above 2^53 stay distinct).
+   unsigned long long getSeed(const std::string &name) const;
+   /// A finite number in [min, max] (NaN and infinities refused).
+   double getNumber(const std::string &name, double min, double max) const;
    bool flag(const std::string &name) const;
    std::string help() const;
    const std::string &prog() const { return m_prog; }

@@ -9,6 +9,7 @@
 // metadata. Exit codes: 0 success, 1 unusable input (file, tree, column, model), 2 bad usage.
 #include "ArgParser.h"
 
+#include "tpcml/AtomicFile.h"
 #include "tpcml/Error.h"
 #include "tpcml/onnx/Scorer.h"
 
@@ -36,6 +37,13 @@ int body(const tpcml::apps::ArgParser &args)
    const std::vector<std::string> inputs = args.getAll("input");
    const unsigned threads = static_cast<unsigned>(args.getInt("threads", 1, 1024));
    std::vector<std::string> columns = splitColumns(args.getAll("columns"));
+   {
+      std::vector<std::string> read = inputs;
+      read.push_back(modelPath);
+      tpcml::requireDistinctOutput(args.get("output"), read); // before any work
+   }
+   if (args.get("name").empty())
+      throw tpcml::UsageError("--name must not be empty");
    {
       const auto model = tpcml::onnx::Model::load(modelPath); // fail fast on a bad model
       std::cerr << "tpcml-infer: model " << modelPath << " (" << model->nodeCount() << " nodes -> "

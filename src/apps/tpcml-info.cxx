@@ -58,6 +58,14 @@ int body(const tpcml::apps::ArgParser &args)
    const int threads = args.getInt("threads", 0, 1024);
    if (args.has("tree") && !args.has("file"))
       throw tpcml::UsageError("--tree needs --file");
+   if (args.has("json")) {
+      std::vector<std::string> read;
+      if (args.has("file"))
+         read.push_back(args.get("file"));
+      if (args.has("detector"))
+         read.push_back(args.get("detector"));
+      tpcml::requireDistinctOutput(args.get("json"), read, "--json");
+   }
    if (threads > 0)
       ROOT::EnableImplicitMT(static_cast<unsigned>(threads));
 

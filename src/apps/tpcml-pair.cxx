@@ -14,8 +14,10 @@
 #include "tpcml/AtomicFile.h"
 #include "tpcml/DetectorConfig.h"
 #include "tpcml/Error.h"
+#include "tpcml/RootIO.h"
 #include "tpcml/Version.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <iostream>
@@ -41,24 +43,19 @@ std::pair<double, double> parseWindow(const std::string &text)
    const auto comma = text.find(',');
    if (comma == std::string::npos)
       throw tpcml::UsageError("--drift-window expects TMIN,TMAX in us (e.g. 18,310), got '" + text + "'");
-   try {
-      return {std::stod(text.substr(0, comma)), std::stod(text.substr(comma + 1))};
-   } catch (const std::exception &) {
-      throw tpcml::UsageError("--drift-window expects two numbers TMIN,TMAX in us, got '" + text + "'");
-   }
-}
-
-double parseNumber(const std::string &opt, const std::string &text)
-{
-   try {
+   const auto number = [&text](const std::string &part) {
       std::size_t used = 0;
-      const double v = std::stod(text, &used);
-      if (used != text.size())
-         throw std::invalid_argument(text);
+      double v = 0.;
+      try {
+         v = std::stod(part, &used);
+      } catch (const std::exception &) {
+         used = 0;
+      }
+      if (part.empty() || used != part.size() || !std::isfinite(v))
+         throw tpcml::UsageError("--drift-window expects two finite numbers TMIN,TMAX in us, got '" + text + "'");
       return v;
-   } catch (const std::exception &) {
-      throw tpcml::UsageError("--" + opt + " expects a number, got '" + text + "'");
-   }
+   };
+   return {number(text.substr(0, comma)), number(text.substr(comma + 1))};
 }
 
 int body(const tpcml::apps::ArgParser &args)
@@ -66,15 +63,17 @@ int body(const tpcml::apps::ArgParser &args)
    const auto t0 = std::chrono::steady_clock::now();
    const std::string input = args.get("input");
    const std::string output = args.get("output");
-   const double nD = parseNumber("n", args.get("n"));
-   if (!(nD >= 1.) || nD != std::floor(nD) || nD > 1e10)
-      throw tpcml::UsageError("--n must be a positive integer (number of pairs), got '" + args.get("n") + "'");
-   const auto n = static_cast<std::size_t>(nD);
-   const double seedD = parseNumber("seed", args.get("seed"));
-   if (seedD < 0 || seedD != std::floor(seedD))
-      throw tpcml::UsageError("--seed must be a non-negative integer, got '" + args.get("seed") + "'");
+   // Streamed in chunks (below): memory does not grow with --n; the bound is the 64-bit event count.
+   const unsigned long long n = args.getCount("n", 1, 1000000000000000ULL);
+   const unsigned long long seed = args.getSeed("seed");
    const int threads = args.getInt("threads", 0, 1024);
-
+   {
+      std::vector<std::string> inputs = {input};
+      if (args.has("nr-median"))
+         inputs.push_back(args.get("nr-median"));
+      inputs.push_back(args.get("detector")); // a detector given as a file
+      tpcml::requireDistinctOutput(output, inputs);
+   }
    tpcml::AtomicOutput out(output); // checks the directory before any work
    const auto det = tpcml::DetectorConfig::load(args.get("detector"));
    tpcml::AccidentalPairer::Options opt;
@@ -89,18 +88,16 @@ int body(const tpcml::apps::ArgParser &args)
                               std::to_string(opt.driftTimeMax) +
                               "] us is empty or negative: expected 0 <= TMIN < TMAX");
    opt.withReplacement = !args.flag("without-replacement");
-   opt.seed = static_cast<std::uint64_t>(seedD);
+   opt.seed = seed;
 
    std::cerr << "tpcml-pair: reading isolated signals from " << input << "\n";
    const auto s1 = tpcml::IsolatedS1Table::fromTree(input, args.get("s1-tree"));
    const auto s2 = tpcml::IsolatedS2Table::fromTree(input, args.get("s2-tree"));
 
-   const double userLive = args.has("livetime") ? parseNumber("livetime", args.get("livetime")) : -1.;
-   const double userEff = args.has("efficiency") ? parseNumber("efficiency", args.get("efficiency")) : -1.;
+   const double userLive = args.has("livetime") ? args.getNumber("livetime", 0., 1e300) : -1.;
+   const double userEff = args.has("efficiency") ? args.getNumber("efficiency", 0., 1.) : -1.;
    if (args.has("livetime") && !(userLive > 0.))
       throw tpcml::UsageError("--livetime must be > 0 s, got '" + args.get("livetime") + "'");
-   if (args.has("efficiency") && !(userEff >= 0. && userEff <= 1.))
-      throw tpcml::UsageError("--efficiency must be in [0, 1], got '" + args.get("efficiency") + "'");
    const auto rates = tpcml::isolatedRates(input, s1.size(), s2.size(), userLive, userEff);
    double nAcc = -1.;
    if (rates.known()) {
@@ -125,21 +122,31 @@ int body(const tpcml::apps::ArgParser &args)
       pairer.setNRMedian(tpcml::NRMedianCurve::fromFile(args.get("nr-median")));
    std::cerr << "tpcml-pair: pairing " << n << " events from " << s1.size() << " S1 x " << s2.size() << " S2 ("
              << (opt.withReplacement ? "with" : "without") << " replacement, seed " << opt.seed << ")\n";
-   const auto cols = pairer.pair(0, n, static_cast<unsigned>(threads));
-
    std::ostringstream prov;
    prov << "{\"tpcml_version\": \"" << tpcml::version() << "\", \"command_line\": [";
    for (std::size_t i = 0; i < args.argv().size(); ++i)
       prov << (i ? ", " : "") << '"' << jsonEscape(args.argv()[i]) << '"';
    prov << "], \"seed\": " << opt.seed << ", \"inputs\": [\"" << jsonEscape(input) << "\"], \"n_pairs\": " << n
         << ", \"n_acc\": " << (nAcc >= 0. ? std::to_string(nAcc) : "null") << "}";
-   tpcml::TreeFileContents contents;
-   contents.trees.emplace_back("events", cols.views());
-   contents.named = {{"tpcml_detector", det.name()}, {"tpcml_provenance", prov.str()}};
+   std::vector<std::pair<std::string, double>> parameters;
    if (nAcc >= 0.)
-      contents.parameters.emplace_back("tpcml_n_acc", nAcc);
-   contents.autoFlush = 5000;
-   tpcml::writeTreeFile(out.tempPath(), contents);
+      parameters.emplace_back("tpcml_n_acc", nAcc);
+   // Pairs made and written in chunks: memory stays ~kChunk x 110 bytes whatever --n
+   // (the events are the same as in one piece: pair i depends on the seed and i only).
+   constexpr unsigned long long kChunk = 1ULL << 19;
+   if (n > pairer.maxPairs())
+      throw tpcml::UsageError("--n " + std::to_string(n) +
+                              ": pairing without replacement can make at most min(N_S1, "
+                              "N_S2) = " +
+                              std::to_string(pairer.maxPairs()) + " pairs");
+   tpcml::TreeFileWriter writer(out.tempPath(), 5000);
+   tpcml::PairedColumns cols;
+   for (unsigned long long first = 0; first < n; first += kChunk) {
+      const auto size = static_cast<std::size_t>(std::min(kChunk, n - first));
+      pairer.pairInto(cols, first, size, static_cast<unsigned>(threads));
+      writer.append("events", cols.views());
+   }
+   writer.close({{"tpcml_detector", det.name()}, {"tpcml_provenance", prov.str()}}, parameters);
    out.commit();
    const double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
    std::cerr << "tpcml-pair: wrote " << n << " events to " << output << " in " << dt << " s\n";
@@ -155,8 +162,9 @@ int main(int argc, char **argv)
                                "(trees s1 and s2, docs/event-model.md) and write them as an `events` tree.");
    args.addOption("input", "FILE", "ROOT file with the isolated-signal trees", "", true);
    args.addOption("output", "OUT", "output ROOT file (written atomically)", "", true);
-   args.addOption("n", "N", "number of accidental events to make", "", true);
-   args.addOption("seed", "S", "random seed (same seed: same events, whatever --threads)", "0");
+   args.addOption("n", "N", "number of accidental events to make (1 to 1e15, written in chunks)", "", true);
+   args.addOption("seed", "S", "random seed, an integer in [0, 2^64 - 1] (same seed: same events, whatever --threads)",
+                  "0");
    args.addOption("detector", "NAME|FILE", "detector for the position corrections", "pandax2");
    args.addOption("threads", "N", "threads (0: all cores)", "1");
    args.addOption("s1-tree", "TREE", "isolated-S1 tree", "s1");

@@ -41,7 +41,7 @@ void registerCorrections(py::module_ &m)
               requireSameShape(qS2, t, "qS2", "drift_time");
               FloatArray out(qS2.shape(0));
               {
-                 py::gil_scoped_release release;
+                 ReleaseGil release;
                  c.apply(qS2.data(), t.data(), out.mutable_data(), static_cast<std::size_t>(qS2.shape(0)));
               }
               return out;
@@ -59,7 +59,7 @@ void registerCorrections(py::module_ &m)
                  throw std::invalid_argument("expected a 1-D drift-time array");
               FloatArray out(t.shape(0));
               {
-                 py::gil_scoped_release release;
+                 ReleaseGil release;
                  d.apply(t.data(), out.mutable_data(), static_cast<std::size_t>(t.shape(0)));
               }
               return out;

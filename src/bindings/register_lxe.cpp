@@ -3,6 +3,8 @@
 #include "register.h"
 
 #include "tpcml/AccidentalPairer.h"
+#include "tpcml/AtomicFile.h"
+#include "tpcml/RootIO.h"
 #include "tpcml/DetectorConfig.h"
 #include "tpcml/Error.h"
 #include "tpcml/LXeOptics.h"
@@ -278,7 +280,7 @@ void registerLXe(py::module_ &m)
               Array<float> z(static_cast<py::ssize_t>(n)), s1c(static_cast<py::ssize_t>(n)),
                   s2c(static_cast<py::ssize_t>(n));
               {
-                 py::gil_scoped_release release;
+                 ReleaseGil release;
                  c.apply(qS1.data(), qS2.data(), t.data(), x.data(), y.data(), z.mutable_data(), s1c.mutable_data(),
                          s2c.mutable_data(), n);
               }
@@ -307,7 +309,7 @@ void registerLXe(py::module_ &m)
                                                   {"singlet_fraction", sf.size()}});
               S1Batch b;
               {
-                 py::gil_scoped_release release;
+                 ReleaseGil release;
                  b = r.scintillationS1(x.data(), y.data(), z.data(), nph.data(), sf.data(), n, seed, threads, pmt);
               }
               return s1Dict(b, r.nPmt());
@@ -319,7 +321,7 @@ void registerLXe(py::module_ &m)
            [](const LXeResponse &r, const Array<int> &k, std::uint64_t seed, unsigned threads, bool pmt) {
               S1Batch b;
               {
-                 py::gil_scoped_release release;
+                 ReleaseGil release;
                  b = r.darkNoiseS1(k.data(), static_cast<std::size_t>(k.size()), seed, threads, pmt);
               }
               return s1Dict(b, r.nPmt());
@@ -332,7 +334,7 @@ void registerLXe(py::module_ &m)
               const std::size_t n = commonLength({{"x", x.size()}, {"y", y.size()}});
               S1Batch b;
               {
-                 py::gil_scoped_release release;
+                 ReleaseGil release;
                  b = r.singleElectronS1(x.data(), y.data(), n, seed, threads, pmt);
               }
               return s1Dict(b, r.nPmt());
@@ -346,7 +348,7 @@ void registerLXe(py::module_ &m)
                   {{"x", x.size()}, {"y", y.size()}, {"drift_time", t.size()}, {"n_electrons", ne.size()}});
               S2Batch b;
               {
-                 py::gil_scoped_release release;
+                 ReleaseGil release;
                  b = r.driftedS2(x.data(), y.data(), t.data(), ne.data(), n, seed, threads, pmt);
               }
               return s2Dict(b, r.nPmt());
@@ -360,7 +362,7 @@ void registerLXe(py::module_ &m)
               const std::size_t n = commonLength({{"x", x.size()}, {"y", y.size()}, {"n_electrons", ne.size()}});
               S2Batch b;
               {
-                 py::gil_scoped_release release_gil;
+                 ReleaseGil release_gil;
                  b = r.delayedElectronS2(x.data(), y.data(), ne.data(), release, n, seed, threads, pmt);
               }
               return s2Dict(b, r.nPmt());
@@ -374,7 +376,7 @@ void registerLXe(py::module_ &m)
            "fit",
            [](const Array<float> &s1, const Array<float> &s2, double lo, double hi, int nBins, int nKnots) {
               const std::size_t n = commonLength({{"qS1c", s1.size()}, {"qS2c", s2.size()}});
-              py::gil_scoped_release release;
+              ReleaseGil release;
               return NRMedianCurve::fit(s1.data(), s2.data(), n, lo, hi, nBins, nKnots);
            },
            py::arg("qS1c"), py::arg("qS2c"), py::arg("s1_min"), py::arg("s1_max"), py::arg("n_bins") = 20,
@@ -446,11 +448,21 @@ void registerLXe(py::module_ &m)
        .def_static("column_names", &AccidentalPairer::columnNames)
        .def(
            "pair",
-           [](const AccidentalPairer &p, std::size_t n, ULong64_t first, unsigned threads) {
+           [](const AccidentalPairer &p, long long nPairs, ULong64_t first, long long threads) {
+              if (nPairs < 0)
+                 throw UsageError("n must be >= 0, got " + std::to_string(nPairs));
+              if (threads < 0 || threads > 1024)
+                 throw UsageError("threads must be in [0, 1024] (0: all cores), got " + std::to_string(threads));
+              const auto n = static_cast<std::size_t>(nPairs);
+              double perPair = 0.;
+              for (const ColumnView &v : PairedColumns().views())
+                 perPair += double(leafTypeSize(v.type));
+              // the C++ columns and their numpy copies
+              requireMemory(2. * perPair * double(n), "pairing " + std::to_string(n) + " accidental events (n)");
               PairedColumns c;
               {
-                 py::gil_scoped_release release;
-                 c = p.pair(first, n, threads);
+                 ReleaseGil release;
+                 c = p.pair(first, n, unsigned(threads));
               }
               return pairedDict(c);
            },

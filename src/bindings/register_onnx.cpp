@@ -121,7 +121,7 @@ py::list runModel(const std::shared_ptr<const Model> &model, const py::object &i
       result.append(a);
    }
    {
-      py::gil_scoped_release release;
+      ReleaseGil release;
       tpcml::onnx::Session session(model, maxBatch);
       session.run(in.data(), out.data(), n);
    }
@@ -136,12 +136,12 @@ void registerOnnx(py::module_ &m)
                                              "An ONNX model loaded by the tpcml C++ engine (tpcml::onnx::Model).")
        .def(py::init([](const py::bytes &data, const std::string &name) {
                std::string bytes = data;
-               py::gil_scoped_release release;
+               ReleaseGil release;
                return std::const_pointer_cast<Model>(Model::fromBytes(bytes, name.empty() ? "<bytes>" : name));
             }),
             py::arg("data"), py::arg("name") = "")
        .def(py::init([](const std::string &path) {
-               py::gil_scoped_release release;
+               ReleaseGil release;
                return std::const_pointer_cast<Model>(Model::load(path));
             }),
             py::arg("path"))
@@ -186,7 +186,7 @@ void registerOnnx(py::module_ &m)
              out[k].resize(std::size_t(nEvents * mdl.outputs()[k].eventSize));
              op.push_back(out[k].data());
           }
-          py::gil_scoped_release release;
+          ReleaseGil release;
           tpcml::onnx::Session session(model, batch);
           const bool single = batch == 1 && in.size() == 1;
           const int64_t stride = in.empty() ? 0 : mdl.inputs()[0].eventSize;
@@ -212,11 +212,13 @@ void registerOnnx(py::module_ &m)
        "score_files",
        [](const std::vector<std::string> &files, const std::string &tree, const std::string &output,
           const std::string &model, const std::vector<std::string> &columns, const std::string &name,
-          unsigned threads) {
+          long long threads) {
+          if (threads < 1 || threads > 1024) // checked here: a negative int is no pybind11 overload error
+             throw tpcml::UsageError("threads must be in [1, 1024], got " + std::to_string(threads));
           tpcml::onnx::ScoreFilesSummary s;
           {
-             py::gil_scoped_release release;
-             s = tpcml::onnx::scoreFiles(files, tree, output, model, columns, name, threads);
+             ReleaseGil release;
+             s = tpcml::onnx::scoreFiles(files, tree, output, model, columns, name, unsigned(threads));
           }
           py::dict out;
           out["entries"] = s.entries;

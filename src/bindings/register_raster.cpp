@@ -2,6 +2,7 @@
 // tpcml::TrackRasteriser::rasterise the RDataFrame functor and tpcml-raster call).
 #include "register.h"
 
+#include "tpcml/AtomicFile.h"
 #include "tpcml/DetectorConfig.h"
 #include "tpcml/TrackRasteriser.h"
 
@@ -51,7 +52,10 @@ void registerRaster(py::module_ &m)
        .def(
            "batch",
            [](const TrackRasteriser &r, const IntArray &plane, const FloatArray &strip, const FloatArray &time,
-              const FloatArray &charge, const OffsetArray &offsets, unsigned threads, const py::object &out) {
+              const FloatArray &charge, const OffsetArray &offsets, long long threads, const py::object &out) {
+              if (threads < 0 || threads > 1024)
+                 throw std::invalid_argument("threads must be in [0, 1024] (0: all cores), got " +
+                                             std::to_string(threads));
               const auto n = plane.size();
               if (plane.ndim() != 1 || strip.ndim() != 1 || time.ndim() != 1 || charge.ndim() != 1 ||
                   strip.size() != n || time.size() != n || charge.size() != n)
@@ -75,6 +79,8 @@ void registerRaster(py::module_ &m)
                                                 std::to_string(nEvents * r.imageSize()) + " values");
                  images = py::reinterpret_borrow<py::array_t<float>>(out);
               } else {
+                 requireMemory(double(nEvents) * double(r.imageSize()) * sizeof(float),
+                               "the images of " + std::to_string(nEvents) + " events (offsets)");
                  images = r.options().channelsFirst
                               ? py::array_t<float>({py::ssize_t(nEvents), py::ssize_t(3), side, side})
                               : py::array_t<float>({py::ssize_t(nEvents), side, side, py::ssize_t(3)});
@@ -83,9 +89,9 @@ void registerRaster(py::module_ &m)
               float *img = images.mutable_data();
               uint32_t *outsideData = outside.mutable_data();
               {
-                 py::gil_scoped_release release;
+                 ReleaseGil release;
                  r.batch(plane.data(), strip.data(), time.data(), charge.data(), off, nEvents, img, outsideData,
-                         threads);
+                         unsigned(threads));
               }
               return py::make_tuple(images, outside);
            },

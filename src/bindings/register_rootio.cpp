@@ -13,13 +13,13 @@ namespace tpcml::bindings {
 
 void registerRootIO(py::module_ &m)
 {
-   m.def("list_trees", &tpcml::listTrees, py::arg("file"), py::call_guard<py::gil_scoped_release>());
+   m.def("list_trees", &tpcml::listTrees, py::arg("file"), py::call_guard<ReleaseGil>());
    m.def(
        "describe_tree",
        [](const std::string &file, const std::string &tree) {
           TreeSummary s;
           {
-             py::gil_scoped_release release;
+             ReleaseGil release;
              s = describeTree(file, tree);
           }
           py::dict columns;
@@ -28,6 +28,7 @@ void registerRootIO(py::module_ &m)
           py::dict out;
           out["file"] = s.file;
           out["tree"] = s.tree;
+          out["format"] = s.format; // "TTree" or "RNTuple"
           out["entries"] = s.entries;
           out["columns"] = columns;
           return out;
@@ -41,6 +42,12 @@ void registerRootIO(py::module_ &m)
        .def_property_readonly("committed", &AtomicOutput::committed)
        .def("commit", &AtomicOutput::commit)
        .def("discard", &AtomicOutput::discard);
+   // The one "never overwrite an input" rule of every door (tpcml::requireDistinctOutput).
+   m.def("require_distinct_output", &tpcml::requireDistinctOutput, py::arg("output"), py::arg("inputs"),
+         py::arg("option") = "--output",
+         "Raises UsageError when `output` is the same file as one of `inputs` (same path, symbolic or hard link, "
+         "another spelling), before any work.");
+   m.def("available_memory", &tpcml::availableMemory, "bytes of memory the system can still give (0: unknown)");
    m.def(
        "write_tree_file",
        [](const std::string &path, const py::dict &trees, const py::dict &named, const py::dict &parameters,
@@ -80,7 +87,7 @@ void registerRootIO(py::module_ &m)
              contents.named.emplace_back(k.cast<std::string>(), v.cast<std::string>());
           for (const auto &[k, v] : parameters)
              contents.parameters.emplace_back(k.cast<std::string>(), v.cast<double>());
-          py::gil_scoped_release release;
+          ReleaseGil release;
           writeTreeFile(path, contents);
        },
        py::arg("path"), py::arg("trees"), py::arg("named") = py::dict(), py::arg("parameters") = py::dict(),
@@ -88,10 +95,9 @@ void registerRootIO(py::module_ &m)
        "Write {tree: {column: 1-d array}} plus TNamed and TParameter<double> objects to a new ROOT file "
        "(compiled writer, no jitting).");
    m.def("read_parameter", &tpcml::readParameter, py::arg("file"), py::arg("key"), py::arg("fallback"),
-         "value of the TParameter<double> `key` in `file`, or `fallback` when absent",
-         py::call_guard<py::gil_scoped_release>());
+         "value of the TParameter<double> `key` in `file`, or `fallback` when absent", py::call_guard<ReleaseGil>());
    m.def("require_columns", &tpcml::requireColumns, py::arg("file"), py::arg("tree"), py::arg("columns"),
-         py::call_guard<py::gil_scoped_release>());
+         py::call_guard<ReleaseGil>());
 }
 
 } // namespace tpcml::bindings

@@ -126,12 +126,6 @@ const Scorer *keepAlive(const Scorer &scorer)
    return slot.get();
 }
 
-bool isFloatVector(const std::string &type)
-{
-   return type == "ROOT::VecOps::RVec<float>" || type == "ROOT::RVec<float>" || type == "ROOT::RVecF" ||
-          type == "ROOT::VecOps::RVec<Float_t>" || type == "vector<float>" || type == "std::vector<float>";
-}
-
 bool isFloatScalar(const std::string &type)
 {
    return type == "float" || type == "Float_t";
@@ -222,11 +216,15 @@ ROOT::RDF::RNode defineScore(ROOT::RDF::RNode df, const std::string &name, const
                           didYouMean(c, available));
    }
    const bool vectorOut = scorer.outputSize() != 1;
-   if (columns.size() == 1 && isFloatVector(df.GetColumnType(columns[0]))) {
+   if (columns.size() == 1 && !canonicalColumnType(df.GetColumnType(columns[0])).empty() &&
+       canonicalColumnType(df.GetColumnType(columns[0])).back() == ']') {
+      // one array column holding the event: RVec / std::vector of float or double (tpcml::defineAs)
+      const std::vector<std::string> array = {
+          defineAs(df, columns[0], ColumnKind::kRealArray, "the input of model '" + model.name() + "'")};
       if (vectorOut)
          return df.DefineSlot(
-             name, [scorer](unsigned slot, const ROOT::RVec<float> &x) { return scorer.evaluate(slot, x); }, columns);
-      return df.DefineSlot(name, scorer, columns);
+             name, [scorer](unsigned slot, const ROOT::RVec<float> &x) { return scorer.evaluate(slot, x); }, array);
+      return df.DefineSlot(name, scorer, array);
    }
    if (columns.size() != scorer.eventSize())
       throw InputError("model '" + model.name() + "' takes " + std::to_string(scorer.eventSize()) +
@@ -239,6 +237,11 @@ ROOT::RDF::RNode defineScore(ROOT::RDF::RNode df, const std::string &name, const
       const std::string type = df.GetColumnType(c);
       if (isFloatScalar(type))
          continue;
+      const std::string canonical = canonicalColumnType(type);
+      if (canonical.empty() || canonical.back() == ']')
+         throw InputError("column '" + c + "' has type " + type + "; model '" + model.name() + "' takes " +
+                          (columns.size() == 1 ? "one array column (RVec or std::vector of float or double) or " : "") +
+                          std::to_string(scorer.eventSize()) + " numeric scalar columns (read as float32)");
       const std::string copy = "tpcml_float_" + name + "_" + c;
       if (defineFloatCopy(df, type, copy, c))
          c = copy;
@@ -278,10 +281,16 @@ ScoreFilesSummary scoreFiles(const std::vector<std::string> &files, const std::s
                              unsigned threads)
 {
    const auto t0 = std::chrono::steady_clock::now();
+   const RootMessagesToStderr messages; // never PyROOT's handler on a thread without the GIL
    if (files.empty())
       throw UsageError("no input files given");
    if (name.empty())
       throw UsageError("the score column needs a name");
+   if (threads == 0 || threads > 1024)
+      throw UsageError("threads must be in [1, 1024], got " + std::to_string(threads));
+   std::vector<std::string> inputs = files;
+   inputs.push_back(modelPath);
+   requireDistinctOutput(output, inputs);
    const Scorer scorer(modelPath);
    if (columns.empty())
       columns = scorer.model().inputColumns();
@@ -295,6 +304,7 @@ ScoreFilesSummary scoreFiles(const std::vector<std::string> &files, const std::s
             throw UsageError("tree '" + tree + "' in " + f + " already has a column '" + name +
                              "': choose another name for the score");
    }
+   requireOneFormat(files, tree);
    AtomicOutput out(output);
    const bool wasMT = ROOT::IsImplicitMTEnabled();
    const unsigned poolBefore = wasMT ? ROOT::GetThreadPoolSize() : 0;
@@ -306,73 +316,44 @@ ScoreFilesSummary scoreFiles(const std::vector<std::string> &files, const std::s
    try {
       const std::size_t width = scorer.outputSize();
       std::vector<float> scores;
-      if (threads > 1 && *ROOT::RDataFrame(tree, files).Count() >= (1ULL << 32))
-         threads = 1; // RDataFrame::Range takes 32-bit entry numbers
       if (threads > 1) {
-         // Pass 1: scores in parallel, stored by entry number. ImplicitMT does not expose the
-         // dataset entry number (rdfentry_ is not it under ImplicitMT), so each thread runs its
-         // own single-threaded RDataFrame over a contiguous Range of entries instead. The graphs
-         // are built here, on this thread: building one (column lookups, types) goes through
-         // ROOT's interpreter and type registries, which must not run on two threads at once
-         // (seen: corrupted inputs and std::out_of_range from RDataFrame); only the event loops
-         // run in parallel, one RDataFrame and one TFile per thread.
-         ROOT::EnableThreadSafety();
+         // Pass 1: scores in parallel, stored by entry number (tpcml::runInRanges: one
+         // single-threaded RDataFrame per contiguous range of entries; ImplicitMT does not keep
+         // the order). Pass 2 below writes them in one ordered pass.
          const auto total = static_cast<ULong64_t>(*ROOT::RDataFrame(tree, files).Count());
+         requireMemory(double(total) * double(width) * sizeof(float),
+                       "keeping the scores of " + std::to_string(total) + " entries");
          scores.resize(std::size_t(total) * width);
-         struct Part {
-            ULong64_t begin = 0, end = 0;
-            std::unique_ptr<ROOT::RDataFrame> df;
-            std::unique_ptr<Scorer> scorer;
-            ROOT::RDF::RResultPtr<std::vector<float>> scalar;
-            ROOT::RDF::RResultPtr<std::vector<ROOT::RVec<float>>> vector;
-         };
-         std::vector<Part> parts(threads);
-         for (unsigned t = 0; t < threads; ++t) {
-            Part &p = parts[t];
-            p.begin = total * t / threads;
-            p.end = total * (t + 1) / threads;
-            if (p.begin == p.end)
-               continue;
-            p.df = std::make_unique<ROOT::RDataFrame>(tree, files);
-            p.scorer = std::make_unique<Scorer>(scorer.sharedModel()); // every thread its own sessions
-            auto scored = defineScore(p.df->Range(unsigned(p.begin), unsigned(p.end)), name, *p.scorer, columns);
-            if (width == 1)
-               p.scalar = scored.Take<float>(name);
-            else
-               p.vector = scored.Take<ROOT::RVec<float>>(name);
-         }
-         std::vector<std::thread> pool;
-         std::vector<std::exception_ptr> errors(threads);
-         for (unsigned t = 0; t < threads; ++t) {
-            if (parts[t].begin == parts[t].end)
-               continue;
-            pool.emplace_back([&, t] {
-               try {
-                  Part &p = parts[t];
-                  if (width == 1) {
-                     const std::vector<float> &v = *p.scalar; // runs this part's event loop
-                     std::copy(v.begin(), v.end(), scores.begin() + long(p.begin));
-                  } else {
-                     const std::vector<ROOT::RVec<float>> &v = *p.vector;
-                     for (std::size_t i = 0; i < v.size(); ++i)
-                        std::copy(v[i].begin(), v[i].end(), scores.begin() + long((p.begin + i) * width));
-                  }
-               } catch (...) {
-                  errors[t] = std::current_exception();
-               }
-            });
-         }
-         for (std::thread &th : pool)
-            th.join();
-         for (const std::exception_ptr &e : errors)
-            if (e)
-               std::rethrow_exception(e);
-         for (Part &p : parts) {
-            const std::size_t got = p.begin == p.end ? 0 : (width == 1 ? p.scalar->size() : p.vector->size());
-            if (got != std::size_t(p.end - p.begin))
-               throw Error("scoring entries " + std::to_string(p.begin) + ".." + std::to_string(p.end) + " of " +
-                           files.front() + " returned " + std::to_string(got) + " scores");
-         }
+         std::vector<std::unique_ptr<Scorer>> scorers(threads);
+         std::vector<ROOT::RDF::RResultPtr<std::vector<float>>> scalar(threads);
+         std::vector<ROOT::RDF::RResultPtr<std::vector<ROOT::RVec<float>>>> vector(threads);
+         runInRanges(
+             files, tree, total, threads,
+             [&](unsigned t, ROOT::RDF::RNode node, ULong64_t, ULong64_t) {
+                scorers[t] = std::make_unique<Scorer>(scorer.sharedModel()); // every thread its own sessions
+                auto scored = defineScore(node, name, *scorers[t], columns);
+                if (width == 1)
+                   scalar[t] = scored.Take<float>(name);
+                else
+                   vector[t] = scored.Take<ROOT::RVec<float>>(name);
+             },
+             [&](unsigned t, ULong64_t begin, ULong64_t end) {
+                std::size_t got = 0;
+                if (width == 1) {
+                   const std::vector<float> &v = *scalar[t]; // runs this part's event loop
+                   got = v.size();
+                   if (got == end - begin)
+                      std::copy(v.begin(), v.end(), scores.begin() + long(begin));
+                } else {
+                   const std::vector<ROOT::RVec<float>> &v = *vector[t];
+                   got = v.size();
+                   for (std::size_t i = 0; i < v.size() && got == end - begin; ++i)
+                      std::copy(v[i].begin(), v[i].end(), scores.begin() + long((begin + i) * width));
+                }
+                if (got != std::size_t(end - begin))
+                   throw Error("scoring entries " + std::to_string(begin) + ".." + std::to_string(end) + " of " +
+                               files.front() + " returned " + std::to_string(got) + " scores");
+             });
       }
       ROOT::RDataFrame df(tree, files); // one ordered pass writes the output
       ROOT::RDF::RNode withScore = df;

@@ -73,3 +73,65 @@ TEST(RootIO, ErrorsNameFileTreeAndColumn)
       EXPECT_NE(std::string(e.what()).find("not a readable ROOT file"), std::string::npos) << e.what();
    }
 }
+
+// Issue 13, item 10: one normalisation of column types for every door.
+TEST(RootIO, CanonicalColumnTypeSpellings)
+{
+   EXPECT_EQ(canonicalColumnType("Float_t"), "float");
+   EXPECT_EQ(canonicalColumnType("std::int32_t"), "int");
+   EXPECT_EQ(canonicalColumnType("Int_t"), "int");
+   EXPECT_EQ(canonicalColumnType("ROOT::VecOps::RVec<std::int32_t>"), "int[]");
+   EXPECT_EQ(canonicalColumnType("ROOT::RVecD"), "double[]");
+   EXPECT_EQ(canonicalColumnType("vector<double>"), "double[]");
+   EXPECT_EQ(canonicalColumnType("std::vector<float>"), "float[]");
+   EXPECT_EQ(canonicalColumnType("ROOT::VecOps::RVec<std::string>"), "");
+   EXPECT_EQ(canonicalColumnType("TLorentzVector"), "");
+}
+
+TEST(RootIO, DefineAsConvertsDoublesAndRefusesOtherTypes)
+{
+   ROOT::RDF::RNode df = ROOT::RDataFrame(3)
+                             .Define("d", [](ULong64_t e) { return 0.5 * double(e); }, {"rdfentry_"})
+                             .Define("vd", [] { return std::vector<double>{1.5, 2.5}; })
+                             .Define("i", [] { return std::int32_t(7); })
+                             .Define("s", [] { return std::string("x"); });
+   const std::string d = defineAs(df, "d", ColumnKind::kReal, "test data");
+   const std::string vd = defineAs(df, "vd", ColumnKind::kRealArray, "test data");
+   EXPECT_EQ(defineAs(df, "i", ColumnKind::kInt32, "test data"), "i");
+   EXPECT_EQ(df.GetColumnType(d), "float");
+   EXPECT_EQ(*df.Sum<float>(d), 1.5f);
+   auto arrays = df.Take<ROOT::RVec<float>>(vd);
+   EXPECT_EQ(arrays->at(2).size(), 2u);
+   EXPECT_EQ(arrays->at(2)[1], 2.5f);
+   try {
+      defineAs(df, "s", ColumnKind::kReal, "tree 'events' in 'a.root'");
+      FAIL();
+   } catch (const InputError &e) {
+      const std::string what = e.what();
+      EXPECT_NE(what.find("column 's' of tree 'events' in 'a.root' has type"), std::string::npos) << what;
+      EXPECT_NE(what.find("expected a float or double scalar"), std::string::npos) << what;
+   }
+   EXPECT_THROW(defineAs(df, "d", ColumnKind::kRealArray, "test data"), InputError);
+}
+
+TEST(RootIO, MixedTTreeAndRNTupleInputsAreRefused)
+{
+   test::TempDir tmp;
+   const std::string tree = makeFile(tmp);
+   const std::string ntuple = tmp.path("ntuple.root");
+   ROOT::RDataFrame(4).Define("qS1", [] { return 1.f; }).Snapshot("events", ntuple, {"qS1"}, [] {
+      ROOT::RDF::RSnapshotOptions o;
+      o.fOutputFormat = ROOT::RDF::ESnapshotOutputFormat::kRNTuple;
+      return o;
+   }());
+   EXPECT_EQ(describeTree(ntuple, "events").format, "RNTuple");
+   EXPECT_EQ(requireOneFormat({tree, tree}, "events"), "TTree");
+   try {
+      requireOneFormat({tree, ntuple}, "events");
+      FAIL();
+   } catch (const InputError &e) {
+      EXPECT_NE(std::string(e.what()).find("is a TTree in '" + tree + "' but a RNTuple in '" + ntuple + "'"),
+                std::string::npos)
+          << e.what();
+   }
+}

@@ -293,3 +293,91 @@ def test_score_files_int_and_double_columns_two_threads_repeatedly(data, tmp_pat
             assert not any(k.startswith("tpcml_") for k in names)
             got = tree["score"].array(library="np")
         np.testing.assert_allclose(got, ref, atol=1e-6, rtol=1e-5)
+
+
+def test_score_files_rntuple_after_pyroot_is_initialised_does_not_segfault(data, tmp_path):
+    """ROOT's Snapshot warning on an RNTuple input reached PyROOT's error handler (Python) on a thread
+    without the GIL: a segfault. The binding now sends ROOT's messages to ROOT's own handler while the
+    GIL is released (issue 13, item 9)."""
+    src = tmp_path / "rntuple.root"
+    with uproot.recreate(src) as f:  # uproot 5.7: an RNTuple of doubles
+        f["events"] = {k: data["cols"][k].astype(np.float64) for k in FEATURES} | {"event": data["cols"]["event"]}
+    out = tmp_path / "scored.root"
+    code = (
+        "import sys, ROOT\nROOT.gROOT.GetVersion()\nfrom tpcml.inference import score_files\n"
+        "s = score_files(sys.argv[1], sys.argv[2], sys.argv[3], threads=int(sys.argv[4]))\n"
+        "print('entries', s['entries'])"
+    )
+    for threads in (1, 2):
+        res = subprocess.run(
+            [sys.executable, "-c", code, str(src), str(data["mlp"]), str(out), str(threads)],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert res.returncode == 0, res.stdout + res.stderr[-3000:]
+        assert f"entries {N}" in res.stdout and "Snapshot" in res.stderr  # the warning, on stderr
+        with uproot.open(out) as f:
+            a = f["events"].arrays(["score", "event"], library="np")
+        np.testing.assert_array_equal(a["event"], np.arange(N))
+        np.testing.assert_allclose(a["score"], _reference(data["mlp"], data["x"])[:, 0], rtol=1e-5, atol=1e-6)
+
+
+def test_tpcml_infer_refuses_mixed_ttree_and_rntuple_inputs_leaving_no_temporary(data, tmp_path):
+    """Mixed TTree and RNTuple inputs segfaulted (exit 139) and left temporaries (issue 13, item 9)."""
+    src = tmp_path / "rntuple.root"
+    with uproot.recreate(src) as f:
+        f["events"] = {k: data["cols"][k].astype(np.float64) for k in FEATURES}
+    out = tmp_path / "mixed.root"
+    res = _infer("--model", data["mlp"], "--input", data["events"], src, "--output", out)
+    assert res.returncode == 1, res.stderr
+    assert f"'events' is a TTree in '{data['events']}' but a RNTuple in '{src}'" in res.stderr
+    assert not out.exists() and not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+def test_tpcml_infer_vector_double_column_is_read_as_float(data, tmp_path):
+    """A std::vector<double> event column (uproot's awkward rows) gave "1 columns given" (issue 13, item 10)."""
+    ak = pytest.importorskip("awkward")
+    src = tmp_path / "vec.root"
+    with uproot.recreate(src) as f:
+        f["events"] = {"image": ak.Array([row.astype(np.float64) for row in data["image"]])}
+    out = tmp_path / "vec_scored.root"
+    res = _infer("--model", data["cnn"], "--input", src, "--output", out, "--threads", 2)
+    assert res.returncode == 0, res.stderr
+    with uproot.open(out) as f:
+        got = f["events"]["score"].array(library="np")
+    np.testing.assert_allclose(got, _reference(data["cnn"], data["image"])[:, 0], rtol=1e-5, atol=1e-6)
+
+
+def test_score_events_macro_keeps_entry_order_with_threads(data, tmp_path, root_exe):
+    """score_events.C with threads used ImplicitMT's Snapshot, which reorders entries (issue 13, item 11)."""
+    macro = REPO / "macros" / "score_events.C"
+    for threads in (0, 2):
+        out = tmp_path / f"ordered{threads}.root"
+        res = subprocess.run(
+            [root_exe, "-l", "-b", "-q", f'{macro}("{data["events"]}", "{data["mlp"]}", "{out}", "events", {threads})'],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert res.returncode == 0, res.stdout + res.stderr
+        with uproot.open(out) as f:
+            a = f["events"].arrays(["score", "event"], library="np")
+        np.testing.assert_array_equal(a["event"], np.arange(N))
+        np.testing.assert_allclose(a["score"], _reference(data["mlp"], data["x"])[:, 0], rtol=1e-5, atol=1e-6)
+
+
+def test_score_events_macro_missing_file_exits_1_without_terminate(data, tmp_path, root_exe):
+    """A missing input aborted with `terminate called ... std::invalid_argument` (issue 13, item 8)."""
+    macro = REPO / "macros" / "score_events.C"
+    out = tmp_path / "never.root"
+    res = subprocess.run(
+        [root_exe, "-l", "-b", "-q", f'{macro}("{tmp_path}/absent.root", "{data["mlp"]}", "{out}")'],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert res.returncode == 1, res.stdout + res.stderr
+    assert "terminate called" not in res.stderr
+    assert f"score_events: error: cannot open '{tmp_path}/absent.root': no such file" in res.stderr
+    assert not out.exists()

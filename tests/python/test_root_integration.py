@@ -71,6 +71,7 @@ def test_macro_histogram_matches_numpy(tmp_path, events_file, root_exe):
 
 def test_macro_errors_are_clear(tmp_path, events_file, root_exe):
     res = run([root_exe, "-l", "-b", "-q", f'{MACRO}("{tmp_path}/absent.root", "{tmp_path}/o.root")'])
+    assert res.returncode == 1  # `root -q` exits with the macro's return value
     assert "lifetime_bands: error: cannot open" in res.stderr + res.stdout
     assert not (tmp_path / "o.root").exists()
     res = run([sys.executable, str(SCRIPT), str(events_file), str(tmp_path / "o.root"), "--detector", "pandax"])
@@ -170,3 +171,37 @@ def test_bindings_batch_equals_cxx_per_event():
     np.testing.assert_allclose(out, qs2 * np.exp(t / corr.lifetime), rtol=1e-6)
     with pytest.raises(ValueError, match="differ in length"):
         corr(qs2, t[:2])
+
+
+def test_pair_accidentals_macro_negative_n_is_refused_not_wrapped(tmp_path, root_exe):
+    """pair_accidentals.C(n = -5) took n as unsigned: 2^64 - 5 pairs, gigabytes written (issue 13, item 7)."""
+    macro = REPO / "macros" / "pair_accidentals.C"
+    out = tmp_path / "acc.root"
+    res = run([root_exe, "-l", "-b", "-q", f'{macro}("{tmp_path}/absent.root", "{out}", -5)'], timeout=120)
+    assert res.returncode == 2, res.stdout + res.stderr
+    assert "pair_accidentals: error: number of pairs n must be in [1, 1e15], got -5" in res.stderr
+    assert not out.exists() and not list(tmp_path.iterdir())
+
+
+def test_pair_accidentals_macro_threads_keep_entry_order(tmp_path, root_exe):
+    """With threads the macro used ImplicitMT's Snapshot: events written out of order (issue 13, item 11)."""
+    from tpcml.rootio import write_tree
+
+    rng = np.random.default_rng(2)
+    m = 300
+    s1 = {k: rng.uniform(1, 40, m).astype(np.float32) for k in ("qS1", "wS1", "S1TBA", "S1LargestBCQ")}
+    s1["S1NPeaks"] = rng.integers(1, 4, m).astype(np.int32)
+    s2 = {k: rng.uniform(100, 900, m).astype(np.float32) for k in ("qS2", "wS2", "wtenS2", "S2TBA", "S2SY1", "S2SY2")}
+    s2 |= {k: rng.uniform(-100, 100, m).astype(np.float32) for k in ("x", "y")}
+    iso = write_tree(tmp_path / "iso.root", "s1", s1, detector="pandax2", extra_trees={"s2": s2})
+    macro = REPO / "macros" / "pair_accidentals.C"
+    got = {}
+    for threads in (0, 2):
+        out = tmp_path / f"acc{threads}.root"
+        res = run([root_exe, "-l", "-b", "-q", f'{macro}("{iso}", "{out}", 30000, 5, {threads})'], timeout=300)
+        assert res.returncode == 0, res.stdout + res.stderr
+        with uproot.open(out) as f:
+            got[threads] = f["events"].arrays(library="np")
+    np.testing.assert_array_equal(got[2]["event"], np.arange(30000))
+    for k, v in got[0].items():
+        np.testing.assert_array_equal(got[2][k], v)
