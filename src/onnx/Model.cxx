@@ -224,7 +224,7 @@ std::shared_ptr<const Model> Model::fromBytes(const std::string &bytes, const st
                throw InputError("ONNX model '" + name + "': output '" + info.name +
                                 "' does not grow with the batch size (shape " + detail::shapeString(s1) +
                                 " at batch 1, " + detail::shapeString(s2) +
-                                " at batch 2)");
+                                " at batch 2): unsupported, tpcml's outputs are per event");
             // -1 marks the batch dimension: axis 0, or where a graph that mixes events put it
             for (std::size_t d = 0; d < s1.size() && s1.size() == s2.size(); ++d)
                if (s1[d] == 1 && s2[d] == 2) {

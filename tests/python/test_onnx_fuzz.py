@@ -28,25 +28,11 @@ def fuzzed(seeds):
     return fuzz.run_fuzz(seeds, PER_SEED, seed=20261207, timeout=20.0)
 
 
-def _kernel_range_defect(r) -> bool:
-    """ConvTranspose attributes outside their range or contradicting the weights (kernel_shape, strides,
-    output_padding; a kernel_shape larger than the weights reads past them and may crash): issue 13 item 1,
-    checked by the operator's planner (src/onnx/Ops.cxx, branch onnx-sem)."""
-    return (
-        r.klass in ("accepted_but_invalid", "crash", "disagreed")
-        and "ConvTranspose" in r.ort
-        and any(w in r.ort for w in ("kernel_shape", "output_padding", "strides"))
-    )
-
-
 def test_seeded_mutations_have_no_crash_hang_disagreement_or_accepted_invalid_model(fuzzed):
     summary, results = fuzzed
     assert len(results) == 3 * PER_SEED
     bad = [f"{r.klass}: {r.model} #{r.index} {r.mutation}: {r.detail} | {r.tpcml} | {r.ort}" for r in summary.failures]
-    unexplained = [b for b, r in zip(bad, summary.failures, strict=True) if not _kernel_range_defect(r)]
-    assert not unexplained, "\n".join(unexplained)
-    if bad:
-        pytest.xfail("ConvTranspose range checks of issue 13 item 1 missing (Ops.cxx):\n" + "\n".join(bad))
+    assert not bad, "\n".join(bad)
     assert summary.ok
     # tpcml refuses a valid model only where it says "unsupported"
     assert summary.counts.get("refused_but_valid", 0) == 0, "\n".join(bad)
