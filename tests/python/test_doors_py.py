@@ -23,7 +23,6 @@ from .doors import DoorCase
 
 TPCML = str(BIN / "tpcml")
 PY = sys.executable
-NEEDS_CPP = "needs the C++ RootIO change (RNTuple / double columns in the C++ readers)"
 
 STUDY_EXTRA = ("wS1", "wS2", "wtenS2", "S1TBA", "S2TBA", "S2SY1", "S2SY2", "S1NPeaks", "S1LargestBCQ")
 S1 = {"qS1": "f", "wS1": "f", "S1TBA": "f", "S1NPeaks": "i", "S1LargestBCQ": "f"}
@@ -421,9 +420,6 @@ CASES: list[DoorCase] = [
         1, r"ArgumentError: output .* refusing to overwrite an input", unchanged=("isolated.root",)),
 ]  # fmt: skip
 
-XFAIL: dict[str, str] = {
-    "tpcml-raster-rntuple-of-tracks": NEEDS_CPP,
-}
 CASES.append(
     DoorCase("tpcml raster", "RNTuple of tracks", tpcml("raster", "--input", "{d}/tracks_rntuple.root", "--output",
              "{d}/r_rntuple.root"), 0, r"60 images")
@@ -432,7 +428,7 @@ CASES.append(
 
 @pytest.mark.parametrize(
     "case",
-    [pytest.param(c, marks=pytest.mark.xfail(strict=True, reason=XFAIL[c.id])) if c.id in XFAIL else c for c in CASES],
+    CASES,
     ids=[c.id for c in CASES],
 )
 def test_door(case: DoorCase, fixtures: Path):
