@@ -210,8 +210,9 @@ std::shared_ptr<const Model> Model::fromBytes(const std::string &bytes, const st
       m.steps1 = p1->steps.size();
       std::shared_ptr<const Plan> p2 = m.batched ? model->plan(2) : p1;
       if (m.batched) // a dimension that equals the batch by chance cannot at both 1 and 2
-         m.mixing =
-            !p2->mixing.empty() ? p2->mixing : !p1->mixing.empty() ? p1->mixing : batchSizeDependence(m, *p1, *p2);
+         m.mixing = !p2->mixing.empty()   ? p2->mixing
+                    : !p1->mixing.empty() ? p1->mixing
+                                          : batchSizeDependence(m, *p1, *p2);
       for (std::size_t j = 0; j < p1->outputs.size(); ++j) {
          const Shape &s1 = p1->values[std::size_t(p1->outputs[j])].shape;
          const Shape &s2 = p2->values[std::size_t(p2->outputs[j])].shape;

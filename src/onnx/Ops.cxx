@@ -201,20 +201,29 @@ struct BinaryKernel : Kernel {
 
 /// The values of a constant that varies along the last axis only (shape [K], [1, K], ...), with
 /// K the last dimension of x; empty when it is not one.
+/// Whether a constant of shape `s` combined elementwise with `x` applies one value per feature
+/// (x's last axis) or one value to all, without changing x's shape: foldable into a MatMul.
+bool perFeatureShape(const Shape &s, const Shape &x)
+{
+   if (x.empty() || s.size() > x.size())
+      return false;
+   const int64_t n = numel(s);
+   return n == 1 || (s.back() == x.back() && n == x.back());
+}
+
+/// Input k as one value per feature of x (a single value repeated), or empty when it is not such a
+/// float constant.
 std::vector<float> lastAxisConstant(NodeCtx &c, std::size_t k, const Shape &x)
 {
-   if (!c.isConst(k) || c.in(k).type != DType::Float || x.empty())
+   if (!c.isConst(k) || c.in(k).type != DType::Float || !perFeatureShape(c.shape(k), x))
       return {};
-   const Shape &s = c.shape(k);
-   const int64_t K = x.back();
-   if (s.empty() || s.size() > x.size() || s.back() != K || numel(s) != K)
-      return {};
-   return *c.in(k).f;
+   const std::vector<float> &v = *c.in(k).f;
+   return v.size() == 1 ? std::vector<float>(std::size_t(x.back()), v[0]) : v;
 }
 
 /// Whether `name` is read by exactly one node, a MatMul or a (transA = 0) Gemm with a constant B,
 /// as its A; `through` also allows one constant per-feature Add in between (x * s + o).
-bool feedsConstantMatMul(NodeCtx &c, const std::string &name, bool through)
+bool feedsConstantMatMul(NodeCtx &c, const std::string &name, bool through, const Shape &x)
 {
    const Planner &pl = c.planner;
    if (pl.graphOutputs.count(name))
@@ -226,9 +235,13 @@ bool feedsConstantMatMul(NodeCtx &c, const std::string &name, bool through)
    if (through && n.opType == "Add" && n.input.size() == 2 && n.output.size() == 1) {
       const std::string &other = n.input[0] == name ? n.input[1] : n.input[0];
       auto bv = pl.byName.find(other);
-      if (bv == pl.byName.end() || pl.plan->values[std::size_t(bv->second)].kind != Kind::Constant)
+      if (bv == pl.byName.end())
          return false;
-      return feedsConstantMatMul(c, n.output[0], false);
+      // the Add must fold too (foldAffine's own test), or the Mul folded away would be lost
+      const Value &o = pl.plan->values[std::size_t(bv->second)];
+      if (o.kind != Kind::Constant || o.type != DType::Float || !perFeatureShape(o.shape, x))
+         return false;
+      return feedsConstantMatMul(c, n.output[0], false, x);
    }
    if (n.input.size() < 2 || n.input[0] != name || n.input[1] == name)
       return false;
@@ -270,7 +283,7 @@ bool foldAffine(NodeCtx &c, BinOp op, const Shape &out)
       const std::string &xname = c.node.input[xk];
       auto prev = c.planner.foldedAffine.find(xname);
       const bool chained = prev != c.planner.foldedAffine.end();
-      if (!feedsConstantMatMul(c, c.node.output.at(0), op == BinOp::Mul))
+      if (!feedsConstantMatMul(c, c.node.output.at(0), op == BinOp::Mul, xs))
          return false;
       std::vector<float> scale(v.size(), 1.f), offset(v.size(), 0.f);
       if (chained) {

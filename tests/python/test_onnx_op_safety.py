@@ -803,3 +803,34 @@ def test_reduce_mean_over_an_empty_axis_is_refused():
 def test_input_whose_shape_overflows_is_refused(dims):
     model = make_model([helper.make_node("Relu", ["x"], ["y"])], ["N", *dims])
     refused(model, "input 'x' of shape", "exceeds 2^31 values")
+
+
+@pytest.mark.parametrize("scale_shape", [(3,), (1,), ()])
+@pytest.mark.parametrize("offset_shape", [(3,), (1,), (), (1, 1), (1, 3), (1, 1, 3)])
+def test_mul_then_add_of_a_single_value_before_a_matmul_matches_onnxruntime(scale_shape, offset_shape):
+    """x * s + c folded into the next MatMul's weights: a one-value c (shape [1], [], [1, 1]) after a per-feature s
+    left the scale out (the fuzzer's 4C mutant #875 scored 2.372 where onnxruntime gives 6.095)."""
+    r = np.random.default_rng(1)
+    inits = [
+        f32("s", r.random(scale_shape) + 0.5),
+        f32("c", r.random(offset_shape) + 1.0),
+        f32("W", r.random((3, 2))),
+    ]
+    nodes = [
+        helper.make_node("Mul", ["x", "s"], ["m"]),
+        helper.make_node("Add", ["m", "c"], ["a"]),
+        helper.make_node("MatMul", ["a", "W"], ["y"]),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 3])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+        inits,
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)]).SerializeToString()
+    x = r.random((5, 3)).astype(np.float32)
+    expected = ort_run(model, x)
+    got = tpcml_run(model, x)
+    assert got.shape == expected.shape
+    np.testing.assert_allclose(got, expected, rtol=RTOL, atol=ATOL)
