@@ -168,7 +168,7 @@ void requireDistinctOutput(const std::string &output, const std::vector<std::str
          same = fs::weakly_canonical(fs::absolute(in, e2), e2) == outCanon;
       if (same)
          throw UsageError(option + " '" + output + "' is the input '" + in +
-                          "' (the same file): writing it would destroy the input; choose another output path");
+                          "' (the same file): refusing to overwrite an input; choose another output path");
    }
 }
 

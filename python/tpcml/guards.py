@@ -1,7 +1,8 @@
 """Checks every Python door of tpcml makes before any work (docs/doors-python.md).
 
 * :func:`refuse_overwrite`: an output path must never be one of the inputs (the same path, or the
-  same file through a symbolic link, a hard link or another spelling of the path);
+  same file through a symbolic link, a hard link or another spelling of the path: the C++
+  ``tpcml::requireDistinctOutput`` the executables and macros use);
 * :func:`check_memory`: an allocation the size of a user's argument is compared with the memory
   available before it is made, and refused with the limit in the message;
 * :func:`parse_int`: integers (counts, seeds) parsed exactly (``1e6`` is accepted as 1,000,000, but
@@ -17,7 +18,6 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
-from pathlib import Path
 
 from .errors import ArgumentError
 
@@ -28,23 +28,10 @@ __all__ = [
     "parse_float",
     "parse_int",
     "refuse_overwrite",
-    "same_file",
     "u64",
 ]
 
 SEED_MAX = 2**64 - 1  # seeds are uint64 in the C++ core
-
-
-def same_file(a: str | os.PathLike, b: str | os.PathLike) -> bool:
-    """True when ``a`` and ``b`` name the same file: ``os.path.samefile`` when both exist (symbolic and hard
-    links), else the same absolute path once links in the directories are resolved."""
-    a, b = Path(a), Path(b)
-    try:
-        if a.exists() and b.exists():
-            return os.path.samefile(a, b)
-    except OSError:
-        pass
-    return os.path.realpath(a) == os.path.realpath(b)
 
 
 def refuse_overwrite(
@@ -57,21 +44,20 @@ def refuse_overwrite(
     Called before any work by every door that writes (``tpcml select --output``, ``pair``, ``raster``,
     ``simulate``, ``run``, ``plot``, the scripts in macros/), so that no input is ever destroyed.
     """
+    from . import _core  # the one same-file rule of every door, C++ executables included (AtomicFile.h)
+
     if isinstance(outputs, str | os.PathLike):
         outputs = [outputs]
-    ins = [i for i in inputs if i is not None and str(i) != ""]
+    ins = [os.fspath(i) for i in inputs if i is not None and str(i) != ""]
     for out in outputs:
         if out is None:
             continue
         if os.path.isdir(out):
             raise ArgumentError(f"{what} '{os.fspath(out)}': is a directory; expected a file path")
-        for inp in ins:
-            if same_file(out, inp):
-                how = "" if os.path.abspath(out) == os.path.abspath(inp) else " (the same file through a link)"
-                raise ArgumentError(
-                    f"{what} '{os.fspath(out)}' is the input '{os.fspath(inp)}'{how}: refusing to overwrite an "
-                    "input; choose another output path"
-                )
+        try:
+            _core.require_distinct_output(os.fspath(out), ins, what)
+        except _core.UsageError as err:
+            raise ArgumentError(str(err)) from None
 
 
 def available_memory() -> int:

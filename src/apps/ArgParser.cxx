@@ -12,6 +12,21 @@
 
 namespace tpcml::apps {
 
+namespace {
+/// The whole of `v` as a finite number, or NaN when it is not one (empty, trailing text, inf, nan).
+double parseFinite(const std::string &v)
+{
+   double d = 0.;
+   std::size_t pos = 0;
+   try {
+      d = std::stod(v, &pos);
+   } catch (const std::exception &) {
+      pos = 0;
+   }
+   return v.empty() || pos != v.size() || !std::isfinite(d) ? std::nan("") : d;
+}
+} // namespace
+
 ArgParser::ArgParser(std::string prog, std::string description)
     : m_prog(std::move(prog)), m_description(std::move(description))
 {
@@ -149,14 +164,8 @@ unsigned long long ArgParser::getCount(const std::string &name, unsigned long lo
       if (errno == ERANGE)
          throw UsageError("option '--" + name + "' must be " + range + ", got " + v);
    } else {
-      double d = 0.;
-      std::size_t pos = 0;
-      try {
-         d = std::stod(v, &pos);
-      } catch (const std::exception &) {
-         pos = 0;
-      }
-      if (v.empty() || pos != v.size() || !std::isfinite(d) || d != std::floor(d) || d < 0. || d > 9007199254740992.)
+      const double d = parseFinite(v);
+      if (std::isnan(d) || d != std::floor(d) || d < 0. || d > 9007199254740992.)
          throw UsageError("option '--" + name + "' must be " + range + ", got '" + v + "'");
       x = static_cast<unsigned long long>(d);
    }
@@ -179,14 +188,8 @@ unsigned long long ArgParser::getSeed(const std::string &name) const
 double ArgParser::getNumber(const std::string &name, double min, double max) const
 {
    const std::string v = get(name);
-   double d = 0.;
-   std::size_t pos = 0;
-   try {
-      d = std::stod(v, &pos);
-   } catch (const std::exception &) {
-      pos = 0;
-   }
-   if (v.empty() || pos != v.size() || !std::isfinite(d))
+   const double d = parseFinite(v);
+   if (std::isnan(d))
       throw UsageError("option '--" + name + "' expects a finite number, got '" + v + "'");
    if (d < min || d > max) {
       std::ostringstream os;

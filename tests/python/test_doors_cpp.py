@@ -215,7 +215,7 @@ def _py(code: str) -> object:
 
 INFER = (_f("mlp.onnx"), "--input")
 MODEL = ("--model", _f("mlp.onnx"))
-SAME = r"is the input .* \(the same file\): writing it would destroy the input"
+SAME = r"is the input .* \(the same file\): refusing to overwrite an input"
 
 CASES: list[DoorCase] = [
     # ------------------------------------------------------------------ tpcml-infer
