@@ -221,7 +221,7 @@ std::shared_ptr<const Model> Model::fromBytes(const std::string &bytes, const st
          info.shape = s1;
          info.eventSize = detail::numel(s1);
          if (m.batched) {
-            if (detail::numel(s2) != 2 * detail::numel(s1))
+            if (detail::numel(s1) == 0 || detail::numel(s2) != 2 * detail::numel(s1))
                throw InputError("ONNX model '" + name + "': output '" + info.name +
                                 "' does not grow with the batch size (shape " + detail::shapeString(s1) +
                                 " at batch 1, " + detail::shapeString(s2) +

@@ -1845,7 +1845,7 @@ void opTranspose(NodeCtx &c)
    const Shape &xs = c.shape(0);
    const int64_t r = int64_t(xs.size());
    Shape perm = c.attrInts("perm");
-   if (perm.empty())
+   if (!c.hasAttr("perm")) // the default reverses the axes; a given perm (even []) must have one entry per axis
       for (int64_t d = r; d-- > 0;)
          perm.push_back(d);
    if (int64_t(perm.size()) != r)
@@ -2173,6 +2173,11 @@ void opSlice(NodeCtx &c)
       axes = c.attrInts("axes");
    } else {
       c.requireInputs(3, 5);
+      static const char *const names[] = {"", "starts", "ends", "axes", "steps"};
+      for (std::size_t k = 1; k < 5; ++k) // the spec's 1-D tensors (onnxruntime refuses a scalar)
+         if (c.has(k) && c.shape(k).size() != 1)
+            c.fail(std::string("input ") + std::to_string(k) + " ('" + c.node.input[k] + "', the " + names[k] +
+                   ") has shape " + shapeString(c.shape(k)) + "; the ONNX spec wants a 1-D tensor");
       starts = c.ints(1, "starts");
       ends = c.ints(2, "ends");
       if (c.has(3))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import random
 
+import numpy as np
 import pytest
 
 pytest.importorskip("onnx")
@@ -80,3 +81,15 @@ def test_command_line(tmp_path, capsys):
     assert fuzz.main(["-n", "0"]) == 2
     assert fuzz.main([str(tmp_path / "absent.onnx")]) == 1
     assert "cannot read seed model" in capsys.readouterr().err
+
+
+def test_comparison_tolerates_float32_rounding_at_the_tensor_scale_only():
+    """A near cancellation next to values 300 times larger (a mutated LeakyRelu alpha of 1e30, seed 31) differs by
+    float32 rounding of the sums; a wrong value at the scale of the tensor is still a disagreement."""
+    ort_out = [np.array([[1.6e28, -5.1044e25, 3.0e27]], np.float32)]
+    near = [np.array([[1.6e28, -5.1096e25, 3.0e27]], np.float32)]  # 1e-3 relative, 3e-6 of the tensor's scale
+    wrong = [np.array([[1.6e28, -5.1044e25, 3.1e27]], np.float32)]
+    assert fuzz._compare(near, ort_out)[0]
+    assert not fuzz._compare(wrong, ort_out)[0]
+    # at the scale of a score, the tolerance stays 1e-4 + 1e-3 |onnxruntime|
+    assert not fuzz._compare([np.array([0.5, 0.2505])], [np.array([0.5, 0.25])])[0]

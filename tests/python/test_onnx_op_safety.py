@@ -22,7 +22,7 @@ pytest.importorskip("onnx")
 pytest.importorskip("onnxruntime")
 
 import onnxruntime as ort
-from onnx import TensorProto, helper, numpy_helper
+from onnx import AttributeProto, TensorProto, helper, numpy_helper
 
 from tpcml import _core
 
@@ -834,3 +834,39 @@ def test_mul_then_add_of_a_single_value_before_a_matmul_matches_onnxruntime(scal
     got = tpcml_run(model, x)
     assert got.shape == expected.shape
     np.testing.assert_allclose(got, expected, rtol=RTOL, atol=ATOL)
+
+
+def test_transpose_with_an_empty_perm_is_refused_not_reversed():
+    """perm = [] given explicitly was taken as the default (reverse every axis, the batch axis included); onnxruntime
+    refuses it (the fuzzer's vae_encoder mutant #316)."""
+    node = helper.make_node("Transpose", ["x"], ["y"], name="t")
+    node.attribute.append(helper.make_attribute("perm", [], attr_type=AttributeProto.INTS))
+    model = make_model([node], [4, 3])
+    with pytest.raises(Exception, match="perm size: 0"):
+        ort_run(model, ramp(4, 3))
+    refused(model, "node 't' (Transpose)", "'perm'", "0 entries for an input of rank 2")
+    # without the attribute the spec's default (reverse) stands
+    default = make_model([helper.make_node("Transpose", ["x"], ["y"], name="t")], [4, 3])
+    np.testing.assert_array_equal(tpcml_run(default, ramp(4, 3)), ort_run(default, ramp(4, 3)))
+
+
+@pytest.mark.parametrize("scalar", ["s", "e", "a", "st"])
+def test_slice_with_a_scalar_starts_ends_axes_or_steps_is_refused(scalar):
+    """Slice's starts/ends/axes/steps are 1-D tensors; a rank-0 one was accepted (onnxruntime refuses: the fuzzer's
+    xenon1t_cnn mutants #1145, #1157 and vae_encoder #2131)."""
+    values = {"s": [0], "e": [2], "a": [1], "st": [1]}
+    inits = [i64(k, v[0] if k == scalar else v) for k, v in values.items()]
+    model = make_model([helper.make_node("Slice", ["x", "s", "e", "a", "st"], ["y"], name="sl")], [4, 3], inits)
+    with pytest.raises(Exception, match="FillVectorsFromInput"):
+        ort_run(model, ramp(4, 3))
+    refused(model, "node 'sl' (Slice)", f"('{scalar}', the", "has shape []; the ONNX spec wants a 1-D tensor")
+
+
+def test_output_with_no_values_is_refused():
+    """An output that holds no values at any batch size ([0, 3]: a constant sliced to nothing) passed the 'grows with
+    the batch' check (0 == 2 x 0) and was reported as per-event (the fuzzer's vae_decoder mutants #76 and #123)."""
+    nodes = [helper.make_node("Slice", ["W", "s", "e", "a"], ["y"], name="empty")]
+    inits = [f32("W", np.ones((4, 3))), i64("s", [0]), i64("e", [0]), i64("a", [0])]
+    model = make_model(nodes, ["N", 3], inits)
+    assert ort_run(model, ramp(5, 3)).shape == (0, 3)
+    refused(model, "output 'y' does not grow with the batch size (shape [0, 3] at batch 1", "unsupported")

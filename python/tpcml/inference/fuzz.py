@@ -66,6 +66,10 @@ CLASSES = (
 FAILURES = ("crash", "hang", "disagreed", "disagreed_shape", "accepted_but_invalid")
 #: Output tolerance: |tpcml - onnxruntime| <= ATOL + RTOL * |onnxruntime| (NaN and inf must match).
 RTOL, ATOL = 1e-3, 1e-4
+# float32 sums of K terms carry rounding errors of order K * 1.2e-7 times the largest term: where an output
+# mixes values of very different size (a mutated alpha of 1e30 gives 1e28 next to a 5e25 that is a near
+# cancellation), its values are compared at the scale of the whole tensor as well
+SCALE_TOL = 1e-5
 BATCH = 3
 MUTATIONS = (
     "byte_flip",
@@ -497,7 +501,8 @@ def _compare(a: list, b: list) -> tuple[bool, float, bool]:
         if finite.any():
             d = np.abs(x[finite] - y[finite])
             worst = max(worst, float(d.max()))
-            if np.any(d > ATOL + RTOL * np.abs(y[finite])):
+            scale = SCALE_TOL * float(np.abs(y[finite]).max())
+            if np.any(d > ATOL + scale + RTOL * np.abs(y[finite])):
                 return False, worst, shape_differs
     return True, worst, shape_differs
 
