@@ -11,6 +11,7 @@
 
 #include "tpcml/AtomicFile.h"
 #include "tpcml/Error.h"
+#include "tpcml/Strings.h"
 #include "tpcml/onnx/Scorer.h"
 
 #include <iostream>
@@ -37,6 +38,9 @@ int body(const tpcml::apps::ArgParser &args)
    const std::vector<std::string> inputs = args.getAll("input");
    const unsigned threads = static_cast<unsigned>(args.getInt("threads", 1, 1024));
    std::vector<std::string> columns = splitColumns(args.getAll("columns"));
+   if (args.has("columns") && columns.empty()) // "--columns=,," must not fall back to the model's metadata
+      throw tpcml::UsageError("option '--columns' names no column, got '" + tpcml::join(args.getAll("columns")) +
+                              "'; give A,B,... or leave it out to use the model's tpcml.inputs");
    {
       std::vector<std::string> read = inputs;
       read.push_back(modelPath);

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from .conftest import BIN, REPO
+from .conftest import BIN, REPO, run
 from .doors import DoorCase, check
 
 MACROS = REPO / "macros"
@@ -219,6 +219,13 @@ SAME = r"is the input .* \(the same file\): refusing to overwrite an input"
 
 CASES: list[DoorCase] = [
     # ------------------------------------------------------------------ tpcml-infer
+    DoorCase(
+        "tpcml-infer",
+        "--columns=,,, (names no column)",
+        _infer(*MODEL, "--input", _f("events.root"), "--output", _f("cols.root"), "--columns=,,,"),
+        2,
+        r"option '--columns' names no column, got ',,,'",
+    ),
     DoorCase(
         "tpcml-infer",
         "--output equal to --input",
@@ -884,3 +891,15 @@ def fixtures(tmp_path_factory) -> Path:
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_door(case: DoorCase, fixtures: Path) -> None:
     check(case, fixtures)
+
+
+def test_bad_input_table_script_reports_observed_rows(tmp_path):
+    """scripts/bad_input_table.py re-runs the door cases and writes the measured table (entry point, input, exit,
+    message) that docs and notes quote."""
+    out = tmp_path / "table.md"
+    res = run([sys.executable, str(REPO / "scripts" / "bad_input_table.py"), "-k", "tpcml-info", "--out", str(out)])
+    assert res.returncode == 0, res.stderr[-2000:]
+    rows = [ln for ln in out.read_text().splitlines() if ln.startswith("| ") and "`tpcml-info`" in ln]
+    assert len(rows) == sum("tpcml-info" in c.id for c in CASES) >= 3
+    assert all(ln.endswith("| ok |") for ln in rows)
+    assert any("| 2 |" in ln for ln in rows)
