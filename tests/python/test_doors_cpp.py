@@ -63,7 +63,8 @@ def _tracks(n: int, rng: np.random.Generator) -> dict[str, list[np.ndarray]]:
 
 
 def build_fixtures(tmp: Path) -> None:
-    """Small TTree and RNTuple event files, isolated-signal files, track files, models, bad files."""
+    """Small TTree and RNTuple event files, isolated-signal files, track files, models, bad files; out/ for outputs."""
+    (tmp / "out").mkdir(exist_ok=True)
     import awkward as ak
     import uproot
 
@@ -884,7 +885,6 @@ CASES: list[DoorCase] = [
 def fixtures(tmp_path_factory) -> Path:
     d = tmp_path_factory.mktemp("doors_cpp")
     build_fixtures(d)
-    (d / "out").mkdir()
     return d
 
 
