@@ -93,3 +93,37 @@ def test_comparison_tolerates_float32_rounding_at_the_tensor_scale_only():
     assert not fuzz._compare(wrong, ort_out)[0]
     # at the scale of a score, the tolerance stays 1e-4 + 1e-3 |onnxruntime|
     assert not fuzz._compare([np.array([0.5, 0.2505])], [np.array([0.5, 0.25])])[0]
+
+
+def test_command_refuses_bad_arguments_and_never_overwrites_a_seed(tmp_path):
+    """python -m tpcml.inference.fuzz: --help; a NaN timeout was a traceback, --json naming a seed model overwrote
+    it with the report, a file that is no model was 'fuzzed' (every mutant a clean error) and exited 0."""
+    import subprocess
+    import sys
+
+    from tpcml.inference import fuzz as fz
+
+    seed = tmp_path / "mlp.onnx"
+    seed.write_bytes(fz.builtin_seeds()["builtin_mlp"])
+    before = seed.read_bytes()
+
+    def cmd(*args):
+        res = subprocess.run([sys.executable, "-m", "tpcml.inference.fuzz", *args], capture_output=True, text=True)
+        assert "Traceback" not in res.stderr, res.stderr
+        return res
+
+    assert cmd("--help").returncode == 0
+    res = cmd(str(seed), "-n", "2", "--timeout", "nan")
+    assert res.returncode == 2 and "--timeout must be a finite number" in res.stderr
+    res = cmd(str(seed), "-n", "2", "--json", str(seed))
+    assert res.returncode == 2 and "is the input" in res.stderr and "refusing to overwrite" in res.stderr
+    assert seed.read_bytes() == before
+    res = cmd(str(seed), "-n", "2", "--markdown", str(tmp_path / "missing" / "t.md"))
+    assert res.returncode == 2 and "does not exist" in res.stderr
+    junk = tmp_path / "junk.onnx"
+    junk.write_bytes(b"not a model")
+    res = cmd(str(junk), "-n", "2")
+    assert res.returncode == 1 and f"seed model '{junk}' is not a model tpcml runs" in res.stderr
+    res = cmd(str(seed), "-n", "3", "--markdown", str(tmp_path / "t.md"))
+    assert res.returncode == 0, res.stderr
+    assert (tmp_path / "t.md").read_text().startswith("| model | mutants |")

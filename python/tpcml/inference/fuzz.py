@@ -35,6 +35,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import math
 import os
 import random
 import select
@@ -760,13 +761,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.mutations < 1:
         print("error: --mutations must be >= 1", file=sys.stderr)
         return 2
-    if args.timeout <= 0:
-        print("error: --timeout must be > 0", file=sys.stderr)
+    if not math.isfinite(args.timeout) or args.timeout <= 0:
+        print(f"error: --timeout must be a finite number of seconds > 0, got {args.timeout}", file=sys.stderr)
+        return 2
+    from ..errors import ArgumentError, InputError
+    from ..guards import refuse_overwrite
+    from . import Model
+
+    try:  # before any work: a report must never overwrite a seed model
+        refuse_overwrite([args.json, args.markdown], args.models, "report")
+        for report in (args.json, args.markdown):
+            if report is not None and not report.absolute().parent.is_dir():
+                raise ArgumentError(f"report '{report}': directory '{report.absolute().parent}' does not exist")
+    except ArgumentError as e:
+        print(f"error: {e}", file=sys.stderr)
         return 2
     seeds = {}
     for path in args.models:
         try:
             seeds[path.stem] = path.read_bytes()
+            Model(data=seeds[path.stem], name=str(path))  # a seed must be a model the engine runs
+        except InputError as e:  # before OSError: tpcml's InputError is one
+            print(f"error: seed model '{path}' is not a model tpcml runs: {e}", file=sys.stderr)
+            return 1
         except OSError as e:
             print(f"error: cannot read seed model '{path}': {e.strerror}", file=sys.stderr)
             return 1
@@ -777,11 +794,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(table, end="")
     for r in summary.failures[:50]:
         print(f"{r.klass}: {r.model} #{r.index} {r.mutation}: {r.detail} | tpcml: {r.tpcml[:200]} | ort: {r.ort[:200]}")
+    from ..rootio import atomic_path
+
     if args.markdown:
-        args.markdown.write_text(table)
+        with atomic_path(args.markdown) as tmp:
+            tmp.write_text(table)
     if args.json:
         payload = {"summary": asdict(summary), "results": [asdict(r) for r in results]}
-        args.json.write_text(json.dumps(payload, indent=1, default=str))
+        with atomic_path(args.json) as tmp:
+            tmp.write_text(json.dumps(payload, indent=1, default=str))
     return 0 if summary.ok else 1
 
 
