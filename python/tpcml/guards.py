@@ -32,6 +32,7 @@ __all__ = [
 ]
 
 SEED_MAX = 2**64 - 1  # seeds are uint64 in the C++ core
+INT_MAX = 2**63 - 1  # sizes are int64 there
 
 
 def refuse_overwrite(
@@ -61,18 +62,11 @@ def refuse_overwrite(
 
 
 def available_memory() -> int:
-    """Bytes of memory available to a new allocation (Linux: MemAvailable), or 0 when unknown."""
-    try:
-        with open("/proc/meminfo") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    try:
-        return int(os.sysconf("SC_AVPHYS_PAGES")) * int(os.sysconf("SC_PAGE_SIZE"))
-    except (ValueError, OSError, AttributeError):
-        return 0
+    """Bytes of memory available to a new allocation (Linux: MemAvailable), or 0 when unknown: the C++
+    ``tpcml::availableMemory`` the executables use."""
+    from . import _core
+
+    return int(_core.available_memory())
 
 
 def _size(n: float) -> str:
@@ -117,13 +111,15 @@ def parse_int(text: str | int, what: str = "", minimum: int | None = None, maxim
             raise ArgumentError(f"{what}expected an integer, got {text!r}") from None
         if not d.is_finite() or d != d.to_integral_value():
             raise ArgumentError(f"{what}expected an integer, got {text!r}")
-        value = int(d)
+        value = d  # compared as a Decimal: int() of "1e999999999" would build a billion-digit number
+    if maximum is None:
+        maximum = INT_MAX  # every size reaches the C++ core as a 64-bit integer
     if minimum is not None and value < minimum:
         raise ArgumentError(f"{what}expected an integer >= {minimum}, got {text}")
     if maximum is not None and value > maximum:
         bound = "2^64 - 1" if maximum == SEED_MAX else str(maximum)
         raise ArgumentError(f"{what}expected an integer <= {bound}, got {text}")
-    return value
+    return int(value)
 
 
 def parse_float(text: str | float, what: str = "", positive: bool = False, minimum: float | None = None) -> float:

@@ -297,3 +297,22 @@ def test_select_chain_of_ttree_and_rntuple_is_refused_not_a_segfault(tmp_path):
     res = run(["tpcml", "select", str(tmp_path / "t.root"), str(tmp_path / "r.root")])
     assert res.returncode == 1, res.stdout[-2000:] + res.stderr[-2000:]  # was 129: ROOT's segmentation violation
     assert "is a TTree in" in res.stderr and "but an RNTuple in" in res.stderr
+
+
+def test_parse_int_checks_the_range_before_building_a_huge_integer():
+    """'-n 1e999999999' built a billion-digit integer before the range check (minutes, then MemoryError)."""
+    import time
+
+    from tpcml.errors import ArgumentError
+    from tpcml.guards import SEED_MAX, parse_int
+
+    start = time.perf_counter()
+    with pytest.raises(ArgumentError, match="expected an integer <= 9223372036854775807, got 1e999999999"):
+        parse_int("1e999999999", minimum=1)
+    with pytest.raises(ArgumentError, match="expected an integer >= 1, got -1e999999999"):
+        parse_int("-1e999999999", minimum=1)
+    with pytest.raises(ArgumentError, match="<= 2\\^64 - 1"):
+        parse_int("1e999999", maximum=SEED_MAX)
+    assert time.perf_counter() - start < 5
+    assert parse_int("18446744073709551615", maximum=SEED_MAX) == SEED_MAX
+    assert parse_int("1e6", minimum=1) == 1_000_000
