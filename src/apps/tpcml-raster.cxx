@@ -82,7 +82,8 @@ int body(const tpcml::apps::ArgParser &args)
       total += static_cast<unsigned long long>(e);
    unsigned parts = threads;
    const double bytes = double(total) * double(rasteriser.imageSize()) * sizeof(float);
-   if (parts > 1 && double(tpcml::availableMemory()) * 0.5 < bytes) {
+   const std::size_t avail = tpcml::availableMemory(); // 0: unknown, as requireMemory takes it
+   if (parts > 1 && avail > 0 && double(avail) * 0.5 < bytes) {
       std::cerr << "tpcml-raster: the images of " << total << " entries (" << bytes / double(1ULL << 30)
                 << " GiB) exceed half the available memory: rasterising on 1 thread, streamed\n";
       parts = 1;

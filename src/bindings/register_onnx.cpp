@@ -101,15 +101,9 @@ py::list runModel(const std::shared_ptr<const Model> &model, const py::object &i
    for (std::size_t j = 0; j < m.outputs().size(); ++j) {
       const TensorInfo &t = m.outputs()[j];
       std::vector<py::ssize_t> shape;
-      if (m.batched() && !m.eventMixing().empty()) { // issue 13: the planned shape (the batch may not lead)
+      if (m.batched()) { // the planned shape (a graph that mixes events may move the batch axis)
          for (int64_t d : m.outputShape(j, n))
             shape.push_back(py::ssize_t(d));
-      } else if (m.batched()) {
-         shape.push_back(n);
-         if (!t.shape.empty() && t.shape[0] < 0)
-            shape.insert(shape.end(), t.shape.begin() + 1, t.shape.end());
-         else
-            shape.push_back(t.eventSize);
       } else {
          if (!arrays.empty() &&
              std::vector<int64_t>(arrays[0].shape(), arrays[0].shape() + arrays[0].ndim()) != m.inputs()[0].shape)

@@ -540,23 +540,23 @@ void Session::run(const float *const *inputs, float *const *outputs, int64_t nEv
    if (m.batched() && !m.eventMixing().empty()) {
       // The graph mixes events: chunks would give other numbers (a softmax over the batch...),
       // so all nEvents run as one batch, whatever maxBatch says.
-      checkWholeBatch(m, nEvents);
       std::shared_ptr<const Plan> whole = nullptr;
       for (const auto &p : s.recent)
          if (p && p->batch == nEvents)
             whole = p;
-      if (!whole) { // held by the session: s.bound must never point at a freed plan
+      if (!whole) { // checked once per batch size; held by the session: s.bound never points at a freed plan
+         checkWholeBatch(m, nEvents);
          whole = m.plan(nEvents);
-         s.recent[s.next] = whole;
+         for (std::size_t j = 0; j < nOut; ++j) {
+            const int64_t n = detail::numel(whole->values[std::size_t(whole->outputs[j])].shape);
+            if (n != nEvents * m.outputs()[j].eventSize)
+               throw InputError("model '" + m.name() + "' mixes events (" + m.eventMixing() + ") and its output '" +
+                                m.outputs()[j].name + "' holds " + std::to_string(n) + " values for " +
+                                std::to_string(nEvents) + " events, not " + std::to_string(m.outputs()[j].eventSize) +
+                                " per event");
+         }
+         s.recent[s.next] = whole; // kept only once its checks passed
          s.next = (s.next + 1) % 4;
-      }
-      for (std::size_t j = 0; j < nOut; ++j) {
-         const int64_t n = detail::numel(whole->values[std::size_t(whole->outputs[j])].shape);
-         if (n != nEvents * m.outputs()[j].eventSize)
-            throw InputError("model '" + m.name() + "' mixes events (" + m.eventMixing() + ") and its output '" +
-                             m.outputs()[j].name + "' holds " + std::to_string(n) + " values for " +
-                             std::to_string(nEvents) + " events, not " + std::to_string(m.outputs()[j].eventSize) +
-                             " per event");
       }
       runPlan(*whole, inputs, outputs);
       return;

@@ -43,17 +43,6 @@ void requireAtLeast(NodeCtx &c, const char *attr, const Shape &v, int64_t lo)
                 ", expected >= " + std::to_string(lo));
 }
 
-/// auto_pad as the spec spells it (NOTSET, SAME_UPPER, SAME_LOWER, VALID; empty means NOTSET).
-std::string autoPadOf(NodeCtx &c)
-{
-   std::string a = c.attrString("auto_pad", "NOTSET");
-   if (a.empty())
-      a = "NOTSET";
-   if (a != "NOTSET" && a != "SAME_UPPER" && a != "SAME_LOWER" && a != "VALID")
-      c.fail("attribute 'auto_pad' = '" + a + "' is not one of NOTSET, SAME_UPPER, SAME_LOWER, VALID");
-   return a;
-}
-
 // ===================================================================== elementwise
 struct UnaryKernel : Kernel {
    Activation act;
@@ -713,10 +702,7 @@ ConvGeometry convGeometry(NodeCtx &c, const Shape &inSpatial, const Shape &kerne
    requireAtLeast(c, "strides", g.stride, 1);
    requireAtLeast(c, "dilations", g.dil, 1);
    requireAtLeast(c, "pads", pads, 0);
-   const std::string autoPad = autoPadOf(c);
-   if (autoPad != "NOTSET" && c.hasAttr("pads")) // spec: "cannot be used simultaneously"
-      c.fail(quoted("pads", pads) + " is given with attribute 'auto_pad' = '" + autoPad +
-             "'; the spec allows one of them only");
+   const std::string autoPad = c.attrString("auto_pad", "NOTSET"); // value and pads: Schema.cxx
    if (padsBelowKernel && autoPad == "NOTSET")
       for (std::size_t k = 0; k < 2 * nd; ++k)
          if (pads[k] >= kernel[k % nd])
@@ -1196,10 +1182,7 @@ void opConvTranspose(NodeCtx &c)
    const Shape pads = c.attrInts("pads", Shape(2 * nd, 0));
    const Shape outPad = c.attrInts("output_padding", Shape(nd, 0));
    const Shape outShape = c.attrInts("output_shape");
-   const std::string autoPad = autoPadOf(c);
-   if (autoPad != "NOTSET" && c.hasAttr("pads")) // spec: "cannot be used simultaneously"
-      c.fail(quoted("pads", pads) + " is given with attribute 'auto_pad' = '" + autoPad +
-             "'; the spec allows one of them only");
+   const std::string autoPad = c.attrString("auto_pad", "NOTSET"); // value and pads: Schema.cxx
    requireLength(c, "kernel_shape", g.kernel, nd, dims);
    requireLength(c, "strides", g.stride, nd, dims);
    requireLength(c, "dilations", g.dil, nd, dims);
@@ -1360,8 +1343,6 @@ void opMaxPool(NodeCtx &c)
    if (xs.size() < 3)
       c.fail("X " + shapeString(xs) + " must be N x C x spatial");
    auto k = std::make_unique<MaxPoolKernel>();
-   if (!c.hasAttr("kernel_shape"))
-      c.fail("attribute 'kernel_shape' is required");
    const Shape kernel = c.attrInts("kernel_shape");
    const Shape spatial(xs.begin() + 2, xs.end());
    const int64_t ceilMode = c.attrInt("ceil_mode", 0);
@@ -2068,8 +2049,6 @@ int64_t narrowInt(int64_t v, int64_t to)
 void opCast(NodeCtx &c)
 {
    c.requireInputs(1, 1);
-   if (!c.hasAttr("to"))
-      c.fail("attribute 'to' is required");
    const int64_t to = c.attrInt("to", proto::kFloat);
    const Value &x = c.in(0);
    const bool toFloat = to == proto::kFloat || to == proto::kDouble || to == proto::kFloat16;
