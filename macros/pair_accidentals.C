@@ -58,13 +58,7 @@ int pair_accidentals(const char *input = "isolated.root", const char *output = "
          // ImplicitMT's Snapshot would write the events out of order: the kernel pairs chunks on
          // `threads` threads and they are written in order (as tpcml-pair does), same values.
          tpcml::TreeFileWriter writer(out.tempPath());
-         tpcml::PairedColumns cols;
-         const ULong64_t total = static_cast<ULong64_t>(n), chunk = 1ULL << 19;
-         for (ULong64_t first = 0; first < total; first += chunk) {
-            pairer.pairInto(cols, first, static_cast<std::size_t>(std::min(chunk, total - first)),
-                            static_cast<unsigned>(threads));
-            writer.append("events", cols.views());
-         }
+         pairer.writeEvents(writer, static_cast<ULong64_t>(n), static_cast<unsigned>(threads));
          writer.close();
       }
       out.commit();

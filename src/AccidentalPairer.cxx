@@ -368,6 +368,16 @@ PairedColumns AccidentalPairer::pair(ULong64_t first, std::size_t n, unsigned th
    return out;
 }
 
+void AccidentalPairer::writeEvents(TreeFileWriter &writer, ULong64_t n, unsigned threads, const std::string &tree) const
+{
+   constexpr ULong64_t kChunk = 1ULL << 19;
+   PairedColumns cols;
+   for (ULong64_t first = 0; first < n; first += kChunk) {
+      pairInto(cols, first, static_cast<std::size_t>(std::min(kChunk, n - first)), threads);
+      writer.append(tree, cols.views());
+   }
+}
+
 void AccidentalPairer::pairInto(PairedColumns &out, ULong64_t first, std::size_t n, unsigned threads) const
 {
    checkIndex(first, n);

@@ -110,7 +110,12 @@ TreeSummary describeTree(const std::string &file, const std::string &tree)
 
 void requireColumns(const std::string &file, const std::string &tree, const std::vector<std::string> &columns)
 {
-   const TreeSummary s = describeTree(file, tree);
+   requireColumns(describeTree(file, tree), columns);
+}
+
+void requireColumns(const TreeSummary &s, const std::vector<std::string> &columns)
+{
+   const std::string &file = s.file, &tree = s.tree;
    std::vector<std::string> names;
    for (const auto &c : s.columns)
       names.push_back(c.name);
@@ -127,11 +132,11 @@ void requireColumns(const std::string &file, const std::string &tree, const std:
                        join(missing));
 }
 
-std::string requireOneFormat(const std::vector<std::string> &files, const std::string &tree)
+std::string requireOneFormat(const std::vector<TreeSummary> &summaries)
 {
    std::string first, firstFile;
-   for (const std::string &f : files) {
-      const std::string format = describeTree(f, tree).format;
+   for (const TreeSummary &s : summaries) {
+      const std::string &format = s.format, &f = s.file, &tree = s.tree;
       if (first.empty()) {
          first = format;
          firstFile = f;

@@ -39,10 +39,12 @@ TreeSummary describeTree(const std::string &file, const std::string &tree);
 /// Throws InputError naming the file, tree and each missing column, with the
 /// nearest existing column names, unless every name in `columns` exists.
 void requireColumns(const std::string &file, const std::string &tree, const std::vector<std::string> &columns);
+/// Same, on a summary already made (the file is not opened again).
+void requireColumns(const TreeSummary &summary, const std::vector<std::string> &columns);
 
-/// Throws InputError when `tree` is a TTree in some of `files` and an RNTuple in others (ROOT
-/// cannot read such a mix as one dataset), naming one file of each. Returns the format.
-std::string requireOneFormat(const std::vector<std::string> &files, const std::string &tree);
+/// Throws InputError when the tree is a TTree in some of the files summarised and an RNTuple in
+/// others (ROOT cannot read such a mix as one dataset), naming one file of each. Returns the format.
+std::string requireOneFormat(const std::vector<TreeSummary> &summaries);
 
 /// What a door reads from a column. Every door normalises its inputs through defineAs, so that
 /// TTree and RNTuple columns written by ROOT, uproot or tpcml are read alike (docs/doors.md).

@@ -131,21 +131,13 @@ int body(const tpcml::apps::ArgParser &args)
    std::vector<std::pair<std::string, double>> parameters;
    if (nAcc >= 0.)
       parameters.emplace_back("tpcml_n_acc", nAcc);
-   // Pairs made and written in chunks: memory stays ~kChunk x 110 bytes whatever --n
-   // (the events are the same as in one piece: pair i depends on the seed and i only).
-   constexpr unsigned long long kChunk = 1ULL << 19;
    if (n > pairer.maxPairs())
       throw tpcml::UsageError("--n " + std::to_string(n) +
                               ": pairing without replacement can make at most min(N_S1, "
                               "N_S2) = " +
                               std::to_string(pairer.maxPairs()) + " pairs");
    tpcml::TreeFileWriter writer(out.tempPath(), 5000);
-   tpcml::PairedColumns cols;
-   for (unsigned long long first = 0; first < n; first += kChunk) {
-      const auto size = static_cast<std::size_t>(std::min(kChunk, n - first));
-      pairer.pairInto(cols, first, size, static_cast<unsigned>(threads));
-      writer.append("events", cols.views());
-   }
+   pairer.writeEvents(writer, n, static_cast<unsigned>(threads)); // in chunks: memory bounded whatever --n
    writer.close({{"tpcml_detector", det.name()}, {"tpcml_provenance", prov.str()}}, parameters);
    out.commit();
    const double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

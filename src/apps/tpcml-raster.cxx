@@ -72,11 +72,13 @@ int body(const tpcml::apps::ArgParser &args)
    const tpcml::TrackRasteriser rasteriser(o);
    const std::vector<std::string> hits = {"hit_plane", "hit_strip", "hit_time", "hit_charge"};
    std::vector<long long> entries;
+   std::vector<tpcml::TreeSummary> summaries; // each file opened once to check and count
    for (const std::string &f : inputs) {
-      tpcml::requireColumns(f, tree, hits);
-      entries.push_back(tpcml::describeTree(f, tree).entries);
+      summaries.push_back(tpcml::describeTree(f, tree));
+      tpcml::requireColumns(summaries.back(), hits);
+      entries.push_back(summaries.back().entries);
    }
-   tpcml::requireOneFormat(inputs, tree);
+   tpcml::requireOneFormat(summaries);
    unsigned long long total = 0;
    for (long long e : entries)
       total += static_cast<unsigned long long>(e);

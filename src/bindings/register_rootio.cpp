@@ -96,8 +96,10 @@ void registerRootIO(py::module_ &m)
        "(compiled writer, no jitting).");
    m.def("read_parameter", &tpcml::readParameter, py::arg("file"), py::arg("key"), py::arg("fallback"),
          "value of the TParameter<double> `key` in `file`, or `fallback` when absent", py::call_guard<ReleaseGil>());
-   m.def("require_columns", &tpcml::requireColumns, py::arg("file"), py::arg("tree"), py::arg("columns"),
-         py::call_guard<ReleaseGil>());
+   m.def("require_columns",
+         static_cast<void (*)(const std::string &, const std::string &, const std::vector<std::string> &)>(
+             &tpcml::requireColumns),
+         py::arg("file"), py::arg("tree"), py::arg("columns"), py::call_guard<ReleaseGil>());
 }
 
 } // namespace tpcml::bindings

@@ -296,15 +296,16 @@ ScoreFilesSummary scoreFiles(const std::vector<std::string> &files, const std::s
       columns = scorer.model().inputColumns();
    if (columns.empty())
       throw UsageError("model '" + modelPath + "' carries no tpcml.inputs metadata: give the input columns");
+   std::vector<TreeSummary> summaries; // each file opened once to check it
    for (const std::string &f : files) {
-      requireColumns(f, tree, columns); // names the file, tree and missing columns
-      const TreeSummary summary = describeTree(f, tree);
-      for (const ColumnInfo &c : summary.columns)
+      summaries.push_back(describeTree(f, tree));
+      requireColumns(summaries.back(), columns); // names the file, tree and missing columns
+      for (const ColumnInfo &c : summaries.back().columns)
          if (c.name == name)
             throw UsageError("tree '" + tree + "' in " + f + " already has a column '" + name +
                              "': choose another name for the score");
    }
-   requireOneFormat(files, tree);
+   requireOneFormat(summaries);
    AtomicOutput out(output);
    const bool wasMT = ROOT::IsImplicitMTEnabled();
    const unsigned poolBefore = wasMT ? ROOT::GetThreadPoolSize() : 0;

@@ -125,9 +125,9 @@ TEST(RootIO, MixedTTreeAndRNTupleInputsAreRefused)
       return o;
    }());
    EXPECT_EQ(describeTree(ntuple, "events").format, "RNTuple");
-   EXPECT_EQ(requireOneFormat({tree, tree}, "events"), "TTree");
+   EXPECT_EQ(requireOneFormat({describeTree(tree, "events"), describeTree(tree, "events")}), "TTree");
    try {
-      requireOneFormat({tree, ntuple}, "events");
+      requireOneFormat({describeTree(tree, "events"), describeTree(ntuple, "events")});
       FAIL();
    } catch (const InputError &e) {
       EXPECT_NE(std::string(e.what()).find("is a TTree in '" + tree + "' but a RNTuple in '" + ntuple + "'"),
