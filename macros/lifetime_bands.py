@@ -15,7 +15,7 @@ from pathlib import Path
 
 import tpcml
 from tpcml import detectors
-from tpcml.errors import ArgumentError
+from tpcml.errors import ArgumentError, cpp_message
 from tpcml.guards import parse_int, refuse_overwrite
 from tpcml.rootio import atomic_path, check_columns, read_provenance
 
@@ -53,8 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return _bands(args, det_name, tau)
     except Exception as err:  # C++ exceptions through PyROOT (e.g. a corrupted file): one line, exit 1
-        text = " ".join(str(err).split())
-        print(f"lifetime_bands.py: error: {args.input}: {text.split(' => ')[-1]}", file=sys.stderr)
+        print(f"lifetime_bands.py: error: {args.input}: {cpp_message(err)}", file=sys.stderr)
         return 1
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import tpcml
 from tpcml import detectors
-from tpcml.errors import ArgumentError
+from tpcml.errors import ArgumentError, cpp_message
 from tpcml.guards import SEED_MAX, parse_int, refuse_overwrite
 from tpcml.pandax2 import selection
 from tpcml.pandax2.pairing import read_isolated
@@ -58,8 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return _pair(args, det, isolated, nr)
     except Exception as err:  # C++ exceptions through PyROOT: one line, exit 1
-        text = " ".join(str(err).split())
-        print(f"pandax2_accidentals.py: error: {text.split(' => ')[-1]}", file=sys.stderr)
+        print(f"pandax2_accidentals.py: error: {cpp_message(err)}", file=sys.stderr)
         return 1
 
 

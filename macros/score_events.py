@@ -14,7 +14,7 @@ import argparse
 import sys
 
 import tpcml
-from tpcml.errors import ArgumentError
+from tpcml.errors import ArgumentError, cpp_message
 from tpcml.guards import parse_float, parse_int
 from tpcml.inference import Model, define_score
 from tpcml.rootio import require_file
@@ -46,8 +46,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"mean score {mean.GetValue():.6g}")
         report.Print()
     except Exception as err:  # tpcml's errors and C++ exceptions through PyROOT: one line, exit 1
-        text = " ".join(str(err).split())
-        print(f"score_events.py: error: {text.split(' => ')[-1]}", file=sys.stderr)
+        print(f"score_events.py: error: {cpp_message(err)}", file=sys.stderr)
         return 1
     return 0
 

@@ -762,16 +762,13 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _one_line(err: BaseException) -> str:
-    from .errors import TpcmlError
-
     """An exception's message on one line; C++ exceptions through PyROOT lose their call-site prefix."""
+    from .errors import TpcmlError, cpp_message
+
     if type(err).__module__ == "builtins" and isinstance(err, OSError) and err.filename and err.strerror:
         return f"{err.filename}: {err.strerror}"
-    text = " ".join(str(err).split())
-    if " => " in text and not isinstance(
-        err, TpcmlError | ValueError | OSError
-    ):  # cppyy: "void tpcml::f(...) => InputError: message" (repeated per overload)
-        text = text.split(" => ")[-1].strip()
+    own = isinstance(err, TpcmlError | ValueError | OSError)  # their text holds no cppyy call-site prefix
+    text = " ".join(str(err).split()) if own else cpp_message(err)
     return text or type(err).__name__
 
 

@@ -17,4 +17,10 @@ class ArgumentError(UsageError):
     """A bad argument value (an output that is an input, a count too large for memory, a seed out of range)."""
 
 
-__all__ = ["ArgumentError", "ConfigError", "InputError", "TpcmlError", "UsageError"]
+def cpp_message(err: BaseException) -> str:
+    """An exception's message on one line, without the call-site prefix cppyy puts before a C++ exception
+    raised through PyROOT ("void tpcml::f(...) => InputError: message", repeated per overload)."""
+    return " ".join(str(err).split()).split(" => ")[-1].strip()
+
+
+__all__ = ["ArgumentError", "ConfigError", "InputError", "TpcmlError", "UsageError", "cpp_message"]

@@ -124,7 +124,7 @@ def cutflow(
     Missing files, trees or branches raise InputError naming them and the nearest valid names.
     """
     from .. import _core
-    from ..errors import InputError
+    from ..errors import InputError, cpp_message
     from ..guards import refuse_overwrite
     from ..root import load_root
     from ..rootio import atomic_path, check_chain, require_file
@@ -157,7 +157,7 @@ def cutflow(
     except Exception as err:  # C++ exceptions through PyROOT, e.g. a corrupted basket
         if isinstance(err, _core.Error | OSError):
             raise
-        text = " ".join(str(err).split()).split(" => ")[-1]  # cppyy: "<C++ signature> => type: message"
+        text = cpp_message(err)
         raise InputError(f"{', '.join(str(p) for p in paths)}: cannot read tree '{tree}' ({text})") from None
     finally:
         if mt:

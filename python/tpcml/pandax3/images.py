@@ -7,7 +7,7 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from ..errors import InputError
+from ..errors import InputError, cpp_message
 from ..rootio import atomic_path
 
 __all__ = ["rasterise_file"]
@@ -64,10 +64,7 @@ def rasterise_file(
     except Exception as err:  # C++ exceptions through PyROOT: one InputError naming the files
         if isinstance(err, _core.Error | OSError):
             raise
-        text = " ".join(str(err).split())
-        if " => " in text:  # cppyy: "<C++ signature> => InputError: message", repeated per overload
-            text = text.split(" => ")[-1].strip()
-        raise InputError(f"{', '.join(files)}: {text}") from None
+        raise InputError(f"{', '.join(files)}: {cpp_message(err)}") from None
 
 
 HIT_COLUMNS = {"hit_plane": "ints", "hit_strip": "floats", "hit_time": "floats", "hit_charge": "floats"}
