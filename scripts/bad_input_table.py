@@ -22,6 +22,19 @@ REPO = Path(__file__).resolve().parents[1]
 MODULES = {"cpp": "tests.python.test_doors_cpp", "py": "tests.python.test_doors_py"}
 
 
+HEADER = """# Bad inputs at every door: the measured table
+
+Every row is a case of `tests/python/test_doors_cpp.py` (C++ executables, ROOT macros, bindings) or
+`tests/python/test_doors_py.py` (`tpcml` commands, PyROOT scripts, Python API), run again by
+`python scripts/bad_input_table.py --out docs/bad-inputs.md`: the exit status and the first error line
+each entry point printed (fixture paths shown as `…`). "ok" means the exit status and the message are the
+ones the test expects, with no traceback, `terminate`, or signal death, and the inputs named in the case
+byte-identical afterwards. Exit status: 0 ok, 1 bad input, 2 bad arguments. What each door accepts is in
+[doors.md](doors.md) and [doors-python.md](doors-python.md).
+
+"""
+
+
 def _cell(text: str, width: int = 160) -> str:
     text = text.replace("|", "\\|").replace("`", "'")
     return text if len(text) <= width else text[: width - 1] + "…"
@@ -62,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{len(rows)} rows, {failures} not as expected", file=sys.stderr)
     if args.out:
         tmp = args.out.with_name(args.out.name + ".tmp")
-        tmp.write_text(table)
+        tmp.write_text(HEADER + table)
         tmp.replace(args.out)
     return 1 if failures else 0
 
