@@ -575,7 +575,8 @@ def _configure_tensorflow(threads: int) -> None:
 def run_study(cfg: StudyConfig) -> dict:
     """Run the whole study (see the module docstring) into ``cfg.out``; returns the results (also in
     ``cfg.out/results.json``) and writes ``cfg.out/report.md`` with the plots."""
-    from . import simulation, study_report
+    from ..sim import lxe as simulation
+    from . import study_report
 
     say = _printer(cfg.verbose)
     out = Path(cfg.out)

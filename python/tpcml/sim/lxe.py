@@ -37,9 +37,9 @@ import numpy as np
 
 from .. import _core, detectors
 from ..guards import u64
+from ..report import progress
 from ..rootio import provenance, write_tree
-from ..sim.quanta import ER, ER_CALIBRATION, NR, NR_CALIBRATION, Spectrum, nest_quanta
-from . import selection
+from .quanta import ER, ER_CALIBRATION, NR, NR_CALIBRATION, Spectrum, nest_quanta
 
 # sample codes and recoil types of the events tree (docs/event-model.md §3)
 SAMPLE_NR, SAMPLE_ER, SAMPLE_ACCIDENTAL, SAMPLE_DM = 0, 1, 2, 3
@@ -87,16 +87,6 @@ class Sizes:
         for k, v in asdict(self).items():
             if k != "dm_search" and (not isinstance(v, int) or v < 1):
                 raise ValueError(f"sample size {k} must be a positive integer, got {v!r}")
-
-
-def _progress_printer(quiet: bool) -> Callable[[str], None]:
-    t0 = time.perf_counter()
-
-    def say(msg: str) -> None:
-        if not quiet:
-            print(f"[tpcml simulate pandax2 {time.perf_counter() - t0:6.1f} s] {msg}", flush=True)
-
-    return say
 
 
 class Simulator:
@@ -409,9 +399,11 @@ def simulate_dataset(
     wimp_cross_section_cm2: float = 1e-45,
 ) -> DatasetSummary:
     """Simulate every PandaX-II sample into ``out`` (ROOT files + dataset.json)."""
+    from ..pandax2 import selection  # the study's selection; imported here: tpcml.pandax2 imports this module
+
     sizes = sizes or Sizes()
     sizes.validate()
-    say = _progress_printer(quiet)
+    say = progress.printer("simulate pandax2", quiet)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     sim = Simulator(detector, threads)
