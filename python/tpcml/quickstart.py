@@ -1,8 +1,9 @@
 """``tpcml run quickstart``: the end-to-end chain that exists today.
 
-simulate (NEST quanta + registry detector) -> ROOT file -> C++ electron-lifetime
-correction inside a jitted RDataFrame Define -> ER/NR bands, NR median, ER
-leakage below it -> plots + Markdown report. Later studies replace it as main job.
+simulate (the one LXe chain, :class:`tpcml.sim.lxe.Simulator`: NEST quanta + the C++
+``LXeResponse`` of a registry detector) -> ROOT file -> C++ electron-lifetime correction inside a
+jitted RDataFrame Define -> ER/NR bands, NR median (C++ ``NRMedianCurve``), ER leakage below it
+-> plots + Markdown report. Later studies replace it as main job.
 """
 
 from __future__ import annotations
@@ -13,31 +14,24 @@ from pathlib import Path
 
 import numpy as np
 
-from . import detectors
+from . import _core, detectors
+from .report import progress
 from .rootio import atomic_path, provenance, write_tree
-from .sim import quanta
+from .sim.lxe import ER, NR, Simulator
 
-#: PandaX-II signal window in raw S1 (pandax2-accidental-dnn, Sec. 3): 3 <= qS1 <= 45 PE
-#: and raw S2 > 100 PE; read from the registry keys s1_threshold_pe / s1_max_pe / s2_threshold_pe.
+#: Bins of the median fits (equal-count qS1 bins of ``NRMedianCurve.fit``) in the PandaX-II signal
+#: window in raw S1 ("Accidental background suppression with deep neural networks in PandaX-II",
+#: Sec. 3: 3 <= qS1 <= 45 PE and raw S2 > 100 PE; registry keys s1_threshold_pe / s1_max_pe /
+#: s2_threshold_pe).
 N_S1_BINS = 21
 
 
-def _progress(msg: str, quiet: bool) -> None:
-    if not quiet:
-        print(f"[tpcml quickstart] {msg}", flush=True)
-
-
-def nr_median_curve(qs1: np.ndarray, band: np.ndarray, edges: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Median of ``band`` in bins of ``qs1``: (bin centres, medians); NaN where a bin is empty."""
-    centres = 0.5 * (edges[1:] + edges[:-1])
-    idx = np.digitize(qs1, edges) - 1
-    med = np.array([np.median(band[idx == i]) if np.any(idx == i) else np.nan for i in range(len(centres))])
-    return centres, med
-
-
-def below_curve(qs1: np.ndarray, band: np.ndarray, centres: np.ndarray, med: np.ndarray) -> np.ndarray:
-    ok = np.isfinite(med)
-    return band < np.interp(qs1, centres[ok], med[ok])
+def median_curve(qs1: np.ndarray, qs2c: np.ndarray, s1_min: float, s1_max: float) -> _core.NRMedianCurve:
+    """Median line of log10(qS2c / qS1) versus qS1: the C++ ``NRMedianCurve`` fit (equal-count
+    bins, cubic in ln qS1; see NRMedian.h) on the events with qS1 in [s1_min, s1_max]."""
+    return _core.NRMedianCurve.fit(
+        np.asarray(qs1, np.float32), np.asarray(qs2c, np.float32), s1_min, s1_max, n_bins=N_S1_BINS
+    )
 
 
 OUTPUTS = ("events.root", "bands.png", "lifetime_correction.png", "summary.json", "report.md")
@@ -53,14 +47,16 @@ def run(
     quiet: bool = False,
 ) -> dict:
     t0 = time.perf_counter()
+    say = progress.printer("quickstart", quiet)
     out.mkdir(parents=True, exist_ok=True)
     det = detectors.load(detector)
     s1_lo, s1_hi = det.get("s1_threshold_pe"), det.get("s1_max_pe")
     s2_lo = det.get("s2_threshold_pe")
 
-    _progress(f"simulating {n_er} ER + {n_nr} NR events in {det.name} with NEST (seed {seed})", quiet)
-    er = quanta.simulate(det, quanta.ER, n_er, seed=seed)
-    nr = quanta.simulate(det, quanta.NR, n_nr, seed=seed + 1)
+    say(f"simulating {n_er} ER + {n_nr} NR events in {det.name} with NEST and the C++ LXeResponse (seed {seed})")
+    sim = Simulator(det, threads)
+    er = sim.raw_events(ER, n_er, seed=seed)
+    nr = sim.raw_events(NR, n_nr, seed=seed + 1)
     cols = {k: np.concatenate([er[k], nr[k]]) for k in er}
     cols["event"] = np.arange(len(cols["qS1"]), dtype=np.uint64)
     events = out / "events.root"
@@ -72,9 +68,9 @@ def run(
         provenance_info=provenance(seed=seed, n_er=n_er, n_nr=n_nr),
         auto_flush=5000,
     )
-    _progress(f"wrote {events} ({len(cols['qS1'])} events)", quiet)
+    say(f"wrote {events} ({len(cols['qS1'])} events)")
 
-    _progress("C++ electron-lifetime correction in RDataFrame (jitted tpcml::ElectronLifetimeCorrection)", quiet)
+    say("C++ electron-lifetime correction in RDataFrame (jitted tpcml::ElectronLifetimeCorrection)")
     from .root import load_root
 
     ROOT = load_root()
@@ -93,11 +89,10 @@ def run(
     report = sel.Report()
     cutflow = [(c.GetName(), int(c.GetAll()), int(c.GetPass())) for c in report]
 
-    is_er, is_nr = arrays["recoil_type"] == quanta.ER, arrays["recoil_type"] == quanta.NR
-    edges = np.linspace(s1_lo, s1_hi, N_S1_BINS + 1)
-    centres, nr_med = nr_median_curve(arrays["qS1"][is_nr], arrays["log_s2s1"][is_nr], edges)
-    _, er_med = nr_median_curve(arrays["qS1"][is_er], arrays["log_s2s1"][is_er], edges)
-    below = below_curve(arrays["qS1"], arrays["log_s2s1"], centres, nr_med)
+    is_er, is_nr = arrays["recoil_type"] == ER, arrays["recoil_type"] == NR
+    nr_med = median_curve(arrays["qS1"][is_nr], arrays["qS2c"][is_nr], s1_lo, s1_hi)
+    er_med = median_curve(arrays["qS1"][is_er], arrays["qS2c"][is_er], s1_lo, s1_hi)
+    below = nr_med.below(np.asarray(arrays["qS1"], np.float32), np.asarray(arrays["qS2c"], np.float32))
     n_er_sel = int(is_er.sum())
     leak = float(below[is_er].mean()) if n_er_sel else float("nan")
     leak_err = float(np.sqrt(leak * (1 - leak) / n_er_sel)) if n_er_sel else float("nan")
@@ -119,22 +114,21 @@ def run(
         "wall_time_s": None,
     }
 
-    _progress("plotting bands", quiet)
-    _plot(out / "bands.png", arrays, is_er, is_nr, centres, nr_med, er_med, det.name)
+    say("plotting bands")
+    _plot(out / "bands.png", arrays, is_er, is_nr, nr_med, er_med, det.name)
     _plot_drift(out / "lifetime_correction.png", arrays, is_er, tau)
     summary["wall_time_s"] = round(time.perf_counter() - t0, 2)
     _write_report(out, summary, det)
     with atomic_path(out / "summary.json") as tmp:
         tmp.write_text(json.dumps(summary, indent=2) + "\n")
-    _progress(
+    say(
         f"done in {summary['wall_time_s']} s: ER leakage below NR median = "
-        f"{100 * leak:.2f} ± {100 * leak_err:.2f} %  -> {out / 'report.md'}",
-        quiet,
+        f"{100 * leak:.2f} ± {100 * leak_err:.2f} %  -> {out / 'report.md'}"
     )
     return summary
 
 
-def _plot(path, a, is_er, is_nr, centres, nr_med, er_med, det_name):
+def _plot(path, a, is_er, is_nr, nr_med, er_med, det_name):
     import matplotlib
 
     matplotlib.use("Agg")
@@ -143,8 +137,8 @@ def _plot(path, a, is_er, is_nr, centres, nr_med, er_med, det_name):
     fig, ax = plt.subplots(figsize=(7, 5))
     ax.scatter(a["qS1"][is_er], a["log_s2s1"][is_er], s=1, alpha=0.3, color="tab:blue", label="ER (flat β)")
     ax.scatter(a["qS1"][is_nr], a["log_s2s1"][is_nr], s=1, alpha=0.3, color="tab:red", label="NR (neutron-like)")
-    ax.plot(centres, er_med, "b-", lw=2, label="ER median")
-    ax.plot(centres, nr_med, "r-", lw=2, label="NR median")
+    ax.plot(er_med.knots_x, er_med.knots_y, "b-", lw=2, label="ER median")
+    ax.plot(nr_med.knots_x, nr_med.knots_y, "r-", lw=2, label="NR median")
     ax.set_xlabel("qS1 [PE]")
     ax.set_ylabel(r"$\log_{10}$(qS2c / qS1)")
     ax.set_title(f"{det_name}: NEST quanta, lifetime-corrected S2")
@@ -179,9 +173,10 @@ def _write_report(out: Path, s: dict, det) -> None:
     lines = [
         f"# tpcml quickstart: {det.title}",
         "",
-        f"NEST quanta (nestpy) at {det.get('drift_field', 'V/cm'):.0f} V/cm; detection with g1 = "
-        f"{det.get('g1')}, extraction {det.get('extraction_efficiency')}, SEG {det.get('single_electron_gain')} "
-        f"PE/e; S2 corrected by the C++ kernel `tpcml::ElectronLifetimeCorrection` (τ = "
+        f"NEST quanta (nestpy) at {det.get('drift_field', 'V/cm'):.0f} V/cm; detector response of the C++ "
+        f"`tpcml::LXeResponse` (g1 = {det.get('g1')}, extraction {det.get('extraction_efficiency')}, SEG "
+        f"{det.get('single_electron_gain')} PE/e, light and S2 maps per PMT); NR and ER medians fitted by the C++ "
+        f"`tpcml::NRMedianCurve`; S2 corrected by the C++ kernel `tpcml::ElectronLifetimeCorrection` (τ = "
         f"{s['electron_lifetime_us']:.0f} µs) inside an RDataFrame jitted Define.",
         "",
         "| quantity | value |",

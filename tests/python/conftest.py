@@ -30,11 +30,11 @@ def events_file(tmp_path_factory) -> Path:
     """A small PandaX-II ER+NR file (several clusters, so ImplicitMT has work to split)."""
     from tpcml import detectors
     from tpcml.rootio import write_tree
-    from tpcml.sim import quanta
+    from tpcml.sim.lxe import ER, NR, Simulator
 
-    det = detectors.load("pandax2")
-    er = quanta.simulate(det, quanta.ER, 3000, seed=11)
-    nr = quanta.simulate(det, quanta.NR, 1500, seed=12)
+    sim = Simulator(detectors.load("pandax2"), threads=2)
+    er = sim.raw_events(ER, 3000, seed=11)
+    nr = sim.raw_events(NR, 1500, seed=12)
     cols = {k: np.concatenate([er[k], nr[k]]) for k in er}
     path = tmp_path_factory.mktemp("events") / "events.root"
     write_tree(path, "events", cols, detector="pandax2", auto_flush=500)

@@ -8,19 +8,21 @@ import math
 import numpy as np
 import pytest
 
-from tpcml import detectors, quickstart
+from tpcml import _core, detectors, quickstart
 from tpcml.sim import quanta
+from tpcml.sim.lxe import Simulator
 
 
 def test_simulation_is_reproducible_and_physical():
     det = detectors.load("pandax2")
-    a = quanta.simulate(det, quanta.ER, 2000, seed=5)
-    b = quanta.simulate(det, quanta.ER, 2000, seed=5)
+    sim = Simulator(det, threads=2)
+    a = sim.raw_events(quanta.ER, 2000, seed=5)
+    b = Simulator(det, threads=1).raw_events(quanta.ER, 2000, seed=5)  # reproducible whatever the threads
     for k in a:
         np.testing.assert_array_equal(a[k], b[k])
-    c = quanta.simulate(det, quanta.ER, 2000, seed=6)
+    c = sim.raw_events(quanta.ER, 2000, seed=6)
     assert not np.array_equal(a["qS1"], c["qS1"])
-    # binomial photon detection: <qS1> = g1 <n_ph>
+    # binomial photon detection: <qS1> = g1 <n_ph> (the light map averages to g1 over the FV)
     g1 = det.get("g1")
     assert a["qS1"].mean() == pytest.approx(g1 * a["n_photons"].mean(), rel=0.03)
     # vertices inside the fiducial volume; z = -v_d t
@@ -29,7 +31,7 @@ def test_simulation_is_reproducible_and_physical():
     np.testing.assert_allclose(a["z"], -det.get("drift_velocity") * a["drift_time"], rtol=1e-5)
     assert a["drift_time"].min() >= det.get("fiducial_drift_time_min")
     # NR: lower charge-to-light ratio than ER at equal S1 (the basis of ER/NR discrimination)
-    nr = quanta.simulate(det, quanta.NR, 2000, seed=7)
+    nr = sim.raw_events(quanta.NR, 2000, seed=7)
     sel_er, sel_nr = (a["qS1"] > 5) & (a["qS1"] < 30), (nr["qS1"] > 5) & (nr["qS1"] < 30)
     assert (
         np.median(np.log10(a["qS2"][sel_er] / a["qS1"][sel_er]))
@@ -49,13 +51,20 @@ def test_spectrum_sampling():
         quanta.Spectrum("gauss", 0, 1).sample(rng, 3)
 
 
-def test_median_curve_helpers():
-    qs1 = np.array([1.0, 1.5, 2.5, 2.6, 2.7])
-    band = np.array([1.0, 3.0, 0.0, 1.0, 5.0])
-    centres, med = quickstart.nr_median_curve(qs1, band, np.array([1.0, 2.0, 3.0, 4.0]))
-    np.testing.assert_allclose(centres, [1.5, 2.5, 3.5])
-    np.testing.assert_allclose(med[:2], [2.0, 1.0])
-    assert np.isnan(med[2])
+def test_quickstart_median_is_the_cxx_nr_median_curve():
+    """quickstart's medians are the C++ NRMedianCurve (no NR-median code of its own): a known band
+    log10(qS2c/qS1) = 2.5 - 0.4 ln(qS1) + Gaussian noise gives back its median line."""
+    rng = np.random.default_rng(3)
+    qs1 = rng.uniform(3.0, 45.0, 20000)
+    truth = 2.5 - 0.4 * np.log(qs1)
+    qs2c = qs1 * 10 ** (truth + rng.normal(0.0, 0.1, qs1.size))
+    curve = quickstart.median_curve(qs1, qs2c, 3.0, 45.0)
+    assert isinstance(curve, _core.NRMedianCurve)
+    grid = np.linspace(6.0, 40.0, 9)
+    np.testing.assert_allclose(curve(grid), 2.5 - 0.4 * np.log(grid), atol=0.01)
+    assert curve.below(qs1.astype(np.float32), qs2c.astype(np.float32)).mean() == pytest.approx(0.5, abs=0.01)
+    with pytest.raises(_core.UsageError, match="NR median fit"):
+        quickstart.median_curve(qs1[:50], qs2c[:50], 3.0, 45.0)
 
 
 @pytest.mark.slow

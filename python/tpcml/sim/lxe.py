@@ -156,19 +156,20 @@ class Simulator:
         return cols
 
     # ------------------------------------------------------------------ physical events
-    def physical(
-        self,
-        recoil: int,
-        spectrum: Spectrum | np.ndarray,
-        n: int,
-        seed: int,
-        sample: int,
-        fiducial_only: bool = False,
+    def interactions(
+        self, recoil: int, spectrum: Spectrum | np.ndarray, n: int, seed: int, fiducial_only: bool = False
     ) -> dict[str, np.ndarray]:
-        """``n`` interactions, uniform in the active volume (or the FV); events with an S1 and an S2.
+        """The chain of every LXe sample: ``n`` vertices uniform in the active volume (or the FV),
+        recoil energies, NEST quanta, and the C++ response's S1 and S2 (every event kept).
 
         ``spectrum``: recoil energies are drawn from it, or taken as given (an array of n keV).
+        Returns the true vertex (``energy``, ``x``, ``y``, ``z``, ``drift_time``), the quanta
+        (``n_photons``, ``n_electrons``) and the feature dicts ``s1`` and ``s2`` of ``LXeResponse``.
         """
+        if recoil not in (ER, NR):
+            raise ValueError(f"recoil must be {ER} (ER) or {NR} (NR), got {recoil!r}")
+        if n < 0:
+            raise ValueError(f"number of events must be >= 0, got {n}")
         rng = np.random.default_rng([seed, 1])
         energy = spectrum.sample(rng, n) if isinstance(spectrum, Spectrum) else np.asarray(spectrum, np.float64)
         if fiducial_only:
@@ -184,8 +185,61 @@ class Simulator:
         n_ph, n_e = nest_quanta(recoil, energy, self.field, self.density, seed=seed)
         s1 = self._s1(recoil, x, y, z, n_ph, seed)
         s2 = self.response.drifted_s2(x, y, t, n_e, seed=u64(seed), threads=self.threads)
+        return {
+            "energy": energy,
+            "x": x,
+            "y": y,
+            "z": z,
+            "drift_time": t,
+            "n_photons": n_ph,
+            "n_electrons": n_e,
+            "s1": s1,
+            "s2": s2,
+        }
+
+    def physical(
+        self,
+        recoil: int,
+        spectrum: Spectrum | np.ndarray,
+        n: int,
+        seed: int,
+        sample: int,
+        fiducial_only: bool = False,
+    ) -> dict[str, np.ndarray]:
+        """``n`` interactions (:meth:`interactions`); the events with an S1 and an S2, with the
+        measured features, drift time and position and their corrections (the PandaX-II events tree).
+        """
+        it = self.interactions(recoil, spectrum, n, seed, fiducial_only)
+        s1, s2 = it["s1"], it["s2"]
         keep = s1["found"] & (s2["n_extracted"] > 0) & (s2["qS2"] > 0)
-        return self._event_columns(s1, s2, energy, recoil, sample, keep)
+        return self._event_columns(s1, s2, it["energy"], recoil, sample, keep)
+
+    def raw_events(
+        self, recoil: int, n: int, seed: int, spectrum: Spectrum | None = None, run: int = 0
+    ) -> dict[str, np.ndarray]:
+        """``n`` calibration interactions uniform in the fiducial volume, every one kept, as raw
+        S1/S2 areas with the true vertex and quanta: the ``events`` tree of ``tpcml run quickstart``
+        (docs/event-model.md). ``spectrum`` defaults to the ER / NR calibration spectrum.
+        ``drift_time``, ``x``, ``y``, ``z`` are the true vertex; ``qS1`` and ``qS2`` come from the
+        C++ ``LXeResponse`` (0 when no light or no electron reaches the PMTs), so the electron
+        survival exp(-t / electron_lifetime) is the C++ one.
+        """
+        spectrum = spectrum or (ER_CALIBRATION if recoil == ER else NR_CALIBRATION)
+        it = self.interactions(recoil, spectrum, n, seed, fiducial_only=True)
+        return {
+            "run": np.full(n, run, dtype=np.uint32),
+            "event": np.arange(n, dtype=np.uint64),
+            "recoil_type": np.full(n, recoil, dtype=np.int32),
+            "energy_true": it["energy"].astype(np.float32),
+            "x": it["x"],
+            "y": it["y"],
+            "z": it["z"],
+            "drift_time": it["drift_time"],
+            "n_photons": it["n_photons"].astype(np.int32),
+            "n_electrons": it["n_electrons"].astype(np.int32),
+            "qS1": it["s1"]["qS1"].astype(np.float32),
+            "qS2": it["s2"]["qS2"].astype(np.float32),
+        }
 
     def generate_until(
         self, make: Callable[[int, int], dict], accept: Callable[[dict], np.ndarray], target: int, seed: int, say

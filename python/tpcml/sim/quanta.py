@@ -1,23 +1,13 @@
-"""Dual-phase LXe TPC events at the level of S1/S2 areas, from NEST quanta.
+"""NEST quanta and recoil-energy spectra: the first step of every LXe sample.
 
-This is the fast, position-averaged detection chain (no per-PMT light map): it
-produces the raw S1/S2 charges and drift times a dual-phase TPC records, so that
-the electron-lifetime correction and the ER/NR band separation can be studied
-end to end. Every detector number comes from the registry
-(``data/detectors/<name>.toml``, each value with its source).
-
-Chain per event (standard dual-phase signal model, e.g. Szydagis et al., NEST,
-JINST 6 (2011) P10002; Aprile & Doke, Rev. Mod. Phys. 82 (2010) 2053):
-
-1. vertex uniform in the fiducial volume: r^2 uniform up to ``fiducial_radius``,
-   drift time uniform in [``fiducial_drift_time_min``, ``fiducial_drift_time_max``];
-2. quanta (photons n_ph, electrons n_e) from NEST (nestpy) for the recoil type,
-   energy, ``drift_field`` and ``liquid_density``, with NEST's fluctuations;
-3. S1: each photon detected with probability ``g1`` (binomial), raw qS1 in PE;
-4. S2: each electron survives the drift with exp(-t/``electron_lifetime``)
-   (binomial), is extracted with ``extraction_efficiency`` (binomial), and
-   yields a single-electron S2 of mean ``single_electron_gain`` and Gaussian
-   width ``single_electron_gain_width`` (sum of n iid Gaussians).
+``nest_quanta`` turns recoil energies into photons and electrons with NEST (nestpy; Szydagis
+et al., "NEST: a comprehensive model for scintillation yield in liquid xenon", JINST 6 (2011)
+P10002) at the registry's drift field and density, with NEST's fluctuations; ``Spectrum`` samples
+recoil energies. The detector response to those quanta (light collection, electron drift and
+survival, extraction, S2 gain; the dual-phase signal model of Aprile & Doke, "Liquid xenon
+detectors for particle physics and astrophysics", Rev. Mod. Phys. 82 (2010) 2053) is the C++
+``tpcml::LXeResponse``, driven by
+:class:`tpcml.sim.lxe.Simulator`: one LXe chain for every study and for quickstart.
 """
 
 from __future__ import annotations
@@ -25,8 +15,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-
-from ..detectors import DetectorConfig
 
 #: recoil_type codes of the event model (docs/event-model.md)
 ER, NR = 0, 1
@@ -84,60 +72,3 @@ def nest_quanta(
         q = get_quanta(get_yields(interaction, float(e), density_g_cm3, field_v_cm), density_g_cm3)
         n_ph[i], n_e[i] = max(q.photons, 0), max(q.electrons, 0)
     return n_ph, n_e
-
-
-def simulate(
-    detector: DetectorConfig,
-    recoil: int,
-    n: int,
-    seed: int,
-    spectrum: Spectrum | None = None,
-    run: int = 0,
-) -> dict[str, np.ndarray]:
-    """Simulate ``n`` events; returns columns of the ``events`` tree (docs/event-model.md)."""
-    if recoil not in (ER, NR):
-        raise ValueError(f"recoil must be {ER} (ER) or {NR} (NR), got {recoil!r}")
-    if n < 0:
-        raise ValueError(f"number of events must be >= 0, got {n}")
-    spectrum = spectrum or (ER_CALIBRATION if recoil == ER else NR_CALIBRATION)
-    rng = np.random.default_rng(seed)
-
-    field = detector.get("drift_field", "V/cm")
-    density = detector.get("liquid_density", "g/cm3")
-    g1 = detector.get("g1")
-    eee = detector.get("extraction_efficiency")
-    seg = detector.get("single_electron_gain")
-    seg_sigma = detector.get("single_electron_gain_width")
-    tau = detector.get("electron_lifetime", "us")
-    v_drift = detector.get("drift_velocity", "mm/us")
-    r_max = detector.get("fiducial_radius", "mm")
-    t_min = detector.get("fiducial_drift_time_min", "us")
-    t_max = detector.get("fiducial_drift_time_max", "us")
-
-    energy = spectrum.sample(rng, n)
-    r = r_max * np.sqrt(rng.uniform(0.0, 1.0, n))
-    phi = rng.uniform(0.0, 2 * np.pi, n)
-    drift_time = rng.uniform(t_min, t_max, n)
-
-    n_ph, n_e = nest_quanta(recoil, energy, field, density, seed=int(rng.integers(0, 2**31 - 1)))
-
-    s1 = rng.binomial(n_ph, g1).astype(np.float64)
-    survived = rng.binomial(n_e, np.exp(-drift_time / tau))
-    extracted = rng.binomial(survived, eee)
-    s2 = rng.normal(extracted * seg, np.sqrt(extracted) * seg_sigma)
-    s2 = np.clip(s2, 0.0, None)
-
-    return {
-        "run": np.full(n, run, dtype=np.uint32),
-        "event": np.arange(n, dtype=np.uint64),
-        "recoil_type": np.full(n, recoil, dtype=np.int32),
-        "energy_true": energy.astype(np.float32),
-        "x": (r * np.cos(phi)).astype(np.float32),
-        "y": (r * np.sin(phi)).astype(np.float32),
-        "z": (-v_drift * drift_time).astype(np.float32),
-        "drift_time": drift_time.astype(np.float32),
-        "n_photons": n_ph.astype(np.int32),
-        "n_electrons": n_e.astype(np.int32),
-        "qS1": s1.astype(np.float32),
-        "qS2": s2.astype(np.float32),
-    }
