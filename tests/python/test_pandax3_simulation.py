@@ -1,4 +1,4 @@
-"""PandaX-III track simulation (tpcml.pandax3.simulation): physics ranges, readout grid, files.
+"""PandaX-III track simulation (tpcml.sim.gas): physics ranges, readout grid, files.
 
 PX3 = Xia et al., papers/pandax3-efficientnet-tracks.md. The reference ranges below are derived
 from the sources cited in the simulation module (PX3 Sec. 2-3, the NIST ESTAR collision stopping
@@ -17,8 +17,7 @@ from scipy.special import ndtr
 
 from tpcml import detectors
 from tpcml.pandax3 import simulate_dataset
-from tpcml.pandax3 import simulation as sim_mod
-from tpcml.pandax3.simulation import TrackSimulator, csda_range_mm
+from tpcml.sim.gas import TrackSimulator, csda_range_mm, materials, sources, writer
 
 N_SIGNAL, N_BACKGROUND = 400, 400
 
@@ -176,11 +175,11 @@ def test_xray_satellites_and_attenuation():
     29.8 keV μ/ρ ≈ 8.33 cm2/g, i.e. λ ≈ 2 cm in 58 kg/m3 gas ("a few cm"). After a K-shell
     photoabsorption (fraction 0.833 from the K-edge jump) a Kα is emitted with ω_K = 0.889
     (Krause 1979): ≈ 0.74 X-rays per photoabsorption."""
-    c, pe, pp = sim_mod._xcom(np.array([2000.0, 29.8]))
+    c, pe, pp = materials._xcom(np.array([2000.0, 29.8]))
     assert (c + pe + pp)[0] == pytest.approx(0.04043, rel=1e-3)
     lam_mm = 10.0 / ((c + pe + pp)[1] * 0.058)
     assert 15.0 < lam_mm < 25.0
-    xrays_per_photoabsorption = sim_mod.XE_K_SHELL_FRACTION * sim_mod.XE_K_FLUORESCENCE_YIELD
+    xrays_per_photoabsorption = materials.XE_K_SHELL_FRACTION * materials.XE_K_FLUORESCENCE_YIELD
     assert xrays_per_photoabsorption == pytest.approx(0.74, abs=0.01)
 
 
@@ -197,12 +196,12 @@ def test_bb_energy_sharing_and_angular_correlation():
     """Primakoff-Rosen sharing is symmetric in T1 ↔ T2 (mean Q/2); dN/dcos θ ∝ 1 − k cos θ has
     mean cos θ = −k/3."""
     rng = np.random.default_rng(5)
-    cdf, t = sim_mod._bb_energy_sharing_table(2457.8)
+    cdf, t = sources._bb_energy_sharing_table(2457.8)
     t1 = np.interp(rng.random(200_000), cdf, t)
     assert np.mean(t1) == pytest.approx(2457.8 / 2, rel=0.005)
     assert t1.min() >= 0 and t1.max() <= 2457.8
     k = np.full(200_000, 0.8)
-    c = sim_mod._sample_cos_correlation(rng, k)
+    c = sources._sample_cos_correlation(rng, k)
     assert np.mean(c) == pytest.approx(-0.8 / 3, abs=0.005)
     assert c.min() >= -1 and c.max() <= 1
 
@@ -360,7 +359,7 @@ def test_clusters_are_declared_for_implicit_mt(dataset):
     while (s := it.Next()) < n:
         starts.append(s)
     f.Close()
-    size = sim_mod.CLUSTER_EVENTS
+    size = writer.CLUSTER_EVENTS
     assert starts == list(range(0, n, size))
     with uproot.open(out / "tracks.root") as uf:
         offsets = list(uf["events"]["hit_charge"].entry_offsets)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .simulation import (
+from ..sim.gas import (
     SOURCE_BI214,
     SOURCE_TL208,
     SOURCE_ZERO_NU_BB,

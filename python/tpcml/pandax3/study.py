@@ -1,7 +1,7 @@
 """The PandaX-III track study end to end (``tpcml run tracks``): pandax3-efficientnet-tracks.md (P3-CNN) on
 tpcml's simulated tracks.
 
-simulate (0nubb vs 214Bi/208Tl gammas in the ROI, :mod:`tpcml.pandax3.simulation`) -> rasterise in RDataFrame
+simulate (0nubb vs 214Bi/208Tl gammas in the ROI, :mod:`tpcml.sim.gas`) -> rasterise in RDataFrame
 (:func:`tpcml::defineTrackImage`, the C++ kernel: XZ/YZ images, 64 x 64 pixels of 3 mm, charge-centre aligned,
 Sec. 3.2) -> split 70/20/10 (Sec. 3.2) -> train EfficientNet(s) with the top 1x1 convolution of n channels and a
 max-pool head, optionally ResNet50 (Sec. 4.1, 4.3) with random flips, Adam 1e-3, batch 256 -> score with the
