@@ -121,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
         x, y = _load(args.data, args.strategy)
         t_sim = 0.0
     else:
-        from tpcml.pandax2 import Sizes, simulate_dataset
+        from tpcml.sim.lxe import Sizes, simulate_dataset
 
         print("[bench] simulating the default-size PandaX-II samples", flush=True)
         with tempfile.TemporaryDirectory(prefix="tpcml-bench-ensemble-") as tmp:

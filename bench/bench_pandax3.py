@@ -40,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
         ap.error(f"--events must be at least 2, got {n}")
 
     import tpcml
-    from tpcml.pandax3 import simulate_dataset
+    from tpcml.sim.gas import simulate_dataset
 
     # warm-up: imports, registry, tables
     with tempfile.TemporaryDirectory(prefix="tpcml-bench-px3-") as tmp:

@@ -47,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
 
     import tpcml
     from tpcml import _core
-    from tpcml.pandax3 import simulate_dataset
+    from tpcml.sim.gas import simulate_dataset
 
     rows = []
     with tempfile.TemporaryDirectory(prefix="tpcml-bench-tracks-") as tmp:

@@ -135,8 +135,8 @@ def _cmd_run_accidental(args) -> int:
     refuse_overwrite([out / "results.json", out / "report.md"], data, "--out")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up chatter
     from .ml.architectures import PANDAX2_MLP_LAYERS
-    from .pandax2 import Sizes
     from .pandax2.study import DEFAULT_ARCHITECTURES, DEFAULT_U_ARCHITECTURES, StudyConfig, run_study
+    from .sim.lxe import Sizes
 
     if args.quick and args.full:
         raise _UsageError("--quick and --full exclude each other")
@@ -180,7 +180,7 @@ def _mlp_parameters(hidden, n_inputs: int = 13) -> int:
 def _cmd_simulate(args) -> int:
     if args.study == "pandax3":
         return _cmd_simulate_pandax3(args)
-    from .pandax2 import Sizes, simulate_dataset
+    from .sim.lxe import Sizes, simulate_dataset
 
     sizes = Sizes.quick() if args.quick else Sizes()
     for key in ("nr", "er", "accidental"):
@@ -225,7 +225,7 @@ def _cmd_simulate(args) -> int:
 
 
 def _cmd_simulate_pandax3(args) -> int:
-    from .pandax3 import simulate_dataset
+    from .sim.gas import simulate_dataset
 
     n = (1000 if args.quick else 20000) if args.events is None else args.events
     background = n if args.background is None else args.background

@@ -16,8 +16,7 @@ from scipy.optimize import minimize_scalar
 from scipy.special import ndtr
 
 from tpcml import detectors
-from tpcml.pandax3 import simulate_dataset
-from tpcml.sim.gas import TrackSimulator, csda_range_mm, materials, sources, writer
+from tpcml.sim.gas import TrackSimulator, csda_range_mm, materials, simulate_dataset, sources, writer
 
 N_SIGNAL, N_BACKGROUND = 400, 400
 
