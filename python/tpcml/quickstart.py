@@ -20,8 +20,8 @@ from .rootio import atomic_path, provenance, write_tree
 from .sim.lxe import ER, NR, Simulator
 
 #: Bins of the median fits (equal-count qS1 bins of ``NRMedianCurve.fit``) in the PandaX-II signal
-#: window in raw S1 ("Accidental background suppression with deep neural networks in PandaX-II",
-#: Sec. 3: 3 <= qS1 <= 45 PE and raw S2 > 100 PE; registry keys s1_threshold_pe / s1_max_pe /
+#: window in raw S1 ("Suppression of accidental backgrounds with deep neural networks in the PandaX-II
+#: experiment", Sec. 3: 3 <= qS1 <= 45 PE and raw S2 > 100 PE; registry keys s1_threshold_pe / s1_max_pe /
 #: s2_threshold_pe).
 N_S1_BINS = 21
 

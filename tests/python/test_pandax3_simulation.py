@@ -1,9 +1,9 @@
 """PandaX-III track simulation (tpcml.sim.gas): physics ranges, readout grid, files.
 
-PX3 = Xia et al., papers/pandax3-efficientnet-tracks.md. The reference ranges below are derived
-from the sources cited in the simulation module (PX3 Sec. 2-3, the NIST ESTAR collision stopping
-power and NIST XCOM cross sections of xenon embedded there); each test says where its range comes
-from.
+PX3 = S. Xia et al., "Optimization of convolutional neural networks for background suppression in
+the PandaX-III experiment" (2023). The reference ranges below are derived from the sources cited
+in the simulation package (PX3 Sec. 2-3, the NIST ESTAR collision stopping power and NIST XCOM
+cross sections of xenon embedded there); each test says where its range comes from.
 """
 
 from __future__ import annotations

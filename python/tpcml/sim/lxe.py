@@ -1,4 +1,8 @@
-"""PandaX-II simulated data: calibrations, isolated S1/S2 populations, accidentals, DM-search run.
+"""The LXe simulation driver (``Simulator``) and the PandaX-II data set built with it: calibrations,
+isolated S1/S2 populations, accidentals, DM-search run.
+
+P2-DNN = N. Shaheed et al., "Suppression of accidental backgrounds with deep neural networks in the
+PandaX-II experiment".
 
 Physics chain (every detector number from ``data/detectors/pandax2.toml`` with its source):
 quanta from NEST (nestpy, with fluctuations) at the registry's drift field and density; the
@@ -47,6 +51,18 @@ RECOIL_ACCIDENTAL, RECOIL_WIMP = 2, 1
 # origin codes of the s1 / s2 trees (docs/event-model.md §2)
 S1_BELOW_CATHODE, S1_CHARGE_INSENSITIVE, S1_DARK_NOISE, S1_SINGLE_ELECTRON = 1, 2, 3, 4
 S2_GAS, S2_DELAYED, S2_S1_BELOW_THRESHOLD = 1, 2, 3
+#: registry keys of the fraction of isolated S1s / S2s of each origin, in origin-code order
+S1_ORIGIN_FRACTIONS = (
+    "isolated_s1_fraction_below_cathode",
+    "isolated_s1_fraction_charge_insensitive",
+    "isolated_s1_fraction_dark_noise",
+    "isolated_s1_fraction_single_electron",
+)
+S2_ORIGIN_FRACTIONS = (
+    "isolated_s2_fraction_gas",
+    "isolated_s2_fraction_delayed_electrons",
+    "isolated_s2_fraction_s1_below_threshold",
+)
 
 #: P2-DNN Sec. 2: expected accidental events below the NR median in Run 11 before ML cuts.
 PAPER_N_ACC_BELOW_MEDIAN = 2.93
@@ -266,16 +282,8 @@ class Simulator:
     # ------------------------------------------------------------------ isolated signals
     def isolated_s1(self, n: int, seed: int) -> dict[str, np.ndarray]:
         d = self.det
-        frac = np.array(
-            [
-                d.get("isolated_s1_fraction_below_cathode"),
-                d.get("isolated_s1_fraction_charge_insensitive"),
-                d.get("isolated_s1_fraction_dark_noise"),
-                d.get("isolated_s1_fraction_single_electron"),
-            ]
-        )
         rng = np.random.default_rng([seed, 2])
-        counts = rng.multinomial(n, frac / frac.sum())
+        counts = self._origin_counts(rng, n, S1_ORIGIN_FRACTIONS)
         parts = []
         # below the cathode: z between the bottom array and the cathode, no S2
         bottom_gap = d.get("bottom_array_distance", "mm")
@@ -314,29 +322,12 @@ class Simulator:
         x, y = self._uniform_disc(rng, counts[3])
         se = self.response.single_electron_s1(x, y, seed=u64(seed * 10 + 4), threads=self.threads)
         parts.append(se | {"origin": np.full(counts[3], S1_SINGLE_ELECTRON, np.int32)})
-        keys = ["qS1", "wS1", "S1TBA", "S1NPeaks", "S1LargestBCQ", "origin"]
-        cols = {key: np.concatenate([p[key] for p in parts]) for key in keys}
-        order = rng.permutation(n)  # mix origins in time order
-        cols = {key: v[order] for key, v in cols.items()}
-        return {
-            "run": np.zeros(n, np.uint32),
-            "event": np.arange(n, dtype=np.uint64),
-            "s1_id": np.arange(n, dtype=np.int64),
-            "timestamp": np.sort(rng.uniform(0.0, self.det.get("live_time", "s"), n)),
-            **{k_: (v.astype(np.int32) if v.dtype.kind in "iu" else v.astype(np.float32)) for k_, v in cols.items()},
-        }
+        return self._isolated_tree(parts, ["qS1", "wS1", "S1TBA", "S1NPeaks", "S1LargestBCQ", "origin"], "s1_id", rng)
 
     def isolated_s2(self, n: int, seed: int) -> dict[str, np.ndarray]:
         d = self.det
-        frac = np.array(
-            [
-                d.get("isolated_s2_fraction_gas"),
-                d.get("isolated_s2_fraction_delayed_electrons"),
-                d.get("isolated_s2_fraction_s1_below_threshold"),
-            ]
-        )
         rng = np.random.default_rng([seed, 4])
-        counts = rng.multinomial(n, frac / frac.sum())
+        counts = self._origin_counts(rng, n, S2_ORIGIN_FRACTIONS)
         el_us = d.get("s2_electroluminescence_time", "us")
         parts = []
 
@@ -378,15 +369,26 @@ class Simulator:
         )
         parts.append(de | {"origin": np.full(counts[1], S2_DELAYED, np.int32)})
         parts.append(drifted(counts[2], S2_S1_BELOW_THRESHOLD, seed * 10 + 3, below_threshold))
-        keys = ["qS2", "wS2", "wtenS2", "S2TBA", "S2SY1", "S2SY2", "x", "y", "origin"]
+        return self._isolated_tree(
+            parts, ["qS2", "wS2", "wtenS2", "S2TBA", "S2SY1", "S2SY2", "x", "y", "origin"], "s2_id", rng
+        )
+
+    def _origin_counts(self, rng, n, fraction_keys: tuple[str, ...]) -> np.ndarray:
+        """Signals per origin: multinomial over the registry fractions named by ``fraction_keys``."""
+        frac = np.array([self.det.get(key) for key in fraction_keys])
+        return rng.multinomial(n, frac / frac.sum())
+
+    def _isolated_tree(self, parts, keys, id_name, rng) -> dict[str, np.ndarray]:
+        """The s1 / s2 tree of isolated signals: the origins' ``parts`` mixed in time order, with
+        timestamps uniform over the live time (sorted) and ``id_name`` numbering the signals."""
         cols = {key: np.concatenate([p[key] for p in parts]) for key in keys}
-        order = rng.permutation(len(cols["qS2"]))
+        m = len(cols[keys[0]])
+        order = rng.permutation(m)  # mix origins in time order
         cols = {key: v[order] for key, v in cols.items()}
-        m = len(cols["qS2"])
         return {
             "run": np.zeros(m, np.uint32),
             "event": np.arange(m, dtype=np.uint64),
-            "s2_id": np.arange(m, dtype=np.int64),
+            id_name: np.arange(m, dtype=np.int64),
             "timestamp": np.sort(rng.uniform(0.0, self.det.get("live_time", "s"), m)),
             **{k_: (v.astype(np.int32) if v.dtype.kind in "iu" else v.astype(np.float32)) for k_, v in cols.items()},
         }
@@ -467,19 +469,20 @@ def simulate_dataset(
     prov = provenance(seed=seed, sizes=asdict(sizes))
     t_all = time.perf_counter()
 
-    def accept_selected(cols):
-        return selection.mask(cols, det)
+    def calibration(recoil, spectrum, sample, target, stream):
+        """Events of a calibration sample, generated until ``target`` pass the selection."""
+        return sim.generate_until(
+            lambda n, s: sim.physical(recoil, spectrum, n, s, sample),
+            lambda cols: selection.mask(cols, det),
+            target,
+            seed * 7 + stream,
+            say,
+        )
 
     # --- NR calibration and the NR median
     t0 = time.perf_counter()
     say(f"NR calibration: generating until {sizes.nr_after_cuts} events pass the selection")
-    nr, n_gen = sim.generate_until(
-        lambda n, s: sim.physical(NR, NR_CALIBRATION, n, s, SAMPLE_NR),
-        accept_selected,
-        sizes.nr_after_cuts,
-        seed * 7 + 1,
-        say,
-    )
+    nr, n_gen = calibration(NR, NR_CALIBRATION, SAMPLE_NR, sizes.nr_after_cuts, 1)
     summary.generated["nr_calibration"] = n_gen
     curve = selection.fit_nr_median(nr, det)
     nr = _with_median(nr, curve)
@@ -501,13 +504,7 @@ def simulate_dataset(
 
     # --- ER calibration
     t0 = time.perf_counter()
-    er, n_gen = sim.generate_until(
-        lambda n, s: sim.physical(ER, ER_CALIBRATION, n, s, SAMPLE_ER),
-        accept_selected,
-        sizes.er_after_cuts,
-        seed * 7 + 2,
-        say,
-    )
+    er, n_gen = calibration(ER, ER_CALIBRATION, SAMPLE_ER, sizes.er_after_cuts, 2)
     summary.generated["er_calibration"] = n_gen
     write("er_calibration.root", "events", _with_median(er, curve))
     timings["er_calibration"] = time.perf_counter() - t0

@@ -1,7 +1,8 @@
 """Gas-TPC track simulation (PandaX-III): 0νββ two-electron tracks and ²¹⁴Bi / ²⁰⁸Tl γ backgrounds in 10 bar Xe.
 
-A fast, vectorised NumPy substitute for the restG4 + REST chain of PX3 (Xia et al.,
-papers/pandax3-efficientnet-tracks.md) Sec. 3.1-3.2. Every detector number comes from
+A fast, vectorised NumPy substitute for the restG4 + REST chain of PX3 (S. Xia et al.,
+"Optimization of convolutional neural networks for background suppression in the PandaX-III
+experiment", 2023) Sec. 3.1-3.2. Every detector number comes from
 ``data/detectors/pandax3.toml`` (with its source); material constants of xenon are embedded
 below, each with its table of origin.
 
