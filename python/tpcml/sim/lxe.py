@@ -272,10 +272,7 @@ class Simulator:
             k += 1
             frac = max(passed, 1) / sum(len(p[1]) for p in parts)
             batch = max(1000, int(1.2 * (target - passed) / frac) + 100)
-        out = {key: np.concatenate([p[0][key] for p in parts]) for key in parts[0][0]}
-        m = np.concatenate([p[1] for p in parts])
-        last = int(np.flatnonzero(m)[target - 1]) + 1
-        out = {key: v[:last] for key, v in out.items()}
+        out, last = _cut_at_target(parts, target)
         out["event"] = np.arange(last, dtype=np.uint64)
         return out, last
 
@@ -542,17 +539,7 @@ def simulate_dataset(
     )
     pairer.set_nr_median(curve)
     target = sizes.accidental_after_cuts
-    chunks, passed, first, chunk = [], 0, 0, max(100000, 10 * target)
-    while passed < target:
-        cols = pairer.pair(chunk, first=first, threads=sim.threads)
-        m = selection.mask(cols, det) & cols["below_nr_median"]
-        chunks.append((cols, m))
-        passed += int(m.sum())
-        first += chunk
-    acc = {k: np.concatenate([c[0][k] for c in chunks]) for k in chunks[0][0]}
-    m = np.concatenate([c[1] for c in chunks])
-    n_pairs = int(np.flatnonzero(m)[target - 1]) + 1
-    acc = {k: v[:n_pairs] for k, v in acc.items()}
+    acc, n_pairs = _pairs_until(pairer, lambda cols: selection.mask(cols, det) & cols["below_nr_median"], target, sim)
     frac = target / n_pairs
     acc["weight"] = np.full(n_pairs, n_acc / n_pairs, np.float32)
     write("accidentals.root", "events", acc, parameters=params | {"tpcml_n_acc": n_acc})
@@ -573,29 +560,8 @@ def simulate_dataset(
     # --- DM-search run: ER background + Poisson(n_acc) accidentals (+ WIMPs)
     if sizes.dm_search:
         t0 = time.perf_counter()
-        rng = np.random.default_rng([seed, 99])
-        mass_fv = det.get("fiducial_mass", "kg")
-        exposure_kg_d = mass_fv * det.get("live_time", "d")
-        mu_er = (
-            det.get("er_background_rate", "/(kg d keV)")
-            * exposure_kg_d
-            * (DM_ER_BACKGROUND.e_max - DM_ER_BACKGROUND.e_min)
-        )
-        n_er = int(rng.poisson(mu_er))
-        dm_er = sim.physical(ER, DM_ER_BACKGROUND, n_er, seed * 7 + 6, SAMPLE_DM, fiducial_only=True)
-        n_acc_dm = int(rng.poisson(n_acc))
-        dm_acc = pairer.pair(n_acc_dm, first=10**12, threads=sim.threads)  # draws disjoint from training pairs
-        dm_acc["sample"][:] = SAMPLE_DM
-        dm_acc["weight"][:] = 1.0
-        parts = [dm_er, dm_acc]
-        summary.dm_search = {"expected_er": mu_er, "n_er_generated": n_er, "n_accidental": n_acc_dm}
-        if wimp_mass_gev:
-            parts.append(_wimps(sim, det, wimp_mass_gev, wimp_cross_section_cm2, exposure_kg_d, rng, seed))
-            summary.dm_search["n_wimp"] = len(parts[-1]["qS1"])
-        dm = {k: np.concatenate([p[k].astype(parts[0][k].dtype) for p in parts]) for k in parts[0]}
-        order = rng.permutation(len(dm["qS1"]))
-        dm = {k: v[order] for k, v in dm.items()}
-        dm["event"] = np.arange(len(dm["qS1"]), dtype=np.uint64)
+        dm, summary.dm_search = _dm_search_run(sim, pairer, n_acc, seed, wimp_mass_gev, wimp_cross_section_cm2)
+        n_er, n_acc_dm = summary.dm_search["n_er_generated"], summary.dm_search["n_accidental"]
         dm = _with_median(dm, curve)
         write("dm_search.root", "events", dm, parameters=params)
         sel = selection.mask(dm, det)
@@ -618,6 +584,56 @@ def simulate_dataset(
         tmp.write_text(json.dumps(asdict(summary), indent=2) + "\n")
     say(f"done in {timings['total']:.1f} s -> {out}")
     return summary
+
+
+def _cut_at_target(parts: list[tuple[dict, np.ndarray]], target: int) -> tuple[dict, int]:
+    """The (columns, accepted) batches joined and cut after the ``target``-th accepted event (an
+    unbiased sample), with the number of events kept."""
+    out = {key: np.concatenate([p[0][key] for p in parts]) for key in parts[0][0]}
+    m = np.concatenate([p[1] for p in parts])
+    last = int(np.flatnonzero(m)[target - 1]) + 1
+    return {key: v[:last] for key, v in out.items()}, last
+
+
+def _pairs_until(pairer, accept: Callable[[dict], np.ndarray], target: int, sim: Simulator) -> tuple[dict, int]:
+    """Accidental pairs of the C++ pairer, in chunks, until ``target`` pass ``accept``; cut there."""
+    chunks, passed, first, chunk = [], 0, 0, max(100000, 10 * target)
+    while passed < target:
+        cols = pairer.pair(chunk, first=first, threads=sim.threads)
+        m = accept(cols)
+        chunks.append((cols, m))
+        passed += int(m.sum())
+        first += chunk
+    return _cut_at_target(chunks, target)
+
+
+def _dm_search_run(sim, pairer, n_acc, seed, wimp_mass_gev, wimp_cross_section_cm2) -> tuple[dict, dict]:
+    """The DM-search run: flat ER background over the Run 11 exposure, Poisson(n_acc) accidentals
+    (pairs disjoint from the training pairs) and, with a WIMP mass, WIMP NR events; mixed in random
+    order. Returns the events and the counts for dataset.json."""
+    det = sim.det
+    rng = np.random.default_rng([seed, 99])
+    mass_fv = det.get("fiducial_mass", "kg")
+    exposure_kg_d = mass_fv * det.get("live_time", "d")
+    mu_er = (
+        det.get("er_background_rate", "/(kg d keV)") * exposure_kg_d * (DM_ER_BACKGROUND.e_max - DM_ER_BACKGROUND.e_min)
+    )
+    n_er = int(rng.poisson(mu_er))
+    dm_er = sim.physical(ER, DM_ER_BACKGROUND, n_er, seed * 7 + 6, SAMPLE_DM, fiducial_only=True)
+    n_acc_dm = int(rng.poisson(n_acc))
+    dm_acc = pairer.pair(n_acc_dm, first=10**12, threads=sim.threads)  # draws disjoint from training pairs
+    dm_acc["sample"][:] = SAMPLE_DM
+    dm_acc["weight"][:] = 1.0
+    parts = [dm_er, dm_acc]
+    info = {"expected_er": mu_er, "n_er_generated": n_er, "n_accidental": n_acc_dm}
+    if wimp_mass_gev:
+        parts.append(_wimps(sim, det, wimp_mass_gev, wimp_cross_section_cm2, exposure_kg_d, rng, seed))
+        info["n_wimp"] = len(parts[-1]["qS1"])
+    dm = {k: np.concatenate([p[k].astype(parts[0][k].dtype) for p in parts]) for k in parts[0]}
+    order = rng.permutation(len(dm["qS1"]))
+    dm = {k: v[order] for k, v in dm.items()}
+    dm["event"] = np.arange(len(dm["qS1"]), dtype=np.uint64)
+    return dm, info
 
 
 def _wimps(sim, det, mass_gev, sigma_cm2, exposure_kg_d, rng, seed):
