@@ -151,6 +151,55 @@ def _sauter_cost(rng, t_kev):
     return np.clip(cost, -1.0, 1.0)
 
 
+def _photoabsorption(rng, ev, pos, dirs, e):
+    """Photoabsorption of photons of energy e: the photoelectron (Sauter), the binding energy left
+    on the spot and, after a K-shell absorption with fluorescence, a Kα X-ray (isotropic).
+    Returns ([photoelectrons, local deposits], X-ray photons (ev, pos, dir, energy) or None)."""
+    n = e.size
+    k_shell = (e >= XE_K_EDGE_KEV) & (rng.random(n) < XE_K_SHELL_FRACTION)
+    binding = np.where(k_shell, XE_K_EDGE_KEV, np.minimum(XE_L_BINDING_KEV, e))
+    t_pe = e - binding
+    cost = _sauter_cost(rng, np.maximum(t_pe, 1e-3))
+    d_pe = _rotate(dirs, cost, rng.uniform(0, 2 * np.pi, n))
+    electrons = [_Electrons(ev, pos, d_pe, t_pe)]
+    fluo = k_shell & (rng.random(n) < XE_K_FLUORESCENCE_YIELD)
+    local = binding - np.where(fluo, XE_K_ALPHA_KEV, 0.0)
+    electrons.append(_Electrons(ev, pos, _isotropic(rng, n), local))
+    if not fluo.any():
+        return electrons, None
+    k = int(fluo.sum())
+    return electrons, (ev[fluo], pos[fluo], _isotropic(rng, k), np.full(k, XE_K_ALPHA_KEV))
+
+
+def _compton_scattering(rng, ev, pos, dirs, e):
+    """Compton scattering (Klein-Nishina) of photons of energy e: (recoil electrons, scattered
+    photons (ev, pos, dir, energy)); the electron takes the momentum the photon gave up."""
+    eps = _klein_nishina(rng, e)
+    cost = 1.0 - (1.0 - eps) / (eps * e / ELECTRON_MASS_KEV)
+    d_new = _rotate(dirs, np.clip(cost, -1, 1), rng.uniform(0, 2 * np.pi, e.size))
+    e_new = eps * e
+    p_e = e[:, None] * dirs - e_new[:, None] * d_new  # electron momentum (keV/c)
+    norm = np.linalg.norm(p_e, axis=1, keepdims=True)
+    d_e = np.where(norm > 0, p_e / np.maximum(norm, 1e-12), dirs)
+    return _Electrons(ev, pos, d_e, e - e_new), (ev, pos, d_new, e_new)
+
+
+def _pair_production(rng, ev, pos, dirs, e):
+    """Pair production by photons of energy e: electron and positron along the photon sharing
+    E - 2m uniformly, and the two back-to-back 511 keV annihilation photons at the vertex."""
+    t_kin = e - 2.0 * ELECTRON_MASS_KEV
+    share = rng.random(e.size)
+    pair = _Electrons(
+        np.concatenate([ev, ev]),
+        np.concatenate([pos, pos]),
+        np.concatenate([dirs, dirs]),
+        np.concatenate([share * t_kin, (1.0 - share) * t_kin]),
+    )
+    d_a = _isotropic(rng, e.size)
+    annihilation = np.full(e.size, ELECTRON_MASS_KEV)
+    return pair, [(ev, pos, d_a, annihilation), (ev, pos, -d_a, annihilation)]
+
+
 @dataclass
 class _Electrons:
     """Primary electrons (and positrons, tracked alike) of a set of events, before transport."""
@@ -295,49 +344,23 @@ class _Transport:
             # --- photoabsorption
             if photo.any():
                 i = np.flatnonzero(photo)
-                e = energy[i]
-                k_shell = (e >= XE_K_EDGE_KEV) & (rng.random(i.size) < XE_K_SHELL_FRACTION)
-                binding = np.where(k_shell, XE_K_EDGE_KEV, np.minimum(XE_L_BINDING_KEV, e))
-                t_pe = e - binding
-                cost = _sauter_cost(rng, np.maximum(t_pe, 1e-3))
-                d_pe = _rotate(dirs[i], cost, rng.uniform(0, 2 * np.pi, i.size))
-                e_parts.append(_Electrons(ev[i], pos[i], d_pe, t_pe))
-                fluo = k_shell & (rng.random(i.size) < XE_K_FLUORESCENCE_YIELD)
-                local = binding - np.where(fluo, XE_K_ALPHA_KEV, 0.0)
-                e_parts.append(_Electrons(ev[i], pos[i], _isotropic(rng, i.size), local))
-                if fluo.any():
-                    j = i[fluo]
-                    xray_ev.append(ev[j])
-                    new_ph.append((ev[j], pos[j], _isotropic(rng, j.size), np.full(j.size, XE_K_ALPHA_KEV)))
+                electrons, xrays = _photoabsorption(rng, ev[i], pos[i], dirs[i], energy[i])
+                e_parts += electrons
+                if xrays is not None:
+                    xray_ev.append(xrays[0])
+                    new_ph.append(xrays)
             # --- Compton scattering
             if compton.any():
                 i = np.flatnonzero(compton)
-                e = energy[i]
-                eps = _klein_nishina(rng, e)
-                cost = 1.0 - (1.0 - eps) / (eps * e / ELECTRON_MASS_KEV)
-                d_new = _rotate(dirs[i], np.clip(cost, -1, 1), rng.uniform(0, 2 * np.pi, i.size))
-                e_new = eps * e
-                p_e = e[:, None] * dirs[i] - e_new[:, None] * d_new  # electron momentum (keV/c)
-                norm = np.linalg.norm(p_e, axis=1, keepdims=True)
-                d_e = np.where(norm > 0, p_e / np.maximum(norm, 1e-12), dirs[i])
-                e_parts.append(_Electrons(ev[i], pos[i], d_e, e - e_new))
-                new_ph.append((ev[i], pos[i], d_new, e_new))
+                electron, photon = _compton_scattering(rng, ev[i], pos[i], dirs[i], energy[i])
+                e_parts.append(electron)
+                new_ph.append(photon)
             # --- pair production
             if pair.any():
                 i = np.flatnonzero(pair)
-                t_kin = energy[i] - 2.0 * ELECTRON_MASS_KEV
-                share = rng.random(i.size)
-                e_parts.append(
-                    _Electrons(
-                        np.concatenate([ev[i], ev[i]]),
-                        np.concatenate([pos[i], pos[i]]),
-                        np.concatenate([dirs[i], dirs[i]]),
-                        np.concatenate([share * t_kin, (1.0 - share) * t_kin]),
-                    )
-                )
-                d_a = _isotropic(rng, i.size)
-                new_ph.append((ev[i], pos[i], d_a, np.full(i.size, ELECTRON_MASS_KEV)))
-                new_ph.append((ev[i], pos[i], -d_a, np.full(i.size, ELECTRON_MASS_KEV)))
+                electrons, photons = _pair_production(rng, ev[i], pos[i], dirs[i], energy[i])
+                e_parts.append(electrons)
+                new_ph += photons
             if new_ph:
                 ev = np.concatenate([p[0] for p in new_ph])
                 pos = np.concatenate([p[1] for p in new_ph])

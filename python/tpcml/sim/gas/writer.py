@@ -197,10 +197,19 @@ def simulate_dataset(
                 if pool is not None:
                     pool.shutdown()
     total = time.perf_counter() - t_all
-    summary = {
+    summary = _dataset_summary(sim, runs, int(seed), int(threads), final, n_written, total, t_write)
+    with atomic_path(out / "dataset.json") as tmp:
+        Path(tmp).write_text(json.dumps(summary, indent=2) + "\n")
+    say(f"done: {n_written} events in {total:.1f} s ({summary['events_per_second'] or 0:.0f} events/s) -> {final}")
+    return summary
+
+
+def _dataset_summary(sim, runs, seed, threads, final, n_written, total, t_write) -> dict:
+    """dataset.json: counts, generated primaries, ROI efficiency per source, timings, model settings."""
+    return {
         "detector": sim.det.name,
-        "seed": int(seed),
-        "threads": int(threads),
+        "seed": seed,
+        "threads": threads,
         "files": {"tracks": str(final)},
         "tree": "events",
         "counts": {
@@ -240,7 +249,3 @@ def simulate_dataset(
             "compression": "LZ4(1)",
         },
     }
-    with atomic_path(out / "dataset.json") as tmp:
-        Path(tmp).write_text(json.dumps(summary, indent=2) + "\n")
-    say(f"done: {n_written} events in {total:.1f} s ({summary['events_per_second'] or 0:.0f} events/s) -> {final}")
-    return summary
