@@ -91,7 +91,11 @@ def run(
 
     is_er, is_nr = arrays["recoil_type"] == ER, arrays["recoil_type"] == NR
     nr_med = median_curve(arrays["qS1"][is_nr], arrays["qS2c"][is_nr], s1_lo, s1_hi)
-    er_med = median_curve(arrays["qS1"][is_er], arrays["qS2c"][is_er], s1_lo, s1_hi)
+    try:  # the ER median is only drawn: too few ER events leave it out of the plot
+        er_med = median_curve(arrays["qS1"][is_er], arrays["qS2c"][is_er], s1_lo, s1_hi)
+    except _core.UsageError:
+        er_med = None
+        say(f"ER median not drawn: too few ER events in the S1 window ({int(is_er.sum())}) for its fit")
     below = nr_med.below(np.asarray(arrays["qS1"], np.float32), np.asarray(arrays["qS2c"], np.float32))
     n_er_sel = int(is_er.sum())
     leak = float(below[is_er].mean()) if n_er_sel else float("nan")
@@ -137,7 +141,8 @@ def _plot(path, a, is_er, is_nr, nr_med, er_med, det_name):
     fig, ax = plt.subplots(figsize=(7, 5))
     ax.scatter(a["qS1"][is_er], a["log_s2s1"][is_er], s=1, alpha=0.3, color="tab:blue", label="ER (flat β)")
     ax.scatter(a["qS1"][is_nr], a["log_s2s1"][is_nr], s=1, alpha=0.3, color="tab:red", label="NR (neutron-like)")
-    ax.plot(er_med.knots_x, er_med.knots_y, "b-", lw=2, label="ER median")
+    if er_med is not None:
+        ax.plot(er_med.knots_x, er_med.knots_y, "b-", lw=2, label="ER median")
     ax.plot(nr_med.knots_x, nr_med.knots_y, "r-", lw=2, label="NR median")
     ax.set_xlabel("qS1 [PE]")
     ax.set_ylabel(r"$\log_{10}$(qS2c / qS1)")
