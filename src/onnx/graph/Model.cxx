@@ -1,9 +1,9 @@
 // tpcml -- ONNX model loading, plan cache and sessions (see include/tpcml/onnx/Model.h).
 #include "tpcml/onnx/Model.h"
 
-#include "Graph.h"
-#include "Kernels.h"
-#include "Schema.h"
+#include "onnx/graph/Graph.h"
+#include "onnx/kernels/Kernels.h"
+#include "onnx/graph/Schema.h"
 
 #include "tpcml/Error.h"
 #include "tpcml/Strings.h"

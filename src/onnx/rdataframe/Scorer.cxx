@@ -1,7 +1,7 @@
 // tpcml -- ONNX inference inside RDataFrame (see include/tpcml/onnx/Scorer.h).
 #include "tpcml/onnx/Scorer.h"
 
-#include "ScalarDefine.h"
+#include "onnx/rdataframe/ScalarDefine.h"
 
 #include "tpcml/AtomicFile.h"
 #include "tpcml/Error.h"
@@ -276,22 +276,42 @@ ROOT::RDF::RNode defineScore(ROOT::RDF::RNode df, const std::string &name, const
    return defineScore(std::move(df), name, scorerFor(modelPath), std::move(columns));
 }
 
+void checkScoreFilesJob(const ScoreFilesJob &job)
+{
+   if (job.files.empty())
+      throw UsageError("no input files given");
+   if (job.name.empty())
+      throw UsageError("the score column needs a name");
+   if (job.threads == 0 || job.threads > 1024)
+      throw UsageError("threads must be in [1, 1024], got " + std::to_string(job.threads));
+   std::vector<std::string> inputs = job.files;
+   inputs.push_back(job.modelPath);
+   requireDistinctOutput(job.output, inputs);
+}
+
 ScoreFilesSummary scoreFiles(const std::vector<std::string> &files, const std::string &tree, const std::string &output,
                              const std::string &modelPath, std::vector<std::string> columns, const std::string &name,
                              unsigned threads)
 {
+   return scoreFiles(ScoreFilesJob{files, tree, output, modelPath, std::move(columns), name, threads});
+}
+
+ScoreFilesSummary scoreFiles(const ScoreFilesJob &job)
+{
+   checkScoreFilesJob(job); // before the model is read
+   return scoreFiles(job, Model::load(job.modelPath));
+}
+
+ScoreFilesSummary scoreFiles(const ScoreFilesJob &job, std::shared_ptr<const Model> model)
+{
    const auto t0 = std::chrono::steady_clock::now();
    const RootMessagesToStderr messages; // never PyROOT's handler on a thread without the GIL
-   if (files.empty())
-      throw UsageError("no input files given");
-   if (name.empty())
-      throw UsageError("the score column needs a name");
-   if (threads == 0 || threads > 1024)
-      throw UsageError("threads must be in [1, 1024], got " + std::to_string(threads));
-   std::vector<std::string> inputs = files;
-   inputs.push_back(modelPath);
-   requireDistinctOutput(output, inputs);
-   const Scorer scorer(modelPath);
+   checkScoreFilesJob(job);
+   const std::vector<std::string> &files = job.files;
+   const std::string &tree = job.tree, &name = job.name, &modelPath = job.modelPath;
+   const unsigned threads = job.threads;
+   std::vector<std::string> columns = job.columns;
+   const Scorer scorer(std::move(model));
    if (columns.empty())
       columns = scorer.model().inputColumns();
    if (columns.empty())
@@ -306,7 +326,7 @@ ScoreFilesSummary scoreFiles(const std::vector<std::string> &files, const std::s
                              "': choose another name for the score");
    }
    requireOneFormat(summaries);
-   AtomicOutput out(output);
+   AtomicOutput out(job.output);
    const bool wasMT = ROOT::IsImplicitMTEnabled();
    const unsigned poolBefore = wasMT ? ROOT::GetThreadPoolSize() : 0;
    if (wasMT)
