@@ -182,6 +182,101 @@ struct ConvKernel : Kernel {
    }
 };
 
+/// The bias B, and a following bias Add, per-channel Mul (an unfolded BatchNormalization) and
+/// activation fused into the kernel (Planner::fuse).
+void fuseConvEpilogue(NodeCtx &c, ConvKernel &k, const Shape &out)
+{
+   if (!readConvBias(c, k.Cout, k.bias, k.biasId, k.inputs))
+      return; // a run-time B: nothing fused
+   const Planner::Epilogue e = c.planner.fuse(c.node, int64_t(out.size()), 1, k.Cout, c.isConst(1));
+   c.renameOutput(0, e.outName);
+   if (!e.scale.empty()) { // (conv + b) * s = conv with W * s, plus b * s
+      const std::vector<float> &w = *c.in(1).f;
+      const std::size_t per = w.size() / std::size_t(k.Cout);
+      k.wOwned.resize(w.size());
+      for (std::size_t i = 0; i < w.size(); ++i)
+         k.wOwned[i] = w[i] * e.scale[i / per];
+      for (std::size_t j = 0; j < k.bias.size(); ++j)
+         k.bias[j] *= e.scale[j];
+   }
+   addFusedBias(k.bias, e.bias, k.Cout);
+   k.act = e.act;
+}
+
+/// Chooses how the kernel runs (depthwise, windowed 2-D GEMM, direct, pointwise or im2col) and sizes
+/// its workspace.
+void chooseConvAlgorithm(NodeCtx &c, ConvKernel &k)
+{
+   const Shape &xs = c.shape(0);
+   const int64_t cig = k.Cin / k.group, cog = k.Cout / k.group;
+   k.depthwise = k.g.nd == 2 && cig == 1;
+   bool unit = true;
+   for (int64_t d = 0; d < k.g.nd; ++d) {
+      const std::size_t u = std::size_t(d);
+      unit = unit && k.g.kernel[u] == 1 && k.g.stride[u] == 1 && k.g.padBegin[u] == 0 && k.g.padEnd[u] == 0;
+   }
+   k.pointwise = unit;
+   k.windowed = k.g.nd == 2 && (!unit || k.depthwise);
+   const int64_t outSize = numel(k.g.out), kSize = numel(k.g.kernel);
+   if (k.windowed) {
+      k.win = window2dOf(k.g);
+      k.taps = tapOffsets(k.win);
+      if (k.depthwise) {
+         k.workspace = std::size_t(kernels::windowWorkspace(k.win));
+      } else {
+         const kernels::Window2d &w = k.win;
+         k.direct = w.sh == 1 && w.sw == 1 && w.dh == 1 && w.dw == 1 && k.g.padBegin[0] == 0 && k.g.padBegin[1] == 0 &&
+                    k.g.padEnd[0] == 0 && k.g.padEnd[1] == 0 && w.Wq == w.W && w.Hq == w.H;
+         const int64_t inSize = numel(k.g.in);
+         const int64_t pf = k.direct ? inSize : kernels::phaseFloats(w), wideN = w.Ho * w.Wq;
+         if (cig * pf > std::numeric_limits<int32_t>::max())
+            c.fail("input " + shapeString(xs) + " is too large for the convolution kernels");
+         for (int64_t ci = 0; ci < cig; ++ci)
+            for (int64_t ki = 0; ki < k.g.kernel[0]; ++ki)
+               for (int64_t kj = 0; kj < k.g.kernel[1]; ++kj)
+                  k.bRows.push_back(int32_t(ci * pf + kernels::tapOffset(w, ki, kj)));
+         k.workspace = std::size_t((k.direct ? 0 : cig * pf) + (w.Wq != w.Wo ? cog * wideN : 0)) +
+                       K().gemmWorkspace(cog, wideN, cig * kSize);
+      }
+   } else if (!k.depthwise) {
+      k.workspace = (unit ? 0 : std::size_t(cig * kSize * outSize)) + K().gemmWorkspace(cog, outSize, cig * kSize);
+   } else {
+      c.fail("internal: depthwise convolution without a 2-D window");
+   }
+}
+
+/// A constant W is packed once per group at plan time (kernels::gemmPackA).
+void packConvWeights(NodeCtx &c, ConvKernel &k)
+{
+   if (k.depthwise || !c.isConst(1))
+      return;
+   const std::vector<float> &w = k.wOwned.empty() ? *c.in(1).f : k.wOwned;
+   const int64_t cog = k.Cout / k.group, kd = k.Cin / k.group * numel(k.g.kernel);
+   k.aPackedStride = int64_t(K().gemmPackedASize(cog, kd));
+   k.aPacked.resize(std::size_t(k.aPackedStride * k.group));
+   for (int64_t gi = 0; gi < k.group; ++gi)
+      K().gemmPackA(w.data() + gi * cog * kd, cog, kd, kd, 1, k.aPacked.data() + gi * k.aPackedStride);
+}
+
+/// A 2 x 2 / stride 2 MaxPool as the only reader (rewrites/ConvMaxPool.cxx): pooled per event from
+/// the GEMM's wide rows; `out` becomes the pooled shape.
+void absorbMaxPool2x2(NodeCtx &c, ConvKernel &k, Shape &out)
+{
+   const int64_t poolNode = k.windowed && !k.depthwise && k.g.nd == 2 ? pool2x2Reader(c, c.outName(0)) : -1;
+   if (poolNode < 0)
+      return;
+   const auto pool = std::size_t(poolNode);
+   const int64_t Ho = k.win.Ho / 2, Wo = k.win.Wo / 2;
+   k.fusePool = true;
+   // rows Wq apart, as the GEMM leaves them; 2 * Wo <= Wq, so maxPool2x2 reads valid columns only
+   k.poolWin = kernels::window2d(k.win.Ho, k.win.Wq, Ho, Wo, 2, 2, 2, 2, 1, 1, 0, 0);
+   k.poolScratch = k.workspace;
+   k.workspace += std::size_t(k.Cout * k.win.Ho * k.win.Wq);
+   c.planner.skip[pool] = true;
+   c.renameOutput(0, c.planner.model.proto.graph.node[pool].output[0]);
+   out = {k.N, k.Cout, Ho, Wo};
+}
+
 void opConv(NodeCtx &c)
 {
    checkConvOperands(c);
@@ -195,7 +290,6 @@ void opConv(NodeCtx &c)
       c.fail("group " + std::to_string(k->group) + " does not fit X " + shapeString(xs) + " and W " + shapeString(ws));
    const Shape wKernel(ws.begin() + 2, ws.end()), spatial(xs.begin() + 2, xs.end());
    const ConvAttrs attrs = readConvAttrs(c, spatial.size(), &wKernel);
-   const Shape &kernel = attrs.kernel;
    const auto folded = c.planner.foldedPads.find(c.node.input[0]);
    if (folded != c.planner.foldedPads.end())
       k->g = convGeometry(c, spatial, attrs, false, &folded->second.first, &folded->second.second);
@@ -204,78 +298,10 @@ void opConv(NodeCtx &c)
    Shape out = {k->N, k->Cout};
    out.insert(out.end(), k->g.out.begin(), k->g.out.end());
    k->inputs = {c.id(0), c.id(1)};
-   if (readConvBias(c, k->Cout, k->bias, k->biasId, k->inputs)) {
-      const Planner::Epilogue e = c.planner.fuse(c.node, int64_t(out.size()), 1, k->Cout, c.isConst(1));
-      c.renameOutput(0, e.outName);
-      if (!e.scale.empty()) { // (conv + b) * s = conv with W * s, plus b * s
-         const std::vector<float> &w = *c.in(1).f;
-         const std::size_t per = w.size() / std::size_t(k->Cout);
-         k->wOwned.resize(w.size());
-         for (std::size_t i = 0; i < w.size(); ++i)
-            k->wOwned[i] = w[i] * e.scale[i / per];
-         for (std::size_t j = 0; j < k->bias.size(); ++j)
-            k->bias[j] *= e.scale[j];
-      }
-      addFusedBias(k->bias, e.bias, k->Cout);
-      k->act = e.act;
-   }
-   const int64_t cig = k->Cin / k->group, cog = k->Cout / k->group;
-   k->depthwise = k->g.nd == 2 && cig == 1;
-   bool unit = true;
-   for (int64_t d = 0; d < k->g.nd; ++d) {
-      const std::size_t u = std::size_t(d);
-      unit = unit && k->g.kernel[u] == 1 && k->g.stride[u] == 1 && k->g.padBegin[u] == 0 && k->g.padEnd[u] == 0;
-   }
-   k->pointwise = unit;
-   k->windowed = k->g.nd == 2 && (!unit || k->depthwise);
-   const int64_t outSize = numel(k->g.out), kSize = numel(kernel);
-   if (k->windowed) {
-      k->win = window2dOf(k->g);
-      k->taps = tapOffsets(k->win);
-      if (k->depthwise) {
-         k->workspace = std::size_t(kernels::windowWorkspace(k->win));
-      } else {
-         const kernels::Window2d &w = k->win;
-         k->direct = w.sh == 1 && w.sw == 1 && w.dh == 1 && w.dw == 1 && k->g.padBegin[0] == 0 &&
-                     k->g.padBegin[1] == 0 && k->g.padEnd[0] == 0 && k->g.padEnd[1] == 0 && w.Wq == w.W && w.Hq == w.H;
-         const int64_t inSize = numel(k->g.in);
-         const int64_t pf = k->direct ? inSize : kernels::phaseFloats(w), wideN = w.Ho * w.Wq;
-         if (cig * pf > std::numeric_limits<int32_t>::max())
-            c.fail("input " + shapeString(xs) + " is too large for the convolution kernels");
-         for (int64_t ci = 0; ci < cig; ++ci)
-            for (int64_t ki = 0; ki < k->g.kernel[0]; ++ki)
-               for (int64_t kj = 0; kj < k->g.kernel[1]; ++kj)
-                  k->bRows.push_back(int32_t(ci * pf + kernels::tapOffset(w, ki, kj)));
-         k->workspace = std::size_t((k->direct ? 0 : cig * pf) + (w.Wq != w.Wo ? cog * wideN : 0)) +
-                        K().gemmWorkspace(cog, wideN, cig * kSize);
-      }
-   } else if (!k->depthwise) {
-      k->workspace = (unit ? 0 : std::size_t(cig * kSize * outSize)) + K().gemmWorkspace(cog, outSize, cig * kSize);
-   } else {
-      c.fail("internal: depthwise convolution without a 2-D window");
-   }
-   if (!k->depthwise && c.isConst(1)) {
-      const std::vector<float> &w = k->wOwned.empty() ? *c.in(1).f : k->wOwned;
-      const int64_t kd = cig * kSize;
-      k->aPackedStride = int64_t(K().gemmPackedASize(cog, kd));
-      k->aPacked.resize(std::size_t(k->aPackedStride * k->group));
-      for (int64_t gi = 0; gi < k->group; ++gi)
-         K().gemmPackA(w.data() + gi * cog * kd, cog, kd, kd, 1, k->aPacked.data() + gi * k->aPackedStride);
-   }
-   // A 2 x 2 / stride 2 MaxPool as the only reader: pooled per event from the GEMM's wide rows
-   const int64_t poolNode = k->windowed && !k->depthwise && k->g.nd == 2 ? pool2x2Reader(c, c.outName(0)) : -1;
-   if (poolNode >= 0) {
-      const auto pool = std::size_t(poolNode);
-      const int64_t Ho = k->win.Ho / 2, Wo = k->win.Wo / 2;
-      k->fusePool = true;
-      // rows Wq apart, as the GEMM leaves them; 2 * Wo <= Wq, so maxPool2x2 reads valid columns only
-      k->poolWin = kernels::window2d(k->win.Ho, k->win.Wq, Ho, Wo, 2, 2, 2, 2, 1, 1, 0, 0);
-      k->poolScratch = k->workspace;
-      k->workspace += std::size_t(k->Cout * k->win.Ho * k->win.Wq);
-      c.planner.skip[pool] = true;
-      c.renameOutput(0, c.planner.model.proto.graph.node[pool].output[0]);
-      out = {k->N, k->Cout, Ho, Wo};
-   }
+   fuseConvEpilogue(c, *k, out);
+   chooseConvAlgorithm(c, *k);
+   packConvWeights(c, *k);
+   absorbMaxPool2x2(c, *k, out);
    k->outputs = {c.runtime(0, out)};
    c.emit(std::move(k));
 }

@@ -68,18 +68,11 @@ struct ConvTransposeKernel : Kernel {
    }
 };
 
-void opConvTranspose(NodeCtx &c)
+/// The output geometry of a ConvTranspose over X `xs` and W `ws`: its window attributes
+/// (readConvAttrs), output_padding and output_shape, the spec's output size and auto_pad rules.
+ConvGeometry convTransposeGeometry(NodeCtx &c, const Shape &xs, const Shape &ws)
 {
-   checkConvOperands(c);
-   const Shape &xs = c.shape(0), &ws = c.shape(1);
-   auto k = std::make_unique<ConvTransposeKernel>();
-   k->N = xs[0];
-   k->Cin = xs[1];
-   k->group = c.attrInt("group", 1);
-   if (k->group < 1 || ws[0] != k->Cin || k->Cin % k->group)
-      c.fail("group " + std::to_string(k->group) + " does not fit X " + shapeString(xs) + " and W " + shapeString(ws));
-   k->Cout = ws[1] * k->group;
-   ConvGeometry &g = k->g;
+   ConvGeometry g;
    g.nd = int64_t(xs.size()) - 2;
    const std::size_t nd = std::size_t(g.nd);
    const std::string dims = std::to_string(nd) + " spatial dimensions of X";
@@ -141,8 +134,23 @@ void opConvTranspose(NodeCtx &c)
                    std::to_string(d) + " (of " + std::to_string(full) + " before padding), expected >= 1");
       }
    }
+   return g;
+}
+
+void opConvTranspose(NodeCtx &c)
+{
+   checkConvOperands(c);
+   const Shape &xs = c.shape(0), &ws = c.shape(1);
+   auto k = std::make_unique<ConvTransposeKernel>();
+   k->N = xs[0];
+   k->Cin = xs[1];
+   k->group = c.attrInt("group", 1);
+   if (k->group < 1 || ws[0] != k->Cin || k->Cin % k->group)
+      c.fail("group " + std::to_string(k->group) + " does not fit X " + shapeString(xs) + " and W " + shapeString(ws));
+   k->Cout = ws[1] * k->group;
+   k->g = convTransposeGeometry(c, xs, ws);
    Shape out = {k->N, k->Cout};
-   out.insert(out.end(), g.out.begin(), g.out.end());
+   out.insert(out.end(), k->g.out.begin(), k->g.out.end());
    k->inputs = {c.id(0), c.id(1)};
    if (readConvBias(c, k->Cout, k->bias, k->biasId, k->inputs)) {
       const Planner::Epilogue e = c.planner.fuse(c.node, int64_t(out.size()), 1, k->Cout);

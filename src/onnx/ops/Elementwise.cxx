@@ -112,19 +112,10 @@ enum class BinOp { Add, Sub, Mul, Div };
 /// Runs a float binary op over a broadcast loop with the vector kernels on the inner runs.
 void binaryRun(const BroadcastLoop &loop, const float *a, const float *b, float *y, int op)
 {
-   const std::size_t r = loop.dims.size();
-   const int64_t inner = loop.dims[r - 1], ia = loop.strideA[r - 1], ib = loop.strideB[r - 1];
-   int64_t outer = 1;
-   for (std::size_t k = 0; k + 1 < r; ++k)
-      outer *= loop.dims[k];
-   if (outer == 0 || inner == 0)
-      return;
-   IndexBuf idx(r);
-   int64_t offA = 0, offB = 0;
    const kernels::KernelTable &kt = K();
-   for (int64_t o = 0; o < outer; ++o) {
+   forEachRun(loop, [&](int64_t offA, int64_t offB, int64_t offOut, int64_t inner, int64_t ia, int64_t ib) {
       const float *pa = a + offA, *pb = b + offB;
-      float *po = y + o * inner;
+      float *po = y + offOut;
       if (ia == 1 && ib == 1) {
          kt.vectorOp(pa, pb, po, inner, op);
       } else if (ia == 1 && ib == 0) {
@@ -137,16 +128,7 @@ void binaryRun(const BroadcastLoop &loop, const float *a, const float *b, float 
             po[j] = op == 0 ? p + q : op == 1 ? p - q : op == 2 ? p * q : p / q;
          }
       }
-      for (std::size_t k = r - 1; k-- > 0;) { // odometer over the outer dims
-         offA += loop.strideA[k];
-         offB += loop.strideB[k];
-         if (++idx[k] < loop.dims[k])
-            break;
-         offA -= loop.strideA[k] * loop.dims[k];
-         offB -= loop.strideB[k] * loop.dims[k];
-         idx[k] = 0;
-      }
-   }
+   });
 }
 
 struct BinaryKernel : Kernel {
