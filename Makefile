@@ -20,13 +20,13 @@ bench: ## benchmarks: a table of figures, targets and ratios measured in one run
 	@$(VENV)/bin/python bench/bench_ensemble.py
 
 lint:
-	@$(VENV)/bin/ruff check python tests macros bench
-	@$(VENV)/bin/ruff format --check python tests macros bench
+	@$(VENV)/bin/ruff check python tests macros bench tools
+	@$(VENV)/bin/ruff format --check python tests macros bench tools
 	@$(VENV)/bin/clang-format --dry-run -Werror $$(git ls-files '*.h' '*.cxx' '*.cpp' '*.C')
 
 format:
-	@$(VENV)/bin/ruff format python tests macros bench
-	@$(VENV)/bin/ruff check --fix python tests macros bench
+	@$(VENV)/bin/ruff format python tests macros bench tools
+	@$(VENV)/bin/ruff check --fix python tests macros bench tools
 	@$(VENV)/bin/clang-format -i $$(git ls-files '*.h' '*.cxx' '*.cpp' '*.C')
 
 clean:

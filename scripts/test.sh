@@ -9,8 +9,8 @@ export PATH="$VENV/bin:$PATH"
 BUILD=$(ls -d build/cp3*-*/ 2>/dev/null | head -1)
 
 echo "== lint (ruff, clang-format)"
-ruff check python tests macros bench
-ruff format --check python tests macros bench
+ruff check python tests macros bench tools
+ruff format --check python tests macros bench tools
 clang-format --dry-run -Werror $(git ls-files '*.h' '*.cxx' '*.cpp' '*.C' 2>/dev/null || find include src tests macros -name '*.[hC]*')
 
 echo "== C++ unit tests (ctest in $BUILD)"

@@ -32,36 +32,40 @@ std::vector<std::string> splitColumns(const std::vector<std::string> &values)
    return out;
 }
 
-int body(const tpcml::apps::ArgParser &args)
+/// The job the options describe (usage errors first, before any work).
+tpcml::onnx::ScoreFilesJob jobFrom(const tpcml::apps::ArgParser &args)
 {
-   const std::string modelPath = args.get("model");
-   const std::vector<std::string> inputs = args.getAll("input");
-   const unsigned threads = static_cast<unsigned>(args.getInt("threads", 1, 1024));
-   std::vector<std::string> columns = splitColumns(args.getAll("columns"));
-   if (args.has("columns") && columns.empty()) // "--columns=,," must not fall back to the model's metadata
+   tpcml::onnx::ScoreFilesJob job;
+   job.files = args.getAll("input");
+   job.tree = args.get("tree");
+   job.output = args.get("output");
+   job.modelPath = args.get("model");
+   job.columns = splitColumns(args.getAll("columns"));
+   job.name = args.get("name");
+   job.threads = static_cast<unsigned>(args.getInt("threads", 1, 1024));
+   if (args.has("columns") && job.columns.empty()) // "--columns=,," must not fall back to the model's metadata
       throw tpcml::UsageError("option '--columns' names no column, got '" + tpcml::join(args.getAll("columns")) +
                               "'; give A,B,... or leave it out to use the model's tpcml.inputs");
-   {
-      std::vector<std::string> read = inputs;
-      read.push_back(modelPath);
-      tpcml::requireDistinctOutput(args.get("output"), read); // before any work
-   }
-   if (args.get("name").empty())
+   if (job.name.empty())
       throw tpcml::UsageError("--name must not be empty");
-   {
-      const auto model = tpcml::onnx::Model::load(modelPath); // fail fast on a bad model
-      std::cerr << "tpcml-infer: model " << modelPath << " (" << model->nodeCount() << " nodes -> "
-                << model->stepCount() << " steps, opset " << model->opset() << ", kernels " << tpcml::onnx::Model::isa()
-                << ")\n";
-   }
-   std::cerr << "tpcml-infer: scoring tree '" << args.get("tree") << "' of " << inputs.size() << " file(s) with "
-             << threads << " thread(s)\n";
-   const auto s = tpcml::onnx::scoreFiles(inputs, args.get("tree"), args.get("output"), modelPath, columns,
-                                          args.get("name"), threads);
+   tpcml::onnx::checkScoreFilesJob(job);
+   return job;
+}
+
+/// Loads (and plans) the model once, reports on it, scores the files with it.
+int run(const tpcml::onnx::ScoreFilesJob &job)
+{
+   const auto model = tpcml::onnx::Model::load(job.modelPath); // fail fast on a bad model
+   std::cerr << "tpcml-infer: model " << job.modelPath << " (" << model->nodeCount() << " nodes -> "
+             << model->stepCount() << " steps, opset " << model->opset() << ", kernels " << tpcml::onnx::Model::isa()
+             << ")\n";
+   std::cerr << "tpcml-infer: scoring tree '" << job.tree << "' of " << job.files.size() << " file(s) with "
+             << job.threads << " thread(s)\n";
+   const auto s = tpcml::onnx::scoreFiles(job, model);
    std::cerr << "tpcml-infer: wrote " << s.entries << " entries with column '" << s.outputColumn << "' (inputs: ";
    for (std::size_t k = 0; k < s.columns.size(); ++k)
       std::cerr << (k ? ", " : "") << s.columns[k];
-   std::cerr << ") to " << args.get("output") << " in " << s.seconds << " s\n";
+   std::cerr << ") to " << job.output << " in " << s.seconds << " s\n";
    return 0;
 }
 
@@ -90,5 +94,5 @@ int main(int argc, char **argv)
       std::cerr << "tpcml-infer: error: " << e.what() << "\n";
       return 2;
    }
-   return tpcml::apps::runMain(parser, body);
+   return tpcml::apps::runMain(parser, [](const tpcml::apps::ArgParser &args) { return run(jobFrom(args)); });
 }

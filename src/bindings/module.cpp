@@ -40,5 +40,4 @@ PYBIND11_MODULE(_core, m)
    tpcml::bindings::registerLXe(m);
    tpcml::bindings::registerRaster(m);
    tpcml::bindings::registerOnnx(m);
-   tpcml::bindings::registerOnnxSchema(m);
 }

@@ -1,6 +1,10 @@
-// tpcml._core.OnnxModel -- the C++ ONNX engine for numpy batches (the same Model/Session
-// the RDataFrame functor and tpcml-infer use).
+// tpcml._core's ONNX bindings: OnnxModel (the C++ engine for numpy batches: the same Model/Session
+// the RDataFrame functor and tpcml-infer use), the engine benchmark, score_files (tpcml-infer's
+// job function), and the operator table of the load-time spec check (onnx_schema_table, for the
+// cross-check against onnx.defs in tests/python/test_onnx_spec.py).
 #include "register.h"
+
+#include "onnx/graph/Schema.h"
 
 #include "tpcml/Error.h"
 #include "tpcml/onnx/Model.h"
@@ -122,9 +126,49 @@ py::list runModel(const std::shared_ptr<const Model> &model, const py::object &i
    return result;
 }
 
-} // namespace
+/// Best time per event (ns) of the engine alone (no Python in the loop): best of `repeats` passes
+/// over nEvents random events, in batches of `batch` (1: the single-event path, Session::score).
+double benchmarkEngine(const std::shared_ptr<Model> &model, int64_t batch, int64_t nEvents, int repeats)
+{
+   const Model &mdl = *model;
+   std::vector<std::vector<float>> in(mdl.inputs().size()), out(mdl.outputs().size());
+   std::vector<const float *> ip;
+   std::vector<float *> op;
+   uint32_t state = 12345u;
+   for (std::size_t k = 0; k < in.size(); ++k) {
+      in[k].resize(std::size_t(nEvents * mdl.inputs()[k].eventSize));
+      for (float &x : in[k]) {
+         state = state * 1664525u + 1013904223u;
+         x = float(state >> 8) / float(1u << 24);
+      }
+      ip.push_back(in[k].data());
+   }
+   for (std::size_t k = 0; k < out.size(); ++k) {
+      out[k].resize(std::size_t(nEvents * mdl.outputs()[k].eventSize));
+      op.push_back(out[k].data());
+   }
+   ReleaseGil release;
+   tpcml::onnx::Session session(model, batch);
+   const bool single = batch == 1 && in.size() == 1;
+   const int64_t stride = in.empty() ? 0 : mdl.inputs()[0].eventSize;
+   double best = 1e300;
+   volatile float sink = 0.f;
+   for (int r = 0; r < repeats + 1; ++r) { // first pass warms up (plans, arena)
+      const auto t0 = std::chrono::steady_clock::now();
+      if (single) {
+         for (int64_t e = 0; e < nEvents; ++e)
+            sink = sink + session.score(ip[0] + e * stride);
+      } else {
+         session.run(ip.data(), op.data(), nEvents);
+      }
+      const double ns = std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - t0).count();
+      if (r > 0)
+         best = std::min(best, ns / double(nEvents));
+   }
+   return best;
+}
 
-void registerOnnx(py::module_ &m)
+void registerModel(py::module_ &m)
 {
    py::class_<Model, std::shared_ptr<Model>>(m, "OnnxModel",
                                              "An ONNX model loaded by the tpcml C++ engine (tpcml::onnx::Model).")
@@ -158,50 +202,16 @@ void registerOnnx(py::module_ &m)
            py::arg("inputs"), py::arg("max_batch") = 64,
            "Runs the model: inputs is an array, a list of arrays or a dict by input name (float32, "
            "batch first); returns the list of outputs.");
-   m.def(
-       "onnx_benchmark",
-       [](const std::shared_ptr<Model> &model, int64_t batch, int64_t nEvents, int repeats) {
-          // Times the engine alone (no Python in the loop): best of `repeats` passes over
-          // nEvents random events, in batches of `batch` (1: the single-event path, score()).
-          const Model &mdl = *model;
-          std::vector<std::vector<float>> in(mdl.inputs().size()), out(mdl.outputs().size());
-          std::vector<const float *> ip;
-          std::vector<float *> op;
-          uint32_t state = 12345u;
-          for (std::size_t k = 0; k < in.size(); ++k) {
-             in[k].resize(std::size_t(nEvents * mdl.inputs()[k].eventSize));
-             for (float &x : in[k]) {
-                state = state * 1664525u + 1013904223u;
-                x = float(state >> 8) / float(1u << 24);
-             }
-             ip.push_back(in[k].data());
-          }
-          for (std::size_t k = 0; k < out.size(); ++k) {
-             out[k].resize(std::size_t(nEvents * mdl.outputs()[k].eventSize));
-             op.push_back(out[k].data());
-          }
-          ReleaseGil release;
-          tpcml::onnx::Session session(model, batch);
-          const bool single = batch == 1 && in.size() == 1;
-          const int64_t stride = in.empty() ? 0 : mdl.inputs()[0].eventSize;
-          double best = 1e300;
-          volatile float sink = 0.f;
-          for (int r = 0; r < repeats + 1; ++r) { // first pass warms up (plans, arena)
-             const auto t0 = std::chrono::steady_clock::now();
-             if (single) {
-                for (int64_t e = 0; e < nEvents; ++e)
-                   sink = sink + session.score(ip[0] + e * stride);
-             } else {
-                session.run(ip.data(), op.data(), nEvents);
-             }
-             const double ns = std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - t0).count();
-             if (r > 0)
-                best = std::min(best, ns / double(nEvents));
-          }
-          return best;
-       },
-       py::arg("model"), py::arg("batch"), py::arg("n_events"), py::arg("repeats") = 5,
-       "Best time per event (ns) of the C++ engine alone over random inputs.");
+}
+
+void registerBenchmark(py::module_ &m)
+{
+   m.def("onnx_benchmark", &benchmarkEngine, py::arg("model"), py::arg("batch"), py::arg("n_events"),
+         py::arg("repeats") = 5, "Best time per event (ns) of the C++ engine alone over random inputs.");
+}
+
+void registerScoreFiles(py::module_ &m)
+{
    m.def(
        "score_files",
        [](const std::vector<std::string> &files, const std::string &tree, const std::string &output,
@@ -209,10 +219,11 @@ void registerOnnx(py::module_ &m)
           long long threads) {
           if (threads < 1 || threads > 1024) // checked here: a negative int is no pybind11 overload error
              throw tpcml::UsageError("threads must be in [1, 1024], got " + std::to_string(threads));
+          const tpcml::onnx::ScoreFilesJob job{files, tree, output, model, columns, name, unsigned(threads)};
           tpcml::onnx::ScoreFilesSummary s;
           {
              ReleaseGil release;
-             s = tpcml::onnx::scoreFiles(files, tree, output, model, columns, name, unsigned(threads));
+             s = tpcml::onnx::scoreFiles(job); // tpcml-infer's job function
           }
           py::dict out;
           out["entries"] = s.entries;
@@ -224,8 +235,48 @@ void registerOnnx(py::module_ &m)
        },
        py::arg("files"), py::arg("tree"), py::arg("output"), py::arg("model"), py::arg("columns"), py::arg("name"),
        py::arg("threads"));
+}
+
+void registerSchemaTable(py::module_ &m)
+{
+   using namespace tpcml::onnx::detail;
+   m.def(
+       "onnx_schema_table",
+       [] {
+          py::list out;
+          for (const OpSchema &s : schemaTable()) {
+             py::list attrs, arity;
+             for (const AttrSpec &a : s.attributes)
+                attrs.append(py::make_tuple(a.name, attributeTypeName(a.type), a.required, a.from, a.until));
+             for (const Arity &a : s.arity)
+                arity.append(py::make_tuple(a.from, a.minIn, a.maxIn, a.minOut, a.maxOut));
+             py::dict d;
+             d["op_type"] = s.opType;
+             d["versions"] = s.versions;
+             d["first_supported"] = s.firstSupported;
+             d["attributes"] = attrs;
+             d["inputs"] = s.inputs;
+             d["arity"] = arity;
+             out.append(d);
+          }
+          return out;
+       },
+       "The engine's ONNX operator table: versions, first supported version, attributes "
+       "(name, type, required, from, until), input type classes and input/output counts.");
+   m.attr("onnx_newest_opset") = kNewestOpset;
+   m.attr("onnx_ir_versions") = py::make_tuple(kOldestIrVersion, kNewestIrVersion);
+}
+
+} // namespace
+
+void registerOnnx(py::module_ &m)
+{
+   registerModel(m);
+   registerBenchmark(m);
+   registerScoreFiles(m);
    m.def("onnx_supported_operators", &tpcml::onnx::supportedOperators);
    m.def("onnx_isa", &Model::isa, "instruction set of the engine's kernels (avx512, avx2, base)");
+   registerSchemaTable(m);
 }
 
 } // namespace tpcml::bindings

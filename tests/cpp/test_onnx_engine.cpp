@@ -3,7 +3,7 @@
 #include "tpcml/Error.h"
 #include "tpcml/onnx/Model.h"
 
-#include "../../src/onnx/Tensor.h"
+#include "../../src/onnx/graph/Tensor.h"
 
 #include <gtest/gtest.h>
 

@@ -1,7 +1,7 @@
 """The engine's load-time rewrites, each on a small onnx.helper graph compared with onnxruntime.
 
-Every rewrite of the planner (src/onnx/Planner.cxx, Ops.cxx) changes which kernels run, so each is pinned
-here by a graph that triggers it, at batch 1 (the single-event path: dense kernel) and at larger batches
+Every rewrite of the planner (src/onnx/graph/Planner.cxx, src/onnx/rewrites/) changes which kernels run, so each
+is pinned here by a graph that triggers it, at batch 1 (the single-event path: dense kernel) and at larger batches
 (GEMM paths, events per run bounded by the arena budget), with the step count showing that the rewrite
 happened:
 

@@ -1,7 +1,7 @@
 """The ONNX fuzzing harness (issue 13, item 5): a few hundred seeded mutations of small seed models, each run
 by tpcml's engine in a worker subprocess and by onnxruntime. The acceptance criterion: no crash, no hang, no
 disagreement with onnxruntime, no model accepted that onnxruntime refuses for a spec violation.
-The full run (10,000+ mutations of the parity models) is ``python -m tpcml.inference.fuzz``: docs/onnx-fuzzing.md.
+The full run (10,000+ mutations of the parity models) is ``python tools/onnx_fuzz.py``: docs/onnx-fuzzing.md.
 """
 
 from __future__ import annotations
@@ -14,7 +14,10 @@ import pytest
 pytest.importorskip("onnx")
 pytest.importorskip("onnxruntime")
 
-from tpcml.inference import fuzz
+from .conftest import REPO
+from .onnx_tools import load_tool
+
+fuzz = load_tool("onnx_fuzz")  # tools/onnx_fuzz.py
 
 PER_SEED = 120  # x 3 seeds: ~10 s on one core
 
@@ -96,19 +99,19 @@ def test_comparison_tolerates_float32_rounding_at_the_tensor_scale_only():
 
 
 def test_command_refuses_bad_arguments_and_never_overwrites_a_seed(tmp_path):
-    """python -m tpcml.inference.fuzz: --help; a NaN timeout was a traceback, --json naming a seed model overwrote
+    """python tools/onnx_fuzz.py: --help; a NaN timeout was a traceback, --json naming a seed model overwrote
     it with the report, a file that is no model was 'fuzzed' (every mutant a clean error) and exited 0."""
     import subprocess
     import sys
 
-    from tpcml.inference import fuzz as fz
-
     seed = tmp_path / "mlp.onnx"
-    seed.write_bytes(fz.builtin_seeds()["builtin_mlp"])
+    seed.write_bytes(fuzz.builtin_seeds()["builtin_mlp"])
     before = seed.read_bytes()
 
     def cmd(*args):
-        res = subprocess.run([sys.executable, "-m", "tpcml.inference.fuzz", *args], capture_output=True, text=True)
+        res = subprocess.run(
+            [sys.executable, str(REPO / "tools" / "onnx_fuzz.py"), *args], capture_output=True, text=True
+        )
         assert "Traceback" not in res.stderr, res.stderr
         return res
 

@@ -104,11 +104,31 @@ struct ScoreFilesSummary {
    double seconds = 0.;
 };
 
-/// Adds column `name` (the model's score) to every entry of tree `tree` in `files` and writes
-/// all input columns plus the score, in input order, to `output` (temporary name, renamed
-/// when complete). With threads > 1 the scores are computed with ImplicitMT, then written in
-/// one ordered pass. The one implementation behind `tpcml-infer` and
-/// `tpcml.inference.score_files`. Throws InputError naming a missing file, tree or column.
+/// One scoring job: the options of `tpcml-infer` and the arguments of `tpcml.inference.score_files`.
+struct ScoreFilesJob {
+   std::vector<std::string> files; ///< input ROOT files
+   std::string tree = "events";
+   std::string output;               ///< written under a temporary name, renamed when complete
+   std::string modelPath;            ///< the ONNX model (never the output)
+   std::vector<std::string> columns; ///< model inputs in order; empty: the model's tpcml.inputs metadata
+   std::string name = "score";       ///< the score column
+   unsigned threads = 1;             ///< in [1, 1024]
+};
+
+/// Checks what can be checked before any work: files given, a column name, threads in range, an
+/// output that is none of the inputs nor the model. Throws UsageError.
+void checkScoreFilesJob(const ScoreFilesJob &job);
+
+/// Adds column `job.name` (the model's score) to every entry of tree `job.tree` in `job.files` and
+/// writes all input columns plus the score, in input order, to `job.output` (temporary name, renamed
+/// when complete). With threads > 1 the scores are computed in parallel, then written in one ordered
+/// pass. Each input file is described (opened) once. `model`: job.modelPath, already loaded (and
+/// planned: tpcml-infer loads it once to report on it). The one implementation behind `tpcml-infer`
+/// and `tpcml.inference.score_files`. Throws InputError naming a missing file, tree or column.
+ScoreFilesSummary scoreFiles(const ScoreFilesJob &job, std::shared_ptr<const Model> model);
+/// The same, loading job.modelPath after checkScoreFilesJob.
+ScoreFilesSummary scoreFiles(const ScoreFilesJob &job);
+/// The same with the job's fields as arguments (ROOT macros, jitted code).
 ScoreFilesSummary scoreFiles(const std::vector<std::string> &files, const std::string &tree, const std::string &output,
                              const std::string &modelPath, std::vector<std::string> columns = {},
                              const std::string &name = "score", unsigned threads = 1);

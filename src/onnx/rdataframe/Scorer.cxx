@@ -1,7 +1,7 @@
 // tpcml -- ONNX inference inside RDataFrame (see include/tpcml/onnx/Scorer.h).
 #include "tpcml/onnx/Scorer.h"
 
-#include "ScalarDefine.h"
+#include "onnx/rdataframe/ScalarDefine.h"
 
 #include "tpcml/AtomicFile.h"
 #include "tpcml/Error.h"
@@ -276,37 +276,112 @@ ROOT::RDF::RNode defineScore(ROOT::RDF::RNode df, const std::string &name, const
    return defineScore(std::move(df), name, scorerFor(modelPath), std::move(columns));
 }
 
+void checkScoreFilesJob(const ScoreFilesJob &job)
+{
+   if (job.files.empty())
+      throw UsageError("no input files given");
+   if (job.name.empty())
+      throw UsageError("the score column needs a name");
+   if (job.threads == 0 || job.threads > 1024)
+      throw UsageError("threads must be in [1, 1024], got " + std::to_string(job.threads));
+   std::vector<std::string> inputs = job.files;
+   inputs.push_back(job.modelPath);
+   requireDistinctOutput(job.output, inputs);
+}
+
 ScoreFilesSummary scoreFiles(const std::vector<std::string> &files, const std::string &tree, const std::string &output,
                              const std::string &modelPath, std::vector<std::string> columns, const std::string &name,
                              unsigned threads)
 {
-   const auto t0 = std::chrono::steady_clock::now();
-   const RootMessagesToStderr messages; // never PyROOT's handler on a thread without the GIL
-   if (files.empty())
-      throw UsageError("no input files given");
-   if (name.empty())
-      throw UsageError("the score column needs a name");
-   if (threads == 0 || threads > 1024)
-      throw UsageError("threads must be in [1, 1024], got " + std::to_string(threads));
-   std::vector<std::string> inputs = files;
-   inputs.push_back(modelPath);
-   requireDistinctOutput(output, inputs);
-   const Scorer scorer(modelPath);
+   return scoreFiles(ScoreFilesJob{files, tree, output, modelPath, std::move(columns), name, threads});
+}
+
+ScoreFilesSummary scoreFiles(const ScoreFilesJob &job)
+{
+   checkScoreFilesJob(job); // before the model is read
+   return scoreFiles(job, Model::load(job.modelPath));
+}
+
+namespace {
+
+/// The model's input columns for the job (its tpcml.inputs metadata unless given), checked against
+/// every input file: each file is described (opened) once.
+std::vector<std::string> checkInputs(const ScoreFilesJob &job, const Model &model)
+{
+   std::vector<std::string> columns = job.columns.empty() ? model.inputColumns() : job.columns;
    if (columns.empty())
-      columns = scorer.model().inputColumns();
-   if (columns.empty())
-      throw UsageError("model '" + modelPath + "' carries no tpcml.inputs metadata: give the input columns");
-   std::vector<TreeSummary> summaries; // each file opened once to check it
-   for (const std::string &f : files) {
-      summaries.push_back(describeTree(f, tree));
+      throw UsageError("model '" + job.modelPath + "' carries no tpcml.inputs metadata: give the input columns");
+   std::vector<TreeSummary> summaries;
+   for (const std::string &f : job.files) {
+      summaries.push_back(describeTree(f, job.tree));
       requireColumns(summaries.back(), columns); // names the file, tree and missing columns
       for (const ColumnInfo &c : summaries.back().columns)
-         if (c.name == name)
-            throw UsageError("tree '" + tree + "' in " + f + " already has a column '" + name +
+         if (c.name == job.name)
+            throw UsageError("tree '" + job.tree + "' in " + f + " already has a column '" + job.name +
                              "': choose another name for the score");
    }
    requireOneFormat(summaries);
-   AtomicOutput out(output);
+   return columns;
+}
+
+/// Pass 1 with several threads: the scores (`width` values per entry), stored by entry number
+/// (tpcml::runInRanges: one single-threaded RDataFrame per contiguous range of entries;
+/// ImplicitMT does not keep the order). scoreFiles writes them in one ordered pass.
+std::vector<float> scoresInParallel(const ScoreFilesJob &job, const Scorer &scorer,
+                                    const std::vector<std::string> &columns, std::size_t width)
+{
+   const std::vector<std::string> &files = job.files;
+   const std::string &tree = job.tree, &name = job.name;
+   const unsigned threads = job.threads;
+   std::vector<float> scores;
+   const auto total = static_cast<ULong64_t>(*ROOT::RDataFrame(tree, files).Count());
+   requireMemory(double(total) * double(width) * sizeof(float),
+                 "keeping the scores of " + std::to_string(total) + " entries");
+   scores.resize(std::size_t(total) * width);
+   std::vector<std::unique_ptr<Scorer>> scorers(threads);
+   std::vector<ROOT::RDF::RResultPtr<std::vector<float>>> scalar(threads);
+   std::vector<ROOT::RDF::RResultPtr<std::vector<ROOT::RVec<float>>>> vector(threads);
+   runInRanges(
+       files, tree, total, threads,
+       [&](unsigned t, ROOT::RDF::RNode node, ULong64_t, ULong64_t) {
+          scorers[t] = std::make_unique<Scorer>(scorer.sharedModel()); // every thread its own sessions
+          auto scored = defineScore(node, name, *scorers[t], columns);
+          if (width == 1)
+             scalar[t] = scored.Take<float>(name);
+          else
+             vector[t] = scored.Take<ROOT::RVec<float>>(name);
+       },
+       [&](unsigned t, ULong64_t begin, ULong64_t end) {
+          std::size_t got = 0;
+          if (width == 1) {
+             const std::vector<float> &v = *scalar[t]; // runs this part's event loop
+             got = v.size();
+             if (got == end - begin)
+                std::copy(v.begin(), v.end(), scores.begin() + long(begin));
+          } else {
+             const std::vector<ROOT::RVec<float>> &v = *vector[t];
+             got = v.size();
+             for (std::size_t i = 0; i < v.size() && got == end - begin; ++i)
+                std::copy(v[i].begin(), v[i].end(), scores.begin() + long((begin + i) * width));
+          }
+          if (got != std::size_t(end - begin))
+             throw Error("scoring entries " + std::to_string(begin) + ".." + std::to_string(end) + " of " +
+                         files.front() + " returned " + std::to_string(got) + " scores");
+       });
+   return scores;
+}
+
+} // namespace
+
+ScoreFilesSummary scoreFiles(const ScoreFilesJob &job, std::shared_ptr<const Model> model)
+{
+   const auto t0 = std::chrono::steady_clock::now();
+   const RootMessagesToStderr messages; // never PyROOT's handler on a thread without the GIL
+   checkScoreFilesJob(job);
+   const std::string &name = job.name;
+   const Scorer scorer(std::move(model));
+   const std::vector<std::string> columns = checkInputs(job, scorer.model());
+   AtomicOutput out(job.output);
    const bool wasMT = ROOT::IsImplicitMTEnabled();
    const unsigned poolBefore = wasMT ? ROOT::GetThreadPoolSize() : 0;
    if (wasMT)
@@ -316,51 +391,13 @@ ScoreFilesSummary scoreFiles(const std::vector<std::string> &files, const std::s
    summary.outputColumn = name;
    try {
       const std::size_t width = scorer.outputSize();
-      std::vector<float> scores;
-      if (threads > 1) {
-         // Pass 1: scores in parallel, stored by entry number (tpcml::runInRanges: one
-         // single-threaded RDataFrame per contiguous range of entries; ImplicitMT does not keep
-         // the order). Pass 2 below writes them in one ordered pass.
-         const auto total = static_cast<ULong64_t>(*ROOT::RDataFrame(tree, files).Count());
-         requireMemory(double(total) * double(width) * sizeof(float),
-                       "keeping the scores of " + std::to_string(total) + " entries");
-         scores.resize(std::size_t(total) * width);
-         std::vector<std::unique_ptr<Scorer>> scorers(threads);
-         std::vector<ROOT::RDF::RResultPtr<std::vector<float>>> scalar(threads);
-         std::vector<ROOT::RDF::RResultPtr<std::vector<ROOT::RVec<float>>>> vector(threads);
-         runInRanges(
-             files, tree, total, threads,
-             [&](unsigned t, ROOT::RDF::RNode node, ULong64_t, ULong64_t) {
-                scorers[t] = std::make_unique<Scorer>(scorer.sharedModel()); // every thread its own sessions
-                auto scored = defineScore(node, name, *scorers[t], columns);
-                if (width == 1)
-                   scalar[t] = scored.Take<float>(name);
-                else
-                   vector[t] = scored.Take<ROOT::RVec<float>>(name);
-             },
-             [&](unsigned t, ULong64_t begin, ULong64_t end) {
-                std::size_t got = 0;
-                if (width == 1) {
-                   const std::vector<float> &v = *scalar[t]; // runs this part's event loop
-                   got = v.size();
-                   if (got == end - begin)
-                      std::copy(v.begin(), v.end(), scores.begin() + long(begin));
-                } else {
-                   const std::vector<ROOT::RVec<float>> &v = *vector[t];
-                   got = v.size();
-                   for (std::size_t i = 0; i < v.size() && got == end - begin; ++i)
-                      std::copy(v[i].begin(), v[i].end(), scores.begin() + long((begin + i) * width));
-                }
-                if (got != std::size_t(end - begin))
-                   throw Error("scoring entries " + std::to_string(begin) + ".." + std::to_string(end) + " of " +
-                               files.front() + " returned " + std::to_string(got) + " scores");
-             });
-      }
-      ROOT::RDataFrame df(tree, files); // one ordered pass writes the output
+      const bool parallel = job.threads > 1;
+      const std::vector<float> scores = parallel ? scoresInParallel(job, scorer, columns, width) : std::vector<float>();
+      ROOT::RDataFrame df(job.tree, job.files); // one ordered pass writes the output
       ROOT::RDF::RNode withScore = df;
-      if (threads > 1 && width == 1)
+      if (parallel && width == 1)
          withScore = df.Define(name, [&scores](ULong64_t e) { return scores[e]; }, {"rdfentry_"});
-      else if (threads > 1)
+      else if (parallel)
          withScore = df.Define(name,
                                [&scores, width](ULong64_t e) {
                                   return ROOT::RVec<float>(scores.begin() + long(e * width),
@@ -372,7 +409,7 @@ ScoreFilesSummary scoreFiles(const std::vector<std::string> &files, const std::s
       std::vector<std::string> keep = df.GetColumnNames(); // the input's columns and the score, in that order
       keep.push_back(name);
       auto count = withScore.Count();
-      withScore.Snapshot(tree, out.tempPath(), keep);
+      withScore.Snapshot(job.tree, out.tempPath(), keep);
       summary.entries = *count;
       out.commit();
    } catch (...) {

@@ -20,7 +20,7 @@ module
 
 Command line::
 
-    python -m tpcml.inference.conformance --out DIR [--write docs/onnx-conformance.md]
+    python tools/onnx_conformance.py --out DIR [--write docs/onnx-conformance.md]
         [--engine tpcml|onnxruntime] [--ops Conv,Relu] [-v]
 
 ``onnx`` (and ``onnxruntime`` for the stand-in engine) come with the ``ml``
@@ -710,7 +710,7 @@ def write_table(
     import onnx
 
     ops = tuple(ops)
-    command = command or f"python -m tpcml.inference.conformance --out DIR --engine {engine} --write {path}"
+    command = command or f"python tools/onnx_conformance.py --out DIR --engine {engine} --write {path}"
     engine_text = "tpcml's C++ engine (`tpcml._core.OnnxModel`)" if engine == "tpcml" else f"the `{engine}` engine"
     if engine == "onnxruntime":
         import onnxruntime
@@ -780,7 +780,7 @@ def _parse_ops(text: str) -> tuple[str, ...]:
 
 def _build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m tpcml.inference.conformance",
+        prog="python tools/onnx_conformance.py",
         description=(
             "Run the ONNX backend node tests (float32 cases of the ops tpcml's engine claims) through an "
             "engine and report per-op conformance. Exits 1 when a claimed-op float32 case fails and is "
@@ -815,7 +815,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     results = run_conformance(root, ENGINES[args.engine], args.ops, on_result=report if args.verbose else None)
     print(format_summary(results, args.ops))
     if args.write:
-        command = f"python -m tpcml.inference.conformance --out DIR --engine {args.engine}"
+        command = f"python tools/onnx_conformance.py --out DIR --engine {args.engine}"
         if args.ops != CLAIMED_OPS:
             command += f" --ops {','.join(args.ops)}"
         command += f" --write {args.write}"

@@ -7,7 +7,7 @@
 #ifndef TPCML_SRC_ONNX_SCHEMA_H
 #define TPCML_SRC_ONNX_SCHEMA_H
 
-#include "Proto.h"
+#include "onnx/proto/Proto.h"
 
 #include <cstdint>
 #include <string>

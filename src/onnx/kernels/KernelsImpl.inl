@@ -8,7 +8,7 @@
 //
 // GEMM: the Goto/van de Geijn blocking (K. Goto, R. van de Geijn, ACM TOMS 34 (2008) 12):
 // B packed in KC x NR panels, A in MR x KC panels, an MR x NR register tile.
-#include "Kernels.h"
+#include "onnx/kernels/Kernels.h"
 
 #include <math.h>
 #include <stdint.h>

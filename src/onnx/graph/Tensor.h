@@ -114,8 +114,9 @@ inline bool BroadcastLoop::make(const Shape &a, const Shape &b, Shape &out, Broa
    return true;
 }
 
-/// out[...] = f(a[...], b[...]) over a BroadcastLoop.
-template <typename T, typename F> void broadcastApply(const BroadcastLoop &loop, const T *a, const T *b, T *out, F f)
+/// Walks a BroadcastLoop one innermost run at a time: run(offA, offB, offOut, inner, ia, ib) for the
+/// run of `inner` outputs at offOut, reading a from offA in steps of ia and b from offB in steps of ib.
+template <typename F> void forEachRun(const BroadcastLoop &loop, F run)
 {
    const std::size_t r = loop.dims.size();
    const int64_t inner = loop.dims[r - 1], ia = loop.strideA[r - 1], ib = loop.strideB[r - 1];
@@ -127,8 +128,25 @@ template <typename T, typename F> void broadcastApply(const BroadcastLoop &loop,
    IndexBuf idx(r);
    int64_t offA = 0, offB = 0;
    for (int64_t o = 0; o < outer; ++o) {
+      run(offA, offB, o * inner, inner, ia, ib);
+      for (std::size_t k = r - 1; k-- > 0;) { // odometer over the outer dims
+         offA += loop.strideA[k];
+         offB += loop.strideB[k];
+         if (++idx[k] < loop.dims[k])
+            break;
+         offA -= loop.strideA[k] * loop.dims[k];
+         offB -= loop.strideB[k] * loop.dims[k];
+         idx[k] = 0;
+      }
+   }
+}
+
+/// out[...] = f(a[...], b[...]) over a BroadcastLoop.
+template <typename T, typename F> void broadcastApply(const BroadcastLoop &loop, const T *a, const T *b, T *out, F f)
+{
+   forEachRun(loop, [&](int64_t offA, int64_t offB, int64_t offOut, int64_t inner, int64_t ia, int64_t ib) {
       const T *pa = a + offA, *pb = b + offB;
-      T *po = out + o * inner;
+      T *po = out + offOut;
       if (ia == 1 && ib == 1)
          for (int64_t j = 0; j < inner; ++j)
             po[j] = f(pa[j], pb[j]);
@@ -141,16 +159,7 @@ template <typename T, typename F> void broadcastApply(const BroadcastLoop &loop,
       else
          for (int64_t j = 0; j < inner; ++j)
             po[j] = f(pa[j * ia], pb[j * ib]);
-      for (std::size_t k = r - 1; k-- > 0;) { // odometer over the outer dims
-         offA += loop.strideA[k];
-         offB += loop.strideB[k];
-         if (++idx[k] < loop.dims[k])
-            break;
-         offA -= loop.strideA[k] * loop.dims[k];
-         offB -= loop.strideB[k] * loop.dims[k];
-         idx[k] = 0;
-      }
-   }
+   });
 }
 
 /// Transposes `in` (shape s) by perm into out.

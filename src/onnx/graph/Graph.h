@@ -3,9 +3,9 @@
 #ifndef TPCML_SRC_ONNX_GRAPH_H
 #define TPCML_SRC_ONNX_GRAPH_H
 
-#include "Kernels.h"
-#include "Proto.h"
-#include "Tensor.h"
+#include "onnx/kernels/Kernels.h"
+#include "onnx/proto/Proto.h"
+#include "onnx/graph/Tensor.h"
 
 #include "tpcml/onnx/Model.h"
 
@@ -149,10 +149,10 @@ using OpPlanner = void (*)(NodeCtx &ctx);
 /// plans for 1 and 2 events (e.g. Cast(Shape(x)[0]): the batch size as a number) -- such a graph
 /// mixes events; Reshape's target shape may follow the batch (Planner.cxx).
 std::string batchSizeDependence(const ModelImpl &model, const Plan &p1, const Plan &p2);
-/// The operator table (Ops.cxx).
+/// The operator table (ops/OperatorTable.cxx: each operator family adds its planners).
 const std::map<std::string, OpPlanner> &operatorTable();
 /// Replaces runs of consecutive per-event dense layers (an MLP at batch <= 4), each the only
-/// reader of the one before, by one DenseChain step (Ops.cxx).
+/// reader of the one before, by one DenseChain step (rewrites/DenseChains.cxx).
 void fuseDenseChains(Plan &plan);
 
 class Planner {
@@ -168,10 +168,10 @@ public:
    std::unordered_map<std::string, std::vector<std::size_t>> consumers;
    std::unordered_map<std::string, int> graphOutputs;
    /// Zero Pads folded into the Convs that consume them: Pad output name -> spatial pads
-   /// (begin, end); the Pad output is an alias of its input (opPad, opConv).
+   /// (begin, end); the Pad output is an alias of its input (rewrites/PadIntoConv.cxx, ops/Conv.cxx).
    std::unordered_map<std::string, std::pair<Shape, Shape>> foldedPads;
    /// Per-feature affine maps x * scale + offset (Keras Rescaling) folded into the MatMul/Gemm
-   /// that reads them: value name -> (scale, offset) over the last axis (opMul/opAdd, opMatMul).
+   /// that reads them: value name -> (scale, offset) over the last axis (rewrites/AffineIntoMatMul.cxx).
    std::unordered_map<std::string, std::pair<std::vector<float>, std::vector<float>>> foldedAffine;
 
    int addValue(Value v);

@@ -1,6 +1,6 @@
 // tpcml (private) -- ONNX protobuf reader (see Proto.h). Wire format:
 // https://protobuf.dev/programming-guides/encoding/ ; field numbers: onnx/onnx.proto.
-#include "Proto.h"
+#include "onnx/proto/Proto.h"
 
 #include <cstring>
 #include <limits>

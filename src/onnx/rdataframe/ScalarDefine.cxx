@@ -6,7 +6,7 @@
 // N reads share one call site, and the branch predictors cannot tell the columns apart: the
 // 13-branch MLP scoring loop ran 150-180 ns/event slower (bench/bench_inference.py, RDataFrame
 // rows: 905-937 ns against 728-771 ns inlined; the same loop only reading the branches, 580 ns).
-#include "ScalarDefine.h"
+#include "onnx/rdataframe/ScalarDefine.h"
 
 #include "tpcml/Error.h"
 

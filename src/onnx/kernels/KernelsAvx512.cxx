@@ -2,4 +2,4 @@
 #define TPCML_VW 16
 #define TPCML_TABLE_FN tableAvx512
 #define TPCML_ISA_NAME "avx512"
-#include "KernelsImpl.inl"
+#include "onnx/kernels/KernelsImpl.inl"

@@ -1,9 +1,9 @@
 // tpcml -- ONNX model loading, plan cache and sessions (see include/tpcml/onnx/Model.h).
 #include "tpcml/onnx/Model.h"
 
-#include "Graph.h"
-#include "Kernels.h"
-#include "Schema.h"
+#include "onnx/graph/Graph.h"
+#include "onnx/kernels/Kernels.h"
+#include "onnx/graph/Schema.h"
 
 #include "tpcml/Error.h"
 #include "tpcml/Strings.h"
@@ -133,6 +133,100 @@ std::shared_ptr<const Model> Model::load(const std::string &path)
    return fromBytes(bytes, path);
 }
 
+namespace {
+
+/// The initializers of the graph, by name (float ones as float, integer ones as int64).
+void readInitializers(ModelImpl &m, const std::string &name)
+{
+   const proto::Graph &g = m.proto.graph;
+   try {
+      for (const proto::Tensor &t : g.initializer) {
+         if (t.name.empty())
+            throw InputError("ONNX model '" + name + "' has an initializer without a name");
+         m.initShape[t.name] = t.dims;
+         if (isFloatType(t.dataType))
+            m.floatInit[t.name] = std::make_shared<const std::vector<float>>(t.toFloat());
+         else
+            m.intInit[t.name] = std::make_shared<const std::vector<int64_t>>(t.toInt64());
+      }
+   } catch (const proto::ParseError &e) {
+      throw InputError("ONNX model '" + name + "': " + e.what());
+   }
+}
+
+/// The run-time inputs (graph inputs that are no initializer): float32 tensors with every
+/// dimension but the first fixed; a free first dimension, on every input or none, is the batch.
+void readInputs(ModelImpl &m, const std::string &name)
+{
+   const proto::Graph &g = m.proto.graph;
+   for (const proto::ValueInfo &vi : g.input) {
+      if (m.initShape.count(vi.name))
+         continue; // an initializer listed among the inputs (IR < 4 style): a constant
+      if (!vi.isTensor)
+         throw InputError("ONNX model '" + name + "': input '" + vi.name + "' is not a tensor");
+      if (vi.elemType != proto::kFloat)
+         throw InputError("ONNX model '" + name + "': input '" + vi.name + "' has type " +
+                          proto::dataTypeName(vi.elemType) + "; tpcml feeds float32 inputs only");
+      if (!vi.hasShape)
+         throw InputError("ONNX model '" + name + "': input '" + vi.name + "' has no shape");
+      TensorInfo info;
+      info.name = vi.name;
+      for (std::size_t d = 0; d < vi.shape.size(); ++d) {
+         const proto::Dim &dim = vi.shape[d];
+         const bool free = !dim.hasValue || dim.value < 0;
+         if (free && d != 0)
+            throw InputError("ONNX model '" + name + "': input '" + vi.name + "' has a free dimension '" + dim.param +
+                             "' at position " + std::to_string(d) +
+                             "; tpcml needs every dimension but the first (the batch) fixed");
+         info.shape.push_back(free ? -1 : dim.value);
+      }
+      m.runtimeInputs.push_back(&vi);
+      m.inputs.push_back(std::move(info));
+   }
+   m.batched = std::any_of(m.inputs.begin(), m.inputs.end(),
+                           [](const TensorInfo &t) { return !t.shape.empty() && t.shape[0] < 0; });
+   if (m.batched)
+      for (const TensorInfo &t : m.inputs)
+         if (t.shape.empty() || t.shape[0] >= 0)
+            throw InputError("ONNX model '" + name + "': input '" + t.name +
+                             "' has no batch dimension while other inputs have one");
+   for (TensorInfo &t : m.inputs) {
+      t.eventSize = 1;
+      for (std::size_t d = m.batched ? 1 : 0; d < t.shape.size(); ++d)
+         t.eventSize *= t.shape[d];
+   }
+}
+
+/// The outputs' shapes from the plans at batch 1 and 2 (p2 = p1 when the model is not batched):
+/// each must grow with the batch; -1 marks the batch dimension.
+void describeOutputs(ModelImpl &m, const Plan &p1, const Plan &p2, const std::string &name)
+{
+   const proto::Graph &g = m.proto.graph;
+   for (std::size_t j = 0; j < p1.outputs.size(); ++j) {
+      const Shape &s1 = p1.values[std::size_t(p1.outputs[j])].shape;
+      const Shape &s2 = p2.values[std::size_t(p2.outputs[j])].shape;
+      TensorInfo info;
+      info.name = g.output[j].name;
+      info.shape = s1;
+      info.eventSize = detail::numel(s1);
+      if (m.batched) {
+         if (detail::numel(s1) == 0 || detail::numel(s2) != 2 * detail::numel(s1))
+            throw InputError("ONNX model '" + name + "': output '" + info.name +
+                             "' does not grow with the batch size (shape " + detail::shapeString(s1) + " at batch 1, " +
+                             detail::shapeString(s2) + " at batch 2): unsupported, tpcml's outputs are per event");
+         // -1 marks the batch dimension: axis 0, or where a graph that mixes events put it
+         for (std::size_t d = 0; d < s1.size() && s1.size() == s2.size(); ++d)
+            if (s1[d] == 1 && s2[d] == 2) {
+               info.shape[d] = -1;
+               break;
+            }
+      }
+      m.outputs.push_back(std::move(info));
+   }
+}
+
+} // namespace
+
 std::shared_ptr<const Model> Model::fromBytes(const std::string &bytes, const std::string &name)
 {
    auto loadChecked = [&]() -> std::shared_ptr<const Model> {
@@ -151,57 +245,8 @@ std::shared_ptr<const Model> Model::fromBytes(const std::string &bytes, const st
       for (const proto::OpsetId &o : m.proto.opsetImport)
          if (o.domain.empty() || o.domain == "ai.onnx")
             m.opset = o.version;
-      const proto::Graph &g = m.proto.graph;
-
-      try {
-         for (const proto::Tensor &t : g.initializer) {
-            if (t.name.empty())
-               throw InputError("ONNX model '" + name + "' has an initializer without a name");
-            m.initShape[t.name] = t.dims;
-            if (isFloatType(t.dataType))
-               m.floatInit[t.name] = std::make_shared<const std::vector<float>>(t.toFloat());
-            else
-               m.intInit[t.name] = std::make_shared<const std::vector<int64_t>>(t.toInt64());
-         }
-      } catch (const proto::ParseError &e) {
-         throw InputError("ONNX model '" + name + "': " + e.what());
-      }
-      for (const proto::ValueInfo &vi : g.input) {
-         if (m.initShape.count(vi.name))
-            continue; // an initializer listed among the inputs (IR < 4 style): a constant
-         if (!vi.isTensor)
-            throw InputError("ONNX model '" + name + "': input '" + vi.name + "' is not a tensor");
-         if (vi.elemType != proto::kFloat)
-            throw InputError("ONNX model '" + name + "': input '" + vi.name + "' has type " +
-                             proto::dataTypeName(vi.elemType) + "; tpcml feeds float32 inputs only");
-         if (!vi.hasShape)
-            throw InputError("ONNX model '" + name + "': input '" + vi.name + "' has no shape");
-         TensorInfo info;
-         info.name = vi.name;
-         for (std::size_t d = 0; d < vi.shape.size(); ++d) {
-            const proto::Dim &dim = vi.shape[d];
-            const bool free = !dim.hasValue || dim.value < 0;
-            if (free && d != 0)
-               throw InputError("ONNX model '" + name + "': input '" + vi.name + "' has a free dimension '" +
-                                dim.param + "' at position " + std::to_string(d) +
-                                "; tpcml needs every dimension but the first (the batch) fixed");
-            info.shape.push_back(free ? -1 : dim.value);
-         }
-         m.runtimeInputs.push_back(&vi);
-         m.inputs.push_back(std::move(info));
-      }
-      m.batched = std::any_of(m.inputs.begin(), m.inputs.end(),
-                              [](const TensorInfo &t) { return !t.shape.empty() && t.shape[0] < 0; });
-      if (m.batched)
-         for (const TensorInfo &t : m.inputs)
-            if (t.shape.empty() || t.shape[0] >= 0)
-               throw InputError("ONNX model '" + name + "': input '" + t.name +
-                                "' has no batch dimension while other inputs have one");
-      for (TensorInfo &t : m.inputs) {
-         t.eventSize = 1;
-         for (std::size_t d = m.batched ? 1 : 0; d < t.shape.size(); ++d)
-            t.eventSize *= t.shape[d];
-      }
+      readInitializers(m, name);
+      readInputs(m, name);
       for (const auto &[key, value] : m.proto.metadata)
          m.metadata[key] = value;
 
@@ -213,28 +258,7 @@ std::shared_ptr<const Model> Model::fromBytes(const std::string &bytes, const st
          m.mixing = !p2->mixing.empty()   ? p2->mixing
                     : !p1->mixing.empty() ? p1->mixing
                                           : batchSizeDependence(m, *p1, *p2);
-      for (std::size_t j = 0; j < p1->outputs.size(); ++j) {
-         const Shape &s1 = p1->values[std::size_t(p1->outputs[j])].shape;
-         const Shape &s2 = p2->values[std::size_t(p2->outputs[j])].shape;
-         TensorInfo info;
-         info.name = g.output[j].name;
-         info.shape = s1;
-         info.eventSize = detail::numel(s1);
-         if (m.batched) {
-            if (detail::numel(s1) == 0 || detail::numel(s2) != 2 * detail::numel(s1))
-               throw InputError("ONNX model '" + name + "': output '" + info.name +
-                                "' does not grow with the batch size (shape " + detail::shapeString(s1) +
-                                " at batch 1, " + detail::shapeString(s2) +
-                                " at batch 2): unsupported, tpcml's outputs are per event");
-            // -1 marks the batch dimension: axis 0, or where a graph that mixes events put it
-            for (std::size_t d = 0; d < s1.size() && s1.size() == s2.size(); ++d)
-               if (s1[d] == 1 && s2[d] == 2) {
-                  info.shape[d] = -1;
-                  break;
-               }
-         }
-         m.outputs.push_back(std::move(info));
-      }
+      describeOutputs(m, *p1, *p2, name);
       return model;
    };
    // Every error of loading and planning names the model: errors below the checks (a planner's

@@ -22,7 +22,7 @@ crash or a hang of tpcml is counted, not fatal (the worker is restarted). Each m
 
 Command line (see docs/onnx-fuzzing.md)::
 
-    python -m tpcml.inference.fuzz MODEL.onnx [MODEL.onnx ...] --mutations 2500 --seed 1 \\
+    python tools/onnx_fuzz.py MODEL.onnx [MODEL.onnx ...] --mutations 2500 --seed 1 \\
         [--timeout 10] [--json out.json] [--markdown out.md] [--keep DIR]
 
 ``--mutations`` counts per model. Without models, three small built-in seeds (an MLP, a CNN and a
@@ -576,7 +576,7 @@ class _Worker:
     def __init__(self) -> None:
         env = dict(os.environ, OMP_NUM_THREADS="1", TF_CPP_MIN_LOG_LEVEL="3")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "tpcml.inference.fuzz", "--worker"],
+            [sys.executable, str(Path(__file__).resolve()), "--worker"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
@@ -738,7 +738,7 @@ def markdown_table(summary: Summary) -> str:
 
 def _build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="python -m tpcml.inference.fuzz",
+        prog="python tools/onnx_fuzz.py",
         description="Fuzz tpcml's ONNX engine with seeded mutations of seed models, against onnxruntime.",
     )
     p.add_argument("models", nargs="*", type=Path, help="seed .onnx models (default: three built-in seeds)")
@@ -764,9 +764,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not math.isfinite(args.timeout) or args.timeout <= 0:
         print(f"error: --timeout must be a finite number of seconds > 0, got {args.timeout}", file=sys.stderr)
         return 2
-    from ..errors import ArgumentError, InputError
-    from ..guards import refuse_overwrite
-    from . import Model
+    from tpcml.errors import ArgumentError, InputError
+    from tpcml.guards import refuse_overwrite
+    from tpcml.inference import Model
 
     try:  # before any work: a report must never overwrite a seed model
         refuse_overwrite([args.json, args.markdown], args.models, "report")
@@ -794,7 +794,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(table, end="")
     for r in summary.failures[:50]:
         print(f"{r.klass}: {r.model} #{r.index} {r.mutation}: {r.detail} | tpcml: {r.tpcml[:200]} | ort: {r.ort[:200]}")
-    from ..rootio import atomic_path
+    from tpcml.rootio import atomic_path
 
     if args.markdown:
         with atomic_path(args.markdown) as tmp:

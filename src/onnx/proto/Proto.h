@@ -5,7 +5,7 @@
 // attributes, initializers and the value infos of inputs and outputs -- and skips every
 // other field by its wire type. Every length and count is checked against the bytes left,
 // so truncated or corrupted files raise ParseError, never read out of bounds (fuzzed by
-// python -m tpcml.inference.fuzz and tests/python/test_onnx_fuzz.py, docs/onnx-fuzzing.md).
+// python tools/onnx_fuzz.py and tests/python/test_onnx_fuzz.py, docs/onnx-fuzzing.md).
 // What the spec allows beyond the wire format is checked in Schema.cxx.
 #ifndef TPCML_SRC_ONNX_PROTO_H
 #define TPCML_SRC_ONNX_PROTO_H

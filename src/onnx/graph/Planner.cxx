@@ -1,6 +1,6 @@
 // tpcml (private) -- load-time planning: values, constant folding, fusion, memory plan.
-#include "Graph.h"
-#include "Schema.h"
+#include "onnx/graph/Graph.h"
+#include "onnx/graph/Schema.h"
 
 #include "tpcml/Error.h"
 

@@ -2,4 +2,4 @@
 #define TPCML_VW 8
 #define TPCML_TABLE_FN tableAvx2
 #define TPCML_ISA_NAME "avx2"
-#include "KernelsImpl.inl"
+#include "onnx/kernels/KernelsImpl.inl"

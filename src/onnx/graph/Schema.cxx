@@ -4,7 +4,7 @@
 // docs/Changelog.md, onnx/defs/*/defs.cc and old.cc): every since_version of each operator, the
 // attributes (type, required) of each version from the oldest one tpcml implements on, and the
 // type constraints of the inputs. Cross-checked against onnx.defs by test_onnx_spec.py.
-#include "Schema.h"
+#include "onnx/graph/Schema.h"
 
 #include "tpcml/Error.h"
 #include "tpcml/Strings.h"

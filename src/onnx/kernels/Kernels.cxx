@@ -1,5 +1,5 @@
 // tpcml (private) -- run-time choice of the kernel table (see Kernels.h).
-#include "Kernels.h"
+#include "onnx/kernels/Kernels.h"
 
 #include <cstdlib>
 #include <algorithm>

@@ -2,4 +2,4 @@
 #define TPCML_VW 4
 #define TPCML_TABLE_FN tableBase
 #define TPCML_ISA_NAME "base"
-#include "KernelsImpl.inl"
+#include "onnx/kernels/KernelsImpl.inl"

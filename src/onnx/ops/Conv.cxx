@@ -1,0 +1,316 @@
+// tpcml (private) -- Conv: GEMM over im2col or over 2-D phase-plane windows, depthwise kernels.
+// Semantics follow the ONNX operator specification (https://onnx.ai/onnx/operators/).
+#include "onnx/ops/ConvAttrs.h"
+#include "onnx/rewrites/Rewrites.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+namespace tpcml::onnx::detail {
+namespace {
+
+using kernels::Activation;
+using kernels::ActKind;
+
+/// im2col for any number of spatial dims: col[(ci, k...)][o...].
+void im2col(const float *x, int64_t channels, const ConvGeometry &g, float *col)
+{
+   const int64_t nd = g.nd;
+   const int64_t outSize = numel(g.out), kSize = numel(g.kernel), inSize = numel(g.in);
+   if (nd == 2) {
+      const int64_t H = g.in[0], W = g.in[1], Ho = g.out[0], Wo = g.out[1];
+      for (int64_t ci = 0; ci < channels; ++ci)
+         for (int64_t ki = 0; ki < g.kernel[0]; ++ki)
+            for (int64_t kj = 0; kj < g.kernel[1]; ++kj) {
+               float *dst = col + ((ci * g.kernel[0] + ki) * g.kernel[1] + kj) * outSize;
+               const float *src = x + ci * inSize;
+               for (int64_t oh = 0; oh < Ho; ++oh) {
+                  const int64_t ih = oh * g.stride[0] - g.padBegin[0] + ki * g.dil[0];
+                  float *d = dst + oh * Wo;
+                  if (ih < 0 || ih >= H) {
+                     std::fill(d, d + Wo, 0.f);
+                     continue;
+                  }
+                  const float *s = src + ih * W;
+                  for (int64_t ow = 0; ow < Wo; ++ow) {
+                     const int64_t iw = ow * g.stride[1] - g.padBegin[1] + kj * g.dil[1];
+                     d[ow] = (iw >= 0 && iw < W) ? s[iw] : 0.f;
+                  }
+               }
+            }
+      return;
+   }
+   Shape kIdx = Shape(std::size_t(nd)), oIdx = Shape(std::size_t(nd));
+   const Shape inStr = stridesOf(g.in);
+   for (int64_t ci = 0; ci < channels; ++ci)
+      for (int64_t kf = 0; kf < kSize; ++kf) {
+         int64_t rem = kf;
+         for (int64_t d = nd; d-- > 0;) {
+            kIdx[std::size_t(d)] = rem % g.kernel[std::size_t(d)];
+            rem /= g.kernel[std::size_t(d)];
+         }
+         float *dst = col + (ci * kSize + kf) * outSize;
+         for (int64_t of = 0; of < outSize; ++of) {
+            int64_t r2 = of, off = 0;
+            bool inside = true;
+            for (int64_t d = nd; d-- > 0;) {
+               const std::size_t u = std::size_t(d);
+               oIdx[u] = r2 % g.out[u];
+               r2 /= g.out[u];
+               const int64_t i = oIdx[u] * g.stride[u] - g.padBegin[u] + kIdx[u] * g.dil[u];
+               inside = inside && i >= 0 && i < g.in[u];
+               off += i * inStr[u];
+            }
+            dst[of] = inside ? x[ci * inSize + off] : 0.f;
+         }
+      }
+}
+
+struct ConvKernel : Kernel {
+   ConvGeometry g;
+   int64_t N = 0, Cin = 0, Cout = 0, group = 1;
+   std::vector<float> bias; ///< fused (bias input and/or following Add)
+   int biasId = -1;         ///< run-time bias input (no fusion)
+   Activation act;
+   bool depthwise = false, pointwise = false;
+   /// 2-D windows on phase planes (Kernels.h): the GEMM reads its K rows (ci, ki, kj) from
+   /// the phase planes of the input channels through bRows, no im2col buffer.
+   bool windowed = false;
+   /// no padding, unit strides and dilations: the phase plane of a channel is the channel
+   /// itself (Wq = W), and the GEMM reads its rows in place, stopping at the last row's Wo
+   /// valid columns so that no read leaves the plane
+   bool direct = false;
+   /// A 2 x 2 / stride 2 MaxPool read this output alone (pool2x2Reader) and is absorbed: each
+   /// event's convolution goes to scratch in the wide layout [C, Ho, Wq] (cache-resident) and
+   /// only the pooled [C, Ho/2, Wo/2] is written out -- a quarter of the traffic, no second pass
+   /// over a batch-sized tensor.
+   bool fusePool = false;
+   kernels::Window2d poolWin;   ///< the pool on one wide channel (W = Wq)
+   std::size_t poolScratch = 0; ///< offset in the workspace of the per-event wide output
+   kernels::Window2d win;
+   std::vector<int32_t> bRows;
+   std::vector<int64_t> taps;  ///< tapOffset of each (ki, kj)
+   std::vector<float> aPacked; ///< constant W packed per group at plan time (kernels::gemmPackA)
+   std::vector<float> wOwned;  ///< W with a fused per-channel scale
+   int64_t aPackedStride = 0;
+   void run(float *const *v, float *ws) const override
+   {
+      const float *X = v[inputs[0]], *W = wOwned.empty() ? v[inputs[1]] : wOwned.data();
+      float *Y = v[outputs[0]];
+      const float *B = biasId >= 0 ? v[biasId] : (bias.empty() ? nullptr : bias.data());
+      const int64_t cig = Cin / group, cog = Cout / group;
+      const int64_t inSize = numel(g.in), outSize = numel(g.out), kSize = numel(g.kernel);
+      const kernels::KernelTable &kt = K();
+      const int64_t wideSize = win.Ho * win.Wq, pooledSize = poolWin.Ho * poolWin.Wo;
+      for (int64_t n = 0; n < N; ++n) {
+         const float *x = X + n * Cin * inSize;
+         float *y = fusePool ? ws + poolScratch : Y + n * Cout * outSize;
+         if (depthwise) {
+            for (int64_t oc = 0; oc < Cout; ++oc) {
+               kernels::DepthwiseArgs d;
+               d.x = x + (oc / cog) * inSize;
+               d.w = W + oc * kSize;
+               d.bias = B ? B[oc] : 0.f;
+               d.y = y + oc * outSize;
+               d.win = win;
+               d.offsets = taps.data();
+               d.act = act;
+               d.scratch = ws;
+               d.bordersReady = n > 0 || oc > 0;
+               kt.depthwise2d(d);
+            }
+            continue;
+         }
+         for (int64_t gi = 0; gi < group; ++gi) {
+            const float *xg = x + gi * cig * inSize;
+            kernels::GemmArgs a;
+            a.M = cog;
+            a.N = outSize;
+            a.K = cig * kSize;
+            a.A = W + gi * cog * cig * kSize;
+            a.sAm = cig * kSize;
+            a.sAk = 1;
+            a.B = xg;
+            a.sBk = outSize;
+            a.sBn = 1;
+            a.C = y + gi * cog * outSize;
+            a.ldc = outSize;
+            a.rowBias = B ? B + gi * cog : nullptr;
+            a.act = act;
+            if (!aPacked.empty())
+               a.Apacked = aPacked.data() + gi * aPackedStride;
+            float *gemmWs = ws;
+            float *wide = nullptr;
+            if (windowed) {
+               a.bRows = bRows.data();
+               if (direct) { // rows straight from the input planes (see opConv)
+                  a.B = xg;
+                  a.N = win.Ho * win.Wq - (win.Wq - win.Wo);
+               } else {
+                  const int64_t pf = kernels::phaseFloats(win);
+                  for (int64_t ci = 0; ci < cig; ++ci)
+                     kt.phaseSplit(xg + ci * inSize, win, 0.f, ws + ci * pf, n == 0 && gi == 0);
+                  a.B = ws;
+                  a.N = win.Ho * win.Wq;
+                  gemmWs = ws + cig * pf;
+               }
+               if (fusePool) { // the wide layout is what the pool reads
+                  a.C = y + gi * cog * wideSize;
+                  a.ldc = wideSize;
+               } else if (win.Wq != win.Wo) { // GEMM into the wide layout, then compact each channel
+                  wide = gemmWs;
+                  gemmWs += cog * a.N;
+                  a.C = wide;
+                  a.ldc = a.N;
+               }
+            } else if (!pointwise) {
+               im2col(xg, cig, g, ws);
+               a.B = ws;
+               gemmWs = ws + cig * kSize * outSize;
+            }
+            kt.gemm(a, gemmWs);
+            if (wide)
+               for (int64_t oc = 0; oc < cog; ++oc)
+                  kt.compactRows(wide + oc * a.N, win, y + (gi * cog + oc) * outSize);
+         }
+         if (fusePool)
+            for (int64_t oc = 0; oc < Cout; ++oc)
+               kt.maxPool2d(y + oc * wideSize, poolWin, nullptr, Y + (n * Cout + oc) * pooledSize, nullptr, true);
+      }
+   }
+};
+
+/// The bias B, and a following bias Add, per-channel Mul (an unfolded BatchNormalization) and
+/// activation fused into the kernel (Planner::fuse).
+void fuseConvEpilogue(NodeCtx &c, ConvKernel &k, const Shape &out)
+{
+   if (!readConvBias(c, k.Cout, k.bias, k.biasId, k.inputs))
+      return; // a run-time B: nothing fused
+   const Planner::Epilogue e = c.planner.fuse(c.node, int64_t(out.size()), 1, k.Cout, c.isConst(1));
+   c.renameOutput(0, e.outName);
+   if (!e.scale.empty()) { // (conv + b) * s = conv with W * s, plus b * s
+      const std::vector<float> &w = *c.in(1).f;
+      const std::size_t per = w.size() / std::size_t(k.Cout);
+      k.wOwned.resize(w.size());
+      for (std::size_t i = 0; i < w.size(); ++i)
+         k.wOwned[i] = w[i] * e.scale[i / per];
+      for (std::size_t j = 0; j < k.bias.size(); ++j)
+         k.bias[j] *= e.scale[j];
+   }
+   addFusedBias(k.bias, e.bias, k.Cout);
+   k.act = e.act;
+}
+
+/// Chooses how the kernel runs (depthwise, windowed 2-D GEMM, direct, pointwise or im2col) and sizes
+/// its workspace.
+void chooseConvAlgorithm(NodeCtx &c, ConvKernel &k)
+{
+   const Shape &xs = c.shape(0);
+   const int64_t cig = k.Cin / k.group, cog = k.Cout / k.group;
+   k.depthwise = k.g.nd == 2 && cig == 1;
+   bool unit = true;
+   for (int64_t d = 0; d < k.g.nd; ++d) {
+      const std::size_t u = std::size_t(d);
+      unit = unit && k.g.kernel[u] == 1 && k.g.stride[u] == 1 && k.g.padBegin[u] == 0 && k.g.padEnd[u] == 0;
+   }
+   k.pointwise = unit;
+   k.windowed = k.g.nd == 2 && (!unit || k.depthwise);
+   const int64_t outSize = numel(k.g.out), kSize = numel(k.g.kernel);
+   if (k.windowed) {
+      k.win = window2dOf(k.g);
+      k.taps = tapOffsets(k.win);
+      if (k.depthwise) {
+         k.workspace = std::size_t(kernels::windowWorkspace(k.win));
+      } else {
+         const kernels::Window2d &w = k.win;
+         k.direct = w.sh == 1 && w.sw == 1 && w.dh == 1 && w.dw == 1 && k.g.padBegin[0] == 0 && k.g.padBegin[1] == 0 &&
+                    k.g.padEnd[0] == 0 && k.g.padEnd[1] == 0 && w.Wq == w.W && w.Hq == w.H;
+         const int64_t inSize = numel(k.g.in);
+         const int64_t pf = k.direct ? inSize : kernels::phaseFloats(w), wideN = w.Ho * w.Wq;
+         if (cig * pf > std::numeric_limits<int32_t>::max())
+            c.fail("input " + shapeString(xs) + " is too large for the convolution kernels");
+         for (int64_t ci = 0; ci < cig; ++ci)
+            for (int64_t ki = 0; ki < k.g.kernel[0]; ++ki)
+               for (int64_t kj = 0; kj < k.g.kernel[1]; ++kj)
+                  k.bRows.push_back(int32_t(ci * pf + kernels::tapOffset(w, ki, kj)));
+         k.workspace = std::size_t((k.direct ? 0 : cig * pf) + (w.Wq != w.Wo ? cog * wideN : 0)) +
+                       K().gemmWorkspace(cog, wideN, cig * kSize);
+      }
+   } else if (!k.depthwise) {
+      k.workspace = (unit ? 0 : std::size_t(cig * kSize * outSize)) + K().gemmWorkspace(cog, outSize, cig * kSize);
+   } else {
+      c.fail("internal: depthwise convolution without a 2-D window");
+   }
+}
+
+/// A constant W is packed once per group at plan time (kernels::gemmPackA).
+void packConvWeights(NodeCtx &c, ConvKernel &k)
+{
+   if (k.depthwise || !c.isConst(1))
+      return;
+   const std::vector<float> &w = k.wOwned.empty() ? *c.in(1).f : k.wOwned;
+   const int64_t cog = k.Cout / k.group, kd = k.Cin / k.group * numel(k.g.kernel);
+   k.aPackedStride = int64_t(K().gemmPackedASize(cog, kd));
+   k.aPacked.resize(std::size_t(k.aPackedStride * k.group));
+   for (int64_t gi = 0; gi < k.group; ++gi)
+      K().gemmPackA(w.data() + gi * cog * kd, cog, kd, kd, 1, k.aPacked.data() + gi * k.aPackedStride);
+}
+
+/// A 2 x 2 / stride 2 MaxPool as the only reader (rewrites/ConvMaxPool.cxx): pooled per event from
+/// the GEMM's wide rows; `out` becomes the pooled shape.
+void absorbMaxPool2x2(NodeCtx &c, ConvKernel &k, Shape &out)
+{
+   const int64_t poolNode = k.windowed && !k.depthwise && k.g.nd == 2 ? pool2x2Reader(c, c.outName(0)) : -1;
+   if (poolNode < 0)
+      return;
+   const auto pool = std::size_t(poolNode);
+   const int64_t Ho = k.win.Ho / 2, Wo = k.win.Wo / 2;
+   k.fusePool = true;
+   // rows Wq apart, as the GEMM leaves them; 2 * Wo <= Wq, so maxPool2x2 reads valid columns only
+   k.poolWin = kernels::window2d(k.win.Ho, k.win.Wq, Ho, Wo, 2, 2, 2, 2, 1, 1, 0, 0);
+   k.poolScratch = k.workspace;
+   k.workspace += std::size_t(k.Cout * k.win.Ho * k.win.Wq);
+   c.planner.skip[pool] = true;
+   c.renameOutput(0, c.planner.model.proto.graph.node[pool].output[0]);
+   out = {k.N, k.Cout, Ho, Wo};
+}
+
+void opConv(NodeCtx &c)
+{
+   checkConvOperands(c);
+   const Shape &xs = c.shape(0), &ws = c.shape(1);
+   auto k = std::make_unique<ConvKernel>();
+   k->N = xs[0];
+   k->Cin = xs[1];
+   k->Cout = ws[0];
+   k->group = c.attrInt("group", 1);
+   if (k->group < 1 || k->Cin % k->group || k->Cout % k->group || ws[1] != k->Cin / k->group)
+      c.fail("group " + std::to_string(k->group) + " does not fit X " + shapeString(xs) + " and W " + shapeString(ws));
+   const Shape wKernel(ws.begin() + 2, ws.end()), spatial(xs.begin() + 2, xs.end());
+   const ConvAttrs attrs = readConvAttrs(c, spatial.size(), &wKernel);
+   const auto folded = c.planner.foldedPads.find(c.node.input[0]);
+   if (folded != c.planner.foldedPads.end())
+      k->g = convGeometry(c, spatial, attrs, false, &folded->second.first, &folded->second.second);
+   else
+      k->g = convGeometry(c, spatial, attrs, false);
+   Shape out = {k->N, k->Cout};
+   out.insert(out.end(), k->g.out.begin(), k->g.out.end());
+   k->inputs = {c.id(0), c.id(1)};
+   fuseConvEpilogue(c, *k, out);
+   chooseConvAlgorithm(c, *k);
+   packConvWeights(c, *k);
+   absorbMaxPool2x2(c, *k, out);
+   k->outputs = {c.runtime(0, out)};
+   c.emit(std::move(k));
+}
+
+} // namespace
+
+void addConvOps(OperatorMap &table)
+{
+   table["Conv"] = opConv;
+}
+
+} // namespace tpcml::onnx::detail

@@ -1,0 +1,53 @@
+// tpcml (private) -- what Conv, ConvTranspose and MaxPool share: their operands, their window
+// attributes (read and checked once, readConvAttrs), the output geometry and the bias.
+#ifndef TPCML_SRC_ONNX_OPS_CONVATTRS_H
+#define TPCML_SRC_ONNX_OPS_CONVATTRS_H
+
+#include "onnx/ops/OpSupport.h"
+
+#include <string>
+#include <vector>
+
+namespace tpcml::onnx::detail {
+
+/// Fails unless the node has X, W and an optional B, X and W float and both N x C x spatial.
+void checkConvOperands(NodeCtx &c);
+
+/// The window attributes of a node over `nd` spatial dimensions.
+struct ConvAttrs {
+   Shape kernel, stride, dil, pads; ///< pads: the begins, then the ends
+   std::string autoPad;             ///< its value and its pairing with pads: Schema.cxx
+};
+/// Reads kernel_shape (default: `weights`, the spatial dimensions of W, which it must equal: the
+/// kernels read W with the strides of kernel_shape), strides, dilations, pads and auto_pad, every
+/// list checked for its length (the input's rank) and the spec's ranges. `weights`: nullptr for
+/// MaxPool (whose kernel_shape the schema requires).
+ConvAttrs readConvAttrs(NodeCtx &c, std::size_t nd, const Shape *weights);
+
+struct ConvGeometry {
+   int64_t nd = 0;
+   Shape in, out, kernel, stride, dil, padBegin, padEnd;
+};
+
+/// Pads, strides, dilations and output size of Conv / MaxPool (ONNX auto_pad rules) from the
+/// attributes `a` (readConvAttrs). `extraBegin`/`extraEnd`: a zero Pad folded into this node
+/// (rewrites/PadIntoConv.cxx). `padsBelowKernel`: MaxPool's rule that a pad be smaller than the
+/// kernel (a window of padding only has no maximum).
+ConvGeometry convGeometry(NodeCtx &c, const Shape &inSpatial, const ConvAttrs &a, bool ceilMode,
+                          const Shape *extraBegin = nullptr, const Shape *extraEnd = nullptr,
+                          bool padsBelowKernel = false);
+
+kernels::Window2d window2dOf(const ConvGeometry &g);
+std::vector<int64_t> tapOffsets(const kernels::Window2d &w);
+
+/// The optional bias B (input 2) of a Conv / ConvTranspose with `channels` output channels: a
+/// constant goes to `bias`; a run-time one to `biasId` and `inputs`. Records that the node mixes
+/// events when W or B come from the event data. Returns whether a following bias Add and
+/// activation may be fused (not with a run-time B).
+bool readConvBias(NodeCtx &c, int64_t channels, std::vector<float> &bias, int &biasId, std::vector<int> &inputs);
+/// bias += fused (a fused bias Add after the node); bias starts at zero when empty.
+void addFusedBias(std::vector<float> &bias, const std::vector<float> &fused, int64_t channels);
+
+} // namespace tpcml::onnx::detail
+
+#endif // TPCML_SRC_ONNX_OPS_CONVATTRS_H

@@ -1,0 +1,172 @@
+// tpcml (private) -- ConvTranspose (scatter of each input value through the kernel).
+// Semantics follow the ONNX operator specification (https://onnx.ai/onnx/operators/).
+#include "onnx/ops/ConvAttrs.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+namespace tpcml::onnx::detail {
+namespace {
+
+using kernels::Activation;
+using kernels::ActKind;
+
+struct ConvTransposeKernel : Kernel {
+   ConvGeometry g; // in = input spatial, out = output spatial
+   int64_t N = 0, Cin = 0, Cout = 0, group = 1;
+   std::vector<float> bias;
+   int biasId = -1;
+   Activation act;
+   void run(float *const *v, float *) const override
+   {
+      const float *X = v[inputs[0]], *W = v[inputs[1]];
+      float *Y = v[outputs[0]];
+      const float *B = biasId >= 0 ? v[biasId] : (bias.empty() ? nullptr : bias.data());
+      const int64_t cig = Cin / group, cog = Cout / group, nd = g.nd;
+      const int64_t inSize = numel(g.in), outSize = numel(g.out), kSize = numel(g.kernel);
+      IndexBuf outStr{std::size_t(nd)}, iIdx{std::size_t(nd)}, kIdx{std::size_t(nd)};
+      for (std::size_t d = std::size_t(nd), acc = 1; d-- > 0;) {
+         outStr[d] = int64_t(acc);
+         acc *= std::size_t(g.out[d]);
+      }
+      for (int64_t n = 0; n < N; ++n) {
+         float *y = Y + n * Cout * outSize;
+         for (int64_t oc = 0; oc < Cout; ++oc)
+            std::fill(y + oc * outSize, y + (oc + 1) * outSize, B ? B[oc] : 0.f);
+         for (int64_t ci = 0; ci < Cin; ++ci) {
+            const int64_t gi = ci / cig;
+            const float *x = X + (n * Cin + ci) * inSize;
+            for (int64_t kf = 0; kf < kSize; ++kf) {
+               int64_t rem = kf;
+               for (int64_t d = nd; d-- > 0;) {
+                  kIdx[std::size_t(d)] = rem % g.kernel[std::size_t(d)];
+                  rem /= g.kernel[std::size_t(d)];
+               }
+               for (int64_t i = 0; i < inSize; ++i) {
+                  int64_t r2 = i, off = 0;
+                  bool inside = true;
+                  for (int64_t d = nd; d-- > 0;) {
+                     const std::size_t u = std::size_t(d);
+                     iIdx[u] = r2 % g.in[u];
+                     r2 /= g.in[u];
+                     const int64_t o = iIdx[u] * g.stride[u] - g.padBegin[u] + kIdx[u] * g.dil[u];
+                     inside = inside && o >= 0 && o < g.out[u];
+                     off += o * outStr[u];
+                  }
+                  if (!inside)
+                     continue;
+                  const float xv = x[i];
+                  for (int64_t oc = 0; oc < cog; ++oc)
+                     y[(gi * cog + oc) * outSize + off] += xv * W[((ci * cog) + oc) * kSize + kf];
+               }
+            }
+         }
+         K().activate(y, Cout * outSize, act);
+      }
+   }
+};
+
+/// The output geometry of a ConvTranspose over X `xs` and W `ws`: its window attributes
+/// (readConvAttrs), output_padding and output_shape, the spec's output size and auto_pad rules.
+ConvGeometry convTransposeGeometry(NodeCtx &c, const Shape &xs, const Shape &ws)
+{
+   ConvGeometry g;
+   g.nd = int64_t(xs.size()) - 2;
+   const std::size_t nd = std::size_t(g.nd);
+   const std::string dims = std::to_string(nd) + " spatial dimensions of X";
+   const Shape wKernel(ws.begin() + 2, ws.end());
+   g.in.assign(xs.begin() + 2, xs.end());
+   // the kernel reads W with the strides of kernel_shape: it must be W's own (onnxruntime agrees)
+   const ConvAttrs attrs = readConvAttrs(c, nd, &wKernel);
+   g.kernel = attrs.kernel;
+   g.stride = attrs.stride;
+   g.dil = attrs.dil;
+   const Shape &pads = attrs.pads;
+   const std::string &autoPad = attrs.autoPad;
+   const Shape outPad = c.attrInts("output_padding", Shape(nd, 0));
+   const Shape outShape = c.attrInts("output_shape");
+   requireLength(c, "output_padding", outPad, nd, dims);
+   if (!outShape.empty())
+      requireLength(c, "output_shape", outShape, nd, dims);
+   requireAtLeast(c, "output_padding", outPad, 0);
+   requireAtLeast(c, "output_shape", outShape, 1);
+   for (std::size_t d = 0; d < nd; ++d) {
+      if (!outShape.empty() && outShape[d] > (int64_t(1) << 31))
+         c.fail("output_shape entry beyond 2^31 in dimension " + std::to_string(d));
+      // spec: output_padding < stride or < dilation; onnxruntime refuses anything >= stride (its
+      // output no longer maps back onto the input), and so does tpcml
+      if (outPad[d] >= g.stride[d])
+         c.fail(quoted("output_padding", outPad) + ": entry " + std::to_string(d) + " is " + std::to_string(outPad[d]) +
+                ", expected < strides[" + std::to_string(d) + "] = " + std::to_string(g.stride[d]));
+   }
+   g.padBegin.assign(pads.begin(), pads.begin() + long(nd));
+   g.padEnd.assign(pads.begin() + long(nd), pads.end());
+   g.out.resize(nd);
+   for (std::size_t d = 0; d < nd; ++d) {
+      const int64_t full = g.stride[d] * (g.in[d] - 1) + outPad[d] + (g.kernel[d] - 1) * g.dil[d] + 1;
+      if (!outShape.empty() || autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER") {
+         // spec: total = full - output; SAME_UPPER puts the odd pad at the end, every other
+         // auto_pad (NOTSET with output_shape included) at the start -- as onnxruntime 1.32 does
+         // SAME without output_shape: in * strides (spec), but never beyond `full` -- onnxruntime
+         // 1.32 clamps there (strides > the kernel's extent + output_padding), and tpcml follows it
+         g.out[d] = !outShape.empty() ? outShape[d] : std::min(g.in[d] * g.stride[d], full);
+         // an output larger than `full` is extended at the end, unpadded, as long as it maps back
+         // onto the input: up to full - output_padding + strides - 1 (onnxruntime's rule; the ONNX
+         // backend test_convtranspose_output_shape needs it); beyond, refused
+         const int64_t total = std::max<int64_t>(0, full - g.out[d]);
+         const int64_t most = full - outPad[d] + g.stride[d] - 1;
+         if (g.out[d] > most)
+            c.fail((outShape.empty()
+                        ? "auto_pad " + autoPad + " asks for output size " + std::to_string(g.out[d])
+                        : quoted("output_shape", outShape) + " asks for size " + std::to_string(g.out[d])) +
+                   " in spatial dimension " + std::to_string(d) + ", expected at most " + std::to_string(most) +
+                   " (strides * (input - 1) + (kernel - 1) * dilations + 1, plus strides - 1)");
+         g.padEnd[d] = autoPad == "SAME_UPPER" ? total - total / 2 : total / 2;
+         g.padBegin[d] = total - g.padEnd[d];
+      } else {
+         if (autoPad == "VALID")
+            g.padBegin[d] = g.padEnd[d] = 0;
+         g.out[d] = full - g.padBegin[d] - g.padEnd[d];
+         if (g.out[d] < 1)
+            c.fail(quoted("pads", pads) + " leaves output size " + std::to_string(g.out[d]) + " in spatial dimension " +
+                   std::to_string(d) + " (of " + std::to_string(full) + " before padding), expected >= 1");
+      }
+   }
+   return g;
+}
+
+void opConvTranspose(NodeCtx &c)
+{
+   checkConvOperands(c);
+   const Shape &xs = c.shape(0), &ws = c.shape(1);
+   auto k = std::make_unique<ConvTransposeKernel>();
+   k->N = xs[0];
+   k->Cin = xs[1];
+   k->group = c.attrInt("group", 1);
+   if (k->group < 1 || ws[0] != k->Cin || k->Cin % k->group)
+      c.fail("group " + std::to_string(k->group) + " does not fit X " + shapeString(xs) + " and W " + shapeString(ws));
+   k->Cout = ws[1] * k->group;
+   k->g = convTransposeGeometry(c, xs, ws);
+   Shape out = {k->N, k->Cout};
+   out.insert(out.end(), k->g.out.begin(), k->g.out.end());
+   k->inputs = {c.id(0), c.id(1)};
+   if (readConvBias(c, k->Cout, k->bias, k->biasId, k->inputs)) {
+      const Planner::Epilogue e = c.planner.fuse(c.node, int64_t(out.size()), 1, k->Cout);
+      c.renameOutput(0, e.outName);
+      addFusedBias(k->bias, e.bias, k->Cout);
+      k->act = e.act;
+   }
+   k->outputs = {c.runtime(0, out)};
+   c.emit(std::move(k));
+}
+
+} // namespace
+
+void addConvTransposeOps(OperatorMap &table)
+{
+   table["ConvTranspose"] = opConvTranspose;
+}
+
+} // namespace tpcml::onnx::detail
