@@ -39,9 +39,10 @@ def main(argv: list[str] | None = None) -> int:
     repeat = 2 if args.quick else args.repeat
 
     import tpcml
-    from tpcml import _core, detectors
-    from tpcml.pandax2 import Sizes, simulate_dataset
-    from tpcml.pandax2.pairing import read_isolated
+    from tpcml import _core
+    from tpcml.core import detectors
+    from tpcml.sim.lxe import Sizes, simulate_dataset
+    from tpcml.studies.pandax2.pairing import read_isolated
 
     det = detectors.load("pandax2")
     rows: list[tuple[str, str, str, str]] = []

@@ -47,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
 
     import tpcml
     from tpcml import _core
-    from tpcml.pandax3 import simulate_dataset
+    from tpcml.sim.gas import simulate_dataset
 
     rows = []
     with tempfile.TemporaryDirectory(prefix="tpcml-bench-tracks-") as tmp:
@@ -130,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
         import keras
         import tensorflow as tf
 
-        from tpcml.pandax3.study import ModelSpec
+        from tpcml.studies.pandax3.study import ModelSpec
 
         tf.config.threading.set_intra_op_parallelism_threads(2)
         tf.config.threading.set_inter_op_parallelism_threads(2)

@@ -28,7 +28,7 @@ import sys
 from pathlib import Path
 
 from . import __version__
-from .errors import ArgumentError
+from tpcml.core.errors import ArgumentError
 
 
 def _cmd_info(args) -> int:
@@ -47,7 +47,7 @@ def _cmd_info(args) -> int:
 
 
 def _cmd_detectors(args) -> int:
-    from . import detectors
+    from tpcml.core import detectors
 
     if args.action == "list":
         for name in detectors.available():
@@ -78,7 +78,7 @@ def _cmd_detectors(args) -> int:
 
 
 def _cmd_inspect(args) -> int:
-    from . import rootio
+    from tpcml.core import rootio
 
     rootio.require_file(args.file)  # a directory, FIFO or missing file is named as what it is
     if args.tree is None:
@@ -97,7 +97,7 @@ def _cmd_inspect(args) -> int:
 
 def _cmd_run(args) -> int:
     if args.job == "quickstart":
-        from . import quickstart
+        from tpcml.studies.quickstart import study as quickstart
 
         n_er, n_nr = (4000, 2000) if args.quick else (args.n_er, args.n_nr)
         out = _out_dir(args.out)
@@ -135,8 +135,8 @@ def _cmd_run_accidental(args) -> int:
     refuse_overwrite([out / "results.json", out / "report.md"], data, "--out")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up chatter
     from .ml.architectures import PANDAX2_MLP_LAYERS
-    from .pandax2 import Sizes
-    from .pandax2.study import DEFAULT_ARCHITECTURES, DEFAULT_U_ARCHITECTURES, StudyConfig, run_study
+    from tpcml.studies.pandax2 import Sizes
+    from tpcml.studies.pandax2.study import DEFAULT_ARCHITECTURES, DEFAULT_U_ARCHITECTURES, StudyConfig, run_study
 
     if args.quick and args.full:
         raise _UsageError("--quick and --full exclude each other")
@@ -162,7 +162,7 @@ def _cmd_run_accidental(args) -> int:
         verbose=not args.quiet,
     )
     widest = max(_mlp_parameters(PANDAX2_MLP_LAYERS[a]) for a in (*cfg.architectures, *cfg.u_architectures))
-    from .guards import check_memory
+    from tpcml.core.guards import check_memory
 
     # the replicas of one model train together: weights, gradients and two Adam moments in float32
     check_memory(cfg.replicas * widest * 16.0, f"--replicas {cfg.replicas} x {widest} parameters x 16 bytes")
@@ -180,7 +180,7 @@ def _mlp_parameters(hidden, n_inputs: int = 13) -> int:
 def _cmd_simulate(args) -> int:
     if args.study == "pandax3":
         return _cmd_simulate_pandax3(args)
-    from .pandax2 import Sizes, simulate_dataset
+    from tpcml.studies.pandax2 import Sizes, simulate_dataset
 
     sizes = Sizes.quick() if args.quick else Sizes()
     for key in ("nr", "er", "accidental"):
@@ -217,7 +217,7 @@ def _cmd_simulate(args) -> int:
         f"{s.n_acc_below_median:.3g} below the NR median; files in {args.out} (see dataset.json)"
     )
     if args.plots:
-        from .pandax2.plots import plot_dataset
+        from tpcml.studies.pandax2.plots import plot_dataset
 
         for path in plot_dataset(args.out):
             print(f"plot: {path}")
@@ -225,7 +225,7 @@ def _cmd_simulate(args) -> int:
 
 
 def _cmd_simulate_pandax3(args) -> int:
-    from .pandax3 import simulate_dataset
+    from tpcml.studies.pandax3 import simulate_dataset
 
     n = (1000 if args.quick else 20000) if args.events is None else args.events
     background = n if args.background is None else args.background
@@ -253,7 +253,7 @@ def _cmd_simulate_pandax3(args) -> int:
 
 
 def _cmd_raster(args) -> int:
-    from .pandax3.images import rasterise_file
+    from tpcml.studies.pandax3.images import rasterise_file
 
     summary = rasterise_file(
         args.input,
@@ -290,7 +290,7 @@ def _cmd_run_tracks(args) -> int:
             tops.append(int(t))
         else:
             raise _UsageError(f"--top-channels: expected integers in [1, 4096] or 'default', got {t!r}")
-    from .pandax3.study import ModelSpec, TracksConfig, run_tracks
+    from tpcml.studies.pandax3.study import ModelSpec, TracksConfig, run_tracks
 
     models = [ModelSpec("efficientnet", variant, n) for n in tops]
     if args.resnet:
@@ -356,8 +356,8 @@ def _cmd_pair(args) -> int:
 
 
 def _cmd_select(args) -> int:
-    from . import detectors
-    from .pandax2 import selection
+    from tpcml.core import detectors
+    from tpcml.studies.pandax2 import selection
 
     det = detectors.load(args.detector)
     if args.output is not None:
@@ -386,7 +386,7 @@ def _cmd_select(args) -> int:
 
 
 def _cmd_plot(args) -> int:
-    from .pandax2.plots import PLOTS, plot_dataset
+    from tpcml.studies.pandax2.plots import PLOTS, plot_dataset
 
     inputs = _data_dir(args.directory, SIMULATION_OUTPUTS)
     out = _out_dir(args.out) if args.out else Path(args.directory)
@@ -411,7 +411,7 @@ SIMULATION_OUTPUTS = (
 
 
 def refuse_overwrite(outputs, inputs, what: str = "--output") -> None:
-    from .guards import refuse_overwrite as refuse
+    from tpcml.core.guards import refuse_overwrite as refuse
 
     refuse(outputs, inputs, what)
 
@@ -423,7 +423,7 @@ def _detector_file(name: str) -> str | None:
 
 def _out_dir(path: str) -> Path:
     """An output directory option: refused (exit 2) when it exists and is not a directory."""
-    from .errors import ArgumentError
+    from tpcml.core.errors import ArgumentError
 
     p = Path(path)
     if p.exists() and not p.is_dir():
@@ -447,22 +447,22 @@ def _data_dir(path: str | None, names: tuple[str, ...]) -> list[Path]:
 
 
 def _check_events_memory(n: int, what: str, bytes_per_event: int = 1024) -> None:
-    from .guards import check_memory
+    from tpcml.core.guards import check_memory
 
     check_memory(float(n) * bytes_per_event, f"{what} = {n} events x about {bytes_per_event} bytes")
 
 
 def _input_error(message: str) -> Exception:
-    from .errors import InputError
+    from tpcml.core.errors import InputError
 
     return InputError(message)
 
 
 def _argument_type(parse, name: str):
-    """An argparse ``type`` from a tpcml.guards parser (its ArgumentError becomes argparse's exit 2)."""
+    """An argparse ``type`` from a tpcml.core.guards parser (its ArgumentError becomes argparse's exit 2)."""
 
     def convert(text: str):
-        from .errors import ArgumentError
+        from tpcml.core.errors import ArgumentError
 
         try:
             return parse(text)
@@ -474,7 +474,7 @@ def _argument_type(parse, name: str):
 
 
 def _int_type(minimum: int, maximum: int | None = None, name: str = "integer"):
-    from .guards import parse_int
+    from tpcml.core.guards import parse_int
 
     return _argument_type(lambda t: parse_int(t, minimum=minimum, maximum=maximum), name)
 
@@ -484,19 +484,19 @@ _count = _int_type(1, name="count")  # sizes: 0 is refused, never replaced by a 
 
 
 def _seed(text: str) -> int:
-    from .guards import SEED_MAX
+    from tpcml.core.guards import SEED_MAX
 
     return _int_type(0, SEED_MAX, "seed")(text)
 
 
 def _positive_float(text: str) -> float:
-    from .guards import parse_float
+    from tpcml.core.guards import parse_float
 
     return _argument_type(lambda t: parse_float(t, positive=True), "positive number")(text)
 
 
 def _finite_float(text: str) -> float:
-    from .guards import parse_float
+    from tpcml.core.guards import parse_float
 
     return _argument_type(parse_float, "number")(text)
 
@@ -734,7 +734,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    from .errors import ArgumentError, TpcmlError
+    from tpcml.core.errors import ArgumentError, TpcmlError
 
     try:
         return args.func(args)
@@ -763,7 +763,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _one_line(err: BaseException) -> str:
     """An exception's message on one line; C++ exceptions through PyROOT lose their call-site prefix."""
-    from .errors import TpcmlError, cpp_message
+    from tpcml.core.errors import TpcmlError, cpp_message
 
     if type(err).__module__ == "builtins" and isinstance(err, OSError) and err.filename and err.strerror:
         return f"{err.filename}: {err.strerror}"

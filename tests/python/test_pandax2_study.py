@@ -13,8 +13,8 @@ import pytest
 pytest.importorskip("tensorflow")
 pytest.importorskip("xgboost")
 
-from tpcml.errors import InputError
-from tpcml.pandax2 import Sizes, study
+from tpcml.core.errors import InputError
+from tpcml.studies.pandax2 import Sizes, study
 
 from .conftest import run
 

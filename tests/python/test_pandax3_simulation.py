@@ -1,4 +1,4 @@
-"""PandaX-III track simulation (tpcml.pandax3.simulation): physics ranges, readout grid, files.
+"""PandaX-III track simulation (tpcml.sim.gas): physics ranges, readout grid, files.
 
 PX3 = Xia et al., papers/pandax3-efficientnet-tracks.md. The reference ranges below are derived
 from the sources cited in the simulation module (PX3 Sec. 2-3, the NIST ESTAR collision stopping
@@ -15,10 +15,10 @@ import pytest
 from scipy.optimize import minimize_scalar
 from scipy.special import ndtr
 
-from tpcml import detectors
-from tpcml.pandax3 import simulate_dataset
-from tpcml.pandax3 import simulation as sim_mod
-from tpcml.pandax3.simulation import TrackSimulator, csda_range_mm
+from tpcml.core import detectors
+from tpcml.sim.gas import simulate_dataset
+from tpcml.sim import gas as sim_mod
+from tpcml.sim.gas import TrackSimulator, csda_range_mm
 
 N_SIGNAL, N_BACKGROUND = 400, 400
 

@@ -8,7 +8,8 @@ import math
 import numpy as np
 import pytest
 
-from tpcml import detectors, quickstart
+from tpcml.core import detectors
+from tpcml.studies.quickstart import study as quickstart
 from tpcml.sim import quanta
 
 

@@ -10,7 +10,7 @@
   rounded through a float);
 * :func:`parse_float`: a finite number.
 
-Each raises :class:`tpcml.errors.ArgumentError` (exit status 2 in the ``tpcml`` command).
+Each raises :class:`tpcml.core.errors.ArgumentError` (exit status 2 in the ``tpcml`` command).
 """
 
 from __future__ import annotations
@@ -64,7 +64,7 @@ def refuse_overwrite(
 def available_memory() -> int:
     """Bytes of memory available to a new allocation (Linux: MemAvailable), or 0 when unknown: the C++
     ``tpcml::availableMemory`` the executables use."""
-    from . import _core
+    from .. import _core
 
     return int(_core.available_memory())
 

@@ -72,14 +72,12 @@ __all__ = [
     "LEARNING_RATE",
     "MAX_EPOCHS",
     "PATIENCE",
-    "SPLIT_FRACTIONS",
     "EnsembleResult",
     "SingleResult",
     "check_features",
     "check_labels",
     "initial_weights",
     "minmax_from_training",
-    "split_indices",
     "train_ensemble",
     "train_single",
 ]
@@ -95,9 +93,6 @@ PATIENCE = 20
 #: Not in the paper; our choice for wall time on 2 CPU cores (see the module docstring and bench_ensemble.py).
 #: (The paper gives no batch size for its Table 2 stop epochs, 4C: 131.7; Keras' ``model.fit`` default is 32.)
 DEFAULT_BATCH_SIZE = 256
-#: pandax2-accidental-dnn.md, Sec. 3: "80% of the input data are used, 10% ... for validation, and the remaining
-#: 10% for testing".
-SPLIT_FRACTIONS = (0.8, 0.1, 0.1)
 
 _PREDICT_CHUNK = 8192  # events per chunk in predict / validation loss (bounds the [R, chunk, width] activations)
 
@@ -124,7 +119,7 @@ def check_features(
     ValueError (naming ``what``) for a wrong shape, a wrong number of features, or non-finite values -- the message
     names the first offending column by index and, with ``feature_names``, by name, e.g. ``column 3 ('qS1c')``.
     """
-    from ..guards import columns_by_name
+    from tpcml.core.guards import columns_by_name
 
     named = columns_by_name(x, list(feature_names) if feature_names else None, what)  # never by position
     arr = np.asarray(x) if named is None else named
@@ -179,23 +174,6 @@ def _check_hidden(hidden) -> tuple[int, ...]:
     if not widths or any(h < 1 for h in widths):
         raise ValueError(f"hidden must be a non-empty sequence of positive widths, got {hidden!r}")
     return widths
-
-
-def split_indices(
-    n: int, seed: int = 0, fractions: Sequence[float] = SPLIT_FRACTIONS
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Random train / validation / test index arrays of ``n`` events (default 80/10/10, paper Sec. 3).
-
-    The sizes are ``floor(f * n)`` for the first two parts, the rest goes to the test part; each part is sorted.
-    """
-    n = _check_positive_int(n, "n")
-    f = np.asarray(fractions, dtype=np.float64)
-    if f.shape != (3,) or np.any(f < 0) or not math.isclose(float(f.sum()), 1.0, rel_tol=1e-9):
-        raise ValueError(f"fractions must be three non-negative numbers summing to 1, got {tuple(fractions)}")
-    perm = np.random.default_rng(seed).permutation(n)
-    n_train, n_val = int(f[0] * n), int(f[1] * n)
-    parts = perm[:n_train], perm[n_train : n_train + n_val], perm[n_train + n_val :]
-    return tuple(np.sort(p) for p in parts)
 
 
 def minmax_from_training(x_train) -> tuple[np.ndarray, np.ndarray]:

@@ -35,11 +35,12 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import _core, detectors
-from ..guards import u64
-from ..rootio import provenance, write_tree
+from tpcml import _core
+from tpcml.core import detectors
+from tpcml.core.guards import u64
+from tpcml.core.rootio import provenance, write_tree
 from ..sim.quanta import ER, ER_CALIBRATION, NR, NR_CALIBRATION, Spectrum, nest_quanta
-from . import selection
+from tpcml.studies.pandax2 import selection
 
 # sample codes and recoil types of the events tree (docs/event-model.md §3)
 SAMPLE_NR, SAMPLE_ER, SAMPLE_ACCIDENTAL, SAMPLE_DM = 0, 1, 2, 3
@@ -569,7 +570,7 @@ def simulate_dataset(
         "isolated_s2": len(s2["qS2"]),
     }
     timings["total"] = time.perf_counter() - t_all
-    from ..rootio import atomic_path
+    from tpcml.core.rootio import atomic_path
 
     with atomic_path(out / "dataset.json") as tmp:
         tmp.write_text(json.dumps(asdict(summary), indent=2) + "\n")
@@ -585,7 +586,7 @@ def _wimps(sim, det, mass_gev, sigma_cm2, exposure_kg_d, rng, seed):
     dr = wimprates.rate_wimp_std(e, mw=mass_gev, sigma_nucleon=sigma_cm2)  # /(t yr keV)
     per_kg_day = dr / 1000.0 / 365.25
     mu = float(np.trapezoid(per_kg_day, e) * exposure_kg_d)
-    from ..guards import check_memory
+    from tpcml.core.guards import check_memory
 
     # about 2.2 kB per simulated event (measured on the calibration samples); before the Poisson draw
     check_memory(

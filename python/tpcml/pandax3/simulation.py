@@ -128,8 +128,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import _core, detectors
-from ..rootio import atomic_path, provenance
+from tpcml import _core
+from tpcml.core import detectors
+from tpcml.core.rootio import atomic_path, provenance
 
 __all__ = [
     "SOURCES",

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..detectors import DetectorConfig
+from tpcml.core.detectors import DetectorConfig
 
 #: recoil_type codes of the event model (docs/event-model.md)
 ER, NR = 0, 1

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import selection
-from .simulation import Simulator, Sizes, simulate_dataset
+from tpcml.studies.pandax2 import selection
+from tpcml.sim.lxe import Simulator, Sizes, simulate_dataset
 
 __all__ = ["Simulator", "Sizes", "selection", "simulate_dataset"]

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import numpy as np
 
-from . import detectors
-from .rootio import atomic_path, provenance, write_tree
-from .sim import quanta
+from tpcml.core import detectors
+from tpcml.core.rootio import atomic_path, provenance, write_tree
+from tpcml.sim import quanta
 
 #: PandaX-II signal window in raw S1 (pandax2-accidental-dnn, Sec. 3): 3 <= qS1 <= 45 PE
 #: and raw S2 > 100 PE; read from the registry keys s1_threshold_pe / s1_max_pe / s2_threshold_pe.
@@ -75,7 +75,7 @@ def run(
     _progress(f"wrote {events} ({len(cols['qS1'])} events)", quiet)
 
     _progress("C++ electron-lifetime correction in RDataFrame (jitted tpcml::ElectronLifetimeCorrection)", quiet)
-    from .root import load_root
+    from tpcml.core.root import load_root
 
     ROOT = load_root()
     if threads > 0:
