@@ -21,9 +21,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import _core
-from tpcml.core.paths import include_dir, library_path
 from tpcml.core.errors import InputError, UsageError
+from tpcml.core.paths import include_dir, library_path
+
+from .. import _core
 
 __all__ = ["Model", "define_score", "score_distributed", "score_files", "supported_operators"]
 

@@ -766,6 +766,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     from tpcml.core.errors import ArgumentError, InputError
     from tpcml.core.guards import refuse_overwrite
+
     from . import Model
 
     try:  # before any work: a report must never overwrite a seed model

@@ -163,5 +163,3 @@ def train_classifier(
     return TrainingResult(
         name=model.name, epochs=records, test_predictions=np.stack(preds), weights=weights, model=model
     )
-
-

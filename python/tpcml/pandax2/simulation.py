@@ -39,8 +39,9 @@ from tpcml import _core
 from tpcml.core import detectors
 from tpcml.core.guards import u64
 from tpcml.core.rootio import provenance, write_tree
-from ..sim.quanta import ER, ER_CALIBRATION, NR, NR_CALIBRATION, Spectrum, nest_quanta
 from tpcml.studies.pandax2 import selection
+
+from ..sim.quanta import ER, ER_CALIBRATION, NR, NR_CALIBRATION, Spectrum, nest_quanta
 
 # sample codes and recoil types of the events tree (docs/event-model.md §3)
 SAMPLE_NR, SAMPLE_ER, SAMPLE_ACCIDENTAL, SAMPLE_DM = 0, 1, 2, 3

@@ -38,6 +38,7 @@ __all__ = [
     "Study",
     "Verb",
     "get",
+    "lazy",
     "profile_value",
     "register",
     "run",
@@ -100,6 +101,7 @@ class Study:
     aliases: tuple[str, ...] = ()
     description: str = ""
     profiles: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    profile_help: Mapping[str, str] = field(default_factory=dict)  # help of --quick / --full
     add_arguments: Callable[[argparse.ArgumentParser], None] | None = None
     default_out: str | None = None  # default of --out (``tpcml-<name>``)
     seed: int = 1  # default of --seed
@@ -114,6 +116,17 @@ class Study:
 
     def has_profile(self, profile: str) -> bool:
         return profile == "default" or profile in self.profiles
+
+
+def lazy(module: str, name: str) -> Callable[..., Any]:
+    """A function calling ``module.name``, imported on first call: a study registers its steps, options and
+    report without importing NumPy-heavy modules or TensorFlow."""
+
+    def call(*args, **kwargs):
+        return getattr(importlib.import_module(module), name)(*args, **kwargs)
+
+    call.__name__ = call.__qualname__ = name
+    return call
 
 
 _REGISTRY: dict[str, Study] = {}

@@ -42,7 +42,6 @@ import numpy as np
 from tpcml import _core
 from tpcml.core import detectors
 from tpcml.core.errors import InputError
-from tpcml.core.rootio import atomic_path
 from tpcml.studies.pandax2 import selection
 
 __all__ = [

@@ -30,7 +30,6 @@ def rasterise_file(
     Refused before any work (``tpcml.ArgumentError``): an output that is one of the inputs or the detector
     file. InputError names a missing, unreadable or wrong-type file, tree, column or hit."""
     import tpcml
-
     from tpcml import _core
     from tpcml.core.guards import refuse_overwrite
     from tpcml.core.rootio import check_chain

@@ -7,24 +7,23 @@ leakage below it -> plots + Markdown report. Later studies replace it as main jo
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 
 import numpy as np
 
 from tpcml.core import detectors
-from tpcml.core.rootio import atomic_path, provenance, write_tree
+from tpcml.core.rootio import provenance, write_tree
+from tpcml.report.figures import pyplot, save
+from tpcml.report.markdown import write_page
+from tpcml.report.progress import printer
+from tpcml.report.results import write_json
 from tpcml.sim import quanta
 
-#: PandaX-II signal window in raw S1 (pandax2-accidental-dnn, Sec. 3): 3 <= qS1 <= 45 PE
+#: PandaX-II signal window in raw S1 (*Suppression of accidental backgrounds with deep neural
+#: networks in the PandaX-II experiment*, Sec. 3): 3 <= qS1 <= 45 PE
 #: and raw S2 > 100 PE; read from the registry keys s1_threshold_pe / s1_max_pe / s2_threshold_pe.
 N_S1_BINS = 21
-
-
-def _progress(msg: str, quiet: bool) -> None:
-    if not quiet:
-        print(f"[tpcml quickstart] {msg}", flush=True)
 
 
 def nr_median_curve(qs1: np.ndarray, band: np.ndarray, edges: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -53,12 +52,13 @@ def run(
     quiet: bool = False,
 ) -> dict:
     t0 = time.perf_counter()
+    say = printer("quickstart", quiet)
     out.mkdir(parents=True, exist_ok=True)
     det = detectors.load(detector)
     s1_lo, s1_hi = det.get("s1_threshold_pe"), det.get("s1_max_pe")
     s2_lo = det.get("s2_threshold_pe")
 
-    _progress(f"simulating {n_er} ER + {n_nr} NR events in {det.name} with NEST (seed {seed})", quiet)
+    say(f"simulating {n_er} ER + {n_nr} NR events in {det.name} with NEST (seed {seed})")
     er = quanta.simulate(det, quanta.ER, n_er, seed=seed)
     nr = quanta.simulate(det, quanta.NR, n_nr, seed=seed + 1)
     cols = {k: np.concatenate([er[k], nr[k]]) for k in er}
@@ -72,9 +72,9 @@ def run(
         provenance_info=provenance(seed=seed, n_er=n_er, n_nr=n_nr),
         auto_flush=5000,
     )
-    _progress(f"wrote {events} ({len(cols['qS1'])} events)", quiet)
+    say(f"wrote {events} ({len(cols['qS1'])} events)")
 
-    _progress("C++ electron-lifetime correction in RDataFrame (jitted tpcml::ElectronLifetimeCorrection)", quiet)
+    say("C++ electron-lifetime correction in RDataFrame (jitted tpcml::ElectronLifetimeCorrection)")
     from tpcml.core.root import load_root
 
     ROOT = load_root()
@@ -119,27 +119,21 @@ def run(
         "wall_time_s": None,
     }
 
-    _progress("plotting bands", quiet)
+    say("plotting bands")
     _plot(out / "bands.png", arrays, is_er, is_nr, centres, nr_med, er_med, det.name)
     _plot_drift(out / "lifetime_correction.png", arrays, is_er, tau)
     summary["wall_time_s"] = round(time.perf_counter() - t0, 2)
     _write_report(out, summary, det)
-    with atomic_path(out / "summary.json") as tmp:
-        tmp.write_text(json.dumps(summary, indent=2) + "\n")
-    _progress(
+    write_json(out / "summary.json", summary)
+    say(
         f"done in {summary['wall_time_s']} s: ER leakage below NR median = "
-        f"{100 * leak:.2f} ± {100 * leak_err:.2f} %  -> {out / 'report.md'}",
-        quiet,
+        f"{100 * leak:.2f} ± {100 * leak_err:.2f} %  -> {out / 'report.md'}"
     )
     return summary
 
 
 def _plot(path, a, is_er, is_nr, centres, nr_med, er_med, det_name):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(7, 5))
     ax.scatter(a["qS1"][is_er], a["log_s2s1"][is_er], s=1, alpha=0.3, color="tab:blue", label="ER (flat β)")
     ax.scatter(a["qS1"][is_nr], a["log_s2s1"][is_nr], s=1, alpha=0.3, color="tab:red", label="NR (neutron-like)")
@@ -150,17 +144,11 @@ def _plot(path, a, is_er, is_nr, centres, nr_med, er_med, det_name):
     ax.set_title(f"{det_name}: NEST quanta, lifetime-corrected S2")
     ax.legend(markerscale=8, loc="upper right")
     fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=120, format="png")
-    plt.close(fig)
+    save(fig, path)
 
 
 def _plot_drift(path, a, is_er, tau):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(7, 4))
     t = a["drift_time"][is_er]
     ax.scatter(t, a["log_s2s1_raw"][is_er], s=1, alpha=0.2, color="gray", label="raw qS2")
@@ -170,9 +158,7 @@ def _plot_drift(path, a, is_er, tau):
     ax.set_title(f"electron-lifetime correction, τ = {tau:.0f} µs")
     ax.legend(markerscale=8)
     fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=120, format="png")
-    plt.close(fig)
+    save(fig, path)
 
 
 def _write_report(out: Path, s: dict, det) -> None:
@@ -205,5 +191,4 @@ def _write_report(out: Path, s: dict, det) -> None:
         "![lifetime correction](lifetime_correction.png)",
         "",
     ]
-    with atomic_path(out / "report.md") as tmp:
-        tmp.write_text("\n".join(lines))
+    write_page(out / "report.md", lines)
