@@ -41,8 +41,8 @@ def main(argv: list[str] | None = None) -> int:
     import tpcml
     from tpcml import _core
     from tpcml.core import detectors
+    from tpcml.pairing import read_isolated
     from tpcml.sim.lxe import Sizes, simulate_dataset
-    from tpcml.studies.pandax2.pairing import read_isolated
 
     det = detectors.load("pandax2")
     rows: list[tuple[str, str, str, str]] = []

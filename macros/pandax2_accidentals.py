@@ -22,9 +22,9 @@ import tpcml
 from tpcml.core import detectors
 from tpcml.core.errors import ArgumentError, cpp_message
 from tpcml.core.guards import SEED_MAX, parse_int, refuse_overwrite
-from tpcml.studies.pandax2 import selection
-from tpcml.studies.pandax2.pairing import read_isolated
 from tpcml.core.rootio import atomic_path, require_file
+from tpcml.pairing import read_isolated
+from tpcml.studies.pandax2 import selection
 
 
 def main(argv: list[str] | None = None) -> int:

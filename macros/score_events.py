@@ -16,8 +16,8 @@ import sys
 import tpcml
 from tpcml.core.errors import ArgumentError, cpp_message
 from tpcml.core.guards import parse_float, parse_int
-from tpcml.inference import Model, define_score
 from tpcml.core.rootio import require_file
+from tpcml.inference import Model, define_score
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -36,7 +36,7 @@ from pathlib import Path
 from tpcml import __version__
 from tpcml.core import options as a
 from tpcml.core.errors import ArgumentError
-from tpcml.core.options import UsageError
+from tpcml.core.options import CommandLineError
 
 
 def _cmd_info(args) -> int:
@@ -64,7 +64,7 @@ def _cmd_detectors(args) -> int:
         return 0
     if args.action == "show":
         if len(args.targets) != 1:
-            raise UsageError("detectors show takes exactly one NAME or FILE")
+            raise CommandLineError("detectors show takes exactly one NAME or FILE")
         d = detectors.load(args.targets[0])
         print(f"{d.name}: {d.title} [{d.kind}]\n  file: {d.file}")
         for key, p in detectors.as_dict(d).items():
@@ -73,7 +73,7 @@ def _cmd_detectors(args) -> int:
         return 0
     # validate
     if not args.targets:
-        raise UsageError("detectors validate needs at least one FILE")
+        raise CommandLineError("detectors validate needs at least one FILE")
     bad = 0
     for target in args.targets:
         try:
@@ -123,7 +123,7 @@ def _cmd_raster(args) -> int:
 
 
 def _cmd_pair(args) -> int:
-    from .pandax2.pairing import pair_file
+    from tpcml.pairing import pair_file
 
     window = None if args.drift_window is None else tuple(args.drift_window)
     try:
@@ -367,7 +367,7 @@ def _cmd_run_all(args) -> int:
         try:
             selected = list(dict.fromkeys(studies.get(n) for n in names))
         except KeyError as err:
-            raise UsageError(f"--only: {err.args[0]}") from None
+            raise CommandLineError(f"--only: {err.args[0]}") from None
     out = a.out_dir(args.out)
     reports, failed = [], []
     for st in selected:
@@ -398,7 +398,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         return args.func(args)
-    except UsageError as err:
+    except CommandLineError as err:
         parser.error(str(err))
     except ArgumentError as err:  # a bad argument value, found before any work
         print(f"tpcml: error: {err}", file=sys.stderr)

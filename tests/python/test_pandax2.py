@@ -10,11 +10,11 @@ import uproot
 
 from tpcml import _core
 from tpcml.core import detectors
-from tpcml.studies.pandax2 import selection
-from tpcml.studies.pandax2.pairing import S1_BRANCHES, S2_BRANCHES, pair_file, read_isolated
-from tpcml.sim.lxe import PAPER_N_ACC_BELOW_MEDIAN, Simulator
 from tpcml.core.rootio import write_tree
+from tpcml.pairing import S1_BRANCHES, S2_BRANCHES, pair_file, read_isolated
+from tpcml.sim.lxe import PAPER_N_ACC_BELOW_MEDIAN, Simulator
 from tpcml.sim.quanta import ER, NR, nest_quanta
+from tpcml.studies.pandax2 import selection
 
 from .conftest import REPO, run
 

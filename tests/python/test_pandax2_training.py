@@ -12,8 +12,8 @@ import math
 import numpy as np
 import pytest
 
-from tpcml.ml.splits import split_indices
 from tpcml.ml import ensemble  # numpy at import time; TensorFlow / Keras only inside the trainers
+from tpcml.ml.splits import split_indices
 from tpcml.stats import metrics
 
 needs_tf = pytest.mark.skipif(importlib.util.find_spec("tensorflow") is None, reason="TensorFlow is not installed")

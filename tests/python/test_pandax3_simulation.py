@@ -16,9 +16,8 @@ from scipy.optimize import minimize_scalar
 from scipy.special import ndtr
 
 from tpcml.core import detectors
-from tpcml.sim.gas import simulate_dataset
 from tpcml.sim import gas as sim_mod
-from tpcml.sim.gas import TrackSimulator, csda_range_mm
+from tpcml.sim.gas import TrackSimulator, csda_range_mm, simulate_dataset
 
 N_SIGNAL, N_BACKGROUND = 400, 400
 

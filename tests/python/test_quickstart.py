@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from tpcml.core import detectors
-from tpcml.studies.quickstart import study as quickstart
 from tpcml.sim import quanta
+from tpcml.studies.quickstart import study as quickstart
 
 
 def test_simulation_is_reproducible_and_physical():

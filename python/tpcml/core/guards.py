@@ -45,7 +45,7 @@ def refuse_overwrite(
     Called before any work by every door that writes (``tpcml select --output``, ``pair``, ``raster``,
     ``simulate``, ``run``, ``plot``, the scripts in macros/), so that no input is ever destroyed.
     """
-    from . import _core  # the one same-file rule of every door, C++ executables included (AtomicFile.h)
+    from .. import _core  # the one same-file rule of every door, C++ executables included (AtomicFile.h)
 
     if isinstance(outputs, str | os.PathLike):
         outputs = [outputs]

@@ -11,7 +11,7 @@ from pathlib import Path
 
 __all__ = [
     "SIMULATION_OUTPUTS",
-    "UsageError",
+    "CommandLineError",
     "all_cores",
     "check_detector",
     "check_events_memory",
@@ -29,7 +29,7 @@ __all__ = [
 ]
 
 
-class UsageError(Exception):
+class CommandLineError(Exception):
     """A command line that cannot mean anything: argparse's usage message and exit 2."""
 
 
@@ -113,7 +113,7 @@ def profile_of(args: argparse.Namespace) -> str:
     """``"quick"``, ``"full"`` or ``"default"`` from the --quick / --full flags (which exclude each other)."""
     quick, full = getattr(args, "quick", False), getattr(args, "full", False)
     if quick and full:
-        raise UsageError("--quick and --full exclude each other")
+        raise CommandLineError("--quick and --full exclude each other")
     return "quick" if quick else "full" if full else "default"
 
 

@@ -1,4 +1,8 @@
 """PLACEHOLDER of the pyfw branch: the sim helper's branch moves python/tpcml/pandax3/simulation.py here.
-At the merge take the sim branch's ``tpcml.sim.gas`` and delete this file."""
+At the merge take the sim branch's ``tpcml.sim.gas`` and delete this file and ``_placeholder.py``."""
 
-from tpcml.pandax3.simulation import *  # noqa: F403
+import sys
+
+from tpcml._placeholders import load
+
+sys.modules[__name__] = load("pandax3", "tpcml.sim._gas_placeholder")

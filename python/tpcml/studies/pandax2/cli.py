@@ -48,10 +48,10 @@ def _labels(text: str | None, default, what: str) -> tuple[str, ...]:
         return tuple(PANDAX2_MLP_LAYERS) if default == "all" else tuple(default)
     labels = tuple(t.strip().upper() for t in text.split(",") if t.strip())
     if not labels and what == "--architectures":
-        raise a.UsageError(f"{what}: expected at least one Table 2 label; known: {', '.join(PANDAX2_MLP_LAYERS)}")
+        raise a.CommandLineError(f"{what}: expected at least one Table 2 label; known: {', '.join(PANDAX2_MLP_LAYERS)}")
     unknown = [t for t in labels if t not in PANDAX2_MLP_LAYERS]
     if unknown:
-        raise a.UsageError(
+        raise a.CommandLineError(
             f"{what}: unknown Table 2 label(s) {', '.join(unknown)}; known: {', '.join(PANDAX2_MLP_LAYERS)}"
         )
     return labels

@@ -40,7 +40,7 @@ def _top_channels(text: str) -> list[int | None]:
         elif t.isdigit() and 0 < int(t) <= 4096:
             tops.append(int(t))
         else:
-            raise a.UsageError(f"--top-channels: expected integers in [1, 4096] or 'default', got {t!r}")
+            raise a.CommandLineError(f"--top-channels: expected integers in [1, 4096] or 'default', got {t!r}")
     return tops
 
 
@@ -52,7 +52,7 @@ def configure(args: argparse.Namespace, profile: str):
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     variant = args.variant.upper()
     if variant not in ("B0", "B4"):
-        raise a.UsageError(f"--variant: expected B0 or B4, got {args.variant!r}")
+        raise a.CommandLineError(f"--variant: expected B0 or B4, got {args.variant!r}")
     from tpcml.studies.pandax3.study import ModelSpec, TracksConfig
 
     def value(name):
