@@ -90,7 +90,7 @@ class Verb:
     description: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # one study is one object: hashed and compared by identity
 class Study:
     name: str
     title: str
