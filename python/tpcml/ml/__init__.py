@@ -1,4 +1,4 @@
-"""Machine-learning models of the papers in ``shared/papers/`` (Keras 3) and their ONNX export.
+"""Machine-learning models of the papers tpcml reproduces (Keras 3), their training loops and ONNX export.
 
 ``tpcml.ml.architectures`` builds Functional Keras models (PandaX-II MLP, XENON1T CNN, PandaX-III EfficientNet,
 convolutional VAE); ``tpcml.ml.export`` writes them to ONNX with tpcml metadata and checks them against

@@ -1,6 +1,7 @@
 """Vectorised training of R independent replicas of one MLP, and a plain Keras reference trainer.
 
-The repeated-training protocol of pandax2-accidental-dnn.md, Sec. 4 ("each model was trained from scratch 100
+The repeated-training protocol of *Suppression of accidental backgrounds with deep neural networks in the
+PandaX-II experiment* (P2-DNN), Sec. 4 ("each model was trained from scratch 100
 times and the average significance was calculated"; Table 2 columns "Average Significance" and "Average stop
 epoch") needs 100 trainings per architecture. :func:`train_ensemble` runs them as *one* computation: the weights
 of layer l of all replicas are stacked into a tensor of shape ``[R, in, out]`` and every step is a batched matmul,
@@ -82,13 +83,13 @@ __all__ = [
     "train_single",
 ]
 
-#: pandax2-accidental-dnn.md, Sec. 4: "the learning rate was fixed at 0.001".
+#: P2-DNN Sec. 4: "the learning rate was fixed at 0.001".
 LEARNING_RATE = 1e-3
 #: Keras 3 ``keras.optimizers.Adam`` defaults (the paper uses Adam, Sec. 4, without other settings).
 ADAM_BETA_1, ADAM_BETA_2, ADAM_EPSILON = 0.9, 0.999, 1e-7
-#: pandax2-accidental-dnn.md, Sec. 4: "a maximum of 1,500 epochs".
+#: P2-DNN Sec. 4: "a maximum of 1,500 epochs".
 MAX_EPOCHS = 1500
-#: pandax2-accidental-dnn.md, Sec. 4: "with a patience of 20".
+#: P2-DNN Sec. 4: "with a patience of 20".
 PATIENCE = 20
 #: Not in the paper; our choice for wall time on 2 CPU cores (see the module docstring and bench_ensemble.py).
 #: (The paper gives no batch size for its Table 2 stop epochs, 4C: 131.7; Keras' ``model.fit`` default is 32.)
@@ -446,7 +447,7 @@ def train_ensemble(
     """Train ``n_replicas`` independent MLPs of widths ``hidden`` at once (see the module docstring).
 
     ``x_*`` are raw features [N, n_inputs] (the min-max scaling is fitted on ``x_train``), ``y_*`` 0/1 labels
-    (1 = signal). ``hidden`` defaults to model 4C (pandax2-accidental-dnn.md Table 2: 32x32x16x8). Every
+    (1 = signal). ``hidden`` defaults to model 4C (P2-DNN Table 2: 32x32x16x8). Every
     ``progress_every`` epochs (and when the last replica stops) ``callback`` receives a dict with ``epoch``,
     ``n_running``, ``n_replicas``, ``best_val_loss_mean`` (over all replicas' best so far) and ``elapsed_s``;
     ``verbose`` prints the same as one line. Returns an :class:`EnsembleResult`.

@@ -72,7 +72,7 @@ def _weights(weights, n: int, what: str) -> np.ndarray:
 
 
 def significance(eps_s, eps_b, n_s, n_b=None):
-    """S = eps_s n_s / sqrt(eps_s n_s + eps_b n_b) (pandax2-accidental-dnn.md, Eq. 4.1); ``n_b`` defaults to n_s.
+    """S = eps_s n_s / sqrt(eps_s n_s + eps_b n_b) (P2-DNN Eq. 4.1); ``n_b`` defaults to n_s.
 
     Works elementwise on arrays; S = 0 where eps_s n_s + eps_b n_b = 0 (nothing passes).
     """

@@ -1,6 +1,7 @@
 """BDT baseline of the PandaX-II accidental-background study, with xgboost.
 
-pandax2-accidental-dnn.md, Sec. 2 and Sec. 4: PandaX-II used a boosted decision tree (BDT, ref. [15] of the
+*Suppression of accidental backgrounds with deep neural networks in the PandaX-II experiment* (P2-DNN),
+Sec. 2 and Sec. 4: PandaX-II used a boosted decision tree (BDT, ref. [15] of the
 paper) on the same event properties to suppress accidentals; its significance S = 26.2 (Sec. 4, Table 3) is the
 reference the MLPs are compared with. The paper gives no BDT settings (ref. [15] used TMVA); here the BDT is an
 ``xgboost.XGBClassifier`` (histogram trees) trained on the same features and the same train / validation / test

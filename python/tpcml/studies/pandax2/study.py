@@ -1,6 +1,7 @@
 """The PandaX-II accidental-background study end to end -- tpcml's main job (``tpcml run accidental``).
 
-Reproduces pandax2-accidental-dnn.md (P2-DNN) Sec. 4 on tpcml's simulated PandaX-II data, or on a user's own
+Reproduces *Suppression of accidental backgrounds with deep neural networks in the PandaX-II experiment*
+(P2-DNN) Sec. 4 on tpcml's simulated PandaX-II data, or on a user's own
 files of the same schema (docs/event-model.md):
 
 1. data: ``tpcml simulate pandax2`` (NR and ER calibration, isolated S1/S2 populations, accidentals paired in C++,
