@@ -126,7 +126,7 @@ def _cmd_pair(args) -> int:
     from tpcml.pairing import pair_file
 
     window = None if args.drift_window is None else tuple(args.drift_window)
-    try:
+    with a.value_errors_are_input_errors():
         r = pair_file(
             args.input,
             args.output,
@@ -143,10 +143,6 @@ def _cmd_pair(args) -> int:
             s2_tree=args.s2_tree,
             quiet=args.quiet,
         )
-    except ArgumentError:
-        raise
-    except ValueError as err:
-        raise a.input_error(str(err)) from None
     if r["n_acc"] is not None:
         print(f"n_acc = {r['n_acc']:.4g} (P2-DNN Eq. 2.1); weight per pair {r['weight']:.4g}")
     return 0
@@ -394,7 +390,7 @@ def _cmd_run_all(args) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    from tpcml.core.errors import ArgumentError, TpcmlError
+    from tpcml.core.errors import TpcmlError
 
     try:
         return args.func(args)

@@ -5,6 +5,7 @@ study cannot use. The studies declare their own options with these (``tpcml.stud
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -26,6 +27,7 @@ __all__ = [
     "refuse_overwrite",
     "seed",
     "threads",
+    "value_errors_are_input_errors",
 ]
 
 
@@ -107,6 +109,20 @@ def input_error(message: str) -> Exception:
     from tpcml.core.errors import InputError
 
     return InputError(message)
+
+
+@contextlib.contextmanager
+def value_errors_are_input_errors():
+    """Inside: a ValueError of the job (a bad input found while working, not an ArgumentError) becomes an
+    InputError (exit 1, one line)."""
+    from tpcml.core.errors import ArgumentError
+
+    try:
+        yield
+    except ArgumentError:
+        raise
+    except ValueError as err:
+        raise input_error(str(err)) from None
 
 
 def profile_of(args: argparse.Namespace) -> str:

@@ -65,6 +65,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from tpcml.report.progress import printer
+
 __all__ = [
     "ADAM_BETA_1",
     "ADAM_BETA_2",
@@ -453,6 +455,7 @@ def train_ensemble(
     ``verbose`` prints the same as one line. Returns an :class:`EnsembleResult`.
     """
     t_start = time.perf_counter()
+    say = printer("ensemble", quiet=not verbose)
     n_replicas = _check_positive_int(n_replicas, "n_replicas")
     batch_size = _check_positive_int(batch_size, "batch_size")
     max_epochs = _check_positive_int(max_epochs, "max_epochs")
@@ -512,12 +515,10 @@ def train_ensemble(
             "best_val_loss_mean": float(np.mean(best_val)),
             "elapsed_s": time.perf_counter() - t_start,
         }
-        if verbose:
-            print(
-                f"[tpcml ensemble {info['elapsed_s']:7.1f} s] epoch {epoch:5d}: {info['n_running']:4d}/{n_replicas} "
-                f"replicas training, mean best val loss {info['best_val_loss_mean']:.5f}",
-                flush=True,
-            )
+        say(
+            f"epoch {epoch:5d}: {info['n_running']:4d}/{n_replicas} replicas training, mean best val loss "
+            f"{info['best_val_loss_mean']:.5f}"
+        )
         if callback is not None:
             callback(info)
 

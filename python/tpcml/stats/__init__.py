@@ -3,30 +3,7 @@ ROC AUC, and efficiency curves with Clopper-Pearson intervals (:mod:`tpcml.stats
 
 from __future__ import annotations
 
-from .metrics import (
-    ONE_SIGMA_CL,
-    CutScan,
-    Efficiency,
-    XiResult,
-    best_cuts,
-    clopper_pearson,
-    efficiency_vs,
-    roc_auc,
-    scan_cut,
-    significance,
-    xi,
-)
+from . import metrics
+from .metrics import *  # noqa: F403
 
-__all__ = [
-    "ONE_SIGMA_CL",
-    "CutScan",
-    "Efficiency",
-    "XiResult",
-    "best_cuts",
-    "clopper_pearson",
-    "efficiency_vs",
-    "roc_auc",
-    "scan_cut",
-    "significance",
-    "xi",
-]
+__all__ = list(metrics.__all__)

@@ -118,7 +118,6 @@ def add_simulate_arguments(s: argparse.ArgumentParser) -> None:
 
 
 def simulate(args: argparse.Namespace) -> int:
-    from tpcml.core.errors import ArgumentError
     from tpcml.sim.lxe import Sizes, simulate_dataset
 
     a.check_detector(args.detector, LXE_KINDS, "simulate pandax2")
@@ -137,7 +136,7 @@ def simulate(args: argparse.Namespace) -> int:
         bytes_per_event=4096,  # measured: 2.2 kB per requested event (generated before the cuts, float64)
     )
     a.refuse_overwrite([out / n for n in a.SIMULATION_OUTPUTS], [a.detector_file(args.detector)], "--out")
-    try:
+    with a.value_errors_are_input_errors():
         s = simulate_dataset(
             Path(args.out),
             sizes,
@@ -148,10 +147,6 @@ def simulate(args: argparse.Namespace) -> int:
             wimp_mass_gev=args.wimp_mass,
             wimp_cross_section_cm2=args.wimp_cross_section,
         )
-    except ArgumentError:
-        raise
-    except ValueError as err:
-        raise a.input_error(str(err)) from None
     print(
         f"n_acc = {s.n_acc_total:.3g} accidental events before cuts (P2-DNN Eq. 2.1), "
         f"{s.n_acc_below_median:.3g} below the NR median; files in {args.out} (see dataset.json)"

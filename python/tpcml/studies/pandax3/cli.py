@@ -93,7 +93,6 @@ def add_simulate_arguments(s: argparse.ArgumentParser) -> None:
 
 
 def simulate(args: argparse.Namespace) -> int:
-    from tpcml.core.errors import ArgumentError
     from tpcml.sim.gas import simulate_dataset
 
     a.check_detector(args.detector, GAS_KINDS, "simulate pandax3")
@@ -103,7 +102,7 @@ def simulate(args: argparse.Namespace) -> int:
     # measured: about 16 kB per event above a fixed 330 MB (2,000 and 8,000 events)
     a.check_events_memory(n + background, "--events + --background", bytes_per_event=32 * 1024)
     a.refuse_overwrite([out / "tracks.root", out / "dataset.json"], [a.detector_file(args.detector)], "--out")
-    try:
+    with a.value_errors_are_input_errors():
         s = simulate_dataset(
             out,
             n,
@@ -113,10 +112,6 @@ def simulate(args: argparse.Namespace) -> int:
             threads=a.all_cores(args.threads),
             detector=args.detector,
         )
-    except ArgumentError:
-        raise
-    except ValueError as err:
-        raise a.input_error(str(err)) from None
     c = s["counts"]
     print(f"{c['signal']} 0nubb and {c['background']} gamma events in the ROI -> {args.out}/tracks.root")
     return 0
