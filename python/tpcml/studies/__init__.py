@@ -230,7 +230,7 @@ def write_index(out: Path, reports: Sequence[tuple[Study, Path | None, str]]) ->
         else:
             link = note or "not run"
         lines.append(f"| {study.name}: {study.title} | {paper} | {link} |")
-    return write_page(out / "index.md", lines)
+    return write_page(out / "index.md", [*lines, ""])
 
 
 def _inside(path: Path, folder: Path) -> bool:
