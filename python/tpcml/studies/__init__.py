@@ -106,16 +106,13 @@ class Study:
     default_out: str | None = None  # default of --out (``tpcml-<name>``)
     seed: int = 1  # default of --seed
     threads: int = 2  # default of --threads
-    threads_help: str = "CPU threads (0: all cores)"
+    threads_help: str = "CPU threads (default: %(default)s)"
     log_name: str | None = None  # the job name of its progress lines (default: ``name``)
     simulate: Verb | None = None
     plot: Verb | None = None
 
     def out_default(self) -> str:
         return self.default_out or f"tpcml-{self.name}"
-
-    def has_profile(self, profile: str) -> bool:
-        return profile == "default" or profile in self.profiles
 
 
 def lazy(module: str, name: str) -> Callable[..., Any]:

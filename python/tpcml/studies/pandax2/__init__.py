@@ -66,8 +66,6 @@ STUDY = register(
         add_arguments=lazy(_CLI, "add_run_arguments"),
         configure=lazy(_CLI, "configure"),
         default_out="tpcml-accidental",
-        threads=2,
-        threads_help="CPU threads (default: %(default)s)",
         steps=(
             Step("data", lazy(_STUDY, "step_data")),
             Step("mlp_training", lazy(_STUDY, "step_mlps")),

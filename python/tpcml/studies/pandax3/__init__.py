@@ -75,8 +75,6 @@ STUDY = register(
         add_arguments=lazy(_CLI, "add_run_arguments"),
         configure=lazy(_CLI, "configure"),
         default_out="tpcml-tracks",
-        threads=2,
-        threads_help="CPU threads (default: %(default)s)",
         steps=(
             Step("simulation", lazy(_STUDY, "step_simulation")),
             Step("rasterise", lazy(_STUDY, "step_rasterise")),
