@@ -223,7 +223,7 @@ class Splits:
 
 def make_splits(data: Dataset, seed: int) -> Splits:
     """80/10/10 splits drawn once per population (both strategies see the same held-out events)."""
-    from tpcml.ml.ensemble import split_indices
+    from tpcml.ml.splits import split_indices
 
     nr_below = np.asarray(data.curve.below(data.nr["qS1c"], data.nr["qS2c"]), dtype=bool)
     return Splits(
