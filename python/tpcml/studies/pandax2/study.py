@@ -43,7 +43,7 @@ import numpy as np
 from tpcml import _core
 from tpcml.core import detectors
 from tpcml.core.errors import InputError
-from tpcml.studies.pandax2 import selection
+from tpcml.studies.pandax2 import PROFILES, selection
 
 __all__ = [
     "DEFAULT_ARCHITECTURES",
@@ -77,9 +77,9 @@ STRATEGIES = {
     "all_nr": 'accidentals below the NR median and all NR (P2-DNN Sec. 4, the "u" models 4Cu/4Eu)',
 }
 #: Table 2 architectures trained by default (2 CPU cores, <= 10 min for the whole job); --full: all of Table 2.
-DEFAULT_ARCHITECTURES = ("4A", "4C", "5C")
+DEFAULT_ARCHITECTURES = PROFILES["default"]["architectures"]
 #: Architectures also trained with the "u" strategy by default (P2-DNN: 4Cu, 4Eu; 4E is a GPU-sized network).
-DEFAULT_U_ARCHITECTURES = ("4C",)
+DEFAULT_U_ARCHITECTURES = PROFILES["default"]["u_architectures"]
 #: A replica's ER efficiency counts as "close to 100 %" (P2-DNN Sec. 4, the selection of model 4C) when its
 #: efficiency over the ER calibration in the S1 window is at least this, and at least ER_BIN_EFFICIENCY_OK in every
 #: qS1 bin (our thresholds: the paper shows the curves, Figs. 4-5, and names no number).
