@@ -4,9 +4,9 @@
 convolutional VAE); ``tpcml.ml.ensemble`` trains R replicas of one MLP at once, ``tpcml.ml.training`` is the
 generic classifier loop (every epoch recorded), ``tpcml.ml.splits`` the one train/validation/test split,
 ``tpcml.ml.backend`` the TensorFlow set-up; ``tpcml.ml.export`` writes models to ONNX with tpcml metadata and
-checks them against onnxruntime. Names are re-exported lazily: ``import tpcml.ml`` is cheap, Keras (and its backend) is imported
-on first use of a model builder, TensorFlow/tf2onnx only by :func:`to_onnx`. ``import tpcml`` does not import
-this package.
+checks them against onnxruntime. Names are re-exported lazily: ``import tpcml.ml`` is cheap, Keras (and its
+backend) is imported on first use of a model builder, TensorFlow/tf2onnx only by :func:`to_onnx`. ``import tpcml``
+does not import this package.
 """
 
 from __future__ import annotations
