@@ -289,6 +289,8 @@ def _add_study_verbs(sub) -> None:
                 t = targets.add_parser(
                     key, help=v.help if key == st.name else f"= {st.name}", description=v.description
                 )
+                if verb == "simulate":
+                    _add_common_simulate_arguments(t, v)
                 v.add_arguments(t)
                 t.set_defaults(func=v.run)
 
@@ -323,6 +325,16 @@ def _add_study_verbs(sub) -> None:
     j.add_argument("--keep-going", action="store_true", help="run the next study after one fails")
     j.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
     j.set_defaults(func=_cmd_run_all)
+
+
+def _add_common_simulate_arguments(p: argparse.ArgumentParser, v) -> None:
+    """The options every ``tpcml simulate <study>`` has (``--threads 0`` is all cores for every study)."""
+    p.add_argument("--out", required=True, help="output directory (created)")
+    p.add_argument("--detector", default=v.detector, help="detector name or TOML file (default: %(default)s)")
+    p.add_argument("--seed", type=a.seed, default=1, help="random seed (default: %(default)s)")
+    p.add_argument("--threads", type=a.threads, default=0, help="threads (0: all cores)")
+    p.add_argument("--quick", action="store_true", help=v.quick_help)
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
 
 
 def _add_common_run_arguments(p: argparse.ArgumentParser, st) -> None:

@@ -88,6 +88,10 @@ class Verb:
     add_arguments: Callable[[argparse.ArgumentParser], None]
     run: Callable[[argparse.Namespace], int]
     description: str = ""
+    #: ``simulate`` only: the default of --detector and the help of --quick. Every ``tpcml simulate <study>`` has
+    #: --out (required), --detector, --seed (default 1), --threads (default 0: all cores), --quick and -q.
+    detector: str | None = None
+    quick_help: str = "small sizes (a smoke run)"
 
 
 @dataclass(frozen=True, eq=False)  # one study is one object: hashed and compared by identity

@@ -82,6 +82,8 @@ STUDY = register(
             "the registry (docs/event-model.md). Default sizes follow P2-DNN: 10,881 NR and 43,719 accidentals "
             "after cuts.",
             add_arguments=lazy(_CLI, "add_simulate_arguments"),
+            detector="pandax2",
+            quick_help="small sizes (a smoke run of a few seconds)",
             run=lazy(_CLI, "simulate"),
         ),
         plot=Verb(

@@ -99,11 +99,6 @@ def configure(args: argparse.Namespace, profile: str):
 
 # ------------------------------------------------------------------------------------------------ tpcml simulate
 def add_simulate_arguments(s: argparse.ArgumentParser) -> None:
-    s.add_argument("--out", required=True, help="output directory (created)")
-    s.add_argument("--detector", default="pandax2", help="LXe detector name or TOML file (default: %(default)s)")
-    s.add_argument("--seed", type=a.seed, default=1, help="random seed (default: %(default)s)")
-    s.add_argument("--threads", type=a.threads, default=0, help="C++ threads (0: all cores)")
-    s.add_argument("--quick", action="store_true", help="small sizes (a smoke run of a few seconds)")
     s.add_argument("--nr-events", type=a.count, help="NR calibration events after cuts")
     s.add_argument("--er-events", type=a.count, help="ER calibration events after cuts")
     s.add_argument("--accidental-events", type=a.count, help="accidentals after cuts, below the NR median")
@@ -114,7 +109,6 @@ def add_simulate_arguments(s: argparse.ArgumentParser) -> None:
         "--wimp-cross-section", type=a.positive_float, default=1e-45, help="SI WIMP-nucleon cross section (cm^2)"
     )
     s.add_argument("--plots", action="store_true", help="also write the plots (as `tpcml plot pandax2`)")
-    s.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
 
 
 def simulate(args: argparse.Namespace) -> int:

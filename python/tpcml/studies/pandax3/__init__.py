@@ -88,6 +88,8 @@ STUDY = register(
             "TPC with X/Y strip readout (tracks.root: one entry per event, jagged hit branches; "
             "docs/event-model.md Sec. 5).",
             add_arguments=lazy(_CLI, "add_simulate_arguments"),
+            detector="pandax3",
+            quick_help="small sizes (1000 events per class)",
             run=lazy(_CLI, "simulate"),
         ),
     )

@@ -82,14 +82,8 @@ def configure(args: argparse.Namespace, profile: str):
 
 # ------------------------------------------------------------------------------------------------ tpcml simulate
 def add_simulate_arguments(s: argparse.ArgumentParser) -> None:
-    s.add_argument("--out", required=True, help="output directory (created)")
-    s.add_argument("--detector", default="pandax3", help="gas-TPC detector name or TOML file (default: %(default)s)")
-    s.add_argument("--seed", type=a.seed, default=1, help="random seed (default: %(default)s)")
-    s.add_argument("--threads", type=a.threads, default=0, help="threads (0: all cores)")
-    s.add_argument("--quick", action="store_true", help="small sizes (1000 events per class)")
     s.add_argument("--events", type=a.count, help="0nubb events in the ROI (and as many gamma events)")
     s.add_argument("--background", type=a.count, help="gamma events in the ROI (default: --events)")
-    s.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
 
 
 def simulate(args: argparse.Namespace) -> int:
