@@ -59,8 +59,8 @@ def _load(data_dir: str | Path, strategy: str):
     import numpy as np
     import uproot
 
-    from tpcml import detectors
-    from tpcml.pandax2 import selection
+    from tpcml.core import detectors
+    from tpcml.studies.pandax2 import selection
 
     det = detectors.load("pandax2")
 
@@ -141,13 +141,14 @@ def main(argv: list[str] | None = None) -> int:
     tf.config.threading.set_inter_op_parallelism_threads(2)
 
     from tpcml.ml import PANDAX2_MLP_LAYERS, ensemble
+    from tpcml.ml.splits import split_indices
 
     label = args.label.strip().upper()
     if label not in PANDAX2_MLP_LAYERS:
         ap.error(f"unknown --label {args.label!r}; known: {', '.join(PANDAX2_MLP_LAYERS)}")
     hidden = PANDAX2_MLP_LAYERS[label]
     batch = args.batch_size or ensemble.DEFAULT_BATCH_SIZE
-    tr, va, te = ensemble.split_indices(len(x), seed=args.seed)
+    tr, va, te = split_indices(len(x), seed=args.seed)
     print(
         f"[bench] {source}: {len(x)} events ({int(y.sum())} NR, {int((1 - y).sum())} accidentals); "
         f"split {len(tr)}/{len(va)}/{len(te)}; {args.replicas} x {label} {hidden}, batch {batch}, "
@@ -172,7 +173,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     cpu_s = time.process_time() - cpu0  # all threads of this process: robust against other load on the machine
 
-    from tpcml.pandax2 import metrics
+    from tpcml.stats import metrics
 
     scores = res.predict(x[te])
     cuts = metrics.best_cuts(scores, y[te])
@@ -206,7 +207,7 @@ def main(argv: list[str] | None = None) -> int:
         "timings_s": res.timings_s,
     }
     if args.bdt:
-        from tpcml.pandax2 import bdt
+        from tpcml.studies.pandax2 import bdt
 
         b = bdt.train_bdt(x[tr], y[tr], x[va], y[va], x[te], y[te], seed=args.seed, feature_names=FEATURES)
         figures |= {"bdt_significance": b.cut.significance, "bdt_trees": b.n_trees, "bdt_s": b.wall_time_s}

@@ -39,8 +39,9 @@ def main(argv: list[str] | None = None) -> int:
     repeat = 2 if args.quick else args.repeat
 
     import tpcml
-    from tpcml import _core, detectors
-    from tpcml.pandax2.pairing import read_isolated
+    from tpcml import _core
+    from tpcml.core import detectors
+    from tpcml.pairing import read_isolated
     from tpcml.sim.lxe import Sizes, simulate_dataset
 
     det = detectors.load("pandax2")

@@ -4,7 +4,7 @@
     venv/bin/python bench/bench_pandax3.py            # 4000 ROI events (1:1, background half Bi / half Tl)
     venv/bin/python bench/bench_pandax3.py --quick    # 1000 events, 1 repetition (smoke run)
 
-Times :func:`tpcml.pandax3.simulate_dataset` end to end on one thread (photon transport, electron
+Times :func:`tpcml.sim.gas.simulate_dataset` end to end on one thread (photon transport, electron
 transport, ionisation, drift, strip readout and the LZ4-compressed ROOT file; the default 1:1 mix
 of PX3 Sec. 3.2: half 0νββ, a quarter ²¹⁴Bi, a quarter ²⁰⁸Tl, all in the 2395-2520 keV ROI) and
 prints, per source, the generation-only rate (ROI events per second of that source's chunks,

@@ -61,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
 
     tmp = None
     if args.data is None:
-        from tpcml.pandax2 import Sizes, simulate_dataset
+        from tpcml.sim.lxe import Sizes, simulate_dataset
 
         tmp = tempfile.TemporaryDirectory(prefix="tpcml-bench-table2-")
         print("[bench] simulating the default-size PandaX-II samples", flush=True)
@@ -79,12 +79,13 @@ def main(argv: list[str] | None = None) -> int:
     tf.config.threading.set_intra_op_parallelism_threads(args.threads)
     tf.config.threading.set_inter_op_parallelism_threads(2)
     from tpcml.ml import PANDAX2_MLP_LAYERS, ensemble
+    from tpcml.ml.splits import split_indices
 
     labels = [s.strip().upper() for s in args.labels.split(",")] if args.labels else list(PANDAX2_MLP_LAYERS)
     unknown = [s for s in labels if s not in PANDAX2_MLP_LAYERS]
     if unknown:
         ap.error(f"unknown label(s) {', '.join(unknown)}; known: {', '.join(PANDAX2_MLP_LAYERS)}")
-    tr, va, _ = ensemble.split_indices(len(x), seed=1)
+    tr, va, _ = split_indices(len(x), seed=1)
     rows, total = [], 0.0
     for label in labels:
         hidden = PANDAX2_MLP_LAYERS[label]

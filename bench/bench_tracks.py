@@ -130,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
         import keras
         import tensorflow as tf
 
-        from tpcml.pandax3.study import ModelSpec
+        from tpcml.studies.pandax3.study import ModelSpec
 
         tf.config.threading.set_intra_op_parallelism_threads(2)
         tf.config.threading.set_inter_op_parallelism_threads(2)

@@ -14,10 +14,10 @@ import sys
 from pathlib import Path
 
 import tpcml
-from tpcml import detectors
-from tpcml.errors import ArgumentError, cpp_message
-from tpcml.guards import parse_int, refuse_overwrite
-from tpcml.rootio import atomic_path, check_columns, read_provenance
+from tpcml.core import detectors
+from tpcml.core.errors import ArgumentError, cpp_message
+from tpcml.core.guards import parse_int, refuse_overwrite
+from tpcml.core.rootio import atomic_path, check_columns, read_provenance
 
 
 def threads_type(text: str) -> int:

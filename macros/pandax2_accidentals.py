@@ -6,7 +6,7 @@
 ``DIR`` is the output of ``tpcml simulate pandax2`` (or any directory holding ``isolated.root``
 with trees s1/s2 and ``nr_calibration.root`` with the NR median TGraph). The script builds a
 ``tpcml::AccidentalPairer`` in cling, takes its RDataFrame door, applies the selection of
-``tpcml.pandax2.selection`` (named filters: fiducial volume, S1 range, S2 threshold, S2 upper,
+``tpcml.studies.pandax2.selection`` (named filters: fiducial volume, S1 range, S2 threshold, S2 upper,
 below NR median), prints the cut flow of ``Report()`` and the expected number of accidentals
 below the NR median (sum of the weights n_acc / N, P2-DNN Eq. 2.1), and writes the
 log10(qS2c/qS1c) vs qS1c histogram of the selected pairs.
@@ -19,12 +19,12 @@ import sys
 from pathlib import Path
 
 import tpcml
-from tpcml import detectors
-from tpcml.errors import ArgumentError, cpp_message
-from tpcml.guards import SEED_MAX, parse_int, refuse_overwrite
-from tpcml.pandax2 import selection
-from tpcml.pandax2.pairing import read_isolated
-from tpcml.rootio import atomic_path, require_file
+from tpcml.core import detectors
+from tpcml.core.errors import ArgumentError, cpp_message
+from tpcml.core.guards import SEED_MAX, parse_int, refuse_overwrite
+from tpcml.core.rootio import atomic_path, require_file
+from tpcml.pairing import read_isolated
+from tpcml.studies.pandax2 import selection
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -14,10 +14,10 @@ import argparse
 import sys
 
 import tpcml
-from tpcml.errors import ArgumentError, cpp_message
-from tpcml.guards import parse_float, parse_int
+from tpcml.core.errors import ArgumentError, cpp_message
+from tpcml.core.guards import parse_float, parse_int
+from tpcml.core.rootio import require_file
 from tpcml.inference import Model, define_score
-from tpcml.rootio import require_file
 
 
 def main(argv: list[str] | None = None) -> int:

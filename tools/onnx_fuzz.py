@@ -764,8 +764,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not math.isfinite(args.timeout) or args.timeout <= 0:
         print(f"error: --timeout must be a finite number of seconds > 0, got {args.timeout}", file=sys.stderr)
         return 2
-    from tpcml.errors import ArgumentError, InputError
-    from tpcml.guards import refuse_overwrite
+    from tpcml.core.errors import ArgumentError, InputError
+    from tpcml.core.guards import refuse_overwrite
     from tpcml.inference import Model
 
     try:  # before any work: a report must never overwrite a seed model
@@ -794,7 +794,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(table, end="")
     for r in summary.failures[:50]:
         print(f"{r.klass}: {r.model} #{r.index} {r.mutation}: {r.detail} | tpcml: {r.tpcml[:200]} | ort: {r.ort[:200]}")
-    from tpcml.rootio import atomic_path
+    from tpcml.core.rootio import atomic_path
 
     if args.markdown:
         with atomic_path(args.markdown) as tmp:

@@ -18,9 +18,9 @@ except ImportError as err:  # pragma: no cover - exercised only on a broken inst
         "`make test`, which sets up the development environment)."
     ) from err
 
-from ._paths import cmake_dir, data_dir, include_dir, library_dir, library_path
-from .errors import ConfigError, InputError, TpcmlError, UsageError
-from .root import load_root
+from .core.errors import ConfigError, InputError, TpcmlError, UsageError
+from .core.paths import cmake_dir, data_dir, include_dir, library_dir, library_path
+from .core.root import load_root
 
 __version__ = _core.version()
 

@@ -71,7 +71,7 @@ def gpu_info() -> dict[str, object]:
 
 
 def collect() -> dict[str, object]:
-    from ._paths import data_dir, include_dir, library_dir
+    from tpcml.core.paths import data_dir, include_dir, library_dir
 
     return {
         "tpcml": _core.version(),

@@ -28,8 +28,8 @@ def run(cmd, cwd=None, env=None, timeout=300):
 @pytest.fixture(scope="session")
 def events_file(tmp_path_factory) -> Path:
     """A small PandaX-II ER+NR file (several clusters, so ImplicitMT has work to split)."""
-    from tpcml import detectors
-    from tpcml.rootio import write_tree
+    from tpcml.core import detectors
+    from tpcml.core.rootio import write_tree
     from tpcml.sim.lxe import ER, NR, Simulator
 
     sim = Simulator(detectors.load("pandax2"), threads=2)

@@ -99,7 +99,7 @@ def test_detector_dump():
 
 # ---------------------------------------------------------------------- issue 13: C++ doors
 def _isolated(tmp_path, m=300):
-    from tpcml.rootio import write_tree
+    from tpcml.core.rootio import write_tree
 
     rng = np.random.default_rng(9)
     s1 = {k: rng.uniform(1, 40, m).astype(np.float32) for k in ("qS1", "wS1", "S1TBA", "S1LargestBCQ")}
@@ -146,7 +146,7 @@ def test_tpcml_infer_sigterm_removes_its_temporary(tmp_path):
     pytest.importorskip("onnx")
     from onnx import TensorProto, helper
 
-    from tpcml.rootio import write_tree
+    from tpcml.core.rootio import write_tree
 
     n = 600_000
     write_tree(tmp_path / "ev.root", "events", {"a": np.ones(n, np.float32), "b": np.zeros(n, np.float32)})
@@ -209,7 +209,7 @@ def test_tpcml_pair_chunked_output_equals_one_piece(tmp_path):
     """tpcml-pair writes in chunks of 2^19 pairs (memory no longer grows with --n: --n 4e9 was killed at
     24 GB); the events are those of one piece (the binding's pair())."""
     from tpcml import _core
-    from tpcml.pandax2.pairing import read_isolated
+    from tpcml.pairing import read_isolated
 
     iso = _isolated(tmp_path)
     out = tmp_path / "acc.root"

@@ -80,7 +80,7 @@ def _ordered_events(path, n=20000, flush=1000):
     """Events that pass the selection, with an index column, in n / flush clusters (ImplicitMT has work)."""
     import numpy as np
 
-    from tpcml.rootio import write_tree
+    from tpcml.core.rootio import write_tree
 
     rng = np.random.default_rng(5)
     cols = {
@@ -194,7 +194,7 @@ def test_out_an_existing_file_is_refused_by_simulate_and_run(tmp_path):
 def _isolated_file(path):
     import numpy as np
 
-    from tpcml.rootio import write_tree
+    from tpcml.core.rootio import write_tree
 
     rng = np.random.default_rng(3)
     n = 2000
@@ -303,8 +303,8 @@ def test_parse_int_checks_the_range_before_building_a_huge_integer():
     """'-n 1e999999999' built a billion-digit integer before the range check (minutes, then MemoryError)."""
     import time
 
-    from tpcml.errors import ArgumentError
-    from tpcml.guards import SEED_MAX, parse_int
+    from tpcml.core.errors import ArgumentError
+    from tpcml.core.guards import SEED_MAX, parse_int
 
     start = time.perf_counter()
     with pytest.raises(ArgumentError, match="expected an integer <= 9223372036854775807, got 1e999999999"):

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import tpcml
-from tpcml import detectors
+from tpcml.core import detectors
 
 from .conftest import run
 

@@ -490,7 +490,7 @@ def test_model_score_takes_named_table_columns_by_name_not_by_position():
 def test_model_score_refuses_a_table_whose_names_do_not_match():
     import pandas as pd
 
-    from tpcml.errors import UsageError
+    from tpcml.core.errors import UsageError
     from tpcml.inference import Model
 
     data, _ = _named_mlp()

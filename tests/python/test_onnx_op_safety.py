@@ -612,7 +612,7 @@ def test_graph_mixing_events_is_refused_one_event_at_a_time(key):
 
 def test_graph_mixing_events_is_refused_by_rdataframe_scoring():
     ROOT = pytest.importorskip("ROOT")
-    from tpcml.root import load_root
+    from tpcml.core.root import load_root
 
     load_root()
     m = _core.OnnxModel(mixing_model("softmax_axis0"), "m.onnx")

@@ -8,12 +8,13 @@ import numpy as np
 import pytest
 import uproot
 
-from tpcml import _core, detectors
-from tpcml.pandax2 import selection
-from tpcml.pandax2.pairing import S1_BRANCHES, S2_BRANCHES, pair_file, read_isolated
-from tpcml.rootio import write_tree
+from tpcml import _core
+from tpcml.core import detectors
+from tpcml.core.rootio import write_tree
+from tpcml.pairing import S1_BRANCHES, S2_BRANCHES, pair_file, read_isolated
 from tpcml.sim.lxe import PAPER_N_ACC_BELOW_MEDIAN, Simulator
 from tpcml.sim.quanta import ER, NR, nest_quanta
+from tpcml.studies.pandax2 import selection
 
 from .conftest import REPO, run
 

@@ -13,8 +13,8 @@ import pytest
 pytest.importorskip("tensorflow")
 pytest.importorskip("xgboost")
 
-from tpcml.errors import InputError
-from tpcml.pandax2 import Sizes, study
+from tpcml.core.errors import InputError
+from tpcml.studies.pandax2 import Sizes, study
 
 from .conftest import run
 
@@ -162,5 +162,9 @@ def test_cli_help_and_bad_labels():
 
 def test_cli_default_architectures_hint_matches_study():
     from tpcml import cli
+    from tpcml.studies.pandax2 import PROFILES
 
-    assert cli.DEFAULT_ARCHITECTURES_HINT == study.DEFAULT_ARCHITECTURES
+    assert PROFILES["default"]["architectures"] == study.DEFAULT_ARCHITECTURES
+    run_parser = cli.build_parser()._subparsers._group_actions[0].choices["run"]
+    help_text = " ".join(run_parser._subparsers._group_actions[0].choices["accidental"].format_help().split())
+    assert f"(default: {','.join(study.DEFAULT_ARCHITECTURES)})" in help_text

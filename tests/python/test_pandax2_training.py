@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 
 from tpcml.ml import ensemble  # numpy at import time; TensorFlow / Keras only inside the trainers
-from tpcml.pandax2 import metrics
+from tpcml.ml.splits import split_indices
+from tpcml.stats import metrics
 
 needs_tf = pytest.mark.skipif(importlib.util.find_spec("tensorflow") is None, reason="TensorFlow is not installed")
 
@@ -166,7 +167,7 @@ SMALL = (16, 8)  # a small MLP for the fast tests; the 4C layout is used where t
 @pytest.fixture(scope="module")
 def separable():
     x, y = gaussians(3000, seed=1)
-    tr, va, te = ensemble.split_indices(len(x), seed=2)
+    tr, va, te = split_indices(len(x), seed=2)
     return x[tr], y[tr], x[va], y[va], x[te], y[te]
 
 
@@ -181,11 +182,11 @@ def trained(separable):
 
 
 def test_split_indices_80_10_10():
-    tr, va, te = ensemble.split_indices(1000, seed=0)
+    tr, va, te = split_indices(1000, seed=0)
     assert (len(tr), len(va), len(te)) == (800, 100, 100)
     assert len(np.unique(np.concatenate([tr, va, te]))) == 1000
     with pytest.raises(ValueError, match="fractions"):
-        ensemble.split_indices(10, fractions=(0.5, 0.5, 0.5))
+        split_indices(10, fractions=(0.5, 0.5, 0.5))
 
 
 @needs_tf
@@ -413,7 +414,7 @@ def test_train_single_early_stopping_restores_best():
 
 def test_bdt_beats_chance(separable):
     pytest.importorskip("xgboost")
-    from tpcml.pandax2 import bdt
+    from tpcml.studies.pandax2 import bdt
 
     xt, yt, xv, yv, xs, ys = separable
     res = bdt.train_bdt(xt, yt, xv, yv, xs, ys, seed=0, n_jobs=1, feature_names=FEATURES)

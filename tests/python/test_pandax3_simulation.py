@@ -15,7 +15,7 @@ import pytest
 from scipy.optimize import minimize_scalar
 from scipy.special import ndtr
 
-from tpcml import detectors
+from tpcml.core import detectors
 from tpcml.sim.gas import TrackSimulator, csda_range_mm, materials, simulate_dataset, sources, writer
 
 N_SIGNAL, N_BACKGROUND = 400, 400

@@ -9,7 +9,11 @@ import json
 import numpy as np
 import pytest
 
-from tpcml.pandax3 import training
+from tpcml.ml import training
+from tpcml.ml.splits import split_indices
+from tpcml.stats import xi
+from tpcml.studies.pandax3 import protocol
+from tpcml.studies.pandax3.study import SPLIT
 
 from .conftest import run
 
@@ -19,16 +23,16 @@ def test_xi_on_hand_made_scores():
     # the best of all cuts (cut 0.95: 3 signal, 1 background -> 3.0; cut 0.5: 10 signal, 11 background -> 3.0)
     s = np.array([0.3, 0.4, 0.5, 0.6, 0.9, 0.91, 0.92, 0.95, 0.96, 0.97])
     b = np.concatenate([np.linspace(0.0, 0.49, 90), np.linspace(0.5, 0.85, 9), [0.93]])
-    r = training.xi(s, b)
+    r = xi(s, b)
     assert r.xi == pytest.approx(6.0)
     assert r.threshold == pytest.approx(0.9)
     assert (r.eps_s, r.eps_b, r.n_background_pass) == (pytest.approx(0.6), pytest.approx(0.01), 1)
     # cuts passing no background are not counted (eps_b = 0 would make Xi infinite)
-    assert np.isfinite(training.xi([0.99], [0.1, 0.2]).xi)
+    assert np.isfinite(xi([0.99], [0.1, 0.2]).xi)
     with pytest.raises(ValueError, match="min_background must be in"):
-        training.xi(s, b, min_background=0)
+        xi(s, b, min_background=0)
     with pytest.raises(ValueError, match="finite"):
-        training.xi([np.nan], b)
+        xi([np.nan], b)
 
 
 def test_paper_protocol_picks_the_epochs():
@@ -42,20 +46,37 @@ def test_paper_protocol_picks_the_epochs():
     res = training.TrainingResult(
         name="m", epochs=recs, test_predictions=np.arange(6.0)[:, None] * np.ones((6, 2)), weights=[]
     )
-    assert training.paper_epochs(res) == [1, 2, 4]
-    np.testing.assert_allclose(training.paper_scores(res), [(1 + 2 + 4) / 3] * 2)
+    assert protocol.paper_epochs(res) == [1, 2, 4]
+    np.testing.assert_allclose(protocol.paper_scores(res), [(1 + 2 + 4) / 3] * 2)
 
 
 def test_split_is_70_20_10():
-    tr, va, te = training.split_indices(1000, seed=3)
+    tr, va, te = split_indices(1000, seed=3, fractions=SPLIT, rounding="nearest")
     assert (len(tr), len(va), len(te)) == (700, 200, 100)
     assert len(np.unique(np.concatenate([tr, va, te]))) == 1000
+
+
+def test_split_indices_rounding_keeps_each_study_split():
+    """One split_indices for both studies: PandaX-III rounds the part sizes to the nearest event, PandaX-II
+    floors them; each study's split stays the one it drew before the two copies were merged."""
+    n, seed = 1003, 7
+    perm = np.random.default_rng(seed).permutation(n)
+    tr, va, te = split_indices(n, seed, SPLIT, rounding="nearest")
+    a = round(0.7 * n)
+    b = a + round(0.2 * n)
+    np.testing.assert_array_equal(tr, np.sort(perm[:a]))
+    np.testing.assert_array_equal(va, np.sort(perm[a:b]))
+    np.testing.assert_array_equal(te, np.sort(perm[b:]))
+    tr2, va2, _ = split_indices(n, seed, (0.8, 0.1, 0.1))
+    assert (len(tr2), len(va2)) == (int(0.8 * n), int(0.1 * n))
+    with pytest.raises(ValueError, match="rounding"):
+        split_indices(n, seed, SPLIT, rounding="up")
 
 
 @pytest.fixture(scope="module")
 def tiny_tracks(tmp_path_factory):
     pytest.importorskip("tensorflow")
-    from tpcml.pandax3.study import ModelSpec, TracksConfig, run_tracks
+    from tpcml.studies.pandax3.study import ModelSpec, TracksConfig, run_tracks
 
     out = tmp_path_factory.mktemp("tracks")
     cfg = TracksConfig(out=out, events=1000, models=(ModelSpec(top_channels=8),), epochs=5, seed=5, verbose=False)
@@ -64,7 +85,7 @@ def tiny_tracks(tmp_path_factory):
 
 def test_small_efficientnet_learns_the_tracks(tiny_tracks):
     """B0 at 64 x 64 with n = 8 on 1,400 training images: clearly better than chance on the held-out tracks."""
-    from tpcml.pandax2.metrics import roc_auc
+    from tpcml.stats.metrics import roc_auc
 
     out, res = tiny_tracks
     r = res["runs"][0]
@@ -156,7 +177,7 @@ def test_b4_and_resnet50_build_and_score(spec, top):
     [0, 1], and for EfficientNet the top 1x1 convolution with n channels feeding the max-pool head."""
     import keras
 
-    from tpcml.pandax3.study import ModelSpec
+    from tpcml.studies.pandax3.study import ModelSpec
 
     m = ModelSpec(**spec).build(64, 0.9)()
     x = np.random.default_rng(0).random((2, 64, 64, 3)).astype(np.float32) * 0.01

@@ -8,9 +8,11 @@ import math
 import numpy as np
 import pytest
 
-from tpcml import _core, detectors, quickstart
+from tpcml import _core
+from tpcml.core import detectors
 from tpcml.sim import quanta
 from tpcml.sim.lxe import Simulator
+from tpcml.studies.quickstart import study as quickstart
 
 
 def test_simulation_is_reproducible_and_physical():

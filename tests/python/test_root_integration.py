@@ -31,7 +31,7 @@ def test_events_file_read_by_uproot(events_file):
         assert a["qS1"].dtype == np.float32 and a["event"].dtype == np.uint64
         assert set(np.unique(a["recoil_type"])) == {0, 1}
         assert t["qS1"].num_baskets > 1  # several clusters
-    det, prov = tpcml.rootio.read_provenance(events_file)
+    det, prov = tpcml.core.rootio.read_provenance(events_file)
     assert det == "pandax2"
     assert prov["tpcml"] == tpcml.__version__
 
@@ -54,7 +54,7 @@ def test_macro_histogram_matches_numpy(tmp_path, events_file, root_exe):
     out = tmp_path / "bands.root"
     res = run([root_exe, "-l", "-b", "-q", f'{MACRO}("{events_file}", "{out}", "pandax2", 2)'], cwd=tmp_path)
     assert res.returncode == 0, res.stdout + res.stderr
-    tau = tpcml.detectors.load("pandax2").get("electron_lifetime", "us")
+    tau = tpcml.core.detectors.load("pandax2").get("electron_lifetime", "us")
     with uproot.open(events_file) as f:
         a = f["events"].arrays(["qS1", "qS2", "drift_time", "recoil_type"], library="np")
     qs2c = a["qS2"].astype(np.float64) * np.exp(a["drift_time"] / tau)
@@ -185,7 +185,7 @@ def test_pair_accidentals_macro_negative_n_is_refused_not_wrapped(tmp_path, root
 
 def test_pair_accidentals_macro_threads_keep_entry_order(tmp_path, root_exe):
     """With threads the macro used ImplicitMT's Snapshot: events written out of order (issue 13, item 11)."""
-    from tpcml.rootio import write_tree
+    from tpcml.core.rootio import write_tree
 
     rng = np.random.default_rng(2)
     m = 300

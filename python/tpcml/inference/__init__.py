@@ -21,9 +21,10 @@ from pathlib import Path
 
 import numpy as np
 
+from tpcml.core.errors import InputError, UsageError
+from tpcml.core.paths import include_dir, library_path
+
 from .. import _core
-from .._paths import include_dir, library_path
-from ..errors import InputError, UsageError
 
 __all__ = ["Model", "define_score", "score_distributed", "score_files", "supported_operators"]
 
@@ -107,7 +108,7 @@ class Model:
 
     def _by_name(self, x):
         """``x`` as the engine's inputs: a named table becomes a float32 [N, k] array in ``tpcml.inputs`` order."""
-        from ..guards import column_names, columns_by_name
+        from tpcml.core.guards import column_names, columns_by_name
 
         names = column_names(x)
         tensors = [i["name"] for i in self.inputs]
@@ -132,7 +133,7 @@ def _columns_for(model_path: Path, columns: Sequence[str] | None) -> list[str]:
 def define_score(df, name: str, model: str | os.PathLike, columns: Sequence[str] | None = None):
     """``df`` with a column ``name`` = the model's score, computed in C++ (one session per slot;
     scores identical whatever the ImplicitMT thread count). Returns an RNode."""
-    from ..root import load_root
+    from tpcml.core.root import load_root
 
     ROOT = load_root()
     cols = ROOT.std.vector["std::string"]([str(c) for c in (columns or [])])
@@ -151,7 +152,7 @@ def score_files(
 ) -> dict:
     """Writes ``output``: every entry of ``tree`` in ``files`` with the score column added, in input
     order (temporary file renamed when complete). The function ``tpcml-infer`` runs."""
-    from ..guards import refuse_overwrite
+    from tpcml.core.guards import refuse_overwrite
 
     if isinstance(files, str | os.PathLike):
         files = [files]
@@ -185,7 +186,7 @@ def score_distributed(
     """Scores many files with distributed RDataFrame on a Dask ``client``: each worker process loads
     the model once (``tpcml::onnx::scorerFor``) and scores its partitions in C++. Returns the score
     and the ``keep`` columns as numpy arrays (partition order)."""
-    from ..root import load_root
+    from tpcml.core.root import load_root
 
     ROOT = load_root()
     model_path = str(Path(model).resolve())

@@ -1,10 +1,12 @@
-"""Machine-learning models of the papers in ``shared/papers/`` (Keras 3) and their ONNX export.
+"""Machine-learning models of the papers tpcml reproduces (Keras 3), their training loops and ONNX export.
 
 ``tpcml.ml.architectures`` builds Functional Keras models (PandaX-II MLP, XENON1T CNN, PandaX-III EfficientNet,
-convolutional VAE); ``tpcml.ml.export`` writes them to ONNX with tpcml metadata and checks them against
-onnxruntime. Names are re-exported lazily: ``import tpcml.ml`` is cheap, Keras (and its backend) is imported
-on first use of a model builder, TensorFlow/tf2onnx only by :func:`to_onnx`. ``import tpcml`` does not import
-this package.
+convolutional VAE); ``tpcml.ml.ensemble`` trains R replicas of one MLP at once, ``tpcml.ml.training`` is the
+generic classifier loop (every epoch recorded), ``tpcml.ml.splits`` the one train/validation/test split,
+``tpcml.ml.backend`` the TensorFlow set-up; ``tpcml.ml.export`` writes models to ONNX with tpcml metadata and
+checks them against onnxruntime. Names are re-exported lazily: ``import tpcml.ml`` is cheap, Keras (and its
+backend) is imported on first use of a model builder, TensorFlow/tf2onnx only by :func:`to_onnx`. ``import tpcml``
+does not import this package.
 """
 
 from __future__ import annotations
@@ -27,6 +29,13 @@ _EXPORTS = {
     "onnx_predict": "export",
     "read_metadata": "export",
     "to_onnx": "export",
+    "EpochRecord": "training",
+    "TrainingResult": "training",
+    "resnet50": "training",
+    "train_classifier": "training",
+    "train_ensemble": "ensemble",
+    "split_indices": "splits",
+    "configure_tensorflow": "backend",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -1,16 +1,21 @@
-"""Keras 3 model builders for the architectures of the papers in ``shared/papers/``.
+"""Keras 3 model builders for the architectures of the papers tpcml reproduces.
 
 Every builder returns *Functional* ``keras.Model`` objects (tf2onnx cannot convert a Keras 3 ``Sequential``
 model, onnx/tensorflow-onnx#2448) written with ``keras.layers`` / ``keras.ops`` only, so the models train
 unchanged under the TensorFlow, JAX or PyTorch backend; ONNX export (``tpcml.ml.export``) needs TensorFlow.
 
-Paper references below name the Markdown file in ``shared/papers/`` and its section:
+Paper references below name the paper by its tag and the section:
 
-* ``pandax2-accidental-dnn.md`` -- PandaX-II accidental-background MLP (Sec. 4, Table 2);
-* ``xenon1t-cnn-hitpeak.md`` -- XENON1T HitPeak-image CNN (Sec. IV "CNN architecture", Sec. IV A, Sec. V);
-* ``pandax3-efficientnet-tracks.md`` -- PandaX-III EfficientNet track classifier (Sec. 4.3, Tables 2-3);
-* ``xenonnt-cvae-semisupervised.md`` -- XENONnT convolutional VAE (Sec. VI A);
-* ``darwin-vae-anomaly.md`` -- DARWIN VAE + classifier anomaly score (Sec. 3; ELBO of Eq. B.2).
+* P2-DNN -- *Suppression of accidental backgrounds with deep neural networks in the PandaX-II experiment*
+  (N. Shaheed, X. Chen, M. Wang): PandaX-II accidental-background MLP (Sec. 4, Table 2);
+* X1T -- *Convolutional Neural Networks for Direct Detection of Dark Matter* (C. K. Khosa, L. Mars, J. Richards,
+  V. Sanz): XENON1T HitPeak-image CNN (Sec. IV "CNN architecture", Sec. IV A, Sec. V);
+* P3-CNN -- *Optimization of convolutional neural networks for background suppression in the PandaX-III
+  experiment* (S. Xia et al.): PandaX-III EfficientNet track classifier (Sec. 4.3, Tables 2-3);
+* XnT -- *A semi-supervised approach to dark matter searches in direct detection data with machine learning*
+  (J. Herrero-Garcia, R. Patrick, A. Scaffidi): XENONnT convolutional VAE (Sec. VI A);
+* DARWIN -- *Model-independent searches of new physics in DARWIN with deep learning* (DARWIN collaboration,
+  J. Aalbers et al.): DARWIN VAE + classifier anomaly score (Sec. 3; ELBO of Eq. B.2).
 """
 
 from __future__ import annotations
@@ -37,7 +42,7 @@ __all__ = [
 # PandaX-II MLP
 # ---------------------------------------------------------------------------------------------------------------
 
-# pandax2-accidental-dnn.md, Sec. 4, Table 2 ("Hidden Layers": neurons per hidden layer). The table gives every
+# P2-DNN Sec. 4, Table 2 ("Hidden Layers": neurons per hidden layer). The table gives every
 # width explicitly; the label's digit is the number of hidden layers.
 PANDAX2_MLP_LAYERS: dict[str, tuple[int, ...]] = {
     "4A": (32, 16, 8, 8),
@@ -59,11 +64,11 @@ PANDAX2_MLP_LAYERS: dict[str, tuple[int, ...]] = {
     "7C": (32, 32, 16, 16, 12, 12, 8),
     "7D": (32, 32, 16, 16, 16, 12, 12),
 }
-# pandax2-accidental-dnn.md, Sec. 4 (after Table 2): "4Cu" and "4Eu" are the 4C and 4E networks retrained with the
+# P2-DNN Sec. 4 (after Table 2): "4Cu" and "4Eu" are the 4C and 4E networks retrained with the
 # NR events above the NR median included -- same architecture, different training data.
 _PANDAX2_RETRAINED = {"4CU": "4C", "4EU": "4E"}
 
-# pandax2-accidental-dnn.md, Sec. 3, Table 1: the 13 event properties used as MLP inputs.
+# P2-DNN Sec. 3, Table 1: the 13 event properties used as MLP inputs.
 PANDAX2_N_FEATURES = 13
 
 
@@ -98,7 +103,7 @@ def mlp(
 ) -> keras.Model:
     """Fully connected binary classifier with the min-max normalisation inside the model.
 
-    Layout (pandax2-accidental-dnn.md, Sec. 4): input of ``n_inputs`` features (default 13, Table 1) ->
+    Layout (P2-DNN Sec. 4): input of ``n_inputs`` features (default 13, Table 1) ->
     min-max normalisation (Sec. 4: "The input data have been rescaled with the min-max normalization"), carried as a
     ``keras.layers.Rescaling(scale=1/(max-min), offset=-min/(max-min))`` so an exported ONNX model takes raw
     features -> ``Dense`` hidden layers of widths ``hidden`` -> ``Dense(1, sigmoid)`` (Sec. 4: "The activation
@@ -125,7 +130,7 @@ def mlp(
 
 
 def mlp_from_label(label: str, **kwargs) -> keras.Model:
-    """The PandaX-II MLP with the label of pandax2-accidental-dnn.md, Sec. 4, Table 2 (e.g. ``"4C"``).
+    """The PandaX-II MLP with the label of P2-DNN Sec. 4, Table 2 (e.g. ``"4C"``).
 
     Labels 4A-4E, 5A-5F, 6A-6C and 7A-7D are the scanned networks (first digit = number of hidden layers, widths
     from the table, all given explicitly there). ``"4Cu"`` / ``"4Eu"`` (Sec. 4, Table 3) are the 4C / 4E
@@ -155,7 +160,7 @@ def xenon1t_cnn(
     dense: int = 32,
     name: str = "xenon1t_cnn",
 ) -> keras.Model:
-    """The XENON1T HitPeak-image CNN of xenon1t-cnn-hitpeak.md, Sec. IV ("CNN architecture") and Fig. 8.
+    """The XENON1T HitPeak-image CNN of X1T Sec. IV ("CNN architecture") and Fig. 8.
 
     * input: 75x75 RGB HitPeak image with pixels scaled to [0, 1] (Sec. IV: images downscaled to 75x75 and
       divided by 255 -- the division is done by the caller, not in the model);
@@ -173,7 +178,7 @@ def xenon1t_cnn(
     x = inputs
     for i in range(n_conv):
         x = layers.Conv2D(
-            filters,  # xenon1t-cnn-hitpeak.md Sec. IV: 16 filters
+            filters,  # X1T Sec. IV: 16 filters
             kernel,  # Sec. IV: 3x3
             strides=1,  # Sec. IV: default stride 1x1
             padding="valid",  # Sec. IV: no padding
@@ -230,7 +235,7 @@ def efficientnet(
     bn_momentum: float | None = None,
     name: str | None = None,
 ) -> keras.Model:
-    """EfficientNet-B0/B4 binary track classifier of pandax3-efficientnet-tracks.md, Sec. 4.3 and Table 2.
+    """EfficientNet-B0/B4 binary track classifier of P3-CNN Sec. 4.3 and Table 2.
 
     * ``keras.applications.EfficientNetB0/B4`` trunk, ``weights=None`` (trained from scratch), input
       ``input_size`` x ``input_size`` x ``channels``: Sec. 4.3 / Table 3 chose 128x128 (64x64 images scaled x2 by
@@ -278,7 +283,7 @@ def efficientnet(
         x = trunk.get_layer("top_activation").output
     else:
         x = trunk.get_layer("top_conv").input  # block-7 output (Table 2 stage 8)
-        # pandax3-efficientnet-tracks.md Table 2 stage 9 "TopConv1x1" with n channels (Sec. 4.3 scans n).
+        # P3-CNN Table 2 stage 9 "TopConv1x1" with n channels (Sec. 4.3 scans n).
         x = layers.Conv2D(
             int(top_channels),
             1,
@@ -320,8 +325,8 @@ class LogVarToSigma(layers.Layer):
 class VAESampling(layers.Layer):
     """Reparameterisation z = mu + exp(0.5 log_var) * eps, eps ~ N(0, 1), adding the KL term as a layer loss.
 
-    The KL divergence to N(0, 1) (darwin-vae-anomaly.md Eq. B.2 / its TS formula in Sec. 3;
-    xenonnt-cvae-semisupervised.md Sec. V), summed over the latent dimensions and averaged over the batch, is
+    The KL divergence to N(0, 1) (DARWIN Eq. B.2 / its TS formula in Sec. 3;
+    XnT Sec. V), summed over the latent dimensions and averaged over the batch, is
     multiplied by ``beta`` and divided by ``kl_scale`` -- the builder passes the number of pixels, so with a
     per-pixel-mean reconstruction loss (``loss="binary_crossentropy"`` or ``"mse"``) the total loss is the negative
     ELBO per pixel. Uses ``keras.random`` (backend-agnostic); it does not convert to ONNX (ENVIRONMENT trap 3),
@@ -359,7 +364,7 @@ def conv_vae(
     sigma_output: bool = True,
     seed: int | None = None,
 ) -> tuple[keras.Model, keras.Model, keras.Model]:
-    """Small convolutional VAE (xenonnt-cvae-semisupervised.md Sec. VI A; darwin-vae-anomaly.md Sec. 3).
+    """Small convolutional VAE (XnT Sec. VI A; DARWIN Sec. 3).
 
     Returns ``(encoder, decoder, vae)``:
 
@@ -388,7 +393,7 @@ def conv_vae(
     image = keras.Input(shape=(h, w, c), name="image")
     x = image
     for i, f in enumerate(filters):
-        # xenonnt-cvae-semisupervised.md Sec. VI A: 3x3 kernels, LeakyReLU alpha = 0.05
+        # XnT Sec. VI A: 3x3 kernels, LeakyReLU alpha = 0.05
         x = layers.Conv2D(f, 3, strides=2, padding="same", name=f"enc_conv_{i}")(x)
         x = layers.LeakyReLU(negative_slope=leaky_alpha, name=f"enc_leaky_{i}")(x)
     x = layers.Flatten(name="enc_flatten")(x)

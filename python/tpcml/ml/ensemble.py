@@ -1,6 +1,7 @@
 """Vectorised training of R independent replicas of one MLP, and a plain Keras reference trainer.
 
-The repeated-training protocol of pandax2-accidental-dnn.md, Sec. 4 ("each model was trained from scratch 100
+The repeated-training protocol of *Suppression of accidental backgrounds with deep neural networks in the
+PandaX-II experiment* (P2-DNN), Sec. 4 ("each model was trained from scratch 100
 times and the average significance was calculated"; Table 2 columns "Average Significance" and "Average stop
 epoch") needs 100 trainings per architecture. :func:`train_ensemble` runs them as *one* computation: the weights
 of layer l of all replicas are stacked into a tensor of shape ``[R, in, out]`` and every step is a batched matmul,
@@ -64,6 +65,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from tpcml.report.progress import printer
+
 __all__ = [
     "ADAM_BETA_1",
     "ADAM_BETA_2",
@@ -72,32 +75,27 @@ __all__ = [
     "LEARNING_RATE",
     "MAX_EPOCHS",
     "PATIENCE",
-    "SPLIT_FRACTIONS",
     "EnsembleResult",
     "SingleResult",
     "check_features",
     "check_labels",
     "initial_weights",
     "minmax_from_training",
-    "split_indices",
     "train_ensemble",
     "train_single",
 ]
 
-#: pandax2-accidental-dnn.md, Sec. 4: "the learning rate was fixed at 0.001".
+#: P2-DNN Sec. 4: "the learning rate was fixed at 0.001".
 LEARNING_RATE = 1e-3
 #: Keras 3 ``keras.optimizers.Adam`` defaults (the paper uses Adam, Sec. 4, without other settings).
 ADAM_BETA_1, ADAM_BETA_2, ADAM_EPSILON = 0.9, 0.999, 1e-7
-#: pandax2-accidental-dnn.md, Sec. 4: "a maximum of 1,500 epochs".
+#: P2-DNN Sec. 4: "a maximum of 1,500 epochs".
 MAX_EPOCHS = 1500
-#: pandax2-accidental-dnn.md, Sec. 4: "with a patience of 20".
+#: P2-DNN Sec. 4: "with a patience of 20".
 PATIENCE = 20
 #: Not in the paper; our choice for wall time on 2 CPU cores (see the module docstring and bench_ensemble.py).
 #: (The paper gives no batch size for its Table 2 stop epochs, 4C: 131.7; Keras' ``model.fit`` default is 32.)
 DEFAULT_BATCH_SIZE = 256
-#: pandax2-accidental-dnn.md, Sec. 3: "80% of the input data are used, 10% ... for validation, and the remaining
-#: 10% for testing".
-SPLIT_FRACTIONS = (0.8, 0.1, 0.1)
 
 _PREDICT_CHUNK = 8192  # events per chunk in predict / validation loss (bounds the [R, chunk, width] activations)
 
@@ -124,7 +122,7 @@ def check_features(
     ValueError (naming ``what``) for a wrong shape, a wrong number of features, or non-finite values -- the message
     names the first offending column by index and, with ``feature_names``, by name, e.g. ``column 3 ('qS1c')``.
     """
-    from ..guards import columns_by_name
+    from tpcml.core.guards import columns_by_name
 
     named = columns_by_name(x, list(feature_names) if feature_names else None, what)  # never by position
     arr = np.asarray(x) if named is None else named
@@ -179,23 +177,6 @@ def _check_hidden(hidden) -> tuple[int, ...]:
     if not widths or any(h < 1 for h in widths):
         raise ValueError(f"hidden must be a non-empty sequence of positive widths, got {hidden!r}")
     return widths
-
-
-def split_indices(
-    n: int, seed: int = 0, fractions: Sequence[float] = SPLIT_FRACTIONS
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Random train / validation / test index arrays of ``n`` events (default 80/10/10, paper Sec. 3).
-
-    The sizes are ``floor(f * n)`` for the first two parts, the rest goes to the test part; each part is sorted.
-    """
-    n = _check_positive_int(n, "n")
-    f = np.asarray(fractions, dtype=np.float64)
-    if f.shape != (3,) or np.any(f < 0) or not math.isclose(float(f.sum()), 1.0, rel_tol=1e-9):
-        raise ValueError(f"fractions must be three non-negative numbers summing to 1, got {tuple(fractions)}")
-    perm = np.random.default_rng(seed).permutation(n)
-    n_train, n_val = int(f[0] * n), int(f[1] * n)
-    parts = perm[:n_train], perm[n_train : n_train + n_val], perm[n_train + n_val :]
-    return tuple(np.sort(p) for p in parts)
 
 
 def minmax_from_training(x_train) -> tuple[np.ndarray, np.ndarray]:
@@ -468,12 +449,13 @@ def train_ensemble(
     """Train ``n_replicas`` independent MLPs of widths ``hidden`` at once (see the module docstring).
 
     ``x_*`` are raw features [N, n_inputs] (the min-max scaling is fitted on ``x_train``), ``y_*`` 0/1 labels
-    (1 = signal). ``hidden`` defaults to model 4C (pandax2-accidental-dnn.md Table 2: 32x32x16x8). Every
+    (1 = signal). ``hidden`` defaults to model 4C (P2-DNN Table 2: 32x32x16x8). Every
     ``progress_every`` epochs (and when the last replica stops) ``callback`` receives a dict with ``epoch``,
     ``n_running``, ``n_replicas``, ``best_val_loss_mean`` (over all replicas' best so far) and ``elapsed_s``;
     ``verbose`` prints the same as one line. Returns an :class:`EnsembleResult`.
     """
     t_start = time.perf_counter()
+    say = printer("ensemble", quiet=not verbose)
     n_replicas = _check_positive_int(n_replicas, "n_replicas")
     batch_size = _check_positive_int(batch_size, "batch_size")
     max_epochs = _check_positive_int(max_epochs, "max_epochs")
@@ -533,12 +515,10 @@ def train_ensemble(
             "best_val_loss_mean": float(np.mean(best_val)),
             "elapsed_s": time.perf_counter() - t_start,
         }
-        if verbose:
-            print(
-                f"[tpcml ensemble {info['elapsed_s']:7.1f} s] epoch {epoch:5d}: {info['n_running']:4d}/{n_replicas} "
-                f"replicas training, mean best val loss {info['best_val_loss_mean']:.5f}",
-                flush=True,
-            )
+        say(
+            f"epoch {epoch:5d}: {info['n_running']:4d}/{n_replicas} replicas training, mean best val loss "
+            f"{info['best_val_loss_mean']:.5f}"
+        )
         if callback is not None:
             callback(info)
 

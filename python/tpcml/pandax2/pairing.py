@@ -13,9 +13,10 @@ import os
 import time
 from pathlib import Path
 
-from .. import _core, detectors
-from ..errors import InputError
-from ..rootio import provenance, write_tree
+from tpcml import _core
+from tpcml.core import detectors
+from tpcml.core.errors import InputError
+from tpcml.core.rootio import provenance, write_tree
 
 S1_BRANCHES = ["qS1", "wS1", "S1TBA", "S1NPeaks", "S1LargestBCQ"]
 S2_BRANCHES = ["qS2", "wS2", "wtenS2", "S2TBA", "S2SY1", "S2SY2", "x", "y"]
@@ -31,7 +32,7 @@ def read_isolated(path: str | os.PathLike, s1_tree: str = "s1", s2_tree: str = "
     """(s1 columns, s2 columns) as numpy arrays, from TTrees or RNTuples alike: float or double columns are
     read as float32, integer columns (``S1NPeaks``, ids, run) of any integer type as int64. InputError names
     the file, tree and column (missing: with the nearest names; wrong type: the type and what is accepted)."""
-    from ..rootio import read_columns
+    from tpcml.core.rootio import read_columns
 
     out = []
     for tree, need, optional in ((s1_tree, S1_BRANCHES, S1_OPTIONAL), (s2_tree, S2_BRANCHES, S2_OPTIONAL)):
@@ -65,8 +66,8 @@ def pair_file(
         if not quiet:
             print(f"[tpcml pair {time.perf_counter() - t0:6.1f} s] {msg}", flush=True)
 
-    from ..errors import ArgumentError
-    from ..guards import check_memory, parse_int, refuse_overwrite
+    from tpcml.core.errors import ArgumentError
+    from tpcml.core.guards import check_memory, parse_int, refuse_overwrite
 
     n = parse_int(n, "number of pairs (-n)", minimum=1)
     refuse_overwrite(output, [input_path, nr_median, detector if Path(str(detector)).is_file() else None])
@@ -85,7 +86,7 @@ def pair_file(
         raise ArgumentError(f"--efficiency must be in [0, 1], got {efficiency}")
     curve = None
     if nr_median is not None:
-        from ..rootio import require_file
+        from tpcml.core.rootio import require_file
 
         require_file(nr_median, "a ROOT file with the NR median TGraph tpcml_nr_median")
         curve = _core.NRMedianCurve.from_file(str(nr_median))  # InputError names the file and the TGraph

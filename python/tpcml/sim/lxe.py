@@ -39,10 +39,11 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import _core, detectors
-from ..guards import u64
+from .. import _core
+from ..core import detectors
+from ..core.guards import u64
+from ..core.rootio import provenance, write_tree
 from ..report import progress
-from ..rootio import provenance, write_tree
 from .quanta import ER, ER_CALIBRATION, NR, NR_CALIBRATION, Spectrum, nest_quanta
 
 # sample codes and recoil types of the events tree (docs/event-model.md §3)
@@ -452,7 +453,7 @@ def simulate_dataset(
     wimp_cross_section_cm2: float = 1e-45,
 ) -> DatasetSummary:
     """Simulate every PandaX-II sample into ``out`` (ROOT files + dataset.json)."""
-    from ..pandax2 import selection  # the study's selection; imported here: tpcml.pandax2 imports this module
+    from ..studies.pandax2 import selection  # the study's selection; imported here: the study imports this module
 
     sizes = sizes or Sizes()
     sizes.validate()
@@ -578,7 +579,7 @@ def simulate_dataset(
         "isolated_s2": len(s2["qS2"]),
     }
     timings["total"] = time.perf_counter() - t_all
-    from ..rootio import atomic_path
+    from tpcml.core.rootio import atomic_path
 
     with atomic_path(out / "dataset.json") as tmp:
         tmp.write_text(json.dumps(asdict(summary), indent=2) + "\n")
@@ -644,7 +645,7 @@ def _wimps(sim, det, mass_gev, sigma_cm2, exposure_kg_d, rng, seed):
     dr = wimprates.rate_wimp_std(e, mw=mass_gev, sigma_nucleon=sigma_cm2)  # /(t yr keV)
     per_kg_day = dr / 1000.0 / 365.25
     mu = float(np.trapezoid(per_kg_day, e) * exposure_kg_d)
-    from ..guards import check_memory
+    from tpcml.core.guards import check_memory
 
     # about 2.2 kB per simulated event (measured on the calibration samples); before the Poisson draw
     check_memory(

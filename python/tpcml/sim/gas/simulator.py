@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ... import detectors
+from ...core import detectors
 from .materials import _LOG_R, _LOG_T, XE_RADIATION_LENGTH_G_CM2, _LogLogTable
 from .readout import _Readout
 from .sources import (

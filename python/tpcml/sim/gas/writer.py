@@ -14,9 +14,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ... import _core, detectors
+from ... import _core
+from ...core import detectors
+from ...core.rootio import atomic_path, provenance
 from ...report import progress
-from ...rootio import atomic_path, provenance
 from .readout import MACRO_ENERGY_KEV
 from .simulator import (
     BLOB_RADIUS_MM,

@@ -1,6 +1,7 @@
 """The PandaX-II accidental-background study end to end -- tpcml's main job (``tpcml run accidental``).
 
-Reproduces pandax2-accidental-dnn.md (P2-DNN) Sec. 4 on tpcml's simulated PandaX-II data, or on a user's own
+Reproduces *Suppression of accidental backgrounds with deep neural networks in the PandaX-II experiment*
+(P2-DNN) Sec. 4 on tpcml's simulated PandaX-II data, or on a user's own
 files of the same schema (docs/event-model.md):
 
 1. data: ``tpcml simulate pandax2`` (NR and ER calibration, isolated S1/S2 populations, accidentals paired in C++,
@@ -12,7 +13,7 @@ files of the same schema (docs/event-model.md):
    into training/validation/test (Sec. 3), so both strategies are tested on the same held-out events;
 3. MLPs by the labels of Table 2, N independent trainings each (:func:`tpcml.ml.ensemble.train_ensemble`: own
    initialisation, shuffling and early stopping, patience 20, at most 1500 epochs, Adam 1e-3, binary
-   cross-entropy, min-max scaling inside the model); the BDT baseline (:mod:`tpcml.pandax2.bdt`) on the same
+   cross-entropy, min-max scaling inside the model); the BDT baseline (:mod:`tpcml.studies.pandax2.bdt`) on the same
    splits;
 4. metrics: S = eps_s n_s / sqrt(eps_s n_s + eps_b n_b) with n_s = n_b (Eq. 4.1) maximised over the cut, on the
    held-out NR below the NR median (signal) and accidentals (background) -- the region the paper evaluates for
@@ -39,10 +40,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import _core, detectors
-from ..errors import InputError
-from ..rootio import atomic_path
-from . import selection
+from tpcml import _core
+from tpcml.core import detectors
+from tpcml.core.errors import InputError
+from tpcml.studies.pandax2 import PROFILES, selection
 
 __all__ = [
     "DEFAULT_ARCHITECTURES",
@@ -76,9 +77,9 @@ STRATEGIES = {
     "all_nr": 'accidentals below the NR median and all NR (P2-DNN Sec. 4, the "u" models 4Cu/4Eu)',
 }
 #: Table 2 architectures trained by default (2 CPU cores, <= 10 min for the whole job); --full: all of Table 2.
-DEFAULT_ARCHITECTURES = ("4A", "4C", "5C")
+DEFAULT_ARCHITECTURES = PROFILES["default"]["architectures"]
 #: Architectures also trained with the "u" strategy by default (P2-DNN: 4Cu, 4Eu; 4E is a GPU-sized network).
-DEFAULT_U_ARCHITECTURES = ("4C",)
+DEFAULT_U_ARCHITECTURES = PROFILES["default"]["u_architectures"]
 #: A replica's ER efficiency counts as "close to 100 %" (P2-DNN Sec. 4, the selection of model 4C) when its
 #: efficiency over the ER calibration in the S1 window is at least this, and at least ER_BIN_EFFICIENCY_OK in every
 #: qS1 bin (our thresholds: the paper shows the curves, Figs. 4-5, and names no number).
@@ -142,7 +143,7 @@ def _sha256(path: Path) -> str:
 
 def _read_events(path: Path, columns: Sequence[str]) -> dict:
     """Float columns of ``events`` (TTree or RNTuple; float or double, read as float32): rootio.read_columns."""
-    from ..rootio import read_columns
+    from tpcml.core.rootio import read_columns
 
     cols = read_columns(path, "events", {c: "number" if c == "S1NPeaks" else "float" for c in columns})
     out = {k: np.asarray(v) for k, v in cols.items()}
@@ -158,7 +159,7 @@ def load_dataset(directory: str | os.PathLike, detector: str | None = None) -> D
     the same names and the events schema): nr_calibration.root, er_calibration.root, accidentals.root (with
     ``weight`` = expected events per pair) and optionally dm_search.root; the NR median is read from
     nr_calibration.root (TGraph tpcml_nr_median) or fitted on the NR calibration when absent."""
-    from ..rootio import read_parameter, read_provenance
+    from tpcml.core.rootio import read_parameter, read_provenance
 
     directory = Path(directory)
     if not directory.is_dir():
@@ -222,7 +223,7 @@ class Splits:
 
 def make_splits(data: Dataset, seed: int) -> Splits:
     """80/10/10 splits drawn once per population (both strategies see the same held-out events)."""
-    from ..ml.ensemble import split_indices
+    from tpcml.ml.splits import split_indices
 
     nr_below = np.asarray(data.curve.below(data.nr["qS1c"], data.nr["qS2c"]), dtype=bool)
     return Splits(
@@ -334,7 +335,7 @@ def select_replica(significance: np.ndarray, er_ok: np.ndarray, er_eff: np.ndarr
 
 def er_efficiencies(scores_er: np.ndarray, thresholds: np.ndarray, qs1: np.ndarray):
     """Overall and per-qS1-bin ER efficiency [R], [R, bins] of cuts ``thresholds`` [R] on ER scores [R, N]."""
-    from .metrics import efficiency_vs
+    from tpcml.stats.metrics import efficiency_vs
 
     passed = scores_er >= thresholds[:, None]
     eff = efficiency_vs(qs1, passed, QS1_EDGES)
@@ -347,9 +348,9 @@ def er_efficiencies(scores_er: np.ndarray, thresholds: np.ndarray, qs1: np.ndarr
 def train_model(
     data: Dataset, splits: Splits, arch: str, strategy: str, cfg: StudyConfig, say: Callable[[str], None]
 ) -> ModelResult:
-    from ..ml import architectures
-    from ..ml.ensemble import DEFAULT_BATCH_SIZE, train_ensemble
-    from .metrics import best_cuts
+    from tpcml.ml import architectures
+    from tpcml.ml.ensemble import DEFAULT_BATCH_SIZE, train_ensemble
+    from tpcml.stats.metrics import best_cuts
 
     hidden = architectures.PANDAX2_MLP_LAYERS[arch.upper()]
     arr = training_arrays(data, splits, strategy)
@@ -434,7 +435,7 @@ class BDTSummary:
 
 
 def train_bdt_baseline(data: Dataset, splits: Splits, strategy: str, cfg: StudyConfig, say) -> BDTSummary:
-    from .bdt import train_bdt
+    from tpcml.studies.pandax2.bdt import train_bdt
 
     arr = training_arrays(data, splits, strategy)
     res = train_bdt(
@@ -471,7 +472,7 @@ def train_bdt_baseline(data: Dataset, splits: Splits, strategy: str, cfg: StudyC
 # ------------------------------------------------------------------------------------------------ export + infer
 def training_fingerprint(data: Dataset, strategy: str, seed: int) -> str:
     """sha256 over the training inputs (docs/event-model.md Sec. 4: file hashes, selection, inputs, split, seed)."""
-    from .. import __version__
+    from tpcml import __version__
 
     canonical = json.dumps(
         {
@@ -491,7 +492,7 @@ def training_fingerprint(data: Dataset, strategy: str, seed: int) -> str:
 
 def export_selected(model: ModelResult, data: Dataset, cfg: StudyConfig, out: Path) -> tuple[Path, float]:
     """The selected replica to ONNX with the tpcml metadata; returns the path and max |ONNX - Keras| on test data."""
-    from ..ml.export import keras_onnx_max_diff, to_onnx
+    from tpcml.ml.export import keras_onnx_max_diff, to_onnx
 
     keras_model = model.ensemble.keras_model(model.selected, name=f"pandax2_mlp_{model.label}")
     path = out / f"mlp_{model.label}.onnx"
@@ -514,7 +515,7 @@ def export_selected(model: ModelResult, data: Dataset, cfg: StudyConfig, out: Pa
 
 def score_with_engine(model_path: Path, src: Path, dst: Path, threads: int) -> None:
     """The search run / accidentals scored in RDataFrame by tpcml's C++ ONNX engine (tpcml-infer's function)."""
-    from ..inference import score_files
+    from tpcml.inference import score_files
 
     score_files([src], model_path, dst, tree="events", name="score", threads=threads)
 
@@ -550,70 +551,48 @@ def search_run_row(
     return row
 
 
-# ------------------------------------------------------------------------------------------------------ the job
-def _printer(verbose: bool) -> Callable[[str], None]:
-    t0 = time.perf_counter()
+# ---------------------------------------------------------------------------------------------------- the steps
+# The study's steps (registered in tpcml.studies.pandax2): each reads and extends ``ctx.state``.
+def step_data(ctx) -> None:
+    """Simulate the samples (or read ``cfg.data_dir``), select them and split each population once."""
+    from tpcml.sim import lxe as simulation
 
-    def say(msg: str) -> None:
-        if verbose:
-            print(f"[tpcml accidental {time.perf_counter() - t0:6.1f} s] {msg}", flush=True)
-
-    return say
-
-
-def _configure_tensorflow(threads: int) -> None:
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    import tensorflow as tf
-
-    try:
-        tf.config.threading.set_intra_op_parallelism_threads(max(1, threads))
-        tf.config.threading.set_inter_op_parallelism_threads(max(1, min(2, threads)))
-    except RuntimeError:  # already initialised in this process: keep its settings
-        pass
-
-
-def run_study(cfg: StudyConfig) -> dict:
-    """Run the whole study (see the module docstring) into ``cfg.out``; returns the results (also in
-    ``cfg.out/results.json``) and writes ``cfg.out/report.md`` with the plots."""
-    from ..sim import lxe as simulation
-    from . import study_report
-
-    say = _printer(cfg.verbose)
-    out = Path(cfg.out)
-    out.mkdir(parents=True, exist_ok=True)
-    timings: dict[str, float] = {}
-    t_all = time.perf_counter()
-
-    # 1. data
-    t0 = time.perf_counter()
+    cfg = ctx.config
     if cfg.data_dir is None:
-        data_dir = out / "data"
+        data_dir = ctx.out / "data"
         sizes = cfg.sizes or (simulation.Sizes.quick() if cfg.quick else simulation.Sizes())
-        say(f"simulating the PandaX-II samples into {data_dir} (seed {cfg.seed})")
+        ctx.say(f"simulating the PandaX-II samples into {data_dir} (seed {cfg.seed})")
         simulation.simulate_dataset(data_dir, sizes, seed=cfg.seed, threads=cfg.threads, quiet=not cfg.verbose)
     else:
         data_dir = Path(cfg.data_dir)
-        say(f"using the samples in {data_dir}")
+        ctx.say(f"using the samples in {data_dir}")
     data = load_dataset(data_dir)
-    timings["data"] = time.perf_counter() - t0
-    say(
+    ctx.say(
         f"selected: {len(data.nr['qS1'])} NR, {len(data.er['qS1'])} ER, {len(data.acc['qS1'])} accidentals below "
         f"the NR median (expected {data.n_acc_below_median:.2f} in the run)"
         + (f", {len(data.dm['qS1'])} search-run candidates" if data.dm is not None else "")
     )
-    splits = make_splits(data, cfg.seed)
+    ctx.state["data"], ctx.state["splits"] = data, make_splits(data, cfg.seed)
 
-    # 2. MLPs (Table 2) and the BDT baseline
-    t0 = time.perf_counter()
-    _configure_tensorflow(cfg.threads)
-    models = [train_model(data, splits, a, s, cfg, say) for a, s in cfg.runs()]
-    timings["mlp_training"] = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    bdts = {s: train_bdt_baseline(data, splits, s, cfg, say) for s in STRATEGIES}
-    timings["bdt"] = time.perf_counter() - t0
 
-    # 3. export the selected MLPs, score the search run with the C++ engine in RDataFrame
-    t0 = time.perf_counter()
+def step_mlps(ctx) -> None:
+    """The MLPs of Table 2, ``cfg.replicas`` trainings each, in both strategies."""
+    from tpcml.ml.backend import configure_tensorflow
+
+    configure_tensorflow(ctx.config.threads)
+    data, splits = ctx.state["data"], ctx.state["splits"]
+    ctx.state["models"] = [train_model(data, splits, a, s, ctx.config, ctx.say) for a, s in ctx.config.runs()]
+
+
+def step_bdts(ctx) -> None:
+    """The BDT baseline in both strategies."""
+    data, splits = ctx.state["data"], ctx.state["splits"]
+    ctx.state["bdts"] = {s: train_bdt_baseline(data, splits, s, ctx.config, ctx.say) for s in STRATEGIES}
+
+
+def step_export(ctx) -> None:
+    """Export the selected MLPs to ONNX and score the search run with the C++ engine inside RDataFrame."""
+    cfg, data, models = ctx.config, ctx.state["data"], ctx.state["models"]
     selected = {}
     for strategy in STRATEGIES:
         cands = [m for m in models if m.strategy == strategy]
@@ -624,16 +603,20 @@ def run_study(cfg: StudyConfig) -> dict:
         selected[strategy] = pick
     exports = {}
     for m in selected.values():
-        path, diff = export_selected(m, data, cfg, out)
+        path, diff = export_selected(m, data, cfg, ctx.out)
         exports[m.label] = {"path": str(path), "max_abs_diff_onnx_keras": diff}
-        say(f"exported {m.label} replica {m.selected} to {path.name} (max |ONNX - Keras| = {diff:.2g})")
+        ctx.say(f"exported {m.label} replica {m.selected} to {path.name} (max |ONNX - Keras| = {diff:.2g})")
         if data.dm is not None and (data.directory / FILES["dm"]).is_file():
-            scored = out / f"dm_search_scored_{m.label}.root"
+            scored = ctx.out / f"dm_search_scored_{m.label}.root"
             score_with_engine(path, data.directory / FILES["dm"], scored, cfg.threads)
             exports[m.label]["scored_file"] = str(scored)
-    timings["export_and_inference"] = time.perf_counter() - t0
+    ctx.state["selected"], ctx.state["exports"] = selected, exports
 
-    # 4. search run (Table 3 analogue)
+
+def step_search_run(ctx) -> None:
+    """The Table 3 analogue: the BDT and the selected MLPs on the dark-matter-search run."""
+    data, splits, bdts = ctx.state["data"], ctx.state["splits"], ctx.state["bdts"]
+    exports = ctx.state["exports"]
     table3 = []
     xs = features(data.nr)[splits.nr[2]]
     nr_test_below = splits.nr_below[splits.nr[2]]
@@ -642,7 +625,7 @@ def run_study(cfg: StudyConfig) -> dict:
     nr_eff_bdt = float(np.mean(bdt0.result.predict(xs[nr_test_below]) >= bdt0.threshold))
     table3.append(search_run_row("BDT", dm_scores_bdt, bdt0.threshold, bdt0.eps_b, nr_eff_bdt, bdt0.significance, data))
     dm_checks = {}
-    for m in selected.values():
+    for m in ctx.state["selected"].values():
         r = m.selected
         thr = float(m.threshold[r])
         dm_scores = None
@@ -656,7 +639,7 @@ def run_study(cfg: StudyConfig) -> dict:
             search_run_row(f"MLP {m.label}", dm_scores, thr, float(m.eps_b[r]), nr_eff, float(m.significance[r]), data)
         )
     for row in table3:
-        say(
+        ctx.say(
             f"search run, {row['method']}: "
             + (
                 f"{row.get('candidates_after', '-')} of {row.get('candidates', '-')} candidates survive; "
@@ -666,10 +649,14 @@ def run_study(cfg: StudyConfig) -> dict:
             + f"accidentals below the NR median {row['n_acc_below_median_before']:.2f} -> "
             f"{row['n_acc_below_median_after']:.2f} at NR efficiency {row['nr_efficiency_below_median'] * 100:.1f} %"
         )
+    ctx.state["table3"], ctx.state["dm_checks"] = table3, dm_checks
 
-    # 5. report
-    timings["total_before_report"] = time.perf_counter() - t_all
-    results = {
+
+def results_of(ctx) -> dict:
+    """Every number of the run (``results.json``), from the steps' state."""
+    cfg, data, splits = ctx.config, ctx.state["data"], ctx.state["splits"]
+    nr_test_below = splits.nr_below[splits.nr[2]]
+    return {
         "config": {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(cfg).items() if k != "sizes"},
         "data": {
             "directory": str(data.directory),
@@ -682,33 +669,25 @@ def run_study(cfg: StudyConfig) -> dict:
             "n_dm_candidates": None if data.dm is None else len(data.dm["qS1"]),
             "nr_test_below_median": int(nr_test_below.sum()),
         },
-        "table2": [m.row() for m in models],
-        "bdt": {s: {k: v for k, v in asdict(b).items() if k not in ("result", "er_curve")} for s, b in bdts.items()},
-        "table3": table3,
-        "exports": exports,
-        "engine_checks": dm_checks,
-        "timings_s": timings,
+        "table2": [m.row() for m in ctx.state["models"]],
+        "bdt": {
+            s: {k: v for k, v in asdict(b).items() if k not in ("result", "er_curve")}
+            for s, b in ctx.state["bdts"].items()
+        },
+        "table3": ctx.state["table3"],
+        "exports": ctx.state["exports"],
+        "engine_checks": ctx.state["dm_checks"],
+        "timings_s": ctx.timings,
         "paper": PAPER,
     }
-    t0 = time.perf_counter()
-    report = study_report.write_report(out, results, data, splits, models, bdts, selected)
-    timings["report"] = time.perf_counter() - t0
-    timings["total"] = time.perf_counter() - t_all
-    results["report"] = str(report)
-    with atomic_path(out / "results.json") as tmp:
-        tmp.write_text(json.dumps(results, indent=2, default=_json_default) + "\n")
-    say(f"report: {report} ({timings['total']:.0f} s in all)")
-    return results
 
 
-def _json_default(v):
-    if isinstance(v, np.integer):
-        return int(v)
-    if isinstance(v, np.floating):
-        return float(v)
-    if isinstance(v, np.ndarray):
-        return v.tolist()
-    return str(v)
+def run_study(cfg: StudyConfig) -> dict:
+    """Run the whole study (see the module docstring) into ``cfg.out``; returns the results (also in
+    ``cfg.out/results.json``) and writes ``cfg.out/report.md`` with the plots."""
+    from tpcml import studies
+
+    return studies.run(studies.get("pandax2"), cfg, Path(cfg.out), quiet=not cfg.verbose).results
 
 
 def _engine_vs_numpy(scored: Path, data: Dataset, numpy_scores: np.ndarray) -> dict:

@@ -7,10 +7,11 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import _core, detectors
-from ..errors import InputError
-from ..rootio import atomic_path
-from . import selection
+from tpcml import _core
+from tpcml.core import detectors
+from tpcml.core.errors import InputError
+from tpcml.report.figures import pyplot, save
+from tpcml.studies.pandax2 import selection
 
 #: P2-DNN Table 1, in its order (the default model inputs, docs/event-model.md §3)
 FEATURES = [
@@ -35,9 +36,9 @@ LOG_X = {"qS2", "qS2c"}
 PLOTS = ("fig1_bands.png", "features.png")  # what plot_dataset writes
 
 
-def _read(path, columns=None):
+def read_events(path, columns=None):
     """Float columns of the events tree (TTree or RNTuple; float or double, read as float32)."""
-    from ..rootio import FLOAT_TYPES, INT_TYPES, open_events, read_columns
+    from tpcml.core.rootio import FLOAT_TYPES, INT_TYPES, open_events, read_columns
 
     if columns is None:
         f, t = open_events(path, "events")
@@ -48,28 +49,10 @@ def _read(path, columns=None):
     )
 
 
-def _save(fig, path: Path) -> Path:
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=110, format="png")
-    import matplotlib.pyplot as plt
-
-    plt.close(fig)
-    return path
-
-
-def _mpl():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
 def band_plot(nr, er, acc, curve, det, path: Path, title: str = "") -> Path:
     """P2-DNN Fig. 1 analogue: log10(qS2c/qS1c) vs qS1c; NR and ER points over the expected
     accidental background (histogram of the pairs weighted by n_acc / N), NR median line."""
-    plt = _mpl()
+    plt = pyplot()
     s1lo, s1hi = det.get("s1_threshold_pe"), det.get("s1_max_pe")
     fig, ax = plt.subplots(figsize=(8, 5.5))
     ms = selection.mask(acc, det)
@@ -96,12 +79,12 @@ def band_plot(nr, er, acc, curve, det, path: Path, title: str = "") -> Path:
     ax.set_title(title or f"{det.name}: calibration events over the accidental background (P2-DNN Fig. 1 analogue)")
     ax.legend(loc="upper right", markerscale=5)
     fig.tight_layout()
-    return _save(fig, path)
+    return save(fig, path)
 
 
 def feature_plot(nr, acc, det, curve, path: Path) -> Path:
     """The 13 Table 1 features: accidentals below the NR median vs NR calibration (selected)."""
-    plt = _mpl()
+    plt = pyplot()
     mn = selection.mask(nr, det)
     ma = selection.mask(acc, det) & curve.below(acc["qS1c"], acc["qS2c"])
     fig, axes = plt.subplots(4, 4, figsize=(16, 13))
@@ -128,7 +111,7 @@ def feature_plot(nr, acc, det, curve, path: Path) -> Path:
     axes.flat[0].legend(loc="upper right", fontsize=8)
     fig.suptitle(f"{det.name}: P2-DNN Table 1 features, accidental vs NR (normalised)")
     fig.tight_layout()
-    return _save(fig, path)
+    return save(fig, path)
 
 
 def plot_dataset(directory: str | os.PathLike, out: str | os.PathLike | None = None) -> list[Path]:
@@ -143,12 +126,12 @@ def plot_dataset(directory: str | os.PathLike, out: str | os.PathLike | None = N
             f"{directory}: missing {', '.join(missing)}; "
             f"expected the output of `tpcml simulate pandax2 --out {directory}`"
         )
-    from ..rootio import read_provenance
+    from tpcml.core.rootio import read_provenance
 
     det_name, _ = read_provenance(directory / "nr_calibration.root")
     det = detectors.load(det_name or "pandax2")
     curve = _core.NRMedianCurve.from_file(str(directory / "nr_calibration.root"))
-    nr, er, acc = (_read(directory / n) for n in need)
+    nr, er, acc = (read_events(directory / n) for n in need)
     return [
         band_plot(nr, er, acc, curve, det, out / "fig1_bands.png"),
         feature_plot(nr, acc, det, curve, out / "features.png"),

@@ -7,8 +7,8 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from ..errors import InputError, cpp_message
-from ..rootio import atomic_path
+from tpcml.core.errors import InputError, cpp_message
+from tpcml.core.rootio import atomic_path
 
 __all__ = ["rasterise_file"]
 
@@ -30,10 +30,9 @@ def rasterise_file(
     Refused before any work (``tpcml.ArgumentError``): an output that is one of the inputs or the detector
     file. InputError names a missing, unreadable or wrong-type file, tree, column or hit."""
     import tpcml
-
-    from .. import _core
-    from ..guards import refuse_overwrite
-    from ..rootio import check_chain
+    from tpcml import _core
+    from tpcml.core.guards import refuse_overwrite
+    from tpcml.core.rootio import check_chain
 
     if isinstance(inputs, str | os.PathLike):
         inputs = [inputs]
@@ -41,7 +40,7 @@ def rasterise_file(
     if not files:
         raise InputError("no input files given")
     refuse_overwrite(output, [*files, detector if Path(str(detector)).is_file() else None])
-    from .. import detectors
+    from tpcml.core import detectors
 
     detectors.load(detector)  # ConfigError names a bad detector before any work
     check_chain(files, tree, HIT_COLUMNS)  # TTrees or RNTuples (not both); names the file, column, its type

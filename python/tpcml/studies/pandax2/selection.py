@@ -23,8 +23,8 @@ from itertools import count
 
 import numpy as np
 
-from .._core import NRMedianCurve
-from ..detectors import DetectorConfig
+from tpcml._core import NRMedianCurve
+from tpcml.core.detectors import DetectorConfig
 
 __all__ = ["Cut", "apply_rdf", "cutflow", "cuts", "declare_nr_median", "fit_nr_median", "mask"]
 
@@ -78,7 +78,7 @@ _declared = count()
 
 def declare_nr_median(path: str, key: str = "tpcml_nr_median") -> str:
     """Load the NR median TGraph of ``path`` into cling; returns the C++ variable name."""
-    from ..root import load_root
+    from tpcml.core.root import load_root
 
     ROOT = load_root()
     name = f"tpcml_nr_median_{next(_declared)}"
@@ -123,11 +123,11 @@ def cutflow(
     ``output``: Snapshot the selected events there (written to a temporary name, then renamed).
     Missing files, trees or branches raise InputError naming them and the nearest valid names.
     """
-    from .. import _core
-    from ..errors import InputError, cpp_message
-    from ..guards import refuse_overwrite
-    from ..root import load_root
-    from ..rootio import atomic_path, check_chain, require_file
+    from tpcml import _core
+    from tpcml.core.errors import InputError, cpp_message
+    from tpcml.core.guards import refuse_overwrite
+    from tpcml.core.root import load_root
+    from tpcml.core.rootio import atomic_path, check_chain, require_file
 
     if output is not None:
         refuse_overwrite(output, [*paths, nr_median, getattr(det, "file", None)])

@@ -8,7 +8,7 @@ with status 1 for every other tpcml error (docs/doors-python.md).
 
 from __future__ import annotations
 
-from ._core import ConfigError, Error, InputError, UsageError
+from .._core import ConfigError, Error, InputError, UsageError
 
 TpcmlError = Error
 

@@ -1,23 +1,29 @@
-"""Figures of merit of the PandaX-II accidental-background study: significance, cut scan, efficiencies vs qS1.
+"""Figures of merit of a signal/background classifier: the significances S and Xi, the cut scans that maximise
+them, ROC AUC, efficiencies in bins with Clopper-Pearson intervals. No TensorFlow is needed here.
 
-* :func:`significance` -- pandax2-accidental-dnn.md, Eq. (4.1): S = eps_s n_s / sqrt(eps_s n_s + eps_b n_b), with
-  n_s = n_b by default (Sec. 4: "the values of n_s and n_b are approximated to be equal", following the BDT study,
-  ref. [15] of the paper).
-* :func:`scan_cut` -- the cut on the classifier score that maximises S (Sec. 4 and Fig. 2: "The cut is obtained by
-  maximizing the significance S"); :func:`best_cuts` does it for the scores of many replicas [R, N].
-* :func:`efficiency_vs` -- efficiency of a cut in bins of a variable (qS1 for Figs. 4-5) with binomial
+* :func:`significance` -- *Suppression of accidental backgrounds with deep neural networks in the PandaX-II
+  experiment* (P2-DNN), Eq. (4.1): S = eps_s n_s / sqrt(eps_s n_s + eps_b n_b), with n_s = n_b by default
+  (Sec. 4: "the values of n_s and n_b are approximated to be equal", following the BDT study, ref. [15] of the
+  paper).
+* :func:`scan_cut` -- the cut on the classifier score that maximises S (P2-DNN Sec. 4 and Fig. 2: "The cut is
+  obtained by maximizing the significance S"); :func:`best_cuts` does it for the scores of many replicas [R, N].
+* :func:`xi` -- Xi = max over thresholds of eps_s / sqrt(eps_b) (*Optimization of convolutional neural networks
+  for background suppression in the PandaX-III experiment*, P3-CNN, Sec. 4.1), with the threshold, eps_s and
+  eps_b of the maximum. A finite test set resolves eps_b only down to 1 / N_b: the scan keeps thresholds that
+  pass at least ``min_background`` background events (default 1), so Xi stays finite; its statistical error
+  grows as the number of passing background events shrinks (reported as ``n_background_pass``).
+* :func:`efficiency_vs` -- efficiency of a cut in bins of a variable (qS1 for P2-DNN Figs. 4-5) with binomial
   Clopper-Pearson intervals, vectorised over replicas so that the spread of the ER-efficiency curves of 100
-  trainings (Fig. 4) is one call.
+  trainings (P2-DNN Fig. 4) is one call.
 
-Conventions: an event *passes* (is kept as a physical event) when ``score >= threshold``; signal = NR (label 1),
-background = accidentals (label 0). Efficiencies may be weighted (e.g. accidental pairs weighted by n_acc / N).
-No TensorFlow is needed here.
+Conventions: an event *passes* (is kept as a signal-like event) when ``score >= threshold``; signal = label 1,
+background = label 0. Efficiencies may be weighted (e.g. accidental pairs weighted by n_acc / N).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -25,12 +31,14 @@ __all__ = [
     "ONE_SIGMA_CL",
     "CutScan",
     "Efficiency",
+    "XiResult",
     "best_cuts",
     "clopper_pearson",
     "efficiency_vs",
     "roc_auc",
     "scan_cut",
     "significance",
+    "xi",
 ]
 
 #: Central 68.27 % (one Gaussian sigma) confidence level of the efficiency error bars (our choice; the paper's
@@ -64,7 +72,7 @@ def _weights(weights, n: int, what: str) -> np.ndarray:
 
 
 def significance(eps_s, eps_b, n_s, n_b=None):
-    """S = eps_s n_s / sqrt(eps_s n_s + eps_b n_b) (pandax2-accidental-dnn.md, Eq. 4.1); ``n_b`` defaults to n_s.
+    """S = eps_s n_s / sqrt(eps_s n_s + eps_b n_b) (P2-DNN Eq. 4.1); ``n_b`` defaults to n_s.
 
     Works elementwise on arrays; S = 0 where eps_s n_s + eps_b n_b = 0 (nothing passes).
     """
@@ -328,3 +336,46 @@ def efficiency_vs(
         k_eff = np.where(n_tot > 0, np.nan_to_num(eff) * n_eff, 0.0)
     lo, hi = clopper_pearson(np.minimum(k_eff, n_eff), n_eff, cl)
     return Efficiency(edges=edges, n_total=n_tot, n_pass=n_pass, efficiency=eff, lower=lo, upper=hi, cl=cl)
+
+
+@dataclass
+class XiResult:
+    xi: float
+    threshold: float
+    eps_s: float
+    eps_b: float
+    n_background_pass: int
+    thresholds: np.ndarray = field(repr=False)
+    eps_s_curve: np.ndarray = field(repr=False)
+    eps_b_curve: np.ndarray = field(repr=False)
+
+
+def xi(signal_scores, background_scores, min_background: int = 1) -> XiResult:
+    """Xi = max eps_s / sqrt(eps_b) over cuts ``score >= t`` (P3-CNN Sec. 4.1), among cuts passing at least
+    ``min_background`` background events. The candidate thresholds are all distinct scores."""
+    s = np.asarray(signal_scores, dtype=np.float64).ravel()
+    b = np.asarray(background_scores, dtype=np.float64).ravel()
+    if len(s) == 0 or len(b) == 0:
+        raise ValueError(f"xi needs signal and background scores, got {len(s)} and {len(b)}")
+    if not (np.all(np.isfinite(s)) and np.all(np.isfinite(b))):
+        raise ValueError("xi: scores must be finite")
+    if min_background < 1 or min_background > len(b):
+        raise ValueError(f"min_background must be in [1, {len(b)}], got {min_background}")
+    t = np.unique(np.concatenate([s, b]))
+    ss, bs = np.sort(s), np.sort(b)
+    n_s = len(s) - np.searchsorted(ss, t, side="left")
+    n_b = len(b) - np.searchsorted(bs, t, side="left")
+    ok = n_b >= min_background
+    eps_s, eps_b = n_s / len(s), n_b / len(b)
+    ratio = np.where(ok, eps_s / np.sqrt(np.where(ok, eps_b, 1.0)), -np.inf)
+    k = int(np.argmax(ratio))
+    return XiResult(
+        xi=float(ratio[k]),
+        threshold=float(t[k]),
+        eps_s=float(eps_s[k]),
+        eps_b=float(eps_b[k]),
+        n_background_pass=int(n_b[k]),
+        thresholds=t,
+        eps_s_curve=eps_s,
+        eps_b_curve=eps_b,
+    )

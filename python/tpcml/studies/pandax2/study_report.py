@@ -1,32 +1,49 @@
 """Report of the PandaX-II accidental study: Figs. 1-5 analogues (PNG) and a Markdown page with the Table 2 and
-Table 3 analogues of pandax2-accidental-dnn.md (P2-DNN), written by :func:`tpcml.pandax2.study.run_study`."""
+Table 3 analogues of *Suppression of accidental backgrounds with deep neural networks in the PandaX-II experiment*
+(P2-DNN), and ``results.json``: the report of the study (:func:`report`, after the steps of
+:mod:`tpcml.studies.pandax2.study`)."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import numpy as np
 
-from ..rootio import atomic_path
-from . import plots, study
+from tpcml.report.figures import pyplot, save
+from tpcml.report.markdown import timings_tail, write_page
+from tpcml.report.results import finish
+from tpcml.studies.pandax2 import plots, study
 
-__all__ = ["write_report"]
+__all__ = ["report", "write_report"]
+
+
+def report(ctx) -> Path:
+    """Figures, ``report.md`` and ``results.json`` of one run (``ctx``: the steps' :class:`tpcml.studies.Context`)."""
+    s = ctx.state
+    ctx.timings["total_before_report"] = time.perf_counter() - ctx.started
+    results = study.results_of(ctx)
+    t0 = time.perf_counter()
+    path = write_report(ctx.out, results, s["data"], s["splits"], s["models"], s["bdts"], s["selected"])
+    ctx.timings["report"] = time.perf_counter() - t0
+    finish(ctx, results, path)
+    return path
 
 
 def _fig_bands(data, out: Path) -> Path:
     """Fig. 1 analogue from the full samples (accidental pairs above and below the NR median)."""
     cols = ["qS1", "qS2", "qS1c", "qS2c", "drift_time", "x", "y"]
-    nr = plots._read(data.directory / study.FILES["nr"], cols)
-    er = plots._read(data.directory / study.FILES["er"], cols)
-    acc = plots._read(data.directory / study.FILES["acc"], [*cols, "weight"])
+    nr = plots.read_events(data.directory / study.FILES["nr"], cols)
+    er = plots.read_events(data.directory / study.FILES["er"], cols)
+    acc = plots.read_events(data.directory / study.FILES["acc"], [*cols, "weight"])
     return plots.band_plot(nr, er, acc, data.curve, data.detector, out / "fig1_bands.png")
 
 
 def _fig_significance(model, data, splits, out: Path) -> Path:
     """Fig. 2 analogue: test-split score distributions of the selected replica and S vs the cut."""
-    from .metrics import scan_cut
+    from tpcml.stats.metrics import scan_cut
 
-    plt = plots._mpl()
+    plt = pyplot()
     arr = study.training_arrays(data, splits, model.strategy)
     s = model.ensemble.predict(arr["x_test"], replicas=[model.selected])[0]
     y = arr["y_test"].astype(bool)
@@ -52,12 +69,12 @@ def _fig_significance(model, data, splits, out: Path) -> Path:
     h2, l2 = ax2.get_legend_handles_labels()
     ax.legend(h1 + h2, l1 + l2, loc="upper center")
     fig.tight_layout()
-    return plots._save(fig, out / "fig2_significance.png")
+    return save(fig, out / "fig2_significance.png")
 
 
 def _fig_architectures(models, bdts, out: Path) -> Path:
     """Fig. 3 analogue: mean S (error bar: std over the replicas) and mean stop epoch per model."""
-    plt = plots._mpl()
+    plt = pyplot()
     rows = [m.row() for m in models]
     x = np.arange(len(rows))
     fig, ax = plt.subplots(figsize=(max(6, 1.2 * len(rows) + 2), 4.5))
@@ -75,12 +92,12 @@ def _fig_architectures(models, bdts, out: Path) -> Path:
     h2, l2 = ax2.get_legend_handles_labels()
     ax.legend(h1 + h2, l1 + l2, loc="lower right")
     fig.tight_layout()
-    return plots._save(fig, out / "fig3_architectures.png")
+    return save(fig, out / "fig3_architectures.png")
 
 
 def _fig_er_spread(models, out: Path) -> Path:
     """Fig. 4 analogue: the ER efficiency vs qS1 of every replica (one curve each) per model."""
-    plt = plots._mpl()
+    plt = pyplot()
     centers = 0.5 * (study.QS1_EDGES[1:] + study.QS1_EDGES[:-1])
     n = len(models)
     cols = min(n, 3)
@@ -99,14 +116,14 @@ def _fig_er_spread(models, out: Path) -> Path:
         ax.axis("off")
     fig.suptitle("P2-DNN Fig. 4 analogue: ER efficiency of every training")
     fig.tight_layout()
-    return plots._save(fig, out / "fig4_er_efficiency.png")
+    return save(fig, out / "fig4_er_efficiency.png")
 
 
 def _fig_efficiencies(selected, data, splits, out: Path) -> Path:
     """Fig. 5 analogue: NR, accidental and ER efficiencies vs qS1 of the selected models (Clopper-Pearson bars)."""
-    from .metrics import efficiency_vs
+    from tpcml.stats.metrics import efficiency_vs
 
-    plt = plots._mpl()
+    plt = pyplot()
     items = list(selected.values())
     fig, axes = plt.subplots(1, len(items), figsize=(6.5 * len(items), 4.5), squeeze=False)
     nr_test = splits.nr[2]
@@ -138,7 +155,7 @@ def _fig_efficiencies(selected, data, splits, out: Path) -> Path:
         ax.legend(loc="center right", fontsize=8)
     fig.suptitle("P2-DNN Fig. 5 analogue: efficiencies of the selected models")
     fig.tight_layout()
-    return plots._save(fig, out / "fig5_efficiencies.png")
+    return save(fig, out / "fig5_efficiencies.png")
 
 
 def _fmt(v, nd=2):
@@ -166,7 +183,7 @@ def write_report(out: Path, results: dict, data, splits, models, bdts, selected)
         "# PandaX-II accidental background: MLPs vs BDT (tpcml)",
         "",
         "Reproduction of *Suppression of accidental backgrounds with deep neural networks in the PandaX-II "
-        "experiment* (pandax2-accidental-dnn.md, Sec. 4) on "
+        "experiment* (P2-DNN Sec. 4) on "
         + (
             "tpcml's simulated PandaX-II data"
             if results["config"].get("data_dir") in (None, "None")
@@ -252,17 +269,5 @@ def write_report(out: Path, results: dict, data, splits, models, bdts, selected)
                 else ""
             )
         )
-    t = results["timings_s"]
-    lines += [
-        "",
-        "## Timings",
-        "",
-        " | ".join(f"{k.replace('_', ' ')} {v:.0f} s" for k, v in t.items()),
-        "",
-        "All numbers: `results.json`.",
-        "",
-    ]
-    path = out / "report.md"
-    with atomic_path(path) as tmp:
-        tmp.write_text("\n".join(lines))
-    return path
+    lines += timings_tail(results["timings_s"], underscores_as_spaces=True)
+    return write_page(out / "report.md", lines)

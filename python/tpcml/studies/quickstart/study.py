@@ -8,16 +8,19 @@ jitted RDataFrame Define -> ER/NR bands, NR median (C++ ``NRMedianCurve``), ER l
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 
 import numpy as np
 
-from . import _core, detectors
-from .report import progress
-from .rootio import atomic_path, provenance, write_tree
-from .sim.lxe import ER, NR, Simulator
+from tpcml import _core
+from tpcml.core import detectors
+from tpcml.core.rootio import provenance, write_tree
+from tpcml.report.figures import pyplot, save
+from tpcml.report.markdown import write_page
+from tpcml.report.progress import printer
+from tpcml.report.results import write_json
+from tpcml.sim.lxe import ER, NR, Simulator
 
 #: Bins of the median fits (equal-count qS1 bins of ``NRMedianCurve.fit``) in the PandaX-II signal
 #: window in raw S1 ("Suppression of accidental backgrounds with deep neural networks in the PandaX-II
@@ -47,7 +50,7 @@ def run(
     quiet: bool = False,
 ) -> dict:
     t0 = time.perf_counter()
-    say = progress.printer("quickstart", quiet)
+    say = printer("quickstart", quiet)
     out.mkdir(parents=True, exist_ok=True)
     det = detectors.load(detector)
     s1_lo, s1_hi = det.get("s1_threshold_pe"), det.get("s1_max_pe")
@@ -71,7 +74,7 @@ def run(
     say(f"wrote {events} ({len(cols['qS1'])} events)")
 
     say("C++ electron-lifetime correction in RDataFrame (jitted tpcml::ElectronLifetimeCorrection)")
-    from .root import load_root
+    from tpcml.core.root import load_root
 
     ROOT = load_root()
     if threads > 0:
@@ -123,8 +126,7 @@ def run(
     _plot_drift(out / "lifetime_correction.png", arrays, is_er, tau)
     summary["wall_time_s"] = round(time.perf_counter() - t0, 2)
     _write_report(out, summary, det)
-    with atomic_path(out / "summary.json") as tmp:
-        tmp.write_text(json.dumps(summary, indent=2) + "\n")
+    write_json(out / "summary.json", summary)
     say(
         f"done in {summary['wall_time_s']} s: ER leakage below NR median = "
         f"{100 * leak:.2f} ± {100 * leak_err:.2f} %  -> {out / 'report.md'}"
@@ -133,11 +135,7 @@ def run(
 
 
 def _plot(path, a, is_er, is_nr, nr_med, er_med, det_name):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(7, 5))
     ax.scatter(a["qS1"][is_er], a["log_s2s1"][is_er], s=1, alpha=0.3, color="tab:blue", label="ER (flat β)")
     ax.scatter(a["qS1"][is_nr], a["log_s2s1"][is_nr], s=1, alpha=0.3, color="tab:red", label="NR (neutron-like)")
@@ -149,17 +147,11 @@ def _plot(path, a, is_er, is_nr, nr_med, er_med, det_name):
     ax.set_title(f"{det_name}: NEST quanta, lifetime-corrected S2")
     ax.legend(markerscale=8, loc="upper right")
     fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=120, format="png")
-    plt.close(fig)
+    save(fig, path)
 
 
 def _plot_drift(path, a, is_er, tau):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(7, 4))
     t = a["drift_time"][is_er]
     ax.scatter(t, a["log_s2s1_raw"][is_er], s=1, alpha=0.2, color="gray", label="raw qS2")
@@ -169,9 +161,7 @@ def _plot_drift(path, a, is_er, tau):
     ax.set_title(f"electron-lifetime correction, τ = {tau:.0f} µs")
     ax.legend(markerscale=8)
     fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=120, format="png")
-    plt.close(fig)
+    save(fig, path)
 
 
 def _write_report(out: Path, s: dict, det) -> None:
@@ -205,5 +195,4 @@ def _write_report(out: Path, s: dict, det) -> None:
         "![lifetime correction](lifetime_correction.png)",
         "",
     ]
-    with atomic_path(out / "report.md") as tmp:
-        tmp.write_text("\n".join(lines))
+    write_page(out / "report.md", lines)

@@ -1,4 +1,5 @@
-"""The PandaX-III track study end to end (``tpcml run tracks``): pandax3-efficientnet-tracks.md (P3-CNN) on
+"""The PandaX-III track study end to end (``tpcml run tracks``): *Optimization of convolutional neural
+networks for background suppression in the PandaX-III experiment* (P3-CNN) on
 tpcml's simulated tracks.
 
 simulate (0nubb vs 214Bi/208Tl gammas in the ROI, :mod:`tpcml.sim.gas`) -> rasterise in RDataFrame
@@ -17,17 +18,15 @@ paper's scale (640,000 events, B4 at 128 x 128, six trainings per n) is ``--even
 
 from __future__ import annotations
 
-import json
 import os
 import time
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from ..errors import InputError
-from ..rootio import atomic_path
+from tpcml.core.errors import InputError
+from tpcml.core.rootio import atomic_path
 
 __all__ = ["PAPER_XI", "ModelSpec", "TracksConfig", "load_images", "run_tracks"]
 
@@ -45,6 +44,8 @@ PAPER_XI = {
 #: Constant input scaling inside the networks: pixels are charge fractions (each channel sums to 1 over 4096
 #: pixels, ~1e-3 per hit pixel); x100 brings them to O(0.1-1) for BatchNormalization (architectures.efficientnet).
 IMAGE_SCALE = 100.0
+#: P3-CNN Sec. 3.2: 70 % training, 20 % validation, 10 % evaluation (part sizes rounded to the nearest event)
+SPLIT = (0.7, 0.2, 0.1)
 
 
 @dataclass(frozen=True)
@@ -65,10 +66,10 @@ class ModelSpec:
 
     def build(self, input_size: int, bn_momentum: float | None = None):
         if self.kind == "resnet50":
-            from .training import resnet50
+            from tpcml.ml.training import resnet50
 
             return lambda: resnet50(input_size=input_size, input_scale=IMAGE_SCALE, bn_momentum=bn_momentum)
-        from ..ml.architectures import efficientnet
+        from tpcml.ml.architectures import efficientnet
 
         return lambda: efficientnet(
             self.variant,
@@ -93,16 +94,6 @@ class TracksConfig:
     seed: int = 1
     threads: int = 2
     verbose: bool = True
-
-
-def _printer(verbose: bool) -> Callable[[str], None]:
-    t0 = time.perf_counter()
-
-    def say(msg: str) -> None:
-        if verbose:
-            print(f"[tpcml tracks {time.perf_counter() - t0:6.1f} s] {msg}", flush=True)
-
-    return say
 
 
 def load_images(path: str | os.PathLike, upscale: int = 1, threads: int = 1) -> dict:
@@ -170,44 +161,56 @@ class ModelRun:
         }
 
 
-def run_tracks(cfg: TracksConfig) -> dict:
-    """Run the PandaX-III study (module docstring) into ``cfg.out``; returns the results (also results.json)."""
-    from . import simulate_dataset
-    from .training import paper_epochs, paper_scores, split_indices, train_classifier, xi
+# ---------------------------------------------------------------------------------------------------- the steps
+# The study's steps (registered in tpcml.studies.pandax3): each reads and extends ``ctx.state``.
+def step_simulation(ctx) -> None:
+    """Simulate 0nubb and gamma tracks in the ROI (or use ``cfg.data_dir``)."""
+    from tpcml.sim.gas import simulate_dataset
 
-    say = _printer(cfg.verbose)
-    out = Path(cfg.out)
-    out.mkdir(parents=True, exist_ok=True)
-    timings = {}
-    t_all = time.perf_counter()
+    cfg = ctx.config
     if cfg.input_size not in (64, 128, 256):
         raise ValueError(f"input size must be 64, 128 or 256 (P3-CNN Table 3), got {cfg.input_size}")
-    upscale = cfg.input_size // 64
-
-    t0 = time.perf_counter()
     if cfg.data_dir is None:
-        data_dir = out / "data"
-        say(f"simulating {cfg.events} 0nubb and {cfg.events} gamma events in the ROI into {data_dir}")
+        data_dir = ctx.out / "data"
+        ctx.say(f"simulating {cfg.events} 0nubb and {cfg.events} gamma events in the ROI into {data_dir}")
         simulate_dataset(data_dir, cfg.events, cfg.events, seed=cfg.seed, quiet=not cfg.verbose, threads=cfg.threads)
     else:
         data_dir = Path(cfg.data_dir)
-    timings["simulation"] = time.perf_counter() - t0
+    ctx.state["data_dir"] = data_dir
+
+
+def step_rasterise(ctx) -> None:
+    """Images of every event made in RDataFrame by the C++ rasteriser; the 70/20/10 split."""
+    from tpcml.ml.splits import split_indices
+
+    cfg, data_dir = ctx.config, ctx.state["data_dir"]
     t0 = time.perf_counter()
-    data = load_images(data_dir / "tracks.root", upscale=upscale, threads=cfg.threads)
-    timings["rasterise"] = time.perf_counter() - t0
+    data = load_images(data_dir / "tracks.root", upscale=cfg.input_size // 64, threads=cfg.threads)
     n = len(data["label"])
-    say(
+    ctx.say(
         f"rasterised {n} events in RDataFrame ({cfg.input_size} x {cfg.input_size} x 3; "
-        f"{int(np.sum(data['outside']))} hits outside the windows) in {timings['rasterise']:.1f} s"
+        f"{int(np.sum(data['outside']))} hits outside the windows) in {time.perf_counter() - t0:.1f} s"
     )
     if len(np.unique(data["label"])) < 2:
         raise InputError(f"{data_dir / 'tracks.root'}: needs both signal (label 1) and background (label 0) events")
-    tr, va, te = split_indices(n, cfg.seed)
-    x, y = data["images"], data["label"]
+    if n < 3:
+        raise ValueError(f"need at least 3 events to split, got {n}")
+    ctx.state["data"] = data
+    ctx.state["split"] = split_indices(n, cfg.seed, SPLIT, rounding="nearest")
 
-    _configure_tensorflow(cfg.threads)
+
+def step_training(ctx) -> None:
+    """Every model ``cfg.repeats`` times, scored with the paper's protocol and Xi."""
+    from tpcml.ml.backend import configure_tensorflow
+    from tpcml.ml.training import train_classifier
+    from tpcml.stats import xi
+    from tpcml.studies.pandax3.protocol import paper_epochs, paper_scores
+
+    cfg, say = ctx.config, ctx.say
+    tr, va, te = ctx.state["split"]
+    x, y = ctx.state["data"]["images"], ctx.state["data"]["label"]
+    configure_tensorflow(cfg.threads)
     runs: list[ModelRun] = []
-    t0 = time.perf_counter()
     for spec in cfg.models:
         for rep in range(cfg.repeats):
             say(f"training {spec.label} at {cfg.input_size} x {cfg.input_size} (training {rep + 1}/{cfg.repeats})")
@@ -245,61 +248,46 @@ def run_tracks(cfg: TracksConfig) -> dict:
                 f"  {spec.label}: Xi = {run.xi.xi:.2f} (eps_s {run.xi.eps_s:.3f}, eps_b {run.xi.eps_b:.4f}, "
                 f"{run.xi.n_background_pass} background events pass) from epochs {[e + 1 for e in used]}"
             )
-    timings["training"] = time.perf_counter() - t0
+    ctx.state["runs"] = runs
 
-    # export the best run's smallest-validation-loss epoch, score the test events in RDataFrame (C++ engine)
-    t0 = time.perf_counter()
-    best_run = max(runs, key=lambda r: r.xi_best_epoch.xi)
-    export = _export_and_check(best_run, data, te, data_dir, out, cfg, say)
-    timings["export_and_inference"] = time.perf_counter() - t0
 
-    results = {
+def step_export(ctx) -> None:
+    """The best run's smallest-validation-loss epoch to ONNX; the test events scored in RDataFrame (C++ engine)."""
+    best_run = max(ctx.state["runs"], key=lambda r: r.xi_best_epoch.xi)
+    te = ctx.state["split"][2]
+    ctx.state["export"] = _export_and_check(
+        best_run, ctx.state["data"], te, ctx.state["data_dir"], ctx.out, ctx.config, ctx.say
+    )
+
+
+def results_of(ctx) -> dict:
+    """Every number of the run (``results.json``), from the steps' state."""
+    cfg, data = ctx.config, ctx.state["data"]
+    y, te = data["label"], ctx.state["split"][2]
+    return {
         "config": {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(cfg).items() if k != "models"},
         "models": [asdict(m) for m in cfg.models],
         "data": {
-            "directory": str(data_dir),
-            "events": n,
+            "directory": str(ctx.state["data_dir"]),
+            "events": len(y),
             "signal": int(y.sum()),
             "background": int((1 - y).sum()),
             "test_signal": int(y[te].sum()),
             "test_background": int((1 - y[te]).sum()),
             "hits_outside": int(np.sum(data["outside"])),
         },
-        "runs": [r.row() for r in runs],
-        "export": export,
+        "runs": [r.row() for r in ctx.state["runs"]],
+        "export": ctx.state["export"],
         "paper_xi": PAPER_XI,
-        "timings_s": timings,
+        "timings_s": ctx.timings,
     }
-    from .study_report import write_report
-
-    report = write_report(out, results, data, runs, te)
-    timings["total"] = time.perf_counter() - t_all
-    results["report"] = str(report)
-    with atomic_path(out / "results.json") as tmp:
-        tmp.write_text(json.dumps(results, indent=2, default=_json_default) + "\n")
-    say(f"report: {report} ({timings['total']:.0f} s in all)")
-    return results
 
 
-def _json_default(v):
-    if isinstance(v, np.integer):
-        return int(v)
-    if isinstance(v, np.floating):
-        return float(v)
-    if isinstance(v, np.ndarray):
-        return v.tolist()
-    return str(v)
+def run_tracks(cfg: TracksConfig) -> dict:
+    """Run the PandaX-III study (module docstring) into ``cfg.out``; returns the results (also results.json)."""
+    from tpcml import studies
 
-
-def _configure_tensorflow(threads: int) -> None:
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    import tensorflow as tf
-
-    try:
-        tf.config.threading.set_intra_op_parallelism_threads(max(1, threads))
-        tf.config.threading.set_inter_op_parallelism_threads(max(1, min(2, threads)))
-    except RuntimeError:
-        pass
+    return studies.run(studies.get("pandax3"), cfg, Path(cfg.out), quiet=not cfg.verbose).results
 
 
 def _export_and_check(run: ModelRun, data: dict, test: np.ndarray, data_dir: Path, out: Path, cfg, say) -> dict:
@@ -307,9 +295,9 @@ def _export_and_check(run: ModelRun, data: dict, test: np.ndarray, data_dir: Pat
     (an images file written from the test split) and compared with Keras."""
     import uproot
 
-    from ..inference import score_files
-    from ..ml.export import to_onnx
-    from .training import xi
+    from tpcml.inference import score_files
+    from tpcml.ml.export import to_onnx
+    from tpcml.stats import xi
 
     res = run.result
     best = int(np.argmin([e.val_loss for e in res.epochs]))

@@ -7,16 +7,27 @@ from pathlib import Path
 
 import numpy as np
 
-from ..pandax2 import plots
-from ..rootio import atomic_path
+from tpcml.report.figures import pyplot, save
+from tpcml.report.markdown import timings_tail, write_page
+from tpcml.report.results import finish
 
-__all__ = ["write_report"]
+__all__ = ["report", "write_report"]
+
+
+def report(ctx) -> Path:
+    """Figures, ``report.md`` and ``results.json`` of one run (``ctx``: the steps' :class:`tpcml.studies.Context`)."""
+    from tpcml.studies.pandax3 import study
+
+    results = study.results_of(ctx)
+    path = write_report(ctx.out, results, ctx.state["data"], ctx.state["runs"], ctx.state["split"][2])
+    finish(ctx, results, path)
+    return path
 
 
 def _fig_examples(data: dict, out: Path) -> Path:
     """Fig. 5 analogue: RGB images (XZ red, YZ green) of signal and background events, each channel scaled to its
     maximum for display (as the paper's figure)."""
-    plt = plots._mpl()
+    plt = pyplot()
     fig, axes = plt.subplots(2, 4, figsize=(12, 7.0))
     names = {0: "0vbb", 1: "214Bi", 2: "208Tl"}
     for row, label in enumerate((1, 0)):
@@ -34,12 +45,12 @@ def _fig_examples(data: dict, out: Path) -> Path:
     axes[1, 0].set_ylabel("gamma (background)")
     fig.suptitle("P3-CNN Fig. 5 analogue: XZ (red) and YZ (green) projections, charge-centre aligned, 3 mm pixels")
     fig.tight_layout(h_pad=2.0)  # room for the second row's titles
-    return plots._save(fig, out / "fig5_images.png")
+    return save(fig, out / "fig5_images.png")
 
 
 def _fig_xi(runs, out: Path) -> Path:
     """Fig. 11 analogue: Xi per model (one point per training, the mean marked)."""
-    plt = plots._mpl()
+    plt = pyplot()
     labels = list(dict.fromkeys(r.spec.label for r in runs))
     fig, ax = plt.subplots(figsize=(max(5, 1.6 * len(labels) + 2), 4.2))
     for k, lab in enumerate(labels):
@@ -50,12 +61,12 @@ def _fig_xi(runs, out: Path) -> Path:
     ax.set_ylabel(r"$\Xi = \max\ \epsilon_s / \sqrt{\epsilon_b}$")
     ax.set_title("P3-CNN Fig. 11 analogue (paper, B4 at 128: n = 8 -> 10.32, n = 1792 -> ~9.4)")
     fig.tight_layout()
-    return plots._save(fig, out / "fig11_xi.png")
+    return save(fig, out / "fig11_xi.png")
 
 
 def _fig_roc(runs, out: Path) -> Path:
     """eps_s vs eps_b of every training (paper-protocol scores), log eps_b, with the Xi point."""
-    plt = plots._mpl()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(7, 5))
     for r in runs:
         x = r.xi
@@ -68,7 +79,7 @@ def _fig_roc(runs, out: Path) -> Path:
     ax.set_title("signal vs background efficiency of the score cut (test split)")
     ax.legend(fontsize=8, loc="lower right")
     fig.tight_layout()
-    return plots._save(fig, out / "roc.png")
+    return save(fig, out / "roc.png")
 
 
 def write_report(out: Path, results: dict, data: dict, runs, test) -> Path:
@@ -78,7 +89,7 @@ def write_report(out: Path, results: dict, data: dict, runs, test) -> Path:
         "# PandaX-III: 0vbb vs gamma background from track images (tpcml)",
         "",
         "Reproduction of *Optimization of convolutional neural networks for background suppression in the "
-        "PandaX-III experiment* (pandax3-efficientnet-tracks.md) on tpcml's simulated tracks "
+        "PandaX-III experiment* (P3-CNN) on tpcml's simulated tracks "
         f"(`{d['directory']}`).",
         "",
         f"* {d['events']} events in the ROI 2395-2520 keV ({d['signal']} 0vbb, {d['background']} gamma: half 214Bi, "
@@ -123,15 +134,6 @@ def write_report(out: Path, results: dict, data: dict, runs, test) -> Path:
         f"* `{Path(e['path']).name}`: {e['model']}, epoch {e['epoch']}, exported by tf2onnx; the test events scored "
         f"in RDataFrame by tpcml's C++ engine (`{Path(e['scored_file']).name}`): max |C++ - Keras| = "
         f"{e['max_abs_diff_engine_keras']:.2g}, Xi = {e['xi_engine']:.2f}.",
-        "",
-        "## Timings",
-        "",
-        " | ".join(f"{k} {v:.0f} s" for k, v in results["timings_s"].items()),
-        "",
-        "All numbers: `results.json`.",
-        "",
     ]
-    path = out / "report.md"
-    with atomic_path(path) as tmp:
-        tmp.write_text("\n".join(lines))
-    return path
+    lines += timings_tail(results["timings_s"])
+    return write_page(out / "report.md", lines)

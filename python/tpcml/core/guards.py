@@ -10,7 +10,7 @@
   rounded through a float);
 * :func:`parse_float`: a finite number.
 
-Each raises :class:`tpcml.errors.ArgumentError` (exit status 2 in the ``tpcml`` command).
+Each raises :class:`tpcml.core.errors.ArgumentError` (exit status 2 in the ``tpcml`` command).
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ def refuse_overwrite(
     Called before any work by every door that writes (``tpcml select --output``, ``pair``, ``raster``,
     ``simulate``, ``run``, ``plot``, the scripts in macros/), so that no input is ever destroyed.
     """
-    from . import _core  # the one same-file rule of every door, C++ executables included (AtomicFile.h)
+    from .. import _core  # the one same-file rule of every door, C++ executables included (AtomicFile.h)
 
     if isinstance(outputs, str | os.PathLike):
         outputs = [outputs]
@@ -64,7 +64,7 @@ def refuse_overwrite(
 def available_memory() -> int:
     """Bytes of memory available to a new allocation (Linux: MemAvailable), or 0 when unknown: the C++
     ``tpcml::availableMemory`` the executables use."""
-    from . import _core
+    from .. import _core
 
     return int(_core.available_memory())
 

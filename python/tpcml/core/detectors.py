@@ -1,6 +1,6 @@
 """The detector registry (``data/detectors/*.toml``), read by the C++ loader.
 
->>> det = tpcml.detectors.load("pandax2")
+>>> det = tpcml.core.detectors.load("pandax2")
 >>> det.get("drift_velocity")          # canonical unit of its dimension: mm/us
 >>> det.get("electron_lifetime", "ms")  # or any unit of the same dimension
 >>> det.parameter("g1").source          # the citation
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._core import DetectorConfig, accepted_units, dimension_names, unit_factor
+from .._core import DetectorConfig, accepted_units, dimension_names, unit_factor
 
 __all__ = [
     "DetectorConfig",
@@ -32,7 +32,7 @@ def load(name_or_path: str) -> DetectorConfig:
     import os
     import stat
 
-    from ._core import ConfigError
+    from .._core import ConfigError
 
     target = os.fspath(name_or_path)
     try:

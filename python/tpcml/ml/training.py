@@ -1,15 +1,13 @@
-"""PandaX-III track classification: EfficientNet / ResNet50 training, the significance Xi and the paper's scoring
-protocol (pandax3-efficientnet-tracks.md = P3-CNN, Sec. 4).
+"""A generic training loop for binary image classifiers (Keras 3): :func:`train_classifier`, and the ResNet50
+baseline :func:`resnet50`.
 
-* :func:`xi` -- Xi = max over thresholds of eps_s / sqrt(eps_b) (P3-CNN Sec. 4.1), with the threshold, eps_s and
-  eps_b of the maximum. A finite test set resolves eps_b only down to 1 / N_b: the scan keeps thresholds that pass
-  at least ``min_background`` background events (default 1), so Xi stays finite; its statistical error grows as
-  the number of passing background events shrinks (reported as ``n_background_pass``).
-* :func:`train_classifier` -- Adam 1e-3 (Sec. 4.3), binary cross-entropy, batch 256 (Sec. 4.3), random horizontal
-  and vertical flips of the training images (Sec. 3.2), one record per epoch (validation accuracy and loss, test
-  predictions), the weights of every epoch kept so that the protocol below can pick them.
-* :func:`paper_scores` -- the scoring protocol of Sec. 4.3: only epochs whose validation accuracy is within 0.001
-  of the best; of those, the three with the smallest validation loss; their test predictions averaged.
+* :func:`train_classifier` -- Adam (learning rate 1e-3 by default), binary cross-entropy, minibatches (256 by
+  default), optionally random horizontal and vertical flips of the training images, one record per epoch
+  (validation accuracy and loss, test predictions) and the weights of every epoch kept, so that a study's
+  protocol can pick epochs afterwards (e.g. PandaX-III's, :mod:`tpcml.studies.pandax3.protocol`).
+
+The defaults are those of *Optimization of convolutional neural networks for background suppression in the
+PandaX-III experiment* (P3-CNN), Sec. 4.3 (optimiser, learning rate, batch size) and Sec. 3.2 (flips).
 """
 
 from __future__ import annotations
@@ -20,81 +18,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = [
-    "ACCURACY_DELTA",
-    "BATCH_SIZE",
-    "LEARNING_RATE",
-    "EpochRecord",
-    "TrainingResult",
-    "XiResult",
-    "paper_scores",
-    "resnet50",
-    "split_indices",
-    "train_classifier",
-    "xi",
-]
+__all__ = ["BATCH_SIZE", "LEARNING_RATE", "EpochRecord", "TrainingResult", "resnet50", "train_classifier"]
 
 LEARNING_RATE = 1e-3  # P3-CNN Sec. 4.3: "learning rate set to be 0.001"
 BATCH_SIZE = 256  # P3-CNN Sec. 4.3: "batch size set to be 256"
-ACCURACY_DELTA = 1e-3  # P3-CNN Sec. 4.3: epochs with validation accuracy within delta < 0.001 of the best
-N_EPOCHS_AVERAGED = 3  # P3-CNN Sec. 4.3: "the first three epochs with the smallest validation loss values"
-SPLIT = (0.7, 0.2, 0.1)  # P3-CNN Sec. 3.2: 70 % training, 20 % validation, 10 % evaluation
-
-
-@dataclass
-class XiResult:
-    xi: float
-    threshold: float
-    eps_s: float
-    eps_b: float
-    n_background_pass: int
-    thresholds: np.ndarray = field(repr=False)
-    eps_s_curve: np.ndarray = field(repr=False)
-    eps_b_curve: np.ndarray = field(repr=False)
-
-
-def xi(signal_scores, background_scores, min_background: int = 1) -> XiResult:
-    """Xi = max eps_s / sqrt(eps_b) over cuts ``score >= t`` (P3-CNN Sec. 4.1), among cuts passing at least
-    ``min_background`` background events. The candidate thresholds are all distinct scores."""
-    s = np.asarray(signal_scores, dtype=np.float64).ravel()
-    b = np.asarray(background_scores, dtype=np.float64).ravel()
-    if len(s) == 0 or len(b) == 0:
-        raise ValueError(f"xi needs signal and background scores, got {len(s)} and {len(b)}")
-    if not (np.all(np.isfinite(s)) and np.all(np.isfinite(b))):
-        raise ValueError("xi: scores must be finite")
-    if min_background < 1 or min_background > len(b):
-        raise ValueError(f"min_background must be in [1, {len(b)}], got {min_background}")
-    t = np.unique(np.concatenate([s, b]))
-    ss, bs = np.sort(s), np.sort(b)
-    n_s = len(s) - np.searchsorted(ss, t, side="left")
-    n_b = len(b) - np.searchsorted(bs, t, side="left")
-    ok = n_b >= min_background
-    eps_s, eps_b = n_s / len(s), n_b / len(b)
-    ratio = np.where(ok, eps_s / np.sqrt(np.where(ok, eps_b, 1.0)), -np.inf)
-    k = int(np.argmax(ratio))
-    return XiResult(
-        xi=float(ratio[k]),
-        threshold=float(t[k]),
-        eps_s=float(eps_s[k]),
-        eps_b=float(eps_b[k]),
-        n_background_pass=int(n_b[k]),
-        thresholds=t,
-        eps_s_curve=eps_s,
-        eps_b_curve=eps_b,
-    )
-
-
-def split_indices(n: int, seed: int, fractions=SPLIT) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Random train/validation/test indices (default 70/20/10, P3-CNN Sec. 3.2), each sorted."""
-    if n < 3:
-        raise ValueError(f"need at least 3 events to split, got {n}")
-    f = np.asarray(fractions, dtype=float)
-    if f.shape != (3,) or np.any(f < 0) or not np.isclose(f.sum(), 1.0):
-        raise ValueError(f"fractions must be three non-negative numbers summing to 1, got {tuple(fractions)}")
-    perm = np.random.default_rng(seed).permutation(n)
-    a = round(float(f[0]) * n)
-    b = a + round(float(f[1]) * n)
-    return np.sort(perm[:a]), np.sort(perm[a:b]), np.sort(perm[b:])
 
 
 def resnet50(
@@ -236,17 +163,3 @@ def train_classifier(
     return TrainingResult(
         name=model.name, epochs=records, test_predictions=np.stack(preds), weights=weights, model=model
     )
-
-
-def paper_epochs(result: TrainingResult, delta: float = ACCURACY_DELTA, n: int = N_EPOCHS_AVERAGED) -> list[int]:
-    """Indices (0-based) of the epochs the protocol of P3-CNN Sec. 4.3 averages: validation accuracy within
-    ``delta`` of the best, then the ``n`` of those with the smallest validation loss."""
-    acc = np.array([e.val_accuracy for e in result.epochs])
-    loss = np.array([e.val_loss for e in result.epochs])
-    qualified = np.flatnonzero(acc >= acc.max() - delta)
-    return sorted(qualified[np.argsort(loss[qualified], kind="stable")[:n]].tolist())
-
-
-def paper_scores(result: TrainingResult, delta: float = ACCURACY_DELTA, n: int = N_EPOCHS_AVERAGED) -> np.ndarray:
-    """Test scores of the protocol of P3-CNN Sec. 4.3: the average of the predictions of :func:`paper_epochs`."""
-    return result.test_predictions[paper_epochs(result, delta, n)].mean(axis=0)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from . import _core
+from .. import _core
 
 
 def library_dir() -> Path:

@@ -1,11 +1,12 @@
 """BDT baseline of the PandaX-II accidental-background study, with xgboost.
 
-pandax2-accidental-dnn.md, Sec. 2 and Sec. 4: PandaX-II used a boosted decision tree (BDT, ref. [15] of the
+*Suppression of accidental backgrounds with deep neural networks in the PandaX-II experiment* (P2-DNN),
+Sec. 2 and Sec. 4: PandaX-II used a boosted decision tree (BDT, ref. [15] of the
 paper) on the same event properties to suppress accidentals; its significance S = 26.2 (Sec. 4, Table 3) is the
 reference the MLPs are compared with. The paper gives no BDT settings (ref. [15] used TMVA); here the BDT is an
 ``xgboost.XGBClassifier`` (histogram trees) trained on the same features and the same train / validation / test
 splits as the MLPs, with early stopping on the validation log-loss, and scored with the same
-:func:`tpcml.pandax2.metrics.scan_cut` (Eq. 4.1, n_s = n_b).
+:func:`tpcml.stats.metrics.scan_cut` (Eq. 4.1, n_s = n_b).
 
 The hyper-parameters below are ours (not from the paper): shallow trees and a moderate learning rate, the usual
 choice for a 13-feature tabular problem; early stopping picks the number of trees.
@@ -19,8 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..ml.ensemble import check_features, check_labels
-from . import metrics
+from tpcml.ml.ensemble import check_features, check_labels
+from tpcml.stats import metrics
 
 __all__ = ["BDT_PARAMS", "BDTResult", "train_bdt"]
 
@@ -73,7 +74,7 @@ def train_bdt(
 ) -> BDTResult:
     """Train the xgboost BDT (early stopping on ``x_val``) and evaluate S on ``x_test`` with :func:`scan_cut`.
 
-    Labels are 0/1 (1 = signal, NR). ``n_s`` / ``n_b`` go to :func:`tpcml.pandax2.metrics.scan_cut` (default: the
+    Labels are 0/1 (1 = signal, NR). ``n_s`` / ``n_b`` go to :func:`tpcml.stats.metrics.scan_cut` (default: the
     number of signal test events, n_b = n_s). ``params`` override :data:`BDT_PARAMS`. ``n_jobs`` defaults to one
     thread: on a shared 2-core machine xgboost's OpenMP threads spin-wait for a busy core (measured: 0.2 s with one
     thread, up to 9-27 s with two, on the same 2,400-event fit); the default-size fit takes seconds on one thread.

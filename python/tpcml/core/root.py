@@ -16,7 +16,7 @@ import shutil
 import warnings
 from types import ModuleType
 
-from ._paths import include_dir, library_path
+from .paths import include_dir, library_path
 
 _loaded = False
 

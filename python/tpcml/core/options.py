@@ -1,0 +1,187 @@
+"""Command-line options: what every command of the ``tpcml`` CLI shares -- argument types (their errors are
+argparse's exit 2), checks of output and input directories, memory estimates and the refusal of a detector a
+study cannot use. The studies declare their own options with these (``tpcml.studies.<name>.cli``)."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+__all__ = [
+    "SIMULATION_OUTPUTS",
+    "CommandLineError",
+    "all_cores",
+    "check_detector",
+    "check_events_memory",
+    "count",
+    "data_dir",
+    "detector_file",
+    "finite_float",
+    "input_error",
+    "out_dir",
+    "positive_float",
+    "profile_of",
+    "refuse_overwrite",
+    "seed",
+    "threads",
+    "value_errors_are_input_errors",
+]
+
+
+class CommandLineError(Exception):
+    """A command line that cannot mean anything: argparse's usage message and exit 2."""
+
+
+#: the files ``tpcml simulate pandax2`` writes (inputs of ``tpcml plot pandax2``)
+SIMULATION_OUTPUTS = (
+    "nr_calibration.root",
+    "er_calibration.root",
+    "isolated.root",
+    "accidentals.root",
+    "dm_search.root",
+    "dataset.json",
+)
+
+
+def refuse_overwrite(outputs, inputs, what: str = "--output") -> None:
+    from tpcml.core.guards import refuse_overwrite as refuse
+
+    refuse(outputs, inputs, what)
+
+
+def detector_file(name: str) -> str | None:
+    """The detector TOML file an option names (an input of the command), or None for a registry name."""
+    return name if Path(name).is_file() else None
+
+
+def check_detector(name: str, valid_kinds: Sequence[str], study: str) -> str:
+    """``name`` (a registry name or TOML file) if its detector kind is one ``study`` can use; else an
+    ArgumentError listing the registry detectors it can use (``--detector pandax2`` for a gas-TPC study
+    was silently replaced by ``pandax3`` before)."""
+    from tpcml.core import detectors
+    from tpcml.core.errors import ArgumentError
+
+    det = detectors.load(name)  # an unknown name or a bad file: ConfigError naming it (exit 1)
+    if det.kind in valid_kinds:
+        return name
+    usable = [d for d in detectors.available() if detectors.load(d).kind in valid_kinds]
+    raise ArgumentError(
+        f"--detector {name!r}: {study} cannot use a {det.kind} detector; valid: {', '.join(usable) or 'none'} "
+        "(or a TOML file of that kind)"
+    )
+
+
+def out_dir(path: str) -> Path:
+    """An output directory option: refused (exit 2) when it exists and is not a directory."""
+    from tpcml.core.errors import ArgumentError
+
+    p = Path(path)
+    if p.exists() and not p.is_dir():
+        raise ArgumentError(f"--out '{path}': is a file; expected a directory (created when missing)")
+    if p.is_dir() and not os.access(p, os.W_OK | os.X_OK):
+        raise ArgumentError(f"--out '{path}': directory is not writable")
+    return p
+
+
+def data_dir(path: str | None, names: tuple[str, ...]) -> list[Path]:
+    """The input files ``names`` of an input directory option (--data, plot's DIRECTORY); InputError when
+    the path is not a directory."""
+    if path is None:
+        return []
+    p = Path(path)
+    if not p.exists():
+        raise input_error(f"{path}: no such directory")
+    if not p.is_dir():
+        raise input_error(f"{path}: is a file; expected a directory")
+    return [p, *(p / n for n in names)]
+
+
+def check_events_memory(n: int, what: str, bytes_per_event: int = 1024) -> None:
+    from tpcml.core.guards import check_memory
+
+    check_memory(float(n) * bytes_per_event, f"{what} = {n} events x about {bytes_per_event} bytes")
+
+
+def input_error(message: str) -> Exception:
+    from tpcml.core.errors import InputError
+
+    return InputError(message)
+
+
+@contextlib.contextmanager
+def value_errors_are_input_errors():
+    """Inside: a ValueError of the job (a bad input found while working, not an ArgumentError) becomes an
+    InputError (exit 1, one line)."""
+    from tpcml.core.errors import ArgumentError
+
+    try:
+        yield
+    except ArgumentError:
+        raise
+    except ValueError as err:
+        raise input_error(str(err)) from None
+
+
+def profile_of(args: argparse.Namespace) -> str:
+    """``"quick"``, ``"full"`` or ``"default"`` from the --quick / --full flags (which exclude each other)."""
+    quick, full = getattr(args, "quick", False), getattr(args, "full", False)
+    if quick and full:
+        raise CommandLineError("--quick and --full exclude each other")
+    return "quick" if quick else "full" if full else "default"
+
+
+def _argument_type(parse, name: str):
+    """An argparse ``type`` from a tpcml.core.guards parser (its ArgumentError becomes argparse's exit 2)."""
+
+    def convert(text: str):
+        from tpcml.core.errors import ArgumentError
+
+        try:
+            return parse(text)
+        except ArgumentError as err:
+            raise argparse.ArgumentTypeError(str(err)) from None
+
+    convert.__name__ = name  # argparse names the type in "invalid <name> value"
+    return convert
+
+
+def _int_type(minimum: int, maximum: int | None = None, name: str = "integer"):
+    from tpcml.core.guards import parse_int
+
+    return _argument_type(lambda t: parse_int(t, minimum=minimum, maximum=maximum), name)
+
+
+threads = _int_type(0, 1024, name="thread count")  # 0 has a documented meaning per option (off / all cores)
+count = _int_type(1, name="count")  # sizes: 0 is refused, never replaced by a default
+
+
+def seed(text: str) -> int:
+    from tpcml.core.guards import SEED_MAX
+
+    return _int_type(0, SEED_MAX, "seed")(text)
+
+
+def positive_float(text: str) -> float:
+    from tpcml.core.guards import parse_float
+
+    return _argument_type(lambda t: parse_float(t, positive=True), "positive number")(text)
+
+
+def finite_float(text: str) -> float:
+    from tpcml.core.guards import parse_float
+
+    return _argument_type(parse_float, "number")(text)
+
+
+def all_cores(n: int) -> int:
+    """A --threads value with 0 meaning every core this process may use (the meaning of 0 for every
+    ``tpcml simulate``)."""
+    if n > 0:
+        return n
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
