@@ -2,8 +2,13 @@
 // errors on truncated bytes and unsupported operators, shape helpers.
 #include "tpcml/Error.h"
 #include "tpcml/onnx/Model.h"
+#include "tpcml/onnx/Scorer.h"
 
 #include "../../src/onnx/graph/Tensor.h"
+#include "TempDir.h"
+
+#include <TFile.h>
+#include <TTree.h>
 
 #include <gtest/gtest.h>
 
@@ -85,6 +90,41 @@ TEST(OnnxEngine, RunsAHandAssembledModel)
          EXPECT_EQ(y[k], want[k]) << k;
    }
    EXPECT_EQ(session.score(x + 3), 4.f);
+}
+
+TEST(OnnxScoreFiles, ScoresWithTheLoadedModelWithoutReadingItsPathAgain)
+{
+   // Regression (issue 14): tpcml-infer loaded and planned its model twice, once to report on it and
+   // once inside scoreFiles. Now it hands the loaded model to the job function, which must not read
+   // job.modelPath again: here that path was never written.
+   const tpcml::test::TempDir tmp;
+   const std::string input = tmp.path("in.root");
+   {
+      TFile f(input.c_str(), "RECREATE");
+      TTree t("events", "events");
+      float a = 0.f, b = 0.f, c = 0.f;
+      t.Branch("a", &a);
+      t.Branch("b", &b);
+      t.Branch("c", &c);
+      for (int i = 0; i < 5; ++i) {
+         a = float(i) - 2.f;
+         b = float(i);
+         c = -float(i);
+         t.Fill();
+      }
+      t.Write();
+   }
+   tpcml::onnx::ScoreFilesJob job;
+   job.files = {input};
+   job.output = tmp.path("out.root");
+   job.modelPath = tmp.path("never-written.onnx");
+   job.columns = {"a", "b", "c"};
+   const auto model = tpcml::onnx::Model::fromBytes(unaryModel(), job.modelPath);
+   const tpcml::onnx::ScoreFilesSummary s = tpcml::onnx::scoreFiles(job, model);
+   EXPECT_EQ(s.entries, 5u);
+   EXPECT_EQ(s.columns, job.columns);
+   EXPECT_EQ(s.outputColumn, "score");
+   EXPECT_THROW(tpcml::onnx::scoreFiles(job), tpcml::InputError); // the path overload loads the file
 }
 
 TEST(OnnxEngine, EveryTruncationIsACleanError)

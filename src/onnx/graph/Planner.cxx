@@ -143,30 +143,34 @@ int NodeCtx::runtime(std::size_t k, const Shape &shape)
    return planner.addValue(std::move(v));
 }
 
-void NodeCtx::constantF(std::size_t k, const Shape &shape, std::vector<float> data)
+namespace {
+
+/// The constant output k of n values with shape `shape`, checked (its data is the caller's to set).
+Value constantOutput(NodeCtx &c, std::size_t k, const Shape &shape, std::size_t n)
 {
-   checkShape(*this, outName(k), shape);
-   if (int64_t(data.size()) != numel(shape))
-      fail("internal: constant '" + outName(k) + "' of shape " + shapeString(shape) + " holds " +
-           std::to_string(data.size()) + " values");
+   checkShape(c, c.outName(k), shape);
+   if (int64_t(n) != numel(shape))
+      c.fail("internal: constant '" + c.outName(k) + "' of shape " + shapeString(shape) + " holds " +
+             std::to_string(n) + " values");
    Value v;
-   v.name = outName(k);
+   v.name = c.outName(k);
    v.shape = shape;
    v.kind = Kind::Constant;
+   return v;
+}
+
+} // namespace
+
+void NodeCtx::constantF(std::size_t k, const Shape &shape, std::vector<float> data)
+{
+   Value v = constantOutput(*this, k, shape, data.size());
    v.f = std::make_shared<const std::vector<float>>(std::move(data));
    planner.addValue(std::move(v));
 }
 
 void NodeCtx::constantI(std::size_t k, const Shape &shape, std::vector<int64_t> data)
 {
-   checkShape(*this, outName(k), shape);
-   if (int64_t(data.size()) != numel(shape))
-      fail("internal: constant '" + outName(k) + "' of shape " + shapeString(shape) + " holds " +
-           std::to_string(data.size()) + " values");
-   Value v;
-   v.name = outName(k);
-   v.shape = shape;
-   v.kind = Kind::Constant;
+   Value v = constantOutput(*this, k, shape, data.size());
    v.type = DType::Int64;
    v.i = std::make_shared<const std::vector<int64_t>>(std::move(data));
    planner.addValue(std::move(v));

@@ -100,85 +100,102 @@ struct ConvKernel : Kernel {
       const float *X = v[inputs[0]], *W = wOwned.empty() ? v[inputs[1]] : wOwned.data();
       float *Y = v[outputs[0]];
       const float *B = biasId >= 0 ? v[biasId] : (bias.empty() ? nullptr : bias.data());
-      const int64_t cig = Cin / group, cog = Cout / group;
-      const int64_t inSize = numel(g.in), outSize = numel(g.out), kSize = numel(g.kernel);
-      const kernels::KernelTable &kt = K();
+      const int64_t inSize = numel(g.in), outSize = numel(g.out);
       const int64_t wideSize = win.Ho * win.Wq, pooledSize = poolWin.Ho * poolWin.Wo;
       for (int64_t n = 0; n < N; ++n) {
          const float *x = X + n * Cin * inSize;
          float *y = fusePool ? ws + poolScratch : Y + n * Cout * outSize;
          if (depthwise) {
-            for (int64_t oc = 0; oc < Cout; ++oc) {
-               kernels::DepthwiseArgs d;
-               d.x = x + (oc / cog) * inSize;
-               d.w = W + oc * kSize;
-               d.bias = B ? B[oc] : 0.f;
-               d.y = y + oc * outSize;
-               d.win = win;
-               d.offsets = taps.data();
-               d.act = act;
-               d.scratch = ws;
-               d.bordersReady = n > 0 || oc > 0;
-               kt.depthwise2d(d);
-            }
+            depthwiseEvent(x, W, B, y, ws, n == 0);
             continue;
          }
-         for (int64_t gi = 0; gi < group; ++gi) {
-            const float *xg = x + gi * cig * inSize;
-            kernels::GemmArgs a;
-            a.M = cog;
-            a.N = outSize;
-            a.K = cig * kSize;
-            a.A = W + gi * cog * cig * kSize;
-            a.sAm = cig * kSize;
-            a.sAk = 1;
-            a.B = xg;
-            a.sBk = outSize;
-            a.sBn = 1;
-            a.C = y + gi * cog * outSize;
-            a.ldc = outSize;
-            a.rowBias = B ? B + gi * cog : nullptr;
-            a.act = act;
-            if (!aPacked.empty())
-               a.Apacked = aPacked.data() + gi * aPackedStride;
-            float *gemmWs = ws;
-            float *wide = nullptr;
-            if (windowed) {
-               a.bRows = bRows.data();
-               if (direct) { // rows straight from the input planes (see opConv)
-                  a.B = xg;
-                  a.N = win.Ho * win.Wq - (win.Wq - win.Wo);
-               } else {
-                  const int64_t pf = kernels::phaseFloats(win);
-                  for (int64_t ci = 0; ci < cig; ++ci)
-                     kt.phaseSplit(xg + ci * inSize, win, 0.f, ws + ci * pf, n == 0 && gi == 0);
-                  a.B = ws;
-                  a.N = win.Ho * win.Wq;
-                  gemmWs = ws + cig * pf;
-               }
-               if (fusePool) { // the wide layout is what the pool reads
-                  a.C = y + gi * cog * wideSize;
-                  a.ldc = wideSize;
-               } else if (win.Wq != win.Wo) { // GEMM into the wide layout, then compact each channel
-                  wide = gemmWs;
-                  gemmWs += cog * a.N;
-                  a.C = wide;
-                  a.ldc = a.N;
-               }
-            } else if (!pointwise) {
-               im2col(xg, cig, g, ws);
-               a.B = ws;
-               gemmWs = ws + cig * kSize * outSize;
-            }
-            kt.gemm(a, gemmWs);
-            if (wide)
-               for (int64_t oc = 0; oc < cog; ++oc)
-                  kt.compactRows(wide + oc * a.N, win, y + (gi * cog + oc) * outSize);
-         }
+         for (int64_t gi = 0; gi < group; ++gi)
+            groupGemm(gi, x, W, B, y, ws, n == 0 && gi == 0);
          if (fusePool)
             for (int64_t oc = 0; oc < Cout; ++oc)
-               kt.maxPool2d(y + oc * wideSize, poolWin, nullptr, Y + (n * Cout + oc) * pooledSize, nullptr, true);
+               K().maxPool2d(y + oc * wideSize, poolWin, nullptr, Y + (n * Cout + oc) * pooledSize, nullptr, true);
       }
+   }
+
+   /// One event's depthwise convolution (one input channel per group), channel by channel.
+   void depthwiseEvent(const float *x, const float *W, const float *B, float *y, float *ws, bool firstEvent) const
+   {
+      const int64_t cog = Cout / group, inSize = numel(g.in), outSize = numel(g.out), kSize = numel(g.kernel);
+      const kernels::KernelTable &kt = K();
+      for (int64_t oc = 0; oc < Cout; ++oc) {
+         kernels::DepthwiseArgs d;
+         d.x = x + (oc / cog) * inSize;
+         d.w = W + oc * kSize;
+         d.bias = B ? B[oc] : 0.f;
+         d.y = y + oc * outSize;
+         d.win = win;
+         d.offsets = taps.data();
+         d.act = act;
+         d.scratch = ws;
+         d.bordersReady = !firstEvent || oc > 0;
+         kt.depthwise2d(d);
+      }
+   }
+
+   /// Group gi of one event's convolution as a GEMM: its W (cog x cig * kernel) times the input
+   /// rows, read through 2-D windows (in place, or from phase planes in the workspace), from im2col,
+   /// or the input itself (pointwise). x, y: the event's input and output (the wide layout when a
+   /// pool is fused). `firstSplit`: the phase planes' borders are not yet written.
+   void groupGemm(int64_t gi, const float *x, const float *W, const float *B, float *y, float *ws,
+                  bool firstSplit) const
+   {
+      const int64_t cig = Cin / group, cog = Cout / group;
+      const int64_t inSize = numel(g.in), outSize = numel(g.out), kSize = numel(g.kernel);
+      const kernels::KernelTable &kt = K();
+      const float *xg = x + gi * cig * inSize;
+      float *yg = y + gi * cog * (fusePool ? win.Ho * win.Wq : outSize);
+      kernels::GemmArgs a;
+      a.M = cog;
+      a.N = outSize;
+      a.K = cig * kSize;
+      a.A = W + gi * cog * cig * kSize;
+      a.sAm = cig * kSize;
+      a.sAk = 1;
+      a.B = xg;
+      a.sBk = outSize;
+      a.sBn = 1;
+      a.C = yg;
+      a.ldc = outSize;
+      a.rowBias = B ? B + gi * cog : nullptr;
+      a.act = act;
+      if (!aPacked.empty())
+         a.Apacked = aPacked.data() + gi * aPackedStride;
+      float *gemmWs = ws;
+      float *wide = nullptr;
+      if (windowed) {
+         a.bRows = bRows.data();
+         if (direct) { // rows straight from the input planes (see chooseConvAlgorithm)
+            a.N = win.Ho * win.Wq - (win.Wq - win.Wo);
+         } else {
+            const int64_t pf = kernels::phaseFloats(win);
+            for (int64_t ci = 0; ci < cig; ++ci)
+               kt.phaseSplit(xg + ci * inSize, win, 0.f, ws + ci * pf, firstSplit);
+            a.B = ws;
+            a.N = win.Ho * win.Wq;
+            gemmWs = ws + cig * pf;
+         }
+         if (fusePool) { // the wide layout is what the pool reads
+            a.ldc = win.Ho * win.Wq;
+         } else if (win.Wq != win.Wo) { // GEMM into the wide layout, then compact each channel
+            wide = gemmWs;
+            gemmWs += cog * a.N;
+            a.C = wide;
+            a.ldc = a.N;
+         }
+      } else if (!pointwise) {
+         im2col(xg, cig, g, ws);
+         a.B = ws;
+         gemmWs = ws + cig * kSize * outSize;
+      }
+      kt.gemm(a, gemmWs);
+      if (wide)
+         for (int64_t oc = 0; oc < cog; ++oc)
+            kt.compactRows(wide + oc * a.N, win, yg + oc * outSize);
    }
 };
 
