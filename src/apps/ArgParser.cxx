@@ -1,8 +1,8 @@
 #include "ArgParser.h"
 
-#include "tpcml/Error.h"
-#include "tpcml/Strings.h"
-#include "tpcml/Version.h"
+#include "tpcml/core/Error.h"
+#include "tpcml/core/Strings.h"
+#include "tpcml/core/Version.h"
 
 #include <cerrno>
 #include <cmath>

@@ -7,12 +7,12 @@
 //   tpcml-info ... --json summary.json           also write a JSON summary (atomically)
 #include "ArgParser.h"
 
-#include "tpcml/AtomicFile.h"
-#include "tpcml/DetectorConfig.h"
-#include "tpcml/Error.h"
-#include "tpcml/RootIO.h"
-#include "tpcml/Strings.h"
-#include "tpcml/Version.h"
+#include "tpcml/core/AtomicFile.h"
+#include "tpcml/core/DetectorConfig.h"
+#include "tpcml/core/Error.h"
+#include "tpcml/core/RootIO.h"
+#include "tpcml/core/Strings.h"
+#include "tpcml/core/Version.h"
 
 #include <ROOT/RDataFrame.hxx>
 #include <TROOT.h>

@@ -10,12 +10,12 @@
 // live time is known. The output is written under a temporary name and renamed when complete.
 #include "ArgParser.h"
 
-#include "tpcml/AccidentalPairer.h"
-#include "tpcml/AtomicFile.h"
-#include "tpcml/DetectorConfig.h"
-#include "tpcml/Error.h"
-#include "tpcml/RootIO.h"
-#include "tpcml/Version.h"
+#include "tpcml/pairing/AccidentalPairer.h"
+#include "tpcml/core/AtomicFile.h"
+#include "tpcml/core/DetectorConfig.h"
+#include "tpcml/core/Error.h"
+#include "tpcml/core/RootIO.h"
+#include "tpcml/core/Version.h"
 
 #include <algorithm>
 #include <chrono>

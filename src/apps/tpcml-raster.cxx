@@ -10,12 +10,12 @@
 // temporary name and renamed when complete. Exit codes: 0 ok, 1 unusable input, 2 bad usage.
 #include "ArgParser.h"
 
-#include "tpcml/AtomicFile.h"
-#include "tpcml/DetectorConfig.h"
-#include "tpcml/Error.h"
-#include "tpcml/RootIO.h"
-#include "tpcml/Strings.h"
-#include "tpcml/TrackRasteriser.h"
+#include "tpcml/core/AtomicFile.h"
+#include "tpcml/core/DetectorConfig.h"
+#include "tpcml/core/Error.h"
+#include "tpcml/core/RootIO.h"
+#include "tpcml/core/Strings.h"
+#include "tpcml/imaging/TrackRasteriser.h"
 
 #include <ROOT/RDataFrame.hxx>
 #include <TROOT.h>

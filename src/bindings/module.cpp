@@ -1,8 +1,8 @@
 #include "register.h"
 
-#include "tpcml/Error.h"
-#include "tpcml/Strings.h"
-#include "tpcml/Version.h"
+#include "tpcml/core/Error.h"
+#include "tpcml/core/Strings.h"
+#include "tpcml/core/Version.h"
 
 namespace py = pybind11;
 

@@ -1,7 +1,7 @@
 // tpcml._core -- one register_<area> function per area; module.cpp only calls them.
 #pragma once
 
-#include "tpcml/RootIO.h"
+#include "tpcml/core/RootIO.h"
 
 #include <pybind11/pybind11.h>
 

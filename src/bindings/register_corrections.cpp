@@ -1,7 +1,7 @@
 #include "register.h"
 
-#include "tpcml/DetectorConfig.h"
-#include "tpcml/DriftCorrection.h"
+#include "tpcml/core/DetectorConfig.h"
+#include "tpcml/lxe/DriftCorrection.h"
 
 #include <pybind11/numpy.h>
 

@@ -1,7 +1,7 @@
 #include "register.h"
 
-#include "tpcml/DetectorConfig.h"
-#include "tpcml/Units.h"
+#include "tpcml/core/DetectorConfig.h"
+#include "tpcml/core/Units.h"
 
 #include <pybind11/stl.h>
 

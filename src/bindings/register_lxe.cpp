@@ -2,16 +2,16 @@
 // Batches are numpy arrays in, dicts of numpy arrays out; the C++ kernels run without the GIL.
 #include "register.h"
 
-#include "tpcml/AccidentalPairer.h"
-#include "tpcml/AtomicFile.h"
-#include "tpcml/RootIO.h"
-#include "tpcml/DetectorConfig.h"
-#include "tpcml/Error.h"
-#include "tpcml/LXeOptics.h"
-#include "tpcml/LXeResponse.h"
-#include "tpcml/NRMedian.h"
-#include "tpcml/PositionCorrections.h"
-#include "tpcml/Strings.h"
+#include "tpcml/pairing/AccidentalPairer.h"
+#include "tpcml/core/AtomicFile.h"
+#include "tpcml/core/RootIO.h"
+#include "tpcml/core/DetectorConfig.h"
+#include "tpcml/core/Error.h"
+#include "tpcml/lxe/LXeOptics.h"
+#include "tpcml/lxe/LXeResponse.h"
+#include "tpcml/lxe/NRMedian.h"
+#include "tpcml/lxe/PositionCorrections.h"
+#include "tpcml/core/Strings.h"
 
 #include <pybind11/numpy.h>
 #include <pybind11/stl.h>

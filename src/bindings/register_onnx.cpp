@@ -2,7 +2,7 @@
 // the RDataFrame functor and tpcml-infer use).
 #include "register.h"
 
-#include "tpcml/Error.h"
+#include "tpcml/core/Error.h"
 #include "tpcml/onnx/Model.h"
 #include "tpcml/onnx/Scorer.h"
 

@@ -2,9 +2,9 @@
 // tpcml::TrackRasteriser::rasterise the RDataFrame functor and tpcml-raster call).
 #include "register.h"
 
-#include "tpcml/AtomicFile.h"
-#include "tpcml/DetectorConfig.h"
-#include "tpcml/TrackRasteriser.h"
+#include "tpcml/core/AtomicFile.h"
+#include "tpcml/core/DetectorConfig.h"
+#include "tpcml/imaging/TrackRasteriser.h"
 
 #include <pybind11/numpy.h>
 #include <pybind11/stl.h>

@@ -1,8 +1,8 @@
 #include "register.h"
 
-#include "tpcml/AtomicFile.h"
-#include "tpcml/Error.h"
-#include "tpcml/RootIO.h"
+#include "tpcml/core/AtomicFile.h"
+#include "tpcml/core/Error.h"
+#include "tpcml/core/RootIO.h"
 
 #include <pybind11/numpy.h>
 #include <pybind11/stl.h>

@@ -2,7 +2,7 @@
 #include "Graph.h"
 #include "Schema.h"
 
-#include "tpcml/Error.h"
+#include "tpcml/core/Error.h"
 
 #include <algorithm>
 #include <cmath>

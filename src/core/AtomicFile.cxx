@@ -1,6 +1,6 @@
-#include "tpcml/AtomicFile.h"
+#include "tpcml/core/AtomicFile.h"
 
-#include "tpcml/Error.h"
+#include "tpcml/core/Error.h"
 
 #include <signal.h>
 #include <unistd.h>

@@ -1,11 +1,11 @@
-#include "tpcml/AccidentalPairer.h"
+#include "tpcml/pairing/AccidentalPairer.h"
 
-#include "Parallel.h"
+#include "core/Parallel.h"
 
-#include "Random.h"
+#include "core/Random.h"
 
-#include "tpcml/Error.h"
-#include "tpcml/RootIO.h"
+#include "tpcml/core/Error.h"
+#include "tpcml/core/RootIO.h"
 
 #include <algorithm>
 #include <cmath>

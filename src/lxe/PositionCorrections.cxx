@@ -1,8 +1,8 @@
-#include "tpcml/PositionCorrections.h"
+#include "tpcml/lxe/PositionCorrections.h"
 
-#include "tpcml/DetectorConfig.h"
-#include "tpcml/Error.h"
-#include "tpcml/LXeOptics.h"
+#include "tpcml/core/DetectorConfig.h"
+#include "tpcml/core/Error.h"
+#include "tpcml/lxe/LXeOptics.h"
 
 #include <algorithm>
 #include <cmath>

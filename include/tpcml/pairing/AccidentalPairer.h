@@ -17,9 +17,9 @@
 #ifndef TPCML_ACCIDENTAL_PAIRER_H
 #define TPCML_ACCIDENTAL_PAIRER_H
 
-#include "tpcml/NRMedian.h"
-#include "tpcml/PositionCorrections.h"
-#include "tpcml/RootIO.h"
+#include "tpcml/lxe/NRMedian.h"
+#include "tpcml/lxe/PositionCorrections.h"
+#include "tpcml/core/RootIO.h"
 
 #include <ROOT/RDataFrame.hxx>
 

@@ -1,7 +1,7 @@
-#include "tpcml/RootIO.h"
+#include "tpcml/core/RootIO.h"
 
-#include "tpcml/Error.h"
-#include "tpcml/Strings.h"
+#include "tpcml/core/Error.h"
+#include "tpcml/core/Strings.h"
 
 #include <ROOT/RDataFrame.hxx>
 #include <TClass.h>

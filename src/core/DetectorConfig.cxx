@@ -1,10 +1,10 @@
-#include "tpcml/DetectorConfig.h"
+#include "tpcml/core/DetectorConfig.h"
 
-#include "tpcml/Error.h"
-#include "tpcml/Strings.h"
-#include "tpcml/Version.h"
+#include "tpcml/core/Error.h"
+#include "tpcml/core/Strings.h"
+#include "tpcml/core/Version.h"
 
-#include "BuildInfo.h"
+#include "core/BuildInfo.h"
 
 // header-only toml++, with exceptions (set here, not as compile definitions, see BuildInfo.h.in)
 #define TOML_HEADER_ONLY 1

@@ -1,9 +1,9 @@
-#include "tpcml/LXeResponse.h"
+#include "tpcml/lxe/LXeResponse.h"
 
-#include "Random.h"
+#include "core/Random.h"
 
-#include "tpcml/DetectorConfig.h"
-#include "tpcml/Error.h"
+#include "tpcml/core/DetectorConfig.h"
+#include "tpcml/core/Error.h"
 
 #include <algorithm>
 #include <atomic>

@@ -1,8 +1,8 @@
-#include "tpcml/Version.h"
+#include "tpcml/core/Version.h"
 
-#include "tpcml/Config.h"
+#include "tpcml/core/Config.h"
 
-#include "BuildInfo.h"
+#include "core/BuildInfo.h"
 
 #include <TROOT.h>
 

@@ -1,12 +1,12 @@
-// tpcml -- track-to-image rasterisation (see include/tpcml/TrackRasteriser.h).
-#include "tpcml/TrackRasteriser.h"
+// tpcml -- track-to-image rasterisation (see include/tpcml/imaging/TrackRasteriser.h).
+#include "tpcml/imaging/TrackRasteriser.h"
 
-#include "Parallel.h"
+#include "core/Parallel.h"
 
-#include "tpcml/DetectorConfig.h"
-#include "tpcml/Error.h"
-#include "tpcml/RootIO.h"
-#include "tpcml/Strings.h"
+#include "tpcml/core/DetectorConfig.h"
+#include "tpcml/core/Error.h"
+#include "tpcml/core/RootIO.h"
+#include "tpcml/core/Strings.h"
 
 #include <algorithm>
 #include <cmath>

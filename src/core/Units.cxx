@@ -1,7 +1,7 @@
-#include "tpcml/Units.h"
+#include "tpcml/core/Units.h"
 
-#include "tpcml/Error.h"
-#include "tpcml/Strings.h"
+#include "tpcml/core/Error.h"
+#include "tpcml/core/Strings.h"
 
 #include <cmath>
 #include <utility>

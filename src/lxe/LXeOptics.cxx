@@ -1,7 +1,7 @@
-#include "tpcml/LXeOptics.h"
+#include "tpcml/lxe/LXeOptics.h"
 
-#include "tpcml/DetectorConfig.h"
-#include "tpcml/Error.h"
+#include "tpcml/core/DetectorConfig.h"
+#include "tpcml/core/Error.h"
 
 #include <algorithm>
 #include <cmath>

@@ -35,8 +35,8 @@
 #ifndef TPCML_LXE_RESPONSE_H
 #define TPCML_LXE_RESPONSE_H
 
-#include "tpcml/LXeOptics.h"
-#include "tpcml/PositionCorrections.h"
+#include "tpcml/lxe/LXeOptics.h"
+#include "tpcml/lxe/PositionCorrections.h"
 
 #include <cstdint>
 #include <string>

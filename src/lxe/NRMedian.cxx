@@ -1,7 +1,7 @@
-#include "tpcml/NRMedian.h"
+#include "tpcml/lxe/NRMedian.h"
 
-#include "tpcml/Error.h"
-#include "tpcml/Strings.h"
+#include "tpcml/core/Error.h"
+#include "tpcml/core/Strings.h"
 
 #include <TFile.h>
 #include <TGraph.h>

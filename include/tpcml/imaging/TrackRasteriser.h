@@ -21,7 +21,7 @@
 #ifndef TPCML_TRACK_RASTERISER_H
 #define TPCML_TRACK_RASTERISER_H
 
-#include "tpcml/Error.h"
+#include "tpcml/core/Error.h"
 
 #include <ROOT/RDataFrame.hxx>
 #include <ROOT/RVec.hxx>

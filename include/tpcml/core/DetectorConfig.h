@@ -11,7 +11,7 @@
 #ifndef TPCML_DETECTOR_CONFIG_H
 #define TPCML_DETECTOR_CONFIG_H
 
-#include "tpcml/Units.h"
+#include "tpcml/core/Units.h"
 
 #include <map>
 #include <string>

@@ -1,7 +1,7 @@
-#include "tpcml/DriftCorrection.h"
+#include "tpcml/lxe/DriftCorrection.h"
 
-#include "tpcml/DetectorConfig.h"
-#include "tpcml/Error.h"
+#include "tpcml/core/DetectorConfig.h"
+#include "tpcml/core/Error.h"
 
 #include <cmath>
 #include <string>
