@@ -41,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     import tpcml
     from tpcml import _core, detectors
     from tpcml.pandax2 import Sizes, simulate_dataset
-    from tpcml.pandax2.pairing import read_isolated
+    from tpcml.pairing import read_isolated
 
     det = detectors.load("pandax2")
     rows: list[tuple[str, str, str, str]] = []

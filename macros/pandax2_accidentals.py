@@ -23,7 +23,7 @@ from tpcml import detectors
 from tpcml.errors import ArgumentError, cpp_message
 from tpcml.guards import SEED_MAX, parse_int, refuse_overwrite
 from tpcml.pandax2 import selection
-from tpcml.pandax2.pairing import read_isolated
+from tpcml.pairing import read_isolated
 from tpcml.rootio import atomic_path, require_file
 
 

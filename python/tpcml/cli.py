@@ -326,7 +326,7 @@ def _cmd_run_tracks(args) -> int:
 
 
 def _cmd_pair(args) -> int:
-    from .pandax2.pairing import pair_file
+    from .pairing import pair as pair_file
 
     window = None if args.drift_window is None else tuple(args.drift_window)
     try:

@@ -20,6 +20,7 @@ void registerDetector(pybind11::module_ &m);
 void registerRootIO(pybind11::module_ &m);
 void registerCorrections(pybind11::module_ &m);
 void registerLXe(pybind11::module_ &m);
+void registerPairing(pybind11::module_ &m);
 void registerOnnx(pybind11::module_ &m);
 void registerOnnxSchema(pybind11::module_ &m);
 void registerRaster(pybind11::module_ &m);

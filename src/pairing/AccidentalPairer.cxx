@@ -74,93 +74,73 @@ std::vector<UInt_t> toRun(const std::vector<Long64_t> &v)
    return std::vector<UInt_t>(v.begin(), v.end());
 }
 
+/// The signal's own id and run columns (booked with the schema's columns: one event loop):
+/// `idBranch` / run when present, else the entry number / 0.
+struct IdAndRun {
+   ROOT::RDF::RResultPtr<std::vector<Long64_t>> id, run;
+   IdAndRun(ColumnReader &r, const char *idBranch)
+   {
+      if (r.has(idBranch))
+         id = r.take<Long64_t>(idBranch);
+      if (r.has("run"))
+         run = r.take<Long64_t>("run");
+   }
+   template <class Table> void fill(Table &t)
+   {
+      const std::size_t n = t.size();
+      if (id)
+         t.id = *id;
+      else
+         for (std::size_t i = 0; i < n; ++i)
+            t.id.push_back(static_cast<Long64_t>(i));
+      t.run = run ? toRun(*run) : std::vector<UInt_t>(n, 0u);
+   }
+};
+
 } // namespace
-
-std::vector<std::string> IsolatedS1Table::requiredBranches()
-{
-   return {"qS1", "wS1", "S1TBA", "S1NPeaks", "S1LargestBCQ"};
-}
-
-std::vector<std::string> IsolatedS2Table::requiredBranches()
-{
-   return {"qS2", "wS2", "wtenS2", "S2TBA", "S2SY1", "S2SY2", "x", "y"};
-}
 
 IsolatedS1Table IsolatedS1Table::fromTree(const std::string &file, const std::string &tree)
 {
    ColumnReader r(file, tree, requiredBranches());
-   auto q = r.take<float>("qS1"), w = r.take<float>("wS1"), tba = r.take<float>("S1TBA"),
-        bcq = r.take<float>("S1LargestBCQ");
-   auto np = r.take<int>("S1NPeaks");
-   const bool hasId = r.has("s1_id"), hasRun = r.has("run");
-   ROOT::RDF::RResultPtr<std::vector<Long64_t>> id;
-   ROOT::RDF::RResultPtr<std::vector<Long64_t>> run;
-   if (hasId)
-      id = r.take<Long64_t>("s1_id");
-   if (hasRun)
-      run = r.take<Long64_t>("run");
    IsolatedS1Table t;
-   t.qS1 = *q;
-   t.wS1 = *w;
-   t.S1TBA = *tba;
-   t.S1LargestBCQ = *bcq;
-   t.S1NPeaks = *np;
-   const std::size_t n = t.qS1.size();
-   if (hasId)
-      t.id = *id;
-   else
-      for (std::size_t i = 0; i < n; ++i)
-         t.id.push_back(static_cast<Long64_t>(i));
-   t.run = hasRun ? toRun(*run) : std::vector<UInt_t>(n, 0u);
+   IdAndRun idAndRun(r, "s1_id"); // every column booked first: the reads run in one event loop
+#define TPCML_SCHEMA_TAKE(col, T, leaf, fromS1, fromS2, perPair, feature, value)                                       \
+   TPCML_SCHEMA_IF(fromS1)(auto col##_ = r.take<T>(#col);)
+   TPCML_EVENT_COLUMNS(TPCML_SCHEMA_TAKE)
+#undef TPCML_SCHEMA_TAKE
+#define TPCML_SCHEMA_GET(col, T, leaf, fromS1, fromS2, perPair, feature, value)                                        \
+   TPCML_SCHEMA_IF(fromS1)(t.col = *col##_;)
+   TPCML_EVENT_COLUMNS(TPCML_SCHEMA_GET)
+#undef TPCML_SCHEMA_GET
+   idAndRun.fill(t);
    return t;
 }
 
 IsolatedS2Table IsolatedS2Table::fromTree(const std::string &file, const std::string &tree)
 {
    ColumnReader r(file, tree, requiredBranches());
-   auto q = r.take<float>("qS2"), w = r.take<float>("wS2"), wt = r.take<float>("wtenS2"), tba = r.take<float>("S2TBA"),
-        sy1 = r.take<float>("S2SY1"), sy2 = r.take<float>("S2SY2"), x = r.take<float>("x"), y = r.take<float>("y");
-   const bool hasId = r.has("s2_id"), hasRun = r.has("run");
-   ROOT::RDF::RResultPtr<std::vector<Long64_t>> id;
-   ROOT::RDF::RResultPtr<std::vector<Long64_t>> run;
-   if (hasId)
-      id = r.take<Long64_t>("s2_id");
-   if (hasRun)
-      run = r.take<Long64_t>("run");
    IsolatedS2Table t;
-   t.qS2 = *q;
-   t.wS2 = *w;
-   t.wtenS2 = *wt;
-   t.S2TBA = *tba;
-   t.S2SY1 = *sy1;
-   t.S2SY2 = *sy2;
-   t.x = *x;
-   t.y = *y;
-   const std::size_t n = t.qS2.size();
-   if (hasId)
-      t.id = *id;
-   else
-      for (std::size_t i = 0; i < n; ++i)
-         t.id.push_back(static_cast<Long64_t>(i));
-   t.run = hasRun ? toRun(*run) : std::vector<UInt_t>(n, 0u);
+   IdAndRun idAndRun(r, "s2_id"); // every column booked first: the reads run in one event loop
+#define TPCML_SCHEMA_TAKE(col, T, leaf, fromS1, fromS2, perPair, feature, value)                                       \
+   TPCML_SCHEMA_IF(fromS2)(auto col##_ = r.take<T>(#col);)
+   TPCML_EVENT_COLUMNS(TPCML_SCHEMA_TAKE)
+#undef TPCML_SCHEMA_TAKE
+#define TPCML_SCHEMA_GET(col, T, leaf, fromS1, fromS2, perPair, feature, value)                                        \
+   TPCML_SCHEMA_IF(fromS2)(t.col = *col##_;)
+   TPCML_EVENT_COLUMNS(TPCML_SCHEMA_GET)
+#undef TPCML_SCHEMA_GET
+   idAndRun.fill(t);
    return t;
 }
 
 void PairedColumns::resize(std::size_t n, float w)
 {
-   sample.assign(n, 2);
-   recoil_type.assign(n, 2);
-   energy_true.assign(n, -1.f);
+#define TPCML_SCHEMA_RESIZE(col, T, leaf, fromS1, fromS2, perPair, feature, value)                                     \
+   TPCML_SCHEMA_IF(perPair)(col.resize(n);)                                                                            \
+       TPCML_SCHEMA_UNLESS(perPair)(col.assign(n, static_cast<EventStorage<T>>(value));)
+   TPCML_EVENT_COLUMNS(TPCML_SCHEMA_RESIZE)
+#undef TPCML_SCHEMA_RESIZE
    weight.assign(n, w);
-   run.resize(n);
-   event.resize(n);
-   s1_id.resize(n);
-   s2_id.resize(n);
-   for (auto *v : {&qS1, &qS2, &qS1c, &qS2c, &wS1, &wS2, &wtenS2, &S1TBA, &S2TBA, &S2SY1, &S2SY2, &S1LargestBCQ,
-                   &drift_time, &x, &y, &z})
-      v->resize(n);
-   S1NPeaks.resize(n);
-   below_nr_median.resize(n);
 }
 
 double accidentalCount(double r1, double r2, double windowUs, double liveTimeS, double eff)
@@ -195,49 +175,39 @@ AccidentalPairer::AccidentalPairer(const IsolatedS1Table &s1, const IsolatedS2Ta
                        std::to_string(opt.driftTimeMax - opt.driftTimeMin) + " us)");
    if (!std::isfinite(opt.weight) || opt.weight < 0.f)
       throw UsageError("pair weight must be finite and >= 0, got " + std::to_string(opt.weight));
-   requireLength(s1.wS1, n1, "S1", "wS1");
-   requireLength(s1.S1TBA, n1, "S1", "S1TBA");
-   requireLength(s1.S1LargestBCQ, n1, "S1", "S1LargestBCQ");
-   requireLength(s1.S1NPeaks, n1, "S1", "S1NPeaks");
+   // every schema column of each population: one length, finite values
+#define TPCML_SCHEMA_LENGTH(col, T, leaf, fromS1, fromS2, perPair, feature, value)                                     \
+   TPCML_SCHEMA_IF(fromS1)(requireLength(s1.col, n1, "S1", #col);)                                                     \
+       TPCML_SCHEMA_IF(fromS2)(requireLength(s2.col, n2, "S2", #col);)
+#define TPCML_SCHEMA_FINITE(col, T, leaf, fromS1, fromS2, perPair, feature, value)                                     \
+   TPCML_SCHEMA_IF(fromS1)(requireFiniteColumn(s1.col, "S1", #col);)                                                   \
+       TPCML_SCHEMA_IF(fromS2)(requireFiniteColumn(s2.col, "S2", #col);)
+   TPCML_EVENT_COLUMNS(TPCML_SCHEMA_LENGTH)
    requireLength(s1.id, n1, "S1", "s1_id");
    requireLength(s1.run, n1, "S1", "run");
-   requireFiniteColumn(s1.qS1, "S1", "qS1");
-   requireFiniteColumn(s1.wS1, "S1", "wS1");
-   requireFiniteColumn(s1.S1TBA, "S1", "S1TBA");
-   requireFiniteColumn(s1.S1LargestBCQ, "S1", "S1LargestBCQ");
-   const std::pair<const std::vector<float> *, const char *> s2Features[] = {
-       {&s2.wS2, "wS2"},     {&s2.wtenS2, "wtenS2"}, {&s2.S2TBA, "S2TBA"}, {&s2.S2SY1, "S2SY1"},
-       {&s2.S2SY2, "S2SY2"}, {&s2.x, "x"},           {&s2.y, "y"}};
-   for (const auto &[column, name] : s2Features)
-      requireLength(*column, n2, "S2", name);
    requireLength(s2.id, n2, "S2", "s2_id");
    requireLength(s2.run, n2, "S2", "run");
-   requireFiniteColumn(s2.qS2, "S2", "qS2");
-   requireFiniteColumn(s2.wS2, "S2", "wS2");
-   requireFiniteColumn(s2.wtenS2, "S2", "wtenS2");
-   requireFiniteColumn(s2.S2TBA, "S2", "S2TBA");
-   requireFiniteColumn(s2.S2SY1, "S2", "S2SY1");
-   requireFiniteColumn(s2.S2SY2, "S2", "S2SY2");
-   requireFiniteColumn(s2.x, "S2", "x");
-   requireFiniteColumn(s2.y, "S2", "y");
+   TPCML_EVENT_COLUMNS(TPCML_SCHEMA_FINITE)
+#undef TPCML_SCHEMA_LENGTH
+#undef TPCML_SCHEMA_FINITE
 
    m_s1.resize(n1);
-   for (std::size_t i = 0; i < n1; ++i)
-      m_s1[i] = {s1.qS1[i], s1.wS1[i], s1.S1TBA[i], s1.S1LargestBCQ[i], s1.S1NPeaks[i], s1.run[i], s1.id[i]};
    m_s2.resize(n2);
-   for (std::size_t i = 0; i < n2; ++i)
-      m_s2[i] = {s2.qS2[i],
-                 s2.wS2[i],
-                 s2.wtenS2[i],
-                 s2.S2TBA[i],
-                 s2.S2SY1[i],
-                 s2.S2SY2[i],
-                 s2.x[i],
-                 s2.y[i],
-                 m_corr.s2Relative(s2.x[i], s2.y[i]),
-                 m_corr.s1Column(s2.x[i], s2.y[i]),
-                 s2.run[i],
-                 s2.id[i]};
+#define TPCML_SCHEMA_ROW(col, T, leaf, fromS1, fromS2, perPair, feature, value)                                        \
+   TPCML_SCHEMA_IF(fromS1)(for (std::size_t i = 0; i < n1; ++i) m_s1[i].col = s1.col[i];)                              \
+       TPCML_SCHEMA_IF(fromS2)(for (std::size_t i = 0; i < n2; ++i) m_s2[i].col = s2.col[i];)
+   TPCML_EVENT_COLUMNS(TPCML_SCHEMA_ROW)
+#undef TPCML_SCHEMA_ROW
+   for (std::size_t i = 0; i < n1; ++i) {
+      m_s1[i].run = s1.run[i];
+      m_s1[i].id = s1.id[i];
+   }
+   for (std::size_t i = 0; i < n2; ++i) {
+      m_s2[i].u = m_corr.s2Relative(s2.x[i], s2.y[i]);
+      m_s2[i].s1Column = m_corr.s1Column(s2.x[i], s2.y[i]);
+      m_s2[i].run = s2.run[i];
+      m_s2[i].id = s2.id[i];
+   }
    m_key = detail::streamKey(opt.seed, kPairDraws);
    if (!opt.withReplacement) {
       auto permutation = [&](std::size_t n, std::uint64_t purpose) {
@@ -336,23 +306,15 @@ inline void AccidentalPairer::fillInline(ULong64_t i, std::size_t a, std::size_t
    e.event = i;
    e.s1_id = s1.id;
    e.s2_id = s2.id;
-   e.qS1 = s1.q;
-   e.wS1 = s1.w;
-   e.S1TBA = s1.tba;
-   e.S1LargestBCQ = s1.bcq;
-   e.S1NPeaks = s1.npeaks;
-   e.qS2 = s2.q;
-   e.wS2 = s2.w;
-   e.wtenS2 = s2.wten;
-   e.S2TBA = s2.tba;
-   e.S2SY1 = s2.sy1;
-   e.S2SY2 = s2.sy2;
-   e.x = s2.x;
-   e.y = s2.y;
+   // every other feature is the signal's own (the schema's S1 and S2 columns)
+#define TPCML_SCHEMA_GATHER(col, T, leaf, fromS1, fromS2, perPair, feature, value)                                     \
+   TPCML_SCHEMA_IF(fromS1)(e.col = s1.col;) TPCML_SCHEMA_IF(fromS2)(e.col = s2.col;)
+   TPCML_EVENT_COLUMNS(TPCML_SCHEMA_GATHER)
+#undef TPCML_SCHEMA_GATHER
    e.drift_time = tf;
    e.z = z;
-   e.qS1c = m_corr.qS1c(s1.q, s2.s1Column, z);
-   e.qS2c = m_corr.qS2c(s2.q, tf, s2.u); // the S2 map at the S2's (x, y), evaluated once per row
+   e.qS1c = m_corr.qS1c(s1.qS1, s2.s1Column, z);
+   e.qS2c = m_corr.qS2c(s2.qS2, tf, s2.u); // the S2 map at the S2's (x, y), evaluated once per row
    e.below_nr_median = m_hasMedian && m_median.below(e.qS1c, e.qS2c);
 }
 
@@ -445,40 +407,16 @@ IsolatedRates isolatedRates(const std::string &file, std::size_t nS1, std::size_
 std::vector<ColumnView> PairedColumns::views() const
 {
    static_assert(sizeof(int) == 4 && sizeof(UInt_t) == 4 && sizeof(Long64_t) == 8);
-   return {view("run", 'i', run),
-           view("event", 'l', event),
-           view("sample", 'I', sample),
-           view("recoil_type", 'I', recoil_type),
-           view("s1_id", 'L', s1_id),
-           view("s2_id", 'L', s2_id),
-           view("qS1", 'F', qS1),
-           view("qS2", 'F', qS2),
-           view("qS1c", 'F', qS1c),
-           view("qS2c", 'F', qS2c),
-           view("wS1", 'F', wS1),
-           view("wS2", 'F', wS2),
-           view("wtenS2", 'F', wtenS2),
-           view("S1TBA", 'F', S1TBA),
-           view("S2TBA", 'F', S2TBA),
-           view("S2SY1", 'F', S2SY1),
-           view("S2SY2", 'F', S2SY2),
-           view("S1NPeaks", 'I', S1NPeaks),
-           view("S1LargestBCQ", 'F', S1LargestBCQ),
-           view("drift_time", 'F', drift_time),
-           view("x", 'F', x),
-           view("y", 'F', y),
-           view("z", 'F', z),
-           view("energy_true", 'F', energy_true),
-           view("below_nr_median", 'O', below_nr_median),
-           view("weight", 'F', weight)};
+   return {
+#define TPCML_SCHEMA_VIEW(col, T, leaf, fromS1, fromS2, perPair, feature, value) view(#col, leaf, col),
+       TPCML_EVENT_COLUMNS(TPCML_SCHEMA_VIEW)
+#undef TPCML_SCHEMA_VIEW
+   };
 }
 
 std::vector<std::string> AccidentalPairer::columnNames()
 {
-   std::vector<std::string> names;
-   for (const auto &v : PairedColumns().views())
-      names.push_back(v.name);
-   return names;
+   return eventColumnNames();
 }
 
 ROOT::RDF::RNode AccidentalPairer::dataFrame(ULong64_t n, ULong64_t first) const
@@ -488,32 +426,13 @@ ROOT::RDF::RNode AccidentalPairer::dataFrame(ULong64_t n, ULong64_t first) const
    ROOT::RDF::RNode df = ROOT::RDataFrame(n).Define(
        "tpcml_pair", [this, first](ULong64_t entry) { return (*this)(first + entry); }, {"rdfentry_"});
    using P = const PairedEvent &;
-   df = df.Define("run", [](P p) { return p.run; }, {"tpcml_pair"})
-            .Define("event", [](P p) { return p.event; }, {"tpcml_pair"})
-            .Define("sample", [] { return 2; })
-            .Define("recoil_type", [] { return 2; })
-            .Define("s1_id", [](P p) { return p.s1_id; }, {"tpcml_pair"})
-            .Define("s2_id", [](P p) { return p.s2_id; }, {"tpcml_pair"})
-            .Define("qS1", [](P p) { return p.qS1; }, {"tpcml_pair"})
-            .Define("qS2", [](P p) { return p.qS2; }, {"tpcml_pair"})
-            .Define("qS1c", [](P p) { return p.qS1c; }, {"tpcml_pair"})
-            .Define("qS2c", [](P p) { return p.qS2c; }, {"tpcml_pair"})
-            .Define("wS1", [](P p) { return p.wS1; }, {"tpcml_pair"})
-            .Define("wS2", [](P p) { return p.wS2; }, {"tpcml_pair"})
-            .Define("wtenS2", [](P p) { return p.wtenS2; }, {"tpcml_pair"})
-            .Define("S1TBA", [](P p) { return p.S1TBA; }, {"tpcml_pair"})
-            .Define("S2TBA", [](P p) { return p.S2TBA; }, {"tpcml_pair"})
-            .Define("S2SY1", [](P p) { return p.S2SY1; }, {"tpcml_pair"})
-            .Define("S2SY2", [](P p) { return p.S2SY2; }, {"tpcml_pair"})
-            .Define("S1NPeaks", [](P p) { return p.S1NPeaks; }, {"tpcml_pair"})
-            .Define("S1LargestBCQ", [](P p) { return p.S1LargestBCQ; }, {"tpcml_pair"})
-            .Define("drift_time", [](P p) { return p.drift_time; }, {"tpcml_pair"})
-            .Define("x", [](P p) { return p.x; }, {"tpcml_pair"})
-            .Define("y", [](P p) { return p.y; }, {"tpcml_pair"})
-            .Define("z", [](P p) { return p.z; }, {"tpcml_pair"})
-            .Define("energy_true", [] { return -1.f; })
-            .Define("below_nr_median", [](P p) { return p.below_nr_median; }, {"tpcml_pair"})
-            .Define("weight", [w] { return w; });
+   // per-pair columns from the kernel's event, constant columns as constants
+#define TPCML_SCHEMA_DEFINE(col, T, leaf, fromS1, fromS2, perPair, feature, value)                                     \
+   TPCML_SCHEMA_IF(perPair)(df = df.Define(#col, [](P p) { return p.col; }, {"tpcml_pair"});)                          \
+       TPCML_SCHEMA_UNLESS(perPair)(df = df.Define(#col, [] { return static_cast<T>(value); });)
+   TPCML_EVENT_COLUMNS(TPCML_SCHEMA_DEFINE)
+#undef TPCML_SCHEMA_DEFINE
+   df = df.Redefine("weight", [w] { return w; });
    return df;
 }
 

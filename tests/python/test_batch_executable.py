@@ -209,7 +209,7 @@ def test_tpcml_pair_chunked_output_equals_one_piece(tmp_path):
     """tpcml-pair writes in chunks of 2^19 pairs (memory no longer grows with --n: --n 4e9 was killed at
     24 GB); the events are those of one piece (the binding's pair())."""
     from tpcml import _core
-    from tpcml.pandax2.pairing import read_isolated
+    from tpcml.pairing import read_isolated
 
     iso = _isolated(tmp_path)
     out = tmp_path / "acc.root"

@@ -831,7 +831,7 @@ CASES: list[DoorCase] = [
         "tpcml._core.AccidentalPairer.pair",
         "n = -1",
         _py(
-            "from tpcml.pandax2.pairing import read_isolated\ns1, s2 = read_isolated(D + '/isolated.root')\n"
+            "from tpcml.pairing import read_isolated\ns1, s2 = read_isolated(D + '/isolated.root')\n"
             "p = core.AccidentalPairer(s1, s2, core.PositionCorrections(core.DetectorConfig.load('pandax2')),"
             " 18.0, 310.0, True, 1, 1.0)\np.pair(-1)"
         ),
@@ -871,7 +871,7 @@ CASES: list[DoorCase] = [
         "tpcml._core.AccidentalPairer.pair",
         "n = 1e12",
         _py(
-            "from tpcml.pandax2.pairing import read_isolated\ns1, s2 = read_isolated(D + '/isolated.root')\n"
+            "from tpcml.pairing import read_isolated\ns1, s2 = read_isolated(D + '/isolated.root')\n"
             "p = core.AccidentalPairer(s1, s2, core.PositionCorrections(core.DetectorConfig.load('pandax2')),"
             " 18.0, 310.0, True, 1, 1.0)\np.pair(10**12)"
         ),

@@ -9,8 +9,9 @@ import pytest
 import uproot
 
 from tpcml import _core, detectors
+from tpcml.pairing import S1_BRANCHES, S2_BRANCHES, read_isolated
+from tpcml.pairing import pair as pair_file
 from tpcml.pandax2 import selection
-from tpcml.pandax2.pairing import S1_BRANCHES, S2_BRANCHES, pair_file, read_isolated
 from tpcml.pandax2.simulation import PAPER_N_ACC_BELOW_MEDIAN, Simulator
 from tpcml.rootio import write_tree
 from tpcml.sim.quanta import ER, NR, nest_quanta

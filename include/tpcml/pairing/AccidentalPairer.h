@@ -18,6 +18,7 @@
 #define TPCML_ACCIDENTAL_PAIRER_H
 
 #include "tpcml/lxe/NRMedian.h"
+#include "tpcml/pairing/EventSchema.h"
 #include "tpcml/lxe/PositionCorrections.h"
 #include "tpcml/core/RootIO.h"
 
@@ -29,10 +30,20 @@
 
 namespace tpcml {
 
-/// Isolated S1 signals (tree `s1`), one entry per signal, as columns.
+// Members named after the events schema (tpcml/pairing/EventSchema.h), generated from it.
+#define TPCML_SCHEMA_S1_VECTOR(col, T, leaf, fromS1, fromS2, perPair, feature, value)                                  \
+   TPCML_SCHEMA_IF(fromS1)(std::vector<T> col;)
+#define TPCML_SCHEMA_S2_VECTOR(col, T, leaf, fromS1, fromS2, perPair, feature, value)                                  \
+   TPCML_SCHEMA_IF(fromS2)(std::vector<T> col;)
+#define TPCML_SCHEMA_EVENT_MEMBER(col, T, leaf, fromS1, fromS2, perPair, feature, value)                               \
+   TPCML_SCHEMA_IF(perPair)(T col = static_cast<T>(value);)
+#define TPCML_SCHEMA_COLUMN_VECTOR(col, T, leaf, fromS1, fromS2, perPair, feature, value)                              \
+   std::vector<EventStorage<T>> col;
+
+/// Isolated S1 signals (tree `s1`), one entry per signal, as columns: the schema's S1 columns
+/// (qS1, wS1, S1TBA, S1NPeaks, S1LargestBCQ), the signal's id and run.
 struct IsolatedS1Table {
-   std::vector<float> qS1, wS1, S1TBA, S1LargestBCQ;
-   std::vector<int> S1NPeaks;
+   TPCML_EVENT_COLUMNS(TPCML_SCHEMA_S1_VECTOR)
    std::vector<Long64_t> id;
    std::vector<UInt_t> run;
    std::size_t size() const { return qS1.size(); }
@@ -40,45 +51,31 @@ struct IsolatedS1Table {
    /// s1_id / run default to the entry number / 0 when absent. Throws InputError naming the
    /// file, tree and missing branch with the nearest existing ones.
    static IsolatedS1Table fromTree(const std::string &file, const std::string &tree = "s1");
-   /// Branch names the pairer needs.
-   static std::vector<std::string> requiredBranches();
+   /// Branch names the pairer needs (isolatedS1Columns()).
+   static std::vector<std::string> requiredBranches() { return isolatedS1Columns(); }
 };
 
-/// Isolated S2 signals (tree `s2`).
+/// Isolated S2 signals (tree `s2`): the schema's S2 columns (qS2, wS2, wtenS2, S2TBA, S2SY1,
+/// S2SY2, x, y), id and run.
 struct IsolatedS2Table {
-   std::vector<float> qS2, wS2, wtenS2, S2TBA, S2SY1, S2SY2, x, y;
+   TPCML_EVENT_COLUMNS(TPCML_SCHEMA_S2_VECTOR)
    std::vector<Long64_t> id;
    std::vector<UInt_t> run;
    std::size_t size() const { return qS2.size(); }
    static IsolatedS2Table fromTree(const std::string &file, const std::string &tree = "s2");
-   static std::vector<std::string> requiredBranches();
+   static std::vector<std::string> requiredBranches() { return isolatedS2Columns(); }
 };
 
-/// One accidental event in the `events` schema.
+/// One accidental event: the per-pair columns of the `events` schema.
 struct PairedEvent {
-   UInt_t run = 0;
-   ULong64_t event = 0;
-   Long64_t s1_id = -1, s2_id = -1;
-   float qS1 = 0.f, qS2 = 0.f, qS1c = 0.f, qS2c = 0.f, wS1 = 0.f, wS2 = 0.f, wtenS2 = 0.f;
-   float S1TBA = 0.f, S2TBA = 0.f, S2SY1 = 0.f, S2SY2 = 0.f;
-   int S1NPeaks = 0;
-   float S1LargestBCQ = 0.f;
-   float drift_time = 0.f, x = 0.f, y = 0.f, z = 0.f;
-   bool below_nr_median = false;
+   TPCML_EVENT_COLUMNS(TPCML_SCHEMA_EVENT_MEMBER)
 };
 
-/// Many accidental events as columns (the batch door's output).
+/// Many accidental events as columns (the batch door's output): every column of the schema
+/// (sample, recoil_type = 2: accidental; energy_true = -1: no true energy; weight: expected
+/// events per pair, n_acc / N).
 struct PairedColumns {
-   std::vector<UInt_t> run;
-   std::vector<ULong64_t> event;
-   std::vector<Long64_t> s1_id, s2_id;
-   std::vector<float> qS1, qS2, qS1c, qS2c, wS1, wS2, wtenS2, S1TBA, S2TBA, S2SY1, S2SY2, S1LargestBCQ;
-   std::vector<int> S1NPeaks;
-   std::vector<float> drift_time, x, y, z;
-   std::vector<std::uint8_t> below_nr_median;
-   std::vector<int> sample, recoil_type; ///< both 2: accidental (docs/event-model.md)
-   std::vector<float> energy_true;       ///< -1: no true energy for an accidental pair
-   std::vector<float> weight;            ///< expected events per pair, n_acc / N
+   TPCML_EVENT_COLUMNS(TPCML_SCHEMA_COLUMN_VECTOR)
    /// Sizes every column; the constant columns get their values (weight: `w`).
    void resize(std::size_t n, float w = 1.f);
    std::size_t size() const { return qS1.size(); }
@@ -87,30 +84,17 @@ struct PairedColumns {
    std::vector<ColumnView> views() const;
 };
 
+#undef TPCML_SCHEMA_S1_VECTOR
+#undef TPCML_SCHEMA_S2_VECTOR
+#undef TPCML_SCHEMA_EVENT_MEMBER
+#undef TPCML_SCHEMA_COLUMN_VECTOR
+
 inline void PairedColumns::set(std::size_t k, const PairedEvent &e)
 {
-   run[k] = e.run;
-   event[k] = e.event;
-   s1_id[k] = e.s1_id;
-   s2_id[k] = e.s2_id;
-   qS1[k] = e.qS1;
-   qS2[k] = e.qS2;
-   qS1c[k] = e.qS1c;
-   qS2c[k] = e.qS2c;
-   wS1[k] = e.wS1;
-   wS2[k] = e.wS2;
-   wtenS2[k] = e.wtenS2;
-   S1TBA[k] = e.S1TBA;
-   S2TBA[k] = e.S2TBA;
-   S2SY1[k] = e.S2SY1;
-   S2SY2[k] = e.S2SY2;
-   S1NPeaks[k] = e.S1NPeaks;
-   S1LargestBCQ[k] = e.S1LargestBCQ;
-   drift_time[k] = e.drift_time;
-   x[k] = e.x;
-   y[k] = e.y;
-   z[k] = e.z;
-   below_nr_median[k] = e.below_nr_median;
+#define TPCML_SCHEMA_SET(col, T, leaf, fromS1, fromS2, perPair, feature, value)                                        \
+   TPCML_SCHEMA_IF(perPair)(col[k] = e.col;)
+   TPCML_EVENT_COLUMNS(TPCML_SCHEMA_SET)
+#undef TPCML_SCHEMA_SET
 }
 
 /// Expected accidental events, P2-DNN Eq. 2.1: n_acc = r1 * r2 * dt_w * T * eps, with r1, r2 the
@@ -197,19 +181,24 @@ private:
    /// The gather and the position-dependent quantities for pair i of signals a (S1), b (S2).
    void fillFrom(ULong64_t i, std::size_t a, std::size_t b, PairedEvent &e) const;
 
+   // One signal of each population as a row (the schema's S1 / S2 columns, then what the pair
+   // needs of it): the kernel gathers a row per pair.
+#define TPCML_SCHEMA_S1_FIELD(col, T, leaf, fromS1, fromS2, perPair, feature, value) TPCML_SCHEMA_IF(fromS1)(T col;)
+#define TPCML_SCHEMA_S2_FIELD(col, T, leaf, fromS1, fromS2, perPair, feature, value) TPCML_SCHEMA_IF(fromS2)(T col;)
    struct S1Row {
-      float q, w, tba, bcq;
-      int npeaks;
+      TPCML_EVENT_COLUMNS(TPCML_SCHEMA_S1_FIELD)
       UInt_t run;
       Long64_t id;
    };
    struct S2Row {
-      float q, w, wten, tba, sy1, sy2, x, y;
+      TPCML_EVENT_COLUMNS(TPCML_SCHEMA_S2_FIELD)
       double u;                     ///< relative S2 gain at (x, y)
       RegularGrid::Column s1Column; ///< (x, y) part of the S1-map lookup
       UInt_t run;
       Long64_t id;
    };
+#undef TPCML_SCHEMA_S1_FIELD
+#undef TPCML_SCHEMA_S2_FIELD
    void checkIndex(ULong64_t first, ULong64_t n) const;
 
    std::vector<S1Row> m_s1;

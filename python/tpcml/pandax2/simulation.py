@@ -270,7 +270,7 @@ class Simulator:
         x, y = self._uniform_disc(rng, counts[3])
         se = self.response.single_electron_s1(x, y, seed=u64(seed * 10 + 4), threads=self.threads)
         parts.append(se | {"origin": np.full(counts[3], S1_SINGLE_ELECTRON, np.int32)})
-        keys = ["qS1", "wS1", "S1TBA", "S1NPeaks", "S1LargestBCQ", "origin"]
+        keys = [*_core.S1_COLUMNS, "origin"]
         cols = {key: np.concatenate([p[key] for p in parts]) for key in keys}
         order = rng.permutation(n)  # mix origins in time order
         cols = {key: v[order] for key, v in cols.items()}

@@ -13,25 +13,31 @@ import os
 import time
 from pathlib import Path
 
-from .. import _core, detectors
-from ..errors import InputError
-from ..rootio import provenance, write_tree
+from . import _core, detectors
+from .errors import InputError
+from .rootio import provenance, write_tree
 
-S1_BRANCHES = ["qS1", "wS1", "S1TBA", "S1NPeaks", "S1LargestBCQ"]
-S2_BRANCHES = ["qS2", "wS2", "wtenS2", "S2TBA", "S2SY1", "S2SY2", "x", "y"]
+#: The events schema of C++ (tpcml/pairing/EventSchema.h): every column of an ``events`` tree in its order,
+#: the 13 features of P2-DNN Table 1 in its order, the columns of the isolated-S1 and isolated-S2 trees.
+EVENT_COLUMNS: tuple[str, ...] = tuple(_core.EVENT_COLUMNS)
+FEATURES: tuple[str, ...] = tuple(_core.FEATURES)
+#: numpy dtype of each events column
+EVENT_DTYPES: dict = dict(_core.EVENT_DTYPES)
+S1_BRANCHES: list[str] = list(_core.S1_COLUMNS)
+S2_BRANCHES: list[str] = list(_core.S2_COLUMNS)
 S1_OPTIONAL, S2_OPTIONAL = ["s1_id", "run"], ["s2_id", "run"]
 
 
 #: bytes of memory per pair (measured: 222-243 peak RSS per pair at 2e5-2e6 pairs, output columns and TTree write)
 PAIR_BYTES = 2 * 4 * 40
-INT_COLUMNS = {"S1NPeaks": "int"}
+INT_COLUMNS = {c: "int" for c in S1_BRANCHES + S2_BRANCHES if _core.EVENT_DTYPES[c].kind in "iu"}
 
 
 def read_isolated(path: str | os.PathLike, s1_tree: str = "s1", s2_tree: str = "s2") -> tuple[dict, dict]:
     """(s1 columns, s2 columns) as numpy arrays, from TTrees or RNTuples alike: float or double columns are
     read as float32, integer columns (``S1NPeaks``, ids, run) of any integer type as int64. InputError names
     the file, tree and column (missing: with the nearest names; wrong type: the type and what is accepted)."""
-    from ..rootio import read_columns
+    from .rootio import read_columns
 
     out = []
     for tree, need, optional in ((s1_tree, S1_BRANCHES, S1_OPTIONAL), (s2_tree, S2_BRANCHES, S2_OPTIONAL)):
@@ -42,7 +48,7 @@ def read_isolated(path: str | os.PathLike, s1_tree: str = "s1", s2_tree: str = "
     return out[0], out[1]
 
 
-def pair_file(
+def pair(
     input_path: str | os.PathLike,
     output: str | os.PathLike,
     n: int,
@@ -65,8 +71,8 @@ def pair_file(
         if not quiet:
             print(f"[tpcml pair {time.perf_counter() - t0:6.1f} s] {msg}", flush=True)
 
-    from ..errors import ArgumentError
-    from ..guards import check_memory, parse_int, refuse_overwrite
+    from .errors import ArgumentError
+    from .guards import check_memory, parse_int, refuse_overwrite
 
     n = parse_int(n, "number of pairs (-n)", minimum=1)
     refuse_overwrite(output, [input_path, nr_median, detector if Path(str(detector)).is_file() else None])
@@ -85,7 +91,7 @@ def pair_file(
         raise ArgumentError(f"--efficiency must be in [0, 1], got {efficiency}")
     curve = None
     if nr_median is not None:
-        from ..rootio import require_file
+        from .rootio import require_file
 
         require_file(nr_median, "a ROOT file with the NR median TGraph tpcml_nr_median")
         curve = _core.NRMedianCurve.from_file(str(nr_median))  # InputError names the file and the TGraph
