@@ -27,6 +27,15 @@
 #pragma link C++ class tpcml::PairedColumns + ;
 #pragma link C++ class tpcml::AccidentalPairer;
 #pragma link C++ class tpcml::AccidentalPairer::Options + ;
+#pragma link C++ class tpcml::IsolatedRates + ;
+#pragma link C++ class tpcml::PairJob - ;
+#pragma link C++ class tpcml::PairSummary + ;
+#pragma link C++ function tpcml::pairFile;
+#pragma link C++ class tpcml::EventColumn + ;
+#pragma link C++ function tpcml::eventColumnNames;
+#pragma link C++ function tpcml::featureNames;
+#pragma link C++ function tpcml::isolatedS1Columns;
+#pragma link C++ function tpcml::isolatedS2Columns;
 #pragma link C++ class tpcml::RasterOptions + ;
 #pragma link C++ class tpcml::TrackRasteriser;
 #pragma link C++ function tpcml::defineTrackImage;

@@ -1,21 +1,22 @@
-"""Accidental pairing of isolated-signal files from Python (the pybind11 door of the C++ kernel).
+"""Accidental pairing of isolated-signal files from Python: the public wrapper of the C++ pairing job.
 
-``pair_file`` reads the ``s1`` and ``s2`` trees of a file (tpcml's simulation or a user's own
-data: docs/event-model.md §2), pairs them with ``tpcml._core.AccidentalPairer`` and writes an
-``events`` tree in the schema of physical events. Rates for the weights (P2-DNN Eq. 2.1) follow
+``pair`` reads the ``s1`` and ``s2`` trees of a file (tpcml's simulation or a user's own data:
+docs/event-model.md §2) and runs ``tpcml::pairFile`` on them (the job ``tpcml-pair`` and
+``macros/pair_accidentals.C`` run), which pairs them with the C++ kernel ``AccidentalPairer`` and
+writes an ``events`` tree in the schema of physical events. Rates for the weights (P2-DNN Eq. 2.1) follow
 the one rule of ``tpcml::isolatedRates`` (shared with ``tpcml-pair``): a given live time means
 N / T; otherwise the file's ``tpcml_isolated_s1_rate`` / ``_s2_rate``, else N / ``tpcml_livetime``.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from pathlib import Path
 
 from . import _core, detectors
-from .errors import InputError
-from .rootio import provenance, write_tree
+from .rootio import provenance
 
 #: The events schema of C++ (tpcml/pairing/EventSchema.h): every column of an ``events`` tree in its order,
 #: the 13 features of P2-DNN Table 1 in its order, the columns of the isolated-S1 and isolated-S2 trees.
@@ -89,45 +90,31 @@ def pair(
         raise ArgumentError(f"--livetime must be finite and > 0 s, got {livetime_s}")
     if efficiency is not None and not 0 <= efficiency <= 1:
         raise ArgumentError(f"--efficiency must be in [0, 1], got {efficiency}")
-    curve = None
     if nr_median is not None:
         from .rootio import require_file
 
         require_file(nr_median, "a ROOT file with the NR median TGraph tpcml_nr_median")
-        curve = _core.NRMedianCurve.from_file(str(nr_median))  # InputError names the file and the TGraph
     s1, s2 = read_isolated(input_path, s1_tree, s2_tree)
-    say(f"read {len(s1['qS1'])} isolated S1 and {len(s2['qS2'])} isolated S2 from {input_path}")
-    rates = _core.isolated_rates(
-        str(input_path), len(s1["qS1"]), len(s2["qS2"]), livetime_s or -1.0, -1.0 if efficiency is None else efficiency
+    # the job -- window, rates and live time (P2-DNN Eq. 2.1), weights, pairing, provenance, writing -- is
+    # tpcml::pairFile, the function tpcml-pair and macros/pair_accidentals.C run
+    summary = _core.pair_file(
+        s1,
+        s2,
+        str(input_path),
+        str(output),
+        n,
+        seed=seed,
+        detector=detector,
+        threads=threads,
+        with_replacement=with_replacement,
+        nr_median="" if nr_median is None else str(nr_median),
+        drift_window=(t_min, t_max),
+        live_time_s=livetime_s or -1.0,
+        efficiency=-1.0 if efficiency is None else efficiency,
+        provenance=[(k, json.dumps(v)) for k, v in provenance().items()],
+        log=say,
     )
-    n_acc = None
-    weight = 1.0
-    if rates["known"]:
-        n_acc = _core.accidental_count(
-            rates["s1_hz"], rates["s2_hz"], t_max - t_min, rates["live_time_s"], rates["efficiency"]
-        )
-        weight = n_acc / n
-        say(
-            f"r1 = {rates['s1_hz']:.4g} Hz, r2 = {rates['s2_hz']:.4g} Hz, window {t_max - t_min:g} us, "
-            f"T = {rates['live_time_s']:.4g} s, eps = {rates['efficiency']:g}: n_acc = {n_acc:.4g} (P2-DNN Eq. 2.1)"
-        )
-    else:
-        say("no live time known (tpcml_livetime absent, no --livetime): weight = 1 per pair")
-    try:
-        pairer = _core.AccidentalPairer(
-            s1, s2, _core.PositionCorrections(det), t_min, t_max, with_replacement, seed, weight
-        )
-    except ValueError as err:
-        raise InputError(f"{input_path}: {err}") from None
-    if curve is not None:
-        pairer.set_nr_median(curve)
-    mode = "with" if with_replacement else "without"
-    say(f"pairing {n} events ({mode} replacement, seed {seed}, {threads} thread(s))")
-    cols = pairer.pair(n, threads=threads)
-    prov = provenance(seed=seed, inputs=[str(input_path)], n_pairs=n, n_acc=n_acc)
-    params = {"tpcml_n_acc": n_acc} if n_acc is not None else {}
-    write_tree(
-        Path(output), "events", cols, detector=det.name, provenance_info=prov, auto_flush=5000, parameters=params
-    )
+    n_acc = summary["n_acc"]
+    weight = 1.0 if n_acc is None else n_acc / n
     say(f"wrote {n} accidental events to {output}")
     return {"n_pairs": n, "n_acc": n_acc, "weight": weight, "output": str(output)}

@@ -24,35 +24,6 @@
 
 namespace {
 
-std::string jsonString(const std::string &s)
-{
-   std::ostringstream os;
-   os << '"';
-   for (char c : s) {
-      switch (c) {
-      case '"':
-         os << "\\\"";
-         break;
-      case '\\':
-         os << "\\\\";
-         break;
-      case '\n':
-         os << "\\n";
-         break;
-      case '\t':
-         os << "\\t";
-         break;
-      default:
-         if (static_cast<unsigned char>(c) < 0x20)
-            os << "\\u" << std::hex << std::setw(4) << std::setfill('0') << int(c) << std::dec;
-         else
-            os << c;
-      }
-   }
-   os << '"';
-   return os.str();
-}
-
 int body(const tpcml::apps::ArgParser &args)
 {
    const int threads = args.getInt("threads", 0, 1024);
@@ -70,8 +41,9 @@ int body(const tpcml::apps::ArgParser &args)
       ROOT::EnableImplicitMT(static_cast<unsigned>(threads));
 
    std::ostringstream json;
-   json << "{\n  \"tpcml\": " << jsonString(tpcml::version()) << ",\n  \"root\": " << jsonString(tpcml::rootVersion())
-        << ",\n  \"compiler\": " << jsonString(tpcml::compilerVersion())
+   json << "{\n  \"tpcml\": " << tpcml::jsonString(tpcml::version())
+        << ",\n  \"root\": " << tpcml::jsonString(tpcml::rootVersion())
+        << ",\n  \"compiler\": " << tpcml::jsonString(tpcml::compilerVersion())
         << ",\n  \"implicit_mt_threads\": " << ROOT::GetThreadPoolSize();
 
    std::cout << "tpcml     " << tpcml::version() << "  (" << tpcml::libraryDirectory() << ")\n"
@@ -86,7 +58,7 @@ int body(const tpcml::apps::ArgParser &args)
       const auto det = tpcml::DetectorConfig::load(args.get("detector"));
       std::cout << "\ndetector '" << det.name() << "': " << det.title() << " [" << det.kind() << "]\n  file "
                 << det.file() << "\n";
-      json << ",\n  \"detector\": {\"name\": " << jsonString(det.name()) << ", \"parameters\": {";
+      json << ",\n  \"detector\": {\"name\": " << tpcml::jsonString(det.name()) << ", \"parameters\": {";
       bool first = true;
       for (const auto &key : det.keys()) {
          const auto &p = det.parameter(key);
@@ -100,9 +72,9 @@ int body(const tpcml::apps::ArgParser &args)
          const std::string unit = tpcml::canonicalUnit(p.dimension);
          std::cout << "  " << std::left << std::setw(32) << key << std::setw(14) << val.str() << std::setw(12) << unit
                    << p.source << "\n";
-         json << (first ? "" : ", ") << jsonString(key) << ": "
-              << (p.dimension == tpcml::Dimension::kString ? jsonString(p.text)
-                  : val.str().front() == '['               ? jsonString(val.str())
+         json << (first ? "" : ", ") << tpcml::jsonString(key) << ": "
+              << (p.dimension == tpcml::Dimension::kString ? tpcml::jsonString(p.text)
+                  : val.str().front() == '['               ? tpcml::jsonString(val.str())
                                                            : val.str());
          first = false;
       }
@@ -116,9 +88,9 @@ int body(const tpcml::apps::ArgParser &args)
          std::cout << "\nfile " << file << ": " << trees.size() << " tree(s)\n";
          for (const auto &t : trees)
             std::cout << "  " << t << "\n";
-         json << ",\n  \"file\": " << jsonString(file) << ",\n  \"trees\": [";
+         json << ",\n  \"file\": " << tpcml::jsonString(file) << ",\n  \"trees\": [";
          for (std::size_t i = 0; i < trees.size(); ++i)
-            json << (i ? ", " : "") << jsonString(trees[i]);
+            json << (i ? ", " : "") << tpcml::jsonString(trees[i]);
          json << "]";
       } else {
          const auto s = tpcml::describeTree(file, args.get("tree"));
@@ -126,10 +98,11 @@ int body(const tpcml::apps::ArgParser &args)
                    << s.columns.size() << " columns\n";
          for (const auto &c : s.columns)
             std::cout << "  " << std::left << std::setw(28) << c.name << c.type << "\n";
-         json << ",\n  \"file\": " << jsonString(s.file) << ",\n  \"tree\": " << jsonString(s.tree)
+         json << ",\n  \"file\": " << tpcml::jsonString(s.file) << ",\n  \"tree\": " << tpcml::jsonString(s.tree)
               << ",\n  \"entries\": " << s.entries << ",\n  \"columns\": {";
          for (std::size_t i = 0; i < s.columns.size(); ++i)
-            json << (i ? ", " : "") << jsonString(s.columns[i].name) << ": " << jsonString(s.columns[i].type);
+            json << (i ? ", " : "") << tpcml::jsonString(s.columns[i].name) << ": "
+                 << tpcml::jsonString(s.columns[i].type);
          json << "}";
       }
    }

@@ -8,10 +8,12 @@
 #include "tpcml/core/Strings.h"
 #include "tpcml/pairing/AccidentalPairer.h"
 #include "tpcml/pairing/EventSchema.h"
+#include "tpcml/pairing/PairFile.h"
 
 #include <pybind11/stl.h>
 
 #include <cstdint>
+#include <optional>
 #include <cstring>
 
 namespace py = pybind11;
@@ -194,6 +196,62 @@ void bindPairer(py::module_ &m)
            "accidental events first .. first + n - 1 as a dict of numpy arrays (events schema)");
 }
 
+/// The pairing job (tpcml::pairFile) on isolated signals read by the caller (dicts of arrays).
+void bindPairFile(py::module_ &m)
+{
+   m.def(
+       "pair_file",
+       [](const py::dict &s1, const py::dict &s2, const std::string &input, const std::string &output,
+          unsigned long long n, std::uint64_t seed, const std::string &detector, unsigned threads, bool withReplacement,
+          const std::string &nrMedian, std::optional<std::pair<double, double>> window, double liveTimeS,
+          double efficiency, const std::vector<std::pair<std::string, std::string>> &provenance,
+          const py::object &log) {
+          PairJob job;
+          job.input = input;
+          job.output = output;
+          job.n = n;
+          job.seed = seed;
+          job.detector = detector;
+          job.threads = threads;
+          job.withReplacement = withReplacement;
+          job.nrMedian = nrMedian;
+          if (window) {
+             job.hasDriftWindow = true;
+             std::tie(job.driftTimeMin, job.driftTimeMax) = *window;
+          }
+          job.liveTimeS = liveTimeS;
+          job.efficiency = efficiency;
+          job.provenance = provenance;
+          if (!log.is_none())
+             job.log = [log](const std::string &msg) {
+                py::gil_scoped_acquire gil;
+                log(msg);
+             };
+          const IsolatedS1Table t1 = s1FromDict(s1);
+          const IsolatedS2Table t2 = s2FromDict(s2);
+          PairSummary r;
+          {
+             ReleaseGil release;
+             r = pairFile(job, t1, t2);
+          }
+          py::dict d;
+          d["n_pairs"] = r.nPairs;
+          d["n_s1"] = r.nS1;
+          d["n_s2"] = r.nS2;
+          d["drift_window"] = py::make_tuple(r.driftTimeMin, r.driftTimeMax);
+          d["n_acc"] = r.nAcc >= 0. ? py::object(py::float_(r.nAcc)) : py::object(py::none());
+          d["weight"] = r.weight;
+          return d;
+       },
+       py::arg("s1"), py::arg("s2"), py::arg("input"), py::arg("output"), py::arg("n"), py::arg("seed") = 0,
+       py::arg("detector") = "pandax2", py::arg("threads") = 1, py::arg("with_replacement") = true,
+       py::arg("nr_median") = "", py::arg("drift_window") = py::none(), py::arg("live_time_s") = -1.,
+       py::arg("efficiency") = -1., py::arg("provenance") = std::vector<std::pair<std::string, std::string>>{},
+       py::arg("log") = py::none(),
+       "tpcml::pairFile on isolated S1/S2 columns already read from `input`: pairs n accidental events and writes "
+       "them to `output` (events tree, detector, provenance, tpcml_n_acc); returns a summary dict");
+}
+
 } // namespace
 
 void registerPairing(py::module_ &m)
@@ -201,6 +259,7 @@ void registerPairing(py::module_ &m)
    bindSchema(m);
    bindRates(m);
    bindPairer(m);
+   bindPairFile(m);
 }
 
 } // namespace tpcml::bindings

@@ -1,7 +1,9 @@
 #include "tpcml/core/Strings.h"
 
 #include <algorithm>
+#include <iomanip>
 #include <numeric>
+#include <sstream>
 
 namespace tpcml {
 
@@ -88,6 +90,35 @@ std::string validUtf8(const std::string &text)
       }
    }
    return out;
+}
+
+std::string jsonString(const std::string &s)
+{
+   std::ostringstream os;
+   os << '"';
+   for (char c : s) {
+      switch (c) {
+      case '"':
+         os << "\\\"";
+         break;
+      case '\\':
+         os << "\\\\";
+         break;
+      case '\n':
+         os << "\\n";
+         break;
+      case '\t':
+         os << "\\t";
+         break;
+      default:
+         if (static_cast<unsigned char>(c) < 0x20)
+            os << "\\u" << std::hex << std::setw(4) << std::setfill('0') << int(c) << std::dec;
+         else
+            os << c;
+      }
+   }
+   os << '"';
+   return os.str();
 }
 
 } // namespace tpcml

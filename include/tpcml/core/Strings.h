@@ -29,6 +29,9 @@ std::string didYouMean(const std::string &name, const std::vector<std::string> &
 /// quote names read from files must stay printable and convertible to Python str).
 std::string validUtf8(const std::string &text);
 
+/// `s` as a JSON string literal, quotes included (", \\ and control characters escaped).
+std::string jsonString(const std::string &s);
+
 } // namespace tpcml
 
 #endif // TPCML_STRINGS_H
