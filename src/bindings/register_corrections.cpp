@@ -34,7 +34,8 @@ void registerCorrections(py::module_ &m)
        .def_static("from_detector", py::overload_cast<const std::string &>(&ElectronLifetimeCorrection::fromDetector),
                    py::arg("detector"))
        .def_property_readonly("lifetime", &ElectronLifetimeCorrection::lifetime)
-       .def("survival_probability", &ElectronLifetimeCorrection::survivalProbability, py::arg("drift_time_us"))
+       .def("survival_probability", py::vectorize(&ElectronLifetimeCorrection::survivalProbability),
+            py::arg("drift_time_us"), "exp(-t / tau): the fraction of electrons surviving a drift time t (us); scalar or array")
        .def(
            "__call__",
            [](const ElectronLifetimeCorrection &c, const FloatArray &qS2, const FloatArray &t) {

@@ -26,16 +26,6 @@ ElectronLifetimeCorrection ElectronLifetimeCorrection::fromDetector(const std::s
    return fromDetector(DetectorConfig::load(detectorName));
 }
 
-double ElectronLifetimeCorrection::survivalProbability(double driftTimeUs) const
-{
-   return std::exp(-driftTimeUs * m_invLifetime);
-}
-
-float ElectronLifetimeCorrection::operator()(float qS2, float driftTimeUs) const
-{
-   return static_cast<float>(qS2 * std::exp(driftTimeUs * m_invLifetime));
-}
-
 void ElectronLifetimeCorrection::apply(const float *qS2, const float *driftTimeUs, float *out, std::size_t n) const
 {
    // the same expression as operator(), so batch and per-event results are identical

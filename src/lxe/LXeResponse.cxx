@@ -1,19 +1,16 @@
 #include "tpcml/lxe/LXeResponse.h"
 
+#include "core/Parallel.h"
 #include "core/Random.h"
 
 #include "tpcml/core/DetectorConfig.h"
 #include "tpcml/core/Error.h"
 
 #include <algorithm>
-#include <atomic>
 #include <cmath>
-#include <exception>
 #include <limits>
-#include <mutex>
 #include <numeric>
 #include <random>
-#include <thread>
 
 namespace tpcml {
 
@@ -86,10 +83,11 @@ void boxFilter(std::vector<double> &w, std::vector<double> &prefix, int width)
    }
 }
 
-std::size_t resolveThreads(unsigned threads, std::size_t n)
+/// body(begin, end) over the events in contiguous chunks (detail::parallelChunks), at least 64 events
+/// a thread: each event costs 10-100 us, more threads for fewer events do not pay.
+template <class Body> void forEventChunks(std::size_t n, unsigned threads, Body body)
 {
-   std::size_t t = threads ? threads : std::max(1u, std::thread::hardware_concurrency());
-   return std::max<std::size_t>(1, std::min<std::size_t>(t, n / 64 + 1));
+   detail::parallelChunks(n, threads, body, 64);
 }
 
 void requireFinite(const float *v, std::size_t n, const char *what)
@@ -149,37 +147,6 @@ struct LXeResponse::Scratch {
    }
 };
 
-template <class Body> void LXeResponse::parallelFor(std::size_t n, unsigned threads, Body body)
-{
-   const std::size_t nt = resolveThreads(threads, n);
-   if (nt <= 1) {
-      body(std::size_t{0}, n);
-      return;
-   }
-   std::vector<std::thread> pool;
-   std::exception_ptr error;
-   std::mutex mutex;
-   const std::size_t chunk = (n + nt - 1) / nt;
-   for (std::size_t t = 0; t < nt; ++t) {
-      const std::size_t b = t * chunk, e = std::min(n, b + chunk);
-      if (b >= e)
-         break;
-      pool.emplace_back([&, b, e] {
-         try {
-            body(b, e);
-         } catch (...) {
-            std::lock_guard<std::mutex> lock(mutex);
-            if (!error)
-               error = std::current_exception();
-         }
-      });
-   }
-   for (auto &th : pool)
-      th.join();
-   if (error)
-      std::rethrow_exception(error);
-}
-
 LXeResponse::LXeResponse(const DetectorConfig &det) : m_optics(det), m_corr(det, m_optics)
 {
    m_g1 = det.get("g1");
@@ -196,9 +163,7 @@ LXeResponse::LXeResponse(const DetectorConfig &det) : m_optics(det), m_corr(det,
    m_elTime = det.get("s2_electroluminescence_time", "ns");
    m_smoothSigma = det.get("s2_smoothing_sigma", "ns");
    m_eee = det.get("extraction_efficiency");
-   m_lifetime = det.get("electron_lifetime", "us");
    m_diffL = det.get("diffusion_longitudinal", "mm2/us");
-   m_velocity = det.get("drift_velocity", "mm/us");
 
    // Position reconstruction: the start point averages the brightest top PMT and its
    // neighbours (within 1.5 x the smallest PMT spacing).
@@ -343,7 +308,7 @@ S1Batch LXeResponse::scintillationS1(const float *x, const float *y, const float
    requireFinite(singletFraction, n, "singlet_fraction");
    S1Batch out;
    out.resize(n, store ? nPmt() : 0);
-   parallelFor(n, threads, [&](std::size_t b, std::size_t e) {
+   forEventChunks(n, threads, [&](std::size_t b, std::size_t e) {
       Scratch s(nPmt());
       for (std::size_t i = b; i < e; ++i) {
          Rng rng(detail::streamKey(seed, kScint), i);
@@ -375,7 +340,7 @@ S1Batch LXeResponse::darkNoiseS1(const int *nPmts, std::size_t n, std::uint64_t 
 {
    S1Batch out;
    out.resize(n, store ? nPmt() : 0);
-   parallelFor(n, threads, [&](std::size_t b, std::size_t e) {
+   forEventChunks(n, threads, [&](std::size_t b, std::size_t e) {
       Scratch s(nPmt());
       for (std::size_t i = b; i < e; ++i) {
          Rng rng(detail::streamKey(seed, kDark), i);
@@ -404,7 +369,7 @@ S1Batch LXeResponse::singleElectronS1(const float *x, const float *y, std::size_
    requireFinite(y, n, "y");
    S1Batch out;
    out.resize(n, store ? nPmt() : 0);
-   parallelFor(n, threads, [&](std::size_t b, std::size_t e) {
+   forEventChunks(n, threads, [&](std::size_t b, std::size_t e) {
       Scratch s(nPmt());
       for (std::size_t i = b; i < e; ++i) {
          Rng rng(detail::streamKey(seed, kSingleE), i);
@@ -519,15 +484,16 @@ S2Batch LXeResponse::driftedS2(const float *x, const float *y, const float *drif
    requireFinite(driftTime, n, "drift_time");
    S2Batch out;
    out.resize(n, store ? nPmt() : 0);
-   parallelFor(n, threads, [&](std::size_t b, std::size_t e) {
+   const ElectronLifetimeCorrection &lifetime = m_corr.lifetimeCorrection();
+   forEventChunks(n, threads, [&](std::size_t b, std::size_t e) {
       Scratch s(nPmt());
       for (std::size_t i = b; i < e; ++i) {
          Rng rng(detail::streamKey(seed, kDrifted), i);
          const double td = std::max(0.f, driftTime[i]);
          const int ne = std::max(0, nElectrons[i]);
-         const int survived = ne > 0 ? std::binomial_distribution<int>(ne, std::exp(-td / m_lifetime))(rng) : 0;
+         const int survived = ne > 0 ? std::binomial_distribution<int>(ne, lifetime.survivalProbability(td))(rng) : 0;
          const int extracted = survived > 0 ? std::binomial_distribution<int>(survived, m_eee)(rng) : 0;
-         const double sigmaT = std::sqrt(2. * m_diffL * td) / m_velocity; // us
+         const double sigmaT = std::sqrt(2. * m_diffL * td) / m_corr.driftVelocity(); // us
          s.electronTime.resize(static_cast<std::size_t>(extracted));
          for (auto &t : s.electronTime)
             t = (td + sigmaT * rng.normal()) * 1e3;
@@ -549,7 +515,7 @@ S2Batch LXeResponse::delayedElectronS2(const float *x, const float *y, const int
       throw UsageError("delayed-electron release time must be finite and > 0 us, got " + std::to_string(releaseTimeUs));
    S2Batch out;
    out.resize(n, store ? nPmt() : 0);
-   parallelFor(n, threads, [&](std::size_t b, std::size_t e) {
+   forEventChunks(n, threads, [&](std::size_t b, std::size_t e) {
       Scratch s(nPmt());
       for (std::size_t i = b; i < e; ++i) {
          Rng rng(detail::streamKey(seed, kDelayed), i);

@@ -33,6 +33,13 @@ inline double gridScale(double lo, double hi, int n)
 {
    return n > 1 ? (n - 1) / (hi - lo) : 0.;
 }
+/// `v` when finite and > 0, else ConfigError(message + v) (user maps' lifetime and velocity).
+double positive(double v, const char *message)
+{
+   if (!(v > 0.) || !std::isfinite(v))
+      throw ConfigError(message + std::to_string(v));
+   return v;
+}
 } // namespace
 
 void RegularGrid::prepare()
@@ -48,14 +55,12 @@ PositionCorrections::PositionCorrections(const DetectorConfig &detector)
 }
 
 PositionCorrections::PositionCorrections(const DetectorConfig &det, const LXeOptics &optics)
+    : m_lifetime(ElectronLifetimeCorrection::fromDetector(det)), m_depth(DriftDepth::fromDetector(det))
 {
-   m_lifetime = det.get("electron_lifetime", "us");
-   m_invLifetime = 1. / m_lifetime;
-   m_velocity = det.get("drift_velocity", "mm/us");
    const double r = optics.tpcRadius(), len = optics.driftLength();
    const double rFid = det.get("fiducial_radius", "mm");
-   const double zTop = -m_velocity * det.get("fiducial_drift_time_min", "us");
-   const double zBot = -m_velocity * det.get("fiducial_drift_time_max", "us");
+   const double zTop = -driftVelocity() * det.get("fiducial_drift_time_min", "us");
+   const double zBot = -driftVelocity() * det.get("fiducial_drift_time_max", "us");
    std::vector<double> buf(optics.nPmt());
 
    // FV means with the exact model on a uniform grid inside the fiducial cylinder.
@@ -101,7 +106,9 @@ PositionCorrections::PositionCorrections(const DetectorConfig &det, const LXeOpt
 
 PositionCorrections::PositionCorrections(RegularGrid s1Map, RegularGrid s2Map, double lifetimeUs,
                                          double driftVelocityMmPerUs)
-    : m_s1(std::move(s1Map)), m_s2(std::move(s2Map))
+    : m_s1(std::move(s1Map)), m_s2(std::move(s2Map)),
+      m_lifetime(positive(lifetimeUs, "electron lifetime must be finite and > 0 us, got ")),
+      m_depth(positive(driftVelocityMmPerUs, "drift velocity must be finite and > 0 mm/us, got "))
 {
    m_s1.validate("S1 light-collection map");
    m_s2.validate("S2 xy map");
@@ -109,13 +116,6 @@ PositionCorrections::PositionCorrections(RegularGrid s1Map, RegularGrid s2Map, d
    m_s2.prepare();
    if (m_s2.nz != 1)
       throw ConfigError("S2 xy map: expected a 2-D grid (nz = 1), got nz = " + std::to_string(m_s2.nz));
-   if (!(lifetimeUs > 0.) || !std::isfinite(lifetimeUs))
-      throw ConfigError("electron lifetime must be finite and > 0 us, got " + std::to_string(lifetimeUs));
-   if (!(driftVelocityMmPerUs > 0.) || !std::isfinite(driftVelocityMmPerUs))
-      throw ConfigError("drift velocity must be finite and > 0 mm/us, got " + std::to_string(driftVelocityMmPerUs));
-   m_lifetime = lifetimeUs;
-   m_invLifetime = 1. / lifetimeUs;
-   m_velocity = driftVelocityMmPerUs;
 }
 
 void PositionCorrections::apply(const float *qS1, const float *qS2, const float *t, const float *x, const float *y,

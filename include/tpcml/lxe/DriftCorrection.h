@@ -7,6 +7,7 @@
 #ifndef TPCML_DRIFT_CORRECTION_H
 #define TPCML_DRIFT_CORRECTION_H
 
+#include <cmath>
 #include <cstddef>
 #include <string>
 
@@ -16,19 +17,26 @@ class DetectorConfig;
 
 /// Undo electron attachment to electronegative impurities during drift:
 /// the charge surviving a drift time t is exp(-t / tau), so qS2c = qS2 * exp(t / tau).
+/// The one implementation of the electron lifetime: the corrections (PositionCorrections), the
+/// response (LXeResponse: survival of each drifting electron) and the Python simulations use it.
 class ElectronLifetimeCorrection {
 public:
    /// lifetimeUs: electron lifetime tau in microseconds (> 0).
    explicit ElectronLifetimeCorrection(double lifetimeUs);
-   /// tau from the detector's `electron_lifetime` parameter.
+   /// tau from the detector's `electron_lifetime` parameter (the one place it is read).
    static ElectronLifetimeCorrection fromDetector(const DetectorConfig &detector);
    static ElectronLifetimeCorrection fromDetector(const std::string &detectorName);
 
    double lifetime() const { return m_lifetime; }
-   /// Fraction of drifting electrons that survive a drift time t (us).
-   double survivalProbability(double driftTimeUs) const;
+   /// Fraction of drifting electrons that survive a drift time t (us): exp(-t / tau).
+   double survivalProbability(double driftTimeUs) const { return std::exp(-driftTimeUs / m_lifetime); }
+   /// The factor that undoes the loss, exp(t / tau) = 1 / survivalProbability(t).
+   double correctionFactor(double driftTimeUs) const { return std::exp(driftTimeUs * m_invLifetime); }
    /// Corrected S2 charge for a raw charge qS2 (PE) and drift time t (us).
-   float operator()(float qS2, float driftTimeUs) const;
+   float operator()(float qS2, float driftTimeUs) const
+   {
+      return static_cast<float>(qS2 * correctionFactor(driftTimeUs));
+   }
    /// Batch kernel: out[i] = qS2[i] * exp(t[i] / tau). out may alias qS2.
    void apply(const float *qS2, const float *driftTimeUs, float *out, std::size_t n) const;
 
@@ -43,6 +51,7 @@ class DriftDepth {
 public:
    /// driftVelocity in mm/us (> 0).
    explicit DriftDepth(double driftVelocityMmPerUs);
+   /// v_d from the detector's `drift_velocity` parameter (the one place it is read).
    static DriftDepth fromDetector(const DetectorConfig &detector);
 
    double driftVelocity() const { return m_velocity; }

@@ -101,7 +101,6 @@ public:
 
 private:
    struct Scratch;
-   template <class Body> static void parallelFor(std::size_t n, unsigned threads, Body body);
    void finishS1(Scratch &s, S1Batch &out, std::size_t i, bool store, detail::Rng &rng) const;
    void finishS2(Scratch &s, S2Batch &out, std::size_t i, bool store, detail::Rng &rng) const;
 
@@ -111,9 +110,9 @@ private:
    double m_tauSinglet = 0., m_tauTriplet = 0., m_coincWindow = 0., m_noise = 0., m_prominence = 0.;
    int m_coincLevel = 1;
    double m_elTime = 0., m_smoothSigma = 0.;
-   double m_eee = 0., m_lifetime = 0., m_diffL = 0., m_velocity = 0.;
-   double m_neighbourRadius = 0.; ///< start of the xy fit: brightest PMT and neighbours
-   int m_patternN = 0;            ///< tabulated normalised top S2 pattern: N x N grid
+   double m_eee = 0., m_diffL = 0.; ///< electron lifetime and drift velocity: m_corr
+   double m_neighbourRadius = 0.;   ///< start of the xy fit: brightest PMT and neighbours
+   int m_patternN = 0;              ///< tabulated normalised top S2 pattern: N x N grid
    double m_patternStep = 0.;
    std::vector<float> m_pattern; ///< [ix][iy][pmt]
 };

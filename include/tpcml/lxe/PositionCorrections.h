@@ -10,6 +10,8 @@
 #ifndef TPCML_POSITION_CORRECTIONS_H
 #define TPCML_POSITION_CORRECTIONS_H
 
+#include "tpcml/lxe/DriftCorrection.h"
+
 #include <algorithm>
 #include <cmath>
 #include <string>
@@ -94,10 +96,12 @@ public:
    double s1Relative(double x, double y, double z) const { return m_s1.eval(x, y, z); }
    /// Relative S2 gain at (x, y) (mean 1 over the FV).
    double s2Relative(double x, double y) const { return m_s2.eval(x, y); }
-   double lifetime() const { return m_lifetime; }
-   double driftVelocity() const { return m_velocity; }
+   double lifetime() const { return m_lifetime.lifetime(); }
+   double driftVelocity() const { return m_depth.driftVelocity(); }
+   const ElectronLifetimeCorrection &lifetimeCorrection() const { return m_lifetime; }
+   const DriftDepth &driftDepth() const { return m_depth; }
    /// z = -v_d t_d (mm)
-   float depth(float driftTimeUs) const { return static_cast<float>(-m_velocity * driftTimeUs); }
+   float depth(float driftTimeUs) const { return m_depth(driftTimeUs); }
    float qS1c(float qS1, float x, float y, float z) const { return qS1c(qS1, m_s1.column(x, y), z); }
    /// Same, with the (x, y) part of the S1-map lookup done once (s1Column(x, y)).
    float qS1c(float qS1, const RegularGrid::Column &xy, float z) const
@@ -109,7 +113,7 @@ public:
    /// Same, with the relative S2 gain s2Relative(x, y) already evaluated.
    float qS2c(float qS2, float driftTimeUs, double s2RelativeGain) const
    {
-      return static_cast<float>(qS2 * std::exp(driftTimeUs * m_invLifetime) / s2RelativeGain);
+      return static_cast<float>(qS2 * m_lifetime.correctionFactor(driftTimeUs) / s2RelativeGain);
    }
    /// Batch: z, qS1c, qS2c for n events (any output may be null).
    void apply(const float *qS1, const float *qS2, const float *driftTime, const float *x, const float *y, float *z,
@@ -120,7 +124,8 @@ public:
 
 private:
    RegularGrid m_s1, m_s2;
-   double m_lifetime = 0., m_invLifetime = 0., m_velocity = 0.;
+   ElectronLifetimeCorrection m_lifetime;
+   DriftDepth m_depth;
 };
 
 } // namespace tpcml
