@@ -58,17 +58,10 @@ PYBIND11_MODULE(_core, m)
 {
    m.doc() = "tpcml private compiled module (use the public tpcml package instead)";
    registerErrors(m);
-   m.def("version", &tpcml::version, "tpcml C++ library version");
-   m.def("root_version", &tpcml::rootVersion, "ROOT version the library runs against");
-   m.def("compiler_version", &tpcml::compilerVersion, "compiler the library was built with");
-   m.def("library_directory", &tpcml::libraryDirectory, "directory holding libtpcml");
-
-   tpcml::bindings::registerDetector(m);
-   tpcml::bindings::registerRootIO(m);
-   tpcml::bindings::registerCorrections(m);
+   tpcml::bindings::registerCore(m);
    tpcml::bindings::registerLXe(m);
    tpcml::bindings::registerPairing(m);
-   tpcml::bindings::registerRaster(m);
+   tpcml::bindings::registerImaging(m);
    tpcml::bindings::registerOnnx(m);
    tpcml::bindings::registerOnnxSchema(m);
 }

@@ -1,4 +1,5 @@
-// tpcml._core -- one register_<area> function per area; module.cpp only calls them.
+// tpcml._core -- one register_<folder> function per C++ folder (core, lxe, pairing, imaging, onnx);
+// module.cpp only calls them.
 #pragma once
 
 #include "tpcml/core/RootIO.h"
@@ -16,12 +17,10 @@ struct ReleaseGil {
    pybind11::gil_scoped_release release;
 };
 
-void registerDetector(pybind11::module_ &m);
-void registerRootIO(pybind11::module_ &m);
-void registerCorrections(pybind11::module_ &m);
+void registerCore(pybind11::module_ &m);
 void registerLXe(pybind11::module_ &m);
 void registerPairing(pybind11::module_ &m);
 void registerOnnx(pybind11::module_ &m);
 void registerOnnxSchema(pybind11::module_ &m);
-void registerRaster(pybind11::module_ &m);
+void registerImaging(pybind11::module_ &m);
 } // namespace tpcml::bindings

@@ -1,23 +1,23 @@
-// Bindings of src/lxe: the LXe response engine, optics, position corrections, NR median.
+// Bindings of src/lxe: electron lifetime and drift depth, optics, position corrections, the LXe
+// response engine, the NR median.
 // Batches are numpy arrays in, dicts of numpy arrays out; the C++ kernels run without the GIL.
 #include "numpy.h"
 #include "register.h"
 
-#include "tpcml/pairing/EventSchema.h"
-#include "tpcml/core/AtomicFile.h"
-#include "tpcml/core/RootIO.h"
 #include "tpcml/core/DetectorConfig.h"
 #include "tpcml/core/Error.h"
+#include "tpcml/lxe/DriftCorrection.h"
 #include "tpcml/lxe/LXeOptics.h"
 #include "tpcml/lxe/LXeResponse.h"
 #include "tpcml/lxe/NRMedian.h"
 #include "tpcml/lxe/PositionCorrections.h"
-#include "tpcml/core/Strings.h"
+#include "tpcml/pairing/EventSchema.h"
 
 #include <pybind11/numpy.h>
 #include <pybind11/stl.h>
 
 #include <cstring>
+#include <stdexcept>
 #include <cstdint>
 
 namespace py = pybind11;
@@ -59,9 +59,63 @@ py::dict s2Dict(const S2Batch &b, std::size_t nPmt)
    return d;
 }
 
-} // namespace
+using FloatArray = py::array_t<float, py::array::c_style | py::array::forcecast>;
 
-void registerLXe(py::module_ &m)
+void requireSameShape(const FloatArray &a, const FloatArray &b, const char *na, const char *nb)
+{
+   if (a.ndim() != 1 || b.ndim() != 1)
+      throw std::invalid_argument(std::string("expected 1-D arrays for ") + na + " and " + nb);
+   if (a.shape(0) != b.shape(0))
+      throw std::invalid_argument(std::string(na) + " and " + nb + " differ in length: " + std::to_string(a.shape(0)) +
+                                  " vs " + std::to_string(b.shape(0)));
+}
+
+void bindDriftCorrections(py::module_ &m)
+{
+   py::class_<ElectronLifetimeCorrection>(m, "ElectronLifetimeCorrection")
+       .def(py::init<double>(), py::arg("lifetime_us"))
+       .def_static("from_detector",
+                   py::overload_cast<const DetectorConfig &>(&ElectronLifetimeCorrection::fromDetector),
+                   py::arg("detector"))
+       .def_static("from_detector", py::overload_cast<const std::string &>(&ElectronLifetimeCorrection::fromDetector),
+                   py::arg("detector"))
+       .def_property_readonly("lifetime", &ElectronLifetimeCorrection::lifetime)
+       .def("survival_probability", py::vectorize(&ElectronLifetimeCorrection::survivalProbability),
+            py::arg("drift_time_us"),
+            "exp(-t / tau): the fraction of electrons surviving a drift time t (us); scalar or array")
+       .def(
+           "__call__",
+           [](const ElectronLifetimeCorrection &c, const FloatArray &qS2, const FloatArray &t) {
+              requireSameShape(qS2, t, "qS2", "drift_time");
+              FloatArray out(qS2.shape(0));
+              {
+                 ReleaseGil release;
+                 c.apply(qS2.data(), t.data(), out.mutable_data(), static_cast<std::size_t>(qS2.shape(0)));
+              }
+              return out;
+           },
+           py::arg("qS2"), py::arg("drift_time_us"), "Vectorised qS2 * exp(t / tau) (float32)");
+
+   py::class_<DriftDepth>(m, "DriftDepth")
+       .def(py::init<double>(), py::arg("drift_velocity_mm_per_us"))
+       .def_static("from_detector", &DriftDepth::fromDetector, py::arg("detector"))
+       .def_property_readonly("drift_velocity", &DriftDepth::driftVelocity)
+       .def(
+           "__call__",
+           [](const DriftDepth &d, const FloatArray &t) {
+              if (t.ndim() != 1)
+                 throw std::invalid_argument("expected a 1-D drift-time array");
+              FloatArray out(t.shape(0));
+              {
+                 ReleaseGil release;
+                 d.apply(t.data(), out.mutable_data(), static_cast<std::size_t>(t.shape(0)));
+              }
+              return out;
+           },
+           py::arg("drift_time_us"));
+}
+
+void bindOptics(py::module_ &m)
 {
    m.def(
        "hex_pmt_array",
@@ -90,7 +144,10 @@ void registerLXe(py::module_ &m)
                    py::arg("cos_incidence"))
        .def_static("disc_solid_angle", &LXeOptics::discSolidAngle, py::arg("radius"), py::arg("distance"),
                    py::arg("cos_incidence"));
+}
 
+void bindPositionCorrections(py::module_ &m)
+{
    py::class_<RegularGrid>(m, "RegularGrid")
        .def(py::init([](std::pair<double, double> xr, std::pair<double, double> yr, std::pair<double, double> zr,
                         const Array<float> &values) {
@@ -167,7 +224,10 @@ void registerLXe(py::module_ &m)
            },
            py::arg("qS1"), py::arg("qS2"), py::arg("drift_time"), py::arg("x"), py::arg("y"),
            "z, qS1c and qS2c of events (dict of float32 arrays)");
+}
 
+void bindResponse(py::module_ &m)
+{
    py::class_<LXeResponse>(m, "LXeResponse")
        .def(py::init<const DetectorConfig &>(), py::arg("detector"))
        .def_property_readonly("optics", &LXeResponse::optics, py::return_value_policy::reference_internal)
@@ -244,7 +304,10 @@ void registerLXe(py::module_ &m)
            },
            py::arg("x"), py::arg("y"), py::arg("n_electrons"), py::arg("release_time_us"), py::arg("seed"),
            py::arg("threads") = 1, py::arg("pmt_areas") = false);
+}
 
+void bindNRMedian(py::module_ &m)
+{
    py::class_<NRMedianCurve>(m, "NRMedianCurve")
        .def(py::init<std::vector<double>, std::vector<double>>(), py::arg("qS1c"), py::arg("median"))
        .def_static(
@@ -280,6 +343,17 @@ void registerLXe(py::module_ &m)
        .def_property_readonly("knots_y", [](const NRMedianCurve &c) { return toNumpy(c.knotsY()); })
        .def_property_readonly("bin_x", [](const NRMedianCurve &c) { return toNumpy(c.binX()); })
        .def_property_readonly("bin_y", [](const NRMedianCurve &c) { return toNumpy(c.binY()); });
+}
+
+} // namespace
+
+void registerLXe(py::module_ &m)
+{
+   bindDriftCorrections(m);
+   bindOptics(m);
+   bindPositionCorrections(m);
+   bindResponse(m);
+   bindNRMedian(m);
 }
 
 } // namespace tpcml::bindings

@@ -21,7 +21,7 @@ using IntArray = py::array_t<int, py::array::c_style | py::array::forcecast>;
 using OffsetArray = py::array_t<int64_t, py::array::c_style | py::array::forcecast>;
 } // namespace
 
-void registerRaster(py::module_ &m)
+void registerImaging(py::module_ &m)
 {
    py::class_<RasterOptions>(m, "RasterOptions", "Options of tpcml::TrackRasteriser (P3-CNN Sec. 3.2).")
        .def(py::init<>())
