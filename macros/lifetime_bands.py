@@ -15,6 +15,7 @@ from pathlib import Path
 
 import tpcml
 from tpcml import detectors
+from tpcml.corrections import ElectronLifetimeCorrection
 from tpcml.errors import ArgumentError, cpp_message
 from tpcml.guards import parse_int, refuse_overwrite
 from tpcml.rootio import atomic_path, check_columns, read_provenance
@@ -43,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
         det_name = args.detector or read_provenance(args.input)[0]
         if not det_name:
             ap.error(f"{args.input} does not record its detector; pass --detector")
-        tau = detectors.load(det_name).get("electron_lifetime", "us")
+        tau = ElectronLifetimeCorrection.from_detector(detectors.load(det_name)).lifetime
     except ArgumentError as err:
         print(f"lifetime_bands.py: error: {err}", file=sys.stderr)
         return 2

@@ -25,7 +25,7 @@ int pair_accidentals(const char *input = "isolated.root", const char *output = "
                      unsigned long long seed = 0, int threads = 0, const char *detector = "pandax2",
                      const char *nrMedian = "")
 {
-   try {
+   return tpcml::runGuarded("pair_accidentals", [&] {
       // signed: a negative n (e.g. -5) is refused, never wrapped to 2^64 - 5
       if (n < 1 || n > 1000000000000000LL)
          throw tpcml::UsageError("number of pairs n must be in [1, 1e15], got " + std::to_string(n));
@@ -45,11 +45,5 @@ int pair_accidentals(const char *input = "isolated.root", const char *output = "
       std::cout << "pair_accidentals: " << n << " events from " << sum.nS1 << " S1 x " << sum.nS2 << " S2 -> " << output
                 << "\n";
       return 0;
-   } catch (const tpcml::UsageError &e) {
-      std::cerr << "pair_accidentals: error: " << e.what() << "\n";
-      return 2;
-   } catch (const std::exception &e) { // tpcml::InputError, and ROOT's own (std::invalid_argument ...)
-      std::cerr << "pair_accidentals: error: " << e.what() << "\n";
-      return 1;
-   }
+   });
 }

@@ -7,6 +7,7 @@
 #include "tpcml/core/AtomicFile.h"
 #include "tpcml/core/DetectorConfig.h"
 #include "tpcml/core/Error.h"
+#include "tpcml/core/Guarded.h"
 #include "tpcml/core/RootIO.h"
 #include "tpcml/core/Strings.h"
 #include "tpcml/core/Units.h"

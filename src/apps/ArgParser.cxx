@@ -1,5 +1,7 @@
 #include "ArgParser.h"
 
+#include "tpcml/core/Guarded.h"
+
 #include "tpcml/core/Error.h"
 #include "tpcml/core/Strings.h"
 #include "tpcml/core/Version.h"
@@ -229,15 +231,7 @@ std::string ArgParser::help() const
 
 int runMain(const ArgParser &parser, int (*body)(const ArgParser &))
 {
-   try {
-      return body(parser);
-   } catch (const UsageError &e) {
-      std::cerr << parser.prog() << ": error: " << e.what() << "\n";
-      return 2;
-   } catch (const std::exception &e) {
-      std::cerr << parser.prog() << ": error: " << e.what() << "\n";
-      return 1;
-   }
+   return runGuarded(parser.prog(), [&] { return body(parser); });
 }
 
 } // namespace tpcml::apps
