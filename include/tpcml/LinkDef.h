@@ -39,6 +39,9 @@
 #pragma link C++ class tpcml::RasterOptions + ;
 #pragma link C++ class tpcml::TrackRasteriser;
 #pragma link C++ function tpcml::defineTrackImage;
+#pragma link C++ class tpcml::RasterJob - ;
+#pragma link C++ class tpcml::RasterSummary + ;
+#pragma link C++ function tpcml::rasterFiles;
 #pragma link C++ namespace tpcml::onnx;
 #pragma link C++ class tpcml::onnx::TensorInfo + ;
 #pragma link C++ class tpcml::onnx::Model - ;

@@ -20,6 +20,7 @@
 #include "tpcml/pairing/AccidentalPairer.h"
 #include "tpcml/pairing/EventSchema.h"
 #include "tpcml/pairing/PairFile.h"
+#include "tpcml/imaging/RasterFiles.h"
 #include "tpcml/imaging/TrackRasteriser.h"
 #include "tpcml/onnx/Model.h"
 #include "tpcml/onnx/Scorer.h"

@@ -23,7 +23,7 @@ namespace tpcml::bindings {
 namespace {
 
 template <class T>
-std::vector<T> column(const py::dict &d, const char *name, const char *population, bool required = true)
+std::vector<T> numpyColumn(const py::dict &d, const char *name, const char *population, bool required = true)
 {
    if (!d.contains(name)) {
       if (!required)
@@ -40,37 +40,22 @@ std::vector<T> column(const py::dict &d, const char *name, const char *populatio
    return std::vector<T>(a.data(), a.data() + a.shape(0));
 }
 
-/// A signal's id and run from the dict when given, else the entry number / 0.
-template <class Table> void idAndRunFromDict(const py::dict &d, const char *idName, const char *population, Table &t)
+/// An isolated-signal table from a dict of arrays: the schema's columns, and the id and run when
+/// given (else the entry number / 0).
+template <class Table> Table tableFromDict(const py::dict &d)
 {
-   t.id = column<Long64_t>(d, idName, population, false);
-   t.run = column<UInt_t>(d, "run", population, false);
+   Table t;
+   t.forEachColumn([&](const char *name, auto &column) {
+      using T = typename std::decay_t<decltype(column)>::value_type;
+      column = numpyColumn<T>(d, name, Table::kPopulation);
+   });
+   t.id = numpyColumn<Long64_t>(d, Table::kIdBranch, Table::kPopulation, false);
+   t.run = numpyColumn<UInt_t>(d, "run", Table::kPopulation, false);
    if (t.id.empty())
       for (std::size_t i = 0; i < t.size(); ++i)
          t.id.push_back(static_cast<Long64_t>(i));
    if (t.run.empty())
       t.run.assign(t.size(), 0u);
-}
-
-IsolatedS1Table s1FromDict(const py::dict &d)
-{
-   IsolatedS1Table t;
-#define TPCML_SCHEMA_FROM_DICT(col, T, leaf, fromS1, fromS2, perPair, feature, value)                                  \
-   TPCML_SCHEMA_IF(fromS1)(t.col = column<T>(d, #col, "S1");)
-   TPCML_EVENT_COLUMNS(TPCML_SCHEMA_FROM_DICT)
-#undef TPCML_SCHEMA_FROM_DICT
-   idAndRunFromDict(d, "s1_id", "S1", t);
-   return t;
-}
-
-IsolatedS2Table s2FromDict(const py::dict &d)
-{
-   IsolatedS2Table t;
-#define TPCML_SCHEMA_FROM_DICT(col, T, leaf, fromS1, fromS2, perPair, feature, value)                                  \
-   TPCML_SCHEMA_IF(fromS2)(t.col = column<T>(d, #col, "S2");)
-   TPCML_EVENT_COLUMNS(TPCML_SCHEMA_FROM_DICT)
-#undef TPCML_SCHEMA_FROM_DICT
-   idAndRunFromDict(d, "s2_id", "S2", t);
    return t;
 }
 
@@ -160,7 +145,7 @@ void bindPairer(py::module_ &m)
                o.withReplacement = withReplacement;
                o.seed = seed;
                o.weight = weight;
-               return AccidentalPairer(s1FromDict(s1), s2FromDict(s2), corr, o);
+               return AccidentalPairer(tableFromDict<IsolatedS1Table>(s1), tableFromDict<IsolatedS2Table>(s2), corr, o);
             }),
             py::arg("s1"), py::arg("s2"), py::arg("corrections"), py::arg("drift_time_min"), py::arg("drift_time_max"),
             py::arg("with_replacement") = true, py::arg("seed") = 0, py::arg("weight") = 1.f)
@@ -227,8 +212,8 @@ void bindPairFile(py::module_ &m)
                 py::gil_scoped_acquire gil;
                 log(msg);
              };
-          const IsolatedS1Table t1 = s1FromDict(s1);
-          const IsolatedS2Table t2 = s2FromDict(s2);
+          const IsolatedS1Table t1 = tableFromDict<IsolatedS1Table>(s1);
+          const IsolatedS2Table t2 = tableFromDict<IsolatedS2Table>(s2);
           PairSummary r;
           {
              ReleaseGil release;

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cmath>
 #include <exception>
+#include <functional>
 #include <limits>
 #include <memory>
 #include <mutex>
@@ -74,63 +75,45 @@ std::vector<UInt_t> toRun(const std::vector<Long64_t> &v)
    return std::vector<UInt_t>(v.begin(), v.end());
 }
 
-/// The signal's own id and run columns (booked with the schema's columns: one event loop):
-/// `idBranch` / run when present, else the entry number / 0.
-struct IdAndRun {
+/// The table's schema columns, and its id and run columns (`kIdBranch` / run when present, else the
+/// entry number / 0), booked together: one event loop reads them all.
+template <class Table> Table readTable(const std::string &file, const std::string &tree)
+{
+   ColumnReader r(file, tree, Table::requiredBranches());
+   Table t;
    ROOT::RDF::RResultPtr<std::vector<Long64_t>> id, run;
-   IdAndRun(ColumnReader &r, const char *idBranch)
-   {
-      if (r.has(idBranch))
-         id = r.take<Long64_t>(idBranch);
-      if (r.has("run"))
-         run = r.take<Long64_t>("run");
-   }
-   template <class Table> void fill(Table &t)
-   {
-      const std::size_t n = t.size();
-      if (id)
-         t.id = *id;
-      else
-         for (std::size_t i = 0; i < n; ++i)
-            t.id.push_back(static_cast<Long64_t>(i));
-      t.run = run ? toRun(*run) : std::vector<UInt_t>(n, 0u);
-   }
-};
+   if (r.has(Table::kIdBranch))
+      id = r.take<Long64_t>(Table::kIdBranch);
+   if (r.has("run"))
+      run = r.take<Long64_t>("run");
+   std::vector<std::function<void()>> fill;
+   t.forEachColumn([&](const char *name, auto &column) {
+      using T = typename std::decay_t<decltype(column)>::value_type;
+      auto values = r.take<T>(name);
+      fill.push_back([values, &column]() mutable { column = *values; });
+   });
+   for (auto &f : fill)
+      f();
+   const std::size_t n = t.size();
+   if (id)
+      t.id = *id;
+   else
+      for (std::size_t i = 0; i < n; ++i)
+         t.id.push_back(static_cast<Long64_t>(i));
+   t.run = run ? toRun(*run) : std::vector<UInt_t>(n, 0u);
+   return t;
+}
 
 } // namespace
 
 IsolatedS1Table IsolatedS1Table::fromTree(const std::string &file, const std::string &tree)
 {
-   ColumnReader r(file, tree, requiredBranches());
-   IsolatedS1Table t;
-   IdAndRun idAndRun(r, "s1_id"); // every column booked first: the reads run in one event loop
-#define TPCML_SCHEMA_TAKE(col, T, leaf, fromS1, fromS2, perPair, feature, value)                                       \
-   TPCML_SCHEMA_IF(fromS1)(auto col##_ = r.take<T>(#col);)
-   TPCML_EVENT_COLUMNS(TPCML_SCHEMA_TAKE)
-#undef TPCML_SCHEMA_TAKE
-#define TPCML_SCHEMA_GET(col, T, leaf, fromS1, fromS2, perPair, feature, value)                                        \
-   TPCML_SCHEMA_IF(fromS1)(t.col = *col##_;)
-   TPCML_EVENT_COLUMNS(TPCML_SCHEMA_GET)
-#undef TPCML_SCHEMA_GET
-   idAndRun.fill(t);
-   return t;
+   return readTable<IsolatedS1Table>(file, tree);
 }
 
 IsolatedS2Table IsolatedS2Table::fromTree(const std::string &file, const std::string &tree)
 {
-   ColumnReader r(file, tree, requiredBranches());
-   IsolatedS2Table t;
-   IdAndRun idAndRun(r, "s2_id"); // every column booked first: the reads run in one event loop
-#define TPCML_SCHEMA_TAKE(col, T, leaf, fromS1, fromS2, perPair, feature, value)                                       \
-   TPCML_SCHEMA_IF(fromS2)(auto col##_ = r.take<T>(#col);)
-   TPCML_EVENT_COLUMNS(TPCML_SCHEMA_TAKE)
-#undef TPCML_SCHEMA_TAKE
-#define TPCML_SCHEMA_GET(col, T, leaf, fromS1, fromS2, perPair, feature, value)                                        \
-   TPCML_SCHEMA_IF(fromS2)(t.col = *col##_;)
-   TPCML_EVENT_COLUMNS(TPCML_SCHEMA_GET)
-#undef TPCML_SCHEMA_GET
-   idAndRun.fill(t);
-   return t;
+   return readTable<IsolatedS2Table>(file, tree);
 }
 
 void PairedColumns::resize(std::size_t n, float w)

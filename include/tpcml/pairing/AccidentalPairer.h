@@ -47,6 +47,14 @@ struct IsolatedS1Table {
    std::vector<Long64_t> id;
    std::vector<UInt_t> run;
    std::size_t size() const { return qS1.size(); }
+   static constexpr const char *kIdBranch = "s1_id", *kPopulation = "S1";
+   /// f(name, column) for each schema column of the table, in the schema's order.
+   template <class F> void forEachColumn(F &&f)
+   {
+#define TPCML_SCHEMA_VISIT(col, T, leaf, fromS1, fromS2, perPair, feature, value) TPCML_SCHEMA_IF(fromS1)(f(#col, col);)
+      TPCML_EVENT_COLUMNS(TPCML_SCHEMA_VISIT)
+#undef TPCML_SCHEMA_VISIT
+   }
    /// Reads `tree` of `file` (numeric branches of any type, cast to the schema's types);
    /// s1_id / run default to the entry number / 0 when absent. Throws InputError naming the
    /// file, tree and missing branch with the nearest existing ones.
@@ -62,6 +70,13 @@ struct IsolatedS2Table {
    std::vector<Long64_t> id;
    std::vector<UInt_t> run;
    std::size_t size() const { return qS2.size(); }
+   static constexpr const char *kIdBranch = "s2_id", *kPopulation = "S2";
+   template <class F> void forEachColumn(F &&f)
+   {
+#define TPCML_SCHEMA_VISIT(col, T, leaf, fromS1, fromS2, perPair, feature, value) TPCML_SCHEMA_IF(fromS2)(f(#col, col);)
+      TPCML_EVENT_COLUMNS(TPCML_SCHEMA_VISIT)
+#undef TPCML_SCHEMA_VISIT
+   }
    static IsolatedS2Table fromTree(const std::string &file, const std::string &tree = "s2");
    static std::vector<std::string> requiredBranches() { return isolatedS2Columns(); }
 };
