@@ -26,6 +26,72 @@ std::string locate(const std::vector<std::string> &files, const std::vector<long
    return "tree '" + tree + "', entry " + std::to_string(entry);
 }
 
+/// The trees of the job with the images added, written to `tempPath` in entry order; (images, hits outside).
+std::pair<unsigned long long, unsigned long long> snapshotImages(const RasterJob &job,
+                                                                 const TrackRasteriser &rasteriser, unsigned parts,
+                                                                 unsigned long long total, const std::string &tempPath)
+{
+   const std::vector<std::string> &inputs = job.inputs;
+   const std::string &tree = job.tree;
+   // Threads: images made on contiguous entry ranges in parallel and kept by entry
+   // (runInRanges, as tpcml-infer), then written in one ordered pass.
+   std::vector<ROOT::RDF::RResultPtr<std::vector<ROOT::RVec<float>>>> images(parts);
+   std::vector<ROOT::RDF::RResultPtr<std::vector<unsigned>>> counts(parts);
+   std::vector<unsigned long long> begins(parts), ends(parts);
+   if (parts > 1)
+      runInRanges(
+          inputs, tree, total, parts,
+          [&](unsigned t, ROOT::RDF::RNode node, unsigned long long b, unsigned long long e) {
+             auto withImage = defineTrackImage(node, "image", rasteriser);
+             images[t] = withImage.Take<ROOT::RVec<float>>("image");
+             counts[t] = withImage.Take<unsigned>("image_outside");
+             begins[t] = b;
+             ends[t] = e;
+          },
+          [&](unsigned t, unsigned long long, unsigned long long) {
+             images[t].GetValue();
+             counts[t].GetValue();
+          });
+   ROOT::RDataFrame df(tree, inputs);
+   std::vector<std::string> keep;
+   for (const std::string &c : df.GetColumnNames())
+      if (!job.dropHits || c.rfind("hit_", 0) != 0)
+         keep.push_back(c);
+   ROOT::RDF::RNode node = df;
+   if (parts > 1) {
+      // entry -> (part, index); the image is a view of the kept one (no copy)
+      auto where = [&begins, &ends, parts](ULong64_t e) {
+         unsigned t = 0;
+         while (t + 1 < parts && !(e >= begins[t] && e < ends[t]))
+            ++t;
+         return std::make_pair(t, std::size_t(e - begins[t]));
+      };
+      node = df.Define("image",
+                       [&images, where](ULong64_t e) {
+                          const auto [t, i] = where(e);
+                          ROOT::RVec<float> &v = (*images[t])[i];
+                          return ROOT::RVec<float>(v.data(), v.size());
+                       },
+                       {"rdfentry_"})
+                 .Define("image_outside",
+                         [&counts, where](ULong64_t e) {
+                            const auto [t, i] = where(e);
+                            return (*counts[t])[i];
+                         },
+                         {"rdfentry_"});
+   } else {
+      node = defineTrackImage(df, "image", rasteriser);
+   }
+   keep.push_back("image");
+   keep.push_back("image_outside");
+   auto count = node.Count();
+   auto outside = node.Sum<unsigned>("image_outside");
+   ROOT::RDF::RSnapshotOptions opts;
+   opts.fLazy = false;
+   node.Snapshot(tree, tempPath, keep, opts);
+   return {*count, *outside};
+}
+
 } // namespace
 
 RasterSummary rasterFiles(const RasterJob &job)
@@ -72,65 +138,9 @@ RasterSummary rasterFiles(const RasterJob &job)
    }
 
    AtomicOutput out(job.output);
-   ROOT::RDF::RResultPtr<ULong64_t> count;
-   ROOT::RDF::RResultPtr<unsigned> outside;
+   std::pair<unsigned long long, unsigned long long> written;
    try {
-      // Threads: images made on contiguous entry ranges in parallel and kept by entry
-      // (runInRanges, as tpcml-infer), then written in one ordered pass.
-      std::vector<ROOT::RDF::RResultPtr<std::vector<ROOT::RVec<float>>>> images(parts);
-      std::vector<ROOT::RDF::RResultPtr<std::vector<unsigned>>> counts(parts);
-      std::vector<unsigned long long> begins(parts), ends(parts);
-      if (parts > 1)
-         runInRanges(
-             inputs, tree, total, parts,
-             [&](unsigned t, ROOT::RDF::RNode node, unsigned long long b, unsigned long long e) {
-                auto withImage = defineTrackImage(node, "image", rasteriser);
-                images[t] = withImage.Take<ROOT::RVec<float>>("image");
-                counts[t] = withImage.Take<unsigned>("image_outside");
-                begins[t] = b;
-                ends[t] = e;
-             },
-             [&](unsigned t, unsigned long long, unsigned long long) {
-                images[t].GetValue();
-                counts[t].GetValue();
-             });
-      ROOT::RDataFrame df(tree, inputs);
-      std::vector<std::string> keep;
-      for (const std::string &c : df.GetColumnNames())
-         if (!job.dropHits || c.rfind("hit_", 0) != 0)
-            keep.push_back(c);
-      ROOT::RDF::RNode node = df;
-      if (parts > 1) {
-         // entry -> (part, index); the image is a view of the kept one (no copy)
-         auto where = [&begins, &ends, parts](ULong64_t e) {
-            unsigned t = 0;
-            while (t + 1 < parts && !(e >= begins[t] && e < ends[t]))
-               ++t;
-            return std::make_pair(t, std::size_t(e - begins[t]));
-         };
-         node = df.Define("image",
-                          [&images, where](ULong64_t e) {
-                             const auto [t, i] = where(e);
-                             ROOT::RVec<float> &v = (*images[t])[i];
-                             return ROOT::RVec<float>(v.data(), v.size());
-                          },
-                          {"rdfentry_"})
-                    .Define("image_outside",
-                            [&counts, where](ULong64_t e) {
-                               const auto [t, i] = where(e);
-                               return (*counts[t])[i];
-                            },
-                            {"rdfentry_"});
-      } else {
-         node = defineTrackImage(df, "image", rasteriser);
-      }
-      keep.push_back("image");
-      keep.push_back("image_outside");
-      count = node.Count();
-      outside = node.Sum<unsigned>("image_outside");
-      ROOT::RDF::RSnapshotOptions opts;
-      opts.fLazy = false;
-      node.Snapshot(tree, out.tempPath(), keep, opts);
+      written = snapshotImages(job, rasteriser, parts, total, out.tempPath());
    } catch (const TrackHitError &e) { // bad data in a file: an input error (exit 1)
       const std::string what = e.what();
       const auto at = what.find("hit " + std::to_string(e.hit));
@@ -143,8 +153,8 @@ RasterSummary rasterFiles(const RasterJob &job)
    }
    out.commit();
    RasterSummary sum;
-   sum.images = *count;
-   sum.outside = *outside;
+   sum.images = written.first;
+   sum.outside = written.second;
    sum.threads = parts;
    return sum;
 }

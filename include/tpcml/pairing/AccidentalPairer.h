@@ -41,7 +41,7 @@ namespace tpcml {
    std::vector<EventStorage<T>> col;
 
 /// Isolated S1 signals (tree `s1`), one entry per signal, as columns: the schema's S1 columns
-/// (qS1, wS1, S1TBA, S1NPeaks, S1LargestBCQ), the signal's id and run.
+/// (isolatedS1Columns()), the signal's id and run.
 struct IsolatedS1Table {
    TPCML_EVENT_COLUMNS(TPCML_SCHEMA_S1_VECTOR)
    std::vector<Long64_t> id;
@@ -63,8 +63,7 @@ struct IsolatedS1Table {
    static std::vector<std::string> requiredBranches() { return isolatedS1Columns(); }
 };
 
-/// Isolated S2 signals (tree `s2`): the schema's S2 columns (qS2, wS2, wtenS2, S2TBA, S2SY1,
-/// S2SY2, x, y), id and run.
+/// Isolated S2 signals (tree `s2`): the schema's S2 columns (isolatedS2Columns()), id and run.
 struct IsolatedS2Table {
    TPCML_EVENT_COLUMNS(TPCML_SCHEMA_S2_VECTOR)
    std::vector<Long64_t> id;
