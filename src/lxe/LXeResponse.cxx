@@ -124,6 +124,14 @@ struct LXeResponse::Scratch {
    std::vector<int> perm;
    std::vector<double> peTime, peArea, electronTime;
    std::vector<double> wave, smooth, prefix, tmp;
+   /// One photoelectron on PMT p: area a (PE) at time t (ns).
+   void addPe(std::size_t p, double a, double t)
+   {
+      area[p] += a;
+      ++count[p];
+      peTime.push_back(t);
+      peArea.push_back(a);
+   }
    void clearPes()
    {
       std::fill(area.begin(), area.end(), 0.);
@@ -324,10 +332,7 @@ S1Batch LXeResponse::scintillationS1(const float *x, const float *y, const float
                 (rng.uniform() < singletFraction[i] ? rng.exponential(m_tauSinglet) : rng.exponential(m_tauTriplet)) +
                 m_ttsSigma * rng.normal();
             const double a = std::max(0., 1. + m_speRes * rng.normal());
-            s.area[p] += a;
-            ++s.count[p];
-            s.peTime.push_back(t);
-            s.peArea.push_back(a);
+            s.addPe(p, a, t);
          }
          finishS1(s, out, i, store, rng);
       }
@@ -351,10 +356,7 @@ S1Batch LXeResponse::darkNoiseS1(const int *nPmts, std::size_t n, std::uint64_t 
             std::swap(s.perm[j], s.perm[j + rng.index(nPmt() - j)]);
             const std::size_t p = static_cast<std::size_t>(s.perm[j]);
             const double a = std::max(0., 1. + m_speRes * rng.normal());
-            s.area[p] += a;
-            ++s.count[p];
-            s.peTime.push_back(rng.uniform() * m_coincWindow + m_ttsSigma * rng.normal());
-            s.peArea.push_back(a);
+            s.addPe(p, a, rng.uniform() * m_coincWindow + m_ttsSigma * rng.normal());
          }
          finishS1(s, out, i, store, rng);
       }
@@ -380,10 +382,7 @@ S1Batch LXeResponse::singleElectronS1(const float *x, const float *y, std::size_
          for (int k = 0; k < npe; ++k) {
             const std::size_t p = s.pickPmt(rng);
             const double a = std::max(0., 1. + m_speRes * rng.normal());
-            s.area[p] += a;
-            ++s.count[p];
-            s.peTime.push_back(rng.uniform() * m_elTime + m_ttsSigma * rng.normal());
-            s.peArea.push_back(a);
+            s.addPe(p, a, rng.uniform() * m_elTime + m_ttsSigma * rng.normal());
          }
          finishS1(s, out, i, store, rng);
       }
