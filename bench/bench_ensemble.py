@@ -32,22 +32,10 @@ import tempfile
 import time
 from pathlib import Path
 
-# pandax2-accidental-dnn.md, Sec. 3, Table 1: the 13 input features, in the table's order.
-FEATURES = [
-    "qS1",
-    "qS2",
-    "qS1c",
-    "qS2c",
-    "wS1",
-    "wS2",
-    "wtenS2",
-    "S1TBA",
-    "S2TBA",
-    "S2SY1",
-    "S2SY2",
-    "S1NPeaks",
-    "S1LargestBCQ",
-]
+from tpcml import _core
+
+# P2-DNN Sec. 3, Table 1: the 13 input features, in the table's order (the C++ events schema).
+FEATURES = list(_core.FEATURES)
 #: Issue 5 benchmark target: 100 trainings of one architecture in <= 10 minutes on 2 CPU cores.
 TARGET_S = 600.0
 #: pandax2-accidental-dnn.md Sec. 3: sizes after cuts (accidentals below the NR median, all NR).

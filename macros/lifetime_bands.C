@@ -29,7 +29,7 @@
 int lifetime_bands(const char *input = "events.root", const char *output = "lifetime_bands.root",
                    const char *detector = "", int threads = 0)
 {
-   try {
+   return tpcml::runGuarded("lifetime_bands", [&] {
       if (threads < 0 || threads > 1024)
          throw tpcml::UsageError("threads must be in [0, 1024], got " + std::to_string(threads));
       tpcml::requireDistinctOutput(output, {input, detector}, "output");
@@ -44,7 +44,7 @@ int lifetime_bands(const char *input = "events.root", const char *output = "life
          }
          det = named->GetTitle();
       }
-      const double tau = tpcml::DetectorConfig::load(det).get("electron_lifetime", "us");
+      const double tau = tpcml::ElectronLifetimeCorrection::fromDetector(det).lifetime();
       if (threads > 0)
          ROOT::EnableImplicitMT(threads);
 
@@ -75,13 +75,7 @@ int lifetime_bands(const char *input = "events.root", const char *output = "life
       std::cout << "lifetime_bands: tau = " << tau << " us; ER " << er->GetEntries() << ", NR " << nr->GetEntries()
                 << " events -> " << output << "\n";
       return 0;
-   } catch (const tpcml::UsageError &e) {
-      std::cerr << "lifetime_bands: error: " << e.what() << "\n";
-      return 2;
-   } catch (const std::exception &e) { // tpcml::InputError, and ROOT's own (std::invalid_argument ...)
-      std::cerr << "lifetime_bands: error: " << e.what() << "\n";
-      return 1;
-   }
+   });
 }
 
 #ifndef __CLING__

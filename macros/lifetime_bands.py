@@ -18,6 +18,7 @@ from tpcml.core import detectors
 from tpcml.core.errors import ArgumentError, cpp_message
 from tpcml.core.guards import parse_int, refuse_overwrite
 from tpcml.core.rootio import atomic_path, check_columns, read_provenance
+from tpcml.corrections import ElectronLifetimeCorrection
 
 
 def threads_type(text: str) -> int:
@@ -43,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
         det_name = args.detector or read_provenance(args.input)[0]
         if not det_name:
             ap.error(f"{args.input} does not record its detector; pass --detector")
-        tau = detectors.load(det_name).get("electron_lifetime", "us")
+        tau = ElectronLifetimeCorrection.from_detector(detectors.load(det_name)).lifetime
     except ArgumentError as err:
         print(f"lifetime_bands.py: error: {err}", file=sys.stderr)
         return 2

@@ -26,7 +26,7 @@ int score_events(const char *input = "events.root", const char *model = "model.o
                  const char *output = "scored.root", const char *tree = "events", int threads = 0,
                  const char *name = "score", const char *columns = "")
 {
-   try {
+   return tpcml::runGuarded("score_events", [&] {
       if (threads < 0 || threads > 1024)
          throw tpcml::UsageError("threads must be in [0, 1024], got " + std::to_string(threads));
       std::vector<std::string> cols;
@@ -49,11 +49,5 @@ int score_events(const char *input = "events.root", const char *model = "model.o
                    << (s.entries ? double(*above) / double(s.entries) : 0.);
       std::cout << " -> " << output << "\n";
       return 0;
-   } catch (const tpcml::UsageError &e) {
-      std::cerr << "score_events: error: " << e.what() << "\n";
-      return 2;
-   } catch (const std::exception &e) { // tpcml::InputError, and ROOT's own (std::invalid_argument ...)
-      std::cerr << "score_events: error: " << e.what() << "\n";
-      return 1;
-   }
+   });
 }

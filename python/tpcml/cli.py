@@ -123,7 +123,7 @@ def _cmd_raster(args) -> int:
 
 
 def _cmd_pair(args) -> int:
-    from tpcml.pairing import pair_file
+    from .pairing import pair as pair_file
 
     window = None if args.drift_window is None else tuple(args.drift_window)
     with a.value_errors_are_input_errors():

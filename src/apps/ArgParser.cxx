@@ -1,8 +1,10 @@
 #include "ArgParser.h"
 
-#include "tpcml/Error.h"
-#include "tpcml/Strings.h"
-#include "tpcml/Version.h"
+#include "tpcml/core/Guarded.h"
+
+#include "tpcml/core/Error.h"
+#include "tpcml/core/Strings.h"
+#include "tpcml/core/Version.h"
 
 #include <cerrno>
 #include <cmath>
@@ -229,15 +231,7 @@ std::string ArgParser::help() const
 
 int runMain(const ArgParser &parser, int (*body)(const ArgParser &))
 {
-   try {
-      return body(parser);
-   } catch (const UsageError &e) {
-      std::cerr << parser.prog() << ": error: " << e.what() << "\n";
-      return 2;
-   } catch (const std::exception &e) {
-      std::cerr << parser.prog() << ": error: " << e.what() << "\n";
-      return 1;
-   }
+   return runGuarded(parser.prog(), [&] { return body(parser); });
 }
 
 } // namespace tpcml::apps

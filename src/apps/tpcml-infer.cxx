@@ -9,9 +9,9 @@
 // metadata. Exit codes: 0 success, 1 unusable input (file, tree, column, model), 2 bad usage.
 #include "ArgParser.h"
 
-#include "tpcml/AtomicFile.h"
-#include "tpcml/Error.h"
-#include "tpcml/Strings.h"
+#include "tpcml/core/AtomicFile.h"
+#include "tpcml/core/Error.h"
+#include "tpcml/core/Strings.h"
 #include "tpcml/onnx/Scorer.h"
 
 #include <iostream>

@@ -7,12 +7,12 @@
 //   tpcml-info ... --json summary.json           also write a JSON summary (atomically)
 #include "ArgParser.h"
 
-#include "tpcml/AtomicFile.h"
-#include "tpcml/DetectorConfig.h"
-#include "tpcml/Error.h"
-#include "tpcml/RootIO.h"
-#include "tpcml/Strings.h"
-#include "tpcml/Version.h"
+#include "tpcml/core/AtomicFile.h"
+#include "tpcml/core/DetectorConfig.h"
+#include "tpcml/core/Error.h"
+#include "tpcml/core/RootIO.h"
+#include "tpcml/core/Strings.h"
+#include "tpcml/core/Version.h"
 
 #include <ROOT/RDataFrame.hxx>
 #include <TROOT.h>
@@ -21,59 +21,43 @@
 #include <iomanip>
 #include <iostream>
 #include <sstream>
+#include <utility>
 
 namespace {
 
-std::string jsonString(const std::string &s)
-{
-   std::ostringstream os;
-   os << '"';
-   for (char c : s) {
-      switch (c) {
-      case '"':
-         os << "\\\"";
-         break;
-      case '\\':
-         os << "\\\\";
-         break;
-      case '\n':
-         os << "\\n";
-         break;
-      case '\t':
-         os << "\\t";
-         break;
-      default:
-         if (static_cast<unsigned char>(c) < 0x20)
-            os << "\\u" << std::hex << std::setw(4) << std::setfill('0') << int(c) << std::dec;
-         else
-            os << c;
-      }
-   }
-   os << '"';
-   return os.str();
-}
+/// What tpcml-info describes.
+struct InfoJob {
+   int threads = 0;
+   std::string detector, file, tree, json; ///< empty: not asked for
+};
 
-int body(const tpcml::apps::ArgParser &args)
+InfoJob jobFromArguments(const tpcml::apps::ArgParser &args)
 {
-   const int threads = args.getInt("threads", 0, 1024);
+   InfoJob job;
+   job.threads = args.getInt("threads", 0, 1024);
    if (args.has("tree") && !args.has("file"))
       throw tpcml::UsageError("--tree needs --file");
-   if (args.has("json")) {
+   for (auto [option, field] : {std::pair{"detector", &job.detector}, std::pair{"file", &job.file},
+                                std::pair{"tree", &job.tree}, std::pair{"json", &job.json}})
+      if (args.has(option))
+         *field = args.get(option);
+   if (!job.json.empty()) {
       std::vector<std::string> read;
-      if (args.has("file"))
-         read.push_back(args.get("file"));
-      if (args.has("detector"))
-         read.push_back(args.get("detector"));
-      tpcml::requireDistinctOutput(args.get("json"), read, "--json");
+      for (const std::string *in : {&job.file, &job.detector})
+         if (!in->empty())
+            read.push_back(*in);
+      tpcml::requireDistinctOutput(job.json, read, "--json");
    }
-   if (threads > 0)
-      ROOT::EnableImplicitMT(static_cast<unsigned>(threads));
+   return job;
+}
 
-   std::ostringstream json;
-   json << "{\n  \"tpcml\": " << jsonString(tpcml::version()) << ",\n  \"root\": " << jsonString(tpcml::rootVersion())
-        << ",\n  \"compiler\": " << jsonString(tpcml::compilerVersion())
+/// Versions, threads and the registry: text on stdout, the JSON's first members.
+void describeBuild(std::ostringstream &json)
+{
+   json << "{\n  \"tpcml\": " << tpcml::jsonString(tpcml::version())
+        << ",\n  \"root\": " << tpcml::jsonString(tpcml::rootVersion())
+        << ",\n  \"compiler\": " << tpcml::jsonString(tpcml::compilerVersion())
         << ",\n  \"implicit_mt_threads\": " << ROOT::GetThreadPoolSize();
-
    std::cout << "tpcml     " << tpcml::version() << "  (" << tpcml::libraryDirectory() << ")\n"
              << "ROOT      " << tpcml::rootVersion() << "\n"
              << "compiler  " << tpcml::compilerVersion() << "\n"
@@ -81,70 +65,89 @@ int body(const tpcml::apps::ArgParser &args)
              << " thread(s)\n"
              << "detectors " << tpcml::join(tpcml::DetectorConfig::available()) << "  ("
              << tpcml::DetectorConfig::registryDirectory() << ")\n";
+}
 
-   if (args.has("detector")) {
-      const auto det = tpcml::DetectorConfig::load(args.get("detector"));
-      std::cout << "\ndetector '" << det.name() << "': " << det.title() << " [" << det.kind() << "]\n  file "
-                << det.file() << "\n";
-      json << ",\n  \"detector\": {\"name\": " << jsonString(det.name()) << ", \"parameters\": {";
-      bool first = true;
-      for (const auto &key : det.keys()) {
-         const auto &p = det.parameter(key);
-         std::ostringstream val;
-         if (p.dimension == tpcml::Dimension::kString)
-            val << p.text;
-         else if (p.isArray)
-            val << "[" << p.array.size() << " values]";
-         else
-            val << std::setprecision(6) << p.value;
-         const std::string unit = tpcml::canonicalUnit(p.dimension);
-         std::cout << "  " << std::left << std::setw(32) << key << std::setw(14) << val.str() << std::setw(12) << unit
-                   << p.source << "\n";
-         json << (first ? "" : ", ") << jsonString(key) << ": "
-              << (p.dimension == tpcml::Dimension::kString ? jsonString(p.text)
-                  : val.str().front() == '['               ? jsonString(val.str())
-                                                           : val.str());
-         first = false;
-      }
-      json << "}}";
+/// Every parameter of a detector with its unit and source.
+void describeDetector(const std::string &name, std::ostringstream &json)
+{
+   const auto det = tpcml::DetectorConfig::load(name);
+   std::cout << "\ndetector '" << det.name() << "': " << det.title() << " [" << det.kind() << "]\n  file " << det.file()
+             << "\n";
+   json << ",\n  \"detector\": {\"name\": " << tpcml::jsonString(det.name()) << ", \"parameters\": {";
+   bool first = true;
+   for (const auto &key : det.keys()) {
+      const auto &p = det.parameter(key);
+      std::ostringstream val;
+      if (p.dimension == tpcml::Dimension::kString)
+         val << p.text;
+      else if (p.isArray)
+         val << "[" << p.array.size() << " values]";
+      else
+         val << std::setprecision(6) << p.value;
+      const std::string unit = tpcml::canonicalUnit(p.dimension);
+      std::cout << "  " << std::left << std::setw(32) << key << std::setw(14) << val.str() << std::setw(12) << unit
+                << p.source << "\n";
+      json << (first ? "" : ", ") << tpcml::jsonString(key) << ": "
+           << (p.dimension == tpcml::Dimension::kString ? tpcml::jsonString(p.text)
+               : val.str().front() == '['               ? tpcml::jsonString(val.str())
+                                                        : val.str());
+      first = false;
    }
+   json << "}}";
+}
 
-   if (args.has("file")) {
-      const std::string file = args.get("file");
-      if (!args.has("tree")) {
-         const auto trees = tpcml::listTrees(file);
-         std::cout << "\nfile " << file << ": " << trees.size() << " tree(s)\n";
-         for (const auto &t : trees)
-            std::cout << "  " << t << "\n";
-         json << ",\n  \"file\": " << jsonString(file) << ",\n  \"trees\": [";
-         for (std::size_t i = 0; i < trees.size(); ++i)
-            json << (i ? ", " : "") << jsonString(trees[i]);
-         json << "]";
-      } else {
-         const auto s = tpcml::describeTree(file, args.get("tree"));
-         std::cout << "\nfile " << s.file << "\ntree " << s.tree << ": " << s.entries << " entries, "
-                   << s.columns.size() << " columns\n";
-         for (const auto &c : s.columns)
-            std::cout << "  " << std::left << std::setw(28) << c.name << c.type << "\n";
-         json << ",\n  \"file\": " << jsonString(s.file) << ",\n  \"tree\": " << jsonString(s.tree)
-              << ",\n  \"entries\": " << s.entries << ",\n  \"columns\": {";
-         for (std::size_t i = 0; i < s.columns.size(); ++i)
-            json << (i ? ", " : "") << jsonString(s.columns[i].name) << ": " << jsonString(s.columns[i].type);
-         json << "}";
-      }
+/// The trees of a file, or one tree's entries and columns.
+void describeFile(const std::string &file, const std::string &tree, std::ostringstream &json)
+{
+   if (tree.empty()) {
+      const auto trees = tpcml::listTrees(file);
+      std::cout << "\nfile " << file << ": " << trees.size() << " tree(s)\n";
+      for (const auto &t : trees)
+         std::cout << "  " << t << "\n";
+      json << ",\n  \"file\": " << tpcml::jsonString(file) << ",\n  \"trees\": [";
+      for (std::size_t i = 0; i < trees.size(); ++i)
+         json << (i ? ", " : "") << tpcml::jsonString(trees[i]);
+      json << "]";
+      return;
    }
+   const auto s = tpcml::describeTree(file, tree);
+   std::cout << "\nfile " << s.file << "\ntree " << s.tree << ": " << s.entries << " entries, " << s.columns.size()
+             << " columns\n";
+   for (const auto &c : s.columns)
+      std::cout << "  " << std::left << std::setw(28) << c.name << c.type << "\n";
+   json << ",\n  \"file\": " << tpcml::jsonString(s.file) << ",\n  \"tree\": " << tpcml::jsonString(s.tree)
+        << ",\n  \"entries\": " << s.entries << ",\n  \"columns\": {";
+   for (std::size_t i = 0; i < s.columns.size(); ++i)
+      json << (i ? ", " : "") << tpcml::jsonString(s.columns[i].name) << ": " << tpcml::jsonString(s.columns[i].type);
+   json << "}";
+}
+
+void writeJson(const std::string &path, const std::string &text)
+{
+   tpcml::AtomicOutput out(path);
+   {
+      std::ofstream os(out.tempPath());
+      os << text;
+      if (!os.flush())
+         throw tpcml::Error("cannot write '" + out.tempPath() + "'");
+   }
+   out.commit();
+}
+
+int body(const tpcml::apps::ArgParser &args)
+{
+   const InfoJob job = jobFromArguments(args);
+   if (job.threads > 0)
+      ROOT::EnableImplicitMT(static_cast<unsigned>(job.threads));
+   std::ostringstream json;
+   describeBuild(json);
+   if (!job.detector.empty())
+      describeDetector(job.detector, json);
+   if (!job.file.empty())
+      describeFile(job.file, job.tree, json);
    json << "\n}\n";
-
-   if (args.has("json")) {
-      tpcml::AtomicOutput out(args.get("json"));
-      {
-         std::ofstream os(out.tempPath());
-         os << json.str();
-         if (!os.flush())
-            throw tpcml::Error("cannot write '" + out.tempPath() + "'");
-      }
-      out.commit();
-   }
+   if (!job.json.empty())
+      writeJson(job.json, json.str());
    return 0;
 }
 

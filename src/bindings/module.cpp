@@ -1,43 +1,66 @@
 #include "register.h"
 
-#include "tpcml/Error.h"
-#include "tpcml/Strings.h"
-#include "tpcml/Version.h"
+#include "tpcml/core/Error.h"
+#include "tpcml/core/Strings.h"
+#include "tpcml/core/Version.h"
 
 namespace py = pybind11;
 
-PYBIND11_MODULE(_core, m)
+namespace {
+
+/// A Python exception class `tpcml._core.<name>` with the given bases, added to the module.
+py::object newException(py::module_ &m, const char *name, std::initializer_list<py::handle> bases, const char *doc)
 {
-   m.doc() = "tpcml private compiled module (use the public tpcml package instead)";
-   // C++ exceptions become Python exceptions carrying the same message.
-   static py::exception<tpcml::Error> baseError(m, "Error", PyExc_RuntimeError);
-   static py::exception<tpcml::ConfigError> configError(m, "ConfigError", PyExc_ValueError);
-   static py::exception<tpcml::InputError> inputError(m, "InputError", PyExc_OSError);
-   static py::exception<tpcml::UsageError> usageError(m, "UsageError", PyExc_ValueError);
+   const std::string qualified = std::string(py::str(m.attr("__name__"))) + "." + name;
+   py::tuple b(bases.size());
+   std::size_t i = 0;
+   for (py::handle h : bases)
+      b[i++] = py::reinterpret_borrow<py::object>(h);
+   py::object cls =
+       py::reinterpret_steal<py::object>(PyErr_NewExceptionWithDoc(qualified.c_str(), doc, b.ptr(), nullptr));
+   if (!cls)
+      throw py::error_already_set();
+   m.attr(name) = cls;
+   return cls;
+}
+
+/// The exception hierarchy: every tpcml error derives from the base `Error` (tpcml.TpcmlError) and from
+/// the matching builtin, so that `except tpcml.TpcmlError` and `except ValueError` both catch a ConfigError.
+/// C++ exceptions become them, carrying the same message.
+void registerErrors(py::module_ &m)
+{
+   static py::object base = newException(m, "Error", {PyExc_RuntimeError}, "Base of every tpcml error.");
+   static py::object config =
+       newException(m, "ConfigError", {base, PyExc_ValueError}, "An invalid detector configuration or registry entry.");
+   static py::object input =
+       newException(m, "InputError", {base, PyExc_OSError}, "An input that cannot be read or does not fit.");
+   static py::object usage =
+       newException(m, "UsageError", {base, PyExc_ValueError}, "An invalid argument or call sequence.");
    py::register_exception_translator([](std::exception_ptr p) {
       try {
          if (p)
             std::rethrow_exception(p);
       } catch (const tpcml::ConfigError &e) {
-         py::set_error(configError, tpcml::validUtf8(e.what()).c_str());
+         py::set_error(config, tpcml::validUtf8(e.what()).c_str());
       } catch (const tpcml::InputError &e) {
-         py::set_error(inputError, tpcml::validUtf8(e.what()).c_str());
+         py::set_error(input, tpcml::validUtf8(e.what()).c_str());
       } catch (const tpcml::UsageError &e) {
-         py::set_error(usageError, tpcml::validUtf8(e.what()).c_str());
+         py::set_error(usage, tpcml::validUtf8(e.what()).c_str());
       } catch (const tpcml::Error &e) {
-         py::set_error(baseError, tpcml::validUtf8(e.what()).c_str());
+         py::set_error(base, tpcml::validUtf8(e.what()).c_str());
       }
    });
+}
 
-   m.def("version", &tpcml::version, "tpcml C++ library version");
-   m.def("root_version", &tpcml::rootVersion, "ROOT version the library runs against");
-   m.def("compiler_version", &tpcml::compilerVersion, "compiler the library was built with");
-   m.def("library_directory", &tpcml::libraryDirectory, "directory holding libtpcml");
+} // namespace
 
-   tpcml::bindings::registerDetector(m);
-   tpcml::bindings::registerRootIO(m);
-   tpcml::bindings::registerCorrections(m);
+PYBIND11_MODULE(_core, m)
+{
+   m.doc() = "tpcml private compiled module (use the public tpcml package instead)";
+   registerErrors(m);
+   tpcml::bindings::registerCore(m);
    tpcml::bindings::registerLXe(m);
-   tpcml::bindings::registerRaster(m);
+   tpcml::bindings::registerPairing(m);
+   tpcml::bindings::registerImaging(m);
    tpcml::bindings::registerOnnx(m);
 }

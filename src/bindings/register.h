@@ -1,7 +1,8 @@
-// tpcml._core -- one register_<area> function per area; module.cpp only calls them.
+// tpcml._core -- one register_<folder> function per C++ folder (core, lxe, pairing, imaging, onnx);
+// module.cpp only calls them.
 #pragma once
 
-#include "tpcml/RootIO.h"
+#include "tpcml/core/RootIO.h"
 
 #include <pybind11/pybind11.h>
 
@@ -16,10 +17,9 @@ struct ReleaseGil {
    pybind11::gil_scoped_release release;
 };
 
-void registerDetector(pybind11::module_ &m);
-void registerRootIO(pybind11::module_ &m);
-void registerCorrections(pybind11::module_ &m);
+void registerCore(pybind11::module_ &m);
 void registerLXe(pybind11::module_ &m);
+void registerPairing(pybind11::module_ &m);
 void registerOnnx(pybind11::module_ &m);
-void registerRaster(pybind11::module_ &m);
+void registerImaging(pybind11::module_ &m);
 } // namespace tpcml::bindings

@@ -1,22 +1,23 @@
-// Bindings of the LXe response engine, position corrections, NR median and accidental pairing.
+// Bindings of src/lxe: electron lifetime and drift depth, optics, position corrections, the LXe
+// response engine, the NR median.
 // Batches are numpy arrays in, dicts of numpy arrays out; the C++ kernels run without the GIL.
+#include "numpy.h"
 #include "register.h"
 
-#include "tpcml/AccidentalPairer.h"
-#include "tpcml/AtomicFile.h"
-#include "tpcml/RootIO.h"
-#include "tpcml/DetectorConfig.h"
-#include "tpcml/Error.h"
-#include "tpcml/LXeOptics.h"
-#include "tpcml/LXeResponse.h"
-#include "tpcml/NRMedian.h"
-#include "tpcml/PositionCorrections.h"
-#include "tpcml/Strings.h"
+#include "tpcml/core/DetectorConfig.h"
+#include "tpcml/core/Error.h"
+#include "tpcml/lxe/DriftCorrection.h"
+#include "tpcml/lxe/LXeOptics.h"
+#include "tpcml/lxe/LXeResponse.h"
+#include "tpcml/lxe/NRMedian.h"
+#include "tpcml/lxe/PositionCorrections.h"
+#include "tpcml/pairing/EventSchema.h"
 
 #include <pybind11/numpy.h>
 #include <pybind11/stl.h>
 
 #include <cstring>
+#include <stdexcept>
 #include <cstdint>
 
 namespace py = pybind11;
@@ -25,100 +26,15 @@ namespace tpcml::bindings {
 
 namespace {
 
-template <class T> using Array = py::array_t<T, py::array::c_style | py::array::forcecast>;
-
-template <class T> py::array_t<T> toNumpy(const std::vector<T> &v)
-{
-   py::array_t<T> a(static_cast<py::ssize_t>(v.size()));
-   std::copy(v.begin(), v.end(), a.mutable_data());
-   return a;
-}
-
-template <class T> py::array_t<T> toNumpy2D(const std::vector<T> &v, std::size_t rows, std::size_t cols)
-{
-   py::array_t<T> a({static_cast<py::ssize_t>(rows), static_cast<py::ssize_t>(cols)});
-   std::copy(v.begin(), v.end(), a.mutable_data());
-   return a;
-}
-
-/// One length for all arrays of a batch call; names the first that differs.
-std::size_t commonLength(std::initializer_list<std::pair<const char *, py::ssize_t>> sizes)
-{
-   const auto &first = *sizes.begin();
-   for (const auto &s : sizes)
-      if (s.second != first.second)
-         throw UsageError(std::string("array '") + s.first + "' has " + std::to_string(s.second) + " entries but '" +
-                          first.first + "' has " + std::to_string(first.second));
-   return static_cast<std::size_t>(first.second);
-}
-
-template <class T>
-std::vector<T> column(const py::dict &d, const char *name, const char *population, bool required = true,
-                      std::size_t fallbackSize = 0)
-{
-   if (!d.contains(name)) {
-      if (!required)
-         return {};
-      std::vector<std::string> keys;
-      for (const auto &kv : d)
-         keys.push_back(py::str(kv.first));
-      throw UsageError(std::string("isolated ") + population + " column '" + name + "' is missing" +
-                       didYouMean(name, keys) + "; columns given: " + (keys.empty() ? "none" : join(keys)));
-   }
-   Array<T> a = py::cast<Array<T>>(d[name]);
-   if (a.ndim() != 1)
-      throw UsageError(std::string("isolated ") + population + " column '" + name + "' must be 1-D");
-   (void)fallbackSize;
-   return std::vector<T>(a.data(), a.data() + a.shape(0));
-}
-
-IsolatedS1Table s1FromDict(const py::dict &d)
-{
-   IsolatedS1Table t;
-   t.qS1 = column<float>(d, "qS1", "S1");
-   t.wS1 = column<float>(d, "wS1", "S1");
-   t.S1TBA = column<float>(d, "S1TBA", "S1");
-   t.S1LargestBCQ = column<float>(d, "S1LargestBCQ", "S1");
-   t.S1NPeaks = column<int>(d, "S1NPeaks", "S1");
-   t.id = column<Long64_t>(d, "s1_id", "S1", false);
-   t.run = column<UInt_t>(d, "run", "S1", false);
-   if (t.id.empty())
-      for (std::size_t i = 0; i < t.qS1.size(); ++i)
-         t.id.push_back(static_cast<Long64_t>(i));
-   if (t.run.empty())
-      t.run.assign(t.qS1.size(), 0u);
-   return t;
-}
-
-IsolatedS2Table s2FromDict(const py::dict &d)
-{
-   IsolatedS2Table t;
-   t.qS2 = column<float>(d, "qS2", "S2");
-   t.wS2 = column<float>(d, "wS2", "S2");
-   t.wtenS2 = column<float>(d, "wtenS2", "S2");
-   t.S2TBA = column<float>(d, "S2TBA", "S2");
-   t.S2SY1 = column<float>(d, "S2SY1", "S2");
-   t.S2SY2 = column<float>(d, "S2SY2", "S2");
-   t.x = column<float>(d, "x", "S2");
-   t.y = column<float>(d, "y", "S2");
-   t.id = column<Long64_t>(d, "s2_id", "S2", false);
-   t.run = column<UInt_t>(d, "run", "S2", false);
-   if (t.id.empty())
-      for (std::size_t i = 0; i < t.qS2.size(); ++i)
-         t.id.push_back(static_cast<Long64_t>(i));
-   if (t.run.empty())
-      t.run.assign(t.qS2.size(), 0u);
-   return t;
-}
-
+/// The S1 features of a response batch under their schema names (S1Batch names its members
+/// after the schema), plus the response's own columns.
 py::dict s1Dict(const S1Batch &b, std::size_t nPmt)
 {
    py::dict d;
-   d["qS1"] = toNumpy(b.qS1);
-   d["wS1"] = toNumpy(b.wS1);
-   d["S1TBA"] = toNumpy(b.S1TBA);
-   d["S1LargestBCQ"] = toNumpy(b.S1LargestBCQ);
-   d["S1NPeaks"] = toNumpy(b.S1NPeaks);
+#define TPCML_SCHEMA_TO_DICT(col, T, leaf, fromS1, fromS2, perPair, feature, value)                                    \
+   TPCML_SCHEMA_IF(fromS1)(d[#col] = toNumpy(b.col);)
+   TPCML_EVENT_COLUMNS(TPCML_SCHEMA_TO_DICT)
+#undef TPCML_SCHEMA_TO_DICT
    d["n_pmt_hit"] = toNumpy(b.nPmtHit);
    std::vector<bool> found(b.found.begin(), b.found.end());
    py::array_t<bool> f(static_cast<py::ssize_t>(found.size()));
@@ -132,14 +48,10 @@ py::dict s1Dict(const S1Batch &b, std::size_t nPmt)
 py::dict s2Dict(const S2Batch &b, std::size_t nPmt)
 {
    py::dict d;
-   d["qS2"] = toNumpy(b.qS2);
-   d["wS2"] = toNumpy(b.wS2);
-   d["wtenS2"] = toNumpy(b.wtenS2);
-   d["S2TBA"] = toNumpy(b.S2TBA);
-   d["S2SY1"] = toNumpy(b.S2SY1);
-   d["S2SY2"] = toNumpy(b.S2SY2);
-   d["x"] = toNumpy(b.x);
-   d["y"] = toNumpy(b.y);
+#define TPCML_SCHEMA_TO_DICT(col, T, leaf, fromS1, fromS2, perPair, feature, value)                                    \
+   TPCML_SCHEMA_IF(fromS2)(d[#col] = toNumpy(b.col);)
+   TPCML_EVENT_COLUMNS(TPCML_SCHEMA_TO_DICT)
+#undef TPCML_SCHEMA_TO_DICT
    d["drift_time"] = toNumpy(b.driftTime);
    d["n_extracted"] = toNumpy(b.nElectrons);
    if (!b.pmtArea.empty())
@@ -147,46 +59,63 @@ py::dict s2Dict(const S2Batch &b, std::size_t nPmt)
    return d;
 }
 
-py::dict pairedDict(const PairedColumns &c)
+using FloatArray = py::array_t<float, py::array::c_style | py::array::forcecast>;
+
+void requireSameShape(const FloatArray &a, const FloatArray &b, const char *na, const char *nb)
 {
-   py::dict d;
-   for (const auto &v : c.views()) {
-      py::dtype dt;
-      switch (v.type) {
-      case 'F':
-         dt = py::dtype::of<float>();
-         break;
-      case 'D':
-         dt = py::dtype::of<double>();
-         break;
-      case 'I':
-         dt = py::dtype::of<std::int32_t>();
-         break;
-      case 'i':
-         dt = py::dtype::of<std::uint32_t>();
-         break;
-      case 'L':
-         dt = py::dtype::of<std::int64_t>();
-         break;
-      case 'l':
-         dt = py::dtype::of<std::uint64_t>();
-         break;
-      case 'O':
-         dt = py::dtype::of<bool>();
-         break;
-      default:
-         throw std::logic_error(std::string("pairedDict: unhandled leaf type ") + v.type);
-      }
-      py::array a(dt, std::vector<py::ssize_t>{static_cast<py::ssize_t>(v.size)});
-      std::memcpy(a.mutable_data(), v.data, v.size * leafTypeSize(v.type));
-      d[py::str(v.name)] = std::move(a);
-   }
-   return d;
+   if (a.ndim() != 1 || b.ndim() != 1)
+      throw std::invalid_argument(std::string("expected 1-D arrays for ") + na + " and " + nb);
+   if (a.shape(0) != b.shape(0))
+      throw std::invalid_argument(std::string(na) + " and " + nb + " differ in length: " + std::to_string(a.shape(0)) +
+                                  " vs " + std::to_string(b.shape(0)));
 }
 
-} // namespace
+void bindDriftCorrections(py::module_ &m)
+{
+   py::class_<ElectronLifetimeCorrection>(m, "ElectronLifetimeCorrection")
+       .def(py::init<double>(), py::arg("lifetime_us"))
+       .def_static("from_detector",
+                   py::overload_cast<const DetectorConfig &>(&ElectronLifetimeCorrection::fromDetector),
+                   py::arg("detector"))
+       .def_static("from_detector", py::overload_cast<const std::string &>(&ElectronLifetimeCorrection::fromDetector),
+                   py::arg("detector"))
+       .def_property_readonly("lifetime", &ElectronLifetimeCorrection::lifetime)
+       .def("survival_probability", py::vectorize(&ElectronLifetimeCorrection::survivalProbability),
+            py::arg("drift_time_us"),
+            "exp(-t / tau): the fraction of electrons surviving a drift time t (us); scalar or array")
+       .def(
+           "__call__",
+           [](const ElectronLifetimeCorrection &c, const FloatArray &qS2, const FloatArray &t) {
+              requireSameShape(qS2, t, "qS2", "drift_time");
+              FloatArray out(qS2.shape(0));
+              {
+                 ReleaseGil release;
+                 c.apply(qS2.data(), t.data(), out.mutable_data(), static_cast<std::size_t>(qS2.shape(0)));
+              }
+              return out;
+           },
+           py::arg("qS2"), py::arg("drift_time_us"), "Vectorised qS2 * exp(t / tau) (float32)");
 
-void registerLXe(py::module_ &m)
+   py::class_<DriftDepth>(m, "DriftDepth")
+       .def(py::init<double>(), py::arg("drift_velocity_mm_per_us"))
+       .def_static("from_detector", &DriftDepth::fromDetector, py::arg("detector"))
+       .def_property_readonly("drift_velocity", &DriftDepth::driftVelocity)
+       .def(
+           "__call__",
+           [](const DriftDepth &d, const FloatArray &t) {
+              if (t.ndim() != 1)
+                 throw std::invalid_argument("expected a 1-D drift-time array");
+              FloatArray out(t.shape(0));
+              {
+                 ReleaseGil release;
+                 d.apply(t.data(), out.mutable_data(), static_cast<std::size_t>(t.shape(0)));
+              }
+              return out;
+           },
+           py::arg("drift_time_us"));
+}
+
+void bindOptics(py::module_ &m)
 {
    m.def(
        "hex_pmt_array",
@@ -215,7 +144,10 @@ void registerLXe(py::module_ &m)
                    py::arg("cos_incidence"))
        .def_static("disc_solid_angle", &LXeOptics::discSolidAngle, py::arg("radius"), py::arg("distance"),
                    py::arg("cos_incidence"));
+}
 
+void bindPositionCorrections(py::module_ &m)
+{
    py::class_<RegularGrid>(m, "RegularGrid")
        .def(py::init([](std::pair<double, double> xr, std::pair<double, double> yr, std::pair<double, double> zr,
                         const Array<float> &values) {
@@ -292,7 +224,10 @@ void registerLXe(py::module_ &m)
            },
            py::arg("qS1"), py::arg("qS2"), py::arg("drift_time"), py::arg("x"), py::arg("y"),
            "z, qS1c and qS2c of events (dict of float32 arrays)");
+}
 
+void bindResponse(py::module_ &m)
+{
    py::class_<LXeResponse>(m, "LXeResponse")
        .def(py::init<const DetectorConfig &>(), py::arg("detector"))
        .def_property_readonly("optics", &LXeResponse::optics, py::return_value_policy::reference_internal)
@@ -369,7 +304,10 @@ void registerLXe(py::module_ &m)
            },
            py::arg("x"), py::arg("y"), py::arg("n_electrons"), py::arg("release_time_us"), py::arg("seed"),
            py::arg("threads") = 1, py::arg("pmt_areas") = false);
+}
 
+void bindNRMedian(py::module_ &m)
+{
    py::class_<NRMedianCurve>(m, "NRMedianCurve")
        .def(py::init<std::vector<double>, std::vector<double>>(), py::arg("qS1c"), py::arg("median"))
        .def_static(
@@ -405,69 +343,17 @@ void registerLXe(py::module_ &m)
        .def_property_readonly("knots_y", [](const NRMedianCurve &c) { return toNumpy(c.knotsY()); })
        .def_property_readonly("bin_x", [](const NRMedianCurve &c) { return toNumpy(c.binX()); })
        .def_property_readonly("bin_y", [](const NRMedianCurve &c) { return toNumpy(c.binY()); });
+}
 
-   m.def("accidental_count", &accidentalCount, py::arg("rate_s1_hz"), py::arg("rate_s2_hz"), py::arg("window_us"),
-         py::arg("live_time_s"), py::arg("efficiency") = 1.,
-         "Expected accidental events n_acc = r1 r2 dt_w T eps (P2-DNN Eq. 2.1)");
+} // namespace
 
-   m.def(
-       "isolated_rates",
-       [](const std::string &file, std::size_t nS1, std::size_t nS2, double liveTimeS, double efficiency) {
-          const auto r = isolatedRates(file, nS1, nS2, liveTimeS, efficiency);
-          py::dict d;
-          d["s1_hz"] = r.s1Hz;
-          d["s2_hz"] = r.s2Hz;
-          d["live_time_s"] = r.liveTimeS;
-          d["efficiency"] = r.efficiency;
-          d["known"] = r.known();
-          return d;
-       },
-       py::arg("file"), py::arg("n_s1"), py::arg("n_s2"), py::arg("live_time_s") = -1., py::arg("efficiency") = -1.,
-       "Rates for Eq. 2.1 as tpcml-pair takes them: user live time -> N / T; else the stored "
-       "tpcml_isolated_s*_rate, else N / tpcml_livetime");
-   py::class_<AccidentalPairer>(m, "AccidentalPairer")
-       .def(py::init([](const py::dict &s1, const py::dict &s2, const PositionCorrections &corr, double tMin,
-                        double tMax, bool withReplacement, std::uint64_t seed, float weight) {
-               AccidentalPairer::Options o;
-               o.driftTimeMin = tMin;
-               o.driftTimeMax = tMax;
-               o.withReplacement = withReplacement;
-               o.seed = seed;
-               o.weight = weight;
-               return AccidentalPairer(s1FromDict(s1), s2FromDict(s2), corr, o);
-            }),
-            py::arg("s1"), py::arg("s2"), py::arg("corrections"), py::arg("drift_time_min"), py::arg("drift_time_max"),
-            py::arg("with_replacement") = true, py::arg("seed") = 0, py::arg("weight") = 1.f)
-       .def("set_nr_median", &AccidentalPairer::setNRMedian, py::arg("curve"))
-       .def("set_drift_time_histogram", &AccidentalPairer::setDriftTimeHistogram, py::arg("edges"), py::arg("contents"))
-       .def("set_weight", &AccidentalPairer::setWeight, py::arg("weight"))
-       .def_property_readonly("max_pairs", &AccidentalPairer::maxPairs)
-       .def_property_readonly("n_s1", &AccidentalPairer::nS1)
-       .def_property_readonly("n_s2", &AccidentalPairer::nS2)
-       .def_property_readonly("weight", [](const AccidentalPairer &p) { return p.options().weight; })
-       .def_static("column_names", &AccidentalPairer::columnNames)
-       .def(
-           "pair",
-           [](const AccidentalPairer &p, long long nPairs, ULong64_t first, long long threads) {
-              if (nPairs < 0)
-                 throw UsageError("n must be >= 0, got " + std::to_string(nPairs));
-              if (threads < 0 || threads > 1024)
-                 throw UsageError("threads must be in [0, 1024] (0: all cores), got " + std::to_string(threads));
-              const auto n = static_cast<std::size_t>(nPairs);
-              double perPair = 0.;
-              for (const ColumnView &v : PairedColumns().views())
-                 perPair += double(leafTypeSize(v.type));
-              // the C++ columns and their numpy copies
-              requireMemory(2. * perPair * double(n), "pairing " + std::to_string(n) + " accidental events (n)");
-              PairedColumns c;
-              {
-                 ReleaseGil release;
-                 c = p.pair(first, n, unsigned(threads));
-              }
-              return pairedDict(c);
-           },
-           py::arg("n"), py::arg("first") = 0, py::arg("threads") = 1,
-           "accidental events first .. first + n - 1 as a dict of numpy arrays (events schema)");
+void registerLXe(py::module_ &m)
+{
+   bindDriftCorrections(m);
+   bindOptics(m);
+   bindPositionCorrections(m);
+   bindResponse(m);
+   bindNRMedian(m);
 }
 
 } // namespace tpcml::bindings

@@ -6,7 +6,7 @@
 
 #include "onnx/graph/Schema.h"
 
-#include "tpcml/Error.h"
+#include "tpcml/core/Error.h"
 #include "tpcml/onnx/Model.h"
 #include "tpcml/onnx/Scorer.h"
 

@@ -1,12 +1,12 @@
 // AccidentalPairer, accidentalCount (P2-DNN Eq. 2.1), isolatedRates, PairedColumns.
 #include "TempDir.h"
 
-#include "tpcml/AccidentalPairer.h"
-#include "tpcml/DetectorConfig.h"
-#include "tpcml/Error.h"
-#include "tpcml/NRMedian.h"
-#include "tpcml/PositionCorrections.h"
-#include "tpcml/RootIO.h"
+#include "tpcml/pairing/AccidentalPairer.h"
+#include "tpcml/core/DetectorConfig.h"
+#include "tpcml/core/Error.h"
+#include "tpcml/lxe/NRMedian.h"
+#include "tpcml/lxe/PositionCorrections.h"
+#include "tpcml/core/RootIO.h"
 
 #include <ROOT/RDataFrame.hxx>
 #include <TROOT.h>

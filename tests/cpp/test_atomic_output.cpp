@@ -1,7 +1,7 @@
 #include "TempDir.h"
 
-#include "tpcml/AtomicFile.h"
-#include "tpcml/Error.h"
+#include "tpcml/core/AtomicFile.h"
+#include "tpcml/core/Error.h"
 
 #include <gtest/gtest.h>
 

@@ -1,7 +1,7 @@
 #include "TempDir.h"
 
-#include "tpcml/DetectorConfig.h"
-#include "tpcml/Error.h"
+#include "tpcml/core/DetectorConfig.h"
+#include "tpcml/core/Error.h"
 
 #include <gtest/gtest.h>
 

@@ -1,6 +1,6 @@
-#include "tpcml/DetectorConfig.h"
-#include "tpcml/DriftCorrection.h"
-#include "tpcml/Error.h"
+#include "tpcml/core/DetectorConfig.h"
+#include "tpcml/lxe/DriftCorrection.h"
+#include "tpcml/core/Error.h"
 
 #include <gtest/gtest.h>
 

@@ -1,9 +1,9 @@
 // LXeOptics, PositionCorrections, LXeResponse on the pandax2 registry detector.
-#include "tpcml/DetectorConfig.h"
-#include "tpcml/Error.h"
-#include "tpcml/LXeOptics.h"
-#include "tpcml/LXeResponse.h"
-#include "tpcml/PositionCorrections.h"
+#include "tpcml/core/DetectorConfig.h"
+#include "tpcml/core/Error.h"
+#include "tpcml/lxe/LXeOptics.h"
+#include "tpcml/lxe/LXeResponse.h"
+#include "tpcml/lxe/PositionCorrections.h"
 
 #include <gtest/gtest.h>
 

@@ -1,9 +1,9 @@
 // NRMedianCurve: fit on a known distribution, evaluation, below(), file round trip.
 #include "TempDir.h"
 
-#include "tpcml/Error.h"
-#include "tpcml/NRMedian.h"
-#include "tpcml/RootIO.h"
+#include "tpcml/core/Error.h"
+#include "tpcml/lxe/NRMedian.h"
+#include "tpcml/core/RootIO.h"
 
 #include <gtest/gtest.h>
 

@@ -1,6 +1,6 @@
 // The ONNX engine from C++: a model assembled byte by byte (protobuf wire format), sessions,
 // errors on truncated bytes and unsupported operators, shape helpers.
-#include "tpcml/Error.h"
+#include "tpcml/core/Error.h"
 #include "tpcml/onnx/Model.h"
 #include "tpcml/onnx/Scorer.h"
 

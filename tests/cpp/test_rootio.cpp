@@ -1,7 +1,7 @@
 #include "TempDir.h"
 
-#include "tpcml/Error.h"
-#include "tpcml/RootIO.h"
+#include "tpcml/core/Error.h"
+#include "tpcml/core/RootIO.h"
 
 #include <TFile.h>
 #include <TTree.h>

@@ -1,4 +1,4 @@
-#include "tpcml/Strings.h"
+#include "tpcml/core/Strings.h"
 
 #include <gtest/gtest.h>
 

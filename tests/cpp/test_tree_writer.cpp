@@ -1,8 +1,8 @@
 // writeTreeFile / ColumnView / leafTypeSize / readParameter (RootIO.h).
 #include "TempDir.h"
 
-#include "tpcml/Error.h"
-#include "tpcml/RootIO.h"
+#include "tpcml/core/Error.h"
+#include "tpcml/core/RootIO.h"
 
 #include <TFile.h>
 #include <TNamed.h>

@@ -1,5 +1,5 @@
-#include "tpcml/Error.h"
-#include "tpcml/Units.h"
+#include "tpcml/core/Error.h"
+#include "tpcml/core/Units.h"
 
 #include <gtest/gtest.h>
 

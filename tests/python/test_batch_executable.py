@@ -255,3 +255,39 @@ def test_sigint_in_python_still_raises_keyboardinterrupt_and_removes_the_tempora
     assert res.returncode == 0, res.stderr
     assert "interrupted, temporary left: False" in res.stdout
     assert list(tmp_path.iterdir()) == []
+
+
+# ---------------------------------------------------------------------- issue 14: one pairing job
+def test_pairing_job_is_one_function_for_executable_and_python(tmp_path):
+    """tpcml-pair and tpcml.pairing.pair both run tpcml::pairFile: the same events, weights, n_acc and metadata
+    (the job was written twice, in tpcml-pair.cxx and pandax2/pairing.py)."""
+    from tpcml.pairing import pair
+
+    iso = _isolated(tmp_path)
+    exe, py = tmp_path / "exe.root", tmp_path / "py.root"
+    res = run(
+        ["tpcml-pair", "--input", str(iso), "--output", str(exe), "--n", "3000", "--seed", "4", "--livetime", "100"]
+    )
+    assert res.returncode == 0, res.stderr
+    summary = pair(iso, py, 3000, seed=4, livetime_s=100.0, quiet=True)
+    assert summary["n_pairs"] == 3000 and summary["n_acc"] > 0
+    with uproot.open(exe) as a, uproot.open(py) as b:
+        ta, tb = a["events"].arrays(library="np"), b["events"].arrays(library="np")
+        assert list(ta) == list(tb)
+        for k in ta:
+            np.testing.assert_array_equal(ta[k], tb[k], err_msg=k)
+        assert a["tpcml_n_acc"].member("fVal") == pytest.approx(summary["n_acc"], rel=1e-12)
+        assert b["tpcml_n_acc"].member("fVal") == pytest.approx(summary["n_acc"], rel=1e-12)
+        assert str(a["tpcml_detector"].member("fTitle")) == str(b["tpcml_detector"].member("fTitle")) == "pandax2"
+    np.testing.assert_allclose(ta["weight"], summary["n_acc"] / 3000, rtol=1e-6)
+
+
+def test_tpcml_pair_drift_window_beyond_the_detector_is_refused(tmp_path):
+    """tpcml-pair took any window with 0 <= TMIN < TMAX, tpcml pair refused one beyond the maximum drift time;
+    the one job refuses it for both (exit 2)."""
+    iso = _isolated(tmp_path)
+    res = run(["tpcml-pair", "--input", str(iso), "--output", str(tmp_path / "a.root"), "--n", "10",
+               "--drift-window", "0,1e9"])  # fmt: skip
+    assert res.returncode == 2
+    assert "maximum drift time of detector pandax2" in res.stderr
+    assert not (tmp_path / "a.root").exists()

@@ -416,7 +416,7 @@ CASES: list[DoorCase] = [
         "m.score({'qS1': np.ones(2), 'qS2': np.ones(2), 'drift_tme': np.ones(2)})"), 1,
         r"needs the column\(s\) drift_time \(did you mean drift_tme\?\)"),
     DoorCase("pair_file", "output equal to input", api(
-        "from tpcml.pairing import pair_file; pair_file('{d}/isolated.root', '{d}/isolated.root', 10)"),
+        "from tpcml.pairing import pair as pair_file; pair_file('{d}/isolated.root', '{d}/isolated.root', 10)"),
         1, r"ArgumentError: output .* refusing to overwrite an input", unchanged=("isolated.root",)),
 ]  # fmt: skip
 

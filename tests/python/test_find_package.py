@@ -31,10 +31,10 @@ def test_downstream_cmake_project(tmp_path, events_file):
     )
     (src / "ana.cxx").write_text(
         textwrap.dedent("""
-        #include "tpcml/DetectorConfig.h"
-        #include "tpcml/DriftCorrection.h"
-        #include "tpcml/RootIO.h"
-        #include "tpcml/Version.h"
+        #include "tpcml/core/DetectorConfig.h"
+        #include "tpcml/lxe/DriftCorrection.h"
+        #include "tpcml/core/RootIO.h"
+        #include "tpcml/core/Version.h"
         #include <ROOT/RDataFrame.hxx>
         #include <iostream>
         int main(int argc, char **argv) {

@@ -11,7 +11,8 @@ import uproot
 from tpcml import _core
 from tpcml.core import detectors
 from tpcml.core.rootio import write_tree
-from tpcml.pairing import S1_BRANCHES, S2_BRANCHES, pair_file, read_isolated
+from tpcml.pairing import S1_BRANCHES, S2_BRANCHES, read_isolated
+from tpcml.pairing import pair as pair_file
 from tpcml.sim.lxe import PAPER_N_ACC_BELOW_MEDIAN, Simulator
 from tpcml.sim.quanta import ER, NR, nest_quanta
 from tpcml.studies.pandax2 import selection

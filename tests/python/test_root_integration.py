@@ -88,8 +88,8 @@ def test_r_load_library_macro(tmp_path, root_exe):
     macro.write_text(
         textwrap.dedent("""
         R__LOAD_LIBRARY(libtpcml)
-        #include "tpcml/DriftCorrection.h"
-        #include "tpcml/Version.h"
+        #include "tpcml/lxe/DriftCorrection.h"
+        #include "tpcml/core/Version.h"
         int loadlib() {
            ROOT::RDataFrame df(100);
            auto d = df.Define("t", "float(rdfentry_)").Define("q", "1000.f")

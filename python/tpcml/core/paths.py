@@ -20,11 +20,11 @@ def library_path() -> Path:
 def include_dir() -> Path:
     """Directory to add to the include path for ``#include "tpcml/..."``."""
     installed = library_dir().parent / "include"
-    if (installed / "tpcml" / "Version.h").is_file():
+    if (installed / "tpcml" / "tpcml.h").is_file():
         return installed
     # plain CMake build tree: headers are in the source tree
     source = Path(__file__).resolve().parents[2] / "include"
-    if (source / "tpcml" / "Version.h").is_file():
+    if (source / "tpcml" / "tpcml.h").is_file():
         return source
     raise FileNotFoundError(f"tpcml headers not found beside {library_dir()} nor in {source}")
 

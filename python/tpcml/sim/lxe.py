@@ -146,31 +146,21 @@ class Simulator:
             "run": np.zeros(n, np.uint32),
             "event": np.arange(n, dtype=np.uint64),
             "sample": np.full(n, sample, np.int32),
-            "recoil_type": (np.full(n, recoil, np.int32) if np.isscalar(recoil) else recoil[keep].astype(np.int32)),
+            "recoil_type": (np.full(n, recoil, np.int32) if np.isscalar(recoil) else recoil[keep]),
             "s1_id": np.full(n, -1, np.int64),
             "s2_id": np.full(n, -1, np.int64),
-            "qS1": s1["qS1"][keep],
-            "qS2": s2["qS2"][keep],
+            **{k: s1[k][keep] for k in _core.S1_COLUMNS},
+            **{k: s2[k][keep] for k in _core.S2_COLUMNS},  # x, y: the S2's measured position
             "qS1c": corr["qS1c"],
             "qS2c": corr["qS2c"],
-            "wS1": s1["wS1"][keep],
-            "wS2": s2["wS2"][keep],
-            "wtenS2": s2["wtenS2"][keep],
-            "S1TBA": s1["S1TBA"][keep],
-            "S2TBA": s2["S2TBA"][keep],
-            "S2SY1": s2["S2SY1"][keep],
-            "S2SY2": s2["S2SY2"][keep],
-            "S1NPeaks": s1["S1NPeaks"][keep].astype(np.int32),
-            "S1LargestBCQ": s1["S1LargestBCQ"][keep],
             "drift_time": t,
-            "x": x,
-            "y": y,
             "z": corr["z"],
-            "energy_true": energy[keep].astype(np.float32),
+            "energy_true": energy[keep],
             "below_nr_median": np.zeros(n, bool),
             "weight": np.ones(n, np.float32),
         }
-        return cols
+        # the events schema (C++ EventSchema.h) fixes the order and the types of the columns
+        return {k: np.asarray(cols[k]).astype(_core.EVENT_DTYPES[k], copy=False) for k in _core.EVENT_COLUMNS}
 
     # ------------------------------------------------------------------ physical events
     def interactions(
@@ -320,7 +310,7 @@ class Simulator:
         x, y = self._uniform_disc(rng, counts[3])
         se = self.response.single_electron_s1(x, y, seed=u64(seed * 10 + 4), threads=self.threads)
         parts.append(se | {"origin": np.full(counts[3], S1_SINGLE_ELECTRON, np.int32)})
-        return self._isolated_tree(parts, ["qS1", "wS1", "S1TBA", "S1NPeaks", "S1LargestBCQ", "origin"], "s1_id", rng)
+        return self._isolated_tree(parts, [*_core.S1_COLUMNS, "origin"], "s1_id", rng)
 
     def isolated_s2(self, n: int, seed: int) -> dict[str, np.ndarray]:
         d = self.det
@@ -367,9 +357,7 @@ class Simulator:
         )
         parts.append(de | {"origin": np.full(counts[1], S2_DELAYED, np.int32)})
         parts.append(drifted(counts[2], S2_S1_BELOW_THRESHOLD, seed * 10 + 3, below_threshold))
-        return self._isolated_tree(
-            parts, ["qS2", "wS2", "wtenS2", "S2TBA", "S2SY1", "S2SY2", "x", "y", "origin"], "s2_id", rng
-        )
+        return self._isolated_tree(parts, [*_core.S2_COLUMNS, "origin"], "s2_id", rng)
 
     def _origin_counts(self, rng, n, fraction_keys: tuple[str, ...]) -> np.ndarray:
         """Signals per origin: multinomial over the registry fractions named by ``fraction_keys``."""

@@ -5,8 +5,8 @@
 #include "onnx/kernels/Kernels.h"
 #include "onnx/graph/Schema.h"
 
-#include "tpcml/Error.h"
-#include "tpcml/Strings.h"
+#include "tpcml/core/Error.h"
+#include "tpcml/core/Strings.h"
 
 #include <algorithm>
 #include <cerrno>

@@ -2,7 +2,7 @@
 #include "onnx/graph/Graph.h"
 #include "onnx/graph/Schema.h"
 
-#include "tpcml/Error.h"
+#include "tpcml/core/Error.h"
 
 #include <algorithm>
 #include <cmath>

@@ -6,8 +6,8 @@
 // type constraints of the inputs. Cross-checked against onnx.defs by test_onnx_spec.py.
 #include "onnx/graph/Schema.h"
 
-#include "tpcml/Error.h"
-#include "tpcml/Strings.h"
+#include "tpcml/core/Error.h"
+#include "tpcml/core/Strings.h"
 
 #include <algorithm>
 #include <map>

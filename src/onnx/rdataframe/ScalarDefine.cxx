@@ -8,7 +8,7 @@
 // rows: 905-937 ns against 728-771 ns inlined; the same loop only reading the branches, 580 ns).
 #include "onnx/rdataframe/ScalarDefine.h"
 
-#include "tpcml/Error.h"
+#include "tpcml/core/Error.h"
 
 #include <array>
 #include <utility>

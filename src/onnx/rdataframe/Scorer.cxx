@@ -3,11 +3,11 @@
 
 #include "onnx/rdataframe/ScalarDefine.h"
 
-#include "tpcml/AtomicFile.h"
-#include "tpcml/Error.h"
-#include "tpcml/RootIO.h"
-#include "tpcml/Strings.h"
-#include "tpcml/Version.h"
+#include "tpcml/core/AtomicFile.h"
+#include "tpcml/core/Error.h"
+#include "tpcml/core/RootIO.h"
+#include "tpcml/core/Strings.h"
+#include "tpcml/core/Version.h"
 
 #include <TInterpreter.h>
 #include <TROOT.h>

@@ -13,22 +13,8 @@ from tpcml.core.errors import InputError
 from tpcml.report.figures import pyplot, save
 from tpcml.studies.pandax2 import selection
 
-#: P2-DNN Table 1, in its order (the default model inputs, docs/event-model.md §3)
-FEATURES = [
-    "qS1",
-    "qS2",
-    "qS1c",
-    "qS2c",
-    "wS1",
-    "wS2",
-    "wtenS2",
-    "S1TBA",
-    "S2TBA",
-    "S2SY1",
-    "S2SY2",
-    "S1NPeaks",
-    "S1LargestBCQ",
-]
+#: P2-DNN Table 1, in its order (the default model inputs, docs/event-model.md §3; from the C++ events schema)
+FEATURES = list(_core.FEATURES)
 UNITS = {"qS1": "PE", "qS2": "PE", "qS1c": "PE", "qS2c": "PE", "wS1": "ns", "wS2": "ns", "wtenS2": "ns"}
 LOG_X = {"qS2", "qS2c"}
 

@@ -55,22 +55,9 @@ __all__ = [
     "run_study",
 ]
 
-#: P2-DNN Table 1: the 13 features, in the order every tpcml PandaX-II model takes them.
-FEATURES = (
-    "qS1",
-    "qS2",
-    "qS1c",
-    "qS2c",
-    "wS1",
-    "wS2",
-    "wtenS2",
-    "S1TBA",
-    "S2TBA",
-    "S2SY1",
-    "S2SY2",
-    "S1NPeaks",
-    "S1LargestBCQ",
-)
+#: P2-DNN Table 1: the 13 features, in the order every tpcml PandaX-II model takes them (the events schema of
+#: C++, tpcml/pairing/EventSchema.h).
+FEATURES = tuple(_core.FEATURES)
 #: Training strategies (P2-DNN Sec. 4; the names of docs/event-model.md, tpcml.strategy).
 STRATEGIES = {
     "below_median": "accidentals and NR below the NR median (P2-DNN Table 2, the original strategy)",

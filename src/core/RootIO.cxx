@@ -1,0 +1,585 @@
+#include "tpcml/core/RootIO.h"
+
+#include "tpcml/core/Error.h"
+#include "tpcml/core/Strings.h"
+
+#include <ROOT/RDataFrame.hxx>
+#include <TClass.h>
+#include <TError.h>
+#include <TFile.h>
+#include <TKey.h>
+#include <TNamed.h>
+#include <TParameter.h>
+#include <TTree.h>
+
+#include <algorithm>
+#include <climits>
+#include <cstdint>
+#include <type_traits>
+#include <array>
+#include <cstring>
+#include <filesystem>
+#include <exception>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+namespace tpcml {
+
+namespace {
+
+bool isRemote(const std::string &path)
+{
+   return path.find("://") != std::string::npos;
+}
+
+/// Open `file` for reading; InputError (naming the file and the reason) instead of ROOT's stderr noise.
+std::unique_ptr<TFile> openForReading(const std::string &file)
+{
+   std::error_code ec;
+   if (!isRemote(file)) {
+      if (!std::filesystem::exists(file, ec))
+         throw InputError("cannot open '" + file + "': no such file");
+      if (std::filesystem::is_directory(file, ec))
+         throw InputError("cannot open '" + file + "': it is a directory, expected a ROOT file");
+      if (!std::filesystem::is_regular_file(file, ec)) // a FIFO or a device would block or never end
+         throw InputError("cannot open '" + file +
+                          "': not a regular file (a FIFO, socket or device), expected a "
+                          "ROOT file");
+   }
+   const Int_t oldLevel = gErrorIgnoreLevel;
+   gErrorIgnoreLevel = kFatal; // we report the failure ourselves
+   std::unique_ptr<TFile> f(TFile::Open(file.c_str(), "READ"));
+   gErrorIgnoreLevel = oldLevel;
+   if (!f || f->IsZombie())
+      throw InputError("cannot open '" + file + "': not a readable ROOT file");
+   return f;
+}
+
+/// Names of the trees / RNTuples among the top-level keys of an open file (one per name).
+std::vector<std::string> treeNames(TFile &f)
+{
+   std::vector<std::string> out;
+   for (TObject *obj : *f.GetListOfKeys()) {
+      auto *key = static_cast<TKey *>(obj);
+      const std::string cls = key->GetClassName();
+      if (cls == "TTree" || cls == "TNtuple" || cls == "TChain" || cls == "ROOT::RNTuple" ||
+          cls == "ROOT::Experimental::RNTuple") {
+         const std::string name = key->GetName();
+         if (std::find(out.begin(), out.end(), name) == out.end()) // several cycles of one tree
+            out.push_back(name);
+      }
+   }
+   return out;
+}
+
+} // namespace
+
+std::vector<std::string> listTrees(const std::string &file)
+{
+   return treeNames(*openForReading(file));
+}
+
+TreeSummary describeTree(const std::string &file, const std::string &tree)
+{
+   auto f = openForReading(file); // opened once for the listing, the entries and the columns
+   const auto trees = treeNames(*f);
+   if (std::find(trees.begin(), trees.end(), tree) == trees.end())
+      throw InputError("no tree '" + tree + "' in '" + file + "'" + didYouMean(tree, trees) +
+                       "; trees in the file: " + (trees.empty() ? std::string("none") : join(trees)));
+   TreeSummary s;
+   s.file = file;
+   s.tree = tree;
+   auto describe = [&s](ROOT::RDataFrame &df) {
+      for (const auto &c : df.GetColumnNames())
+         s.columns.push_back({c, df.GetColumnType(c)});
+   };
+   if (auto *t = f->Get<TTree>(tree.c_str())) {
+      s.format = "TTree";
+      s.entries = t->GetEntries();
+      ROOT::RDataFrame df(*t);
+      describe(df);
+   } else { // RNTuple
+      s.format = "RNTuple";
+      ROOT::RDataFrame df(tree, file);
+      describe(df);
+      s.entries = static_cast<long long>(*df.Count());
+   }
+   return s;
+}
+
+void requireColumns(const std::string &file, const std::string &tree, const std::vector<std::string> &columns)
+{
+   requireColumns(describeTree(file, tree), columns);
+}
+
+void requireColumns(const TreeSummary &s, const std::vector<std::string> &columns)
+{
+   const std::string &file = s.file, &tree = s.tree;
+   std::vector<std::string> names;
+   for (const auto &c : s.columns)
+      names.push_back(c.name);
+   std::vector<std::string> missing;
+   for (const auto &c : columns) {
+      bool ok = false;
+      for (const auto &n : names)
+         ok = ok || n == c;
+      if (!ok)
+         missing.push_back("'" + c + "'" + didYouMean(c, names));
+   }
+   if (!missing.empty())
+      throw InputError("tree '" + tree + "' in '" + file + "' lacks column" + (missing.size() > 1 ? "s " : " ") +
+                       join(missing));
+}
+
+std::string requireOneFormat(const std::vector<TreeSummary> &summaries)
+{
+   std::string first, firstFile;
+   for (const TreeSummary &s : summaries) {
+      const std::string &format = s.format, &f = s.file, &tree = s.tree;
+      if (first.empty()) {
+         first = format;
+         firstFile = f;
+      } else if (format != first) {
+         throw InputError("'" + tree + "' is a " + first + " in '" + firstFile + "' but a " + format + " in '" + f +
+                          "': ROOT reads the files of one dataset in one format; convert them or run them separately");
+      }
+   }
+   return first;
+}
+
+namespace {
+
+std::string trim(std::string t)
+{
+   while (!t.empty() && t.back() == ' ')
+      t.pop_back();
+   while (!t.empty() && t.front() == ' ')
+      t.erase(0, 1);
+   if (t.rfind("const ", 0) == 0)
+      t.erase(0, 6);
+   return t;
+}
+
+struct ParsedType {
+   std::string element; ///< canonical scalar name, "" when unknown
+   bool array = false;
+   bool stdVector = false;
+};
+
+std::string canonicalScalar(const std::string &type)
+{
+   static const std::pair<const char *, const char *> names[] = {
+       {"float", "float"},
+       {"Float_t", "float"},
+       {"double", "double"},
+       {"Double_t", "double"},
+       {"int", "int"},
+       {"Int_t", "int"},
+       {"std::int32_t", "int"},
+       {"int32_t", "int"},
+       {"unsigned int", "unsigned int"},
+       {"UInt_t", "unsigned int"},
+       {"std::uint32_t", "unsigned int"},
+       {"uint32_t", "unsigned int"},
+       {"long long", "long long"},
+       {"Long64_t", "long long"},
+       {"std::int64_t", "long long"},
+       {"int64_t", "long long"},
+       {"long", "long long"},
+       {"Long_t", "long long"},
+       {"unsigned long long", "unsigned long long"},
+       {"ULong64_t", "unsigned long long"},
+       {"std::uint64_t", "unsigned long long"},
+       {"uint64_t", "unsigned long long"},
+       {"unsigned long", "unsigned long long"},
+       {"ULong_t", "unsigned long long"},
+       {"short", "short"},
+       {"Short_t", "short"},
+       {"std::int16_t", "short"},
+       {"unsigned short", "unsigned short"},
+       {"UShort_t", "unsigned short"},
+       {"std::uint16_t", "unsigned short"},
+       {"char", "char"},
+       {"Char_t", "char"},
+       {"std::int8_t", "char"},
+       {"unsigned char", "unsigned char"},
+       {"UChar_t", "unsigned char"},
+       {"std::uint8_t", "unsigned char"},
+       {"bool", "bool"},
+       {"Bool_t", "bool"},
+   };
+   const std::string t = trim(type);
+   for (const auto &[from, to] : names)
+      if (t == from)
+         return to;
+   return "";
+}
+
+ParsedType parseType(const std::string &raw)
+{
+   std::string t = trim(raw);
+   if (t == "ROOT::RVecF" || t == "ROOT::VecOps::RVecF")
+      t = "ROOT::RVec<float>";
+   else if (t == "ROOT::RVecD" || t == "ROOT::VecOps::RVecD")
+      t = "ROOT::RVec<double>";
+   else if (t == "ROOT::RVecI" || t == "ROOT::VecOps::RVecI")
+      t = "ROOT::RVec<int>";
+   ParsedType p;
+   for (const char *prefix : {"ROOT::VecOps::RVec<", "ROOT::RVec<", "RVec<", "std::vector<", "vector<"}) {
+      const std::string pre = prefix;
+      if (t.rfind(pre, 0) == 0 && t.back() == '>') {
+         p.array = true;
+         p.stdVector = pre.find("vector") != std::string::npos;
+         t = t.substr(pre.size(), t.size() - pre.size() - 1);
+         break;
+      }
+   }
+   p.element = canonicalScalar(t);
+   return p;
+}
+
+template <class From, class To>
+std::string convert(ROOT::RDF::RNode &df, const std::string &to, const std::string &from)
+{
+   df = df.Define(to, [](const From &v) { return static_cast<To>(v); }, {from});
+   return to;
+}
+
+template <class From, class To>
+std::string convertArray(ROOT::RDF::RNode &df, const std::string &to, const std::string &from)
+{
+   df = df.Define(to, [](const From &v) { return ROOT::RVec<To>(v.begin(), v.end()); }, {from});
+   return to;
+}
+
+} // namespace
+
+std::string canonicalColumnType(const std::string &type)
+{
+   const ParsedType p = parseType(type);
+   return p.element.empty() ? "" : p.element + (p.array ? "[]" : "");
+}
+
+std::string defineAs(ROOT::RDF::RNode &df, const std::string &from, ColumnKind kind, const std::string &where)
+{
+   const std::string type = df.GetColumnType(from);
+   const ParsedType p = parseType(type);
+   const std::string &e = p.element;
+   const char *accepted = "";
+   switch (kind) {
+   case ColumnKind::kReal:
+      accepted = "a float or double scalar (read as float32)";
+      if (!p.array && e == "float")
+         return from;
+      if (!p.array && e == "double")
+         return convert<double, float>(df, "tpcml_real_" + from, from);
+      break;
+   case ColumnKind::kInt32:
+      accepted = "an integer scalar (Int_t, int, std::int32_t; others converted to int32)";
+      if (!p.array && e == "int")
+         return from;
+      if (!p.array && !e.empty() && e != "float" && e != "double" && e != "bool") {
+         // e.g. numpy's default int64 written by uproot: through a 64-bit copy, clamped to int32
+         ROOT::RDF::RNode wide = df;
+         const std::string w = defineAs(wide, from, ColumnKind::kInt64, where);
+         df = wide.Define(
+             "tpcml_int_" + from,
+             [](Long64_t v) { return int(std::max<Long64_t>(std::min<Long64_t>(v, INT32_MAX), INT32_MIN)); }, {w});
+         return "tpcml_int_" + from;
+      }
+      break;
+   case ColumnKind::kInt64:
+      accepted = "an integer scalar (read as a 64-bit integer)";
+      if (!p.array) {
+         const std::string to = "tpcml_int64_" + from;
+         const std::string t = trim(type);
+         if (t == "Long64_t" || t == "long long")
+            return from;
+         if (t == "long" || t == "Long_t" || t == "std::int64_t" || t == "int64_t")
+            return convert<long, Long64_t>(df, to, from);
+         if (t == "unsigned long" || t == "ULong_t" || t == "std::uint64_t" || t == "uint64_t")
+            return convert<unsigned long, Long64_t>(df, to, from);
+         if (e == "int")
+            return convert<int, Long64_t>(df, to, from);
+         if (e == "unsigned int")
+            return convert<unsigned int, Long64_t>(df, to, from);
+         if (e == "short")
+            return convert<short, Long64_t>(df, to, from);
+         if (e == "unsigned short")
+            return convert<unsigned short, Long64_t>(df, to, from);
+         if (e == "char")
+            return convert<char, Long64_t>(df, to, from);
+         if (e == "unsigned char")
+            return convert<unsigned char, Long64_t>(df, to, from);
+         if (e == "unsigned long long")
+            return convert<ULong64_t, Long64_t>(df, to, from);
+      }
+      break;
+   case ColumnKind::kRealArray: {
+      accepted = "an array of float or double (RVec or std::vector, read as RVec<float>)";
+      const std::string to = "tpcml_reals_" + from;
+      if (p.array && e == "float")
+         return p.stdVector ? convertArray<std::vector<float>, float>(df, to, from) : from;
+      if (p.array && e == "double")
+         return p.stdVector ? convertArray<std::vector<double>, float>(df, to, from)
+                            : convertArray<ROOT::RVec<double>, float>(df, to, from);
+      break;
+   }
+   case ColumnKind::kInt32Array: {
+      accepted = "an array of integers (RVec or std::vector of Int_t, int, std::int32_t; RVec of other integers)";
+      const std::string to = "tpcml_ints_" + from;
+      if (p.array && e == "int")
+         return p.stdVector ? convertArray<std::vector<int>, int>(df, to, from) : from;
+      if (p.array && !p.stdVector &&
+          (e == "long long" || e == "short" || e == "char" || e == "unsigned char" || e == "unsigned short" ||
+           e == "unsigned int")) {
+         // numpy's default int64 (uproot writes it as is): values outside int32 are clamped, so a
+         // consumer that checks its range (a plane must be 0 or 1) still refuses them
+         const std::string t = trim(type);
+         const bool isLong =
+             t.find("long long") == std::string::npos && t.find("Long64_t") == std::string::npos && e == "long long";
+         auto clamp = [](auto v) {
+            using V = decltype(v);
+            if constexpr (std::is_signed_v<V>)
+               return int(std::max<long long>(std::min<long long>(v, INT32_MAX), INT32_MIN));
+            else
+               return int(std::min<unsigned long long>(v, INT32_MAX));
+         };
+         auto def = [&](auto tag) {
+            using V = decltype(tag);
+            df = df.Define(to,
+                           [clamp](const ROOT::RVec<V> &v) {
+                              ROOT::RVec<int> o(v.size());
+                              for (std::size_t i = 0; i < v.size(); ++i)
+                                 o[i] = clamp(v[i]);
+                              return o;
+                           },
+                           {from});
+            return to;
+         };
+         if (e == "long long")
+            return isLong ? def(long{}) : def(static_cast<long long>(0));
+         if (e == "short")
+            return def(short{});
+         if (e == "char")
+            return def(char{});
+         if (e == "unsigned char")
+            return def(static_cast<unsigned char>(0));
+         if (e == "unsigned short")
+            return def(static_cast<unsigned short>(0));
+         return def(0u);
+      }
+      break;
+   }
+   }
+   throw InputError("column '" + from + "' of " + where + " has type " + type + "; expected " + accepted);
+}
+
+void runInRanges(const std::vector<std::string> &files, const std::string &tree, unsigned long long total,
+                 unsigned parts,
+                 const std::function<void(unsigned, ROOT::RDF::RNode, unsigned long long, unsigned long long)> &book,
+                 const std::function<void(unsigned, unsigned long long, unsigned long long)> &run)
+{
+   if (parts == 0)
+      parts = 1;
+   if (parts > 1 && total >= (1ULL << 32))
+      parts = 1; // RDataFrame::Range takes 32-bit entry numbers
+   if (parts > 1)
+      ROOT::EnableThreadSafety();
+   std::vector<std::unique_ptr<ROOT::RDataFrame>> frames(parts);
+   std::vector<std::pair<unsigned long long, unsigned long long>> ranges(parts);
+   for (unsigned t = 0; t < parts; ++t) {
+      ranges[t] = {total * t / parts, total * (t + 1) / parts};
+      if (ranges[t].first == ranges[t].second)
+         continue;
+      frames[t] = std::make_unique<ROOT::RDataFrame>(tree, files);
+      ROOT::RDF::RNode node = *frames[t];
+      if (parts > 1)
+         node = frames[t]->Range(unsigned(ranges[t].first), unsigned(ranges[t].second));
+      book(t, node, ranges[t].first, ranges[t].second);
+   }
+   std::vector<std::exception_ptr> errors(parts);
+   auto work = [&](unsigned t) {
+      try {
+         run(t, ranges[t].first, ranges[t].second);
+      } catch (...) {
+         errors[t] = std::current_exception();
+      }
+   };
+   if (parts == 1) {
+      if (frames[0])
+         work(0);
+   } else {
+      std::vector<std::thread> pool;
+      for (unsigned t = 0; t < parts; ++t)
+         if (frames[t])
+            pool.emplace_back(work, t);
+      for (std::thread &th : pool)
+         th.join();
+   }
+   for (const std::exception_ptr &e : errors)
+      if (e)
+         std::rethrow_exception(e);
+}
+
+namespace {
+std::mutex g_handlerMutex;
+int g_handlerUsers = 0;
+ErrorHandlerFunc_t g_savedHandler = nullptr;
+} // namespace
+
+RootMessagesToStderr::RootMessagesToStderr()
+{
+   std::lock_guard<std::mutex> lock(g_handlerMutex);
+   if (g_handlerUsers++ == 0)
+      g_savedHandler = SetErrorHandler(DefaultErrorHandler);
+}
+
+RootMessagesToStderr::~RootMessagesToStderr()
+{
+   std::lock_guard<std::mutex> lock(g_handlerMutex);
+   if (--g_handlerUsers == 0)
+      SetErrorHandler(g_savedHandler);
+}
+
+double readParameter(const std::string &file, const std::string &key, double fallback)
+{
+   auto f = openForReading(file);
+   auto *p = f->Get<TParameter<double>>(key.c_str());
+   return p ? p->GetVal() : fallback;
+}
+
+std::size_t leafTypeSize(char type)
+{
+   switch (type) {
+   case 'B':
+   case 'b':
+   case 'O':
+      return 1;
+   case 'S':
+   case 's':
+      return 2;
+   case 'F':
+   case 'I':
+   case 'i':
+      return 4;
+   case 'D':
+   case 'L':
+   case 'l':
+      return 8;
+   default:
+      throw UsageError(std::string("unknown ROOT leaf type '") + type + "': expected one of F D B b S s I i L l O");
+   }
+}
+
+namespace {
+void checkColumns(const std::string &tree, const std::vector<ColumnView> &cols)
+{
+   if (cols.empty())
+      throw UsageError("tree '" + tree + "' has no columns");
+   for (const auto &c : cols) {
+      leafTypeSize(c.type);
+      if (c.size != cols.front().size)
+         throw UsageError("tree '" + tree + "': column '" + c.name + "' has " + std::to_string(c.size) +
+                          " entries, column '" + cols.front().name + "' has " + std::to_string(cols.front().size));
+      if (c.size > 0 && c.data == nullptr)
+         throw UsageError("tree '" + tree + "': column '" + c.name + "' has no data");
+   }
+}
+} // namespace
+
+struct TreeFileWriter::Impl {
+   struct Tree {
+      TTree *tree = nullptr; // owned by the file
+      std::vector<std::string> names;
+      std::vector<char> types;
+      std::vector<std::array<unsigned char, 8>> slot;
+   };
+   std::unique_ptr<TFile> file;
+   std::string path;
+   long long autoFlush = 0;
+   std::vector<std::pair<std::string, std::unique_ptr<Tree>>> trees;
+};
+
+TreeFileWriter::TreeFileWriter(const std::string &path, long long autoFlush) : m_impl(std::make_unique<Impl>())
+{
+   m_impl->path = path;
+   m_impl->autoFlush = autoFlush;
+   m_impl->file.reset(TFile::Open(path.c_str(), "RECREATE"));
+   if (!m_impl->file || m_impl->file->IsZombie())
+      throw InputError("cannot create ROOT file '" + path + "'");
+}
+
+TreeFileWriter::~TreeFileWriter() = default;
+
+void TreeFileWriter::append(const std::string &name, const std::vector<ColumnView> &cols)
+{
+   checkColumns(name, cols);
+   if (!m_impl->file)
+      throw UsageError("TreeFileWriter: '" + m_impl->path + "' is already closed");
+   Impl::Tree *t = nullptr;
+   for (auto &[n, tr] : m_impl->trees)
+      if (n == name)
+         t = tr.get();
+   if (!t) {
+      m_impl->file->cd();
+      auto made = std::make_unique<Impl::Tree>();
+      made->tree = new TTree(name.c_str(), name.c_str());
+      if (m_impl->autoFlush > 0)
+         made->tree->SetAutoFlush(m_impl->autoFlush);
+      made->slot.resize(cols.size());
+      for (std::size_t k = 0; k < cols.size(); ++k) {
+         made->names.push_back(cols[k].name);
+         made->types.push_back(cols[k].type);
+         made->tree->Branch(cols[k].name.c_str(), made->slot[k].data(), (cols[k].name + "/" + cols[k].type).c_str());
+      }
+      t = made.get();
+      m_impl->trees.emplace_back(name, std::move(made));
+   }
+   if (cols.size() != t->names.size())
+      throw UsageError("tree '" + name + "': a chunk of " + std::to_string(cols.size()) + " columns, the tree has " +
+                       std::to_string(t->names.size()));
+   std::vector<std::size_t> width(cols.size());
+   for (std::size_t k = 0; k < cols.size(); ++k) {
+      if (cols[k].name != t->names[k] || cols[k].type != t->types[k])
+         throw UsageError("tree '" + name + "': chunk column " + std::to_string(k) + " is '" + cols[k].name +
+                          "', the tree's is '" + t->names[k] + "'");
+      width[k] = leafTypeSize(cols[k].type);
+   }
+   const std::size_t n = cols.front().size;
+   for (std::size_t i = 0; i < n; ++i) {
+      for (std::size_t k = 0; k < cols.size(); ++k)
+         std::memcpy(t->slot[k].data(), static_cast<const unsigned char *>(cols[k].data) + i * width[k], width[k]);
+      t->tree->Fill();
+   }
+}
+
+void TreeFileWriter::close(const std::vector<std::pair<std::string, std::string>> &named,
+                           const std::vector<std::pair<std::string, double>> &parameters)
+{
+   if (!m_impl->file)
+      return;
+   m_impl->file->cd();
+   for (auto &[n, t] : m_impl->trees)
+      t->tree->Write();
+   for (const auto &[name, title] : named)
+      TNamed(name.c_str(), title.c_str()).Write();
+   for (const auto &[name, value] : parameters)
+      TParameter<double>(name.c_str(), value).Write();
+   m_impl->file->Close();
+   m_impl->file.reset();
+}
+
+void writeTreeFile(const std::string &path, const TreeFileContents &contents)
+{
+   // validate everything before creating the file
+   for (const auto &[tree, cols] : contents.trees)
+      checkColumns(tree, cols);
+   TreeFileWriter writer(path, contents.autoFlush);
+   for (const auto &[name, cols] : contents.trees)
+      writer.append(name, cols);
+   writer.close(contents.named, contents.parameters);
+}
+
+} // namespace tpcml
