@@ -1,5 +1,5 @@
 # tpcml developer entry points. Both targets install what they need (idempotent).
-.PHONY: run test lint format bench clean
+.PHONY: run test lint format bench clean stubs
 SHELL := /bin/bash
 VENV ?= venv
 
@@ -31,3 +31,7 @@ format:
 
 clean:
 	rm -rf build tpcml-quickstart tpcml-accidental
+
+stubs: ## regenerate python/tpcml/_core.pyi from the built module (tests/python/test_stubs.py checks it is current)
+	@bash scripts/setup.sh
+	@$(VENV)/bin/python scripts/write_stubs.py

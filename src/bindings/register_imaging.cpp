@@ -35,7 +35,7 @@ void registerImaging(py::module_ &m)
 
    py::class_<TrackRasteriser>(m, "TrackRasteriser",
                                "XZ/YZ track images of strip hits (tpcml::TrackRasteriser, P3-CNN Sec. 3.2).")
-       .def(py::init<const RasterOptions &>(), py::arg("options") = RasterOptions{})
+       .def(py::init<const RasterOptions &>(), py::arg_v("options", RasterOptions{}, "RasterOptions()"))
        .def(py::init([](int pixels, double pixelSize, double driftVelocity, int upscale, bool channelsFirst) {
                RasterOptions o;
                o.pixels = pixels;

@@ -1,0 +1,483 @@
+# Type stubs of tpcml._core (the private pybind11 module): written by scripts/write_stubs.py
+# (pybind11-stubgen) from the built module; do not edit by hand, run `make stubs`.
+"""
+tpcml private compiled module (use the public tpcml package instead)
+"""
+from __future__ import annotations
+import collections.abc
+import numpy
+import numpy.typing
+import typing
+__all__: list[str] = ['AccidentalPairer', 'AtomicOutput', 'ConfigError', 'DetectorConfig', 'DetectorParameter', 'DriftDepth', 'EVENT_COLUMNS', 'EVENT_DTYPES', 'ElectronLifetimeCorrection', 'Error', 'FEATURES', 'InputError', 'LXeOptics', 'LXeResponse', 'NRMedianCurve', 'OnnxModel', 'PositionCorrections', 'RasterOptions', 'RegularGrid', 'S1_COLUMNS', 'S2_COLUMNS', 'TrackRasteriser', 'UsageError', 'accepted_units', 'accidental_count', 'available_memory', 'compiler_version', 'describe_tree', 'dimension_names', 'hex_pmt_array', 'isolated_rates', 'library_directory', 'list_trees', 'onnx_benchmark', 'onnx_ir_versions', 'onnx_isa', 'onnx_newest_opset', 'onnx_schema_table', 'onnx_supported_operators', 'pair_file', 'read_parameter', 'require_columns', 'require_distinct_output', 'root_version', 'score_files', 'unit_factor', 'version', 'write_tree_file']
+class Error(RuntimeError):
+    """
+    Base of every tpcml error.
+    """
+class ConfigError(Error, ValueError):
+    """
+    An invalid detector configuration or registry entry.
+    """
+class InputError(Error, OSError):
+    """
+    An input that cannot be read or does not fit.
+    """
+class UsageError(Error, ValueError):
+    """
+    An invalid argument or call sequence.
+    """
+class DetectorParameter:
+    @property
+    def canonical_unit(self) -> str:
+        ...
+    @property
+    def dimension(self) -> str:
+        ...
+    @property
+    def is_array(self) -> bool:
+        ...
+    @property
+    def key(self) -> str:
+        ...
+    @property
+    def source(self) -> str:
+        ...
+    @property
+    def unit(self) -> str:
+        ...
+    @property
+    def value(self) -> typing.Any:
+        ...
+class DetectorConfig:
+    @staticmethod
+    def available() -> list[str]:
+        ...
+    @staticmethod
+    def from_file(path: str, schema: str = '') -> DetectorConfig:
+        ...
+    @staticmethod
+    def load(name_or_path: str) -> DetectorConfig:
+        ...
+    @staticmethod
+    def registry_directory() -> str:
+        ...
+    @typing.overload
+    def get(self, key: str) -> float:
+        ...
+    @typing.overload
+    def get(self, key: str, unit: str) -> float:
+        ...
+    def get_array(self, key: str) -> list[float]:
+        ...
+    def get_bool(self, key: str) -> bool:
+        ...
+    def get_int(self, key: str) -> int:
+        ...
+    def get_string(self, key: str) -> str:
+        ...
+    def has(self, key: str) -> bool:
+        ...
+    def keys(self) -> list[str]:
+        ...
+    def parameter(self, key: str) -> DetectorParameter:
+        ...
+    @property
+    def file(self) -> str:
+        ...
+    @property
+    def kind(self) -> str:
+        ...
+    @property
+    def name(self) -> str:
+        ...
+    @property
+    def references(self) -> list[str]:
+        ...
+    @property
+    def title(self) -> str:
+        ...
+class AtomicOutput:
+    def __init__(self, final_path: str) -> None:
+        ...
+    def commit(self) -> None:
+        ...
+    def discard(self) -> None:
+        ...
+    @property
+    def committed(self) -> bool:
+        ...
+    @property
+    def final_path(self) -> str:
+        ...
+    @property
+    def temp_path(self) -> str:
+        ...
+class ElectronLifetimeCorrection:
+    @staticmethod
+    @typing.overload
+    def from_detector(detector: DetectorConfig) -> ElectronLifetimeCorrection:
+        ...
+    @staticmethod
+    @typing.overload
+    def from_detector(detector: str) -> ElectronLifetimeCorrection:
+        ...
+    def __call__(self, qS2: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], drift_time_us: typing.Annotated[numpy.typing.ArrayLike, numpy.float32]) -> numpy.typing.NDArray[numpy.float32]:
+        """
+        Vectorised qS2 * exp(t / tau) (float32)
+        """
+    def __init__(self, lifetime_us: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
+    def survival_probability(self, drift_time_us: typing.Annotated[numpy.typing.ArrayLike, numpy.float64]) -> typing.Any:
+        """
+        exp(-t / tau): the fraction of electrons surviving a drift time t (us); scalar or array
+        """
+    @property
+    def lifetime(self) -> float:
+        ...
+class DriftDepth:
+    @staticmethod
+    def from_detector(detector: DetectorConfig) -> DriftDepth:
+        ...
+    def __call__(self, drift_time_us: typing.Annotated[numpy.typing.ArrayLike, numpy.float32]) -> numpy.typing.NDArray[numpy.float32]:
+        ...
+    def __init__(self, drift_velocity_mm_per_us: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def drift_velocity(self) -> float:
+        ...
+class LXeOptics:
+    @staticmethod
+    def disc_solid_angle(radius: typing.SupportsFloat | typing.SupportsIndex, distance: typing.SupportsFloat | typing.SupportsIndex, cos_incidence: typing.SupportsFloat | typing.SupportsIndex) -> float:
+        ...
+    @staticmethod
+    def fresnel_transmission(n1: typing.SupportsFloat | typing.SupportsIndex, n2: typing.SupportsFloat | typing.SupportsIndex, cos_incidence: typing.SupportsFloat | typing.SupportsIndex) -> float:
+        ...
+    def __init__(self, detector: DetectorConfig) -> None:
+        ...
+    def s1_collection(self, x: typing.SupportsFloat | typing.SupportsIndex, y: typing.SupportsFloat | typing.SupportsIndex, z: typing.SupportsFloat | typing.SupportsIndex) -> list[float]:
+        """
+        per-PMT detection probabilities of an S1 photon (top first)
+        """
+    def s2_collection(self, x: typing.SupportsFloat | typing.SupportsIndex, y: typing.SupportsFloat | typing.SupportsIndex) -> list[float]:
+        """
+        per-PMT collection of S2 light from (x, y), top array scaled to s2_area_fraction_top
+        """
+    @property
+    def bottom_xy(self) -> tuple[numpy.typing.NDArray[numpy.float64], numpy.typing.NDArray[numpy.float64]]:
+        ...
+    @property
+    def bottom_z(self) -> float:
+        ...
+    @property
+    def n_bottom(self) -> int:
+        ...
+    @property
+    def n_top(self) -> int:
+        ...
+    @property
+    def s2_top_scale(self) -> float:
+        ...
+    @property
+    def top_xy(self) -> tuple[numpy.typing.NDArray[numpy.float64], numpy.typing.NDArray[numpy.float64]]:
+        ...
+    @property
+    def top_z(self) -> float:
+        ...
+class RegularGrid:
+    def __init__(self, x_range: tuple[typing.SupportsFloat | typing.SupportsIndex, typing.SupportsFloat | typing.SupportsIndex], y_range: tuple[typing.SupportsFloat | typing.SupportsIndex, typing.SupportsFloat | typing.SupportsIndex], z_range: tuple[typing.SupportsFloat | typing.SupportsIndex, typing.SupportsFloat | typing.SupportsIndex], values: typing.Annotated[numpy.typing.ArrayLike, numpy.float32]) -> None:
+        ...
+    def eval(self, x: typing.SupportsFloat | typing.SupportsIndex, y: typing.SupportsFloat | typing.SupportsIndex, z: typing.SupportsFloat | typing.SupportsIndex = 0.0) -> float:
+        ...
+    @property
+    def values(self) -> numpy.typing.NDArray[numpy.float32]:
+        ...
+class PositionCorrections:
+    @typing.overload
+    def __init__(self, detector: DetectorConfig) -> None:
+        ...
+    @typing.overload
+    def __init__(self, s1_map: RegularGrid, s2_map: RegularGrid, lifetime_us: typing.SupportsFloat | typing.SupportsIndex, drift_velocity_mm_per_us: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
+    def apply(self, qS1: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], qS2: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], drift_time: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], x: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], y: typing.Annotated[numpy.typing.ArrayLike, numpy.float32]) -> dict:
+        """
+        z, qS1c and qS2c of events (dict of float32 arrays)
+        """
+    def s1_relative(self, x: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], y: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], z: typing.Annotated[numpy.typing.ArrayLike, numpy.float64]) -> numpy.typing.NDArray[numpy.float64]:
+        """
+        relative S1 light collection (mean 1 over the FV)
+        """
+    def s2_relative(self, x: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], y: typing.Annotated[numpy.typing.ArrayLike, numpy.float64]) -> numpy.typing.NDArray[numpy.float64]:
+        """
+        relative S2 gain (mean 1 over the FV)
+        """
+    @property
+    def drift_velocity(self) -> float:
+        ...
+    @property
+    def lifetime(self) -> float:
+        ...
+    @property
+    def s1_map(self) -> RegularGrid:
+        ...
+    @property
+    def s2_map(self) -> RegularGrid:
+        ...
+class LXeResponse:
+    def __init__(self, detector: DetectorConfig) -> None:
+        ...
+    def dark_noise_s1(self, n_pmts: typing.Annotated[numpy.typing.ArrayLike, numpy.int32], seed: typing.SupportsInt | typing.SupportsIndex, threads: typing.SupportsInt | typing.SupportsIndex = 1, pmt_areas: bool = False) -> dict:
+        ...
+    def delayed_electron_s2(self, x: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], y: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], n_electrons: typing.Annotated[numpy.typing.ArrayLike, numpy.int32], release_time_us: typing.SupportsFloat | typing.SupportsIndex, seed: typing.SupportsInt | typing.SupportsIndex, threads: typing.SupportsInt | typing.SupportsIndex = 1, pmt_areas: bool = False) -> dict:
+        ...
+    def drifted_s2(self, x: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], y: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], drift_time: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], n_electrons: typing.Annotated[numpy.typing.ArrayLike, numpy.int32], seed: typing.SupportsInt | typing.SupportsIndex, threads: typing.SupportsInt | typing.SupportsIndex = 1, pmt_areas: bool = False) -> dict:
+        ...
+    def scintillation_s1(self, x: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], y: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], z: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], n_photons: typing.Annotated[numpy.typing.ArrayLike, numpy.int32], singlet_fraction: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], seed: typing.SupportsInt | typing.SupportsIndex, threads: typing.SupportsInt | typing.SupportsIndex = 1, pmt_areas: bool = False) -> dict:
+        ...
+    def single_electron_s1(self, x: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], y: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], seed: typing.SupportsInt | typing.SupportsIndex, threads: typing.SupportsInt | typing.SupportsIndex = 1, pmt_areas: bool = False) -> dict:
+        ...
+    @property
+    def corrections(self) -> PositionCorrections:
+        ...
+    @property
+    def n_pmt(self) -> int:
+        ...
+    @property
+    def optics(self) -> LXeOptics:
+        ...
+class NRMedianCurve:
+    @staticmethod
+    def fit(qS1c: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], qS2c: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], s1_min: typing.SupportsFloat | typing.SupportsIndex, s1_max: typing.SupportsFloat | typing.SupportsIndex, n_bins: typing.SupportsInt | typing.SupportsIndex = 20, n_knots: typing.SupportsInt | typing.SupportsIndex = 64) -> NRMedianCurve:
+        ...
+    @staticmethod
+    def from_file(file: str, key: str = 'tpcml_nr_median') -> NRMedianCurve:
+        ...
+    def __call__(self, qS1c: typing.Annotated[numpy.typing.ArrayLike, numpy.float64]) -> numpy.typing.NDArray[numpy.float64]:
+        ...
+    def __init__(self, qS1c: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex], median: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex]) -> None:
+        ...
+    def below(self, qS1c: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], qS2c: typing.Annotated[numpy.typing.ArrayLike, numpy.float32]) -> numpy.typing.NDArray[numpy.bool]:
+        ...
+    def write_to(self, file: str, key: str = 'tpcml_nr_median') -> None:
+        ...
+    @property
+    def bin_x(self) -> numpy.typing.NDArray[numpy.float64]:
+        ...
+    @property
+    def bin_y(self) -> numpy.typing.NDArray[numpy.float64]:
+        ...
+    @property
+    def knots_x(self) -> numpy.typing.NDArray[numpy.float64]:
+        ...
+    @property
+    def knots_y(self) -> numpy.typing.NDArray[numpy.float64]:
+        ...
+class AccidentalPairer:
+    @staticmethod
+    def column_names() -> list[str]:
+        ...
+    def __init__(self, s1: dict, s2: dict, corrections: PositionCorrections, drift_time_min: typing.SupportsFloat | typing.SupportsIndex, drift_time_max: typing.SupportsFloat | typing.SupportsIndex, with_replacement: bool = True, seed: typing.SupportsInt | typing.SupportsIndex = 0, weight: typing.SupportsFloat | typing.SupportsIndex = 1.0) -> None:
+        ...
+    def pair(self, n: typing.SupportsInt | typing.SupportsIndex, first: typing.SupportsInt | typing.SupportsIndex = 0, threads: typing.SupportsInt | typing.SupportsIndex = 1) -> dict:
+        """
+        accidental events first .. first + n - 1 as a dict of numpy arrays (events schema)
+        """
+    def set_drift_time_histogram(self, edges: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex], contents: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex]) -> None:
+        ...
+    def set_nr_median(self, curve: NRMedianCurve) -> None:
+        ...
+    def set_weight(self, weight: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def max_pairs(self) -> int:
+        ...
+    @property
+    def n_s1(self) -> int:
+        ...
+    @property
+    def n_s2(self) -> int:
+        ...
+    @property
+    def weight(self) -> float:
+        ...
+class RasterOptions:
+    """
+    Options of tpcml::TrackRasteriser (P3-CNN Sec. 3.2).
+    """
+    channels_first: bool
+    @staticmethod
+    def from_detector(detector: DetectorConfig, upscale: typing.SupportsInt | typing.SupportsIndex = 1, channels_first: bool = False) -> RasterOptions:
+        ...
+    def __init__(self) -> None:
+        ...
+    @property
+    def drift_velocity(self) -> float:
+        ...
+    @drift_velocity.setter
+    def drift_velocity(self, arg0: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def pixel_size(self) -> float:
+        ...
+    @pixel_size.setter
+    def pixel_size(self, arg0: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def pixels(self) -> int:
+        ...
+    @pixels.setter
+    def pixels(self, arg0: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def upscale(self) -> int:
+        ...
+    @upscale.setter
+    def upscale(self, arg0: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+class TrackRasteriser:
+    """
+    XZ/YZ track images of strip hits (tpcml::TrackRasteriser, P3-CNN Sec. 3.2).
+    """
+    @typing.overload
+    def __init__(self, options: RasterOptions = ...) -> None:
+        ...
+    @typing.overload
+    def __init__(self, pixels: typing.SupportsInt | typing.SupportsIndex, pixel_size: typing.SupportsFloat | typing.SupportsIndex, drift_velocity: typing.SupportsFloat | typing.SupportsIndex, upscale: typing.SupportsInt | typing.SupportsIndex = 1, channels_first: bool = False) -> None:
+        ...
+    def batch(self, plane: typing.Annotated[numpy.typing.ArrayLike, numpy.int32], strip: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], time: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], charge: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], offsets: typing.Annotated[numpy.typing.ArrayLike, numpy.int64], threads: typing.SupportsInt | typing.SupportsIndex = 1, out: typing.Any = None) -> tuple[numpy.typing.NDArray[numpy.float32], numpy.typing.NDArray[numpy.uint32]]:
+        """
+        Images of events whose hits are [offsets[e], offsets[e+1]) of the flat arrays: returns (images (N, H, W, 3) or (N, 3, H, W) float32, hits outside the window (N,) uint32); `out`: an existing float32 array to write the images into (it is returned). GIL released.
+        """
+    @property
+    def options(self) -> RasterOptions:
+        ...
+    @property
+    def side(self) -> int:
+        ...
+class OnnxModel:
+    """
+    An ONNX model loaded by the tpcml C++ engine (tpcml::onnx::Model).
+    """
+    @typing.overload
+    def __init__(self, data: bytes, name: str = '') -> None:
+        ...
+    @typing.overload
+    def __init__(self, path: str) -> None:
+        ...
+    def run(self, inputs: typing.Any, max_batch: typing.SupportsInt | typing.SupportsIndex = 64) -> list:
+        """
+        Runs the model: inputs is an array, a list of arrays or a dict by input name (float32, batch first); returns the list of outputs.
+        """
+    @property
+    def batched(self) -> bool:
+        ...
+    @property
+    def event_mixing(self) -> str:
+        """
+        Empty when events stay independent; else the node that mixes them (run as one batch)
+        """
+    @property
+    def input_columns(self) -> list[str]:
+        ...
+    @property
+    def inputs(self) -> list:
+        ...
+    @property
+    def metadata(self) -> dict[str, str]:
+        ...
+    @property
+    def name(self) -> str:
+        ...
+    @property
+    def node_count(self) -> int:
+        ...
+    @property
+    def opset(self) -> int:
+        ...
+    @property
+    def outputs(self) -> list:
+        ...
+    @property
+    def step_count(self) -> int:
+        ...
+def accepted_units(dimension: str) -> list[str]:
+    ...
+def accidental_count(rate_s1_hz: typing.SupportsFloat | typing.SupportsIndex, rate_s2_hz: typing.SupportsFloat | typing.SupportsIndex, window_us: typing.SupportsFloat | typing.SupportsIndex, live_time_s: typing.SupportsFloat | typing.SupportsIndex, efficiency: typing.SupportsFloat | typing.SupportsIndex = 1.0) -> float:
+    """
+    Expected accidental events n_acc = r1 r2 dt_w T eps (P2-DNN Eq. 2.1)
+    """
+def available_memory() -> int:
+    """
+    bytes of memory the system can still give (0: unknown)
+    """
+def compiler_version() -> str:
+    """
+    compiler the library was built with
+    """
+def describe_tree(file: str, tree: str) -> dict:
+    ...
+def dimension_names() -> list[str]:
+    ...
+def hex_pmt_array(n: typing.SupportsInt | typing.SupportsIndex, pitch: typing.SupportsFloat | typing.SupportsIndex) -> tuple[numpy.typing.NDArray[numpy.float64], numpy.typing.NDArray[numpy.float64]]:
+    """
+    (x, y) of the n hexagonal-grid positions nearest the axis (mm)
+    """
+def isolated_rates(file: str, n_s1: typing.SupportsInt | typing.SupportsIndex, n_s2: typing.SupportsInt | typing.SupportsIndex, live_time_s: typing.SupportsFloat | typing.SupportsIndex = -1.0, efficiency: typing.SupportsFloat | typing.SupportsIndex = -1.0) -> dict:
+    """
+    Rates for Eq. 2.1 as tpcml-pair takes them: user live time -> N / T; else the stored tpcml_isolated_s*_rate, else N / tpcml_livetime
+    """
+def library_directory() -> str:
+    """
+    directory holding libtpcml
+    """
+def list_trees(file: str) -> list[str]:
+    ...
+def onnx_benchmark(model: OnnxModel, batch: typing.SupportsInt | typing.SupportsIndex, n_events: typing.SupportsInt | typing.SupportsIndex, repeats: typing.SupportsInt | typing.SupportsIndex = 5) -> float:
+    """
+    Best time per event (ns) of the C++ engine alone over random inputs.
+    """
+def onnx_isa() -> str:
+    """
+    instruction set of the engine's kernels (avx512, avx2, base)
+    """
+def onnx_schema_table() -> list:
+    """
+    The engine's ONNX operator table: versions, first supported version, attributes (name, type, required, from, until), input type classes and input/output counts.
+    """
+def onnx_supported_operators() -> list[str]:
+    ...
+def pair_file(s1: dict, s2: dict, input: str, output: str, n: typing.SupportsInt | typing.SupportsIndex, seed: typing.SupportsInt | typing.SupportsIndex = 0, detector: str = 'pandax2', threads: typing.SupportsInt | typing.SupportsIndex = 1, with_replacement: bool = True, nr_median: str = '', drift_window: tuple[typing.SupportsFloat | typing.SupportsIndex, typing.SupportsFloat | typing.SupportsIndex] | None = None, live_time_s: typing.SupportsFloat | typing.SupportsIndex = -1.0, efficiency: typing.SupportsFloat | typing.SupportsIndex = -1.0, provenance: collections.abc.Sequence[tuple[str, str]] = [], log: typing.Any = None) -> dict:
+    """
+    tpcml::pairFile on isolated S1/S2 columns already read from `input`: pairs n accidental events and writes them to `output` (events tree, detector, provenance, tpcml_n_acc); returns a summary dict
+    """
+def read_parameter(file: str, key: str, fallback: typing.SupportsFloat | typing.SupportsIndex) -> float:
+    """
+    value of the TParameter<double> `key` in `file`, or `fallback` when absent
+    """
+def require_columns(file: str, tree: str, columns: collections.abc.Sequence[str]) -> None:
+    ...
+def require_distinct_output(output: str, inputs: collections.abc.Sequence[str], option: str = '--output') -> None:
+    """
+    Raises UsageError when `output` is the same file as one of `inputs` (same path, symbolic or hard link, another spelling), before any work.
+    """
+def root_version() -> str:
+    """
+    ROOT version the library runs against
+    """
+def score_files(files: collections.abc.Sequence[str], tree: str, output: str, model: str, columns: collections.abc.Sequence[str], name: str, threads: typing.SupportsInt | typing.SupportsIndex) -> dict:
+    ...
+def unit_factor(unit: str, dimension: str) -> float:
+    ...
+def version() -> str:
+    """
+    tpcml C++ library version
+    """
+def write_tree_file(path: str, trees: dict, named: dict = {}, parameters: dict = {}, auto_flush: typing.SupportsInt | typing.SupportsIndex = 0) -> None:
+    """
+    Write {tree: {column: 1-d array}} plus TNamed and TParameter<double> objects to a new ROOT file (compiled writer, no jitting).
+    """
+EVENT_COLUMNS: tuple
+EVENT_DTYPES: dict
+FEATURES: tuple
+S1_COLUMNS: tuple
+S2_COLUMNS: tuple
+onnx_ir_versions: tuple
+onnx_newest_opset: int = 28
