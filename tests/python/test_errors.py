@@ -7,7 +7,7 @@ import pytest
 
 import tpcml
 from tpcml import _core
-from tpcml.errors import ArgumentError, ConfigError, InputError, TpcmlError, UsageError
+from tpcml.core.errors import ArgumentError, ConfigError, InputError, TpcmlError, UsageError
 
 
 def test_config_error_is_tpcml_error():
