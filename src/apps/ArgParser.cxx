@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
+#include <exception>
 #include <iostream>
 #include <sstream>
 
@@ -39,23 +40,12 @@ ArgParser::ArgParser(std::string prog, std::string description)
 void ArgParser::addOption(const std::string &name, const std::string &metavar, const std::string &help,
                           const std::string &defaultValue, bool required, bool multi)
 {
-   Spec s;
-   s.name = name;
-   s.metavar = metavar;
-   s.help = help;
-   s.defaultValue = defaultValue;
-   s.required = required;
-   s.multi = multi;
-   m_specs.push_back(s);
+   m_specs.push_back({name, metavar, help, defaultValue, /*isFlag=*/false, required, multi});
 }
 
 void ArgParser::addFlag(const std::string &name, const std::string &help)
 {
-   Spec s;
-   s.name = name;
-   s.help = help;
-   s.isFlag = true;
-   m_specs.push_back(s);
+   m_specs.push_back({name, /*metavar=*/"", help, /*defaultValue=*/"", /*isFlag=*/true});
 }
 
 const ArgParser::Spec *ArgParser::find(const std::string &name) const
@@ -229,8 +219,15 @@ std::string ArgParser::help() const
    return os.str();
 }
 
-int runMain(const ArgParser &parser, int (*body)(const ArgParser &))
+int runMain(ArgParser &parser, int argc, const char *const *argv, int (*body)(const ArgParser &))
 {
+   try {
+      if (!parser.parse(argc, argv))
+         return 0;
+   } catch (const std::exception &e) {
+      std::cerr << parser.prog() << ": error: " << e.what() << "\n";
+      return 2;
+   }
    return runGuarded(parser.prog(), [&] { return body(parser); });
 }
 

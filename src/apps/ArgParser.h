@@ -58,7 +58,9 @@ private:
    std::vector<std::string> m_argv;
 };
 
-/// Runs body() and maps exceptions to the exit-code convention above.
-int runMain(const ArgParser &parser, int (*body)(const ArgParser &));
+/// The main of a batch executable: parses the command line (exit 0 after --help or --version; a bad
+/// argument: "<prog>: error: ..." on stderr and exit 2), then runs body() and maps exceptions to the
+/// exit-code convention above.
+int runMain(ArgParser &parser, int argc, const char *const *argv, int (*body)(const ArgParser &));
 
 } // namespace tpcml::apps

@@ -87,12 +87,6 @@ int main(int argc, char **argv)
    parser.setEpilog("exit status: 0 ok, 1 unreadable input or model, 2 bad arguments\nExample: tpcml-infer --model "
                     "mlp.onnx --input run11.root --tree events --output scored.root "
                     "--threads 2");
-   try {
-      if (!parser.parse(argc, argv))
-         return 0;
-   } catch (const std::exception &e) {
-      std::cerr << "tpcml-infer: error: " << e.what() << "\n";
-      return 2;
-   }
-   return tpcml::apps::runMain(parser, [](const tpcml::apps::ArgParser &args) { return run(jobFrom(args)); });
+   return tpcml::apps::runMain(parser, argc, argv,
+                               [](const tpcml::apps::ArgParser &args) { return run(jobFrom(args)); });
 }

@@ -164,12 +164,5 @@ int main(int argc, char **argv)
    args.addOption("threads", "N", "enable ROOT ImplicitMT with N threads (0: off)", "0");
    args.addOption("json", "OUT", "also write the summary as JSON to OUT (written atomically)");
    args.setEpilog("exit status: 0 ok, 1 unreadable input or invalid configuration, 2 bad arguments");
-   try {
-      if (!args.parse(argc, argv))
-         return 0;
-   } catch (const std::exception &e) {
-      std::cerr << "tpcml-info: error: " << e.what() << "\n";
-      return 2;
-   }
-   return tpcml::apps::runMain(args, body);
+   return tpcml::apps::runMain(args, argc, argv, body);
 }

@@ -114,12 +114,5 @@ int main(int argc, char **argv)
                   "--input, else 1)");
    args.addFlag("without-replacement", "use every S1 and S2 at most once (N <= min(N_S1, N_S2))");
    args.setEpilog("exit status: 0 ok, 1 unreadable input or invalid configuration, 2 bad arguments");
-   try {
-      if (!args.parse(argc, argv))
-         return 0;
-   } catch (const std::exception &e) {
-      std::cerr << "tpcml-pair: error: " << e.what() << "\n";
-      return 2;
-   }
-   return tpcml::apps::runMain(args, body);
+   return tpcml::apps::runMain(args, argc, argv, body);
 }

@@ -90,12 +90,5 @@ int main(int argc, char **argv)
    parser.setEpilog(
        "exit status: 0 ok, 1 unreadable input or bad hit data, 2 bad arguments\nExample: tpcml-raster --input "
        "tracks.root --output images.root --upscale 2");
-   try {
-      if (!parser.parse(argc, argv))
-         return 0;
-   } catch (const std::exception &e) {
-      std::cerr << "tpcml-raster: error: " << e.what() << "\n";
-      return 2;
-   }
-   return tpcml::apps::runMain(parser, body);
+   return tpcml::apps::runMain(parser, argc, argv, body);
 }

@@ -177,10 +177,8 @@ void bindRootIO(py::module_ &m)
 
 void registerCore(py::module_ &m)
 {
-   bindVersion(m);
-   bindUnits(m);
-   bindDetector(m);
-   bindRootIO(m);
+   for (auto bind : {bindVersion, bindUnits, bindDetector, bindRootIO})
+      bind(m);
 }
 
 } // namespace tpcml::bindings

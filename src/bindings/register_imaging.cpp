@@ -37,13 +37,7 @@ void registerImaging(py::module_ &m)
                                "XZ/YZ track images of strip hits (tpcml::TrackRasteriser, P3-CNN Sec. 3.2).")
        .def(py::init<const RasterOptions &>(), py::arg_v("options", RasterOptions{}, "RasterOptions()"))
        .def(py::init([](int pixels, double pixelSize, double driftVelocity, int upscale, bool channelsFirst) {
-               RasterOptions o;
-               o.pixels = pixels;
-               o.pixelSize = pixelSize;
-               o.driftVelocity = driftVelocity;
-               o.upscale = upscale;
-               o.channelsFirst = channelsFirst;
-               return TrackRasteriser(o);
+               return TrackRasteriser(RasterOptions{pixels, pixelSize, driftVelocity, upscale, channelsFirst});
             }),
             py::arg("pixels"), py::arg("pixel_size"), py::arg("drift_velocity"), py::arg("upscale") = 1,
             py::arg("channels_first") = false)

@@ -26,38 +26,45 @@ namespace tpcml::bindings {
 
 namespace {
 
-/// The S1 features of a response batch under their schema names (S1Batch names its members
-/// after the schema), plus the response's own columns.
-py::dict s1Dict(const S1Batch &b, std::size_t nPmt)
-{
-   py::dict d;
-#define TPCML_SCHEMA_TO_DICT(col, T, leaf, fromS1, fromS2, perPair, feature, value)                                    \
+// d[col] = toNumpy(b.col) for the schema's S1 (S2) columns.
+#define TPCML_SCHEMA_S1_TO_DICT(col, T, leaf, fromS1, fromS2, perPair, feature, value)                                 \
    TPCML_SCHEMA_IF(fromS1)(d[#col] = toNumpy(b.col);)
-   TPCML_EVENT_COLUMNS(TPCML_SCHEMA_TO_DICT)
-#undef TPCML_SCHEMA_TO_DICT
-   d["n_pmt_hit"] = toNumpy(b.nPmtHit);
-   std::vector<bool> found(b.found.begin(), b.found.end());
-   py::array_t<bool> f(static_cast<py::ssize_t>(found.size()));
-   std::copy(found.begin(), found.end(), f.mutable_data());
-   d["found"] = f;
+#define TPCML_SCHEMA_S2_TO_DICT(col, T, leaf, fromS1, fromS2, perPair, feature, value)                                 \
+   TPCML_SCHEMA_IF(fromS2)(d[#col] = toNumpy(b.col);)
+
+/// d with the per-PMT areas of batch b (n x nPmt) when it stored them.
+template <class Batch> py::dict withPmtArea(py::dict d, const Batch &b, std::size_t nPmt)
+{
    if (!b.pmtArea.empty())
       d["pmt_area"] = toNumpy2D(b.pmtArea, b.size(), nPmt);
    return d;
 }
 
+/// The S1 features of a response batch under their schema names (S1Batch names its members
+/// after the schema), plus the response's own columns.
+py::dict s1Dict(const S1Batch &b, std::size_t nPmt)
+{
+   py::dict d;
+   TPCML_EVENT_COLUMNS(TPCML_SCHEMA_S1_TO_DICT)
+   d["n_pmt_hit"] = toNumpy(b.nPmtHit);
+   std::vector<bool> found(b.found.begin(), b.found.end());
+   py::array_t<bool> f(static_cast<py::ssize_t>(found.size()));
+   std::copy(found.begin(), found.end(), f.mutable_data());
+   d["found"] = f;
+   return withPmtArea(d, b, nPmt);
+}
+
 py::dict s2Dict(const S2Batch &b, std::size_t nPmt)
 {
    py::dict d;
-#define TPCML_SCHEMA_TO_DICT(col, T, leaf, fromS1, fromS2, perPair, feature, value)                                    \
-   TPCML_SCHEMA_IF(fromS2)(d[#col] = toNumpy(b.col);)
-   TPCML_EVENT_COLUMNS(TPCML_SCHEMA_TO_DICT)
-#undef TPCML_SCHEMA_TO_DICT
+   TPCML_EVENT_COLUMNS(TPCML_SCHEMA_S2_TO_DICT)
    d["drift_time"] = toNumpy(b.driftTime);
    d["n_extracted"] = toNumpy(b.nElectrons);
-   if (!b.pmtArea.empty())
-      d["pmt_area"] = toNumpy2D(b.pmtArea, b.size(), nPmt);
-   return d;
+   return withPmtArea(d, b, nPmt);
 }
+
+#undef TPCML_SCHEMA_S1_TO_DICT
+#undef TPCML_SCHEMA_S2_TO_DICT
 
 using FloatArray = py::array_t<float, py::array::c_style | py::array::forcecast>;
 
@@ -349,11 +356,8 @@ void bindNRMedian(py::module_ &m)
 
 void registerLXe(py::module_ &m)
 {
-   bindDriftCorrections(m);
-   bindOptics(m);
-   bindPositionCorrections(m);
-   bindResponse(m);
-   bindNRMedian(m);
+   for (auto bind : {bindDriftCorrections, bindOptics, bindPositionCorrections, bindResponse, bindNRMedian})
+      bind(m);
 }
 
 } // namespace tpcml::bindings

@@ -241,10 +241,8 @@ void bindPairFile(py::module_ &m)
 
 void registerPairing(py::module_ &m)
 {
-   bindSchema(m);
-   bindRates(m);
-   bindPairer(m);
-   bindPairFile(m);
+   for (auto bind : {bindSchema, bindRates, bindPairer, bindPairFile})
+      bind(m);
 }
 
 } // namespace tpcml::bindings

@@ -16,6 +16,7 @@
 #include <climits>
 #include <cstdint>
 #include <type_traits>
+#include <utility>
 #include <array>
 #include <cstring>
 #include <filesystem>
@@ -253,6 +254,13 @@ std::string convertArray(ROOT::RDF::RNode &df, const std::string &to, const std:
    return to;
 }
 
+/// `from` itself when it is an RVec<T>; else (a std::vector<T>) `to`, an RVec<T> copy of it.
+template <class T>
+std::string asRVec(ROOT::RDF::RNode &df, bool stdVector, const std::string &to, const std::string &from)
+{
+   return stdVector ? convertArray<std::vector<T>, T>(df, to, from) : from;
+}
+
 } // namespace
 
 std::string canonicalColumnType(const std::string &type)
@@ -300,27 +308,26 @@ std::string defineAs(ROOT::RDF::RNode &df, const std::string &from, ColumnKind k
             return convert<long, Long64_t>(df, to, from);
          if (t == "unsigned long" || t == "ULong_t" || t == "std::uint64_t" || t == "uint64_t")
             return convert<unsigned long, Long64_t>(df, to, from);
-         if (e == "int")
-            return convert<int, Long64_t>(df, to, from);
-         if (e == "unsigned int")
-            return convert<unsigned int, Long64_t>(df, to, from);
-         if (e == "short")
-            return convert<short, Long64_t>(df, to, from);
-         if (e == "unsigned short")
-            return convert<unsigned short, Long64_t>(df, to, from);
-         if (e == "char")
-            return convert<char, Long64_t>(df, to, from);
-         if (e == "unsigned char")
-            return convert<unsigned char, Long64_t>(df, to, from);
-         if (e == "unsigned long long")
-            return convert<ULong64_t, Long64_t>(df, to, from);
+         using Converter = std::string (*)(ROOT::RDF::RNode &, const std::string &, const std::string &);
+         static const std::pair<const char *, Converter> kToInt64[] = {
+             {"int", &convert<int, Long64_t>},
+             {"unsigned int", &convert<unsigned int, Long64_t>},
+             {"short", &convert<short, Long64_t>},
+             {"unsigned short", &convert<unsigned short, Long64_t>},
+             {"char", &convert<char, Long64_t>},
+             {"unsigned char", &convert<unsigned char, Long64_t>},
+             {"unsigned long long", &convert<ULong64_t, Long64_t>},
+         };
+         for (const auto &[name, conv] : kToInt64)
+            if (e == name)
+               return conv(df, to, from);
       }
       break;
    case ColumnKind::kRealArray: {
       accepted = "an array of float or double (RVec or std::vector, read as RVec<float>)";
       const std::string to = "tpcml_reals_" + from;
       if (p.array && e == "float")
-         return p.stdVector ? convertArray<std::vector<float>, float>(df, to, from) : from;
+         return asRVec<float>(df, p.stdVector, to, from);
       if (p.array && e == "double")
          return p.stdVector ? convertArray<std::vector<double>, float>(df, to, from)
                             : convertArray<ROOT::RVec<double>, float>(df, to, from);
@@ -330,7 +337,7 @@ std::string defineAs(ROOT::RDF::RNode &df, const std::string &from, ColumnKind k
       accepted = "an array of integers (RVec or std::vector of Int_t, int, std::int32_t; RVec of other integers)";
       const std::string to = "tpcml_ints_" + from;
       if (p.array && e == "int")
-         return p.stdVector ? convertArray<std::vector<int>, int>(df, to, from) : from;
+         return asRVec<int>(df, p.stdVector, to, from);
       if (p.array && !p.stdVector &&
           (e == "long long" || e == "short" || e == "char" || e == "unsigned char" || e == "unsigned short" ||
            e == "unsigned int")) {

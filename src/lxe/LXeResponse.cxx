@@ -90,6 +90,24 @@ template <class Body> void forEventChunks(std::size_t n, unsigned threads, Body 
    detail::parallelChunks(n, threads, body, 64);
 }
 
+/// The batch of n events: for each event i (in chunks, one Scratch a chunk) an Rng on stream (seed,
+/// purpose) and index i, then body(s, out, rng, i).
+template <class Batch, class Scratch, class Body>
+Batch eventBatch(std::size_t n, std::size_t nPmt, bool store, std::uint64_t seed, std::uint64_t purpose,
+                 unsigned threads, Body body)
+{
+   Batch out;
+   out.resize(n, store ? nPmt : 0);
+   forEventChunks(n, threads, [&](std::size_t b, std::size_t e) {
+      Scratch s(nPmt);
+      for (std::size_t i = b; i < e; ++i) {
+         Rng rng(detail::streamKey(seed, purpose), i);
+         body(s, out, rng, i);
+      }
+   });
+   return out;
+}
+
 void requireFinite(const float *v, std::size_t n, const char *what)
 {
    for (std::size_t i = 0; i < n; ++i)
@@ -314,54 +332,42 @@ S1Batch LXeResponse::scintillationS1(const float *x, const float *y, const float
    requireFinite(y, n, "y");
    requireFinite(z, n, "z");
    requireFinite(singletFraction, n, "singlet_fraction");
-   S1Batch out;
-   out.resize(n, store ? nPmt() : 0);
-   forEventChunks(n, threads, [&](std::size_t b, std::size_t e) {
-      Scratch s(nPmt());
-      for (std::size_t i = b; i < e; ++i) {
-         Rng rng(detail::streamKey(seed, kScint), i);
-         s.clearPes();
-         m_optics.s1Collection(x[i], y[i], z[i], s.prob.data());
-         s.buildCdf();
-         const double g1 = std::min(1., m_g1 * m_corr.s1Relative(x[i], y[i], z[i]));
-         const int nph = std::max(0, nPhotons[i]);
-         const int ndet = nph > 0 ? std::binomial_distribution<int>(nph, g1)(rng) : 0;
-         for (int k = 0; k < ndet; ++k) {
-            const std::size_t p = s.pickPmt(rng);
-            const double t =
-                (rng.uniform() < singletFraction[i] ? rng.exponential(m_tauSinglet) : rng.exponential(m_tauTriplet)) +
-                m_ttsSigma * rng.normal();
-            const double a = std::max(0., 1. + m_speRes * rng.normal());
-            s.addPe(p, a, t);
-         }
-         finishS1(s, out, i, store, rng);
-      }
-   });
-   return out;
+   return eventBatch<S1Batch, Scratch>(
+       n, nPmt(), store, seed, kScint, threads, [&](Scratch &s, S1Batch &out, Rng &rng, std::size_t i) {
+          s.clearPes();
+          m_optics.s1Collection(x[i], y[i], z[i], s.prob.data());
+          s.buildCdf();
+          const double g1 = std::min(1., m_g1 * m_corr.s1Relative(x[i], y[i], z[i]));
+          const int nph = std::max(0, nPhotons[i]);
+          const int ndet = nph > 0 ? std::binomial_distribution<int>(nph, g1)(rng) : 0;
+          for (int k = 0; k < ndet; ++k) {
+             const std::size_t p = s.pickPmt(rng);
+             const double t =
+                 (rng.uniform() < singletFraction[i] ? rng.exponential(m_tauSinglet) : rng.exponential(m_tauTriplet)) +
+                 m_ttsSigma * rng.normal();
+             const double a = std::max(0., 1. + m_speRes * rng.normal());
+             s.addPe(p, a, t);
+          }
+          finishS1(s, out, i, store, rng);
+       });
 }
 
 S1Batch LXeResponse::darkNoiseS1(const int *nPmts, std::size_t n, std::uint64_t seed, unsigned threads,
                                  bool store) const
 {
-   S1Batch out;
-   out.resize(n, store ? nPmt() : 0);
-   forEventChunks(n, threads, [&](std::size_t b, std::size_t e) {
-      Scratch s(nPmt());
-      for (std::size_t i = b; i < e; ++i) {
-         Rng rng(detail::streamKey(seed, kDark), i);
-         s.clearPes();
-         std::iota(s.perm.begin(), s.perm.end(), 0);
-         const std::size_t k = std::min<std::size_t>(static_cast<std::size_t>(std::max(0, nPmts[i])), nPmt());
-         for (std::size_t j = 0; j < k; ++j) { // partial Fisher-Yates: k distinct PMTs
-            std::swap(s.perm[j], s.perm[j + rng.index(nPmt() - j)]);
-            const std::size_t p = static_cast<std::size_t>(s.perm[j]);
-            const double a = std::max(0., 1. + m_speRes * rng.normal());
-            s.addPe(p, a, rng.uniform() * m_coincWindow + m_ttsSigma * rng.normal());
-         }
-         finishS1(s, out, i, store, rng);
-      }
-   });
-   return out;
+   return eventBatch<S1Batch, Scratch>(
+       n, nPmt(), store, seed, kDark, threads, [&](Scratch &s, S1Batch &out, Rng &rng, std::size_t i) {
+          s.clearPes();
+          std::iota(s.perm.begin(), s.perm.end(), 0);
+          const std::size_t k = std::min<std::size_t>(static_cast<std::size_t>(std::max(0, nPmts[i])), nPmt());
+          for (std::size_t j = 0; j < k; ++j) { // partial Fisher-Yates: k distinct PMTs
+             std::swap(s.perm[j], s.perm[j + rng.index(nPmt() - j)]);
+             const std::size_t p = static_cast<std::size_t>(s.perm[j]);
+             const double a = std::max(0., 1. + m_speRes * rng.normal());
+             s.addPe(p, a, rng.uniform() * m_coincWindow + m_ttsSigma * rng.normal());
+          }
+          finishS1(s, out, i, store, rng);
+       });
 }
 
 S1Batch LXeResponse::singleElectronS1(const float *x, const float *y, std::size_t n, std::uint64_t seed,
@@ -369,25 +375,19 @@ S1Batch LXeResponse::singleElectronS1(const float *x, const float *y, std::size_
 {
    requireFinite(x, n, "x");
    requireFinite(y, n, "y");
-   S1Batch out;
-   out.resize(n, store ? nPmt() : 0);
-   forEventChunks(n, threads, [&](std::size_t b, std::size_t e) {
-      Scratch s(nPmt());
-      for (std::size_t i = b; i < e; ++i) {
-         Rng rng(detail::streamKey(seed, kSingleE), i);
-         s.clearPes();
-         m_optics.s2Collection(x[i], y[i], s.prob.data());
-         s.buildCdf();
-         const int npe = std::poisson_distribution<int>(m_seg * m_corr.s2Relative(x[i], y[i]))(rng);
-         for (int k = 0; k < npe; ++k) {
-            const std::size_t p = s.pickPmt(rng);
-            const double a = std::max(0., 1. + m_speRes * rng.normal());
-            s.addPe(p, a, rng.uniform() * m_elTime + m_ttsSigma * rng.normal());
-         }
-         finishS1(s, out, i, store, rng);
-      }
-   });
-   return out;
+   return eventBatch<S1Batch, Scratch>(
+       n, nPmt(), store, seed, kSingleE, threads, [&](Scratch &s, S1Batch &out, Rng &rng, std::size_t i) {
+          s.clearPes();
+          m_optics.s2Collection(x[i], y[i], s.prob.data());
+          s.buildCdf();
+          const int npe = std::poisson_distribution<int>(m_seg * m_corr.s2Relative(x[i], y[i]))(rng);
+          for (int k = 0; k < npe; ++k) {
+             const std::size_t p = s.pickPmt(rng);
+             const double a = std::max(0., 1. + m_speRes * rng.normal());
+             s.addPe(p, a, rng.uniform() * m_elTime + m_ttsSigma * rng.normal());
+          }
+          finishS1(s, out, i, store, rng);
+       });
 }
 
 void LXeResponse::finishS2(Scratch &s, S2Batch &out, std::size_t i, bool store, Rng &rng) const
@@ -481,28 +481,22 @@ S2Batch LXeResponse::driftedS2(const float *x, const float *y, const float *drif
    requireFinite(x, n, "x");
    requireFinite(y, n, "y");
    requireFinite(driftTime, n, "drift_time");
-   S2Batch out;
-   out.resize(n, store ? nPmt() : 0);
    const ElectronLifetimeCorrection &lifetime = m_corr.lifetimeCorrection();
-   forEventChunks(n, threads, [&](std::size_t b, std::size_t e) {
-      Scratch s(nPmt());
-      for (std::size_t i = b; i < e; ++i) {
-         Rng rng(detail::streamKey(seed, kDrifted), i);
-         const double td = std::max(0.f, driftTime[i]);
-         const int ne = std::max(0, nElectrons[i]);
-         const int survived = ne > 0 ? std::binomial_distribution<int>(ne, lifetime.survivalProbability(td))(rng) : 0;
-         const int extracted = survived > 0 ? std::binomial_distribution<int>(survived, m_eee)(rng) : 0;
-         const double sigmaT = std::sqrt(2. * m_diffL * td) / m_corr.driftVelocity(); // us
-         s.electronTime.resize(static_cast<std::size_t>(extracted));
-         for (auto &t : s.electronTime)
-            t = (td + sigmaT * rng.normal()) * 1e3;
-         m_optics.s2Collection(x[i], y[i], s.prob.data());
-         out.x[i] = x[i];
-         out.y[i] = y[i];
-         finishS2(s, out, i, store, rng);
-      }
-   });
-   return out;
+   return eventBatch<S2Batch, Scratch>(
+       n, nPmt(), store, seed, kDrifted, threads, [&](Scratch &s, S2Batch &out, Rng &rng, std::size_t i) {
+          const double td = std::max(0.f, driftTime[i]);
+          const int ne = std::max(0, nElectrons[i]);
+          const int survived = ne > 0 ? std::binomial_distribution<int>(ne, lifetime.survivalProbability(td))(rng) : 0;
+          const int extracted = survived > 0 ? std::binomial_distribution<int>(survived, m_eee)(rng) : 0;
+          const double sigmaT = std::sqrt(2. * m_diffL * td) / m_corr.driftVelocity(); // us
+          s.electronTime.resize(static_cast<std::size_t>(extracted));
+          for (auto &t : s.electronTime)
+             t = (td + sigmaT * rng.normal()) * 1e3;
+          m_optics.s2Collection(x[i], y[i], s.prob.data());
+          out.x[i] = x[i];
+          out.y[i] = y[i];
+          finishS2(s, out, i, store, rng);
+       });
 }
 
 S2Batch LXeResponse::delayedElectronS2(const float *x, const float *y, const int *nElectrons, double releaseTimeUs,
@@ -512,22 +506,16 @@ S2Batch LXeResponse::delayedElectronS2(const float *x, const float *y, const int
    requireFinite(y, n, "y");
    if (!(releaseTimeUs > 0.) || !std::isfinite(releaseTimeUs))
       throw UsageError("delayed-electron release time must be finite and > 0 us, got " + std::to_string(releaseTimeUs));
-   S2Batch out;
-   out.resize(n, store ? nPmt() : 0);
-   forEventChunks(n, threads, [&](std::size_t b, std::size_t e) {
-      Scratch s(nPmt());
-      for (std::size_t i = b; i < e; ++i) {
-         Rng rng(detail::streamKey(seed, kDelayed), i);
-         s.electronTime.resize(static_cast<std::size_t>(std::max(0, nElectrons[i])));
-         for (auto &t : s.electronTime)
-            t = rng.exponential(releaseTimeUs) * 1e3;
-         m_optics.s2Collection(x[i], y[i], s.prob.data());
-         out.x[i] = x[i];
-         out.y[i] = y[i];
-         finishS2(s, out, i, store, rng);
-      }
-   });
-   return out;
+   return eventBatch<S2Batch, Scratch>(n, nPmt(), store, seed, kDelayed, threads,
+                                       [&](Scratch &s, S2Batch &out, Rng &rng, std::size_t i) {
+                                          s.electronTime.resize(static_cast<std::size_t>(std::max(0, nElectrons[i])));
+                                          for (auto &t : s.electronTime)
+                                             t = rng.exponential(releaseTimeUs) * 1e3;
+                                          m_optics.s2Collection(x[i], y[i], s.prob.data());
+                                          out.x[i] = x[i];
+                                          out.y[i] = y[i];
+                                          finishS2(s, out, i, store, rng);
+                                       });
 }
 
 } // namespace tpcml

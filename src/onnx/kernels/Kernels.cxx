@@ -38,19 +38,7 @@ constexpr int64_t kSlack = 32; // >= the widest vector (16 floats) plus one, see
 Window2d window2d(int64_t H, int64_t W, int64_t Ho, int64_t Wo, int64_t kh, int64_t kw, int64_t sh, int64_t sw,
                   int64_t dh, int64_t dw, int64_t padTop, int64_t padLeft)
 {
-   Window2d w;
-   w.H = H;
-   w.W = W;
-   w.Ho = Ho;
-   w.Wo = Wo;
-   w.kh = kh;
-   w.kw = kw;
-   w.sh = sh;
-   w.sw = sw;
-   w.dh = dh;
-   w.dw = dw;
-   w.padTop = padTop;
-   w.padLeft = padLeft;
+   Window2d w{H, W, Ho, Wo, kh, kw, sh, sw, dh, dw, padTop, padLeft}; // the given fields, in their order
    // tap (ki, kj) of output (oh, ow) reads padded input (sh*oh + ki*dh, sw*ow + kj*dw), i.e. phase
    // ((ki*dh) % sh, (kj*dw) % sw) at (oh + ki*dh/sh, ow + kj*dw/sw)
    w.Hq = Ho + (kh - 1) * dh / sh;
