@@ -20,6 +20,32 @@ namespace {
 
 using namespace proto;
 
+/// The attributes of Conv, and with `extra` those of ConvTranspose, in name order.
+std::vector<AttrSpec> convAttrs(std::vector<AttrSpec> extra)
+{
+   std::vector<AttrSpec> attrs = {{"auto_pad", kAttrString, false, 1, 0}, {"dilations", kAttrInts, false, 1, 0},
+                                  {"group", kAttrInt, false, 1, 0},       {"kernel_shape", kAttrInts, false, 1, 0},
+                                  {"pads", kAttrInts, false, 1, 0},       {"strides", kAttrInts, false, 1, 0}};
+   attrs.insert(attrs.end(), extra.begin(), extra.end());
+   std::stable_sort(attrs.begin(), attrs.end(),
+                    [](const AttrSpec &a, const AttrSpec &b) { return std::string(a.name) < b.name; });
+   return attrs;
+}
+
+/// ReduceMax / ReduceMean / ReduceSum: `axes` is an attribute before version axesInput, the second
+/// input from it on (with noop_with_empty_axes).
+OpSchema reduceSchema(const char *opType, std::vector<int64_t> versions, int64_t axesInput)
+{
+   return {opType,
+           std::move(versions),
+           1,
+           {{"axes", kAttrInts, false, 1, axesInput},
+            {"keepdims", kAttrInt, false, 1, 0},
+            {"noop_with_empty_axes", kAttrInt, false, axesInput, 0}},
+           "*L",
+           {{1, 1, 1, 1, 1}, {axesInput, 1, 2, 1, 1}}};
+}
+
 // The oldest versions left out (before firstSupported) differ in semantics the engine does not
 // implement: Add/Sub/Mul/Div 1 and 6 and Gemm 1 and 6 (the `broadcast`/`axis` broadcasting),
 // BatchNormalization 1-7 (`spatial`, `is_test`), Cast 1 (`to` a string), Concat 1 (axis defaults
@@ -64,28 +90,11 @@ const std::vector<OpSchema> kTable = {
       {"value_strings", kAttrStrings, false, 12, 0}},
      "",
      {{1, 0, 0, 1, 1}}},
-    {"Conv",
-     {1, 11, 22},
-     1,
-     {{"auto_pad", kAttrString, false, 1, 0},
-      {"dilations", kAttrInts, false, 1, 0},
-      {"group", kAttrInt, false, 1, 0},
-      {"kernel_shape", kAttrInts, false, 1, 0},
-      {"pads", kAttrInts, false, 1, 0},
-      {"strides", kAttrInts, false, 1, 0}},
-     "FFF",
-     {{1, 2, 3, 1, 1}}},
+    {"Conv", {1, 11, 22}, 1, convAttrs({}), "FFF", {{1, 2, 3, 1, 1}}},
     {"ConvTranspose",
      {1, 11, 22},
      1,
-     {{"auto_pad", kAttrString, false, 1, 0},
-      {"dilations", kAttrInts, false, 1, 0},
-      {"group", kAttrInt, false, 1, 0},
-      {"kernel_shape", kAttrInts, false, 1, 0},
-      {"output_padding", kAttrInts, false, 1, 0},
-      {"output_shape", kAttrInts, false, 1, 0},
-      {"pads", kAttrInts, false, 1, 0},
-      {"strides", kAttrInts, false, 1, 0}},
+     convAttrs({{"output_padding", kAttrInts, false, 1, 0}, {"output_shape", kAttrInts, false, 1, 0}}),
      "FFF",
      {{1, 2, 3, 1, 1}}},
     {"Div", {1, 6, 7, 13, 14}, 7, {}, "TT", {{1, 2, 2, 1, 1}}},
@@ -142,30 +151,9 @@ const std::vector<OpSchema> kTable = {
      {{"mode", kAttrString, false, 1, 0}, {"pads", kAttrInts, true, 2, 11}, {"value", kAttrFloat, false, 1, 11}},
      "TLTI",
      {{1, 1, 1, 1, 1}, {11, 2, 3, 1, 1}, {18, 2, 4, 1, 1}}},
-    {"ReduceMax",
-     {1, 11, 12, 13, 18, 20},
-     1,
-     {{"axes", kAttrInts, false, 1, 18},
-      {"keepdims", kAttrInt, false, 1, 0},
-      {"noop_with_empty_axes", kAttrInt, false, 18, 0}},
-     "*L",
-     {{1, 1, 1, 1, 1}, {18, 1, 2, 1, 1}}},
-    {"ReduceMean",
-     {1, 11, 13, 18},
-     1,
-     {{"axes", kAttrInts, false, 1, 18},
-      {"keepdims", kAttrInt, false, 1, 0},
-      {"noop_with_empty_axes", kAttrInt, false, 18, 0}},
-     "*L",
-     {{1, 1, 1, 1, 1}, {18, 1, 2, 1, 1}}},
-    {"ReduceSum",
-     {1, 11, 13},
-     1,
-     {{"axes", kAttrInts, false, 1, 13},
-      {"keepdims", kAttrInt, false, 1, 0},
-      {"noop_with_empty_axes", kAttrInt, false, 13, 0}},
-     "*L",
-     {{1, 1, 1, 1, 1}, {13, 1, 2, 1, 1}}},
+    reduceSchema("ReduceMax", {1, 11, 12, 13, 18, 20}, 18),
+    reduceSchema("ReduceMean", {1, 11, 13, 18}, 18),
+    reduceSchema("ReduceSum", {1, 11, 13}, 13),
     {"Relu", {1, 6, 13, 14}, 1, {{"consumed_inputs", kAttrInts, false, 1, 6}}, "*", {{1, 1, 1, 1, 1}}},
     {"Reshape",
      {1, 5, 13, 14, 19, 21, 23, 24, 25},
@@ -221,10 +209,11 @@ struct StringValues {
    int64_t from;
    std::vector<std::string> values;
 };
+const std::vector<std::string> kAutoPad = {"NOTSET", "SAME_UPPER", "SAME_LOWER", "VALID"};
 const std::vector<StringValues> kStringValues = {
-    {"Conv", "auto_pad", 1, {"NOTSET", "SAME_UPPER", "SAME_LOWER", "VALID"}},
-    {"ConvTranspose", "auto_pad", 1, {"NOTSET", "SAME_UPPER", "SAME_LOWER", "VALID"}},
-    {"MaxPool", "auto_pad", 1, {"NOTSET", "SAME_UPPER", "SAME_LOWER", "VALID"}},
+    {"Conv", "auto_pad", 1, kAutoPad},
+    {"ConvTranspose", "auto_pad", 1, kAutoPad},
+    {"MaxPool", "auto_pad", 1, kAutoPad},
     {"Pad", "mode", 1, {"constant", "reflect", "edge"}},
     {"Pad", "mode", 19, {"constant", "reflect", "edge", "wrap"}},
     {"Cast", "round_mode", 24, {"up", "down", "nearest"}},

@@ -162,20 +162,20 @@ template <typename T, typename F> void broadcastApply(const BroadcastLoop &loop,
    });
 }
 
-/// Transposes `in` (shape s) by perm into out.
-template <typename T> void transposeTo(const T *in, const Shape &s, const Shape &perm, T *out)
+/// Row-major element strides of shape s into st.
+inline void rowMajorStrides(const Shape &s, IndexBuf &st)
 {
-   const std::size_t r = s.size();
-   IndexBuf st(r), outDims(r), inStride(r);
-   for (std::size_t k = r, acc = 1; k-- > 0;) {
+   for (std::size_t k = s.size(), acc = 1; k-- > 0;) {
       st[k] = int64_t(acc);
       acc *= std::size_t(s[k]);
    }
-   for (std::size_t k = 0; k < r; ++k) {
-      outDims[k] = s[std::size_t(perm[k])];
-      inStride[k] = st[std::size_t(perm[k])];
-   }
-   const int64_t n = numel(s);
+}
+
+/// The strided walk of transpose and slice: out (n elements, shape dims of rank r, row-major) takes
+/// out[i...] = in[off + sum_k i_k * stride[k]]; the last axis runs as a plain loop.
+template <typename T, typename Dims>
+void stridedCopy(const T *in, int64_t off, const Dims &dims, const IndexBuf &stride, std::size_t r, int64_t n, T *out)
+{
    if (n == 0)
       return;
    if (r == 0) {
@@ -183,19 +183,31 @@ template <typename T> void transposeTo(const T *in, const Shape &s, const Shape 
       return;
    }
    IndexBuf idx(r);
-   int64_t off = 0;
-   const int64_t inner = outDims[r - 1], is = inStride[r - 1];
+   const int64_t inner = dims[r - 1], is = stride[r - 1];
    for (int64_t o = 0; o < n; o += inner) {
       for (int64_t j = 0; j < inner; ++j)
          out[o + j] = in[off + j * is];
       for (std::size_t k = r - 1; k-- > 0;) {
-         off += inStride[k];
-         if (++idx[k] < outDims[k])
+         off += stride[k];
+         if (++idx[k] < dims[k])
             break;
-         off -= inStride[k] * outDims[k];
+         off -= stride[k] * dims[k];
          idx[k] = 0;
       }
    }
+}
+
+/// Transposes `in` (shape s) by perm into out.
+template <typename T> void transposeTo(const T *in, const Shape &s, const Shape &perm, T *out)
+{
+   const std::size_t r = s.size();
+   IndexBuf st(r), outDims(r), inStride(r);
+   rowMajorStrides(s, st);
+   for (std::size_t k = 0; k < r; ++k) {
+      outDims[k] = s[std::size_t(perm[k])];
+      inStride[k] = st[std::size_t(perm[k])];
+   }
+   stridedCopy(in, 0, outDims, inStride, r, numel(s), out);
 }
 
 /// Strided slice: out[i...] = in[start + i*step ...], out shape given.
@@ -203,36 +215,14 @@ template <typename T>
 void sliceTo(const T *in, const Shape &s, const Shape &start, const Shape &step, const Shape &outShape, T *out)
 {
    const std::size_t r = s.size();
-   const int64_t n = numel(outShape);
-   if (n == 0)
-      return;
-   if (r == 0) {
-      out[0] = in[0];
-      return;
-   }
-   IndexBuf st(r), jump(r), idx(r);
-   for (std::size_t k = r, acc = 1; k-- > 0;) {
-      st[k] = int64_t(acc);
-      acc *= std::size_t(s[k]);
-   }
+   IndexBuf st(r), jump(r);
+   rowMajorStrides(s, st);
    int64_t base = 0;
    for (std::size_t k = 0; k < r; ++k) {
       base += start[k] * st[k];
       jump[k] = step[k] * st[k];
    }
-   int64_t off = base;
-   const int64_t inner = outShape[r - 1], js = jump[r - 1];
-   for (int64_t o = 0; o < n; o += inner) {
-      for (int64_t j = 0; j < inner; ++j)
-         out[o + j] = in[off + j * js];
-      for (std::size_t k = r - 1; k-- > 0;) {
-         off += jump[k];
-         if (++idx[k] < outShape[k])
-            break;
-         off -= jump[k] * outShape[k];
-         idx[k] = 0;
-      }
-   }
+   stridedCopy(in, base, outShape, jump, r, numel(outShape), out);
 }
 
 /// Gather along axis with already normalised (non-negative) indices.

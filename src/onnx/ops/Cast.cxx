@@ -52,6 +52,8 @@ int64_t narrowInt(int64_t v, int64_t to)
    }
 }
 
+} // namespace
+
 void opCast(NodeCtx &c)
 {
    c.requireInputs(1, 1);
@@ -101,13 +103,6 @@ void opCast(NodeCtx &c)
       return;
    }
    c.fail("cast of a run-time tensor to " + proto::dataTypeName(int32_t(to)) + " is not supported (float32 only)");
-}
-
-} // namespace
-
-void addCastOps(OperatorMap &table)
-{
-   table["Cast"] = opCast;
 }
 
 } // namespace tpcml::onnx::detail

@@ -294,6 +294,8 @@ void absorbMaxPool2x2(NodeCtx &c, ConvKernel &k, Shape &out)
    out = {k.N, k.Cout, Ho, Wo};
 }
 
+} // namespace
+
 void opConv(NodeCtx &c)
 {
    checkConvOperands(c);
@@ -321,13 +323,6 @@ void opConv(NodeCtx &c)
    absorbMaxPool2x2(c, *k, out);
    k->outputs = {c.runtime(0, out)};
    c.emit(std::move(k));
-}
-
-} // namespace
-
-void addConvOps(OperatorMap &table)
-{
-   table["Conv"] = opConv;
 }
 
 } // namespace tpcml::onnx::detail

@@ -27,10 +27,7 @@ struct ConvTransposeKernel : Kernel {
       const int64_t cig = Cin / group, cog = Cout / group, nd = g.nd;
       const int64_t inSize = numel(g.in), outSize = numel(g.out), kSize = numel(g.kernel);
       IndexBuf outStr{std::size_t(nd)}, iIdx{std::size_t(nd)}, kIdx{std::size_t(nd)};
-      for (std::size_t d = std::size_t(nd), acc = 1; d-- > 0;) {
-         outStr[d] = int64_t(acc);
-         acc *= std::size_t(g.out[d]);
-      }
+      rowMajorStrides(g.out, outStr);
       for (int64_t n = 0; n < N; ++n) {
          float *y = Y + n * Cout * outSize;
          for (int64_t oc = 0; oc < Cout; ++oc)
@@ -137,6 +134,8 @@ ConvGeometry convTransposeGeometry(NodeCtx &c, const Shape &xs, const Shape &ws)
    return g;
 }
 
+} // namespace
+
 void opConvTranspose(NodeCtx &c)
 {
    checkConvOperands(c);
@@ -160,13 +159,6 @@ void opConvTranspose(NodeCtx &c)
    }
    k->outputs = {c.runtime(0, out)};
    c.emit(std::move(k));
-}
-
-} // namespace
-
-void addConvTransposeOps(OperatorMap &table)
-{
-   table["ConvTranspose"] = opConvTranspose;
 }
 
 } // namespace tpcml::onnx::detail

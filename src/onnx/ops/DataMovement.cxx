@@ -18,6 +18,8 @@ struct SliceKernel : Kernel {
    void run(float *const *v, float *) const override { sliceTo(v[inputs[0]], shape, start, step, out, v[outputs[0]]); }
 };
 
+} // namespace
+
 void opSlice(NodeCtx &c)
 {
    const Shape &xs = c.shape(0);
@@ -89,22 +91,17 @@ void opSlice(NodeCtx &c)
                                                ends[j] >= std::numeric_limits<int32_t>::max()))
          c.mixesEvents("it slices axis 0, the batch axis (starts " + std::to_string(starts[j]) + ", ends " +
                        std::to_string(ends[j]) + ", steps " + std::to_string(steps[j]) + ")");
-   if (c.in(0).type == DType::Int64) {
-      const std::vector<int64_t> x = c.ints(0, "data");
-      std::vector<int64_t> y(std::size_t(numel(out)));
-      sliceTo(x.data(), xs, start, step, out, y.data());
-      c.constantI(0, out, std::move(y));
+   if (moveInt64AtLoad(c, out, [&](const int64_t *x, int64_t *y) { sliceTo(x, xs, start, step, out, y); }))
       return;
-   }
    auto k = std::make_unique<SliceKernel>();
    k->shape = xs;
    k->start = start;
    k->step = step;
    k->out = out;
-   k->inputs = {c.id(0)};
-   k->outputs = {c.runtime(0, out)};
-   c.emit(std::move(k));
+   emitOnInput0(c, std::move(k), out);
 }
+
+namespace {
 
 struct GatherKernel : Kernel {
    Shape shape;
@@ -112,6 +109,8 @@ struct GatherKernel : Kernel {
    std::vector<int64_t> indices;
    void run(float *const *v, float *) const override { gatherTo(v[inputs[0]], shape, axis, indices, v[outputs[0]]); }
 };
+
+} // namespace
 
 void opGather(NodeCtx &c)
 {
@@ -135,21 +134,16 @@ void opGather(NodeCtx &c)
    const Shape &is = c.shape(1);
    out.insert(out.end(), is.begin(), is.end());
    out.insert(out.end(), xs.begin() + axis + 1, xs.end());
-   if (c.in(0).type == DType::Int64) {
-      const std::vector<int64_t> x = c.ints(0, "data");
-      std::vector<int64_t> y(std::size_t(numel(out)));
-      gatherTo(x.data(), xs, axis, idx, y.data());
-      c.constantI(0, out, std::move(y));
+   if (moveInt64AtLoad(c, out, [&](const int64_t *x, int64_t *y) { gatherTo(x, xs, axis, idx, y); }))
       return;
-   }
    auto k = std::make_unique<GatherKernel>();
    k->shape = xs;
    k->axis = axis;
    k->indices = idx;
-   k->inputs = {c.id(0)};
-   k->outputs = {c.runtime(0, out)};
-   c.emit(std::move(k));
+   emitOnInput0(c, std::move(k), out);
 }
+
+namespace {
 
 struct ConcatKernel : Kernel {
    std::vector<Shape> shapes;
@@ -182,6 +176,8 @@ struct ConcatKernel : Kernel {
       }
    }
 };
+
+} // namespace
 
 void opConcat(NodeCtx &c)
 {
@@ -231,15 +227,6 @@ void opConcat(NodeCtx &c)
       k->inputs.push_back(c.id(j));
    k->outputs = {c.runtime(0, out)};
    c.emit(std::move(k));
-}
-
-} // namespace
-
-void addDataMovementOps(OperatorMap &table)
-{
-   table["Concat"] = opConcat;
-   table["Gather"] = opGather;
-   table["Slice"] = opSlice;
 }
 
 } // namespace tpcml::onnx::detail

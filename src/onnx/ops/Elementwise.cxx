@@ -38,6 +38,8 @@ void planUnary(NodeCtx &c, Activation act)
    c.emit(std::move(k));
 }
 
+} // namespace
+
 void opRelu(NodeCtx &c)
 {
    planUnary(c, {ActKind::Relu, 0, 0});
@@ -68,6 +70,8 @@ void opSelu(NodeCtx &c)
                  c.attrFloat("gamma", 1.05070102214813232421875f)});
 }
 
+namespace {
+
 struct ClipKernel : Kernel {
    int64_t n = 0;
    int loId = -1, hiId = -1;
@@ -79,6 +83,8 @@ struct ClipKernel : Kernel {
       K().activate(v[outputs[0]], n, {ActKind::Clip, a, b});
    }
 };
+
+} // namespace
 
 void opClip(NodeCtx &c)
 {
@@ -106,6 +112,8 @@ void opClip(NodeCtx &c)
    k->outputs = {c.runtime(0, c.shape(0))};
    c.emit(std::move(k));
 }
+
+namespace {
 
 enum class BinOp { Add, Sub, Mul, Div };
 
@@ -156,27 +164,23 @@ void planBinary(NodeCtx &c, BinOp op)
       const std::vector<int64_t> x = c.ints(0, "operand"), y = c.ints(1, "operand");
       std::vector<int64_t> r(std::size_t(numel(out)));
       bool divZero = false, overflow = false; // both undefined in C++ (INT64_MIN / -1 traps)
+      // p (+, -, *) q with the overflow flagged, by one of the __builtin_*_overflow
+      const auto checked = [&](auto opOverflows) {
+         broadcastApply(loop, x.data(), y.data(), r.data(), [&](int64_t p, int64_t q) {
+            int64_t z = 0;
+            overflow = opOverflows(p, q, &z) || overflow;
+            return z;
+         });
+      };
       switch (op) {
       case BinOp::Add:
-         broadcastApply(loop, x.data(), y.data(), r.data(), [&](int64_t p, int64_t q) {
-            int64_t z = 0;
-            overflow = __builtin_add_overflow(p, q, &z) || overflow;
-            return z;
-         });
+         checked([](int64_t p, int64_t q, int64_t *z) { return __builtin_add_overflow(p, q, z); });
          break;
       case BinOp::Sub:
-         broadcastApply(loop, x.data(), y.data(), r.data(), [&](int64_t p, int64_t q) {
-            int64_t z = 0;
-            overflow = __builtin_sub_overflow(p, q, &z) || overflow;
-            return z;
-         });
+         checked([](int64_t p, int64_t q, int64_t *z) { return __builtin_sub_overflow(p, q, z); });
          break;
       case BinOp::Mul:
-         broadcastApply(loop, x.data(), y.data(), r.data(), [&](int64_t p, int64_t q) {
-            int64_t z = 0;
-            overflow = __builtin_mul_overflow(p, q, &z) || overflow;
-            return z;
-         });
+         checked([](int64_t p, int64_t q, int64_t *z) { return __builtin_mul_overflow(p, q, z); });
          break;
       case BinOp::Div:
          broadcastApply(loop, x.data(), y.data(), r.data(), [&](int64_t p, int64_t q) {
@@ -205,6 +209,8 @@ void planBinary(NodeCtx &c, BinOp op)
    c.emit(std::move(k));
 }
 
+} // namespace
+
 void opAdd(NodeCtx &c)
 {
    planBinary(c, BinOp::Add);
@@ -220,24 +226,6 @@ void opMul(NodeCtx &c)
 void opDiv(NodeCtx &c)
 {
    planBinary(c, BinOp::Div);
-}
-
-} // namespace
-
-void addElementwiseOps(OperatorMap &table)
-{
-   table["Add"] = opAdd;
-   table["Clip"] = opClip;
-   table["Div"] = opDiv;
-   table["Elu"] = opElu;
-   table["Exp"] = opExp;
-   table["LeakyRelu"] = opLeakyRelu;
-   table["Mul"] = opMul;
-   table["Relu"] = opRelu;
-   table["Selu"] = opSelu;
-   table["Sigmoid"] = opSigmoid;
-   table["Sub"] = opSub;
-   table["Tanh"] = opTanh;
 }
 
 } // namespace tpcml::onnx::detail

@@ -50,6 +50,8 @@ void emitMatMul(NodeCtx &c, std::unique_ptr<MatMulKernel> k, const Shape &out)
    c.emit(std::move(k));
 }
 
+} // namespace
+
 void opMatMul(NodeCtx &c)
 {
    c.requireInputs(2, 2);
@@ -201,18 +203,10 @@ void opGemm(NodeCtx &c)
    emitMatMul(c, std::move(k), {M, N});
 }
 
-} // namespace
-
 float constantB(NodeCtx &c, const MatMulKernel &k, int64_t kk, int64_t j)
 {
    const float *b = k.bOwned.empty() ? c.in(1).f->data() + k.bOff[0] : k.bOwned.data();
    return b[kk * k.sBk + j * k.sBn];
-}
-
-void addMatMulOps(OperatorMap &table)
-{
-   table["Gemm"] = opGemm;
-   table["MatMul"] = opMatMul;
 }
 
 } // namespace tpcml::onnx::detail

@@ -37,6 +37,8 @@ struct SoftmaxKernel : Kernel {
    }
 };
 
+} // namespace
+
 void opSoftmax(NodeCtx &c)
 {
    c.requireInputs(1, 1);
@@ -71,6 +73,8 @@ void opSoftmax(NodeCtx &c)
    k->outputs = {c.runtime(0, xs)};
    c.emit(std::move(k));
 }
+
+namespace {
 
 struct BatchNormKernel : Kernel {
    int64_t N = 0, C = 0, inner = 1;
@@ -111,6 +115,8 @@ struct BatchNormKernel : Kernel {
    }
 };
 
+} // namespace
+
 void opBatchNormalization(NodeCtx &c)
 {
    c.requireInputs(5, 5);
@@ -146,14 +152,6 @@ void opBatchNormalization(NodeCtx &c)
       if (c.wantsOutput(j))
          k->outputs.push_back(c.runtime(j, {k->C}));
    c.emit(std::move(k));
-}
-
-} // namespace
-
-void addNormalisationOps(OperatorMap &table)
-{
-   table["BatchNormalization"] = opBatchNormalization;
-   table["Softmax"] = opSoftmax;
 }
 
 } // namespace tpcml::onnx::detail

@@ -24,22 +24,11 @@ void requireAtLeast(NodeCtx &c, const char *attr, const Shape &v, int64_t lo)
 
 const std::map<std::string, OpPlanner> &operatorTable()
 {
-   static const OperatorMap table = [] {
-      OperatorMap t;
-      addElementwiseOps(t);
-      addMatMulOps(t);
-      addConvOps(t);
-      addConvTransposeOps(t);
-      addPoolingOps(t);
-      addReductionOps(t);
-      addNormalisationOps(t);
-      addTransposeOps(t);
-      addShapeOps(t);
-      addCastOps(t);
-      addDataMovementOps(t);
-      addPadOps(t);
-      return t;
-   }();
+   static const std::map<std::string, OpPlanner> table = {
+#define TPCML_ONNX_PLANNER(opType) {#opType, op##opType},
+       TPCML_ONNX_OPERATORS(TPCML_ONNX_PLANNER)
+#undef TPCML_ONNX_PLANNER
+   };
    return table;
 }
 

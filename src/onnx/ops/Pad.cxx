@@ -59,10 +59,7 @@ struct PadKernel : Kernel {
          return;
       }
       IndexBuf inStr(r), idx(r);
-      for (std::size_t d = r, acc = 1; d-- > 0;) {
-         inStr[d] = int64_t(acc);
-         acc *= std::size_t(in[d]);
-      }
+      rowMajorStrides(in, inStr);
       // one output row (last axis) at a time: the outer indices map to one source row or to fill
       const std::size_t last = r - 1;
       const int64_t inner = out[last], lo = std::max<int64_t>(0, begin[last]),
@@ -99,6 +96,8 @@ struct PadKernel : Kernel {
       }
    }
 };
+
+} // namespace
 
 void opPad(NodeCtx &c)
 {
@@ -188,13 +187,6 @@ void opPad(NodeCtx &c)
       return;
    k->outputs = {c.runtime(0, k->out)};
    c.emit(std::move(k));
-}
-
-} // namespace
-
-void addPadOps(OperatorMap &table)
-{
-   table["Pad"] = opPad;
 }
 
 } // namespace tpcml::onnx::detail

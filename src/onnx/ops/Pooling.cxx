@@ -30,10 +30,7 @@ struct MaxPoolKernel : Kernel {
          return;
       }
       IndexBuf inStr{std::size_t(nd)}, oIdx{std::size_t(nd)}, kIdx{std::size_t(nd)};
-      for (std::size_t d = std::size_t(nd), acc = 1; d-- > 0;) {
-         inStr[d] = int64_t(acc);
-         acc *= std::size_t(g.in[d]);
-      }
+      rowMajorStrides(g.in, inStr);
       for (int64_t p = 0; p < planes; ++p) {
          const float *x = X + p * inSize;
          float *y = Y + p * outSize;
@@ -68,6 +65,8 @@ struct MaxPoolKernel : Kernel {
    }
 };
 
+} // namespace
+
 void opMaxPool(NodeCtx &c)
 {
    c.requireInputs(1, 1);
@@ -94,16 +93,7 @@ void opMaxPool(NodeCtx &c)
    }
    Shape out = {xs[0], xs[1]};
    out.insert(out.end(), k->g.out.begin(), k->g.out.end());
-   k->inputs = {c.id(0)};
-   k->outputs = {c.runtime(0, out)};
-   c.emit(std::move(k));
-}
-
-} // namespace
-
-void addPoolingOps(OperatorMap &table)
-{
-   table["MaxPool"] = opMaxPool;
+   emitOnInput0(c, std::move(k), out);
 }
 
 } // namespace tpcml::onnx::detail

@@ -166,10 +166,10 @@ void planReduce(NodeCtx &c, RedOp op, bool global)
             k->inner *= xs[std::size_t(d)];
       }
    }
-   k->inputs = {c.id(0)};
-   k->outputs = {c.runtime(0, out)};
-   c.emit(std::move(k));
+   emitOnInput0(c, std::move(k), out);
 }
+
+} // namespace
 
 void opReduceMean(NodeCtx &c)
 {
@@ -190,17 +190,6 @@ void opGlobalAveragePool(NodeCtx &c)
 void opGlobalMaxPool(NodeCtx &c)
 {
    planReduce(c, RedOp::Max, true);
-}
-
-} // namespace
-
-void addReductionOps(OperatorMap &table)
-{
-   table["GlobalAveragePool"] = opGlobalAveragePool;
-   table["GlobalMaxPool"] = opGlobalMaxPool;
-   table["ReduceMax"] = opReduceMax;
-   table["ReduceMean"] = opReduceMean;
-   table["ReduceSum"] = opReduceSum;
 }
 
 } // namespace tpcml::onnx::detail

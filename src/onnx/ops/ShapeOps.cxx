@@ -24,6 +24,8 @@ void view(NodeCtx &c, const Shape &shape)
    c.alias(0, 0, shape);
 }
 
+} // namespace
+
 void opReshape(NodeCtx &c)
 {
    const Shape &xs = c.shape(0);
@@ -86,12 +88,16 @@ void opFlatten(NodeCtx &c)
    view(c, {lead, trail});
 }
 
+namespace {
+
 Shape axesOf(NodeCtx &c, int64_t inputSince, const char *what)
 {
    if (c.opset() >= inputSince)
       return c.has(1) ? c.ints(1, what) : Shape{};
    return c.attrInts("axes");
 }
+
+} // namespace
 
 void opSqueeze(NodeCtx &c)
 {
@@ -199,20 +205,6 @@ void opConstant(NodeCtx &c)
    } else {
       c.fail("needs one of the attributes value, value_float(s), value_int(s)");
    }
-}
-
-} // namespace
-
-void addShapeOps(OperatorMap &table)
-{
-   table["Constant"] = opConstant;
-   table["Dropout"] = opDropout;
-   table["Flatten"] = opFlatten;
-   table["Identity"] = opIdentity;
-   table["Reshape"] = opReshape;
-   table["Shape"] = opShape;
-   table["Squeeze"] = opSqueeze;
-   table["Unsqueeze"] = opUnsqueeze;
 }
 
 } // namespace tpcml::onnx::detail

@@ -79,8 +79,6 @@ void TransposeKernel::run(float *const *v, float *) const
    }
 }
 
-namespace {
-
 void opTranspose(NodeCtx &c)
 {
    c.requireInputs(1, 1);
@@ -104,27 +102,13 @@ void opTranspose(NodeCtx &c)
    }
    if (r > 0 && perm[0] != 0)
       c.mixesEvents(quoted("perm", perm) + " moves axis 0, the batch axis");
-   if (c.in(0).type == DType::Int64) {
-      const std::vector<int64_t> x = c.ints(0, "data");
-      std::vector<int64_t> y(x.size());
-      transposeTo(x.data(), xs, perm, y.data());
-      c.constantI(0, out, std::move(y));
+   if (moveInt64AtLoad(c, out, [&](const int64_t *x, int64_t *y) { transposeTo(x, xs, perm, y); }))
       return;
-   }
    auto k = std::make_unique<TransposeKernel>();
    k->shape = xs;
    k->perm = perm;
    k->prepare();
-   k->inputs = {c.id(0)};
-   k->outputs = {c.runtime(0, out)};
-   c.emit(std::move(k));
-}
-
-} // namespace
-
-void addTransposeOps(OperatorMap &table)
-{
-   table["Transpose"] = opTranspose;
+   emitOnInput0(c, std::move(k), out);
 }
 
 } // namespace tpcml::onnx::detail

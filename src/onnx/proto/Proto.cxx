@@ -10,6 +10,13 @@ namespace {
 
 enum WireType : uint32_t { kVarint = 0, kFixed64 = 1, kLengthDelimited = 2, kFixed32 = 5 };
 
+int64_t asInt64(uint64_t v)
+{
+   int64_t s;
+   std::memcpy(&s, &v, 8);
+   return s;
+}
+
 /// A bounded view of protobuf bytes. Every read checks the bytes left.
 class Reader {
 public:
@@ -81,38 +88,18 @@ public:
       }
       return s;
    }
-   uint32_t fixed32()
+   /// A little-endian fixed-width value (fixed32, fixed64, float, double): its bytes as they are.
+   template <typename U> U fixed()
    {
-      if (m_end - m_p < 4)
-         fail("truncated fixed32");
-      uint32_t v;
-      std::memcpy(&v, m_p, 4);
-      m_p += 4;
+      if (m_end - m_p < std::ptrdiff_t(sizeof(U)))
+         fail(sizeof(U) == 4 ? "truncated fixed32" : "truncated fixed64");
+      U v;
+      std::memcpy(&v, m_p, sizeof(U));
+      m_p += sizeof(U);
       return v;
    }
-   uint64_t fixed64()
-   {
-      if (m_end - m_p < 8)
-         fail("truncated fixed64");
-      uint64_t v;
-      std::memcpy(&v, m_p, 8);
-      m_p += 8;
-      return v;
-   }
-   float f32()
-   {
-      const uint32_t bits = fixed32();
-      float f;
-      std::memcpy(&f, &bits, 4);
-      return f;
-   }
-   double f64()
-   {
-      const uint64_t bits = fixed64();
-      double d;
-      std::memcpy(&d, &bits, 8);
-      return d;
-   }
+   float f32() { return fixed<float>(); }
+   double f64() { return fixed<double>(); }
    void skip(uint32_t wire)
    {
       switch (wire) {
@@ -120,13 +107,13 @@ public:
          varint();
          break;
       case kFixed64:
-         fixed64();
+         fixed<uint64_t>();
          break;
       case kLengthDelimited:
          sub(m_message);
          break;
       case kFixed32:
-         fixed32();
+         fixed<uint32_t>();
          break;
       default:
          fail("unsupported wire type " + std::to_string(wire));
@@ -137,6 +124,27 @@ public:
       if (wire != want)
          fail(std::string("field '") + field + "' has wire type " + std::to_string(wire) + ", expected " +
               std::to_string(want));
+   }
+   /// The string / bytes / embedded message / int64 of the field `field` (checked wire type).
+   std::string text(uint32_t wire, const char *field)
+   {
+      expect(wire, kLengthDelimited, field);
+      return text();
+   }
+   std::string bytes(uint32_t wire, const char *field)
+   {
+      expect(wire, kLengthDelimited, field);
+      return bytes();
+   }
+   Reader sub(uint32_t wire, const char *field, const char *message)
+   {
+      expect(wire, kLengthDelimited, field);
+      return sub(message);
+   }
+   int64_t int64(uint32_t wire, const char *field)
+   {
+      expect(wire, kVarint, field);
+      return asInt64(varint());
    }
 
    /// Repeated scalar field, packed (wire type 2) or not.
@@ -158,12 +166,6 @@ public:
    const uint8_t *m_origin;
 };
 
-int64_t asInt64(uint64_t v)
-{
-   int64_t s;
-   std::memcpy(&s, &v, 8);
-   return s;
-}
 auto readVarint = [](Reader &r) { return asInt64(r.varint()); };
 auto readF32 = [](Reader &r) { return r.f32(); };
 auto readF64 = [](Reader &r) { return r.f64(); };
@@ -193,12 +195,10 @@ Tensor parseTensor(Reader r)
          r.repeated(w, kVarint, t.int64Data, readVarint, "TensorProto.int64_data");
          break;
       case 8:
-         r.expect(w, kLengthDelimited, "TensorProto.name");
-         t.name = r.text();
+         t.name = r.text(w, "TensorProto.name");
          break;
       case 9:
-         r.expect(w, kLengthDelimited, "TensorProto.raw_data");
-         t.rawData = r.bytes();
+         t.rawData = r.bytes(w, "TensorProto.raw_data");
          break;
       case 10:
          r.repeated(w, kFixed64, t.doubleData, readF64, "TensorProto.double_data");
@@ -231,18 +231,15 @@ void parseShape(Reader r, ValueInfo &vi)
          r.skip(w);
          continue;
       }
-      r.expect(w, kLengthDelimited, "TensorShapeProto.dim");
-      Reader d = r.sub("TensorShapeProto.Dimension");
+      Reader d = r.sub(w, "TensorShapeProto.dim", "TensorShapeProto.Dimension");
       Dim dim;
       uint32_t df, dw;
       while (d.key(df, dw)) {
          if (df == 1) {
-            d.expect(dw, kVarint, "Dimension.dim_value");
+            dim.value = d.int64(dw, "Dimension.dim_value");
             dim.hasValue = true;
-            dim.value = asInt64(d.varint());
          } else if (df == 2) {
-            d.expect(dw, kLengthDelimited, "Dimension.dim_param");
-            dim.param = d.text();
+            dim.param = d.text(dw, "Dimension.dim_param");
          } else {
             d.skip(dw);
          }
@@ -257,11 +254,9 @@ ValueInfo parseValueInfo(Reader r)
    uint32_t f, w;
    while (r.key(f, w)) {
       if (f == 1) {
-         r.expect(w, kLengthDelimited, "ValueInfoProto.name");
-         vi.name = r.text();
+         vi.name = r.text(w, "ValueInfoProto.name");
       } else if (f == 2) {
-         r.expect(w, kLengthDelimited, "ValueInfoProto.type");
-         Reader type = r.sub("TypeProto");
+         Reader type = r.sub(w, "ValueInfoProto.type", "TypeProto");
          uint32_t tf, tw;
          while (type.key(tf, tw)) {
             if (tf != 1) { // only tensor_type; sequence/map/optional stay !isTensor
@@ -277,8 +272,7 @@ ValueInfo parseValueInfo(Reader r)
                   tensor.expect(xw, kVarint, "TypeProto.Tensor.elem_type");
                   vi.elemType = int32_t(tensor.varint());
                } else if (xf == 2) {
-                  tensor.expect(xw, kLengthDelimited, "TypeProto.Tensor.shape");
-                  parseShape(tensor.sub("TensorShapeProto"), vi);
+                  parseShape(tensor.sub(xw, "TypeProto.Tensor.shape", "TensorShapeProto"), vi);
                } else {
                   tensor.skip(xw);
                }
@@ -300,24 +294,20 @@ Attribute parseAttribute(Reader r)
          a.present |= 1u << f;
       switch (f) {
       case 1:
-         r.expect(w, kLengthDelimited, "AttributeProto.name");
-         a.name = r.text();
+         a.name = r.text(w, "AttributeProto.name");
          break;
       case 2:
          r.expect(w, kFixed32, "AttributeProto.f");
          a.f = r.f32();
          break;
       case 3:
-         r.expect(w, kVarint, "AttributeProto.i");
-         a.i = asInt64(r.varint());
+         a.i = r.int64(w, "AttributeProto.i");
          break;
       case 4:
-         r.expect(w, kLengthDelimited, "AttributeProto.s");
-         a.s = r.bytes();
+         a.s = r.bytes(w, "AttributeProto.s");
          break;
       case 5:
-         r.expect(w, kLengthDelimited, "AttributeProto.t");
-         a.t = parseTensor(r.sub("AttributeProto.t"));
+         a.t = parseTensor(r.sub(w, "AttributeProto.t", "AttributeProto.t"));
          a.hasTensor = true;
          break;
       case 7:
@@ -327,8 +317,7 @@ Attribute parseAttribute(Reader r)
          r.repeated(w, kVarint, a.ints, readVarint, "AttributeProto.ints");
          break;
       case 9:
-         r.expect(w, kLengthDelimited, "AttributeProto.strings");
-         a.strings.push_back(r.bytes());
+         a.strings.push_back(r.bytes(w, "AttributeProto.strings"));
          break;
       case 20:
          r.expect(w, kVarint, "AttributeProto.type");
@@ -348,28 +337,22 @@ Node parseNode(Reader r)
    while (r.key(f, w)) {
       switch (f) {
       case 1:
-         r.expect(w, kLengthDelimited, "NodeProto.input");
-         n.input.push_back(r.text());
+         n.input.push_back(r.text(w, "NodeProto.input"));
          break;
       case 2:
-         r.expect(w, kLengthDelimited, "NodeProto.output");
-         n.output.push_back(r.text());
+         n.output.push_back(r.text(w, "NodeProto.output"));
          break;
       case 3:
-         r.expect(w, kLengthDelimited, "NodeProto.name");
-         n.name = r.text();
+         n.name = r.text(w, "NodeProto.name");
          break;
       case 4:
-         r.expect(w, kLengthDelimited, "NodeProto.op_type");
-         n.opType = r.text();
+         n.opType = r.text(w, "NodeProto.op_type");
          break;
       case 5:
-         r.expect(w, kLengthDelimited, "NodeProto.attribute");
-         n.attribute.push_back(parseAttribute(r.sub("AttributeProto")));
+         n.attribute.push_back(parseAttribute(r.sub(w, "NodeProto.attribute", "AttributeProto")));
          break;
       case 7:
-         r.expect(w, kLengthDelimited, "NodeProto.domain");
-         n.domain = r.text();
+         n.domain = r.text(w, "NodeProto.domain");
          break;
       default:
          r.skip(w);
@@ -385,28 +368,22 @@ Graph parseGraph(Reader r)
    while (r.key(f, w)) {
       switch (f) {
       case 1:
-         r.expect(w, kLengthDelimited, "GraphProto.node");
-         g.node.push_back(parseNode(r.sub("NodeProto")));
+         g.node.push_back(parseNode(r.sub(w, "GraphProto.node", "NodeProto")));
          break;
       case 2:
-         r.expect(w, kLengthDelimited, "GraphProto.name");
-         g.name = r.text();
+         g.name = r.text(w, "GraphProto.name");
          break;
       case 5:
-         r.expect(w, kLengthDelimited, "GraphProto.initializer");
-         g.initializer.push_back(parseTensor(r.sub("TensorProto")));
+         g.initializer.push_back(parseTensor(r.sub(w, "GraphProto.initializer", "TensorProto")));
          break;
       case 11:
-         r.expect(w, kLengthDelimited, "GraphProto.input");
-         g.input.push_back(parseValueInfo(r.sub("ValueInfoProto")));
+         g.input.push_back(parseValueInfo(r.sub(w, "GraphProto.input", "ValueInfoProto")));
          break;
       case 12:
-         r.expect(w, kLengthDelimited, "GraphProto.output");
-         g.output.push_back(parseValueInfo(r.sub("ValueInfoProto")));
+         g.output.push_back(parseValueInfo(r.sub(w, "GraphProto.output", "ValueInfoProto")));
          break;
       case 13:
-         r.expect(w, kLengthDelimited, "GraphProto.value_info");
-         g.valueInfo.push_back(parseValueInfo(r.sub("ValueInfoProto")));
+         g.valueInfo.push_back(parseValueInfo(r.sub(w, "GraphProto.value_info", "ValueInfoProto")));
          break;
       case 15:
          g.hasSparseInitializer = true;
@@ -418,6 +395,22 @@ Graph parseGraph(Reader r)
    }
    return g;
 }
+
+/// The TensorProto data types whose values convert directly: the type, the C++ type of a value in
+/// raw_data and its name in messages, the Tensor member and onnx.proto field of the typed values.
+/// (float16 keeps its bits in int32_data or 2-byte raw_data and converts through halfToFloat.)
+#define TPCML_ONNX_INTEGER_AND_FLOAT_TYPES(X)                                                                          \
+   X(kFloat, float, "float", floatData, "float_data")                                                                  \
+   X(kDouble, double, "double", doubleData, "double_data")                                                             \
+   X(kInt64, int64_t, "int64", int64Data, "int64_data")                                                                \
+   X(kInt32, int32_t, "int32", int32Data, "int32_data")                                                                \
+   X(kUInt64, uint64_t, "uint64", uint64Data, "uint64_data")                                                           \
+   X(kUInt32, uint32_t, "uint32", uint64Data, "uint64_data")                                                           \
+   X(kInt8, int8_t, "int8", int32Data, "int32_data")                                                                   \
+   X(kUInt8, uint8_t, "uint8", int32Data, "int32_data")                                                                \
+   X(kBool, uint8_t, "uint8", int32Data, "int32_data")                                                                 \
+   X(kInt16, int16_t, "int16", int32Data, "int32_data")                                                                \
+   X(kUInt16, uint16_t, "uint16", int32Data, "int32_data")
 
 template <typename T> std::vector<T> fromRaw(const std::string &raw, int64_t n, const char *type)
 {
@@ -471,37 +464,12 @@ template <typename T> std::vector<T> numericValues(const Tensor &t)
    const int64_t n = t.numel();
    const bool raw = !t.rawData.empty() || n == 0;
    switch (t.dataType) {
-   case kFloat:
-      return raw && t.floatData.empty() ? convert<T>(fromRaw<float>(t.rawData, n, "float"), n, t.name, "raw_data")
-                                        : convert<T>(t.floatData, n, t.name, "float_data");
-   case kDouble:
-      return raw && t.doubleData.empty() ? convert<T>(fromRaw<double>(t.rawData, n, "double"), n, t.name, "raw_data")
-                                         : convert<T>(t.doubleData, n, t.name, "double_data");
-   case kInt64:
-      return raw && t.int64Data.empty() ? convert<T>(fromRaw<int64_t>(t.rawData, n, "int64"), n, t.name, "raw_data")
-                                        : convert<T>(t.int64Data, n, t.name, "int64_data");
-   case kInt32:
-      return raw && t.int32Data.empty() ? convert<T>(fromRaw<int32_t>(t.rawData, n, "int32"), n, t.name, "raw_data")
-                                        : convert<T>(t.int32Data, n, t.name, "int32_data");
-   case kUInt64:
-      return raw && t.uint64Data.empty() ? convert<T>(fromRaw<uint64_t>(t.rawData, n, "uint64"), n, t.name, "raw_data")
-                                         : convert<T>(t.uint64Data, n, t.name, "uint64_data");
-   case kUInt32:
-      return raw && t.uint64Data.empty() ? convert<T>(fromRaw<uint32_t>(t.rawData, n, "uint32"), n, t.name, "raw_data")
-                                         : convert<T>(t.uint64Data, n, t.name, "uint64_data");
-   case kInt8:
-      return raw && t.int32Data.empty() ? convert<T>(fromRaw<int8_t>(t.rawData, n, "int8"), n, t.name, "raw_data")
-                                        : convert<T>(t.int32Data, n, t.name, "int32_data");
-   case kUInt8:
-   case kBool:
-      return raw && t.int32Data.empty() ? convert<T>(fromRaw<uint8_t>(t.rawData, n, "uint8"), n, t.name, "raw_data")
-                                        : convert<T>(t.int32Data, n, t.name, "int32_data");
-   case kInt16:
-      return raw && t.int32Data.empty() ? convert<T>(fromRaw<int16_t>(t.rawData, n, "int16"), n, t.name, "raw_data")
-                                        : convert<T>(t.int32Data, n, t.name, "int32_data");
-   case kUInt16:
-      return raw && t.int32Data.empty() ? convert<T>(fromRaw<uint16_t>(t.rawData, n, "uint16"), n, t.name, "raw_data")
-                                        : convert<T>(t.int32Data, n, t.name, "int32_data");
+#define TPCML_ONNX_VALUES(type, Raw, rawName, member, field)                                                           \
+   case type:                                                                                                          \
+      return raw && t.member.empty() ? convert<T>(fromRaw<Raw>(t.rawData, n, rawName), n, t.name, "raw_data")          \
+                                     : convert<T>(t.member, n, t.name, field);
+      TPCML_ONNX_INTEGER_AND_FLOAT_TYPES(TPCML_ONNX_VALUES)
+#undef TPCML_ONNX_VALUES
    case kFloat16: {
       std::vector<uint16_t> bits = raw && t.int32Data.empty() ? fromRaw<uint16_t>(t.rawData, n, "float16")
                                                               : convert<uint16_t>(t.int32Data, n, t.name, "int32_data");
@@ -536,35 +504,13 @@ void Tensor::check() const
    const char *field = nullptr;
    std::size_t bytes = 0; // per value in raw_data
    switch (dataType) {
-   case kFloat:
-      field = "float_data";
-      bytes = 4;
+#define TPCML_ONNX_FIELD(type, Raw, rawName, member, typedField)                                                       \
+   case type:                                                                                                          \
+      field = typedField;                                                                                              \
+      bytes = sizeof(Raw);                                                                                             \
       break;
-   case kDouble:
-      field = "double_data";
-      bytes = 8;
-      break;
-   case kInt64:
-      field = "int64_data";
-      bytes = 8;
-      break;
-   case kUInt32:
-   case kUInt64:
-      field = "uint64_data";
-      bytes = dataType == kUInt32 ? 4 : 8;
-      break;
-   case kInt32:
-      field = "int32_data";
-      bytes = 4;
-      break;
-   case kInt8:
-   case kUInt8:
-   case kBool:
-      field = "int32_data";
-      bytes = 1;
-      break;
-   case kInt16:
-   case kUInt16:
+      TPCML_ONNX_INTEGER_AND_FLOAT_TYPES(TPCML_ONNX_FIELD)
+#undef TPCML_ONNX_FIELD
    case kFloat16:
       field = "int32_data";
       bytes = 2;
@@ -645,34 +591,27 @@ Model parseModel(const void *data, std::size_t size)
    while (r.key(f, w)) {
       switch (f) {
       case 1:
-         r.expect(w, kVarint, "ModelProto.ir_version");
-         m.irVersion = asInt64(r.varint());
+         m.irVersion = r.int64(w, "ModelProto.ir_version");
          break;
       case 2:
-         r.expect(w, kLengthDelimited, "ModelProto.producer_name");
-         m.producerName = r.text();
+         m.producerName = r.text(w, "ModelProto.producer_name");
          break;
       case 3:
-         r.expect(w, kLengthDelimited, "ModelProto.producer_version");
-         m.producerVersion = r.text();
+         m.producerVersion = r.text(w, "ModelProto.producer_version");
          break;
       case 7:
-         r.expect(w, kLengthDelimited, "ModelProto.graph");
-         m.graph = parseGraph(r.sub("GraphProto"));
+         m.graph = parseGraph(r.sub(w, "ModelProto.graph", "GraphProto"));
          m.hasGraph = true;
          break;
       case 8: {
-         r.expect(w, kLengthDelimited, "ModelProto.opset_import");
-         Reader o = r.sub("OperatorSetIdProto");
+         Reader o = r.sub(w, "ModelProto.opset_import", "OperatorSetIdProto");
          OpsetId id;
          uint32_t of, ow;
          while (o.key(of, ow)) {
             if (of == 1) {
-               o.expect(ow, kLengthDelimited, "OperatorSetIdProto.domain");
-               id.domain = o.text();
+               id.domain = o.text(ow, "OperatorSetIdProto.domain");
             } else if (of == 2) {
-               o.expect(ow, kVarint, "OperatorSetIdProto.version");
-               id.version = asInt64(o.varint());
+               id.version = o.int64(ow, "OperatorSetIdProto.version");
             } else {
                o.skip(ow);
             }
@@ -681,17 +620,14 @@ Model parseModel(const void *data, std::size_t size)
          break;
       }
       case 14: {
-         r.expect(w, kLengthDelimited, "ModelProto.metadata_props");
-         Reader e = r.sub("StringStringEntryProto");
+         Reader e = r.sub(w, "ModelProto.metadata_props", "StringStringEntryProto");
          std::pair<std::string, std::string> kv;
          uint32_t ef, ew;
          while (e.key(ef, ew)) {
             if (ef == 1) {
-               e.expect(ew, kLengthDelimited, "StringStringEntryProto.key");
-               kv.first = e.text();
+               kv.first = e.text(ew, "StringStringEntryProto.key");
             } else if (ef == 2) {
-               e.expect(ew, kLengthDelimited, "StringStringEntryProto.value");
-               kv.second = e.text();
+               kv.second = e.text(ew, "StringStringEntryProto.value");
             } else {
                e.skip(ew);
             }

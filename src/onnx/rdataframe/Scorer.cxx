@@ -140,32 +140,18 @@ template <typename T> ROOT::RDF::RNode castColumn(ROOT::RDF::RNode df, const std
 bool defineFloatCopy(ROOT::RDF::RNode &df, const std::string &type, const std::string &to, const std::string &from)
 {
    using Caster = ROOT::RDF::RNode (*)(ROOT::RDF::RNode, const std::string &, const std::string &);
+   // each numeric type by its C++ name and by its ROOT name (RtypesCore.h)
+#define TPCML_CASTER(Cxx, Root) {#Cxx, &castColumn<Cxx>}, {#Root, &castColumn<Cxx>},
+   // clang-format off
    static const std::map<std::string, Caster> casters = {
-       {"double", &castColumn<double>},
-       {"Double_t", &castColumn<double>},
-       {"int", &castColumn<int>},
-       {"Int_t", &castColumn<int>},
-       {"unsigned int", &castColumn<unsigned>},
-       {"UInt_t", &castColumn<unsigned>},
-       {"Long64_t", &castColumn<Long64_t>},
-       {"long long", &castColumn<long long>},
-       {"ULong64_t", &castColumn<ULong64_t>},
-       {"unsigned long long", &castColumn<unsigned long long>},
-       {"long", &castColumn<long>},
-       {"Long_t", &castColumn<long>},
-       {"unsigned long", &castColumn<unsigned long>},
-       {"ULong_t", &castColumn<unsigned long>},
-       {"short", &castColumn<short>},
-       {"Short_t", &castColumn<short>},
-       {"unsigned short", &castColumn<unsigned short>},
-       {"UShort_t", &castColumn<unsigned short>},
-       {"char", &castColumn<char>},
-       {"Char_t", &castColumn<char>},
-       {"unsigned char", &castColumn<unsigned char>},
-       {"UChar_t", &castColumn<unsigned char>},
-       {"bool", &castColumn<bool>},
-       {"Bool_t", &castColumn<bool>},
+       TPCML_CASTER(double, Double_t) TPCML_CASTER(int, Int_t) TPCML_CASTER(unsigned int, UInt_t)
+       TPCML_CASTER(long long, Long64_t) TPCML_CASTER(unsigned long long, ULong64_t)
+       TPCML_CASTER(long, Long_t) TPCML_CASTER(unsigned long, ULong_t)
+       TPCML_CASTER(short, Short_t) TPCML_CASTER(unsigned short, UShort_t)
+       TPCML_CASTER(char, Char_t) TPCML_CASTER(unsigned char, UChar_t) TPCML_CASTER(bool, Bool_t)
    };
+   // clang-format on
+#undef TPCML_CASTER
    auto it = casters.find(type);
    if (it == casters.end())
       return false;
