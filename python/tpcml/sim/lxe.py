@@ -110,7 +110,7 @@ class Simulator:
     """Generates PandaX-II-like signals with NEST quanta and the C++ LXe response."""
 
     def __init__(self, detector: str | detectors.DetectorConfig = "pandax2", threads: int = 0):
-        self.det = detector if isinstance(detector, detectors.DetectorConfig) else detectors.load(detector)
+        self.det = detectors.resolve(detector)
         self.response = _core.LXeResponse(self.det)
         self.corrections = self.response.corrections
         self.threads = int(threads) if threads else (os.cpu_count() or 1)
