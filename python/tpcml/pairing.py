@@ -15,8 +15,9 @@ import os
 import time
 from pathlib import Path
 
-from . import _core, detectors
-from .rootio import provenance
+from . import _core
+from .core import detectors
+from .core.rootio import provenance
 
 #: The events schema of C++ (tpcml/pairing/EventSchema.h): every column of an ``events`` tree in its order,
 #: the 13 features of P2-DNN Table 1 in its order, the columns of the isolated-S1 and isolated-S2 trees.
