@@ -39,7 +39,7 @@ def read_isolated(path: str | os.PathLike, s1_tree: str = "s1", s2_tree: str = "
     """(s1 columns, s2 columns) as numpy arrays, from TTrees or RNTuples alike: float or double columns are
     read as float32, integer columns (``S1NPeaks``, ids, run) of any integer type as int64. InputError names
     the file, tree and column (missing: with the nearest names; wrong type: the type and what is accepted)."""
-    from .rootio import read_columns
+    from .core.rootio import read_columns
 
     out = []
     for tree, need, optional in ((s1_tree, S1_BRANCHES, S1_OPTIONAL), (s2_tree, S2_BRANCHES, S2_OPTIONAL)):
@@ -73,8 +73,8 @@ def pair(
         if not quiet:
             print(f"[tpcml pair {time.perf_counter() - t0:6.1f} s] {msg}", flush=True)
 
-    from .errors import ArgumentError
-    from .guards import check_memory, parse_int, refuse_overwrite
+    from .core.errors import ArgumentError
+    from .core.guards import check_memory, parse_int, refuse_overwrite
 
     n = parse_int(n, "number of pairs (-n)", minimum=1)
     refuse_overwrite(output, [input_path, nr_median, detector if Path(str(detector)).is_file() else None])
@@ -92,7 +92,7 @@ def pair(
     if efficiency is not None and not 0 <= efficiency <= 1:
         raise ArgumentError(f"--efficiency must be in [0, 1], got {efficiency}")
     if nr_median is not None:
-        from .rootio import require_file
+        from .core.rootio import require_file
 
         require_file(nr_median, "a ROOT file with the NR median TGraph tpcml_nr_median")
     s1, s2 = read_isolated(input_path, s1_tree, s2_tree)
