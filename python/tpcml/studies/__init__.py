@@ -15,8 +15,9 @@ A study is one paper reproduced end to end. It declares (:class:`Study`):
 * optionally the other verbs it answers: ``simulate`` and ``plot`` (:class:`Verb`).
 
 Every subpackage of :mod:`tpcml.studies` registers its study on import (``register(Study(...))`` in its
-``__init__``); :func:`studies` imports them all. Adding a study therefore touches its own folder only. A test
-registers a study of its own with :func:`register` (and removes it with :func:`unregister`).
+``__init__``, or ``register(package_study(...))`` for a package with the usual ``cli``, ``study`` and
+``study_report`` modules); :func:`studies` imports them all. Adding a study therefore touches its own folder
+only. A test registers a study of its own with :func:`register` (and removes it with :func:`unregister`).
 """
 
 from __future__ import annotations
