@@ -460,6 +460,13 @@ class _DatasetRun:
     """The steps of :func:`simulate_dataset`, in the order it calls them; each writes its file(s) into ``out``
     and fills ``summary`` (the NR median, the isolated signals and the pairer are kept for the later steps)."""
 
+    curve: _core.NRMedianCurve  # by nr_calibration
+    s1: dict[str, np.ndarray]  # by isolated, with s2 and the files' rate parameters
+    s2: dict[str, np.ndarray]
+    params: dict[str, float]
+    n_acc: float  # by accidentals, with the pairer the DM-search run draws its accidentals from
+    pairer: _core.AccidentalPairer
+
     def __init__(self, out: Path, sizes: Sizes, seed: int, sim: Simulator, say: Callable[[str], None]):
         from ..studies.pandax2 import selection  # the study's selection; imported here: the study imports this module
 
