@@ -25,7 +25,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from _common import best_seconds
+from _common import best_seconds, print_table
+
+#: the printed table: its columns after "figure" (header, format) and the line under it
+TABLE_COLUMNS = (("measured", ">12"), ("target", ">18"), ("ratio to target", ">15"))
+TABLE_FOOTER = "ratio to target > 1 means the target is met."
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -115,12 +119,13 @@ def main(argv: list[str] | None = None) -> int:
             rows.append((f"{label}, 2 threads", f"{wall:.1f} s", "<= 60 s", f"{60.0 / wall:.2f}"))
             rows.append(("  of which", parts, "", ""))
 
-    width = max(len(r[0]) for r in rows)
-    print(f"\ntpcml {tpcml.__version__} PandaX-II benchmarks ({os.cpu_count()} CPUs visible, {n} pairs per timing)")
-    print(f"{'figure':<{width}}  {'measured':>12}  {'target':>18}  {'ratio to target':>15}")
-    for name, value, target, ratio in rows:
-        print(f"{name:<{width}}  {value:>12}  {target:>18}  {ratio:>15}")
-    print("ratio to target > 1 means the target is met.")
+    print_table(
+        f"tpcml {tpcml.__version__} PandaX-II benchmarks ({os.cpu_count()} CPUs visible, {n} pairs per timing)",
+        TABLE_COLUMNS,
+        rows,
+        "  ",
+        TABLE_FOOTER,
+    )
     return 0
 
 

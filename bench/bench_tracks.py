@@ -23,11 +23,16 @@ import tempfile
 import time
 from pathlib import Path
 
-from _common import best_seconds
+from _common import best_seconds, print_table
 
 TARGET_RASTER = 200_000.0  # events/s per core at 64 x 64 (issue 6)
 TARGET_SPEEDUP = 1.8  # 2 threads vs 1 in RDataFrame (issue 6)
 PAPER_IMAGES_PER_S = {64: 448_000 / 180.0, 128: 448_000 / 350.0}  # P3-CNN Table 3 (B0), 70 % of 640,000 per epoch
+
+
+#: the printed table: its columns after "figure" (header, format) and the line under it
+TABLE_COLUMNS = (("measured", ">16"), ("target / reference", "<24"), ("ratio", ""))
+TABLE_FOOTER = "ratio > 1 means the target is met (training rows: fraction of the paper's GPU throughput)."
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -155,12 +160,13 @@ def main(argv: list[str] | None = None) -> int:
                 )
             )
 
-    width = max(len(r[0]) for r in rows)
-    print(f"\ntpcml {tpcml.__version__} PandaX-III track benchmarks ({os.cpu_count()} CPUs visible)")
-    print(f"{'figure':<{width}} | {'measured':>16} | {'target / reference':<24} | ratio")
-    for name, value, target, ratio in rows:
-        print(f"{name:<{width}} | {value:>16} | {target:<24} | {ratio}")
-    print("ratio > 1 means the target is met (training rows: fraction of the paper's GPU throughput).")
+    print_table(
+        f"tpcml {tpcml.__version__} PandaX-III track benchmarks ({os.cpu_count()} CPUs visible)",
+        TABLE_COLUMNS,
+        rows,
+        " | ",
+        TABLE_FOOTER,
+    )
     return 0
 
 

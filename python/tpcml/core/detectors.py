@@ -19,6 +19,7 @@ __all__ = [
     "available",
     "dimension_names",
     "load",
+    "resolve",
     "unit_factor",
 ]
 
@@ -46,6 +47,11 @@ def load(name_or_path: str) -> DetectorConfig:
             f"detector name ({', '.join(available())})"
         )
     return DetectorConfig.load(target)
+
+
+def resolve(detector: str | DetectorConfig) -> DetectorConfig:
+    """``detector`` itself when it is a loaded configuration, else :func:`load` of the name or path."""
+    return detector if isinstance(detector, DetectorConfig) else load(detector)
 
 
 def available() -> list[str]:

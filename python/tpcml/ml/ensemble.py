@@ -179,6 +179,31 @@ def _check_hidden(hidden) -> tuple[int, ...]:
     return widths
 
 
+def _check_training_inputs(
+    x_train, y_train, x_val, y_val, hidden, batch_size, max_epochs, patience, learning_rate, feature_names, check_names
+) -> tuple[tuple[int, ...], int, int, int, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The checks every trainer makes of its arguments, in this order: batch size, epoch limit, patience, learning
+    rate, ``hidden``, then the features and labels (``check_names``: ``feature_names`` must name every column).
+
+    Returns (hidden widths, batch_size, max_epochs, patience, x_train, x_val, y_train, y_val) as
+    :func:`_check_positive_int`, :func:`check_features` and :func:`check_labels` make them.
+    """
+    batch_size = _check_positive_int(batch_size, "batch_size")
+    max_epochs = _check_positive_int(max_epochs, "max_epochs")
+    patience = _check_positive_int(patience, "patience")
+    if not (isinstance(learning_rate, int | float) and math.isfinite(learning_rate) and learning_rate > 0):
+        raise ValueError(f"learning_rate must be a positive finite number, got {learning_rate!r}")
+    widths = _check_hidden(hidden)
+    names = list(feature_names) if feature_names is not None else None
+    xt = check_features(x_train, "x_train", feature_names=names)
+    if check_names and names is not None and len(names) != xt.shape[1]:
+        raise ValueError(f"feature_names has {len(names)} names but x_train has {xt.shape[1]} features")
+    xv = check_features(x_val, "x_val", xt.shape[1], names)
+    yt = check_labels(y_train, len(xt), "y_train")
+    yv = check_labels(y_val, len(xv), "y_val")
+    return widths, batch_size, max_epochs, patience, xt, xv, yt, yv
+
+
 def minmax_from_training(x_train) -> tuple[np.ndarray, np.ndarray]:
     """Per-feature (min, max) of the training split (float64), the constants of the min-max ``Rescaling``."""
     x = check_features(x_train, "x_train")
@@ -457,21 +482,11 @@ def train_ensemble(
     t_start = time.perf_counter()
     say = printer("ensemble", quiet=not verbose)
     n_replicas = _check_positive_int(n_replicas, "n_replicas")
-    batch_size = _check_positive_int(batch_size, "batch_size")
-    max_epochs = _check_positive_int(max_epochs, "max_epochs")
-    patience = _check_positive_int(patience, "patience")
     progress_every = _check_positive_int(progress_every, "progress_every")
-    if not (isinstance(learning_rate, int | float) and math.isfinite(learning_rate) and learning_rate > 0):
-        raise ValueError(f"learning_rate must be a positive finite number, got {learning_rate!r}")
-    hidden = _check_hidden(hidden)
-    names = list(feature_names) if feature_names is not None else None
-    xt = check_features(x_train, "x_train", feature_names=names)
+    hidden, batch_size, max_epochs, patience, xt, xv, yt, yv = _check_training_inputs(
+        x_train, y_train, x_val, y_val, hidden, batch_size, max_epochs, patience, learning_rate, feature_names, True
+    )
     n_inputs = xt.shape[1]
-    if names is not None and len(names) != n_inputs:
-        raise ValueError(f"feature_names has {len(names)} names but x_train has {n_inputs} features")
-    xv = check_features(x_val, "x_val", n_inputs, names)
-    yt = check_labels(y_train, len(xt), "y_train")
-    yv = check_labels(y_val, len(xv), "y_val")
 
     import tensorflow as tf  # after the argument checks: a bad call fails fast, without starting TensorFlow
 
@@ -579,7 +594,7 @@ def train_ensemble(
         patience=patience,
         max_epochs=max_epochs,
         learning_rate=float(learning_rate),
-        feature_names=names,
+        feature_names=list(feature_names) if feature_names is not None else None,
         wall_time_s=time.perf_counter() - t_start,
         timings_s={"shuffle": t_shuffle, "epochs": t_epoch, "bookkeeping": t_book},
     )
@@ -624,17 +639,9 @@ def train_single(
     fixes the initialisation and shuffling (the global Python / NumPy / backend seeds are changed).
     """
     t0 = time.perf_counter()
-    batch_size = _check_positive_int(batch_size, "batch_size")
-    max_epochs = _check_positive_int(max_epochs, "max_epochs")
-    patience = _check_positive_int(patience, "patience")
-    if not (isinstance(learning_rate, int | float) and math.isfinite(learning_rate) and learning_rate > 0):
-        raise ValueError(f"learning_rate must be a positive finite number, got {learning_rate!r}")
-    hidden = _check_hidden(hidden)
-    names = list(feature_names) if feature_names is not None else None
-    xt = check_features(x_train, "x_train", feature_names=names)
-    xv = check_features(x_val, "x_val", xt.shape[1], names)
-    yt = check_labels(y_train, len(xt), "y_train")
-    yv = check_labels(y_val, len(xv), "y_val")
+    hidden, batch_size, max_epochs, patience, xt, xv, yt, yv = _check_training_inputs(
+        x_train, y_train, x_val, y_val, hidden, batch_size, max_epochs, patience, learning_rate, feature_names, False
+    )
 
     import keras
 

@@ -110,7 +110,7 @@ class Simulator:
     """Generates PandaX-II-like signals with NEST quanta and the C++ LXe response."""
 
     def __init__(self, detector: str | detectors.DetectorConfig = "pandax2", threads: int = 0):
-        self.det = detector if isinstance(detector, detectors.DetectorConfig) else detectors.load(detector)
+        self.det = detectors.resolve(detector)
         self.response = _core.LXeResponse(self.det)
         self.corrections = self.response.corrections
         self.threads = int(threads) if threads else (os.cpu_count() or 1)
@@ -441,138 +441,177 @@ def simulate_dataset(
     wimp_cross_section_cm2: float = 1e-45,
 ) -> DatasetSummary:
     """Simulate every PandaX-II sample into ``out`` (ROOT files + dataset.json)."""
-    from ..studies.pandax2 import selection  # the study's selection; imported here: the study imports this module
-
     sizes = sizes or Sizes()
     sizes.validate()
     say = progress.printer("simulate pandax2", quiet)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    sim = Simulator(detector, threads)
-    det = sim.det
-    summary = DatasetSummary(detector=det.name, seed=seed)
-    timings = summary.timings_s
-    prov = provenance(seed=seed, sizes=asdict(sizes))
-    t_all = time.perf_counter()
+    run = _DatasetRun(out, sizes, seed, Simulator(detector, threads), say)
+    run.nr_calibration()
+    run.er_calibration()
+    run.isolated()
+    run.accidentals()
+    if sizes.dm_search:
+        run.dm_search(wimp_mass_gev, wimp_cross_section_cm2)
+    return run.finish()
 
-    def calibration(recoil, spectrum, sample, target, stream):
+
+class _DatasetRun:
+    """The steps of :func:`simulate_dataset`, in the order it calls them; each writes its file(s) into ``out``
+    and fills ``summary`` (the NR median, the isolated signals and the pairer are kept for the later steps)."""
+
+    curve: _core.NRMedianCurve  # by nr_calibration
+    s1: dict[str, np.ndarray]  # by isolated, with s2 and the files' rate parameters
+    s2: dict[str, np.ndarray]
+    params: dict[str, float]
+    n_acc: float  # by accidentals, with the pairer the DM-search run draws its accidentals from
+    pairer: _core.AccidentalPairer
+
+    def __init__(self, out: Path, sizes: Sizes, seed: int, sim: Simulator, say: Callable[[str], None]):
+        from ..studies.pandax2 import selection  # the study's selection; imported here: the study imports this module
+
+        self.selection = selection
+        self.out, self.sizes, self.seed, self.sim, self.say = out, sizes, seed, sim, say
+        self.det = sim.det
+        self.summary = DatasetSummary(detector=self.det.name, seed=seed)
+        self.timings = self.summary.timings_s
+        self.prov = provenance(seed=seed, sizes=asdict(sizes))
+        self.t_all = time.perf_counter()
+
+    def _calibration(self, recoil, spectrum, sample, target, stream):
         """Events of a calibration sample, generated until ``target`` pass the selection."""
+        sim = self.sim
         return sim.generate_until(
             lambda n, s: sim.physical(recoil, spectrum, n, s, sample),
-            lambda cols: selection.mask(cols, det),
+            lambda cols: self.selection.mask(cols, self.det),
             target,
-            seed * 7 + stream,
-            say,
+            self.seed * 7 + stream,
+            self.say,
         )
 
-    # --- NR calibration and the NR median
-    t0 = time.perf_counter()
-    say(f"NR calibration: generating until {sizes.nr_after_cuts} events pass the selection")
-    nr, n_gen = calibration(NR, NR_CALIBRATION, SAMPLE_NR, sizes.nr_after_cuts, 1)
-    summary.generated["nr_calibration"] = n_gen
-    curve = selection.fit_nr_median(nr, det)
-    nr = _with_median(nr, curve)
-    timings["nr_calibration"] = time.perf_counter() - t0
-
-    def finish_with_curve(tmp):
-        curve.write_to(str(tmp))
-
-    def write(name, tree, cols, **kw):
-        path = out / name
+    def _write(self, name, tree, cols, **kw):
+        path = self.out / name
         write_tree(
-            path, tree, cols, detector=det.name, provenance_info=prov, auto_flush=5000, finish=finish_with_curve, **kw
+            path,
+            tree,
+            cols,
+            detector=self.det.name,
+            provenance_info=self.prov,
+            auto_flush=5000,
+            finish=lambda tmp: self.curve.write_to(str(tmp)),
+            **kw,
         )
-        summary.files[name.removesuffix(".root")] = str(path)
+        self.summary.files[name.removesuffix(".root")] = str(path)
         return path
 
-    write("nr_calibration.root", "events", nr)
-    say(f"NR calibration: {n_gen} events written, NR median fitted on {sizes.nr_after_cuts} selected")
-
-    # --- ER calibration
-    t0 = time.perf_counter()
-    er, n_gen = calibration(ER, ER_CALIBRATION, SAMPLE_ER, sizes.er_after_cuts, 2)
-    summary.generated["er_calibration"] = n_gen
-    write("er_calibration.root", "events", _with_median(er, curve))
-    timings["er_calibration"] = time.perf_counter() - t0
-    say(f"ER calibration: {n_gen} events written")
-
-    # --- isolated populations
-    t0 = time.perf_counter()
-    say(f"isolated signals: {sizes.isolated_s1} S1, {sizes.isolated_s2} S2")
-    s1 = sim.isolated_s1(sizes.isolated_s1, seed * 7 + 3)
-    s2 = sim.isolated_s2(sizes.isolated_s2, seed * 7 + 4)
-    r1, r2 = det.get("isolated_s1_rate", "Hz"), det.get("isolated_s2_rate", "Hz")
-    live = det.get("live_time", "s")
-    window = det.get("fiducial_drift_time_max", "us") - det.get("fiducial_drift_time_min", "us")
-    eps = det.get("data_quality_efficiency")
-    params = {
-        "tpcml_livetime": live,
-        "tpcml_isolated_s1_rate": r1,
-        "tpcml_isolated_s2_rate": r2,
-        "tpcml_data_quality_efficiency": eps,
-    }
-    write("isolated.root", "s1", s1, extra_trees={"s2": s2}, parameters=params)
-    timings["isolated"] = time.perf_counter() - t0
-
-    # --- accidentals (C++ pairing), weighted by n_acc / N
-    t0 = time.perf_counter()
-    n_acc = _core.accidental_count(r1, r2, window, live, eps)
-    pairer = _core.AccidentalPairer(
-        s1,
-        s2,
-        sim.corrections,
-        det.get("fiducial_drift_time_min", "us"),
-        det.get("fiducial_drift_time_max", "us"),
-        with_replacement=True,
-        seed=u64(seed * 7 + 5),
-    )
-    pairer.set_nr_median(curve)
-    target = sizes.accidental_after_cuts
-    acc, n_pairs = _pairs_until(pairer, lambda cols: selection.mask(cols, det) & cols["below_nr_median"], target, sim)
-    frac = target / n_pairs
-    acc["weight"] = np.full(n_pairs, n_acc / n_pairs, np.float32)
-    write("accidentals.root", "events", acc, parameters=params | {"tpcml_n_acc": n_acc})
-    summary.generated["accidentals"] = n_pairs
-    summary.isolated_s1_rate_hz, summary.isolated_s2_rate_hz = r1, r2
-    summary.live_time_s, summary.drift_window_us = live, window
-    summary.n_acc_total = n_acc
-    summary.fraction_pairs_selected_below_median = frac
-    summary.n_acc_below_median = n_acc * frac
-    summary.tuned_isolated_s2_rate_hz = tuned_s2_rate(det, frac)
-    timings["accidentals"] = time.perf_counter() - t0
-    say(
-        f"accidentals: {n_pairs} pairs, {target} selected below the NR median (fraction {frac:.4f}); "
-        f"n_acc = {n_acc:.2f} total, {n_acc * frac:.2f} below the NR median "
-        f"(paper: {PAPER_N_ACC_BELOW_MEDIAN}; tuned r2 = {summary.tuned_isolated_s2_rate_hz:.5g} Hz)"
-    )
-
-    # --- DM-search run: ER background + Poisson(n_acc) accidentals (+ WIMPs)
-    if sizes.dm_search:
+    def nr_calibration(self) -> None:
+        """The NR calibration and the NR median fitted on it."""
         t0 = time.perf_counter()
-        dm, summary.dm_search = _dm_search_run(sim, pairer, n_acc, seed, wimp_mass_gev, wimp_cross_section_cm2)
+        target = self.sizes.nr_after_cuts
+        self.say(f"NR calibration: generating until {target} events pass the selection")
+        nr, n_gen = self._calibration(NR, NR_CALIBRATION, SAMPLE_NR, target, 1)
+        self.summary.generated["nr_calibration"] = n_gen
+        self.curve = self.selection.fit_nr_median(nr, self.det)
+        nr = _with_median(nr, self.curve)
+        self.timings["nr_calibration"] = time.perf_counter() - t0
+        self._write("nr_calibration.root", "events", nr)
+        self.say(f"NR calibration: {n_gen} events written, NR median fitted on {target} selected")
+
+    def er_calibration(self) -> None:
+        t0 = time.perf_counter()
+        er, n_gen = self._calibration(ER, ER_CALIBRATION, SAMPLE_ER, self.sizes.er_after_cuts, 2)
+        self.summary.generated["er_calibration"] = n_gen
+        self._write("er_calibration.root", "events", _with_median(er, self.curve))
+        self.timings["er_calibration"] = time.perf_counter() - t0
+        self.say(f"ER calibration: {n_gen} events written")
+
+    def isolated(self) -> None:
+        """The isolated S1 and S2 populations, with the rates, live time and efficiency of the detector."""
+        t0 = time.perf_counter()
+        sizes, sim, det = self.sizes, self.sim, self.det
+        self.say(f"isolated signals: {sizes.isolated_s1} S1, {sizes.isolated_s2} S2")
+        self.s1 = sim.isolated_s1(sizes.isolated_s1, self.seed * 7 + 3)
+        self.s2 = sim.isolated_s2(sizes.isolated_s2, self.seed * 7 + 4)
+        self.params = {
+            "tpcml_livetime": det.get("live_time", "s"),
+            "tpcml_isolated_s1_rate": det.get("isolated_s1_rate", "Hz"),
+            "tpcml_isolated_s2_rate": det.get("isolated_s2_rate", "Hz"),
+            "tpcml_data_quality_efficiency": det.get("data_quality_efficiency"),
+        }
+        self._write("isolated.root", "s1", self.s1, extra_trees={"s2": self.s2}, parameters=self.params)
+        self.timings["isolated"] = time.perf_counter() - t0
+
+    def accidentals(self) -> None:
+        """Accidentals (C++ pairing) selected below the NR median, weighted by n_acc / N."""
+        t0 = time.perf_counter()
+        det, sim, summary, target = self.det, self.sim, self.summary, self.sizes.accidental_after_cuts
+        p = self.params
+        r1, r2, live = p["tpcml_isolated_s1_rate"], p["tpcml_isolated_s2_rate"], p["tpcml_livetime"]
+        window = det.get("fiducial_drift_time_max", "us") - det.get("fiducial_drift_time_min", "us")
+        self.n_acc = n_acc = _core.accidental_count(r1, r2, window, live, p["tpcml_data_quality_efficiency"])
+        self.pairer = _core.AccidentalPairer(
+            self.s1,
+            self.s2,
+            sim.corrections,
+            det.get("fiducial_drift_time_min", "us"),
+            det.get("fiducial_drift_time_max", "us"),
+            with_replacement=True,
+            seed=u64(self.seed * 7 + 5),
+        )
+        self.pairer.set_nr_median(self.curve)
+        acc, n_pairs = _pairs_until(
+            self.pairer, lambda cols: self.selection.mask(cols, det) & cols["below_nr_median"], target, sim
+        )
+        frac = target / n_pairs
+        acc["weight"] = np.full(n_pairs, n_acc / n_pairs, np.float32)
+        self._write("accidentals.root", "events", acc, parameters=p | {"tpcml_n_acc": n_acc})
+        summary.generated["accidentals"] = n_pairs
+        summary.isolated_s1_rate_hz, summary.isolated_s2_rate_hz = r1, r2
+        summary.live_time_s, summary.drift_window_us = live, window
+        summary.n_acc_total = n_acc
+        summary.fraction_pairs_selected_below_median = frac
+        summary.n_acc_below_median = n_acc * frac
+        summary.tuned_isolated_s2_rate_hz = tuned_s2_rate(det, frac)
+        self.timings["accidentals"] = time.perf_counter() - t0
+        self.say(
+            f"accidentals: {n_pairs} pairs, {target} selected below the NR median (fraction {frac:.4f}); "
+            f"n_acc = {n_acc:.2f} total, {n_acc * frac:.2f} below the NR median "
+            f"(paper: {PAPER_N_ACC_BELOW_MEDIAN}; tuned r2 = {summary.tuned_isolated_s2_rate_hz:.5g} Hz)"
+        )
+
+    def dm_search(self, wimp_mass_gev: float | None, wimp_cross_section_cm2: float) -> None:
+        """The DM-search run: ER background + Poisson(n_acc) accidentals (+ WIMPs)."""
+        t0 = time.perf_counter()
+        summary = self.summary
+        dm, summary.dm_search = _dm_search_run(
+            self.sim, self.pairer, self.n_acc, self.seed, wimp_mass_gev, wimp_cross_section_cm2
+        )
         n_er, n_acc_dm = summary.dm_search["n_er_generated"], summary.dm_search["n_accidental"]
-        dm = _with_median(dm, curve)
-        write("dm_search.root", "events", dm, parameters=params)
-        sel = selection.mask(dm, det)
+        dm = _with_median(dm, self.curve)
+        self._write("dm_search.root", "events", dm, parameters=self.params)
+        sel = self.selection.mask(dm, self.det)
         summary.dm_search["candidates_selected"] = int(sel.sum())
         summary.dm_search["accidentals_selected"] = int((sel & (dm["recoil_type"] == RECOIL_ACCIDENTAL)).sum())
-        timings["dm_search"] = time.perf_counter() - t0
-        say(f"DM-search run: {n_er} ER + {n_acc_dm} accidentals; {int(sel.sum())} candidates pass the selection")
+        self.timings["dm_search"] = time.perf_counter() - t0
+        self.say(f"DM-search run: {n_er} ER + {n_acc_dm} accidentals; {int(sel.sum())} candidates pass the selection")
 
-    summary.counts = {
-        "nr_selected": sizes.nr_after_cuts,
-        "er_selected": sizes.er_after_cuts,
-        "accidental_selected_below_median": sizes.accidental_after_cuts,
-        "isolated_s1": len(s1["qS1"]),
-        "isolated_s2": len(s2["qS2"]),
-    }
-    timings["total"] = time.perf_counter() - t_all
-    from tpcml.core.rootio import atomic_path
+    def finish(self) -> DatasetSummary:
+        """The counts and the total time into the summary, written as dataset.json."""
+        from tpcml.core.rootio import atomic_path
 
-    with atomic_path(out / "dataset.json") as tmp:
-        tmp.write_text(json.dumps(asdict(summary), indent=2) + "\n")
-    say(f"done in {timings['total']:.1f} s -> {out}")
-    return summary
+        sizes, summary = self.sizes, self.summary
+        summary.counts = {
+            "nr_selected": sizes.nr_after_cuts,
+            "er_selected": sizes.er_after_cuts,
+            "accidental_selected_below_median": sizes.accidental_after_cuts,
+            "isolated_s1": len(self.s1["qS1"]),
+            "isolated_s2": len(self.s2["qS2"]),
+        }
+        self.timings["total"] = time.perf_counter() - self.t_all
+        with atomic_path(self.out / "dataset.json") as tmp:
+            tmp.write_text(json.dumps(asdict(summary), indent=2) + "\n")
+        self.say(f"done in {self.timings['total']:.1f} s -> {self.out}")
+        return summary
 
 
 def _cut_at_target(parts: list[tuple[dict, np.ndarray]], target: int) -> tuple[dict, int]:

@@ -108,6 +108,19 @@ class CutScan:
     eps_b_curve: np.ndarray
 
 
+def _cut(k: int, thresholds: np.ndarray, eps_s: np.ndarray, eps_b: np.ndarray) -> dict:
+    """What every threshold scan reports (:class:`CutScan`, :class:`XiResult`): the threshold and the signal and
+    background efficiencies of the chosen cut ``k``, and the scanned curves."""
+    return {
+        "threshold": float(thresholds[k]),
+        "eps_s": float(eps_s[k]),
+        "eps_b": float(eps_b[k]),
+        "thresholds": thresholds,
+        "eps_s_curve": eps_s,
+        "eps_b_curve": eps_b,
+    }
+
+
 def _pass_fraction(sorted_scores: np.ndarray, rev_cumw: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
     """Weighted fraction of scores >= each threshold (scores sorted increasing, rev_cumw[i] = sum w[i:])."""
     i = np.searchsorted(sorted_scores, thresholds, side="left")
@@ -146,18 +159,7 @@ def scan_cut(
     eps_b = _pass_fraction(b_sorted, rev_b, t)
     curve = significance(eps_s, eps_b, n_s, n_b)
     k = int(np.argmax(curve))  # first maximum = lowest threshold
-    return CutScan(
-        threshold=float(t[k]),
-        significance=float(curve[k]),
-        eps_s=float(eps_s[k]),
-        eps_b=float(eps_b[k]),
-        n_s=n_s,
-        n_b=n_b,
-        thresholds=t,
-        significance_curve=curve,
-        eps_s_curve=eps_s,
-        eps_b_curve=eps_b,
-    )
+    return CutScan(significance=float(curve[k]), n_s=n_s, n_b=n_b, significance_curve=curve, **_cut(k, t, eps_s, eps_b))
 
 
 def _labels(labels, n: int) -> np.ndarray:
@@ -369,13 +371,4 @@ def xi(signal_scores, background_scores, min_background: int = 1) -> XiResult:
     eps_s, eps_b = n_s / len(s), n_b / len(b)
     ratio = np.where(ok, eps_s / np.sqrt(np.where(ok, eps_b, 1.0)), -np.inf)
     k = int(np.argmax(ratio))
-    return XiResult(
-        xi=float(ratio[k]),
-        threshold=float(t[k]),
-        eps_s=float(eps_s[k]),
-        eps_b=float(eps_b[k]),
-        n_background_pass=int(n_b[k]),
-        thresholds=t,
-        eps_s_curve=eps_s,
-        eps_b_curve=eps_b,
-    )
+    return XiResult(xi=float(ratio[k]), n_background_pass=int(n_b[k]), **_cut(k, t, eps_s, eps_b))

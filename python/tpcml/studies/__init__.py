@@ -15,8 +15,9 @@ A study is one paper reproduced end to end. It declares (:class:`Study`):
 * optionally the other verbs it answers: ``simulate`` and ``plot`` (:class:`Verb`).
 
 Every subpackage of :mod:`tpcml.studies` registers its study on import (``register(Study(...))`` in its
-``__init__``); :func:`studies` imports them all. Adding a study therefore touches its own folder only. A test
-registers a study of its own with :func:`register` (and removes it with :func:`unregister`).
+``__init__``, or ``register(package_study(...))`` for a package with the usual ``cli``, ``study`` and
+``study_report`` modules); :func:`studies` imports them all. Adding a study therefore touches its own folder
+only. A test registers a study of its own with :func:`register` (and removes it with :func:`unregister`).
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ __all__ = [
     "Verb",
     "get",
     "lazy",
+    "package_study",
     "profile_value",
     "register",
     "run",
@@ -128,6 +130,40 @@ def lazy(module: str, name: str) -> Callable[..., Any]:
 
     call.__name__ = call.__qualname__ = name
     return call
+
+
+def package_study(
+    package: str,
+    *,
+    steps: Sequence[tuple[str, str] | tuple[str, str, str | None]],
+    simulate: Mapping[str, Any] | None = None,
+    plot: Mapping[str, Any] | None = None,
+    **fields: Any,
+) -> Study:
+    """A :class:`Study` laid out as a package of the usual modules, all imported lazily: ``<package>.cli`` has its
+    ``add_run_arguments`` and ``configure`` (and, for the verbs given, ``add_simulate_arguments`` / ``simulate``
+    and ``add_plot_arguments`` / ``plot``), ``<package>.study`` its steps and ``<package>.study_report`` its
+    ``report``.
+
+    ``steps`` lists ``(step name, function of <package>.study[, timing])``; ``simulate`` and ``plot``, where given,
+    are the other fields of their :class:`Verb`; ``fields`` are the Study's own (name, title, paper, ...).
+    """
+    cli, study = f"{package}.cli", f"{package}.study"
+
+    def verb(name: str, options: Mapping[str, Any] | None) -> Verb | None:
+        if options is None:
+            return None
+        return Verb(add_arguments=lazy(cli, f"add_{name}_arguments"), run=lazy(cli, name), **options)
+
+    return Study(
+        add_arguments=lazy(cli, "add_run_arguments"),
+        configure=lazy(cli, "configure"),
+        steps=tuple(Step(name, lazy(study, function), *timing) for name, function, *timing in steps),
+        report=lazy(f"{package}.study_report", "report"),
+        simulate=verb("simulate", simulate),
+        plot=verb("plot", plot),
+        **fields,
+    )
 
 
 _REGISTRY: dict[str, Study] = {}

@@ -86,7 +86,7 @@ class TrackSimulator(_Transport, _Readout):
     """PandaX-III track simulator (see the :mod:`tpcml.sim.gas` docstring for the physics)."""
 
     def __init__(self, detector: str | detectors.DetectorConfig = "pandax3"):
-        self.det = detector if isinstance(detector, detectors.DetectorConfig) else detectors.load(detector)
+        self.det = detectors.resolve(detector)
         d = self.det
         self.radius = d.get("active_radius", "mm")
         self.length = d.get("drift_length", "mm")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from tpcml.studies import Paper, Step, Study, Verb, lazy, register
+from tpcml.studies import Paper, package_study, register
 
 __all__ = ["PROFILES", "STUDY", "Simulator", "Sizes", "selection", "simulate_dataset"]
 
@@ -36,11 +36,9 @@ PROFILES = {
     },
 }
 
-_STUDY = "tpcml.studies.pandax2.study"
-_CLI = "tpcml.studies.pandax2.cli"
-
 STUDY = register(
-    Study(
+    package_study(
+        "tpcml.studies.pandax2",
         name="pandax2",
         aliases=("accidental",),
         log_name="accidental",
@@ -63,35 +61,28 @@ STUDY = register(
             "quick": "small samples and few trainings (a smoke run, ~1-2 min)",
             "full": "the paper's protocol: all of Table 2, 100 trainings each",
         },
-        add_arguments=lazy(_CLI, "add_run_arguments"),
-        configure=lazy(_CLI, "configure"),
         default_out="tpcml-accidental",
         steps=(
-            Step("data", lazy(_STUDY, "step_data")),
-            Step("mlp_training", lazy(_STUDY, "step_mlps")),
-            Step("bdt", lazy(_STUDY, "step_bdts")),
-            Step("export_and_inference", lazy(_STUDY, "step_export")),
-            Step("search_run", lazy(_STUDY, "step_search_run"), timing=""),
+            ("data", "step_data"),
+            ("mlp_training", "step_mlps"),
+            ("bdt", "step_bdts"),
+            ("export_and_inference", "step_export"),
+            ("search_run", "step_search_run", ""),
         ),
-        report=lazy("tpcml.studies.pandax2.study_report", "report"),
-        simulate=Verb(
+        simulate=dict(
             help="PandaX-II NR/ER calibration, isolated S1/S2, accidentals, search run",
             description="NR calibration (neutron-like recoils), ER calibration (flat beta-like), isolated S1 and S2 "
             "populations, C++-paired accidentals below the NR median, and a Run-11-like dark-matter search run (ER "
             "background + Poisson accidentals, optional WIMPs). Quanta from NEST (nestpy); detector response from "
             "the registry (docs/event-model.md). Default sizes follow P2-DNN: 10,881 NR and 43,719 accidentals "
             "after cuts.",
-            add_arguments=lazy(_CLI, "add_simulate_arguments"),
             detector="pandax2",
             quick_help="small sizes (a smoke run of a few seconds)",
-            run=lazy(_CLI, "simulate"),
         ),
-        plot=Verb(
+        plot=dict(
             help="Fig. 1 analogue and the 13 Table 1 feature distributions",
             description="log10(qS2/qS1) vs qS1 with the NR median (P2-DNN Fig. 1 analogue) and accidental-vs-NR "
             "distributions of the 13 Table 1 features.",
-            add_arguments=lazy(_CLI, "add_plot_arguments"),
-            run=lazy(_CLI, "plot"),
         ),
     )
 )

@@ -168,6 +168,15 @@ def _fmt(v, nd=2):
 
 def write_report(out: Path, results: dict, data, splits, models, bdts, selected) -> Path:
     """All figures and ``report.md`` in ``out``; returns the report's path."""
+    figs = _figures(out, data, splits, models, bdts, selected)
+    lines = _data_section(results, figs) + _table2_section(results, figs) + _table3_section(results)
+    lines += _models_section(results)
+    lines += timings_tail(results["timings_s"], underscores_as_spaces=True)
+    return write_page(out / "report.md", lines)
+
+
+def _figures(out: Path, data, splits, models, bdts, selected) -> dict[str, Path]:
+    """The Figs. 1-5 analogues (Figs. 2 and 5 only with a selected model), by ``figN``."""
     figs = {
         "fig1": _fig_bands(data, out),
         "fig3": _fig_architectures(models, bdts, out),
@@ -177,9 +186,14 @@ def write_report(out: Path, results: dict, data, splits, models, bdts, selected)
         figs["fig2"] = _fig_significance(selected["below_median"], data, splits, out)
     if selected:
         figs["fig5"] = _fig_efficiencies(selected, data, splits, out)
+    return figs
+
+
+def _data_section(results: dict, figs: dict[str, Path]) -> list[str]:
+    """The title, the data section with Fig. 1 and the head of the Table 2 analogue."""
     d = results["data"]
     paper = results["paper"]
-    lines = [
+    return [
         "# PandaX-II accidental background: MLPs vs BDT (tpcml)",
         "",
         "Reproduction of *Suppression of accidental backgrounds with deep neural networks in the PandaX-II "
@@ -208,6 +222,12 @@ def write_report(out: Path, results: dict, data, splits, models, bdts, selected)
         "ER eff. (mean) | ER eff. near 100 % | selected: S, ER eff. |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
+
+
+def _table2_section(results: dict, figs: dict[str, Path]) -> list[str]:
+    """The rows of the Table 2 analogue (MLPs, then the BDTs), the paper's figures, Figs. 3, 2, 4 and 5."""
+    paper = results["paper"]
+    lines = []
     for r in results["table2"]:
         lines.append(
             f"| {r['label']} | {r['hidden']} | {r['strategy']} | {r['replicas']} | {r['S_mean']:.2f} +- "
@@ -233,7 +253,13 @@ def write_report(out: Path, results: dict, data, splits, models, bdts, selected)
     lines += [f"![Fig. 4 analogue]({figs['fig4'].name})", ""]
     if "fig5" in figs:
         lines += [f"![Fig. 5 analogue]({figs['fig5'].name})", ""]
-    lines += [
+    return lines
+
+
+def _table3_section(results: dict) -> list[str]:
+    """The Table 3 analogue (the dark-matter-search run) and the paper's figures."""
+    paper = results["paper"]
+    lines = [
         "## Table 3 analogue: the dark-matter-search run",
         "",
         "| method | S | cut | candidates | surviving | below NR median: candidates -> surviving | "
@@ -254,9 +280,14 @@ def write_report(out: Path, results: dict, data, splits, models, bdts, selected)
         f"{paper['candidates']} -> {paper['candidates_after_bdt']} (BDT), {paper['candidates_after_4c']} (4C), "
         f"{paper['candidates_after_4cu']} (4Cu).",
         "",
-        "## Models and inference",
-        "",
     ]
+    return lines
+
+
+def _models_section(results: dict) -> list[str]:
+    """The models' heading and one line per exported model: its ONNX check and, where scored, the C++ engine's
+    check in RDataFrame."""
+    lines = ["## Models and inference", ""]
     for label, e in results["exports"].items():
         check = results["engine_checks"].get(label)
         lines.append(
@@ -269,5 +300,4 @@ def write_report(out: Path, results: dict, data, splits, models, bdts, selected)
                 else ""
             )
         )
-    lines += timings_tail(results["timings_s"], underscores_as_spaces=True)
-    return write_page(out / "report.md", lines)
+    return lines

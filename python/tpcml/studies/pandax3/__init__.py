@@ -7,7 +7,7 @@ Registers the study ``pandax3`` (alias ``tracks``: ``tpcml run tracks``) with :m
 
 from __future__ import annotations
 
-from tpcml.studies import Paper, Step, Study, Verb, lazy, register
+from tpcml.studies import Paper, package_study, register
 
 __all__ = ["PROFILES", "STUDY"]
 
@@ -44,11 +44,9 @@ PROFILES = {
     },
 }
 
-_STUDY = "tpcml.studies.pandax3.study"
-_CLI = "tpcml.studies.pandax3.cli"
-
 STUDY = register(
-    Study(
+    package_study(
+        "tpcml.studies.pandax3",
         name="pandax3",
         aliases=("tracks",),
         log_name="tracks",
@@ -72,25 +70,20 @@ STUDY = register(
             "quick": "a smoke run (1000 events per class, 5 epochs, a few minutes)",
             "full": "the paper's scale: 320,000 per class, 128 x 128, 30 epochs, 6 trainings, batch 256",
         },
-        add_arguments=lazy(_CLI, "add_run_arguments"),
-        configure=lazy(_CLI, "configure"),
         default_out="tpcml-tracks",
         steps=(
-            Step("simulation", lazy(_STUDY, "step_simulation")),
-            Step("rasterise", lazy(_STUDY, "step_rasterise")),
-            Step("training", lazy(_STUDY, "step_training")),
-            Step("export_and_inference", lazy(_STUDY, "step_export")),
+            ("simulation", "step_simulation"),
+            ("rasterise", "step_rasterise"),
+            ("training", "step_training"),
+            ("export_and_inference", "step_export"),
         ),
-        report=lazy("tpcml.studies.pandax3.study_report", "report"),
-        simulate=Verb(
+        simulate=dict(
             help="PandaX-III 0nubb and gamma tracks (strip hits)",
             description="0nubb two-electron tracks and 214Bi/208Tl gamma backgrounds in the ROI of a 10 bar xenon "
             "TPC with X/Y strip readout (tracks.root: one entry per event, jagged hit branches; "
             "docs/event-model.md Sec. 5).",
-            add_arguments=lazy(_CLI, "add_simulate_arguments"),
             detector="pandax3",
             quick_help="small sizes (1000 events per class)",
-            run=lazy(_CLI, "simulate"),
         ),
     )
 )
