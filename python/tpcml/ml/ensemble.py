@@ -57,6 +57,7 @@ Threads: TensorFlow's thread pools are configured by the caller before TensorFlo
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 import time
@@ -77,6 +78,7 @@ __all__ = [
     "PATIENCE",
     "EnsembleResult",
     "SingleResult",
+    "TrainingProtocol",
     "check_features",
     "check_labels",
     "initial_weights",
@@ -96,6 +98,33 @@ PATIENCE = 20
 #: Not in the paper; our choice for wall time on 2 CPU cores (see the module docstring and bench_ensemble.py).
 #: (The paper gives no batch size for its Table 2 stop epochs, 4C: 131.7; Keras' ``model.fit`` default is 32.)
 DEFAULT_BATCH_SIZE = 256
+
+
+@dataclass(frozen=True)
+class TrainingProtocol:
+    """The settings :func:`train_ensemble` and :func:`train_single` share: widths of the hidden layers (default
+    model 4C, P2-DNN Table 2: 32x32x16x8), seed, batch size, epoch limit, early-stopping patience, Adam learning
+    rate and the optional names of the feature columns. Either trainer takes one as ``protocol`` and its fields as
+    keywords too (a keyword overrides the protocol's field)."""
+
+    hidden: Sequence[int] = (32, 32, 16, 8)
+    seed: int = 0
+    batch_size: int = DEFAULT_BATCH_SIZE
+    max_epochs: int = MAX_EPOCHS
+    patience: int = PATIENCE
+    learning_rate: float = LEARNING_RATE
+    feature_names: Sequence[str] | None = None
+
+    @classmethod
+    def of(cls, protocol: TrainingProtocol | None, overrides: dict, trainer: str) -> TrainingProtocol:
+        """``protocol`` (default: the defaults) with the ``overrides`` keywords of ``trainer`` (refused by name, as
+        Python refuses an unknown keyword, when one is not a field)."""
+        fields = {f.name for f in dataclasses.fields(cls)}
+        for key in overrides:
+            if key not in fields:
+                raise TypeError(f"{trainer}() got an unexpected keyword argument {key!r}")
+        return dataclasses.replace(protocol if protocol is not None else cls(), **overrides)
+
 
 _PREDICT_CHUNK = 8192  # events per chunk in predict / validation loss (bounds the [R, chunk, width] activations)
 
@@ -180,20 +209,22 @@ def _check_hidden(hidden) -> tuple[int, ...]:
 
 
 def _check_training_inputs(
-    x_train, y_train, x_val, y_val, hidden, batch_size, max_epochs, patience, learning_rate, feature_names, check_names
+    x_train, y_train, x_val, y_val, protocol: TrainingProtocol, check_names: bool
 ) -> tuple[tuple[int, ...], int, int, int, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """The checks every trainer makes of its arguments, in this order: batch size, epoch limit, patience, learning
-    rate, ``hidden``, then the features and labels (``check_names``: ``feature_names`` must name every column).
+    """The checks every trainer makes of its arguments, in this order: the ``protocol``'s batch size, epoch limit,
+    patience, learning rate, ``hidden``, then the features and labels (``check_names``: ``feature_names`` must name
+    every column).
 
     Returns (hidden widths, batch_size, max_epochs, patience, x_train, x_val, y_train, y_val) as
     :func:`_check_positive_int`, :func:`check_features` and :func:`check_labels` make them.
     """
-    batch_size = _check_positive_int(batch_size, "batch_size")
-    max_epochs = _check_positive_int(max_epochs, "max_epochs")
-    patience = _check_positive_int(patience, "patience")
+    batch_size = _check_positive_int(protocol.batch_size, "batch_size")
+    max_epochs = _check_positive_int(protocol.max_epochs, "max_epochs")
+    patience = _check_positive_int(protocol.patience, "patience")
+    learning_rate, feature_names = protocol.learning_rate, protocol.feature_names
     if not (isinstance(learning_rate, int | float) and math.isfinite(learning_rate) and learning_rate > 0):
         raise ValueError(f"learning_rate must be a positive finite number, got {learning_rate!r}")
-    widths = _check_hidden(hidden)
+    widths = _check_hidden(protocol.hidden)
     names = list(feature_names) if feature_names is not None else None
     xt = check_features(x_train, "x_train", feature_names=names)
     if check_names and names is not None and len(names) != xt.shape[1]:
@@ -459,32 +490,31 @@ def train_ensemble(
     y_train,
     x_val,
     y_val,
-    hidden: Sequence[int] = (32, 32, 16, 8),
+    protocol: TrainingProtocol | None = None,
+    *,
     n_replicas: int = 100,
-    seed: int = 0,
-    batch_size: int = DEFAULT_BATCH_SIZE,
-    max_epochs: int = MAX_EPOCHS,
-    patience: int = PATIENCE,
-    learning_rate: float = LEARNING_RATE,
-    feature_names: Sequence[str] | None = None,
     verbose: bool = False,
     progress_every: int = 10,
     callback: Callable[[dict], None] | None = None,
+    **protocol_fields,
 ) -> EnsembleResult:
     """Train ``n_replicas`` independent MLPs of widths ``hidden`` at once (see the module docstring).
 
     ``x_*`` are raw features [N, n_inputs] (the min-max scaling is fitted on ``x_train``), ``y_*`` 0/1 labels
-    (1 = signal). ``hidden`` defaults to model 4C (P2-DNN Table 2: 32x32x16x8). Every
+    (1 = signal). ``protocol`` and the ``protocol_fields`` keywords (``hidden``, ``seed``, ``batch_size``,
+    ``max_epochs``, ``patience``, ``learning_rate``, ``feature_names``) set the :class:`TrainingProtocol`. Every
     ``progress_every`` epochs (and when the last replica stops) ``callback`` receives a dict with ``epoch``,
     ``n_running``, ``n_replicas``, ``best_val_loss_mean`` (over all replicas' best so far) and ``elapsed_s``;
     ``verbose`` prints the same as one line. Returns an :class:`EnsembleResult`.
     """
     t_start = time.perf_counter()
+    protocol = TrainingProtocol.of(protocol, protocol_fields, "train_ensemble")
+    seed, learning_rate, feature_names = protocol.seed, protocol.learning_rate, protocol.feature_names
     say = printer("ensemble", quiet=not verbose)
     n_replicas = _check_positive_int(n_replicas, "n_replicas")
     progress_every = _check_positive_int(progress_every, "progress_every")
     hidden, batch_size, max_epochs, patience, xt, xv, yt, yv = _check_training_inputs(
-        x_train, y_train, x_val, y_val, hidden, batch_size, max_epochs, patience, learning_rate, feature_names, True
+        x_train, y_train, x_val, y_val, protocol, True
     )
     n_inputs = xt.shape[1]
 
@@ -622,14 +652,10 @@ def train_single(
     y_train,
     x_val,
     y_val,
-    hidden: Sequence[int] = (32, 32, 16, 8),
-    seed: int = 0,
-    batch_size: int = DEFAULT_BATCH_SIZE,
-    max_epochs: int = MAX_EPOCHS,
-    patience: int = PATIENCE,
-    learning_rate: float = LEARNING_RATE,
-    feature_names: Sequence[str] | None = None,
+    protocol: TrainingProtocol | None = None,
+    *,
     verbose: int = 0,
+    **protocol_fields,
 ) -> SingleResult:
     """Reference trainer: :func:`tpcml.ml.architectures.mlp` + ``model.fit`` + ``EarlyStopping``.
 
@@ -639,19 +665,20 @@ def train_single(
     fixes the initialisation and shuffling (the global Python / NumPy / backend seeds are changed).
     """
     t0 = time.perf_counter()
+    protocol = TrainingProtocol.of(protocol, protocol_fields, "train_single")
     hidden, batch_size, max_epochs, patience, xt, xv, yt, yv = _check_training_inputs(
-        x_train, y_train, x_val, y_val, hidden, batch_size, max_epochs, patience, learning_rate, feature_names, False
+        x_train, y_train, x_val, y_val, protocol, False
     )
 
     import keras
 
     from .architectures import mlp
 
-    keras.utils.set_random_seed(int(seed))
+    keras.utils.set_random_seed(int(protocol.seed))
     model = mlp(hidden=hidden, n_inputs=xt.shape[1], feature_min=xt.min(axis=0), feature_max=xt.max(axis=0))
     model.compile(
         optimizer=keras.optimizers.Adam(
-            learning_rate=learning_rate, beta_1=ADAM_BETA_1, beta_2=ADAM_BETA_2, epsilon=ADAM_EPSILON
+            learning_rate=protocol.learning_rate, beta_1=ADAM_BETA_1, beta_2=ADAM_BETA_2, epsilon=ADAM_EPSILON
         ),
         loss="binary_crossentropy",
     )
