@@ -2,8 +2,30 @@
 
 from __future__ import annotations
 
+import argparse
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+
+
+def parse_options(
+    argv: list[str] | None, description: str, quick_help: str, options: Mapping[str, tuple]
+) -> argparse.Namespace:
+    """Parses ``--quick`` (help ``quick_help``) and ``options``: flag -> (default, value under --quick, help). An
+    int default makes an int option that ``--quick`` sets to its quick value (the smaller workload); a None
+    default, a switch."""
+    ap = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help=quick_help)
+    quick_values = {}
+    for flag, (default, quick, help_) in options.items():
+        if default is None:
+            ap.add_argument(flag, action="store_true", help=help_)
+        else:
+            action = ap.add_argument(flag, type=int, default=default, help=help_)
+            quick_values[action.dest] = quick
+    args = ap.parse_args(argv)
+    if args.quick:
+        vars(args).update(quick_values)
+    return args
 
 
 def best_seconds(fn, repeat: int) -> float:

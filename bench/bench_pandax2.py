@@ -18,29 +18,30 @@ in <= 60 s on 2 cores. Each timing is the best of ``--repeat`` runs (these machi
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from _common import best_seconds, print_table
+from _common import best_seconds, parse_options, print_table
 
 #: the printed table: its columns after "figure" (header, format) and the line under it
 TABLE_COLUMNS = (("measured", ">12"), ("target", ">18"), ("ratio to target", ">15"))
 TABLE_FOOTER = "ratio to target > 1 means the target is met."
 
 
+#: the options after --quick (``_common.parse_options``): flag -> (default, value under --quick, help)
+OPTIONS = {
+    "--pairs": (4_000_000, 200_000, "pairs per timing (default: %(default)s)"),
+    "--repeat": (5, 2, "repetitions; the best is kept (default: %(default)s)"),
+    "--skip-simulation": (None, None, "do not time the default-size simulation"),
+}
+
+
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--quick", action="store_true", help="smaller workloads (a smoke run, figures less stable)")
-    ap.add_argument("--pairs", type=int, default=4_000_000, help="pairs per timing (default: %(default)s)")
-    ap.add_argument("--repeat", type=int, default=5, help="repetitions; the best is kept (default: %(default)s)")
-    ap.add_argument("--skip-simulation", action="store_true", help="do not time the default-size simulation")
-    args = ap.parse_args(argv)
-    n = 200_000 if args.quick else args.pairs
-    repeat = 2 if args.quick else args.repeat
+    args = parse_options(argv, __doc__, "smaller workloads (a smoke run, figures less stable)", OPTIONS)
+    n, repeat = args.pairs, args.repeat
 
     import tpcml
     from tpcml import _core

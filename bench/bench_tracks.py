@@ -16,14 +16,13 @@ Timings are the best of ``--repeat`` passes; these machines are shared, so figur
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from _common import best_seconds, print_table
+from _common import best_seconds, parse_options, print_table
 
 TARGET_RASTER = 200_000.0  # events/s per core at 64 x 64 (issue 6)
 TARGET_SPEEDUP = 1.8  # 2 threads vs 1 in RDataFrame (issue 6)
@@ -35,17 +34,19 @@ TABLE_COLUMNS = (("measured", ">16"), ("target / reference", "<24"), ("ratio", "
 TABLE_FOOTER = "ratio > 1 means the target is met (training rows: fraction of the paper's GPU throughput)."
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--quick", action="store_true", help="fewer events and repeats (a smoke run)")
+#: the options after --quick (``_common.parse_options``): flag -> (default, value under --quick, help)
+OPTIONS = {
     # 60,000 events: 120 clusters and ~0.5 s per 1-thread RDataFrame pass, so that the fixed cost of starting an
     # ImplicitMT loop (~10 ms) does not decide the 2-thread ratio (20,000 events give 1.75-1.83x, 60,000 1.90-1.93x)
-    ap.add_argument("--events", type=int, default=60000, help="simulated events (1:1 signal:background)")
-    ap.add_argument("--repeat", type=int, default=3, help="timed passes; the best is kept (default: %(default)s)")
-    ap.add_argument("--no-training", action="store_true", help="skip the EfficientNet throughput rows")
-    args = ap.parse_args(argv)
-    n = 4000 if args.quick else args.events
-    repeat = 1 if args.quick else args.repeat
+    "--events": (60000, 4000, "simulated events (1:1 signal:background)"),
+    "--repeat": (3, 1, "timed passes; the best is kept (default: %(default)s)"),
+    "--no-training": (None, None, "skip the EfficientNet throughput rows"),
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_options(argv, __doc__, "fewer events and repeats (a smoke run)", OPTIONS)
+    n, repeat = args.events, args.repeat
 
     import numpy as np
     import uproot
