@@ -40,6 +40,8 @@ from tpcml.core.options import CommandLineError
 
 
 def _cmd_info(args) -> int:
+    """Print versions of tpcml, ROOT, TensorFlow, Keras, onnx, onnxruntime, nestpy; CPU features; whether a GPU is
+    visible."""
     from . import info
 
     data = info.collect()
@@ -55,6 +57,7 @@ def _cmd_info(args) -> int:
 
 
 def _cmd_detectors(args) -> int:
+    """The detector registry: data/detectors/*.toml, validated against schema.toml."""
     from tpcml.core import detectors
 
     if args.action == "list":
@@ -104,6 +107,9 @@ def _cmd_inspect(args) -> int:
 
 
 def _cmd_raster(args) -> int:
+    """Add to every entry of a tracks file the image made by the C++ tpcml::TrackRasteriser inside RDataFrame
+    (P3-CNN Sec. 3.2: XZ red, YZ green, 64 x 64 pixels of 3 mm aligned on each projection's charge centre, charges
+    normalised) and image_outside (hits outside the window). Same kernel as tpcml-raster."""
     from tpcml.studies.pandax3.images import rasterise_file
 
     summary = rasterise_file(
@@ -123,6 +129,10 @@ def _cmd_raster(args) -> int:
 
 
 def _cmd_pair(args) -> int:
+    """Randomly pair isolated S1 and S2 signals (C++ tpcml::AccidentalPairer, the kernel behind tpcml-pair and the
+    RDataFrame source), assign a drift time uniform in the window and recompute the position-dependent quantities.
+    Output: an `events` tree in the schema of physical events, with weight = n_acc / N when the rates are known
+    (P2-DNN Eq. 2.1)."""
     from .pairing import pair as pair_file
 
     window = None if args.drift_window is None else tuple(args.drift_window)
@@ -149,6 +159,8 @@ def _cmd_pair(args) -> int:
 
 
 def _cmd_select(args) -> int:
+    """Named RDataFrame filters (fiducial volume, 3 <= qS1 <= 45 PE, qS2 > 100 PE, qS2c < 10,000 PE, optionally
+    below the NR median); prints the cut flow of Report()."""
     from tpcml.core import detectors
     from tpcml.studies.pandax2 import selection
 
@@ -178,6 +190,13 @@ def _cmd_select(args) -> int:
     return 0
 
 
+def _command(sub, name: str, func, help_text: str) -> argparse.ArgumentParser:
+    """The subcommand ``name`` running ``func``; its description is ``func``'s docstring (none without one)."""
+    s = sub.add_parser(name, help=help_text, description=func.__doc__)
+    s.set_defaults(func=func)
+    return s
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="tpcml",
@@ -187,37 +206,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"tpcml {__version__}")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    s = sub.add_parser(
-        "info",
-        help="versions, CPU features, GPU visibility",
-        description="Print versions of tpcml, ROOT, TensorFlow, Keras, onnx, onnxruntime, "
-        "nestpy; CPU features; whether a GPU is visible.",
-    )
+    s = _command(sub, "info", _cmd_info, "versions, CPU features, GPU visibility")
     s.add_argument("--json", action="store_true", help="print JSON instead of text")
-    s.set_defaults(func=_cmd_info)
 
-    s = sub.add_parser(
-        "detectors",
-        help="list, show or validate detector configurations",
-        description="The detector registry: data/detectors/*.toml, validated against schema.toml.",
-    )
+    s = _command(sub, "detectors", _cmd_detectors, "list, show or validate detector configurations")
     s.add_argument("action", choices=["list", "show", "validate"])
     s.add_argument("targets", nargs="*", metavar="NAME|FILE")
-    s.set_defaults(func=_cmd_detectors)
 
-    s = sub.add_parser("inspect", help="trees, entries and columns of a ROOT file")
+    s = _command(sub, "inspect", _cmd_inspect, "trees, entries and columns of a ROOT file")
     s.add_argument("file", help="ROOT file")
     s.add_argument("--tree", help="describe this tree (default: list all trees)")
-    s.set_defaults(func=_cmd_inspect)
 
-    s = sub.add_parser(
-        "pair",
-        help="accidental events from isolated S1/S2 trees",
-        description="Randomly pair isolated S1 and S2 signals (C++ tpcml::AccidentalPairer, the kernel "
-        "behind tpcml-pair and the RDataFrame source), assign a drift time uniform in the window and "
-        "recompute the position-dependent quantities. Output: an `events` tree in the schema of "
-        "physical events, with weight = n_acc / N when the rates are known (P2-DNN Eq. 2.1).",
-    )
+    s = _command(sub, "pair", _cmd_pair, "accidental events from isolated S1/S2 trees")
     s.add_argument("--input", required=True, help="ROOT file with the isolated-S1 and -S2 trees")
     s.add_argument("--output", required=True, help="output ROOT file (written atomically)")
     s.add_argument("-n", type=a.count, required=True, help="number of pairs (>= 1; checked against the memory)")
@@ -232,14 +232,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--efficiency", type=a.positive_float, help="data-quality efficiency epsilon of Eq. 2.1")
     s.add_argument("--without-replacement", action="store_true", help="use each S1 and each S2 at most once")
     s.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
-    s.set_defaults(func=_cmd_pair)
 
-    s = sub.add_parser(
-        "select",
-        help="the P2-DNN event selection in RDataFrame, with its cut flow",
-        description="Named RDataFrame filters (fiducial volume, 3 <= qS1 <= 45 PE, qS2 > 100 PE, "
-        "qS2c < 10,000 PE, optionally below the NR median); prints the cut flow of Report().",
-    )
+    s = _command(sub, "select", _cmd_select, "the P2-DNN event selection in RDataFrame, with its cut flow")
     s.add_argument("files", nargs="+", help="ROOT files")
     s.add_argument("--tree", default="events", help="tree name (default: %(default)s)")
     s.add_argument("--detector", default="pandax2", help="detector name or TOML file (default: %(default)s)")
@@ -247,15 +241,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--nr-median", help="ROOT file with the NR median TGraph (default: the first input)")
     s.add_argument("--output", help="write the selected events here (Snapshot, atomic)")
     s.add_argument("--threads", type=a.threads, default=0, help="ROOT ImplicitMT threads (0: off)")
-    s.set_defaults(func=_cmd_select)
 
-    s = sub.add_parser(
-        "raster",
-        help="XZ/YZ track images of strip-readout events (PandaX-III)",
-        description="Add to every entry of a tracks file the image made by the C++ tpcml::TrackRasteriser inside "
-        "RDataFrame (P3-CNN Sec. 3.2: XZ red, YZ green, 64 x 64 pixels of 3 mm aligned on each projection's charge "
-        "centre, charges normalised) and image_outside (hits outside the window). Same kernel as tpcml-raster.",
-    )
+    s = _command(sub, "raster", _cmd_raster, "XZ/YZ track images of strip-readout events (PandaX-III)")
     s.add_argument("--input", required=True, nargs="+", help="ROOT file(s) with tree events and hit_* branches")
     s.add_argument("--output", required=True, help="output ROOT file (written atomically)")
     s.add_argument("--upscale", type=int, choices=[1, 2, 4], default=1, help="nearest-neighbour factor (2: 128 x 128)")
@@ -265,7 +252,6 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument(
         "--detector", default="pandax3", help="detector for pixels and drift velocity (default: %(default)s)"
     )
-    s.set_defaults(func=_cmd_raster)
     _add_study_verbs(sub)
     return p
 
