@@ -46,24 +46,12 @@ void im2col(const float *x, int64_t channels, const ConvGeometry &g, float *col)
    const Shape inStr = stridesOf(g.in);
    for (int64_t ci = 0; ci < channels; ++ci)
       for (int64_t kf = 0; kf < kSize; ++kf) {
-         int64_t rem = kf;
-         for (int64_t d = nd; d-- > 0;) {
-            kIdx[std::size_t(d)] = rem % g.kernel[std::size_t(d)];
-            rem /= g.kernel[std::size_t(d)];
-         }
+         unravelIndex(kf, g.kernel, kIdx);
          float *dst = col + (ci * kSize + kf) * outSize;
          for (int64_t of = 0; of < outSize; ++of) {
-            int64_t r2 = of, off = 0;
-            bool inside = true;
-            for (int64_t d = nd; d-- > 0;) {
-               const std::size_t u = std::size_t(d);
-               oIdx[u] = r2 % g.out[u];
-               r2 /= g.out[u];
-               const int64_t i = oIdx[u] * g.stride[u] - g.padBegin[u] + kIdx[u] * g.dil[u];
-               inside = inside && i >= 0 && i < g.in[u];
-               off += i * inStr[u];
-            }
-            dst[of] = inside ? x[ci * inSize + off] : 0.f;
+            unravelIndex(of, g.out, oIdx);
+            int64_t off = 0;
+            dst[of] = tapOffset(g, oIdx, kIdx, g.in, inStr, off) ? x[ci * inSize + off] : 0.f;
          }
       }
 }

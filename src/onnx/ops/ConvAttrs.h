@@ -37,6 +37,31 @@ ConvGeometry convGeometry(NodeCtx &c, const Shape &inSpatial, const ConvAttrs &a
                           const Shape *extraBegin = nullptr, const Shape *extraEnd = nullptr,
                           bool padsBelowKernel = false);
 
+/// Index arithmetic of the n-d fallback loops (the 2-D paths have kernels of their own).
+/// idx = the row-major multi-index of the flat index `flat` in `dims`.
+template <class Idx> void unravelIndex(int64_t flat, const Shape &dims, Idx &idx)
+{
+   for (std::size_t d = dims.size(); d-- > 0;) {
+      idx[d] = flat % dims[d];
+      flat /= dims[d];
+   }
+}
+
+/// The tap `at * stride - padBegin + k * dil` (per axis) of a window of g, as the offset `off`
+/// (strides `str`) into a tensor of spatial shape `dims`; false when it falls in the padding.
+template <class Idx, class Str>
+bool tapOffset(const ConvGeometry &g, const Idx &at, const Idx &k, const Shape &dims, const Str &str, int64_t &off)
+{
+   off = 0;
+   for (std::size_t u = 0; u < dims.size(); ++u) {
+      const int64_t i = at[u] * g.stride[u] - g.padBegin[u] + k[u] * g.dil[u];
+      if (i < 0 || i >= dims[u])
+         return false;
+      off += i * str[u];
+   }
+   return true;
+}
+
 kernels::Window2d window2dOf(const ConvGeometry &g);
 std::vector<int64_t> tapOffsets(const kernels::Window2d &w);
 
