@@ -289,12 +289,7 @@ void opConv(NodeCtx &c)
    checkConvOperands(c);
    const Shape &xs = c.shape(0), &ws = c.shape(1);
    auto k = std::make_unique<ConvKernel>();
-   k->N = xs[0];
-   k->Cin = xs[1];
-   k->Cout = ws[0];
-   k->group = c.attrInt("group", 1);
-   if (k->group < 1 || k->Cin % k->group || k->Cout % k->group || ws[1] != k->Cin / k->group)
-      c.fail("group " + std::to_string(k->group) + " does not fit X " + shapeString(xs) + " and W " + shapeString(ws));
+   readConvChannels(c, *k, false);
    const Shape wKernel(ws.begin() + 2, ws.end()), spatial(xs.begin() + 2, xs.end());
    const ConvAttrs attrs = readConvAttrs(c, spatial.size(), &wKernel);
    const auto folded = c.planner.foldedPads.find(c.node.input[0]);

@@ -13,6 +13,22 @@ namespace tpcml::onnx::detail {
 /// Fails unless the node has X, W and an optional B, X and W float and both N x C x spatial.
 void checkConvOperands(NodeCtx &c);
 
+/// Sets k.N, k.Cin, k.Cout and k.group of a Conv (W: Cout x Cin/group x kernel) or, `transposed`, a
+/// ConvTranspose (W: Cin x Cout/group x kernel) from X and W; fails when the group does not fit them.
+template <class K> void readConvChannels(NodeCtx &c, K &k, bool transposed)
+{
+   const Shape &xs = c.shape(0), &ws = c.shape(1);
+   k.N = xs[0];
+   k.Cin = xs[1];
+   k.group = c.attrInt("group", 1);
+   const bool fits =
+       k.group >= 1 && (transposed ? ws[0] == k.Cin && k.Cin % k.group == 0
+                                   : k.Cin % k.group == 0 && ws[0] % k.group == 0 && ws[1] == k.Cin / k.group);
+   if (!fits)
+      c.fail("group " + std::to_string(k.group) + " does not fit X " + shapeString(xs) + " and W " + shapeString(ws));
+   k.Cout = transposed ? ws[1] * k.group : ws[0];
+}
+
 /// The window attributes of a node over `nd` spatial dimensions.
 struct ConvAttrs {
    Shape kernel, stride, dil, pads; ///< pads: the begins, then the ends

@@ -129,12 +129,7 @@ void opConvTranspose(NodeCtx &c)
    checkConvOperands(c);
    const Shape &xs = c.shape(0), &ws = c.shape(1);
    auto k = std::make_unique<ConvTransposeKernel>();
-   k->N = xs[0];
-   k->Cin = xs[1];
-   k->group = c.attrInt("group", 1);
-   if (k->group < 1 || ws[0] != k->Cin || k->Cin % k->group)
-      c.fail("group " + std::to_string(k->group) + " does not fit X " + shapeString(xs) + " and W " + shapeString(ws));
-   k->Cout = ws[1] * k->group;
+   readConvChannels(c, *k, true);
    k->g = convTransposeGeometry(c, xs, ws);
    Shape out = {k->N, k->Cout};
    out.insert(out.end(), k->g.out.begin(), k->g.out.end());
