@@ -286,10 +286,9 @@ void absorbMaxPool2x2(NodeCtx &c, ConvKernel &k, Shape &out)
 
 void opConv(NodeCtx &c)
 {
-   checkConvOperands(c);
-   const Shape &xs = c.shape(0), &ws = c.shape(1);
    auto k = std::make_unique<ConvKernel>();
    readConvChannels(c, *k, false);
+   const Shape &xs = c.shape(0), &ws = c.shape(1);
    const Shape wKernel(ws.begin() + 2, ws.end()), spatial(xs.begin() + 2, xs.end());
    const ConvAttrs attrs = readConvAttrs(c, spatial.size(), &wKernel);
    const auto folded = c.planner.foldedPads.find(c.node.input[0]);

@@ -13,10 +13,12 @@ namespace tpcml::onnx::detail {
 /// Fails unless the node has X, W and an optional B, X and W float and both N x C x spatial.
 void checkConvOperands(NodeCtx &c);
 
-/// Sets k.N, k.Cin, k.Cout and k.group of a Conv (W: Cout x Cin/group x kernel) or, `transposed`, a
-/// ConvTranspose (W: Cin x Cout/group x kernel) from X and W; fails when the group does not fit them.
+/// Checks the operands (checkConvOperands), then sets k.N, k.Cin, k.Cout and k.group of a Conv (W: Cout x
+/// Cin/group x kernel) or, `transposed`, a ConvTranspose (W: Cin x Cout/group x kernel) from X and W; fails
+/// when the group does not fit them.
 template <class K> void readConvChannels(NodeCtx &c, K &k, bool transposed)
 {
+   checkConvOperands(c);
    const Shape &xs = c.shape(0), &ws = c.shape(1);
    k.N = xs[0];
    k.Cin = xs[1];

@@ -126,10 +126,9 @@ ConvGeometry convTransposeGeometry(NodeCtx &c, const Shape &xs, const Shape &ws)
 
 void opConvTranspose(NodeCtx &c)
 {
-   checkConvOperands(c);
-   const Shape &xs = c.shape(0), &ws = c.shape(1);
    auto k = std::make_unique<ConvTransposeKernel>();
    readConvChannels(c, *k, true);
+   const Shape &xs = c.shape(0), &ws = c.shape(1);
    k->g = convTransposeGeometry(c, xs, ws);
    Shape out = {k->N, k->Cout};
    out.insert(out.end(), k->g.out.begin(), k->g.out.end());
