@@ -275,13 +275,17 @@ std::string defineAs(ROOT::RDF::RNode &df, const std::string &from, ColumnKind k
    const ParsedType p = parseType(type);
    const std::string &e = p.element;
    const char *accepted = "";
+   // the name of a converted copy of `from`, by kind (in ColumnKind's order)
+   static const char *const kCopyPrefix[] = {"tpcml_real_", "tpcml_int_", "tpcml_int64_", "tpcml_reals_",
+                                             "tpcml_ints_"};
+   const std::string to = kCopyPrefix[static_cast<int>(kind)] + from;
    switch (kind) {
    case ColumnKind::kReal:
       accepted = "a float or double scalar (read as float32)";
       if (!p.array && e == "float")
          return from;
       if (!p.array && e == "double")
-         return convert<double, float>(df, "tpcml_real_" + from, from);
+         return convert<double, float>(df, to, from);
       break;
    case ColumnKind::kInt32:
       accepted = "an integer scalar (Int_t, int, std::int32_t; others converted to int32)";
@@ -292,15 +296,13 @@ std::string defineAs(ROOT::RDF::RNode &df, const std::string &from, ColumnKind k
          ROOT::RDF::RNode wide = df;
          const std::string w = defineAs(wide, from, ColumnKind::kInt64, where);
          df = wide.Define(
-             "tpcml_int_" + from,
-             [](Long64_t v) { return int(std::max<Long64_t>(std::min<Long64_t>(v, INT32_MAX), INT32_MIN)); }, {w});
-         return "tpcml_int_" + from;
+             to, [](Long64_t v) { return int(std::max<Long64_t>(std::min<Long64_t>(v, INT32_MAX), INT32_MIN)); }, {w});
+         return to;
       }
       break;
    case ColumnKind::kInt64:
       accepted = "an integer scalar (read as a 64-bit integer)";
       if (!p.array) {
-         const std::string to = "tpcml_int64_" + from;
          const std::string t = trim(type);
          if (t == "Long64_t" || t == "long long")
             return from;
@@ -323,19 +325,16 @@ std::string defineAs(ROOT::RDF::RNode &df, const std::string &from, ColumnKind k
                return conv(df, to, from);
       }
       break;
-   case ColumnKind::kRealArray: {
+   case ColumnKind::kRealArray:
       accepted = "an array of float or double (RVec or std::vector, read as RVec<float>)";
-      const std::string to = "tpcml_reals_" + from;
       if (p.array && e == "float")
          return asRVec<float>(df, p.stdVector, to, from);
       if (p.array && e == "double")
          return p.stdVector ? convertArray<std::vector<double>, float>(df, to, from)
                             : convertArray<ROOT::RVec<double>, float>(df, to, from);
       break;
-   }
-   case ColumnKind::kInt32Array: {
+   case ColumnKind::kInt32Array:
       accepted = "an array of integers (RVec or std::vector of Int_t, int, std::int32_t; RVec of other integers)";
-      const std::string to = "tpcml_ints_" + from;
       if (p.array && e == "int")
          return asRVec<int>(df, p.stdVector, to, from);
       if (p.array && !p.stdVector &&
@@ -378,7 +377,6 @@ std::string defineAs(ROOT::RDF::RNode &df, const std::string &from, ColumnKind k
          return def(0u);
       }
       break;
-   }
    }
    throw InputError("column '" + from + "' of " + where + " has type " + type + "; expected " + accepted);
 }

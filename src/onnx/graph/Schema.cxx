@@ -223,37 +223,13 @@ const std::vector<StringValues> kStringValues = {
 int valueField(int32_t type)
 {
    switch (type) {
-   case kAttrFloat:
-      return 2;
-   case kAttrInt:
-      return 3;
-   case kAttrString:
-      return 4;
-   case kAttrTensor:
-      return 5;
-   case kAttrGraph:
-      return 6;
-   case kAttrFloats:
-      return 7;
-   case kAttrInts:
-      return 8;
-   case kAttrStrings:
-      return 9;
-   case kAttrTensors:
-      return 10;
-   case kAttrGraphs:
-      return 11;
-   case kAttrTypeProto:
-      return 14;
-   case kAttrTypeProtos:
-      return 15;
-   case kAttrSparseTensor:
-      return 22;
-   case kAttrSparseTensors:
-      return 23;
-   default:
-      return -1;
+#define TPCML_ONNX_FIELD(enumerator, value, name, field)                                                               \
+   case enumerator:                                                                                                    \
+      return field;
+      TPCML_ONNX_ATTRIBUTE_TYPES(TPCML_ONNX_FIELD)
+#undef TPCML_ONNX_FIELD
    }
+   return -1;
 }
 /// The attribute type whose value lives in field number f, or kAttrUndefined.
 int32_t typeOfField(int f)
@@ -266,7 +242,7 @@ int32_t typeOfField(int f)
 
 bool isFloating(int32_t t)
 {
-   return t == kFloat || t == kDouble || t == kFloat16 || t == 16; // 16: bfloat16
+   return t == kFloat || t == kDouble || t == kFloat16 || t == kBFloat16;
 }
 std::string nodeName(const Node &n, std::size_t k)
 {
@@ -634,11 +610,13 @@ int64_t operatorVersion(const OpSchema &schema, int64_t opset)
 
 std::string attributeTypeName(int32_t type)
 {
-   static const char *names[] = {"UNDEFINED",      "FLOAT",      "INT",        "STRING",  "TENSOR", "GRAPH",
-                                 "FLOATS",         "INTS",       "STRINGS",    "TENSORS", "GRAPHS", "SPARSE_TENSOR",
-                                 "SPARSE_TENSORS", "TYPE_PROTO", "TYPE_PROTOS"};
-   if (type >= 0 && type < int32_t(sizeof(names) / sizeof(names[0])))
-      return names[type];
+   switch (type) {
+#define TPCML_ONNX_NAME(enumerator, value, name, field)                                                                \
+   case enumerator:                                                                                                    \
+      return name;
+      TPCML_ONNX_ATTRIBUTE_TYPES(TPCML_ONNX_NAME)
+#undef TPCML_ONNX_NAME
+   }
    return "type#" + std::to_string(type);
 }
 

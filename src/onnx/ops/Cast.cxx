@@ -32,24 +32,18 @@ float roundToHalf(float x)
 /// onnxruntime do), kept as int64.
 int64_t narrowInt(int64_t v, int64_t to)
 {
+   // clang-format off
    switch (to) {
-   case proto::kInt8:
-      return int8_t(v);
-   case proto::kUInt8:
-      return uint8_t(v);
-   case proto::kInt16:
-      return int16_t(v);
-   case proto::kUInt16:
-      return uint16_t(v);
-   case proto::kInt32:
-      return int32_t(v);
-   case proto::kUInt32:
-      return uint32_t(v);
-   case proto::kBool:
-      return v != 0;
-   default:
-      return v;
+   case proto::kInt8:   return int8_t(v);
+   case proto::kUInt8:  return uint8_t(v);
+   case proto::kInt16:  return int16_t(v);
+   case proto::kUInt16: return uint16_t(v);
+   case proto::kInt32:  return int32_t(v);
+   case proto::kUInt32: return uint32_t(v);
+   case proto::kBool:   return v != 0;
+   default:             return v;
    }
+   // clang-format on
 }
 
 } // namespace

@@ -46,24 +46,12 @@ void im2col(const float *x, int64_t channels, const ConvGeometry &g, float *col)
    const Shape inStr = stridesOf(g.in);
    for (int64_t ci = 0; ci < channels; ++ci)
       for (int64_t kf = 0; kf < kSize; ++kf) {
-         int64_t rem = kf;
-         for (int64_t d = nd; d-- > 0;) {
-            kIdx[std::size_t(d)] = rem % g.kernel[std::size_t(d)];
-            rem /= g.kernel[std::size_t(d)];
-         }
+         unravelIndex(kf, g.kernel, kIdx);
          float *dst = col + (ci * kSize + kf) * outSize;
          for (int64_t of = 0; of < outSize; ++of) {
-            int64_t r2 = of, off = 0;
-            bool inside = true;
-            for (int64_t d = nd; d-- > 0;) {
-               const std::size_t u = std::size_t(d);
-               oIdx[u] = r2 % g.out[u];
-               r2 /= g.out[u];
-               const int64_t i = oIdx[u] * g.stride[u] - g.padBegin[u] + kIdx[u] * g.dil[u];
-               inside = inside && i >= 0 && i < g.in[u];
-               off += i * inStr[u];
-            }
-            dst[of] = inside ? x[ci * inSize + off] : 0.f;
+            unravelIndex(of, g.out, oIdx);
+            int64_t off = 0;
+            dst[of] = tapOffset(g, oIdx, kIdx, g.in, inStr, off) ? x[ci * inSize + off] : 0.f;
          }
       }
 }
@@ -298,15 +286,9 @@ void absorbMaxPool2x2(NodeCtx &c, ConvKernel &k, Shape &out)
 
 void opConv(NodeCtx &c)
 {
-   checkConvOperands(c);
-   const Shape &xs = c.shape(0), &ws = c.shape(1);
    auto k = std::make_unique<ConvKernel>();
-   k->N = xs[0];
-   k->Cin = xs[1];
-   k->Cout = ws[0];
-   k->group = c.attrInt("group", 1);
-   if (k->group < 1 || k->Cin % k->group || k->Cout % k->group || ws[1] != k->Cin / k->group)
-      c.fail("group " + std::to_string(k->group) + " does not fit X " + shapeString(xs) + " and W " + shapeString(ws));
+   readConvChannels(c, *k, false);
+   const Shape &xs = c.shape(0), &ws = c.shape(1);
    const Shape wKernel(ws.begin() + 2, ws.end()), spatial(xs.begin() + 2, xs.end());
    const ConvAttrs attrs = readConvAttrs(c, spatial.size(), &wKernel);
    const auto folded = c.planner.foldedPads.find(c.node.input[0]);

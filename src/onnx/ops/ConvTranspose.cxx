@@ -36,23 +36,11 @@ struct ConvTransposeKernel : Kernel {
             const int64_t gi = ci / cig;
             const float *x = X + (n * Cin + ci) * inSize;
             for (int64_t kf = 0; kf < kSize; ++kf) {
-               int64_t rem = kf;
-               for (int64_t d = nd; d-- > 0;) {
-                  kIdx[std::size_t(d)] = rem % g.kernel[std::size_t(d)];
-                  rem /= g.kernel[std::size_t(d)];
-               }
+               unravelIndex(kf, g.kernel, kIdx);
                for (int64_t i = 0; i < inSize; ++i) {
-                  int64_t r2 = i, off = 0;
-                  bool inside = true;
-                  for (int64_t d = nd; d-- > 0;) {
-                     const std::size_t u = std::size_t(d);
-                     iIdx[u] = r2 % g.in[u];
-                     r2 /= g.in[u];
-                     const int64_t o = iIdx[u] * g.stride[u] - g.padBegin[u] + kIdx[u] * g.dil[u];
-                     inside = inside && o >= 0 && o < g.out[u];
-                     off += o * outStr[u];
-                  }
-                  if (!inside)
+                  unravelIndex(i, g.in, iIdx);
+                  int64_t off = 0;
+                  if (!tapOffset(g, iIdx, kIdx, g.out, outStr, off)) // where tap kf takes the input pixel
                      continue;
                   const float xv = x[i];
                   for (int64_t oc = 0; oc < cog; ++oc)
@@ -138,15 +126,9 @@ ConvGeometry convTransposeGeometry(NodeCtx &c, const Shape &xs, const Shape &ws)
 
 void opConvTranspose(NodeCtx &c)
 {
-   checkConvOperands(c);
-   const Shape &xs = c.shape(0), &ws = c.shape(1);
    auto k = std::make_unique<ConvTransposeKernel>();
-   k->N = xs[0];
-   k->Cin = xs[1];
-   k->group = c.attrInt("group", 1);
-   if (k->group < 1 || ws[0] != k->Cin || k->Cin % k->group)
-      c.fail("group " + std::to_string(k->group) + " does not fit X " + shapeString(xs) + " and W " + shapeString(ws));
-   k->Cout = ws[1] * k->group;
+   readConvChannels(c, *k, true);
+   const Shape &xs = c.shape(0), &ws = c.shape(1);
    k->g = convTransposeGeometry(c, xs, ws);
    Shape out = {k->N, k->Cout};
    out.insert(out.end(), k->g.out.begin(), k->g.out.end());

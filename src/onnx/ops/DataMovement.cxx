@@ -13,11 +13,6 @@ namespace {
 using kernels::Activation;
 using kernels::ActKind;
 
-struct SliceKernel : Kernel {
-   Shape shape, start, step, out;
-   void run(float *const *v, float *) const override { sliceTo(v[inputs[0]], shape, start, step, out, v[outputs[0]]); }
-};
-
 } // namespace
 
 void opSlice(NodeCtx &c)
@@ -91,26 +86,8 @@ void opSlice(NodeCtx &c)
                                                ends[j] >= std::numeric_limits<int32_t>::max()))
          c.mixesEvents("it slices axis 0, the batch axis (starts " + std::to_string(starts[j]) + ", ends " +
                        std::to_string(ends[j]) + ", steps " + std::to_string(steps[j]) + ")");
-   if (moveInt64AtLoad(c, out, [&](const int64_t *x, int64_t *y) { sliceTo(x, xs, start, step, out, y); }))
-      return;
-   auto k = std::make_unique<SliceKernel>();
-   k->shape = xs;
-   k->start = start;
-   k->step = step;
-   k->out = out;
-   emitOnInput0(c, std::move(k), out);
+   emitMove(c, out, [xs, start, step, out](const auto *x, auto *y) { sliceTo(x, xs, start, step, out, y); });
 }
-
-namespace {
-
-struct GatherKernel : Kernel {
-   Shape shape;
-   int64_t axis = 0;
-   std::vector<int64_t> indices;
-   void run(float *const *v, float *) const override { gatherTo(v[inputs[0]], shape, axis, indices, v[outputs[0]]); }
-};
-
-} // namespace
 
 void opGather(NodeCtx &c)
 {
@@ -134,13 +111,7 @@ void opGather(NodeCtx &c)
    const Shape &is = c.shape(1);
    out.insert(out.end(), is.begin(), is.end());
    out.insert(out.end(), xs.begin() + axis + 1, xs.end());
-   if (moveInt64AtLoad(c, out, [&](const int64_t *x, int64_t *y) { gatherTo(x, xs, axis, idx, y); }))
-      return;
-   auto k = std::make_unique<GatherKernel>();
-   k->shape = xs;
-   k->axis = axis;
-   k->indices = idx;
-   emitOnInput0(c, std::move(k), out);
+   emitMove(c, out, [xs, axis, idx](const auto *x, auto *y) { gatherTo(x, xs, axis, idx, y); });
 }
 
 namespace {

@@ -45,6 +45,22 @@ template <typename Move> bool moveInt64AtLoad(NodeCtx &c, const Shape &out, Move
    return true;
 }
 
+/// The float kernel of a data-movement op: `move(in, out)` from input 0 to output 0.
+template <typename Move> struct MoveKernel : Kernel {
+   explicit MoveKernel(Move m) : move(std::move(m)) {}
+   Move move;
+   void run(float *const *v, float *) const override { move(v[inputs[0]], v[outputs[0]]); }
+};
+
+/// Plans a data-movement op whose output 0 (shape `out`) is `move(in, out)` of input 0, `move` generic
+/// over the element type (it owns what it reads: the kernel keeps it): at load time on int64 data
+/// (moveInt64AtLoad), else as a MoveKernel.
+template <typename Move> void emitMove(NodeCtx &c, const Shape &out, Move move)
+{
+   if (!moveInt64AtLoad(c, out, move))
+      emitOnInput0(c, std::make_unique<MoveKernel<Move>>(std::move(move)), out);
+}
+
 /// Every ONNX op_type tpcml plans, by the family file (ops/) that defines its planner `op<op_type>`;
 /// OperatorTable.cxx builds the operator table from this list.
 // clang-format off

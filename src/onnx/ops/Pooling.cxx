@@ -35,25 +35,13 @@ struct MaxPoolKernel : Kernel {
          const float *x = X + p * inSize;
          float *y = Y + p * outSize;
          for (int64_t of = 0; of < outSize; ++of) {
-            int64_t rem = of;
-            for (int64_t d = nd; d-- > 0;) {
-               oIdx[std::size_t(d)] = rem % g.out[std::size_t(d)];
-               rem /= g.out[std::size_t(d)];
-            }
+            unravelIndex(of, g.out, oIdx);
             float m = -std::numeric_limits<float>::infinity();
             bool nan = false;
             for (int64_t kf = 0; kf < kSize; ++kf) {
-               int64_t r2 = kf, off = 0;
-               bool inside = true;
-               for (int64_t d = nd; d-- > 0;) {
-                  const std::size_t u = std::size_t(d);
-                  kIdx[u] = r2 % g.kernel[u];
-                  r2 /= g.kernel[u];
-                  const int64_t i = oIdx[u] * g.stride[u] - g.padBegin[u] + kIdx[u] * g.dil[u];
-                  inside = inside && i >= 0 && i < g.in[u];
-                  off += i * inStr[u];
-               }
-               if (inside) {
+               unravelIndex(kf, g.kernel, kIdx);
+               int64_t off = 0;
+               if (tapOffset(g, oIdx, kIdx, g.in, inStr, off)) {
                   const float xv = x[off];
                   nan = nan || xv != xv;
                   m = xv > m ? xv : m;

@@ -488,11 +488,13 @@ template <typename T> std::vector<T> numericValues(const Tensor &t)
 
 std::string dataTypeName(int32_t type)
 {
-   static const char *names[] = {"undefined", "float",  "uint8",     "int8",       "uint16",  "int16",
-                                 "int32",     "int64",  "string",    "bool",       "float16", "double",
-                                 "uint32",    "uint64", "complex64", "complex128", "bfloat16"};
-   if (type >= 0 && type < int32_t(sizeof(names) / sizeof(names[0])))
-      return names[type];
+   switch (type) {
+#define TPCML_ONNX_NAME(enumerator, value, name)                                                                       \
+   case enumerator:                                                                                                    \
+      return name;
+      TPCML_ONNX_DATA_TYPES(TPCML_ONNX_NAME)
+#undef TPCML_ONNX_NAME
+   }
    return "type#" + std::to_string(type);
 }
 

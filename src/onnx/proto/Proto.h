@@ -25,23 +25,18 @@ public:
    explicit ParseError(const std::string &what) : std::runtime_error(what) {}
 };
 
-/// TensorProto.DataType values (onnx.proto).
-enum DataType : int32_t {
-   kUndefined = 0,
-   kFloat = 1,
-   kUInt8 = 2,
-   kInt8 = 3,
-   kUInt16 = 4,
-   kInt16 = 5,
-   kInt32 = 6,
-   kInt64 = 7,
-   kString = 8,
-   kBool = 9,
-   kFloat16 = 10,
-   kDouble = 11,
-   kUInt32 = 12,
-   kUInt64 = 13,
-};
+/// TensorProto.DataType values (onnx.proto): X(enumerator, value, readable name).
+// clang-format off
+#define TPCML_ONNX_DATA_TYPES(X)                                                                           \
+   X(kUndefined, 0, "undefined")   X(kFloat, 1, "float")           X(kUInt8, 2, "uint8")                   \
+   X(kInt8, 3, "int8")             X(kUInt16, 4, "uint16")         X(kInt16, 5, "int16")                   \
+   X(kInt32, 6, "int32")           X(kInt64, 7, "int64")           X(kString, 8, "string")                 \
+   X(kBool, 9, "bool")             X(kFloat16, 10, "float16")      X(kDouble, 11, "double")                \
+   X(kUInt32, 12, "uint32")        X(kUInt64, 13, "uint64")        X(kComplex64, 14, "complex64")          \
+   X(kComplex128, 15, "complex128") X(kBFloat16, 16, "bfloat16")
+// clang-format on
+#define TPCML_ONNX_ENUMERATOR(enumerator, value, ...) enumerator = value,
+enum DataType : int32_t { TPCML_ONNX_DATA_TYPES(TPCML_ONNX_ENUMERATOR) };
 /// Readable name of a DataType ("float", "int64", ...).
 std::string dataTypeName(int32_t type);
 
@@ -68,23 +63,21 @@ struct Tensor {
    std::vector<int64_t> toInt64() const;
 };
 
-enum AttributeType : int32_t {
-   kAttrUndefined = 0,
-   kAttrFloat = 1,
-   kAttrInt = 2,
-   kAttrString = 3,
-   kAttrTensor = 4,
-   kAttrGraph = 5,
-   kAttrFloats = 6,
-   kAttrInts = 7,
-   kAttrStrings = 8,
-   kAttrTensors = 9,
-   kAttrGraphs = 10,
-   kAttrSparseTensor = 11,
-   kAttrSparseTensors = 12,
-   kAttrTypeProto = 13,
-   kAttrTypeProtos = 14,
-};
+/// AttributeProto.AttributeType values (onnx.proto): X(enumerator, value, name in onnx.proto, number of
+/// the AttributeProto field that holds a value of the type).
+// clang-format off
+#define TPCML_ONNX_ATTRIBUTE_TYPES(X)                                                                      \
+   X(kAttrUndefined, 0, "UNDEFINED", -1)          X(kAttrFloat, 1, "FLOAT", 2)                              \
+   X(kAttrInt, 2, "INT", 3)                       X(kAttrString, 3, "STRING", 4)                            \
+   X(kAttrTensor, 4, "TENSOR", 5)                 X(kAttrGraph, 5, "GRAPH", 6)                              \
+   X(kAttrFloats, 6, "FLOATS", 7)                 X(kAttrInts, 7, "INTS", 8)                                \
+   X(kAttrStrings, 8, "STRINGS", 9)               X(kAttrTensors, 9, "TENSORS", 10)                         \
+   X(kAttrGraphs, 10, "GRAPHS", 11)               X(kAttrSparseTensor, 11, "SPARSE_TENSOR", 22)             \
+   X(kAttrSparseTensors, 12, "SPARSE_TENSORS", 23) X(kAttrTypeProto, 13, "TYPE_PROTO", 14)                  \
+   X(kAttrTypeProtos, 14, "TYPE_PROTOS", 15)
+// clang-format on
+enum AttributeType : int32_t { TPCML_ONNX_ATTRIBUTE_TYPES(TPCML_ONNX_ENUMERATOR) };
+#undef TPCML_ONNX_ENUMERATOR
 
 struct Attribute {
    std::string name;
