@@ -356,8 +356,11 @@ def _cmd_run_all(args) -> int:
 
     profile = a.profile_of(args)
     selected = studies.studies()
-    if args.only:
+    if args.only is not None:
         names = [n.strip() for n in args.only.split(",") if n.strip()]
+        if not names:
+            known = ", ".join(st.name for st in selected)
+            raise CommandLineError(f"--only: expected at least one study name; known: {known}")
         try:
             selected = list(dict.fromkeys(studies.get(n) for n in names))
         except KeyError as err:

@@ -58,3 +58,18 @@ def test_stub_names_every_public_member_of_each_class():
 
 def test_package_is_marked_typed():
     assert Path(tpcml.__file__).with_name("py.typed").is_file()
+
+
+def test_write_stubs_script_writes_the_committed_names(tmp_path):
+    """scripts/write_stubs.py (make stubs) runs and writes a stub naming what the committed one names."""
+    import subprocess
+    import sys
+
+    script = Path(__file__).resolve().parents[2] / "scripts" / "write_stubs.py"
+    out = tmp_path / "_core.pyi"
+    subprocess.run([sys.executable, str(script), "--out", str(out)], check=True, capture_output=True, text=True)
+    fresh = {n.name for n in ast.parse(out.read_text()).body if isinstance(n, (ast.ClassDef, ast.FunctionDef))}
+    committed = {n.name for n in ast.parse(STUB.read_text()).body if isinstance(n, (ast.ClassDef, ast.FunctionDef))}
+    assert fresh == committed
+    assert "S1LargestBCQ" not in out.read_text()  # constants keep their type, not the schema's values
+    assert not out.with_name(out.name + ".part").exists()

@@ -137,3 +137,12 @@ def test_register_refuses_a_taken_name_or_alias(toy):
         studies.register(clash)
     with pytest.raises(ValueError, match="'all'"):
         studies.register(studies.Study(**{**TOY.__dict__, "name": "all", "aliases": ()}))
+
+
+def test_run_all_only_empty_is_a_usage_error_not_every_study(tmp_path, capsys):
+    """`--only ""` ran every study (the empty string read as "no selection")."""
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["run", "all", "--only", " , ", "--out", str(tmp_path / "o")])
+    assert exc.value.code == 2
+    assert "--only: expected at least one study name; known: " in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
