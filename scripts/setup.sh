@@ -14,9 +14,10 @@ VENV=${TPCML_VENV:-$ROOT_DIR/venv}
 PY=${PYTHON:-python3}
 log() { printf '[setup] %s\n' "$*" >&2; }
 
-# --- system packages: compiler, CMake/Ninja come from pip; GoogleTest and toml++ from Debian
+# --- system packages: the compiler and GoogleTest (the C++ tests) from Debian; CMake/Ninja
+# come from pip; toml++ is vendored (third_party/tomlplusplus; a system copy is used if found)
 need_apt=()
-for pkg in g++ libgtest-dev libgmock-dev libtomlplusplus-dev; do
+for pkg in g++ libgtest-dev libgmock-dev; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need_apt+=("$pkg")
 done
 if ((${#need_apt[@]})); then
@@ -39,8 +40,9 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   echo "$want" > "$stamp"
 fi
 
-# --- editable build of tpcml (incremental C++ build in build/<wheel tag>)
+# --- editable build of tpcml (incremental C++ build in build/<wheel tag>, pyproject.toml's
+# editable override), with the C++ tests (BUILD_TESTING is OFF for wheels) for scripts/test.sh
 log "building tpcml (editable, incremental)"
 "$VENV/bin/python" -m pip install -q --disable-pip-version-check --no-build-isolation --no-deps \
-  -Ccmake.define.TPCML_WERROR=ON -e . 
+  -Ccmake.define.TPCML_WERROR=ON -Ccmake.define.BUILD_TESTING=ON -e .
 log "ready: $VENV"

@@ -206,7 +206,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"tpcml {__version__}")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    s = _command(sub, "info", _cmd_info, "versions, CPU features, GPU visibility")
+    s = _command(sub, "info", _cmd_info, "versions, installed extras, CPU features, GPU visibility")
     s.add_argument("--json", action="store_true", help="print JSON instead of text")
 
     s = _command(sub, "detectors", _cmd_detectors, "list, show or validate detector configurations")

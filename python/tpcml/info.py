@@ -1,4 +1,4 @@
-"""Environment report for ``tpcml info``: versions, CPU features, GPU visibility.
+"""Environment report for ``tpcml info``: versions, installed extras, CPU features, GPU visibility.
 
 Package versions are read from installed metadata, so the report does not pay
 for importing TensorFlow.
@@ -14,6 +14,7 @@ from importlib import metadata
 from pathlib import Path
 
 from . import _core
+from .core import extras
 
 #: Distribution names whose versions the report lists, in order.
 PACKAGES = ("root", "tensorflow", "keras", "tf2onnx", "onnx", "onnxruntime", "nestpy", "numpy", "uproot")
@@ -81,6 +82,7 @@ def collect() -> dict[str, object]:
         "compiler": _core.compiler_version(),
         "python": platform.python_version(),
         "packages": package_versions(),
+        "extras": extras.status(),
         "cpu": cpu_info(),
         "gpu": gpu_info(),
         "detectors": _core.DetectorConfig.available(),
@@ -98,6 +100,14 @@ def format_report(info: dict) -> str:
     ]
     for name, ver in info["packages"].items():
         lines.append(f"{name:<12} {ver or 'not installed'}")
+    for name, ext in info["extras"].items():
+        if ext["installed"]:
+            state = "installed"
+        elif ext["packages"]:
+            state = f"not installed (missing {', '.join(ext['missing'])}): {ext['install']}"
+        else:
+            state = "unknown (no tpcml package metadata)"
+        lines.append(f"{'tpcml[' + name + ']':<12} {state}: {ext['purpose']}")
     cpu = info["cpu"]
     lines.append(f"cpu          {cpu['model']} ({cpu['usable_cores']} usable / {cpu['logical_cores']} logical cores)")
     lines.append(f"  features   {' '.join(cpu['flags']) or 'none of ' + ', '.join(CPU_FLAGS)}")

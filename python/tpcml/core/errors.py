@@ -17,10 +17,23 @@ class ArgumentError(UsageError):
     """A bad argument value (an output that is an input, a count too large for memory, a seed out of range)."""
 
 
+class MissingExtraError(TpcmlError, ImportError):
+    """A feature needs a package of an optional extra that is not installed (``tpcml.core.extras.require``): the
+    message names the package and the command that installs it, ``pip install 'tpcml[ml]'``."""
+
+
 def cpp_message(err: BaseException) -> str:
     """An exception's message on one line, without the call-site prefix cppyy puts before a C++ exception
     raised through PyROOT ("void tpcml::f(...) => InputError: message", repeated per overload)."""
     return " ".join(str(err).split()).split(" => ")[-1].strip()
 
 
-__all__ = ["ArgumentError", "ConfigError", "InputError", "TpcmlError", "UsageError", "cpp_message"]
+__all__ = [
+    "ArgumentError",
+    "ConfigError",
+    "InputError",
+    "MissingExtraError",
+    "TpcmlError",
+    "UsageError",
+    "cpp_message",
+]

@@ -6,7 +6,11 @@ module. After it, ``ROOT.tpcml.ElectronLifetimeCorrection`` works and tpcml
 classes can be used in jitted RDataFrame strings. It is idempotent and safe in
 either import order. In an environment where tpcml is installed, the
 ``tpcml-root-env.pth`` hook already points ROOT_INCLUDE_PATH / ROOT_LIBRARY_PATH
-at tpcml, so even a plain ``import ROOT`` autoloads tpcml on first use.
+at tpcml. After a plain ``import ROOT`` (without ``load_root``), Python access such
+as ``ROOT.tpcml.DetectorConfig`` loads libtpcml on first use (its ``.rootmap``) and
+``ROOT.gInterpreter.Declare('#include "tpcml/tpcml.h"')`` finds the headers, but a
+jitted RDataFrame string that is the first to use a tpcml class needs that
+``Declare`` (or ``load_root()``): cling does not autoload classes for jitted code.
 """
 
 from __future__ import annotations

@@ -186,7 +186,11 @@ def score_distributed(
     """Scores many files with distributed RDataFrame on a Dask ``client``: each worker process loads
     the model once (``tpcml::onnx::scorerFor``) and scores its partitions in C++. Returns the score
     and the ``keep`` columns as numpy arrays (partition order)."""
+    from tpcml.core.extras import require
     from tpcml.core.root import load_root
+
+    require("dist", "dask")  # ROOT's distributed RDataFrame runs on Dask: a clear message without it
+    require("dist", "distributed")
 
     ROOT = load_root()
     model_path = str(Path(model).resolve())

@@ -23,9 +23,12 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-import keras
 import numpy as np
-from keras import layers, ops
+
+from tpcml.core.extras import require
+
+keras = require("ml", "keras")
+layers, ops = keras.layers, keras.ops
 
 __all__ = [
     "PANDAX2_MLP_LAYERS",

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 
+from tpcml.core.extras import require
+
 __all__ = ["configure_tensorflow"]
 
 
@@ -11,7 +13,7 @@ def configure_tensorflow(threads: int) -> None:
     """Silence TensorFlow's start-up chatter and use ``threads`` intra-op threads (at most 2 inter-op). Once
     TensorFlow is initialised in this process its pools cannot change: a second call keeps the first settings."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    import tensorflow as tf
+    tf = require("ml", "tensorflow")
 
     try:
         tf.config.threading.set_intra_op_parallelism_threads(max(1, threads))

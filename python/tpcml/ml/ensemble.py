@@ -66,6 +66,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from tpcml.core.extras import require
 from tpcml.report.progress import printer
 
 __all__ = [
@@ -404,7 +405,7 @@ def _build_epoch_fn(params, first_moments, second_moments, batch_size: int, lear
     (sqrt(v) + eps)) in one op per tensor instead of ~8 element-wise ops (measured: -40 % epoch time at batch 64,
     a few % at 256).
     """
-    import tensorflow as tf
+    tf = require("ml", "tensorflow")
 
     n_layers = len(params) // 2
     b1, b2, eps = (tf.constant(c, tf.float32) for c in (ADAM_BETA_1, ADAM_BETA_2, ADAM_EPSILON))
@@ -518,7 +519,7 @@ def train_ensemble(
     )
     n_inputs = xt.shape[1]
 
-    import tensorflow as tf  # after the argument checks: a bad call fails fast, without starting TensorFlow
+    tf = require("ml", "tensorflow")  # after the argument checks: a bad call fails fast, without starting TensorFlow
 
     lo, hi = xt.min(axis=0), xt.max(axis=0)
     scale, offset = _rescaling_constants(lo, hi)
@@ -670,7 +671,7 @@ def train_single(
         x_train, y_train, x_val, y_val, protocol, False
     )
 
-    import keras
+    keras = require("ml", "keras")
 
     from .architectures import mlp
 

@@ -19,7 +19,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import onnx
+
+from tpcml.core.extras import require
+
+onnx = require("ml", "onnx")
 
 __all__ = [
     "OnnxExportError",
@@ -67,7 +70,7 @@ def _decode(value: str) -> Any:
 
 
 def _input_signature(model, input_names: list[str] | None):
-    import tensorflow as tf
+    tf = require("ml", "tensorflow")
 
     inputs = list(model.inputs)
     if input_names is not None and len(input_names) != len(inputs):
@@ -97,8 +100,8 @@ def to_onnx(
     and pass ``onnx.checker.check_model``. The file is written to a temporary file in the destination
     directory and moved into place with ``os.replace``. Returns the path.
     """
-    import keras
-    import tf2onnx
+    keras = require("ml", "keras")
+    tf2onnx = require("ml", "tf2onnx")
 
     if isinstance(model, keras.Sequential):
         raise TypeError(
@@ -157,7 +160,7 @@ def read_metadata(path: str | os.PathLike, raw: bool = False) -> dict[str, Any]:
 
 
 def _session(path: str | os.PathLike):
-    import onnxruntime as ort
+    ort = require("ml", "onnxruntime")
 
     opts = ort.SessionOptions()
     opts.intra_op_num_threads = 1
@@ -190,7 +193,7 @@ def onnx_predict(path: str | os.PathLike, x) -> list[np.ndarray]:
 
 def keras_predict(model, x) -> list[np.ndarray]:
     """``model(x, training=False)`` as a list of NumPy arrays (one per model output)."""
-    import keras
+    keras = require("ml", "keras")
 
     if isinstance(x, Mapping):
         feed = {k: np.asarray(v, dtype=np.float32) for k, v in x.items()}

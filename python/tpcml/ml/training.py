@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from tpcml.core.extras import require
+
 __all__ = ["BATCH_SIZE", "LEARNING_RATE", "EpochRecord", "TrainingResult", "resnet50", "train_classifier"]
 
 LEARNING_RATE = 1e-3  # P3-CNN Sec. 4.3: "learning rate set to be 0.001"
@@ -35,8 +37,8 @@ def resnet50(
     ``weights=None`` (nothing is downloaded), global max pooling and one sigmoid output, like the EfficientNets
     (:func:`tpcml.ml.architectures.efficientnet`, whose ``input_scale`` and ``bn_momentum`` these mirror).
     ResNet50's own preprocessing is not part of the trunk."""
-    import keras
-    from keras import layers
+    keras = require("ml", "keras")
+    layers = keras.layers
 
     shape = (int(input_size), int(input_size), int(channels))
     base = keras.applications.ResNet50(include_top=False, weights=None, input_shape=shape, pooling=None)
@@ -108,7 +110,7 @@ def train_classifier(
 ) -> TrainingResult:
     """Train ``build()`` (a compiled-nothing Keras model with one sigmoid output) for ``epochs`` epochs, recording
     every epoch (validation loss/accuracy, test predictions, weights). Images NHWC float32, labels 0/1."""
-    import keras
+    keras = require("ml", "keras")
 
     if epochs < 1:
         raise ValueError(f"epochs must be >= 1, got {epochs}")

@@ -41,6 +41,7 @@ import numpy as np
 
 from .. import _core
 from ..core import detectors
+from ..core.extras import require
 from ..core.guards import u64
 from ..core.rootio import provenance, write_tree
 from ..report import progress
@@ -443,6 +444,8 @@ def simulate_dataset(
     """Simulate every PandaX-II sample into ``out`` (ROOT files + dataset.json)."""
     sizes = sizes or Sizes()
     sizes.validate()
+    if wimp_mass_gev and sizes.dm_search:
+        require("ml", "wimprates")  # before any work: WIMP spectra need the tpcml[ml] extra
     say = progress.printer("simulate pandax2", quiet)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -666,7 +669,7 @@ def _dm_search_run(sim, pairer, n_acc, seed, wimp_mass_gev, wimp_cross_section_c
 
 def _wimps(sim, det, mass_gev, sigma_cm2, exposure_kg_d, rng, seed):
     """WIMP NR events (standard halo, wimprates) over the exposure, in the FV."""
-    import wimprates
+    wimprates = require("ml", "wimprates")
 
     e = np.linspace(0.5, 60.0, 400)  # keVnr; the 45 PE S1 window ends well below 60 keVnr
     dr = wimprates.rate_wimp_std(e, mw=mass_gev, sigma_nucleon=sigma_cm2)  # /(t yr keV)

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from tpcml.core.extras import require
 from tpcml.ml.ensemble import check_features, check_labels
 from tpcml.stats import metrics
 
@@ -79,7 +80,7 @@ def train_bdt(
     thread: on a shared 2-core machine xgboost's OpenMP threads spin-wait for a busy core (measured: 0.2 s with one
     thread, up to 9-27 s with two, on the same 2,400-event fit); the default-size fit takes seconds on one thread.
     """
-    import xgboost
+    xgboost = require("ml", "xgboost")
 
     if isinstance(early_stopping_rounds, bool) or not isinstance(early_stopping_rounds, int):
         raise ValueError(f"early_stopping_rounds must be a positive integer, got {early_stopping_rounds!r}")
