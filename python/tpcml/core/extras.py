@@ -21,7 +21,7 @@ from types import ModuleType
 
 from .errors import MissingExtraError
 
-__all__ = ["EXTRAS", "MissingExtraError", "install_command", "require", "status"]
+__all__ = ["EXTRAS", "MissingExtraError", "install_command", "require", "status", "versions"]
 
 #: The extras, each with what it is for (the subject of "... needs `pip install 'tpcml[ml]'`").
 EXTRAS: dict[str, str] = {
@@ -69,21 +69,28 @@ def _requirements(dist: str = "tpcml") -> dict[str, list[str]]:
     return out
 
 
+def versions(names) -> dict[str, str | None]:
+    """Installed version of each distribution in ``names`` (None where not installed), from its metadata:
+    nothing is imported."""
+    out: dict[str, str | None] = {}
+    for name in names:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = None
+    return out
+
+
 def status() -> dict[str, dict[str, object]]:
     """For each extra: ``installed`` (every package of it present), ``packages`` (name -> installed version
     or None), ``missing`` (names not installed), ``install`` (the pip command) and ``purpose``."""
     out: dict[str, dict[str, object]] = {}
     for extra, dists in _requirements().items():
-        versions: dict[str, str | None] = {}
-        for name in dists:
-            try:
-                versions[name] = metadata.version(name)
-            except metadata.PackageNotFoundError:
-                versions[name] = None
-        missing = [n for n, v in versions.items() if v is None]
+        found = versions(dists)
+        missing = [n for n, v in found.items() if v is None]
         out[extra] = {
             "installed": bool(dists) and not missing,
-            "packages": versions,
+            "packages": found,
             "missing": missing,
             "install": install_command(extra),
             "purpose": EXTRAS[extra],
