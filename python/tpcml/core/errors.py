@@ -3,7 +3,8 @@
 ``ConfigError`` and ``UsageError`` are ``ValueError`` and ``InputError`` an ``OSError``, so code that
 catches the standard exceptions keeps working. ``ArgumentError`` (a ``UsageError``) is a bad argument
 value found by a Python door before any work: the ``tpcml`` command exits with status 2 for it, and
-with status 1 for every other tpcml error (docs/doors-python.md).
+with status 1 for every other tpcml error (docs/doors-python.md). ``MissingExtraError`` (a ``TpcmlError``
+and an ``ImportError``) is a package of an optional extra that is not installed (``tpcml.core.extras``).
 """
 
 from __future__ import annotations
