@@ -43,6 +43,7 @@ import numpy as np
 from tpcml import _core
 from tpcml.core import detectors
 from tpcml.core.errors import InputError
+from tpcml.stats.summary import moments
 from tpcml.studies.pandax2 import PROFILES, selection
 
 __all__ = [
@@ -294,13 +295,10 @@ class ModelResult:
             "hidden": "x".join(map(str, self.hidden)),
             "strategy": self.strategy,
             "replicas": self.replicas,
-            "S_mean": float(np.mean(self.significance)),
-            "S_std": float(np.std(self.significance)),
-            "S_max": float(np.max(self.significance)),
-            "mean_best_epoch": float(np.mean(self.best_epoch)),
-            "mean_stopped_epoch": float(np.mean(self.stopped_epoch)),
-            "er_eff_mean": float(np.mean(self.er_efficiency)),
-            "er_eff_min": float(np.min(self.er_efficiency)),
+            **moments("S_{}", self.significance, "mean", "std", "max"),
+            **moments("{}_best_epoch", self.best_epoch, "mean"),
+            **moments("{}_stopped_epoch", self.stopped_epoch, "mean"),
+            **moments("er_eff_{}", self.er_efficiency, "mean", "min"),
             "er_ok_fraction": float(np.mean(self.er_ok)),
             "selected_replica": int(self.selected),
             "selected_S": float(self.significance[self.selected]),
