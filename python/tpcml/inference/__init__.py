@@ -116,7 +116,13 @@ class Model:
         if names is None and type(x).__module__.startswith("awkward"):
             import awkward as ak
 
-            return ak.to_numpy(x)  # a regular awkward array: positional, like numpy (a jagged one is refused)
+            try:
+                return ak.to_numpy(x)  # a regular awkward array: positional, like numpy
+            except ValueError as err:
+                raise UsageError(
+                    f"model {self.name}: an awkward array of variable-length lists cannot be scored ({err}); give a "
+                    "record array of its inputs or a regular array"
+                ) from None
         tensors = [i["name"] for i in self.inputs]
         if names is None or (isinstance(x, dict) and set(tensors) <= set(names)):
             return x  # a plain array (positional, shape checked by the engine) or a dict by input tensor name

@@ -136,12 +136,17 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
+def _kinds(columns: Sequence[str]) -> dict[str, str]:
+    """What each column must hold (tpcml.core.rootio.read_columns kinds): S1NPeaks any number, the rest floats."""
+    return {c: "number" if c == "S1NPeaks" else "float" for c in columns}
+
+
 def _read_events(path: Path, columns: Sequence[str], tree: str = "events", names=None) -> dict:
     """Float columns of ``tree`` (TTree or RNTuple; float or double, read as float32), ``names`` mapping tpcml names
     to the file's branches (tpcml.core.columns.read_aliased)."""
     from tpcml.core.columns import read_aliased
 
-    cols = read_aliased(path, tree, {c: "number" if c == "S1NPeaks" else "float" for c in columns}, names)
+    cols = read_aliased(path, tree, _kinds(columns), names)
     out = {k: np.asarray(v) for k, v in cols.items()}
     for k in FEATURES:
         if k in out and not np.all(np.isfinite(out[k])):
@@ -169,7 +174,7 @@ def check_data(directory: str | os.PathLike, tree: str = "events", columns=None)
         )
     files = {k: directory / n for k, n in FILES.items() if (directory / n).is_file()}
     for k, path in files.items():
-        check_aliased(path, tree, {c: "number" for c in DATA_COLUMNS[k]}, columns)
+        check_aliased(path, tree, _kinds(DATA_COLUMNS[k]), columns)
     return files
 
 
