@@ -209,7 +209,7 @@ events tpcml simulates for the detector)."""
 def add_command(sub) -> None:
     """``tpcml nr-median fit``, registered on the ``tpcml`` subparsers ``sub``."""
     from tpcml.core import options as a
-    from tpcml.core.columns import alias
+    from tpcml.core.columns import add_options
 
     p = sub.add_parser(
         "nr-median",
@@ -225,14 +225,7 @@ def add_command(sub) -> None:
     )
     f.add_argument("file", help="ROOT file of NR calibration events (TTree or RNTuple)")
     f.add_argument("--out", required=True, help="output ROOT file with the TGraph tpcml_nr_median (written atomically)")
-    f.add_argument("--tree", default="events", help="tree or RNTuple (default: %(default)s)")
-    f.add_argument(
-        "--column",
-        type=alias,
-        action="append",
-        metavar="NAME=BRANCH",
-        help="read NAME (one of qS1 qS2 qS1c qS2c drift_time x y) from BRANCH; repeatable",
-    )
+    add_options(f, "tree or RNTuple", "read NAME (one of qS1 qS2 qS1c qS2c drift_time x y) from BRANCH; repeatable")
     f.add_argument("--bins", type=a.count, default=20, help="equal-count qS1c bins (>= 4; default: %(default)s)")
     f.add_argument(
         "--s1-range",

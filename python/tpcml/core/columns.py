@@ -17,7 +17,7 @@ import numpy as np
 
 from .errors import ArgumentError, InputError
 
-__all__ = ["alias", "aliases", "check_aliased", "read_aliased"]
+__all__ = ["add_options", "alias", "aliases", "check_aliased", "read_aliased"]
 
 
 def alias(text: str) -> tuple[str, str]:
@@ -65,23 +65,22 @@ def _with_alias_hint(err: InputError, names: Mapping[str, str], option: str) -> 
     )
 
 
-def check_aliased(
-    path: str | os.PathLike,
-    tree: str,
-    columns: Mapping[str, str],
-    names: Mapping[str, str] | None = None,
-    option: str = "--column",
-) -> str:
+def _through(reader, path, tree: str, columns: Mapping[str, str], names, option: str):
+    """``reader(path, tree, {branch: kind})`` and the aliases used; a missing branch's error says how to alias."""
+    names = dict(names or {})
+    try:
+        return reader(path, tree, _branches(columns, names)), names
+    except InputError as err:
+        raise _with_alias_hint(err, names, option) from None
+
+
+def check_aliased(path: str | os.PathLike, tree: str, columns: Mapping[str, str], names=None, option="--column") -> str:
     """:func:`tpcml.core.rootio.check_columns` of ``columns`` ({tpcml name: kind}) read through ``names``
     ({tpcml name: branch}); InputError names the file, tree or branch with the nearest names. Returns "TTree" or
     "RNTuple". Reads no data."""
     from .rootio import check_columns
 
-    names = dict(names or {})
-    try:
-        return check_columns(path, tree, _branches(columns, names))
-    except InputError as err:
-        raise _with_alias_hint(err, names, option) from None
+    return _through(check_columns, path, tree, columns, names, option)[0]
 
 
 def read_aliased(
@@ -95,9 +94,11 @@ def read_aliased(
     ({tpcml name: branch}), returned under the tpcml names."""
     from .rootio import read_columns
 
-    names = dict(names or {})
-    try:
-        arrays = read_columns(path, tree, _branches(columns, names))
-    except InputError as err:
-        raise _with_alias_hint(err, names, option) from None
+    arrays, names = _through(read_columns, path, tree, columns, names, option)
     return {c: arrays[names.get(c, c)] for c in columns}
+
+
+def add_options(p, tree_help: str, column_help: str) -> None:
+    """``--tree`` (default ``events``) and the repeatable ``--column NAME=BRANCH`` on the argparse parser ``p``."""
+    p.add_argument("--tree", default="events", help=f"{tree_help} (default: %(default)s)")
+    p.add_argument("--column", type=alias, action="append", metavar="NAME=BRANCH", help=column_help)

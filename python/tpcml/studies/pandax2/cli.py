@@ -29,17 +29,13 @@ def _data_help() -> str:
 
 
 def add_run_arguments(p: argparse.ArgumentParser) -> None:
-    from tpcml.core.columns import alias
+    from tpcml.core.columns import add_options
 
     p.add_argument("--data", metavar="DIR", help=_data_help())
-    p.add_argument("--tree", default="events", help="tree or RNTuple of the --data files (default: %(default)s)")
-    p.add_argument(
-        "--column",
-        type=alias,
-        action="append",
-        metavar="NAME=BRANCH",
-        help="with --data: read the column NAME (e.g. qS1) from your branch BRANCH (e.g. --column qS1=my_s1); "
-        "repeatable",
+    add_options(
+        p,
+        "tree or RNTuple of the --data files",
+        "with --data: read the column NAME (e.g. qS1) from your branch BRANCH (e.g. --column qS1=my_s1); repeatable",
     )
     p.add_argument(
         "--nr-median",
