@@ -21,14 +21,13 @@ from __future__ import annotations
 import argparse
 import functools
 import os
-import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from tpcml.core.errors import InputError
+from tpcml.core.errors import ArgumentError, InputError
 
 __all__ = ["DEFAULT_EVENTS", "DEFAULT_SEED", "KEY", "NRMedian", "carries", "detector_default", "fit_file", "resolve"]
 
@@ -159,12 +158,14 @@ def fit_file(
     from tpcml.studies.pandax2.selection import fit_nr_median, mask
 
     det = detectors.resolve(detector)
+    lo, hi = s1_range or (det.get("s1_threshold_pe"), det.get("s1_max_pe"))
+    if not 0 < lo < hi:
+        raise ArgumentError(f"--s1-range {lo:g} {hi:g}: expected 0 < MIN < MAX (PE)")
+    if bins < 4:
+        raise ArgumentError(f"--bins {bins}: expected at least 4 bins (the cubic fit to the bin medians)")
     refuse_overwrite(out, [path, getattr(det, "file", None)])
     needed = [*CURVE_COLUMNS, *(SELECTION_COLUMNS if select else ())]
     cols = read_aliased(path, tree, {c: "float" for c in needed}, columns)
-    lo, hi = s1_range or (det.get("s1_threshold_pe"), det.get("s1_max_pe"))
-    if not 0 < lo < hi:
-        raise InputError(f"--s1-range {lo} {hi}: expected 0 < MIN < MAX (PE)")
     selected = mask(cols, det) if select else np.ones(len(cols["qS1c"]), bool)
     used = int(np.sum(selected & (cols["qS1c"] >= lo) & (cols["qS1c"] <= hi)))
     try:
@@ -261,7 +262,6 @@ def _cmd_fit(args) -> int:
         print(f"{x:>10.2f} {y:>24.4f}")
     print(
         f"NR median fitted on {s['used']} of {s['events']} events ({len(s['bin_x'])} bins) -> {args.out} "
-        f"(TGraph {KEY}); use it with --nr-median {args.out}",
-        file=sys.stdout,
+        f"(TGraph {KEY}); use it with --nr-median {args.out}"
     )
     return 0

@@ -107,9 +107,12 @@ def test_nr_median_fit_refuses_bad_input_naming_it(tmp_path):
         (["--tree", "calib", "--column", "qs1c=s1_corr"], 2, "'qs1c' is not a column tpcml reads here (did you mean"),
         (["--tree", "calib", "--column", "qS1c"], 2, "expected NAME=BRANCH"),
         (["--tree", "calib", "--column", "qS1c=s1_corr", "--bins", "20"], 1, "cannot fit the NR median"),
+        (["--tree", "calib", "--column", "qS1c=s1_corr", "--bins", "3"], 2, "--bins 3: expected at least 4 bins"),
+        (["--tree", "calib", "--column", "qS1c=s1_corr", "--s1-range", "40", "5"], 2, "expected 0 < MIN < MAX"),
+        (["--out", str(nr)], 2, "is the input"),
     ]
     for extra, rc, message in cases:
-        res = run(["tpcml", "nr-median", "fit", str(nr), "--out", str(out), *extra])
+        res = run(["tpcml", "nr-median", "fit", str(nr), "--out", str(out), *extra])  # a later --out wins
         assert res.returncode == rc and message in res.stderr, (extra, res.stderr)
         assert "Traceback" not in res.stderr and not out.exists()
 
