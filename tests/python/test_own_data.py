@@ -221,6 +221,11 @@ print("RC", rc, "tensorflow" in sys.modules)
         ("missing tree", ["--tree", "event"], "no tree or RNTuple 'event' (did you mean events?)"),
         ("missing branch", [], "lacks the column(s) 'drift_time' (did you mean drift_t?)"),
         ("bad alias target", ["--column", "drift_time=drift"], "lacks the column(s) 'drift' (did you mean drift_t?)"),
+        (
+            "nr-median file without the curve",
+            ["--nr-median", "DATA/er_calibration.root"],
+            "no TGraph 'tpcml_nr_median'",
+        ),
     ],
 )
 def test_run_data_refuses_bad_input_before_tensorflow_and_leaves_no_out(tmp_path, case, extra, message):
@@ -229,6 +234,7 @@ def test_run_data_refuses_bad_input_before_tensorflow_and_leaves_no_out(tmp_path
     if case == "missing file":
         (data / "accidentals.root").unlink()
     out = tmp_path / "out"
+    extra = [e.replace("DATA", str(data)) for e in extra]
     cmd = [sys.executable, "-c", _TF_PROBE, "run", "accidental", "--data", str(data), "--out", str(out), *extra]
     res = subprocess.run(cmd, capture_output=True, text=True, timeout=300, check=False)
     assert "RC 1 False" in res.stdout, res.stdout + res.stderr  # exit 1, and TensorFlow never imported

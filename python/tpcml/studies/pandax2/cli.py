@@ -96,10 +96,9 @@ def configure(args: argparse.Namespace, profile: str):
     if args.data is not None:
         check_data(args.data, args.tree, columns)  # files, tree and branches, with the nearest names
     if args.nr_median is not None:
-        from tpcml.core.rootio import require_file
-        from tpcml.nr_median import KEY
+        from tpcml.nr_median import resolve
 
-        require_file(args.nr_median, f"a ROOT file with the NR median TGraph {KEY}")
+        resolve(args.nr_median)  # the file and its TGraph tpcml_nr_median
     a.refuse_overwrite([out / "results.json", out / "report.md"], [*data, args.nr_median], "--out")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up chatter
     from tpcml.core.guards import check_memory
