@@ -225,7 +225,13 @@ def add_command(sub) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     f.add_argument("file", help="ROOT file of NR calibration events (TTree or RNTuple)")
-    f.add_argument("--out", required=True, help="output ROOT file with the TGraph tpcml_nr_median (written atomically)")
+    f.add_argument(
+        "--out",
+        "--output",
+        dest="out",
+        required=True,
+        help="output ROOT file with the TGraph tpcml_nr_median (written atomically; --output is the same option)",
+    )
     add_options(f, "tree or RNTuple", "read NAME (one of qS1 qS2 qS1c qS2c drift_time x y) from BRANCH; repeatable")
     f.add_argument("--bins", type=a.count, default=20, help="equal-count qS1c bins (>= 4; default: %(default)s)")
     f.add_argument(

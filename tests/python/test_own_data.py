@@ -109,7 +109,7 @@ def test_nr_median_fit_refuses_bad_input_naming_it(tmp_path):
         (["--tree", "calib", "--column", "qS1c=s1_corr", "--bins", "20"], 1, "cannot fit the NR median"),
         (["--tree", "calib", "--column", "qS1c=s1_corr", "--bins", "3"], 2, "--bins 3: expected at least 4 bins"),
         (["--tree", "calib", "--column", "qS1c=s1_corr", "--s1-range", "40", "5"], 2, "expected 0 < MIN < MAX"),
-        (["--out", str(nr)], 2, "is the input"),
+        (["--output", str(nr)], 2, "is the input"),  # --output: the same option as --out
     ]
     for extra, rc, message in cases:
         res = run(["tpcml", "nr-median", "fit", str(nr), "--out", str(out), *extra])  # a later --out wins
@@ -253,3 +253,19 @@ def test_run_data_failing_after_the_checks_leaves_no_empty_out(tmp_path):
     kept.mkdir()
     res = run(["tpcml", "run", "accidental", "--quick", "--data", str(data), "--out", str(kept)])
     assert res.returncode == 1 and kept.is_dir()  # a directory the user made stays
+
+
+def test_nr_median_fit_help_explains_the_fit_the_file_and_the_policy():
+    res = run(["tpcml", "nr-median", "fit", "--help"])
+    assert res.returncode == 0
+    text = " ".join(res.stdout.split())
+    for words in (
+        "median of log10(qS2c/qS1c) against qS1c",
+        "TGraph tpcml_nr_median",
+        "--nr-median OUT in `tpcml select`, `tpcml plot pandax2` and `tpcml run accidental`",
+        "the --nr-median file, else the one carried in its input file",
+        "--column NAME=BRANCH",
+        "--no-selection",
+    ):
+        assert words in text, words
+    assert "nr-median" in run(["tpcml", "--help"]).stdout
