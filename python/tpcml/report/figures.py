@@ -115,7 +115,8 @@ def legend(ax, marker_size: float = 20.0, **kwargs):
 
 
 def unlabelled(fig) -> list:
-    """The lines, markers, filled areas and error bars of ``fig`` that no legend of their axes names: a
+    """The lines, markers, filled areas and error bars of ``fig`` that no legend of their axes (or of the figure)
+    names: a
     talk-ready figure has none. Artists whose label starts with ``_`` (matplotlib's "no legend" convention, e.g.
     reference lines explained in the axis label) count as unlabelled; images and colour meshes (read through their
     colour bar) are not checked."""
@@ -124,11 +125,12 @@ def unlabelled(fig) -> list:
     from matplotlib.patches import Patch
 
     missing = []
+    in_figure = {t.get_text() for leg in fig.legends for t in leg.get_texts()}
     for ax in fig.axes:
         if ax.get_label() == "<colorbar>":
             continue
         leg = ax.get_legend()
-        names = {t.get_text() for t in leg.get_texts()} if leg is not None else set()
+        names = in_figure | ({t.get_text() for t in leg.get_texts()} if leg is not None else set())
         inside = {id(a) for c in ax.containers for a in _children(c)}
         drawn = [a for a in ax.lines if isinstance(a, Line2D) and id(a) not in inside]
         drawn += [a for a in ax.collections if isinstance(a, PathCollection | PolyCollection) and id(a) not in inside]

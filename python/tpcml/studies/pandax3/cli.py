@@ -74,6 +74,7 @@ def configure(args: argparse.Namespace, profile: str):
         repeats=value("repeats"),
         batch_size=value("batch_size"),
         bn_momentum=PROFILES[profile]["bn_momentum"],
+        quick=profile == "quick",
         seed=args.seed,
         threads=args.threads,
         verbose=not args.quiet,

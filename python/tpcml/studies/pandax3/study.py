@@ -94,6 +94,7 @@ class TracksConfig:
     seed: int = 1
     threads: int = 2
     verbose: bool = True
+    quick: bool = False  # a --quick smoke run: its report says so
 
 
 def load_images(path: str | os.PathLike, upscale: int = 1, threads: int = 1) -> dict:
@@ -150,6 +151,8 @@ class ModelRun:
             "model": self.spec.label,
             "repeat": self.repeat,
             "xi": self.xi.xi,
+            "xi_low": self.xi.interval()[0],  # 68 % statistical interval (XiResult.interval)
+            "xi_high": self.xi.interval()[1],
             "threshold": self.xi.threshold,
             "eps_s": self.xi.eps_s,
             "eps_b": self.xi.eps_b,
