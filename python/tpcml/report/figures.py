@@ -74,7 +74,7 @@ def label(ax, rlabel: str = "", text: str = "Simulation") -> None:
     mplhep.label.exp_label(exp=EXPERIMENT, text=text, data=True, rlabel=rlabel, loc=0, ax=ax, fontsize=11)
 
 
-def colour_norm(values, decades: float = 2.0):
+def colour_norm(values, decades: float = 1.0):
     """The colour norm of a density: ``LogNorm`` when its positive values span at least ``decades`` decades (so
     that a faint population stays visible beside a dense one), else a linear ``Normalize``."""
     from matplotlib.colors import LogNorm, Normalize

@@ -114,7 +114,7 @@ def feature_figure(nr, acc, det, curve, simulated: bool = True):
             (b, {"color": "tab:red", "histtype": "fill", "alpha": 0.4, "label": "NR calibration"}),
         ):
             fill = values.astype(np.int64) if name == "S1NPeaks" else values
-            mplhep.histplot(hist.Hist(axis).fill(fill), ax=ax, density=True, flow="none", **kw)
+            mplhep.histplot(hist.Hist(axis).fill(fill), ax=ax, density=True, flow="none", yerr=False, **kw)
         unit = UNITS.get(name)
         ax.set_xlabel(f"{name} [{unit}]" if unit else name)
         if name == "S1NPeaks":
