@@ -88,6 +88,16 @@ def test_colour_norm_is_log_where_the_density_spans_decades():
     assert type(figures.colour_norm(np.array([1.0, 50.0]), decades=2)) is Normalize
 
 
+def test_hist1d_closes_the_last_bin_like_numpy():
+    import hist
+
+    x = np.array([0.0, 0.5, 1.0, 1.0])  # scores of exactly 1
+    h = figures.hist1d(x, 4, 0.0, 1.0)
+    np.testing.assert_array_equal(h.values(), np.histogram(x, bins=4, range=(0, 1))[0])
+    assert h.values()[-1] == 2
+    assert hist.Hist(hist.axis.Regular(4, 0.0, 1.0)).fill(x).values()[-1] == 0  # what the plain axis loses
+
+
 def test_unlabelled_finds_every_line_and_marker_without_a_legend_entry():
     plt = figures.pyplot()
     fig, ax = plt.subplots()

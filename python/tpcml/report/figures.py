@@ -19,6 +19,7 @@ __all__ = [
     "EXPERIMENT",
     "colour_norm",
     "efficiency_errorbar",
+    "hist1d",
     "label",
     "legend",
     "pyplot",
@@ -72,6 +73,17 @@ def label(ax, rlabel: str = "", text: str = "Simulation") -> None:
     import mplhep
 
     mplhep.label.exp_label(exp=EXPERIMENT, text=text, data=True, rlabel=rlabel, loc=0, ax=ax, fontsize=11)
+
+
+def hist1d(values, bins: int, lo: float, hi: float, **kwargs):
+    """A ``hist`` histogram of ``values`` on ``Regular(bins, lo, hi, **kwargs)`` with the last bin closed on the
+    right, as in ``numpy.histogram``: hist's bins are [a, b), so a value equal to ``hi`` (a score of exactly 1,
+    S1TBA = 1, the largest value of a sample) would otherwise go to the overflow and out of the figure."""
+    import hist
+
+    v = np.asarray(values, dtype=np.float64)
+    v = np.where(v == hi, np.nextafter(hi, -np.inf), v)
+    return hist.Hist(hist.axis.Regular(bins, lo, hi, **kwargs)).fill(v)
 
 
 def colour_norm(values, decades: float = 1.0):

@@ -10,7 +10,7 @@ import numpy as np
 from tpcml import _core
 from tpcml.core import detectors
 from tpcml.core.errors import InputError
-from tpcml.report.figures import colour_norm, label, legend, pyplot, save
+from tpcml.report.figures import colour_norm, hist1d, label, legend, pyplot, save
 from tpcml.studies.pandax2 import selection
 
 #: P2-DNN Table 1, in its order (the default model inputs, docs/event-model.md §3; from the C++ events schema)
@@ -102,28 +102,32 @@ def feature_figure(nr, acc, det, curve, simulated: bool = True):
         a, b = acc[name][ma].astype(float), nr[name][mn].astype(float)
         both = np.concatenate([a, b])
         if name == "S1NPeaks":
-            axis = hist.axis.Integer(1, int(min(both.max(), 40)) + 1, underflow=False, overflow=False)
+            top = min(both.max(), 40)
+            binning = (int(top), 0.5, top + 0.5)
+            kwargs = {}
         elif name in LOG_X:
-            axis = hist.axis.Regular(50, max(both.min(), 1.0), both.max(), transform=hist.axis.transform.log)
+            binning = (50, max(both.min(), 1.0), both.max())
+            kwargs = {"transform": hist.axis.transform.log}
             ax.set_xscale("log")
         else:
             lo, hi = np.percentile(both, [0.5, 99.5])
-            axis = hist.axis.Regular(50, lo, hi if hi > lo else lo + 1)
+            binning = (50, lo, hi if hi > lo else lo + 1)
+            kwargs = {}
         for values, kw in (
             (a, {"color": "black", "histtype": "step", "lw": 1.5, "label": "accidental, below NR median"}),
             (b, {"color": "tab:red", "histtype": "fill", "alpha": 0.4, "label": "NR calibration"}),
         ):
-            fill = values.astype(np.int64) if name == "S1NPeaks" else values
-            mplhep.histplot(hist.Hist(axis).fill(fill), ax=ax, density=True, flow="none", yerr=False, **kw)
+            h = hist1d(values, *binning, **kwargs)
+            mplhep.histplot(h, ax=ax, density=True, flow="none", yerr=False, **kw)
         unit = UNITS.get(name)
         ax.set_xlabel(f"{name} [{unit}]" if unit else name)
         if name == "S1NPeaks":
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_ylabel("normalised")
         ax.set_yticks([])
-        ax.legend(loc="upper right", fontsize="x-small")
     for ax in list(axes.flat)[len(FEATURES) :]:
         ax.axis("off")
+    fig.legend(*axes.flat[0].get_legend_handles_labels(), loc="center", bbox_to_anchor=(0.62, 0.14), fontsize="large")
     label(axes.flat[0], "", "Simulation" if simulated else "")
     fig.suptitle(f"{det.name}: P2-DNN Table 1 features, accidental vs NR (unit area)")
     fig.tight_layout()

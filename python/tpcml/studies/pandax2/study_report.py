@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tpcml.report.figures import efficiency_errorbar, label, pyplot, save
+from tpcml.report.figures import efficiency_errorbar, hist1d, label, pyplot, save
 from tpcml.report.markdown import abbreviations, caveat, timings_tail, write_page
 from tpcml.report.results import finish
 from tpcml.studies.pandax2 import plots, study
@@ -42,14 +42,12 @@ def _fig_bands(data, out: Path, simulated: bool) -> Path:
 def significance_figure(signal, background, scan, model_label: str, replica: int, threshold: float, s_value: float):
     """Fig. 2 analogue in two panels sharing the score axis: the test-split score distributions (``hist``, log
     scale) above, the significance S (Eq. 4.1) of a cut at each score below, the chosen cut marked in both."""
-    import hist
     import mplhep
 
     plt = pyplot()
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(8, 7.5), sharex=True, height_ratios=(3, 2))
-    axis = hist.axis.Regular(50, 0.0, 1.0)
     mplhep.histplot(
-        hist.Hist(axis).fill(background),
+        hist1d(background, 50, 0.0, 1.0),  # a score of exactly 1 in the last bin
         ax=top,
         histtype="fill",
         alpha=0.5,
@@ -59,7 +57,7 @@ def significance_figure(signal, background, scan, model_label: str, replica: int
         yerr=False,
     )
     mplhep.histplot(
-        hist.Hist(axis).fill(signal),
+        hist1d(signal, 50, 0.0, 1.0),
         ax=top,
         lw=2,
         color="tab:red",
