@@ -127,8 +127,8 @@ ABBREVIATIONS = {
     "0vbb": "neutrinoless double beta decay of 136Xe (the signal)",
     "gamma": "the 214Bi and 208Tl gamma-ray background",
     "ROI": "region of interest (the energy window around the Q-value)",
-    "CNN": "convolutional neural network; EfficientNetB0 / B4 the paper's networks, n the channel count of their "
-    "top convolution ('default': the network's own)",
+    "CNN": "convolutional neural network (EfficientNetB0 / B4 are the paper's CNNs, n the channel count of their "
+    "top convolution, 'default' the network's own)",
     "eps_s, eps_b": "the fractions of signal and background test events passing a cut on the score",
     "Xi": "max over cuts of eps_s / sqrt(eps_b), the paper's figure of merit (Sec. 4.1); its interval here is the "
     "68 % Clopper-Pearson interval of eps_s and eps_b at the chosen cut, propagated",
