@@ -95,6 +95,10 @@ def test_hist1d_closes_the_last_bin_like_numpy():
     h = figures.hist1d(x, 4, 0.0, 1.0)
     np.testing.assert_array_equal(h.values(), np.histogram(x, bins=4, range=(0, 1))[0])
     assert h.values()[-1] == 2
+    tba = np.array([-1.0, -0.3, 0.2, 1.0, 1.0, 1.0])  # S1TBA: both ends reached, a negative lower edge
+    np.testing.assert_array_equal(figures.hist1d(tba, 50, -1.0, 1.0).values(), np.histogram(tba, 50, (-1, 1))[0])
+    qs2 = np.array([100.0, 300.0, 2000.0])  # a log axis keeps its maximum too
+    assert figures.hist1d(qs2, 10, 100.0, 2000.0, transform=hist.axis.transform.log).values().sum() == 3
     assert hist.Hist(hist.axis.Regular(4, 0.0, 1.0)).fill(x).values()[-1] == 0  # what the plain axis loses
 
 

@@ -82,7 +82,8 @@ def hist1d(values, bins: int, lo: float, hi: float, **kwargs):
     import hist
 
     v = np.asarray(values, dtype=np.float64)
-    v = np.where(v == hi, np.nextafter(hi, -np.inf), v)
+    # a relative step, not nextafter: hist computes (x - lo) / (hi - lo), which rounds 1 - 1e-16 + 1 up to 2
+    v = np.where(v == hi, hi - 1e-9 * (hi - lo), v)
     return hist.Hist(hist.axis.Regular(bins, lo, hi, **kwargs)).fill(v)
 
 

@@ -159,7 +159,7 @@ def drift_figure(a, is_er, tau):
     fig, ax = plt.subplots(figsize=(8, 5))
     t = a["drift_time"][is_er]
     axis = hist.axis.Regular(15, float(t.min()), float(t.max()))
-    t_fill = np.where(t == t.max(), np.nextafter(t.max(), -np.inf), t)  # the last bin closed on the right
+    t_fill = np.where(t == t.max(), t.max() - 1e-9 * np.ptp(t), t)  # the last bin closed on the right
     for key, color, name in (("log_s2s1_raw", "gray", "raw qS2"), ("log_s2s1", "tab:blue", "qS2c (C++ correction)")):
         y = a[key][is_er]
         h = hist.Hist(axis, storage=hist.storage.Mean()).fill(t_fill, sample=y)
