@@ -8,6 +8,7 @@
     tpcml simulate pandax2 --out DIR [...]    PandaX-II NR/ER calibration, isolated S1/S2, accidentals, search run
     tpcml pair --input F --output F -n N      accidental events from isolated S1/S2 trees (C++ pairer)
     tpcml select FILE [FILE ...]              the P2-DNN selection in RDataFrame, with its cut flow
+    tpcml nr-median fit NR.root --out F       fit the NR median on your NR calibration (select/plot/run --nr-median)
     tpcml plot pandax2 DIR                    Fig. 1 analogue and the 13 Table 1 feature distributions
     tpcml run accidental [--out DIR] [--quick|--full] [--data DIR]
                                               the PandaX-II MLP-vs-BDT study (P2-DNN Sec. 4): the main job
@@ -167,17 +168,15 @@ def _cmd_select(args) -> int:
     det = detectors.load(args.detector)
     if args.output is not None:
         a.refuse_overwrite(args.output, [*args.files, args.nr_median, a.detector_file(args.detector)])
-    nr_median = args.nr_median
-    if args.below_nr_median and nr_median is None:
-        nr_median = args.files[0]  # tpcml files carry the curve they were selected with
     flow = selection.cutflow(
         args.files,
         det,
         tree=args.tree,
-        nr_median=nr_median,
+        nr_median=args.nr_median,  # None: the policy of tpcml.nr_median.resolve (input file, detector default)
         below_median=args.below_nr_median,
         threads=args.threads,
         output=args.output,
+        say=lambda text: print(f"tpcml: {text}", file=sys.stderr),
     )
     print(f"{'cut':<20} {'all':>10} {'pass':>10} {'eff %':>8} {'cumul. %':>9}")
     total = flow[0][1] if flow else 0
@@ -238,7 +237,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--tree", default="events", help="tree name (default: %(default)s)")
     s.add_argument("--detector", default="pandax2", help="detector name or TOML file (default: %(default)s)")
     s.add_argument("--below-nr-median", action="store_true", help="also require log10(qS2c/qS1c) < NR median")
-    s.add_argument("--nr-median", help="ROOT file with the NR median TGraph (default: the first input)")
+    s.add_argument(
+        "--nr-median",
+        metavar="FILE",
+        help="ROOT file with the NR median TGraph tpcml_nr_median (`tpcml nr-median fit`); default: the curve "
+        "carried in the first input that has one, else the detector default",
+    )
     s.add_argument("--output", help="write the selected events here (Snapshot, atomic)")
     s.add_argument("--threads", type=a.threads, default=0, help="ROOT ImplicitMT threads (0: off)")
 
@@ -252,6 +256,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument(
         "--detector", default="pandax3", help="detector for pixels and drift velocity (default: %(default)s)"
     )
+    from tpcml import nr_median
+
+    nr_median.add_command(sub)
     _add_study_verbs(sub)
     return p
 
