@@ -84,9 +84,9 @@ void Cli::mergeInputs()
 CLI::Option *Cli::addText(const std::string &names, std::string &into, const std::string &typeName,
                           const std::string &help, bool required)
 {
-   auto *opt = m_app.add_option(names, into, help)->type_name(typeName);
-   if (!into.empty())
-      opt->default_str(into);
+   // the default in the help text as the `tpcml` subcommands (argparse) print it
+   auto *opt = m_app.add_option(names, into, into.empty() ? help : help + " (default: " + into + ")");
+   opt->type_name(typeName);
    if (required)
       opt->required();
    return opt;
@@ -118,8 +118,20 @@ bool Cli::given(const std::string &name) const
 int Cli::run(int argc, const char *const *argv, const std::function<int()> &body)
 {
    m_argv.assign(argv, argv + argc);
+   // CLI11 reads "--name=" as a missing value; it is an empty one ("--name" ""), refused or used by the
+   // executable with its own message. CLI11 takes the arguments in reverse order.
+   std::vector<std::string> args;
+   for (int i = argc - 1; i >= 1; --i) {
+      const std::string arg = argv[i];
+      if (arg.size() > 3 && arg.rfind("--", 0) == 0 && arg.back() == '=' && arg.find('=') == arg.size() - 1) {
+         args.emplace_back();
+         args.push_back(arg.substr(0, arg.size() - 1));
+      } else {
+         args.push_back(arg);
+      }
+   }
    try {
-      m_app.parse(argc, argv);
+      m_app.parse(args);
    } catch (const CLI::Success &e) { // --help, --version: printed on stdout, exit 0
       return m_app.exit(e);
    } catch (const CLI::ParseError &e) {
