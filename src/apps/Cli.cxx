@@ -46,14 +46,14 @@ std::shared_ptr<CLI::Formatter> formatter()
 }
 } // namespace
 
-Cli::Cli(std::string prog, std::string description, std::string epilog)
+Cli::Cli(std::string prog, std::string description, const std::string &inputError, const std::string &notes)
     : m_prog(std::move(prog)), m_app(std::move(description), m_prog)
 {
    m_app.option_defaults()->group("options");
    m_app.formatter(formatter());
    m_app.set_help_flag("-h,--help", "show this help and exit");
    m_app.set_version_flag("--version", m_prog + " (tpcml) " + tpcml::version(), "show the tpcml version and exit");
-   m_app.footer(std::move(epilog));
+   m_app.footer("exit status: 0 ok, 1 " + inputError + ", 2 bad arguments\n" + notes);
    m_app.allow_extras(); // unknown arguments are reported below, with the nearest valid option
 }
 
@@ -90,6 +90,11 @@ CLI::Option *Cli::addText(const std::string &names, std::string &into, const std
    if (required)
       opt->required();
    return opt;
+}
+
+void Cli::addOutput(std::string &into)
+{
+   addText("--output", into, "OUT.root", "output ROOT file (written atomically)", true);
 }
 
 void Cli::addThreads(std::string &into, const std::string &defaultValue)

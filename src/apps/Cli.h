@@ -31,7 +31,8 @@ inline constexpr const char *kInputAliasHelp = "same as the positional FILE (kep
 /// An executable's command line: CLI11 with tpcml's conventions (-h/--help, --version, one-line errors).
 class Cli {
 public:
-   Cli(std::string prog, std::string description, std::string epilog);
+   /// `inputError`: what exit status 1 means for this executable; `notes`: the rest of the help's epilog.
+   Cli(std::string prog, std::string description, const std::string &inputError, const std::string &notes);
 
    CLI::App &app() { return m_app; }
    const std::string &prog() const { return m_prog; }
@@ -41,6 +42,8 @@ public:
    /// A value kept as text, converted by the caller (so errors name the option and value).
    CLI::Option *addText(const std::string &names, std::string &into, const std::string &typeName,
                         const std::string &help, bool required = false);
+   /// --output OUT.root (required): the ROOT file written, under a temporary name renamed when complete.
+   void addOutput(std::string &into);
    /// --threads N (0 = all cores).
    void addThreads(std::string &into, const std::string &defaultValue = "1");
    /// --tree NAME.

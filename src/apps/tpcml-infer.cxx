@@ -68,13 +68,14 @@ int main(int argc, char **argv)
 {
    tpcml::apps::Cli cli("tpcml-infer",
                         "Adds the score of an ONNX model (tpcml's C++ engine) to every entry of ROOT trees.",
-                        "exit status: 0 ok, 1 unreadable input or model, 2 bad arguments\nExample: tpcml-infer "
-                        "run11.root --model mlp.onnx --tree events --output scored.root --threads 2\n"
+                        "unreadable input or model",
+                        "Example: tpcml-infer run11.root --model mlp.onnx --tree events --output scored.root "
+                        "--threads 2\n"
                         "The same job: tpcml infer (Python), tpcml.inference.score_files.");
    Options o;
    cli.addInputs(o.inputs, "input ROOT file(s)", /*multiple=*/true);
    cli.addText("--model", o.model, "M.onnx", "ONNX model (float32 graph, e.g. exported by tf2onnx)", true);
-   cli.addText("--output", o.output, "OUT.root", "output ROOT file (written atomically)", true);
+   cli.addOutput(o.output);
    cli.addTree(o.tree, "tree to score");
    cli.app()
        .add_option("--columns", o.columns,

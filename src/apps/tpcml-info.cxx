@@ -164,7 +164,7 @@ int main(int argc, char **argv)
    tpcml::apps::Cli cli("tpcml-info",
                         "Print tpcml, ROOT and compiler versions, ImplicitMT threads, the detector\n"
                         "registry, and the trees / columns / entries of a ROOT file.",
-                        "exit status: 0 ok, 1 unreadable input or invalid configuration, 2 bad arguments\n"
+                        "unreadable input or invalid configuration",
                         "The same from Python: tpcml info, tpcml inspect FILE.");
    Options o;
    cli.addInputs(o.file, "ROOT file to inspect (lists its trees)", /*multiple=*/false, /*required=*/false);

@@ -82,11 +82,11 @@ int main(int argc, char **argv)
    tpcml::apps::Cli cli("tpcml-pair",
                         "Make accidental events by randomly pairing isolated S1 and S2 signals\n"
                         "(trees s1 and s2, docs/event-model.md) and write them as an `events` tree.",
-                        "exit status: 0 ok, 1 unreadable input or invalid configuration, 2 bad arguments\n"
+                        "unreadable input or invalid configuration",
                         "The same job: tpcml pair (Python), tpcml.pairing.pair.");
    Options o;
    cli.addInputs(o.input, "ROOT file with the isolated-signal trees", /*multiple=*/false);
-   cli.addText("--output", o.output, "OUT", "output ROOT file (written atomically)", true);
+   cli.addOutput(o.output);
    cli.addText("-n,--events", o.events, "N", "number of accidental events to make (1 to 1e15, written in chunks)",
                true);
    cli.addText("--seed", o.seed, "S",

@@ -79,14 +79,14 @@ int body(const tpcml::apps::Cli &cli, const Options &o)
 
 int main(int argc, char **argv)
 {
+   Options o;
    tpcml::apps::Cli cli(
        "tpcml-raster",
        "Adds XZ/YZ track images (tpcml::TrackRasteriser; P3-CNN Sec. 3.2) to every entry of ROOT trees of strip hits.",
-       "exit status: 0 ok, 1 unreadable input or bad hit data, 2 bad arguments\nExample: tpcml-raster tracks.root "
-       "--output images.root --upscale 2\nThe same job: tpcml raster (Python).");
-   Options o;
+       "unreadable input or bad hit data",
+       "Example: tpcml-raster tracks.root --output images.root --upscale 2\nThe same job: tpcml raster (Python).");
    cli.addInputs(o.inputs, "input ROOT file(s) with hit_plane, hit_strip, hit_time, hit_charge", /*multiple=*/true);
-   cli.addText("--output", o.output, "OUT.root", "output ROOT file (written atomically)", true);
+   cli.addOutput(o.output);
    cli.addTree(o.tree, "tree with the strip hits");
    cli.addText("--detector", o.detector, "NAME|FILE",
                "detector registry entry for pixels, pixel size and drift velocity");
