@@ -10,6 +10,7 @@ import io
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -21,6 +22,8 @@ from tpcml.core import options as a
 from .conftest import BIN, run
 
 EXECUTABLES = sorted(cli.EXECUTABLES)
+REPO = Path(__file__).resolve().parents[2]
+SCRIPTS = ("score_events.py", "lifetime_bands.py", "pandax2_accidentals.py")  # PyROOT scripts in macros/
 
 
 # ------------------------------------------------------------------------------------------ parsing a help text
@@ -72,6 +75,10 @@ def all_helps() -> dict[str, str]:
         helps[exe] = res.stdout
         short = run([exe, "-h"])
         assert short.returncode == 0 and short.stdout == res.stdout  # -h is --help
+    for script in SCRIPTS:
+        res = run([sys.executable, str(REPO / "macros" / script), "--help"])
+        assert res.returncode == 0, res.stderr
+        helps[script] = res.stdout
     return helps
 
 
