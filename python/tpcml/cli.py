@@ -10,6 +10,7 @@
     tpcml select FILE [FILE ...]              the P2-DNN selection in RDataFrame, with its cut flow
     tpcml infer FILE [...] --model M --output F
                                               add an ONNX model's score to every entry (C++ engine)
+    tpcml nr-median fit NR.root --out F       fit the NR median on your NR calibration (select/plot/run --nr-median)
     tpcml plot pandax2 DIR                    Fig. 1 analogue and the 13 Table 1 feature distributions
     tpcml run accidental [--out DIR] [--quick|--full] [--data DIR]
                                               the PandaX-II MLP-vs-BDT study (P2-DNN Sec. 4): the main job
@@ -190,17 +191,15 @@ def _cmd_select(args) -> int:
     det = detectors.load(args.detector)
     if args.output is not None:
         a.refuse_overwrite(args.output, [*args.inputs, args.nr_median, a.detector_file(args.detector)])
-    nr_median = args.nr_median
-    if args.below_nr_median and nr_median is None:
-        nr_median = args.inputs[0]  # tpcml files carry the curve they were selected with
     flow = selection.cutflow(
         args.inputs,
         det,
         tree=args.tree,
-        nr_median=nr_median,
+        nr_median=args.nr_median,  # None: the policy of tpcml.nr_median.resolve (input file, detector default)
         below_median=args.below_nr_median,
         threads=a.imt_threads(args.threads),
         output=args.output,
+        say=lambda text: print(f"tpcml: {text}", file=sys.stderr),
     )
     print(f"{'cut':<20} {'all':>10} {'pass':>10} {'eff %':>8} {'cumul. %':>9}")
     total = flow[0][1] if flow else 0
@@ -314,7 +313,12 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_tree(s, "tree to select from")
     s.add_argument("--detector", default="pandax2", help="detector name or TOML file (default: %(default)s)")
     s.add_argument("--below-nr-median", action="store_true", help="also require log10(qS2c/qS1c) < NR median")
-    s.add_argument("--nr-median", help="ROOT file with the NR median TGraph (default: the first input)")
+    s.add_argument(
+        "--nr-median",
+        metavar="FILE",
+        help="ROOT file with the NR median TGraph tpcml_nr_median (`tpcml nr-median fit`); default: the curve "
+        "carried in the first input that has one, else the detector default",
+    )
     s.add_argument("--output", help="write the selected events here (Snapshot, atomic)")
     a.add_threads(s)
 
@@ -360,6 +364,9 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_threads(s)
     s.add_argument("--drop-hits", action="store_true", help="do not copy the hit_* branches")
     a.add_quiet(s)
+    from tpcml import nr_median
+
+    nr_median.add_command(sub)
     _add_study_verbs(sub)
     return p
 

@@ -11,7 +11,9 @@ The same compiled classes serve C++, ROOT macros, RDataFrame strings and numpy a
     z, qS1c and qS2c of events (``apply``), from the detector's light-collection model or from user
     maps (``RegularGrid``); P2-DNN Table 1's corrected charges (docs/event-model.md §3).
 ``NRMedianCurve``
-    The NR median of log10(qS2c/qS1c) against qS1c (``fit``, ``from_file``, ``below``).
+    The NR median of log10(qS2c/qS1c) against qS1c (``fit``, ``from_file``, ``below``). On your own NR
+    calibration: ``tpcml nr-median fit NR.root --out median.root``; the curve a command uses (``--nr-median``
+    file > the one carried in its input > the detector default): :func:`tpcml.nr_median.resolve`.
 
 Example::
 

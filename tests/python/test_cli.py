@@ -153,10 +153,12 @@ def test_select_rntuple_of_doubles_gives_the_ttree_cut_flow(tmp_path):
     assert flows[0].stdout == flows[1].stdout
 
 
-def test_select_below_nr_median_without_the_tgraph_is_a_clean_error(tmp_path):
+def test_select_nr_median_file_without_the_tgraph_is_a_clean_error(tmp_path):
+    # issue 15: without --nr-median a file lacking the curve is selected with the detector default
+    # (test_own_data.py); a --nr-median file without it is refused
     src = tmp_path / "in.root"
     _ordered_events(src, n=100, flush=100)
-    res = run(["tpcml", "select", str(src), "--below-nr-median"])
+    res = run(["tpcml", "select", str(src), "--below-nr-median", "--nr-median", str(src)])
     assert res.returncode == 1 and "Traceback" not in res.stderr + res.stdout
     assert "tpcml_nr_median" in res.stderr and str(src) in res.stderr
 

@@ -108,15 +108,19 @@ def test_pandax2_options_reach_study_config(tmp_path):
     f = _config(["run", "accidental", "--out", str(tmp_path), "--full"])
     assert f.architectures == tuple(PANDAX2_MLP_LAYERS) and f.u_architectures == ("4C", "4E")
     assert (f.replicas, f.max_epochs, f.patience) == (100, 1500, 20)
+    from .test_own_data import _user_dataset
+
     data = tmp_path / "data"
-    data.mkdir()
+    _user_dataset(data, tree="ev", rename={"qS1": "s1"}, n=20)  # configure checks the files (issue 15)
     g = _config(
         ["run", "accidental", "--out", str(tmp_path / "o"), "--quick", "--data", str(data), "--replicas", "3",
          "--architectures", "4c, 5C", "--u-architectures", "4E", "--batch-size", "128", "--max-epochs", "7",
-         "--patience", "3", "--seed", "9", "--threads", "1", "-q"]
+         "--patience", "3", "--seed", "9", "--threads", "1", "-q", "--tree", "ev", "--column", "qS1=s1",
+         "--nr-median", str(data / "nr_calibration.root")]
     )  # fmt: skip
     assert (g.replicas, g.architectures, g.u_architectures, g.batch_size) == (3, ("4C", "5C"), ("4E",), 128)
     assert (g.max_epochs, g.patience, g.seed, g.threads, g.verbose, g.data_dir) == (7, 3, 9, 1, False, data)
+    assert (g.tree, g.columns, g.nr_median) == ("ev", {"qS1": "s1"}, str(data / "nr_calibration.root"))
 
 
 def test_pandax3_options_reach_tracks_config(tmp_path):

@@ -136,7 +136,7 @@ def build_fixtures(tmp: Path) -> None:
     os.symlink(tmp / "events.root", tmp / "link.root")
     os.link(tmp / "events.root", tmp / "hardlink.root")
 
-    # a file with the NR median TGraph (what `tpcml select --below-nr-median` reads by default)
+    # a file with the NR median TGraph (what `tpcml select --below-nr-median` reads first when it carries one)
     from tpcml import _core
 
     q1 = ev["qS1c"]
@@ -245,8 +245,8 @@ CASES: list[DoorCase] = [
     DoorCase("tpcml select", "corrupted baskets", tpcml("select", "{d}/corrupt.root"), 1,
              r"tpcml: error: .*corrupt\.root: cannot read"),
     DoorCase("tpcml select", "truncated file", tpcml("select", "{d}/truncated.root"), 1, r"truncated\.root"),
-    DoorCase("tpcml select", "--below-nr-median without the TGraph", tpcml("select", "{d}/events.root",
-             "--below-nr-median"), 1, r"events\.root.*tpcml_nr_median"),
+    DoorCase("tpcml select", "--nr-median file without the TGraph", tpcml("select", "{d}/events.root",
+             "--below-nr-median", "--nr-median", "{d}/events.root"), 1, r"events\.root.*tpcml_nr_median"),
     DoorCase("tpcml select", "a directory as input", tpcml("select", "{d}/adir"), 1, r"adir: is a directory"),
     DoorCase("tpcml select", "a FIFO as input", tpcml("select", "{d}/fifo.root"), 1, r"fifo\.root: is not a regular"),
     DoorCase("tpcml select", "missing file", tpcml("select", "{d}/nope.root"), 1, r"nope\.root: no such file"),

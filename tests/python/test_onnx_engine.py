@@ -505,6 +505,58 @@ def test_model_score_refuses_a_table_whose_names_do_not_match():
         bare.score(df)
 
 
+def test_model_takes_what_uproot_gives_by_name_and_returns_numpy(tmp_path):
+    """Issue 15, item 6: an awkward record array, a dict of branches and a pandas DataFrame -- each as uproot reads
+    them from a file whose branches are in another order -- and a regular awkward array (positional)."""
+    import awkward as ak
+    import pandas as pd
+    import uproot
+
+    from tpcml.inference import Model
+
+    data, names = _named_mlp()
+    m = Model(data=data, name="named.onnx")
+    x = np.random.default_rng(2).uniform(0, 2, (300, 4)).astype(np.float32)
+    expected = m.score(x)
+    assert isinstance(expected, np.ndarray) and expected.shape == (300,)
+    with uproot.recreate(tmp_path / "t.root") as f:
+        f["events"] = {c: x[:, names.index(c)] for c in reversed(names)}
+    with uproot.open(tmp_path / "t.root") as f:
+        tables = [f["events"].arrays(library=lib) for lib in ("ak", "np", "pd")]
+    assert isinstance(tables[0], ak.Array) and isinstance(tables[1], dict) and isinstance(tables[2], pd.DataFrame)
+    for table in (*tables, ak.from_numpy(x)):
+        got = m.score(table)
+        assert isinstance(got, np.ndarray) and got.dtype == np.float32
+        np.testing.assert_allclose(got, expected, rtol=0, atol=1e-6)
+    (out,) = m.run(tables[0])
+    assert isinstance(out, np.ndarray) and out.shape == (300, 1)
+
+
+def test_model_refuses_tables_with_extra_or_missing_names():
+    import awkward as ak
+    import pandas as pd
+
+    from tpcml.core.errors import UsageError
+    from tpcml.inference import Model
+
+    data, names = _named_mlp()
+    m = Model(data=data, name="named.onnx")
+    cols = {c: np.ones(3, np.float32) for c in names}
+    with pytest.raises(UsageError, match=r"does not take the column\(s\) run; it takes exactly its inputs, by name"):
+        m.score(ak.Array({**cols, "run": np.zeros(3)}))
+    renamed = pd.DataFrame({("wS_1" if c == "wS1" else c): v for c, v in cols.items()})
+    with pytest.raises(
+        UsageError,
+        match=r"needs the column\(s\) wS1 \(did you mean wS_1\?\) and does not take the column\(s\) "
+        r"wS_1 \(nearest input: wS1\)",
+    ):
+        m.score(renamed)
+    with pytest.raises(UsageError, match=r"needs the column\(s\) drift_time; .*qS1, qS2, wS1, drift_time"):
+        m.score({c: v for c, v in cols.items() if c != "drift_time"})
+    with pytest.raises(UsageError, match="variable-length lists"):
+        m.score(ak.Array([[1.0, 2.0, 3.0, 4.0], [1.0]]))
+
+
 def _bare_linear():
     return (
         [helper.make_node("MatMul", ["x", "W"], ["y"])],

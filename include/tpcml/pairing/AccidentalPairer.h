@@ -40,45 +40,35 @@ namespace tpcml {
 #define TPCML_SCHEMA_COLUMN_VECTOR(col, T, leaf, fromS1, fromS2, perPair, feature, value)                              \
    std::vector<EventStorage<T>> col;
 
-/// Isolated S1 signals (tree `s1`), one entry per signal, as columns: the schema's S1 columns
-/// (isolatedS1Columns()), the signal's id and run.
-struct IsolatedS1Table {
-   TPCML_EVENT_COLUMNS(TPCML_SCHEMA_S1_VECTOR)
-   std::vector<Long64_t> id;
-   std::vector<UInt_t> run;
-   std::size_t size() const { return qS1.size(); }
-   static constexpr const char *kIdBranch = "s1_id", *kPopulation = "S1";
-   /// f(name, column) for each schema column of the table, in the schema's order.
-   template <class F> void forEachColumn(F &&f)
-   {
-#define TPCML_SCHEMA_VISIT(col, T, leaf, fromS1, fromS2, perPair, feature, value) TPCML_SCHEMA_IF(fromS1)(f(#col, col);)
-      TPCML_EVENT_COLUMNS(TPCML_SCHEMA_VISIT)
-#undef TPCML_SCHEMA_VISIT
-   }
-   /// Reads `tree` of `file` (numeric branches of any type, cast to the schema's types);
-   /// s1_id / run default to the entry number / 0 when absent. Throws InputError naming the
-   /// file, tree and missing branch with the nearest existing ones.
-   static IsolatedS1Table fromTree(const std::string &file, const std::string &tree = "s1");
-   /// Branch names the pairer needs (isolatedS1Columns()).
-   static std::vector<std::string> requiredBranches() { return isolatedS1Columns(); }
-};
+#define TPCML_SCHEMA_S1_VISIT(col, T, leaf, fromS1, fromS2, perPair, feature, value)                                   \
+   TPCML_SCHEMA_IF(fromS1)(f(#col, col);)
+#define TPCML_SCHEMA_S2_VISIT(col, T, leaf, fromS1, fromS2, perPair, feature, value)                                   \
+   TPCML_SCHEMA_IF(fromS2)(f(#col, col);)
 
-/// Isolated S2 signals (tree `s2`): the schema's S2 columns (isolatedS2Columns()), id and run.
-struct IsolatedS2Table {
-   TPCML_EVENT_COLUMNS(TPCML_SCHEMA_S2_VECTOR)
-   std::vector<Long64_t> id;
-   std::vector<UInt_t> run;
-   std::size_t size() const { return qS2.size(); }
-   static constexpr const char *kIdBranch = "s2_id", *kPopulation = "S2";
-   template <class F> void forEachColumn(F &&f)
-   {
-#define TPCML_SCHEMA_VISIT(col, T, leaf, fromS1, fromS2, perPair, feature, value) TPCML_SCHEMA_IF(fromS2)(f(#col, col);)
-      TPCML_EVENT_COLUMNS(TPCML_SCHEMA_VISIT)
-#undef TPCML_SCHEMA_VISIT
-   }
-   static IsolatedS2Table fromTree(const std::string &file, const std::string &tree = "s2");
-   static std::vector<std::string> requiredBranches() { return isolatedS2Columns(); }
-};
+/// One table of isolated signals of a population (S1: tree `s1`, S2: tree `s2`), one entry per
+/// signal, as columns: the schema's columns of that population (`columnsOf()`: isolatedS1Columns()
+/// or isolatedS2Columns()), the signal's id and run. Both tables are this one definition:
+///   forEachColumn(f)  calls f(name, column) for each schema column of the table, in the schema's order
+///   fromTree(file, tree)  reads `tree` of `file` (numeric branches of any type, cast to the schema's
+///                     types); the id (`kIdBranch`) / run default to the entry number / 0 when absent.
+///                     Throws InputError naming the file, tree and missing branch with the nearest ones.
+///   requiredBranches()  the branch names the pairer needs
+#define TPCML_ISOLATED_TABLE(Name, VECTOR, VISIT, firstColumn, idBranch, population, defaultTree, columnsOf)           \
+   struct Name {                                                                                                       \
+      TPCML_EVENT_COLUMNS(VECTOR)                                                                                      \
+      std::vector<Long64_t> id;                                                                                        \
+      std::vector<UInt_t> run;                                                                                         \
+      std::size_t size() const { return firstColumn.size(); }                                                          \
+      static constexpr const char *kIdBranch = idBranch, *kPopulation = population;                                    \
+      template <class F> void forEachColumn(F &&f) { TPCML_EVENT_COLUMNS(VISIT) }                                      \
+      static Name fromTree(const std::string &file, const std::string &tree = defaultTree);                            \
+      static std::vector<std::string> requiredBranches() { return columnsOf(); }                                       \
+   };
+
+TPCML_ISOLATED_TABLE(IsolatedS1Table, TPCML_SCHEMA_S1_VECTOR, TPCML_SCHEMA_S1_VISIT, qS1, "s1_id", "S1", "s1",
+                     isolatedS1Columns)
+TPCML_ISOLATED_TABLE(IsolatedS2Table, TPCML_SCHEMA_S2_VECTOR, TPCML_SCHEMA_S2_VISIT, qS2, "s2_id", "S2", "s2",
+                     isolatedS2Columns)
 
 /// One accidental event: the per-pair columns of the `events` schema.
 struct PairedEvent {

@@ -87,11 +87,13 @@ class Model:
     def score(self, x, max_batch: int = 64) -> np.ndarray:
         """One score per event: the first value of the first output.
 
-        ``x`` is a plain array (positional: its last axis in the model's feature order, shape checked), or a
-        table of named columns (pandas DataFrame, awkward record array, numpy structured array, dict of
-        columns): its columns are taken *by name* in the order of the model's ``tpcml.inputs`` metadata,
-        whatever their order in ``x`` (uproot returns RNTuple columns alphabetically). Missing names are
-        refused with the nearest names given; extra columns are ignored.
+        ``x`` is a plain array (numpy or a regular awkward array; positional: its last axis in the model's
+        feature order, shape checked), or a table of named columns -- what uproot and scikit-hep give: an awkward
+        record array, a dict of arrays keyed by branch name (``tree.arrays(library="np")``), a pandas DataFrame,
+        a numpy structured array. A table is matched *by name* to the model's inputs (``input_columns``, the
+        ``tpcml.inputs`` metadata), whatever its column order (uproot returns RNTuple columns alphabetically),
+        and must hold exactly those columns: missing and extra names are refused together, each with the
+        nearest names (select the inputs with ``table[model.input_columns]``). Returns a numpy array.
         """
         out = self._m.run(self._by_name(x), max_batch)[0]
         if not self.batched:
@@ -111,16 +113,56 @@ class Model:
         from tpcml.core.guards import column_names, columns_by_name
 
         names = column_names(x)
+        if names is None and type(x).__module__.startswith("awkward"):
+            import awkward as ak
+
+            try:
+                return ak.to_numpy(x)  # a regular awkward array: positional, like numpy
+            except ValueError as err:
+                raise UsageError(
+                    f"model {self.name}: an awkward array of variable-length lists cannot be scored ({err}); give a "
+                    "record array of its inputs or a regular array"
+                ) from None
         tensors = [i["name"] for i in self.inputs]
         if names is None or (isinstance(x, dict) and set(tensors) <= set(names)):
             return x  # a plain array (positional, shape checked by the engine) or a dict by input tensor name
         if len(tensors) != 1:
             raise UsageError(f"model {self.name} has {len(tensors)} inputs: pass a dict by input name")
+        _exactly(names, self.input_columns, f"model {self.name}")
         return columns_by_name(x, self.input_columns, f"model {self.name}")
 
     def __repr__(self) -> str:
         shapes = ", ".join(f"{i['name']}{tuple(i['shape'])}" for i in self.inputs)
         return f"<tpcml.inference.Model {self.name}: {shapes}, {self.node_count} nodes>"
+
+
+def _exactly(names: list[str], wanted: list[str], what: str) -> None:
+    """UsageError when the table columns ``names`` are not exactly ``wanted`` (in any order): the missing and the
+    extra names, each with its nearest names on the other side."""
+    import difflib
+
+    if not wanted:
+        return  # columns_by_name refuses a table when the names are unknown
+    missing = [c for c in wanted if c not in names]
+    extra = [c for c in names if c not in wanted]
+    if not missing and not extra:
+        return
+
+    def near(name, pool, form):
+        close = difflib.get_close_matches(name, pool, n=3, cutoff=0.5)
+        return name + (form.format(", ".join(close)) if close else "")
+
+    parts = []
+    if missing:
+        hints = "; ".join(near(m, extra or names, " (did you mean {}?)") for m in missing)
+        parts.append(f"needs the column(s) {hints}")
+    if extra:
+        hints = "; ".join(near(e, missing or wanted, " (nearest input: {})") for e in extra)
+        parts.append(f"does not take the column(s) {hints}")
+    raise UsageError(
+        f"{what} {' and '.join(parts)}; it takes exactly its inputs, by name: {', '.join(wanted)} "
+        "(select them with table[model.input_columns])"
+    )
 
 
 def _columns_for(model_path: Path, columns: Sequence[str] | None) -> list[str]:

@@ -68,6 +68,7 @@ import numpy as np
 
 from tpcml.report import progress
 from tpcml.report.progress import printer
+from tpcml.stats.summary import moments
 
 __all__ = [
     "ADAM_BETA_1",
@@ -340,11 +341,9 @@ class EnsembleResult:
         """Mean / std of the best epoch, mean stopped epoch and mean best validation loss over the replicas."""
         return {
             "n_replicas": float(self.n_replicas),
-            "mean_best_epoch": float(np.mean(self.best_epoch)),
-            "std_best_epoch": float(np.std(self.best_epoch)),
-            "mean_stopped_epoch": float(np.mean(self.stopped_epoch)),
-            "max_stopped_epoch": float(np.max(self.stopped_epoch)),
-            "mean_best_val_loss": float(np.mean(self.best_val_loss)),
+            **moments("{}_best_epoch", self.best_epoch, "mean", "std"),
+            **moments("{}_stopped_epoch", self.stopped_epoch, "mean", "max"),
+            **moments("{}_best_val_loss", self.best_val_loss, "mean"),
             "wall_time_s": float(self.wall_time_s),
         }
 

@@ -238,14 +238,20 @@ def run(study: Study, config: Any, out: Path, quiet: bool = False) -> Context:
     from tpcml.report.progress import printer
 
     out = Path(out)
+    created = not out.exists()
     out.mkdir(parents=True, exist_ok=True)
     ctx = Context(config=config, out=out, say=printer(study.log_name or study.name, quiet))
-    for step in study.steps:
-        t0 = time.perf_counter()
-        step.run(ctx)
-        key = step.name if step.timing is None else step.timing
-        if key:
-            ctx.timings[key] = time.perf_counter() - t0
+    try:
+        for step in study.steps:
+            t0 = time.perf_counter()
+            step.run(ctx)
+            key = step.name if step.timing is None else step.timing
+            if key:
+                ctx.timings[key] = time.perf_counter() - t0
+    except BaseException:
+        if created and not any(out.iterdir()):
+            out.rmdir()  # a failed run leaves no empty output directory behind
+        raise
     report = study.report(ctx)
     ctx.results.setdefault("report", str(report))
     return ctx

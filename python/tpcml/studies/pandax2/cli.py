@@ -15,12 +15,32 @@ LXE_KINDS = ("lxe_dual_phase",)
 DATA_FILES = ("nr_calibration.root", "er_calibration.root", "accidentals.root", "dm_search.root")
 
 
+def _data_help() -> str:
+    from tpcml.studies.pandax2.study import DATA_COLUMNS, FILES
+
+    every = " ".join(DATA_COLUMNS["nr"])
+    return (
+        f"use your ROOT files in DIR instead of simulating: {FILES['nr']}, {FILES['er']}, {FILES['acc']} and "
+        f"optionally {FILES['dm']}, each with the tree --tree holding the float or double scalar branches {every} "
+        f"({FILES['acc']} also weight: expected events per pair, P2-DNN Eq. 2.1); the events schema of "
+        "docs/event-model.md. Branches of other names: --column. Checked before any training starts"
+    )
+
+
 def add_run_arguments(p: argparse.ArgumentParser) -> None:
+    from tpcml.core.columns import add_options
+
+    p.add_argument("--data", metavar="DIR", help=_data_help())
+    add_options(
+        p,
+        "tree or RNTuple of the --data files",
+        "with --data: read the column NAME (e.g. qS1) from your branch BRANCH (e.g. --column qS1=my_s1); repeatable",
+    )
     p.add_argument(
-        "--data",
-        metavar="DIR",
-        help="use the ROOT files in DIR (nr_calibration.root, er_calibration.root, accidentals.root, optionally "
-        "dm_search.root; events schema of docs/event-model.md) instead of simulating",
+        "--nr-median",
+        metavar="FILE",
+        help="ROOT file with the NR median TGraph tpcml_nr_median (`tpcml nr-median fit`); default: the curve in "
+        "nr_calibration.root, else fitted on it",
     )
     p.add_argument(
         "--replicas",
@@ -64,9 +84,21 @@ def _mlp_parameters(hidden, n_inputs: int = 13) -> int:
 
 def configure(args: argparse.Namespace, profile: str):
     """The :class:`~tpcml.studies.pandax2.study.StudyConfig` of a command line (checked before any work)."""
+    from tpcml.core.columns import aliases
+    from tpcml.studies.pandax2.study import DATA_COLUMNS, check_data
+
     out = a.out_dir(args.out)  # the checks that need no TensorFlow first
     data = a.data_dir(args.data, DATA_FILES)
-    a.refuse_overwrite([out / "results.json", out / "report.md"], data, "--out")
+    columns = aliases(args.column, DATA_COLUMNS["acc"])
+    if args.data is None and (columns or args.tree != "events"):
+        raise a.CommandLineError("--tree and --column apply to --data DIR (your files)")
+    if args.data is not None:
+        check_data(args.data, args.tree, columns)  # files, tree and branches, with the nearest names
+    if args.nr_median is not None:
+        from tpcml.nr_median import resolve
+
+        resolve(args.nr_median)  # the file and its TGraph tpcml_nr_median
+    a.refuse_overwrite([out / "results.json", out / "report.md"], [*data, args.nr_median], "--out")
     from tpcml.ml.backend import silence_tensorflow_logs
 
     silence_tensorflow_logs()  # TensorFlow's start-up chatter, before anything imports it
@@ -80,6 +112,9 @@ def configure(args: argparse.Namespace, profile: str):
     cfg = StudyConfig(
         out=out,
         data_dir=Path(args.data) if args.data else None,
+        tree=args.tree,
+        columns=columns,
+        nr_median=args.nr_median,
         quick=quick,
         seed=args.seed,
         replicas=profile_value(args, "replicas", PROFILES, profile),
@@ -158,14 +193,23 @@ def simulate(args: argparse.Namespace) -> int:
 def add_plot_arguments(s: argparse.ArgumentParser) -> None:
     s.add_argument("directory", help="output directory of `tpcml simulate pandax2`")
     s.add_argument("--out", help="where to write the PNGs (default: DIRECTORY)")
+    s.add_argument(
+        "--nr-median",
+        metavar="FILE",
+        help="ROOT file with the NR median TGraph tpcml_nr_median (`tpcml nr-median fit`); default: the curve in "
+        "DIRECTORY/nr_calibration.root, else fitted on it",
+    )
 
 
 def plot(args: argparse.Namespace) -> int:
+    import sys
+
     from tpcml.studies.pandax2.plots import PLOTS, plot_dataset
 
     inputs = a.data_dir(args.directory, a.SIMULATION_OUTPUTS)
     out = a.out_dir(args.out) if args.out else Path(args.directory)
-    a.refuse_overwrite([out / n for n in PLOTS], inputs, "--out")
-    for path in plot_dataset(args.directory, args.out):
+    a.refuse_overwrite([out / n for n in PLOTS], [*inputs, args.nr_median], "--out")
+    say = lambda text: print(f"tpcml: {text}", file=sys.stderr)  # noqa: E731
+    for path in plot_dataset(args.directory, args.out, nr_median=args.nr_median, say=say):
         print(f"plot: {path}")
     return 0

@@ -100,8 +100,11 @@ def feature_plot(nr, acc, det, curve, path: Path) -> Path:
     return save(fig, path)
 
 
-def plot_dataset(directory: str | os.PathLike, out: str | os.PathLike | None = None) -> list[Path]:
-    """Both plots from a directory written by ``tpcml simulate pandax2``."""
+def plot_dataset(
+    directory: str | os.PathLike, out: str | os.PathLike | None = None, nr_median=None, say=None
+) -> list[Path]:
+    """Both plots from a directory written by ``tpcml simulate pandax2``. ``nr_median``: a file with the NR median
+    TGraph (else :func:`tpcml.nr_median.resolve`'s policy); ``say`` is told which curve is used."""
     directory = Path(directory)
     out = Path(out) if out else directory
     out.mkdir(parents=True, exist_ok=True)
@@ -116,8 +119,13 @@ def plot_dataset(directory: str | os.PathLike, out: str | os.PathLike | None = N
 
     det_name, _ = read_provenance(directory / "nr_calibration.root")
     det = detectors.load(det_name or "pandax2")
-    curve = _core.NRMedianCurve.from_file(str(directory / "nr_calibration.root"))
+    from tpcml.nr_median import resolve
+
     nr, er, acc = (read_events(directory / n) for n in need)
+    choice = resolve(nr_median, [directory / need[0]], det, calibration=(str(directory / need[0]), nr))
+    curve = choice.curve
+    if say is not None:
+        say(choice.describe())
     return [
         band_plot(nr, er, acc, curve, det, out / "fig1_bands.png"),
         feature_plot(nr, acc, det, curve, out / "features.png"),

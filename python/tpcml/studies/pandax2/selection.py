@@ -17,6 +17,7 @@ below NR med.  log10(qS2c/qS1c) < NR median(qS1c)                    P2-DNN §2-
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from itertools import count
@@ -65,35 +66,42 @@ def mask(cols: Mapping[str, np.ndarray], det: DetectorConfig, curve: NRMedianCur
     return m
 
 
-def fit_nr_median(cols: Mapping[str, np.ndarray], det: DetectorConfig, n_bins: int = 20) -> NRMedianCurve:
-    """NR median of log10(qS2c/qS1c) vs qS1c fitted on selected NR calibration events."""
-    m = mask(cols, det)
-    return NRMedianCurve.fit(
-        cols["qS1c"][m], cols["qS2c"][m], det.get("s1_threshold_pe"), det.get("s1_max_pe"), n_bins=n_bins
-    )
+def fit_nr_median(
+    cols: Mapping[str, np.ndarray],
+    det: DetectorConfig,
+    n_bins: int = 20,
+    s1_range: tuple[float, float] | None = None,
+    select: bool = True,
+) -> NRMedianCurve:
+    """NR median of log10(qS2c/qS1c) vs qS1c fitted on selected NR calibration events (``select`` False: on every
+    event of ``cols``), over ``s1_range`` (default: the detector's S1 window)."""
+    m = mask(cols, det) if select else slice(None)
+    lo, hi = s1_range or (det.get("s1_threshold_pe"), det.get("s1_max_pe"))
+    return NRMedianCurve.fit(cols["qS1c"][m], cols["qS2c"][m], lo, hi, n_bins=n_bins)
 
 
 _declared = count()
 
 
-def declare_nr_median(path: str, key: str = "tpcml_nr_median") -> str:
-    """Load the NR median TGraph of ``path`` into cling; returns the C++ variable name."""
+def declare_nr_median(curve: NRMedianCurve | str) -> str:
+    """Declare ``curve`` (or the NR median TGraph of the file ``curve``) in cling from its knots; returns the C++
+    variable name."""
     from tpcml.core.root import load_root
 
+    if not isinstance(curve, NRMedianCurve):
+        curve = NRMedianCurve.from_file(str(curve))
     ROOT = load_root()
     name = f"tpcml_nr_median_{next(_declared)}"
-    escaped = str(path).replace("\\", "\\\\").replace('"', '\\"')
-    if not ROOT.gInterpreter.Declare(
-        f'const tpcml::NRMedianCurve {name} = tpcml::NRMedianCurve::fromFile("{escaped}", "{key}");'
-    ):
-        raise RuntimeError(f"cling could not load the NR median from {path}")
+    x, y = (", ".join(repr(float(v)) for v in k) for k in (curve.knots_x, curve.knots_y))
+    if not ROOT.gInterpreter.Declare(f"const tpcml::NRMedianCurve {name}({{{x}}}, {{{y}}});"):
+        raise RuntimeError("cling could not declare the NR median curve")
     return name
 
 
-def apply_rdf(df, det: DetectorConfig, nr_median: str | None = None, below_median: bool = False):
+def apply_rdf(df, det: DetectorConfig, nr_median: NRMedianCurve | str | None = None, below_median: bool = False):
     """Named RDataFrame filters of the selection; ``df.Report()`` then prints the cut flow.
 
-    ``nr_median``: a ROOT file holding the NR median TGraph; with ``below_median`` the
+    ``nr_median``: the NR median curve or a ROOT file holding its TGraph; with ``below_median`` the
     events must lie below it (the column ``below_nr_median`` is defined from the curve, so
     the user's own files need not have it).
     """
@@ -101,7 +109,7 @@ def apply_rdf(df, det: DetectorConfig, nr_median: str | None = None, below_media
         df = df.Filter(cut.cpp, cut.name)
     if below_median:
         if nr_median is None:
-            raise ValueError("below_median=True needs nr_median (a file with the tpcml_nr_median TGraph)")
+            raise ValueError("below_median=True needs nr_median (a curve or a file with the tpcml_nr_median TGraph)")
         var = declare_nr_median(nr_median)
         cols = set(df.GetColumnNames())
         col = "below_nr_median" if "below_nr_median" not in cols else "tpcml_below_nr_median"
@@ -113,31 +121,38 @@ def cutflow(
     paths: list[str],
     det: DetectorConfig,
     tree: str = "events",
-    nr_median: str | None = None,
+    nr_median: NRMedianCurve | str | None = None,
     below_median: bool = False,
     threads: int = 0,
     output: str | None = None,
+    say: Callable[[str], None] | None = None,
 ) -> list[tuple[str, int, int]]:
     """Apply the selection to ROOT files with RDataFrame; returns the cut flow (name, all, pass).
 
+    ``nr_median``: the curve, or a file holding it; None with ``below_median``: the curve of
+    :func:`tpcml.nr_median.resolve` (carried in the first input that has one, else the detector default).
     ``output``: Snapshot the selected events there (written to a temporary name, then renamed).
+    ``say``: told which NR median curve is used and where it came from.
     Missing files, trees or branches raise InputError naming them and the nearest valid names.
     """
     from tpcml import _core
     from tpcml.core.errors import InputError, cpp_message
     from tpcml.core.guards import refuse_overwrite
     from tpcml.core.root import load_root
-    from tpcml.core.rootio import atomic_path, check_chain, require_file
+    from tpcml.core.rootio import atomic_path, check_chain
 
+    explicit = nr_median if isinstance(nr_median, str | os.PathLike) else None
     if output is not None:
-        refuse_overwrite(output, [*paths, nr_median, getattr(det, "file", None)])
+        refuse_overwrite(output, [*paths, explicit, getattr(det, "file", None)])
     needed = ["qS1", "qS2", "qS2c", "drift_time", "x", "y"] + (["qS1c"] if below_median else [])
     check_chain(paths, tree, needed)  # TTrees or RNTuples (not both); float or double scalars
-    if below_median:
-        if nr_median is None:
-            raise ValueError("below_median=True needs nr_median (a file with the tpcml_nr_median TGraph)")
-        require_file(nr_median, "a ROOT file with the NR median TGraph tpcml_nr_median")
-        _core.NRMedianCurve.from_file(str(nr_median))  # InputError names the file and the missing TGraph
+    if below_median and not isinstance(nr_median, NRMedianCurve):
+        from tpcml.nr_median import resolve
+
+        choice = resolve(explicit, paths, det)  # InputError names a --nr-median file without the TGraph
+        nr_median = choice.curve
+        if say is not None:
+            say(choice.describe())
     ROOT = load_root()
     # With an output the selection runs in one ordered pass (Snapshot under ImplicitMT does not keep the entry
     # order); without one, ImplicitMT spreads the cut flow over the files' clusters.

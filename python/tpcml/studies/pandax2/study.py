@@ -43,6 +43,7 @@ import numpy as np
 from tpcml import _core
 from tpcml.core import detectors
 from tpcml.core.errors import InputError
+from tpcml.stats.summary import moments
 from tpcml.studies.pandax2 import PROFILES, selection
 
 __all__ = [
@@ -97,6 +98,10 @@ FILES = {
     "acc": "accidentals.root",
     "dm": "dm_search.root",
 }
+#: the columns the study reads from each file (Table 1 features, the selection's drift time and position; the
+#: accidental pairs' weight n_acc / N of Eq. 2.1)
+_EVENT_COLUMNS = (*FEATURES, "drift_time", "x", "y")
+DATA_COLUMNS = {"nr": _EVENT_COLUMNS, "er": _EVENT_COLUMNS, "acc": (*_EVENT_COLUMNS, "weight"), "dm": _EVENT_COLUMNS}
 
 
 # ------------------------------------------------------------------------------------------------------------ data
@@ -107,12 +112,16 @@ class Dataset:
     directory: Path
     detector: detectors.DetectorConfig
     curve: object  # _core.NRMedianCurve
+    curve_source: str  # where the curve came from (tpcml.nr_median.NRMedian.describe)
     nr: dict  # selected NR calibration
     er: dict  # selected ER calibration
     acc: dict  # selected accidental pairs below the NR median (with weight = n_acc / N)
     dm: dict | None  # selected DM-search events (None when the directory has no search run)
     n_acc_total: float | None  # n_acc of Eq. 2.1 (all pairs), when the file says
     hashes: dict[str, str]
+    raw: dict = field(default_factory=dict)  # every event of each file, before the selection
+    tree: str = "events"  # the tree of the files
+    columns: dict = field(default_factory=dict)  # {tpcml name: the files' branch} (--column)
 
     @property
     def n_acc_below_median(self) -> float:
@@ -128,25 +137,32 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def _read_events(path: Path, columns: Sequence[str]) -> dict:
-    """Float columns of ``events`` (TTree or RNTuple; float or double, read as float32): rootio.read_columns."""
-    from tpcml.core.rootio import read_columns
+def _kinds(columns: Sequence[str]) -> dict[str, str]:
+    """What each column must hold (tpcml.core.rootio.read_columns kinds): S1NPeaks any number, the rest floats."""
+    return {c: "number" if c == "S1NPeaks" else "float" for c in columns}
 
-    cols = read_columns(path, "events", {c: "number" if c == "S1NPeaks" else "float" for c in columns})
+
+def _read_events(path: Path, columns: Sequence[str], tree: str = "events", names=None) -> dict:
+    """Float columns of ``tree`` (TTree or RNTuple; float or double, read as float32), ``names`` mapping tpcml names
+    to the file's branches (tpcml.core.columns.read_aliased)."""
+    from tpcml.core.columns import read_aliased
+
+    cols = read_aliased(path, tree, _kinds(columns), names)
     out = {k: np.asarray(v) for k, v in cols.items()}
     for k in FEATURES:
         if k in out and not np.all(np.isfinite(out[k])):
             bad = np.flatnonzero(~np.isfinite(out[k]))
-            raise InputError(f"{path}: branch {k} has non-finite values at entries {bad[:5].tolist()}")
+            raise InputError(
+                f"{path}: branch {(names or {}).get(k, k)} has non-finite values at entries {bad[:5].tolist()}"
+            )
     return out
 
 
-def load_dataset(directory: str | os.PathLike, detector: str | None = None) -> Dataset:
-    """The selected samples of a directory written by ``tpcml simulate pandax2`` (or the user's own files with
-    the same names and the events schema): nr_calibration.root, er_calibration.root, accidentals.root (with
-    ``weight`` = expected events per pair) and optionally dm_search.root; the NR median is read from
-    nr_calibration.root (TGraph tpcml_nr_median) or fitted on the NR calibration when absent."""
-    from tpcml.core.rootio import read_parameter, read_provenance
+def check_data(directory: str | os.PathLike, tree: str = "events", columns=None) -> dict[str, Path]:
+    """The files of a ``--data`` directory, checked without reading their data (no TensorFlow needed): the
+    required files exist, hold ``tree`` and the branches of :data:`DATA_COLUMNS` (through ``columns``, {tpcml
+    name: branch}) as numbers. InputError names the file, the tree or branch and the nearest names."""
+    from tpcml.core.columns import check_aliased
 
     directory = Path(directory)
     if not directory.is_dir():
@@ -157,16 +173,36 @@ def load_dataset(directory: str | os.PathLike, detector: str | None = None) -> D
             f"{directory}: missing {', '.join(missing)}; expected the output of "
             f"`tpcml simulate pandax2 --out {directory}` or files with the same names"
         )
-    det_name, _ = read_provenance(directory / FILES["nr"])
+    files = {k: directory / n for k, n in FILES.items() if (directory / n).is_file()}
+    for k, path in files.items():
+        check_aliased(path, tree, _kinds(DATA_COLUMNS[k]), columns)
+    return files
+
+
+def load_dataset(
+    directory: str | os.PathLike,
+    detector: str | None = None,
+    *,
+    tree: str = "events",
+    columns=None,
+    nr_median: str | os.PathLike | None = None,
+) -> Dataset:
+    """The selected samples of a directory written by ``tpcml simulate pandax2`` (or the user's own files with
+    the same names, tree ``tree``, branches of :data:`DATA_COLUMNS` or their ``columns`` aliases): nr_calibration.root,
+    er_calibration.root, accidentals.root (with ``weight`` = expected events per pair) and optionally dm_search.root.
+    The NR median: :func:`tpcml.nr_median.resolve` (``nr_median`` file > the TGraph tpcml_nr_median of
+    nr_calibration.root > fitted on the NR calibration)."""
+    from tpcml.core.rootio import read_parameter, read_provenance
+    from tpcml.nr_median import resolve
+
+    columns = dict(columns or {})
+    files = check_data(directory, tree, columns)
+    directory = Path(directory)
+    det_name, _ = read_provenance(files["nr"])
     det = detectors.load(detector or det_name or "pandax2")
-    needed = sorted(set(FEATURES) | {"drift_time", "x", "y"})
-    raw = {k: _read_events(directory / n, needed) for k, n in FILES.items() if (directory / n).is_file() and k != "acc"}
-    acc_cols = [*needed, "weight"]
-    raw["acc"] = _read_events(directory / FILES["acc"], acc_cols)
-    try:
-        curve = _core.NRMedianCurve.from_file(str(directory / FILES["nr"]))
-    except _core.InputError:
-        curve = selection.fit_nr_median(raw["nr"], det)
+    raw = {k: _read_events(path, DATA_COLUMNS[k], tree, columns) for k, path in files.items()}
+    choice = resolve(nr_median, [files["nr"]], det, calibration=(str(files["nr"]), raw["nr"]))
+    curve = choice.curve
 
     def sel(cols, below=False):
         m = selection.mask(cols, det, curve if below else None)
@@ -185,12 +221,16 @@ def load_dataset(directory: str | os.PathLike, detector: str | None = None) -> D
         directory=directory,
         detector=det,
         curve=curve,
+        curve_source=choice.describe(),
         nr=nr,
         er=er,
         acc=acc,
         dm=sel(raw["dm"]) if "dm" in raw else None,
-        n_acc_total=read_parameter(directory / FILES["acc"], "tpcml_n_acc"),
+        n_acc_total=read_parameter(files["acc"], "tpcml_n_acc"),
         hashes=hashes,
+        raw=raw,
+        tree=tree,
+        columns=columns,
     )
 
 
@@ -243,6 +283,9 @@ class StudyConfig:
 
     out: Path
     data_dir: Path | None = None  # user's files instead of a fresh simulation
+    tree: str = "events"  # the tree of the data_dir files
+    columns: dict = field(default_factory=dict)  # {tpcml name: branch of the data_dir files} (--column)
+    nr_median: Path | None = None  # a file with the NR median TGraph (--nr-median)
     quick: bool = False
     seed: int = 1
     replicas: int = 10
@@ -294,13 +337,10 @@ class ModelResult:
             "hidden": "x".join(map(str, self.hidden)),
             "strategy": self.strategy,
             "replicas": self.replicas,
-            "S_mean": float(np.mean(self.significance)),
-            "S_std": float(np.std(self.significance)),
-            "S_max": float(np.max(self.significance)),
-            "mean_best_epoch": float(np.mean(self.best_epoch)),
-            "mean_stopped_epoch": float(np.mean(self.stopped_epoch)),
-            "er_eff_mean": float(np.mean(self.er_efficiency)),
-            "er_eff_min": float(np.min(self.er_efficiency)),
+            **moments("S_{}", self.significance, "mean", "std", "max"),
+            **moments("{}_best_epoch", self.best_epoch, "mean"),
+            **moments("{}_stopped_epoch", self.stopped_epoch, "mean"),
+            **moments("er_eff_{}", self.er_efficiency, "mean", "min"),
             "er_ok_fraction": float(np.mean(self.er_ok)),
             "selected_replica": int(self.selected),
             "selected_S": float(self.significance[self.selected]),
@@ -500,11 +540,14 @@ def export_selected(model: ModelResult, data: Dataset, cfg: StudyConfig, out: Pa
     return path, float(keras_onnx_max_diff(keras_model, path, x))
 
 
-def score_with_engine(model_path: Path, src: Path, dst: Path, threads: int) -> None:
-    """The search run / accidentals scored in RDataFrame by tpcml's C++ ONNX engine (tpcml-infer's function)."""
+def score_with_engine(model_path: Path, src: Path, dst: Path, threads: int, data: Dataset | None = None) -> None:
+    """The search run / accidentals scored in RDataFrame by tpcml's C++ ONNX engine (tpcml-infer's function), from
+    the tree and branches of ``data``'s files."""
     from tpcml.inference import score_files
 
-    score_files([src], model_path, dst, tree="events", name="score", threads=threads)
+    tree, names = (data.tree, data.columns) if data is not None else ("events", {})
+    cols = [names.get(c, c) for c in FEATURES]
+    score_files([src], model_path, dst, tree=tree, columns=cols, name="score", threads=threads)
 
 
 # -------------------------------------------------------------------------------------------------- search run
@@ -553,7 +596,8 @@ def step_data(ctx) -> None:
     else:
         data_dir = Path(cfg.data_dir)
         ctx.say(f"using the samples in {data_dir}")
-    data = load_dataset(data_dir)
+    data = load_dataset(data_dir, tree=cfg.tree, columns=cfg.columns, nr_median=cfg.nr_median)
+    ctx.say(data.curve_source)
     ctx.say(
         f"selected: {len(data.nr['qS1'])} NR, {len(data.er['qS1'])} ER, {len(data.acc['qS1'])} accidentals below "
         f"the NR median (expected {data.n_acc_below_median:.2f} in the run)"
@@ -595,7 +639,7 @@ def step_export(ctx) -> None:
         ctx.say(f"exported {m.label} replica {m.selected} to {path.name} (max |ONNX - Keras| = {diff:.2g})")
         if data.dm is not None and (data.directory / FILES["dm"]).is_file():
             scored = ctx.out / f"dm_search_scored_{m.label}.root"
-            score_with_engine(path, data.directory / FILES["dm"], scored, cfg.threads)
+            score_with_engine(path, data.directory / FILES["dm"], scored, cfg.threads, data)
             exports[m.label]["scored_file"] = str(scored)
     ctx.state["selected"], ctx.state["exports"] = selected, exports
 
@@ -648,6 +692,7 @@ def results_of(ctx) -> dict:
         "data": {
             "directory": str(data.directory),
             "detector": data.detector.name,
+            "nr_median": data.curve_source,
             "n_nr": len(data.nr["qS1"]),
             "n_er": len(data.er["qS1"]),
             "n_acc_below_median": len(data.acc["qS1"]),
@@ -680,10 +725,7 @@ def run_study(cfg: StudyConfig) -> dict:
 def _engine_vs_numpy(scored: Path, data: Dataset, numpy_scores: np.ndarray) -> dict:
     """The C++ engine's scores of the search run (RDataFrame) against the NumPy forward pass of the same replica:
     events are matched by their selected entries (the scored file holds every entry of dm_search.root)."""
-    import uproot
-
-    with uproot.open(scored) as f:
-        cols = f["events"].arrays([*FEATURES, "drift_time", "x", "y", "score"], library="np")
+    cols = _read_events(scored, [*DATA_COLUMNS["dm"], "score"], data.tree, data.columns)
     m = selection.mask(cols, data.detector)
     engine = np.asarray(cols["score"])[m]
     if len(engine) != len(numpy_scores):

@@ -32,10 +32,7 @@ def report(ctx) -> Path:
 
 def _fig_bands(data, out: Path) -> Path:
     """Fig. 1 analogue from the full samples (accidental pairs above and below the NR median)."""
-    cols = ["qS1", "qS2", "qS1c", "qS2c", "drift_time", "x", "y"]
-    nr = plots.read_events(data.directory / study.FILES["nr"], cols)
-    er = plots.read_events(data.directory / study.FILES["er"], cols)
-    acc = plots.read_events(data.directory / study.FILES["acc"], [*cols, "weight"])
+    nr, er, acc = (data.raw[k] for k in ("nr", "er", "acc"))  # every event, read through --tree / --column
     return plots.band_plot(nr, er, acc, data.curve, data.detector, out / "fig1_bands.png")
 
 
