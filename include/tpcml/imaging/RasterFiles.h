@@ -22,6 +22,7 @@ struct RasterJob {
    RasterOptions options;
    unsigned threads = 1;                         ///< images on that many threads (1 when they would not fit in memory)
    bool dropHits = false;                        ///< do not copy the hit_* columns
+   bool progress = true;                         ///< a progress bar on stderr (false: --quiet)
    std::function<void(const std::string &)> log; ///< progress messages (none when empty)
 };
 

@@ -113,6 +113,7 @@ struct ScoreFilesJob {
    std::vector<std::string> columns; ///< model inputs in order; empty: the model's tpcml.inputs metadata
    std::string name = "score";       ///< the score column
    unsigned threads = 1;             ///< in [1, 1024]
+   bool progress = true;             ///< a progress bar on stderr (false: --quiet)
 };
 
 /// Checks what can be checked before any work: files given, a column name, threads in range, an

@@ -29,6 +29,7 @@ struct PairJob {
    std::string detector = "pandax2"; ///< registry name or TOML file: corrections and drift window
    unsigned threads = 1;             ///< 0: all cores; the events do not depend on it
    bool withReplacement = true;
+   bool progress = true; ///< a progress bar on stderr (false: --quiet)
    std::string nrMedian;                        ///< file with the TGraph tpcml_nr_median; empty: no below_nr_median
    bool hasDriftWindow = false;                 ///< false: the detector's fiducial drift-time window
    double driftTimeMin = 0., driftTimeMax = 0.; ///< us

@@ -118,7 +118,6 @@ class Study:
     default_out: str | None = None  # default of --out (``tpcml-<name>``)
     seed: int = 1  # default of --seed
     threads: int = 2  # default of --threads
-    threads_help: str = "CPU threads (default: %(default)s)"
     log_name: str | None = None  # the job name of its progress lines (default: ``name``)
     simulate: Verb | None = None
     plot: Verb | None = None

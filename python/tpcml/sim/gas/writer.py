@@ -175,6 +175,7 @@ def simulate_dataset(
             tree = f.mktree("events", _tree_types(), title="PandaX-III simulated tracks (tpcml.pandax3)")
             clusters = _ClusterWriter(tree, CLUSTER_EVENTS)
             pool = ThreadPoolExecutor(max_workers=threads) if threads > 1 else None
+            shown = progress.bar(sum(targets.values()), "ROI events", unit="event", quiet=quiet)
             try:
                 while not all(r.done for r in runs.values()):
                     for src, r in runs.items():  # round robin over the sources, chunk by chunk
@@ -187,6 +188,7 @@ def simulate_dataset(
                             n_written += take.n_events
                             t_write += time.perf_counter() - t0
                         eff = r.roi_efficiency or 0.0
+                        shown.update(sum(x.got for x in runs.values()) - shown.n)
                         say(
                             f"{SOURCES[src]}: {r.got}/{r.target} ROI events "
                             f"({r.primaries} primaries, ROI efficiency {eff:.3g})"
@@ -195,6 +197,7 @@ def simulate_dataset(
                 clusters.flush()
                 t_write += time.perf_counter() - t0
             finally:
+                shown.close()
                 if pool is not None:
                     pool.shutdown()
     total = time.perf_counter() - t_all

@@ -4,7 +4,6 @@ and ``tpcml plot pandax2``."""
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 
 from tpcml.core import options as a
@@ -100,7 +99,9 @@ def configure(args: argparse.Namespace, profile: str):
 
         resolve(args.nr_median)  # the file and its TGraph tpcml_nr_median
     a.refuse_overwrite([out / "results.json", out / "report.md"], [*data, args.nr_median], "--out")
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up chatter
+    from tpcml.ml.backend import silence_tensorflow_logs
+
+    silence_tensorflow_logs()  # TensorFlow's start-up chatter, before anything imports it
     from tpcml.core.guards import check_memory
     from tpcml.ml.architectures import PANDAX2_MLP_LAYERS
     from tpcml.sim.lxe import Sizes

@@ -22,13 +22,16 @@ def rasterise_file(
     drop_hits: bool = False,
     detector: str = "pandax3",
     tree: str = "events",
+    pixels: int | None = None,
+    pixel_size: float | None = None,
 ) -> dict:
     """Write ``output``: every entry of ``tree`` with ``image`` and ``image_outside`` added, in input order
     (written under a temporary name, renamed when complete). The output is written in one ordered pass:
     Snapshot under ImplicitMT does not keep the entry order, so ``threads`` > 1 is not used for it.
 
     Refused before any work (``tpcml.ArgumentError``): an output that is one of the inputs or the detector
-    file. InputError names a missing, unreadable or wrong-type file, tree, column or hit."""
+    file. InputError names a missing, unreadable or wrong-type file, tree, column or hit. ``pixels`` (per side,
+    before upscaling) and ``pixel_size`` (mm) replace the detector's values, as tpcml-raster's options do."""
     import tpcml
     from tpcml import _core
     from tpcml.core.guards import refuse_overwrite
@@ -50,9 +53,12 @@ def rasterise_file(
         ROOT.DisableImplicitMT()
     try:
         det = ROOT.tpcml.DetectorConfig.load(str(detector))
-        rast = ROOT.tpcml.TrackRasteriser(
-            ROOT.tpcml.RasterOptions.fromDetector(det, int(upscale), bool(channels_first))
-        )
+        opts = ROOT.tpcml.RasterOptions.fromDetector(det, int(upscale), bool(channels_first))
+        if pixels is not None:
+            opts.pixels = int(pixels)
+        if pixel_size is not None:
+            opts.pixelSize = float(pixel_size)
+        rast = ROOT.tpcml.TrackRasteriser(opts)
         df = ROOT.RDataFrame(tree, ROOT.std.vector["std::string"](files))
         keep = [str(c) for c in df.GetColumnNames() if not (drop_hits and str(c).startswith("hit_"))]
         node = ROOT.tpcml.defineTrackImage(ROOT.RDF.AsRNode(df), "image", rast)

@@ -229,6 +229,7 @@ def step_training(ctx) -> None:
                 batch_size=cfg.batch_size,
                 seed=cfg.seed * 100 + rep,
                 say=say,
+                quiet=not cfg.verbose,
             )
             used = paper_epochs(res)
             scores = paper_scores(res)

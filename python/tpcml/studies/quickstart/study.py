@@ -15,6 +15,7 @@ import numpy as np
 
 from tpcml import _core
 from tpcml.core import detectors
+from tpcml.core.options import all_cores
 from tpcml.core.rootio import provenance, write_tree
 from tpcml.report.figures import label, legend, pyplot, save
 from tpcml.report.markdown import abbreviations, write_page
@@ -50,6 +51,7 @@ def run(
     quiet: bool = False,
 ) -> dict:
     t0 = time.perf_counter()
+    threads = all_cores(threads)  # 0: every core, as --threads 0 everywhere
     say = printer("quickstart", quiet)
     out.mkdir(parents=True, exist_ok=True)
     det = detectors.load(detector)
@@ -77,7 +79,7 @@ def run(
     from tpcml.core.root import load_root
 
     ROOT = load_root()
-    if threads > 0:
+    if threads > 1:  # --threads 0 (all cores) arrives resolved to the core count; 1: ImplicitMT off
         ROOT.EnableImplicitMT(threads)
     tau = det.get("electron_lifetime", "us")
     df = ROOT.RDataFrame("events", str(events))
