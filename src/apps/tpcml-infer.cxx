@@ -43,6 +43,9 @@ tpcml::onnx::ScoreFilesJob jobFrom(const tpcml::apps::ArgParser &args)
    job.columns = splitColumns(args.getAll("columns"));
    job.name = args.get("name");
    job.threads = static_cast<unsigned>(args.getInt("threads", 1, 1024));
+   job.format = args.get("format");
+   job.allowDetectorMismatch = args.flag("allow-detector-mismatch");
+   job.commandLine = args.argv();
    if (args.has("columns") && job.columns.empty()) // "--columns=,," must not fall back to the model's metadata
       throw tpcml::UsageError("option '--columns' names no column, got '" + tpcml::join(args.getAll("columns")) +
                               "'; give A,B,... or leave it out to use the model's tpcml.inputs");
@@ -84,6 +87,9 @@ int main(int argc, char **argv)
                     "metadata");
    parser.addOption("threads", "N", "threads for scoring (ImplicitMT); output order is kept", "1");
    parser.addOption("name", "NAME", "name of the score column", "score");
+   parser.addOption("format", "ttree|rntuple", "output tree format: ttree (a TTree, the default) or rntuple (an RNTuple)", "ttree");
+   parser.addFlag("allow-detector-mismatch",
+                  "score files tagged (tpcml_detector) with another detector than the model's tpcml.detector");
    parser.setEpilog("exit status: 0 ok, 1 unreadable input or model, 2 bad arguments\nExample: tpcml-infer --model "
                     "mlp.onnx --input run11.root --tree events --output scored.root "
                     "--threads 2");

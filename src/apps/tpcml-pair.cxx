@@ -69,11 +69,9 @@ tpcml::PairJob jobFromArguments(const tpcml::apps::ArgParser &args)
       job.efficiency = args.getNumber("efficiency", 0., 1.);
    job.s1Tree = args.get("s1-tree");
    job.s2Tree = args.get("s2-tree");
-   std::vector<std::string> argv;
-   for (const auto &a : args.argv())
-      argv.push_back(tpcml::jsonString(a));
-   job.provenance = {{"tpcml_version", tpcml::jsonString(tpcml::version())},
-                     {"command_line", "[" + tpcml::join(argv) + "]"}};
+   job.commandLine = args.argv();
+   job.format = args.get("format");
+   job.allowDetectorMismatch = args.flag("allow-detector-mismatch");
    job.log = [](const std::string &m) { std::cerr << "tpcml-pair: " << m << "\n"; };
    return job;
 }
@@ -113,6 +111,10 @@ int main(int argc, char **argv)
                   "data-quality efficiency epsilon of Eq. 2.1 (default: tpcml_data_quality_efficiency stored in "
                   "--input, else 1)");
    args.addFlag("without-replacement", "use every S1 and S2 at most once (N <= min(N_S1, N_S2))");
+   args.addOption("format", "ttree|rntuple", "output tree format: ttree (a TTree, the default) or rntuple (an RNTuple)",
+                  "ttree");
+   args.addFlag("allow-detector-mismatch",
+                "pair a file tagged (tpcml_detector) with another detector than --detector");
    args.setEpilog("exit status: 0 ok, 1 unreadable input or invalid configuration, 2 bad arguments");
    return tpcml::apps::runMain(args, argc, argv, body);
 }
