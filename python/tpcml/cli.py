@@ -106,6 +106,21 @@ def _cmd_inspect(args) -> int:
     return 0
 
 
+def _contract_options(s) -> None:
+    """The file contract's options of every command that writes a ROOT file (docs/event-model.md §1)."""
+    s.add_argument(
+        "--format",
+        choices=["ttree", "rntuple"],
+        default="ttree",
+        help="output tree format: a TTree (default) or an RNTuple",
+    )
+    s.add_argument(
+        "--allow-detector-mismatch",
+        action="store_true",
+        help="read files tagged (tpcml_detector) with another detector than the job's",
+    )
+
+
 def _cmd_raster(args) -> int:
     """Add to every entry of a tracks file the image made by the C++ tpcml::TrackRasteriser inside RDataFrame
     (P3-CNN Sec. 3.2: XZ red, YZ green, 64 x 64 pixels of 3 mm aligned on each projection's charge centre, charges
@@ -120,6 +135,8 @@ def _cmd_raster(args) -> int:
         threads=args.threads,
         drop_hits=args.drop_hits,
         detector=args.detector,
+        format=args.format,
+        allow_detector_mismatch=args.allow_detector_mismatch,
     )
     print(
         f"{summary['entries']} images ({summary['side']} x {summary['side']} x 3, {args.layout}) -> {args.output}; "
@@ -152,6 +169,8 @@ def _cmd_pair(args) -> int:
             s1_tree=args.s1_tree,
             s2_tree=args.s2_tree,
             quiet=args.quiet,
+            format=args.format,
+            allow_detector_mismatch=args.allow_detector_mismatch,
         )
     if r["n_acc"] is not None:
         print(f"n_acc = {r['n_acc']:.4g} (P2-DNN Eq. 2.1); weight per pair {r['weight']:.4g}")
@@ -178,6 +197,8 @@ def _cmd_select(args) -> int:
         below_median=args.below_nr_median,
         threads=args.threads,
         output=args.output,
+        format=args.format,
+        allow_detector_mismatch=args.allow_detector_mismatch,
     )
     print(f"{'cut':<20} {'all':>10} {'pass':>10} {'eff %':>8} {'cumul. %':>9}")
     total = flow[0][1] if flow else 0
@@ -232,6 +253,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--efficiency", type=a.positive_float, help="data-quality efficiency epsilon of Eq. 2.1")
     s.add_argument("--without-replacement", action="store_true", help="use each S1 and each S2 at most once")
     s.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
+    _contract_options(s)
 
     s = _command(sub, "select", _cmd_select, "the P2-DNN event selection in RDataFrame, with its cut flow")
     s.add_argument("files", nargs="+", help="ROOT files")
@@ -241,6 +263,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--nr-median", help="ROOT file with the NR median TGraph (default: the first input)")
     s.add_argument("--output", help="write the selected events here (Snapshot, atomic)")
     s.add_argument("--threads", type=a.threads, default=0, help="ROOT ImplicitMT threads (0: off)")
+    _contract_options(s)
 
     s = _command(sub, "raster", _cmd_raster, "XZ/YZ track images of strip-readout events (PandaX-III)")
     s.add_argument("--input", required=True, nargs="+", help="ROOT file(s) with tree events and hit_* branches")
@@ -249,6 +272,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--layout", choices=["nhwc", "nchw"], default="nhwc", help="image layout (default: %(default)s)")
     s.add_argument("--threads", type=a.threads, default=1, help="ROOT ImplicitMT threads (0/1: off)")
     s.add_argument("--drop-hits", action="store_true", help="do not copy the hit_* branches")
+    _contract_options(s)
     s.add_argument(
         "--detector", default="pandax3", help="detector for pixels and drift velocity (default: %(default)s)"
     )
