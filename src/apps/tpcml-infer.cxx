@@ -87,7 +87,8 @@ int main(int argc, char **argv)
                     "metadata");
    parser.addOption("threads", "N", "threads for scoring (ImplicitMT); output order is kept", "1");
    parser.addOption("name", "NAME", "name of the score column", "score");
-   parser.addOption("format", "ttree|rntuple", "output tree format: ttree (a TTree, the default) or rntuple (an RNTuple)", "ttree");
+   parser.addOption("format", "ttree|rntuple",
+                    "output tree format: ttree (a TTree, the default) or rntuple (an RNTuple)", "ttree");
    parser.addFlag("allow-detector-mismatch",
                   "score files tagged (tpcml_detector) with another detector than the model's tpcml.detector");
    parser.setEpilog("exit status: 0 ok, 1 unreadable input or model, 2 bad arguments\nExample: tpcml-infer --model "

@@ -113,8 +113,7 @@ int main(int argc, char **argv)
    args.addFlag("without-replacement", "use every S1 and S2 at most once (N <= min(N_S1, N_S2))");
    args.addOption("format", "ttree|rntuple", "output tree format: ttree (a TTree, the default) or rntuple (an RNTuple)",
                   "ttree");
-   args.addFlag("allow-detector-mismatch",
-                "pair a file tagged (tpcml_detector) with another detector than --detector");
+   args.addFlag("allow-detector-mismatch", "pair a file tagged (tpcml_detector) with another detector than --detector");
    args.setEpilog("exit status: 0 ok, 1 unreadable input or invalid configuration, 2 bad arguments");
    return tpcml::apps::runMain(args, argc, argv, body);
 }

@@ -90,7 +90,8 @@ int main(int argc, char **argv)
    parser.addOption("layout", "nhwc|nchw", "image layout", "nhwc");
    parser.addOption("threads", "N", "threads (entry order kept whatever N)", "1");
    parser.addFlag("drop-hits", "do not copy the hit_* columns to the output");
-   parser.addOption("format", "ttree|rntuple", "output tree format: ttree (a TTree, the default) or rntuple (an RNTuple)", "ttree");
+   parser.addOption("format", "ttree|rntuple",
+                    "output tree format: ttree (a TTree, the default) or rntuple (an RNTuple)", "ttree");
    parser.addFlag("allow-detector-mismatch", "rasterise inputs tagged (tpcml_detector) with different detectors");
    parser.setEpilog(
        "exit status: 0 ok, 1 unreadable input or bad hit data, 2 bad arguments\nExample: tpcml-raster --input "

@@ -177,13 +177,16 @@ void bindRootIO(py::module_ &m)
          "the tpcml_model JSON object: path, sha256, metadata", py::call_guard<ReleaseGil>());
    m.def("read_detector", &tpcml::readDetector, py::arg("file"), "title of tpcml_detector ('' when absent)",
          py::call_guard<ReleaseGil>());
-   m.def("check_detector", &tpcml::checkDetector, py::arg("files"), py::arg("model_detector"), py::arg("model_name"),
-         py::arg("allow_mismatch"), py::arg("override") = "allow_detector_mismatch=True",
-         "the files' detector tag after refusing a mismatch (tpcml::checkDetector)", py::call_guard<ReleaseGil>());
+   m.def(
+       "check_detector",
+       [](const std::vector<std::string> &files, const std::string &modelDetector, const std::string &modelName,
+          bool allowMismatch) { return tpcml::checkDetector(files, modelDetector, modelName, allowMismatch); },
+       py::arg("files"), py::arg("model_detector"), py::arg("model_name"), py::arg("allow_mismatch"),
+       "the files' detector tag after refusing a mismatch (tpcml::checkDetector)", py::call_guard<ReleaseGil>());
    m.def(
        "write_output_metadata",
-       [](const std::string &path, const std::string &detector, const std::string &provenance,
-          const std::string &model, const std::vector<std::string> &carryFrom) {
+       [](const std::string &path, const std::string &detector, const std::string &provenance, const std::string &model,
+          const std::vector<std::string> &carryFrom) {
           OutputMetadata meta{detector, provenance, model, carryFrom};
           ReleaseGil release;
           writeOutputMetadata(path, meta);

@@ -215,8 +215,8 @@ void registerScoreFiles(py::module_ &m)
    m.def(
        "score_files",
        [](const std::vector<std::string> &files, const std::string &tree, const std::string &output,
-          const std::string &model, const std::vector<std::string> &columns, const std::string &name,
-          long long threads, const std::string &format, bool progress, bool allowDetectorMismatch,
+          const std::string &model, const std::vector<std::string> &columns, const std::string &name, long long threads,
+          const std::string &format, bool progress, bool allowDetectorMismatch,
           const std::vector<std::string> &commandLine) {
           if (threads < 1 || threads > 1024) // checked here: a negative int is no pybind11 overload error
              throw tpcml::UsageError("threads must be in [1, 1024], got " + std::to_string(threads));

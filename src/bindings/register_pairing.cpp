@@ -189,9 +189,8 @@ void bindPairFile(py::module_ &m)
        [](const py::dict &s1, const py::dict &s2, const std::string &input, const std::string &output,
           unsigned long long n, std::uint64_t seed, const std::string &detector, unsigned threads, bool withReplacement,
           const std::string &nrMedian, std::optional<std::pair<double, double>> window, double liveTimeS,
-          double efficiency, const std::vector<std::pair<std::string, std::string>> &provenance,
-          const py::object &log, const std::string &format, bool allowDetectorMismatch,
-          const std::vector<std::string> &commandLine) {
+          double efficiency, const std::vector<std::pair<std::string, std::string>> &provenance, const py::object &log,
+          const std::string &format, bool allowDetectorMismatch, const std::vector<std::string> &commandLine) {
           PairJob job;
           job.input = input;
           job.output = output;

@@ -229,7 +229,8 @@ std::string checkDetector(const std::vector<std::string> &files, const std::stri
          continue;
       if (!allowMismatch && !modelDetector.empty() && tag != modelDetector)
          throw InputError("'" + file + "' is tagged with detector '" + tag + "' (tpcml_detector) but " + modelName +
-                          " '" + modelDetector + "': refusing to mix detectors; pass " + override + " to run it anyway");
+                          " '" + modelDetector + "': refusing to mix detectors; pass " + override +
+                          " to run it anyway");
       if (!allowMismatch && !common.empty() && tag != common)
          throw InputError("'" + commonFile + "' is tagged with detector '" + common + "' but '" + file +
                           "' with detector '" + tag + "': refusing to mix detectors; pass " + override +

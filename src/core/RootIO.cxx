@@ -512,7 +512,7 @@ EventProgress::EventProgress(std::string what, unsigned long long total, bool en
 EventProgress::~EventProgress()
 {
    if (m_state && m_state->printed)
-      m_state->show(m_state->done.load(), true);
+      m_state->show(done(), true);
 }
 
 void EventProgress::attach(ROOT::RDF::RNode node)
@@ -531,7 +531,13 @@ void EventProgress::attach(ROOT::RDF::RNode node)
 
 unsigned long long EventProgress::done() const
 {
-   return m_state ? m_state->done.load() : 0;
+   if (!m_state)
+      return 0;
+   // the counters of finished loops are exact; the partial-result callbacks run every `every` entries
+   unsigned long long exact = 0;
+   for (const auto &count : m_state->counts)
+      exact += count.IsReady() ? static_cast<unsigned long long>(*count) : 0;
+   return std::max(exact, m_state->done.load());
 }
 
 double readParameter(const std::string &file, const std::string &key, double fallback)
@@ -585,24 +591,35 @@ namespace {
 const char *fieldType(char type)
 {
    switch (type) {
-   case 'F': return "float";
-   case 'D': return "double";
-   case 'B': return "std::int8_t";
-   case 'b': return "std::uint8_t";
-   case 'S': return "std::int16_t";
-   case 's': return "std::uint16_t";
-   case 'I': return "std::int32_t";
-   case 'i': return "std::uint32_t";
-   case 'L': return "std::int64_t";
-   case 'l': return "std::uint64_t";
-   default: return "bool";
+   case 'F':
+      return "float";
+   case 'D':
+      return "double";
+   case 'B':
+      return "std::int8_t";
+   case 'b':
+      return "std::uint8_t";
+   case 'S':
+      return "std::int16_t";
+   case 's':
+      return "std::uint16_t";
+   case 'I':
+      return "std::int32_t";
+   case 'i':
+      return "std::uint32_t";
+   case 'L':
+      return "std::int64_t";
+   case 'l':
+      return "std::uint64_t";
+   default:
+      return "bool";
    }
 }
 } // namespace
 
 struct TreeFileWriter::Impl {
    struct Tree {
-      TTree *tree = nullptr; // owned by the file (format "ttree")
+      TTree *tree = nullptr;                       // owned by the file (format "ttree")
       std::unique_ptr<ROOT::RNTupleWriter> ntuple; // format "rntuple"
       std::unique_ptr<ROOT::REntry> entry;
       std::vector<std::string> names;

@@ -538,6 +538,42 @@ CASES: list[DoorCase] = [
         r"not a regular file",
         timeout=30,
     ),
+    DoorCase(
+        "tpcml-pair",
+        "a file tagged pandax2 paired with --detector xenon1t",
+        _cmd(
+            "tpcml-pair",
+            "--input",
+            _f("isolated.root"),
+            "--output",
+            _f("out/p.root"),
+            "--n",
+            "5",
+            "--detector",
+            "xenon1t",
+        ),
+        1,
+        r"tagged with detector 'pandax2' \(tpcml_detector\) but the pairing runs with detector 'xenon1t'.*"
+        r"--allow-detector-mismatch",
+        unchanged=("isolated.root",),
+    ),
+    DoorCase(
+        "tpcml-pair",
+        "--format parquet",
+        _cmd(
+            "tpcml-pair",
+            "--input",
+            _f("isolated.root"),
+            "--output",
+            _f("out/p.root"),
+            "--n",
+            "5",
+            "--format",
+            "parquet",
+        ),
+        2,
+        r"--format 'parquet': expected 'ttree' \(a TTree, the default\) or 'rntuple'",
+    ),
     # ------------------------------------------------------------------ tpcml-raster
     DoorCase(
         "tpcml-raster",

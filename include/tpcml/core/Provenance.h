@@ -45,9 +45,11 @@ std::string readDetector(const std::string &file);
 /// "'f.root' is tagged with detector 'xenon1t' (tpcml_detector) but <modelName> 'pandax2'" (modelName
 /// e.g. "model 'm.onnx' is for detector") naming the override (`override`, e.g.
 /// "--allow-detector-mismatch"), unless `allowMismatch`. Files tagged with two detectors are refused alike.
-std::string checkDetector(const std::vector<std::string> &files, const std::string &modelDetector,
-                          const std::string &modelName, bool allowMismatch,
-                          const std::string &override = "--allow-detector-mismatch");
+std::string
+checkDetector(const std::vector<std::string> &files, const std::string &modelDetector, const std::string &modelName,
+              bool allowMismatch,
+              const std::string &override =
+                  "--allow-detector-mismatch (Python: allow_detector_mismatch=True; job field allowDetectorMismatch)");
 
 /// What writeOutputMetadata adds to a written file.
 struct OutputMetadata {

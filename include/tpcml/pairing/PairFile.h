@@ -38,9 +38,9 @@ struct PairJob {
    /// Provenance entries of the door (JSON key and JSON value), added to tpcml::provenanceJson's
    /// (tpcml_version, command_line, created_utc, host, inputs) with the job's seed, n_pairs and n_acc.
    std::vector<std::pair<std::string, std::string>> provenance;
-   std::vector<std::string> commandLine; ///< the door's argv, for tpcml_provenance
-   std::string format = "ttree";         ///< output tree format: "ttree" or "rntuple"
-   bool allowDetectorMismatch = false;   ///< pair a file tagged with another detector than `detector`
+   std::vector<std::string> commandLine;         ///< the door's argv, for tpcml_provenance
+   std::string format = "ttree";                 ///< output tree format: "ttree" or "rntuple"
+   bool allowDetectorMismatch = false;           ///< pair a file tagged with another detector than `detector`
    std::function<void(const std::string &)> log; ///< progress messages (none when empty)
 };
 
