@@ -174,7 +174,7 @@ void bindRootIO(py::module_ &m)
          "the tpcml_provenance JSON object (tpcml::provenanceJson); `extra`: (key, JSON value) pairs");
    m.def("sha256_file", &tpcml::sha256File, py::arg("path"), py::call_guard<ReleaseGil>());
    m.def("model_json", &tpcml::modelJson, py::arg("path"), py::arg("metadata") = std::map<std::string, std::string>{},
-         "the tpcml_model JSON object: path, sha256, metadata", py::call_guard<ReleaseGil>());
+         py::arg("sha256") = "", "the tpcml_model JSON object: path, sha256, metadata", py::call_guard<ReleaseGil>());
    m.def("read_detector", &tpcml::readDetector, py::arg("file"), "title of tpcml_detector ('' when absent)",
          py::call_guard<ReleaseGil>());
    m.def(

@@ -197,7 +197,15 @@ std::string sha256File(const std::string &path)
    return sha.hex();
 }
 
-std::string modelJson(const std::string &path, const std::map<std::string, std::string> &metadata)
+std::string sha256Hex(const std::string &bytes)
+{
+   Sha256 sha;
+   sha.update(reinterpret_cast<const unsigned char *>(bytes.data()), bytes.size());
+   return sha.hex();
+}
+
+std::string modelJson(const std::string &path, const std::map<std::string, std::string> &metadata,
+                      const std::string &sha256)
 {
    std::string meta = "{";
    bool first = true;
@@ -206,7 +214,7 @@ std::string modelJson(const std::string &path, const std::map<std::string, std::
       first = false;
    }
    meta += "}";
-   return "{\"path\": " + jsonString(path) + ", \"sha256\": " + jsonString(sha256File(path)) +
+   return "{\"path\": " + jsonString(path) + ", \"sha256\": " + jsonString(sha256.empty() ? sha256File(path) : sha256) +
           ", \"metadata\": " + meta + "}";
 }
 

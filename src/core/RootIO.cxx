@@ -535,7 +535,7 @@ unsigned long long EventProgress::done() const
       return 0;
    // the counters of finished loops are exact; the partial-result callbacks run every `every` entries
    unsigned long long exact = 0;
-   for (const auto &count : m_state->counts)
+   for (auto &count : m_state->counts)
       exact += count.IsReady() ? static_cast<unsigned long long>(*count) : 0;
    return std::max(exact, m_state->done.load());
 }

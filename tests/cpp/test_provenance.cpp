@@ -113,7 +113,7 @@ TEST(OutputMetadata, WrittenAndNRMedianCarried)
    EXPECT_NE(titleOf(out, "tpcml_model").find("\"sha256\": \"" + sha256File(model) + "\""), std::string::npos);
    EXPECT_NEAR(NRMedianCurve::fromFile(out)(20.), 1.8, 1e-9);
    EXPECT_EQ(*ROOT::RDataFrame("events", out).Count(), 4u); // the RNTuple is still there
-   EXPECT_THROW(writeOutputMetadata(dir.path("missing/x.root"), meta), Error);
+   EXPECT_THROW(writeOutputMetadata(dir.path("missing/x.root"), meta), tpcml::Error);
 }
 
 TEST(Format, RNTupleWrittenAndReadBack)

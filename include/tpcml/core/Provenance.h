@@ -32,9 +32,13 @@ std::string provenanceJson(const std::vector<std::string> &commandLine, const st
 
 /// SHA-256 of a file's bytes as 64 lower-case hex digits. Throws InputError when it cannot be read.
 std::string sha256File(const std::string &path);
+/// SHA-256 of `bytes` as 64 lower-case hex digits.
+std::string sha256Hex(const std::string &bytes);
 
-/// The tpcml_model JSON object: {"path": ..., "sha256": ..., "metadata": {key: value, ...}}.
-std::string modelJson(const std::string &path, const std::map<std::string, std::string> &metadata = {});
+/// The tpcml_model JSON object: {"path": ..., "sha256": ..., "metadata": {key: value, ...}}; `sha256`
+/// empty: the file at `path` is hashed.
+std::string modelJson(const std::string &path, const std::map<std::string, std::string> &metadata = {},
+                      const std::string &sha256 = "");
 
 /// Title of the TNamed `tpcml_detector` of a ROOT file; "" when absent. Throws InputError when the
 /// file cannot be opened.

@@ -425,7 +425,7 @@ ScoreFilesSummary scoreFiles(const ScoreFilesJob &job, std::shared_ptr<const Mod
       OutputMetadata meta;
       meta.detector = detector;
       meta.provenance = provenanceJson(job.commandLine, job.files);
-      meta.model = modelJson(job.modelPath, scorer.model().metadata());
+      meta.model = modelJson(job.modelPath, scorer.model().metadata(), scorer.model().sha256());
       meta.carryFrom = job.files;
       writeOutputMetadata(out.tempPath(), meta);
       out.commit();
