@@ -220,18 +220,17 @@ void registerScoreFiles(py::module_ &m)
           const std::vector<std::string> &commandLine) {
           if (threads < 1 || threads > 1024) // checked here: a negative int is no pybind11 overload error
              throw tpcml::UsageError("threads must be in [1, 1024], got " + std::to_string(threads));
-          tpcml::onnx::ScoreFilesJob job;
-          job.files = files;
-          job.tree = tree;
-          job.output = output;
-          job.modelPath = model;
-          job.columns = columns;
-          job.name = name;
-          job.threads = unsigned(threads);
-          job.format = format;
-          job.progress = progress;
-          job.allowDetectorMismatch = allowDetectorMismatch;
-          job.commandLine = commandLine;
+          const tpcml::onnx::ScoreFilesJob job{files,
+                                               tree,
+                                               output,
+                                               model,
+                                               columns,
+                                               name,
+                                               unsigned(threads),
+                                               commandLine,
+                                               format,
+                                               progress,
+                                               allowDetectorMismatch};
           tpcml::onnx::ScoreFilesSummary s;
           {
              ReleaseGil release;

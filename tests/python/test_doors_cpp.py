@@ -216,6 +216,7 @@ def _py(code: str) -> object:
 
 INFER = (_f("mlp.onnx"), "--input")
 MODEL = ("--model", _f("mlp.onnx"))
+PAIR5 = ("--input", _f("isolated.root"), "--output", _f("out/p.root"), "--n", "5")
 SAME = r"is the input .* \(the same file\): refusing to overwrite an input"
 
 CASES: list[DoorCase] = [
@@ -541,17 +542,7 @@ CASES: list[DoorCase] = [
     DoorCase(
         "tpcml-pair",
         "a file tagged pandax2 paired with --detector xenon1t",
-        _cmd(
-            "tpcml-pair",
-            "--input",
-            _f("isolated.root"),
-            "--output",
-            _f("out/p.root"),
-            "--n",
-            "5",
-            "--detector",
-            "xenon1t",
-        ),
+        _cmd("tpcml-pair", *PAIR5, "--detector", "xenon1t"),
         1,
         r"tagged with detector 'pandax2' \(tpcml_detector\) but the pairing runs with detector 'xenon1t'.*"
         r"--allow-detector-mismatch",
@@ -560,17 +551,7 @@ CASES: list[DoorCase] = [
     DoorCase(
         "tpcml-pair",
         "--format parquet",
-        _cmd(
-            "tpcml-pair",
-            "--input",
-            _f("isolated.root"),
-            "--output",
-            _f("out/p.root"),
-            "--n",
-            "5",
-            "--format",
-            "parquet",
-        ),
+        _cmd("tpcml-pair", *PAIR5, "--format", "parquet"),
         2,
         r"--format 'parquet': expected 'ttree' \(a TTree, the default\) or 'rntuple'",
     ),

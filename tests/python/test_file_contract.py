@@ -315,14 +315,9 @@ def test_select_output_carries_the_contract(tmp_path):
 
     rng = np.random.default_rng(1)
     n = 200
-    cols = {
-        "qS1": rng.uniform(3, 45, n).astype(np.float32),
-        "qS2": rng.uniform(200, 5000, n).astype(np.float32),
-        "qS2c": rng.uniform(200, 5000, n).astype(np.float32),
-        "drift_time": rng.uniform(50, 300, n).astype(np.float32),
-        "x": rng.uniform(-10, 10, n).astype(np.float32),
-        "y": rng.uniform(-10, 10, n).astype(np.float32),
-    }
+    ranges = {"qS1": (3, 45), "qS2": (200, 5000), "qS2c": (200, 5000), "drift_time": (50, 300), "x": (-10, 10)}
+    ranges["y"] = ranges["x"]
+    cols = {k: rng.uniform(lo, hi, n).astype(np.float32) for k, (lo, hi) in ranges.items()}
     events = tmp_path / "ev.root"
     write_tree(events, "events", cols, detector="pandax2")
     _core.NRMedianCurve([2.0, 20.0, 200.0], [2.0, 1.8, 1.6]).write_to(str(events))

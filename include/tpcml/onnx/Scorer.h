@@ -108,15 +108,15 @@ struct ScoreFilesSummary {
 struct ScoreFilesJob {
    std::vector<std::string> files; ///< input ROOT files
    std::string tree = "events";
-   std::string output;                   ///< written under a temporary name, renamed when complete
-   std::string modelPath;                ///< the ONNX model (never the output)
-   std::vector<std::string> columns;     ///< model inputs in order; empty: the model's tpcml.inputs metadata
-   std::string name = "score";           ///< the score column
-   unsigned threads = 1;                 ///< in [1, 1024]
-   std::vector<std::string> commandLine; ///< the door's argv, for tpcml_provenance
-   std::string format = "ttree";         ///< output tree format: "ttree" or "rntuple"
-   bool progress = true;                 ///< progress of the event loops on stderr
-   bool allowDetectorMismatch = false;   ///< score files tagged with another detector than the model's
+   std::string output;                     ///< written under a temporary name, renamed when complete
+   std::string modelPath;                  ///< the ONNX model (never the output)
+   std::vector<std::string> columns;       ///< model inputs in order; empty: the model's tpcml.inputs metadata
+   std::string name = "score";             ///< the score column
+   unsigned threads = 1;                   ///< in [1, 1024]
+   std::vector<std::string> commandLine{}; ///< the door's argv, for tpcml_provenance
+   std::string format = "ttree";           ///< output tree format: "ttree" or "rntuple"
+   bool progress = true;                   ///< progress of the event loops on stderr
+   bool allowDetectorMismatch = false;     ///< score files tagged with another detector than the model's
 };
 
 /// Checks what can be checked before any work: files given, a column name, threads in range, a

@@ -281,14 +281,7 @@ ScoreFilesSummary scoreFiles(const std::vector<std::string> &files, const std::s
                              const std::string &modelPath, std::vector<std::string> columns, const std::string &name,
                              unsigned threads)
 {
-   ScoreFilesJob job;
-   job.files = files;
-   job.tree = tree;
-   job.output = output;
-   job.modelPath = modelPath;
-   job.columns = std::move(columns);
-   job.name = name;
-   job.threads = threads;
+   ScoreFilesJob job{files, tree, output, modelPath, std::move(columns), name, threads};
    return scoreFiles(job);
 }
 
