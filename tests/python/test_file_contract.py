@@ -349,3 +349,20 @@ def test_progress_goes_to_stderr_only(tmp_path):
     assert res.returncode == 0, res.stderr
     assert f"{N} / {N} entries (100 %)" in res.stderr
     assert "entries (" not in res.stdout
+
+
+def test_simulated_pandax2_files_as_rntuples(tmp_path):
+    """`tpcml simulate pandax2 --format rntuple`: every file an RNTuple, with the contract's objects."""
+    from tpcml.sim.lxe import Sizes, simulate_dataset
+
+    sizes = Sizes(nr_after_cuts=500, er_after_cuts=300, accidental_after_cuts=300, isolated_s1=600, isolated_s2=600)
+    sizes.dm_search = False
+    simulate_dataset(tmp_path, sizes, seed=3, threads=1, quiet=True, format="rntuple")
+    for name in ("nr_calibration", "er_calibration", "accidentals"):
+        path = tmp_path / f"{name}.root"
+        kind, by_uproot, by_root = _read_both(path, "events", "qS1")
+        assert kind == "ROOT::RNTuple" and len(by_uproot) > 0, name
+        np.testing.assert_array_equal(by_uproot, by_root)
+        det, prov = read_provenance(path)
+        assert det == "pandax2" and prov["seed"] == 3 and set(_core.provenance_keys()) <= set(prov)
+        assert np.isfinite(_core.NRMedianCurve.from_file(str(path))(np.array([20.0]))[0])  # the NR median

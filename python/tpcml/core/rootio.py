@@ -26,6 +26,7 @@ from .errors import InputError, UsageError
 __all__ = [
     "FORMATS",
     "atomic_path",
+    "check_format",
     "check_chain",
     "check_columns",
     "describe_tree",
