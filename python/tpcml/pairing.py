@@ -120,6 +120,7 @@ def pair(
         format=format,
         allow_detector_mismatch=allow_detector_mismatch,
         command_line=list(sys.argv),
+        progress=not quiet,
     )
     n_acc = summary["n_acc"]
     weight = 1.0 if n_acc is None else n_acc / n

@@ -475,7 +475,8 @@ ROOT::RDF::RSnapshotOptions snapshotOptions(const std::string &format)
 struct EventProgress::State {
    std::string what;
    unsigned long long total = 0;
-   std::atomic<unsigned long long> done{0};
+   std::atomic<unsigned long long> done{0};  ///< by the partial-result callbacks of attached loops
+   std::atomic<unsigned long long> added{0}; ///< by add()
    std::mutex print;
    int shown = -1; ///< last percentage printed
    bool tty = false;
@@ -524,9 +525,15 @@ void EventProgress::attach(ROOT::RDF::RNode node)
    std::weak_ptr<State> state = m_state;
    count.OnPartialResultSlot(every, [state, every](unsigned, ULong64_t &) {
       if (auto s = state.lock())
-         s->show(s->done += every, false);
+         s->show((s->done += every) + s->added.load(), false);
    });
    m_state->counts.push_back(count);
+}
+
+void EventProgress::add(unsigned long long n)
+{
+   if (m_state)
+      m_state->show(m_state->done.load() + (m_state->added += n), false);
 }
 
 unsigned long long EventProgress::done() const
@@ -537,7 +544,7 @@ unsigned long long EventProgress::done() const
    unsigned long long exact = 0;
    for (auto &count : m_state->counts)
       exact += count.IsReady() ? static_cast<unsigned long long>(*count) : 0;
-   return std::max(exact, m_state->done.load());
+   return std::max(exact, m_state->done.load()) + m_state->added.load();
 }
 
 double readParameter(const std::string &file, const std::string &key, double fallback)

@@ -126,7 +126,9 @@ PairSummary pairFile(const PairJob &job, const IsolatedS1Table &s1, const Isolat
    if (sum.nAcc >= 0.)
       parameters.emplace_back("tpcml_n_acc", sum.nAcc);
    TreeFileWriter writer(out.tempPath(), 5000, job.format);
-   pairer.writeEvents(writer, job.n, job.threads); // in chunks: memory bounded whatever n
+   EventProgress progress("pairing " + job.output, job.n, job.progress);
+   // in chunks: memory bounded whatever n
+   pairer.writeEvents(writer, job.n, job.threads, "events", [&progress](ULong64_t k) { progress.add(k); });
    writer.close({}, parameters);
    OutputMetadata meta;
    meta.detector = det.name();

@@ -153,6 +153,8 @@ TEST(Progress, CountsEveryEntryOfAttachedLoops)
    EXPECT_EQ(*a.Count(), 1000u);
    EXPECT_EQ(*b.Count(), 601u);
    EXPECT_EQ(progress.done(), 1601u);
+   progress.add(9); // a loop of tpcml's own (tpcml-pair's chunks)
+   EXPECT_EQ(progress.done(), 1610u);
    EventProgress off("test", 100, false);
    off.attach(a);
    EXPECT_EQ(off.done(), 0u);

@@ -247,6 +247,8 @@ def test_pair_formats_and_nr_median_carried(tmp_path, fmt):
     cmd = ["tpcml-pair", "--input", str(iso), "--output", str(out), "--n", "500", "--format", fmt]
     res = run([*cmd, "--nr-median", str(median)])
     assert res.returncode == 0, res.stderr
+    assert "pairing" in res.stderr and "500 / 500 entries (100 %)" in res.stderr  # progress, stderr only
+    assert "entries (" not in res.stdout
     kind, by_uproot, by_root = _read_both(out, "events", "qS1")
     assert kind == EXPECTED_CLASS[fmt] and len(by_uproot) == 500
     np.testing.assert_array_equal(by_uproot, by_root)

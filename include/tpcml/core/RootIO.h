@@ -111,6 +111,8 @@ public:
    EventProgress &operator=(const EventProgress &) = delete;
    /// Books a counter on `node`, run with the node's next event loop.
    void attach(ROOT::RDF::RNode node);
+   /// Counts `n` entries done by a loop of tpcml's own (not RDataFrame), e.g. a chunk of pairs.
+   void add(unsigned long long n);
    /// Entries counted so far.
    unsigned long long done() const;
 

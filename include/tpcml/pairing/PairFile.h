@@ -41,6 +41,7 @@ struct PairJob {
    std::vector<std::string> commandLine;         ///< the door's argv, for tpcml_provenance
    std::string format = "ttree";                 ///< output tree format: "ttree" or "rntuple"
    bool allowDetectorMismatch = false;           ///< pair a file tagged with another detector than `detector`
+   bool progress = true;                         ///< events written, on stderr (tpcml::EventProgress)
    std::function<void(const std::string &)> log; ///< progress messages (none when empty)
 };
 
