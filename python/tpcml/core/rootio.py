@@ -26,9 +26,9 @@ from .errors import InputError, UsageError
 __all__ = [
     "FORMATS",
     "atomic_path",
-    "check_format",
     "check_chain",
     "check_columns",
+    "check_format",
     "describe_tree",
     "list_trees",
     "read_columns",
