@@ -145,6 +145,8 @@ def _cmd_raster(args) -> int:
         tree=args.tree,
         pixels=args.pixels,
         pixel_size=args.pixel_size,
+        format=args.format,
+        allow_detector_mismatch=args.allow_detector_mismatch,
     )
     print(
         f"{summary['entries']} images ({summary['side']} x {summary['side']} x 3, {args.layout}) -> {args.output}; "
@@ -176,6 +178,8 @@ def _cmd_pair(args) -> int:
             s1_tree=args.s1_tree,
             s2_tree=args.s2_tree,
             quiet=args.quiet,
+            format=args.format,
+            allow_detector_mismatch=args.allow_detector_mismatch,
         )
     if r["n_acc"] is not None:
         print(f"n_acc = {r['n_acc']:.4g} (P2-DNN Eq. 2.1); weight per pair {r['weight']:.4g}")
@@ -200,6 +204,8 @@ def _cmd_select(args) -> int:
         threads=a.imt_threads(args.threads),
         output=args.output,
         say=lambda text: print(f"tpcml: {text}", file=sys.stderr),
+        format=args.format,
+        allow_detector_mismatch=args.allow_detector_mismatch,
     )
     print(f"{'cut':<20} {'all':>10} {'pass':>10} {'eff %':>8} {'cumul. %':>9}")
     total = flow[0][1] if flow else 0
@@ -235,6 +241,9 @@ def _cmd_infer(args) -> int:
             columns=columns,
             name=args.name,
             threads=a.all_cores(args.threads),
+            format=args.format,
+            progress=not args.quiet,
+            allow_detector_mismatch=args.allow_detector_mismatch,
         )
     except UsageError as err:  # the job's checks before any work (tpcml::onnx::checkScoreFilesJob): exit 2
         if isinstance(err, ArgumentError):
@@ -307,6 +316,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--efficiency", type=a.positive_float, help="data-quality efficiency epsilon of Eq. 2.1")
     s.add_argument("--without-replacement", action="store_true", help="use each S1 and each S2 at most once")
     a.add_quiet(s)
+    a.add_output_contract(s)
 
     s = _command(sub, "select", _cmd_select, "the P2-DNN event selection in RDataFrame, with its cut flow")
     a.add_inputs(s, "ROOT file(s)")
@@ -321,6 +331,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     s.add_argument("--output", help="write the selected events here (Snapshot, atomic)")
     a.add_threads(s)
+    a.add_output_contract(s)
 
     s = _command(sub, "infer", _cmd_infer, "add an ONNX model's score to every entry of ROOT trees (C++ engine)")
     a.add_inputs(s, "input ROOT file(s)")
@@ -336,6 +347,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--name", default="score", help="name of the score column (default: %(default)s)")
     a.add_threads(s)
     a.add_quiet(s)
+    a.add_output_contract(s)
 
     s = _command(sub, "raster", _cmd_raster, "XZ/YZ track images of strip-readout events (PandaX-III)")
     a.add_inputs(s, "ROOT file(s) with hit_plane, hit_strip, hit_time, hit_charge")

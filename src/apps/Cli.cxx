@@ -114,6 +114,15 @@ void Cli::addQuiet(bool &into)
    m_app.add_flag("-q,--quiet", into, kQuietHelp);
 }
 
+void Cli::addOutputContract(OutputContract &into)
+{
+   m_app.add_option("--format", into.format, std::string(kFormatHelp) + " (default: ttree)")
+       ->type_name("ttree|rntuple")
+       ->check(CLI::IsMember({"ttree", "rntuple"}));
+   m_app.add_flag("--allow-detector-mismatch", into.allowDetectorMismatch, kMismatchHelp);
+   addQuiet(into.quiet);
+}
+
 bool Cli::given(const std::string &name) const
 {
    const auto *opt = m_app.get_option_no_throw("--" + name);

@@ -27,6 +27,15 @@ namespace tpcml::apps {
 inline constexpr const char *kThreadsHelp = "threads; 0 = all cores";
 inline constexpr const char *kQuietHelp = "no progress bars or lines";
 inline constexpr const char *kInputAliasHelp = "same as the positional FILE (kept for older scripts)";
+inline constexpr const char *kFormatHelp = "output tree format: ttree (a TTree, the default) or rntuple (an RNTuple)";
+inline constexpr const char *kMismatchHelp = "read inputs tagged (tpcml_detector) with another detector than the job's";
+
+/// The file contract's options of an executable that writes a ROOT file (docs/event-model.md §1, §4).
+struct OutputContract {
+   std::string format = "ttree";       ///< --format ttree|rntuple
+   bool allowDetectorMismatch = false; ///< --allow-detector-mismatch
+   bool quiet = false;                 ///< -q/--quiet: no progress on stderr
+};
 
 /// An executable's command line: CLI11 with tpcml's conventions (-h/--help, --version, one-line errors).
 class Cli {
@@ -50,6 +59,16 @@ public:
    void addTree(std::string &into, const std::string &help, const std::string &defaultValue = "events");
    /// -q, --quiet.
    void addQuiet(bool &into);
+   /// --format, --allow-detector-mismatch and -q/--quiet.
+   void addOutputContract(OutputContract &into);
+   /// Copies the contract's options and the command line (for tpcml_provenance) into a writing job.
+   template <class Job> void applyOutputContract(Job &job, const OutputContract &c) const
+   {
+      job.format = c.format;
+      job.allowDetectorMismatch = c.allowDetectorMismatch;
+      job.progress = !c.quiet;
+      job.commandLine = m_argv;
+   }
 
    /// Whether the option (long name without dashes) was given.
    bool given(const std::string &name) const;

@@ -22,11 +22,11 @@ namespace {
 struct Options {
    std::vector<std::string> inputs, columns;
    std::string model, tree, output, name = "score", threads;
-   bool quiet = false;
+   tpcml::apps::OutputContract contract;
 };
 
 /// The job the options describe (usage errors first, before any work).
-tpcml::onnx::ScoreFilesJob jobFrom(const Options &o, bool columnsGiven)
+tpcml::onnx::ScoreFilesJob jobFrom(const tpcml::apps::Cli &cli, const Options &o)
 {
    tpcml::onnx::ScoreFilesJob job;
    job.files = o.inputs;
@@ -36,8 +36,8 @@ tpcml::onnx::ScoreFilesJob jobFrom(const Options &o, bool columnsGiven)
    job.columns = tpcml::apps::splitCommas(o.columns);
    job.name = o.name;
    job.threads = tpcml::apps::toThreads(o.threads);
-   job.progress = !o.quiet;
-   if (columnsGiven && job.columns.empty()) // "--columns=,," must not fall back to the model's metadata
+   cli.applyOutputContract(job, o.contract);
+   if (cli.given("columns") && job.columns.empty()) // "--columns=,," must not fall back to the model's metadata
       throw tpcml::UsageError("option '--columns' names no column, got '" + tpcml::join(o.columns) +
                               "'; give A,B,... or leave it out to use the model's tpcml.inputs");
    if (job.name.empty())
@@ -85,6 +85,6 @@ int main(int argc, char **argv)
        ->allow_extra_args(false);
    cli.addText("--name", o.name, "NAME", "name of the score column");
    cli.addThreads(o.threads);
-   cli.addQuiet(o.quiet);
-   return cli.run(argc, argv, [&] { return run(jobFrom(o, cli.given("columns"))); });
+   cli.addOutputContract(o.contract);
+   return cli.run(argc, argv, [&] { return run(jobFrom(cli, o)); });
 }

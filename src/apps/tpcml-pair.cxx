@@ -26,7 +26,8 @@ struct Options {
    std::vector<std::string> input;
    std::string output, events, seed = "0", detector = "pandax2", threads, s1Tree = "s1", s2Tree = "s2";
    std::string driftWindow, nrMedian, livetime, efficiency;
-   bool withoutReplacement = false, quiet = false;
+   bool withoutReplacement = false;
+   tpcml::apps::OutputContract contract;
 };
 
 /// The command line as a pairing job.
@@ -41,7 +42,7 @@ tpcml::PairJob jobFromArguments(const tpcml::apps::Cli &cli, const Options &o)
    job.threads = tpcml::apps::toThreads(o.threads);
    job.detector = o.detector;
    job.withReplacement = !o.withoutReplacement;
-   job.progress = !o.quiet;
+   cli.applyOutputContract(job, o.contract);
    job.nrMedian = o.nrMedian;
    if (cli.given("drift-window")) {
       job.hasDriftWindow = true;
@@ -56,11 +57,6 @@ tpcml::PairJob jobFromArguments(const tpcml::apps::Cli &cli, const Options &o)
       job.efficiency = tpcml::apps::toNumber("efficiency", o.efficiency, 0., 1.);
    job.s1Tree = o.s1Tree;
    job.s2Tree = o.s2Tree;
-   std::vector<std::string> argv;
-   for (const auto &a : cli.argv())
-      argv.push_back(tpcml::jsonString(a));
-   job.provenance = {{"tpcml_version", tpcml::jsonString(tpcml::version())},
-                     {"command_line", "[" + tpcml::join(argv) + "]"}};
    job.log = [](const std::string &m) { std::cerr << "tpcml-pair: " << m << "\n"; };
    return job;
 }
@@ -107,6 +103,6 @@ int main(int argc, char **argv)
                "input, else 1)");
    cli.app().add_flag("--without-replacement", o.withoutReplacement,
                       "use every S1 and S2 at most once (N <= min(N_S1, N_S2))");
-   cli.addQuiet(o.quiet);
+   cli.addOutputContract(o.contract);
    return cli.run(argc, argv, [&] { return body(cli, o); });
 }

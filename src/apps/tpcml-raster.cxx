@@ -24,7 +24,8 @@ namespace {
 struct Options {
    std::vector<std::string> inputs;
    std::string tree, output, detector = "pandax3", pixels, pixelSize, upscale = "1", layout = "nhwc", threads;
-   bool dropHits = false, quiet = false;
+   bool dropHits = false;
+   tpcml::apps::OutputContract contract;
 };
 
 double parsePositive(const std::string &option, const std::string &text)
@@ -59,7 +60,7 @@ tpcml::RasterJob jobFromArguments(const tpcml::apps::Cli &cli, const Options &o)
    if (pixelSize > 0.)
       job.options.pixelSize = pixelSize;
    job.dropHits = o.dropHits;
-   job.progress = !o.quiet;
+   cli.applyOutputContract(job, o.contract);
    job.log = [](const std::string &m) { std::cerr << "tpcml-raster: " << m << "\n"; };
    return job;
 }
@@ -96,6 +97,6 @@ int main(int argc, char **argv)
    cli.addText("--layout", o.layout, "nhwc|nchw", "image layout");
    cli.addThreads(o.threads);
    cli.app().add_flag("--drop-hits", o.dropHits, "do not copy the hit_* columns to the output");
-   cli.addQuiet(o.quiet);
+   cli.addOutputContract(o.contract);
    return cli.run(argc, argv, [&] { return body(cli, o); });
 }

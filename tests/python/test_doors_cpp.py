@@ -216,6 +216,7 @@ def _py(code: str) -> object:
 
 INFER = (_f("mlp.onnx"), "--input")
 MODEL = ("--model", _f("mlp.onnx"))
+PAIR5 = ("--input", _f("isolated.root"), "--output", _f("out/p.root"), "--n", "5")
 SAME = r"is the input .* \(the same file\): refusing to overwrite an input"
 
 CASES: list[DoorCase] = [
@@ -537,6 +538,22 @@ CASES: list[DoorCase] = [
         1,
         r"not a regular file",
         timeout=30,
+    ),
+    DoorCase(
+        "tpcml-pair",
+        "a file tagged pandax2 paired with --detector xenon1t",
+        _cmd("tpcml-pair", *PAIR5, "--detector", "xenon1t"),
+        1,
+        r"tagged with detector 'pandax2' \(tpcml_detector\) but the pairing runs with detector 'xenon1t'.*"
+        r"--allow-detector-mismatch",
+        unchanged=("isolated.root",),
+    ),
+    DoorCase(
+        "tpcml-pair",
+        "--format parquet",
+        _cmd("tpcml-pair", *PAIR5, "--format", "parquet"),
+        2,
+        r"--format 'parquet': expected 'ttree' \(a TTree, the default\) or 'rntuple'",
     ),
     # ------------------------------------------------------------------ tpcml-raster
     DoorCase(

@@ -11,13 +11,16 @@ from collections.abc import Sequence
 from pathlib import Path
 
 __all__ = [
+    "FORMAT_HELP",
     "INPUT_ALIAS_HELP",
+    "MISMATCH_HELP",
     "QUIET_HELP",
     "SIMULATION_OUTPUTS",
     "THREADS_HELP",
     "CommandLineError",
     "add_events",
     "add_inputs",
+    "add_output_contract",
     "add_quiet",
     "add_threads",
     "add_tree",
@@ -54,6 +57,8 @@ class CommandLineError(Exception):
 THREADS_HELP = "threads; 0 = all cores"
 QUIET_HELP = "no progress bars or lines"
 INPUT_ALIAS_HELP = "same as the positional FILE (kept for older scripts)"
+FORMAT_HELP = "output tree format: ttree (a TTree, the default) or rntuple (an RNTuple)"
+MISMATCH_HELP = "read inputs tagged (tpcml_detector) with another detector than the job's"
 
 
 def add_inputs(p: argparse.ArgumentParser, help_text: str, multiple: bool = True, required: bool = True) -> None:
@@ -82,6 +87,13 @@ def add_threads(p: argparse.ArgumentParser, default: int = 1) -> None:
 
 def add_quiet(p: argparse.ArgumentParser) -> None:
     p.add_argument("-q", "--quiet", action="store_true", help=QUIET_HELP)
+
+
+def add_output_contract(p: argparse.ArgumentParser) -> None:
+    """The file contract's options of every command that writes a ROOT file (docs/event-model.md §1):
+    ``--format ttree|rntuple`` (``args.format``) and ``--allow-detector-mismatch``."""
+    p.add_argument("--format", choices=["ttree", "rntuple"], default="ttree", help=FORMAT_HELP)
+    p.add_argument("--allow-detector-mismatch", action="store_true", help=MISMATCH_HELP)
 
 
 def add_events(p: argparse.ArgumentParser, help_text: str, required: bool = False) -> None:

@@ -42,7 +42,7 @@ import numpy as np
 from .. import _core
 from ..core import detectors
 from ..core.guards import u64
-from ..core.rootio import provenance, write_tree
+from ..core.rootio import check_format, provenance, write_tree
 from ..report import progress
 from .quanta import ER, ER_CALIBRATION, NR, NR_CALIBRATION, Spectrum, nest_quanta
 
@@ -448,14 +448,18 @@ def simulate_dataset(
     quiet: bool = False,
     wimp_mass_gev: float | None = None,
     wimp_cross_section_cm2: float = 1e-45,
+    format: str = "ttree",
 ) -> DatasetSummary:
-    """Simulate every PandaX-II sample into ``out`` (ROOT files + dataset.json)."""
+    """Simulate every PandaX-II sample into ``out`` (ROOT files + dataset.json); ``format``: the trees as TTrees
+    ("ttree", the default) or RNTuples ("rntuple")."""
     sizes = sizes or Sizes()
     sizes.validate()
     say = progress.printer("simulate pandax2", quiet)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
+    check_format(format)
     run = _DatasetRun(out, sizes, seed, Simulator(detector, threads), say, quiet)
+    run.format = format
     run.nr_calibration()
     run.er_calibration()
     run.isolated()
@@ -475,6 +479,7 @@ class _DatasetRun:
     params: dict[str, float]
     n_acc: float  # by accidentals, with the pairer the DM-search run draws its accidentals from
     pairer: _core.AccidentalPairer
+    format: str = "ttree"  # of every file written
 
     def __init__(
         self, out: Path, sizes: Sizes, seed: int, sim: Simulator, say: Callable[[str], None], quiet: bool = False
@@ -512,6 +517,7 @@ class _DatasetRun:
             provenance_info=self.prov,
             auto_flush=5000,
             finish=lambda tmp: self.curve.write_to(str(tmp)),
+            format=self.format,
             **kw,
         )
         self.summary.files[name.removesuffix(".root")] = str(path)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -162,7 +161,6 @@ def simulate_dataset(
     t_all = time.perf_counter()
     runs = {src: _SourceRun(sim, src, targets[src], int(seed)) for src in SOURCES}
     prov = provenance(seed=int(seed), n_signal=n_signal, n_background=n_background, threads=int(threads))
-    prov.update({"tpcml_version": _core.version(), "command_line": list(sys.argv)})
     named = {"tpcml_detector": sim.det.name, "tpcml_provenance": json.dumps(prov, sort_keys=True)}
     params = {"tpcml_q_bb_kev": sim.q_bb, "tpcml_roi_min_kev": sim.roi[0], "tpcml_roi_max_kev": sim.roi[1]}
     final = out / "tracks.root"

@@ -145,6 +145,9 @@ def add_simulate_arguments(s: argparse.ArgumentParser) -> None:
         "--wimp-cross-section", type=a.positive_float, default=1e-45, help="SI WIMP-nucleon cross section (cm^2)"
     )
     s.add_argument("--plots", action="store_true", help="also write the plots (as `tpcml plot pandax2`)")
+    s.add_argument(
+        "--format", choices=["ttree", "rntuple"], default="ttree", help="tree format of the files (default: ttree)"
+    )
 
 
 def simulate(args: argparse.Namespace) -> int:
@@ -176,6 +179,7 @@ def simulate(args: argparse.Namespace) -> int:
             quiet=args.quiet,
             wimp_mass_gev=args.wimp_mass,
             wimp_cross_section_cm2=args.wimp_cross_section,
+            format=args.format,
         )
     print(
         f"n_acc = {s.n_acc_total:.3g} accidental events before cuts (P2-DNN Eq. 2.1), "

@@ -299,6 +299,7 @@ def _export_and_check(run: ModelRun, data: dict, test: np.ndarray, data_dir: Pat
     (an images file written from the test split) and compared with Keras."""
     import uproot
 
+    from tpcml.core.rootio import write_metadata
     from tpcml.inference import score_files
     from tpcml.ml.export import to_onnx
     from tpcml.stats import xi
@@ -323,16 +324,18 @@ def _export_and_check(run: ModelRun, data: dict, test: np.ndarray, data_dir: Pat
     images = data["images"][test]
     images_file = out / "test_images.root"
     flat = images.reshape(len(images), -1)
-    with atomic_path(images_file) as tmp, uproot.recreate(tmp) as f:
-        # mktree: a TTree (uproot's dict assignment writes RNTuple), image as a fixed-size float array
-        f.mktree("events", {"event": np.uint64, "label": np.int32, "image": (np.float32, (flat.shape[1],))})
-        f["events"].extend(
-            {
-                "event": data["event"][test].astype(np.uint64),
-                "label": data["label"][test].astype(np.int32),
-                "image": flat,
-            }
-        )
+    with atomic_path(images_file) as tmp:
+        with uproot.recreate(tmp) as f:
+            # mktree: a TTree (uproot's dict assignment writes RNTuple), image as a fixed-size float array
+            f.mktree("events", {"event": np.uint64, "label": np.int32, "image": (np.float32, (flat.shape[1],))})
+            f["events"].extend(
+                {
+                    "event": data["event"][test].astype(np.uint64),
+                    "label": data["label"][test].astype(np.int32),
+                    "image": flat,
+                }
+            )
+        write_metadata(tmp, "pandax3", [data_dir], split="test")  # the file contract (docs/event-model.md §1)
     scored = out / "test_scored.root"
     score_files([images_file], path, scored, columns=["image"], threads=cfg.threads)
     with uproot.open(scored) as f:
