@@ -17,6 +17,7 @@ import tpcml
 from tpcml.core import detectors
 from tpcml.core.errors import ArgumentError, cpp_message
 from tpcml.core.guards import parse_int, refuse_overwrite
+from tpcml.core.options import THREADS_HELP, imt_threads
 from tpcml.core.rootio import atomic_path, check_columns, read_provenance
 from tpcml.corrections import ElectronLifetimeCorrection
 
@@ -33,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("input", help="ROOT file with an `events` tree (qS1, qS2, drift_time, recoil_type)")
     ap.add_argument("output", help="ROOT file to write the band histograms to")
     ap.add_argument("--detector", help="detector name or TOML (default: the one recorded in the input)")
-    ap.add_argument("--threads", type=threads_type, default=0, help="ROOT ImplicitMT threads (0: off)")
+    ap.add_argument("--threads", type=threads_type, default=1, metavar="N", help=THREADS_HELP + " (default: 1)")
     args = ap.parse_args(argv)
 
     try:
@@ -60,8 +61,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def _bands(args, det_name: str, tau: float) -> int:
     ROOT = tpcml.load_root()
-    if args.threads > 0:
-        ROOT.EnableImplicitMT(args.threads)
+    if imt_threads(args.threads):  # 1: ImplicitMT off; 0: all cores
+        ROOT.EnableImplicitMT(imt_threads(args.threads))
     df = ROOT.RDataFrame("events", args.input)
     # the correction made here; an input that already has a qS2c column (tpcml's event files) keeps it
     qs2c = "tpcml_qS2c" if "qS2c" in [str(c) for c in df.GetColumnNames()] else "qS2c"

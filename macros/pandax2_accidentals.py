@@ -22,6 +22,7 @@ import tpcml
 from tpcml.core import detectors
 from tpcml.core.errors import ArgumentError, cpp_message
 from tpcml.core.guards import SEED_MAX, parse_int, refuse_overwrite
+from tpcml.core.options import THREADS_HELP, imt_threads
 from tpcml.core.rootio import atomic_path, require_file
 from tpcml.pairing import read_isolated
 from tpcml.studies.pandax2 import selection
@@ -36,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--seed", type=_int(0, SEED_MAX), default=1, help="pairing seed (default: %(default)s)")
     ap.add_argument("--detector", default="pandax2", help="detector name or TOML (default: %(default)s)")
-    ap.add_argument("--threads", type=_int(0, 1024), default=0, help="ROOT ImplicitMT threads (0: off)")
+    ap.add_argument("--threads", type=_int(0, 1024), default=1, metavar="N", help=THREADS_HELP + " (default: 1)")
     args = ap.parse_args(argv)
 
     d = Path(args.directory)
@@ -74,8 +75,8 @@ def _int(minimum: int, maximum: int):
 
 def _pair(args, det, isolated: Path, nr: Path) -> int:
     ROOT = tpcml.load_root()
-    if args.threads > 0:
-        ROOT.EnableImplicitMT(args.threads)
+    if imt_threads(args.threads):  # 1: ImplicitMT off; 0: all cores
+        ROOT.EnableImplicitMT(imt_threads(args.threads))
     t0, t1 = det.get("fiducial_drift_time_min", "us"), det.get("fiducial_drift_time_max", "us")
     ROOT.gInterpreter.Declare(
         "namespace tpcml_script { std::unique_ptr<tpcml::AccidentalPairer> pairer; "

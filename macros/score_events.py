@@ -16,6 +16,7 @@ import sys
 import tpcml
 from tpcml.core.errors import ArgumentError, cpp_message
 from tpcml.core.guards import parse_float, parse_int
+from tpcml.core.options import THREADS_HELP, imt_threads
 from tpcml.core.rootio import require_file
 from tpcml.inference import Model, define_score
 
@@ -24,14 +25,14 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("input", help="ROOT file")
     p.add_argument("model", help="ONNX model")
-    p.add_argument("--tree", default="events")
-    p.add_argument("--threads", type=_threads, default=0, help="ImplicitMT threads (0: off)")
+    p.add_argument("--tree", default="events", metavar="NAME", help="tree to score (default: events)")
+    p.add_argument("--threads", type=_threads, default=1, metavar="N", help=THREADS_HELP + " (default: 1)")
     p.add_argument("--columns", default="", help="comma-separated input columns (default: model metadata)")
     p.add_argument("--cut", type=_cut, default=None, help="score cut (default: the model's working point)")
     args = p.parse_args(argv)
     ROOT = tpcml.load_root()
-    if args.threads > 0:
-        ROOT.EnableImplicitMT(args.threads)
+    if imt_threads(args.threads):  # 1: ImplicitMT off; 0: all cores
+        ROOT.EnableImplicitMT(imt_threads(args.threads))
     try:
         require_file(args.input)
         require_file(args.model, "an ONNX model file")

@@ -13,6 +13,9 @@
 #pragma link C++ class tpcml::ColumnInfo + ;
 #pragma link C++ class tpcml::TreeSummary + ;
 #pragma link C++ class tpcml::AtomicOutput;
+#pragma link C++ class tpcml::OutputMetadata + ;
+#pragma link C++ function tpcml::provenanceJson;
+#pragma link C++ function tpcml::writeOutputMetadata;
 #pragma link C++ class tpcml::PmtArray + ;
 #pragma link C++ class tpcml::LXeOptics;
 #pragma link C++ class tpcml::RegularGrid + ;

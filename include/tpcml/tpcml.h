@@ -8,6 +8,7 @@
 #include "tpcml/core/DetectorConfig.h"
 #include "tpcml/core/Error.h"
 #include "tpcml/core/Guarded.h"
+#include "tpcml/core/Provenance.h"
 #include "tpcml/core/RootIO.h"
 #include "tpcml/core/Strings.h"
 #include "tpcml/core/Units.h"

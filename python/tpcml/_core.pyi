@@ -8,7 +8,7 @@ import collections.abc
 import numpy
 import numpy.typing
 import typing
-__all__: list[str] = ['AccidentalPairer', 'AtomicOutput', 'ConfigError', 'DetectorConfig', 'DetectorParameter', 'DriftDepth', 'EVENT_COLUMNS', 'EVENT_DTYPES', 'ElectronLifetimeCorrection', 'Error', 'FEATURES', 'InputError', 'LXeOptics', 'LXeResponse', 'NRMedianCurve', 'OnnxModel', 'PositionCorrections', 'RasterOptions', 'RegularGrid', 'S1_COLUMNS', 'S2_COLUMNS', 'TrackRasteriser', 'UsageError', 'accepted_units', 'accidental_count', 'available_memory', 'compiler_version', 'describe_tree', 'dimension_names', 'hex_pmt_array', 'isolated_rates', 'library_directory', 'list_trees', 'onnx_benchmark', 'onnx_ir_versions', 'onnx_isa', 'onnx_newest_opset', 'onnx_schema_table', 'onnx_supported_operators', 'pair_file', 'read_parameter', 'require_columns', 'require_distinct_output', 'root_version', 'score_files', 'unit_factor', 'version', 'write_tree_file']
+__all__: list[str] = ['AccidentalPairer', 'AtomicOutput', 'ConfigError', 'DetectorConfig', 'DetectorParameter', 'DriftDepth', 'EVENT_COLUMNS', 'EVENT_DTYPES', 'ElectronLifetimeCorrection', 'Error', 'FEATURES', 'InputError', 'LXeOptics', 'LXeResponse', 'NRMedianCurve', 'OnnxModel', 'PositionCorrections', 'RasterOptions', 'RegularGrid', 'S1_COLUMNS', 'S2_COLUMNS', 'TrackRasteriser', 'UsageError', 'accepted_units', 'accidental_count', 'available_memory', 'check_detector', 'compiler_version', 'describe_tree', 'dimension_names', 'hex_pmt_array', 'isolated_rates', 'library_directory', 'list_trees', 'model_json', 'onnx_benchmark', 'onnx_ir_versions', 'onnx_isa', 'onnx_newest_opset', 'onnx_schema_table', 'onnx_supported_operators', 'pair_file', 'provenance_json', 'provenance_keys', 'read_detector', 'read_parameter', 'require_columns', 'require_distinct_output', 'root_version', 'score_files', 'sha256_file', 'unit_factor', 'version', 'write_output_metadata', 'write_tree_file']
 class Error(RuntimeError):
     """
     Base of every tpcml error.
@@ -408,6 +408,10 @@ def available_memory() -> int:
     """
     bytes of memory the system can still give (0: unknown)
     """
+def check_detector(files: collections.abc.Sequence[str], model_detector: str, model_name: str, allow_mismatch: bool) -> str:
+    """
+    the files' detector tag after refusing a mismatch (tpcml::checkDetector)
+    """
 def compiler_version() -> str:
     """
     compiler the library was built with
@@ -430,6 +434,10 @@ def library_directory() -> str:
     """
 def list_trees(file: str) -> list[str]:
     ...
+def model_json(path: str, metadata: collections.abc.Mapping[str, str] = {}, sha256: str = '') -> str:
+    """
+    the tpcml_model JSON object: path, sha256, metadata
+    """
 def onnx_benchmark(model: OnnxModel, batch: typing.SupportsInt | typing.SupportsIndex, n_events: typing.SupportsInt | typing.SupportsIndex, repeats: typing.SupportsInt | typing.SupportsIndex = 5) -> float:
     """
     Best time per event (ns) of the C++ engine alone over random inputs.
@@ -444,9 +452,21 @@ def onnx_schema_table() -> list:
     """
 def onnx_supported_operators() -> list[str]:
     ...
-def pair_file(s1: dict, s2: dict, input: str, output: str, n: typing.SupportsInt | typing.SupportsIndex, seed: typing.SupportsInt | typing.SupportsIndex = 0, detector: str = 'pandax2', threads: typing.SupportsInt | typing.SupportsIndex = 1, with_replacement: bool = True, nr_median: str = '', drift_window: tuple[typing.SupportsFloat | typing.SupportsIndex, typing.SupportsFloat | typing.SupportsIndex] | None = None, live_time_s: typing.SupportsFloat | typing.SupportsIndex = -1.0, efficiency: typing.SupportsFloat | typing.SupportsIndex = -1.0, provenance: collections.abc.Sequence[tuple[str, str]] = [], log: typing.Any = None) -> dict:
+def pair_file(s1: dict, s2: dict, input: str, output: str, n: typing.SupportsInt | typing.SupportsIndex, seed: typing.SupportsInt | typing.SupportsIndex = 0, detector: str = 'pandax2', threads: typing.SupportsInt | typing.SupportsIndex = 1, with_replacement: bool = True, nr_median: str = '', drift_window: tuple[typing.SupportsFloat | typing.SupportsIndex, typing.SupportsFloat | typing.SupportsIndex] | None = None, live_time_s: typing.SupportsFloat | typing.SupportsIndex = -1.0, efficiency: typing.SupportsFloat | typing.SupportsIndex = -1.0, provenance: collections.abc.Sequence[tuple[str, str]] = [], log: typing.Any = None, format: str = 'ttree', allow_detector_mismatch: bool = False, command_line: collections.abc.Sequence[str] = [], progress: bool = True) -> dict:
     """
     tpcml::pairFile on isolated S1/S2 columns already read from `input`: pairs n accidental events and writes them to `output` (events tree, detector, provenance, tpcml_n_acc); returns a summary dict
+    """
+def provenance_json(command_line: collections.abc.Sequence[str], inputs: collections.abc.Sequence[str], extra: collections.abc.Sequence[tuple[str, str]] = []) -> str:
+    """
+    the tpcml_provenance JSON object (tpcml::provenanceJson); `extra`: (key, JSON value) pairs
+    """
+def provenance_keys() -> list[str]:
+    """
+    the keys every tpcml_provenance object has
+    """
+def read_detector(file: str) -> str:
+    """
+    title of tpcml_detector ('' when absent)
     """
 def read_parameter(file: str, key: str, fallback: typing.SupportsFloat | typing.SupportsIndex) -> float:
     """
@@ -462,7 +482,9 @@ def root_version() -> str:
     """
     ROOT version the library runs against
     """
-def score_files(files: collections.abc.Sequence[str], tree: str, output: str, model: str, columns: collections.abc.Sequence[str], name: str, threads: typing.SupportsInt | typing.SupportsIndex) -> dict:
+def score_files(files: collections.abc.Sequence[str], tree: str, output: str, model: str, columns: collections.abc.Sequence[str], name: str, threads: typing.SupportsInt | typing.SupportsIndex, format: str = 'ttree', progress: bool = True, allow_detector_mismatch: bool = False, command_line: collections.abc.Sequence[str] = []) -> dict:
+    ...
+def sha256_file(path: str) -> str:
     ...
 def unit_factor(unit: str, dimension: str) -> float:
     ...
@@ -470,7 +492,11 @@ def version() -> str:
     """
     tpcml C++ library version
     """
-def write_tree_file(path: str, trees: dict, named: dict = {}, parameters: dict = {}, auto_flush: typing.SupportsInt | typing.SupportsIndex = 0) -> None:
+def write_output_metadata(path: str, detector: str = '', provenance: str = '', model: str = '', carry_from: collections.abc.Sequence[str] = []) -> None:
+    """
+    add tpcml_detector, tpcml_provenance, tpcml_model and the first tpcml_nr_median of `carry_from` to a file
+    """
+def write_tree_file(path: str, trees: dict, named: dict = {}, parameters: dict = {}, auto_flush: typing.SupportsInt | typing.SupportsIndex = 0, format: str = 'ttree') -> None:
     """
     Write {tree: {column: 1-d array}} plus TNamed and TParameter<double> objects to a new ROOT file (compiled writer, no jitting).
     """

@@ -6,22 +6,27 @@
     tpcml detectors validate FILE [FILE ...]  check detector TOML files
     tpcml inspect FILE [--tree T]             trees, entries and columns of a ROOT file
     tpcml simulate pandax2 --out DIR [...]    PandaX-II NR/ER calibration, isolated S1/S2, accidentals, search run
-    tpcml pair --input F --output F -n N      accidental events from isolated S1/S2 trees (C++ pairer)
+    tpcml pair FILE --output F -n N           accidental events from isolated S1/S2 trees (C++ pairer)
     tpcml select FILE [FILE ...]              the P2-DNN selection in RDataFrame, with its cut flow
+    tpcml infer FILE [...] --model M --output F
+                                              add an ONNX model's score to every entry (C++ engine)
     tpcml nr-median fit NR.root --out F       fit the NR median on your NR calibration (select/plot/run --nr-median)
     tpcml plot pandax2 DIR                    Fig. 1 analogue and the 13 Table 1 feature distributions
     tpcml run accidental [--out DIR] [--quick|--full] [--data DIR]
                                               the PandaX-II MLP-vs-BDT study (P2-DNN Sec. 4): the main job
     tpcml run tracks [--out DIR] [--quick]    PandaX-III EfficientNet track classification (P3-CNN)
     tpcml simulate pandax3 --out DIR          PandaX-III 0nubb and gamma tracks (strip hits)
-    tpcml raster --input F --output F         track images in RDataFrame (C++ rasteriser)
+    tpcml raster FILE [...] --output F        track images in RDataFrame (C++ rasteriser)
     tpcml run quickstart [--out DIR]          electron-lifetime correction and ER/NR bands end to end
     tpcml run all [--out DIR] [--quick] [--only S,..]
                                               every study, and DIR/index.md linking their reports
 
 ``simulate``, ``run`` and ``plot`` dispatch to the studies of :mod:`tpcml.studies` (each adds its own options;
-``tpcml run pandax2`` = ``run accidental``, ``run pandax3`` = ``run tracks``). ``--threads 0`` means all cores
-for every ``simulate``; for ``run quickstart`` and ``select`` it means ROOT's ImplicitMT off.
+``tpcml run pandax2`` = ``run accidental``, ``run pandax3`` = ``run tracks``).
+
+One convention for these subcommands and the executables tpcml-info, tpcml-pair, tpcml-infer, tpcml-raster
+(docs/cli.md): input files are positional (``--input`` is kept as an alias), ``-n/--events N``, ``--tree NAME``,
+``--threads N`` with 0 = all cores everywhere, ``--drift-window TMIN,TMAX``, ``-q/--quiet`` for no progress.
 
 Exit status: 0 ok, 1 invalid input or configuration, 2 bad arguments.
 """
@@ -29,6 +34,7 @@ Exit status: 0 ok, 1 invalid input or configuration, 2 bad arguments.
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import sys
@@ -90,21 +96,36 @@ def _cmd_detectors(args) -> int:
 
 
 def _cmd_inspect(args) -> int:
+    """The trees of a ROOT file with their entries, or one tree's columns in the file's order."""
     from tpcml.core import rootio
 
-    rootio.require_file(args.file)  # a directory, FIFO or missing file is named as what it is
+    (file,) = args.inputs
+    rootio.require_file(file)  # a directory, FIFO or missing file is named as what it is
     if args.tree is None:
-        trees = rootio.list_trees(args.file)
-        print(f"{args.file}: {len(trees)} tree(s)")
+        trees = rootio.list_trees(file)
+        print(f"{file}: {len(trees)} tree(s)")
         for t in trees:
-            s = rootio.describe_tree(args.file, t)
+            s = rootio.describe_tree(file, t)
             print(f"  {t:<20} {s['entries']} entries, {len(s['columns'])} columns")
         return 0
-    s = rootio.describe_tree(args.file, args.tree)
+    s = rootio.describe_tree(file, args.tree)
     print(f"{s['file']} / {s['tree']}: {s['entries']} entries")
-    for name, typ in s["columns"].items():
+    order = {name: k for k, name in enumerate(_stored_order(file, args.tree))}
+    for name, typ in sorted(s["columns"].items(), key=lambda c: order.get(c[0], len(order))):
         print(f"  {name:<28} {typ}")
     return 0
+
+
+def _stored_order(file: str, tree: str) -> list[str]:
+    """The top-level branches (fields) of a TTree (RNTuple) in the order the file stores them (RDataFrame lists
+    them sorted by name); empty when uproot cannot read them."""
+    import uproot
+
+    try:
+        with uproot.open(file) as f:
+            return [str(k) for k in f[tree].keys(recursive=False)]
+    except Exception:  # the order is cosmetic: describe_tree has already named any real problem
+        return []
 
 
 def _cmd_raster(args) -> int:
@@ -114,13 +135,18 @@ def _cmd_raster(args) -> int:
     from tpcml.studies.pandax3.images import rasterise_file
 
     summary = rasterise_file(
-        args.input,
+        args.inputs,
         args.output,
         upscale=args.upscale,
         channels_first=args.layout == "nchw",
-        threads=args.threads,
+        threads=a.all_cores(args.threads),
         drop_hits=args.drop_hits,
         detector=args.detector,
+        tree=args.tree,
+        pixels=args.pixels,
+        pixel_size=args.pixel_size,
+        format=args.format,
+        allow_detector_mismatch=args.allow_detector_mismatch,
     )
     print(
         f"{summary['entries']} images ({summary['side']} x {summary['side']} x 3, {args.layout}) -> {args.output}; "
@@ -136,23 +162,24 @@ def _cmd_pair(args) -> int:
     (P2-DNN Eq. 2.1)."""
     from .pairing import pair as pair_file
 
-    window = None if args.drift_window is None else tuple(args.drift_window)
     with a.value_errors_are_input_errors():
         r = pair_file(
-            args.input,
+            args.inputs[0],
             args.output,
-            args.n,
+            args.events,
             seed=args.seed,
             detector=args.detector,
-            threads=max(args.threads, 1),
+            threads=a.all_cores(args.threads),
             with_replacement=not args.without_replacement,
             nr_median=args.nr_median,
-            drift_window=window,
+            drift_window=args.drift_window,
             livetime_s=args.livetime,
             efficiency=args.efficiency,
             s1_tree=args.s1_tree,
             s2_tree=args.s2_tree,
             quiet=args.quiet,
+            format=args.format,
+            allow_detector_mismatch=args.allow_detector_mismatch,
         )
     if r["n_acc"] is not None:
         print(f"n_acc = {r['n_acc']:.4g} (P2-DNN Eq. 2.1); weight per pair {r['weight']:.4g}")
@@ -167,16 +194,18 @@ def _cmd_select(args) -> int:
 
     det = detectors.load(args.detector)
     if args.output is not None:
-        a.refuse_overwrite(args.output, [*args.files, args.nr_median, a.detector_file(args.detector)])
+        a.refuse_overwrite(args.output, [*args.inputs, args.nr_median, a.detector_file(args.detector)])
     flow = selection.cutflow(
-        args.files,
+        args.inputs,
         det,
         tree=args.tree,
         nr_median=args.nr_median,  # None: the policy of tpcml.nr_median.resolve (input file, detector default)
         below_median=args.below_nr_median,
-        threads=args.threads,
+        threads=a.imt_threads(args.threads),
         output=args.output,
         say=lambda text: print(f"tpcml: {text}", file=sys.stderr),
+        format=args.format,
+        allow_detector_mismatch=args.allow_detector_mismatch,
     )
     print(f"{'cut':<20} {'all':>10} {'pass':>10} {'eff %':>8} {'cumul. %':>9}")
     total = flow[0][1] if flow else 0
@@ -189,6 +218,44 @@ def _cmd_select(args) -> int:
     return 0
 
 
+def _cmd_infer(args) -> int:
+    """Add the score of an ONNX model (tpcml's C++ engine) to every entry of ROOT trees: every input column plus
+    the score, in input order, written under a temporary name renamed when complete. The job tpcml-infer runs
+    (tpcml::onnx::scoreFiles, through tpcml.inference.score_files); the input columns default to the model's
+    tpcml.inputs metadata."""
+    from tpcml.inference import score_files
+
+    columns = None
+    if args.columns is not None:
+        columns = [c.strip() for c in ",".join(args.columns).split(",") if c.strip()]
+        if not columns:  # "--columns=,," must not fall back to the model's metadata
+            raise ArgumentError(f"--columns names no column, got {','.join(args.columns)!r}")
+    from tpcml.core.errors import UsageError
+
+    try:
+        s = score_files(
+            args.inputs,
+            args.model,
+            args.output,
+            tree=args.tree,
+            columns=columns,
+            name=args.name,
+            threads=a.all_cores(args.threads),
+            format=args.format,
+            progress=not args.quiet,
+            allow_detector_mismatch=args.allow_detector_mismatch,
+        )
+    except UsageError as err:  # the job's checks before any work (tpcml::onnx::checkScoreFilesJob): exit 2
+        if isinstance(err, ArgumentError):
+            raise
+        raise ArgumentError(str(err)) from None
+    print(
+        f"wrote {s['entries']} entries with column {s['output_column']!r} (inputs: {', '.join(s['columns'])}) "
+        f"to {args.output} in {s['seconds']:.3g} s"
+    )
+    return 0
+
+
 def _command(sub, name: str, func, help_text: str) -> argparse.ArgumentParser:
     """The subcommand ``name`` running ``func``; its description is ``func``'s docstring (none without one)."""
     s = sub.add_parser(name, help=help_text, description=func.__doc__)
@@ -196,11 +263,24 @@ def _command(sub, name: str, func, help_text: str) -> argparse.ArgumentParser:
     return s
 
 
+#: the C++ executables installed with tpcml (listed in ``tpcml --help``)
+EXECUTABLES = {
+    "tpcml-info": "versions, threads, detector registry, trees and columns of a ROOT file",
+    "tpcml-pair": "accidental events from isolated S1/S2 trees (= tpcml pair)",
+    "tpcml-infer": "add an ONNX model's score to every entry (= tpcml infer)",
+    "tpcml-raster": "XZ/YZ track images of strip-hit events (= tpcml raster)",
+}
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="tpcml",
         description="Machine-learning background suppression for rare-event TPCs.",
-        epilog="Batch executables: tpcml-info, tpcml-pair (each with --help).",
+        epilog="batch executables (C++, each with -h/--help, the same options as the subcommands):\n"
+        + "".join(f"  {name:<14} {text}\n" for name, text in EXECUTABLES.items())
+        + "\nconvention: input files are positional (--input is an alias), -n/--events N, --tree NAME, "
+        "--threads N (0 = all cores), --drift-window TMIN,TMAX, -q/--quiet (docs/cli.md)",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--version", action="version", version=f"tpcml {__version__}")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -213,28 +293,34 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("targets", nargs="*", metavar="NAME|FILE")
 
     s = _command(sub, "inspect", _cmd_inspect, "trees, entries and columns of a ROOT file")
-    s.add_argument("file", help="ROOT file")
-    s.add_argument("--tree", help="describe this tree (default: list all trees)")
+    a.add_inputs(s, "ROOT file", multiple=False)
+    a.add_tree(s, "describe this tree (default: list all trees)", default=None)
 
     s = _command(sub, "pair", _cmd_pair, "accidental events from isolated S1/S2 trees")
-    s.add_argument("--input", required=True, help="ROOT file with the isolated-S1 and -S2 trees")
+    a.add_inputs(s, "ROOT file with the isolated-S1 and -S2 trees", multiple=False)
     s.add_argument("--output", required=True, help="output ROOT file (written atomically)")
-    s.add_argument("-n", type=a.count, required=True, help="number of pairs (>= 1; checked against the memory)")
+    a.add_events(s, "number of accidental events to make (>= 1; checked against the memory)", required=True)
     s.add_argument("--seed", type=a.seed, default=0, help="random seed (default: %(default)s)")
     s.add_argument("--detector", default="pandax2", help="detector name or TOML file (default: %(default)s)")
-    s.add_argument("--threads", type=a.threads, default=1, help="threads (output independent of it)")
+    a.add_threads(s)
     s.add_argument("--s1-tree", default="s1", help="isolated-S1 tree (default: %(default)s)")
     s.add_argument("--s2-tree", default="s2", help="isolated-S2 tree (default: %(default)s)")
-    s.add_argument("--drift-window", nargs=2, type=a.finite_float, metavar=("TMIN", "TMAX"), help="drift window in us")
+    s.add_argument(
+        "--drift-window",
+        type=a.drift_window,
+        metavar="TMIN,TMAX",
+        help="drift-time window in us (default: the detector's fiducial window)",
+    )
     s.add_argument("--nr-median", help="ROOT file with the NR median TGraph: fills below_nr_median")
     s.add_argument("--livetime", type=a.positive_float, help="live time (s): rates = N / T")
     s.add_argument("--efficiency", type=a.positive_float, help="data-quality efficiency epsilon of Eq. 2.1")
     s.add_argument("--without-replacement", action="store_true", help="use each S1 and each S2 at most once")
-    s.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
+    a.add_quiet(s)
+    a.add_output_contract(s)
 
     s = _command(sub, "select", _cmd_select, "the P2-DNN event selection in RDataFrame, with its cut flow")
-    s.add_argument("files", nargs="+", help="ROOT files")
-    s.add_argument("--tree", default="events", help="tree name (default: %(default)s)")
+    a.add_inputs(s, "ROOT file(s)")
+    a.add_tree(s, "tree to select from")
     s.add_argument("--detector", default="pandax2", help="detector name or TOML file (default: %(default)s)")
     s.add_argument("--below-nr-median", action="store_true", help="also require log10(qS2c/qS1c) < NR median")
     s.add_argument(
@@ -244,18 +330,52 @@ def build_parser() -> argparse.ArgumentParser:
         "carried in the first input that has one, else the detector default",
     )
     s.add_argument("--output", help="write the selected events here (Snapshot, atomic)")
-    s.add_argument("--threads", type=a.threads, default=0, help="ROOT ImplicitMT threads (0: off)")
+    a.add_threads(s)
+    a.add_output_contract(s)
+
+    s = _command(sub, "infer", _cmd_infer, "add an ONNX model's score to every entry of ROOT trees (C++ engine)")
+    a.add_inputs(s, "input ROOT file(s)")
+    s.add_argument("--model", required=True, metavar="M.onnx", help="ONNX model (float32 graph, e.g. from tf2onnx)")
+    s.add_argument("--output", required=True, metavar="OUT.root", help="output ROOT file (written atomically)")
+    a.add_tree(s, "tree to score")
+    s.add_argument(
+        "--columns",
+        action="append",
+        metavar="A,B,...",
+        help="input columns in model order (default: the model's tpcml.inputs metadata)",
+    )
+    s.add_argument("--name", default="score", help="name of the score column (default: %(default)s)")
+    a.add_threads(s)
+    a.add_quiet(s)
+    a.add_output_contract(s)
 
     s = _command(sub, "raster", _cmd_raster, "XZ/YZ track images of strip-readout events (PandaX-III)")
-    s.add_argument("--input", required=True, nargs="+", help="ROOT file(s) with tree events and hit_* branches")
-    s.add_argument("--output", required=True, help="output ROOT file (written atomically)")
-    s.add_argument("--upscale", type=int, choices=[1, 2, 4], default=1, help="nearest-neighbour factor (2: 128 x 128)")
-    s.add_argument("--layout", choices=["nhwc", "nchw"], default="nhwc", help="image layout (default: %(default)s)")
-    s.add_argument("--threads", type=a.threads, default=1, help="ROOT ImplicitMT threads (0/1: off)")
-    s.add_argument("--drop-hits", action="store_true", help="do not copy the hit_* branches")
+    a.add_inputs(s, "ROOT file(s) with hit_plane, hit_strip, hit_time, hit_charge")
+    s.add_argument("--output", required=True, metavar="OUT.root", help="output ROOT file (written atomically)")
+    a.add_tree(s, "tree with the strip hits")
     s.add_argument(
         "--detector", default="pandax3", help="detector for pixels and drift velocity (default: %(default)s)"
     )
+    s.add_argument(
+        "--pixels",
+        type=a._int_type(2, 4096, "pixel count"),
+        metavar="N",
+        help="pixels per side before upscaling (default: the detector's image_pixels)",
+    )
+    s.add_argument(
+        "--pixel-size", type=a.positive_float, metavar="MM", help="pixel size in mm (default: the detector's)"
+    )
+    s.add_argument(
+        "--upscale",
+        type=a._int_type(1, 8, "upscaling factor"),
+        default=1,
+        metavar="K",
+        help="nearest-neighbour upscaling factor in [1, 8] (P3-CNN: 2 for 128 x 128)",
+    )
+    s.add_argument("--layout", choices=["nhwc", "nchw"], default="nhwc", help="image layout (default: %(default)s)")
+    a.add_threads(s)
+    s.add_argument("--drop-hits", action="store_true", help="do not copy the hit_* branches")
+    a.add_quiet(s)
     from tpcml import nr_median
 
     nr_median.add_command(sub)
@@ -316,7 +436,7 @@ def _add_study_verbs(sub) -> None:
     j.add_argument("--quick", action="store_true", help="each study's smoke-run configuration")
     j.add_argument("--full", action="store_true", help="each study's paper-scale configuration (where it has one)")
     j.add_argument("--keep-going", action="store_true", help="run the next study after one fails")
-    j.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
+    a.add_quiet(j)
     j.set_defaults(func=_cmd_run_all)
 
 
@@ -325,9 +445,9 @@ def _add_common_simulate_arguments(p: argparse.ArgumentParser, v) -> None:
     p.add_argument("--out", required=True, help="output directory (created)")
     p.add_argument("--detector", default=v.detector, help="detector name or TOML file (default: %(default)s)")
     p.add_argument("--seed", type=a.seed, default=1, help="random seed (default: %(default)s)")
-    p.add_argument("--threads", type=a.threads, default=0, help="threads (0: all cores)")
+    a.add_threads(p, default=0)
     p.add_argument("--quick", action="store_true", help=v.quick_help)
-    p.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
+    a.add_quiet(p)
 
 
 def _add_common_run_arguments(p: argparse.ArgumentParser, st) -> None:
@@ -338,12 +458,14 @@ def _add_common_run_arguments(p: argparse.ArgumentParser, st) -> None:
     if "full" in st.profiles:
         p.add_argument("--full", action="store_true", help=st.profile_help.get("full", "the paper's protocol"))
     p.add_argument("--seed", type=a.seed, default=st.seed, help="random seed (default: %(default)s)")
-    p.add_argument("--threads", type=a.threads, default=st.threads, help=st.threads_help)
-    p.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
+    a.add_threads(p, default=st.threads)
+    a.add_quiet(p)
 
 
 def study_config(st, args: argparse.Namespace):
-    """The configuration object ``st.configure`` makes of a parsed ``tpcml run <study>`` command line."""
+    """The configuration object ``st.configure`` makes of a parsed ``tpcml run <study>`` command line
+    (``--threads 0`` is resolved to all cores here, for every study)."""
+    args.threads = a.all_cores(args.threads)
     return st.configure(args, a.profile_of(args))
 
 
@@ -401,12 +523,16 @@ def main(argv: list[str] | None = None) -> int:
     from tpcml.core.errors import TpcmlError
 
     try:
+        a.merge_inputs(args)
         return args.func(args)
     except CommandLineError as err:
         parser.error(str(err))
     except ArgumentError as err:  # a bad argument value, found before any work
         print(f"tpcml: error: {err}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # the reader closed the pipe (`tpcml inspect FILE | head`): the output ends there
+        _stdout_to_devnull()
+        return 0
     except (TpcmlError, ValueError, OSError) as err:  # tpcml's errors (ConfigError is a ValueError, InputError
         # an OSError) and the standard ones for bad values and files: one line, exit 1
         print(f"tpcml: error: {_one_line(err)}", file=sys.stderr)
@@ -423,6 +549,16 @@ def main(argv: list[str] | None = None) -> int:
         print(f"tpcml: error: {_one_line(err)} (TPCML_DEBUG=1 shows the traceback)", file=sys.stderr)
         return 1
     return 0
+
+
+def _stdout_to_devnull() -> None:
+    """After a broken pipe: stdout goes to /dev/null, so that the interpreter's final flush raises nothing."""
+    import contextlib
+
+    with contextlib.suppress(AttributeError, OSError, ValueError, io.UnsupportedOperation):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
 
 
 def _one_line(err: BaseException) -> str:

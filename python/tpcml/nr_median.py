@@ -224,7 +224,7 @@ def add_command(sub) -> None:
         description=FIT_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    f.add_argument("file", help="ROOT file of NR calibration events (TTree or RNTuple)")
+    a.add_inputs(f, "ROOT file of NR calibration events (TTree or RNTuple)", multiple=False)
     f.add_argument(
         "--out",
         "--output",
@@ -254,7 +254,7 @@ def _cmd_fit(args) -> int:
     known = [*CURVE_COLUMNS, *SELECTION_COLUMNS]
     with a.value_errors_are_input_errors():
         s = fit_file(
-            args.file,
+            args.inputs[0],
             args.out,
             tree=args.tree,
             columns=aliases(args.column, known),

@@ -10,14 +10,13 @@ N / T; otherwise the file's ``tpcml_isolated_s1_rate`` / ``_s2_rate``, else N / 
 
 from __future__ import annotations
 
-import json
 import os
+import sys
 import time
 from pathlib import Path
 
 from . import _core
 from .core import detectors
-from .core.rootio import provenance
 
 #: The events schema of C++ (tpcml/pairing/EventSchema.h): every column of an ``events`` tree in its order,
 #: the 13 features of P2-DNN Table 1 in its order, the columns of the isolated-S1 and isolated-S2 trees.
@@ -65,8 +64,13 @@ def pair(
     s1_tree: str = "s1",
     s2_tree: str = "s2",
     quiet: bool = False,
+    format: str = "ttree",
+    allow_detector_mismatch: bool = False,
 ) -> dict:
-    """Pair ``n`` accidental events from ``input_path`` into ``output``; returns a summary."""
+    """Pair ``n`` accidental events from ``input_path`` into ``output``; returns a summary.
+
+    ``format``: "ttree" (default) or "rntuple". An input tagged (tpcml_detector) with another detector
+    than ``detector`` is refused (InputError naming both) unless ``allow_detector_mismatch``."""
     t0 = time.perf_counter()
 
     def say(msg):
@@ -112,8 +116,11 @@ def pair(
         drift_window=(t_min, t_max),
         live_time_s=livetime_s or -1.0,
         efficiency=-1.0 if efficiency is None else efficiency,
-        provenance=[(k, json.dumps(v)) for k, v in provenance().items()],
         log=say,
+        format=format,
+        allow_detector_mismatch=allow_detector_mismatch,
+        command_line=list(sys.argv),
+        progress=not quiet,
     )
     n_acc = summary["n_acc"]
     weight = 1.0 if n_acc is None else n_acc / n

@@ -1,13 +1,13 @@
 // tpcml-infer -- score the entries of ROOT trees with an ONNX model (C++ engine, RDataFrame).
 //
-//   tpcml-infer --model M.onnx --input F.root [F2.root ...] --tree T --output OUT.root
-//               [--columns a,b,c] [--threads N] [--name score]
+//   tpcml-infer F.root [F2.root ...] --model M.onnx --output OUT.root [--tree T]
+//               [--columns a,b,c] [--threads N] [--name score] [-q]
 //
 // Writes every input column plus the score column(s), entries in input order, under a
 // temporary name renamed when complete (tpcml::onnx::scoreFiles, the function behind
 // tpcml.inference.score_files). Input columns default to the model's "tpcml.inputs"
 // metadata. Exit codes: 0 success, 1 unusable input (file, tree, column, model), 2 bad usage.
-#include "ArgParser.h"
+#include "Cli.h"
 
 #include "tpcml/core/AtomicFile.h"
 #include "tpcml/core/Error.h"
@@ -15,43 +15,36 @@
 #include "tpcml/onnx/Scorer.h"
 
 #include <iostream>
-#include <sstream>
 
 namespace {
 
-std::vector<std::string> splitColumns(const std::vector<std::string> &values)
-{
-   std::vector<std::string> out;
-   for (const std::string &v : values) {
-      std::stringstream ss(v);
-      std::string item;
-      while (std::getline(ss, item, ','))
-         if (!item.empty())
-            out.push_back(item);
-   }
-   return out;
-}
+/// The options as given (text; converted in jobFrom so errors name the option and value).
+struct Options {
+   std::vector<std::string> inputs, columns;
+   std::string model, tree, output, name = "score", threads;
+   tpcml::apps::OutputContract contract;
+};
 
 /// The job the options describe (usage errors first, before any work).
-tpcml::onnx::ScoreFilesJob jobFrom(const tpcml::apps::ArgParser &args)
+tpcml::onnx::ScoreFilesJob jobFrom(const tpcml::apps::Cli &cli, const Options &o)
 {
    tpcml::onnx::ScoreFilesJob job;
-   job.files = args.getAll("input");
-   job.tree = args.get("tree");
-   job.output = args.get("output");
-   job.modelPath = args.get("model");
-   job.columns = splitColumns(args.getAll("columns"));
-   job.name = args.get("name");
-   job.threads = static_cast<unsigned>(args.getInt("threads", 1, 1024));
-   if (args.has("columns") && job.columns.empty()) // "--columns=,," must not fall back to the model's metadata
-      throw tpcml::UsageError("option '--columns' names no column, got '" + tpcml::join(args.getAll("columns")) +
+   job.files = o.inputs;
+   job.tree = o.tree;
+   job.output = o.output;
+   job.modelPath = o.model;
+   job.columns = tpcml::apps::splitCommas(o.columns);
+   job.name = o.name;
+   job.threads = tpcml::apps::toThreads(o.threads);
+   cli.applyOutputContract(job, o.contract);
+   if (cli.given("columns") && job.columns.empty()) // "--columns=,," must not fall back to the model's metadata
+      throw tpcml::UsageError("option '--columns' names no column, got '" + tpcml::join(o.columns) +
                               "'; give A,B,... or leave it out to use the model's tpcml.inputs");
    if (job.name.empty())
       throw tpcml::UsageError("--name must not be empty");
    tpcml::onnx::checkScoreFilesJob(job);
    return job;
 }
-
 /// Loads (and plans) the model once, reports on it, scores the files with it.
 int run(const tpcml::onnx::ScoreFilesJob &job)
 {
@@ -73,20 +66,25 @@ int run(const tpcml::onnx::ScoreFilesJob &job)
 
 int main(int argc, char **argv)
 {
-   tpcml::apps::ArgParser parser("tpcml-infer",
-                                 "Adds the score of an ONNX model (tpcml's C++ engine) to every entry of ROOT trees.");
-   parser.addOption("model", "M.onnx", "ONNX model (float32 graph, e.g. exported by tf2onnx)", "", true);
-   parser.addOption("input", "FILE", "input ROOT file(s); repeat or list several", "", true, true);
-   parser.addOption("tree", "NAME", "tree to score", "events");
-   parser.addOption("output", "OUT.root", "output ROOT file (written atomically)", "", true);
-   parser.addOption("columns", "A,B,...",
-                    "input columns in model order (scalars, or one RVec<float>); default: the model's tpcml.inputs "
-                    "metadata");
-   parser.addOption("threads", "N", "threads for scoring (ImplicitMT); output order is kept", "1");
-   parser.addOption("name", "NAME", "name of the score column", "score");
-   parser.setEpilog("exit status: 0 ok, 1 unreadable input or model, 2 bad arguments\nExample: tpcml-infer --model "
-                    "mlp.onnx --input run11.root --tree events --output scored.root "
-                    "--threads 2");
-   return tpcml::apps::runMain(parser, argc, argv,
-                               [](const tpcml::apps::ArgParser &args) { return run(jobFrom(args)); });
+   tpcml::apps::Cli cli("tpcml-infer",
+                        "Adds the score of an ONNX model (tpcml's C++ engine) to every entry of ROOT trees.",
+                        "unreadable input or model",
+                        "Example: tpcml-infer run11.root --model mlp.onnx --tree events --output scored.root "
+                        "--threads 2\n"
+                        "The same job: tpcml infer (Python), tpcml.inference.score_files.");
+   Options o;
+   cli.addInputs(o.inputs, "input ROOT file(s)", /*multiple=*/true);
+   cli.addText("--model", o.model, "M.onnx", "ONNX model (float32 graph, e.g. exported by tf2onnx)", true);
+   cli.addOutput(o.output);
+   cli.addTree(o.tree, "tree to score");
+   cli.app()
+       .add_option("--columns", o.columns,
+                   "input columns in model order (scalars, or one RVec<float>); default: the model's tpcml.inputs "
+                   "metadata")
+       ->type_name("A,B,...")
+       ->allow_extra_args(false);
+   cli.addText("--name", o.name, "NAME", "name of the score column");
+   cli.addThreads(o.threads);
+   cli.addOutputContract(o.contract);
+   return cli.run(argc, argv, [&] { return run(jobFrom(cli, o)); });
 }

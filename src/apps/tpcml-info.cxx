@@ -1,11 +1,11 @@
 // tpcml-info -- versions, threading, detector registry, and what a ROOT file holds.
 //
 //   tpcml-info                                   versions and ImplicitMT threads
-//   tpcml-info --file events.root                trees in the file
-//   tpcml-info --file events.root --tree events  entries and columns of a tree
+//   tpcml-info events.root                       trees in the file
+//   tpcml-info events.root --tree events         entries and columns of a tree
 //   tpcml-info --detector pandax2                validated detector parameters
 //   tpcml-info ... --json summary.json           also write a JSON summary (atomically)
-#include "ArgParser.h"
+#include "Cli.h"
 
 #include "tpcml/core/AtomicFile.h"
 #include "tpcml/core/DetectorConfig.h"
@@ -27,20 +27,26 @@ namespace {
 
 /// What tpcml-info describes.
 struct InfoJob {
-   int threads = 0;
+   unsigned threads = 1;                   ///< > 1: ROOT ImplicitMT with that many threads
    std::string detector, file, tree, json; ///< empty: not asked for
 };
 
-InfoJob jobFromArguments(const tpcml::apps::ArgParser &args)
+/// The options as given.
+struct Options {
+   std::vector<std::string> file;
+   std::string tree, detector, threads, json;
+};
+
+InfoJob jobFromArguments(const Options &o)
 {
    InfoJob job;
-   job.threads = args.getInt("threads", 0, 1024);
-   if (args.has("tree") && !args.has("file"))
-      throw tpcml::UsageError("--tree needs --file");
-   for (auto [option, field] : {std::pair{"detector", &job.detector}, std::pair{"file", &job.file},
-                                std::pair{"tree", &job.tree}, std::pair{"json", &job.json}})
-      if (args.has(option))
-         *field = args.get(option);
+   job.threads = tpcml::apps::toThreads(o.threads);
+   if (!o.tree.empty() && o.file.empty())
+      throw tpcml::UsageError("--tree needs a FILE");
+   job.file = o.file.empty() ? std::string{} : o.file.front();
+   job.tree = o.tree;
+   job.detector = o.detector;
+   job.json = o.json;
    if (!job.json.empty()) {
       std::vector<std::string> read;
       for (const std::string *in : {&job.file, &job.detector})
@@ -134,11 +140,11 @@ void writeJson(const std::string &path, const std::string &text)
    out.commit();
 }
 
-int body(const tpcml::apps::ArgParser &args)
+int body(const Options &o)
 {
-   const InfoJob job = jobFromArguments(args);
-   if (job.threads > 0)
-      ROOT::EnableImplicitMT(static_cast<unsigned>(job.threads));
+   const InfoJob job = jobFromArguments(o);
+   if (job.threads > 1)
+      ROOT::EnableImplicitMT(job.threads);
    std::ostringstream json;
    describeBuild(json);
    if (!job.detector.empty())
@@ -155,14 +161,16 @@ int body(const tpcml::apps::ArgParser &args)
 
 int main(int argc, char **argv)
 {
-   tpcml::apps::ArgParser args("tpcml-info",
-                               "Print tpcml, ROOT and compiler versions, ImplicitMT threads, the detector\n"
-                               "registry, and the trees / columns / entries of a ROOT file.");
-   args.addOption("file", "FILE", "ROOT file to inspect (lists its trees)");
-   args.addOption("tree", "TREE", "tree in --file to describe (entries and columns)");
-   args.addOption("detector", "NAME|FILE", "validate and print a detector configuration");
-   args.addOption("threads", "N", "enable ROOT ImplicitMT with N threads (0: off)", "0");
-   args.addOption("json", "OUT", "also write the summary as JSON to OUT (written atomically)");
-   args.setEpilog("exit status: 0 ok, 1 unreadable input or invalid configuration, 2 bad arguments");
-   return tpcml::apps::runMain(args, argc, argv, body);
+   tpcml::apps::Cli cli("tpcml-info",
+                        "Print tpcml, ROOT and compiler versions, ImplicitMT threads, the detector\n"
+                        "registry, and the trees / columns / entries of a ROOT file.",
+                        "unreadable input or invalid configuration",
+                        "The same from Python: tpcml info, tpcml inspect FILE.");
+   Options o;
+   cli.addInputs(o.file, "ROOT file to inspect (lists its trees)", /*multiple=*/false, /*required=*/false);
+   cli.addTree(o.tree, "tree in FILE to describe (entries and columns)", "");
+   cli.addText("--detector", o.detector, "NAME|FILE", "validate and print a detector configuration");
+   cli.addThreads(o.threads);
+   cli.addText("--json", o.json, "OUT", "also write the summary as JSON to OUT (written atomically)");
+   return cli.run(argc, argv, [&] { return body(o); });
 }

@@ -1,7 +1,7 @@
 // tpcml-pair -- accidental events from isolated S1 and S2 signals (PandaX-II, P2-DNN §2-3).
 //
-//   tpcml-pair --input isolated.root --n 1000000 --seed 7 --output accidentals.root
-//              [--detector pandax2] [--threads N] [--without-replacement]
+//   tpcml-pair isolated.root -n 1000000 --seed 7 --output accidentals.root
+//              [--detector pandax2] [--threads N] [--without-replacement] [-q]
 //              [--drift-window 18,310] [--nr-median nr.root] [--livetime SECONDS] [--efficiency E]
 //
 // The arguments become a tpcml::PairJob and tpcml::pairFile does the job (the function the Python
@@ -9,7 +9,7 @@
 // (docs/event-model.md §2), pairs them and writes an `events` tree in the same schema as physical
 // events, each entry weighted by n_acc / N (P2-DNN Eq. 2.1) when the live time is known. The output
 // is written under a temporary name and renamed when complete.
-#include "ArgParser.h"
+#include "Cli.h"
 
 #include "tpcml/core/Error.h"
 #include "tpcml/core/Strings.h"
@@ -17,71 +17,54 @@
 #include "tpcml/pairing/PairFile.h"
 
 #include <chrono>
-#include <cmath>
 #include <iostream>
 
 namespace {
 
-std::pair<double, double> parseWindow(const std::string &text)
-{
-   const auto comma = text.find(',');
-   if (comma == std::string::npos)
-      throw tpcml::UsageError("--drift-window expects TMIN,TMAX in us (e.g. 18,310), got '" + text + "'");
-   const auto number = [&text](const std::string &part) {
-      std::size_t used = 0;
-      double v = 0.;
-      try {
-         v = std::stod(part, &used);
-      } catch (const std::exception &) {
-         used = 0;
-      }
-      if (part.empty() || used != part.size() || !std::isfinite(v))
-         throw tpcml::UsageError("--drift-window expects two finite numbers TMIN,TMAX in us, got '" + text + "'");
-      return v;
-   };
-   return {number(text.substr(0, comma)), number(text.substr(comma + 1))};
-}
+/// The options as given (text; converted in jobFromArguments so errors name the option and value).
+struct Options {
+   std::vector<std::string> input;
+   std::string output, events, seed = "0", detector = "pandax2", threads, s1Tree = "s1", s2Tree = "s2";
+   std::string driftWindow, nrMedian, livetime, efficiency;
+   bool withoutReplacement = false;
+   tpcml::apps::OutputContract contract;
+};
 
 /// The command line as a pairing job.
-tpcml::PairJob jobFromArguments(const tpcml::apps::ArgParser &args)
+tpcml::PairJob jobFromArguments(const tpcml::apps::Cli &cli, const Options &o)
 {
    tpcml::PairJob job;
-   job.input = args.get("input");
-   job.output = args.get("output");
-   // Streamed in chunks (pairFile): memory does not grow with --n; the bound is the 64-bit event count.
-   job.n = args.getCount("n", 1, 1000000000000000ULL);
-   job.seed = args.getSeed("seed");
-   job.threads = static_cast<unsigned>(args.getInt("threads", 0, 1024));
-   job.detector = args.get("detector");
-   job.withReplacement = !args.flag("without-replacement");
-   if (args.has("nr-median"))
-      job.nrMedian = args.get("nr-median");
-   if (args.has("drift-window")) {
+   job.input = o.input.at(0);
+   job.output = o.output;
+   // Streamed in chunks (pairFile): memory does not grow with --events; the bound is the 64-bit event count.
+   job.n = tpcml::apps::toCount("events", o.events, 1, 1000000000000000ULL);
+   job.seed = tpcml::apps::toSeed("seed", o.seed);
+   job.threads = tpcml::apps::toThreads(o.threads);
+   job.detector = o.detector;
+   job.withReplacement = !o.withoutReplacement;
+   cli.applyOutputContract(job, o.contract);
+   job.nrMedian = o.nrMedian;
+   if (cli.given("drift-window")) {
       job.hasDriftWindow = true;
-      std::tie(job.driftTimeMin, job.driftTimeMax) = parseWindow(args.get("drift-window"));
+      std::tie(job.driftTimeMin, job.driftTimeMax) = tpcml::apps::toWindow(o.driftWindow);
    }
-   if (args.has("livetime")) {
-      job.liveTimeS = args.getNumber("livetime", 0., 1e300);
+   if (cli.given("livetime")) {
+      job.liveTimeS = tpcml::apps::toNumber("livetime", o.livetime, 0., 1e300);
       if (!(job.liveTimeS > 0.))
-         throw tpcml::UsageError("--livetime must be > 0 s, got '" + args.get("livetime") + "'");
+         throw tpcml::UsageError("--livetime must be > 0 s, got '" + o.livetime + "'");
    }
-   if (args.has("efficiency"))
-      job.efficiency = args.getNumber("efficiency", 0., 1.);
-   job.s1Tree = args.get("s1-tree");
-   job.s2Tree = args.get("s2-tree");
-   std::vector<std::string> argv;
-   for (const auto &a : args.argv())
-      argv.push_back(tpcml::jsonString(a));
-   job.provenance = {{"tpcml_version", tpcml::jsonString(tpcml::version())},
-                     {"command_line", "[" + tpcml::join(argv) + "]"}};
+   if (cli.given("efficiency"))
+      job.efficiency = tpcml::apps::toNumber("efficiency", o.efficiency, 0., 1.);
+   job.s1Tree = o.s1Tree;
+   job.s2Tree = o.s2Tree;
    job.log = [](const std::string &m) { std::cerr << "tpcml-pair: " << m << "\n"; };
    return job;
 }
 
-int body(const tpcml::apps::ArgParser &args)
+int body(const tpcml::apps::Cli &cli, const Options &o)
 {
    const auto t0 = std::chrono::steady_clock::now();
-   const tpcml::PairJob job = jobFromArguments(args);
+   const tpcml::PairJob job = jobFromArguments(cli, o);
    tpcml::pairFile(job);
    const double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
    std::cerr << "tpcml-pair: wrote " << job.n << " events to " << job.output << " in " << dt << " s\n";
@@ -92,27 +75,34 @@ int body(const tpcml::apps::ArgParser &args)
 
 int main(int argc, char **argv)
 {
-   tpcml::apps::ArgParser args("tpcml-pair",
-                               "Make accidental events by randomly pairing isolated S1 and S2 signals\n"
-                               "(trees s1 and s2, docs/event-model.md) and write them as an `events` tree.");
-   args.addOption("input", "FILE", "ROOT file with the isolated-signal trees", "", true);
-   args.addOption("output", "OUT", "output ROOT file (written atomically)", "", true);
-   args.addOption("n", "N", "number of accidental events to make (1 to 1e15, written in chunks)", "", true);
-   args.addOption("seed", "S", "random seed, an integer in [0, 2^64 - 1] (same seed: same events, whatever --threads)",
-                  "0");
-   args.addOption("detector", "NAME|FILE", "detector for the position corrections", "pandax2");
-   args.addOption("threads", "N", "threads (0: all cores)", "1");
-   args.addOption("s1-tree", "TREE", "isolated-S1 tree", "s1");
-   args.addOption("s2-tree", "TREE", "isolated-S2 tree", "s2");
-   args.addOption("drift-window", "TMIN,TMAX", "drift-time window in us (default: the detector's fiducial window)");
-   args.addOption("nr-median", "FILE", "ROOT file with the NR median TGraph tpcml_nr_median (sets below_nr_median)");
-   args.addOption("livetime", "SECONDS",
-                  "live time over which the isolated signals were collected "
-                  "(default: tpcml_livetime stored in --input)");
-   args.addOption("efficiency", "E",
-                  "data-quality efficiency epsilon of Eq. 2.1 (default: tpcml_data_quality_efficiency stored in "
-                  "--input, else 1)");
-   args.addFlag("without-replacement", "use every S1 and S2 at most once (N <= min(N_S1, N_S2))");
-   args.setEpilog("exit status: 0 ok, 1 unreadable input or invalid configuration, 2 bad arguments");
-   return tpcml::apps::runMain(args, argc, argv, body);
+   tpcml::apps::Cli cli("tpcml-pair",
+                        "Make accidental events by randomly pairing isolated S1 and S2 signals\n"
+                        "(trees s1 and s2, docs/event-model.md) and write them as an `events` tree.",
+                        "unreadable input or invalid configuration",
+                        "The same job: tpcml pair (Python), tpcml.pairing.pair.");
+   Options o;
+   cli.addInputs(o.input, "ROOT file with the isolated-signal trees", /*multiple=*/false);
+   cli.addOutput(o.output);
+   cli.addText("-n,--events", o.events, "N", "number of accidental events to make (1 to 1e15, written in chunks)",
+               true);
+   cli.addText("--seed", o.seed, "S",
+               "random seed, an integer in [0, 2^64 - 1] (same seed: same events, whatever --threads)");
+   cli.addText("--detector", o.detector, "NAME|FILE", "detector for the position corrections");
+   cli.addThreads(o.threads);
+   cli.addText("--s1-tree", o.s1Tree, "TREE", "isolated-S1 tree");
+   cli.addText("--s2-tree", o.s2Tree, "TREE", "isolated-S2 tree");
+   cli.addText("--drift-window", o.driftWindow, "TMIN,TMAX",
+               "drift-time window in us (default: the detector's fiducial window)");
+   cli.addText("--nr-median", o.nrMedian, "FILE",
+               "ROOT file with the NR median TGraph tpcml_nr_median (sets below_nr_median)");
+   cli.addText(
+       "--livetime", o.livetime, "SECONDS",
+       "live time over which the isolated signals were collected (default: tpcml_livetime stored in the input)");
+   cli.addText("--efficiency", o.efficiency, "E",
+               "data-quality efficiency epsilon of Eq. 2.1 (default: tpcml_data_quality_efficiency stored in the "
+               "input, else 1)");
+   cli.app().add_flag("--without-replacement", o.withoutReplacement,
+                      "use every S1 and S2 at most once (N <= min(N_S1, N_S2))");
+   cli.addOutputContract(o.contract);
+   return cli.run(argc, argv, [&] { return body(cli, o); });
 }

@@ -1,15 +1,15 @@
 // tpcml-raster -- XZ/YZ track images of strip-readout TPC events (PandaX-III, P3-CNN Sec. 3.2).
 //
-//   tpcml-raster --input tracks.root [more.root ...] --output images.root [--tree events]
+//   tpcml-raster tracks.root [more.root ...] --output images.root [--tree events]
 //                [--pixels 64] [--pixel-size 3] [--upscale 2] [--layout nhwc|nchw]
-//                [--detector pandax3] [--threads N] [--drop-hits]
+//                [--detector pandax3] [--threads N] [--drop-hits] [-q]
 //
 // The arguments become a tpcml::RasterJob and tpcml::rasterFiles does the job: it adds to every
 // entry the image (RVec<float>, side x side x 3 or 3 x side x side) made by tpcml::TrackRasteriser
 // -- the kernel behind the RDataFrame functor and the Python batch door -- and `image_outside`,
 // the hits that fell outside the window. Written under a
 // temporary name and renamed when complete. Exit codes: 0 ok, 1 unusable input, 2 bad usage.
-#include "ArgParser.h"
+#include "Cli.h"
 
 #include "tpcml/core/DetectorConfig.h"
 #include "tpcml/core/Error.h"
@@ -20,9 +20,16 @@
 
 namespace {
 
-double parsePositive(const tpcml::apps::ArgParser &args, const std::string &opt)
+/// The options as given (text; converted in jobFromArguments so errors name the option and value).
+struct Options {
+   std::vector<std::string> inputs;
+   std::string tree, output, detector = "pandax3", pixels, pixelSize, upscale = "1", layout = "nhwc", threads;
+   bool dropHits = false;
+   tpcml::apps::OutputContract contract;
+};
+
+double parsePositive(const std::string &option, const std::string &text)
 {
-   const std::string text = args.get(opt);
    try {
       std::size_t used = 0;
       const double v = std::stod(text, &used);
@@ -30,38 +37,38 @@ double parsePositive(const tpcml::apps::ArgParser &args, const std::string &opt)
          return v;
    } catch (const std::exception &) {
    }
-   throw tpcml::UsageError("--" + opt + " expects a positive number, got '" + text + "'");
+   throw tpcml::UsageError("--" + option + " expects a positive number, got '" + text + "'");
 }
 
 /// The command line as a rasterising job.
-tpcml::RasterJob jobFromArguments(const tpcml::apps::ArgParser &args)
+tpcml::RasterJob jobFromArguments(const tpcml::apps::Cli &cli, const Options &o)
 {
    tpcml::RasterJob job;
-   job.inputs = args.getAll("input");
-   job.tree = args.get("tree");
-   job.output = args.get("output");
-   const std::string layout = args.get("layout");
-   if (layout != "nhwc" && layout != "nchw")
-      throw tpcml::UsageError("--layout expects nhwc or nchw, got '" + layout + "'");
-   const int upscale = args.getInt("upscale", 1, 8);
-   const int pixels = args.has("pixels") ? args.getInt("pixels", 2, 4096) : 0;
-   const double pixelSize = args.has("pixel-size") ? parsePositive(args, "pixel-size") : 0.;
-   job.threads = static_cast<unsigned>(args.getInt("threads", 1, 1024));
+   job.inputs = o.inputs;
+   job.tree = o.tree;
+   job.output = o.output;
+   if (o.layout != "nhwc" && o.layout != "nchw")
+      throw tpcml::UsageError("--layout expects nhwc or nchw, got '" + o.layout + "'");
+   const int upscale = tpcml::apps::toInt("upscale", o.upscale, 1, 8);
+   const int pixels = cli.given("pixels") ? tpcml::apps::toInt("pixels", o.pixels, 2, 4096) : 0;
+   const double pixelSize = cli.given("pixel-size") ? parsePositive("pixel-size", o.pixelSize) : 0.;
+   job.threads = tpcml::apps::toThreads(o.threads);
    job.options =
-       tpcml::RasterOptions::fromDetector(tpcml::DetectorConfig::load(args.get("detector")), upscale, layout == "nchw");
+       tpcml::RasterOptions::fromDetector(tpcml::DetectorConfig::load(o.detector), upscale, o.layout == "nchw");
    if (pixels)
       job.options.pixels = pixels;
    if (pixelSize > 0.)
       job.options.pixelSize = pixelSize;
-   job.dropHits = args.flag("drop-hits");
+   job.dropHits = o.dropHits;
+   cli.applyOutputContract(job, o.contract);
    job.log = [](const std::string &m) { std::cerr << "tpcml-raster: " << m << "\n"; };
    return job;
 }
 
-int body(const tpcml::apps::ArgParser &args)
+int body(const tpcml::apps::Cli &cli, const Options &o)
 {
    const auto t0 = std::chrono::steady_clock::now();
-   const tpcml::RasterJob job = jobFromArguments(args);
+   const tpcml::RasterJob job = jobFromArguments(cli, o);
    const auto sum = tpcml::rasterFiles(job);
    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
    std::cerr << "tpcml-raster: wrote " << sum.images << " images to " << job.output << " (" << sum.outside
@@ -73,22 +80,23 @@ int body(const tpcml::apps::ArgParser &args)
 
 int main(int argc, char **argv)
 {
-   tpcml::apps::ArgParser parser(
+   Options o;
+   tpcml::apps::Cli cli(
        "tpcml-raster",
-       "Adds XZ/YZ track images (tpcml::TrackRasteriser; P3-CNN Sec. 3.2) to every entry of ROOT trees of strip hits.");
-   parser.addOption("input", "FILE", "input ROOT file(s) with hit_plane, hit_strip, hit_time, hit_charge", "", true,
-                    true);
-   parser.addOption("tree", "NAME", "tree name", "events");
-   parser.addOption("output", "OUT.root", "output ROOT file (written atomically)", "", true);
-   parser.addOption("detector", "NAME", "detector registry entry for pixels, pixel size and drift velocity", "pandax3");
-   parser.addOption("pixels", "N", "pixels per side before upscaling (default: the detector's image_pixels)");
-   parser.addOption("pixel-size", "MM", "pixel size in mm (default: the detector's pixel_size)");
-   parser.addOption("upscale", "K", "nearest-neighbour upscaling factor (P3-CNN: 2 for 128 x 128)", "1");
-   parser.addOption("layout", "nhwc|nchw", "image layout", "nhwc");
-   parser.addOption("threads", "N", "threads (entry order kept whatever N)", "1");
-   parser.addFlag("drop-hits", "do not copy the hit_* columns to the output");
-   parser.setEpilog(
-       "exit status: 0 ok, 1 unreadable input or bad hit data, 2 bad arguments\nExample: tpcml-raster --input "
-       "tracks.root --output images.root --upscale 2");
-   return tpcml::apps::runMain(parser, argc, argv, body);
+       "Adds XZ/YZ track images (tpcml::TrackRasteriser; P3-CNN Sec. 3.2) to every entry of ROOT trees of strip hits.",
+       "unreadable input or bad hit data",
+       "Example: tpcml-raster tracks.root --output images.root --upscale 2\nThe same job: tpcml raster (Python).");
+   cli.addInputs(o.inputs, "input ROOT file(s) with hit_plane, hit_strip, hit_time, hit_charge", /*multiple=*/true);
+   cli.addOutput(o.output);
+   cli.addTree(o.tree, "tree with the strip hits");
+   cli.addText("--detector", o.detector, "NAME|FILE",
+               "detector registry entry for pixels, pixel size and drift velocity");
+   cli.addText("--pixels", o.pixels, "N", "pixels per side before upscaling (default: the detector's image_pixels)");
+   cli.addText("--pixel-size", o.pixelSize, "MM", "pixel size in mm (default: the detector's pixel_size)");
+   cli.addText("--upscale", o.upscale, "K", "nearest-neighbour upscaling factor in [1, 8] (P3-CNN: 2 for 128 x 128)");
+   cli.addText("--layout", o.layout, "nhwc|nchw", "image layout");
+   cli.addThreads(o.threads);
+   cli.app().add_flag("--drop-hits", o.dropHits, "do not copy the hit_* columns to the output");
+   cli.addOutputContract(o.contract);
+   return cli.run(argc, argv, [&] { return body(cli, o); });
 }

@@ -4,6 +4,7 @@
 #include "tpcml/core/AtomicFile.h"
 #include "tpcml/core/DetectorConfig.h"
 #include "tpcml/core/Error.h"
+#include "tpcml/core/Provenance.h"
 #include "tpcml/core/RootIO.h"
 #include "tpcml/core/Units.h"
 #include "tpcml/core/Version.h"
@@ -84,10 +85,11 @@ void bindDetector(py::module_ &m)
 /// write_tree_file: {tree: {column: 1-d array}} plus TNamed and TParameter<double> objects, written by the
 /// compiled writer (tpcml::writeTreeFile).
 void writeTreeFileFromDicts(const std::string &path, const py::dict &trees, const py::dict &named,
-                            const py::dict &parameters, long long autoFlush)
+                            const py::dict &parameters, long long autoFlush, const std::string &format)
 {
    TreeFileContents contents;
    contents.autoFlush = autoFlush;
+   contents.format = format;
    std::vector<py::array> keep; // contiguous copies stay alive until written
    for (const auto &[tname, tcols] : trees) {
       std::vector<ColumnView> views;
@@ -162,9 +164,36 @@ void bindRootIO(py::module_ &m)
          "another spelling), before any work.");
    m.def("available_memory", &tpcml::availableMemory, "bytes of memory the system can still give (0: unknown)");
    m.def("write_tree_file", &writeTreeFileFromDicts, py::arg("path"), py::arg("trees"), py::arg("named") = py::dict(),
-         py::arg("parameters") = py::dict(), py::arg("auto_flush") = 0,
+         py::arg("parameters") = py::dict(), py::arg("auto_flush") = 0, py::arg("format") = "ttree",
          "Write {tree: {column: 1-d array}} plus TNamed and TParameter<double> objects to a new ROOT file "
          "(compiled writer, no jitting).");
+   // The file contract (tpcml/core/Provenance.h): one provenance schema and one metadata writer for C++ and Python.
+   m.def("provenance_keys", &tpcml::provenanceKeys, "the keys every tpcml_provenance object has");
+   m.def("provenance_json", &tpcml::provenanceJson, py::arg("command_line"), py::arg("inputs"),
+         py::arg("extra") = std::vector<std::pair<std::string, std::string>>{},
+         "the tpcml_provenance JSON object (tpcml::provenanceJson); `extra`: (key, JSON value) pairs");
+   m.def("sha256_file", &tpcml::sha256File, py::arg("path"), py::call_guard<ReleaseGil>());
+   m.def("model_json", &tpcml::modelJson, py::arg("path"), py::arg("metadata") = std::map<std::string, std::string>{},
+         py::arg("sha256") = "", "the tpcml_model JSON object: path, sha256, metadata", py::call_guard<ReleaseGil>());
+   m.def("read_detector", &tpcml::readDetector, py::arg("file"), "title of tpcml_detector ('' when absent)",
+         py::call_guard<ReleaseGil>());
+   m.def(
+       "check_detector",
+       [](const std::vector<std::string> &files, const std::string &modelDetector, const std::string &modelName,
+          bool allowMismatch) { return tpcml::checkDetector(files, modelDetector, modelName, allowMismatch); },
+       py::arg("files"), py::arg("model_detector"), py::arg("model_name"), py::arg("allow_mismatch"),
+       "the files' detector tag after refusing a mismatch (tpcml::checkDetector)", py::call_guard<ReleaseGil>());
+   m.def(
+       "write_output_metadata",
+       [](const std::string &path, const std::string &detector, const std::string &provenance, const std::string &model,
+          const std::vector<std::string> &carryFrom) {
+          OutputMetadata meta{detector, provenance, model, carryFrom};
+          ReleaseGil release;
+          writeOutputMetadata(path, meta);
+       },
+       py::arg("path"), py::arg("detector") = "", py::arg("provenance") = "", py::arg("model") = "",
+       py::arg("carry_from") = std::vector<std::string>{},
+       "add tpcml_detector, tpcml_provenance, tpcml_model and the first tpcml_nr_median of `carry_from` to a file");
    m.def("read_parameter", &tpcml::readParameter, py::arg("file"), py::arg("key"), py::arg("fallback"),
          "value of the TParameter<double> `key` in `file`, or `fallback` when absent", py::call_guard<ReleaseGil>());
    m.def("require_columns",

@@ -215,11 +215,22 @@ void registerScoreFiles(py::module_ &m)
    m.def(
        "score_files",
        [](const std::vector<std::string> &files, const std::string &tree, const std::string &output,
-          const std::string &model, const std::vector<std::string> &columns, const std::string &name,
-          long long threads) {
+          const std::string &model, const std::vector<std::string> &columns, const std::string &name, long long threads,
+          const std::string &format, bool progress, bool allowDetectorMismatch,
+          const std::vector<std::string> &commandLine) {
           if (threads < 1 || threads > 1024) // checked here: a negative int is no pybind11 overload error
              throw tpcml::UsageError("threads must be in [1, 1024], got " + std::to_string(threads));
-          const tpcml::onnx::ScoreFilesJob job{files, tree, output, model, columns, name, unsigned(threads)};
+          const tpcml::onnx::ScoreFilesJob job{files,
+                                               tree,
+                                               output,
+                                               model,
+                                               columns,
+                                               name,
+                                               unsigned(threads),
+                                               commandLine,
+                                               format,
+                                               progress,
+                                               allowDetectorMismatch};
           tpcml::onnx::ScoreFilesSummary s;
           {
              ReleaseGil release;
@@ -234,7 +245,8 @@ void registerScoreFiles(py::module_ &m)
           return out;
        },
        py::arg("files"), py::arg("tree"), py::arg("output"), py::arg("model"), py::arg("columns"), py::arg("name"),
-       py::arg("threads"));
+       py::arg("threads"), py::arg("format") = "ttree", py::arg("progress") = true,
+       py::arg("allow_detector_mismatch") = false, py::arg("command_line") = std::vector<std::string>{});
 }
 
 void registerSchemaTable(py::module_ &m)

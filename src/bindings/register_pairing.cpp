@@ -189,8 +189,9 @@ void bindPairFile(py::module_ &m)
        [](const py::dict &s1, const py::dict &s2, const std::string &input, const std::string &output,
           unsigned long long n, std::uint64_t seed, const std::string &detector, unsigned threads, bool withReplacement,
           const std::string &nrMedian, std::optional<std::pair<double, double>> window, double liveTimeS,
-          double efficiency, const std::vector<std::pair<std::string, std::string>> &provenance,
-          const py::object &log) {
+          double efficiency, const std::vector<std::pair<std::string, std::string>> &provenance, const py::object &log,
+          const std::string &format, bool allowDetectorMismatch, const std::vector<std::string> &commandLine,
+          bool progress) {
           PairJob job;
           job.input = input;
           job.output = output;
@@ -207,6 +208,10 @@ void bindPairFile(py::module_ &m)
           job.liveTimeS = liveTimeS;
           job.efficiency = efficiency;
           job.provenance = provenance;
+          job.format = format;
+          job.allowDetectorMismatch = allowDetectorMismatch;
+          job.commandLine = commandLine;
+          job.progress = progress;
           if (!log.is_none())
              job.log = [log](const std::string &msg) {
                 py::gil_scoped_acquire gil;
@@ -232,7 +237,8 @@ void bindPairFile(py::module_ &m)
        py::arg("detector") = "pandax2", py::arg("threads") = 1, py::arg("with_replacement") = true,
        py::arg("nr_median") = "", py::arg("drift_window") = py::none(), py::arg("live_time_s") = -1.,
        py::arg("efficiency") = -1., py::arg("provenance") = std::vector<std::pair<std::string, std::string>>{},
-       py::arg("log") = py::none(),
+       py::arg("log") = py::none(), py::arg("format") = "ttree", py::arg("allow_detector_mismatch") = false,
+       py::arg("command_line") = std::vector<std::string>{}, py::arg("progress") = true,
        "tpcml::pairFile on isolated S1/S2 columns already read from `input`: pairs n accidental events and writes "
        "them to `output` (events tree, detector, provenance, tpcml_n_acc); returns a summary dict");
 }

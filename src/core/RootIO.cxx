@@ -4,6 +4,9 @@
 #include "tpcml/core/Strings.h"
 
 #include <ROOT/RDataFrame.hxx>
+#include <ROOT/RField.hxx>
+#include <ROOT/RNTupleModel.hxx>
+#include <ROOT/RNTupleWriter.hxx>
 #include <TClass.h>
 #include <TError.h>
 #include <TFile.h>
@@ -24,6 +27,11 @@
 #include <memory>
 #include <mutex>
 #include <thread>
+
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
 
 namespace tpcml {
 
@@ -448,6 +456,97 @@ RootMessagesToStderr::~RootMessagesToStderr()
       SetErrorHandler(g_savedHandler);
 }
 
+void checkFormat(const std::string &format, const std::string &option)
+{
+   if (format != "ttree" && format != "rntuple")
+      throw UsageError(option + " '" + format + "': expected 'ttree' (a TTree, the default) or 'rntuple' (an RNTuple)");
+}
+
+ROOT::RDF::RSnapshotOptions snapshotOptions(const std::string &format)
+{
+   checkFormat(format);
+   ROOT::RDF::RSnapshotOptions opts;
+   opts.fLazy = false;
+   opts.fOutputFormat =
+       format == "rntuple" ? ROOT::RDF::ESnapshotOutputFormat::kRNTuple : ROOT::RDF::ESnapshotOutputFormat::kTTree;
+   return opts;
+}
+
+struct EventProgress::State {
+   std::string what;
+   unsigned long long total = 0;
+   std::atomic<unsigned long long> done{0};  ///< by the partial-result callbacks of attached loops
+   std::atomic<unsigned long long> added{0}; ///< by add()
+   std::mutex print;
+   int shown = -1; ///< last percentage printed
+   bool tty = false;
+   bool printed = false;
+   std::vector<ROOT::RDF::RResultPtr<ULong64_t>> counts;
+
+   void show(unsigned long long n, bool last)
+   {
+      const int percent = total ? int(std::min<unsigned long long>(100, n * 100 / total)) : 100;
+      std::lock_guard<std::mutex> lock(print);
+      const int step = tty ? 1 : 10;
+      if (!last && percent / step <= shown / step && shown >= 0)
+         return;
+      if (last && printed && percent == shown && !tty)
+         return;
+      shown = percent;
+      printed = true;
+      std::fprintf(stderr, "%s%s: %llu / %llu entries (%d %%)%s", tty ? "\r" : "", what.c_str(), n, total, percent,
+                   tty && !last ? "" : "\n");
+      std::fflush(stderr);
+   }
+};
+
+EventProgress::EventProgress(std::string what, unsigned long long total, bool enabled)
+{
+   if (!enabled)
+      return;
+   m_state = std::make_shared<State>();
+   m_state->what = std::move(what);
+   m_state->total = total;
+   m_state->tty = ::isatty(2) == 1;
+}
+
+EventProgress::~EventProgress()
+{
+   if (m_state && m_state->printed)
+      m_state->show(done(), true);
+}
+
+void EventProgress::attach(ROOT::RDF::RNode node)
+{
+   if (!m_state)
+      return;
+   const ULong64_t every = std::max<ULong64_t>(1, m_state->total / 200);
+   auto count = node.Count();
+   std::weak_ptr<State> state = m_state;
+   count.OnPartialResultSlot(every, [state, every](unsigned, ULong64_t &) {
+      if (auto s = state.lock())
+         s->show((s->done += every) + s->added.load(), false);
+   });
+   m_state->counts.push_back(count);
+}
+
+void EventProgress::add(unsigned long long n)
+{
+   if (m_state)
+      m_state->show(m_state->done.load() + (m_state->added += n), false);
+}
+
+unsigned long long EventProgress::done() const
+{
+   if (!m_state)
+      return 0;
+   // the counters of finished loops are exact; the partial-result callbacks run every `every` entries
+   unsigned long long exact = 0;
+   for (auto &count : m_state->counts)
+      exact += count.IsReady() ? static_cast<unsigned long long>(*count) : 0;
+   return std::max(exact, m_state->done.load()) + m_state->added.load();
+}
+
 double readParameter(const std::string &file, const std::string &key, double fallback)
 {
    auto f = openForReading(file);
@@ -494,23 +593,61 @@ void checkColumns(const std::string &tree, const std::vector<ColumnView> &cols)
 }
 } // namespace
 
+namespace {
+/// The RNTuple field type of a ROOT leaf-type code.
+const char *fieldType(char type)
+{
+   switch (type) {
+   case 'F':
+      return "float";
+   case 'D':
+      return "double";
+   case 'B':
+      return "std::int8_t";
+   case 'b':
+      return "std::uint8_t";
+   case 'S':
+      return "std::int16_t";
+   case 's':
+      return "std::uint16_t";
+   case 'I':
+      return "std::int32_t";
+   case 'i':
+      return "std::uint32_t";
+   case 'L':
+      return "std::int64_t";
+   case 'l':
+      return "std::uint64_t";
+   default:
+      return "bool";
+   }
+}
+} // namespace
+
 struct TreeFileWriter::Impl {
    struct Tree {
-      TTree *tree = nullptr; // owned by the file
+      TTree *tree = nullptr;                       // owned by the file (format "ttree")
+      std::unique_ptr<ROOT::RNTupleWriter> ntuple; // format "rntuple"
+      std::unique_ptr<ROOT::REntry> entry;
       std::vector<std::string> names;
       std::vector<char> types;
       std::vector<std::array<unsigned char, 8>> slot;
+      std::vector<void *> target; ///< where each column's value goes: the TTree's slot or the entry's value
    };
    std::unique_ptr<TFile> file;
    std::string path;
    long long autoFlush = 0;
+   bool rntuple = false;
    std::vector<std::pair<std::string, std::unique_ptr<Tree>>> trees;
 };
 
-TreeFileWriter::TreeFileWriter(const std::string &path, long long autoFlush) : m_impl(std::make_unique<Impl>())
+TreeFileWriter::TreeFileWriter(const std::string &path, long long autoFlush, const std::string &format)
+    : m_impl(std::make_unique<Impl>())
 {
+   checkFormat(format, "format");
    m_impl->path = path;
    m_impl->autoFlush = autoFlush;
+   m_impl->rntuple = format == "rntuple";
    m_impl->file.reset(TFile::Open(path.c_str(), "RECREATE"));
    if (!m_impl->file || m_impl->file->IsZombie())
       throw InputError("cannot create ROOT file '" + path + "'");
@@ -530,14 +667,27 @@ void TreeFileWriter::append(const std::string &name, const std::vector<ColumnVie
    if (!t) {
       m_impl->file->cd();
       auto made = std::make_unique<Impl::Tree>();
-      made->tree = new TTree(name.c_str(), name.c_str());
-      if (m_impl->autoFlush > 0)
-         made->tree->SetAutoFlush(m_impl->autoFlush);
       made->slot.resize(cols.size());
-      for (std::size_t k = 0; k < cols.size(); ++k) {
-         made->names.push_back(cols[k].name);
-         made->types.push_back(cols[k].type);
-         made->tree->Branch(cols[k].name.c_str(), made->slot[k].data(), (cols[k].name + "/" + cols[k].type).c_str());
+      for (const ColumnView &c : cols) {
+         made->names.push_back(c.name);
+         made->types.push_back(c.type);
+      }
+      if (m_impl->rntuple) {
+         auto model = ROOT::RNTupleModel::Create();
+         for (const ColumnView &c : cols)
+            model->AddField(ROOT::RFieldBase::Create(c.name, fieldType(c.type)).Unwrap());
+         made->ntuple = ROOT::RNTupleWriter::Append(std::move(model), name, *m_impl->file);
+         made->entry = made->ntuple->CreateEntry();
+         for (const ColumnView &c : cols)
+            made->target.push_back(made->entry->GetPtr<void>(c.name).get());
+      } else {
+         made->tree = new TTree(name.c_str(), name.c_str());
+         if (m_impl->autoFlush > 0)
+            made->tree->SetAutoFlush(m_impl->autoFlush);
+         for (std::size_t k = 0; k < cols.size(); ++k) {
+            made->tree->Branch(cols[k].name.c_str(), made->slot[k].data(), (cols[k].name + "/" + cols[k].type).c_str());
+            made->target.push_back(made->slot[k].data());
+         }
       }
       t = made.get();
       m_impl->trees.emplace_back(name, std::move(made));
@@ -555,8 +705,11 @@ void TreeFileWriter::append(const std::string &name, const std::vector<ColumnVie
    const std::size_t n = cols.front().size;
    for (std::size_t i = 0; i < n; ++i) {
       for (std::size_t k = 0; k < cols.size(); ++k)
-         std::memcpy(t->slot[k].data(), static_cast<const unsigned char *>(cols[k].data) + i * width[k], width[k]);
-      t->tree->Fill();
+         std::memcpy(t->target[k], static_cast<const unsigned char *>(cols[k].data) + i * width[k], width[k]);
+      if (t->ntuple)
+         t->ntuple->Fill(*t->entry);
+      else
+         t->tree->Fill();
    }
 }
 
@@ -566,8 +719,14 @@ void TreeFileWriter::close(const std::vector<std::pair<std::string, std::string>
    if (!m_impl->file)
       return;
    m_impl->file->cd();
-   for (auto &[n, t] : m_impl->trees)
-      t->tree->Write();
+   for (auto &[n, t] : m_impl->trees) {
+      if (t->ntuple) {
+         t->entry.reset();
+         t->ntuple.reset(); // commits the RNTuple into the file
+      } else {
+         t->tree->Write();
+      }
+   }
    for (const auto &[name, title] : named)
       TNamed(name.c_str(), title.c_str()).Write();
    for (const auto &[name, value] : parameters)
@@ -581,7 +740,7 @@ void writeTreeFile(const std::string &path, const TreeFileContents &contents)
    // validate everything before creating the file
    for (const auto &[tree, cols] : contents.trees)
       checkColumns(tree, cols);
-   TreeFileWriter writer(path, contents.autoFlush);
+   TreeFileWriter writer(path, contents.autoFlush, contents.format);
    for (const auto &[name, cols] : contents.trees)
       writer.append(name, cols);
    writer.close(contents.named, contents.parameters);

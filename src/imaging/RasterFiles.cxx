@@ -2,6 +2,7 @@
 
 #include "tpcml/core/AtomicFile.h"
 #include "tpcml/core/Error.h"
+#include "tpcml/core/Provenance.h"
 #include "tpcml/core/RootIO.h"
 #include "tpcml/core/Strings.h"
 
@@ -38,13 +39,15 @@ std::pair<unsigned long long, unsigned long long> snapshotImages(const RasterJob
    std::vector<ROOT::RDF::RResultPtr<std::vector<ROOT::RVec<float>>>> images(parts);
    std::vector<ROOT::RDF::RResultPtr<std::vector<unsigned>>> counts(parts);
    std::vector<unsigned long long> begins(parts), ends(parts);
-   if (parts > 1)
+   if (parts > 1) {
+      EventProgress progress("rasterising " + job.output, total, job.progress);
       runInRanges(
           inputs, tree, total, parts,
           [&](unsigned t, ROOT::RDF::RNode node, unsigned long long b, unsigned long long e) {
              auto withImage = defineTrackImage(node, "image", rasteriser);
              images[t] = withImage.Take<ROOT::RVec<float>>("image");
              counts[t] = withImage.Take<unsigned>("image_outside");
+             progress.attach(withImage);
              begins[t] = b;
              ends[t] = e;
           },
@@ -52,6 +55,7 @@ std::pair<unsigned long long, unsigned long long> snapshotImages(const RasterJob
              images[t].GetValue();
              counts[t].GetValue();
           });
+   }
    ROOT::RDataFrame df(tree, inputs);
    std::vector<std::string> keep;
    for (const std::string &c : df.GetColumnNames())
@@ -86,9 +90,9 @@ std::pair<unsigned long long, unsigned long long> snapshotImages(const RasterJob
    keep.push_back("image_outside");
    auto count = node.Count();
    auto outside = node.Sum<unsigned>("image_outside");
-   ROOT::RDF::RSnapshotOptions opts;
-   opts.fLazy = false;
-   node.Snapshot(tree, tempPath, keep, opts);
+   EventProgress progress((parts > 1 ? "writing " : "rasterising ") + job.output, total, job.progress);
+   progress.attach(node);
+   node.Snapshot(tree, tempPath, keep, snapshotOptions(job.format));
    return {*count, *outside};
 }
 
@@ -104,6 +108,7 @@ RasterSummary rasterFiles(const RasterJob &job)
    const std::string &tree = job.tree;
    if (job.threads < 1 || job.threads > 1024)
       throw UsageError("threads must be in [1, 1024], got " + std::to_string(job.threads));
+   checkFormat(job.format);
    requireDistinctOutput(job.output, inputs);
    const TrackRasteriser rasteriser(job.options);
    const std::vector<std::string> hits = {"hit_plane", "hit_strip", "hit_time", "hit_charge"};
@@ -115,6 +120,7 @@ RasterSummary rasterFiles(const RasterJob &job)
       entries.push_back(summaries.back().entries);
    }
    requireOneFormat(summaries);
+   const std::string detector = checkDetector(inputs, "", "", job.allowDetectorMismatch);
    unsigned long long total = 0;
    for (long long e : entries)
       total += static_cast<unsigned long long>(e);
@@ -151,6 +157,11 @@ RasterSummary rasterFiles(const RasterJob &job)
    } catch (const InputError &e) {
       throw InputError(join(inputs) + ", tree '" + tree + "': " + e.what());
    }
+   OutputMetadata meta;
+   meta.detector = detector;
+   meta.provenance = provenanceJson(job.commandLine, inputs);
+   meta.carryFrom = inputs;
+   writeOutputMetadata(out.tempPath(), meta);
    out.commit();
    RasterSummary sum;
    sum.images = written.first;

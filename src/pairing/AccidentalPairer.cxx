@@ -313,13 +313,16 @@ PairedColumns AccidentalPairer::pair(ULong64_t first, std::size_t n, unsigned th
    return out;
 }
 
-void AccidentalPairer::writeEvents(TreeFileWriter &writer, ULong64_t n, unsigned threads, const std::string &tree) const
+void AccidentalPairer::writeEvents(TreeFileWriter &writer, ULong64_t n, unsigned threads, const std::string &tree,
+                                   const std::function<void(ULong64_t)> &written) const
 {
    constexpr ULong64_t kChunk = 1ULL << 19;
    PairedColumns cols;
    for (ULong64_t first = 0; first < n; first += kChunk) {
       pairInto(cols, first, static_cast<std::size_t>(std::min(kChunk, n - first)), threads);
       writer.append(tree, cols.views());
+      if (written)
+         written(cols.size());
    }
 }
 

@@ -3,6 +3,7 @@
 #include "tpcml/core/AtomicFile.h"
 #include "tpcml/core/DetectorConfig.h"
 #include "tpcml/core/Error.h"
+#include "tpcml/core/Provenance.h"
 #include "tpcml/core/RootIO.h"
 #include "tpcml/core/Strings.h"
 #include "tpcml/lxe/NRMedian.h"
@@ -37,15 +38,13 @@ std::pair<double, double> driftWindow(const PairJob &job, const DetectorConfig &
    return {tMin, tMax};
 }
 
-std::string provenanceJson(const PairJob &job, double nAcc)
+std::string pairProvenance(const PairJob &job, double nAcc)
 {
-   std::ostringstream p;
-   p << "{";
-   for (const auto &[key, value] : job.provenance)
-      p << jsonString(key) << ": " << value << ", ";
-   p << "\"seed\": " << job.seed << ", \"inputs\": [" << jsonString(job.input) << "], \"n_pairs\": " << job.n
-     << ", \"n_acc\": " << (nAcc >= 0. ? number(nAcc, "%.17g") : "null") << "}";
-   return p.str();
+   std::vector<std::pair<std::string, std::string>> extra = job.provenance;
+   extra.emplace_back("seed", std::to_string(job.seed));
+   extra.emplace_back("n_pairs", std::to_string(job.n));
+   extra.emplace_back("n_acc", nAcc >= 0. ? number(nAcc, "%.17g") : "null");
+   return provenanceJson(job.commandLine, {job.input}, extra);
 }
 
 } // namespace
@@ -73,9 +72,11 @@ PairSummary pairFile(const PairJob &job, const IsolatedS1Table &s1, const Isolat
       throw UsageError("live time must be finite, got " + number(job.liveTimeS, "%g"));
    if (job.efficiency > 1. || !std::isfinite(job.efficiency))
       throw UsageError("efficiency must be in [0, 1], got " + number(job.efficiency, "%g"));
+   checkFormat(job.format);
    requireDistinctOutput(job.output, {job.input, job.nrMedian, job.detector}, job.outputOption);
    AtomicOutput out(job.output); // checks the directory before any work
    const auto det = DetectorConfig::load(job.detector);
+   checkDetector({job.input}, det.name(), "the pairing runs with detector", job.allowDetectorMismatch);
 
    AccidentalPairer::Options opt;
    std::tie(opt.driftTimeMin, opt.driftTimeMax) = driftWindow(job, det);
@@ -124,9 +125,16 @@ PairSummary pairFile(const PairJob &job, const IsolatedS1Table &s1, const Isolat
    std::vector<std::pair<std::string, double>> parameters;
    if (sum.nAcc >= 0.)
       parameters.emplace_back("tpcml_n_acc", sum.nAcc);
-   TreeFileWriter writer(out.tempPath(), 5000);
-   pairer.writeEvents(writer, job.n, job.threads); // in chunks: memory bounded whatever n
-   writer.close({{"tpcml_detector", det.name()}, {"tpcml_provenance", provenanceJson(job, sum.nAcc)}}, parameters);
+   TreeFileWriter writer(out.tempPath(), 5000, job.format);
+   EventProgress progress("pairing " + job.output, job.n, job.progress);
+   // in chunks: memory bounded whatever n
+   pairer.writeEvents(writer, job.n, job.threads, "events", [&progress](ULong64_t k) { progress.add(k); });
+   writer.close({}, parameters);
+   OutputMetadata meta;
+   meta.detector = det.name();
+   meta.provenance = pairProvenance(job, sum.nAcc);
+   meta.carryFrom = {job.nrMedian, job.input};
+   writeOutputMetadata(out.tempPath(), meta);
    out.commit();
    return sum;
 }

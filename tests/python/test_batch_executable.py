@@ -21,7 +21,7 @@ from .conftest import BIN, run
 def test_help_and_version():
     res = run(["tpcml-info", "--help"])
     assert res.returncode == 0
-    assert "usage: tpcml-info" in res.stdout and "--file FILE" in res.stdout
+    assert "usage: tpcml-info" in res.stdout and "FILE" in res.stdout and "--tree NAME" in res.stdout
     res = run(["tpcml-info", "--version"])
     assert res.returncode == 0
     assert res.stdout.strip() == f"tpcml-info (tpcml) {tpcml.__version__}"
@@ -37,7 +37,7 @@ def test_versions_and_threads():
 
 
 def test_describes_generated_file(events_file):
-    res = run(["tpcml-info", "--file", str(events_file), "--tree", "events"])
+    res = run(["tpcml-info", str(events_file), "--tree", "events"])
     assert res.returncode == 0, res.stderr
     assert "events: 4500 entries, 12 columns" in res.stdout
     assert "qS1" in res.stdout and "Float_t" in res.stdout and "ULong64_t" in res.stdout
@@ -46,12 +46,12 @@ def test_describes_generated_file(events_file):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--fil", "x.root"], "unknown option '--fil' (did you mean: --file?)"),
+        (["--tre", "events"], "unknown option '--tre' (did you mean: --tree?)"),
         (["--threads", "two"], "option '--threads' expects an integer, got 'two'"),
         (["--threads", "-1"], "option '--threads' must be in [0, 1024], got -1"),
-        (["--tree", "events"], "--tree needs --file"),
-        (["--file"], "option '--file' expects a value FILE"),
-        (["stray"], "unexpected argument 'stray' (options start with --; see --help)"),
+        (["--tree", "events"], "--tree needs a FILE"),
+        (["--json"], "--json: 1 required OUT missing"),
+        (["a.root", "b.root"], "expected one input FILE, got 2: a.root, b.root"),
     ],
 )
 def test_bad_arguments_exit_2_with_one_line(args, message):
@@ -65,10 +65,10 @@ def test_bad_arguments_exit_2_with_one_line(args, message):
 def test_unreadable_input_exit_1(tmp_path, events_file):
     junk = tmp_path / "junk.root"
     junk.write_bytes(b"\x00" * 100)
-    res = run(["tpcml-info", "--file", str(junk)])
+    res = run(["tpcml-info", str(junk)])
     assert res.returncode == 1
     assert res.stderr.strip() == f"tpcml-info: error: cannot open '{junk}': not a readable ROOT file"
-    res = run(["tpcml-info", "--file", str(events_file), "--tree", "evnts"])
+    res = run(["tpcml-info", str(events_file), "--tree", "evnts"])
     assert res.returncode == 1
     assert "no tree 'evnts'" in res.stderr and "did you mean: events" in res.stderr
     res = run(["tpcml-info", "--detector", "pandax9"])
@@ -77,13 +77,13 @@ def test_unreadable_input_exit_1(tmp_path, events_file):
 
 def test_json_output_is_atomic(tmp_path, events_file):
     out = tmp_path / "summary.json"
-    res = run(["tpcml-info", "--file", str(events_file), "--tree", "events", "--json", str(out)])
+    res = run(["tpcml-info", str(events_file), "--tree", "events", "--json", str(out)])
     assert res.returncode == 0, res.stderr
     data = json.loads(out.read_text())
     assert data["entries"] == 4500 and data["columns"]["qS1"] == "Float_t"
     # failure after the output was opened: no file, no temporary left behind
     out2 = tmp_path / "fail.json"
-    res = run(["tpcml-info", "--file", str(tmp_path / "absent.root"), "--json", str(out2)])
+    res = run(["tpcml-info", str(tmp_path / "absent.root"), "--json", str(out2)])
     assert res.returncode == 1
     assert not out2.exists()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
@@ -121,7 +121,7 @@ def test_tpcml_pair_signal_removes_its_temporary(tmp_path, sig):
     out = tmp_path / "out" / "acc.root"
     out.parent.mkdir()
     proc = subprocess.Popen(
-        ["tpcml-pair", "--input", str(iso), "--output", str(out), "--n", "50000000"],
+        ["tpcml-pair", "--input", str(iso), "--output", str(out), "-n", "50000000"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         env={**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"},
@@ -188,7 +188,7 @@ def test_tpcml_pair_seeds_above_2_53_stay_distinct(tmp_path):
     got = {}
     for seed in (2**53, 2**53 + 1, 2**64 - 1):
         out = tmp_path / f"acc_{seed}.root"
-        res = run(["tpcml-pair", "--input", str(iso), "--output", str(out), "--n", "2000", "--seed", str(seed)])
+        res = run(["tpcml-pair", "--input", str(iso), "--output", str(out), "-n", "2000", "--seed", str(seed)])
         assert res.returncode == 0, res.stderr
         assert f"seed {seed})" in res.stderr
         got[seed] = uproot.open(out)["events"]["s1_id"].array(library="np")
@@ -200,9 +200,9 @@ def test_tpcml_pair_seeds_above_2_53_stay_distinct(tmp_path):
 
 def test_tpcml_pair_n_zero_is_a_usage_error(tmp_path):
     iso = _isolated(tmp_path)
-    res = run(["tpcml-pair", "--input", str(iso), "--output", str(tmp_path / "o.root"), "--n", "0"])
+    res = run(["tpcml-pair", "--input", str(iso), "--output", str(tmp_path / "o.root"), "-n", "0"])
     assert res.returncode == 2
-    assert res.stderr.strip() == "tpcml-pair: error: option '--n' must be an integer in [1, 1000000000000000], got 0"
+    assert res.stderr.strip() == "tpcml-pair: error: option '--events' must be an integer in [1, 1000000000000000], got 0"
 
 
 def test_tpcml_pair_chunked_output_equals_one_piece(tmp_path):
@@ -214,7 +214,7 @@ def test_tpcml_pair_chunked_output_equals_one_piece(tmp_path):
     iso = _isolated(tmp_path)
     out = tmp_path / "acc.root"
     n = (1 << 19) + 1234
-    res = run(["tpcml-pair", "--input", str(iso), "--output", str(out), "--n", str(n), "--seed", "3"])
+    res = run(["tpcml-pair", "--input", str(iso), "--output", str(out), "-n", str(n), "--seed", "3"])
     assert res.returncode == 0, res.stderr
     s1, s2 = read_isolated(iso)
     det = _core.DetectorConfig.load("pandax2")
@@ -232,7 +232,7 @@ def test_tpcml_info_json_equal_to_file_is_refused(tmp_path, events_file):
     link.symlink_to(events_file)
     before = events_file.read_bytes()
     for target in (events_file, link):
-        res = run(["tpcml-info", "--file", str(events_file), "--json", str(target)])
+        res = run(["tpcml-info", str(events_file), "--json", str(target)])
         assert res.returncode == 2
         assert f"tpcml-info: error: --json '{target}' is the input '{events_file}' (the same file)" in res.stderr
     assert events_file.read_bytes() == before and link.is_symlink()
@@ -266,7 +266,7 @@ def test_pairing_job_is_one_function_for_executable_and_python(tmp_path):
     iso = _isolated(tmp_path)
     exe, py = tmp_path / "exe.root", tmp_path / "py.root"
     res = run(
-        ["tpcml-pair", "--input", str(iso), "--output", str(exe), "--n", "3000", "--seed", "4", "--livetime", "100"]
+        ["tpcml-pair", "--input", str(iso), "--output", str(exe), "-n", "3000", "--seed", "4", "--livetime", "100"]
     )
     assert res.returncode == 0, res.stderr
     summary = pair(iso, py, 3000, seed=4, livetime_s=100.0, quiet=True)
@@ -286,7 +286,7 @@ def test_tpcml_pair_drift_window_beyond_the_detector_is_refused(tmp_path):
     """tpcml-pair took any window with 0 <= TMIN < TMAX, tpcml pair refused one beyond the maximum drift time;
     the one job refuses it for both (exit 2)."""
     iso = _isolated(tmp_path)
-    res = run(["tpcml-pair", "--input", str(iso), "--output", str(tmp_path / "a.root"), "--n", "10",
+    res = run(["tpcml-pair", "--input", str(iso), "--output", str(tmp_path / "a.root"), "-n", "10",
                "--drift-window", "0,1e9"])  # fmt: skip
     assert res.returncode == 2
     assert "maximum drift time of detector pandax2" in res.stderr

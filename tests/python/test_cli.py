@@ -172,7 +172,7 @@ def test_select_nr_median_file_without_the_tgraph_is_a_clean_error(tmp_path):
         (["run", "accidental", "--batch-size", "0"], "--batch-size: expected an integer >= 1, got 0"),
         (["run", "tracks", "--batch-size", "0"], "--batch-size: expected an integer >= 1, got 0"),
         (["run", "accidental", "--architectures", ","], "--architectures: expected at least one Table 2 label"),
-        (["pair", "--input", "x", "--output", "y", "-n", "0"], "-n: expected an integer >= 1, got 0"),
+        (["pair", "--input", "x", "--output", "y", "-n", "0"], "-n/--events: expected an integer >= 1, got 0"),
         (["simulate", "pandax2", "--out", "OUT", "--seed", "2**64"], "--seed: expected an integer"),
         (["simulate", "pandax2", "--out", "OUT", "--seed", "18446744073709551616"], "<= 2^64 - 1"),
     ],
@@ -220,7 +220,7 @@ def test_pair_huge_n_is_refused_before_allocating_with_the_limit(tmp_path):
 def test_pair_drift_window_beyond_the_detector_is_refused(tmp_path):
     _isolated_file(tmp_path / "iso.root")
     res = run(["tpcml", "pair", "--input", str(tmp_path / "iso.root"), "--output", str(tmp_path / "o.root"),
-               "-n", "10", "--drift-window", "0", "1e9"])  # fmt: skip
+               "-n", "10", "--drift-window", "0,1e9"])  # fmt: skip
     assert res.returncode == 2 and "<= 364 us" in res.stderr
 
 

@@ -216,6 +216,7 @@ def _py(code: str) -> object:
 
 INFER = (_f("mlp.onnx"), "--input")
 MODEL = ("--model", _f("mlp.onnx"))
+PAIR5 = ("--input", _f("isolated.root"), "--output", _f("out/p.root"), "--n", "5")
 SAME = r"is the input .* \(the same file\): refusing to overwrite an input"
 
 CASES: list[DoorCase] = [
@@ -330,10 +331,10 @@ CASES: list[DoorCase] = [
     ),
     DoorCase(
         "tpcml-infer",
-        "--threads 0",
-        _infer(*MODEL, "--input", _f("events.root"), "--output", _f("out/o.root"), "--threads", "0"),
+        "--threads 1025",
+        _infer(*MODEL, "--input", _f("events.root"), "--output", _f("out/o.root"), "--threads", "1025"),
         2,
-        r"option '--threads' must be in \[1, 1024\], got 0",
+        r"option '--threads' must be in \[0, 1024\], got 1025",
     ),
     DoorCase(
         "tpcml-infer",
@@ -360,37 +361,37 @@ CASES: list[DoorCase] = [
     DoorCase(
         "tpcml-pair",
         "--n 0",
-        _cmd("tpcml-pair", "--input", _f("isolated.root"), "--output", _f("out/p.root"), "--n", "0"),
+        _cmd("tpcml-pair", "--input", _f("isolated.root"), "--output", _f("out/p.root"), "-n", "0"),
         2,
-        r"option '--n' must be an integer in \[1, 1000000000000000\], got 0",
+        r"option '--events' must be an integer in \[1, 1000000000000000\], got 0",
     ),
     DoorCase(
         "tpcml-pair",
         "--n -5",
-        _cmd("tpcml-pair", "--input", _f("isolated.root"), "--output", _f("out/p.root"), "--n", "-5"),
+        _cmd("tpcml-pair", "--input", _f("isolated.root"), "--output", _f("out/p.root"), "-n", "-5"),
         2,
-        r"option '--n' must be an integer in \[1, .*got '-5'",
+        r"option '--events' must be an integer in \[1, .*got '-5'",
     ),
     DoorCase(
         "tpcml-pair",
         "--n 1e16 beyond the limit",
-        _cmd("tpcml-pair", "--input", _f("isolated.root"), "--output", _f("out/p.root"), "--n", "1e16"),
+        _cmd("tpcml-pair", "--input", _f("isolated.root"), "--output", _f("out/p.root"), "-n", "1e16"),
         2,
-        r"option '--n' must be an integer in \[1, 1000000000000000\]",
+        r"option '--events' must be an integer in \[1, 1000000000000000\]",
     ),
     DoorCase(
         "tpcml-pair",
         "--n 2.5",
-        _cmd("tpcml-pair", "--input", _f("isolated.root"), "--output", _f("out/p.root"), "--n", "2.5"),
+        _cmd("tpcml-pair", "--input", _f("isolated.root"), "--output", _f("out/p.root"), "-n", "2.5"),
         2,
-        r"option '--n' must be an integer",
+        r"option '--events' must be an integer",
     ),
     DoorCase(
         "tpcml-pair",
         "--n nan",
-        _cmd("tpcml-pair", "--input", _f("isolated.root"), "--output", _f("out/p.root"), "--n", "nan"),
+        _cmd("tpcml-pair", "--input", _f("isolated.root"), "--output", _f("out/p.root"), "-n", "nan"),
         2,
-        r"option '--n' must be an integer",
+        r"option '--events' must be an integer",
     ),
     DoorCase(
         "tpcml-pair",
@@ -401,7 +402,7 @@ CASES: list[DoorCase] = [
             _f("isolated.root"),
             "--output",
             _f("out/p.root"),
-            "--n",
+            "-n",
             "5",
             "--seed",
             "18446744073709551616",
@@ -412,7 +413,7 @@ CASES: list[DoorCase] = [
     DoorCase(
         "tpcml-pair",
         "--seed -1",
-        _cmd("tpcml-pair", "--input", _f("isolated.root"), "--output", _f("out/p.root"), "--n", "5", "--seed", "-1"),
+        _cmd("tpcml-pair", "--input", _f("isolated.root"), "--output", _f("out/p.root"), "-n", "5", "--seed", "-1"),
         2,
         r"option '--seed' expects an integer",
     ),
@@ -425,7 +426,7 @@ CASES: list[DoorCase] = [
             _f("isolated.root"),
             "--output",
             _f("out/p_seed.root"),
-            "--n",
+            "-n",
             "5",
             "--seed",
             "18446744073709551615",
@@ -436,7 +437,7 @@ CASES: list[DoorCase] = [
     DoorCase(
         "tpcml-pair",
         "--output equal to --input",
-        _cmd("tpcml-pair", "--input", _f("isolated.root"), "--output", _f("isolated.root"), "--n", "5"),
+        _cmd("tpcml-pair", "--input", _f("isolated.root"), "--output", _f("isolated.root"), "-n", "5"),
         2,
         SAME,
         unchanged=("isolated.root",),
@@ -444,7 +445,7 @@ CASES: list[DoorCase] = [
     DoorCase(
         "tpcml-pair",
         "--output a hard link of --input",
-        _cmd("tpcml-pair", "--input", _f("isolated.root"), "--output", _f("isolated_hardlink.root"), "--n", "5"),
+        _cmd("tpcml-pair", "--input", _f("isolated.root"), "--output", _f("isolated_hardlink.root"), "-n", "5"),
         2,
         SAME,
         unchanged=("isolated.root",),
@@ -452,7 +453,7 @@ CASES: list[DoorCase] = [
     DoorCase(
         "tpcml-pair",
         "RNTuple of doubles",
-        _cmd("tpcml-pair", "--input", _f("isolated_rntuple.root"), "--output", _f("out/p_rntuple.root"), "--n", "1000"),
+        _cmd("tpcml-pair", "--input", _f("isolated_rntuple.root"), "--output", _f("out/p_rntuple.root"), "-n", "1000"),
         0,
         r"wrote 1000 events",
     ),
@@ -465,7 +466,7 @@ CASES: list[DoorCase] = [
             _f("isolated.root"),
             "--output",
             _f("out/p.root"),
-            "--n",
+            "-n",
             "5",
             "--drift-window",
             "18,310x",
@@ -482,7 +483,7 @@ CASES: list[DoorCase] = [
             _f("isolated.root"),
             "--output",
             _f("out/p.root"),
-            "--n",
+            "-n",
             "5",
             "--drift-window",
             "nan,310",
@@ -494,7 +495,7 @@ CASES: list[DoorCase] = [
         "tpcml-pair",
         "--livetime inf",
         _cmd(
-            "tpcml-pair", "--input", _f("isolated.root"), "--output", _f("out/p.root"), "--n", "5", "--livetime", "inf"
+            "tpcml-pair", "--input", _f("isolated.root"), "--output", _f("out/p.root"), "-n", "5", "--livetime", "inf"
         ),
         2,
         r"option '--livetime' expects a finite number",
@@ -508,7 +509,7 @@ CASES: list[DoorCase] = [
             _f("isolated.root"),
             "--output",
             _f("out/p.root"),
-            "--n",
+            "-n",
             "5",
             "--efficiency",
             "1.5",
@@ -519,24 +520,40 @@ CASES: list[DoorCase] = [
     DoorCase(
         "tpcml-pair",
         "--threads -1",
-        _cmd("tpcml-pair", "--input", _f("isolated.root"), "--output", _f("out/p.root"), "--n", "5", "--threads", "-1"),
+        _cmd("tpcml-pair", "--input", _f("isolated.root"), "--output", _f("out/p.root"), "-n", "5", "--threads", "-1"),
         2,
         r"option '--threads' must be in \[0, 1024\]",
     ),
     DoorCase(
         "tpcml-pair",
         "input without s1 tree",
-        _cmd("tpcml-pair", "--input", _f("events.root"), "--output", _f("out/p.root"), "--n", "5"),
+        _cmd("tpcml-pair", "--input", _f("events.root"), "--output", _f("out/p.root"), "-n", "5"),
         1,
         r"no tree 's1' in '.*events.root'",
     ),
     DoorCase(
         "tpcml-pair",
         "FIFO as input",
-        _cmd("tpcml-pair", "--input", _f("fifo.root"), "--output", _f("out/p.root"), "--n", "5"),
+        _cmd("tpcml-pair", "--input", _f("fifo.root"), "--output", _f("out/p.root"), "-n", "5"),
         1,
         r"not a regular file",
         timeout=30,
+    ),
+    DoorCase(
+        "tpcml-pair",
+        "a file tagged pandax2 paired with --detector xenon1t",
+        _cmd("tpcml-pair", *PAIR5, "--detector", "xenon1t"),
+        1,
+        r"tagged with detector 'pandax2' \(tpcml_detector\) but the pairing runs with detector 'xenon1t'.*"
+        r"--allow-detector-mismatch",
+        unchanged=("isolated.root",),
+    ),
+    DoorCase(
+        "tpcml-pair",
+        "--format parquet",
+        _cmd("tpcml-pair", *PAIR5, "--format", "parquet"),
+        2,
+        r"--format 'parquet': expected 'ttree' \(a TTree, the default\) or 'rntuple'",
     ),
     # ------------------------------------------------------------------ tpcml-raster
     DoorCase(
@@ -641,10 +658,10 @@ CASES: list[DoorCase] = [
     ),
     DoorCase(
         "tpcml-raster",
-        "--threads 0",
-        _cmd("tpcml-raster", "--input", _f("tracks.root"), "--output", _f("out/r.root"), "--threads", "0"),
+        "--threads 1025",
+        _cmd("tpcml-raster", "--input", _f("tracks.root"), "--output", _f("out/r.root"), "--threads", "1025"),
         2,
-        r"option '--threads' must be in \[1, 1024\], got 0",
+        r"option '--threads' must be in \[0, 1024\], got 1025",
     ),
     DoorCase(
         "tpcml-raster",
@@ -657,7 +674,7 @@ CASES: list[DoorCase] = [
     DoorCase(
         "tpcml-info",
         "--json equal to --file",
-        _cmd("tpcml-info", "--file", _f("events.root"), "--json", _f("events.root")),
+        _cmd("tpcml-info", _f("events.root"), "--json", _f("events.root")),
         2,
         r"--json '.*events.root' is the input",
         unchanged=("events.root",),
@@ -665,7 +682,7 @@ CASES: list[DoorCase] = [
     DoorCase(
         "tpcml-info",
         "--json a symlink to --file",
-        _cmd("tpcml-info", "--file", _f("events.root"), "--json", _f("link.root")),
+        _cmd("tpcml-info", _f("events.root"), "--json", _f("link.root")),
         2,
         r"--json '.*link.root' is the input",
         unchanged=("events.root",),
@@ -673,14 +690,14 @@ CASES: list[DoorCase] = [
     DoorCase(
         "tpcml-info",
         "RNTuple of doubles",
-        _cmd("tpcml-info", "--file", _f("events_rntuple.root"), "--tree", "events"),
+        _cmd("tpcml-info", _f("events_rntuple.root"), "--tree", "events"),
         0,
         r"events: 300 entries, 9 columns",
     ),
     DoorCase(
         "tpcml-info",
         "FIFO as --file",
-        _cmd("tpcml-info", "--file", _f("fifo.root")),
+        _cmd("tpcml-info", _f("fifo.root")),
         1,
         r"cannot open '.*fifo.root': not a regular file",
         timeout=30,

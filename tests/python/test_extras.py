@@ -22,7 +22,6 @@ EXTRA_MODULES = (
     "tf2onnx",
     "onnx",
     "onnxruntime",
-    "sklearn",
     "xgboost",
     "iminuit",
     "wimprates",

@@ -36,12 +36,23 @@ def _declared() -> tuple[set[str], dict[str, set[str]]]:
 
 
 def _imports(path: Path) -> tuple[set[str], set[tuple[str, str]]]:
-    """Top-level modules a file imports with `import`/`from`, and the (extra, module) pairs of its
-    `require(extra, module)` calls."""
+    """Top-level modules a file imports with `import`/`from` (not counting optional imports), and the
+    (extra, module) pairs of its `require(extra, module)` calls."""
     tree = ast.parse(path.read_text(), str(path))
+    # an import inside `try: ... except ImportError:` is optional by design (the code runs without it)
+    optional = {
+        id(n)
+        for t in ast.walk(tree)
+        if isinstance(t, ast.Try)
+        and any(ast.unparse(h.type or ast.Name("")) in ("ImportError", "ModuleNotFoundError") for h in t.handlers)
+        for stmt in t.body
+        for n in ast.walk(stmt)
+    }
     plain: set[str] = set()
     required: set[tuple[str, str]] = set()
     for node in ast.walk(tree):
+        if id(node) in optional:
+            continue
         if isinstance(node, ast.Import):
             plain.update(a.name.split(".")[0] for a in node.names)
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:

@@ -185,7 +185,7 @@ def test_three_doors_give_identical_events(px2, tmp_path, root_exe):
     iso, nr = px2 / "isolated.root", px2 / "nr_calibration.root"
     py_out, exe_out, mac_out = tmp_path / "py.root", tmp_path / "exe.root", tmp_path / "macro.root"
     pair_file(iso, py_out, 4000, seed=9, threads=2, nr_median=nr, quiet=True)
-    exe = ["tpcml-pair", "--input", str(iso), "--output", str(exe_out), "--n", "4000", "--seed", "9"]
+    exe = ["tpcml-pair", "--input", str(iso), "--output", str(exe_out), "-n", "4000", "--seed", "9"]
     res = run([*exe, "--threads", "1", "--nr-median", str(nr)])
     assert res.returncode == 0, res.stderr
     macro = REPO / "macros" / "pair_accidentals.C"
@@ -270,7 +270,7 @@ def broken_isolated(tmp_path, isolated):
 
 def test_pair_missing_branch_is_named(broken_isolated, tmp_path):
     path = broken_isolated(lambda a: a.update(wS1x=a.pop("wS1")))
-    for cmd in (["tpcml-pair", "--n", "10"], ["tpcml", "pair", "-n", "10"]):
+    for cmd in (["tpcml-pair", "-n", "10"], ["tpcml", "pair", "-n", "10"]):
         out = tmp_path / "o.root"
         res = run([*cmd, "--input", str(path), "--output", str(out)])
         assert res.returncode == 1, res.stderr
@@ -288,7 +288,7 @@ def test_pair_missing_branch_is_named(broken_isolated, tmp_path):
 def test_pair_bad_population(broken_isolated, tmp_path, change, message):
     path = broken_isolated(change)
     out = tmp_path / "o.root"
-    res = run(["tpcml-pair", "--input", str(path), "--output", str(out), "--n", "10"])
+    res = run(["tpcml-pair", "--input", str(path), "--output", str(out), "-n", "10"])
     assert res.returncode == 1 and message in res.stderr, res.stderr
     assert not out.exists()
     res = run(["tpcml", "pair", "--input", str(path), "--output", str(out), "-n", "10"])
@@ -297,7 +297,7 @@ def test_pair_bad_population(broken_isolated, tmp_path, change, message):
 
 def test_pair_bad_window_and_arguments(px2, tmp_path):
     iso, out = str(px2 / "isolated.root"), str(tmp_path / "o.root")
-    res = run(["tpcml-pair", "--input", iso, "--output", out, "--n", "10", "--drift-window", "100,100"])
+    res = run(["tpcml-pair", "--input", iso, "--output", out, "-n", "10", "--drift-window", "100,100"])
     assert res.returncode != 0 and "window" in res.stderr
     # bad argument values exit 2, as tpcml-pair does (issue 13)
     res = run(["tpcml", "pair", "--input", iso, "--output", out, "-n", "10", "--drift-window", "50", "20"])

@@ -46,6 +46,16 @@ def gaussians(n: int, seed: int, shift: float = 0.6, signal_fraction: float = 0.
     return x * scale * np.arange(1, len(FEATURES) + 1) + 10.0, y
 
 
+def optimal_score(x) -> np.ndarray:
+    """The optimal discriminant of :func:`gaussians`: the sum of the unscaled features."""
+    return ((x - 10.0) / np.arange(1, len(FEATURES) + 1)).sum(axis=1)
+
+
+def optimal_auc(x, y) -> float:
+    """The AUC of :func:`optimal_score` on ``x``, ``y``."""
+    return metrics.roc_auc(optimal_score(x), y)
+
+
 # ------------------------------------------------------------------------------------------------------------------
 # Significance and cut scan (Eq. 4.1, Fig. 2)
 # ------------------------------------------------------------------------------------------------------------------
@@ -195,8 +205,10 @@ def test_ensemble_beats_chance_and_replicas_differ(trained, separable):
     scores = trained.predict(xs)
     assert scores.shape == (4, len(xs))
     auc = metrics.roc_auc(scores, ys)
-    # two unit Gaussians 0.6 apart in each of 13 dimensions: optimal AUC = Phi(0.6 sqrt(13) / sqrt(2)) = 0.977
-    assert np.all(auc > 0.9), auc
+    # two unit Gaussians 0.6 apart in each of 13 dimensions: optimal AUC = Phi(0.6 sqrt(13) / sqrt(2)) = 0.937 on
+    # average; the test events of the split (drawn by scikit-learn since issue 15) reach 0.917 with the optimal
+    # discriminant, so the networks are compared with that on the same events
+    assert np.all(auc > optimal_auc(xs, ys) - 0.05), auc
     s = metrics.best_cuts(scores, ys)["significance"]
     n_sig = ys.sum()
     # a random cut keeping a fraction f has S = f n / sqrt(2 f n) <= sqrt(n/2)
@@ -418,8 +430,10 @@ def test_bdt_beats_chance(separable):
 
     xt, yt, xv, yv, xs, ys = separable
     res = bdt.train_bdt(xt, yt, xv, yv, xs, ys, seed=0, n_jobs=1, feature_names=FEATURES)
-    assert res.auc > 0.9
-    assert res.cut.significance > 1.2 * math.sqrt(ys.sum() / 2)
+    assert res.auc > optimal_auc(xs, ys) - 0.05  # within 0.05 of the best possible on the same test events
+    # S above no cut at all (sqrt(n_s / 2)) and near the optimal discriminant's on the same events
+    assert res.cut.significance > 1.1 * math.sqrt(ys.sum() / 2)
+    assert res.cut.significance > 0.9 * metrics.best_cuts(optimal_score(xs), ys)["significance"][0]
     assert 1 <= res.n_trees < bdt.BDT_PARAMS["n_estimators"]
     np.testing.assert_allclose(res.predict(xs), res.test_scores)
     bad = xs.copy()

@@ -58,17 +58,25 @@ def test_split_is_70_20_10():
 
 def test_split_indices_rounding_keeps_each_study_split():
     """One split_indices for both studies: PandaX-III rounds the part sizes to the nearest event, PandaX-II
-    floors them; each study's split stays the one it drew before the two copies were merged."""
+    floors them. The events are drawn by scikit-learn's train_test_split (training against the rest, then
+    validation against test, both with random_state = seed): the same draw as calling it directly."""
+    from sklearn.model_selection import train_test_split
+
     n, seed = 1003, 7
-    perm = np.random.default_rng(seed).permutation(n)
     tr, va, te = split_indices(n, seed, SPLIT, rounding="nearest")
-    a = round(0.7 * n)
-    b = a + round(0.2 * n)
-    np.testing.assert_array_equal(tr, np.sort(perm[:a]))
-    np.testing.assert_array_equal(va, np.sort(perm[a:b]))
-    np.testing.assert_array_equal(te, np.sort(perm[b:]))
+    a, b = round(0.7 * n), round(0.2 * n)
+    want_tr, rest = train_test_split(np.arange(n), train_size=a, test_size=n - a, random_state=seed)
+    want_va, want_te = train_test_split(rest, train_size=b, test_size=len(rest) - b, random_state=seed)
+    np.testing.assert_array_equal(tr, np.sort(want_tr))
+    np.testing.assert_array_equal(va, np.sort(want_va))
+    np.testing.assert_array_equal(te, np.sort(want_te))
+    assert len(np.unique(np.concatenate([tr, va, te]))) == n
     tr2, va2, _ = split_indices(n, seed, (0.8, 0.1, 0.1))
     assert (len(tr2), len(va2)) == (int(0.8 * n), int(0.1 * n))
+    # an empty part (train_test_split refuses one) is returned empty; the same seed gives the same split
+    assert [len(p) for p in split_indices(1, seed, SPLIT, rounding="nearest")] == [1, 0, 0]
+    for x, y in zip(split_indices(n, seed), split_indices(n, seed), strict=True):
+        np.testing.assert_array_equal(x, y)
     with pytest.raises(ValueError, match="rounding"):
         split_indices(n, seed, SPLIT, rounding="up")
 

@@ -33,7 +33,7 @@ def test_events_file_read_by_uproot(events_file):
         assert t["qS1"].num_baskets > 1  # several clusters
     det, prov = tpcml.core.rootio.read_provenance(events_file)
     assert det == "pandax2"
-    assert prov["tpcml"] == tpcml.__version__
+    assert prov["tpcml_version"] == tpcml.__version__  # issue 15: one provenance schema for C++ and Python
 
 
 def test_macro_and_pyroot_script_agree(tmp_path, events_file, root_exe):

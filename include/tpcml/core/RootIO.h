@@ -5,6 +5,7 @@
 #define TPCML_ROOT_IO_H
 
 #include <ROOT/RDataFrame.hxx>
+#include <ROOT/RSnapshotOptions.hxx>
 
 #include <cstddef>
 #include <functional>
@@ -91,6 +92,36 @@ public:
    RootMessagesToStderr &operator=(const RootMessagesToStderr &) = delete;
 };
 
+/// The formats tpcml writes a tree in: "ttree" (the default) and "rntuple" (docs/event-model.md §1).
+/// Throws UsageError naming `option` (e.g. "--format"), the value and the accepted ones otherwise.
+void checkFormat(const std::string &format, const std::string &option = "--format");
+
+/// Snapshot options writing `format` ("ttree" or "rntuple", checked), not lazy.
+ROOT::RDF::RSnapshotOptions snapshotOptions(const std::string &format);
+
+/// Progress of RDataFrame event loops on stderr (never stdout): "<what>: N / TOTAL entries (P %)",
+/// redrawn in place on a terminal, one line per 10 % otherwise; a last line when destroyed. Counts
+/// the entries of every node attach()ed (several ranges of one dataset add up). Disabled: nothing
+/// is booked or printed. Equivalent to ROOT::RDF::Experimental::AddProgressBar, which prints to stdout.
+class EventProgress {
+public:
+   EventProgress(std::string what, unsigned long long total, bool enabled);
+   ~EventProgress();
+   EventProgress(const EventProgress &) = delete;
+   EventProgress &operator=(const EventProgress &) = delete;
+   /// Books a counter on `node`, run with the node's next event loop.
+   void attach(ROOT::RDF::RNode node);
+   /// Counts `n` entries done by a loop of tpcml's own (not RDataFrame), e.g. a chunk of pairs.
+   void add(unsigned long long n);
+   /// Entries counted so far.
+   unsigned long long done() const;
+
+   struct State;
+
+private:
+   std::shared_ptr<State> m_state;
+};
+
 /// Value of the TParameter<double> `key` stored in `file`, or `fallback` when absent.
 /// Throws InputError when the file cannot be opened.
 double readParameter(const std::string &file, const std::string &key, double fallback);
@@ -113,6 +144,7 @@ struct TreeFileContents {
    std::vector<std::pair<std::string, std::string>> named; ///< TNamed(name, title)
    std::vector<std::pair<std::string, double>> parameters; ///< TParameter<double>
    long long autoFlush = 0;                                ///< entries per cluster (0: ROOT's default)
+   std::string format = "ttree";                           ///< "ttree" or "rntuple" (checkFormat)
 };
 
 /// Write `contents` to a new ROOT file `path` (RECREATE), compiled -- no interpreter, no jitting.
@@ -122,10 +154,11 @@ void writeTreeFile(const std::string &path, const TreeFileContents &contents);
 
 /// writeTreeFile chunk by chunk, for outputs larger than memory: append() adds the entries of
 /// one chunk (the first chunk of a tree fixes its columns; later chunks must have the same
-/// names and types), close() writes the metadata and closes the file.
+/// names and types), close() writes the metadata and closes the file. `format` "rntuple" writes
+/// each tree as an RNTuple of the same fields (autoFlush is then ignored).
 class TreeFileWriter {
 public:
-   TreeFileWriter(const std::string &path, long long autoFlush = 0);
+   TreeFileWriter(const std::string &path, long long autoFlush = 0, const std::string &format = "ttree");
    ~TreeFileWriter();
    TreeFileWriter(const TreeFileWriter &) = delete;
    TreeFileWriter &operator=(const TreeFileWriter &) = delete;

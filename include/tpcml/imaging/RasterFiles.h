@@ -22,6 +22,10 @@ struct RasterJob {
    RasterOptions options;
    unsigned threads = 1;                         ///< images on that many threads (1 when they would not fit in memory)
    bool dropHits = false;                        ///< do not copy the hit_* columns
+   std::vector<std::string> commandLine;         ///< the door's argv, for tpcml_provenance
+   std::string format = "ttree";                 ///< output tree format: "ttree" or "rntuple"
+   bool progress = true;                         ///< progress of the event loops on stderr
+   bool allowDetectorMismatch = false;           ///< inputs tagged with different detectors
    std::function<void(const std::string &)> log; ///< progress messages (none when empty)
 };
 
@@ -32,7 +36,9 @@ struct RasterSummary {
    unsigned threads = 1;           ///< threads used
 };
 
-/// Runs the job. Bad hit data is an InputError naming the file, tree, entry and branch.
+/// Runs the job. Bad hit data is an InputError naming the file, tree, entry and branch; inputs tagged
+/// with two detectors are an InputError unless allowDetectorMismatch. The output carries
+/// tpcml_provenance and the inputs' tpcml_detector (docs/event-model.md §1).
 RasterSummary rasterFiles(const RasterJob &job);
 
 } // namespace tpcml

@@ -52,6 +52,8 @@ public:
    bool batched() const;
    /// metadata_props of the file (tf2onnx / tpcml export writes e.g. "tpcml.inputs").
    const std::map<std::string, std::string> &metadata() const;
+   /// SHA-256 (64 hex digits) of the bytes the model was read from (tpcml_model, docs/event-model.md §1).
+   const std::string &sha256() const;
    std::string metadataValue(const std::string &key, const std::string &fallback = "") const;
    /// Input branch names in feature order from the "tpcml.inputs" metadata (a JSON list of
    /// strings); empty when absent.

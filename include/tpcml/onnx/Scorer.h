@@ -108,15 +108,19 @@ struct ScoreFilesSummary {
 struct ScoreFilesJob {
    std::vector<std::string> files; ///< input ROOT files
    std::string tree = "events";
-   std::string output;               ///< written under a temporary name, renamed when complete
-   std::string modelPath;            ///< the ONNX model (never the output)
-   std::vector<std::string> columns; ///< model inputs in order; empty: the model's tpcml.inputs metadata
-   std::string name = "score";       ///< the score column
-   unsigned threads = 1;             ///< in [1, 1024]
+   std::string output;                     ///< written under a temporary name, renamed when complete
+   std::string modelPath;                  ///< the ONNX model (never the output)
+   std::vector<std::string> columns;       ///< model inputs in order; empty: the model's tpcml.inputs metadata
+   std::string name = "score";             ///< the score column
+   unsigned threads = 1;                   ///< in [1, 1024]
+   std::vector<std::string> commandLine{}; ///< the door's argv, for tpcml_provenance
+   std::string format = "ttree";           ///< output tree format: "ttree" or "rntuple"
+   bool progress = true;                   ///< progress of the event loops on stderr
+   bool allowDetectorMismatch = false;     ///< score files tagged with another detector than the model's
 };
 
-/// Checks what can be checked before any work: files given, a column name, threads in range, an
-/// output that is none of the inputs nor the model. Throws UsageError.
+/// Checks what can be checked before any work: files given, a column name, threads in range, a
+/// format, an output that is none of the inputs nor the model. Throws UsageError.
 void checkScoreFilesJob(const ScoreFilesJob &job);
 
 /// Adds column `job.name` (the model's score) to every entry of tree `job.tree` in `job.files` and
@@ -124,7 +128,10 @@ void checkScoreFilesJob(const ScoreFilesJob &job);
 /// when complete). With threads > 1 the scores are computed in parallel, then written in one ordered
 /// pass. Each input file is described (opened) once. `model`: job.modelPath, already loaded (and
 /// planned: tpcml-infer loads it once to report on it). The one implementation behind `tpcml-infer`
-/// and `tpcml.inference.score_files`. Throws InputError naming a missing file, tree or column.
+/// and `tpcml.inference.score_files`. Throws InputError naming a missing file, tree or column, or a
+/// file tagged with another detector than the model's `tpcml.detector` (unless allowDetectorMismatch).
+/// The output carries tpcml_provenance, tpcml_model (path, SHA-256, metadata), tpcml_detector (the
+/// input's tag, else the model's) and the input's tpcml_nr_median (docs/event-model.md §4).
 ScoreFilesSummary scoreFiles(const ScoreFilesJob &job, std::shared_ptr<const Model> model);
 /// The same, loading job.modelPath after checkScoreFilesJob.
 ScoreFilesSummary scoreFiles(const ScoreFilesJob &job);

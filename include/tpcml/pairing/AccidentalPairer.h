@@ -25,6 +25,7 @@
 #include <ROOT/RDataFrame.hxx>
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -163,9 +164,9 @@ public:
    void pairInto(PairedColumns &out, ULong64_t first, std::size_t n, unsigned threads = 1) const;
    /// File door: events 0 .. n - 1 appended to `tree` of `writer` in entry order, made and written
    /// in chunks of 2^19 (memory ~60 MB whatever n; the same events as in one piece: pair i depends
-   /// on the seed and i only).
-   void writeEvents(TreeFileWriter &writer, ULong64_t n, unsigned threads = 1,
-                    const std::string &tree = "events") const;
+   /// on the seed and i only). `written(k)`, when given, is called after each chunk with its k events.
+   void writeEvents(TreeFileWriter &writer, ULong64_t n, unsigned threads = 1, const std::string &tree = "events",
+                    const std::function<void(ULong64_t)> &written = {}) const;
    /// RDataFrame door: an n-entry dataframe of events first .. first + n - 1 with every column
    /// of the `events` schema (sample = 2, recoil_type = 2, energy_true = -1, weight).
    /// The pairer must outlive the dataframe.

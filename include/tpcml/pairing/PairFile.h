@@ -35,9 +35,13 @@ struct PairJob {
    double liveTimeS = -1.;                      ///< > 0: the user's live time (rates N / T); <= 0: the file's
    double efficiency = -1.;                     ///< >= 0: data-quality efficiency; < 0: the file's, else 1
    std::string s1Tree = "s1", s2Tree = "s2";
-   /// Provenance entries of the door (JSON key and JSON value: who ran it, how), written before the
-   /// job's own seed, inputs, n_pairs and n_acc into the tpcml_provenance JSON object.
+   /// Provenance entries of the door (JSON key and JSON value), added to tpcml::provenanceJson's
+   /// (tpcml_version, command_line, created_utc, host, inputs) with the job's seed, n_pairs and n_acc.
    std::vector<std::pair<std::string, std::string>> provenance;
+   std::vector<std::string> commandLine;         ///< the door's argv, for tpcml_provenance
+   std::string format = "ttree";                 ///< output tree format: "ttree" or "rntuple"
+   bool allowDetectorMismatch = false;           ///< pair a file tagged with another detector than `detector`
+   bool progress = true;                         ///< events written, on stderr (tpcml::EventProgress)
    std::function<void(const std::string &)> log; ///< progress messages (none when empty)
 };
 

@@ -100,5 +100,7 @@ def read_aliased(
 
 def add_options(p, tree_help: str, column_help: str) -> None:
     """``--tree`` (default ``events``) and the repeatable ``--column NAME=BRANCH`` on the argparse parser ``p``."""
-    p.add_argument("--tree", default="events", help=f"{tree_help} (default: %(default)s)")
+    from tpcml.core.options import add_tree
+
+    add_tree(p, tree_help)  # the shared --tree NAME
     p.add_argument("--column", type=alias, action="append", metavar="NAME=BRANCH", help=column_help)

@@ -4,7 +4,7 @@
 ROOT I/O, the C++ ONNX engine, plots and reports. Two extras add optional features:
 
 * ``tpcml[ml]``: training and ONNX export (TensorFlow/Keras, tf2onnx, onnx, onnxruntime), the BDT
-  (xgboost), scikit-learn, iminuit, and WIMP signals in the simulation (wimprates);
+  (xgboost), iminuit, and WIMP signals in the simulation (wimprates);
 * ``tpcml[dist]``: scoring on a Dask cluster (``tpcml.inference.score_distributed``).
 
 Code that needs a package of an extra imports it with :func:`require`: on an installation without the

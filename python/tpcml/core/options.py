@@ -11,16 +11,30 @@ from collections.abc import Sequence
 from pathlib import Path
 
 __all__ = [
+    "FORMAT_HELP",
+    "INPUT_ALIAS_HELP",
+    "MISMATCH_HELP",
+    "QUIET_HELP",
     "SIMULATION_OUTPUTS",
+    "THREADS_HELP",
     "CommandLineError",
+    "add_events",
+    "add_inputs",
+    "add_output_contract",
+    "add_quiet",
+    "add_threads",
+    "add_tree",
     "all_cores",
     "check_detector",
     "check_events_memory",
     "count",
     "data_dir",
     "detector_file",
+    "drift_window",
     "finite_float",
+    "imt_threads",
     "input_error",
+    "merge_inputs",
     "out_dir",
     "positive_float",
     "profile_of",
@@ -33,6 +47,63 @@ __all__ = [
 
 class CommandLineError(Exception):
     """A command line that cannot mean anything: argparse's usage message and exit 2."""
+
+
+# ------------------------------------------------------------------------------------ the shared options
+# One convention for the ``tpcml`` subcommands and the C++ executables (src/apps/Cli.h, docs/cli.md): inputs are
+# positional (``--input`` kept as an alias), ``-n/--events``, ``--tree``, ``--threads`` (0 = all cores),
+# ``--drift-window A,B``, ``-q/--quiet``. The help texts are the executables' words (tests/python/
+# test_cli_convention.py compares every --help).
+THREADS_HELP = "threads; 0 = all cores"
+QUIET_HELP = "no progress bars or lines"
+INPUT_ALIAS_HELP = "same as the positional FILE (kept for older scripts)"
+FORMAT_HELP = "output tree format: ttree (a TTree, the default) or rntuple (an RNTuple)"
+MISMATCH_HELP = "read inputs tagged (tpcml_detector) with another detector than the job's"
+
+
+def add_inputs(p: argparse.ArgumentParser, help_text: str, multiple: bool = True, required: bool = True) -> None:
+    """Input files: positional ``FILE ...`` (one with ``multiple=False``) and the alias ``--input FILE ...``; the
+    two are joined into ``args.inputs`` by :func:`merge_inputs`."""
+    p.add_argument("inputs", nargs="*", metavar="FILE", help=help_text + (" (required)" if required else ""))
+    p.add_argument("--input", dest="input_alias", action="extend", nargs="+", metavar="FILE", help=INPUT_ALIAS_HELP)
+    p.set_defaults(inputs_multiple=multiple, inputs_required=required)
+
+
+def merge_inputs(args: argparse.Namespace) -> None:
+    """``args.inputs``: the positional files, then those of ``--input``; CommandLineError (exit 2) when a
+    required input is missing or a command taking one file got several."""
+    if not hasattr(args, "input_alias"):
+        return
+    args.inputs = [*(args.inputs or []), *(args.input_alias or [])]
+    if args.inputs_required and not args.inputs:
+        raise CommandLineError("missing the input FILE (positional, or --input FILE)")
+    if not args.inputs_multiple and len(args.inputs) > 1:
+        raise CommandLineError(f"expected one input FILE, got {len(args.inputs)}: {', '.join(args.inputs)}")
+
+
+def add_threads(p: argparse.ArgumentParser, default: int = 1) -> None:
+    p.add_argument("--threads", type=threads, default=default, metavar="N", help=f"{THREADS_HELP} (default: {default})")
+
+
+def add_quiet(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-q", "--quiet", action="store_true", help=QUIET_HELP)
+
+
+def add_output_contract(p: argparse.ArgumentParser) -> None:
+    """The file contract's options of every command that writes a ROOT file (docs/event-model.md §1):
+    ``--format ttree|rntuple`` (``args.format``) and ``--allow-detector-mismatch``."""
+    p.add_argument("--format", choices=["ttree", "rntuple"], default="ttree", help=FORMAT_HELP)
+    p.add_argument("--allow-detector-mismatch", action="store_true", help=MISMATCH_HELP)
+
+
+def add_events(p: argparse.ArgumentParser, help_text: str, required: bool = False) -> None:
+    """``-n/--events N`` (``args.events``)."""
+    p.add_argument("-n", "--events", type=count, required=required, metavar="N", help=help_text)
+
+
+def add_tree(p: argparse.ArgumentParser, help_text: str, default: str | None = "events") -> None:
+    suffix = f" (default: {default})" if default else ""
+    p.add_argument("--tree", default=default, metavar="NAME", help=help_text + suffix)
 
 
 #: the files ``tpcml simulate pandax2`` writes (inputs of ``tpcml plot pandax2``)
@@ -174,6 +245,25 @@ def finite_float(text: str) -> float:
     from tpcml.core.guards import parse_float
 
     return _argument_type(parse_float, "number")(text)
+
+
+def drift_window(text: str) -> tuple[float, float]:
+    """``--drift-window A,B``: two finite numbers in us, as the executables take them."""
+    from tpcml.core.errors import ArgumentError
+    from tpcml.core.guards import parse_float
+
+    parts = text.split(",")
+    try:
+        if len(parts) != 2:
+            raise ArgumentError(f"expected TMIN,TMAX in us (e.g. 18,310), got {text!r}")
+        return parse_float(parts[0].strip()), parse_float(parts[1].strip())
+    except ArgumentError as err:
+        raise argparse.ArgumentTypeError(f"--drift-window expects two finite numbers TMIN,TMAX: {err}") from None
+
+
+def imt_threads(n: int) -> int:
+    """A --threads value as ROOT ImplicitMT threads: 1 = off (returns 0), 0 = all cores."""
+    return 0 if n == 1 else all_cores(n)
 
 
 def all_cores(n: int) -> int:

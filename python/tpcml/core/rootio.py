@@ -2,8 +2,11 @@
 
 Files are written under a hidden temporary name and renamed when complete, so a
 failed job never leaves a half-written file. Every file tpcml writes carries two
-``TNamed`` objects (docs/event-model.md): ``tpcml_detector`` (the detector name)
-and ``tpcml_provenance`` (JSON: tpcml version, command line, seed, ...).
+``TNamed`` objects (docs/event-model.md §1): ``tpcml_detector`` (the detector name)
+and ``tpcml_provenance`` (JSON made by the C++ ``tpcml::provenanceJson``, the one schema of
+C++ and Python: ``tpcml_version``, ``command_line``, ``created_utc``, ``host``, ``inputs``, then
+the writer's own keys such as ``seed``); scored files add ``tpcml_model`` (path, sha256).
+Trees are written as a TTree (``format="ttree"``, the default) or an RNTuple (``"rntuple"``).
 """
 
 from __future__ import annotations
@@ -12,24 +15,28 @@ import contextlib
 import json
 import os
 import sys
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
 
 from .. import _core
-from .errors import InputError
+from .errors import InputError, UsageError
 
 __all__ = [
+    "FORMATS",
     "atomic_path",
     "check_chain",
     "check_columns",
+    "check_format",
     "describe_tree",
     "list_trees",
     "read_columns",
     "read_parameter",
     "read_provenance",
     "require_file",
+    "snapshot_options",
+    "write_metadata",
     "write_tree",
 ]
 
@@ -53,8 +60,59 @@ def atomic_path(final: str | os.PathLike) -> Iterator[Path]:
             out.discard()
 
 
-def provenance(**extra) -> dict:
-    return {"tpcml": _core.version(), "command": " ".join(sys.argv), **extra}
+FORMATS = ("ttree", "rntuple")
+
+
+def provenance(inputs: Sequence[str | os.PathLike] = (), **extra) -> dict:
+    """The ``tpcml_provenance`` object: the C++ schema (``tpcml._core.provenance_json``) with this process's
+    command line and ``inputs``, then ``extra`` keys (JSON-serialisable values)."""
+    info = json.loads(_core.provenance_json(list(sys.argv), [os.fspath(p) for p in inputs]))
+    info.update(extra)
+    return info
+
+
+def check_format(format: str) -> str:
+    """``format`` when it is one of :data:`FORMATS`; else a UsageError naming it and the accepted ones."""
+    if format not in FORMATS:
+        raise UsageError(f"format {format!r}: expected 'ttree' (a TTree, the default) or 'rntuple' (an RNTuple)")
+    return format
+
+
+def snapshot_options(format: str = "ttree"):
+    """``ROOT.RDF.RSnapshotOptions`` writing ``format`` ("ttree" or "rntuple"), not lazy (PyROOT writers)."""
+    from .root import load_root
+
+    ROOT = load_root()
+    opts = ROOT.RDF.RSnapshotOptions()
+    opts.fLazy = False
+    kinds = ROOT.RDF.ESnapshotOutputFormat
+    opts.fOutputFormat = kinds.kRNTuple if check_format(format) == "rntuple" else kinds.kTTree
+    return opts
+
+
+def write_metadata(
+    path: str | os.PathLike,
+    detector: str | None = None,
+    inputs: Sequence[str | os.PathLike] = (),
+    model: str | os.PathLike | None = None,
+    carry_from: Sequence[str | os.PathLike | None] = (),
+    **extra,
+) -> None:
+    """Add the file contract's objects to an already written ROOT file (C++ ``tpcml::writeOutputMetadata``):
+    ``tpcml_detector``, ``tpcml_provenance`` (:func:`provenance` of ``inputs`` and ``extra``), ``tpcml_model``
+    (path + sha256 + ONNX metadata) when ``model`` is given, and the first ``tpcml_nr_median`` of
+    ``carry_from``."""
+    model_json = ""
+    if model is not None:
+        # the metadata through tpcml's own ONNX reader: a base install has no onnx package (tpcml[ml])
+        model_json = _core.model_json(os.fspath(model), dict(_core.OnnxModel(os.fspath(model)).metadata))
+    _core.write_output_metadata(
+        os.fspath(path),
+        detector or "",
+        json.dumps(provenance(inputs, **extra), sort_keys=True),
+        model_json,
+        [os.fspath(p) for p in carry_from if p is not None],
+    )
 
 
 def write_tree(
@@ -67,14 +125,17 @@ def write_tree(
     extra_trees: Mapping[str, Mapping[str, np.ndarray]] | None = None,
     parameters: Mapping[str, float] | None = None,
     finish: Callable[[Path], None] | None = None,
+    format: str = "ttree",
 ) -> Path:
     """Write numpy columns as TTree ``tree`` in ``path`` (atomically), with provenance.
 
     ``auto_flush`` > 0 sets the cluster size (entries), so that ImplicitMT can
     parallelise over several clusters when the file is read back. ``extra_trees`` are
     written to the same file; ``parameters`` become ``TParameter<double>`` objects;
-    ``finish(tmp_path)`` may add more objects before the file is renamed into place.
+    ``finish(tmp_path)`` may add more objects before the file is renamed into place. ``format``: "ttree"
+    (default) or "rntuple" (every tree written as an RNTuple of the same fields).
     """
+    check_format(format)
     trees = {tree: columns, **(extra_trees or {})}
     for name, cols in trees.items():
         lengths = {k: len(v) for k, v in cols.items()}
@@ -90,6 +151,7 @@ def write_tree(
             named,
             {k: float(v) for k, v in (parameters or {}).items()},
             int(auto_flush),
+            format,
         )
         if finish is not None:
             finish(tmp)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -191,16 +192,34 @@ def score_files(
     columns: Sequence[str] | None = None,
     name: str = "score",
     threads: int = 1,
+    format: str = "ttree",
+    progress: bool = True,
+    allow_detector_mismatch: bool = False,
 ) -> dict:
     """Writes ``output``: every entry of ``tree`` in ``files`` with the score column added, in input
-    order (temporary file renamed when complete). The function ``tpcml-infer`` runs."""
+    order (temporary file renamed when complete). The function ``tpcml-infer`` runs.
+
+    ``format``: "ttree" (default) or "rntuple". ``progress``: entries done on stderr. The output carries
+    tpcml_provenance, tpcml_model (path, sha256), tpcml_detector and the input's tpcml_nr_median; a file
+    tagged with another detector than the model's ``tpcml.detector`` is refused (InputError naming both)
+    unless ``allow_detector_mismatch``."""
     from tpcml.core.guards import refuse_overwrite
 
     if isinstance(files, str | os.PathLike):
         files = [files]
     refuse_overwrite(output, [*files, model])  # before any work: the output is never an input or the model
     return _core.score_files(
-        [str(f) for f in files], tree, str(output), str(model), list(columns or []), name, int(threads)
+        [str(f) for f in files],
+        tree,
+        str(output),
+        str(model),
+        list(columns or []),
+        name,
+        int(threads),
+        format=format,
+        progress=bool(progress),
+        allow_detector_mismatch=bool(allow_detector_mismatch),
+        command_line=list(sys.argv),
     )
 
 

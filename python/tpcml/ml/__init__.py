@@ -14,6 +14,10 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from .backend import silence_tensorflow_logs
+
+silence_tensorflow_logs()  # before any module of this package imports TensorFlow or Keras
+
 _EXPORTS = {
     "PANDAX2_MLP_LAYERS": "architectures",
     "LogVarToSigma": "architectures",

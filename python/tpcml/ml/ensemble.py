@@ -67,6 +67,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from tpcml.core.extras import require
+from tpcml.report import progress
 from tpcml.report.progress import printer
 from tpcml.stats.summary import moments
 
@@ -568,6 +569,8 @@ def train_ensemble(
             callback(info)
 
     epochs_run = 0
+    # one bar over the epochs (an epoch is one compiled step for every replica, well under a second)
+    shown = progress.bar(max_epochs, f"ensemble of {n_replicas}", unit="epoch", quiet=not verbose)
     for epoch in range(1, max_epochs + 1):
         t0 = time.perf_counter()
         perm = np.stack([rngs[r].permutation(n_train) for r in running]).astype(np.int32)
@@ -601,10 +604,13 @@ def train_ensemble(
         t_shuffle += t1 - t0
         t_epoch += t2 - t1
         t_book += time.perf_counter() - t2
+        shown.update()
+        shown.set_postfix(running=len(running), best_val_loss=f"{float(np.mean(best_val)):.5f}", refresh=False)
         if not len(running) or epoch % progress_every == 0:
             report(epoch)
         if not len(running):
             break
+    shown.close()
 
     kernels = [best[2 * i] for i in range(n_layers)]
     biases = [best[2 * i + 1][:, 0, :] for i in range(n_layers)]

@@ -5,6 +5,9 @@ The studies round the part sizes differently, and each keeps its paper's split e
 Sec. 3) takes ``floor(f * n)`` events for the training and validation parts; PandaX-III (70/20/10,
 *Optimization of convolutional neural networks for background suppression in the PandaX-III experiment*,
 Sec. 3.2) rounds them to the nearest integer. The test part takes the rest in both.
+
+The events are drawn by scikit-learn's ``train_test_split`` (twice: training against the rest, then validation
+against test), given the part sizes as integers so that each study's rounding holds exactly.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ def split_indices(
     """Random train / validation / test index arrays of ``n`` events, each sorted.
 
     The first two parts hold ``floor(f * n)`` (``rounding="floor"``) or ``round(f * n)`` (``"nearest"``)
-    events, the test part the rest; the permutation is ``default_rng(seed).permutation(n)``."""
+    events, the test part the rest; ``seed`` is the ``random_state`` of both ``train_test_split`` draws."""
     if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
         raise ValueError(f"n must be a positive integer, got {n!r}")
     if rounding not in ("floor", "nearest"):
@@ -32,8 +35,19 @@ def split_indices(
     if f.shape != (3,) or np.any(f < 0) or not math.isclose(float(f.sum()), 1.0, rel_tol=1e-9):
         raise ValueError(f"fractions must be three non-negative numbers summing to 1, got {tuple(fractions)}")
     n = int(n)
-    perm = np.random.default_rng(seed).permutation(n)
     size = (lambda x: int(x)) if rounding == "floor" else (lambda x: round(x))
     n_train, n_val = size(float(f[0]) * n), size(float(f[1]) * n)
-    parts = perm[:n_train], perm[n_train : n_train + n_val], perm[n_train + n_val :]
-    return tuple(np.sort(p) for p in parts)
+    train, rest = _draw(np.arange(n), n_train, seed)
+    val, test = _draw(rest, n_val, seed)
+    return np.sort(train), np.sort(val), np.sort(test)
+
+
+def _draw(idx: np.ndarray, k: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """``k`` random entries of ``idx`` and the others (``sklearn.model_selection.train_test_split``, which refuses
+    an empty part: those are returned directly)."""
+    from sklearn.model_selection import train_test_split
+
+    if k == 0 or k == len(idx):
+        return (idx[:0], idx) if k == 0 else (idx, idx[:0])
+    first, second = train_test_split(idx, train_size=k, test_size=len(idx) - k, random_state=seed, shuffle=True)
+    return first, second

@@ -107,10 +107,14 @@ def train_classifier(
     seed: int = 0,
     flips: bool = True,
     say: Callable[[str], None] | None = None,
+    quiet: bool = False,
 ) -> TrainingResult:
     """Train ``build()`` (a compiled-nothing Keras model with one sigmoid output) for ``epochs`` epochs, recording
-    every epoch (validation loss/accuracy, test predictions, weights). Images NHWC float32, labels 0/1."""
+    every epoch (validation loss/accuracy, test predictions, weights). Images NHWC float32, labels 0/1. An epoch
+    longer than a few seconds shows a progress bar over its batches on stderr (none when ``quiet``)."""
     keras = require("ml", "keras")
+
+    from tpcml.report import progress
 
     if epochs < 1:
         raise ValueError(f"epochs must be >= 1, got {epochs}")
@@ -140,9 +144,13 @@ def train_classifier(
                 (x_train[order[i : i + batch_size]], y_train[order[i : i + batch_size]])
                 for i in range(0, len(order), batch_size)
             )
-        for xb, yb in batches:
-            out = model.train_on_batch(xb, yb, return_dict=True)
-            losses.append(float(out["loss"]))
+        n_batches = -(-len(x_train) // batch_size)
+        with progress.bar(n_batches, f"{model.name} epoch {ep}/{epochs}", unit="batch", quiet=quiet) as shown:
+            for xb, yb in batches:
+                out = model.train_on_batch(xb, yb, return_dict=True)
+                losses.append(float(out["loss"]))
+                shown.update()
+                shown.set_postfix(loss=f"{losses[-1]:.4f}", refresh=False)
         train_s = time.perf_counter() - t0
         ev = model.evaluate(x_val, y_val, batch_size=batch_size, verbose=0, return_dict=True)
         p = model.predict(x_test, batch_size=batch_size, verbose=0).ravel()

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-__all__ = ["timings_tail", "write_page"]
+__all__ = ["abbreviations", "caveat", "timings_tail", "write_page"]
 
 
 def write_page(path: Path, lines: Sequence[str]) -> Path:
@@ -16,6 +16,18 @@ def write_page(path: Path, lines: Sequence[str]) -> Path:
     with atomic_path(path) as tmp:
         tmp.write_text("\n".join(lines))
     return Path(path)
+
+
+def abbreviations(terms: Mapping[str, str]) -> list[str]:
+    """One paragraph defining every abbreviation a report uses (``{"ER": "electron recoil", ...}``), for the top of
+    the page so that each is defined before its first use."""
+    return ["Abbreviations: " + "; ".join(f"**{k}** {v}" for k, v in terms.items()) + ".", ""]
+
+
+def caveat(text: str) -> list[str]:
+    """A block quote starting with **Caveat**: what a reader must know before reading the numbers (a ``--quick``
+    run, a result without separation)."""
+    return [f"> **Caveat:** {text}", ""]
 
 
 def timings_tail(timings: Mapping[str, float], underscores_as_spaces: bool = False) -> list[str]:

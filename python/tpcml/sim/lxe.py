@@ -43,7 +43,7 @@ from .. import _core
 from ..core import detectors
 from ..core.extras import require
 from ..core.guards import u64
-from ..core.rootio import provenance, write_tree
+from ..core.rootio import check_format, provenance, write_tree
 from ..report import progress
 from .quanta import ER, ER_CALIBRATION, NR, NR_CALIBRATION, Spectrum, nest_quanta
 
@@ -250,20 +250,29 @@ class Simulator:
         }
 
     def generate_until(
-        self, make: Callable[[int, int], dict], accept: Callable[[dict], np.ndarray], target: int, seed: int, say
+        self,
+        make: Callable[[int, int], dict],
+        accept: Callable[[dict], np.ndarray],
+        target: int,
+        seed: int,
+        say,
+        quiet: bool = False,
     ) -> tuple[dict, int]:
         """Batches of ``make(n, seed)`` until ``target`` events pass ``accept``; the prefix up to the
-        target-th accepted event is returned (an unbiased sample) with the number generated."""
+        target-th accepted event is returned (an unbiased sample) with the number generated. A progress bar
+        on stderr counts the accepted events (none when ``quiet``)."""
         parts, passed, batch, k = [], 0, max(2000, 3 * target), 0
-        while passed < target:
-            cols = make(batch, seed * 1000 + k)
-            m = accept(cols)
-            parts.append((cols, m))
-            passed += int(m.sum())
-            say(f"  batch {k}: {len(m)} events, {int(m.sum())} pass ({passed}/{target})")
-            k += 1
-            frac = max(passed, 1) / sum(len(p[1]) for p in parts)
-            batch = max(1000, int(1.2 * (target - passed) / frac) + 100)
+        with progress.bar(target, "events passing the selection", unit="event", quiet=quiet) as shown:
+            while passed < target:
+                cols = make(batch, seed * 1000 + k)
+                m = accept(cols)
+                parts.append((cols, m))
+                passed += int(m.sum())
+                shown.update(min(passed, target) - shown.n)
+                say(f"  batch {k}: {len(m)} events, {int(m.sum())} pass ({passed}/{target})")
+                k += 1
+                frac = max(passed, 1) / sum(len(p[1]) for p in parts)
+                batch = max(1000, int(1.2 * (target - passed) / frac) + 100)
         out, last = _cut_at_target(parts, target)
         out["event"] = np.arange(last, dtype=np.uint64)
         return out, last
@@ -440,8 +449,10 @@ def simulate_dataset(
     quiet: bool = False,
     wimp_mass_gev: float | None = None,
     wimp_cross_section_cm2: float = 1e-45,
+    format: str = "ttree",
 ) -> DatasetSummary:
-    """Simulate every PandaX-II sample into ``out`` (ROOT files + dataset.json)."""
+    """Simulate every PandaX-II sample into ``out`` (ROOT files + dataset.json); ``format``: the trees as TTrees
+    ("ttree", the default) or RNTuples ("rntuple")."""
     sizes = sizes or Sizes()
     sizes.validate()
     if wimp_mass_gev and sizes.dm_search:
@@ -449,7 +460,9 @@ def simulate_dataset(
     say = progress.printer("simulate pandax2", quiet)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    run = _DatasetRun(out, sizes, seed, Simulator(detector, threads), say)
+    check_format(format)
+    run = _DatasetRun(out, sizes, seed, Simulator(detector, threads), say, quiet)
+    run.format = format
     run.nr_calibration()
     run.er_calibration()
     run.isolated()
@@ -469,12 +482,16 @@ class _DatasetRun:
     params: dict[str, float]
     n_acc: float  # by accidentals, with the pairer the DM-search run draws its accidentals from
     pairer: _core.AccidentalPairer
+    format: str = "ttree"  # of every file written
 
-    def __init__(self, out: Path, sizes: Sizes, seed: int, sim: Simulator, say: Callable[[str], None]):
+    def __init__(
+        self, out: Path, sizes: Sizes, seed: int, sim: Simulator, say: Callable[[str], None], quiet: bool = False
+    ):
         from ..studies.pandax2 import selection  # the study's selection; imported here: the study imports this module
 
         self.selection = selection
         self.out, self.sizes, self.seed, self.sim, self.say = out, sizes, seed, sim, say
+        self.quiet = quiet  # no progress bars
         self.det = sim.det
         self.summary = DatasetSummary(detector=self.det.name, seed=seed)
         self.timings = self.summary.timings_s
@@ -490,6 +507,7 @@ class _DatasetRun:
             target,
             self.seed * 7 + stream,
             self.say,
+            quiet=self.quiet,
         )
 
     def _write(self, name, tree, cols, **kw):
@@ -502,6 +520,7 @@ class _DatasetRun:
             provenance_info=self.prov,
             auto_flush=5000,
             finish=lambda tmp: self.curve.write_to(str(tmp)),
+            format=self.format,
             **kw,
         )
         self.summary.files[name.removesuffix(".root")] = str(path)

@@ -203,8 +203,9 @@ def best_cuts(scores, labels, n_s: float | None = None, n_b: float | None = None
 
 
 def roc_auc(scores, labels) -> np.ndarray | float:
-    """Area under the ROC curve (Mann-Whitney U with mid-ranks for ties) of [N] or [R, N] scores."""
-    from scipy.stats import rankdata
+    """Area under the ROC curve of [N] or [R, N] scores (``sklearn.metrics.roc_auc_score`` per row: ties count
+    one half, as the Mann-Whitney U with mid-ranks)."""
+    from sklearn.metrics import roc_auc_score
 
     sc = np.asarray(scores, dtype=np.float64)
     one = sc.ndim == 1
@@ -212,9 +213,7 @@ def roc_auc(scores, labels) -> np.ndarray | float:
     if sc.ndim != 2:
         raise ValueError(f"scores must have shape [R, N] or [N], got {np.shape(scores)}")
     y = _labels(labels, sc.shape[1])
-    ranks = rankdata(sc, axis=1)
-    n1, n0 = int(y.sum()), int((~y).sum())
-    auc = (ranks[:, y].sum(axis=1) - n1 * (n1 + 1) / 2.0) / (n1 * n0)
+    auc = np.array([roc_auc_score(y, row) for row in sc])
     return float(auc[0]) if one else auc
 
 
@@ -224,14 +223,14 @@ def roc_auc(scores, labels) -> np.ndarray | float:
 
 
 def clopper_pearson(k, n, cl: float = ONE_SIGMA_CL) -> tuple[np.ndarray, np.ndarray]:
-    """Central Clopper-Pearson interval (lower, upper) for k successes in n trials (arrays broadcast).
+    """Central Clopper-Pearson interval (lower, upper) for k successes in n trials (arrays broadcast):
+    ``hist.intervals.clopper_pearson_interval`` (the exact binomial interval from the beta quantiles, lower 0 for
+    k = 0, upper 1 for k = n) with the checks and the n = 0 case of this module.
 
-    Exact binomial ("conservative") interval from the beta quantiles (scipy.stats.beta):
-    lower = B^-1(alpha/2; k, n-k+1) (0 for k = 0), upper = B^-1(1-alpha/2; k+1, n-k) (1 for k = n), alpha = 1 - cl.
     Chosen over Wilson because it never undercovers and stays inside [0, 1] at eff = 0 or 1, which is where the
     ER / NR efficiencies of this study sit. NaN where n = 0.
     """
-    from scipy.stats import beta
+    from hist.intervals import clopper_pearson_interval
 
     if not 0 < cl < 1:
         raise ValueError(f"cl must be a confidence level in (0, 1), got {cl}")
@@ -240,16 +239,10 @@ def clopper_pearson(k, n, cl: float = ONE_SIGMA_CL) -> tuple[np.ndarray, np.ndar
     k, n = np.broadcast_arrays(k, n)
     if np.any(k < 0) or np.any(k > n):
         raise ValueError("clopper_pearson needs 0 <= k <= n")
-    alpha = 1.0 - cl
     valid = n > 0
-    # beta.ppf with a zero shape parameter returns NaN: those ends are set to 0 / 1 explicitly
-    a_lo = np.where(valid & (k > 0), k, 1.0)
-    b_lo = np.where(valid, n - k + 1.0, 1.0)
-    lo = np.where(valid, np.where(k > 0, beta.ppf(alpha / 2.0, a_lo, b_lo), 0.0), np.nan)
-    a_hi = np.where(valid, k + 1.0, 1.0)
-    b_hi = np.where(valid & (k < n), n - k, 1.0)
-    hi = np.where(valid, np.where(k < n, beta.ppf(1.0 - alpha / 2.0, a_hi, b_hi), 1.0), np.nan)
-    return lo, hi
+    with np.errstate(invalid="ignore"):
+        lo, hi = clopper_pearson_interval(k, np.where(valid, n, 1.0), coverage=cl)
+    return np.where(valid, lo, np.nan), np.where(valid, hi, np.nan)
 
 
 @dataclass
@@ -290,9 +283,10 @@ def efficiency_vs(
 
     ``passed`` is a boolean array [N] or [R, N] (R replicas, e.g. ``scores >= thresholds[:, None]``); ``bins`` an
     int (equal bins between the min and max of ``variable``) or the bin edges. Events outside the edges are not
-    counted. The binomial interval is the central Clopper-Pearson one at ``cl`` (default 68.27 %, see
-    :func:`clopper_pearson`). With ``weights`` the efficiency is weighted and the interval uses the effective
-    counts (sum w)^2 / sum w^2 (an approximation; exact for equal weights).
+    counted; the counts are ``hist`` histograms (Weight storage: sum w and sum w^2 per bin). The binomial
+    interval is the central Clopper-Pearson one at ``cl`` (default 68.27 %, see :func:`clopper_pearson`). With
+    ``weights`` the efficiency is weighted and the interval uses the effective counts (sum w)^2 / sum w^2 (an
+    approximation; exact for equal weights).
     """
     x = np.asarray(variable, dtype=np.float64)
     if x.ndim != 1:
@@ -317,22 +311,21 @@ def efficiency_vs(
         edges = np.asarray(bins, dtype=np.float64)
         if edges.ndim != 1 or len(edges) < 2 or np.any(np.diff(edges) <= 0):
             raise ValueError(f"bin edges must be a strictly increasing 1-D array of >= 2 values, got {bins!r}")
-    nbins = len(edges) - 1
-    idx = np.searchsorted(edges, x, side="right") - 1
-    idx[x == edges[-1]] = nbins - 1  # last bin closed on the right, like numpy.histogram
-    inside = (idx >= 0) & (idx < nbins)
+    import hist
+
+    # hist's bins are [a, b); the last one is closed on the right here, like numpy.histogram
+    x = np.where(x == edges[-1], np.nextafter(edges[-1], -np.inf), x)
+    axis = hist.axis.Variable(edges, underflow=False, overflow=False)
     w = np.ones(len(x)) if weights is None else _weights(weights, len(x), "weights")
-    w = np.where(inside, w, 0.0)
-    onehot = np.zeros((len(x), nbins))
-    onehot[np.flatnonzero(inside), idx[inside]] = 1.0
-    n_tot = w @ onehot  # [bins]
-    n_pass = (p * w[None, :]) @ onehot  # [R, bins]: one matrix product for all replicas
+    total = hist.Hist(axis, storage=hist.storage.Weight()).fill(x, weight=w)
+    n_tot = total.values()  # [bins]: sum of weights
+    n_pass = np.stack([hist.Hist(axis).fill(x, weight=w * row).values() for row in p])  # [R, bins]
     with np.errstate(invalid="ignore", divide="ignore"):
         eff = np.where(n_tot > 0, n_pass / np.where(n_tot > 0, n_tot, 1.0), np.nan)
     if weights is None:
         k_eff, n_eff = n_pass, np.broadcast_to(n_tot, n_pass.shape)
     else:
-        w2 = (w * w) @ onehot
+        w2 = total.variances()  # [bins]: sum of squared weights
         n_eff_1d = np.where(w2 > 0, n_tot**2 / np.where(w2 > 0, w2, 1.0), 0.0)
         n_eff = np.broadcast_to(n_eff_1d, n_pass.shape)
         k_eff = np.where(n_tot > 0, np.nan_to_num(eff) * n_eff, 0.0)
@@ -350,11 +343,28 @@ class XiResult:
     thresholds: np.ndarray = field(repr=False)
     eps_s_curve: np.ndarray = field(repr=False)
     eps_b_curve: np.ndarray = field(repr=False)
+    n_signal: int = 0  # signal events scanned (eps_s = passing / n_signal)
+    n_background: int = 0  # background events scanned
+
+    def interval(self, cl: float = ONE_SIGMA_CL) -> tuple[float, float]:
+        """(lower, upper) of Xi at the chosen cut: the Clopper-Pearson intervals of eps_s and eps_b
+        (:func:`clopper_pearson`) propagated to Xi = eps_s / sqrt(eps_b) to first order, each side in quadrature
+        (Xi falls with a lower eps_s and a higher eps_b). The statistical error of the cut's efficiencies only: the
+        choice of the cut on the same events (the maximum over thresholds) biases Xi upwards and is not included."""
+        s_lo, s_hi = clopper_pearson(round(self.eps_s * self.n_signal), self.n_signal, cl)
+        b_lo, b_hi = clopper_pearson(self.n_background_pass, self.n_background, cl)
+        down = np.hypot((self.eps_s - s_lo) / self.eps_s, (b_hi - self.eps_b) / (2 * self.eps_b))
+        up = np.hypot((s_hi - self.eps_s) / self.eps_s, (self.eps_b - b_lo) / (2 * self.eps_b))
+        return float(self.xi * (1 - down)), float(self.xi * (1 + up))
 
 
 def xi(signal_scores, background_scores, min_background: int = 1) -> XiResult:
     """Xi = max eps_s / sqrt(eps_b) over cuts ``score >= t`` (P3-CNN Sec. 4.1), among cuts passing at least
-    ``min_background`` background events. The candidate thresholds are all distinct scores."""
+    ``min_background`` background events. The candidate thresholds are all distinct scores; eps_s and eps_b at
+    each are the ROC curve of ``sklearn.metrics.roc_curve`` (every threshold kept), in increasing threshold order
+    (a tie in Xi goes to the lowest threshold)."""
+    from sklearn.metrics import roc_curve
+
     s = np.asarray(signal_scores, dtype=np.float64).ravel()
     b = np.asarray(background_scores, dtype=np.float64).ravel()
     if len(s) == 0 or len(b) == 0:
@@ -363,12 +373,18 @@ def xi(signal_scores, background_scores, min_background: int = 1) -> XiResult:
         raise ValueError("xi: scores must be finite")
     if min_background < 1 or min_background > len(b):
         raise ValueError(f"min_background must be in [1, {len(b)}], got {min_background}")
-    t = np.unique(np.concatenate([s, b]))
-    ss, bs = np.sort(s), np.sort(b)
-    n_s = len(s) - np.searchsorted(ss, t, side="left")
-    n_b = len(b) - np.searchsorted(bs, t, side="left")
+    y = np.r_[np.ones(len(s), dtype=bool), np.zeros(len(b), dtype=bool)]
+    fpr, tpr, thr = roc_curve(y, np.concatenate([s, b]), drop_intermediate=False)
+    # roc_curve: thresholds decreasing, the first one (+inf) passing nothing; here increasing, without it
+    t, eps_s, eps_b = thr[:0:-1], tpr[:0:-1], fpr[:0:-1]
+    n_b = np.rint(eps_b * len(b)).astype(np.int64)
     ok = n_b >= min_background
-    eps_s, eps_b = n_s / len(s), n_b / len(b)
     ratio = np.where(ok, eps_s / np.sqrt(np.where(ok, eps_b, 1.0)), -np.inf)
     k = int(np.argmax(ratio))
-    return XiResult(xi=float(ratio[k]), n_background_pass=int(n_b[k]), **_cut(k, t, eps_s, eps_b))
+    return XiResult(
+        xi=float(ratio[k]),
+        n_background_pass=int(n_b[k]),
+        n_signal=len(s),
+        n_background=len(b),
+        **_cut(k, t, eps_s, eps_b),
+    )

@@ -54,11 +54,17 @@ PROFILES = ("default", "quick", "full")
 
 @dataclass(frozen=True)
 class Paper:
-    """The paper a study reproduces: its title (cited in reports and help texts) and a full citation."""
+    """The paper a study reproduces: its title (help texts), its full citation (authors, title, journal and
+    arXiv or DOI: what every report and index cites) and the short tag the code and reports use after it."""
 
     title: str
     citation: str
     short: str = ""  # the tag the code cites, e.g. "P2-DNN"
+
+    def markdown(self) -> str:
+        """The citation with the title in italics, and its short tag: ``A. Author, *Title*, J. 1 (2023) 1 (TAG)``."""
+        text = self.citation.replace(self.title, f"*{self.title}*", 1)
+        return f"{text} ({self.short})" if self.short else text
 
 
 @dataclass
@@ -112,7 +118,6 @@ class Study:
     default_out: str | None = None  # default of --out (``tpcml-<name>``)
     seed: int = 1  # default of --seed
     threads: int = 2  # default of --threads
-    threads_help: str = "CPU threads (default: %(default)s)"
     log_name: str | None = None  # the job name of its progress lines (default: ``name``)
     simulate: Verb | None = None
     plot: Verb | None = None
@@ -266,7 +271,7 @@ def write_index(out: Path, reports: Sequence[tuple[Study, Path | None, str]]) ->
     out = Path(out)
     lines = ["# tpcml studies", "", "| study | paper | report |", "|---|---|---|"]
     for study, report, note in reports:
-        paper = study.paper.title if study.paper else "-"
+        paper = study.paper.markdown() if study.paper else "-"
         if report is not None:
             rel = Path(report).resolve().relative_to(out.resolve()) if _inside(report, out) else Path(report)
             link = f"[{rel.as_posix()}]({rel.as_posix()})"

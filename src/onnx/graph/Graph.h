@@ -63,6 +63,7 @@ struct Plan {
 
 struct ModelImpl {
    std::string name;
+   std::string sha256; ///< of the serialised bytes the model was read from
    proto::Model proto;
    int64_t opset = 0;
    std::map<std::string, std::shared_ptr<const std::vector<float>>> floatInit;

@@ -6,6 +6,7 @@
 #include "onnx/graph/Schema.h"
 
 #include "tpcml/core/Error.h"
+#include "tpcml/core/Provenance.h"
 #include "tpcml/core/Strings.h"
 
 #include <algorithm>
@@ -233,6 +234,7 @@ std::shared_ptr<const Model> Model::fromBytes(const std::string &bytes, const st
       std::shared_ptr<Model> model(new Model());
       ModelImpl &m = *model->m_impl;
       m.name = name;
+      m.sha256 = sha256Hex(bytes);
       if (bytes.empty())
          throw InputError("ONNX model '" + name + "' is empty (0 bytes)");
       try {
@@ -353,6 +355,10 @@ const std::vector<TensorInfo> &Model::outputs() const
 bool Model::batched() const
 {
    return m_impl->batched;
+}
+const std::string &Model::sha256() const
+{
+   return m_impl->sha256;
 }
 const std::map<std::string, std::string> &Model::metadata() const
 {

@@ -5,6 +5,7 @@
 
 #include "tpcml/core/AtomicFile.h"
 #include "tpcml/core/Error.h"
+#include "tpcml/core/Provenance.h"
 #include "tpcml/core/RootIO.h"
 #include "tpcml/core/Strings.h"
 #include "tpcml/core/Version.h"
@@ -270,6 +271,7 @@ void checkScoreFilesJob(const ScoreFilesJob &job)
       throw UsageError("the score column needs a name");
    if (job.threads == 0 || job.threads > 1024)
       throw UsageError("threads must be in [1, 1024], got " + std::to_string(job.threads));
+   checkFormat(job.format);
    std::vector<std::string> inputs = job.files;
    inputs.push_back(job.modelPath);
    requireDistinctOutput(job.output, inputs);
@@ -279,7 +281,8 @@ ScoreFilesSummary scoreFiles(const std::vector<std::string> &files, const std::s
                              const std::string &modelPath, std::vector<std::string> columns, const std::string &name,
                              unsigned threads)
 {
-   return scoreFiles(ScoreFilesJob{files, tree, output, modelPath, std::move(columns), name, threads});
+   ScoreFilesJob job{files, tree, output, modelPath, std::move(columns), name, threads};
+   return scoreFiles(job);
 }
 
 ScoreFilesSummary scoreFiles(const ScoreFilesJob &job)
@@ -292,8 +295,9 @@ namespace {
 
 /// The model's input columns for the job (its tpcml.inputs metadata unless given), checked against
 /// every input file: each file is described (opened) once.
-std::vector<std::string> checkInputs(const ScoreFilesJob &job, const Model &model)
+std::vector<std::string> checkInputs(const ScoreFilesJob &job, const Model &model, unsigned long long &entries)
 {
+   entries = 0;
    std::vector<std::string> columns = job.columns.empty() ? model.inputColumns() : job.columns;
    if (columns.empty())
       throw UsageError("model '" + job.modelPath + "' carries no tpcml.inputs metadata: give the input columns");
@@ -301,6 +305,7 @@ std::vector<std::string> checkInputs(const ScoreFilesJob &job, const Model &mode
    for (const std::string &f : job.files) {
       summaries.push_back(describeTree(f, job.tree));
       requireColumns(summaries.back(), columns); // names the file, tree and missing columns
+      entries += static_cast<unsigned long long>(summaries.back().entries);
       for (const ColumnInfo &c : summaries.back().columns)
          if (c.name == job.name)
             throw UsageError("tree '" + job.tree + "' in " + f + " already has a column '" + job.name +
@@ -314,13 +319,13 @@ std::vector<std::string> checkInputs(const ScoreFilesJob &job, const Model &mode
 /// (tpcml::runInRanges: one single-threaded RDataFrame per contiguous range of entries;
 /// ImplicitMT does not keep the order). scoreFiles writes them in one ordered pass.
 std::vector<float> scoresInParallel(const ScoreFilesJob &job, const Scorer &scorer,
-                                    const std::vector<std::string> &columns, std::size_t width)
+                                    const std::vector<std::string> &columns, std::size_t width,
+                                    unsigned long long total, EventProgress &progress)
 {
    const std::vector<std::string> &files = job.files;
    const std::string &tree = job.tree, &name = job.name;
    const unsigned threads = job.threads;
    std::vector<float> scores;
-   const auto total = static_cast<ULong64_t>(*ROOT::RDataFrame(tree, files).Count());
    requireMemory(double(total) * double(width) * sizeof(float),
                  "keeping the scores of " + std::to_string(total) + " entries");
    scores.resize(std::size_t(total) * width);
@@ -332,6 +337,7 @@ std::vector<float> scoresInParallel(const ScoreFilesJob &job, const Scorer &scor
        [&](unsigned t, ROOT::RDF::RNode node, ULong64_t, ULong64_t) {
           scorers[t] = std::make_unique<Scorer>(scorer.sharedModel()); // every thread its own sessions
           auto scored = defineScore(node, name, *scorers[t], columns);
+          progress.attach(scored);
           if (width == 1)
              scalar[t] = scored.Take<float>(name);
           else
@@ -366,7 +372,13 @@ ScoreFilesSummary scoreFiles(const ScoreFilesJob &job, std::shared_ptr<const Mod
    checkScoreFilesJob(job);
    const std::string &name = job.name;
    const Scorer scorer(std::move(model));
-   const std::vector<std::string> columns = checkInputs(job, scorer.model());
+   unsigned long long total = 0;
+   const std::vector<std::string> columns = checkInputs(job, scorer.model(), total);
+   const std::string modelDetector = scorer.model().metadataValue("tpcml.detector");
+   std::string detector = checkDetector(job.files, modelDetector, "model '" + job.modelPath + "' is for detector",
+                                        job.allowDetectorMismatch);
+   if (detector.empty())
+      detector = modelDetector;
    AtomicOutput out(job.output);
    const bool wasMT = ROOT::IsImplicitMTEnabled();
    const unsigned poolBefore = wasMT ? ROOT::GetThreadPoolSize() : 0;
@@ -378,8 +390,13 @@ ScoreFilesSummary scoreFiles(const ScoreFilesJob &job, std::shared_ptr<const Mod
    try {
       const std::size_t width = scorer.outputSize();
       const bool parallel = job.threads > 1;
-      const std::vector<float> scores = parallel ? scoresInParallel(job, scorer, columns, width) : std::vector<float>();
       ROOT::RDataFrame df(job.tree, job.files); // one ordered pass writes the output
+      std::vector<float> scores;
+      if (parallel) {
+         EventProgress progress("scoring " + job.output, total, job.progress);
+         scores = scoresInParallel(job, scorer, columns, width, total, progress);
+      }
+      EventProgress progress(parallel ? "writing " + job.output : "scoring " + job.output, total, job.progress);
       ROOT::RDF::RNode withScore = df;
       if (parallel && width == 1)
          withScore = df.Define(name, [&scores](ULong64_t e) { return scores[e]; }, {"rdfentry_"});
@@ -395,8 +412,15 @@ ScoreFilesSummary scoreFiles(const ScoreFilesJob &job, std::shared_ptr<const Mod
       std::vector<std::string> keep = df.GetColumnNames(); // the input's columns and the score, in that order
       keep.push_back(name);
       auto count = withScore.Count();
-      withScore.Snapshot(job.tree, out.tempPath(), keep);
+      progress.attach(withScore);
+      withScore.Snapshot(job.tree, out.tempPath(), keep, snapshotOptions(job.format));
       summary.entries = *count;
+      OutputMetadata meta;
+      meta.detector = detector;
+      meta.provenance = provenanceJson(job.commandLine, job.files);
+      meta.model = modelJson(job.modelPath, scorer.model().metadata(), scorer.model().sha256());
+      meta.carryFrom = job.files;
+      writeOutputMetadata(out.tempPath(), meta);
       out.commit();
    } catch (...) {
       if (ROOT::IsImplicitMTEnabled())

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -162,7 +161,6 @@ def simulate_dataset(
     t_all = time.perf_counter()
     runs = {src: _SourceRun(sim, src, targets[src], int(seed)) for src in SOURCES}
     prov = provenance(seed=int(seed), n_signal=n_signal, n_background=n_background, threads=int(threads))
-    prov.update({"tpcml_version": _core.version(), "command_line": list(sys.argv)})
     named = {"tpcml_detector": sim.det.name, "tpcml_provenance": json.dumps(prov, sort_keys=True)}
     params = {"tpcml_q_bb_kev": sim.q_bb, "tpcml_roi_min_kev": sim.roi[0], "tpcml_roi_max_kev": sim.roi[1]}
     final = out / "tracks.root"
@@ -175,6 +173,7 @@ def simulate_dataset(
             tree = f.mktree("events", _tree_types(), title="PandaX-III simulated tracks (tpcml.pandax3)")
             clusters = _ClusterWriter(tree, CLUSTER_EVENTS)
             pool = ThreadPoolExecutor(max_workers=threads) if threads > 1 else None
+            shown = progress.bar(sum(targets.values()), "ROI events", unit="event", quiet=quiet)
             try:
                 while not all(r.done for r in runs.values()):
                     for src, r in runs.items():  # round robin over the sources, chunk by chunk
@@ -187,6 +186,7 @@ def simulate_dataset(
                             n_written += take.n_events
                             t_write += time.perf_counter() - t0
                         eff = r.roi_efficiency or 0.0
+                        shown.update(sum(x.got for x in runs.values()) - shown.n)
                         say(
                             f"{SOURCES[src]}: {r.got}/{r.target} ROI events "
                             f"({r.primaries} primaries, ROI efficiency {eff:.3g})"
@@ -195,6 +195,7 @@ def simulate_dataset(
                 clusters.flush()
                 t_write += time.perf_counter() - t0
             finally:
+                shown.close()
                 if pool is not None:
                     pool.shutdown()
     total = time.perf_counter() - t_all

@@ -45,8 +45,9 @@ STUDY = register(
         title="PandaX-II accidental background: MLPs vs BDT (P2-DNN Sec. 4), the main job",
         paper=Paper(
             title="Suppression of accidental backgrounds with deep neural networks in the PandaX-II experiment",
-            citation="PandaX-II Collaboration, Suppression of accidental backgrounds with deep neural networks in "
-            "the PandaX-II experiment",
+            # authors and title from the paper's title page; journal and arXiv from its publication record
+            citation="N. Shaheed, X. Chen and M. Wang, Suppression of accidental backgrounds with deep neural "
+            "networks in the PandaX-II experiment, JINST 18 (2023) T06002, arXiv:2303.05088",
             short="P2-DNN",
         ),
         description="Simulate the PandaX-II samples (or read yours with --data), select (P2-DNN Sec. 3), train "

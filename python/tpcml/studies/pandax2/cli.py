@@ -4,7 +4,6 @@ and ``tpcml plot pandax2``."""
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 
 from tpcml.core import options as a
@@ -100,7 +99,9 @@ def configure(args: argparse.Namespace, profile: str):
 
         resolve(args.nr_median)  # the file and its TGraph tpcml_nr_median
     a.refuse_overwrite([out / "results.json", out / "report.md"], [*data, args.nr_median], "--out")
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up chatter
+    from tpcml.ml.backend import silence_tensorflow_logs
+
+    silence_tensorflow_logs()  # TensorFlow's start-up chatter, before anything imports it
     from tpcml.core.guards import check_memory
     from tpcml.ml.architectures import PANDAX2_MLP_LAYERS
     from tpcml.sim.lxe import Sizes
@@ -144,6 +145,9 @@ def add_simulate_arguments(s: argparse.ArgumentParser) -> None:
         "--wimp-cross-section", type=a.positive_float, default=1e-45, help="SI WIMP-nucleon cross section (cm^2)"
     )
     s.add_argument("--plots", action="store_true", help="also write the plots (as `tpcml plot pandax2`)")
+    s.add_argument(
+        "--format", choices=["ttree", "rntuple"], default="ttree", help="tree format of the files (default: ttree)"
+    )
 
 
 def simulate(args: argparse.Namespace) -> int:
@@ -175,6 +179,7 @@ def simulate(args: argparse.Namespace) -> int:
             quiet=args.quiet,
             wimp_mass_gev=args.wimp_mass,
             wimp_cross_section_cm2=args.wimp_cross_section,
+            format=args.format,
         )
     print(
         f"n_acc = {s.n_acc_total:.3g} accidental events before cuts (P2-DNN Eq. 2.1), "

@@ -10,7 +10,7 @@ import numpy as np
 from tpcml import _core
 from tpcml.core import detectors
 from tpcml.core.errors import InputError
-from tpcml.report.figures import pyplot, save
+from tpcml.report.figures import colour_norm, hist1d, label, legend, pyplot, save
 from tpcml.studies.pandax2 import selection
 
 #: P2-DNN Table 1, in its order (the default model inputs, docs/event-model.md §3; from the C++ events schema)
@@ -35,41 +35,65 @@ def read_events(path, columns=None):
     )
 
 
-def band_plot(nr, er, acc, curve, det, path: Path, title: str = "") -> Path:
-    """P2-DNN Fig. 1 analogue: log10(qS2c/qS1c) vs qS1c; NR and ER points over the expected
-    accidental background (histogram of the pairs weighted by n_acc / N), NR median line."""
+def band_figure(nr, er, acc, curve, det, title: str = "", simulated: bool = True):
+    """P2-DNN Fig. 1 analogue: log10(qS2c/qS1c) vs qS1c; NR and ER points over the expected accidental
+    background (a ``hist`` histogram of the pairs weighted by n_acc / N, log colour scale: its density spans
+    decades), NR median line and the points it was fitted to. Returns the figure."""
+    import hist
+    import mplhep
+
     plt = pyplot()
     s1lo, s1hi = det.get("s1_threshold_pe"), det.get("s1_max_pe")
-    fig, ax = plt.subplots(figsize=(8, 5.5))
+    fig, ax = plt.subplots(figsize=(8.5, 6))
     ms = selection.mask(acc, det)
-    xe, ye = np.linspace(0, 50, 51), np.linspace(0.5, 3.0, 51)
-    h, _, _ = np.histogram2d(
-        acc["qS1c"][ms], np.log10(acc["qS2c"][ms] / acc["qS1c"][ms]), bins=(xe, ye), weights=acc["weight"][ms]
+    h = hist.Hist(
+        hist.axis.Regular(50, 0, 50, label="qS1c [PE]"),
+        hist.axis.Regular(50, 0.5, 3.0, label=r"$\log_{10}$(qS2c / qS1c)"),
+        storage=hist.storage.Weight(),
+    ).fill(acc["qS1c"][ms], np.log10(acc["qS2c"][ms] / acc["qS1c"][ms]), weight=acc["weight"][ms])
+    values = h.values()
+    mplhep.hist2dplot(
+        np.where(values > 0, values, np.nan),
+        h.axes[0].edges,
+        h.axes[1].edges,
+        ax=ax,
+        cmap="Greys",
+        norm=colour_norm(values),
+        flow="none",
+        cbarpad=0.1,
     )
-    h = np.where(h > 0, h, np.nan)
-    im = ax.pcolormesh(xe, ye, h.T, cmap="Greys", alpha=0.8)
-    fig.colorbar(im, ax=ax, label="expected accidental events / bin (Run 11 exposure)")
-    for cols, color, label in ((er, "tab:blue", "ER calibration"), (nr, "tab:red", "NR calibration")):
+    ax.figure.axes[-1].set_ylabel("expected accidental events / bin", fontsize="small")
+    for cols, color, name in ((er, "tab:blue", "ER calibration"), (nr, "tab:red", "NR calibration")):
         m = selection.mask(cols, det)
         k = np.flatnonzero(m)[:4000]
         ax.scatter(
-            cols["qS1c"][k], np.log10(cols["qS2c"][k] / cols["qS1c"][k]), s=2, alpha=0.5, color=color, label=label
+            cols["qS1c"][k], np.log10(cols["qS2c"][k] / cols["qS1c"][k]), s=2, alpha=0.5, color=color, label=name
         )
     xs = np.linspace(s1lo, s1hi, 200)
-    ax.plot(xs, curve(xs), color="magenta", lw=2, label="NR median")
-    ax.plot(curve.bin_x, curve.bin_y, "o", color="magenta", ms=3)
+    ax.plot(xs, curve(xs), color="magenta", lw=2, label="NR median (fit)")
+    ax.plot(curve.bin_x, curve.bin_y, "o", color="magenta", ms=3, label="NR median per qS1c bin")
     ax.set_xlim(0, 50)
     ax.set_ylim(0.5, 3.0)
     ax.set_xlabel("qS1c [PE]")
     ax.set_ylabel(r"$\log_{10}$(qS2c / qS1c)")
-    ax.set_title(title or f"{det.name}: calibration events over the accidental background (P2-DNN Fig. 1 analogue)")
-    ax.legend(loc="upper right", markerscale=5)
+    label(ax, title or f"{det.name}, P2-DNN Fig. 1 analogue", "Simulation" if simulated else "")
+    legend(ax, loc="upper right", title="grey: accidental pairs", title_fontsize="small")
     fig.tight_layout()
-    return save(fig, path)
+    return fig
 
 
-def feature_plot(nr, acc, det, curve, path: Path) -> Path:
-    """The 13 Table 1 features: accidentals below the NR median vs NR calibration (selected)."""
+def band_plot(nr, er, acc, curve, det, path: Path, title: str = "", simulated: bool = True) -> Path:
+    """:func:`band_figure` written to ``path``."""
+    return save(band_figure(nr, er, acc, curve, det, title, simulated), path)
+
+
+def feature_figure(nr, acc, det, curve, simulated: bool = True):
+    """The 13 Table 1 features: accidentals below the NR median vs NR calibration (selected), each a ``hist``
+    histogram normalised to unit area (the two samples' sizes differ by orders of magnitude)."""
+    import hist
+    import mplhep
+    from matplotlib.ticker import MaxNLocator
+
     plt = pyplot()
     mn = selection.mask(nr, det)
     ma = selection.mask(acc, det) & curve.below(acc["qS1c"], acc["qS2c"])
@@ -78,26 +102,41 @@ def feature_plot(nr, acc, det, curve, path: Path) -> Path:
         a, b = acc[name][ma].astype(float), nr[name][mn].astype(float)
         both = np.concatenate([a, b])
         if name == "S1NPeaks":
-            edges = np.arange(0.5, min(both.max(), 40) + 1.5)
+            top = min(both.max(), 40)
+            binning = (int(top), 0.5, top + 0.5)
+            kwargs = {}
         elif name in LOG_X:
-            edges = np.logspace(np.log10(max(both.min(), 1.0)), np.log10(both.max()), 50)
+            binning = (50, max(both.min(), 1.0), both.max())
+            kwargs = {"transform": hist.axis.transform.log}
             ax.set_xscale("log")
         else:
             lo, hi = np.percentile(both, [0.5, 99.5])
-            edges = np.linspace(lo, hi if hi > lo else lo + 1, 50)
-        ax.hist(
-            a, bins=edges, density=True, histtype="step", lw=1.5, color="black", label="accidental (below NR median)"
-        )
-        ax.hist(b, bins=edges, density=True, histtype="stepfilled", alpha=0.4, color="tab:red", label="NR calibration")
+            binning = (50, lo, hi if hi > lo else lo + 1)
+            kwargs = {}
+        for values, kw in (
+            (a, {"color": "black", "histtype": "step", "lw": 1.5, "label": "accidental, below NR median"}),
+            (b, {"color": "tab:red", "histtype": "fill", "alpha": 0.4, "label": "NR calibration"}),
+        ):
+            h = hist1d(values, *binning, **kwargs)
+            mplhep.histplot(h, ax=ax, density=True, flow="none", yerr=False, **kw)
         unit = UNITS.get(name)
         ax.set_xlabel(f"{name} [{unit}]" if unit else name)
+        if name == "S1NPeaks":
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_ylabel("normalised")
         ax.set_yticks([])
     for ax in list(axes.flat)[len(FEATURES) :]:
         ax.axis("off")
-    axes.flat[0].legend(loc="upper right", fontsize=8)
-    fig.suptitle(f"{det.name}: P2-DNN Table 1 features, accidental vs NR (normalised)")
+    fig.legend(*axes.flat[0].get_legend_handles_labels(), loc="center", bbox_to_anchor=(0.62, 0.14), fontsize="large")
+    label(axes.flat[0], "", "Simulation" if simulated else "")
+    fig.suptitle(f"{det.name}: P2-DNN Table 1 features, accidental vs NR (unit area)")
     fig.tight_layout()
-    return save(fig, path)
+    return fig
+
+
+def feature_plot(nr, acc, det, curve, path: Path, simulated: bool = True) -> Path:
+    """:func:`feature_figure` written to ``path``."""
+    return save(feature_figure(nr, acc, det, curve, simulated), path)
 
 
 def plot_dataset(

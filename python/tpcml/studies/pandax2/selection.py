@@ -126,26 +126,33 @@ def cutflow(
     threads: int = 0,
     output: str | None = None,
     say: Callable[[str], None] | None = None,
+    format: str = "ttree",
+    allow_detector_mismatch: bool = False,
 ) -> list[tuple[str, int, int]]:
     """Apply the selection to ROOT files with RDataFrame; returns the cut flow (name, all, pass).
 
     ``nr_median``: the curve, or a file holding it; None with ``below_median``: the curve of
     :func:`tpcml.nr_median.resolve` (carried in the first input that has one, else the detector default).
-    ``output``: Snapshot the selected events there (written to a temporary name, then renamed).
+    ``output``: Snapshot the selected events there (written to a temporary name, then renamed) as a TTree or,
+    with ``format="rntuple"``, an RNTuple; it carries tpcml_detector, tpcml_provenance and the NR median used.
     ``say``: told which NR median curve is used and where it came from.
+    Files tagged (tpcml_detector) with another detector than ``det`` are refused unless
+    ``allow_detector_mismatch``.
     Missing files, trees or branches raise InputError naming them and the nearest valid names.
     """
     from tpcml import _core
     from tpcml.core.errors import InputError, cpp_message
     from tpcml.core.guards import refuse_overwrite
     from tpcml.core.root import load_root
-    from tpcml.core.rootio import atomic_path, check_chain
+    from tpcml.core.rootio import atomic_path, check_chain, check_format, snapshot_options, write_metadata
 
     explicit = nr_median if isinstance(nr_median, str | os.PathLike) else None
     if output is not None:
         refuse_overwrite(output, [*paths, explicit, getattr(det, "file", None)])
     needed = ["qS1", "qS2", "qS2c", "drift_time", "x", "y"] + (["qS1c"] if below_median else [])
+    check_format(format)
     check_chain(paths, tree, needed)  # TTrees or RNTuples (not both); float or double scalars
+    _core.check_detector([str(p) for p in paths], det.name, "the selection runs with detector", allow_detector_mismatch)
     if below_median and not isinstance(nr_median, NRMedianCurve):
         from tpcml.nr_median import resolve
 
@@ -167,7 +174,10 @@ def cutflow(
         report = df.Report()
         if output is not None:
             with atomic_path(output) as tmp:
-                df.Snapshot(tree, str(tmp))
+                df.Snapshot(tree, str(tmp), "", snapshot_options(format))
+                write_metadata(tmp, det.name, paths, carry_from=[explicit, *paths])
+                if isinstance(nr_median, NRMedianCurve):  # the curve the selection used (e.g. the detector default)
+                    nr_median.write_to(str(tmp))
         return [(c.GetName(), int(c.GetAll()), int(c.GetPass())) for c in report]
     except Exception as err:  # C++ exceptions through PyROOT, e.g. a corrupted basket
         if isinstance(err, _core.Error | OSError):

@@ -54,8 +54,10 @@ STUDY = register(
         paper=Paper(
             title="Optimization of convolutional neural networks for background suppression in the PandaX-III "
             "experiment",
-            citation="PandaX-III Collaboration, Optimization of convolutional neural networks for background "
-            "suppression in the PandaX-III experiment",
+            # authors and title from the paper's title page; journal and DOI from its publication record
+            citation="S. Xia, S. Huang, K. Xu, T. Li, X. Chen, K. Han and S. Wang, Optimization of convolutional "
+            "neural networks for background suppression in the PandaX-III experiment, J. Phys. G 50 (2023) 125103, "
+            "doi:10.1088/1361-6471/acfe24",
             short="P3-CNN",
         ),
         description="Simulate 0nubb and gamma tracks in the ROI (or read --data DIR/tracks.root), rasterise them "

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 
 from tpcml.core import options as a
@@ -15,7 +14,7 @@ GAS_KINDS = ("gxe_strip_tpc",)
 
 def add_run_arguments(t: argparse.ArgumentParser) -> None:
     t.add_argument("--data", metavar="DIR", help="use DIR/tracks.root instead of simulating")
-    t.add_argument("--events", type=a.count, help="0nubb events (and as many gamma events)")
+    t.add_argument("-n", "--events", type=a.count, metavar="N", help="0nubb events (and as many gamma events)")
     t.add_argument("--variant", default="B0", help="EfficientNet B0 or B4 (default: %(default)s)")
     t.add_argument(
         "--top-channels", help="comma-separated n of the top 1x1 convolution, 'default' = Keras' (default: 8,default)"
@@ -49,7 +48,9 @@ def configure(args: argparse.Namespace, profile: str):
     out = a.out_dir(args.out)  # the checks that need no TensorFlow first
     data = a.data_dir(args.data, ("tracks.root",))
     a.refuse_overwrite([out / "results.json", out / "report.md", out / "test_images.root"], data, "--out")
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    from tpcml.ml.backend import silence_tensorflow_logs
+
+    silence_tensorflow_logs()  # TensorFlow's start-up chatter, before anything imports it
     variant = args.variant.upper()
     if variant not in ("B0", "B4"):
         raise a.CommandLineError(f"--variant: expected B0 or B4, got {args.variant!r}")
@@ -74,6 +75,7 @@ def configure(args: argparse.Namespace, profile: str):
         repeats=value("repeats"),
         batch_size=value("batch_size"),
         bn_momentum=PROFILES[profile]["bn_momentum"],
+        quick=profile == "quick",
         seed=args.seed,
         threads=args.threads,
         verbose=not args.quiet,
@@ -82,7 +84,9 @@ def configure(args: argparse.Namespace, profile: str):
 
 # ------------------------------------------------------------------------------------------------ tpcml simulate
 def add_simulate_arguments(s: argparse.ArgumentParser) -> None:
-    s.add_argument("--events", type=a.count, help="0nubb events in the ROI (and as many gamma events)")
+    s.add_argument(
+        "-n", "--events", type=a.count, metavar="N", help="0nubb events in the ROI (and as many gamma events)"
+    )
     s.add_argument("--background", type=a.count, help="gamma events in the ROI (default: --events)")
 
 

@@ -94,6 +94,7 @@ class TracksConfig:
     seed: int = 1
     threads: int = 2
     verbose: bool = True
+    quick: bool = False  # a --quick smoke run: its report says so
 
 
 def load_images(path: str | os.PathLike, upscale: int = 1, threads: int = 1) -> dict:
@@ -150,6 +151,8 @@ class ModelRun:
             "model": self.spec.label,
             "repeat": self.repeat,
             "xi": self.xi.xi,
+            "xi_low": self.xi.interval()[0],  # 68 % statistical interval (XiResult.interval)
+            "xi_high": self.xi.interval()[1],
             "threshold": self.xi.threshold,
             "eps_s": self.xi.eps_s,
             "eps_b": self.xi.eps_b,
@@ -226,6 +229,7 @@ def step_training(ctx) -> None:
                 batch_size=cfg.batch_size,
                 seed=cfg.seed * 100 + rep,
                 say=say,
+                quiet=not cfg.verbose,
             )
             used = paper_epochs(res)
             scores = paper_scores(res)
@@ -295,6 +299,7 @@ def _export_and_check(run: ModelRun, data: dict, test: np.ndarray, data_dir: Pat
     (an images file written from the test split) and compared with Keras."""
     import uproot
 
+    from tpcml.core.rootio import write_metadata
     from tpcml.inference import score_files
     from tpcml.ml.export import to_onnx
     from tpcml.stats import xi
@@ -319,16 +324,18 @@ def _export_and_check(run: ModelRun, data: dict, test: np.ndarray, data_dir: Pat
     images = data["images"][test]
     images_file = out / "test_images.root"
     flat = images.reshape(len(images), -1)
-    with atomic_path(images_file) as tmp, uproot.recreate(tmp) as f:
-        # mktree: a TTree (uproot's dict assignment writes RNTuple), image as a fixed-size float array
-        f.mktree("events", {"event": np.uint64, "label": np.int32, "image": (np.float32, (flat.shape[1],))})
-        f["events"].extend(
-            {
-                "event": data["event"][test].astype(np.uint64),
-                "label": data["label"][test].astype(np.int32),
-                "image": flat,
-            }
-        )
+    with atomic_path(images_file) as tmp:
+        with uproot.recreate(tmp) as f:
+            # mktree: a TTree (uproot's dict assignment writes RNTuple), image as a fixed-size float array
+            f.mktree("events", {"event": np.uint64, "label": np.int32, "image": (np.float32, (flat.shape[1],))})
+            f["events"].extend(
+                {
+                    "event": data["event"][test].astype(np.uint64),
+                    "label": data["label"][test].astype(np.int32),
+                    "image": flat,
+                }
+            )
+        write_metadata(tmp, "pandax3", [data_dir], split="test")  # the file contract (docs/event-model.md §1)
     scored = out / "test_scored.root"
     score_files([images_file], path, scored, columns=["image"], threads=cfg.threads)
     with uproot.open(scored) as f:

@@ -29,7 +29,6 @@ STUDY = register(
         add_arguments=lazy(_STEPS, "add_arguments"),
         configure=lazy(_STEPS, "configure"),
         threads=0,
-        threads_help="ROOT ImplicitMT threads (0: off)",
         steps=(Step("chain", lazy(_STEPS, "step_chain")),),
         report=lazy(_STEPS, "report"),
     )

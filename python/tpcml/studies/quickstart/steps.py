@@ -18,7 +18,7 @@ class QuickstartConfig:
     n_er: int = PROFILES["default"]["n_er"]
     n_nr: int = PROFILES["default"]["n_nr"]
     seed: int = 1
-    threads: int = 0  # ROOT ImplicitMT threads (0: off)
+    threads: int = 0  # threads of the simulation and ROOT ImplicitMT (0: all cores, 1: ImplicitMT off)
     quiet: bool = False
 
 

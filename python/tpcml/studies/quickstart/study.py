@@ -15,9 +15,10 @@ import numpy as np
 
 from tpcml import _core
 from tpcml.core import detectors
+from tpcml.core.options import all_cores
 from tpcml.core.rootio import provenance, write_tree
-from tpcml.report.figures import pyplot, save
-from tpcml.report.markdown import write_page
+from tpcml.report.figures import label, legend, pyplot, save
+from tpcml.report.markdown import abbreviations, write_page
 from tpcml.report.progress import printer
 from tpcml.report.results import write_json
 from tpcml.sim.lxe import ER, NR, Simulator
@@ -50,6 +51,7 @@ def run(
     quiet: bool = False,
 ) -> dict:
     t0 = time.perf_counter()
+    threads = all_cores(threads)  # 0: every core, as --threads 0 everywhere
     say = printer("quickstart", quiet)
     out.mkdir(parents=True, exist_ok=True)
     det = detectors.load(detector)
@@ -77,7 +79,7 @@ def run(
     from tpcml.core.root import load_root
 
     ROOT = load_root()
-    if threads > 0:
+    if threads > 1:  # --threads 0 (all cores) arrives resolved to the core count; 1: ImplicitMT off
         ROOT.EnableImplicitMT(threads)
     tau = det.get("electron_lifetime", "us")
     df = ROOT.RDataFrame("events", str(events))
@@ -136,38 +138,71 @@ def run(
 
 def _plot(path, a, is_er, is_nr, nr_med, er_med, det_name):
     plt = pyplot()
-    fig, ax = plt.subplots(figsize=(7, 5))
-    ax.scatter(a["qS1"][is_er], a["log_s2s1"][is_er], s=1, alpha=0.3, color="tab:blue", label="ER (flat β)")
+    fig, ax = plt.subplots(figsize=(8, 6))
+    ax.scatter(a["qS1"][is_er], a["log_s2s1"][is_er], s=1, alpha=0.3, color="tab:blue", label="ER (flat beta)")
     ax.scatter(a["qS1"][is_nr], a["log_s2s1"][is_nr], s=1, alpha=0.3, color="tab:red", label="NR (neutron-like)")
     if er_med is not None:
         ax.plot(er_med.knots_x, er_med.knots_y, "b-", lw=2, label="ER median")
     ax.plot(nr_med.knots_x, nr_med.knots_y, "r-", lw=2, label="NR median")
     ax.set_xlabel("qS1 [PE]")
     ax.set_ylabel(r"$\log_{10}$(qS2c / qS1)")
-    ax.set_title(f"{det_name}: NEST quanta, lifetime-corrected S2")
-    ax.legend(markerscale=8, loc="upper right")
+    label(ax, f"{det_name}: NEST, lifetime-corrected S2")
+    legend(ax, loc="upper right")
     fig.tight_layout()
     save(fig, path)
+
+
+def drift_figure(a, is_er, tau):
+    """The ER band's log10(qS2/qS1) against the drift time, raw and corrected: the mean in each drift-time bin
+    (``hist`` Mean storage) with its standard error, and the straight-line fit whose slope the report gives."""
+    import hist
+
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(8, 5))
+    t = a["drift_time"][is_er]
+    axis = hist.axis.Regular(15, float(t.min()), float(t.max()))
+    t_fill = np.where(t == t.max(), t.max() - 1e-9 * np.ptp(t), t)  # the last bin closed on the right
+    for key, color, name in (("log_s2s1_raw", "gray", "raw qS2"), ("log_s2s1", "tab:blue", "qS2c (C++ correction)")):
+        y = a[key][is_er]
+        h = hist.Hist(axis, storage=hist.storage.Mean()).fill(t_fill, sample=y)
+        v = h.view()
+        ok = v.count > 1
+        err = np.sqrt(v.variance[ok] / v.count[ok])
+        ax.errorbar(axis.centers[ok], v.value[ok], yerr=err, fmt="o", color=color, label=f"{name}: mean per bin")
+        if len(t) > 2:
+            slope, icpt = np.polyfit(t, y, 1)
+            ax.plot(
+                axis.edges[[0, -1]],
+                icpt + slope * axis.edges[[0, -1]],
+                color=color,
+                ls="--",
+                label=f"{name}: fit, slope {slope:.1e} / µs",
+            )
+    ax.set_xlabel("drift time [µs]")
+    ax.set_ylabel(r"$\log_{10}$(qS2 / qS1), ER")
+    label(ax, f"electron lifetime τ = {tau:.0f} µs")
+    ax.legend(loc="best", fontsize="x-small")
+    fig.tight_layout()
+    return fig
 
 
 def _plot_drift(path, a, is_er, tau):
-    plt = pyplot()
-    fig, ax = plt.subplots(figsize=(7, 4))
-    t = a["drift_time"][is_er]
-    ax.scatter(t, a["log_s2s1_raw"][is_er], s=1, alpha=0.2, color="gray", label="raw qS2")
-    ax.scatter(t, a["log_s2s1"][is_er], s=1, alpha=0.2, color="tab:blue", label="qS2c (C++ correction)")
-    ax.set_xlabel("drift time [µs]")
-    ax.set_ylabel(r"$\log_{10}$(qS2 / qS1), ER")
-    ax.set_title(f"electron-lifetime correction, τ = {tau:.0f} µs")
-    ax.legend(markerscale=8)
-    fig.tight_layout()
-    save(fig, path)
+    save(drift_figure(a, is_er, tau), path)
 
 
 def _write_report(out: Path, s: dict, det) -> None:
     lines = [
         f"# tpcml quickstart: {det.title}",
         "",
+        *abbreviations(
+            {
+                "ER / NR": "electron / nuclear recoil",
+                "S1 / S2": "the prompt scintillation / the delayed electroluminescence signal; qS1, qS2 their "
+                "charges in photoelectrons (PE), qS2c corrected for the electron lifetime",
+                "NEST": "the Noble Element Simulation Technique (nestpy), which gives the quanta of each recoil",
+                "SEG": "single-electron gain",
+            }
+        ),
         f"NEST quanta (nestpy) at {det.get('drift_field', 'V/cm'):.0f} V/cm; detector response of the C++ "
         f"`tpcml::LXeResponse` (g1 = {det.get('g1')}, extraction {det.get('extraction_efficiency')}, SEG "
         f"{det.get('single_electron_gain')} PE/e, light and S2 maps per PMT); NR and ER medians fitted by the C++ "
