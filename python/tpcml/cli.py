@@ -376,6 +376,7 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_threads(s)
     s.add_argument("--drop-hits", action="store_true", help="do not copy the hit_* branches")
     a.add_quiet(s)
+    a.add_output_contract(s)
     from tpcml import nr_median
 
     nr_median.add_command(sub)
