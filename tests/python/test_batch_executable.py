@@ -202,7 +202,8 @@ def test_tpcml_pair_n_zero_is_a_usage_error(tmp_path):
     iso = _isolated(tmp_path)
     res = run(["tpcml-pair", "--input", str(iso), "--output", str(tmp_path / "o.root"), "-n", "0"])
     assert res.returncode == 2
-    assert res.stderr.strip() == "tpcml-pair: error: option '--events' must be an integer in [1, 1000000000000000], got 0"
+    expected = "tpcml-pair: error: option '--events' must be an integer in [1, 1000000000000000], got 0"
+    assert res.stderr.strip() == expected
 
 
 def test_tpcml_pair_chunked_output_equals_one_piece(tmp_path):
