@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tpcml import cli, studies
+from tpcml import _core, cli, studies
 from tpcml.core import options
 
 
@@ -112,15 +112,17 @@ def test_pandax2_options_reach_study_config(tmp_path):
 
     data = tmp_path / "data"
     _user_dataset(data, tree="ev", rename={"qS1": "s1"}, n=20)  # configure checks the files (issue 15)
+    median = tmp_path / "median.root"  # configure checks the --nr-median file holds the curve
+    _core.NRMedianCurve([5.0, 20.0, 40.0], [2.0, 1.8, 1.6]).write_to(str(median))
     g = _config(
         ["run", "accidental", "--out", str(tmp_path / "o"), "--quick", "--data", str(data), "--replicas", "3",
          "--architectures", "4c, 5C", "--u-architectures", "4E", "--batch-size", "128", "--max-epochs", "7",
          "--patience", "3", "--seed", "9", "--threads", "1", "-q", "--tree", "ev", "--column", "qS1=s1",
-         "--nr-median", str(data / "nr_calibration.root")]
+         "--nr-median", str(median)]
     )  # fmt: skip
     assert (g.replicas, g.architectures, g.u_architectures, g.batch_size) == (3, ("4C", "5C"), ("4E",), 128)
     assert (g.max_epochs, g.patience, g.seed, g.threads, g.verbose, g.data_dir) == (7, 3, 9, 1, False, data)
-    assert (g.tree, g.columns, g.nr_median) == ("ev", {"qS1": "s1"}, str(data / "nr_calibration.root"))
+    assert (g.tree, g.columns, g.nr_median) == ("ev", {"qS1": "s1"}, str(median))
 
 
 def test_pandax3_options_reach_tracks_config(tmp_path):
@@ -143,7 +145,8 @@ def test_pandax3_options_reach_tracks_config(tmp_path):
 
 def test_quickstart_options_reach_its_config(tmp_path):
     c = _config(["run", "quickstart", "--out", str(tmp_path)])
-    assert (c.n_er, c.n_nr, c.detector, c.seed, c.threads, c.quiet) == (20000, 10000, "pandax2", 1, 0, False)
+    all_cores = options.all_cores(0)  # --threads 0 (the default): every core, resolved when parsed
+    assert (c.n_er, c.n_nr, c.detector, c.seed, c.threads, c.quiet) == (20000, 10000, "pandax2", 1, all_cores, False)
     q = _config(["run", "quickstart", "--out", str(tmp_path), "--quick"])
     assert (q.n_er, q.n_nr) == (4000, 2000)
     g = _config(

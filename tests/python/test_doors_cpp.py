@@ -216,7 +216,7 @@ def _py(code: str) -> object:
 
 INFER = (_f("mlp.onnx"), "--input")
 MODEL = ("--model", _f("mlp.onnx"))
-PAIR5 = ("--input", _f("isolated.root"), "--output", _f("out/p.root"), "--n", "5")
+PAIR5 = ("--input", _f("isolated.root"), "--output", _f("out/p.root"), "-n", "5")
 SAME = r"is the input .* \(the same file\): refusing to overwrite an input"
 
 CASES: list[DoorCase] = [
@@ -553,7 +553,7 @@ CASES: list[DoorCase] = [
         "--format parquet",
         _cmd("tpcml-pair", *PAIR5, "--format", "parquet"),
         2,
-        r"--format 'parquet': expected 'ttree' \(a TTree, the default\) or 'rntuple'",
+        r"--format: parquet not in \{ttree,rntuple\}",
     ),
     # ------------------------------------------------------------------ tpcml-raster
     DoorCase(

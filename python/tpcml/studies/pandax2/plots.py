@@ -101,12 +101,16 @@ def feature_figure(nr, acc, det, curve, simulated: bool = True):
     for ax, name in zip(axes.flat, FEATURES, strict=False):
         a, b = acc[name][ma].astype(float), nr[name][mn].astype(float)
         both = np.concatenate([a, b])
+        if len(both) == 0:  # nothing passes the selection (a tiny or unusual user file)
+            ax.text(0.5, 0.5, f"{name}: no events", ha="center", va="center", transform=ax.transAxes)
+            continue
         if name == "S1NPeaks":
-            top = min(both.max(), 40)
-            binning = (int(top), 0.5, top + 0.5)
+            top = int(np.clip(both.max(), 1, 40))  # at least one bin: a file where every S1 has 0 or 1 peaks
+            binning = (top, 0.5, top + 0.5)
             kwargs = {}
         elif name in LOG_X:
-            binning = (50, max(both.min(), 1.0), both.max())
+            lo = max(both.min(), 1.0)
+            binning = (50, lo, max(both.max(), 10.0 * lo))  # a decade at least: one value gives no width
             kwargs = {"transform": hist.axis.transform.log}
             ax.set_xscale("log")
         else:
