@@ -222,6 +222,24 @@ class Simulator:
         keep = s1["found"] & (s2["n_extracted"] > 0) & (s2["qS2"] > 0)
         return self._event_columns(s1, s2, it["energy"], recoil, sample, keep)
 
+    def from_source(
+        self, source, n: int, seed: int, sample: int = SAMPLE_DM, fiducial_only: bool = True
+    ) -> dict[str, np.ndarray]:
+        """``n`` interactions of an event source (:mod:`tpcml.sim.sources`: recoil energy and type per event),
+        through :meth:`physical`; the ER events first, then the NR events, numbered anew. Events without an
+        S1 and an S2 are dropped as in :meth:`physical`."""
+        draw = source.draw(np.random.default_rng([seed, 2]), n)
+        parts = []
+        for k, recoil in enumerate((ER, NR)):
+            m = draw.recoil == recoil
+            if m.any():
+                parts.append(self.physical(recoil, draw.energy[m], int(m.sum()), seed * 2 + k, sample, fiducial_only))
+        if not parts:
+            return self.physical(ER, np.zeros(0), 0, seed, sample, fiducial_only)
+        cols = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+        cols["event"] = np.arange(len(cols["event"]), dtype=cols["event"].dtype)
+        return cols
+
     def raw_events(
         self, recoil: int, n: int, seed: int, spectrum: Spectrum | None = None, run: int = 0
     ) -> dict[str, np.ndarray]:
