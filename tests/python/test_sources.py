@@ -87,7 +87,7 @@ def test_xenon1t_sr0_er_count_matches_the_x1t_cnn_table():
 
 @pytest.mark.parametrize("name", ["xenon1t", "xenonnt"])
 def test_wimp_counts_match_the_ncvae_paper(name):
-    """nT-CVAE Sec. VII: 187 (500 GeV) and 95 (1000 GeV) expected WIMP events for 5 t*y at 1e-45 cm2, after the
+    """nT-CVAE Sec. VII C: 187 (500 GeV) and 95 (1000 GeV) expected WIMP events for 5 t*y at 1e-45 cm2, after the
     analysis acceptance. wimprates' 1-100 keVnr counts must be above them with one common acceptance (heavy WIMPs
     have nearly the same spectral shape): the 1000/500 ratio agrees within 3 %, the acceptance is 0.5-1."""
     pytest.importorskip("wimprates")

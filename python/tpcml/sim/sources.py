@@ -8,8 +8,9 @@ energies and recoil types (:meth:`tpcml.sim.lxe.Simulator.from_source`).
 
 Sources (:func:`make` builds them by name for a detector):
 
-* ``er`` / ``nr``: the paper-style training sets, recoil energies uniform in 1-100 keV (DARWIN-VAE Sec. 3.2:
-  "true recoil energies uniformly distributed in E_R in [1, 100] keV"); no physical rate.
+* ``er`` / ``nr``: the paper-style training sets, recoil energies uniform in 1-100 keV (DARWIN-VAE Sec. 3,
+  "Neural networks training and validation": "true recoil energies uniformly distributed in E_R in [1, 100]
+  keV"); no physical rate.
 * ``er-background``: the published ER background: XENON1T SR0 (XENON1T/laidbax ``er_bg.csv``, flat beta
   spectrum; also used for XENONnT, whose CVAE study generated its ER background with laidbax, nT-CVAE Sec. IV),
   DARWIN's time-averaged total (XENONnT/darwin_proj_run), PandaX-II's flat rate of its registry.
@@ -34,7 +35,7 @@ from ..core.extras import require
 from . import spectra
 from .quanta import ER, NR
 
-#: DARWIN-VAE Sec. 3.2: training energies uniform in [1, 100] keV (ER and NR alike)
+#: DARWIN-VAE Sec. 3, "Neural networks training and validation": training energies uniform in [1, 100] keV
 TRAINING_E_MIN, TRAINING_E_MAX = 1.0, 100.0
 #: default energy window of the physical sources (keV): the training range; every study's S1 window ends below
 DEFAULT_WINDOW = (TRAINING_E_MIN, TRAINING_E_MAX)
