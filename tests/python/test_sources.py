@@ -72,6 +72,13 @@ def test_xenon1t_sr0_er_is_per_kg_day_kev():
     assert s.expected_events(sources.exposure_t_y(1.0, 1.0)) == pytest.approx(laidbax_per_day, rel=2e-3)
 
 
+def test_xenon1t_sr0_er_rate_matches_the_sr0_paper():
+    """Aprile et al., PRL 119 (2017) 181301, abstract: SR0 ER background (1.93 +- 0.25) x 1e-4 events/(kg d keVee)
+    in the 1042 kg fiducial mass; the laidbax model lies within one standard deviation."""
+    paper, sigma = 1.93e-4 * 365250, 0.25e-4 * 365250  # /(t y keV): 70.5 +- 9.1
+    assert abs(spectra.load("xenon1t_sr0_er").rate_at(5.0) - paper) < sigma
+
+
 def test_xenon1t_sr0_er_count_matches_the_x1t_cnn_table():
     """X1T-CNN Table I: 61.88 ER events in SR0 (34.2 live days, fiducial mass; laidbax). With the flat rate this
     is the events of an effective energy window of 61.88 / (rate * exposure) keV, which must lie inside the SR0
