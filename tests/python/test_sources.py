@@ -140,6 +140,27 @@ def test_expected_events_scale_with_exposure_and_window():
     assert pandax.rate == pytest.approx(1.14e-3 * 365250)  # pandax2.toml: 1.14 mDRU
 
 
+def test_expected_counts_per_component():
+    counts = sources.expected_counts("darwin", 200.0, e_min=2.0, e_max=50.0)
+    assert set(counts) == {"er-background", "kr85", "pb214", "materials", "neutrons", "cevns"}
+    for kind, n in counts.items():
+        assert n == pytest.approx(
+            sum(sources.make("darwin", kind, e_min=2.0, e_max=50.0).expected_events(200.0).values())
+        )
+    assert counts["er-background"] > counts["pb214"] > counts["kr85"] > counts["neutrons"]
+    assert set(sources.expected_counts("xenon1t", 1.0)) == {"er-background", "cevns"}
+
+
+def test_draw_exposure_is_poisson_around_the_expectation():
+    src = sources.make("xenon1t", "er-background", e_min=1.0, e_max=12.0)
+    mu = src.expected_events(0.5)["er-background"]  # ~400 events
+    sizes = [len(src.draw_exposure(np.random.default_rng(s), 0.5)) for s in range(200)]
+    assert np.mean(sizes) == pytest.approx(mu, abs=4 * np.sqrt(mu / 200))
+    assert np.std(sizes) == pytest.approx(np.sqrt(mu), rel=0.25)
+    with pytest.raises(ArgumentError, match="training set"):
+        sources.make("xenon1t", "er").draw_exposure(np.random.default_rng(1), 1.0)
+
+
 def test_training_sets_have_no_rate():
     for kind, recoil in (("er", ER), ("nr", NR)):
         src = sources.make("darwin", kind)

@@ -82,6 +82,12 @@ class Source(ABC):
         """Expected events per component for ``exposure_t_y`` (t*y) in the source's energy window."""
         raise ArgumentError(f"source {self.name!r} is a training set: it has no physical rate")
 
+    def draw_exposure(self, rng: np.random.Generator, exposure_t_y: float) -> Draw:
+        """The events of one experiment of ``exposure_t_y`` (t*y): a Poisson number of events with the expected
+        total as mean, then their energies and types."""
+        mu = sum(self.expected_events(exposure_t_y).values())
+        return self.draw(rng, int(rng.poisson(mu)))
+
 
 class UniformSource(Source):
     """Recoil energies uniform in [e_min, e_max] keV, one recoil type; with ``rate`` (events/(t y keV)) a flat
@@ -288,6 +294,35 @@ def _er_background(detector, name: str, e_min, e_max) -> Source:
     lo = PANDAX2_ER_RANGE[0] if e_min is None else e_min
     hi = PANDAX2_ER_RANGE[1] if e_max is None else e_max
     return UniformSource("er-background", ER, lo, hi, rate=rate)
+
+
+def expected_counts(
+    detector,
+    exposure_t_y: float,
+    *,
+    e_min: float | None = None,
+    e_max: float | None = None,
+    wimp_mass_gev: float | None = None,
+    wimp_cross_section_cm2: float = 1e-45,
+) -> dict[str, float]:
+    """Expected events for ``exposure_t_y`` (t*y) in [e_min, e_max] keV of every source of ``detector`` with a
+    physical rate (the ER background and its components, CEvNS, radiogenic neutrons where shipped, and the WIMP
+    when a mass is given), by source name."""
+    name = _detector_name(detector)
+    out: dict[str, float] = {}
+    for kind in kinds(name):
+        if kind in ("er", "nr", "background") or (kind == "wimp" and wimp_mass_gev is None):
+            continue
+        src = make(
+            detector,
+            kind,
+            e_min=e_min,
+            e_max=e_max,
+            wimp_mass_gev=wimp_mass_gev,
+            wimp_cross_section_cm2=wimp_cross_section_cm2,
+        )
+        out[kind] = sum(src.expected_events(exposure_t_y).values())
+    return out
 
 
 def exposure_t_y(fiducial_mass_t: float, live_time_d: float) -> float:
