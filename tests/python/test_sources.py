@@ -102,6 +102,7 @@ def test_wimp_counts_match_the_ncvae_paper(name):
     assert n[1000] / n[500] == pytest.approx(95 / 187, rel=0.03)
     for m, paper in ((500, 187), (1000, 95)):
         assert 0.5 < paper / n[m] < 1.0, (m, n[m])
+    assert sources.expected_counts(name, 5.0, wimp_mass_gev=500)["wimp"] == pytest.approx(n[500])
 
 
 def test_darwin_er_total_covers_its_components():

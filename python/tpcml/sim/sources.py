@@ -296,32 +296,16 @@ def _er_background(detector, name: str, e_min, e_max) -> Source:
     return UniformSource("er-background", ER, lo, hi, rate=rate)
 
 
-def expected_counts(
-    detector,
-    exposure_t_y: float,
-    *,
-    e_min: float | None = None,
-    e_max: float | None = None,
-    wimp_mass_gev: float | None = None,
-    wimp_cross_section_cm2: float = 1e-45,
-) -> dict[str, float]:
-    """Expected events for ``exposure_t_y`` (t*y) in [e_min, e_max] keV of every source of ``detector`` with a
-    physical rate (the ER background and its components, CEvNS, radiogenic neutrons where shipped, and the WIMP
-    when a mass is given), by source name."""
+def expected_counts(detector, exposure_t_y: float, **options) -> dict[str, float]:
+    """Expected events for ``exposure_t_y`` (t*y) of every source of ``detector`` with a physical rate (the ER
+    background and its components, CEvNS, radiogenic neutrons where shipped, and the WIMP when ``wimp_mass_gev``
+    is given), by source name. ``options``: those of :func:`make` (energy window, WIMP mass and cross-section)."""
     name = _detector_name(detector)
     out: dict[str, float] = {}
     for kind in kinds(name):
-        if kind in ("er", "nr", "background") or (kind == "wimp" and wimp_mass_gev is None):
+        if kind in ("er", "nr", "background") or (kind == "wimp" and options.get("wimp_mass_gev") is None):
             continue
-        src = make(
-            detector,
-            kind,
-            e_min=e_min,
-            e_max=e_max,
-            wimp_mass_gev=wimp_mass_gev,
-            wimp_cross_section_cm2=wimp_cross_section_cm2,
-        )
-        out[kind] = sum(src.expected_events(exposure_t_y).values())
+        out[kind] = sum(make(detector, kind, **options).expected_events(exposure_t_y).values())
     return out
 
 
