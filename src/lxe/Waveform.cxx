@@ -1,0 +1,555 @@
+#include "tpcml/lxe/Waveform.h"
+
+#include "core/Parallel.h"
+#include "core/Random.h"
+
+#include "tpcml/core/DetectorConfig.h"
+#include "tpcml/core/Error.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <numeric>
+#include <string>
+
+namespace tpcml {
+
+using detail::Rng;
+
+namespace {
+constexpr double kFwhmToSigma = 1. / 2.354820045; // 2 sqrt(2 ln 2)
+/// Stream purposes (LXeResponse uses 1-5).
+constexpr std::uint64_t kWaveformPurpose = 16;
+constexpr std::uint64_t kEmissionPurpose = 17;
+
+/// XENON1T WFSim config fax_config_1t.json, key pe_pulse_ys (XENONnT/strax_auxiliary_files,
+/// sim_files/fax_config_1t.json), 6 significant digits; bins of 1 ns from -12 ns (key pe_pulse_ts).
+constexpr double kR11410Template[] = {
+    1.18008e-13, 2.0151e-11,  1.79966e-09, 8.48007e-08, 2.1437e-06,  3.0103e-05,  0.000252465, 0.00142373,  0.00594659,
+    0.0181028,   0.0378551,   0.0548947,   0.0607148,   0.0584407,   0.0538666,   0.0492851,   0.0450636,   0.0412024,
+    0.037672,    0.0344442,   0.0314929,   0.0287945,   0.0263273,   0.0240715,   0.0220089,   0.0201231,   0.0183989,
+    0.0168224,   0.015381,    0.0137867,   0.0123374,   0.00632022,  0.00594109,  0.00556196,  0.00518283,  0.00480369,
+    0.00442456,  0.00404543,  0.0036663,   0.00330304,  0.00295565,  0.00289396,  0.00283228,  0.0027706,   0.00270891,
+    0.00264723,  0.00258555,  0.00252386,  0.00246218,  0.00240162,  0.00234217,  0.00230291,  0.00226365,  0.00222439,
+    0.00218512,  0.00214586,  0.0021066,   0.00206734,  0.00202807,  0.00198975,  0.00195235,  0.00193178,  0.00191121,
+    0.00189064,  0.00187006,  0.00184949,  0.00182892,  0.00180834,  0.00178777,  0.00176728,  0.00174686,  0.00172786,
+    0.00170885,  0.00168984,  0.00167084,  0.00165183,  0.00163283,  0.00161382,  0.00159481,  0.00157618,  0.00155793,
+    0.00154645,  0.00153496,  0.00152348,  0.001512,    0.00150051,  0.00148903,  0.00147755,  0.00146606,  0.00145457,
+    0.00144307,  0.00143142,  0.00141978,  0.00140813,  0.00139649,  0.00138484,  0.0013732,   0.00136155,  0.0013499,
+    0.00133936,  0.00132993,  0.00134038,  0.00135084,  0.00136129,  0.00137175,  0.00138221,  0.00139266,  0.00140312,
+    0.00141357,  0.00142454,  0.00143603,  0.00145681,  0.0014776,   0.00149838,  0.00151916,  0.00153994,  0.00156072,
+    0.00158151,  0.00160229,  0.00162151,  0.00163918,  0.00162885,  0.00161852,  0.00160819,  0.00159786,  0.00158753,
+    0.00157719,  0.00156686,  0.00155653,  0.00154541,  0.00153349,  0.00150735,  0.0014812,   0.00145505,  0.0014289,
+    0.00140275,  0.00137661,  0.00135046,  0.00132431,  0.00129885,  0.00127406,  0.00126155,  0.00124903,  0.00123652,
+    0.00122401,  0.00121149,  0.00119898,  0.00118647,  0.00117395,  0.00116216,  0.00115108,  0.00115291,  0.00115474,
+    0.00115656,  0.00115839,  0.00116022,  0.00116205,  0.00116388,  0.00116571,  0.00116707,  0.00116797,  0.00116055,
+    0.00115312,  0.00114569,  0.00113826,  0.00113083,  0.0011234,   0.00111597,  0.00110855,  0.00109849,  0.00108581,
+    0.00102587,  0.000965934, 0.000905995, 0.000846056, 0.000786116, 0.000726177, 0.000666238, 0.000606298, 0.000548218,
+    0.000491997, 0.000469243, 0.000446489, 0.000423735, 0.000400981, 0.000378227, 0.000355473, 0.000332719, 0.000309965,
+    0.000287844, 0.000266358, 0.000256281, 0.000246205, 0.000236128, 0.000226051, 0.000215974, 0.000205898, 0.000195821,
+    0.000185744, 0.000176133, 0.000166987, 0.000166216, 0.000165446, 0.000164676, 0.000163906, 0.000163135, 0.000162365,
+    0.000161595, 0.000160824};
+
+[[noreturn]] void badParam(const std::string &name, double value, const std::string &expected)
+{
+   throw UsageError("waveform parameter '" + name + "' is " + std::to_string(value) + "; expected " + expected);
+}
+
+/// Gaussian(1, r) truncated to > 0 (redrawn).
+double speArea(Rng &rng, double r)
+{
+   if (r <= 0.)
+      return 1.;
+   for (;;) {
+      const double a = 1. + r * rng.normal();
+      if (a > 0.)
+         return a;
+   }
+}
+
+/// Time (in samples from `begin`) at which the cumulative of w[begin, end) reaches q; linear within a sample.
+double quantileTime(const std::vector<float> &w, std::int64_t begin, std::int64_t end, double q)
+{
+   double c = 0.;
+   for (std::int64_t k = begin; k < end; ++k) {
+      const double v = std::max(0.f, w[static_cast<std::size_t>(k)]);
+      if (c + v >= q && v > 0.)
+         return static_cast<double>(k - begin) + (q - c) / v;
+      c += v;
+   }
+   return static_cast<double>(end - begin);
+}
+
+struct Hit {
+   int channel;
+   std::int64_t start, end, maxSample;
+};
+} // namespace
+
+SpeTemplate SpeTemplate::xenon1tR11410()
+{
+   SpeTemplate t;
+   t.t0 = -12.;
+   t.step = 1.;
+   t.current.assign(std::begin(kR11410Template), std::end(kR11410Template));
+   return t;
+}
+
+void WaveformParams::validate() const
+{
+   auto positive = [](const char *name, double v) {
+      if (!(v > 0.) || !std::isfinite(v))
+         badParam(name, v, "a finite number > 0");
+   };
+   auto nonNegative = [](const char *name, double v) {
+      if (!(v >= 0.) || !std::isfinite(v))
+         badParam(name, v, "a finite number >= 0");
+   };
+   if (!(pDpe >= 0. && pDpe < 1.))
+      badParam("p_dpe", pDpe, "a probability in [0, 1)");
+   nonNegative("spe_resolution", speResolution);
+   nonNegative("transit_time_spread_fwhm", transitTimeSpreadFwhm);
+   positive("gain", gain);
+   positive("sampling_period", samplingPeriod);
+   positive("adc_to_electrons", adcToElectrons);
+   if (digitizerBits < 1 || digitizerBits > 24)
+      badParam("digitizer_bits", digitizerBits, "an integer in [1, 24]");
+   if (referenceBaseline < 1 || referenceBaseline >= (1 << digitizerBits))
+      badParam("reference_baseline", referenceBaseline, "an integer in [1, 2^digitizer_bits)");
+   nonNegative("baseline_noise", baselineNoise);
+   nonNegative("zle_threshold", zleThreshold);
+   if (zlePreSamples < 0)
+      badParam("zle_pre_samples", zlePreSamples, "an integer >= 0");
+   if (zlePostSamples < 0)
+      badParam("zle_post_samples", zlePostSamples, "an integer >= 0");
+   positive("time_rounding", timeRounding);
+   if (timeRounding > samplingPeriod)
+      badParam("time_rounding", timeRounding, "<= sampling_period (" + std::to_string(samplingPeriod) + " ns)");
+   nonNegative("hit_threshold", hitThreshold);
+   nonNegative("gap_threshold", gapThreshold);
+   nonNegative("left_extension", leftExtension);
+   nonNegative("right_extension", rightExtension);
+   nonNegative("tight_coincidence_window", tightCoincidenceWindow);
+   if (s1CoincidenceLevel < 1)
+      badParam("s1_coincidence_level", s1CoincidenceLevel, "an integer >= 1");
+   nonNegative("s1_max_rise_time", s1MaxRiseTime);
+   nonNegative("s1_max_rise_time_large", s1MaxRiseTimeLarge);
+   nonNegative("s1_large_area", s1LargeArea);
+   if (s2MinChannels < 1)
+      badParam("s2_min_channels", s2MinChannels, "an integer >= 1");
+   positive("spe_template step", speTemplate.step);
+   if (!std::isfinite(speTemplate.t0))
+      badParam("spe_template t0", speTemplate.t0, "a finite time in ns");
+   if (speTemplate.current.empty())
+      throw UsageError("waveform parameter 'spe_template' is empty; expected the single-PE current in bins");
+   double sum = 0.;
+   for (std::size_t k = 0; k < speTemplate.current.size(); ++k) {
+      const double v = speTemplate.current[k];
+      if (!(v >= 0.) || !std::isfinite(v))
+         throw UsageError("waveform parameter 'spe_template' bin " + std::to_string(k) + " is " + std::to_string(v) +
+                          "; expected a finite number >= 0");
+      sum += v;
+   }
+   if (!(sum > 0.))
+      throw UsageError("waveform parameter 'spe_template' sums to 0; expected a positive single-PE current");
+}
+
+WaveformParams WaveformParams::fromDetector(const DetectorConfig &det)
+{
+   WaveformParams p;
+   auto read = [&](const char *key, const char *unit, double &dst) {
+      if (det.has(key))
+         dst = *unit ? det.get(key, unit) : det.get(key);
+   };
+   read("sampling_period", "ns", p.samplingPeriod);
+   read("pmt_transit_time_spread", "ns", p.transitTimeSpreadFwhm);
+   read("pmt_spe_resolution", "", p.speResolution);
+   read("pmt_double_pe_probability", "", p.pDpe);
+   read("pmt_gain", "", p.gain);
+   read("digitizer_zle_threshold", "", p.zleThreshold);
+   read("digitizer_baseline_noise", "", p.baselineNoise);
+   if (det.has("s1_coincidence_level"))
+      p.s1CoincidenceLevel = static_cast<int>(det.getInt("s1_coincidence_level"));
+   // ADC_TO_E is per 10 ns sample: the charge of one ADC count held for one sample scales with its length.
+   p.adcToElectrons *= p.samplingPeriod / 10.;
+   p.hitThreshold = p.zleThreshold;
+   try {
+      p.validate();
+   } catch (const UsageError &e) {
+      throw ConfigError("detector '" + det.name() + "' (" + det.file() + "): " + e.what());
+   }
+   return p;
+}
+
+WaveformSimulator::WaveformSimulator(std::size_t nTop, std::size_t nBottom, WaveformParams params)
+    : m_p(std::move(params)), m_nTop(nTop), m_nBottom(nBottom)
+{
+   m_p.validate();
+   if (nTop + nBottom == 0)
+      throw UsageError("waveform simulator needs at least one channel; got n_top = 0 and n_bottom = 0");
+   m_adcPerPe = m_p.gain / m_p.adcToElectrons;
+   m_ttsSigma = m_p.transitTimeSpreadFwhm * kFwhmToSigma;
+   const double dt = m_p.samplingPeriod;
+   m_nPhase = std::max(1, static_cast<int>(std::lround(dt / m_p.timeRounding)));
+   // Cumulative template C(x), x in ns from the PE time, normalised to 1.
+   const auto &cur = m_p.speTemplate.current;
+   const double total = std::accumulate(cur.begin(), cur.end(), 0.);
+   std::vector<double> cum(cur.size() + 1, 0.);
+   for (std::size_t k = 0; k < cur.size(); ++k)
+      cum[k + 1] = cum[k] + cur[k] / total;
+   const double t0 = m_p.speTemplate.t0, step = m_p.speTemplate.step;
+   const double tEnd = t0 + step * static_cast<double>(cur.size());
+   auto cdf = [&](double x) {
+      const double u = (x - t0) / step;
+      if (u <= 0.)
+         return 0.;
+      if (u >= static_cast<double>(cur.size()))
+         return 1.;
+      const std::size_t k = static_cast<std::size_t>(u);
+      return cum[k] + (u - static_cast<double>(k)) * (cum[k + 1] - cum[k]);
+   };
+   // A PE at phase phi in its sample S puts C((m + 1) dt - phi) - C(m dt - phi) into sample S + m.
+   m_templateFirst = static_cast<std::int64_t>(std::floor(t0 / dt));
+   const std::int64_t last = static_cast<std::int64_t>(std::ceil(tEnd / dt));
+   m_templateLength = static_cast<int>(last - m_templateFirst + 1);
+   m_phaseTables.assign(static_cast<std::size_t>(m_nPhase) * m_templateLength, 0.);
+   for (int j = 0; j < m_nPhase; ++j) {
+      const double phi = dt * j / m_nPhase;
+      for (int m = 0; m < m_templateLength; ++m) {
+         const double a = static_cast<double>(m_templateFirst + m) * dt - phi;
+         m_phaseTables[static_cast<std::size_t>(j) * m_templateLength + m] = cdf(a + dt) - cdf(a);
+      }
+   }
+}
+
+WaveformSimulator::WaveformSimulator(const DetectorConfig &det)
+    : WaveformSimulator(static_cast<std::size_t>(det.getInt("n_pmt_top")),
+                        static_cast<std::size_t>(det.getInt("n_pmt_bottom")), WaveformParams::fromDetector(det))
+{
+}
+
+struct WaveformSimulator::Scratch {
+   std::vector<int> peChannel;
+   std::vector<double> peTime, peArea;
+   std::vector<std::size_t> order, count;
+   std::vector<double> buf;
+   std::vector<std::uint8_t> keep;
+};
+
+SignalWaveforms WaveformSimulator::simulate(const int *channel, const float *time, std::size_t n, std::uint64_t seed,
+                                            std::uint64_t index) const
+{
+   SignalWaveforms w;
+   Scratch s;
+   simulateInto(w, s, channel, time, n, seed, index);
+   return w;
+}
+
+std::vector<SignalWaveforms> WaveformSimulator::simulateBatch(const int *channel, const float *time,
+                                                              const std::int64_t *offsets, std::size_t nSignals,
+                                                              std::uint64_t seed, unsigned threads) const
+{
+   for (std::size_t i = 0; i < nSignals; ++i)
+      if (offsets[i] < 0 || offsets[i + 1] < offsets[i])
+         throw UsageError("waveform batch offsets[" + std::to_string(i) + "] = " + std::to_string(offsets[i]) +
+                          ", offsets[" + std::to_string(i + 1) + "] = " + std::to_string(offsets[i + 1]) +
+                          "; expected non-negative, non-decreasing offsets");
+   std::vector<SignalWaveforms> out(nSignals);
+   detail::parallelChunks(
+       nSignals, threads,
+       [&](std::size_t b, std::size_t e) {
+          Scratch s;
+          for (std::size_t i = b; i < e; ++i) {
+             const auto o = static_cast<std::size_t>(offsets[i]);
+             simulateInto(out[i], s, channel + o, time + o, static_cast<std::size_t>(offsets[i + 1]) - o, seed, i);
+          }
+       },
+       4);
+   return out;
+}
+
+void WaveformSimulator::simulateInto(SignalWaveforms &w, Scratch &s, const int *channel, const float *time,
+                                     std::size_t n, std::uint64_t seed, std::uint64_t index) const
+{
+   const std::size_t nCh = nChannels();
+   for (std::size_t k = 0; k < n; ++k) {
+      if (channel[k] < 0 || static_cast<std::size_t>(channel[k]) >= nCh)
+         throw UsageError("photon " + std::to_string(k) + " has channel " + std::to_string(channel[k]) +
+                          "; expected a channel in [0, " + std::to_string(nCh) + ")");
+      if (!std::isfinite(time[k]))
+         throw UsageError("photon " + std::to_string(k) + " has time " + std::to_string(time[k]) +
+                          " ns; expected a finite time");
+   }
+   const double dt = m_p.samplingPeriod;
+   w = SignalWaveforms{};
+   w.dt = dt;
+   w.channelArea.assign(nCh, 0.f);
+   w.channelPe.assign(nCh, 0);
+   Rng rng(detail::streamKey(seed, kWaveformPurpose), index);
+
+   // Photoelectrons: TTS, DPE, area.
+   s.peChannel.clear();
+   s.peTime.clear();
+   s.peArea.clear();
+   for (std::size_t k = 0; k < n; ++k) {
+      const double t = time[k] + (m_ttsSigma > 0. ? m_ttsSigma * rng.normal() : 0.);
+      const int npe = 1 + (m_p.pDpe > 0. && rng.uniform() < m_p.pDpe ? 1 : 0);
+      for (int j = 0; j < npe; ++j) {
+         s.peChannel.push_back(channel[k]);
+         s.peTime.push_back(t);
+         s.peArea.push_back(speArea(rng, m_p.speResolution));
+      }
+   }
+   const std::size_t nPe = s.peTime.size();
+   if (nPe == 0) {
+      w.origin = 0.;
+      return;
+   }
+   // Window: every PE's template plus the ZLE margins.
+   const auto [tMinIt, tMaxIt] = std::minmax_element(s.peTime.begin(), s.peTime.end());
+   const std::int64_t first = static_cast<std::int64_t>(std::floor(*tMinIt / dt)) + m_templateFirst - m_p.zlePreSamples;
+   const std::int64_t last = static_cast<std::int64_t>(std::floor(*tMaxIt / dt)) + m_templateFirst + m_templateLength +
+                             m_p.zlePostSamples; // exclusive
+   const std::size_t nSamples = static_cast<std::size_t>(last - first);
+   w.origin = static_cast<double>(first) * dt;
+   w.sum.assign(nSamples, 0.f);
+   w.sumTop.assign(nSamples, 0.f);
+   w.sumBottom.assign(nSamples, 0.f);
+
+   // PEs grouped by channel (counting sort, stable: input order within a channel).
+   s.count.assign(nCh + 1, 0);
+   for (std::size_t k = 0; k < nPe; ++k)
+      ++s.count[static_cast<std::size_t>(s.peChannel[k]) + 1];
+   for (std::size_t c = 0; c < nCh; ++c)
+      s.count[c + 1] += s.count[c];
+   s.order.resize(nPe);
+   {
+      std::vector<std::size_t> &pos = s.count; // running positions; restored below
+      std::vector<std::size_t> start(pos.begin(), pos.end() - 1);
+      for (std::size_t k = 0; k < nPe; ++k)
+         s.order[start[static_cast<std::size_t>(s.peChannel[k])]++] = k;
+   }
+   const double maxAdc = static_cast<double>(m_p.referenceBaseline);
+   const double minAdc = -static_cast<double>((1 << m_p.digitizerBits) - m_p.referenceBaseline);
+   const double toPe = 1. / m_adcPerPe;
+   for (std::size_t c = 0; c < nCh; ++c) {
+      const std::size_t b = s.count[c], e = s.count[c + 1];
+      if (b == e)
+         continue;
+      w.channelPe[c] = static_cast<int>(e - b);
+      double cMin = std::numeric_limits<double>::infinity(), cMax = -cMin;
+      for (std::size_t q = b; q < e; ++q) {
+         cMin = std::min(cMin, s.peTime[s.order[q]]);
+         cMax = std::max(cMax, s.peTime[s.order[q]]);
+      }
+      const std::int64_t c0 = static_cast<std::int64_t>(std::floor(cMin / dt)) + m_templateFirst - m_p.zlePreSamples;
+      const std::int64_t c1 =
+          static_cast<std::int64_t>(std::floor(cMax / dt)) + m_templateFirst + m_templateLength + m_p.zlePostSamples;
+      const std::size_t len = static_cast<std::size_t>(c1 - c0);
+      s.buf.assign(len, 0.);
+      for (std::size_t q = b; q < e; ++q) {
+         const std::size_t k = s.order[q];
+         const double u = s.peTime[k] / dt;
+         double S = std::floor(u);
+         int phase = static_cast<int>(std::lround((u - S) * m_nPhase));
+         if (phase == m_nPhase) {
+            phase = 0;
+            S += 1.;
+         }
+         const double amp = s.peArea[k] * m_adcPerPe;
+         const double *tab = &m_phaseTables[static_cast<std::size_t>(phase) * m_templateLength];
+         const std::size_t at = static_cast<std::size_t>(static_cast<std::int64_t>(S) + m_templateFirst - c0);
+         double *dst = s.buf.data() + at;
+         for (int m = 0; m < m_templateLength; ++m)
+            dst[m] += amp * tab[m];
+      }
+      // Noise, quantisation, digitiser range.
+      for (auto &v : s.buf) {
+         if (m_p.baselineNoise > 0.)
+            v += m_p.baselineNoise * rng.normal();
+         v = std::clamp(std::nearbyint(v), minAdc, maxAdc);
+      }
+      // Zero-length encoding.
+      s.keep.assign(len, 0);
+      std::int64_t keptUntil = -1; // exclusive end of the last marked stretch
+      for (std::size_t k = 0; k < len; ++k)
+         if (s.buf[k] > m_p.zleThreshold) {
+            const std::int64_t lo = std::max<std::int64_t>(static_cast<std::int64_t>(k) - m_p.zlePreSamples,
+                                                           std::max<std::int64_t>(keptUntil, 0));
+            const std::int64_t hi = std::min<std::int64_t>(static_cast<std::int64_t>(k) + m_p.zlePostSamples + 1,
+                                                           static_cast<std::int64_t>(len));
+            for (std::int64_t j = lo; j < hi; ++j)
+               s.keep[static_cast<std::size_t>(j)] = 1;
+            keptUntil = std::max(keptUntil, hi);
+         }
+      const bool top = c < m_nTop;
+      double area = 0.;
+      for (std::size_t k = 0; k < len;) {
+         if (!s.keep[k]) {
+            ++k;
+            continue;
+         }
+         std::size_t j = k;
+         while (j < len && s.keep[j])
+            ++j;
+         ChannelPulse p;
+         p.channel = static_cast<int>(c);
+         p.start = c0 + static_cast<std::int64_t>(k) - first;
+         p.length = static_cast<std::int32_t>(j - k);
+         p.offset = w.pulseData.size();
+         for (std::size_t q = k; q < j; ++q) {
+            const float v = static_cast<float>(s.buf[q] * toPe);
+            w.pulseData.push_back(v);
+            area += v;
+            const std::size_t at = static_cast<std::size_t>(p.start) + (q - k);
+            w.sum[at] += v;
+            (top ? w.sumTop : w.sumBottom)[at] += v;
+         }
+         w.pulses.push_back(p);
+         k = j;
+      }
+      w.channelArea[c] = static_cast<float>(area);
+   }
+   findPeaks(w);
+}
+
+void WaveformSimulator::findPeaks(SignalWaveforms &w) const
+{
+   w.peaks.clear();
+   w.largestS1 = w.largestS2 = -1;
+   const double dt = w.dt > 0. ? w.dt : m_p.samplingPeriod;
+   const double hitThresholdPe = m_p.hitThreshold / m_adcPerPe;
+   std::vector<Hit> hits;
+   for (const auto &p : w.pulses) {
+      const float *d = w.pulseData.data() + p.offset;
+      for (std::int32_t k = 0; k < p.length;) {
+         if (!(d[k] > hitThresholdPe)) {
+            ++k;
+            continue;
+         }
+         std::int32_t j = k, m = k;
+         while (j < p.length && d[j] > hitThresholdPe) {
+            if (d[j] > d[m])
+               m = j;
+            ++j;
+         }
+         hits.push_back({p.channel, p.start + k, p.start + j, p.start + m});
+         k = j;
+      }
+   }
+   if (hits.empty())
+      return;
+   std::sort(hits.begin(), hits.end(),
+             [](const Hit &a, const Hit &b) { return a.start != b.start ? a.start < b.start : a.channel < b.channel; });
+   const auto nSamples = static_cast<std::int64_t>(w.sum.size());
+   const double gapSamples = m_p.gapThreshold / dt;
+   const auto leftExt = static_cast<std::int64_t>(std::ceil(m_p.leftExtension / dt));
+   const auto rightExt = static_cast<std::int64_t>(std::ceil(m_p.rightExtension / dt));
+   const auto tightSamples = m_p.tightCoincidenceWindow / dt;
+   std::vector<std::uint8_t> seen(nChannels()), tight(nChannels());
+   std::int64_t previousEnd = 0;
+   for (std::size_t b = 0; b < hits.size();) {
+      std::size_t e = b + 1;
+      std::int64_t end = hits[b].end;
+      while (e < hits.size() && static_cast<double>(hits[e].start - end) <= gapSamples) {
+         end = std::max(end, hits[e].end);
+         ++e;
+      }
+      Peak pk;
+      pk.start = std::max(previousEnd, hits[b].start - leftExt);
+      pk.end = std::min(nSamples, end + rightExt);
+      previousEnd = pk.end;
+      std::int64_t mx = pk.start;
+      double area = 0., top = 0.;
+      for (std::int64_t k = pk.start; k < pk.end; ++k) {
+         const auto u = static_cast<std::size_t>(k);
+         area += w.sum[u];
+         top += w.sumTop[u];
+         if (w.sum[u] > w.sum[static_cast<std::size_t>(mx)])
+            mx = k;
+      }
+      pk.area = static_cast<float>(area);
+      pk.areaTop = static_cast<float>(top);
+      pk.timeMax = static_cast<float>((static_cast<double>(mx) + 0.5) * dt);
+      std::fill(seen.begin(), seen.end(), 0);
+      std::fill(tight.begin(), tight.end(), 0);
+      for (std::size_t h = b; h < e; ++h) {
+         const auto c = static_cast<std::size_t>(hits[h].channel);
+         pk.nChannels += !seen[c];
+         seen[c] = 1;
+         if (std::abs(static_cast<double>(hits[h].maxSample - mx)) <= tightSamples) {
+            pk.tightCoincidence += !tight[c];
+            tight[c] = 1;
+         }
+      }
+      if (area > 0.) {
+         const double q10 = quantileTime(w.sum, pk.start, pk.end, 0.10 * area);
+         const double q25 = quantileTime(w.sum, pk.start, pk.end, 0.25 * area);
+         const double q50 = quantileTime(w.sum, pk.start, pk.end, 0.50 * area);
+         const double q75 = quantileTime(w.sum, pk.start, pk.end, 0.75 * area);
+         pk.width50 = static_cast<float>((q75 - q25) * dt);
+         pk.riseTime = static_cast<float>((q50 - q10) * dt);
+         // leading edge from 10% to 90% of the maximum (sample centres, linear interpolation)
+         const double hMax = w.sum[static_cast<std::size_t>(mx)];
+         auto crossing = [&](double level) {
+            std::int64_t k = mx;
+            while (k > pk.start && w.sum[static_cast<std::size_t>(k - 1)] > level)
+               --k;
+            if (k == pk.start)
+               return static_cast<double>(k);
+            const double lo = w.sum[static_cast<std::size_t>(k - 1)], hi = w.sum[static_cast<std::size_t>(k)];
+            return static_cast<double>(k - 1) + (hi > lo ? (level - lo) / (hi - lo) : 0.);
+         };
+         pk.riseTime1090 = static_cast<float>((crossing(0.9 * hMax) - crossing(0.1 * hMax)) * dt);
+      }
+      const double maxRise = area > m_p.s1LargeArea ? m_p.s1MaxRiseTimeLarge : m_p.s1MaxRiseTime;
+      if (pk.tightCoincidence >= m_p.s1CoincidenceLevel && pk.riseTime <= maxRise)
+         pk.type = PeakType::kS1;
+      else if (pk.nChannels >= m_p.s2MinChannels)
+         pk.type = PeakType::kS2;
+      w.peaks.push_back(pk);
+      const int idx = static_cast<int>(w.peaks.size()) - 1;
+      int &largest = pk.type == PeakType::kS1 ? w.largestS1 : w.largestS2;
+      if (pk.type != PeakType::kUnknown && (largest < 0 || pk.area > w.peaks[static_cast<std::size_t>(largest)].area))
+         largest = idx;
+      b = e;
+   }
+}
+
+void ScintillationTiming::validate() const
+{
+   for (const auto &[name, v] : {std::pair{"tau_singlet", tauSinglet}, {"tau_triplet", tauTriplet}})
+      if (!(v > 0.) || !std::isfinite(v))
+         badParam(name, v, "a finite lifetime > 0 ns");
+   for (const auto &[name, v] : {std::pair{"nr_singlet_fraction", nrSingletFraction},
+                                 {"er_exciton_singlet_fraction", erExcitonSingletFraction},
+                                 {"er_recombination_singlet_fraction", erRecombinationSingletFraction}})
+      if (!(v >= 0. && v <= 1.))
+         badParam(name, v, "a fraction in [0, 1]");
+}
+
+double ScintillationTiming::singletFraction(bool isNR, double nExcitons, double nRecombined) const
+{
+   if (isNR)
+      return nrSingletFraction;
+   if (!(nExcitons >= 0.) || !(nRecombined >= 0.) || !std::isfinite(nExcitons) || !std::isfinite(nRecombined))
+      throw UsageError("ER singlet fraction needs finite n_excitons >= 0 and n_recombined >= 0; got " +
+                       std::to_string(nExcitons) + " and " + std::to_string(nRecombined));
+   const double n = nExcitons + nRecombined;
+   if (n <= 0.)
+      return erExcitonSingletFraction;
+   return (nExcitons * erExcitonSingletFraction + nRecombined * erRecombinationSingletFraction) / n;
+}
+
+void ScintillationTiming::emissionTimes(double f, std::size_t n, std::uint64_t seed, std::uint64_t index,
+                                        float *out) const
+{
+   validate();
+   if (!(f >= 0. && f <= 1.))
+      badParam("singlet_fraction", f, "a fraction in [0, 1]");
+   Rng rng(detail::streamKey(seed, kEmissionPurpose), index);
+   for (std::size_t k = 0; k < n; ++k)
+      out[k] = static_cast<float>(rng.uniform() < f ? rng.exponential(tauSinglet) : rng.exponential(tauTriplet));
+}
+
+} // namespace tpcml
