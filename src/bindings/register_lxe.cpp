@@ -463,7 +463,7 @@ void bindWaveforms(py::module_ &m)
    py::class_<WaveformSimulator>(m, "WaveformSimulator",
                                  "Digitised PMT waveforms, ZLE, summed waveforms and peaks of one S1 or S2")
        .def(py::init<std::size_t, std::size_t, WaveformParams>(), py::arg("n_top"), py::arg("n_bottom"),
-            py::arg("params") = WaveformParams())
+            py::arg_v("params", WaveformParams(), "WaveformParams()"))
        .def(py::init<const DetectorConfig &>(), py::arg("detector"))
        .def_property_readonly("params", &WaveformSimulator::params)
        .def_property_readonly("n_channels", &WaveformSimulator::nChannels)

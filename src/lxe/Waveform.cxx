@@ -11,6 +11,7 @@
 #include <limits>
 #include <numeric>
 #include <string>
+#include <utility>
 
 namespace tpcml {
 
@@ -80,6 +81,31 @@ double quantileTime(const std::vector<float> &w, std::int64_t begin, std::int64_
    return static_cast<double>(end - begin);
 }
 
+/// Standard-normal quantiles at (k + 0.5) / 4096: baseline noise draws five 12-bit indices from each 64-bit
+/// random number (the tails beyond 3.7 sigma are cut; the noise is rounded to integer ADC counts anyway).
+constexpr int kNoiseBits = 12;
+const float *noiseTable()
+{
+   static const std::vector<float> table = [] {
+      std::vector<float> t(std::size_t{1} << kNoiseBits);
+      for (std::size_t k = 0; k < t.size(); ++k) {
+         const double p = (static_cast<double>(k) + 0.5) / static_cast<double>(t.size());
+         double x = 0.;
+         for (int it = 0; it < 50; ++it) { // Newton on Phi(x) = p
+            const double cdf = 0.5 * std::erfc(-x / std::sqrt(2.));
+            const double pdf = std::exp(-0.5 * x * x) / std::sqrt(2. * 3.14159265358979323846);
+            const double step = (cdf - p) / pdf;
+            x -= step;
+            if (std::abs(step) < 1e-12)
+               break;
+         }
+         t[k] = static_cast<float>(x);
+      }
+      return t;
+   }();
+   return table.data();
+}
+
 struct Hit {
    int channel;
    std::int64_t start, end, maxSample;
@@ -112,8 +138,8 @@ void WaveformParams::validate() const
    positive("gain", gain);
    positive("sampling_period", samplingPeriod);
    positive("adc_to_electrons", adcToElectrons);
-   if (digitizerBits < 1 || digitizerBits > 24)
-      badParam("digitizer_bits", digitizerBits, "an integer in [1, 24]");
+   if (digitizerBits < 1 || digitizerBits > 16)
+      badParam("digitizer_bits", digitizerBits, "an integer in [1, 16]");
    if (referenceBaseline < 1 || referenceBaseline >= (1 << digitizerBits))
       badParam("reference_baseline", referenceBaseline, "an integer in [1, 2^digitizer_bits)");
    nonNegative("baseline_noise", baselineNoise);
@@ -217,7 +243,7 @@ WaveformSimulator::WaveformSimulator(std::size_t nTop, std::size_t nBottom, Wave
       const double phi = dt * j / m_nPhase;
       for (int m = 0; m < m_templateLength; ++m) {
          const double a = static_cast<double>(m_templateFirst + m) * dt - phi;
-         m_phaseTables[static_cast<std::size_t>(j) * m_templateLength + m] = cdf(a + dt) - cdf(a);
+         m_phaseTables[static_cast<std::size_t>(j) * m_templateLength + m] = static_cast<float>(cdf(a + dt) - cdf(a));
       }
    }
 }
@@ -232,8 +258,8 @@ struct WaveformSimulator::Scratch {
    std::vector<int> peChannel;
    std::vector<double> peTime, peArea;
    std::vector<std::size_t> order, count;
-   std::vector<double> buf;
-   std::vector<std::uint8_t> keep;
+   std::vector<float> buf;
+   std::vector<std::pair<std::int64_t, std::int64_t>> intervals; ///< ZLE-kept stretches of a channel
 };
 
 SignalWaveforms WaveformSimulator::simulate(const int *channel, const float *time, std::size_t n, std::uint64_t seed,
@@ -346,7 +372,7 @@ void WaveformSimulator::simulateInto(SignalWaveforms &w, Scratch &s, const int *
       const std::int64_t c1 =
           static_cast<std::int64_t>(std::floor(cMax / dt)) + m_templateFirst + m_templateLength + m_p.zlePostSamples;
       const std::size_t len = static_cast<std::size_t>(c1 - c0);
-      s.buf.assign(len, 0.);
+      s.buf.assign(len, 0.f);
       for (std::size_t q = b; q < e; ++q) {
          const std::size_t k = s.order[q];
          const double u = s.peTime[k] / dt;
@@ -356,57 +382,69 @@ void WaveformSimulator::simulateInto(SignalWaveforms &w, Scratch &s, const int *
             phase = 0;
             S += 1.;
          }
-         const double amp = s.peArea[k] * m_adcPerPe;
-         const double *tab = &m_phaseTables[static_cast<std::size_t>(phase) * m_templateLength];
+         const float amp = static_cast<float>(s.peArea[k] * m_adcPerPe);
+         const float *tab = &m_phaseTables[static_cast<std::size_t>(phase) * m_templateLength];
          const std::size_t at = static_cast<std::size_t>(static_cast<std::int64_t>(S) + m_templateFirst - c0);
-         double *dst = s.buf.data() + at;
+         float *dst = s.buf.data() + at;
          for (int m = 0; m < m_templateLength; ++m)
             dst[m] += amp * tab[m];
       }
-      // Noise, quantisation, digitiser range.
-      for (auto &v : s.buf) {
-         if (m_p.baselineNoise > 0.)
-            v += m_p.baselineNoise * rng.normal();
-         v = std::clamp(std::nearbyint(v), minAdc, maxAdc);
+      // Noise, quantisation (integer counts), digitiser range; then zero-length encoding: the stretches
+      // [k - pre, k + post] around every sample k above threshold, merged when they touch.
+      const float *table = noiseTable();
+      constexpr std::uint64_t mask = (std::uint64_t{1} << kNoiseBits) - 1;
+      const float noise = static_cast<float>(m_p.baselineNoise);
+      const float lo = static_cast<float>(minAdc), hi = static_cast<float>(maxAdc), offset = -lo + 1.f;
+      const float zle = static_cast<float>(m_p.zleThreshold);
+      const auto pre = static_cast<std::int64_t>(m_p.zlePreSamples),
+                 post = static_cast<std::int64_t>(m_p.zlePostSamples);
+      const auto slen = static_cast<std::int64_t>(len);
+      s.intervals.clear();
+      std::uint64_t bits = 0;
+      int left = 0;
+      for (std::int64_t k = 0; k < slen; ++k) {
+         float v = s.buf[static_cast<std::size_t>(k)];
+         if (noise > 0.f) {
+            if (left == 0) {
+               bits = rng();
+               left = 64 / kNoiseBits;
+            }
+            v += noise * table[bits & mask];
+            bits >>= kNoiseBits;
+            --left;
+         }
+         v = std::min(std::max(v, lo), hi);
+         v = static_cast<float>(static_cast<std::int32_t>(v + offset + 0.5f)) - offset; // round half up, v + offset > 0
+         s.buf[static_cast<std::size_t>(k)] = v;
+         if (v > zle) {
+            const std::int64_t from = std::max<std::int64_t>(0, k - pre), to = std::min(slen, k + post + 1);
+            if (!s.intervals.empty() && from <= s.intervals.back().second)
+               s.intervals.back().second = to;
+            else
+               s.intervals.emplace_back(from, to);
+         }
       }
-      // Zero-length encoding.
-      s.keep.assign(len, 0);
-      std::int64_t keptUntil = -1; // exclusive end of the last marked stretch
-      for (std::size_t k = 0; k < len; ++k)
-         if (s.buf[k] > m_p.zleThreshold) {
-            const std::int64_t lo = std::max<std::int64_t>(static_cast<std::int64_t>(k) - m_p.zlePreSamples,
-                                                           std::max<std::int64_t>(keptUntil, 0));
-            const std::int64_t hi = std::min<std::int64_t>(static_cast<std::int64_t>(k) + m_p.zlePostSamples + 1,
-                                                           static_cast<std::int64_t>(len));
-            for (std::int64_t j = lo; j < hi; ++j)
-               s.keep[static_cast<std::size_t>(j)] = 1;
-            keptUntil = std::max(keptUntil, hi);
-         }
       const bool top = c < m_nTop;
+      float *half = top ? w.sumTop.data() : w.sumBottom.data();
       double area = 0.;
-      for (std::size_t k = 0; k < len;) {
-         if (!s.keep[k]) {
-            ++k;
-            continue;
-         }
-         std::size_t j = k;
-         while (j < len && s.keep[j])
-            ++j;
+      for (const auto &[from, to] : s.intervals) {
          ChannelPulse p;
          p.channel = static_cast<int>(c);
-         p.start = c0 + static_cast<std::int64_t>(k) - first;
-         p.length = static_cast<std::int32_t>(j - k);
+         p.start = c0 + from - first;
+         p.length = static_cast<std::int32_t>(to - from);
          p.offset = w.pulseData.size();
-         for (std::size_t q = k; q < j; ++q) {
-            const float v = static_cast<float>(s.buf[q] * toPe);
-            w.pulseData.push_back(v);
+         w.pulseData.resize(p.offset + static_cast<std::size_t>(p.length));
+         float *dst = w.pulseData.data() + p.offset;
+         const float *src = s.buf.data() + from;
+         float *sum = w.sum.data() + p.start, *part = half + p.start;
+         for (std::int32_t q = 0; q < p.length; ++q) {
+            const float v = src[q] * static_cast<float>(toPe);
+            dst[q] = v;
             area += v;
-            const std::size_t at = static_cast<std::size_t>(p.start) + (q - k);
-            w.sum[at] += v;
-            (top ? w.sumTop : w.sumBottom)[at] += v;
+            sum[q] += v;
+            part[q] += v;
          }
          w.pulses.push_back(p);
-         k = j;
       }
       w.channelArea[c] = static_cast<float>(area);
    }

@@ -10,7 +10,8 @@
 //     current template, integrated exactly over each sample (PE times rounded to time_rounding,
 //     one precomputed template per sub-sample phase);
 // then per channel (ascending channel number): ADC counts = charge / adc_to_electrons per sample
-// (baseline subtracted, pulses positive), + Gaussian baseline noise, rounded to integer counts,
+// (baseline subtracted, pulses positive), + Gaussian baseline noise (drawn from a table of 4096
+// standard-normal quantiles: tails beyond 3.7 sigma cut), rounded to integer counts,
 // clipped to the digitiser range [-(2^bits - baseline), baseline]; zero-length encoding keeps the
 // samples within [-zle_pre, +zle_post] samples of any sample above zle_threshold and drops the rest
 // (a channel that never crosses it is dropped). Noise is generated only in each hit channel's
@@ -185,9 +186,9 @@ private:
    std::size_t m_nTop = 0, m_nBottom = 0;
    double m_adcPerPe = 0., m_ttsSigma = 0.;
    int m_nPhase = 1;
-   std::int64_t m_templateFirst = 0;  ///< sample offset (from the PE's sample) of each phase table's first entry
-   int m_templateLength = 0;          ///< entries per phase table
-   std::vector<double> m_phaseTables; ///< [phase][m], fraction of the PE charge in sample first + m
+   std::int64_t m_templateFirst = 0; ///< sample offset (from the PE's sample) of each phase table's first entry
+   int m_templateLength = 0;         ///< entries per phase table
+   std::vector<float> m_phaseTables; ///< [phase][m], fraction of the PE charge in sample first + m
 };
 
 /// ER/NR pulse-shape hook: LXe scintillation emission times, singlet/triplet exponentials.
