@@ -453,11 +453,11 @@ class WaveformSimulator:
     @typing.overload
     def __init__(self, detector: DetectorConfig) -> None:
         ...
-    def simulate(self, channel: typing.Annotated[numpy.typing.ArrayLike, numpy.int32], time: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], seed: typing.SupportsInt | typing.SupportsIndex, index: typing.SupportsInt | typing.SupportsIndex = 0, dense: bool = False) -> dict:
+    def simulate(self, channel: typing.Annotated[numpy.typing.ArrayLike, numpy.int32], time: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], seed: typing.SupportsInt | typing.SupportsIndex, index: typing.SupportsInt | typing.SupportsIndex = 0, dense: bool = False, mode: str = 'channels') -> dict:
         """
-        one signal: detected photons (channel, time ns); random stream (seed, index)
+        one signal: detected photons (channel, time ns); random stream (seed, index); mode 'channels' (every channel digitised) or 'summed' (fast path for S2s, no per-channel pulses)
         """
-    def simulate_batch(self, channel: typing.Annotated[numpy.typing.ArrayLike, numpy.int32], time: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], offsets: typing.Annotated[numpy.typing.ArrayLike, numpy.int64], seed: typing.SupportsInt | typing.SupportsIndex, threads: typing.SupportsInt | typing.SupportsIndex = 1, dense: bool = False) -> list:
+    def simulate_batch(self, channel: typing.Annotated[numpy.typing.ArrayLike, numpy.int32], time: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], offsets: typing.Annotated[numpy.typing.ArrayLike, numpy.int64], seed: typing.SupportsInt | typing.SupportsIndex, threads: typing.SupportsInt | typing.SupportsIndex = 1, dense: bool = False, mode: str = 'channels') -> list:
         """
         signal i: photons offsets[i]:offsets[i+1], stream (seed, i)
         """

@@ -419,6 +419,15 @@ py::dict waveformDict(const SignalWaveforms &w, std::size_t nChannels, bool dens
    return d;
 }
 
+WaveformMode waveformMode(const std::string &mode)
+{
+   if (mode == "channels")
+      return WaveformMode::kChannels;
+   if (mode == "summed")
+      return WaveformMode::kSummed;
+   throw UsageError("waveform mode '" + mode + "' is unknown; expected 'channels' or 'summed'");
+}
+
 void bindWaveforms(py::module_ &m)
 {
    py::class_<WaveformParams>(
@@ -472,21 +481,25 @@ void bindWaveforms(py::module_ &m)
        .def(
            "simulate",
            [](const WaveformSimulator &s, const Array<int> &ch, const Array<float> &t, std::uint64_t seed,
-              std::uint64_t index, bool dense) {
+              std::uint64_t index, bool dense, const std::string &mode) {
               const std::size_t n = commonLength({{"channel", ch.size()}, {"time", t.size()}});
+              const WaveformMode wm = waveformMode(mode);
               SignalWaveforms w;
               {
                  ReleaseGil release;
-                 w = s.simulate(ch.data(), t.data(), n, seed, index);
+                 w = s.simulate(ch.data(), t.data(), n, seed, index, wm);
               }
               return waveformDict(w, s.nChannels(), dense);
            },
            py::arg("channel"), py::arg("time"), py::arg("seed"), py::arg("index") = 0, py::arg("dense") = false,
-           "one signal: detected photons (channel, time ns); random stream (seed, index)")
+           py::arg("mode") = "channels",
+           "one signal: detected photons (channel, time ns); random stream (seed, index); mode 'channels' (every "
+           "channel digitised) or 'summed' (fast path for S2s, no per-channel pulses)")
        .def(
            "simulate_batch",
            [](const WaveformSimulator &s, const Array<int> &ch, const Array<float> &t, const Array<std::int64_t> &off,
-              std::uint64_t seed, unsigned threads, bool dense) {
+              std::uint64_t seed, unsigned threads, bool dense, const std::string &mode) {
+              const WaveformMode wm = waveformMode(mode);
               commonLength({{"channel", ch.size()}, {"time", t.size()}});
               if (off.size() < 1 || off.data()[off.size() - 1] != ch.size())
                  throw UsageError("offsets must have n_signals + 1 entries ending at the photon count " +
@@ -495,7 +508,7 @@ void bindWaveforms(py::module_ &m)
               {
                  ReleaseGil release;
                  ws = s.simulateBatch(ch.data(), t.data(), off.data(), static_cast<std::size_t>(off.size() - 1), seed,
-                                      threads);
+                                      threads, wm);
               }
               py::list out;
               for (const auto &w : ws)
@@ -503,7 +516,8 @@ void bindWaveforms(py::module_ &m)
               return out;
            },
            py::arg("channel"), py::arg("time"), py::arg("offsets"), py::arg("seed"), py::arg("threads") = 1,
-           py::arg("dense") = false, "signal i: photons offsets[i]:offsets[i+1], stream (seed, i)");
+           py::arg("dense") = false, py::arg("mode") = "channels",
+           "signal i: photons offsets[i]:offsets[i+1], stream (seed, i)");
 
    py::class_<ScintillationTiming>(m, "ScintillationTiming", "ER/NR singlet/triplet emission times of LXe")
        .def(py::init<>())

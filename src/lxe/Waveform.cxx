@@ -110,6 +110,22 @@ struct Hit {
    int channel;
    std::int64_t start, end, maxSample;
 };
+
+/// Stable counting sort of hits by start sample (starts in [0, nSamples)).
+void sortByStart(std::vector<Hit> &hits, std::size_t nSamples)
+{
+   std::vector<std::size_t> count(nSamples + 1, 0);
+   for (const auto &h : hits)
+      ++count[static_cast<std::size_t>(h.start) + 1];
+   for (std::size_t k = 0; k < nSamples; ++k)
+      count[k + 1] += count[k];
+   std::vector<Hit> sorted(hits.size());
+   for (const auto &h : hits)
+      sorted[count[static_cast<std::size_t>(h.start)]++] = h;
+   hits.swap(sorted);
+}
+
+void clusterPeaks(const WaveformParams &par, std::size_t nChannels, SignalWaveforms &w, std::vector<Hit> &hits);
 } // namespace
 
 SpeTemplate SpeTemplate::xenon1tR11410()
@@ -239,12 +255,18 @@ WaveformSimulator::WaveformSimulator(std::size_t nTop, std::size_t nBottom, Wave
    const std::int64_t last = static_cast<std::int64_t>(std::ceil(tEnd / dt));
    m_templateLength = static_cast<int>(last - m_templateFirst + 1);
    m_phaseTables.assign(static_cast<std::size_t>(m_nPhase) * m_templateLength, 0.);
+   m_phasePeak.assign(static_cast<std::size_t>(m_nPhase), 0.f);
+   m_phasePeakAt.assign(static_cast<std::size_t>(m_nPhase), 0);
    for (int j = 0; j < m_nPhase; ++j) {
       const double phi = dt * j / m_nPhase;
       for (int m = 0; m < m_templateLength; ++m) {
          const double a = static_cast<double>(m_templateFirst + m) * dt - phi;
          m_phaseTables[static_cast<std::size_t>(j) * m_templateLength + m] = static_cast<float>(cdf(a + dt) - cdf(a));
       }
+      const float *tab = &m_phaseTables[static_cast<std::size_t>(j) * m_templateLength];
+      const int at = static_cast<int>(std::max_element(tab, tab + m_templateLength) - tab);
+      m_phasePeak[static_cast<std::size_t>(j)] = tab[at];
+      m_phasePeakAt[static_cast<std::size_t>(j)] = at;
    }
 }
 
@@ -260,20 +282,22 @@ struct WaveformSimulator::Scratch {
    std::vector<std::size_t> order, count;
    std::vector<float> buf;
    std::vector<std::pair<std::int64_t, std::int64_t>> intervals; ///< ZLE-kept stretches of a channel
+   std::vector<int> activeTop, activeBottom;                     ///< kSummed: covering channels, differences
 };
 
 SignalWaveforms WaveformSimulator::simulate(const int *channel, const float *time, std::size_t n, std::uint64_t seed,
-                                            std::uint64_t index) const
+                                            std::uint64_t index, WaveformMode mode) const
 {
    SignalWaveforms w;
    Scratch s;
-   simulateInto(w, s, channel, time, n, seed, index);
+   simulateInto(w, s, channel, time, n, seed, index, mode);
    return w;
 }
 
 std::vector<SignalWaveforms> WaveformSimulator::simulateBatch(const int *channel, const float *time,
                                                               const std::int64_t *offsets, std::size_t nSignals,
-                                                              std::uint64_t seed, unsigned threads) const
+                                                              std::uint64_t seed, unsigned threads,
+                                                              WaveformMode mode) const
 {
    for (std::size_t i = 0; i < nSignals; ++i)
       if (offsets[i] < 0 || offsets[i + 1] < offsets[i])
@@ -287,7 +311,8 @@ std::vector<SignalWaveforms> WaveformSimulator::simulateBatch(const int *channel
           Scratch s;
           for (std::size_t i = b; i < e; ++i) {
              const auto o = static_cast<std::size_t>(offsets[i]);
-             simulateInto(out[i], s, channel + o, time + o, static_cast<std::size_t>(offsets[i + 1]) - o, seed, i);
+             simulateInto(out[i], s, channel + o, time + o, static_cast<std::size_t>(offsets[i + 1]) - o, seed, i,
+                          mode);
           }
        },
        4);
@@ -295,7 +320,7 @@ std::vector<SignalWaveforms> WaveformSimulator::simulateBatch(const int *channel
 }
 
 void WaveformSimulator::simulateInto(SignalWaveforms &w, Scratch &s, const int *channel, const float *time,
-                                     std::size_t n, std::uint64_t seed, std::uint64_t index) const
+                                     std::size_t n, std::uint64_t seed, std::uint64_t index, WaveformMode mode) const
 {
    const std::size_t nCh = nChannels();
    for (std::size_t k = 0; k < n; ++k) {
@@ -335,7 +360,7 @@ void WaveformSimulator::simulateInto(SignalWaveforms &w, Scratch &s, const int *
    const auto [tMinIt, tMaxIt] = std::minmax_element(s.peTime.begin(), s.peTime.end());
    const std::int64_t first = static_cast<std::int64_t>(std::floor(*tMinIt / dt)) + m_templateFirst - m_p.zlePreSamples;
    const std::int64_t last = static_cast<std::int64_t>(std::floor(*tMaxIt / dt)) + m_templateFirst + m_templateLength +
-                             m_p.zlePostSamples; // exclusive
+                             m_p.zlePostSamples + 1; // exclusive; + 1: a PE time rounded up to the next sample
    const std::size_t nSamples = static_cast<std::size_t>(last - first);
    w.origin = static_cast<double>(first) * dt;
    w.sum.assign(nSamples, 0.f);
@@ -355,6 +380,10 @@ void WaveformSimulator::simulateInto(SignalWaveforms &w, Scratch &s, const int *
       for (std::size_t k = 0; k < nPe; ++k)
          s.order[start[static_cast<std::size_t>(s.peChannel[k])]++] = k;
    }
+   if (mode == WaveformMode::kSummed) {
+      simulateSummed(w, s, first, rng);
+      return;
+   }
    const double maxAdc = static_cast<double>(m_p.referenceBaseline);
    const double minAdc = -static_cast<double>((1 << m_p.digitizerBits) - m_p.referenceBaseline);
    const double toPe = 1. / m_adcPerPe;
@@ -369,15 +398,15 @@ void WaveformSimulator::simulateInto(SignalWaveforms &w, Scratch &s, const int *
          cMax = std::max(cMax, s.peTime[s.order[q]]);
       }
       const std::int64_t c0 = static_cast<std::int64_t>(std::floor(cMin / dt)) + m_templateFirst - m_p.zlePreSamples;
-      const std::int64_t c1 =
-          static_cast<std::int64_t>(std::floor(cMax / dt)) + m_templateFirst + m_templateLength + m_p.zlePostSamples;
+      const std::int64_t c1 = static_cast<std::int64_t>(std::floor(cMax / dt)) + m_templateFirst + m_templateLength +
+                              m_p.zlePostSamples + 1;
       const std::size_t len = static_cast<std::size_t>(c1 - c0);
       s.buf.assign(len, 0.f);
       for (std::size_t q = b; q < e; ++q) {
          const std::size_t k = s.order[q];
          const double u = s.peTime[k] / dt;
          double S = std::floor(u);
-         int phase = static_cast<int>(std::lround((u - S) * m_nPhase));
+         int phase = static_cast<int>((u - S) * m_nPhase + 0.5); // u - S in [0, 1): round to nearest
          if (phase == m_nPhase) {
             phase = 0;
             S += 1.;
@@ -451,11 +480,77 @@ void WaveformSimulator::simulateInto(SignalWaveforms &w, Scratch &s, const int *
    findPeaks(w);
 }
 
+void WaveformSimulator::simulateSummed(SignalWaveforms &w, Scratch &s, std::int64_t first, detail::Rng &rng) const
+{
+   const double dt = m_p.samplingPeriod;
+   const std::size_t nCh = nChannels(), nSamples = w.sum.size();
+   // channels whose ZLE window covers each sample, top and bottom: difference arrays
+   s.activeTop.assign(nSamples + 1, 0);
+   s.activeBottom.assign(nSamples + 1, 0);
+   std::vector<Hit> hits;
+   const double hitAdc = m_p.hitThreshold;
+   for (std::size_t c = 0; c < nCh; ++c) {
+      const std::size_t b = s.count[c], e = s.count[c + 1];
+      if (b == e)
+         continue;
+      w.channelPe[c] = static_cast<int>(e - b);
+      const bool top = c < m_nTop;
+      float *half = top ? w.sumTop.data() : w.sumBottom.data();
+      std::int64_t sMin = std::numeric_limits<std::int64_t>::max(), sMax = std::numeric_limits<std::int64_t>::min();
+      double area = 0.;
+      for (std::size_t q = b; q < e; ++q) {
+         const std::size_t k = s.order[q];
+         const double u = s.peTime[k] / dt;
+         double S = std::floor(u);
+         int phase = static_cast<int>((u - S) * m_nPhase + 0.5); // u - S in [0, 1): round to nearest
+         if (phase == m_nPhase) {
+            phase = 0;
+            S += 1.;
+         }
+         const std::int64_t at = static_cast<std::int64_t>(S) + m_templateFirst - first;
+         sMin = std::min(sMin, at);
+         sMax = std::max(sMax, at);
+         const float a = static_cast<float>(s.peArea[k]);
+         area += a;
+         const float *tab = &m_phaseTables[static_cast<std::size_t>(phase) * m_templateLength];
+         float *part = half + at;
+         for (int m = 0; m < m_templateLength; ++m)
+            part[m] += a * tab[m];
+         if (a * m_phasePeak[static_cast<std::size_t>(phase)] * m_adcPerPe > hitAdc) {
+            const std::int64_t peakAt = at + m_phasePeakAt[static_cast<std::size_t>(phase)];
+            hits.push_back({static_cast<int>(c), peakAt,
+                            std::min<std::int64_t>(peakAt + 2, static_cast<std::int64_t>(nSamples)), peakAt});
+         }
+      }
+      w.channelArea[c] = static_cast<float>(area);
+      auto &active = top ? s.activeTop : s.activeBottom;
+      const std::int64_t from = std::max<std::int64_t>(0, sMin - m_p.zlePreSamples);
+      const std::int64_t to =
+          std::min<std::int64_t>(static_cast<std::int64_t>(nSamples), sMax + m_templateLength + m_p.zlePostSamples);
+      ++active[static_cast<std::size_t>(from)];
+      --active[static_cast<std::size_t>(to)];
+   }
+   // noise of the covering channels (noise + rounding variance each), in PE
+   const double sigmaPe = std::sqrt(m_p.baselineNoise * m_p.baselineNoise + 1. / 12.) / m_adcPerPe;
+   const float *table = noiseTable();
+   constexpr std::uint64_t mask = (std::uint64_t{1} << kNoiseBits) - 1;
+   int nTop = 0, nBottom = 0;
+   for (std::size_t k = 0; k < nSamples; ++k) {
+      nTop += s.activeTop[k];
+      nBottom += s.activeBottom[k];
+      const std::uint64_t bits = rng();
+      const float top = nTop > 0 ? static_cast<float>(sigmaPe * std::sqrt(nTop)) * table[bits & mask] : 0.f;
+      const float bottom =
+          nBottom > 0 ? static_cast<float>(sigmaPe * std::sqrt(nBottom)) * table[(bits >> kNoiseBits) & mask] : 0.f;
+      w.sumTop[k] += top;
+      w.sumBottom[k] += bottom;
+      w.sum[k] = w.sumTop[k] + w.sumBottom[k];
+   }
+   clusterPeaks(m_p, nCh, w, hits);
+}
+
 void WaveformSimulator::findPeaks(SignalWaveforms &w) const
 {
-   w.peaks.clear();
-   w.largestS1 = w.largestS2 = -1;
-   const double dt = w.dt > 0. ? w.dt : m_p.samplingPeriod;
    const double hitThresholdPe = m_p.hitThreshold / m_adcPerPe;
    std::vector<Hit> hits;
    for (const auto &p : w.pulses) {
@@ -475,16 +570,24 @@ void WaveformSimulator::findPeaks(SignalWaveforms &w) const
          k = j;
       }
    }
+   clusterPeaks(m_p, nChannels(), w, hits);
+}
+
+namespace {
+void clusterPeaks(const WaveformParams &par, std::size_t nChannels, SignalWaveforms &w, std::vector<Hit> &hits)
+{
+   w.peaks.clear();
+   w.largestS1 = w.largestS2 = -1;
    if (hits.empty())
       return;
-   std::sort(hits.begin(), hits.end(),
-             [](const Hit &a, const Hit &b) { return a.start != b.start ? a.start < b.start : a.channel < b.channel; });
+   const double dt = w.dt > 0. ? w.dt : par.samplingPeriod;
+   sortByStart(hits, w.sum.size());
    const auto nSamples = static_cast<std::int64_t>(w.sum.size());
-   const double gapSamples = m_p.gapThreshold / dt;
-   const auto leftExt = static_cast<std::int64_t>(std::ceil(m_p.leftExtension / dt));
-   const auto rightExt = static_cast<std::int64_t>(std::ceil(m_p.rightExtension / dt));
-   const auto tightSamples = m_p.tightCoincidenceWindow / dt;
-   std::vector<std::uint8_t> seen(nChannels()), tight(nChannels());
+   const double gapSamples = par.gapThreshold / dt;
+   const auto leftExt = static_cast<std::int64_t>(std::ceil(par.leftExtension / dt));
+   const auto rightExt = static_cast<std::int64_t>(std::ceil(par.rightExtension / dt));
+   const auto tightSamples = par.tightCoincidenceWindow / dt;
+   std::vector<std::uint8_t> seen(nChannels), tight(nChannels);
    std::int64_t previousEnd = 0;
    for (std::size_t b = 0; b < hits.size();) {
       std::size_t e = b + 1;
@@ -540,10 +643,10 @@ void WaveformSimulator::findPeaks(SignalWaveforms &w) const
          };
          pk.riseTime1090 = static_cast<float>((crossing(0.9 * hMax) - crossing(0.1 * hMax)) * dt);
       }
-      const double maxRise = area > m_p.s1LargeArea ? m_p.s1MaxRiseTimeLarge : m_p.s1MaxRiseTime;
-      if (pk.tightCoincidence >= m_p.s1CoincidenceLevel && pk.riseTime <= maxRise)
+      const double maxRise = area > par.s1LargeArea ? par.s1MaxRiseTimeLarge : par.s1MaxRiseTime;
+      if (pk.tightCoincidence >= par.s1CoincidenceLevel && pk.riseTime <= maxRise)
          pk.type = PeakType::kS1;
-      else if (pk.nChannels >= m_p.s2MinChannels)
+      else if (pk.nChannels >= par.s2MinChannels)
          pk.type = PeakType::kS2;
       w.peaks.push_back(pk);
       const int idx = static_cast<int>(w.peaks.size()) - 1;
@@ -553,6 +656,7 @@ void WaveformSimulator::findPeaks(SignalWaveforms &w) const
       b = e;
    }
 }
+} // namespace
 
 void ScintillationTiming::validate() const
 {

@@ -342,3 +342,35 @@ TEST(ScintillationTiming, NrS1sArePrompterThanErS1sOnTheSummedWaveform)
    }
    EXPECT_LT(riseNR / nS1, riseER / nS1);
 }
+
+TEST(Waveform, SummedModeAgreesWithTheChannelModeOnLargeSignals)
+{
+   // an S1 and an S2 5 us apart on 24 channels: the fast path gives the same peaks within statistics
+   const WaveformSimulator sim(12, 12);
+   Photons p = s1Like(80, 24, 0., 24., 5);
+   const Photons s2 = s2Like(4000, 24, 5000., 1000., 6);
+   p.channel.insert(p.channel.end(), s2.channel.begin(), s2.channel.end());
+   p.time.insert(p.time.end(), s2.time.begin(), s2.time.end());
+   const SignalWaveforms full = sim.simulate(p.channel.data(), p.time.data(), p.size(), 8, 0, WaveformMode::kChannels);
+   const SignalWaveforms fast = sim.simulate(p.channel.data(), p.time.data(), p.size(), 8, 0, WaveformMode::kSummed);
+   EXPECT_TRUE(fast.pulses.empty());
+   // same random draws of the photoelectrons: same PE counts per channel
+   EXPECT_EQ(fast.channelPe, full.channelPe);
+   EXPECT_NEAR(total(fast.channelArea), total(full.channelArea), 0.01 * total(full.channelArea));
+   ASSERT_EQ(fast.peaks.size(), 2u);
+   ASSERT_EQ(full.peaks.size(), 2u);
+   EXPECT_EQ(fast.largestS1, 0);
+   EXPECT_EQ(fast.largestS2, 1);
+   for (std::size_t k = 0; k < 2; ++k) {
+      const Peak &a = fast.peaks[k], &b = full.peaks[k];
+      EXPECT_NEAR(a.area, b.area, 0.02 * b.area + 1.) << "peak " << k;
+      EXPECT_NEAR(a.areaTop, b.areaTop, 0.02 * b.areaTop + 1.) << "peak " << k;
+      EXPECT_NEAR(a.width50, b.width50, 0.05 * b.width50 + 5.) << "peak " << k;
+      EXPECT_EQ(a.nChannels, b.nChannels) << "peak " << k;
+      EXPECT_EQ(a.type, b.type) << "peak " << k;
+   }
+   // deterministic per (seed, index) and independent of the thread count
+   std::vector<std::int64_t> off{0, static_cast<std::int64_t>(p.size())};
+   const auto batch = sim.simulateBatch(p.channel.data(), p.time.data(), off.data(), 1, 8, 2, WaveformMode::kSummed);
+   EXPECT_EQ(batch[0].sum, fast.sum);
+}

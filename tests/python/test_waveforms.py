@@ -69,3 +69,18 @@ def test_registry_detector_and_pulse_shape_hook():
     assert timing.singlet_fraction(True) > timing.singlet_fraction(False, 10.0, 5.0)
     t = timing.emission_times(0.0, 20000, seed=1)
     assert t.mean() == pytest.approx(timing.tau_triplet, rel=0.05)
+
+
+def test_summed_mode_is_the_fast_path_with_the_same_peaks():
+    sim = _core.WaveformSimulator(6, 6)
+    rng = np.random.default_rng(4)
+    channel = (np.arange(3000) % 12).astype(np.int32)
+    time = rng.uniform(0.0, 1000.0, 3000).astype(np.float32)
+    full = sim.simulate(channel, time, seed=1)
+    fast = sim.simulate(channel, time, seed=1, mode="summed")
+    assert fast["pulse_data"].size == 0
+    np.testing.assert_array_equal(fast["channel_pe"], full["channel_pe"])
+    assert fast["peaks"]["area"][0] == pytest.approx(full["peaks"]["area"][0], rel=0.02)
+    assert fast["peaks"]["type"][0] == full["peaks"]["type"][0] == 2
+    with pytest.raises(_core.UsageError, match="waveform mode 'fast' is unknown"):
+        sim.simulate(channel, time, seed=1, mode="fast")

@@ -45,6 +45,9 @@
 namespace tpcml {
 
 class DetectorConfig;
+namespace detail {
+class Rng;
+}
 
 /// Single-PE current template: current[k] is the fraction of the PE charge in [t0 + k step,
 /// t0 + (k+1) step) ns; normalised to 1 by the simulator.
@@ -155,6 +158,15 @@ struct SignalWaveforms {
    int largestS1 = -1, largestS2 = -1;        ///< index in peaks, -1 when none
 };
 
+/// kChannels: every channel is digitised (noise, ADC counts, ZLE) and the kept samples are summed.
+/// kSummed: the fast path for large signals (S2s, whose channels all cross the ZLE threshold): the
+/// PEs' templates go straight into the summed waveforms, with no per-channel rounding or ZLE (every
+/// channel counts as kept, no pulses are stored); baseline noise is added to the top and bottom sums
+/// with the variance of the channels whose ZLE windows would cover each sample (sigma^2 + 1/12
+/// counts^2 each: noise and rounding); the peak finder's hits are the PEs whose pulse maximum crosses
+/// hit_threshold (one hit of two samples each); channelArea is the PEs' area.
+enum class WaveformMode : int { kChannels = 0, kSummed = 1 };
+
 class WaveformSimulator {
 public:
    /// Channels [0, nTop) are the top array, [nTop, nTop + nBottom) the bottom array.
@@ -170,17 +182,19 @@ public:
 
    /// One signal: n detected photons (channel, time ns); random stream (seed, index).
    SignalWaveforms simulate(const int *channel, const float *time, std::size_t n, std::uint64_t seed,
-                            std::uint64_t index) const;
+                            std::uint64_t index, WaveformMode mode = WaveformMode::kChannels) const;
    /// Signal i has the photons [offsets[i], offsets[i + 1]) and stream (seed, i).
    std::vector<SignalWaveforms> simulateBatch(const int *channel, const float *time, const std::int64_t *offsets,
-                                              std::size_t nSignals, std::uint64_t seed, unsigned threads = 1) const;
+                                              std::size_t nSignals, std::uint64_t seed, unsigned threads = 1,
+                                              WaveformMode mode = WaveformMode::kChannels) const;
    /// Peak finding and classification on w's pulses and sums (simulate calls it).
    void findPeaks(SignalWaveforms &w) const;
 
 private:
    struct Scratch;
+   void simulateSummed(SignalWaveforms &w, Scratch &s, std::int64_t first, detail::Rng &rng) const;
    void simulateInto(SignalWaveforms &w, Scratch &s, const int *channel, const float *time, std::size_t n,
-                     std::uint64_t seed, std::uint64_t index) const;
+                     std::uint64_t seed, std::uint64_t index, WaveformMode mode) const;
 
    WaveformParams m_p;
    std::size_t m_nTop = 0, m_nBottom = 0;
@@ -189,6 +203,8 @@ private:
    std::int64_t m_templateFirst = 0; ///< sample offset (from the PE's sample) of each phase table's first entry
    int m_templateLength = 0;         ///< entries per phase table
    std::vector<float> m_phaseTables; ///< [phase][m], fraction of the PE charge in sample first + m
+   std::vector<float> m_phasePeak;   ///< [phase] largest entry of the phase table
+   std::vector<int> m_phasePeakAt;   ///< [phase] its m
 };
 
 /// ER/NR pulse-shape hook: LXe scintillation emission times, singlet/triplet exponentials.
