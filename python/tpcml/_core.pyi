@@ -477,8 +477,10 @@ class ScintillationTiming:
     """
     ER/NR singlet/triplet emission times of LXe
     """
-    def __init__(self) -> None:
-        ...
+    def __init__(self, tau_singlet: typing.SupportsFloat | typing.SupportsIndex = 3.1, tau_triplet: typing.SupportsFloat | typing.SupportsIndex = 24.0, nr_singlet_fraction: typing.SupportsFloat | typing.SupportsIndex = 0.886, er_exciton_singlet_fraction: typing.SupportsFloat | typing.SupportsIndex = 0.145, er_recombination_singlet_fraction: typing.SupportsFloat | typing.SupportsIndex = 0.444) -> None:
+        """
+        defaults and sources: tpcml/lxe/Waveform.h
+        """
     def emission_times(self, singlet_fraction: typing.SupportsFloat | typing.SupportsIndex, n: typing.SupportsInt | typing.SupportsIndex, seed: typing.SupportsInt | typing.SupportsIndex, index: typing.SupportsInt | typing.SupportsIndex = 0) -> numpy.typing.NDArray[numpy.float32]:
         ...
     def singlet_fraction(self, is_nr: bool, n_excitons: typing.SupportsFloat | typing.SupportsIndex = 0.0, n_recombined: typing.SupportsFloat | typing.SupportsIndex = 0.0) -> float:
@@ -486,32 +488,17 @@ class ScintillationTiming:
     @property
     def er_exciton_singlet_fraction(self) -> float:
         ...
-    @er_exciton_singlet_fraction.setter
-    def er_exciton_singlet_fraction(self, arg0: typing.SupportsFloat | typing.SupportsIndex) -> None:
-        ...
     @property
     def er_recombination_singlet_fraction(self) -> float:
-        ...
-    @er_recombination_singlet_fraction.setter
-    def er_recombination_singlet_fraction(self, arg0: typing.SupportsFloat | typing.SupportsIndex) -> None:
         ...
     @property
     def nr_singlet_fraction(self) -> float:
         ...
-    @nr_singlet_fraction.setter
-    def nr_singlet_fraction(self, arg0: typing.SupportsFloat | typing.SupportsIndex) -> None:
-        ...
     @property
     def tau_singlet(self) -> float:
         ...
-    @tau_singlet.setter
-    def tau_singlet(self, arg0: typing.SupportsFloat | typing.SupportsIndex) -> None:
-        ...
     @property
     def tau_triplet(self) -> float:
-        ...
-    @tau_triplet.setter
-    def tau_triplet(self, arg0: typing.SupportsFloat | typing.SupportsIndex) -> None:
         ...
 class AccidentalPairer:
     @staticmethod

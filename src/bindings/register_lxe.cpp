@@ -474,10 +474,6 @@ void bindWaveforms(py::module_ &m)
        .def(py::init<std::size_t, std::size_t, WaveformParams>(), py::arg("n_top"), py::arg("n_bottom"),
             py::arg_v("params", WaveformParams(), "WaveformParams()"))
        .def(py::init<const DetectorConfig &>(), py::arg("detector"))
-       .def_property_readonly("params", &WaveformSimulator::params)
-       .def_property_readonly("n_channels", &WaveformSimulator::nChannels)
-       .def_property_readonly("n_top", &WaveformSimulator::nTop)
-       .def_property_readonly("adc_per_pe", &WaveformSimulator::adcPerPe)
        .def(
            "simulate",
            [](const WaveformSimulator &s, const Array<int> &ch, const Array<float> &t, std::uint64_t seed,
@@ -517,17 +513,24 @@ void bindWaveforms(py::module_ &m)
            },
            py::arg("channel"), py::arg("time"), py::arg("offsets"), py::arg("seed"), py::arg("threads") = 1,
            py::arg("dense") = false, py::arg("mode") = "channels",
-           "signal i: photons offsets[i]:offsets[i+1], stream (seed, i)");
+           "signal i: photons offsets[i]:offsets[i+1], stream (seed, i)")
+       .def_property_readonly("params", &WaveformSimulator::params)
+       .def_property_readonly("n_channels", &WaveformSimulator::nChannels)
+       .def_property_readonly("n_top", &WaveformSimulator::nTop)
+       .def_property_readonly("adc_per_pe", &WaveformSimulator::adcPerPe);
 
    py::class_<ScintillationTiming>(m, "ScintillationTiming", "ER/NR singlet/triplet emission times of LXe")
-       .def(py::init<>())
-       .def_readwrite("tau_singlet", &ScintillationTiming::tauSinglet)
-       .def_readwrite("tau_triplet", &ScintillationTiming::tauTriplet)
-       .def_readwrite("nr_singlet_fraction", &ScintillationTiming::nrSingletFraction)
-       .def_readwrite("er_exciton_singlet_fraction", &ScintillationTiming::erExcitonSingletFraction)
-       .def_readwrite("er_recombination_singlet_fraction", &ScintillationTiming::erRecombinationSingletFraction)
-       .def("singlet_fraction", &ScintillationTiming::singletFraction, py::arg("is_nr"), py::arg("n_excitons") = 0.,
-            py::arg("n_recombined") = 0.)
+       .def(py::init([](double tauSinglet, double tauTriplet, double nr, double erExciton, double erRecombination) {
+               ScintillationTiming st{tauSinglet, tauTriplet, nr, erExciton, erRecombination};
+               st.validate();
+               return st;
+            }),
+            py::arg("tau_singlet") = ScintillationTiming{}.tauSinglet,
+            py::arg("tau_triplet") = ScintillationTiming{}.tauTriplet,
+            py::arg("nr_singlet_fraction") = ScintillationTiming{}.nrSingletFraction,
+            py::arg("er_exciton_singlet_fraction") = ScintillationTiming{}.erExcitonSingletFraction,
+            py::arg("er_recombination_singlet_fraction") = ScintillationTiming{}.erRecombinationSingletFraction,
+            "defaults and sources: tpcml/lxe/Waveform.h")
        .def(
            "emission_times",
            [](const ScintillationTiming &st, double f, std::size_t n, std::uint64_t seed, std::uint64_t index) {
@@ -535,7 +538,14 @@ void bindWaveforms(py::module_ &m)
               st.emissionTimes(f, n, seed, index, out.mutable_data());
               return out;
            },
-           py::arg("singlet_fraction"), py::arg("n"), py::arg("seed"), py::arg("index") = 0);
+           py::arg("singlet_fraction"), py::arg("n"), py::arg("seed"), py::arg("index") = 0)
+       .def("singlet_fraction", &ScintillationTiming::singletFraction, py::arg("is_nr"), py::arg("n_excitons") = 0.,
+            py::arg("n_recombined") = 0.)
+       .def_readonly("tau_singlet", &ScintillationTiming::tauSinglet)
+       .def_readonly("tau_triplet", &ScintillationTiming::tauTriplet)
+       .def_readonly("nr_singlet_fraction", &ScintillationTiming::nrSingletFraction)
+       .def_readonly("er_exciton_singlet_fraction", &ScintillationTiming::erExcitonSingletFraction)
+       .def_readonly("er_recombination_singlet_fraction", &ScintillationTiming::erRecombinationSingletFraction);
 }
 
 } // namespace

@@ -404,16 +404,10 @@ void WaveformSimulator::simulateInto(SignalWaveforms &w, Scratch &s, const int *
       s.buf.assign(len, 0.f);
       for (std::size_t q = b; q < e; ++q) {
          const std::size_t k = s.order[q];
-         const double u = s.peTime[k] / dt;
-         double S = std::floor(u);
-         int phase = static_cast<int>((u - S) * m_nPhase + 0.5); // u - S in [0, 1): round to nearest
-         if (phase == m_nPhase) {
-            phase = 0;
-            S += 1.;
-         }
+         const auto [S, phase] = samplePhase(s.peTime[k]);
          const float amp = static_cast<float>(s.peArea[k] * m_adcPerPe);
          const float *tab = &m_phaseTables[static_cast<std::size_t>(phase) * m_templateLength];
-         const std::size_t at = static_cast<std::size_t>(static_cast<std::int64_t>(S) + m_templateFirst - c0);
+         const std::size_t at = static_cast<std::size_t>(S + m_templateFirst - c0);
          float *dst = s.buf.data() + at;
          for (int m = 0; m < m_templateLength; ++m)
             dst[m] += amp * tab[m];
@@ -480,9 +474,20 @@ void WaveformSimulator::simulateInto(SignalWaveforms &w, Scratch &s, const int *
    findPeaks(w);
 }
 
+std::pair<std::int64_t, int> WaveformSimulator::samplePhase(double t) const
+{
+   const double u = t / m_p.samplingPeriod;
+   double sample = std::floor(u);
+   int phase = static_cast<int>((u - sample) * m_nPhase + 0.5); // u - sample in [0, 1): round to nearest
+   if (phase == m_nPhase) {
+      phase = 0;
+      sample += 1.;
+   }
+   return {static_cast<std::int64_t>(sample), phase};
+}
+
 void WaveformSimulator::simulateSummed(SignalWaveforms &w, Scratch &s, std::int64_t first, detail::Rng &rng) const
 {
-   const double dt = m_p.samplingPeriod;
    const std::size_t nCh = nChannels(), nSamples = w.sum.size();
    // channels whose ZLE window covers each sample, top and bottom: difference arrays
    s.activeTop.assign(nSamples + 1, 0);
@@ -500,14 +505,8 @@ void WaveformSimulator::simulateSummed(SignalWaveforms &w, Scratch &s, std::int6
       double area = 0.;
       for (std::size_t q = b; q < e; ++q) {
          const std::size_t k = s.order[q];
-         const double u = s.peTime[k] / dt;
-         double S = std::floor(u);
-         int phase = static_cast<int>((u - S) * m_nPhase + 0.5); // u - S in [0, 1): round to nearest
-         if (phase == m_nPhase) {
-            phase = 0;
-            S += 1.;
-         }
-         const std::int64_t at = static_cast<std::int64_t>(S) + m_templateFirst - first;
+         const auto [S, phase] = samplePhase(s.peTime[k]);
+         const std::int64_t at = S + m_templateFirst - first;
          sMin = std::min(sMin, at);
          sMax = std::max(sMax, at);
          const float a = static_cast<float>(s.peArea[k]);

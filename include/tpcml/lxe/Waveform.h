@@ -40,6 +40,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace tpcml {
@@ -192,6 +193,8 @@ public:
 
 private:
    struct Scratch;
+   /// Sample of a PE at time t (ns) and its sub-sample phase (time_rounding steps; rounded to nearest).
+   std::pair<std::int64_t, int> samplePhase(double t) const;
    void simulateSummed(SignalWaveforms &w, Scratch &s, std::int64_t first, detail::Rng &rng) const;
    void simulateInto(SignalWaveforms &w, Scratch &s, const int *channel, const float *time, std::size_t n,
                      std::uint64_t seed, std::uint64_t index, WaveformMode mode) const;
