@@ -6,7 +6,7 @@
 Waveforms per second on 1 thread (``simulate_batch``, the pybind11 door: the figures include building the
 numpy dicts) of
 * an S1 of ~50 PE: 42 detected photons (x 1.2 for double-PE emission) on the 248 XENON1T channels (30% top),
-  emission times of an ER singlet/triplet mixture (``ScintillationTiming``);
+  emission times of a 10 keV ER at 82 V/cm (``ScintillationTiming``, 25 exciton + 17 recombination photons);
 * an S2 of ~5000 PE: 4167 photons (62.7% top, concentrated under the event, bottom uniform), 157 electrons with
   0.5 us longitudinal spread, each emitting for 0.6 us (approximate XENON1T-like shapes, inputs only);
 in both modes: "channels" (every channel digitised, noise, ADC, ZLE) and "summed" (the fast path).
@@ -34,7 +34,7 @@ def _inputs(kind: str, n: int):
     for i in range(n):
         if kind == "S1":
             k, top_fraction = 42, 0.3
-            t = timing.emission_times(timing.singlet_fraction(False, 40.0, 10.0), k, seed=1, index=i)
+            t = timing.emission_times(False, 10.0, 82.0, n_excitons=25, n_recombined=k - 25, seed=1, index=i)
         else:
             k, top_fraction = 4167, 0.627
             electrons = rng.normal(0.0, 500.0, 157)

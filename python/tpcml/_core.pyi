@@ -475,30 +475,91 @@ class WaveformSimulator:
         ...
 class ScintillationTiming:
     """
-    ER/NR singlet/triplet emission times of LXe
+    ER/NR singlet/triplet emission times of LXe (LUX / NEST v2: tpcml/lxe/Waveform.h)
     """
-    def __init__(self, tau_singlet: typing.SupportsFloat | typing.SupportsIndex = 3.1, tau_triplet: typing.SupportsFloat | typing.SupportsIndex = 24.0, nr_singlet_fraction: typing.SupportsFloat | typing.SupportsIndex = 0.886, er_exciton_singlet_fraction: typing.SupportsFloat | typing.SupportsIndex = 0.145, er_recombination_singlet_fraction: typing.SupportsFloat | typing.SupportsIndex = 0.444) -> None:
+    def __init__(self) -> None:
+        ...
+    def emission_times(self, is_nr: bool, energy_kev: typing.SupportsFloat | typing.SupportsIndex, field_v_per_cm: typing.SupportsFloat | typing.SupportsIndex, n_excitons: typing.SupportsInt | typing.SupportsIndex, n_recombined: typing.SupportsInt | typing.SupportsIndex, seed: typing.SupportsInt | typing.SupportsIndex, index: typing.SupportsInt | typing.SupportsIndex = 0) -> numpy.typing.NDArray[numpy.float32]:
         """
-        defaults and sources: tpcml/lxe/Waveform.h
+        emission times (ns) of n_excitons exciton photons then n_recombined recombination photons
         """
-    def emission_times(self, singlet_fraction: typing.SupportsFloat | typing.SupportsIndex, n: typing.SupportsInt | typing.SupportsIndex, seed: typing.SupportsInt | typing.SupportsIndex, index: typing.SupportsInt | typing.SupportsIndex = 0) -> numpy.typing.NDArray[numpy.float32]:
+    def recombination_time(self, energy_kev: typing.SupportsFloat | typing.SupportsIndex, field_v_per_cm: typing.SupportsFloat | typing.SupportsIndex) -> float:
         ...
-    def singlet_fraction(self, is_nr: bool, n_excitons: typing.SupportsFloat | typing.SupportsIndex = 0.0, n_recombined: typing.SupportsFloat | typing.SupportsIndex = 0.0) -> float:
+    def singlet_fraction(self, is_nr: bool, energy_kev: typing.SupportsFloat | typing.SupportsIndex, exciton: bool = True) -> float:
         ...
-    @property
-    def er_exciton_singlet_fraction(self) -> float:
-        ...
-    @property
-    def er_recombination_singlet_fraction(self) -> float:
+    def validate(self) -> None:
         ...
     @property
-    def nr_singlet_fraction(self) -> float:
+    def er_exciton_ratio_scale(self) -> float:
+        ...
+    @er_exciton_ratio_scale.setter
+    def er_exciton_ratio_scale(self, arg0: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def er_ratio_power(self) -> float:
+        ...
+    @er_ratio_power.setter
+    def er_ratio_power(self, arg0: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def er_recombination_ratio_scale(self) -> float:
+        ...
+    @er_recombination_ratio_scale.setter
+    def er_recombination_ratio_scale(self, arg0: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def max_recombination_time(self) -> float:
+        ...
+    @max_recombination_time.setter
+    def max_recombination_time(self, arg0: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def nr_ratio_power(self) -> float:
+        ...
+    @nr_ratio_power.setter
+    def nr_ratio_power(self, arg0: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def nr_ratio_scale(self) -> float:
+        ...
+    @nr_ratio_scale.setter
+    def nr_ratio_scale(self, arg0: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def recombination_field_coefficient(self) -> float:
+        ...
+    @recombination_field_coefficient.setter
+    def recombination_field_coefficient(self, arg0: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def recombination_time_offset(self) -> float:
+        ...
+    @recombination_time_offset.setter
+    def recombination_time_offset(self, arg0: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def recombination_time_scale(self) -> float:
+        ...
+    @recombination_time_scale.setter
+    def recombination_time_scale(self, arg0: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def recombination_time_slope(self) -> float:
+        ...
+    @recombination_time_slope.setter
+    def recombination_time_slope(self, arg0: typing.SupportsFloat | typing.SupportsIndex) -> None:
         ...
     @property
     def tau_singlet(self) -> float:
         ...
+    @tau_singlet.setter
+    def tau_singlet(self, arg0: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
     @property
     def tau_triplet(self) -> float:
+        ...
+    @tau_triplet.setter
+    def tau_triplet(self, arg0: typing.SupportsFloat | typing.SupportsIndex) -> None:
         ...
 class AccidentalPairer:
     @staticmethod

@@ -519,33 +519,37 @@ void bindWaveforms(py::module_ &m)
        .def_property_readonly("n_top", &WaveformSimulator::nTop)
        .def_property_readonly("adc_per_pe", &WaveformSimulator::adcPerPe);
 
-   py::class_<ScintillationTiming>(m, "ScintillationTiming", "ER/NR singlet/triplet emission times of LXe")
-       .def(py::init([](double tauSinglet, double tauTriplet, double nr, double erExciton, double erRecombination) {
-               ScintillationTiming st{tauSinglet, tauTriplet, nr, erExciton, erRecombination};
-               st.validate();
-               return st;
-            }),
-            py::arg("tau_singlet") = ScintillationTiming{}.tauSinglet,
-            py::arg("tau_triplet") = ScintillationTiming{}.tauTriplet,
-            py::arg("nr_singlet_fraction") = ScintillationTiming{}.nrSingletFraction,
-            py::arg("er_exciton_singlet_fraction") = ScintillationTiming{}.erExcitonSingletFraction,
-            py::arg("er_recombination_singlet_fraction") = ScintillationTiming{}.erRecombinationSingletFraction,
-            "defaults and sources: tpcml/lxe/Waveform.h")
+   py::class_<ScintillationTiming>(m, "ScintillationTiming",
+                                   "ER/NR singlet/triplet emission times of LXe (LUX / NEST v2: tpcml/lxe/Waveform.h)")
+       .def(py::init<>())
+       .def_readwrite("tau_singlet", &ScintillationTiming::tauSinglet)
+       .def_readwrite("tau_triplet", &ScintillationTiming::tauTriplet)
+       .def("singlet_fraction", &ScintillationTiming::singletFraction, py::arg("is_nr"), py::arg("energy_kev"),
+            py::arg("exciton") = true)
+       .def_readwrite("nr_ratio_scale", &ScintillationTiming::nrRatioScale)
+       .def_readwrite("nr_ratio_power", &ScintillationTiming::nrRatioPower)
+       .def_readwrite("er_exciton_ratio_scale", &ScintillationTiming::erExcitonRatioScale)
+       .def("recombination_time", &ScintillationTiming::recombinationTime, py::arg("energy_kev"),
+            py::arg("field_v_per_cm"))
+       .def_readwrite("er_recombination_ratio_scale", &ScintillationTiming::erRecombinationRatioScale)
+       .def_readwrite("er_ratio_power", &ScintillationTiming::erRatioPower)
+       .def_readwrite("recombination_time_scale", &ScintillationTiming::recombinationTimeScale)
+       .def("validate", &ScintillationTiming::validate)
+       .def_readwrite("recombination_field_coefficient", &ScintillationTiming::recombinationFieldCoefficient)
+       .def_readwrite("recombination_time_offset", &ScintillationTiming::recombinationTimeOffset)
+       .def_readwrite("recombination_time_slope", &ScintillationTiming::recombinationTimeSlope)
+       .def_readwrite("max_recombination_time", &ScintillationTiming::maxRecombinationTime)
        .def(
            "emission_times",
-           [](const ScintillationTiming &st, double f, std::size_t n, std::uint64_t seed, std::uint64_t index) {
-              py::array_t<float> out(static_cast<py::ssize_t>(n));
-              st.emissionTimes(f, n, seed, index, out.mutable_data());
+           [](const ScintillationTiming &st, bool isNR, double energy, double field, std::size_t nEx, std::size_t nRec,
+              std::uint64_t seed, std::uint64_t index) {
+              py::array_t<float> out(static_cast<py::ssize_t>(nEx + nRec));
+              st.emissionTimes(isNR, energy, field, nEx, nRec, seed, index, out.mutable_data());
               return out;
            },
-           py::arg("singlet_fraction"), py::arg("n"), py::arg("seed"), py::arg("index") = 0)
-       .def("singlet_fraction", &ScintillationTiming::singletFraction, py::arg("is_nr"), py::arg("n_excitons") = 0.,
-            py::arg("n_recombined") = 0.)
-       .def_readonly("tau_singlet", &ScintillationTiming::tauSinglet)
-       .def_readonly("tau_triplet", &ScintillationTiming::tauTriplet)
-       .def_readonly("nr_singlet_fraction", &ScintillationTiming::nrSingletFraction)
-       .def_readonly("er_exciton_singlet_fraction", &ScintillationTiming::erExcitonSingletFraction)
-       .def_readonly("er_recombination_singlet_fraction", &ScintillationTiming::erRecombinationSingletFraction);
+           py::arg("is_nr"), py::arg("energy_kev"), py::arg("field_v_per_cm"), py::arg("n_excitons"),
+           py::arg("n_recombined"), py::arg("seed"), py::arg("index") = 0,
+           "emission times (ns) of n_excitons exciton photons then n_recombined recombination photons");
 }
 
 } // namespace

@@ -659,38 +659,71 @@ void clusterPeaks(const WaveformParams &par, std::size_t nChannels, SignalWavefo
 
 void ScintillationTiming::validate() const
 {
-   for (const auto &[name, v] : {std::pair{"tau_singlet", tauSinglet}, {"tau_triplet", tauTriplet}})
+   for (const auto &[name, v] : {std::pair{"tau_singlet", tauSinglet},
+                                 {"tau_triplet", tauTriplet},
+                                 {"max_recombination_time", maxRecombinationTime}})
       if (!(v > 0.) || !std::isfinite(v))
-         badParam(name, v, "a finite lifetime > 0 ns");
-   for (const auto &[name, v] : {std::pair{"nr_singlet_fraction", nrSingletFraction},
-                                 {"er_exciton_singlet_fraction", erExcitonSingletFraction},
-                                 {"er_recombination_singlet_fraction", erRecombinationSingletFraction}})
-      if (!(v >= 0. && v <= 1.))
-         badParam(name, v, "a fraction in [0, 1]");
+         badParam(name, v, "a finite time > 0 ns");
+   for (const auto &[name, v] : {std::pair{"nr_ratio_scale", nrRatioScale},
+                                 {"er_exciton_ratio_scale", erExcitonRatioScale},
+                                 {"er_recombination_ratio_scale", erRecombinationRatioScale},
+                                 {"recombination_time_scale", recombinationTimeScale}})
+      if (!(v >= 0.) || !std::isfinite(v))
+         badParam(name, v, "a finite number >= 0");
+   for (const auto &[name, v] : {std::pair{"nr_ratio_power", nrRatioPower},
+                                 {"er_ratio_power", erRatioPower},
+                                 {"recombination_field_coefficient", recombinationFieldCoefficient},
+                                 {"recombination_time_offset", recombinationTimeOffset},
+                                 {"recombination_time_slope", recombinationTimeSlope}})
+      if (!std::isfinite(v))
+         badParam(name, v, "a finite number");
 }
 
-double ScintillationTiming::singletFraction(bool isNR, double nExcitons, double nRecombined) const
+namespace {
+void requireEnergy(double energyKeV)
 {
-   if (isNR)
-      return nrSingletFraction;
-   if (!(nExcitons >= 0.) || !(nRecombined >= 0.) || !std::isfinite(nExcitons) || !std::isfinite(nRecombined))
-      throw UsageError("ER singlet fraction needs finite n_excitons >= 0 and n_recombined >= 0; got " +
-                       std::to_string(nExcitons) + " and " + std::to_string(nRecombined));
-   const double n = nExcitons + nRecombined;
-   if (n <= 0.)
-      return erExcitonSingletFraction;
-   return (nExcitons * erExcitonSingletFraction + nRecombined * erRecombinationSingletFraction) / n;
+   if (!(energyKeV > 0.) || !std::isfinite(energyKeV))
+      throw UsageError("scintillation timing needs a recoil energy > 0 keV; got " + std::to_string(energyKeV));
+}
+} // namespace
+
+double ScintillationTiming::singletFraction(bool isNR, double energyKeV, bool exciton) const
+{
+   requireEnergy(energyKeV);
+   const double scale = isNR ? nrRatioScale : (exciton ? erExcitonRatioScale : erRecombinationRatioScale);
+   const double r = scale * std::pow(energyKeV, isNR ? nrRatioPower : erRatioPower);
+   return r / (1. + r);
 }
 
-void ScintillationTiming::emissionTimes(double f, std::size_t n, std::uint64_t seed, std::uint64_t index,
+double ScintillationTiming::recombinationTime(double energyKeV, double fieldVcm) const
+{
+   requireEnergy(energyKeV);
+   if (!(fieldVcm >= 0.) || !std::isfinite(fieldVcm))
+      throw UsageError("scintillation timing needs a drift field >= 0 V/cm; got " + std::to_string(fieldVcm));
+   return std::max(0., recombinationTimeScale * std::exp(-recombinationFieldCoefficient * fieldVcm) *
+                           (recombinationTimeOffset + recombinationTimeSlope * std::log10(energyKeV)));
+}
+
+void ScintillationTiming::emissionTimes(bool isNR, double energyKeV, double fieldVcm, std::size_t nExcitons,
+                                        std::size_t nRecombined, std::uint64_t seed, std::uint64_t index,
                                         float *out) const
 {
    validate();
-   if (!(f >= 0. && f <= 1.))
-      badParam("singlet_fraction", f, "a fraction in [0, 1]");
+   const double fExciton = singletFraction(isNR, energyKeV, true);
+   const double fRecombination = singletFraction(isNR, energyKeV, false);
+   const double tauR = isNR ? 0. : recombinationTime(energyKeV, fieldVcm);
    Rng rng(detail::streamKey(seed, kEmissionPurpose), index);
-   for (std::size_t k = 0; k < n; ++k)
-      out[k] = static_cast<float>(rng.uniform() < f ? rng.exponential(tauSinglet) : rng.exponential(tauTriplet));
+   for (std::size_t k = 0; k < nExcitons + nRecombined; ++k) {
+      const bool exciton = k < nExcitons;
+      double t = 0.;
+      if (!exciton && tauR > 0.) // non-exponential recombination delay, P(T > t) = 1 / (1 + t / tau_R)
+         do
+            t = tauR * (1. / rng.uniformPositive() - 1.);
+         while (t > maxRecombinationTime);
+      const double f = exciton ? fExciton : fRecombination;
+      t += rng.uniform() < f ? rng.exponential(tauSinglet) : rng.exponential(tauTriplet);
+      out[k] = static_cast<float>(t);
+   }
 }
 
 } // namespace tpcml

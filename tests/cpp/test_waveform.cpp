@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <numeric>
@@ -305,42 +306,57 @@ TEST(Waveform, SpeTemplateIsTheR11410Pulse)
 TEST(ScintillationTiming, SingletFractionsAndEmissionTimes)
 {
    const ScintillationTiming st;
-   EXPECT_DOUBLE_EQ(st.singletFraction(true, 0., 0.), 0.886);
-   EXPECT_DOUBLE_EQ(st.singletFraction(false, 10., 0.), 0.145);
-   EXPECT_NEAR(st.singletFraction(false, 10., 10.), 0.5 * (0.145 + 0.444), 1e-12);
-   EXPECT_THROW(st.singletFraction(false, -1., 0.), UsageError);
-   const std::size_t n = 20000;
+   // NEST v2 / LUX: NR ratio 0.15 E^0.15, ER 0.015 E^-0.12 (excitons), 0.069 E^-0.12 (recombination)
+   const double rNR = 0.15 * std::pow(10., 0.15), rEx = 0.015 * std::pow(10., -0.12);
+   EXPECT_NEAR(st.singletFraction(true, 10.), rNR / (1. + rNR), 1e-12);
+   EXPECT_NEAR(st.singletFraction(false, 10., true), rEx / (1. + rEx), 1e-12);
+   EXPECT_GT(st.singletFraction(false, 10., false), st.singletFraction(false, 10., true));
+   EXPECT_GT(st.singletFraction(true, 10.), st.singletFraction(false, 10., false)); // NR the more prompt
+   EXPECT_THROW(st.singletFraction(true, 0.), UsageError);
+   EXPECT_NEAR(st.recombinationTime(10., 0.), 0.5 * (7.3138 + 3.8431), 1e-9);
+   EXPECT_LT(st.recombinationTime(10., 200.), st.recombinationTime(10., 100.)); // field shortens it
+   EXPECT_THROW(st.recombinationTime(10., -1.), UsageError);
+   const std::size_t n = 40000;
    std::vector<float> t(n);
-   for (const auto &[f, expected] : {std::pair{1., 3.1}, {0., 24.}, {0.886, 0.886 * 3.1 + 0.114 * 24.}}) {
-      st.emissionTimes(f, n, 5, 0, t.data());
-      const double mean = total(t) / static_cast<double>(n);
-      // the mean of the mixture; sd of an exponential mixture < 24 ns
-      EXPECT_NEAR(mean, expected, 4. * 24. / std::sqrt(static_cast<double>(n))) << "f = " << f;
-   }
-   EXPECT_THROW(st.emissionTimes(1.5, 1, 0, 0, t.data()), UsageError);
+   // NR: mixture mean f tau_s + (1 - f) tau_t
+   st.emissionTimes(true, 10., 100., n, 0, 5, 0, t.data());
+   const double f = st.singletFraction(true, 10.);
+   EXPECT_NEAR(total(t) / static_cast<double>(n), f * 3.27 + (1. - f) * 23.97, 4. * 24. / std::sqrt(double(n)));
+   // ER excitons alone: nearly all triplet
+   st.emissionTimes(false, 10., 100., n, 0, 5, 1, t.data());
+   const double fe = st.singletFraction(false, 10., true);
+   EXPECT_NEAR(total(t) / static_cast<double>(n), fe * 3.27 + (1. - fe) * 23.97, 4. * 24. / std::sqrt(double(n)));
+   // recombination photons come later, but never beyond max_recombination_time + the decay
+   st.emissionTimes(false, 10., 100., 0, n, 5, 2, t.data());
+   EXPECT_GT(total(t) / static_cast<double>(n), fe * 3.27 + (1. - fe) * 23.97);
+   EXPECT_LT(*std::max_element(t.begin(), t.end()), 1000. + 24. * 30.);
+   ScintillationTiming bad;
+   bad.tauTriplet = -1.;
+   EXPECT_THROW(bad.validate(), UsageError);
 }
 
 TEST(ScintillationTiming, NrS1sArePrompterThanErS1sOnTheSummedWaveform)
 {
-   // The weak ER/NR difference survives TTS and 10 ns sampling: NR S1s rise faster on average.
+   // The weak ER/NR difference survives TTS and 10 ns sampling on average: NR S1s are narrower.
    const ScintillationTiming st;
    const WaveformSimulator sim(6, 6);
-   double riseNR = 0., riseER = 0.;
-   const int nS1 = 200;
+   double widthNR = 0., widthER = 0.;
+   const int nS1 = 300;
    for (int i = 0; i < nS1; ++i) {
       for (const bool nr : {true, false}) {
          std::vector<float> t(50);
-         st.emissionTimes(st.singletFraction(nr, 40., 10.), t.size(), 11, static_cast<std::uint64_t>(2 * i + nr),
+         // 10 keV: NR all prompt; ER 30 exciton + 20 recombination photons at 100 V/cm
+         st.emissionTimes(nr, 10., 100., nr ? 50 : 30, nr ? 0 : 20, 11, static_cast<std::uint64_t>(2 * i + nr),
                           t.data());
          Photons p;
          for (std::size_t k = 0; k < t.size(); ++k)
             p.add(static_cast<int>(k % 12), t[k]);
          const SignalWaveforms w = run(sim, p, 3, static_cast<std::uint64_t>(2 * i + nr));
          ASSERT_FALSE(w.peaks.empty());
-         (nr ? riseNR : riseER) += w.peaks[0].width50;
+         (nr ? widthNR : widthER) += w.peaks[0].width50;
       }
    }
-   EXPECT_LT(riseNR / nS1, riseER / nS1);
+   EXPECT_LT(widthNR / nS1, widthER / nS1);
 }
 
 TEST(Waveform, SummedModeAgreesWithTheChannelModeOnLargeSignals)

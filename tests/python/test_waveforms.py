@@ -66,9 +66,12 @@ def test_registry_detector_and_pulse_shape_hook():
     sim = _core.WaveformSimulator(_core.DetectorConfig.load("xenon1t"))
     assert sim.n_channels == 248 and sim.params.sampling_period == 10.0
     timing = _core.ScintillationTiming()
-    assert timing.singlet_fraction(True) > timing.singlet_fraction(False, 10.0, 5.0)
-    t = timing.emission_times(0.0, 20000, seed=1)
-    assert t.mean() == pytest.approx(timing.tau_triplet, rel=0.05)
+    assert timing.singlet_fraction(True, 10.0) > timing.singlet_fraction(False, 10.0, exciton=False)
+    t = timing.emission_times(True, 10.0, 100.0, n_excitons=20000, n_recombined=0, seed=1)
+    f = timing.singlet_fraction(True, 10.0)
+    assert t.mean() == pytest.approx(f * timing.tau_singlet + (1 - f) * timing.tau_triplet, rel=0.05)
+    with pytest.raises(_core.UsageError, match="recoil energy > 0 keV"):
+        timing.singlet_fraction(True, -1.0)
 
 
 def test_summed_mode_is_the_fast_path_with_the_same_peaks():

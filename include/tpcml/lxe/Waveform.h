@@ -210,28 +210,46 @@ private:
    std::vector<int> m_phasePeakAt;   ///< [phase] its m
 };
 
-/// ER/NR pulse-shape hook: LXe scintillation emission times, singlet/triplet exponentials.
-/// Lifetimes: XENON1T WFSim config fax_config_1t.json, singlet_lifetime_liquid 3.1 ns and
-/// triplet_lifetime_liquid 24 ns (Hitachi et al., PRB 27 (1983) 5279 measured 4.3 and 22 ns).
-/// Singlet fractions (WFSim 1T "simple" S1 model keys): NR s1_NR_singlet_fraction = 0.886
-/// (singlet/triplet 7.8); ER excitons s1_ER_primary_singlet_fraction = 0.145 (ratio 0.17),
-/// ER recombination photons s1_ER_secondary_singlet_fraction = 0.444 (ratio 0.8).
-/// The discrimination is weak in practice: LUX measured it in a TPC and found pulse-shape
-/// discrimination improves the NR signal-to-noise by at most a factor ~2 together with
-/// charge-to-light (Akerib et al., PRD 97 (2018) 112002, abstract); at 10 ns sampling with a
-/// 13.6 ns FWHM TTS most of the prompt-light difference is washed out.
+/// ER/NR pulse-shape hook: LXe scintillation emission times, singlet/triplet exponentials with a
+/// recoil- and energy-dependent singlet/triplet ratio, after the LUX measurement (Akerib et al.,
+/// PRD 97 (2018) 112002, arXiv:1802.06162) as NEST v2 parametrises it (NESTCollaboration/nest,
+/// src/NEST.cpp, NESTcalc::PhotonTime):
+///   tau_singlet = 3.27 ns, tau_triplet = 23.97 ns (LUX);
+///   NR: singlet/triplet ratio 0.15 E^0.15 (E in keV; LUX, first NR measurement below 74 keV);
+///   ER: ratio 0.015 E^-0.12 for photons of direct excitons and 0.069 E^-0.12 for recombination
+///   photons ("mixing arXiv:1802.06162 with Kubota 1979" in NEST), the recombination photons delayed by
+///   tau_R (1/u - 1), u uniform, tau_R = 0.5 exp(-0.009 F[V/cm]) (7.3138 + 3.8431 log10 E) ns
+///   (Mock et al., JINST 9 (2014) T04002, arXiv:1310.1117, as NEST v2 uses it), redrawn above
+///   maximum_recombination_time = 1000 ns (XENON1T WFSim config fax_config_1t.json, same key).
+/// The difference is weak: singlet fractions of ~0.15-0.2 (NR) against ~0.01-0.05 (ER) at 1-100 keV,
+/// and LUX found that pulse shape adds at most a factor ~2 in NR signal-to-noise to charge-to-light
+/// discrimination (PRD 97 (2018) 112002, abstract); Hogenbirk et al. (JINST 13 (2018) P10031,
+/// arXiv:1803.07935) found the gain marginal even at 2 ns resolution. (The older ratios 7.8 for NR and
+/// 0.17 for ER of NEST v1 / the WFSim 1T "simple" S1 model overstate it.)
 struct ScintillationTiming {
-   double tauSinglet = 3.1;
-   double tauTriplet = 24.;
-   double nrSingletFraction = 0.886;
-   double erExcitonSingletFraction = 0.145;
-   double erRecombinationSingletFraction = 0.444;
+   double tauSinglet = 3.27;   ///< ns
+   double tauTriplet = 23.97;  ///< ns
+   double nrRatioScale = 0.15; ///< NR singlet/triplet = scale E^power
+   double nrRatioPower = 0.15;
+   double erExcitonRatioScale = 0.015;       ///< ER excitons: scale E^erRatioPower
+   double erRecombinationRatioScale = 0.069; ///< ER recombination photons: scale E^erRatioPower
+   double erRatioPower = -0.12;
+   double recombinationTimeScale = 0.5;          ///< ns
+   double recombinationFieldCoefficient = 0.009; ///< per V/cm
+   double recombinationTimeOffset = 7.3138;
+   double recombinationTimeSlope = 3.8431; ///< per decade of keV
+   double maxRecombinationTime = 1000.;    ///< ns
 
-   /// Singlet fraction of an S1: NR (isNR) -> nrSingletFraction; ER -> the photon-weighted mix of
-   /// direct excitons (nExcitons) and recombination (nRecombined).
-   double singletFraction(bool isNR, double nExcitons, double nRecombined) const;
-   /// n emission times (ns after the interaction) for singlet fraction f, stream (seed, index).
-   void emissionTimes(double f, std::size_t n, std::uint64_t seed, std::uint64_t index, float *out) const;
+   /// Singlet fraction r / (1 + r) of a photon: NR, or ER from an exciton (exciton) or from recombination.
+   double singletFraction(bool isNR, double energyKeV, bool exciton = true) const;
+   /// ER recombination time tau_R (ns) at energy E (keV) and drift field F (V/cm).
+   double recombinationTime(double energyKeV, double fieldVcm) const;
+   /// Emission times (ns after the interaction) of nExcitons exciton photons then nRecombined recombination
+   /// photons (NR: all prompt, no recombination delay) into out (nExcitons + nRecombined values);
+   /// random stream (seed, index).
+   void emissionTimes(bool isNR, double energyKeV, double fieldVcm, std::size_t nExcitons, std::size_t nRecombined,
+                      std::uint64_t seed, std::uint64_t index, float *out) const;
+   /// Throws UsageError naming the first bad parameter.
    void validate() const;
 };
 
