@@ -187,6 +187,24 @@ TEST(Waveform, PeakFinderSeparatesDistantPulsesAndMergesCloseOnes)
    }
 }
 
+TEST(Waveform, DigitiserRangeClipsLargePulses)
+{
+   WaveformParams par;
+   par.pDpe = 0.;
+   par.speResolution = 0.;
+   par.baselineNoise = 0.;
+   par.transitTimeSpreadFwhm = 0.;
+   const WaveformSimulator sim(1, 1, par);
+   Photons p;
+   for (int k = 0; k < 2000; ++k)
+      p.add(0, 0.); // ~2000 x 0.5 x 117 counts in one sample: far above the 16000-count range
+   const SignalWaveforms w = run(sim, p);
+   const double maxPe = par.referenceBaseline / sim.adcPerPe();
+   EXPECT_NEAR(*std::max_element(w.pulseData.begin(), w.pulseData.end()), maxPe, 1e-3 * maxPe);
+   EXPECT_LT(w.channelArea[0], 0.5 * 2000.); // saturated: most of the charge is lost
+   EXPECT_EQ(w.channelPe[0], 2000);
+}
+
 TEST(Waveform, LoneHitIsNotAnS1)
 {
    WaveformParams par;
