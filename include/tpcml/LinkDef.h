@@ -24,6 +24,14 @@
 #pragma link C++ class tpcml::S2Batch + ;
 #pragma link C++ class tpcml::LXeResponse;
 #pragma link C++ class tpcml::NRMedianCurve;
+#pragma link C++ class tpcml::SpeTemplate;
+#pragma link C++ class tpcml::WaveformParams;
+#pragma link C++ class tpcml::ChannelPulse;
+#pragma link C++ enum tpcml::PeakType;
+#pragma link C++ class tpcml::Peak;
+#pragma link C++ class tpcml::SignalWaveforms;
+#pragma link C++ class tpcml::WaveformSimulator;
+#pragma link C++ class tpcml::ScintillationTiming;
 #pragma link C++ class tpcml::IsolatedS1Table + ;
 #pragma link C++ class tpcml::IsolatedS2Table + ;
 #pragma link C++ class tpcml::PairedEvent + ;

@@ -18,6 +18,7 @@
 #include "tpcml/lxe/LXeResponse.h"
 #include "tpcml/lxe/NRMedian.h"
 #include "tpcml/lxe/PositionCorrections.h"
+#include "tpcml/lxe/Waveform.h"
 #include "tpcml/pairing/AccidentalPairer.h"
 #include "tpcml/pairing/EventSchema.h"
 #include "tpcml/pairing/PairFile.h"

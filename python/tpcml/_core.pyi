@@ -8,7 +8,7 @@ import collections.abc
 import numpy
 import numpy.typing
 import typing
-__all__: list[str] = ['AccidentalPairer', 'AtomicOutput', 'ConfigError', 'DetectorConfig', 'DetectorParameter', 'DriftDepth', 'EVENT_COLUMNS', 'EVENT_DTYPES', 'ElectronLifetimeCorrection', 'Error', 'FEATURES', 'InputError', 'LXeOptics', 'LXeResponse', 'NRMedianCurve', 'OnnxModel', 'PositionCorrections', 'RasterOptions', 'RegularGrid', 'S1_COLUMNS', 'S2_COLUMNS', 'TrackRasteriser', 'UsageError', 'accepted_units', 'accidental_count', 'available_memory', 'check_detector', 'compiler_version', 'describe_tree', 'dimension_names', 'hex_pmt_array', 'isolated_rates', 'library_directory', 'list_trees', 'model_json', 'onnx_benchmark', 'onnx_ir_versions', 'onnx_isa', 'onnx_newest_opset', 'onnx_schema_table', 'onnx_supported_operators', 'pair_file', 'provenance_json', 'provenance_keys', 'read_detector', 'read_parameter', 'require_columns', 'require_distinct_output', 'root_version', 'score_files', 'sha256_file', 'unit_factor', 'version', 'write_output_metadata', 'write_tree_file']
+__all__: list[str] = ['AccidentalPairer', 'AtomicOutput', 'ConfigError', 'DetectorConfig', 'DetectorParameter', 'DriftDepth', 'EVENT_COLUMNS', 'EVENT_DTYPES', 'ElectronLifetimeCorrection', 'Error', 'FEATURES', 'InputError', 'LXeOptics', 'LXeResponse', 'NRMedianCurve', 'OnnxModel', 'PositionCorrections', 'RasterOptions', 'RegularGrid', 'S1_COLUMNS', 'S2_COLUMNS', 'ScintillationTiming', 'TrackRasteriser', 'UsageError', 'WaveformParams', 'WaveformSimulator', 'accepted_units', 'accidental_count', 'available_memory', 'check_detector', 'compiler_version', 'describe_tree', 'dimension_names', 'hex_pmt_array', 'isolated_rates', 'library_directory', 'list_trees', 'model_json', 'onnx_benchmark', 'onnx_ir_versions', 'onnx_isa', 'onnx_newest_opset', 'onnx_schema_table', 'onnx_supported_operators', 'pair_file', 'provenance_json', 'provenance_keys', 'read_detector', 'read_parameter', 'require_columns', 'require_distinct_output', 'root_version', 'score_files', 'sha256_file', 'unit_factor', 'version', 'write_output_metadata', 'write_tree_file']
 class Error(RuntimeError):
     """
     Base of every tpcml error.
@@ -269,6 +269,297 @@ class NRMedianCurve:
         ...
     @property
     def knots_y(self) -> numpy.typing.NDArray[numpy.float64]:
+        ...
+class WaveformParams:
+    """
+    Pulse-simulation and peak-finder parameters (defaults and sources: tpcml/lxe/Waveform.h)
+    """
+    @staticmethod
+    def from_detector(detector: DetectorConfig) -> WaveformParams:
+        ...
+    def __init__(self) -> None:
+        ...
+    def validate(self) -> None:
+        ...
+    @property
+    def adc_to_electrons(self) -> float:
+        ...
+    @adc_to_electrons.setter
+    def adc_to_electrons(self, arg0: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def baseline_noise(self) -> float:
+        ...
+    @baseline_noise.setter
+    def baseline_noise(self, arg0: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def digitizer_bits(self) -> int:
+        ...
+    @digitizer_bits.setter
+    def digitizer_bits(self, arg0: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def gain(self) -> float:
+        ...
+    @gain.setter
+    def gain(self, arg0: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def gap_threshold(self) -> float:
+        ...
+    @gap_threshold.setter
+    def gap_threshold(self, arg0: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def hit_threshold(self) -> float:
+        ...
+    @hit_threshold.setter
+    def hit_threshold(self, arg0: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def left_extension(self) -> float:
+        ...
+    @left_extension.setter
+    def left_extension(self, arg0: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def p_dpe(self) -> float:
+        ...
+    @p_dpe.setter
+    def p_dpe(self, arg0: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def reference_baseline(self) -> int:
+        ...
+    @reference_baseline.setter
+    def reference_baseline(self, arg0: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def right_extension(self) -> float:
+        ...
+    @right_extension.setter
+    def right_extension(self, arg0: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def s1_coincidence_level(self) -> int:
+        ...
+    @s1_coincidence_level.setter
+    def s1_coincidence_level(self, arg0: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def s1_large_area(self) -> float:
+        ...
+    @s1_large_area.setter
+    def s1_large_area(self, arg0: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def s1_max_rise_time(self) -> float:
+        ...
+    @s1_max_rise_time.setter
+    def s1_max_rise_time(self, arg0: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def s1_max_rise_time_large(self) -> float:
+        ...
+    @s1_max_rise_time_large.setter
+    def s1_max_rise_time_large(self, arg0: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def s2_min_channels(self) -> int:
+        ...
+    @s2_min_channels.setter
+    def s2_min_channels(self, arg0: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def sampling_period(self) -> float:
+        ...
+    @sampling_period.setter
+    def sampling_period(self, arg0: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def spe_resolution(self) -> float:
+        ...
+    @spe_resolution.setter
+    def spe_resolution(self, arg0: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def spe_template(self) -> numpy.typing.NDArray[numpy.float64]:
+        """
+        single-PE current per bin (normalised by the simulator)
+        """
+    @spe_template.setter
+    def spe_template(self, arg1: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex]) -> None:
+        ...
+    @property
+    def spe_template_step(self) -> float:
+        """
+        ns per template bin
+        """
+    @spe_template_step.setter
+    def spe_template_step(self, arg1: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def spe_template_t0(self) -> float:
+        """
+        ns, start of the first template bin
+        """
+    @spe_template_t0.setter
+    def spe_template_t0(self, arg1: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def tight_coincidence_window(self) -> float:
+        ...
+    @tight_coincidence_window.setter
+    def tight_coincidence_window(self, arg0: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def time_rounding(self) -> float:
+        ...
+    @time_rounding.setter
+    def time_rounding(self, arg0: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def transit_time_spread_fwhm(self) -> float:
+        ...
+    @transit_time_spread_fwhm.setter
+    def transit_time_spread_fwhm(self, arg0: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def zle_post_samples(self) -> int:
+        ...
+    @zle_post_samples.setter
+    def zle_post_samples(self, arg0: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def zle_pre_samples(self) -> int:
+        ...
+    @zle_pre_samples.setter
+    def zle_pre_samples(self, arg0: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def zle_threshold(self) -> float:
+        ...
+    @zle_threshold.setter
+    def zle_threshold(self, arg0: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
+class WaveformSimulator:
+    """
+    Digitised PMT waveforms, ZLE, summed waveforms and peaks of one S1 or S2
+    """
+    @typing.overload
+    def __init__(self, n_top: typing.SupportsInt | typing.SupportsIndex, n_bottom: typing.SupportsInt | typing.SupportsIndex, params: WaveformParams = ...) -> None:
+        ...
+    @typing.overload
+    def __init__(self, detector: DetectorConfig) -> None:
+        ...
+    def simulate(self, channel: typing.Annotated[numpy.typing.ArrayLike, numpy.int32], time: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], seed: typing.SupportsInt | typing.SupportsIndex, index: typing.SupportsInt | typing.SupportsIndex = 0, dense: bool = False, mode: str = 'channels') -> dict:
+        """
+        one signal: detected photons (channel, time ns); random stream (seed, index); mode 'channels' (every channel digitised) or 'summed' (fast path for S2s, no per-channel pulses)
+        """
+    def simulate_batch(self, channel: typing.Annotated[numpy.typing.ArrayLike, numpy.int32], time: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], offsets: typing.Annotated[numpy.typing.ArrayLike, numpy.int64], seed: typing.SupportsInt | typing.SupportsIndex, threads: typing.SupportsInt | typing.SupportsIndex = 1, dense: bool = False, mode: str = 'channels') -> list:
+        """
+        signal i: photons offsets[i]:offsets[i+1], stream (seed, i)
+        """
+    @property
+    def adc_per_pe(self) -> float:
+        ...
+    @property
+    def n_channels(self) -> int:
+        ...
+    @property
+    def n_top(self) -> int:
+        ...
+    @property
+    def params(self) -> WaveformParams:
+        ...
+class ScintillationTiming:
+    """
+    ER/NR singlet/triplet emission times of LXe (LUX / NEST v2: tpcml/lxe/Waveform.h)
+    """
+    def __init__(self) -> None:
+        ...
+    def emission_times(self, is_nr: bool, energy_kev: typing.SupportsFloat | typing.SupportsIndex, field_v_per_cm: typing.SupportsFloat | typing.SupportsIndex, n_excitons: typing.SupportsInt | typing.SupportsIndex, n_recombined: typing.SupportsInt | typing.SupportsIndex, seed: typing.SupportsInt | typing.SupportsIndex, index: typing.SupportsInt | typing.SupportsIndex = 0) -> numpy.typing.NDArray[numpy.float32]:
+        """
+        emission times (ns) of n_excitons exciton photons then n_recombined recombination photons
+        """
+    def recombination_time(self, energy_kev: typing.SupportsFloat | typing.SupportsIndex, field_v_per_cm: typing.SupportsFloat | typing.SupportsIndex) -> float:
+        ...
+    def singlet_fraction(self, is_nr: bool, energy_kev: typing.SupportsFloat | typing.SupportsIndex, exciton: bool = True) -> float:
+        ...
+    def validate(self) -> None:
+        ...
+    @property
+    def er_exciton_ratio_scale(self) -> float:
+        ...
+    @er_exciton_ratio_scale.setter
+    def er_exciton_ratio_scale(self, arg0: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def er_ratio_power(self) -> float:
+        ...
+    @er_ratio_power.setter
+    def er_ratio_power(self, arg0: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def er_recombination_ratio_scale(self) -> float:
+        ...
+    @er_recombination_ratio_scale.setter
+    def er_recombination_ratio_scale(self, arg0: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def max_recombination_time(self) -> float:
+        ...
+    @max_recombination_time.setter
+    def max_recombination_time(self, arg0: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def nr_ratio_power(self) -> float:
+        ...
+    @nr_ratio_power.setter
+    def nr_ratio_power(self, arg0: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def nr_ratio_scale(self) -> float:
+        ...
+    @nr_ratio_scale.setter
+    def nr_ratio_scale(self, arg0: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def recombination_field_coefficient(self) -> float:
+        ...
+    @recombination_field_coefficient.setter
+    def recombination_field_coefficient(self, arg0: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def recombination_time_offset(self) -> float:
+        ...
+    @recombination_time_offset.setter
+    def recombination_time_offset(self, arg0: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def recombination_time_scale(self) -> float:
+        ...
+    @recombination_time_scale.setter
+    def recombination_time_scale(self, arg0: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def recombination_time_slope(self) -> float:
+        ...
+    @recombination_time_slope.setter
+    def recombination_time_slope(self, arg0: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def tau_singlet(self) -> float:
+        ...
+    @tau_singlet.setter
+    def tau_singlet(self, arg0: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def tau_triplet(self) -> float:
+        ...
+    @tau_triplet.setter
+    def tau_triplet(self, arg0: typing.SupportsFloat | typing.SupportsIndex) -> None:
         ...
 class AccidentalPairer:
     @staticmethod

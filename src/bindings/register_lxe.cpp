@@ -11,6 +11,7 @@
 #include "tpcml/lxe/LXeResponse.h"
 #include "tpcml/lxe/NRMedian.h"
 #include "tpcml/lxe/PositionCorrections.h"
+#include "tpcml/lxe/Waveform.h"
 #include "tpcml/pairing/EventSchema.h"
 
 #include <pybind11/numpy.h>
@@ -19,6 +20,7 @@
 #include <cstring>
 #include <stdexcept>
 #include <cstdint>
+#include <vector>
 
 namespace py = pybind11;
 
@@ -352,11 +354,210 @@ void bindNRMedian(py::module_ &m)
        .def_property_readonly("bin_y", [](const NRMedianCurve &c) { return toNumpy(c.binY()); });
 }
 
+/// dict of numpy arrays of one signal's waveforms; `dense` adds "channels" (nChannels x nSamples).
+py::dict waveformDict(const SignalWaveforms &w, std::size_t nChannels, bool dense)
+{
+   py::dict d;
+   d["origin"] = w.origin;
+   d["dt"] = w.dt;
+   d["channel_area"] = toNumpy(w.channelArea);
+   d["channel_pe"] = toNumpy(w.channelPe);
+   d["sum"] = toNumpy(w.sum);
+   d["sum_top"] = toNumpy(w.sumTop);
+   d["sum_bottom"] = toNumpy(w.sumBottom);
+   std::vector<int> pc;
+   std::vector<std::int64_t> ps;
+   std::vector<std::int32_t> pl;
+   for (const auto &p : w.pulses) {
+      pc.push_back(p.channel);
+      ps.push_back(p.start);
+      pl.push_back(p.length);
+   }
+   d["pulse_channel"] = toNumpy(pc);
+   d["pulse_start"] = toNumpy(ps);
+   d["pulse_length"] = toNumpy(pl);
+   d["pulse_data"] = toNumpy(w.pulseData);
+   if (dense) {
+      std::vector<float> all(nChannels * w.sum.size(), 0.f);
+      for (const auto &p : w.pulses)
+         std::copy_n(w.pulseData.begin() + static_cast<std::ptrdiff_t>(p.offset), p.length,
+                     all.begin() + static_cast<std::ptrdiff_t>(static_cast<std::size_t>(p.channel) * w.sum.size() +
+                                                               static_cast<std::size_t>(p.start)));
+      d["channels"] = toNumpy2D(all, nChannels, w.sum.size());
+   }
+   std::vector<std::int64_t> start, end;
+   std::vector<float> area, areaTop, timeMax, width50, rise, rise1090;
+   std::vector<int> nCh, tight, type;
+   for (const auto &p : w.peaks) {
+      start.push_back(p.start);
+      end.push_back(p.end);
+      area.push_back(p.area);
+      areaTop.push_back(p.areaTop);
+      timeMax.push_back(p.timeMax);
+      width50.push_back(p.width50);
+      rise.push_back(p.riseTime);
+      rise1090.push_back(p.riseTime1090);
+      nCh.push_back(p.nChannels);
+      tight.push_back(p.tightCoincidence);
+      type.push_back(static_cast<int>(p.type));
+   }
+   py::dict peaks;
+   peaks["start"] = toNumpy(start);
+   peaks["end"] = toNumpy(end);
+   peaks["area"] = toNumpy(area);
+   peaks["area_top"] = toNumpy(areaTop);
+   peaks["time_max"] = toNumpy(timeMax);
+   peaks["width50"] = toNumpy(width50);
+   peaks["rise_time"] = toNumpy(rise);
+   peaks["rise_time_10_90"] = toNumpy(rise1090);
+   peaks["n_channels"] = toNumpy(nCh);
+   peaks["tight_coincidence"] = toNumpy(tight);
+   peaks["type"] = toNumpy(type);
+   d["peaks"] = peaks;
+   d["largest_s1"] = w.largestS1;
+   d["largest_s2"] = w.largestS2;
+   return d;
+}
+
+WaveformMode waveformMode(const std::string &mode)
+{
+   if (mode == "channels")
+      return WaveformMode::kChannels;
+   if (mode == "summed")
+      return WaveformMode::kSummed;
+   throw UsageError("waveform mode '" + mode + "' is unknown; expected 'channels' or 'summed'");
+}
+
+void bindWaveforms(py::module_ &m)
+{
+   py::class_<WaveformParams>(
+       m, "WaveformParams", "Pulse-simulation and peak-finder parameters (defaults and sources: tpcml/lxe/Waveform.h)")
+       .def(py::init<>())
+       .def_static("from_detector", &WaveformParams::fromDetector, py::arg("detector"))
+       .def_readwrite("p_dpe", &WaveformParams::pDpe)
+       .def_readwrite("spe_resolution", &WaveformParams::speResolution)
+       .def_readwrite("transit_time_spread_fwhm", &WaveformParams::transitTimeSpreadFwhm)
+       .def_readwrite("gain", &WaveformParams::gain)
+       .def_readwrite("sampling_period", &WaveformParams::samplingPeriod)
+       .def_readwrite("adc_to_electrons", &WaveformParams::adcToElectrons)
+       .def_readwrite("digitizer_bits", &WaveformParams::digitizerBits)
+       .def_readwrite("reference_baseline", &WaveformParams::referenceBaseline)
+       .def_readwrite("baseline_noise", &WaveformParams::baselineNoise)
+       .def_readwrite("zle_threshold", &WaveformParams::zleThreshold)
+       .def_readwrite("zle_pre_samples", &WaveformParams::zlePreSamples)
+       .def_readwrite("zle_post_samples", &WaveformParams::zlePostSamples)
+       .def_readwrite("time_rounding", &WaveformParams::timeRounding)
+       .def_readwrite("hit_threshold", &WaveformParams::hitThreshold)
+       .def_readwrite("gap_threshold", &WaveformParams::gapThreshold)
+       .def_readwrite("left_extension", &WaveformParams::leftExtension)
+       .def_readwrite("right_extension", &WaveformParams::rightExtension)
+       .def_readwrite("tight_coincidence_window", &WaveformParams::tightCoincidenceWindow)
+       .def_readwrite("s1_coincidence_level", &WaveformParams::s1CoincidenceLevel)
+       .def_readwrite("s1_max_rise_time", &WaveformParams::s1MaxRiseTime)
+       .def_readwrite("s1_max_rise_time_large", &WaveformParams::s1MaxRiseTimeLarge)
+       .def_readwrite("s1_large_area", &WaveformParams::s1LargeArea)
+       .def_readwrite("s2_min_channels", &WaveformParams::s2MinChannels)
+       .def_property(
+           "spe_template", [](const WaveformParams &p) { return toNumpy(p.speTemplate.current); },
+           [](WaveformParams &p, std::vector<double> v) { p.speTemplate.current = std::move(v); },
+           "single-PE current per bin (normalised by the simulator)")
+       .def_property(
+           "spe_template_t0", [](const WaveformParams &p) { return p.speTemplate.t0; },
+           [](WaveformParams &p, double v) { p.speTemplate.t0 = v; }, "ns, start of the first template bin")
+       .def_property(
+           "spe_template_step", [](const WaveformParams &p) { return p.speTemplate.step; },
+           [](WaveformParams &p, double v) { p.speTemplate.step = v; }, "ns per template bin")
+       .def("validate", &WaveformParams::validate);
+
+   py::class_<WaveformSimulator>(m, "WaveformSimulator",
+                                 "Digitised PMT waveforms, ZLE, summed waveforms and peaks of one S1 or S2")
+       .def(py::init<std::size_t, std::size_t, WaveformParams>(), py::arg("n_top"), py::arg("n_bottom"),
+            py::arg_v("params", WaveformParams(), "WaveformParams()"))
+       .def(py::init<const DetectorConfig &>(), py::arg("detector"))
+       .def(
+           "simulate",
+           [](const WaveformSimulator &s, const Array<int> &ch, const Array<float> &t, std::uint64_t seed,
+              std::uint64_t index, bool dense, const std::string &mode) {
+              const std::size_t n = commonLength({{"channel", ch.size()}, {"time", t.size()}});
+              const WaveformMode wm = waveformMode(mode);
+              SignalWaveforms w;
+              {
+                 ReleaseGil release;
+                 w = s.simulate(ch.data(), t.data(), n, seed, index, wm);
+              }
+              return waveformDict(w, s.nChannels(), dense);
+           },
+           py::arg("channel"), py::arg("time"), py::arg("seed"), py::arg("index") = 0, py::arg("dense") = false,
+           py::arg("mode") = "channels",
+           "one signal: detected photons (channel, time ns); random stream (seed, index); mode 'channels' (every "
+           "channel digitised) or 'summed' (fast path for S2s, no per-channel pulses)")
+       .def(
+           "simulate_batch",
+           [](const WaveformSimulator &s, const Array<int> &ch, const Array<float> &t, const Array<std::int64_t> &off,
+              std::uint64_t seed, unsigned threads, bool dense, const std::string &mode) {
+              const WaveformMode wm = waveformMode(mode);
+              commonLength({{"channel", ch.size()}, {"time", t.size()}});
+              if (off.size() < 1 || off.data()[off.size() - 1] != ch.size())
+                 throw UsageError("offsets must have n_signals + 1 entries ending at the photon count " +
+                                  std::to_string(ch.size()));
+              std::vector<SignalWaveforms> ws;
+              {
+                 ReleaseGil release;
+                 ws = s.simulateBatch(ch.data(), t.data(), off.data(), static_cast<std::size_t>(off.size() - 1), seed,
+                                      threads, wm);
+              }
+              py::list out;
+              for (const auto &w : ws)
+                 out.append(waveformDict(w, s.nChannels(), dense));
+              return out;
+           },
+           py::arg("channel"), py::arg("time"), py::arg("offsets"), py::arg("seed"), py::arg("threads") = 1,
+           py::arg("dense") = false, py::arg("mode") = "channels",
+           "signal i: photons offsets[i]:offsets[i+1], stream (seed, i)")
+       .def_property_readonly("params", &WaveformSimulator::params)
+       .def_property_readonly("n_channels", &WaveformSimulator::nChannels)
+       .def_property_readonly("n_top", &WaveformSimulator::nTop)
+       .def_property_readonly("adc_per_pe", &WaveformSimulator::adcPerPe);
+
+   py::class_<ScintillationTiming>(m, "ScintillationTiming",
+                                   "ER/NR singlet/triplet emission times of LXe (LUX / NEST v2: tpcml/lxe/Waveform.h)")
+       .def(py::init<>())
+       .def_readwrite("tau_singlet", &ScintillationTiming::tauSinglet)
+       .def_readwrite("tau_triplet", &ScintillationTiming::tauTriplet)
+       .def("singlet_fraction", &ScintillationTiming::singletFraction, py::arg("is_nr"), py::arg("energy_kev"),
+            py::arg("exciton") = true)
+       .def_readwrite("nr_ratio_scale", &ScintillationTiming::nrRatioScale)
+       .def_readwrite("nr_ratio_power", &ScintillationTiming::nrRatioPower)
+       .def_readwrite("er_exciton_ratio_scale", &ScintillationTiming::erExcitonRatioScale)
+       .def("recombination_time", &ScintillationTiming::recombinationTime, py::arg("energy_kev"),
+            py::arg("field_v_per_cm"))
+       .def_readwrite("er_recombination_ratio_scale", &ScintillationTiming::erRecombinationRatioScale)
+       .def_readwrite("er_ratio_power", &ScintillationTiming::erRatioPower)
+       .def_readwrite("recombination_time_scale", &ScintillationTiming::recombinationTimeScale)
+       .def("validate", &ScintillationTiming::validate)
+       .def_readwrite("recombination_field_coefficient", &ScintillationTiming::recombinationFieldCoefficient)
+       .def_readwrite("recombination_time_offset", &ScintillationTiming::recombinationTimeOffset)
+       .def_readwrite("recombination_time_slope", &ScintillationTiming::recombinationTimeSlope)
+       .def_readwrite("max_recombination_time", &ScintillationTiming::maxRecombinationTime)
+       .def(
+           "emission_times",
+           [](const ScintillationTiming &st, bool isNR, double energy, double field, std::size_t nEx, std::size_t nRec,
+              std::uint64_t seed, std::uint64_t index) {
+              py::array_t<float> out(static_cast<py::ssize_t>(nEx + nRec));
+              st.emissionTimes(isNR, energy, field, nEx, nRec, seed, index, out.mutable_data());
+              return out;
+           },
+           py::arg("is_nr"), py::arg("energy_kev"), py::arg("field_v_per_cm"), py::arg("n_excitons"),
+           py::arg("n_recombined"), py::arg("seed"), py::arg("index") = 0,
+           "emission times (ns) of n_excitons exciton photons then n_recombined recombination photons");
+}
+
 } // namespace
 
 void registerLXe(py::module_ &m)
 {
-   for (auto bind : {bindDriftCorrections, bindOptics, bindPositionCorrections, bindResponse, bindNRMedian})
+   for (auto bind :
+        {bindDriftCorrections, bindOptics, bindPositionCorrections, bindResponse, bindNRMedian, bindWaveforms})
       bind(m);
 }
 
