@@ -219,24 +219,15 @@ S1LightMap::Photon S1LightMap::trace(double r0, double z0, const Geometry &g, Ma
          d = lambertian(Vec{-p.x / (rr * g.radius), -p.y / (rr * g.radius), 0.}, rng);
          continue;
       }
-      if (liquid && d.z < 0.) { // bottom array plane, behind the screening mesh
+      const bool bottomPlane = liquid && d.z < 0., topPlane = !liquid && d.z > 0.;
+      if (bottomPlane || topPlane) { // an array plane, behind the screening (bottom) or anode (top) mesh
          if (rng.uniform() >= g.mesh)
             return Photon::kLost;
-         if (rng.uniform() < g.coverBottom)
-            return Photon::kBottom;
-         if (rng.uniform() >= g.ptfe * g.mesh)
+         if (rng.uniform() < (topPlane ? g.coverTop : g.coverBottom))
+            return topPlane ? Photon::kTop : Photon::kBottom;
+         if (rng.uniform() >= g.ptfe * g.mesh) // PTFE between the photocathodes, back through the mesh
             return Photon::kLost;
-         d = lambertian(Vec{0., 0., 1.}, rng);
-         continue;
-      }
-      if (!liquid && d.z > 0.) { // top array plane, behind the anode mesh
-         if (rng.uniform() >= g.mesh)
-            return Photon::kLost;
-         if (rng.uniform() < g.coverTop)
-            return Photon::kTop;
-         if (rng.uniform() >= g.ptfe * g.mesh)
-            return Photon::kLost;
-         d = lambertian(Vec{0., 0., -1.}, rng);
+         d = lambertian(Vec{0., 0., topPlane ? -1. : 1.}, rng);
          continue;
       }
       // liquid surface: Fresnel transmission with refraction, else specular reflection
