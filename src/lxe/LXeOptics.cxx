@@ -166,6 +166,14 @@ Vec lambertian(const Vec &n, MapRng &rng)
    return {a * t1.x + b * t2.x + ct * n.x, a * t1.y + b * t2.y + ct * n.y, a * t1.z + b * t2.z + ct * n.z};
 }
 
+/// Transparency of a mesh of normal-incidence transparency t0 for a photon of direction cosine cz to its
+/// normal: the opaque fraction grows as 1 / cos (a planar grid of wires seen perpendicular to the wires).
+double meshTransparency(double t0, double cz)
+{
+   const double c = std::abs(cz);
+   return c > 0. ? std::max(0., 1. - (1. - t0) / c) : 0.;
+}
+
 std::map<std::string, std::shared_ptr<const S1LightMap>> &mapCache()
 {
    static std::map<std::string, std::shared_ptr<const S1LightMap>> cache;
@@ -209,7 +217,7 @@ S1LightMap::Photon S1LightMap::trace(double r0, double z0, const Geometry &g, Ma
       if (liquid && g.mesh < 1.) { // gate (z = 0) and cathode meshes crossed on this segment
          const int crossings = ((zOld < 0.) != (p.z < 0.)) + ((zOld < g.zCathode) != (p.z < g.zCathode));
          for (int k = 0; k < crossings; ++k)
-            if (rng.uniform() >= g.mesh)
+            if (rng.uniform() >= meshTransparency(g.mesh, d.z))
                return Photon::kLost;
       }
       if (tWall < tPlane) { // PTFE wall: diffuse reflection or absorption
@@ -221,13 +229,15 @@ S1LightMap::Photon S1LightMap::trace(double r0, double z0, const Geometry &g, Ma
       }
       const bool bottomPlane = liquid && d.z < 0., topPlane = !liquid && d.z > 0.;
       if (bottomPlane || topPlane) { // an array plane, behind the screening (bottom) or anode (top) mesh
-         if (rng.uniform() >= g.mesh)
+         if (rng.uniform() >= meshTransparency(g.mesh, d.z))
             return Photon::kLost;
          if (rng.uniform() < (topPlane ? g.coverTop : g.coverBottom))
             return topPlane ? Photon::kTop : Photon::kBottom;
-         if (rng.uniform() >= g.ptfe * g.mesh) // PTFE between the photocathodes, back through the mesh
+         if (rng.uniform() >= g.ptfe) // PTFE between the photocathodes
             return Photon::kLost;
          d = lambertian(Vec{0., 0., topPlane ? -1. : 1.}, rng);
+         if (rng.uniform() >= meshTransparency(g.mesh, d.z)) // back through the mesh
+            return Photon::kLost;
          continue;
       }
       // liquid surface: Fresnel transmission with refraction, else specular reflection

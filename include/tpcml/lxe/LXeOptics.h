@@ -25,7 +25,8 @@
 //     or specular reflection (total internal reflection beyond the critical angle), at the liquid
 //     surface from either side; each crossing of an electrode mesh (gate and cathode in the liquid, the
 //     anode and the bottom screening mesh in front of the arrays) passes with probability
-//     electrode_transparency (normal-incidence value for all angles, an approximation). Neglected: absorption in LXe,
+//     T(theta) = max(0, 1 - (1 - electrode_transparency) / cos theta) (the opaque fraction of a planar wire
+//     grid seen perpendicular to its wires grows as 1 / cos theta; an approximation for meshes). Neglected: absorption in LXe,
 //     the electrode meshes' opacity, reflection at the PMT windows. Between nodes T and B are bilinear in (r, z): per
 //     event the cost is the O(n_pmt) direct term plus one map lookup.
 // This reproduces what real TPCs show (XENON1T: Aprile et al., EPJC 77 (2017) 881, Sec. 3 / Fig. 5, and
