@@ -26,9 +26,9 @@
 //     surface from either side; each crossing of an electrode mesh (gate and cathode in the liquid, the
 //     anode and the bottom screening mesh in front of the arrays) passes with probability
 //     T(theta) = max(0, 1 - (1 - electrode_transparency) / cos theta) (the opaque fraction of a planar wire
-//     grid seen perpendicular to its wires grows as 1 / cos theta; an approximation for meshes). Neglected: absorption in LXe,
-//     the electrode meshes' opacity, reflection at the PMT windows. Between nodes T and B are bilinear in (r, z): per
-//     event the cost is the O(n_pmt) direct term plus one map lookup.
+//     grid seen perpendicular to its wires grows as 1 / cos theta; an approximation for meshes). Neglected: absorption
+//     in LXe, the electrode meshes' opacity, reflection at the PMT windows. Between nodes T and B are bilinear in (r,
+//     z): per event the cost is the O(n_pmt) direct term plus one map lookup.
 // This reproduces what real TPCs show (XENON1T: Aprile et al., EPJC 77 (2017) 881, Sec. 3 / Fig. 5, and
 // PRD 100 (2019) 052014, Sec. III: the S1 light collection is largest at the bottom centre and varies
 // by ~2x over the volume; the S1 area fraction top rises from ~0.1 near the cathode to ~0.4-0.5 below
