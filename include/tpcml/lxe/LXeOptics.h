@@ -26,14 +26,14 @@
 //     surface from either side; each crossing of an electrode mesh (gate and cathode in the liquid, the
 //     anode and the bottom screening mesh in front of the arrays) passes with probability
 //     T(theta) = max(0, 1 - (1 - electrode_transparency) / cos theta) (the opaque fraction of a planar wire
-//     grid seen perpendicular to its wires grows as 1 / cos theta; an approximation for meshes). Neglected: absorption
-//     in LXe, the electrode meshes' opacity, reflection at the PMT windows. Between nodes T and B are bilinear in (r,
-//     z): per event the cost is the O(n_pmt) direct term plus one map lookup.
-// This reproduces what real TPCs show (XENON1T: Aprile et al., EPJC 77 (2017) 881, Sec. 3 / Fig. 5, and
-// PRD 100 (2019) 052014, Sec. III: the S1 light collection is largest at the bottom centre and varies
-// by ~2x over the volume; the S1 area fraction top rises from ~0.1 near the cathode to ~0.4-0.5 below
-// the gate): light emitted deep in the liquid reaches the top only through the narrow escape cone of
-// the surface after many wall reflections, light near the gate sees the top array directly.
+//     grid seen perpendicular to its wires grows as 1 / cos theta; an approximation for meshes). Neglected:
+//     absorption in LXe, reflection at the PMT windows, a lower PTFE reflectivity in the gas. Between nodes
+//     T and B are bilinear in (r, z): per event the cost is the O(n_pmt) direct term plus one map lookup.
+// Real TPCs (XENON1T: Aprile et al., EPJC 77 (2017) 881; PRD 100 (2019) 052014) show an S1 area fraction
+// top rising from ~0.1 near the cathode to ~0.4-0.5 below the gate and an S1 light collection ~2x larger
+// deep in the liquid than below the gate: light emitted deep reaches the top only through the narrow escape
+// cone of the surface, light near the gate sees the top array directly. The model reproduces the top
+// fraction; its light-collection variation is smaller (~1.3x, docs/detector-format.md "S1 light model").
 //
 // S2 light (emitted in the gas, analytic, no map): direct_i as above (top: direct + reflection at the
 // surface; bottom: transmission into the liquid), plus diffuse_i = f_pool * eps_d / n_pmt with
