@@ -8,7 +8,7 @@ import collections.abc
 import numpy
 import numpy.typing
 import typing
-__all__: list[str] = ['AccidentalPairer', 'AtomicOutput', 'ConfigError', 'DetectorConfig', 'DetectorParameter', 'DriftDepth', 'EVENT_COLUMNS', 'EVENT_DTYPES', 'ElectronLifetimeCorrection', 'Error', 'FEATURES', 'InputError', 'LXeOptics', 'LXeResponse', 'NRMedianCurve', 'OnnxModel', 'PositionCorrections', 'RasterOptions', 'RegularGrid', 'S1_COLUMNS', 'S2_COLUMNS', 'ScintillationTiming', 'TrackRasteriser', 'UsageError', 'WaveformParams', 'WaveformSimulator', 'accepted_units', 'accidental_count', 'available_memory', 'check_detector', 'compiler_version', 'describe_tree', 'dimension_names', 'hex_pmt_array', 'isolated_rates', 'library_directory', 'list_trees', 'model_json', 'onnx_benchmark', 'onnx_ir_versions', 'onnx_isa', 'onnx_newest_opset', 'onnx_schema_table', 'onnx_supported_operators', 'pair_file', 'provenance_json', 'provenance_keys', 'read_detector', 'read_parameter', 'require_columns', 'require_distinct_output', 'root_version', 'score_files', 'sha256_file', 'unit_factor', 'version', 'write_output_metadata', 'write_tree_file']
+__all__: list[str] = ['AccidentalPairer', 'AtomicOutput', 'ConfigError', 'DetectorConfig', 'DetectorParameter', 'DriftDepth', 'EVENT_COLUMNS', 'EVENT_DTYPES', 'ElectronLifetimeCorrection', 'Error', 'FEATURES', 'InputError', 'LXeOptics', 'LXeResponse', 'NRMedianCurve', 'OnnxModel', 'PositionCorrections', 'RasterOptions', 'RegularGrid', 'S1_COLUMNS', 'S2_COLUMNS', 'ScintillationTiming', 'TrackRasteriser', 'UsageError', 'WaveformParams', 'WaveformSimulator', 'accepted_units', 'accidental_count', 'available_memory', 'check_detector', 'compiler_version', 'describe_tree', 'dimension_names', 'hex_pmt_array', 'isolated_rates', 'library_directory', 'list_trees', 'model_json', 'onnx_benchmark', 'onnx_ir_versions', 'onnx_isa', 'onnx_newest_opset', 'onnx_schema_table', 'onnx_supported_operators', 'pair_file', 'provenance_json', 'provenance_keys', 'read_detector', 'read_parameter', 'read_pmt_table', 'require_columns', 'require_distinct_output', 'root_version', 'score_files', 'sha256_file', 'unit_factor', 'version', 'write_output_metadata', 'write_tree_file']
 class Error(RuntimeError):
     """
     Base of every tpcml error.
@@ -52,7 +52,7 @@ class DetectorConfig:
     def available() -> list[str]:
         ...
     @staticmethod
-    def from_file(path: str, schema: str = '') -> DetectorConfig:
+    def from_file(path: str, schema: str = '', run: str = '') -> DetectorConfig:
         ...
     @staticmethod
     def load(name_or_path: str) -> DetectorConfig:
@@ -91,6 +91,12 @@ class DetectorConfig:
         ...
     @property
     def references(self) -> list[str]:
+        ...
+    @property
+    def run(self) -> str:
+        ...
+    @property
+    def runs(self) -> list[str]:
         ...
     @property
     def title(self) -> str:
@@ -156,6 +162,10 @@ class LXeOptics:
     def s1_collection(self, x: typing.SupportsFloat | typing.SupportsIndex, y: typing.SupportsFloat | typing.SupportsIndex, z: typing.SupportsFloat | typing.SupportsIndex) -> list[float]:
         """
         per-PMT detection probabilities of an S1 photon (top first)
+        """
+    def s1_map(self, r: typing.SupportsFloat | typing.SupportsIndex, z: typing.SupportsFloat | typing.SupportsIndex) -> tuple[float, float]:
+        """
+        (top, bottom): probability that an S1 photon from (r, z) reaches each array (the cached light map)
         """
     def s2_collection(self, x: typing.SupportsFloat | typing.SupportsIndex, y: typing.SupportsFloat | typing.SupportsIndex) -> list[float]:
         """
@@ -762,6 +772,10 @@ def read_detector(file: str) -> str:
 def read_parameter(file: str, key: str, fallback: typing.SupportsFloat | typing.SupportsIndex) -> float:
     """
     value of the TParameter<double> `key` in `file`, or `fallback` when absent
+    """
+def read_pmt_table(path: str) -> tuple[tuple[numpy.typing.NDArray[numpy.float64], numpy.typing.NDArray[numpy.float64]], tuple[numpy.typing.NDArray[numpy.float64], numpy.typing.NDArray[numpy.float64]]]:
+    """
+    ((top x, y), (bottom x, y)) in mm from a PMT position table (docs/detector-format.md)
     """
 def require_columns(file: str, tree: str, columns: collections.abc.Sequence[str]) -> None:
     ...

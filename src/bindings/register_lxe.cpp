@@ -134,6 +134,15 @@ void bindOptics(py::module_ &m)
        },
        py::arg("n"), py::arg("pitch"), "(x, y) of the n hexagonal-grid positions nearest the axis (mm)");
 
+   m.def(
+       "read_pmt_table",
+       [](const std::string &path) {
+          const auto [top, bottom] = readPmtTable(path);
+          return py::make_tuple(py::make_tuple(toNumpy(top.x), toNumpy(top.y)),
+                                py::make_tuple(toNumpy(bottom.x), toNumpy(bottom.y)));
+       },
+       py::arg("path"), "((top x, y), (bottom x, y)) in mm from a PMT position table (docs/detector-format.md)");
+
    py::class_<LXeOptics>(m, "LXeOptics")
        .def(py::init<const DetectorConfig &>(), py::arg("detector"))
        .def_property_readonly("n_top", &LXeOptics::nTop)
@@ -147,6 +156,13 @@ void bindOptics(py::module_ &m)
        .def_property_readonly("bottom_z", [](const LXeOptics &o) { return o.bottom().z; })
        .def("s1_collection", py::overload_cast<double, double, double>(&LXeOptics::s1Collection, py::const_),
             py::arg("x"), py::arg("y"), py::arg("z"), "per-PMT detection probabilities of an S1 photon (top first)")
+       .def(
+           "s1_map",
+           [](const LXeOptics &o, double r, double z) {
+              return py::make_tuple(o.s1Map().top(r, z), o.s1Map().bottom(r, z));
+           },
+           py::arg("r"), py::arg("z"),
+           "(top, bottom): probability that an S1 photon from (r, z) reaches each array (the cached light map)")
        .def("s2_collection", py::overload_cast<double, double>(&LXeOptics::s2Collection, py::const_), py::arg("x"),
             py::arg("y"), "per-PMT collection of S2 light from (x, y), top array scaled to s2_area_fraction_top")
        .def_static("fresnel_transmission", &LXeOptics::fresnelTransmission, py::arg("n1"), py::arg("n2"),

@@ -178,17 +178,26 @@ std::vector<std::string> DetectorConfig::available()
    return {names.begin(), names.end()};
 }
 
-DetectorConfig DetectorConfig::load(const std::string &nameOrPath)
+DetectorConfig DetectorConfig::load(const std::string &spec)
 {
+   // "<name or path>[:<run>]": the run is the text after the last ':' when it is a plain word
+   std::string nameOrPath = spec, run;
+   const auto colon = spec.rfind(':');
+   if (colon != std::string::npos && colon > 0 && colon + 1 < spec.size() &&
+       spec.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-", colon + 1) ==
+           std::string::npos) {
+      nameOrPath = spec.substr(0, colon);
+      run = spec.substr(colon + 1);
+   }
    if (nameOrPath.find('/') != std::string::npos || fs::path(nameOrPath).extension() == ".toml")
-      return fromFile(nameOrPath);
+      return fromFile(nameOrPath, "", run);
    std::vector<std::string> dirs = splitPath(envOr("TPCML_DETECTOR_PATH", ""));
    dirs.push_back(registryDirectory());
    std::error_code ec;
    for (const auto &dir : dirs) {
       const fs::path p = fs::path(dir) / (nameOrPath + ".toml");
       if (fs::is_regular_file(p, ec))
-         return fromFile(p.string());
+         return fromFile(p.string(), "", run);
    }
    const auto names = available();
    throw ConfigError("unknown detector '" + nameOrPath + "'" + didYouMean(nameOrPath, names) +
@@ -196,7 +205,7 @@ DetectorConfig DetectorConfig::load(const std::string &nameOrPath)
                      " (searched $TPCML_DETECTOR_PATH and " + registryDirectory() + ")");
 }
 
-DetectorConfig DetectorConfig::fromFile(const std::string &path, const std::string &schemaPath)
+DetectorConfig DetectorConfig::fromFile(const std::string &path, const std::string &schemaPath, const std::string &run)
 {
    const std::string schemaFile =
        schemaPath.empty() ? (fs::path(registryDirectory()) / "schema.toml").string() : schemaPath;
@@ -207,9 +216,9 @@ DetectorConfig DetectorConfig::fromFile(const std::string &path, const std::stri
    auto problem = [&](const std::string &msg) { problems.push_back(msg); };
 
    for (const auto &top : keysOf(doc))
-      if (top != "detector" && top != "parameters")
-         problem("unknown top-level table '" + top + "'" + didYouMean(top, {"detector", "parameters"}) +
-                 "; expected [detector] and [parameters]");
+      if (top != "detector" && top != "parameters" && top != "runs")
+         problem("unknown top-level table '" + top + "'" + didYouMean(top, {"detector", "parameters", "runs"}) +
+                 "; expected [detector], [parameters] and optionally [runs.<run>]");
 
    DetectorConfig cfg;
    cfg.m_file = path;
@@ -218,9 +227,11 @@ DetectorConfig DetectorConfig::fromFile(const std::string &path, const std::stri
       problem("missing [detector] table (with name, title, kind)");
    } else {
       for (const auto &k : keysOf(*det))
-         if (k != "name" && k != "title" && k != "kind" && k != "references")
-            problem("detector." + k + ": unknown key" + didYouMean(k, {"name", "title", "kind", "references"}) +
-                    "; expected name, title, kind, references");
+         if (k != "name" && k != "title" && k != "kind" && k != "references" && k != "default_run")
+            problem("detector." + k + ": unknown key" +
+                    didYouMean(k, {"name", "title", "kind", "references", "default_run"}) +
+                    "; expected name, title, kind, references, default_run");
+      cfg.m_run = (*det)["default_run"].value_or(std::string{});
       cfg.m_name = (*det)["name"].value_or(std::string{});
       cfg.m_title = (*det)["title"].value_or(std::string{});
       cfg.m_kind = (*det)["kind"].value_or(std::string{});
@@ -247,13 +258,46 @@ DetectorConfig DetectorConfig::fromFile(const std::string &path, const std::stri
    for (const auto &kv : schema.entries)
       schemaKeys.push_back(kv.first);
 
+   // Run configurations: [runs.<run>] tables whose entries replace those of [parameters].
+   const toml::table *runs = doc["runs"].as_table();
+   if (doc.contains("runs") && !runs)
+      problem("runs: expected tables [runs.<run>] of parameter entries");
+   if (runs)
+      for (const auto &kv : *runs) {
+         cfg.m_runs.emplace_back(kv.first.str());
+         if (!kv.second.as_table())
+            problem("runs." + cfg.m_runs.back() + ": expected a table of parameter entries");
+      }
+   if (!run.empty())
+      cfg.m_run = run;
+   const toml::table *runParams = nullptr;
+   if (!cfg.m_run.empty()) {
+      if (std::find(cfg.m_runs.begin(), cfg.m_runs.end(), cfg.m_run) == cfg.m_runs.end()) {
+         const std::string msg = "run configuration '" + cfg.m_run + "' is not defined" +
+                                 didYouMean(cfg.m_run, cfg.m_runs) +
+                                 "; defined runs: " + (cfg.m_runs.empty() ? std::string("none") : join(cfg.m_runs));
+         if (!run.empty())
+            throw ConfigError(path + ": " + msg);
+         problem("detector.default_run: " + msg);
+      } else
+         runParams = (*runs)[cfg.m_run].as_table();
+   }
    const toml::table *params = doc["parameters"].as_table();
+   std::vector<std::pair<std::string, const toml::table *>> sections;
+   if (params)
+      sections.emplace_back("parameters.", params);
+   if (runs)
+      for (const auto &kv : *runs)
+         if (const toml::table *t = kv.second.as_table())
+            sections.emplace_back("runs." + std::string(kv.first.str()) + ".", t);
    if (!params)
       problem("missing [parameters] table");
-   else {
-      for (const auto &kv : *params) {
+   for (const auto &[prefix, section] : sections) {
+      // every run is validated; only [parameters] and the selected run are kept (the run last)
+      const bool keep = section == params || section == runParams;
+      for (const auto &kv : *section) {
          const std::string key(kv.first.str());
-         const std::string where = "parameters." + key;
+         const std::string where = prefix + key;
          auto it = schema.entries.find(key);
          if (it == schema.entries.end()) {
             problem(where + ": unknown parameter" + didYouMean(key, schemaKeys) + " (valid names are listed in " +
@@ -338,7 +382,8 @@ DetectorConfig DetectorConfig::fromFile(const std::string &path, const std::stri
             p.value = *d * factor;
             checkRange(p.value);
          }
-         cfg.m_parameters.emplace(key, std::move(p));
+         if (keep)
+            cfg.m_parameters[key] = std::move(p);
       }
    }
 
@@ -370,6 +415,11 @@ const DetectorParameter &DetectorConfig::lookup(const std::string &key) const
       throw ConfigError("detector '" + m_name + "' (" + m_file + ") has no parameter '" + key + "'" +
                         didYouMean(key, keys()));
    return it->second;
+}
+
+std::string DetectorConfig::directory() const
+{
+   return fs::path(m_file).parent_path().string();
 }
 
 bool DetectorConfig::has(const std::string &key) const

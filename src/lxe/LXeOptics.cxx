@@ -3,9 +3,20 @@
 #include "tpcml/core/DetectorConfig.h"
 #include "tpcml/core/Error.h"
 
+#include "core/Parallel.h"
+
 #include <algorithm>
+#include <limits>
+#include <memory>
 #include <cmath>
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <mutex>
 #include <numeric>
+#include <sstream>
+#include <thread>
 #include <tuple>
 
 namespace tpcml {
@@ -47,6 +58,271 @@ PmtArray hexPmtArray(std::size_t n, double pitch)
    return a;
 }
 
+std::pair<PmtArray, PmtArray> readPmtTable(const std::string &path)
+{
+   std::ifstream in(path);
+   if (!in)
+      throw ConfigError("cannot read PMT position table '" + path + "': no such file");
+   std::string line;
+   std::getline(in, line);
+   std::vector<std::string> cols;
+   {
+      std::istringstream hs(line);
+      for (std::string c; std::getline(hs, c, ',');)
+         cols.push_back(c.substr(0, c.find_last_not_of(" \r\t") + 1));
+   }
+   auto col = [&](std::initializer_list<const char *> names, double &scale, double unit) -> long {
+      for (const char *n : names) {
+         const auto it = std::find(cols.begin(), cols.end(), std::string(n));
+         if (it != cols.end()) {
+            scale = unit;
+            return it - cols.begin();
+         }
+      }
+      return -1;
+   };
+   double sx = 10., sy = 10., dummy = 1.;
+   long ix = col({"x_mm"}, sx, 1.), iy = col({"y_mm"}, sy, 1.);
+   if (ix < 0)
+      ix = col({"x_cm", "x"}, sx, 10.);
+   if (iy < 0)
+      iy = col({"y_cm", "y"}, sy, 10.);
+   const long ia = col({"array"}, dummy, 1.);
+   if (ix < 0 || iy < 0 || ia < 0)
+      throw ConfigError(path + ": header '" + line +
+                        "': expected columns 'array' (top/bottom) and x_mm, y_mm (mm) or x_cm, y_cm / x, y (cm)");
+   PmtArray top, bottom;
+   std::size_t row = 1;
+   while (std::getline(in, line)) {
+      ++row;
+      if (line.find_first_not_of(" \r\t") == std::string::npos)
+         continue;
+      std::vector<std::string> f;
+      std::istringstream ls(line);
+      for (std::string c; std::getline(ls, c, ',');)
+         f.push_back(c.substr(0, c.find_last_not_of(" \r\t") + 1));
+      const auto need = static_cast<std::size_t>(std::max({ix, iy, ia}));
+      if (f.size() <= need)
+         throw ConfigError(path + ":" + std::to_string(row) + ": expected " + std::to_string(cols.size()) +
+                           " comma-separated fields, got " + std::to_string(f.size()));
+      double x = 0., y = 0.;
+      try {
+         std::size_t ex = 0, ey = 0;
+         x = std::stod(f[ix], &ex) * sx;
+         y = std::stod(f[iy], &ey) * sy;
+         if (ex != f[ix].size() || ey != f[iy].size() || !std::isfinite(x) || !std::isfinite(y))
+            throw std::invalid_argument("trailing");
+      } catch (const std::exception &) {
+         throw ConfigError(path + ":" + std::to_string(row) + ": x/y '" + f[ix] + "', '" + f[iy] +
+                           "' are not finite numbers");
+      }
+      PmtArray *arr = f[ia] == "top" ? &top : f[ia] == "bottom" ? &bottom : nullptr;
+      if (!arr)
+         throw ConfigError(path + ":" + std::to_string(row) + ": array '" + f[ia] + "'; expected top or bottom");
+      arr->x.push_back(x);
+      arr->y.push_back(y);
+   }
+   if (top.size() == 0 || bottom.size() == 0)
+      throw ConfigError(path + ": expected PMTs of both arrays (top and bottom), got " + std::to_string(top.size()) +
+                        " top and " + std::to_string(bottom.size()) + " bottom");
+   return {top, bottom};
+}
+
+/// splitmix64 (a fixed, portable generator: the map must not depend on the library's engines).
+struct MapRng {
+   std::uint64_t s;
+   double uniform()
+   {
+      std::uint64_t z = (s += 0x9E3779B97F4A7C15ULL);
+      z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+      z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+      z ^= z >> 31;
+      return (static_cast<double>(z >> 11) + 0.5) * 0x1.0p-53;
+   }
+};
+
+namespace {
+struct Vec {
+   double x, y, z;
+};
+
+Vec isotropic(MapRng &rng)
+{
+   const double c = 2. * rng.uniform() - 1., phi = 2. * kPi * rng.uniform(), s = std::sqrt(1. - c * c);
+   return {s * std::cos(phi), s * std::sin(phi), c};
+}
+
+/// Lambertian (cosine-weighted) direction about the unit normal n.
+Vec lambertian(const Vec &n, MapRng &rng)
+{
+   const double u = rng.uniform(), phi = 2. * kPi * rng.uniform();
+   const double ct = std::sqrt(1. - u), st = std::sqrt(u);
+   // orthonormal basis (t1, t2, n)
+   Vec t1 = std::abs(n.z) < 0.9 ? Vec{-n.y, n.x, 0.} : Vec{0., -n.z, n.y};
+   const double l = std::sqrt(t1.x * t1.x + t1.y * t1.y + t1.z * t1.z);
+   t1 = {t1.x / l, t1.y / l, t1.z / l};
+   const Vec t2{n.y * t1.z - n.z * t1.y, n.z * t1.x - n.x * t1.z, n.x * t1.y - n.y * t1.x};
+   const double a = st * std::cos(phi), b = st * std::sin(phi);
+   return {a * t1.x + b * t2.x + ct * n.x, a * t1.y + b * t2.y + ct * n.y, a * t1.z + b * t2.z + ct * n.z};
+}
+
+/// Transparency of a mesh of normal-incidence transparency t0 for a photon of direction cosine cz to its
+/// normal: the opaque fraction grows as 1 / cos (a planar grid of wires seen perpendicular to the wires).
+double meshTransparency(double t0, double cz)
+{
+   const double c = std::abs(cz);
+   return c > 0. ? std::max(0., 1. - (1. - t0) / c) : 0.;
+}
+
+std::map<std::string, std::shared_ptr<const S1LightMap>> &mapCache()
+{
+   static std::map<std::string, std::shared_ptr<const S1LightMap>> cache;
+   return cache;
+}
+std::mutex &mapCacheMutex()
+{
+   static std::mutex m;
+   return m;
+}
+} // namespace
+
+S1LightMap::Photon S1LightMap::trace(double r0, double z0, const Geometry &g, MapRng &rng)
+{
+   Vec p{r0, 0., z0}, d = isotropic(rng);
+   bool liquid = z0 < g.zSurface;
+   const double invR2 = 1. / (g.radius * g.radius);
+   for (int step = 0; step < 2000; ++step) {
+      const double zLo = liquid ? g.zBottom : g.zSurface, zHi = liquid ? g.zSurface : g.zTop;
+      // distance to the wall: |p_xy + t d_xy| = R
+      double tWall = std::numeric_limits<double>::infinity();
+      const double a = d.x * d.x + d.y * d.y;
+      if (a > 1e-15) {
+         const double b = p.x * d.x + p.y * d.y, c = p.x * p.x + p.y * p.y - g.radius * g.radius;
+         tWall = (-b + std::sqrt(std::max(0., b * b - a * c))) / a;
+      }
+      const double tPlane = d.z > 0.   ? (zHi - p.z) / d.z
+                            : d.z < 0. ? (zLo - p.z) / d.z
+                                       : std::numeric_limits<double>::infinity();
+      const double t = std::max(0., std::min(tWall, tPlane));
+      if (liquid && g.rayleigh > 0.) {
+         const double tScatter = -g.rayleigh * std::log(rng.uniform());
+         if (tScatter < t) {
+            p = {p.x + tScatter * d.x, p.y + tScatter * d.y, p.z + tScatter * d.z};
+            d = isotropic(rng);
+            continue;
+         }
+      }
+      const double zOld = p.z;
+      p = {p.x + t * d.x, p.y + t * d.y, p.z + t * d.z};
+      if (liquid && g.mesh < 1.) { // gate (z = 0) and cathode meshes crossed on this segment
+         const int crossings = ((zOld < 0.) != (p.z < 0.)) + ((zOld < g.zCathode) != (p.z < g.zCathode));
+         for (int k = 0; k < crossings; ++k)
+            if (rng.uniform() >= meshTransparency(g.mesh, d.z))
+               return Photon::kLost;
+      }
+      if (tWall < tPlane) { // PTFE wall: diffuse reflection or absorption
+         if (rng.uniform() >= g.ptfe)
+            return Photon::kLost;
+         const double rr = std::sqrt((p.x * p.x + p.y * p.y) * invR2);
+         d = lambertian(Vec{-p.x / (rr * g.radius), -p.y / (rr * g.radius), 0.}, rng);
+         continue;
+      }
+      const bool bottomPlane = liquid && d.z < 0., topPlane = !liquid && d.z > 0.;
+      if (bottomPlane || topPlane) { // an array plane, behind the screening (bottom) or anode (top) mesh
+         if (rng.uniform() >= meshTransparency(g.mesh, d.z))
+            return Photon::kLost;
+         if (rng.uniform() < (topPlane ? g.coverTop : g.coverBottom))
+            return topPlane ? Photon::kTop : Photon::kBottom;
+         if (rng.uniform() >= g.ptfe) // PTFE between the photocathodes
+            return Photon::kLost;
+         d = lambertian(Vec{0., 0., topPlane ? -1. : 1.}, rng);
+         if (rng.uniform() >= meshTransparency(g.mesh, d.z)) // back through the mesh
+            return Photon::kLost;
+         continue;
+      }
+      // liquid surface: Fresnel transmission with refraction, else specular reflection
+      const double n1 = liquid ? g.n : 1., n2 = liquid ? 1. : g.n;
+      const double cosI = std::abs(d.z);
+      if (rng.uniform() < LXeOptics::fresnelTransmission(n1, n2, cosI)) {
+         const double k = n1 / n2, sinT2 = k * k * (1. - cosI * cosI);
+         const double cz = std::sqrt(std::max(0., 1. - sinT2));
+         d = {k * d.x, k * d.y, d.z > 0. ? cz : -cz};
+         liquid = !liquid;
+      } else
+         d.z = -d.z;
+   }
+   return Photon::kLost;
+}
+
+std::shared_ptr<const S1LightMap> S1LightMap::build(const Geometry &g, int nr, int nz, int photons)
+{
+   auto m = std::make_shared<S1LightMap>();
+   m->m_geom = g;
+   m->m_nr = nr;
+   m->m_nz = nz;
+   m->m_top.resize(static_cast<std::size_t>(nr) * nz);
+   m->m_bottom.resize(m->m_top.size());
+   // one random stream per node: the map does not depend on the number of threads
+   const unsigned threads = std::max(1u, std::min(8u, std::thread::hardware_concurrency()));
+   detail::parallelChunks(
+       static_cast<std::size_t>(nr) * nz, threads,
+       [&](std::size_t b, std::size_t e) {
+          for (std::size_t node = b; node < e; ++node) {
+             const int i = static_cast<int>(node) / nz, j = static_cast<int>(node) % nz;
+             // nodes: r_i = R i / (nr - 1) (the wall node just inside), z_j from the cathode to the surface
+             const double r = std::min(g.radius * i / (nr - 1), g.radius * (1. - 1e-6));
+             const double z = g.zCathode + (g.zSurface - g.zCathode) * j / (nz - 1) - (j == nz - 1 ? 1e-6 : 0.);
+             MapRng rng{0x5DEECE66DULL + 1000003ULL * static_cast<std::uint64_t>(i * nz + j)};
+             int top = 0, bottom = 0;
+             for (int k = 0; k < photons; ++k) {
+                const Photon ph = trace(r, z, g, rng);
+                top += ph == Photon::kTop;
+                bottom += ph == Photon::kBottom;
+             }
+             m->m_top[static_cast<std::size_t>(i) * nz + j] = static_cast<double>(top) / photons;
+             m->m_bottom[static_cast<std::size_t>(i) * nz + j] = static_cast<double>(bottom) / photons;
+          }
+       },
+       1);
+   return m;
+}
+
+double S1LightMap::interpolate(const std::vector<double> &v, double r, double z) const
+{
+   const double u = std::clamp(r / m_geom.radius, 0., 1.) * (m_nr - 1);
+   const double w = std::clamp((z - m_geom.zCathode) / (m_geom.zSurface - m_geom.zCathode), 0., 1.) * (m_nz - 1);
+   const int i = std::min(static_cast<int>(u), m_nr - 2), j = std::min(static_cast<int>(w), m_nz - 2);
+   const double fu = u - i, fw = w - j;
+   const auto at = [&](int a, int b) { return v[static_cast<std::size_t>(a) * m_nz + b]; };
+   return (1 - fu) * ((1 - fw) * at(i, j) + fw * at(i, j + 1)) + fu * ((1 - fw) * at(i + 1, j) + fw * at(i + 1, j + 1));
+}
+
+std::shared_ptr<const S1LightMap> s1LightMap(const DetectorConfig &det, const LXeOptics &optics)
+{
+   S1LightMap::Geometry g;
+   g.radius = optics.tpcRadius();
+   g.zCathode = -optics.driftLength();
+   g.zSurface = optics.liquidSurface();
+   g.zTop = optics.top().z;
+   g.zBottom = optics.bottom().z;
+   g.n = det.get("lxe_refractive_index");
+   g.ptfe = det.get("ptfe_reflectivity");
+   g.rayleigh = det.get("rayleigh_scattering_length", "mm");
+   g.mesh = det.get("electrode_transparency");
+   const double aPmt = kPi * optics.top().cathodeRadius * optics.top().cathodeRadius, aDisc = kPi * g.radius * g.radius;
+   g.coverTop = std::min(1., static_cast<double>(optics.nTop()) * aPmt / aDisc);
+   g.coverBottom = std::min(1., static_cast<double>(optics.nBottom()) * aPmt / aDisc);
+   std::ostringstream key;
+   key.precision(17);
+   key << g.radius << ' ' << g.zCathode << ' ' << g.zSurface << ' ' << g.zTop << ' ' << g.zBottom << ' ' << g.n << ' '
+       << g.ptfe << ' ' << g.rayleigh << ' ' << g.mesh << ' ' << g.coverTop << ' ' << g.coverBottom;
+   std::lock_guard<std::mutex> lock(mapCacheMutex());
+   auto &slot = mapCache()[key.str()];
+   if (!slot)
+      slot = S1LightMap::build(g, S1LightMap::kNr, S1LightMap::kNz, S1LightMap::kPhotons);
+   return slot;
+}
+
 double LXeOptics::fresnelTransmission(double n1, double n2, double cosI)
 {
    cosI = std::clamp(cosI, 0., 1.);
@@ -78,12 +354,29 @@ LXeOptics::LXeOptics(const DetectorConfig &det)
    m_rayleigh = det.get("rayleigh_scattering_length", "mm");
 
    const std::string layout = det.getString("pmt_layout");
-   if (layout != "hex")
-      throw ConfigError(det.file() + ": pmt_layout '" + layout + "' is not supported; expected one of: hex");
-   const double pitch = det.get("pmt_pitch", "mm");
    const double cathode = 0.5 * det.get("pmt_photocathode_diameter", "mm");
-   m_top = hexPmtArray(static_cast<std::size_t>(det.getInt("n_pmt_top")), pitch);
-   m_bottom = hexPmtArray(static_cast<std::size_t>(det.getInt("n_pmt_bottom")), pitch);
+   const auto nTopCfg = static_cast<std::size_t>(det.getInt("n_pmt_top"));
+   const auto nBotCfg = static_cast<std::size_t>(det.getInt("n_pmt_bottom"));
+   if (layout == "hex") {
+      const double pitch = det.get("pmt_pitch", "mm");
+      m_top = hexPmtArray(nTopCfg, pitch);
+      m_bottom = hexPmtArray(nBotCfg, pitch);
+   } else if (layout.rfind("file:", 0) == 0) {
+      const std::string table = (std::filesystem::path(det.directory()) / layout.substr(5)).string();
+      std::tie(m_top, m_bottom) = readPmtTable(table);
+      if (m_top.size() != nTopCfg || m_bottom.size() != nBotCfg)
+         throw ConfigError(det.file() + ": pmt_layout table '" + table + "' has " + std::to_string(m_top.size()) +
+                           " top and " + std::to_string(m_bottom.size()) + " bottom PMTs; n_pmt_top = " +
+                           std::to_string(nTopCfg) + " and n_pmt_bottom = " + std::to_string(nBotCfg) + " expected");
+   } else
+      throw ConfigError(det.file() + ": pmt_layout '" + layout +
+                        "' is not supported; expected 'hex' or 'file:<table relative to the detector file>'");
+   for (const PmtArray *arr : {&m_top, &m_bottom})
+      for (std::size_t i = 0; i < arr->size(); ++i)
+         if (std::hypot(arr->x[i], arr->y[i]) > det.get("tpc_radius", "mm"))
+            throw ConfigError(
+                det.file() + ": PMT " + std::to_string(i) + " of the " + (arr == &m_top ? "top" : "bottom") +
+                " array lies at r = " + std::to_string(std::hypot(arr->x[i], arr->y[i])) + " mm, outside tpc_radius");
    m_top.z = m_zSurface + det.get("top_array_distance", "mm");
    m_bottom.z = -m_driftLength - det.get("bottom_array_distance", "mm");
    m_top.cathodeRadius = m_bottom.cathodeRadius = cathode;
@@ -95,12 +388,7 @@ LXeOptics::LXeOptics(const DetectorConfig &det)
    const double aTot = 2. * kPi * m_radius * m_radius + 2. * kPi * m_radius * m_driftLength;
    const double nTopD = static_cast<double>(nTop()), nBotD = static_cast<double>(nBottom());
    const double c = (nTopD + nBotD) * aPmt / aTot;
-   const double wTop = 1. / (m_n * m_n);
-   const double cW1 = (wTop * nTopD + nBotD) * aPmt / aTot;
-   m_epsDiffuseS1 = cW1 / (cW1 + (1. - m_ptfe) * (1. - c));
    m_epsDiffuseS2 = c / (c + (1. - m_ptfe) * (1. - c));
-   m_topWeightS1 = wTop / (wTop * nTopD + nBotD);
-   m_bottomWeightS1 = 1. / (wTop * nTopD + nBotD);
    m_weightS2 = 1. / (nTopD + nBotD);
 
    // Calibrate the S2 top/bottom split on the fiducial area: mean top fraction = target.
@@ -134,6 +422,8 @@ LXeOptics::LXeOptics(const DetectorConfig &det)
       (meanTop(mid) < target ? lo : hi) = mid;
    }
    m_s2TopScale = std::sqrt(lo * hi);
+
+   m_s1Map = s1LightMap(det, *this);
 }
 
 double LXeOptics::s1Collection(double x, double y, double z, double *out) const
@@ -167,13 +457,28 @@ double LXeOptics::s1Collection(double x, double y, double z, double *out) const
       out[nt + i] = v;
       direct += v;
    }
-   const double pool = std::max(0., 1. - direct) * m_epsDiffuseS1;
+   // Totals per array from the (r, z) map (direct + reflected light, S1LightMap); the light beyond
+   // the direct per-PMT terms is shared evenly by the array's PMTs.
+   double directTop = 0.;
+   for (std::size_t i = 0; i < nt; ++i)
+      directTop += out[i];
+   const double directBottom = direct - directTop;
+   const double r = std::hypot(x, y);
+   const double addTop = std::max(0., m_s1Map->top(r, z) - directTop) / static_cast<double>(nt);
+   const double addBottom = std::max(0., m_s1Map->bottom(r, z) - directBottom) / static_cast<double>(nBottom());
    double sum = 0.;
    for (std::size_t i = 0; i < nPmt(); ++i) {
-      out[i] += pool * (i < nt ? m_topWeightS1 : m_bottomWeightS1);
+      out[i] += i < nt ? addTop : addBottom;
       sum += out[i];
    }
    return sum;
+}
+
+double LXeOptics::s1TopFraction(double x, double y, double z) const
+{
+   std::vector<double> p(nPmt());
+   const double lce = s1Collection(x, y, z, p.data());
+   return lce > 0. ? std::accumulate(p.begin(), p.begin() + static_cast<long>(nTop()), 0.) / lce : 0.;
 }
 
 double LXeOptics::s2CollectionUnscaled(double x, double y, double *out) const

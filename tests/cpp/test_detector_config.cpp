@@ -170,3 +170,36 @@ TEST(DetectorConfig, RegistryFilesAreValid)
       EXPECT_NEAR(cfg.get("max_drift_time") / expected, 1.0, 0.15) << name;
    }
 }
+
+TEST(DetectorConfig, RunConfigurationsReplaceTheirKeys)
+{
+   test::TempDir tmp;
+   const auto schema = tmp.write("schema.toml", kSchema);
+   std::string text = detectorFile(kGood);
+   text.insert(text.find("\n\n[parameters]"), "\ndefault_run = \"b\"");
+   text += "\n[runs.a]\ndrift_velocity = { value = 1.44, unit = \"mm/us\", source = \"run a\" }\n"
+           "\n[runs.b]\nelectron_lifetime = { value = 650, unit = \"us\", source = \"run b\" }\n";
+   const auto file = tmp.write("toy.toml", text);
+   const auto a = DetectorConfig::fromFile(file, schema, "a");
+   EXPECT_EQ(a.run(), "a");
+   EXPECT_EQ(a.runs(), (std::vector<std::string>{"a", "b"}));
+   EXPECT_NEAR(a.get("drift_velocity"), 1.44, 1e-12);
+   EXPECT_EQ(a.parameter("drift_velocity").source, "run a");
+   EXPECT_NEAR(a.get("electron_lifetime"), 800., 1e-9);   // not in run a: [parameters]
+   const auto b = DetectorConfig::fromFile(file, schema); // default_run
+   EXPECT_EQ(b.run(), "b");
+   EXPECT_NEAR(b.get("drift_velocity"), 1.7, 1e-12);
+   EXPECT_NEAR(b.get("electron_lifetime"), 650., 1e-9);
+   try {
+      DetectorConfig::fromFile(file, schema, "c");
+      FAIL() << "an undefined run must throw";
+   } catch (const ConfigError &e) {
+      EXPECT_NE(std::string(e.what()).find("run configuration 'c' is not defined"), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find("defined runs: a, b"), std::string::npos) << e.what();
+   }
+   // a bad entry of any run is reported with its run, selected or not
+   const auto bad =
+       tmp.write("bad.toml", detectorFile(kGood, "bad") + "\n[runs.x]\ndrift_velocity = { value = 3, unit = \"V/cm\", "
+                                                          "source = \"t\" }\n");
+   EXPECT_NE(errorOf(bad, schema).find("runs.x.drift_velocity"), std::string::npos) << errorOf(bad, schema);
+}

@@ -38,9 +38,13 @@ public:
    /// Load a registered detector by name ("pandax2") or a TOML file by path.
    /// Names are searched in $TPCML_DETECTOR_PATH (':'-separated directories),
    /// then in the installed data directory.
+   /// A run configuration is selected with "<name>:<run>" ("xenon1t:sr0"); without it the
+   /// file's detector.default_run (if any) applies. See docs/detector-format.md.
    static DetectorConfig load(const std::string &nameOrPath);
    /// Load `path`, validating against `schemaPath` (default: the registry's schema.toml).
-   static DetectorConfig fromFile(const std::string &path, const std::string &schemaPath = "");
+   /// `run` selects a [runs.<run>] table (empty: detector.default_run, or none).
+   static DetectorConfig fromFile(const std::string &path, const std::string &schemaPath = "",
+                                  const std::string &run = "");
    /// Names of the registered detectors, sorted.
    static std::vector<std::string> available();
    /// Directory holding the registry's TOML files.
@@ -51,6 +55,12 @@ public:
    const std::string &kind() const { return m_kind; }
    const std::string &file() const { return m_file; }
    const std::vector<std::string> &references() const { return m_references; }
+   /// Selected run configuration ("" when the file defines none or none is selected).
+   const std::string &run() const { return m_run; }
+   /// Run configurations the file defines ([runs.<run>] tables), in file order.
+   const std::vector<std::string> &runs() const { return m_runs; }
+   /// Directory of the detector file (PMT tables are read relative to it).
+   std::string directory() const;
 
    bool has(const std::string &key) const;
    /// Numeric value in the canonical unit of its dimension.
@@ -76,6 +86,8 @@ private:
    std::string m_kind;
    std::string m_file;
    std::vector<std::string> m_references;
+   std::string m_run;
+   std::vector<std::string> m_runs;
    std::map<std::string, DetectorParameter> m_parameters;
 };
 

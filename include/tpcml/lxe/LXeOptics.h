@@ -6,35 +6,52 @@
 // (facing down); bottom photocathodes at -drift_length - bottom_array_distance (facing up);
 // S2 light emitted in the middle of the gas gap, z_s + gas_gap / 2.
 //
-// For a photon emitted isotropically at P the probability to reach PMT i is
-//   direct_i  = Omega_i(P) / 4pi * T(theta) * exp(-l_liquid / lambda_R)
-//             + (bottom PMTs, S1 only) Omega_i(P') / 4pi * R(theta') * exp(-l'/lambda_R)
-//   diffuse_i = f_pool(P) * eps_d * w_i A_i / sum_j w_j A_j
-// with
-//   * Omega_i the solid angle of the photocathode disc (radius a, distance d, incidence cos t):
-//     Omega = 2 pi (1 - 1 / sqrt(1 + a^2 cos t / d^2)): exact on the axis, A cos t / d^2 far away;
-//   * T, R the unpolarised Fresnel transmission / reflection at the liquid surface
-//     (n = lxe_refractive_index, gas n = 1): no transmission beyond the critical angle
-//     arcsin(1/n), i.e. total internal reflection sends that light to the bottom array;
-//     P' is P mirrored in the liquid surface (specular reflection);
-//   * lambda_R the Rayleigh scattering length: scattered light joins the diffuse pool;
-//   * f_pool = 1 - sum_i direct_i: light that misses every photocathode on its first
-//     flight and is reflected diffusely by the PTFE walls (reflectivity R_PTFE);
-//   * eps_d = C_w / (C_w + (1 - R_PTFE)(1 - C)): the integrating-sphere probability that a
-//     diffuse photon ends on a photocathode rather than being absorbed by PTFE, with C the
-//     photocathode fraction of the inner surface and C_w the same fraction weighted by w_i;
-//   * w_i = 1 (bottom), 1/n^2 (top: a Lambertian flux in the liquid crosses the surface only
-//     inside the critical cone, fraction sin^2 theta_c = 1/n^2) for S1 light; for S2 light
-//     (emitted in the gas) w_i = 1 for both arrays.
-// Refraction's change of the solid angle through the surface and the cathode/gate mesh
-// transparency are neglected. The model fixes the *shape* (xyz dependence, per-PMT split);
-// absolute scales come from g1 and the single-electron gain (see LXeResponse), and the S2
-// top/bottom split is rescaled to the detector's s2_area_fraction_top.
+// S1 light (emitted in the liquid at P = (x, y, z)): the probability to reach PMT i is
+//   p_i(P) = direct_i(P) + (T(r, z) - sum_top direct) / n_top       (i on the top array)
+//   p_i(P) = direct_i(P) + (B(r, z) - sum_bottom direct) / n_bottom (i on the bottom array)
+// (a negative remainder counts as 0), so that sum_i p_i = the LCE and the top fraction is T / (T + B):
+//   * direct_i: the unscattered first flight to the photocathode disc (radius a, distance d, incidence
+//     cos t): Omega_i / 4pi = (1 - 1 / sqrt(1 + a^2 cos t / d^2)) / 2 (exact on the axis, A cos t / 4 pi d^2
+//     far away), times the Fresnel transmission through the liquid surface (top array; 0 beyond the
+//     critical angle arcsin(1/n)) or, for the bottom array, plus the specular reflection at the surface
+//     (image point), times exp(-l / lambda_R) (Rayleigh scattering length);
+//   * T(r, z), B(r, z): the probability that a photon from (r, z) ends on the top / bottom array by any
+//     path, tabulated once per geometry by a Monte Carlo of S1LightMap::kPhotons photons per node on a
+//     kNr x kNz (r, z) grid (S1LightMap, cached per process): isotropic emission; Rayleigh scattering
+//     (isotropic re-emission, an approximation of the 1 + cos^2 law) in the liquid; Lambertian reflection
+//     with probability ptfe_reflectivity at the PTFE wall (r = tpc_radius, in liquid and gas) and at the
+//     PTFE between the photocathodes of each array plane; detection on an array plane with probability
+//     equal to its photocathode coverage n_pmt a^2 / tpc_radius^2; Fresnel transmission with refraction,
+//     or specular reflection (total internal reflection beyond the critical angle), at the liquid
+//     surface from either side; each crossing of an electrode mesh (gate and cathode in the liquid, the
+//     anode and the bottom screening mesh in front of the arrays) passes with probability
+//     T(theta) = max(0, 1 - (1 - electrode_transparency) / cos theta) (the opaque fraction of a planar wire
+//     grid seen perpendicular to its wires grows as 1 / cos theta; an approximation for meshes). Neglected:
+//     absorption in LXe, reflection at the PMT windows, a lower PTFE reflectivity in the gas. Between nodes
+//     T and B are bilinear in (r, z): per event the cost is the O(n_pmt) direct term plus one map lookup.
+// Real TPCs (XENON1T: Aprile et al., EPJC 77 (2017) 881; PRD 100 (2019) 052014) show an S1 area fraction
+// top rising from ~0.1 near the cathode to ~0.4-0.5 below the gate and an S1 light collection ~2x larger
+// deep in the liquid than below the gate: light emitted deep reaches the top only through the narrow escape
+// cone of the surface, light near the gate sees the top array directly. The model reproduces the top
+// fraction; its light-collection variation is smaller (~1.3x, docs/detector-format.md "S1 light model").
+//
+// S2 light (emitted in the gas, analytic, no map): direct_i as above (top: direct + reflection at the
+// surface; bottom: transmission into the liquid), plus diffuse_i = f_pool * eps_d / n_pmt with
+// f_pool = 1 - sum_i direct_i and eps_d = C / (C + (1 - R_PTFE)(1 - C)) the integrating-sphere
+// probability that a diffuse photon ends on a photocathode (C: photocathode fraction of the inner
+// surface). The S2 top/bottom split is rescaled to the detector's s2_area_fraction_top.
+// The model fixes the *shape* (xyz dependence, per-PMT split); absolute scales come from g1 and the
+// single-electron gain (see LXeResponse).
+//
+// PMT positions: pmt_layout = "hex" (hexPmtArray of pmt_pitch) or "file:<table>", a CSV relative to the
+// detector file's directory with columns array (top/bottom) and x_mm, y_mm (mm) or x_cm, y_cm / x, y (cm).
 #ifndef TPCML_LXE_OPTICS_H
 #define TPCML_LXE_OPTICS_H
 
 #include <cstddef>
+#include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace tpcml {
@@ -53,6 +70,38 @@ struct PmtArray {
 /// PMT positions on a hexagonal grid of pitch `pitch`, the n positions nearest the axis
 /// (ties broken by azimuth): 55 = the 61-position hexagon without its 6 corners.
 PmtArray hexPmtArray(std::size_t n, double pitch);
+
+/// The top and bottom arrays of a PMT position table (see the header comment); ConfigError naming the
+/// file, line and field on bad input.
+std::pair<PmtArray, PmtArray> readPmtTable(const std::string &path);
+
+struct MapRng; ///< the map's own random generator (LXeOptics.cxx)
+
+/// S1 collection per array, T(r, z) and B(r, z), tabulated by a photon Monte Carlo (see above).
+class S1LightMap {
+public:
+   static constexpr int kNr = 9, kNz = 25, kPhotons = 2000;
+   struct Geometry {
+      double radius = 0., zCathode = 0., zSurface = 0., zTop = 0., zBottom = 0.; ///< mm
+      double n = 1., ptfe = 0., rayleigh = 0., coverTop = 0., coverBottom = 0.;
+      double mesh = 1.; ///< optical transparency of one electrode-mesh crossing
+   };
+   enum class Photon { kTop, kBottom, kLost };
+   static std::shared_ptr<const S1LightMap> build(const Geometry &g, int nr, int nz, int photons);
+   double top(double r, double z) const { return interpolate(m_top, r, z); }
+   double bottom(double r, double z) const { return interpolate(m_bottom, r, z); }
+   const Geometry &geometry() const { return m_geom; }
+
+private:
+   static Photon trace(double r0, double z0, const Geometry &g, MapRng &rng);
+   double interpolate(const std::vector<double> &v, double r, double z) const;
+   Geometry m_geom;
+   int m_nr = 0, m_nz = 0;
+   std::vector<double> m_top, m_bottom; ///< [ir][iz]
+};
+
+/// The S1 light map of this detector geometry, built once per process and shared.
+std::shared_ptr<const S1LightMap> s1LightMap(const DetectorConfig &detector, const class LXeOptics &optics);
 
 class LXeOptics {
 public:
@@ -82,6 +131,10 @@ public:
    /// Solid angle (sr) of a disc of radius a at distance d seen at incidence cosine cosT.
    static double discSolidAngle(double a, double d, double cosT);
 
+   /// S1 top fraction (sum over top PMTs / LCE) at (x, y, z).
+   double s1TopFraction(double x, double y, double z) const;
+   const S1LightMap &s1Map() const { return *m_s1Map; }
+
    /// Factor applied to the top-array S2 collection so that the mean top fraction over the
    /// fiducial volume equals the detector's s2_area_fraction_top.
    double s2TopScale() const { return m_s2TopScale; }
@@ -91,15 +144,13 @@ private:
 
    PmtArray m_top, m_bottom;
    double m_radius = 0., m_driftLength = 0., m_zSurface = 0., m_zS2 = 0.;
-   double m_n = 1.;              ///< LXe refractive index
-   double m_ptfe = 0.;           ///< PTFE reflectivity
-   double m_rayleigh = 0.;       ///< Rayleigh scattering length (mm)
-   double m_epsDiffuseS1 = 0.;   ///< integrating-sphere efficiency, S1 weights
-   double m_epsDiffuseS2 = 0.;   ///< integrating-sphere efficiency, S2 weights
-   double m_topWeightS1 = 0.;    ///< w_top / sum_j w_j A_j for S1 (per unit area)
-   double m_bottomWeightS1 = 0.; ///< w_bottom / sum_j w_j A_j for S1
-   double m_weightS2 = 0.;       ///< 1 / sum_j A_j for S2
+   double m_n = 1.;            ///< LXe refractive index
+   double m_ptfe = 0.;         ///< PTFE reflectivity
+   double m_rayleigh = 0.;     ///< Rayleigh scattering length (mm)
+   double m_epsDiffuseS2 = 0.; ///< integrating-sphere efficiency, S2 weights
+   double m_weightS2 = 0.;     ///< 1 / sum_j A_j for S2
    double m_s2TopScale = 1.;
+   std::shared_ptr<const S1LightMap> m_s1Map;
 };
 
 } // namespace tpcml

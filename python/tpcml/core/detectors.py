@@ -4,6 +4,7 @@
 >>> det.get("drift_velocity")          # canonical unit of its dimension: mm/us
 >>> det.get("electron_lifetime", "ms")  # or any unit of the same dimension
 >>> det.parameter("g1").source          # the citation
+>>> tpcml.core.detectors.load("xenon1t:sr0").run   # a run configuration (docs/detector-format.md)
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ __all__ = [
 
 
 def load(name_or_path: str) -> DetectorConfig:
-    """Load and validate a registered detector ("pandax2") or a TOML file path.
+    """Load and validate a registered detector ("pandax2") or a TOML file path, optionally with a run
+    configuration ("xenon1t:sr0", "path/to/file.toml:sr0"; without one the file's default_run applies).
 
     Raises ``tpcml.ConfigError`` naming the file, the key and the expected form (a path that exists but is
     not a regular file, e.g. a directory, is named as what it is).
