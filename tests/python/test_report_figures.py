@@ -312,7 +312,7 @@ def test_quickstart_drift_profiles():
     rng = np.random.default_rng(3)
     t = rng.uniform(20, 300, 2000)
     raw = 2.0 - t / 800 / np.log(10) + rng.normal(0, 0.1, 2000)
-    a = {"drift_time": t, "log_s2s1_raw": raw, "log_s2s1": raw + t / 800 / np.log(10)}
+    a = {"drift_time": t, "log_s2s1c_raw": raw, "log_s2s1c": raw + t / 800 / np.log(10)}
     fig = drift_figure(a, np.ones(2000, dtype=bool), 800.0)
     ax = fig.axes[0]
     raw_means, corrected_means = (c.lines[0].get_ydata() for c in ax.containers)

@@ -64,6 +64,9 @@ def run(
     nr = sim.raw_events(NR, n_nr, seed=seed + 1)
     cols = {k: np.concatenate([er[k], nr[k]]) for k in er}
     cols["event"] = np.arange(len(cols["qS1"]), dtype=np.uint64)
+    # qS1c: S1 over the detector's relative light collection at the event's position (the depth-dependent S1 map
+    # of LXeOptics): without it the band's drift-time slope mixes the S1 collection with the electron lifetime
+    cols["qS1c"] = sim.corrections.apply(cols["qS1"], cols["qS2"], cols["drift_time"], cols["x"], cols["y"])["qS1c"]
     events = out / "events.root"
     write_tree(
         events,
@@ -88,9 +91,10 @@ def run(
         .Filter(f"qS1 >= {s1_lo} && qS1 <= {s1_hi}", "S1 window")
         .Filter(f"qS2 > {s2_lo}", "S2 threshold")
         .Define("log_s2s1", "std::log10(qS2c / qS1)")
-        .Define("log_s2s1_raw", "std::log10(qS2 / qS1)")
+        .Define("log_s2s1c_raw", "std::log10(qS2 / qS1c)")
+        .Define("log_s2s1c", "std::log10(qS2c / qS1c)")
     )
-    arrays = sel.AsNumpy(["qS1", "qS2", "qS2c", "drift_time", "recoil_type", "log_s2s1", "log_s2s1_raw"])
+    arrays = sel.AsNumpy(["qS1", "qS2", "qS2c", "drift_time", "recoil_type", "log_s2s1", "log_s2s1c_raw", "log_s2s1c"])
     report = sel.Report()
     cutflow = [(c.GetName(), int(c.GetAll()), int(c.GetPass())) for c in report]
 
@@ -105,10 +109,10 @@ def run(
     n_er_sel = int(is_er.sum())
     leak = float(below[is_er].mean()) if n_er_sel else float("nan")
     leak_err = float(np.sqrt(leak * (1 - leak) / n_er_sel)) if n_er_sel else float("nan")
-    # the correction must remove the drift-time dependence of the ER band
+    # the correction must remove the drift-time dependence of the ER band (S1 corrected for the light collection)
     t = arrays["drift_time"][is_er]
-    slope_raw = float(np.polyfit(t, arrays["log_s2s1_raw"][is_er], 1)[0]) if n_er_sel > 2 else float("nan")
-    slope_corr = float(np.polyfit(t, arrays["log_s2s1"][is_er], 1)[0]) if n_er_sel > 2 else float("nan")
+    slope_raw = float(np.polyfit(t, arrays["log_s2s1c_raw"][is_er], 1)[0]) if n_er_sel > 2 else float("nan")
+    slope_corr = float(np.polyfit(t, arrays["log_s2s1c"][is_er], 1)[0]) if n_er_sel > 2 else float("nan")
 
     summary = {
         "detector": det.name,
@@ -153,7 +157,7 @@ def _plot(path, a, is_er, is_nr, nr_med, er_med, det_name):
 
 
 def drift_figure(a, is_er, tau):
-    """The ER band's log10(qS2/qS1) against the drift time, raw and corrected: the mean in each drift-time bin
+    """The ER band's log10(qS2/qS1c) against the drift time, raw and corrected: the mean in each drift-time bin
     (``hist`` Mean storage) with its standard error, and the straight-line fit whose slope the report gives."""
     import hist
 
@@ -162,7 +166,7 @@ def drift_figure(a, is_er, tau):
     t = a["drift_time"][is_er]
     axis = hist.axis.Regular(15, float(t.min()), float(t.max()))
     t_fill = np.where(t == t.max(), t.max() - 1e-9 * np.ptp(t), t)  # the last bin closed on the right
-    for key, color, name in (("log_s2s1_raw", "gray", "raw qS2"), ("log_s2s1", "tab:blue", "qS2c (C++ correction)")):
+    for key, color, name in (("log_s2s1c_raw", "gray", "raw qS2"), ("log_s2s1c", "tab:blue", "qS2c (C++ correction)")):
         y = a[key][is_er]
         h = hist.Hist(axis, storage=hist.storage.Mean()).fill(t_fill, sample=y)
         v = h.view()
@@ -179,7 +183,7 @@ def drift_figure(a, is_er, tau):
                 label=f"{name}: fit, slope {slope:.1e} / µs",
             )
     ax.set_xlabel("drift time [µs]")
-    ax.set_ylabel(r"$\log_{10}$(qS2 / qS1), ER")
+    ax.set_ylabel(r"$\log_{10}$(qS2 / qS1c), ER")
     label(ax, f"electron lifetime τ = {tau:.0f} µs")
     ax.legend(loc="best", fontsize="x-small")
     fig.tight_layout()
