@@ -135,6 +135,10 @@ def _simulated_default(name: str, file: str, _mtime: int):
 
 
 # ------------------------------------------------------------------------------------------------ the fit
+#: Upper bound of --bins: equal-count bins of a calibration (P2-DNN Fig. 1 uses O(10) bins); more only measures noise
+MAX_BINS = 1000
+
+
 def fit_file(
     path: str | os.PathLike,
     out: str | os.PathLike,
@@ -161,8 +165,10 @@ def fit_file(
     lo, hi = s1_range or (det.get("s1_threshold_pe"), det.get("s1_max_pe"))
     if not 0 < lo < hi:
         raise ArgumentError(f"--s1-range {lo:g} {hi:g}: expected 0 < MIN < MAX (PE)")
-    if bins < 4:
-        raise ArgumentError(f"--bins {bins}: expected at least 4 bins (the cubic fit to the bin medians)")
+    if not 4 <= bins <= MAX_BINS:
+        raise ArgumentError(
+            f"--bins {bins}: expected at least 4 bins (the cubic fit to the bin medians) and at most {MAX_BINS}"
+        )
     refuse_overwrite(out, [path, getattr(det, "file", None)])
     needed = [*CURVE_COLUMNS, *(SELECTION_COLUMNS if select else ())]
     cols = read_aliased(path, tree, {c: "float" for c in needed}, columns)

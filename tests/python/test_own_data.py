@@ -108,6 +108,7 @@ def test_nr_median_fit_refuses_bad_input_naming_it(tmp_path):
         (["--tree", "calib", "--column", "qS1c"], 2, "expected NAME=BRANCH"),
         (["--tree", "calib", "--column", "qS1c=s1_corr", "--bins", "20"], 1, "cannot fit the NR median"),
         (["--tree", "calib", "--column", "qS1c=s1_corr", "--bins", "3"], 2, "--bins 3: expected at least 4 bins"),
+        (["--tree", "calib", "--column", "qS1c=s1_corr", "--bins", "99999999999"], 2, "--bins 99999999999: expected"),
         (["--tree", "calib", "--column", "qS1c=s1_corr", "--s1-range", "40", "5"], 2, "expected 0 < MIN < MAX"),
         (["--output", str(nr)], 2, "is the input"),  # --output: the same option as --out
     ]
