@@ -158,7 +158,7 @@ def fit_file(
     from tpcml.core import detectors
     from tpcml.core.columns import read_aliased
     from tpcml.core.guards import refuse_overwrite
-    from tpcml.core.rootio import provenance
+    from tpcml.core.rootio import atomic_path, write_metadata
     from tpcml.studies.pandax2.selection import fit_nr_median, mask
 
     det = detectors.resolve(detector)
@@ -181,21 +181,10 @@ def fit_file(
             f"{path}: cannot fit the NR median on its {used} events in qS1c [{lo:g}, {hi:g}] PE "
             f"({'after the selection; ' if select else ''}{err})"
         ) from None
-    info = provenance(inputs=[str(path)], nr_median={"tree": tree, "bins": bins, "s1_range": [lo, hi]})
-    _write(out, curve, det.name, info)
-    return {"events": len(cols["qS1c"]), "used": used, "bin_x": list(curve.bin_x), "bin_y": list(curve.bin_y)}
-
-
-def _write(out, curve, detector: str, info: Mapping) -> None:
-    import json
-
-    from tpcml import _core
-    from tpcml.core.rootio import atomic_path
-
-    named = {"tpcml_detector": detector, "tpcml_provenance": json.dumps(dict(info), sort_keys=True)}
-    with atomic_path(out) as tmp:
-        _core.write_tree_file(str(tmp), {}, named, {}, 0)
+    with atomic_path(out) as tmp:  # the curve, then the file contract's objects (tpcml::writeOutputMetadata)
         curve.write_to(str(tmp), KEY)
+        write_metadata(tmp, det.name, [path], nr_median={"tree": tree, "bins": bins, "s1_range": [lo, hi]})
+    return {"events": len(cols["qS1c"]), "used": used, "bin_x": list(curve.bin_x), "bin_y": list(curve.bin_y)}
 
 
 # ------------------------------------------------------------------------------------------ tpcml nr-median
