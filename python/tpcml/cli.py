@@ -111,8 +111,9 @@ def _cmd_inspect(args) -> int:
     s = rootio.describe_tree(file, args.tree)
     print(f"{s['file']} / {s['tree']}: {s['entries']} entries")
     order = {name: k for k, name in enumerate(_stored_order(file, args.tree))}
+    lengths = s.get("lengths", {})  # the fixed-length array columns (TTree x[k], RNTuple std::array)
     for name, typ in sorted(s["columns"].items(), key=lambda c: order.get(c[0], len(order))):
-        print(f"  {name:<28} {typ}")
+        print(f"  {name:<28} {typ}" + (f"  ({lengths[name]} per entry)" if name in lengths else ""))
     return 0
 
 
