@@ -247,7 +247,7 @@ def test_fixed_length_array_columns(tmp_path, fmt):
     read = read_columns(path, "events", {"s1_waveform": "floats[]", "s1_area": "float"})
     assert read["s1_waveform"].shape == (40, 200) and read["s1_waveform"].dtype == np.float32
     np.testing.assert_array_equal(read["s1_waveform"], wave)
-    with pytest.raises(tpcml.InputError, match="'s1_area'.*expected a fixed-length array"):
+    with pytest.raises(tpcml.InputError, match=r"'s1_area'.*expected a fixed-length array"):
         read_columns(path, "events", {"s1_area": "floats[]"})
     assert describe_tree(str(path), "events")["lengths"] == {"s1_pmt_area": 7, "s1_waveform": 200, "chan": 2}
     res = run(["tpcml", "inspect", str(path), "--tree", "events"])
