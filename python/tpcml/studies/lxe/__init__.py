@@ -21,6 +21,7 @@ registrations have verbs only (``Study.runnable`` is False: ``tpcml run`` does n
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from tpcml.studies import Paper, Study, Verb, lazy, register
@@ -67,6 +68,7 @@ DETECTORS: dict[str, tuple[str, tuple[str, ...], Paper]] = {
 }
 
 
+@functools.cache  # one Verb object per detector, whichever registration asks
 def _simulate_verb(detector: str) -> Verb:
     return Verb(
         help=f"{detector}: LXe events (hit patterns, peak waveforms, cS1/cS2) of one event source",
@@ -83,6 +85,7 @@ def _simulate_verb(detector: str) -> Verb:
     )
 
 
+@functools.cache
 def _plot_verb(detector: str) -> Verb:
     return Verb(
         help=f"{detector}: event display (X1T-CNN Fig. 3 analogue) or ER/NR bands of a simulated file",

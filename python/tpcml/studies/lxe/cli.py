@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 from pathlib import Path
 
 from tpcml.core import options as a
@@ -97,6 +98,7 @@ def _source(args: argparse.Namespace, det):
     if args.source != "wimp" and (args.wimp_mass is not None or args.cross_section is not None):
         raise ArgumentError(f"--wimp-mass and --cross-section are for --source wimp, not {args.source!r}")
     lo, hi = args.energy_range or (None, None)
+    warnings.filterwarnings("ignore", message="Default WIMP parameters", category=UserWarning)  # wimprates' notice
     return sources.make(
         det,
         args.source,
@@ -130,7 +132,10 @@ def simulate(args: argparse.Namespace) -> int:
     say = (lambda text: None) if args.quiet else (lambda text: print(f"tpcml: {text}", file=sys.stderr))
     expected: dict[str, float] = {}
     if args.exposure is not None:
-        expected = events.expected(source, args.exposure)  # ArgumentError for a training set (er, nr)
+        try:
+            expected = events.expected(source, args.exposure)
+        except ArgumentError as err:  # a training set (er, nr) has no rate
+            raise ArgumentError(f"--exposure with --source {args.source}: {err}; use -n/--events N") from None
         mean = sum(expected.values())
         n = events.poisson_count(args.seed, mean)
         lo, hi = args.energy_range or sources.DEFAULT_WINDOW
