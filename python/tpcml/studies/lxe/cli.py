@@ -72,13 +72,8 @@ def add_simulate_arguments(p: argparse.ArgumentParser) -> None:
         help="an exposure in t*y: a Poisson number of interactions with the source's expected count as mean "
         "(sources with a rate only); prints the expected counts per component",
     )
-    p.add_argument(
-        "--pmt-waveforms",
-        type=a._int_type(0, 10_000, "event count"),
-        default=0,
-        metavar="K",
-        help="also keep the per-PMT S1/S2 waveforms of the first K events (tree pmt_waveforms; default 0)",
-    )
+    keep = "also keep the per-PMT S1/S2 waveforms of the first K events (tree pmt_waveforms; default 0)"
+    p.add_argument("--pmt-waveforms", type=a._int_type(0, 10_000, "event count"), default=0, metavar="K", help=keep)
     a.add_output_contract(p)
 
 
@@ -97,16 +92,15 @@ def _source(args: argparse.Namespace, det):
         raise ArgumentError("--source wimp needs --wimp-mass GEV (and optionally --cross-section CM2)")
     if args.source != "wimp" and (args.wimp_mass is not None or args.cross_section is not None):
         raise ArgumentError(f"--wimp-mass and --cross-section are for --source wimp, not {args.source!r}")
-    lo, hi = args.energy_range or (None, None)
     warnings.filterwarnings("ignore", message="Default WIMP parameters", category=UserWarning)  # wimprates' notice
-    return sources.make(
-        det,
-        args.source,
-        e_min=lo,
-        e_max=hi,
-        wimp_mass_gev=args.wimp_mass,
-        wimp_cross_section_cm2=args.cross_section or DEFAULT_CROSS_SECTION,
-    )
+    return sources.make(det, args.source, **_source_options(args))
+
+
+def _source_options(args: argparse.Namespace) -> dict:
+    """The options of ``tpcml.sim.sources.make`` and ``expected_counts`` of the command line."""
+    lo, hi = args.energy_range or (None, None)
+    cross_section = args.cross_section or DEFAULT_CROSS_SECTION
+    return {"e_min": lo, "e_max": hi, "wimp_mass_gev": args.wimp_mass, "wimp_cross_section_cm2": cross_section}
 
 
 def _detector_file(spec: str) -> str | None:
@@ -139,14 +133,7 @@ def simulate(args: argparse.Namespace) -> int:
         mean = sum(expected.values())
         n = events.poisson_count(args.seed, mean)
         lo, hi = args.energy_range or sources.DEFAULT_WINDOW
-        counts = sources.expected_counts(
-            det,
-            args.exposure,
-            e_min=lo,
-            e_max=hi,
-            wimp_mass_gev=args.wimp_mass,
-            wimp_cross_section_cm2=args.cross_section or DEFAULT_CROSS_SECTION,
-        )
+        counts = sources.expected_counts(det, args.exposure, **_source_options(args))
         print(f"expected events in {args.exposure:g} t*y, {lo:g}-{hi:g} keV (before the detector response):")
         for name, mu in counts.items():
             print(f"  {name:<16} {mu:12.4g}")
