@@ -172,8 +172,8 @@ def test_simulate_writes_the_agreed_events_tree(simulated):
 
 
 @needs_engine
-def test_simulate_is_the_engine_call_for_one_chunk(simulated):
-    """A run of at most one chunk is exactly Simulator.detector_events(source, n, seed)."""
+def test_simulate_is_the_engine_call(simulated):
+    """`tpcml simulate ... -n N --seed S` is exactly Simulator.detector_events(source, N, S) (any thread count)."""
     from tpcml.core import rootio
 
     det = detectors.load("xenon1t:sr0")
@@ -181,21 +181,6 @@ def test_simulate_is_the_engine_call_for_one_chunk(simulated):
     cols = rootio.read_columns(simulated / "xenon1t_sr0_er.root", "events", {"cS1": "float", "energy_true": "float"})
     np.testing.assert_array_equal(cols["cS1"], np.asarray(direct.events["cS1"], np.float32))
     np.testing.assert_array_equal(cols["energy_true"], np.asarray(direct.events["energy_true"], np.float32))
-
-
-@needs_engine
-def test_chunks_number_the_events_uniquely_in_both_trees():
-    from tpcml.studies.lxe import events
-
-    det = detectors.load("xenon1t:sr0")
-    sim = Simulator(det, threads=1)
-    r = events.simulate(sim, sources.make(det, "er"), 60, 9, pmt_waveforms=3, quiet=True, chunk=25)
-    ids = r.events["event"]
-    assert r.generated == 60 and len(np.unique(ids)) == len(ids) and ids.max() < 60
-    assert set(np.unique(r.pmt_waveforms["event"])) <= set(ids[:3])
-    first = sim.detector_events(sources.make(det, "er"), 25, 9, fiducial_only=True)
-    k = len(first.events["event"])
-    np.testing.assert_array_equal(r.events["cS1"][:k], first.events["cS1"])
 
 
 @needs_engine

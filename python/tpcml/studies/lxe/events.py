@@ -1,17 +1,16 @@
-"""The job of ``tpcml simulate <lxe detector>``: the LXe engine's events of one source, in chunks with a progress
-bar, written with the file contract (docs/event-model.md §1; trees ``events`` and ``pmt_waveforms``).
+"""The job of ``tpcml simulate <lxe detector>``: the LXe engine's events of one source, written with the file
+contract (docs/event-model.md §1; trees ``events`` and ``pmt_waveforms``).
 
-The events come from ``tpcml.sim.lxe.Simulator.detector_events(source, n, seed, fiducial_only=True,
+The events come from one call of ``tpcml.sim.lxe.Simulator.detector_events(source, n, seed, fiducial_only=True,
 pmt_waveforms=K)`` (the agreed interface of issue 16: an object with ``.events`` and ``.pmt_waveforms``, dicts of
-numpy columns; 2-d columns are fixed-length arrays per event). Generation runs in chunks of :data:`CHUNK`
-interactions: chunk 0 has the seed itself (so a run of at most :data:`CHUNK` events is exactly
-``detector_events(source, n, seed)``), chunk k > 0 the seed ``SeedSequence([seed, k])``; ``event`` numbers are
-made unique across chunks by adding the interactions generated before the chunk (in both trees alike). The
-chunking does not depend on --threads.
+numpy columns; 2-d columns are fixed-length arrays per event), so that ``tpcml simulate ... -n N --seed S`` is
+exactly ``detector_events(source, N, S)``; the engine draws the progress bar (its ``quiet`` option, passed when
+it has one).
 """
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 from collections.abc import Callable, Mapping
@@ -20,25 +19,18 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["CHUNK", "Simulated", "chunk_seed", "expected", "output_name", "simulate", "write"]
-
-#: interactions per call of the engine (a progress step of about a second at the engine's target rate)
-CHUNK = 5000
+__all__ = ["Simulated", "expected", "output_name", "poisson_count", "simulate", "write"]
 
 
 @dataclass
 class Simulated:
-    """What :func:`simulate` made: the two trees, the interactions generated, and the Poisson mean (exposure)."""
+    """What :func:`simulate` made: the two trees, the interactions generated, and the expected events per
+    component of the source (exposure runs)."""
 
     events: dict[str, np.ndarray]
     pmt_waveforms: dict[str, np.ndarray] | None
     generated: int
-    expected: dict[str, float] = field(default_factory=dict)  # per component of the source (exposure runs)
-
-
-def chunk_seed(seed: int, k: int) -> int:
-    """The engine's seed of chunk ``k``: ``seed`` for the first, then an independent stream per chunk."""
-    return int(seed) if k == 0 else int(np.random.SeedSequence([int(seed), k]).generate_state(1)[0])
+    expected: dict[str, float] = field(default_factory=dict)
 
 
 def expected(source, exposure_t_y: float) -> dict[str, float]:
@@ -52,46 +44,14 @@ def poisson_count(seed: int, mean: float) -> int:
     return int(np.random.default_rng([int(seed), 3]).poisson(mean))
 
 
-def simulate(
-    sim,
-    source,
-    n: int,
-    seed: int,
-    *,
-    pmt_waveforms: int = 0,
-    quiet: bool = False,
-    chunk: int = CHUNK,
-) -> Simulated:
-    """``n`` interactions of ``source`` through ``sim.detector_events`` in chunks (module docstring); the per-PMT
-    waveforms of the first ``pmt_waveforms`` kept events."""
-    from tpcml.report.progress import bar
-
-    parts, waves, done, k = [], [], 0, 0
-    with bar(n, f"{sim.det.name} {source.name} events", unit="event", quiet=quiet) as shown:
-        while done < n or k == 0:
-            m = min(chunk, n - done)
-            kept_so_far = sum(len(p["event"]) for p in parts)
-            out = sim.detector_events(
-                source, m, chunk_seed(seed, k), fiducial_only=True, pmt_waveforms=max(0, pmt_waveforms - kept_so_far)
-            )
-            ev = dict(out.events)
-            offset = np.uint64(done)
-            ev["event"] = np.asarray(ev["event"], np.uint64) + offset
-            parts.append(ev)
-            if out.pmt_waveforms is not None and len(out.pmt_waveforms.get("event", ())):
-                pw = dict(out.pmt_waveforms)
-                pw["event"] = np.asarray(pw["event"], np.uint64) + offset
-                waves.append(pw)
-            done += m
-            k += 1
-            shown.update(m)
-            if m == 0:
-                break
-    return Simulated(_concatenate(parts), _concatenate(waves) if waves else None, n)
-
-
-def _concatenate(parts: list[Mapping[str, np.ndarray]]) -> dict[str, np.ndarray]:
-    return {key: np.concatenate([np.asarray(p[key]) for p in parts]) for key in parts[0]}
+def simulate(sim, source, n: int, seed: int, *, pmt_waveforms: int = 0, quiet: bool = False) -> Simulated:
+    """``n`` interactions of ``source`` through ``sim.detector_events`` (module docstring); the per-PMT waveforms
+    of the first ``pmt_waveforms`` events."""
+    call = sim.detector_events
+    progress = {"quiet": quiet} if "quiet" in inspect.signature(call).parameters else {}
+    out = call(source, n, seed, fiducial_only=True, pmt_waveforms=pmt_waveforms, **progress)
+    waves = dict(out.pmt_waveforms) if out.pmt_waveforms is not None else None
+    return Simulated(dict(out.events), waves, n)
 
 
 def output_name(detector, source: str) -> str:
