@@ -253,8 +253,10 @@ def test_fixed_length_array_columns(tmp_path, fmt):
     res = run(["tpcml", "inspect", str(path), "--tree", "events"])
     assert res.returncode == 0, res.stderr
     assert re.search(r"s1_waveform\s+ROOT::VecOps::RVec<\w+>\s+\(200 per entry\)", res.stdout), res.stdout
-    res = run(["tpcml-info", str(path), "--tree", "events"])
+    summary = tmp_path / "info.json"
+    res = run(["tpcml-info", str(path), "--tree", "events", "--json", str(summary)])
     assert "(7 per entry)" in res.stdout, res.stdout
+    assert json.loads(summary.read_text())["lengths"] == {"chan": 2, "s1_pmt_area": 7, "s1_waveform": 200}
 
 
 @pytest.mark.parametrize(
