@@ -75,8 +75,23 @@ def _hit_pattern(fig, ax, xy, area, pmt_radius, tpc_radius, title, cmap, rows: d
     lim = 1.06 * tpc_radius
     ax.set(xlim=(-lim, lim), ylim=(-lim, lim), aspect="equal", xlabel="x [mm]", ylabel="y [mm]")
     ax.set_title(title, fontsize=12)
-    fig.colorbar(patches, ax=ax, label="area per PMT [PE]", extend="min", fraction=0.046, pad=0.03)
+    bar = fig.colorbar(patches, ax=ax, label="area per PMT [PE]", extend="min", fraction=0.046, pad=0.03)
+    _plain_log_ticks(bar.ax.yaxis)
     ax.legend(handles=[wall, *ax.lines], loc="upper right", fontsize=8)
+
+
+def _plain_log_ticks(axis) -> None:
+    """Log-axis tick labels as plain numbers (0.3, 2, 50, 1000): every decade, and 2 and 5 times it."""
+    from matplotlib.ticker import FuncFormatter
+
+    def text(v, _pos) -> str:
+        if v <= 0:
+            return ""
+        mantissa = round(v / 10 ** np.floor(np.log10(v)), 6)
+        return f"{v:g}" if mantissa in (1.0, 2.0, 5.0) else ""
+
+    axis.set_major_formatter(FuncFormatter(text))
+    axis.set_minor_formatter(FuncFormatter(text))
 
 
 def plt_circle(radius: float):
@@ -90,6 +105,11 @@ def _waveform(ax, t, wf, title: str, unit: str):
     """The summed, top and bottom peak waveforms (PE per sample) against time."""
     for key, label, colour in (("", "summed", "k"), ("_top", "top array", "C0"), ("_bottom", "bottom array", "C3")):
         ax.step(t, wf[key], where="post", color=colour, lw=1.6 if key == "" else 1.1, label=label)
+    total = np.asarray(wf[""], float)
+    lit = np.flatnonzero(total > 0.01 * total.max()) if total.max() > 0 else np.arange(len(t))
+    step = t[1] - t[0] if len(t) > 1 else 1.0
+    lo, hi = t[lit[0]], t[lit[-1]] + step  # the peak, not the empty end of its 200 samples
+    ax.set_xlim(lo - 0.15 * (hi - lo), hi + 0.15 * (hi - lo))
     ax.set(xlabel=f"time since the S1 start [{unit}]", ylabel="PE per sample")
     ax.set_ylim(bottom=0, top=1.2 * max(float(np.max(wf[""])), 1e-3))
     ax.legend(loc="upper right", title=title, title_fontsize=11)
