@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["band_lines", "bands", "event_display", "output_name"]
+__all__ = ["bands", "event_display", "output_name"]
 
 #: the per-event columns the event display reads (float scalars), and its arrays
 DISPLAY_SCALARS = (
@@ -165,22 +165,6 @@ def event_display(file: str | os.PathLike, event: int, path: Path, study: str = 
 
 
 # --------------------------------------------------------------------------------------------------- bands
-def band_lines(cs1, y, edges):
-    """Per cS1 bin: (bin centres, median, 15.87 % and 84.13 % quantiles of ``y``) of the bins with at least 10
-    events (NaN elsewhere).
-
-    TODO(band helper): replace by ``tpcml.sim.bands.band_stats`` when it lands on main (issue 16, band helper)."""
-    cs1, y = np.asarray(cs1, float), np.asarray(y, float)
-    centres = 0.5 * (edges[1:] + edges[:-1])
-    out = np.full((3, len(centres)), np.nan)
-    index = np.digitize(cs1, edges) - 1
-    for k in range(len(centres)):
-        sel = y[index == k]
-        if len(sel) >= 10:
-            out[:, k] = np.percentile(sel, [50.0, 15.87, 84.13])
-    return centres, out[0], out[1], out[2]
-
-
 def _band_columns(file):
     from tpcml.core import rootio
 
@@ -196,10 +180,11 @@ ER_POINTS_MAX = 3000
 def bands(file, file_nr, path: Path, study: str = "xenon1t", cs1_max: float = 100.0, bins: int = 25) -> Path:
     """The ER band of ``file`` (and the NR band of ``file_nr``) in (cS1, log10 cS2_bottom) for cS1 below
     ``cs1_max`` PE: the events (points, or a 2-d histogram for a large ER sample), each band's per-bin median
-    (solid) and 15.9/84.1 % quantiles (dashed) in at most ``bins`` cS1 bins of at least 10 events (fewer bins for
-    a small sample: about 30 events per bin)."""
+    (solid) and 15.9/84.1 % quantiles (dashed), :func:`tpcml.sim.bands.band_stats`, in at most ``bins`` cS1 bins
+    (fewer for a small sample: about twice ``bands.MIN_BIN_COUNT`` events per bin; emptier bins have no point)."""
     from tpcml.core.errors import InputError
     from tpcml.report import figures
+    from tpcml.sim.bands import MIN_BIN_COUNT, band_stats
 
     det = _detector(file, study)
     er = _band_columns(file)
@@ -208,7 +193,7 @@ def bands(file, file_nr, path: Path, study: str = "xenon1t", cs1_max: float = 10
         raise InputError(f"{file}: no event with cS1 > 0 and cS2_bottom > 0")
     samples = [er] + ([nr] if nr is not None else [])
     smallest = min(int(np.sum(s[0] < cs1_max)) for s in samples)
-    edges = np.linspace(0.0, cs1_max, int(np.clip(smallest // 30, 4, bins)) + 1)
+    edges = np.linspace(0.0, cs1_max, int(np.clip(smallest // (2 * MIN_BIN_COUNT), 4, bins)) + 1)
     y_all = np.concatenate([s[1][s[0] < cs1_max] for s in samples])
     lo, hi = (np.percentile(y_all, [0.5, 99.5]) if len(y_all) else (2.0, 4.5)) + np.array([-0.15, 0.15])
     plt = figures.pyplot()
@@ -222,10 +207,10 @@ def bands(file, file_nr, path: Path, study: str = "xenon1t", cs1_max: float = 10
     if nr is not None:
         ax.scatter(nr[0], nr[1], s=5, color="C1", alpha=0.45, label=f"NR events ({Path(file_nr).name})")
     for (cs1, y), name, colour in zip(samples, ("ER", "NR"), ("navy", "darkred"), strict=False):
-        centres, med, q16, q84 = band_lines(cs1, y, edges)
-        ax.plot(centres, med, "-", color=colour, lw=2, label=f"{name} median")
+        band = band_stats(cs1, y, edges)
+        ax.plot(band.centers, band.median, "-", color=colour, lw=2, label=f"{name} median")
         gap = [np.nan]  # both quantile lines in one legend entry
-        x2, y2 = np.r_[centres, gap, centres], np.r_[q16, gap, q84]
+        x2, y2 = np.r_[band.centers, gap, band.centers], np.r_[band.lower, gap, band.upper]
         ax.plot(x2, y2, "--", color=colour, lw=1.3, label=f"{name} 15.9 % and 84.1 % quantiles")
     ax.set(xlim=(0, cs1_max), ylim=(lo, hi), xlabel="cS1 [PE]", ylabel=r"$\log_{10}$(cS2$_\mathrm{b}$ / PE)")
     figures.label(ax, rlabel=f"{det.name}{':' + det.run if det.run else ''}, {len(er[0])} ER events")
