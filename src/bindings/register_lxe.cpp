@@ -690,7 +690,8 @@ void bindEvents(py::module_ &m)
            [](const LXeEventSimulator &sim, const Array<float> &x, const Array<float> &y, const Array<float> &z,
               const Array<float> &t, const Array<int> &nph, const Array<int> &ne, const Array<int> &recoil,
               const Array<float> &energy, const std::optional<Array<int>> &nex, std::uint64_t seed, unsigned threads,
-              std::size_t pmtWaveformEvents, int samples, double fastThreshold, const std::string &path) {
+              std::size_t pmtWaveformEvents, int samples, double fastThreshold, const std::string &path,
+              std::uint64_t firstIndex) {
               const std::size_t n = commonLength({{"x", x.size()},
                                                   {"y", y.size()},
                                                   {"z", z.size()},
@@ -716,6 +717,7 @@ void bindEvents(py::module_ &m)
               opt.pmtWaveformEvents = pmtWaveformEvents;
               opt.waveformSamples = samples;
               opt.s2FastThreshold = fastThreshold;
+              opt.firstIndex = firstIndex;
               if (path != "auto") {
                  opt.forceS2Path = true;
                  opt.s2Path = s2Path(path);
@@ -731,8 +733,11 @@ void bindEvents(py::module_ &m)
            py::arg("n_electrons"), py::arg("recoil"), py::arg("energy"), py::arg("n_excitons") = py::none(),
            py::arg("seed") = 0, py::arg("threads") = 1, py::arg("pmt_waveform_events") = 0,
            py::arg("waveform_samples") = 200, py::arg("s2_fast_threshold") = 1000.0, py::arg("s2_path") = "auto",
+           py::arg("first_index") = 0,
            "n events (one row each, 'kept' marks triggered events with an S1 and an S2); s2_path 'auto' (binned "
-           "above s2_fast_threshold expected photons), 'binned', 'photons' or 'photons_channels'");
+           "above s2_fast_threshold expected photons), 'binned', 'photons' or 'photons_channels'; event i draws from "
+           "the streams of index first_index + i (batches of "
+           "one run give the same events as one call)");
 }
 
 } // namespace

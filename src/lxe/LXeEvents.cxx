@@ -160,7 +160,8 @@ void LXeEventSimulator::event(const LXeEventInput &in, std::size_t i, std::uint6
    const std::size_t np = nPmt(), nt = optics.nTop();
    const int m = opt.waveformSamples;
    const auto ms = static_cast<std::size_t>(m);
-   Rng rng(detail::streamKey(seed, kEvent), i);
+   const std::uint64_t index = opt.firstIndex + i; // the event's random streams
+   Rng rng(detail::streamKey(seed, kEvent), index);
    const double x = in.x[i], y = in.y[i], z = in.z[i], td = in.driftTime[i], energy = in.energy[i];
    const bool isNR = in.recoil[i] == 1;
 
@@ -179,14 +180,14 @@ void LXeEventSimulator::event(const LXeEventInput &in, std::size_t i, std::uint6
    s.channel.resize(static_cast<std::size_t>(nDet));
    if (nDet > 0)
       m_timing.emissionTimes(isNR, energy, m_field, static_cast<std::size_t>(nExc),
-                             static_cast<std::size_t>(nDet - nExc), detail::streamKey(seed, kEmission), i,
+                             static_cast<std::size_t>(nDet - nExc), detail::streamKey(seed, kEmission), index,
                              s.time.data());
    for (auto &ch : s.channel) {
       const auto it = std::upper_bound(s.cdf.begin(), s.cdf.end(), rng.uniform() * c);
       ch = static_cast<int>(std::min<std::size_t>(static_cast<std::size_t>(it - s.cdf.begin()), np - 1));
    }
    const SignalWaveforms w1 = m_wf.simulate(s.channel.data(), s.time.data(), s.channel.size(),
-                                            detail::streamKey(seed, kS1Wave), i, WaveformMode::kChannels);
+                                            detail::streamKey(seed, kS1Wave), index, WaveformMode::kChannels);
    double tS1Start = 0., tS1Mean = 0.;
    std::int64_t f1 = 1;
    if (w1.largestS1 >= 0) {
@@ -258,7 +259,7 @@ void LXeEventSimulator::event(const LXeEventInput &in, std::size_t i, std::uint6
    SignalWaveforms w2;
    if (extracted > 0)
       w2 = m_wf.simulateElectroluminescence(s.electronTime.data(), s.electronTime.size(), mu, m_elTime, s.prob.data(),
-                                            detail::streamKey(seed, kS2Wave), i, path);
+                                            detail::streamKey(seed, kS2Wave), index, path);
    out.nPeaks[i] = static_cast<int>(w1.peaks.size() + w2.peaks.size());
    std::int64_t f2 = 1;
    if (w2.largestS2 >= 0) {
@@ -324,7 +325,7 @@ void LXeEventSimulator::event(const LXeEventInput &in, std::size_t i, std::uint6
          if (!any)
             continue;
          PmtWaveformRow r;
-         r.event = i;
+         r.event = index;
          r.signal = signal;
          r.channel = ch;
          r.dt = static_cast<float>(static_cast<double>(f) * w.dt);

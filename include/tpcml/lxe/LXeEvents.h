@@ -65,13 +65,14 @@ struct LXeEventOptions {
    int waveformSamples = 200;         ///< stored samples per peak waveform (strax peaks: 200)
    std::size_t pmtWaveformEvents = 0; ///< the first events whose per-PMT waveforms are kept
    double s2FastThreshold = 1000.;    ///< expected S2 photons above which S2Path::kBinned is used
+   std::uint64_t firstIndex = 0;      ///< event i of the batch draws from streams (seed, purpose, firstIndex + i)
    bool forceS2Path = false;          ///< use s2Path for every event (tests)
    S2Path s2Path = S2Path::kBinned;
 };
 
 /// One row of the pmt_waveforms tree.
 struct PmtWaveformRow {
-   std::uint64_t event = 0; ///< index in the batch
+   std::uint64_t event = 0; ///< firstIndex + index in the batch
    int signal = 0;          ///< 1 S1, 2 S2
    int channel = 0;
    float t0 = 0.f, dt = 0.f;
