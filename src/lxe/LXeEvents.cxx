@@ -265,10 +265,29 @@ void LXeEventSimulator::event(const LXeEventInput &in, std::size_t i, std::uint6
    if (w2.largestS2 >= 0) {
       const Peak &pk = w2.peaks[static_cast<std::size_t>(w2.largestS2)];
       out.hasS2[i] = 1;
+      // per-channel areas inside the peak: from the pulses when digitised per channel; otherwise (kPhotons,
+      // kBinned: no per-channel timing) the signal's channel areas x the peak's share of the summed waveform
+      // (the S2 light pattern does not change during the signal)
+      if (!w2.pulses.empty()) {
+         std::fill(s.area.begin(), s.area.end(), 0.);
+         for (const auto &p : w2.pulses) {
+            const std::int64_t from = std::max(p.start, pk.start), to = std::min(p.start + p.length, pk.end);
+            const float *d = w2.pulseData.data() + p.offset - p.start;
+            for (std::int64_t k = from; k < to; ++k)
+               s.area[static_cast<std::size_t>(p.channel)] += d[k];
+         }
+      } else {
+         double all = 0.;
+         for (float v : w2.sum)
+            all += v;
+         const double share = all > 0. ? std::clamp(static_cast<double>(pk.area) / all, 0., 1.) : 1.;
+         for (std::size_t k = 0; k < np; ++k)
+            s.area[k] = w2.channelArea[k] * share;
+      }
       double q = 0., top = 0.;
       float *pa = &out.s2PmtArea[i * np];
       for (std::size_t k = 0; k < np; ++k) {
-         pa[k] = w2.channelArea[k];
+         pa[k] = static_cast<float>(s.area[k]);
          s.area[k] = pa[k];
          q += pa[k];
          if (k < nt)

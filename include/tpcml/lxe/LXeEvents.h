@@ -23,9 +23,11 @@
 // Event. The largest S1 peak of the S1 window and the largest S2 peak of the S2 window (S1 and S2
 //     are digitised in separate windows on one time axis, t = 0 at the interaction).
 //     s1_pmt_area: each channel's ZLE-kept area inside the largest S1 peak; s1_area is their sum.
-//     s2_pmt_area: each channel's area of the whole S2 signal (all its photoelectrons, noise-free);
-//     s2_area is their sum. (The S2 waveform's peak may be split from a small satellite; its width
-//     and waveform are those of the largest S2 peak.)
+//     s2_pmt_area: with per-channel pulses (kPhotonsChannels) each channel's area inside the largest
+//     S2 peak; on the summed paths (kPhotons, kBinned: no per-channel timing) each channel's area of
+//     the whole S2 signal (noise-free) times the peak's share of the summed waveform's area (the S2
+//     pattern does not change during the signal; a diffusion tail split off by the 350 ns gap rule
+//     is a satellite peak). s2_area is their sum.
 //     Trigger: at least s1_coincidence_level channels whose first hit (a sample above the hit
 //     threshold) inside the S1 peak lies within s1_coincidence_window ns of each other (XENON1T:
 //     3-fold; DARWIN's N4T200: 4-fold in 200 ns). Kept = triggered, an S1 peak and an S2 peak.
