@@ -146,3 +146,24 @@ def test_bad_inputs_give_clear_errors(sim):
         es.simulate(**inp, seed=1, s2_path="fast")
     with pytest.raises(ValueError, match="number of events must be >= 0"):
         sim.detector_events(sources.make("xenon1t", "er"), -1, seed=1)
+
+
+def test_benchmark_quick_run():
+    """bench/bench_lxe_events.py completes a tiny XENON1T run and prints its table (timings never asserted)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    bench = Path(__file__).resolve().parents[2] / "bench" / "bench_lxe_events.py"
+    res = subprocess.run(
+        [sys.executable, str(bench), "--quick", "--xenon1t-only", "--events", "60"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert res.returncode == 0, res.stdout[-2000:] + res.stderr[-2000:]
+    rows = [line for line in res.stdout.splitlines() if "|" in line]
+    for kind in ("er-background", "er", "wimp"):
+        assert any(r.startswith(f"xenon1t {kind} (") and "C++ kernel, 1 thread" in r for r in rows), kind
+    assert all("events/s" in r for r in rows[1:])
