@@ -166,13 +166,17 @@ void LXeEventSimulator::event(const LXeEventInput &in, std::size_t i, std::uint6
    const bool isNR = in.recoil[i] == 1;
 
    // ---- S1: detected photons, emission times, channels, digitisation
-   optics.s1Collection(x, y, z, s.prob.data());
-   double c = 0.;
-   for (std::size_t k = 0; k < np; ++k)
-      s.cdf[k] = (c += s.prob[k]);
    const double pDetect = std::min(1., m_g1 * corr.s1Relative(x, y, z) / (1. + wp.pDpe));
    const int nph = in.nPhotons[i];
-   const int nDet = c > 0. ? binomialInt(rng, nph, pDetect) : 0;
+   int nDet = binomialInt(rng, nph, pDetect);
+   double c = 0.;
+   if (nDet > 0) { // the per-PMT probabilities (O(n_pmt) solid angles) only for an S1 with light
+      optics.s1Collection(x, y, z, s.prob.data());
+      for (std::size_t k = 0; k < np; ++k)
+         s.cdf[k] = (c += s.prob[k]);
+      if (!(c > 0.))
+         nDet = 0;
+   }
    const int nExc = in.nExcitons && nph > 0 && !isNR
                         ? binomialInt(rng, nDet, static_cast<double>(in.nExcitons[i]) / static_cast<double>(nph))
                         : nDet;
