@@ -166,4 +166,4 @@ def test_benchmark_quick_run():
     rows = [line for line in res.stdout.splitlines() if "|" in line]
     for kind in ("er-background", "er", "wimp"):
         assert any(r.startswith(f"xenon1t {kind} (") and "C++ kernel, 1 thread" in r for r in rows), kind
-    assert all("events/s" in r for r in rows[1:])
+    assert all("/s" in r for r in rows[1:])
