@@ -45,7 +45,7 @@ from ..core.extras import require
 from ..core.guards import u64
 from ..core.rootio import check_format, provenance, write_tree
 from ..report import progress
-from .quanta import ER, ER_CALIBRATION, NR, NR_CALIBRATION, Spectrum, nest_quanta
+from .quanta import ER, ER_CALIBRATION, NR, NR_CALIBRATION, Spectrum, er_recombination_fluctuation, nest_quanta
 
 # sample codes and recoil types of the events tree (docs/event-model.md §3)
 SAMPLE_NR, SAMPLE_ER, SAMPLE_ACCIDENTAL, SAMPLE_DM = 0, 1, 2, 3
@@ -196,6 +196,7 @@ class Simulator:
         self.v_drift = d.get("drift_velocity", "mm/us")
         self.t_max = d.get("max_drift_time", "us")
         self.singlet = {ER: d.get("s1_singlet_fraction_er"), NR: d.get("s1_singlet_fraction_nr")}
+        self.er_recombination_fluctuation = er_recombination_fluctuation(d)  # 0 = plain NEST (quanta.nest_quanta)
 
     # ------------------------------------------------------------------ helpers
     def _uniform_disc(self, rng, n, r_min=0.0, r_max=None):
@@ -263,7 +264,14 @@ class Simulator:
             t = rng.uniform(0.0, self.t_max, n)
         t = t.astype(np.float32)
         z = (-self.v_drift * t).astype(np.float32)
-        n_ph, n_e = nest_quanta(recoil, energy, self.field, self.density, seed=seed)
+        n_ph, n_e = nest_quanta(
+            recoil,
+            energy,
+            self.field,
+            self.density,
+            seed=seed,
+            recombination_fluctuation=self.er_recombination_fluctuation,
+        )
         s1 = self._s1(recoil, x, y, z, n_ph, seed)
         s2 = self.response.drifted_s2(x, y, t, n_e, seed=u64(seed), threads=self.threads)
         return {
