@@ -46,6 +46,23 @@ double meanTime(const SignalWaveforms &w, const Peak &pk)
    return w.origin + (s > 0. ? st / s : 0.5 * static_cast<double>(pk.start + pk.end)) * w.dt;
 }
 
+/// Per-channel areas `area` stored as float into pa (rounded back into area), their sum and top-array sum
+/// (first nTop channels) into sum / top; returns (sum, top) of the stored values.
+std::pair<double, double> storeAreas(std::vector<double> &area, std::size_t nTop, float *pa, float &sum, float &top)
+{
+   double q = 0., t = 0.;
+   for (std::size_t k = 0; k < area.size(); ++k) {
+      pa[k] = static_cast<float>(area[k]);
+      area[k] = pa[k];
+      q += pa[k];
+      if (k < nTop)
+         t += pa[k];
+   }
+   sum = static_cast<float>(q);
+   top = static_cast<float>(t);
+   return {q, t};
+}
+
 /// Downsampling factor of a peak of L samples into m stored samples (strax: the smallest integer factor).
 std::int64_t downsampleFactor(std::int64_t length, int m)
 {
@@ -213,16 +230,7 @@ void LXeEventSimulator::event(const LXeEventInput &in, std::size_t i, std::uint6
                s.firstHit[ch] = static_cast<double>(k);
          }
       }
-      double q = 0., top = 0.;
-      float *pa = &out.s1PmtArea[i * np];
-      for (std::size_t k = 0; k < np; ++k) {
-         pa[k] = static_cast<float>(s.area[k]);
-         q += pa[k];
-         if (k < nt)
-            top += pa[k];
-      }
-      out.s1Area[i] = static_cast<float>(q);
-      out.s1AreaTop[i] = static_cast<float>(top);
+      storeAreas(s.area, nt, &out.s1PmtArea[i * np], out.s1Area[i], out.s1AreaTop[i]);
       out.s1Width50[i] = pk.width50;
       out.s1RiseTime[i] = pk.riseTime;
       out.s1NChannels[i] = pk.tightCoincidence;
@@ -288,17 +296,7 @@ void LXeEventSimulator::event(const LXeEventInput &in, std::size_t i, std::uint6
          for (std::size_t k = 0; k < np; ++k)
             s.area[k] = w2.channelArea[k] * share;
       }
-      double q = 0., top = 0.;
-      float *pa = &out.s2PmtArea[i * np];
-      for (std::size_t k = 0; k < np; ++k) {
-         pa[k] = static_cast<float>(s.area[k]);
-         s.area[k] = pa[k];
-         q += pa[k];
-         if (k < nt)
-            top += pa[k];
-      }
-      out.s2Area[i] = static_cast<float>(q);
-      out.s2AreaTop[i] = static_cast<float>(top);
+      const auto [q, top] = storeAreas(s.area, nt, &out.s2PmtArea[i * np], out.s2Area[i], out.s2AreaTop[i]);
       out.s2Width50[i] = pk.width50;
       out.s2RiseTime[i] = pk.riseTime;
       double xr = 0., yr = 0.;

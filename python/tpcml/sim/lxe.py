@@ -254,16 +254,7 @@ class Simulator:
             raise ValueError(f"number of events must be >= 0, got {n}")
         rng = np.random.default_rng([seed, 1])
         energy = spectrum.sample(rng, n) if isinstance(spectrum, Spectrum) else np.asarray(spectrum, np.float64)
-        if fiducial_only:
-            x, y = self._uniform_disc(rng, n, r_max=self.det.get("fiducial_radius", "mm"))
-            t = rng.uniform(
-                self.det.get("fiducial_drift_time_min", "us"), self.det.get("fiducial_drift_time_max", "us"), n
-            )
-        else:
-            x, y = self._uniform_disc(rng, n)
-            t = rng.uniform(0.0, self.t_max, n)
-        t = t.astype(np.float32)
-        z = (-self.v_drift * t).astype(np.float32)
+        x, y, z, t = self._vertices(rng, n, fiducial_only)
         n_ph, n_e = nest_quanta(
             recoil,
             energy,
