@@ -32,6 +32,11 @@
 #pragma link C++ class tpcml::SignalWaveforms;
 #pragma link C++ class tpcml::WaveformSimulator;
 #pragma link C++ class tpcml::ScintillationTiming;
+#pragma link C++ enum tpcml::S2Path;
+#pragma link C++ class tpcml::LXeEventOptions;
+#pragma link C++ class tpcml::PmtWaveformRow;
+#pragma link C++ class tpcml::LXeEventBatch;
+#pragma link C++ class tpcml::LXeEventSimulator;
 #pragma link C++ class tpcml::IsolatedS1Table + ;
 #pragma link C++ class tpcml::IsolatedS2Table + ;
 #pragma link C++ class tpcml::PairedEvent + ;

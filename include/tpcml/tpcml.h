@@ -14,6 +14,7 @@
 #include "tpcml/core/Units.h"
 #include "tpcml/core/Version.h"
 #include "tpcml/lxe/DriftCorrection.h"
+#include "tpcml/lxe/LXeEvents.h"
 #include "tpcml/lxe/LXeOptics.h"
 #include "tpcml/lxe/LXeResponse.h"
 #include "tpcml/lxe/NRMedian.h"

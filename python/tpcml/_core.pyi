@@ -8,7 +8,7 @@ import collections.abc
 import numpy
 import numpy.typing
 import typing
-__all__: list[str] = ['AccidentalPairer', 'AtomicOutput', 'ConfigError', 'DetectorConfig', 'DetectorParameter', 'DriftDepth', 'EVENT_COLUMNS', 'EVENT_DTYPES', 'ElectronLifetimeCorrection', 'Error', 'FEATURES', 'HitPeakImager', 'InputError', 'LXeOptics', 'LXeResponse', 'NRMedianCurve', 'OnnxModel', 'PositionCorrections', 'RasterOptions', 'RegularGrid', 'S1_COLUMNS', 'S2_COLUMNS', 'ScintillationTiming', 'TrackRasteriser', 'UsageError', 'WaveformParams', 'WaveformSimulator', 'accepted_units', 'accidental_count', 'available_memory', 'check_detector', 'compiler_version', 'describe_tree', 'dimension_names', 'hex_pmt_array', 'isolated_rates', 'library_directory', 'list_trees', 'model_json', 'onnx_benchmark', 'onnx_ir_versions', 'onnx_isa', 'onnx_newest_opset', 'onnx_schema_table', 'onnx_supported_operators', 'pair_file', 'provenance_json', 'provenance_keys', 'read_detector', 'read_parameter', 'read_pmt_table', 'require_columns', 'require_distinct_output', 'root_version', 'score_files', 'sha256_file', 'unit_factor', 'version', 'write_output_metadata', 'write_tree_file']
+__all__: list[str] = ['AccidentalPairer', 'AtomicOutput', 'ConfigError', 'DetectorConfig', 'DetectorParameter', 'DriftDepth', 'EVENT_COLUMNS', 'EVENT_DTYPES', 'ElectronLifetimeCorrection', 'Error', 'FEATURES', 'HitPeakImager', 'InputError', 'LXeEventSimulator', 'LXeOptics', 'LXeResponse', 'NRMedianCurve', 'OnnxModel', 'PositionCorrections', 'RasterOptions', 'RegularGrid', 'S1_COLUMNS', 'S2_COLUMNS', 'ScintillationTiming', 'TrackRasteriser', 'UsageError', 'WaveformParams', 'WaveformSimulator', 'accepted_units', 'accidental_count', 'available_memory', 'check_detector', 'compiler_version', 'describe_tree', 'dimension_names', 'hex_pmt_array', 'isolated_rates', 'library_directory', 'list_trees', 'model_json', 'onnx_benchmark', 'onnx_ir_versions', 'onnx_isa', 'onnx_newest_opset', 'onnx_schema_table', 'onnx_supported_operators', 'pair_file', 'provenance_json', 'provenance_keys', 'read_detector', 'read_parameter', 'read_pmt_table', 'require_columns', 'require_distinct_output', 'root_version', 'score_files', 'sha256_file', 'unit_factor', 'version', 'write_output_metadata', 'write_tree_file']
 class Error(RuntimeError):
     """
     Base of every tpcml error.
@@ -471,6 +471,10 @@ class WaveformSimulator:
         """
         signal i: photons offsets[i]:offsets[i+1], stream (seed, i)
         """
+    def simulate_electroluminescence(self, electron_time: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], photons_per_electron: typing.SupportsFloat | typing.SupportsIndex, el_time: typing.SupportsFloat | typing.SupportsIndex, channel_prob: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], seed: typing.SupportsInt | typing.SupportsIndex, index: typing.SupportsInt | typing.SupportsIndex = 0, path: str = 'binned', dense: bool = False) -> dict:
+        """
+        S2 of electrons reaching the surface at electron_time (ns): Poisson(photons_per_electron) photons each, uniform over el_time ns, channels by channel_prob; path 'binned' (fast), 'photons' or 'photons_channels'
+        """
     @property
     def adc_per_pe(self) -> float:
         ...
@@ -570,6 +574,25 @@ class ScintillationTiming:
         ...
     @tau_triplet.setter
     def tau_triplet(self, arg0: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
+class LXeEventSimulator:
+    """
+    Full LXe TPC events: per-PMT S1/S2 areas, peak waveforms, corrected areas, position (tpcml/lxe/LXeEvents.h)
+    """
+    def __init__(self, detector: DetectorConfig) -> None:
+        ...
+    def simulate(self, x: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], y: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], z: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], drift_time: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], n_photons: typing.Annotated[numpy.typing.ArrayLike, numpy.int32], n_electrons: typing.Annotated[numpy.typing.ArrayLike, numpy.int32], recoil: typing.Annotated[numpy.typing.ArrayLike, numpy.int32], energy: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], n_excitons: typing.Annotated[numpy.typing.ArrayLike, numpy.int32] | None = None, seed: typing.SupportsInt | typing.SupportsIndex = 0, threads: typing.SupportsInt | typing.SupportsIndex = 1, pmt_waveform_events: typing.SupportsInt | typing.SupportsIndex = 0, waveform_samples: typing.SupportsInt | typing.SupportsIndex = 200, s2_fast_threshold: typing.SupportsFloat | typing.SupportsIndex = 1000.0, s2_path: str = 'auto', first_index: typing.SupportsInt | typing.SupportsIndex = 0) -> dict:
+        """
+        n events (one row each, 'kept' marks triggered events with an S1 and an S2); s2_path 'auto' (binned above s2_fast_threshold expected photons), 'binned', 'photons' or 'photons_channels'; event i draws from the streams of index first_index + i (batches of one run give the same events as one call)
+        """
+    @property
+    def n_pmt(self) -> int:
+        ...
+    @property
+    def response(self) -> LXeResponse:
+        ...
+    @property
+    def waveforms(self) -> WaveformSimulator:
         ...
 class AccidentalPairer:
     @staticmethod

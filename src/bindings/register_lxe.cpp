@@ -7,6 +7,7 @@
 #include "tpcml/core/DetectorConfig.h"
 #include "tpcml/core/Error.h"
 #include "tpcml/lxe/DriftCorrection.h"
+#include "tpcml/lxe/LXeEvents.h"
 #include "tpcml/lxe/LXeOptics.h"
 #include "tpcml/lxe/LXeResponse.h"
 #include "tpcml/lxe/NRMedian.h"
@@ -17,7 +18,9 @@
 #include <pybind11/numpy.h>
 #include <pybind11/stl.h>
 
+#include <algorithm>
 #include <cstring>
+#include <optional>
 #include <stdexcept>
 #include <cstdint>
 #include <vector>
@@ -444,6 +447,17 @@ WaveformMode waveformMode(const std::string &mode)
    throw UsageError("waveform mode '" + mode + "' is unknown; expected 'channels' or 'summed'");
 }
 
+S2Path s2Path(const std::string &path)
+{
+   if (path == "binned")
+      return S2Path::kBinned;
+   if (path == "photons")
+      return S2Path::kPhotons;
+   if (path == "photons_channels")
+      return S2Path::kPhotonsChannels;
+   throw UsageError("S2 path '" + path + "' is unknown; expected 'binned', 'photons' or 'photons_channels'");
+}
+
 void bindWaveforms(py::module_ &m)
 {
    py::class_<WaveformParams>(
@@ -530,6 +544,26 @@ void bindWaveforms(py::module_ &m)
            py::arg("channel"), py::arg("time"), py::arg("offsets"), py::arg("seed"), py::arg("threads") = 1,
            py::arg("dense") = false, py::arg("mode") = "channels",
            "signal i: photons offsets[i]:offsets[i+1], stream (seed, i)")
+       .def(
+           "simulate_electroluminescence",
+           [](const WaveformSimulator &s, const Array<double> &te, double mu, double elTime, const Array<double> &prob,
+              std::uint64_t seed, std::uint64_t index, const std::string &path, bool dense) {
+              if (static_cast<std::size_t>(prob.size()) != s.nChannels())
+                 throw UsageError("channel_prob has " + std::to_string(prob.size()) +
+                                  " entries; expected one per channel (" + std::to_string(s.nChannels()) + ")");
+              const S2Path p = s2Path(path);
+              SignalWaveforms w;
+              {
+                 ReleaseGil release;
+                 w = s.simulateElectroluminescence(te.data(), static_cast<std::size_t>(te.size()), mu, elTime,
+                                                   prob.data(), seed, index, p);
+              }
+              return waveformDict(w, s.nChannels(), dense);
+           },
+           py::arg("electron_time"), py::arg("photons_per_electron"), py::arg("el_time"), py::arg("channel_prob"),
+           py::arg("seed"), py::arg("index") = 0, py::arg("path") = "binned", py::arg("dense") = false,
+           "S2 of electrons reaching the surface at electron_time (ns): Poisson(photons_per_electron) photons each, "
+           "uniform over el_time ns, channels by channel_prob; path 'binned' (fast), 'photons' or 'photons_channels'")
        .def_property_readonly("params", &WaveformSimulator::params)
        .def_property_readonly("n_channels", &WaveformSimulator::nChannels)
        .def_property_readonly("n_top", &WaveformSimulator::nTop)
@@ -568,12 +602,150 @@ void bindWaveforms(py::module_ &m)
            "emission times (ns) of n_excitons exciton photons then n_recombined recombination photons");
 }
 
+py::array_t<bool> toBool(const std::vector<std::uint8_t> &v)
+{
+   py::array_t<bool> a(static_cast<py::ssize_t>(v.size()));
+   std::transform(v.begin(), v.end(), a.mutable_data(), [](std::uint8_t u) { return u != 0; });
+   return a;
+}
+
+/// Columns of an LXe event batch under the events-tree names (docs: tpcml/lxe/LXeEvents.h), one row per
+/// generated event, with the masks kept / triggered / has_s1 / has_s2 and the pmt_waveforms rows.
+py::dict eventDict(const LXeEventBatch &b)
+{
+   py::dict d;
+   const std::size_t n = b.size();
+   d["kept"] = toBool(b.kept);
+   d["triggered"] = toBool(b.triggered);
+   d["has_s1"] = toBool(b.hasS1);
+   d["has_s2"] = toBool(b.hasS2);
+   const std::pair<const char *, const std::vector<float> *> floats[] = {{"s1_area", &b.s1Area},
+                                                                         {"s1_area_top", &b.s1AreaTop},
+                                                                         {"s2_area", &b.s2Area},
+                                                                         {"s2_area_top", &b.s2AreaTop},
+                                                                         {"s1_width50", &b.s1Width50},
+                                                                         {"s1_rise_time", &b.s1RiseTime},
+                                                                         {"s2_width50", &b.s2Width50},
+                                                                         {"s2_rise_time", &b.s2RiseTime},
+                                                                         {"x", &b.x},
+                                                                         {"y", &b.y},
+                                                                         {"drift_time", &b.driftTime},
+                                                                         {"z", &b.z},
+                                                                         {"cS1", &b.cS1},
+                                                                         {"cS2", &b.cS2},
+                                                                         {"cS2_bottom", &b.cS2Bottom},
+                                                                         {"s1_waveform_dt", &b.s1WaveformDt},
+                                                                         {"s2_waveform_dt", &b.s2WaveformDt},
+                                                                         {"s1_waveform_t0", &b.s1WaveformT0},
+                                                                         {"s2_waveform_t0", &b.s2WaveformT0}};
+   for (const auto &[name, v] : floats)
+      d[name] = toNumpy(*v);
+   d["s1_n_channels"] = toNumpy(b.s1NChannels);
+   d["n_peaks"] = toNumpy(b.nPeaks);
+   d["s1_pmt_area"] = toNumpy2D(b.s1PmtArea, n, b.nPmt);
+   d["s2_pmt_area"] = toNumpy2D(b.s2PmtArea, n, b.nPmt);
+   const std::pair<const char *, const std::vector<float> *> waves[] = {{"s1_waveform", &b.s1Waveform},
+                                                                        {"s1_waveform_top", &b.s1WaveformTop},
+                                                                        {"s1_waveform_bottom", &b.s1WaveformBottom},
+                                                                        {"s2_waveform", &b.s2Waveform},
+                                                                        {"s2_waveform_top", &b.s2WaveformTop},
+                                                                        {"s2_waveform_bottom", &b.s2WaveformBottom}};
+   for (const auto &[name, v] : waves)
+      d[name] = toNumpy2D(*v, n, b.nSamples);
+   const std::size_t r = b.pmtWaveforms.size();
+   std::vector<std::uint64_t> event(r);
+   std::vector<int> signal(r), channel(r);
+   std::vector<float> t0(r), dt(r), samples(r * b.nSamples);
+   for (std::size_t k = 0; k < r; ++k) {
+      const auto &row = b.pmtWaveforms[k];
+      event[k] = row.event;
+      signal[k] = row.signal;
+      channel[k] = row.channel;
+      t0[k] = row.t0;
+      dt[k] = row.dt;
+      std::copy(row.samples.begin(), row.samples.end(), samples.begin() + static_cast<std::ptrdiff_t>(k * b.nSamples));
+   }
+   py::dict w;
+   w["event"] = toNumpy(event);
+   w["signal"] = toNumpy(signal);
+   w["channel"] = toNumpy(channel);
+   w["t0"] = toNumpy(t0);
+   w["dt"] = toNumpy(dt);
+   w["samples"] = toNumpy2D(samples, r, b.nSamples);
+   d["pmt_waveforms"] = w;
+   return d;
+}
+
+void bindEvents(py::module_ &m)
+{
+   py::class_<LXeEventSimulator>(m, "LXeEventSimulator",
+                                 "Full LXe TPC events: per-PMT S1/S2 areas, peak waveforms, corrected areas, position "
+                                 "(tpcml/lxe/LXeEvents.h)")
+       .def(py::init<const DetectorConfig &>(), py::arg("detector"))
+       .def_property_readonly("response", &LXeEventSimulator::response, py::return_value_policy::reference_internal)
+       .def_property_readonly("waveforms", &LXeEventSimulator::waveforms, py::return_value_policy::reference_internal)
+       .def_property_readonly("n_pmt", &LXeEventSimulator::nPmt)
+       .def(
+           "simulate",
+           [](const LXeEventSimulator &sim, const Array<float> &x, const Array<float> &y, const Array<float> &z,
+              const Array<float> &t, const Array<int> &nph, const Array<int> &ne, const Array<int> &recoil,
+              const Array<float> &energy, const std::optional<Array<int>> &nex, std::uint64_t seed, unsigned threads,
+              std::size_t pmtWaveformEvents, int samples, double fastThreshold, const std::string &path,
+              std::uint64_t firstIndex) {
+              const std::size_t n = commonLength({{"x", x.size()},
+                                                  {"y", y.size()},
+                                                  {"z", z.size()},
+                                                  {"drift_time", t.size()},
+                                                  {"n_photons", nph.size()},
+                                                  {"n_electrons", ne.size()},
+                                                  {"recoil", recoil.size()},
+                                                  {"energy", energy.size()}});
+              if (nex && static_cast<std::size_t>(nex->size()) != n)
+                 throw UsageError("n_excitons has " + std::to_string(nex->size()) + " entries; expected " +
+                                  std::to_string(n));
+              LXeEventInput in;
+              in.x = x.data();
+              in.y = y.data();
+              in.z = z.data();
+              in.driftTime = t.data();
+              in.nPhotons = nph.data();
+              in.nElectrons = ne.data();
+              in.recoil = recoil.data();
+              in.energy = energy.data();
+              in.nExcitons = nex ? nex->data() : nullptr;
+              LXeEventOptions opt;
+              opt.pmtWaveformEvents = pmtWaveformEvents;
+              opt.waveformSamples = samples;
+              opt.s2FastThreshold = fastThreshold;
+              opt.firstIndex = firstIndex;
+              if (path != "auto") {
+                 opt.forceS2Path = true;
+                 opt.s2Path = s2Path(path);
+              }
+              LXeEventBatch b;
+              {
+                 ReleaseGil release;
+                 b = sim.simulate(in, n, seed, threads, opt);
+              }
+              return eventDict(b);
+           },
+           py::arg("x"), py::arg("y"), py::arg("z"), py::arg("drift_time"), py::arg("n_photons"),
+           py::arg("n_electrons"), py::arg("recoil"), py::arg("energy"), py::arg("n_excitons") = py::none(),
+           py::arg("seed") = 0, py::arg("threads") = 1, py::arg("pmt_waveform_events") = 0,
+           py::arg("waveform_samples") = 200, py::arg("s2_fast_threshold") = 1000.0, py::arg("s2_path") = "auto",
+           py::arg("first_index") = 0,
+           "n events (one row each, 'kept' marks triggered events with an S1 and an S2); s2_path 'auto' (binned "
+           "above s2_fast_threshold expected photons), 'binned', 'photons' or 'photons_channels'; event i draws from "
+           "the streams of index first_index + i (batches of "
+           "one run give the same events as one call)");
+}
+
 } // namespace
 
 void registerLXe(py::module_ &m)
 {
-   for (auto bind :
-        {bindDriftCorrections, bindOptics, bindPositionCorrections, bindResponse, bindNRMedian, bindWaveforms})
+   for (auto bind : {bindDriftCorrections, bindOptics, bindPositionCorrections, bindResponse, bindNRMedian,
+                     bindWaveforms, bindEvents})
       bind(m);
 }
 

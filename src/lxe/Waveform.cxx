@@ -10,6 +10,7 @@
 #include <cmath>
 #include <limits>
 #include <numeric>
+#include <random>
 #include <string>
 #include <utility>
 
@@ -22,6 +23,7 @@ constexpr double kFwhmToSigma = 1. / 2.354820045; // 2 sqrt(2 ln 2)
 /// Stream purposes (LXeResponse uses 1-5).
 constexpr std::uint64_t kWaveformPurpose = 16;
 constexpr std::uint64_t kEmissionPurpose = 17;
+constexpr std::uint64_t kElectroluminescencePurpose = 18;
 
 /// XENON1T WFSim config fax_config_1t.json, key pe_pulse_ys (XENONnT/strax_auxiliary_files,
 /// sim_files/fax_config_1t.json), 6 significant digits; bins of 1 ns from -12 ns (key pe_pulse_ts).
@@ -529,14 +531,22 @@ void WaveformSimulator::simulateSummed(SignalWaveforms &w, Scratch &s, std::int6
       ++active[static_cast<std::size_t>(from)];
       --active[static_cast<std::size_t>(to)];
    }
+   addSummedNoise(w, s.activeTop, s.activeBottom, rng);
+   clusterPeaks(m_p, nCh, w, hits);
+}
+
+void WaveformSimulator::addSummedNoise(SignalWaveforms &w, const std::vector<int> &activeTop,
+                                       const std::vector<int> &activeBottom, detail::Rng &rng) const
+{
+   const std::size_t nSamples = w.sum.size();
    // noise of the covering channels (noise + rounding variance each), in PE
    const double sigmaPe = std::sqrt(m_p.baselineNoise * m_p.baselineNoise + 1. / 12.) / m_adcPerPe;
    const float *table = noiseTable();
    constexpr std::uint64_t mask = (std::uint64_t{1} << kNoiseBits) - 1;
    int nTop = 0, nBottom = 0;
    for (std::size_t k = 0; k < nSamples; ++k) {
-      nTop += s.activeTop[k];
-      nBottom += s.activeBottom[k];
+      nTop += activeTop[k];
+      nBottom += activeBottom[k];
       const std::uint64_t bits = rng();
       const float top = nTop > 0 ? static_cast<float>(sigmaPe * std::sqrt(nTop)) * table[bits & mask] : 0.f;
       const float bottom =
@@ -545,6 +555,280 @@ void WaveformSimulator::simulateSummed(SignalWaveforms &w, Scratch &s, std::int6
       w.sumBottom[k] += bottom;
       w.sum[k] = w.sumTop[k] + w.sumBottom[k];
    }
+}
+
+namespace {
+/// Poisson(m): inversion by multiplication below a mean of 30, Gaussian approximation (rounded, >= 0) above.
+long long poisson(Rng &rng, double m)
+{
+   if (!(m > 0.))
+      return 0;
+   if (m < 30.) {
+      const double limit = std::exp(-m);
+      double p = rng.uniform();
+      long long k = 0;
+      while (p > limit) {
+         p *= rng.uniform();
+         ++k;
+      }
+      return k;
+   }
+   return std::max(0LL, std::llround(m + std::sqrt(m) * rng.normal()));
+}
+
+long long binomial(Rng &rng, long long n, double p)
+{
+   if (n <= 0 || !(p > 0.))
+      return 0;
+   if (p >= 1.)
+      return n;
+   return std::binomial_distribution<long long>(n, p)(rng);
+}
+
+/// Mean and standard deviation of Gaussian(1, r) truncated to > 0.
+std::pair<double, double> truncatedSpe(double r)
+{
+   if (r <= 0.)
+      return {1., 0.};
+   const double a = -1. / r;
+   const double phi = std::exp(-0.5 * a * a) / std::sqrt(2. * 3.14159265358979323846);
+   const double lambda = phi / (0.5 * std::erfc(a / std::sqrt(2.)));
+   return {1. + r * lambda, r * std::sqrt(std::max(0., 1. + a * lambda - lambda * lambda))};
+}
+
+/// In-place moving average of odd width (zero outside): a running sum over a copy in tmp.
+void boxSmooth(std::vector<double> &w, std::vector<double> &tmp, int width)
+{
+   if (width <= 1 || w.empty())
+      return;
+   const auto n = static_cast<std::int64_t>(w.size()), h = static_cast<std::int64_t>(width / 2);
+   tmp.assign(w.begin(), w.end());
+   const double inv = 1. / width;
+   double run = 0.;
+   for (std::int64_t k = 0; k < std::min(n, h); ++k)
+      run += tmp[static_cast<std::size_t>(k)];
+   for (std::int64_t k = 0; k < n; ++k) {
+      if (k + h < n)
+         run += tmp[static_cast<std::size_t>(k + h)];
+      if (k - h - 1 >= 0)
+         run -= tmp[static_cast<std::size_t>(k - h - 1)];
+      w[static_cast<std::size_t>(k)] = run * inv;
+   }
+}
+} // namespace
+
+SignalWaveforms WaveformSimulator::simulateElectroluminescence(const double *electronTime, std::size_t n,
+                                                               double photonsPerElectron, double elTime,
+                                                               const double *channelProb, std::uint64_t seed,
+                                                               std::uint64_t index, S2Path path) const
+{
+   const std::size_t nCh = nChannels();
+   for (std::size_t k = 0; k < n; ++k)
+      if (!std::isfinite(electronTime[k]))
+         throw UsageError("electron " + std::to_string(k) + " has time " + std::to_string(electronTime[k]) +
+                          " ns; expected a finite time");
+   if (!(photonsPerElectron >= 0.) || !std::isfinite(photonsPerElectron))
+      throw UsageError("photons per electron is " + std::to_string(photonsPerElectron) +
+                       "; expected a finite number >= 0");
+   if (!(elTime >= 0.) || !std::isfinite(elTime))
+      throw UsageError("electroluminescence time is " + std::to_string(elTime) + " ns; expected a finite time >= 0");
+   double total = 0.;
+   for (std::size_t k = 0; k < nCh; ++k) {
+      if (!(channelProb[k] >= 0.) || !std::isfinite(channelProb[k]))
+         throw UsageError("S2 channel probability " + std::to_string(k) + " is " + std::to_string(channelProb[k]) +
+                          "; expected a finite number >= 0");
+      total += channelProb[k];
+   }
+   if (!(total > 0.))
+      throw UsageError("S2 channel probabilities sum to 0; expected a light pattern with some light");
+   Rng rng(detail::streamKey(seed, kElectroluminescencePurpose), index);
+   SignalWaveforms w;
+   if (path == S2Path::kBinned) {
+      simulateBinned(w, electronTime, n, photonsPerElectron, elTime, channelProb, rng);
+      return w;
+   }
+   std::vector<double> cdf(nCh);
+   double c = 0.;
+   for (std::size_t k = 0; k < nCh; ++k)
+      cdf[k] = (c += channelProb[k]);
+   std::vector<int> channel;
+   std::vector<float> time;
+   for (std::size_t e = 0; e < n; ++e) {
+      const long long np = poisson(rng, photonsPerElectron);
+      for (long long j = 0; j < np; ++j) {
+         const auto it = std::upper_bound(cdf.begin(), cdf.end(), rng.uniform() * total);
+         channel.push_back(
+             static_cast<int>(std::min<std::size_t>(static_cast<std::size_t>(it - cdf.begin()), nCh - 1)));
+         time.push_back(static_cast<float>(electronTime[e] + rng.uniform() * elTime));
+      }
+   }
+   Scratch s;
+   simulateInto(w, s, channel.data(), time.data(), channel.size(), seed, index,
+                path == S2Path::kPhotons ? WaveformMode::kSummed : WaveformMode::kChannels);
+   return w;
+}
+
+void WaveformSimulator::simulateBinned(SignalWaveforms &w, const double *te, std::size_t n, double mu, double elTime,
+                                       const double *prob, detail::Rng &rng) const
+{
+   const std::size_t nCh = nChannels();
+   const double dt = m_p.samplingPeriod, bw = dt / m_nPhase;
+   w = SignalWaveforms{};
+   w.dt = dt;
+   w.channelArea.assign(nCh, 0.f);
+   w.channelPe.assign(nCh, 0);
+   if (n == 0 || !(mu > 0.))
+      return;
+   const auto [tMinIt, tMaxIt] = std::minmax_element(te, te + n);
+   const double pad = 4. * m_ttsSigma + 2. * bw;
+   const auto b0 = static_cast<std::int64_t>(std::floor((*tMinIt - pad) / bw));
+   const auto b1 = static_cast<std::int64_t>(std::ceil((*tMaxIt + elTime + pad) / bw)) + 1;
+   const auto nb = static_cast<std::size_t>(b1 - b0);
+   // 1. expected photons per bin (difference array), 2. transit-time spread: a Gaussian of sigma_TTS as
+   // three box filters (Wells 1986)
+   std::vector<double> rate(nb + 1, 0.);
+   for (std::size_t e = 0; e < n; ++e) {
+      const auto i0 = static_cast<std::size_t>(std::llround(te[e] / bw) - b0);
+      auto i1 = static_cast<std::size_t>(std::llround((te[e] + elTime) / bw) - b0);
+      if (i1 <= i0)
+         i1 = i0 + 1;
+      const double perBin = mu / static_cast<double>(i1 - i0);
+      rate[i0] += perBin;
+      rate[i1] -= perBin;
+   }
+   rate.pop_back();
+   for (std::size_t j = 1; j < nb; ++j)
+      rate[j] += rate[j - 1];
+   const double sigmaBins = m_ttsSigma / bw;
+   if (sigmaBins > 0.3) {
+      int width = static_cast<int>(std::lround(std::sqrt(4. * sigmaBins * sigmaBins + 1.)));
+      width += (width % 2 == 0);
+      std::vector<double> tmp;
+      for (int pass = 0; pass < 3; ++pass)
+         boxSmooth(rate, tmp, width);
+   }
+   // 3. photons per bin ~ Poisson(rate), each on the top array with probability fTop
+   double pTop = 0., pAll = 0.;
+   for (std::size_t k = 0; k < nCh; ++k) {
+      pAll += prob[k];
+      if (k < m_nTop)
+         pTop += prob[k];
+   }
+   const double fTop = pTop / pAll;
+   std::vector<float> cntTop(nb), cntBottom(nb);
+   std::vector<double> cdf(nb);
+   long long nTopPh = 0, nBottomPh = 0;
+   double c = 0.;
+   for (std::size_t j = 0; j < nb; ++j) {
+      const double r = std::max(0., rate[j]);
+      const long long all = poisson(rng, r);
+      long long a = 0;
+      if (all < 16)
+         for (long long q = 0; q < all; ++q)
+            a += rng.uniform() < fTop;
+      else
+         a = binomial(rng, all, fTop);
+      const long long b = all - a;
+      cntTop[j] = static_cast<float>(a);
+      cntBottom[j] = static_cast<float>(b);
+      nTopPh += a;
+      nBottomPh += b;
+      cdf[j] = (c += r);
+   }
+   // 4. channels: multinomial split of each array's photons, DPE, summed SPE areas
+   const auto [speMean, speSigma] = truncatedSpe(m_p.speResolution);
+   double areaTop = 0., areaBottom = 0.;
+   int hitTop = 0, hitBottom = 0;
+   std::vector<int> photons(nCh, 0);
+   for (int half = 0; half < 2; ++half) {
+      const std::size_t k0 = half == 0 ? 0 : m_nTop, k1 = half == 0 ? m_nTop : nCh;
+      long long remaining = half == 0 ? nTopPh : nBottomPh;
+      double pRemaining = half == 0 ? pTop : pAll - pTop;
+      for (std::size_t k = k0; k < k1 && remaining > 0; ++k) {
+         const long long ck =
+             k + 1 == k1 ? remaining : binomial(rng, remaining, std::clamp(prob[k] / pRemaining, 0., 1.));
+         remaining -= ck;
+         pRemaining -= prob[k];
+         if (ck == 0)
+            continue;
+         const long long m = ck + binomial(rng, ck, m_p.pDpe);
+         double a = 0.;
+         if (m < 8)
+            for (long long q = 0; q < m; ++q)
+               a += speArea(rng, m_p.speResolution);
+         else
+            a = std::max(0., static_cast<double>(m) * speMean +
+                                 std::sqrt(static_cast<double>(m)) * speSigma * rng.normal());
+         photons[k] = static_cast<int>(ck);
+         w.channelPe[k] = static_cast<int>(m);
+         w.channelArea[k] = static_cast<float>(a);
+         (half == 0 ? areaTop : areaBottom) += a;
+         ++(half == 0 ? hitTop : hitBottom);
+      }
+   }
+   // 5. summed waveforms: bins through the sub-sample templates
+   const std::int64_t first =
+       static_cast<std::int64_t>(std::floor(static_cast<double>(b0) * bw / dt)) + m_templateFirst - m_p.zlePreSamples;
+   const std::int64_t last = static_cast<std::int64_t>(std::floor(static_cast<double>(b1) * bw / dt)) +
+                             m_templateFirst + m_templateLength + m_p.zlePostSamples + 1;
+   const auto nSamples = static_cast<std::size_t>(last - first);
+   w.origin = static_cast<double>(first) * dt;
+   w.sum.assign(nSamples, 0.f);
+   w.sumTop.assign(nSamples, 0.f);
+   w.sumBottom.assign(nSamples, 0.f);
+   const float perTop = nTopPh > 0 ? static_cast<float>(areaTop / static_cast<double>(nTopPh)) : 0.f;
+   const float perBottom = nBottomPh > 0 ? static_cast<float>(areaBottom / static_cast<double>(nBottomPh)) : 0.f;
+   // bin j is global bin b0 + j of width dt / nPhase: sample floor((b0 + j) / nPhase), phase (b0 + j) mod nPhase
+   auto binPhase = [&](std::int64_t g) {
+      const std::int64_t S = g >= 0 ? g / m_nPhase : -((-g + m_nPhase - 1) / m_nPhase);
+      return std::pair<std::int64_t, int>{S, static_cast<int>(g - S * m_nPhase)};
+   };
+   for (std::size_t j = 0; j < nb; ++j) {
+      if (cntTop[j] == 0.f && cntBottom[j] == 0.f)
+         continue;
+      const auto [S, phase] = binPhase(b0 + static_cast<std::int64_t>(j));
+      const float *tab = &m_phaseTables[static_cast<std::size_t>(phase) * m_templateLength];
+      const auto at = static_cast<std::size_t>(S + m_templateFirst - first);
+      const float aT = cntTop[j] * perTop, aB = cntBottom[j] * perBottom;
+      float *top = w.sumTop.data() + at, *bottom = w.sumBottom.data() + at;
+      for (int m = 0; m < m_templateLength; ++m) {
+         top[m] += aT * tab[m];
+         bottom[m] += aB * tab[m];
+      }
+   }
+   // 6. noise: every hit channel's ZLE window taken as the whole signal
+   std::vector<int> activeTop(nSamples + 1, 0), activeBottom(nSamples + 1, 0);
+   activeTop[0] = hitTop;
+   activeBottom[0] = hitBottom;
+   addSummedNoise(w, activeTop, activeBottom, rng);
+   // 7. hits: up to 4 per channel at times drawn from the rate (inverse CDF with a guide table)
+   std::vector<Hit> hits;
+   const double hitAdc = m_p.hitThreshold;
+   std::vector<std::size_t> guide(nb + 1, 0);
+   for (std::size_t q = 0, j = 0; q <= nb; ++q) {
+      const double level = c * static_cast<double>(q) / static_cast<double>(nb);
+      while (j + 1 < nb && cdf[j] < level)
+         ++j;
+      guide[q] = j;
+   }
+   if (c > 0.)
+      for (std::size_t k = 0; k < nCh; ++k)
+         for (int q = 0; q < std::min(photons[k], 4); ++q) {
+            const double u = rng.uniform();
+            std::size_t jj = guide[std::min(nb, static_cast<std::size_t>(u * static_cast<double>(nb)))];
+            if (jj > 0 && cdf[jj - 1] >= u * c) // guide points at the first bin reaching the grid level
+               jj = static_cast<std::size_t>(
+                   std::upper_bound(cdf.begin(), cdf.begin() + static_cast<std::ptrdiff_t>(jj), u * c) - cdf.begin());
+            while (jj + 1 < nb && cdf[jj] <= u * c)
+               ++jj;
+            const auto j = static_cast<std::int64_t>(jj);
+            const auto [S, phase] = binPhase(b0 + j);
+            if (speMean * m_phasePeak[static_cast<std::size_t>(phase)] * m_adcPerPe <= hitAdc)
+               continue;
+            const std::int64_t peakAt = S + m_templateFirst - first + m_phasePeakAt[static_cast<std::size_t>(phase)];
+            hits.push_back({static_cast<int>(k), peakAt,
+                            std::min<std::int64_t>(peakAt + 2, static_cast<std::int64_t>(nSamples)), peakAt});
+         }
    clusterPeaks(m_p, nCh, w, hits);
 }
 

@@ -408,3 +408,97 @@ TEST(Waveform, SummedModeAgreesWithTheChannelModeOnLargeSignals)
    const auto batch = sim.simulateBatch(p.channel.data(), p.time.data(), off.data(), 1, 8, 2, WaveformMode::kSummed);
    EXPECT_EQ(batch[0].sum, fast.sum);
 }
+
+namespace {
+/// Mean area, top area, width50 and channel count of the largest S2 of `reps` electroluminescence S2s
+/// (nE electrons with times Gaussian(t0, sigma) ns, mu photons each, top channels 3x brighter).
+struct S2Summary {
+   double area = 0., top = 0., width = 0., channels = 0., widthSd = 0.;
+   int s2 = 0, s1 = 0;
+};
+S2Summary electroluminescence(const WaveformSimulator &ws, S2Path path, int nE, double mu, double sigma, double elTime,
+                              int reps)
+{
+   std::vector<double> prob(ws.nChannels());
+   for (std::size_t k = 0; k < prob.size(); ++k)
+      prob[k] = k < ws.nTop() ? 3. : 1.;
+   std::mt19937 gen(7);
+   std::normal_distribution<double> g(0., sigma);
+   S2Summary s;
+   std::vector<double> widths;
+   for (int r = 0; r < reps; ++r) {
+      std::vector<double> te(static_cast<std::size_t>(nE));
+      for (auto &t : te)
+         t = 100000. + g(gen);
+      const auto w = ws.simulateElectroluminescence(te.data(), te.size(), mu, elTime, prob.data(), 11,
+                                                    static_cast<std::uint64_t>(r), path);
+      s.s1 += w.largestS1 >= 0;
+      if (w.largestS2 < 0)
+         continue;
+      const Peak &pk = w.peaks[static_cast<std::size_t>(w.largestS2)];
+      ++s.s2;
+      s.area += pk.area;
+      s.top += pk.areaTop;
+      s.width += pk.width50;
+      s.channels += pk.nChannels;
+      widths.push_back(pk.width50);
+   }
+   if (s.s2 > 0) {
+      for (double *v : {&s.area, &s.top, &s.width, &s.channels})
+         *v /= s.s2;
+      for (double v : widths)
+         s.widthSd += (v - s.width) * (v - s.width);
+      s.widthSd = std::sqrt(s.widthSd / s.s2);
+   }
+   return s;
+}
+} // namespace
+
+TEST(Waveform, BinnedS2AgreesWithThePhotonByPhotonPath)
+{
+   // 250 electrons x 20 photons (~6000 PE with DPE), diffusion sigma 300 ns, 600 ns electroluminescence:
+   // the binned fast path against the PE-by-PE path (kPhotons) on 40 S2s each. Tolerances: mean area and top
+   // fraction within 1.5% (statistical error of the mean ~0.3%), mean width50 within 3% (~1.5% statistical),
+   // the same channel count within 2% and every S2 found, none an S1.
+   const WaveformSimulator ws(127, 121);
+   const auto fast = electroluminescence(ws, S2Path::kBinned, 250, 20., 300., 600., 40);
+   const auto ref = electroluminescence(ws, S2Path::kPhotons, 250, 20., 300., 600., 40);
+   ASSERT_EQ(fast.s2, 40);
+   ASSERT_EQ(ref.s2, 40);
+   EXPECT_EQ(fast.s1 + ref.s1, 0);
+   const double expected = 250 * 20. * (1. + ws.params().pDpe);
+   EXPECT_NEAR(ref.area / expected, 1., 0.03);
+   EXPECT_NEAR(fast.area / ref.area, 1., 0.015);
+   EXPECT_NEAR((fast.top / fast.area) / (ref.top / ref.area), 1., 0.015);
+   EXPECT_NEAR(fast.width / ref.width, 1., 0.03);
+   EXPECT_NEAR(fast.widthSd / ref.widthSd, 1., 0.35);
+   EXPECT_NEAR(fast.channels / ref.channels, 1., 0.02);
+}
+
+TEST(Waveform, SingleElectronLikeS2TrainIsNotAnS1)
+{
+   // one electron, ~25 PE (with DPE) spread over 1 us of electroluminescence: an S2-like train, never an S1
+   // (its rise time is hundreds of ns), on every path.
+   const WaveformSimulator ws(127, 121);
+   for (S2Path path : {S2Path::kPhotonsChannels, S2Path::kPhotons, S2Path::kBinned}) {
+      const auto s = electroluminescence(ws, path, 1, 25. / (1. + ws.params().pDpe), 1., 1000., 30);
+      EXPECT_EQ(s.s1, 0) << "path " << static_cast<int>(path);
+      EXPECT_GE(s.s2, 27) << "path " << static_cast<int>(path);
+   }
+}
+
+TEST(Waveform, ElectroluminescenceBadInputsGiveClearErrors)
+{
+   const WaveformSimulator ws(2, 2);
+   const std::vector<double> prob{1., 1., 1., 1.}, zero(4, 0.);
+   const double bad = std::nan(""), good = 1000.;
+   EXPECT_THROW(ws.simulateElectroluminescence(&bad, 1, 5., 600., prob.data(), 1, 0), UsageError);
+   EXPECT_THROW(ws.simulateElectroluminescence(&good, 1, -1., 600., prob.data(), 1, 0), UsageError);
+   EXPECT_THROW(ws.simulateElectroluminescence(&good, 1, 5., 600., zero.data(), 1, 0), UsageError);
+   try {
+      ws.simulateElectroluminescence(&good, 1, 5., -3., prob.data(), 1, 0);
+      FAIL() << "no error";
+   } catch (const UsageError &e) {
+      EXPECT_NE(std::string(e.what()).find("electroluminescence time"), std::string::npos);
+   }
+}

@@ -168,6 +168,32 @@ struct SignalWaveforms {
 /// hit_threshold (one hit of two samples each); channelArea is the PEs' area.
 enum class WaveformMode : int { kChannels = 0, kSummed = 1 };
 
+/// How simulateElectroluminescence makes an S2 from its electrons.
+/// kPhotons: photon by photon (each electron yields Poisson(mu) photons, uniform during its
+/// electroluminescence, channel drawn from the pattern), then simulate(..., kSummed).
+/// kPhotonsChannels: the same photons, simulate(..., kChannels) (per-channel pulses, for displays).
+/// kBinned: the fast path for large S2s, cost O(window in ns + channels) instead of O(photons):
+///   1. expected photon rate on a grid of time_rounding (1 ns) bins: each electron adds mu /
+///      t_EL over [t_e, t_e + t_EL) (its ends rounded to the nearest bin edge);
+///   2. the transit-time spread as a Gaussian convolution of that rate (truncated at 4 sigma; a
+///      Poisson process whose points are displaced independently stays a Poisson process, so
+///      this is exact in distribution up to the 1 ns binning);
+///   3. photons per bin ~ Poisson(rate x top fraction) on the top array and Poisson(rate x
+///      bottom fraction) on the bottom array (Gaussian approximation above a mean of 30);
+///   4. each array's photon total is split over its channels multinomially (sequential
+///      binomials), each channel's photons gain DPE (Binomial(c, p_dpe)) and a summed SPE area
+///      (exact below 8 PEs, Gaussian with the truncated-Gaussian mean and variance above):
+///      channelArea / channelPe;
+///   5. each bin carries (its photons) x (array area / array photons) PE: the summed
+///      waveforms' shape comes from the binned photons, their areas are exactly the channels';
+///      the bins go through the same sub-sample single-PE templates as the PE-by-PE paths;
+///   6. baseline noise as kSummed, with every hit channel's ZLE window taken as the whole
+///      signal (slightly more noise at the edges than kSummed);
+///   7. peak-finder hits: up to 4 per channel (min(photons, 4)), at times drawn from the binned
+///      rate: nChannels is exact, the tight coincidence approximate (fine for S2s: they fail the
+///      S1 rise-time cut by a wide margin). Checked against kPhotons in tests/cpp/test_waveform.cpp.
+enum class S2Path : int { kPhotons = 0, kPhotonsChannels = 1, kBinned = 2 };
+
 class WaveformSimulator {
 public:
    /// Channels [0, nTop) are the top array, [nTop, nTop + nBottom) the bottom array.
@@ -190,12 +216,24 @@ public:
                                               WaveformMode mode = WaveformMode::kChannels) const;
    /// Peak finding and classification on w's pulses and sums (simulate calls it).
    void findPeaks(SignalWaveforms &w) const;
+   /// Electroluminescence S2 of n electrons reaching the liquid surface at electronTime (ns): each
+   /// yields Poisson(photonsPerElectron) detected photons (before DPE: g2-like gains that count DPE
+   /// must be divided by 1 + p_dpe by the caller), emitted uniformly over elTime ns, landing on
+   /// channel k with probability channelProb[k] / sum (nChannels() values). Random stream (seed,
+   /// index); see S2Path.
+   SignalWaveforms simulateElectroluminescence(const double *electronTime, std::size_t n, double photonsPerElectron,
+                                               double elTime, const double *channelProb, std::uint64_t seed,
+                                               std::uint64_t index, S2Path path = S2Path::kBinned) const;
 
 private:
    struct Scratch;
    /// Sample of a PE at time t (ns) and its sub-sample phase (time_rounding steps; rounded to nearest).
    std::pair<std::int64_t, int> samplePhase(double t) const;
    void simulateSummed(SignalWaveforms &w, Scratch &s, std::int64_t first, detail::Rng &rng) const;
+   void addSummedNoise(SignalWaveforms &w, const std::vector<int> &activeTop, const std::vector<int> &activeBottom,
+                       detail::Rng &rng) const;
+   void simulateBinned(SignalWaveforms &w, const double *electronTime, std::size_t n, double mu, double elTime,
+                       const double *channelProb, detail::Rng &rng) const;
    void simulateInto(SignalWaveforms &w, Scratch &s, const int *channel, const float *time, std::size_t n,
                      std::uint64_t seed, std::uint64_t index, WaveformMode mode) const;
 

@@ -107,6 +107,79 @@ class Sizes:
                 raise ValueError(f"sample size {k} must be a positive integer, got {v!r}")
 
 
+#: columns of the LXe ``events`` tree (issue 16; docs: tpcml/lxe/LXeEvents.h) and their dtypes; the 2-D ones
+#: are (n, k) float32 arrays: k = n_pmt (``*_pmt_area``, top array first) or 200 samples (``*_waveform*``)
+LXE_EVENT_DTYPES: dict[str, type] = {
+    "run": np.uint32,
+    "event": np.uint64,
+    "recoil_type": np.int32,
+    "component": np.int32,
+    "energy_true": np.float32,
+    "x_true": np.float32,
+    "y_true": np.float32,
+    "z_true": np.float32,
+    "drift_time_true": np.float32,
+    "n_photons": np.int32,
+    "n_electrons": np.int32,
+    "s1_area": np.float32,
+    "s1_area_top": np.float32,
+    "s2_area": np.float32,
+    "s2_area_top": np.float32,
+    "s1_n_channels": np.int32,
+    "s1_width50": np.float32,
+    "s1_rise_time": np.float32,
+    "s2_width50": np.float32,
+    "s2_rise_time": np.float32,
+    "n_peaks": np.int32,
+    "x": np.float32,
+    "y": np.float32,
+    "drift_time": np.float32,
+    "z": np.float32,
+    "cS1": np.float32,
+    "cS2": np.float32,
+    "cS2_bottom": np.float32,
+    "s1_pmt_area": np.float32,
+    "s2_pmt_area": np.float32,
+    "s1_waveform": np.float32,
+    "s1_waveform_top": np.float32,
+    "s1_waveform_bottom": np.float32,
+    "s2_waveform": np.float32,
+    "s2_waveform_top": np.float32,
+    "s2_waveform_bottom": np.float32,
+    "s1_waveform_dt": np.float32,
+    "s2_waveform_dt": np.float32,
+    "s1_waveform_t0": np.float32,
+    "s2_waveform_t0": np.float32,
+}
+#: columns of the ``pmt_waveforms`` tree (one row per event, signal (1 = S1, 2 = S2) and channel)
+PMT_WAVEFORM_DTYPES: dict[str, type] = {
+    "event": np.uint64,
+    "signal": np.int32,
+    "channel": np.int32,
+    "t0": np.float32,
+    "dt": np.float32,
+    "samples": np.float32,
+}
+#: events per C++ call of :meth:`Simulator.detector_events` (the progress bar advances per batch)
+EVENT_BATCH = 2000
+
+
+@dataclass
+class LXeEvents:
+    """Full LXe events (:meth:`Simulator.detector_events`): the ``events`` tree (``LXE_EVENT_DTYPES``), the
+    ``pmt_waveforms`` tree of the first events (None when not asked for), and how many events were generated
+    (the kept ones triggered and have an S1 and an S2)."""
+
+    events: dict[str, np.ndarray]
+    pmt_waveforms: dict[str, np.ndarray] | None
+    n_generated: int
+    detector: str
+
+    @property
+    def n(self) -> int:
+        return len(self.events["event"])
+
+
 class Simulator:
     """Generates PandaX-II-like signals with NEST quanta and the C++ LXe response."""
 
@@ -181,16 +254,7 @@ class Simulator:
             raise ValueError(f"number of events must be >= 0, got {n}")
         rng = np.random.default_rng([seed, 1])
         energy = spectrum.sample(rng, n) if isinstance(spectrum, Spectrum) else np.asarray(spectrum, np.float64)
-        if fiducial_only:
-            x, y = self._uniform_disc(rng, n, r_max=self.det.get("fiducial_radius", "mm"))
-            t = rng.uniform(
-                self.det.get("fiducial_drift_time_min", "us"), self.det.get("fiducial_drift_time_max", "us"), n
-            )
-        else:
-            x, y = self._uniform_disc(rng, n)
-            t = rng.uniform(0.0, self.t_max, n)
-        t = t.astype(np.float32)
-        z = (-self.v_drift * t).astype(np.float32)
+        x, y, z, t = self._vertices(rng, n, fiducial_only)
         n_ph, n_e = nest_quanta(
             recoil,
             energy,
@@ -247,6 +311,148 @@ class Simulator:
         cols = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
         cols["event"] = np.arange(len(cols["event"]), dtype=cols["event"].dtype)
         return cols
+
+    # ------------------------------------------------------------------ full events (issue 16)
+    @property
+    def event_simulator(self):
+        """The C++ full-event kernel ``tpcml::LXeEventSimulator`` of this detector (built on first use)."""
+        if getattr(self, "_event_simulator", None) is None:
+            self._event_simulator = _core.LXeEventSimulator(self.det)
+        return self._event_simulator
+
+    def _vertices(self, rng, n: int, fiducial_only: bool):
+        """n vertices uniform in the FV (radius and drift-time window of the registry) or the active volume."""
+        if fiducial_only:
+            x, y = self._uniform_disc(rng, n, r_max=self.det.get("fiducial_radius", "mm"))
+            t = rng.uniform(
+                self.det.get("fiducial_drift_time_min", "us"), self.det.get("fiducial_drift_time_max", "us"), n
+            )
+        else:
+            x, y = self._uniform_disc(rng, n)
+            t = rng.uniform(0.0, self.t_max, n)
+        t = t.astype(np.float32)
+        return x, y, (-self.v_drift * t).astype(np.float32), t
+
+    def _exciton_photons(self, energy: np.ndarray, n_ph: np.ndarray, n_e: np.ndarray) -> np.ndarray:
+        """ER photons from direct excitation: N_ex = alpha / (1 + alpha) (n_ph + n_e), alpha = NEST's exciton
+        ratio N_ex / N_i of the beta model at this field and density (nestpy GetYields ExcitonRatio, tabulated at
+        64 log-spaced energies 0.1-1000 keV and interpolated in log E); the rest of the photons are recombination
+        photons (ScintillationTiming delays them). Clipped to [0, n_ph]."""
+        if getattr(self, "_alpha_table", None) is None:
+            import nestpy
+
+            calc = nestpy.NESTcalc(nestpy.detectors.VDetector())
+            grid = np.logspace(-1, 3, 64)
+            alpha = [
+                calc.GetYields(nestpy.interactions.beta, float(e), self.density, self.field).ExcitonRatio for e in grid
+            ]
+            self._alpha_table = (np.log(grid), np.asarray(alpha))
+        lg, alpha = self._alpha_table
+        a = np.interp(np.log(np.maximum(energy, 1e-3)), lg, alpha)
+        n_ex = np.rint(a / (1.0 + a) * (n_ph + n_e))
+        return np.clip(n_ex, 0, n_ph).astype(np.int32)
+
+    def detector_events(
+        self,
+        source,
+        n: int,
+        seed: int,
+        *,
+        fiducial_only: bool = True,
+        pmt_waveforms: int = 0,
+        quiet: bool = False,
+    ) -> LXeEvents:
+        """``n`` interactions of ``source`` (:mod:`tpcml.sim.sources`; its ``component`` index is kept) at vertices
+        uniform in the FV (or the active volume), NEST quanta (nestpy, per event: see ``nest_quanta``), and the
+        C++ full-event kernel ``LXeEventSimulator`` (per-PMT S1/S2 areas, peak waveforms, reconstructed position,
+        cS1 / cS2 / cS2_bottom; tpcml/lxe/LXeEvents.h). Only triggered events with an S1 and an S2 are returned
+        (``n_generated`` says how many were made); ``event`` is the generated index. Per-PMT waveforms of the
+        kept events among the first ``pmt_waveforms`` generated ones come back in ``pmt_waveforms``.
+        Deterministic in (seed, event index): the thread count does not change the events."""
+        if n < 0:
+            raise ValueError(f"number of events must be >= 0, got {n}")
+        if pmt_waveforms < 0:
+            raise ValueError(f"pmt_waveforms must be >= 0 events, got {pmt_waveforms}")
+        draw = source.draw(np.random.default_rng([seed, 2]), n)
+        energy = np.asarray(draw.energy, np.float64)
+        recoil = np.asarray(draw.recoil, np.int32)
+        component = np.asarray(draw.component, np.int32)
+        x, y, z, t = self._vertices(np.random.default_rng([seed, 1]), n, fiducial_only)
+        sim = self.event_simulator
+        parts, rows = [], []
+        with progress.bar(n, f"{self.det.name} events", unit="event", quiet=quiet or n < EVENT_BATCH) as shown:
+            for b in range(0, n, EVENT_BATCH):
+                sl = slice(b, min(n, b + EVENT_BATCH))
+                e, r = energy[sl], recoil[sl]
+                n_ph = np.zeros(len(e), np.int32)
+                n_e = np.zeros(len(e), np.int32)
+                for k in (ER, NR):
+                    m = r == k
+                    if m.any():  # NEST seeds per batch and recoil type: the same draws for a given (seed, batch)
+                        n_ph[m], n_e[m] = nest_quanta(k, e[m], self.field, self.density, seed=u64(seed * 4099 + b + k))
+                n_ex = np.where(r == ER, self._exciton_photons(e, n_ph, n_e), n_ph).astype(np.int32)
+                out = sim.simulate(
+                    x[sl],
+                    y[sl],
+                    z[sl],
+                    t[sl],
+                    n_ph,
+                    n_e,
+                    r,
+                    e.astype(np.float32),
+                    n_excitons=n_ex,
+                    seed=u64(seed),
+                    threads=self.threads,
+                    pmt_waveform_events=max(0, min(pmt_waveforms - b, len(e))),
+                    first_index=b,
+                )
+                keep = out["kept"]
+                cols = {k: out[k][keep] for k in LXE_EVENT_DTYPES if k in out}
+                cols.update(
+                    run=np.zeros(int(keep.sum()), np.uint32),
+                    event=np.arange(sl.start, sl.stop, dtype=np.uint64)[keep],
+                    recoil_type=r[keep],
+                    component=component[sl][keep],
+                    energy_true=e[keep],
+                    x_true=x[sl][keep],
+                    y_true=y[sl][keep],
+                    z_true=z[sl][keep],
+                    drift_time_true=t[sl][keep],
+                    n_photons=n_ph[keep],
+                    n_electrons=n_e[keep],
+                )
+                parts.append(cols)
+                w = out["pmt_waveforms"]
+                if len(w["event"]):
+                    kept_ids = cols["event"]
+                    m = np.isin(w["event"], kept_ids)
+                    rows.append({k: v[m] for k, v in w.items()})
+                shown.update(sl.stop - sl.start)
+        n_pmt = sim.n_pmt
+        events = {}
+        for k, dtype in LXE_EVENT_DTYPES.items():
+            if parts:
+                v = np.concatenate([p[k] for p in parts])
+            else:
+                width = (
+                    n_pmt
+                    if k.endswith("_pmt_area")
+                    else 200
+                    if "_waveform" in k and k[-3:] not in ("_dt", "_t0")
+                    else 0
+                )
+                v = np.zeros((0, width) if width else 0)
+            events[k] = np.ascontiguousarray(v, dtype=dtype)
+        waves = None
+        if pmt_waveforms:
+            waves = {
+                k: np.ascontiguousarray(
+                    np.concatenate([r[k] for r in rows]) if rows else np.zeros((0, 200) if k == "samples" else 0),
+                    dtype=dt,
+                )
+                for k, dt in PMT_WAVEFORM_DTYPES.items()
+            }
+        return LXeEvents(events=events, pmt_waveforms=waves, n_generated=n, detector=self.det.name)
 
     def raw_events(
         self, recoil: int, n: int, seed: int, spectrum: Spectrum | None = None, run: int = 0
