@@ -114,4 +114,13 @@ def lxe_study(detector: str, **run: Any) -> Study:
     )
 
 
-STUDIES = {name: register(lxe_study(name)) for name in DETECTORS}
+def _run_fields(detector: str) -> dict[str, Any]:
+    """The end-to-end run of ``detector`` where it has one: XENON1T's is :data:`tpcml.studies.xenon1t.RUN`."""
+    if detector == "xenon1t":
+        from tpcml.studies.xenon1t import RUN
+
+        return RUN
+    return {}
+
+
+STUDIES = {name: register(lxe_study(name, **_run_fields(name))) for name in DETECTORS}
