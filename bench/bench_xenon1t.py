@@ -2,12 +2,11 @@
 """XENON1T CNN benchmarks (issue 18): the paper's CNN in tpcml's C++ engine against onnxruntime, and the whole
 chain (events -> HitPeak image -> score) in RDataFrame.
 
-    venv/bin/python bench/bench_xenon1t.py [--quick] [--models DIR]
+    venv/bin/python bench/bench_xenon1t.py [--quick] [--repeat N]
 
 The CNNs (:func:`tpcml.ml.architectures.xenon1t_cnn`, X1T-CNN Sec. IV: one convolution layer, the paper's best;
 HitPeak 75x75x3 and Hit/Peak 50x100x3 inputs, random weights: the time does not depend on them) are exported to
-ONNX in a subprocess so that TensorFlow stays out of the timed process (``--models DIR``: reuse
-``xenon1t_cnn_hitpeak.onnx`` / ``xenon1t_cnn_hit.onnx`` from DIR, e.g. a ``tpcml run xenon1t`` output).
+ONNX in a subprocess so that TensorFlow stays out of the timed process.
 Measured, printed as a table (figure, tpcml, onnxruntime, target, ratio, ok?):
 
 * time per image of the C++ engine alone (``tpcml._core.onnx_benchmark``: no Python in the timed loop; batch 1 is
@@ -21,7 +20,6 @@ A ratio > 1 means the target is met. These machines are shared: figures vary by 
 
 from __future__ import annotations
 
-import argparse
 import os
 import subprocess
 import sys
@@ -29,6 +27,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from _common import parse_options
 from bench_inference import fmt_ns, ort_ns_per_event, ort_session, verdict
 
 REPO = Path(__file__).resolve().parents[1]
@@ -48,9 +47,6 @@ for key, shape in eval(sys.argv[2]).items():
 
 def export_models(directory: Path) -> dict[str, Path]:
     paths = {k: directory / f"xenon1t_cnn_{k}.onnx" for k in SHAPES}
-    if all(p.is_file() for p in paths.values()):
-        print(f"[bench] reusing the CNNs in {directory}", flush=True)
-        return paths
     print(f"[bench] exporting the X1T CNNs into {directory} (TensorFlow + tf2onnx)", flush=True)
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", PYTHONWARNINGS="ignore")
     res = subprocess.run(
@@ -114,15 +110,10 @@ def chain_row(paths: dict[str, Path], args) -> tuple[str, ...]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--quick", action="store_true", help="fewer images and repeats (a smoke run, < 60 s)")
-    ap.add_argument("--models", type=Path, help="directory with xenon1t_cnn_hitpeak.onnx / _hit.onnx (reused)")
-    ap.add_argument("--repeat", type=int, default=5, help="timed passes; the best is kept (default: %(default)s)")
-    args = ap.parse_args(argv)
-    if args.quick:
-        args.repeat = min(args.repeat, 2)
+    quick_help = "fewer images and repeats (a smoke run, < 60 s)"
+    args = parse_options(argv, __doc__, quick_help, {"--repeat": (5, 2, "timed passes; the best is kept")})
     with tempfile.TemporaryDirectory(prefix="tpcml-bench-x1t-onnx-") as tmp:
-        paths = export_models(args.models if args.models else Path(tmp))
+        paths = export_models(Path(tmp))
         rows = engine_rows(paths, args)
         rows.append(chain_row(paths, args))
     header = ("figure", "tpcml", "onnxruntime", "target", "ratio", "ok?")

@@ -35,12 +35,7 @@ WIMP_CROSS_SECTION_CM2 = 1e-45  # X1T-CNN Sec. II / Table I
 IMAGE_COLUMNS = (
     "s1_pmt_area",
     "s2_pmt_area",
-    "s1_waveform",
-    "s1_waveform_top",
-    "s1_waveform_bottom",
-    "s2_waveform",
-    "s2_waveform_top",
-    "s2_waveform_bottom",
+    *(f"{signal}_waveform{part}" for signal in ("s1", "s2") for part in ("", "_top", "_bottom")),
 )
 #: the per-event columns kept beside the images (baseline, report)
 FEATURES = ("cS1", "cS2", "cS2_bottom", "s2_area", "energy_true", "drift_time", "x", "y")
@@ -288,20 +283,10 @@ def cross_validate(x, y, *, n_conv, alpha, learning_rate, batch, epochs, folds, 
     rec, prec = [], []
     skf = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
     for fold, (tr, va) in enumerate(skf.split(np.zeros(len(y)), y)):
-        res = train_classifier(
-            _build(x.shape[1:], n_conv, alpha),
-            x[tr],
-            y[tr],
-            x[va],
-            y[va],
-            x[va],
-            epochs=n_epochs,
-            batch_size=batch,
-            learning_rate=learning_rate,
-            seed=seed * 100 + fold,
-            flips=False,  # X1T-CNN trains on the images as drawn (no augmentation)
-            quiet=True,
-        )
+        fit = dict(epochs=n_epochs, batch_size=batch, learning_rate=learning_rate, seed=seed * 100 + fold)
+        build = _build(x.shape[1:], n_conv, alpha)
+        # X1T-CNN trains on the images as drawn (no flips); the validation fold is also the "test" set scored
+        res = train_classifier(build, x[tr], y[tr], x[va], y[va], x[va], flips=False, quiet=True, **fit)
         pred = res.test_predictions >= 0.5
         rec.append([recall_score(y[va], p, zero_division=0) for p in pred])
         prec.append([precision_score(y[va], p, zero_division=0) for p in pred])
@@ -328,18 +313,8 @@ def step_grid_search(ctx) -> None:
     grid = []
     for n_conv in cfg.conv:
         for batch in cfg.batch:
-            cv = cross_validate(
-                x,
-                y,
-                n_conv=n_conv,
-                alpha=GRID_ALPHA,
-                learning_rate=GRID_LEARNING_RATE,
-                batch=batch,
-                epochs=cfg.epochs,
-                folds=cfg.folds,
-                seed=cfg.seed,
-                say=ctx.say,
-            )
+            grid_point = dict(n_conv=n_conv, alpha=GRID_ALPHA, learning_rate=GRID_LEARNING_RATE, batch=batch)
+            cv = cross_validate(x, y, epochs=cfg.epochs, folds=cfg.folds, seed=cfg.seed, say=ctx.say, **grid_point)
             for e in cfg.epochs:
                 grid.append({"n_conv": n_conv, "batch": batch, "epochs": e, "recall": cv["recall"][e - 1]})
     best = max(grid, key=lambda r: (r["recall"], -r["epochs"], -r["batch"], -r["n_conv"]))  # ties: the cheapest
@@ -388,20 +363,11 @@ def step_final_models(ctx) -> None:
             f"{ctx.state['best_alpha']:g}, lr {ctx.state['best_rate']:g}, on {len(tr)} + {len(va)} (70:30)"
         )
         t0 = time.perf_counter()
-        res = train_classifier(
-            _build(x.shape[1:], b["n_conv"], ctx.state["best_alpha"]),
-            x[tr],
-            y[tr],
-            x[va],
-            y[va],
-            xt,
-            epochs=b["epochs"],
-            batch_size=b["batch"],
-            learning_rate=ctx.state["best_rate"],
-            seed=cfg.seed * 100 + 77,
-            flips=False,
-            quiet=not cfg.verbose,
+        build = _build(x.shape[1:], b["n_conv"], ctx.state["best_alpha"])
+        fit = dict(
+            epochs=b["epochs"], batch_size=b["batch"], learning_rate=ctx.state["best_rate"], seed=cfg.seed * 100 + 77
         )
+        res = train_classifier(build, x[tr], y[tr], x[va], y[va], xt, flips=False, quiet=not cfg.verbose, **fit)
         best = int(np.argmin([e.val_loss for e in res.epochs]))
         res.model.set_weights(res.weights[best])
         finals[kind] = {

@@ -120,7 +120,10 @@ def _fig_scan(scan: dict, what: str, out: Path, name: str) -> Path:
         ep = np.arange(1, len(cv["recall"]) + 1)
         axes[0].plot(ep, cv["recall"], "o-", label=f"{what} {value}")
         axes[1].plot(ep, cv["precision"], "o-", label=f"{what} {value}")
+    from matplotlib.ticker import MaxNLocator
+
     for ax, m in zip(axes, ("recall", "precision"), strict=True):
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_xlabel("epoch")
         ax.set_ylabel(f"CV {m} (threshold 0.5)")
         ax.legend(loc="lower right")
