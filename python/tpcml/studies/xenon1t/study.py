@@ -464,7 +464,7 @@ def baseline(train: dict, test: dict, cuts: dict, seed: int) -> dict:
     """The (cS1, cS2) separation the paper lacks: (1) the NR-median cut, the WIMP band median of
     log10(cS2_b/cS1) vs cS1 fitted on the training WIMP events (:meth:`tpcml._core.NRMedianCurve.fit`), events
     below it accepted (about 50 % of the WIMPs by construction, as XENON1T's 50 % NR acceptance); (2) gradient-
-    boosted trees (scikit-learn HistGradientBoostingClassifier) on (cS1, log10 cS2_b), scored as the CNN."""
+    boosted trees (scikit-learn HistGradientBoostingClassifier) on (cS1, log10 cS2_b/cS1), scored as the CNN."""
     from sklearn.ensemble import HistGradientBoostingClassifier
 
     from tpcml import _core
@@ -487,8 +487,8 @@ def baseline(train: dict, test: dict, cuts: dict, seed: int) -> dict:
         "n_bins": n_bins,
     }
 
-    def features(d):
-        return np.column_stack([d["cS1"], np.log10(np.clip(d["cS2_bottom"], 1e-3, None))])
+    def features(d):  # the discrimination plane of XENON1T (and of the NR-median cut): cS1, log10(cS2_b / cS1)
+        return np.column_stack([d["cS1"], np.log10(np.clip(d["cS2_bottom"], 1e-3, None) / d["cS1"])])
 
     bdt = HistGradientBoostingClassifier(random_state=seed).fit(features(train), train["label"])
     scores = bdt.predict_proba(features(test))[:, 1]
