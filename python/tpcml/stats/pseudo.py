@@ -20,6 +20,7 @@ the observation lies beyond every null draw; p is then NOT reported as 0: it is 
 to the null q (mean and standard deviation; q is a sum of ~B i.i.d. terms and a Poisson count, so it is close to
 normal for large B -- the fitted skewness is reported so the extrapolation can be judged), ``method`` says
 "gaussian-fit", and the model-free bound p < 1 - 0.05^(1/n) (95 % CL, Clopper-Pearson for 0 of n) comes with it.
+Beyond z ~ 37 the float p underflows to 0; ``log10_p`` (from ``norm.logsf``) and ``sigma`` = z stay finite.
 """
 
 from __future__ import annotations
@@ -170,6 +171,7 @@ class PValue:
     n_beyond: int  # null experiments with statistic >= observed
     interval: tuple[float, float]  # 68.27 % Clopper-Pearson interval of the empirical p
     p_bound: float  # 95 % CL upper bound on p when n_beyond = 0 (else nan)
+    log10_p: float  # log10 of p, finite where p underflows (a Gaussian-fit z beyond ~37)
     null_skewness: float  # sample skewness of the null ensemble (judge the Gaussian extrapolation by it)
 
 
@@ -190,13 +192,15 @@ def empirical_pvalue(null, observed: float) -> PValue:
     sk = float(skew(q0)) if n > 2 and np.ptp(q0) > 0 else float("nan")
     if k > 0:
         p = k / n
-        return PValue(p, p_to_sigma(p), "empirical", n, k, (float(lo), float(hi)), float("nan"), sk)
+        ci = (float(lo), float(hi))
+        return PValue(p, p_to_sigma(p), "empirical", n, k, ci, float("nan"), float(np.log10(p)), sk)
     sd = float(np.std(q0, ddof=1)) if n > 1 else 0.0
     if sd <= 0:
         raise ValueError(f"null ensemble of {n} value(s) has no spread; a tail fit needs more null experiments")
     z = (obs - float(np.mean(q0))) / sd
     bound = 1.0 - (1.0 - _BOUND_CL) ** (1.0 / n)
-    return PValue(float(norm.sf(z)), float(z), "gaussian-fit", n, 0, (float(lo), float(hi)), bound, sk)
+    log10_p = float(norm.logsf(z) / np.log(10.0))
+    return PValue(float(norm.sf(z)), float(z), "gaussian-fit", n, 0, (float(lo), float(hi)), bound, log10_p, sk)
 
 
 @dataclass
@@ -282,8 +286,7 @@ def bin_index(values, edges) -> np.ndarray:
     arrays, C order); bins are [a, b) with the last one closed, like ``numpy.histogram``; a value outside the
     edges gets the overflow index (the number of bins), which the histograms drop."""
     x = np.asarray(values, dtype=np.float64)
-    multi = not (np.ndim(edges[0]) == 0)
-    if not multi:
+    if np.ndim(edges[0]) == 0:
         edges, x = [edges], x[:, None] if x.ndim == 1 else x
     if x.ndim != 2 or x.shape[1] != len(edges):
         raise ValueError(f"values must have shape [N, {len(edges)}] for {len(edges)} edge arrays, got {x.shape}")
@@ -323,26 +326,41 @@ def chi2_experiments(
     S: float = 0.0,
     seed: int | np.random.Generator = 0,
     background_weights=None,
+    reference: str = "sampled",
     dof: int = 1,
     chunk: int | None = None,
 ) -> dict:
-    """Pearson chi2 (XENONnT-CVAE Eq. 12) of ``n_experiments`` pseudo-experiments against the expected background
-    histogram, with the Wilks p-value of Eq. 13 (``dof`` degrees of freedom, 1 as the paper).
+    """Pearson chi2 (XENONnT-CVAE Eq. 12) of ``n_experiments`` pseudo-experiments (histogram b of each) against a
+    background-only histogram a, with the Wilks p-value of Eq. 13 (``dof`` degrees of freedom, 1 as the paper).
 
-    The reference histogram a is the background expectation at the exposure, B x (weighted) fraction of the
-    ``background`` TS sample per bin of ``edges`` (the paper compares its ER-only histogram; with the expectation
-    the chi2 has no reference-sample noise); b is each experiment's histogram. The paper gives no binning: choose
-    ``edges`` (e.g. ``numpy.histogram_bin_edges(background, "auto")``) and report them. Returns a dict of
-    ``chi2`` [E], ``p_wilks`` [E], ``reference`` [bins], ``histograms`` [E, bins], ``n`` [E].
+    ``reference="sampled"`` (the paper's comparison of two histograms, its ER-only set against the pseudo-data):
+    a is an independent background-only pseudo-experiment for each experiment, so a - b has variance a + b and
+    chi2_p is a proper chi2 with about one degree of freedom per filled bin under H0. ``reference="expected"``: a is
+    the expectation B x (weighted) fraction of the ``background`` sample per bin, without reference noise; the
+    (a + b) denominator then halves the statistic (each bin ~ chi2(1) / 2 under H0). Either way Wilks' 1 dof is the
+    paper's assumption, not a property of Eq. 12 over many bins: calibrate with the H0 ensemble of this function
+    (:func:`empirical_pvalue`) and report both. The paper gives no binning: choose ``edges`` (e.g.
+    ``numpy.histogram_bin_edges(background, "auto")``) and report them. Returns a dict of ``chi2`` [E],
+    ``p_wilks`` [E], ``reference`` ([E, bins] sampled or [bins] expected), ``histograms`` [E, bins], ``n`` [E].
     """
     b = expected_events(B, "B")
     e = np.asarray(edges, dtype=np.float64)
     bkg = finite_1d(background, "background")
-    ref = binned_templates(bkg, e, b, background_weights)
+    if reference not in ("sampled", "expected"):
+        raise ValueError(f"reference must be 'sampled' or 'expected', got {reference!r}")
+    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
     n_bins = len(e) - 1
     comps = [Component("background", b, resample(bin_index(bkg, e), background_weights, "background"))]
+
+    def hist(f, c):
+        return segment_histograms(f, c, n_bins)
+
+    if reference == "expected":
+        ref = binned_templates(bkg, e, b, background_weights)
+    else:
+        ref, _ = simulate(comps, hist, n_experiments, rng, chunk)
     comps += _signal_component(signal, S, "signal", lambda x: bin_index(finite_1d(x, "signal"), e))
-    hists, n = simulate(comps, lambda f, c: segment_histograms(f, c, n_bins), n_experiments, seed, chunk)
+    hists, n = simulate(comps, hist, n_experiments, rng, chunk)
     chi = pearson_chi2(ref, hists)
     return {"chi2": chi, "p_wilks": wilks_pvalue(chi, dof), "reference": ref, "histograms": hists, "n": n}
 
