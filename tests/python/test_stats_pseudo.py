@@ -1,5 +1,7 @@
 """tpcml.stats.pseudo: vectorised pseudo-experiments, empirical p-values with their tail, chi2 and binned q0."""
 
+import itertools
+
 import numpy as np
 import pytest
 from scipy import stats
@@ -37,10 +39,10 @@ def test_segment_reductions_match_a_loop():
     vals = rng.normal(size=counts.sum())
     bins = rng.integers(0, 5, counts.sum())  # 4 is the overflow of 4 bins: not counted
     starts = np.r_[0, np.cumsum(counts)]
-    loop = [vals[a:b].sum() for a, b in zip(starts[:-1], starts[1:], strict=True)]
+    loop = [vals[a:b].sum() for a, b in itertools.pairwise(starts)]
     np.testing.assert_allclose(pseudo.segment_sums(vals, counts), loop)
     hists = pseudo.segment_histograms(bins, counts, 4)
-    want = [np.bincount(bins[a:b], minlength=5)[:4] for a, b in zip(starts[:-1], starts[1:], strict=True)]
+    want = [np.bincount(bins[a:b], minlength=5)[:4] for a, b in itertools.pairwise(starts)]
     np.testing.assert_array_equal(hists, want)
     np.testing.assert_array_equal(pseudo.segment_sums(np.empty(0), np.zeros(3, int)), np.zeros(3))
 
