@@ -388,8 +388,10 @@ def binned_lr_experiments(
     ``z_asimov`` (Cowan Eq. 97 over bins: the median Z expected with the signal), ``s``, ``b`` (templates) and
     ``n`` [E]. ``inject = 0`` gives the H0 ensemble to check q0's asymptotic distribution against. A bin where the
     background sample has no event but the signal has some makes q0 infinite; coarser bins are the cure, or
-    ``b_floor``: the least expected background of any bin (an assumption to report, e.g. 0.5 sample events'
-    worth of B).
+    ``b_floor``: the least expected background of any bin (an assumption to report). The pseudo-experiments draw
+    from the same sample, so no background event lands in a floored bin: a floor of order one event there biases
+    mu_hat and Z low (measured: median Z 1.25 against 2.16 with 0.8-event floors in 11 of 84 bins, 5.03 against
+    Asimov 5.21 with 1e-3), so keep it small and say so.
     """
     from .likelihood import asimov_significance, binned_discovery_q0
 
