@@ -45,7 +45,7 @@ def test_hitpeak_benchmark_quick_run():
 
 
 def test_stats_benchmark_quick_run():
-    res = run(BENCH / "bench_stats.py", "--quick", "--experiments", "100", "--sample", "1000")
+    res = run(BENCH / "bench_stats.py", "--experiments", "100", "--sample", "1000", "--repeat", "1")
     assert res.returncode == 0, res.stdout[-2000:] + res.stderr[-2000:]
     rows = [line for line in res.stdout.splitlines() if "|" in line]
     assert any(line.startswith("q under H0, 100 x 6,500 ev") and "<= 10 s" in line for line in rows)
