@@ -42,6 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     E, B, N, repeat = args.experiments, float(args.events), args.sample, args.repeat
 
     import time
+    from dataclasses import replace
 
     import numpy as np
 
@@ -70,30 +71,32 @@ def main(argv: list[str] | None = None) -> int:
         return out
 
     size = f"{E} x {B:,.0f} ev"
+    h0 = pseudo.Ensemble(B, bkg, E, signal=sig, seed=2)
+    h1 = h0.with_signal(SIGNAL, seed=3)
     q0 = timed(
         f"q under H0, {size}",
-        lambda: pseudo.extended_poisson_experiments(f0, B, bkg, E, seed=2),
+        lambda: pseudo.extended_poisson_experiments(f0, h0),
         TARGET_SECONDS,
     )
     q1 = timed(
         f"q with signal S={SIGNAL:g}, {size}",
-        lambda: pseudo.extended_poisson_experiments(f0, B, bkg, E, signal=sig, S=SIGNAL, seed=3),
+        lambda: pseudo.extended_poisson_experiments(f0, h1),
         TARGET_SECONDS,
     )
     timed(
         f"q under H0, weighted sample, {size}",
-        lambda: pseudo.extended_poisson_experiments(f0, B, bkg, E, seed=4, background_weights=weights),
+        lambda: pseudo.extended_poisson_experiments(f0, replace(h0, seed=4, background_weights=weights)),
         TARGET_SECONDS,
     )
     e_pdf = max(1, E // 10)
     t0 = time.perf_counter()
-    pseudo.extended_poisson_experiments(f0, B, bkg, e_pdf, seed=5, source="pdf")
+    pseudo.extended_poisson_experiments(f0, replace(h0, n_experiments=e_pdf, seed=5), source="pdf")
     t_pdf = (time.perf_counter() - t0) * E / e_pdf
     rows.append((f"q under H0 drawn from f0 (x{E}/{e_pdf} scaled)", f"{t_pdf:.2f} s ({E / t_pdf:,.0f} exp/s)", "", ""))
     edges = np.linspace(-4.0, 12.0, 51)
     timed(
         f"Pearson chi2, 50 bins, sampled ref., {size}",
-        lambda: pseudo.chi2_experiments(edges, B, bkg, E, signal=sig, S=SIGNAL, seed=6),
+        lambda: pseudo.chi2_experiments(edges, replace(h1, seed=6)),
         TARGET_SECONDS,
     )
     xy_b = np.c_[bkg, rng.normal(0, 1, N)]
@@ -101,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
     edges2 = (np.linspace(-4.0, 10.0, 15), np.linspace(-3.0, 3.0, 7))
     blr = timed(
         f"binned Poisson q0, 14x6 bins, {size}",
-        lambda: pseudo.binned_lr_experiments(edges2, B, xy_b, xy_s, SIGNAL, E, seed=7, b_floor=1e-3),
+        lambda: pseudo.binned_lr_experiments(edges2, replace(h1, background=xy_b, signal=xy_s, seed=7), b_floor=1e-3),
         TARGET_SECONDS,
     )
     sens = pseudo.median_sensitivity(q0, q1)
