@@ -281,13 +281,7 @@ void LXeEventSimulator::event(const LXeEventInput &in, std::size_t i, std::uint6
       // kBinned: no per-channel timing) the signal's channel areas x the peak's share of the summed waveform
       // (the S2 light pattern does not change during the signal)
       if (!w2.pulses.empty()) {
-         std::fill(s.area.begin(), s.area.end(), 0.);
-         for (const auto &p : w2.pulses) {
-            const std::int64_t from = std::max(p.start, pk.start), to = std::min(p.start + p.length, pk.end);
-            const float *d = w2.pulseData.data() + p.offset - p.start;
-            for (std::int64_t k = from; k < to; ++k)
-               s.area[static_cast<std::size_t>(p.channel)] += d[k];
-         }
+         m_wf.peakChannelAreas(w2, pk, s.area.data());
       } else {
          double all = 0.;
          for (float v : w2.sum)

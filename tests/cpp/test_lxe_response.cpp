@@ -512,10 +512,20 @@ TEST(LXeResponse, DarkNoiseHitsDistinctPmts)
    const S1Batch s = resp.darkNoiseS1(k.data(), k.size(), 9, 1, true);
    const auto level = det.getInt("s1_coincidence_level");
    for (std::size_t i = 0; i < k.size(); ++i) {
+      // digitised: a single PE in the low tail of the SPE area spectrum stays below the ZLE threshold, so a few
+      // PMTs can be lost, and an S1 needs >= level PMTs in tight coincidence
       const int want = std::clamp(k[i], 0, static_cast<int>(resp.nPmt()));
-      EXPECT_EQ(s.nPmtHit[i], want) << i;
-      EXPECT_EQ(s.found[i] != 0, want >= level) << i;
-      EXPECT_EQ(s.qS1[i] > 0.f, want > 0) << i;
+      EXPECT_LE(s.nPmtHit[i], want) << i;
+      if (want >= 40) {
+         EXPECT_GE(s.nPmtHit[i], 0.9 * want) << i;
+         EXPECT_TRUE(s.found[i]) << i;
+      }
+      if (s.found[i]) {
+         EXPECT_GE(want, level) << i;
+      }
+      if (want == 0) {
+         EXPECT_EQ(s.qS1[i], 0.f) << i;
+      }
       int nonzero = 0;
       for (std::size_t p = 0; p < resp.nPmt(); ++p)
          nonzero += s.pmtArea[i * resp.nPmt() + p] > 0.f;
