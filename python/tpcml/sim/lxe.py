@@ -45,6 +45,7 @@ from ..core.extras import require
 from ..core.guards import u64
 from ..core.rootio import check_format, provenance, write_tree
 from ..report import progress
+from . import isolated
 from .quanta import ER, ER_CALIBRATION, NR, NR_CALIBRATION, Spectrum, nest_quanta
 
 # sample codes and recoil types of the events tree (docs/event-model.md §3)
@@ -53,19 +54,6 @@ RECOIL_ACCIDENTAL, RECOIL_WIMP = 2, 1
 # origin codes of the s1 / s2 trees (docs/event-model.md §2)
 S1_BELOW_CATHODE, S1_CHARGE_INSENSITIVE, S1_DARK_NOISE, S1_SINGLE_ELECTRON = 1, 2, 3, 4
 S2_GAS, S2_DELAYED, S2_S1_BELOW_THRESHOLD = 1, 2, 3
-#: registry keys of the fraction of isolated S1s / S2s of each origin, in origin-code order
-S1_ORIGIN_FRACTIONS = (
-    "isolated_s1_fraction_below_cathode",
-    "isolated_s1_fraction_charge_insensitive",
-    "isolated_s1_fraction_dark_noise",
-    "isolated_s1_fraction_single_electron",
-)
-S2_ORIGIN_FRACTIONS = (
-    "isolated_s2_fraction_gas",
-    "isolated_s2_fraction_delayed_electrons",
-    "isolated_s2_fraction_s1_below_threshold",
-)
-
 #: P2-DNN Sec. 2: expected accidental events below the NR median in Run 11 before ML cuts.
 PAPER_N_ACC_BELOW_MEDIAN = 2.93
 #: P2-DNN Sec. 3: sizes after cuts of the accidental (below the NR median) and NR samples.
@@ -299,14 +287,14 @@ class Simulator:
     def isolated_s1(self, n: int, seed: int) -> dict[str, np.ndarray]:
         d = self.det
         rng = np.random.default_rng([seed, 2])
-        counts = self._origin_counts(rng, n, S1_ORIGIN_FRACTIONS)
+        counts = rng.multinomial(n, isolated.s1_origin_rates(d).fractions)  # derived rates (tpcml.sim.isolated)
         parts = []
         # below the cathode: z between the bottom array and the cathode, no S2
         bottom_gap = d.get("bottom_array_distance", "mm")
 
         def scatter(k, origin, s, annulus):
             outs, have, j = [], 0, 0
-            while have < k:
+            while have < k or not outs:  # one batch at least: an origin with no signals still has its columns
                 m = int(1.3 * (k - have)) + 50
                 r2 = np.random.default_rng([s, j, 3])
                 e = ISOLATED_ER.sample(r2, m)
@@ -343,13 +331,13 @@ class Simulator:
     def isolated_s2(self, n: int, seed: int) -> dict[str, np.ndarray]:
         d = self.det
         rng = np.random.default_rng([seed, 4])
-        counts = self._origin_counts(rng, n, S2_ORIGIN_FRACTIONS)
+        counts = rng.multinomial(n, isolated.s2_origin_rates(d, self.no_s1_fraction()).fractions)
         el_us = d.get("s2_electroluminescence_time", "us")
         parts = []
 
         def drifted(k, origin, s, make):
             outs, have, j = [], 0, 0
-            while have < k:
+            while have < k or not outs:  # one batch at least: an origin with no signals still has its columns
                 m = int(1.5 * (k - have)) + 50
                 r2 = np.random.default_rng([s, j, 5])
                 x, y, t, n_e, ok = make(r2, m, s * 100 + j)
@@ -387,10 +375,15 @@ class Simulator:
         parts.append(drifted(counts[2], S2_S1_BELOW_THRESHOLD, seed * 10 + 3, below_threshold))
         return self._isolated_tree(parts, [*_core.S2_COLUMNS, "origin"], "s2_id", rng)
 
-    def _origin_counts(self, rng, n, fraction_keys: tuple[str, ...]) -> np.ndarray:
-        """Signals per origin: multinomial over the registry fractions named by ``fraction_keys``."""
-        frac = np.array([self.det.get(key) for key in fraction_keys])
-        return rng.multinomial(n, frac / frac.sum())
+    def no_s1_fraction(self, n: int = 4000, seed: int = 0) -> float:
+        """Fraction of SUB_THRESHOLD_ER events, uniform in the active volume, whose S1 fails the coincidence (a
+        pilot simulation with a fixed seed: a property of the detector, for the rate of the isolated S2s whose S1 is
+        below threshold, tpcml.sim.isolated.s2_origin_rates)."""
+        rng = np.random.default_rng([seed, 6])
+        x, y = self._uniform_disc(rng, n)
+        z = (-self.v_drift * rng.uniform(0.0, self.t_max, n)).astype(np.float32)
+        n_ph, _ = nest_quanta(ER, SUB_THRESHOLD_ER.sample(rng, n), self.field, self.density, seed=seed + 7)
+        return float(np.mean(~self._s1(ER, x, y, z, n_ph, seed + 7)["found"]))
 
     def _isolated_tree(self, parts, keys, id_name, rng) -> dict[str, np.ndarray]:
         """The s1 / s2 tree of isolated signals: the origins' ``parts`` mixed in time order, with
