@@ -91,3 +91,15 @@ def test_populations_identical_on_1_and_2_threads(det):
         assert x.keys() == y.keys()
         for key in x:
             np.testing.assert_array_equal(x[key], y[key], err_msg=f"{make}: {key}")
+
+
+def test_delayed_electron_sizes_follow_the_train_model():
+    """P(N >= k) = 1 / (k - 1) (single electrons at a rate ~ 1/t merged by the S2 clustering)."""
+    n = iso.delayed_electron_counts(np.random.default_rng(3), 200_000, n_max=4000)
+    assert n.min() == 2 and n.max() <= 4000
+    for k in (2, 3, 5, 10, 50):
+        assert np.mean(n >= k) == pytest.approx(1 / (k - 1), abs=4 * np.sqrt(1 / (k - 1) / len(n)) + 1e-3)
+    # the same law as the Poisson mixture over mu ~ mu^-2 it is derived from: P(n) = 1 / (n (n - 1)) for n >= 2
+    assert np.mean(n == 4) == pytest.approx(1 / 12, abs=0.003)
+    with pytest.raises(ValueError, match="n_max"):
+        iso.delayed_electron_counts(np.random.default_rng(0), 5, n_max=1)

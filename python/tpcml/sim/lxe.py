@@ -365,8 +365,9 @@ class Simulator:
             return x, y, t, n_e, ~s1["found"]  # keep the S2s whose S1 was not found
 
         parts.append(drifted(counts[0], S2_GAS, seed * 10 + 1, gas))
-        mean = d.get("delayed_electron_mean")
-        n_e = np.maximum(1, rng.poisson(mean, counts[1])).astype(np.int32)
+        # single-electron trains (tpcml.sim.isolated); capped at 10 x the largest S2 of the selection
+        n_max = int(10 * d.get("s2_max_pe") / d.get("single_electron_gain"))
+        n_e = isolated.delayed_electron_counts(rng, counts[1], n_max)
         x, y = self._uniform_disc(rng, counts[1])
         de = self.response.delayed_electron_s2(
             x, y, n_e, d.get("delayed_electron_release_time", "us"), seed=u64(seed * 10 + 2), threads=self.threads
