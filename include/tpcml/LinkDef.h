@@ -53,6 +53,17 @@
 #pragma link C++ class tpcml::RasterJob - ;
 #pragma link C++ class tpcml::RasterSummary + ;
 #pragma link C++ function tpcml::rasterFiles;
+#pragma link C++ enum tpcml::HitPeakKind;
+#pragma link C++ function tpcml::parseHitPeakKind;
+#pragma link C++ function tpcml::hitPeakKindName;
+#pragma link C++ class tpcml::HitPeakArrays + ;
+#pragma link C++ class tpcml::HitPeakOptions + ;
+#pragma link C++ class tpcml::HitPeakEvent - ;
+#pragma link C++ class tpcml::HitPeakImager - ;
+#pragma link C++ function tpcml::defineHitPeakImage;
+#pragma link C++ class tpcml::ImageJobBase - ;
+#pragma link C++ class tpcml::HitPeakJob - ;
+#pragma link C++ function tpcml::hitPeakFiles;
 #pragma link C++ namespace tpcml::onnx;
 #pragma link C++ class tpcml::onnx::TensorInfo + ;
 #pragma link C++ class tpcml::onnx::Model - ;

@@ -8,7 +8,7 @@ import collections.abc
 import numpy
 import numpy.typing
 import typing
-__all__: list[str] = ['AccidentalPairer', 'AtomicOutput', 'ConfigError', 'DetectorConfig', 'DetectorParameter', 'DriftDepth', 'EVENT_COLUMNS', 'EVENT_DTYPES', 'ElectronLifetimeCorrection', 'Error', 'FEATURES', 'InputError', 'LXeOptics', 'LXeResponse', 'NRMedianCurve', 'OnnxModel', 'PositionCorrections', 'RasterOptions', 'RegularGrid', 'S1_COLUMNS', 'S2_COLUMNS', 'ScintillationTiming', 'TrackRasteriser', 'UsageError', 'WaveformParams', 'WaveformSimulator', 'accepted_units', 'accidental_count', 'available_memory', 'check_detector', 'compiler_version', 'describe_tree', 'dimension_names', 'hex_pmt_array', 'isolated_rates', 'library_directory', 'list_trees', 'model_json', 'onnx_benchmark', 'onnx_ir_versions', 'onnx_isa', 'onnx_newest_opset', 'onnx_schema_table', 'onnx_supported_operators', 'pair_file', 'provenance_json', 'provenance_keys', 'read_detector', 'read_parameter', 'read_pmt_table', 'require_columns', 'require_distinct_output', 'root_version', 'score_files', 'sha256_file', 'unit_factor', 'version', 'write_output_metadata', 'write_tree_file']
+__all__: list[str] = ['AccidentalPairer', 'AtomicOutput', 'ConfigError', 'DetectorConfig', 'DetectorParameter', 'DriftDepth', 'EVENT_COLUMNS', 'EVENT_DTYPES', 'ElectronLifetimeCorrection', 'Error', 'FEATURES', 'HitPeakImager', 'InputError', 'LXeOptics', 'LXeResponse', 'NRMedianCurve', 'OnnxModel', 'PositionCorrections', 'RasterOptions', 'RegularGrid', 'S1_COLUMNS', 'S2_COLUMNS', 'ScintillationTiming', 'TrackRasteriser', 'UsageError', 'WaveformParams', 'WaveformSimulator', 'accepted_units', 'accidental_count', 'available_memory', 'check_detector', 'compiler_version', 'describe_tree', 'dimension_names', 'hex_pmt_array', 'isolated_rates', 'library_directory', 'list_trees', 'model_json', 'onnx_benchmark', 'onnx_ir_versions', 'onnx_isa', 'onnx_newest_opset', 'onnx_schema_table', 'onnx_supported_operators', 'pair_file', 'provenance_json', 'provenance_keys', 'read_detector', 'read_parameter', 'read_pmt_table', 'require_columns', 'require_distinct_output', 'root_version', 'score_files', 'sha256_file', 'unit_factor', 'version', 'write_output_metadata', 'write_tree_file']
 class Error(RuntimeError):
     """
     Base of every tpcml error.
@@ -652,6 +652,36 @@ class TrackRasteriser:
         ...
     @property
     def side(self) -> int:
+        ...
+class HitPeakImager:
+    """
+    Hit / Peak / HitPeak images of LXe TPC events (tpcml::HitPeakImager, X1T-CNN Sec. III).
+    """
+    def __init__(self, detector: DetectorConfig, kind: str = 'hitpeak', width: typing.SupportsInt | typing.SupportsIndex = 0, height: typing.SupportsInt | typing.SupportsIndex = 0, samples: typing.SupportsInt | typing.SupportsIndex = 200, channels_first: bool = False) -> None:
+        """
+        kind: hit, peak, hitpeak or raw; width/height 0: the paper's (HitPeak 75 x 75, Hit and Peak 100 x 50).
+        """
+    def batch(self, s1_pmt_area: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], s2_pmt_area: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], s1_waveform: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], s1_waveform_top: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], s1_waveform_bottom: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], s2_waveform: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], s2_waveform_top: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], s2_waveform_bottom: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], threads: typing.SupportsInt | typing.SupportsIndex = 1) -> numpy.typing.NDArray[numpy.float32]:
+        """
+        Images of N events from the events-tree arrays ((N, n_pmt) areas, (N, samples) waveforms): (N, H, W, 3) float32 in [0, 1] ((N, 3, H, W) with channels_first; (N, 2 n_pmt + 6 samples) in raw mode). GIL released.
+        """
+    @property
+    def height(self) -> int:
+        ...
+    @property
+    def image_size(self) -> int:
+        ...
+    @property
+    def kind(self) -> str:
+        ...
+    @property
+    def n_pmt(self) -> int:
+        ...
+    @property
+    def samples(self) -> int:
+        ...
+    @property
+    def width(self) -> int:
         ...
 class OnnxModel:
     """

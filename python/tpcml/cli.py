@@ -24,7 +24,8 @@
 ``simulate``, ``run`` and ``plot`` dispatch to the studies of :mod:`tpcml.studies` (each adds its own options;
 ``tpcml run pandax2`` = ``run accidental``, ``run pandax3`` = ``run tracks``).
 
-One convention for these subcommands and the executables tpcml-info, tpcml-pair, tpcml-infer, tpcml-raster
+One convention for these subcommands and the executables tpcml-info, tpcml-pair, tpcml-infer, tpcml-raster,
+tpcml-hitpeak
 (docs/cli.md): input files are positional (``--input`` is kept as an alias), ``-n/--events N``, ``--tree NAME``,
 ``--threads N`` with 0 = all cores everywhere, ``--drift-window TMIN,TMAX``, ``-q/--quiet`` for no progress.
 
@@ -269,6 +270,7 @@ EXECUTABLES = {
     "tpcml-pair": "accidental events from isolated S1/S2 trees (= tpcml pair)",
     "tpcml-infer": "add an ONNX model's score to every entry (= tpcml infer)",
     "tpcml-raster": "XZ/YZ track images of strip-hit events (= tpcml raster)",
+    "tpcml-hitpeak": "Hit/Peak/HitPeak images of LXe events (XENON1T CNN study)",
 }
 
 

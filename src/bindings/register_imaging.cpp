@@ -1,9 +1,10 @@
-// tpcml._core.TrackRasteriser -- the track-to-image kernel for numpy batches (the same
-// tpcml::TrackRasteriser::rasterise the RDataFrame functor and tpcml-raster call).
+// tpcml._core.TrackRasteriser and HitPeakImager -- the image kernels for numpy batches (the same
+// tpcml::TrackRasteriser::rasterise / HitPeakImager::render the RDataFrame functors and executables call).
 #include "register.h"
 
 #include "tpcml/core/AtomicFile.h"
 #include "tpcml/core/DetectorConfig.h"
+#include "tpcml/imaging/HitPeak.h"
 #include "tpcml/imaging/TrackRasteriser.h"
 
 #include <pybind11/numpy.h>
@@ -19,6 +20,14 @@ namespace {
 using FloatArray = py::array_t<float, py::array::c_style | py::array::forcecast>;
 using IntArray = py::array_t<int, py::array::c_style | py::array::forcecast>;
 using OffsetArray = py::array_t<int64_t, py::array::c_style | py::array::forcecast>;
+
+std::string shapeOf(const py::array &a)
+{
+   std::string s = "(";
+   for (py::ssize_t d = 0; d < a.ndim(); ++d)
+      s += (d ? ", " : "") + std::to_string(a.shape(d));
+   return s + (a.ndim() == 1 ? ",)" : ")");
+}
 } // namespace
 
 void registerImaging(py::module_ &m)
@@ -95,6 +104,69 @@ void registerImaging(py::module_ &m)
            "3) or (N, 3, H, W) float32, hits outside the window (N,) uint32); `out`: an existing float32 array to "
            "write "
            "the images into (it is returned). GIL released.");
+   py::class_<HitPeakImager>(m, "HitPeakImager",
+                             "Hit / Peak / HitPeak images of LXe TPC events (tpcml::HitPeakImager, X1T-CNN Sec. III).")
+       .def(py::init([](const DetectorConfig &detector, const std::string &kind, int width, int height, int samples,
+                        bool channelsFirst) {
+               HitPeakOptions o;
+               o.kind = parseHitPeakKind(kind);
+               o.width = width;
+               o.height = height;
+               o.samples = samples;
+               o.channelsFirst = channelsFirst;
+               return HitPeakImager(detector, o);
+            }),
+            py::arg("detector"), py::arg("kind") = "hitpeak", py::arg("width") = 0, py::arg("height") = 0,
+            py::arg("samples") = 200, py::arg("channels_first") = false,
+            "kind: hit, peak, hitpeak or raw; width/height 0: the paper's (HitPeak 75 x 75, Hit and Peak 100 x 50).")
+       .def_property_readonly("kind", [](const HitPeakImager &h) { return hitPeakKindName(h.options().kind); })
+       .def_property_readonly("width", &HitPeakImager::width)
+       .def_property_readonly("height", &HitPeakImager::height)
+       .def_property_readonly("n_pmt", &HitPeakImager::nPmt)
+       .def_property_readonly("samples", [](const HitPeakImager &h) { return h.options().samples; })
+       .def_property_readonly("image_size", &HitPeakImager::imageSize)
+       .def(
+           "batch",
+           [](const HitPeakImager &h, const FloatArray &s1Pmt, const FloatArray &s2Pmt, const FloatArray &s1Wave,
+              const FloatArray &s1Top, const FloatArray &s1Bottom, const FloatArray &s2Wave, const FloatArray &s2Top,
+              const FloatArray &s2Bottom, long long threads) {
+              if (threads < 0 || threads > 1024)
+                 throw std::invalid_argument("threads must be in [0, 1024] (0: all cores), got " +
+                                             std::to_string(threads));
+              const py::ssize_t n = s1Pmt.ndim() == 2 ? s1Pmt.shape(0) : -1;
+              const std::pair<const FloatArray *, const char *> in[8] = {
+                  {&s1Pmt, "s1_pmt_area"},     {&s2Pmt, "s2_pmt_area"},           {&s1Wave, "s1_waveform"},
+                  {&s1Top, "s1_waveform_top"}, {&s1Bottom, "s1_waveform_bottom"}, {&s2Wave, "s2_waveform"},
+                  {&s2Top, "s2_waveform_top"}, {&s2Bottom, "s2_waveform_bottom"}};
+              for (int k = 0; k < 8; ++k) {
+                 const auto want = py::ssize_t(k < 2 ? h.nPmt() : std::size_t(h.options().samples));
+                 const FloatArray &a = *in[k].first;
+                 if (a.ndim() != 2 || a.shape(0) != n || a.shape(1) != want)
+                    throw std::invalid_argument(std::string(in[k].second) + " must be a 2-D array (n_events, " +
+                                                std::to_string(want) + ") with the n_events of s1_pmt_area; got " +
+                                                shapeOf(a));
+              }
+              requireMemory(double(n) * double(h.imageSize()) * sizeof(float),
+                            "the images of " + std::to_string(n) + " events");
+              py::array_t<float> images =
+                  h.options().kind == HitPeakKind::kRaw ? py::array_t<float>({n, py::ssize_t(h.imageSize())})
+                  : h.options().channelsFirst
+                      ? py::array_t<float>({n, py::ssize_t(3), py::ssize_t(h.height()), py::ssize_t(h.width())})
+                      : py::array_t<float>({n, py::ssize_t(h.height()), py::ssize_t(h.width()), py::ssize_t(3)});
+              float *out = images.mutable_data();
+              {
+                 ReleaseGil release;
+                 h.batch(s1Pmt.data(), s2Pmt.data(), {s1Wave.data(), s1Top.data(), s1Bottom.data()},
+                         {s2Wave.data(), s2Top.data(), s2Bottom.data()}, std::size_t(n), out, unsigned(threads));
+              }
+              return images;
+           },
+           py::arg("s1_pmt_area"), py::arg("s2_pmt_area"), py::arg("s1_waveform"), py::arg("s1_waveform_top"),
+           py::arg("s1_waveform_bottom"), py::arg("s2_waveform"), py::arg("s2_waveform_top"),
+           py::arg("s2_waveform_bottom"), py::arg("threads") = 1,
+           "Images of N events from the events-tree arrays ((N, n_pmt) areas, (N, samples) waveforms): (N, H, W, 3) "
+           "float32 in [0, 1] ((N, 3, H, W) with channels_first; (N, 2 n_pmt + 6 samples) in raw mode). GIL "
+           "released.");
 }
 
 } // namespace tpcml::bindings

@@ -204,13 +204,16 @@ S1LightMap::Photon S1LightMap::trace(double r0, double z0, const Geometry &g, Ma
                             : d.z < 0. ? (zLo - p.z) / d.z
                                        : std::numeric_limits<double>::infinity();
       const double t = std::max(0., std::min(tWall, tPlane));
-      if (liquid && g.rayleigh > 0.) {
-         const double tScatter = -g.rayleigh * std::log(rng.uniform());
-         if (tScatter < t) {
-            p = {p.x + tScatter * d.x, p.y + tScatter * d.y, p.z + tScatter * d.z};
-            d = isotropic(rng);
-            continue;
-         }
+      double tScatter = std::numeric_limits<double>::infinity();
+      if (liquid && g.rayleigh > 0.)
+         tScatter = -g.rayleigh * std::log(rng.uniform());
+      // absorption (optional; no extra random draw without it, so maps without absorption are unchanged)
+      if (liquid && g.absorption > 0. && -g.absorption * std::log(rng.uniform()) < std::min(t, tScatter))
+         return Photon::kLost;
+      if (tScatter < t) {
+         p = {p.x + tScatter * d.x, p.y + tScatter * d.y, p.z + tScatter * d.z};
+         d = isotropic(rng);
+         continue;
       }
       const double zOld = p.z;
       p = {p.x + t * d.x, p.y + t * d.y, p.z + t * d.z};
@@ -309,13 +312,15 @@ std::shared_ptr<const S1LightMap> s1LightMap(const DetectorConfig &det, const LX
    g.ptfe = det.get("ptfe_reflectivity");
    g.rayleigh = det.get("rayleigh_scattering_length", "mm");
    g.mesh = det.get("electrode_transparency");
+   g.absorption = det.has("lxe_absorption_length") ? det.get("lxe_absorption_length", "mm") : 0.;
    const double aPmt = kPi * optics.top().cathodeRadius * optics.top().cathodeRadius, aDisc = kPi * g.radius * g.radius;
    g.coverTop = std::min(1., static_cast<double>(optics.nTop()) * aPmt / aDisc);
    g.coverBottom = std::min(1., static_cast<double>(optics.nBottom()) * aPmt / aDisc);
    std::ostringstream key;
    key.precision(17);
    key << g.radius << ' ' << g.zCathode << ' ' << g.zSurface << ' ' << g.zTop << ' ' << g.zBottom << ' ' << g.n << ' '
-       << g.ptfe << ' ' << g.rayleigh << ' ' << g.mesh << ' ' << g.coverTop << ' ' << g.coverBottom;
+       << g.ptfe << ' ' << g.rayleigh << ' ' << g.mesh << ' ' << g.coverTop << ' ' << g.coverBottom << ' '
+       << g.absorption;
    std::lock_guard<std::mutex> lock(mapCacheMutex());
    auto &slot = mapCache()[key.str()];
    if (!slot)
@@ -352,6 +357,7 @@ LXeOptics::LXeOptics(const DetectorConfig &det)
    m_n = det.get("lxe_refractive_index");
    m_ptfe = det.get("ptfe_reflectivity");
    m_rayleigh = det.get("rayleigh_scattering_length", "mm");
+   m_absorption = det.has("lxe_absorption_length") ? det.get("lxe_absorption_length", "mm") : 0.;
 
    const std::string layout = det.getString("pmt_layout");
    const double cathode = 0.5 * det.get("pmt_photocathode_diameter", "mm");
@@ -429,7 +435,7 @@ LXeOptics::LXeOptics(const DetectorConfig &det)
 double LXeOptics::s1Collection(double x, double y, double z, double *out) const
 {
    const double a = m_top.cathodeRadius;
-   const double invL = m_rayleigh > 0. ? 1. / m_rayleigh : 0.;
+   const double invL = (m_rayleigh > 0. ? 1. / m_rayleigh : 0.) + (m_absorption > 0. ? 1. / m_absorption : 0.);
    double direct = 0.;
    const std::size_t nt = nTop();
    // top array: through the liquid surface

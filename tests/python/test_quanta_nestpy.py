@@ -1,5 +1,6 @@
 """The quanta of tpcml's LXe chain (tpcml.sim.quanta.nest_quanta) agree with nestpy called directly, at each
-detector's drift field, for ER and NR: mean and spread of the photons and electrons."""
+detector's drift field (XENON1T: the registry's SR0 and SR1 run configurations), for ER and NR: mean and spread of the
+photons and electrons; and the detector-level ER recombination-fluctuation term."""
 
 from __future__ import annotations
 
@@ -11,21 +12,17 @@ from tpcml.sim.quanta import ER, NR, nest_quanta
 
 nestpy = pytest.importorskip("nestpy")
 
-#: XENON1T run fields (the registry's run configurations are added by the detector work of issue 16; until they
-#: are merged, the published values): SR0 120 V/cm (Aprile et al., PRL 119 (2017) 181301), SR1 81 V/cm
-#: (Aprile et al., PRL 121 (2018) 111302)
-XENON1T_RUN_FIELDS = {"xenon1t-sr0": 120.0, "xenon1t-sr1": 81.0}
+#: the detector configurations compared: XENON1T's two run configurations of the registry (SR0 120 V/cm,
+#: SR1 81 V/cm; data/detectors/xenon1t.toml [runs.*] with their sources), XENONnT and DARWIN
+DETECTORS = ("xenon1t:sr0", "xenon1t:sr1", "xenonnt", "darwin")
 N = 3000
 ENERGIES = {ER: (2.0, 10.0, 50.0), NR: (5.0, 20.0, 60.0)}  # keVee / keVnr
 
 
 def _configurations():
     out = []
-    density = detectors.resolve("xenon1t").get("liquid_density", "g/cm3")
-    for name, field in XENON1T_RUN_FIELDS.items():
-        out.append((name, field, density))
-    for name in ("xenonnt", "darwin"):
-        det = detectors.resolve(name)
+    for name in DETECTORS:
+        det = detectors.load(name)
         out.append((name, det.get("drift_field", "V/cm"), det.get("liquid_density", "g/cm3")))
     return out
 
@@ -48,6 +45,8 @@ def _direct(recoil, energy, field, density, n, seed):
 def test_detector_fields_are_the_published_ones():
     fields = {name: f for name, f, _ in CONFIGS}
     assert fields["darwin"] == pytest.approx(200.0)  # DARWIN-VAE Sec. 2.2
+    assert fields["xenon1t:sr0"] == pytest.approx(120.0)  # PRD 99 (2019) 112009 (registry [runs.sr0])
+    assert fields["xenon1t:sr1"] == pytest.approx(81.0)  # PRL 121 (2018) 111302 (registry [runs.sr1])
     assert fields["xenonnt"] > 0
 
 
@@ -82,3 +81,33 @@ def test_the_comparison_resolves_the_field():
 def test_bad_recoil_is_refused():
     with pytest.raises(ValueError, match="recoil must be"):
         nest_quanta(7, np.ones(2), 120.0, 2.86, seed=1)
+
+
+def test_recombination_fluctuation_term():
+    """The detector-level ER term (registry key er_recombination_fluctuation): off, the quanta are NEST's own; on,
+    photons and electrons exchange quanta (their sum, the energy scale, is unchanged event by event), the electron
+    spread grows by Delta_r x N_ions in quadrature, NR is untouched."""
+    e = np.full(N, 10.0)
+    ph0, el0 = nest_quanta(ER, e, 120.0, 2.86, seed=7)
+    ph_off, el_off = nest_quanta(ER, e, 120.0, 2.86, seed=7, recombination_fluctuation=0.0)
+    assert np.array_equal(ph0, ph_off) and np.array_equal(el0, el_off)
+    ph1, el1 = nest_quanta(ER, e, 120.0, 2.86, seed=7, recombination_fluctuation=0.05)
+    assert np.array_equal(ph0 + el0, ph1 + el1)
+    assert abs(el1.mean() - el0.mean()) < 5 * el1.std() / np.sqrt(N)
+    # ions ~ n_ph + n_e - excitons ~ (n_ph + n_e) / (1 + 0.06) at 10 keV (NEST's ER exciton ratio ~0.06)
+    ions = (ph0 + el0).mean() / 1.06
+    assert el1.std() == pytest.approx(np.hypot(el0.std(), 0.05 * ions), rel=0.10)
+    nr0 = nest_quanta(NR, e, 120.0, 2.86, seed=7)
+    nr1 = nest_quanta(NR, e, 120.0, 2.86, seed=7, recombination_fluctuation=0.05)
+    assert all(np.array_equal(a, b) for a, b in zip(nr0, nr1, strict=True))
+    with pytest.raises(ValueError, match="recombination_fluctuation"):
+        nest_quanta(ER, e[:2], 120.0, 2.86, seed=1, recombination_fluctuation=-0.1)
+
+
+def test_registry_smearing_key():
+    """Detectors without the key keep plain NEST; PandaX-II carries its calibrated value."""
+    from tpcml.sim.quanta import er_recombination_fluctuation
+
+    for name in DETECTORS:
+        assert er_recombination_fluctuation(detectors.load(name)) == 0.0
+    assert 0.0 < er_recombination_fluctuation(detectors.load("pandax2")) < 0.1

@@ -241,6 +241,13 @@ def test_unknown_source_names_the_choices():
         sources.make("darwin", "er").draw(np.random.default_rng(1), -1)
 
 
+def test_run_configuration_names_give_the_detectors_sources():
+    # "xenon1t:sr0" is the XENON1T detector in its SR0 run: the same sources and rates as "xenon1t"
+    assert sources.kinds("xenon1t:sr0") == sources.kinds("xenon1t")
+    a = sources.make("xenon1t:sr0", "er-background").expected_events(1.0)
+    assert a == sources.make("xenon1t", "er-background").expected_events(1.0)
+
+
 def test_bad_spectrum_file_is_named(tmp_path):
     shutil.copytree(SHIPPED, tmp_path / "spectra")
     (tmp_path / "spectra" / "darwin" / "Kr85Spectrum.json").write_text('{"map": [1, 2]}')

@@ -1,11 +1,14 @@
-// tpcml -- the track-image job: one function for every door (PandaX-III, P3-CNN Sec. 3.2).
+// tpcml -- the image jobs: one function per image kind for every door.
 //
 // rasterFiles adds to every entry of the input trees the XZ/YZ track image (RVec<float>) made by
-// tpcml::TrackRasteriser and `image_outside` (hits outside the window), and writes the trees in
-// entry order whatever the thread count, atomically. tpcml-raster calls it (like onnx::scoreFiles).
+// tpcml::TrackRasteriser and `image_outside` (hits outside the window; PandaX-III, P3-CNN Sec. 3.2);
+// hitPeakFiles adds the Hit / Peak / HitPeak image of tpcml::HitPeakImager (XENON1T, X1T-CNN Sec. III).
+// Both write the trees in entry order whatever the thread count, atomically, with the file contract
+// (one shared job runner). tpcml-raster and tpcml-hitpeak call them (like onnx::scoreFiles).
 #ifndef TPCML_RASTER_FILES_H
 #define TPCML_RASTER_FILES_H
 
+#include "tpcml/imaging/HitPeak.h"
 #include "tpcml/imaging/TrackRasteriser.h"
 
 #include <functional>
@@ -14,19 +17,32 @@
 
 namespace tpcml {
 
-/// What one rasterising run does.
-struct RasterJob {
-   std::vector<std::string> inputs; ///< files with hit_plane, hit_strip, hit_time, hit_charge
+/// What every image job has: inputs, output and the output contract.
+struct ImageJobBase {
+   std::vector<std::string> inputs; ///< files with the kernel's input columns
    std::string tree = "events";
-   std::string output; ///< ROOT file to write (atomically); must not be an input
-   RasterOptions options;
+   std::string output;                           ///< ROOT file to write (atomically); must not be an input
    unsigned threads = 1;                         ///< images on that many threads (1 when they would not fit in memory)
-   bool dropHits = false;                        ///< do not copy the hit_* columns
    std::vector<std::string> commandLine;         ///< the door's argv, for tpcml_provenance
    std::string format = "ttree";                 ///< output tree format: "ttree" or "rntuple"
    bool progress = true;                         ///< progress of the event loops on stderr
    bool allowDetectorMismatch = false;           ///< inputs tagged with different detectors
    std::function<void(const std::string &)> log; ///< progress messages (none when empty)
+};
+
+/// What one rasterising run does.
+struct RasterJob : ImageJobBase {
+   RasterOptions options;
+   bool dropHits = false; ///< do not copy the hit_* columns
+};
+
+/// What one Hit/Peak/HitPeak run does: the inputs hold the events-tree arrays (tpcml simulate xenon1t).
+struct HitPeakJob : ImageJobBase {
+   HitPeakOptions options;
+   /// Registry name or TOML file of the detector whose PMT positions are drawn; empty: the inputs'
+   /// tpcml_detector (an InputError when they carry none).
+   std::string detector;
+   bool dropArrays = false; ///< do not copy the per-PMT and waveform array columns
 };
 
 /// What a rasterising run did.
@@ -40,6 +56,10 @@ struct RasterSummary {
 /// with two detectors are an InputError unless allowDetectorMismatch. The output carries
 /// tpcml_provenance and the inputs' tpcml_detector (docs/event-model.md §1).
 RasterSummary rasterFiles(const RasterJob &job);
+
+/// Runs the job (images of job.options.kind). Bad arrays are an InputError naming the file, tree, entry
+/// and column. RasterSummary::outside is 0.
+RasterSummary hitPeakFiles(const HitPeakJob &job);
 
 } // namespace tpcml
 

@@ -26,8 +26,10 @@
 //     surface from either side; each crossing of an electrode mesh (gate and cathode in the liquid, the
 //     anode and the bottom screening mesh in front of the arrays) passes with probability
 //     T(theta) = max(0, 1 - (1 - electrode_transparency) / cos theta) (the opaque fraction of a planar wire
-//     grid seen perpendicular to its wires grows as 1 / cos theta; an approximation for meshes). Neglected:
-//     absorption in LXe, reflection at the PMT windows, a lower PTFE reflectivity in the gas. Between nodes
+//     grid seen perpendicular to its wires grows as 1 / cos theta; an approximation for meshes); where the
+//     detector sets the optional lxe_absorption_length lambda_A, absorption in the liquid (exponential path
+//     length, also exp(-l / lambda_A) on the direct S1 term; S2 light is not attenuated). Neglected:
+//     reflection at the PMT windows, a lower PTFE reflectivity in the gas. Between nodes
 //     T and B are bilinear in (r, z): per event the cost is the O(n_pmt) direct term plus one map lookup.
 // Real TPCs (XENON1T: Aprile et al., EPJC 77 (2017) 881; PRD 100 (2019) 052014) show an S1 area fraction
 // top rising from ~0.1 near the cathode to ~0.4-0.5 below the gate and an S1 light collection ~2x larger
@@ -84,7 +86,8 @@ public:
    struct Geometry {
       double radius = 0., zCathode = 0., zSurface = 0., zTop = 0., zBottom = 0.; ///< mm
       double n = 1., ptfe = 0., rayleigh = 0., coverTop = 0., coverBottom = 0.;
-      double mesh = 1.; ///< optical transparency of one electrode-mesh crossing
+      double mesh = 1.;       ///< optical transparency of one electrode-mesh crossing
+      double absorption = 0.; ///< LXe absorption length (mm); 0 = no absorption
    };
    enum class Photon { kTop, kBottom, kLost };
    static std::shared_ptr<const S1LightMap> build(const Geometry &g, int nr, int nz, int photons);
@@ -147,6 +150,7 @@ private:
    double m_n = 1.;            ///< LXe refractive index
    double m_ptfe = 0.;         ///< PTFE reflectivity
    double m_rayleigh = 0.;     ///< Rayleigh scattering length (mm)
+   double m_absorption = 0.;   ///< LXe absorption length (mm), optional key lxe_absorption_length; 0 = none
    double m_epsDiffuseS2 = 0.; ///< integrating-sphere efficiency, S2 weights
    double m_weightS2 = 0.;     ///< 1 / sum_j A_j for S2
    double m_s2TopScale = 1.;

@@ -46,7 +46,7 @@ from ..core.guards import u64
 from ..core.rootio import check_format, provenance, write_tree
 from ..report import progress
 from . import isolated
-from .quanta import ER, ER_CALIBRATION, NR, NR_CALIBRATION, Spectrum, nest_quanta
+from .quanta import ER, ER_CALIBRATION, NR, NR_CALIBRATION, Spectrum, er_recombination_fluctuation, nest_quanta
 
 # sample codes and recoil types of the events tree (docs/event-model.md §3)
 SAMPLE_NR, SAMPLE_ER, SAMPLE_ACCIDENTAL, SAMPLE_DM = 0, 1, 2, 3
@@ -111,6 +111,7 @@ class Simulator:
         self.v_drift = d.get("drift_velocity", "mm/us")
         self.t_max = d.get("max_drift_time", "us")
         self.singlet = {ER: d.get("s1_singlet_fraction_er"), NR: d.get("s1_singlet_fraction_nr")}
+        self.er_recombination_fluctuation = er_recombination_fluctuation(d)  # 0 = plain NEST (quanta.nest_quanta)
 
     # ------------------------------------------------------------------ helpers
     def _uniform_disc(self, rng, n, r_min=0.0, r_max=None):
@@ -178,7 +179,14 @@ class Simulator:
             t = rng.uniform(0.0, self.t_max, n)
         t = t.astype(np.float32)
         z = (-self.v_drift * t).astype(np.float32)
-        n_ph, n_e = nest_quanta(recoil, energy, self.field, self.density, seed=seed)
+        n_ph, n_e = nest_quanta(
+            recoil,
+            energy,
+            self.field,
+            self.density,
+            seed=seed,
+            recombination_fluctuation=self.er_recombination_fluctuation,
+        )
         s1 = self._s1(recoil, x, y, z, n_ph, seed)
         s2 = self.response.drifted_s2(x, y, t, n_e, seed=u64(seed), threads=self.threads)
         return {
@@ -304,7 +312,14 @@ class Simulator:
                 else:
                     x, y = self._uniform_disc(r2, m)
                     z = r2.uniform(-self.drift_length - bottom_gap + 1.0, -self.drift_length, m).astype(np.float32)
-                n_ph, _ = nest_quanta(ER, e, self.field, self.density, seed=s * 100 + j)
+                n_ph, _ = nest_quanta(
+                    ER,
+                    e,
+                    self.field,
+                    self.density,
+                    seed=s * 100 + j,
+                    recombination_fluctuation=self.er_recombination_fluctuation,
+                )
                 s1 = self._s1(ER, x, y, z, n_ph, s * 100 + j)
                 keep = s1["found"]
                 outs.append(
@@ -354,13 +369,27 @@ class Simulator:
             # S1 merged with its S2: drift shorter than twice the electroluminescence time
             x, y = self._uniform_disc(r2, m)
             t = r2.uniform(0.0, 2.0 * el_us, m).astype(np.float32)
-            _, n_e = nest_quanta(ER, ISOLATED_ER.sample(r2, m), self.field, self.density, seed=s)
+            _, n_e = nest_quanta(
+                ER,
+                ISOLATED_ER.sample(r2, m),
+                self.field,
+                self.density,
+                seed=s,
+                recombination_fluctuation=self.er_recombination_fluctuation,
+            )
             return x, y, t, n_e, np.ones(m, bool)
 
         def below_threshold(r2, m, s):
             x, y = self._uniform_disc(r2, m)
             t = r2.uniform(0.0, self.t_max, m).astype(np.float32)
-            n_ph, n_e = nest_quanta(ER, SUB_THRESHOLD_ER.sample(r2, m), self.field, self.density, seed=s)
+            n_ph, n_e = nest_quanta(
+                ER,
+                SUB_THRESHOLD_ER.sample(r2, m),
+                self.field,
+                self.density,
+                seed=s,
+                recombination_fluctuation=self.er_recombination_fluctuation,
+            )
             s1 = self._s1(ER, x, y, (-self.v_drift * t).astype(np.float32), n_ph, s)
             return x, y, t, n_e, ~s1["found"]  # keep the S2s whose S1 was not found
 
@@ -383,7 +412,14 @@ class Simulator:
         rng = np.random.default_rng([seed, 6])
         x, y = self._uniform_disc(rng, n)
         z = (-self.v_drift * rng.uniform(0.0, self.t_max, n)).astype(np.float32)
-        n_ph, _ = nest_quanta(ER, SUB_THRESHOLD_ER.sample(rng, n), self.field, self.density, seed=seed + 7)
+        n_ph, _ = nest_quanta(
+            ER,
+            SUB_THRESHOLD_ER.sample(rng, n),
+            self.field,
+            self.density,
+            seed=seed + 7,
+            recombination_fluctuation=self.er_recombination_fluctuation,
+        )
         return float(np.mean(~self._s1(ER, x, y, z, n_ph, seed + 7)["found"]))
 
     def _isolated_tree(self, parts, keys, id_name, rng) -> dict[str, np.ndarray]:

@@ -238,12 +238,14 @@ COMMON_KINDS = ("er", "nr", "wimp", "cevns", "er-background", "background")
 
 
 def kinds(detector: str) -> list[str]:
-    """The source names :func:`make` knows for ``detector``."""
-    return sorted({*COMMON_KINDS, *DETECTOR_SPECTRA.get(detector, {})})
+    """The source names :func:`make` knows for ``detector`` (a registry name, with or without its run)."""
+    return sorted({*COMMON_KINDS, *DETECTOR_SPECTRA.get(_detector_name(detector), {})})
 
 
 def _detector_name(detector) -> str:
-    return detector if isinstance(detector, str) else detectors.resolve(detector).name
+    """The registry name of ``detector``: a config's name, or a name with its run configuration dropped
+    (``"xenon1t:sr0"`` -> ``"xenon1t"``: the sources of a detector do not depend on its run)."""
+    return detector.split(":", 1)[0] if isinstance(detector, str) else detectors.resolve(detector).name
 
 
 def make(

@@ -1,0 +1,395 @@
+// tpcml -- Hit / Peak / HitPeak images of LXe TPC events (see include/tpcml/imaging/HitPeak.h).
+#include "tpcml/imaging/HitPeak.h"
+
+#include "core/Parallel.h"
+
+#include "tpcml/core/DetectorConfig.h"
+#include "tpcml/core/Error.h"
+#include "tpcml/core/RootIO.h"
+#include "tpcml/core/Strings.h"
+#include "tpcml/lxe/LXeOptics.h"
+
+#include <algorithm>
+#include <cmath>
+#include <utility>
+
+namespace tpcml {
+
+namespace {
+/// Sub-samples per pixel side for the coverage of a pixel cut by a disc edge (16 x 16: the covered
+/// fraction to 1/256; computed once per imager).
+constexpr int kSub = 16;
+constexpr double kLog10Of2 = 0.30102999566398120;
+
+/// matplotlib's "hot" colour map (_cm.py, _hot_data): piecewise linear in v.
+std::array<float, 3> hot(double v)
+{
+   auto ramp = [v](double a, double b) { return static_cast<float>(std::clamp((v - a) / (b - a), 0., 1.)); };
+   return {ramp(0., 0.365079), ramp(0.365079, 0.746032), ramp(0.746032, 1.)};
+}
+
+void requireFinitePositions(const std::vector<double> &v, const char *what)
+{
+   for (std::size_t i = 0; i < v.size(); ++i)
+      if (!std::isfinite(v[i]))
+         throw UsageError(std::string("HitPeakImager: ") + what + "[" + std::to_string(i) + "] is not finite");
+}
+} // namespace
+
+HitPeakKind parseHitPeakKind(const std::string &name)
+{
+   static const std::vector<std::string> names{"hit", "peak", "hitpeak", "raw"};
+   for (std::size_t k = 0; k < names.size(); ++k)
+      if (name == names[k])
+         return static_cast<HitPeakKind>(k);
+   throw UsageError("unknown image kind '" + name + "'; expected one of hit, peak, hitpeak, raw" +
+                    didYouMean(name, names));
+}
+
+std::string hitPeakKindName(HitPeakKind kind)
+{
+   switch (kind) {
+   case HitPeakKind::kHit:
+      return "hit";
+   case HitPeakKind::kPeak:
+      return "peak";
+   case HitPeakKind::kHitPeak:
+      return "hitpeak";
+   case HitPeakKind::kRaw:
+      return "raw";
+   }
+   return "?";
+}
+
+HitPeakArrays HitPeakArrays::fromDetector(const DetectorConfig &detector)
+{
+   const LXeOptics optics(detector);
+   HitPeakArrays a;
+   a.topX = optics.top().x;
+   a.topY = optics.top().y;
+   a.bottomX = optics.bottom().x;
+   a.bottomY = optics.bottom().y;
+   a.tpcRadius = optics.tpcRadius();
+   a.pmtDiameter = detector.get("pmt_diameter", "mm");
+   return a;
+}
+
+HitPeakImager::HitPeakImager(const DetectorConfig &detector, HitPeakOptions options)
+    : HitPeakImager(HitPeakArrays::fromDetector(detector), options)
+{
+}
+
+HitPeakImager::HitPeakImager(HitPeakArrays arrays, HitPeakOptions options) : m_arrays(std::move(arrays)), m_opt(options)
+{
+   const auto &a = m_arrays;
+   if (a.topX.size() != a.topY.size() || a.bottomX.size() != a.bottomY.size())
+      throw UsageError("HitPeakImager: PMT x and y positions differ in length");
+   if (a.topX.empty() || a.bottomX.empty())
+      throw UsageError("HitPeakImager: both PMT arrays need at least one PMT");
+   requireFinitePositions(a.topX, "top x");
+   requireFinitePositions(a.topY, "top y");
+   requireFinitePositions(a.bottomX, "bottom x");
+   requireFinitePositions(a.bottomY, "bottom y");
+   if (!(a.tpcRadius > 0.) || !std::isfinite(a.tpcRadius))
+      throw UsageError("HitPeakImager: tpc_radius must be finite and > 0 mm, got " + std::to_string(a.tpcRadius));
+   if (!(a.pmtDiameter > 0.) || !std::isfinite(a.pmtDiameter))
+      throw UsageError("HitPeakImager: pmt_diameter must be finite and > 0 mm, got " + std::to_string(a.pmtDiameter));
+   if (m_opt.samples < 1 || m_opt.samples > 100000)
+      throw UsageError("HitPeakImager: samples must be in [1, 100000], got " + std::to_string(m_opt.samples));
+   if (!(m_opt.logMin < m_opt.logMax) || !std::isfinite(m_opt.logMin) || !std::isfinite(m_opt.logMax))
+      throw UsageError("HitPeakImager: the waveform log10 range needs finite logMin < logMax, got [" +
+                       std::to_string(m_opt.logMin) + ", " + std::to_string(m_opt.logMax) + "]");
+   m_nPmt = a.nPmt();
+   const HitPeakKind kind = m_opt.kind;
+   if (kind == HitPeakKind::kRaw) {
+      m_w = m_h = 0;
+      m_size = 2 * m_nPmt + 6 * static_cast<std::size_t>(m_opt.samples);
+      return;
+   }
+   if (kind != HitPeakKind::kHit && kind != HitPeakKind::kPeak && kind != HitPeakKind::kHitPeak)
+      throw UsageError("HitPeakImager: unknown image kind " + std::to_string(static_cast<int>(kind)));
+   const bool square = kind == HitPeakKind::kHitPeak;
+   m_w = m_opt.width > 0 ? m_opt.width : (square ? 75 : 100);  // X1T-CNN Sec. IV
+   m_h = m_opt.height > 0 ? m_opt.height : (square ? 75 : 50); // X1T-CNN Sec. IV
+   for (int v : {m_w, m_h})
+      if (v < 8 || v > 1024)
+         throw UsageError("HitPeakImager: image width and height must be in [8, 1024] pixels, got " +
+                          std::to_string(m_w) + " x " + std::to_string(m_h));
+   m_size = static_cast<std::size_t>(m_w) * static_cast<std::size_t>(m_h) * 3;
+   m_hit = kind != HitPeakKind::kPeak;
+   m_peak = kind != HitPeakKind::kHit;
+   layout();
+}
+
+void HitPeakImager::layout()
+{
+   const double w = m_w, h = m_h;
+   // the Hit layout fills the canvas (Hit) or its upper half (HitPeak); Peak the canvas or the lower half
+   const double hitBottom = m_peak ? 0.5 * h : h;
+   const double peakTop = m_hit ? 0.5 * h : 0.;
+   m_s1Panel = {0., peakTop, 0.5 * w, h};
+   m_s2Panel = {0.5 * w, peakTop, w, h};
+   m_coverAt.assign(1, 0);
+   if (!m_hit)
+      return;
+   // cells: S1 row over S2 row; top array left, bottom array right
+   const double cw = 0.5 * w, ch = 0.5 * hitBottom;
+   for (int signal = 0; signal < 2; ++signal) {
+      const double y0 = signal * ch;
+      discCovers(m_arrays.topX, m_arrays.topY, Rect{0., y0, cw, y0 + ch}, m_coverAt);
+      discCovers(m_arrays.bottomX, m_arrays.bottomY, Rect{cw, y0, w, y0 + ch}, m_coverAt);
+   }
+}
+
+void HitPeakImager::discCovers(const std::vector<double> &px, const std::vector<double> &py, const Rect &cell,
+                               std::vector<std::uint32_t> &begin)
+{
+   // The disc of radius tpc_radius + pmt_diameter / 2 inscribed in the cell (every PMT disc inside its
+   // cell): mm -> pixels; y of the detector upwards, rows downwards.
+   const double side = std::min(cell.x1 - cell.x0, cell.y1 - cell.y0);
+   const double scale = side / (2. * m_arrays.tpcRadius + m_arrays.pmtDiameter);
+   const double cx = 0.5 * (cell.x0 + cell.x1), cy = 0.5 * (cell.y0 + cell.y1);
+   const double r = 0.5 * m_arrays.pmtDiameter * scale, r2 = r * r;
+   for (std::size_t i = 0; i < px.size(); ++i) {
+      const double x = cx + px[i] * scale, y = cy - py[i] * scale;
+      const int c0 = std::max(0, static_cast<int>(std::floor(x - r))), c1 = std::min(m_w - 1, static_cast<int>(x + r));
+      const int r0 = std::max(0, static_cast<int>(std::floor(y - r))), r1 = std::min(m_h - 1, static_cast<int>(y + r));
+      for (int row = r0; row <= r1; ++row)
+         for (int col = c0; col <= c1; ++col) {
+            // nearest and farthest points of the pixel from the disc centre
+            const double nx = std::clamp(x, double(col), col + 1.) - x, ny = std::clamp(y, double(row), row + 1.) - y;
+            if (nx * nx + ny * ny >= r2)
+               continue;
+            const double fx = std::max(std::abs(col - x), std::abs(col + 1. - x));
+            const double fy = std::max(std::abs(row - y), std::abs(row + 1. - y));
+            double frac = 1.;
+            if (fx * fx + fy * fy > r2) { // the edge crosses the pixel: sub-sample it
+               int inside = 0;
+               for (int a = 0; a < kSub; ++a)
+                  for (int b = 0; b < kSub; ++b) {
+                     const double sx = col + (a + 0.5) / kSub - x, sy = row + (b + 0.5) / kSub - y;
+                     inside += sx * sx + sy * sy < r2;
+                  }
+               frac = inside / double(kSub * kSub);
+            }
+            if (frac > 0.)
+               m_covers.push_back({static_cast<std::uint32_t>(row * m_w + col), static_cast<float>(frac)});
+         }
+      begin.push_back(static_cast<std::uint32_t>(m_covers.size()));
+   }
+}
+
+void HitPeakImager::drawHits(const float *area, std::size_t coverOffset, float *image) const
+{
+   // one signal's pattern, both arrays; coverOffset: its first PMT's index in m_coverAt (0: S1, n_pmt: S2)
+   float amax = 0.f;
+   for (std::size_t k = 0; k < m_nPmt; ++k)
+      amax = std::max(amax, area[k]);
+   if (!(amax > 0.f))
+      return;
+   const float norm = 1.f / std::log2(1.f + amax); // v = log10(1 + a) / log10(1 + a_max), in any base
+   // locals: the compiler cannot otherwise keep the tables' pointers in registers across image stores
+   const Cover *covers = m_covers.data();
+   const std::uint32_t *at = m_coverAt.data() + coverOffset;
+   const std::size_t stride = m_opt.channelsFirst ? static_cast<std::size_t>(m_w) * static_cast<std::size_t>(m_h) : 1;
+   const std::size_t pixelStep = m_opt.channelsFirst ? 1 : 3;
+   for (std::size_t k = 0; k < m_nPmt; ++k) {
+      if (!(area[k] > 0.f))
+         continue;
+      const auto colour = hot(std::log2(1.f + area[k]) * norm);
+      for (std::uint32_t c = at[k], end = at[k + 1]; c < end; ++c) {
+         float *p = image + covers[c].pixel * pixelStep;
+         const float f = covers[c].fraction;
+         p[0] = std::min(1.f, p[0] + f * colour[0]);
+         p[stride] = std::min(1.f, p[stride] + f * colour[1]);
+         p[2 * stride] = std::min(1.f, p[2 * stride] + f * colour[2]);
+      }
+   }
+}
+
+void HitPeakImager::drawWave(const std::array<const float *, 3> &wave, const Rect &panel, float *image,
+                             std::vector<double> &acc) const
+{
+   // Each sample is a bar [xa, xb] x [bottom - height, bottom]; a pixel gets the area of the bars it
+   // overlaps (exact area weighting). Column by column: the bars over the column add partial rows
+   // directly and runs of fully covered rows through a difference array (acc: the column's rows x 3
+   // channels x {partial, full}, small enough to stay in L1), then the column is written.
+   const int ns = m_opt.samples;
+   const double sw = (panel.x1 - panel.x0) / ns;
+   const double span = panel.y1 - panel.y0, invRange = 1. / (m_opt.logMax - m_opt.logMin);
+   const int colBegin = static_cast<int>(std::floor(panel.x0)), colEnd = static_cast<int>(std::ceil(panel.x1));
+   const int rowBegin = static_cast<int>(std::floor(panel.y0)), rowEnd = std::min(m_h, int(std::ceil(panel.y1)));
+   const std::size_t nRows = static_cast<std::size_t>(rowEnd - rowBegin);
+   const std::size_t stride = m_opt.channelsFirst ? static_cast<std::size_t>(m_w) * static_cast<std::size_t>(m_h) : 1;
+   const std::size_t pixelStep = m_opt.channelsFirst ? 1 : 3;
+   // bar tops (panel rows from its top edge; hi = the panel's bottom) per sample and channel;
+   // channel order: 0 red = top, 1 green = sum, 2 blue = bottom; inputs: sum, top, bottom
+   const float *in[3] = {wave[1], wave[0], wave[2]};
+   const std::size_t nsz = static_cast<std::size_t>(ns);
+   acc.resize(3 * nsz + nRows * 6);
+   double *lows = acc.data(), *column = lows + 3 * nsz;
+   const double hi = panel.y1 - rowBegin;
+   for (std::size_t k = 0; k < nsz; ++k)
+      for (std::size_t ch = 0; ch < 3; ++ch) {
+         const float v = in[ch][k];
+         double frac = 0.;
+         if (v > 1.f) // log10 below the axis: nothing drawn. log10 through float log2 (~1e-7 relative)
+            frac = std::min(1., (kLog10Of2 * std::log2(v) - m_opt.logMin) * invRange);
+         lows[k * 3 + ch] = frac > 0. ? hi - frac * span : -1.; // -1: no bar
+      }
+   const int lastRow = static_cast<int>(nRows) - 1;
+   for (int col = colBegin; col < colEnd; ++col) {
+      const int k0 = std::max(0, static_cast<int>(std::floor((col - panel.x0) / sw)));
+      const int k1 = std::min(ns, static_cast<int>(std::ceil((col + 1 - panel.x0) / sw)));
+      int top = static_cast<int>(nRows);
+      std::fill(column, column + nRows * 6, 0.);
+      for (int k = k0; k < k1; ++k) {
+         const double xa = panel.x0 + k * sw;
+         const double wx = std::min(xa + sw, col + 1.) - std::max(xa, double(col));
+         if (wx <= 0.)
+            continue;
+         for (std::size_t ch = 0; ch < 3; ++ch) {
+            const double lo = lows[static_cast<std::size_t>(k) * 3 + ch];
+            if (lo < 0.)
+               continue;
+            const int rlo = static_cast<int>(lo), rhi = std::min(lastRow, static_cast<int>(hi));
+            top = std::min(top, rlo);
+            double *c = column + ch * 2;
+            if (rlo >= rhi) { // within one row
+               c[static_cast<std::size_t>(rlo) * 6] += wx * (std::min(hi, rlo + 1.) - lo);
+               continue;
+            }
+            c[static_cast<std::size_t>(rlo) * 6] += wx * (rlo + 1. - lo);
+            c[static_cast<std::size_t>(rlo + 1) * 6 + 1] += wx; // rows rlo+1 .. rhi-1 fully
+            c[static_cast<std::size_t>(rhi) * 6 + 1] -= wx;
+            if (hi > rhi)
+               c[static_cast<std::size_t>(rhi) * 6] += wx * (std::min(hi, rhi + 1.) - rhi);
+         }
+      }
+      double run[3] = {0., 0., 0.};
+      float *p = image + ((static_cast<std::size_t>(rowBegin + top)) * static_cast<std::size_t>(m_w) +
+                          static_cast<std::size_t>(col)) *
+                             pixelStep;
+      for (std::size_t r = static_cast<std::size_t>(top); r < nRows;
+           ++r, p += static_cast<std::size_t>(m_w) * pixelStep)
+         for (std::size_t ch = 0; ch < 3; ++ch) { // branch-free: a >= 0 up to rounding
+            run[ch] += column[r * 6 + ch * 2 + 1];
+            const float a = static_cast<float>(std::max(0., column[r * 6 + ch * 2] + run[ch]));
+            p[ch * stride] = std::min(1.f, p[ch * stride] + a);
+         }
+   }
+}
+
+void HitPeakImager::render(const HitPeakEvent &e, float *image) const
+{
+   const std::size_t ns = static_cast<std::size_t>(m_opt.samples);
+   for (const auto &[ptr, what] : {std::pair{e.s1Pmt, "s1_pmt_area"}, std::pair{e.s2Pmt, "s2_pmt_area"}})
+      for (std::size_t k = 0; k < m_nPmt; ++k)
+         if (!std::isfinite(ptr[k]) || ptr[k] < 0.f)
+            throw UsageError(std::string("HitPeakImager: ") + what + "[" + std::to_string(k) +
+                             "] = " + std::to_string(ptr[k]) + "; expected a finite area >= 0 PE");
+   static const char *waveNames[2][3] = {{"s1_waveform", "s1_waveform_top", "s1_waveform_bottom"},
+                                         {"s2_waveform", "s2_waveform_top", "s2_waveform_bottom"}};
+   for (int s = 0; s < 2; ++s)
+      for (std::size_t c = 0; c < 3; ++c) {
+         const float *w = (s == 0 ? e.s1Wave : e.s2Wave)[c];
+         for (std::size_t k = 0; k < ns; ++k)
+            if (!std::isfinite(w[k]))
+               throw UsageError(std::string("HitPeakImager: ") + waveNames[s][c] + "[" + std::to_string(k) +
+                                "] is not finite");
+      }
+   if (m_opt.kind == HitPeakKind::kRaw) {
+      float *o = std::copy(e.s1Pmt, e.s1Pmt + m_nPmt, image);
+      o = std::copy(e.s2Pmt, e.s2Pmt + m_nPmt, o);
+      for (const auto *wave : {&e.s1Wave, &e.s2Wave})
+         for (const float *w : *wave)
+            o = std::copy(w, w + ns, o);
+      return;
+   }
+   std::fill(image, image + m_size, 0.f);
+   if (m_hit) {
+      drawHits(e.s1Pmt, 0, image);
+      drawHits(e.s2Pmt, m_nPmt, image);
+   }
+   if (m_peak) {
+      std::vector<double> scratch;
+      drawWave(e.s1Wave, m_s1Panel, image, scratch);
+      drawWave(e.s2Wave, m_s2Panel, image, scratch);
+   }
+}
+
+ROOT::RVec<float> HitPeakImager::operator()(const ROOT::RVec<float> &s1Pmt, const ROOT::RVec<float> &s2Pmt,
+                                            const ROOT::RVec<float> &s1Wave, const ROOT::RVec<float> &s1Top,
+                                            const ROOT::RVec<float> &s1Bottom, const ROOT::RVec<float> &s2Wave,
+                                            const ROOT::RVec<float> &s2Top, const ROOT::RVec<float> &s2Bottom) const
+{
+   const std::size_t ns = static_cast<std::size_t>(m_opt.samples);
+   const std::pair<const ROOT::RVec<float> *, const char *> inputs[8] = {
+       {&s1Pmt, "s1_pmt_area"},     {&s2Pmt, "s2_pmt_area"},           {&s1Wave, "s1_waveform"},
+       {&s1Top, "s1_waveform_top"}, {&s1Bottom, "s1_waveform_bottom"}, {&s2Wave, "s2_waveform"},
+       {&s2Top, "s2_waveform_top"}, {&s2Bottom, "s2_waveform_bottom"}};
+   for (int k = 0; k < 8; ++k) {
+      const std::size_t want = k < 2 ? m_nPmt : ns;
+      if (inputs[k].first->size() != want)
+         throw UsageError(std::string("HitPeakImager: ") + inputs[k].second + " has " +
+                          std::to_string(inputs[k].first->size()) + " values; expected " + std::to_string(want) +
+                          (k < 2 ? " (the detector's PMTs)" : " (waveform samples)"));
+   }
+   ROOT::RVec<float> image(m_size);
+   render(HitPeakEvent{s1Pmt.data(),
+                       s2Pmt.data(),
+                       {s1Wave.data(), s1Top.data(), s1Bottom.data()},
+                       {s2Wave.data(), s2Top.data(), s2Bottom.data()}},
+          image.data());
+   return image;
+}
+
+void HitPeakImager::batch(const float *s1Pmt, const float *s2Pmt, const std::array<const float *, 3> &s1Wave,
+                          const std::array<const float *, 3> &s2Wave, std::size_t nEvents, float *images,
+                          unsigned threads) const
+{
+   const std::size_t ns = static_cast<std::size_t>(m_opt.samples);
+   detail::parallelChunks(
+       nEvents, threads,
+       [&](std::size_t b, std::size_t end) {
+          for (std::size_t i = b; i < end; ++i) {
+             HitPeakEvent e{s1Pmt + i * m_nPmt, s2Pmt + i * m_nPmt, {}, {}};
+             for (std::size_t c = 0; c < 3; ++c) {
+                e.s1Wave[c] = s1Wave[c] + i * ns;
+                e.s2Wave[c] = s2Wave[c] + i * ns;
+             }
+             render(e, images + i * m_size);
+          }
+       },
+       256);
+}
+
+ROOT::RDF::RNode defineHitPeakImage(ROOT::RDF::RNode df, const std::string &name, const HitPeakImager &imager,
+                                    const std::vector<std::string> &columns)
+{
+   if (columns.size() != 8)
+      throw UsageError("defineHitPeakImage takes 8 columns (s1 and s2 PMT areas, s1 and s2 waveforms: sum, top, "
+                       "bottom), got " +
+                       std::to_string(columns.size()));
+   const std::vector<std::string> available = df.GetColumnNames();
+   std::vector<std::string> inputs;
+   for (const auto &c : columns) {
+      if (std::find(available.begin(), available.end(), c) == available.end())
+         throw InputError("HitPeak image: the dataset has no column '" + c + "'" + didYouMean(c, available));
+      inputs.push_back(defineAs(df, c, ColumnKind::kRealArray, "the HitPeak-image input"));
+   }
+   return df.DefineSlotEntry(
+       name,
+       [imager, columns](unsigned, ULong64_t entry, const ROOT::RVec<float> &a, const ROOT::RVec<float> &b,
+                         const ROOT::RVec<float> &c, const ROOT::RVec<float> &d, const ROOT::RVec<float> &e,
+                         const ROOT::RVec<float> &f, const ROOT::RVec<float> &g, const ROOT::RVec<float> &h) {
+          try {
+             return imager(a, b, c, d, e, f, g, h);
+          } catch (const UsageError &err) {
+             throw UsageError("entry " + std::to_string(entry) + ": " + err.what());
+          }
+       },
+       inputs);
+}
+
+} // namespace tpcml
