@@ -20,7 +20,9 @@ Samples (docs/event-model.md §2-3):
   coincident PMT dark counts, single electrons taken for S1s. Isolated S2s: interactions in the
   gas / just below the surface (S1 merged or absent), delayed (stagnant) electrons, and
   interactions whose S1 failed the coincidence requirement (found by simulating low-energy
-  events and keeping those without an S1).
+  events and keeping those without an S1). How many of each: the rates derived in
+  :mod:`tpcml.sim.isolated` from the registry (issue 17); delayed-electron S2s are single-electron
+  trains merged by the S2 clustering (their sizes: ``isolated.delayed_electron_counts``).
 * Accidentals: the C++ pairing of the two populations, generated until the target number
   (paper: 43,719) pass the selection below the NR median; each pair weighs n_acc / N with
   n_acc = r1 r2 dt_w T eps (P2-DNN Eq. 2.1).
