@@ -116,9 +116,9 @@ def single_electron_misid_probability(
 
 def delayed_electron_counts(rng: np.random.Generator, n: int, n_max: int) -> np.ndarray:
     """Electrons in ``n`` delayed-electron S2s (single-electron trains merged by the S2 clustering, module
-    docstring): P(N >= k) = 1 / (k - 1) for k >= 2, drawn as 1 + floor(1 / U), U uniform in (0, 1]. Sizes above ``n_max`` are
-    set to ``n_max``: pass a value whose S2 lies well above the analysis window (the caller: ten times the largest
-    S2 the selection keeps), so the cap changes no selected signal and bounds the work per signal."""
+    docstring): P(N >= k) = 1 / (k - 1) for k >= 2, drawn as 1 + floor(1 / U), U uniform in (0, 1]. Sizes above
+    ``n_max`` are set to ``n_max``: pass a value whose S2 lies well above the analysis window (the caller: ten times
+    the largest S2 the selection keeps), so the cap changes no selected signal and bounds the work per signal."""
     if n_max < 2:
         raise ValueError(f"n_max must be >= 2, got {n_max}")
     u = 1.0 - rng.random(n)  # (0, 1]

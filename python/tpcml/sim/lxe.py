@@ -314,14 +314,7 @@ class Simulator:
                 else:
                     x, y = self._uniform_disc(r2, m)
                     z = r2.uniform(-self.drift_length - bottom_gap + 1.0, -self.drift_length, m).astype(np.float32)
-                n_ph, _ = nest_quanta(
-                    ER,
-                    e,
-                    self.field,
-                    self.density,
-                    seed=s * 100 + j,
-                    recombination_fluctuation=self.er_recombination_fluctuation,
-                )
+                n_ph, _ = self._er_quanta(e, s * 100 + j)
                 s1 = self._s1(ER, x, y, z, n_ph, s * 100 + j)
                 keep = s1["found"]
                 outs.append(
@@ -371,27 +364,13 @@ class Simulator:
             # S1 merged with its S2: drift shorter than twice the electroluminescence time
             x, y = self._uniform_disc(r2, m)
             t = r2.uniform(0.0, 2.0 * el_us, m).astype(np.float32)
-            _, n_e = nest_quanta(
-                ER,
-                ISOLATED_ER.sample(r2, m),
-                self.field,
-                self.density,
-                seed=s,
-                recombination_fluctuation=self.er_recombination_fluctuation,
-            )
+            _, n_e = self._er_quanta(ISOLATED_ER.sample(r2, m), s)
             return x, y, t, n_e, np.ones(m, bool)
 
         def below_threshold(r2, m, s):
             x, y = self._uniform_disc(r2, m)
             t = r2.uniform(0.0, self.t_max, m).astype(np.float32)
-            n_ph, n_e = nest_quanta(
-                ER,
-                SUB_THRESHOLD_ER.sample(r2, m),
-                self.field,
-                self.density,
-                seed=s,
-                recombination_fluctuation=self.er_recombination_fluctuation,
-            )
+            n_ph, n_e = self._er_quanta(SUB_THRESHOLD_ER.sample(r2, m), s)
             s1 = self._s1(ER, x, y, (-self.v_drift * t).astype(np.float32), n_ph, s)
             return x, y, t, n_e, ~s1["found"]  # keep the S2s whose S1 was not found
 
@@ -407,6 +386,13 @@ class Simulator:
         parts.append(drifted(counts[2], S2_S1_BELOW_THRESHOLD, seed * 10 + 3, below_threshold))
         return self._isolated_tree(parts, [*_core.S2_COLUMNS, "origin"], "s2_id", rng)
 
+    def _er_quanta(self, energy: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
+        """NEST photons and electrons of ER deposits (keVee) at the drift field, with the detector's ER
+        recombination fluctuation: the quanta of the isolated signals' scatters."""
+        return nest_quanta(
+            ER, energy, self.field, self.density, seed=seed, recombination_fluctuation=self.er_recombination_fluctuation
+        )
+
     def no_s1_fraction(self, n: int = 4000, seed: int = 0) -> float:
         """Fraction of SUB_THRESHOLD_ER events, uniform in the active volume, whose S1 fails the coincidence (a
         pilot simulation with a fixed seed: a property of the detector, for the rate of the isolated S2s whose S1 is
@@ -414,14 +400,7 @@ class Simulator:
         rng = np.random.default_rng([seed, 6])
         x, y = self._uniform_disc(rng, n)
         z = (-self.v_drift * rng.uniform(0.0, self.t_max, n)).astype(np.float32)
-        n_ph, _ = nest_quanta(
-            ER,
-            SUB_THRESHOLD_ER.sample(rng, n),
-            self.field,
-            self.density,
-            seed=seed + 7,
-            recombination_fluctuation=self.er_recombination_fluctuation,
-        )
+        n_ph, _ = self._er_quanta(SUB_THRESHOLD_ER.sample(rng, n), seed + 7)
         return float(np.mean(~self._s1(ER, x, y, z, n_ph, seed + 7)["found"]))
 
     def _isolated_tree(self, parts, keys, id_name, rng) -> dict[str, np.ndarray]:
