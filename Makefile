@@ -17,6 +17,7 @@ bench: ## benchmarks: a table of figures, targets and ratios measured in one run
 	@$(VENV)/bin/python bench/bench_inference.py
 	@$(VENV)/bin/python bench/bench_pandax3.py
 	@$(VENV)/bin/python bench/bench_tracks.py
+	@$(VENV)/bin/python bench/bench_hitpeak.py
 	@$(VENV)/bin/python bench/bench_ensemble.py
 
 lint:

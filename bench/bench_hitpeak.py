@@ -135,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
             f"{one / two / TARGET_SPEEDUP:.2f}",
         )
     )
-    print_table(f"HitPeak images ({n} events, best of {repeat})", TABLE_COLUMNS, rows, "  ", TABLE_FOOTER)
+    print_table(f"HitPeak images ({n} events, best of {repeat})", TABLE_COLUMNS, rows, " | ", TABLE_FOOTER)
     return 0
 
 

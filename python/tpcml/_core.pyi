@@ -833,7 +833,7 @@ def write_output_metadata(path: str, detector: str = '', provenance: str = '', m
     """
 def write_tree_file(path: str, trees: dict, named: dict = {}, parameters: dict = {}, auto_flush: typing.SupportsInt | typing.SupportsIndex = 0, format: str = 'ttree') -> None:
     """
-    Write {tree: {column: 1-d array}} plus TNamed and TParameter<double> objects to a new ROOT file (compiled writer, no jitting).
+    Write {tree: {column: 1-d array or 2-d (entries, k) fixed-length arrays}} plus TNamed and TParameter<double> objects to a new ROOT file (compiled writer, no jitting).
     """
 EVENT_COLUMNS: tuple
 EVENT_DTYPES: dict

@@ -6,12 +6,16 @@
     tpcml detectors validate FILE [FILE ...]  check detector TOML files
     tpcml inspect FILE [--tree T]             trees, entries and columns of a ROOT file
     tpcml simulate pandax2 --out DIR [...]    PandaX-II NR/ER calibration, isolated S1/S2, accidentals, search run
+    tpcml simulate xenon1t|xenonnt|darwin --source KIND --out DIR [-n N | --exposure T]
+                                              LXe events with hit patterns and peak waveforms (tpcml.studies.lxe)
     tpcml pair FILE --output F -n N           accidental events from isolated S1/S2 trees (C++ pairer)
     tpcml select FILE [FILE ...]              the P2-DNN selection in RDataFrame, with its cut flow
     tpcml infer FILE [...] --model M --output F
                                               add an ONNX model's score to every entry (C++ engine)
     tpcml nr-median fit NR.root --out F       fit the NR median on your NR calibration (select/plot/run --nr-median)
     tpcml plot pandax2 DIR                    Fig. 1 analogue and the 13 Table 1 feature distributions
+    tpcml plot xenon1t event-display|bands --file F --out DIR
+                                              X1T-CNN Fig. 3 analogue (hit patterns, waveforms); ER/NR bands
     tpcml run accidental [--out DIR] [--quick|--full] [--data DIR]
                                               the PandaX-II MLP-vs-BDT study (P2-DNN Sec. 4): the main job
     tpcml run tracks [--out DIR] [--quick]    PandaX-III EfficientNet track classification (P3-CNN)
@@ -112,8 +116,9 @@ def _cmd_inspect(args) -> int:
     s = rootio.describe_tree(file, args.tree)
     print(f"{s['file']} / {s['tree']}: {s['entries']} entries")
     order = {name: k for k, name in enumerate(_stored_order(file, args.tree))}
+    lengths = s.get("lengths", {})  # the fixed-length array columns (TTree x[k], RNTuple std::array)
     for name, typ in sorted(s["columns"].items(), key=lambda c: order.get(c[0], len(order))):
-        print(f"  {name:<28} {typ}")
+        print(f"  {name:<28} {typ}" + (f"  ({lengths[name]} per entry)" if name in lengths else ""))
     return 0
 
 
@@ -406,22 +411,23 @@ def _add_study_verbs(sub) -> None:
                     key, help=v.help if key == st.name else f"= {st.name}", description=v.description
                 )
                 if verb == "simulate":
-                    _add_common_simulate_arguments(t, v)
+                    _add_common_simulate_arguments(t, v, key)
                 v.add_arguments(t)
                 t.set_defaults(func=v.run)
 
+    runnable = studies.studies(runnable=True)  # a registration with verbs only has no `tpcml run` yet
     s = sub.add_parser(
         "run",
         help="run a study end to end (or all of them)",
         description="End-to-end studies, each the reproduction of one paper: "
         + "; ".join(
             f"`{st.name}`" + (f" (= {', '.join(st.aliases)})" if st.aliases else "") + f": {st.title}"
-            for st in registered
+            for st in runnable
         )
         + ". `all` runs every study and writes an index page. `tpcml run STUDY --help` for each.",
     )
     jobs = s.add_subparsers(dest="job", required=True, metavar="STUDY")
-    for st in registered:
+    for st in runnable:
         for key in (st.name, *st.aliases):
             j = jobs.add_parser(key, help=st.title if key == st.name else f"= {st.name}", description=st.description)
             _add_common_run_arguments(j, st)
@@ -443,10 +449,16 @@ def _add_study_verbs(sub) -> None:
     j.set_defaults(func=_cmd_run_all)
 
 
-def _add_common_simulate_arguments(p: argparse.ArgumentParser, v) -> None:
-    """The options every ``tpcml simulate <study>`` has (``--threads 0`` is all cores for every study)."""
+def _add_common_simulate_arguments(p: argparse.ArgumentParser, v, key: str) -> None:
+    """The options every ``tpcml simulate <study>`` has (``--threads 0`` is all cores for every study); an alias
+    naming a run configuration of the study's detector (``xenon1t:sr0``) is the default of --detector."""
+    detector = key if v.detector and key.startswith(f"{v.detector}:") else v.detector
     p.add_argument("--out", required=True, help="output directory (created)")
-    p.add_argument("--detector", default=v.detector, help="detector name or TOML file (default: %(default)s)")
+    p.add_argument(
+        "--detector",
+        default=detector,
+        help="detector name (with a run configuration: NAME:RUN) or TOML file (default: %(default)s)",
+    )
     p.add_argument("--seed", type=a.seed, default=1, help="random seed (default: %(default)s)")
     a.add_threads(p, default=0)
     p.add_argument("--quick", action="store_true", help=v.quick_help)
@@ -487,7 +499,7 @@ def _cmd_run_all(args) -> int:
     from tpcml import studies
 
     profile = a.profile_of(args)
-    selected = studies.studies()
+    selected = studies.studies(runnable=True)
     if args.only is not None:
         names = [n.strip() for n in args.only.split(",") if n.strip()]
         if not names:
@@ -497,6 +509,10 @@ def _cmd_run_all(args) -> int:
             selected = list(dict.fromkeys(studies.get(n) for n in names))
         except KeyError as err:
             raise CommandLineError(f"--only: {err.args[0]}") from None
+        idle = [st.name for st in selected if not st.runnable]
+        if idle:
+            known = ", ".join(st.name for st in studies.studies(runnable=True))
+            raise CommandLineError(f"--only: {', '.join(idle)} has no `tpcml run` yet; runnable: {known}")
     out = a.out_dir(args.out)
     reports, failed = [], []
     for st in selected:

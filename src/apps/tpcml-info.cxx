@@ -120,11 +120,19 @@ void describeFile(const std::string &file, const std::string &tree, std::ostring
    std::cout << "\nfile " << s.file << "\ntree " << s.tree << ": " << s.entries << " entries, " << s.columns.size()
              << " columns\n";
    for (const auto &c : s.columns)
-      std::cout << "  " << std::left << std::setw(28) << c.name << c.type << "\n";
+      std::cout << "  " << std::left << std::setw(28) << c.name << c.type
+                << (c.length ? "  (" + std::to_string(c.length) + " per entry)" : std::string()) << "\n";
    json << ",\n  \"file\": " << tpcml::jsonString(s.file) << ",\n  \"tree\": " << tpcml::jsonString(s.tree)
         << ",\n  \"entries\": " << s.entries << ",\n  \"columns\": {";
    for (std::size_t i = 0; i < s.columns.size(); ++i)
       json << (i ? ", " : "") << tpcml::jsonString(s.columns[i].name) << ": " << tpcml::jsonString(s.columns[i].type);
+   json << "},\n  \"lengths\": {"; // values per entry of the fixed-length array columns
+   bool first = true;
+   for (const auto &c : s.columns)
+      if (c.length) {
+         json << (first ? "" : ", ") << tpcml::jsonString(c.name) << ": " << c.length;
+         first = false;
+      }
    json << "}";
 }
 

@@ -84,8 +84,8 @@ void bindDetector(py::module_ &m)
        .def("keys", &DetectorConfig::keys);
 }
 
-/// write_tree_file: {tree: {column: 1-d array}} plus TNamed and TParameter<double> objects, written by the
-/// compiled writer (tpcml::writeTreeFile).
+/// write_tree_file: {tree: {column: 1-d array, or 2-d (entries, k) for a fixed-length array of k per entry}} plus
+/// TNamed and TParameter<double> objects, written by the compiled writer (tpcml::writeTreeFile).
 void writeTreeFileFromDicts(const std::string &path, const py::dict &trees, const py::dict &named,
                             const py::dict &parameters, long long autoFlush, const std::string &format)
 {
@@ -98,9 +98,20 @@ void writeTreeFileFromDicts(const std::string &path, const py::dict &trees, cons
       for (const auto &[cname, cvalue] : tcols.cast<py::dict>()) {
          const std::string name = cname.cast<std::string>();
          auto arr = py::array::ensure(cvalue, py::array::c_style);
-         if (!arr || arr.ndim() != 1)
-            throw UsageError("column '" + name + "' of tree '" + tname.cast<std::string>() +
-                             "' must be a one-dimensional numeric array");
+         const std::string where = "column '" + name + "' of tree '" + tname.cast<std::string>() + "'";
+         if (!arr)
+            throw UsageError(where + " must be a numeric array");
+         if (arr.ndim() != 1 && arr.ndim() != 2) {
+            std::string shape;
+            for (py::ssize_t d = 0; d < arr.ndim(); ++d)
+               shape += (d ? ", " : "") + std::to_string(arr.shape(d));
+            throw UsageError(where + " has shape (" + shape +
+                             "): expected one value per entry (1-d) or a fixed-length array per entry (2-d: entries "
+                             "x values)");
+         }
+         if (arr.ndim() == 2 && arr.shape(1) == 0)
+            throw UsageError(where + " has shape (" + std::to_string(arr.shape(0)) +
+                             ", 0): a fixed-length array column needs at least one value per entry");
          const char kind = arr.dtype().kind();
          const auto size = static_cast<std::size_t>(arr.itemsize());
          char type = 0;
@@ -115,7 +126,9 @@ void writeTreeFileFromDicts(const std::string &path, const py::dict &trees, cons
          if (type == 0)
             throw UsageError("column '" + name + "' of tree '" + tname.cast<std::string>() + "' has dtype " +
                              py::str(arr.dtype()).cast<std::string>() + ": expected float32/64, (u)int8-64 or bool");
-         views.push_back({name, type, arr.data(), static_cast<std::size_t>(arr.size())});
+         const auto entries = static_cast<std::size_t>(arr.shape(0));
+         const auto width = arr.ndim() == 2 ? static_cast<std::size_t>(arr.shape(1)) : 0;
+         views.push_back({name, type, arr.data(), entries, width});
          keep.push_back(std::move(arr));
       }
       contents.trees.emplace_back(tname.cast<std::string>(), std::move(views));
@@ -139,15 +152,19 @@ void bindRootIO(py::module_ &m)
              ReleaseGil release;
              s = describeTree(file, tree);
           }
-          py::dict columns;
-          for (const auto &c : s.columns)
+          py::dict columns, lengths;
+          for (const auto &c : s.columns) {
              columns[py::str(c.name)] = c.type;
+             if (c.length > 0)
+                lengths[py::str(c.name)] = c.length;
+          }
           py::dict out;
           out["file"] = s.file;
           out["tree"] = s.tree;
           out["format"] = s.format; // "TTree" or "RNTuple"
           out["entries"] = s.entries;
           out["columns"] = columns;
+          out["lengths"] = lengths; // values per entry of the fixed-length array columns
           return out;
        },
        py::arg("file"), py::arg("tree"));
@@ -167,7 +184,8 @@ void bindRootIO(py::module_ &m)
    m.def("available_memory", &tpcml::availableMemory, "bytes of memory the system can still give (0: unknown)");
    m.def("write_tree_file", &writeTreeFileFromDicts, py::arg("path"), py::arg("trees"), py::arg("named") = py::dict(),
          py::arg("parameters") = py::dict(), py::arg("auto_flush") = 0, py::arg("format") = "ttree",
-         "Write {tree: {column: 1-d array}} plus TNamed and TParameter<double> objects to a new ROOT file "
+         "Write {tree: {column: 1-d array or 2-d (entries, k) fixed-length arrays}} plus TNamed and TParameter<double> "
+         "objects to a new ROOT file "
          "(compiled writer, no jitting).");
    // The file contract (tpcml/core/Provenance.h): one provenance schema and one metadata writer for C++ and Python.
    m.def("provenance_keys", &tpcml::provenanceKeys, "the keys every tpcml_provenance object has");

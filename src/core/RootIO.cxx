@@ -6,11 +6,14 @@
 #include <ROOT/RDataFrame.hxx>
 #include <ROOT/RField.hxx>
 #include <ROOT/RNTupleModel.hxx>
+#include <ROOT/RNTupleReader.hxx>
 #include <ROOT/RNTupleWriter.hxx>
 #include <TClass.h>
 #include <TError.h>
 #include <TFile.h>
 #include <TKey.h>
+#include <TLeaf.h>
+#include <TLeafElement.h>
 #include <TNamed.h>
 #include <TParameter.h>
 #include <TTree.h>
@@ -108,11 +111,24 @@ TreeSummary describeTree(const std::string &file, const std::string &tree)
       s.entries = t->GetEntries();
       ROOT::RDataFrame df(*t);
       describe(df);
+      for (ColumnInfo &c : s.columns) { // a leaf `x[k]/T` (not a std::vector, not a variable length `x[n]`)
+         TLeaf *leaf = t->GetLeaf(c.name.c_str());
+         if (leaf && !leaf->InheritsFrom(TLeafElement::Class()) && !leaf->GetLeafCount() &&
+             std::string(leaf->GetTitle()).find('[') != std::string::npos)
+            c.length = static_cast<std::size_t>(leaf->GetLenStatic());
+      }
    } else { // RNTuple
       s.format = "RNTuple";
       ROOT::RDataFrame df(tree, file);
       describe(df);
       s.entries = static_cast<long long>(*df.Count());
+      auto reader = ROOT::RNTupleReader::Open(tree, file);
+      const auto &desc = reader->GetDescriptor();
+      for (ColumnInfo &c : s.columns) { // a field std::array<T, k>
+         const auto id = desc.FindFieldId(c.name);
+         if (id != ROOT::kInvalidDescriptorId && desc.GetFieldDescriptor(id).GetTypeName().rfind("std::array<", 0) == 0)
+            c.length = desc.GetFieldDescriptor(id).GetNRepetitions();
+      }
    }
    return s;
 }
@@ -578,12 +594,19 @@ std::size_t leafTypeSize(char type)
 }
 
 namespace {
+/// The most values per entry of one fixed-length array column (a TTree leaf's limit is far above; this one
+/// catches a transposed (k, n) array before gigabytes are written).
+constexpr std::size_t kMaxColumnWidth = 1 << 20;
+
 void checkColumns(const std::string &tree, const std::vector<ColumnView> &cols)
 {
    if (cols.empty())
       throw UsageError("tree '" + tree + "' has no columns");
    for (const auto &c : cols) {
       leafTypeSize(c.type);
+      if (c.width > kMaxColumnWidth)
+         throw UsageError("tree '" + tree + "': column '" + c.name + "' has " + std::to_string(c.width) +
+                          " values per entry; at most " + std::to_string(kMaxColumnWidth) + " are written");
       if (c.size != cols.front().size)
          throw UsageError("tree '" + tree + "': column '" + c.name + "' has " + std::to_string(c.size) +
                           " entries, column '" + cols.front().name + "' has " + std::to_string(cols.front().size));
@@ -622,6 +645,19 @@ const char *fieldType(char type)
       return "bool";
    }
 }
+
+/// The RNTuple field type of a column: its scalar, or std::array<scalar, k> for a fixed-length array of k.
+std::string fieldType(const ColumnView &c)
+{
+   const std::string scalar = fieldType(c.type);
+   return c.width == 0 ? scalar : "std::array<" + scalar + "," + std::to_string(c.width) + ">";
+}
+
+/// The TTree leaf list of a column: `name/T`, or `name[k]/T` for a fixed-length array of k.
+std::string leafList(const ColumnView &c)
+{
+   return c.name + (c.width == 0 ? "" : "[" + std::to_string(c.width) + "]") + "/" + c.type;
+}
 } // namespace
 
 struct TreeFileWriter::Impl {
@@ -631,7 +667,8 @@ struct TreeFileWriter::Impl {
       std::unique_ptr<ROOT::REntry> entry;
       std::vector<std::string> names;
       std::vector<char> types;
-      std::vector<std::array<unsigned char, 8>> slot;
+      std::vector<std::size_t> widths;
+      std::vector<std::vector<unsigned char>> slot; ///< one entry's value(s) of each column (format "ttree")
       std::vector<void *> target; ///< where each column's value goes: the TTree's slot or the entry's value
    };
    std::unique_ptr<TFile> file;
@@ -667,15 +704,16 @@ void TreeFileWriter::append(const std::string &name, const std::vector<ColumnVie
    if (!t) {
       m_impl->file->cd();
       auto made = std::make_unique<Impl::Tree>();
-      made->slot.resize(cols.size());
       for (const ColumnView &c : cols) {
          made->names.push_back(c.name);
          made->types.push_back(c.type);
+         made->widths.push_back(c.width);
+         made->slot.emplace_back(leafTypeSize(c.type) * std::max<std::size_t>(c.width, 1));
       }
       if (m_impl->rntuple) {
          auto model = ROOT::RNTupleModel::Create();
          for (const ColumnView &c : cols)
-            model->AddField(ROOT::RFieldBase::Create(c.name, fieldType(c.type)).Unwrap());
+            model->AddField(ROOT::RFieldBase::Create(c.name, fieldType(c)).Unwrap());
          made->ntuple = ROOT::RNTupleWriter::Append(std::move(model), name, *m_impl->file);
          made->entry = made->ntuple->CreateEntry();
          for (const ColumnView &c : cols)
@@ -685,7 +723,7 @@ void TreeFileWriter::append(const std::string &name, const std::vector<ColumnVie
          if (m_impl->autoFlush > 0)
             made->tree->SetAutoFlush(m_impl->autoFlush);
          for (std::size_t k = 0; k < cols.size(); ++k) {
-            made->tree->Branch(cols[k].name.c_str(), made->slot[k].data(), (cols[k].name + "/" + cols[k].type).c_str());
+            made->tree->Branch(cols[k].name.c_str(), made->slot[k].data(), leafList(cols[k]).c_str());
             made->target.push_back(made->slot[k].data());
          }
       }
@@ -695,17 +733,18 @@ void TreeFileWriter::append(const std::string &name, const std::vector<ColumnVie
    if (cols.size() != t->names.size())
       throw UsageError("tree '" + name + "': a chunk of " + std::to_string(cols.size()) + " columns, the tree has " +
                        std::to_string(t->names.size()));
-   std::vector<std::size_t> width(cols.size());
+   std::vector<std::size_t> bytes(cols.size()); // per entry
    for (std::size_t k = 0; k < cols.size(); ++k) {
-      if (cols[k].name != t->names[k] || cols[k].type != t->types[k])
-         throw UsageError("tree '" + name + "': chunk column " + std::to_string(k) + " is '" + cols[k].name +
-                          "', the tree's is '" + t->names[k] + "'");
-      width[k] = leafTypeSize(cols[k].type);
+      if (cols[k].name != t->names[k] || cols[k].type != t->types[k] || cols[k].width != t->widths[k])
+         throw UsageError("tree '" + name + "': chunk column " + std::to_string(k) + " is '" + cols[k].name + "' (" +
+                          std::to_string(cols[k].width) + " values per entry), the tree's is '" + t->names[k] + "' (" +
+                          std::to_string(t->widths[k]) + ")");
+      bytes[k] = leafTypeSize(cols[k].type) * std::max<std::size_t>(cols[k].width, 1);
    }
    const std::size_t n = cols.front().size;
    for (std::size_t i = 0; i < n; ++i) {
       for (std::size_t k = 0; k < cols.size(); ++k)
-         std::memcpy(t->target[k], static_cast<const unsigned char *>(cols[k].data) + i * width[k], width[k]);
+         std::memcpy(t->target[k], static_cast<const unsigned char *>(cols[k].data) + i * bytes[k], bytes[k]);
       if (t->ntuple)
          t->ntuple->Fill(*t->entry);
       else

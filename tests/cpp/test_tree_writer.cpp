@@ -251,3 +251,48 @@ TEST(WriteTreeFile, RecreatesExistingFile)
    EXPECT_EQ(listTrees(path), std::vector<std::string>{"second"});
    EXPECT_EQ(describeTree(path, "second").entries, 1);
 }
+
+// A fixed-length array column (width k): TTree leaf `name[k]/T`, RNTuple std::array<T, k>; RDataFrame reads both
+// as RVec<T> with the values written, describeTree gives the length, chunks append in order.
+TEST(WriteTreeFile, FixedLengthArraysInBothFormats)
+{
+   test::TempDir tmp;
+   const std::vector<float> a{0.f, 1.f, 2.f, 10.f, 11.f, 12.f}; // 2 entries x 3
+   const std::vector<float> b{20.f, 21.f, 22.f};                // a second chunk of 1 entry
+   const std::vector<std::int32_t> id{7, 8}, id2{9};
+   const std::vector<std::int32_t> pair{1, 2, 3, 4}, pair2{5, 6};
+   for (const std::string format : {"ttree", "rntuple"}) {
+      const std::string path = tmp.path("arrays_" + format + ".root");
+      {
+         TreeFileWriter w(path, 0, format);
+         w.append("events", {{"id", 'I', id.data(), 2}, {"a", 'F', a.data(), 2, 3}, {"p", 'I', pair.data(), 2, 2}});
+         w.append("events", {{"id", 'I', id2.data(), 1}, {"a", 'F', b.data(), 1, 3}, {"p", 'I', pair2.data(), 1, 2}});
+         // a chunk with another width is refused, naming the column and both widths
+         const std::string msg = errorOf([&] {
+            w.append("events",
+                     {{"id", 'I', id2.data(), 1}, {"a", 'F', b.data(), 1, 2}, {"p", 'I', pair2.data(), 1, 2}});
+         });
+         EXPECT_NE(msg.find("'a' (2 values per entry)"), std::string::npos) << msg;
+         EXPECT_NE(msg.find("(3)"), std::string::npos) << msg;
+         w.close();
+      }
+      const auto s = describeTree(path, "events");
+      EXPECT_EQ(s.entries, 3) << format;
+      std::map<std::string, std::size_t> lengths;
+      for (const auto &c : s.columns)
+         lengths[c.name] = c.length;
+      EXPECT_EQ(lengths, (std::map<std::string, std::size_t>{{"a", 3}, {"id", 0}, {"p", 2}})) << format;
+      ROOT::RDataFrame df("events", path);
+      ROOT::RDF::RNode node = df;
+      const std::string col = defineAs(node, "a", ColumnKind::kRealArray, format);
+      const auto rows = node.Take<ROOT::RVec<float>>(col).GetValue();
+      ASSERT_EQ(rows.size(), 3u) << format;
+      for (std::size_t e = 0; e < 3; ++e)
+         for (std::size_t k = 0; k < 3; ++k)
+            EXPECT_EQ(rows[e][k], e < 2 ? a[e * 3 + k] : b[k]) << format << " entry " << e << " value " << k;
+      const std::string pcol = defineAs(node, "p", ColumnKind::kInt32Array, format);
+      const auto prow = node.Take<ROOT::RVec<int>>(pcol).GetValue();
+      ASSERT_EQ(prow.size(), 3u);
+      EXPECT_EQ(prow[2][1], 6) << format;
+   }
+}

@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import stat
 
 import numpy as np
@@ -213,6 +214,63 @@ def test_python_writer_formats(tmp_path, fmt):
     np.testing.assert_array_equal(by_uproot, x)
     np.testing.assert_array_equal(by_root, x)
     assert _title(path, "tpcml_detector") == "pandax2"
+
+
+@pytest.mark.parametrize("fmt", ["ttree", "rntuple"])
+def test_fixed_length_array_columns(tmp_path, fmt):
+    """A 2-d (entries, k) column is a fixed-length array per entry (TTree x[k]/F, RNTuple std::array<float, k>):
+    RDataFrame reads it as RVec<float>, uproot and read_columns as an (entries, k) array, with the values
+    written; tpcml inspect shows its length."""
+    from tpcml.core.rootio import describe_tree, read_columns
+
+    rng = np.random.default_rng(3)
+    area = rng.random((40, 7), dtype=np.float32)
+    wave = rng.random((40, 200), dtype=np.float32)
+    chan = rng.integers(0, 100, (40, 2)).astype(np.int32)
+    path = tmp_path / "arrays.root"
+    cols = {"s1_area": area.sum(axis=1), "s1_pmt_area": area, "s1_waveform": wave, "chan": chan}
+    write_tree(path, "events", cols, detector="xenon1t", format=fmt)
+    ROOT = tpcml.load_root()
+    df = ROOT.RDataFrame("events", str(path))
+    assert str(df.GetColumnType("s1_pmt_area")).startswith("ROOT::VecOps::RVec<")
+    # the sum over PMTs in RDataFrame (RVec<float>) equals the scalar written beside it
+    summed = df.Define("total", "ROOT::RVec<float> v = s1_pmt_area; return ROOT::VecOps::Sum(v);").AsNumpy(["total"])
+    np.testing.assert_allclose(summed["total"], area.sum(axis=1), rtol=1e-6)
+    by_root = df.AsNumpy(["s1_waveform"])["s1_waveform"]
+    np.testing.assert_array_equal(np.stack([np.asarray(v) for v in by_root]), wave)
+    with uproot.open(path) as f:
+        got = f["events"].arrays(["s1_pmt_area", "s1_waveform", "chan"], library="np")
+    assert got["s1_pmt_area"].shape == (40, 7)
+    np.testing.assert_array_equal(got["s1_pmt_area"], area)
+    np.testing.assert_array_equal(got["s1_waveform"], wave)
+    np.testing.assert_array_equal(got["chan"], chan)
+    read = read_columns(path, "events", {"s1_waveform": "floats[]", "s1_area": "float"})
+    assert read["s1_waveform"].shape == (40, 200) and read["s1_waveform"].dtype == np.float32
+    np.testing.assert_array_equal(read["s1_waveform"], wave)
+    with pytest.raises(tpcml.InputError, match=r"'s1_area'.*expected a fixed-length array"):
+        read_columns(path, "events", {"s1_area": "floats[]"})
+    assert describe_tree(str(path), "events")["lengths"] == {"s1_pmt_area": 7, "s1_waveform": 200, "chan": 2}
+    res = run(["tpcml", "inspect", str(path), "--tree", "events"])
+    assert res.returncode == 0, res.stderr
+    assert re.search(r"s1_waveform\s+ROOT::VecOps::RVec<\w+>\s+\(200 per entry\)", res.stdout), res.stdout
+    summary = tmp_path / "info.json"
+    res = run(["tpcml-info", str(path), "--tree", "events", "--json", str(summary)])
+    assert "(7 per entry)" in res.stdout, res.stdout
+    assert json.loads(summary.read_text())["lengths"] == {"chan": 2, "s1_pmt_area": 7, "s1_waveform": 200}
+
+
+@pytest.mark.parametrize(
+    ("column", "message"),
+    [
+        (np.zeros((5, 2, 2), np.float32), r"shape \(5, 2, 2\): expected one value per entry \(1-d\) or a fixed-length"),
+        (np.zeros((4, 3), np.float32), r"differ in their number of entries: \{'x': 5, 'a': 4\}"),
+        (np.zeros((5, 0), np.float32), r"shape \(5, 0\): a fixed-length array column needs at least one value"),
+    ],
+)
+def test_bad_array_columns_are_refused(tmp_path, column, message):
+    with pytest.raises((tpcml.UsageError, ValueError), match=message):
+        write_tree(tmp_path / "bad.root", "events", {"x": np.zeros(5, np.float32), "a": column})
+    assert list(tmp_path.iterdir()) == []  # nothing written, no temporary left
 
 
 @pytest.mark.parametrize("fmt", ["ttree", "rntuple"])

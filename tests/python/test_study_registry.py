@@ -103,7 +103,7 @@ def test_run_all_without_only_lists_every_registered_study(toy, monkeypatch, tmp
     monkeypatch.setattr(cli, "study_config", lambda st, args: None)
     out = tmp_path / "all"
     assert cli.main(["run", "all", "--out", str(out), "-q"]) == 0
-    names = [s.name for s in studies.studies()]
+    names = [s.name for s in studies.studies(runnable=True)]
     assert ran == names
     assert {"pandax2", "pandax3", "quickstart", "toy"} <= set(names)
     index = (out / "index.md").read_text()
@@ -123,8 +123,9 @@ def test_registry_discovers_the_studies_and_their_aliases():
     assert studies.get("tracks") is studies.get("pandax3")
     assert studies.get("quickstart").name == "quickstart"
     for st in studies.studies():
-        assert st.steps and st.report and st.configure, st.name
+        assert st.runnable == bool(st.steps and st.report and st.configure), st.name
         assert st.paper is None or st.paper.title
+        assert st.runnable or st.simulate or st.plot, f"{st.name}: a registration that no verb offers"
     with pytest.raises(KeyError, match="no study 'nosuch'"):
         studies.get("nosuch")
 

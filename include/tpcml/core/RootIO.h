@@ -19,6 +19,8 @@ namespace tpcml {
 struct ColumnInfo {
    std::string name;
    std::string type; ///< C++ type name as RDataFrame reports it
+   std::size_t length =
+       0; ///< values per entry of a fixed-length array column (TTree `x[k]`, RNTuple std::array); 0 else
 };
 
 struct TreeSummary {
@@ -33,8 +35,8 @@ struct TreeSummary {
 /// Throws InputError when the file is missing or not a readable ROOT file.
 std::vector<std::string> listTrees(const std::string &file);
 
-/// Entries and columns of `tree` in `file`. Throws InputError naming the file,
-/// and for a missing tree the trees that are there (nearest first).
+/// Entries and columns of `tree` in `file` (with the length of each fixed-length array column). Throws InputError
+/// naming the file, and for a missing tree the trees that are there (nearest first).
 TreeSummary describeTree(const std::string &file, const std::string &tree);
 
 /// Throws InputError naming the file, tree and each missing column, with the
@@ -126,13 +128,17 @@ private:
 /// Throws InputError when the file cannot be opened.
 double readParameter(const std::string &file, const std::string &key, double fallback);
 
-/// A borrowed column of `size` values for writeTreeFile. `type` is ROOT's leaf-type code:
+/// A borrowed column of `size` entries for writeTreeFile. `type` is ROOT's leaf-type code:
 /// 'F' float, 'D' double, 'B'/'b' (u)int8, 'S'/'s' (u)int16, 'I'/'i' (u)int32, 'L'/'l' (u)int64, 'O' bool.
+/// `width` 0 is one value per entry; `width` k >= 1 a fixed-length array of k values per entry (data: size x k
+/// values, row-major), written as a TTree leaf `name[k]/T` or an RNTuple field `std::array<T, k>`: RDataFrame
+/// reads both as ROOT::RVec<T>, uproot as a (size, k) array (docs/event-model.md §1).
 struct ColumnView {
    std::string name;
    char type = 'F';
    const void *data = nullptr;
    std::size_t size = 0;
+   std::size_t width = 0;
 };
 
 /// Bytes of one value of leaf type `type`; throws UsageError for an unknown code.

@@ -6,7 +6,10 @@ failed job never leaves a half-written file. Every file tpcml writes carries two
 and ``tpcml_provenance`` (JSON made by the C++ ``tpcml::provenanceJson``, the one schema of
 C++ and Python: ``tpcml_version``, ``command_line``, ``created_utc``, ``host``, ``inputs``, then
 the writer's own keys such as ``seed``); scored files add ``tpcml_model`` (path, sha256).
-Trees are written as a TTree (``format="ttree"``, the default) or an RNTuple (``"rntuple"``).
+Trees are written as a TTree (``format="ttree"``, the default) or an RNTuple (``"rntuple"``). A column is a 1-d
+numpy array (one value per entry) or a 2-d ``(entries, k)`` array (a fixed-length array of k values per entry: a
+TTree leaf ``name[k]/F``, an RNTuple field ``std::array<float, k>``; RDataFrame reads both as ``RVec<float>``,
+uproot and :func:`read_columns` (kind ``"floats[]"``) as an ``(entries, k)`` array).
 """
 
 from __future__ import annotations
@@ -129,6 +132,9 @@ def write_tree(
 ) -> Path:
     """Write numpy columns as TTree ``tree`` in ``path`` (atomically), with provenance.
 
+    A column is 1-d (one value per entry) or 2-d ``(entries, k)``: a fixed-length array of k values per entry
+    (module docstring); every column of a tree has the same number of entries (its first dimension).
+
     ``auto_flush`` > 0 sets the cluster size (entries), so that ImplicitMT can
     parallelise over several clusters when the file is read back. ``extra_trees`` are
     written to the same file; ``parameters`` become ``TParameter<double>`` objects;
@@ -140,7 +146,7 @@ def write_tree(
     for name, cols in trees.items():
         lengths = {k: len(v) for k, v in cols.items()}
         if len(set(lengths.values())) > 1:
-            raise ValueError(f"columns of tree {name!r} differ in length: {lengths}")
+            raise ValueError(f"columns of tree {name!r} differ in their number of entries: {lengths}")
     info = dict(provenance_info or provenance())
     named = {"tpcml_detector": detector or "", "tpcml_provenance": json.dumps(info, sort_keys=True)}
     final = Path(path)
@@ -193,6 +199,8 @@ ACCEPTED = {
     "number": "a float, double or integer scalar per entry (read as float32)",
     "floats": "an array of float or double per entry (std::vector, RVec or C array; read as float32)",
     "ints": "an array of integers per entry (std::vector, RVec or C array; read as int64)",
+    "floats[]": "a fixed-length array of float or double per entry (TTree x[k], RNTuple std::array; read as a "
+    "2-d float32 array, entries x k)",
 }
 
 
@@ -211,7 +219,16 @@ def _element_type(typename: str) -> tuple[str, bool]:
             return t[len(prefix) : -1].strip(), True
     if t.endswith("]") and "[" in t:  # C array, e.g. "float[12]" or "float[n]"
         return t[: t.index("[")].strip(), True
+    if t.startswith("std::array<") and t.endswith(">") and "," in t:  # RNTuple fixed-length array
+        return t[len("std::array<") : t.rindex(",")].strip(), True
     return t, False
+
+
+def _fixed_length(typename: str) -> int | None:
+    """k of a fixed-length array type (``float[k]``, ``std::array<float,k>``); None for anything else."""
+    t = typename.strip()
+    text = t[t.rindex(",") + 1 : -1] if t.startswith("std::array<") else t[t.index("[") + 1 : -1] if "[" in t else ""
+    return int(text) if text.strip().isdigit() else None
 
 
 def require_file(path: str | os.PathLike, what: str = "a ROOT file") -> Path:
@@ -273,8 +290,10 @@ def _check_columns(path, tree: str, t, columns: Mapping[str, str], optional: Map
     for name, kind in want.items():
         typename = str(getattr(t[name], "typename", "?"))
         elem, is_array = _element_type(typename)
-        ok_elem = {"float": FLOAT_TYPES, "floats": FLOAT_TYPES, "number": FLOAT_TYPES + INT_TYPES}.get(kind, INT_TYPES)
-        if elem not in ok_elem or is_array != kind.endswith("s"):
+        floats = ("float", "floats", "floats[]")
+        ok_elem = FLOAT_TYPES if kind in floats else FLOAT_TYPES + INT_TYPES if kind == "number" else INT_TYPES
+        array_kind = kind.endswith(("s", "[]"))
+        if elem not in ok_elem or is_array != array_kind or (kind == "floats[]" and _fixed_length(typename) is None):
             raise InputError(f"{path}: column '{name}' of '{tree}' is {typename}; expected {ACCEPTED[kind]}")
     return want
 
@@ -314,7 +333,8 @@ def read_columns(
     ``columns`` maps each needed column to its kind: "float" (float or double scalar, returned as
     float32), "int" (any integer scalar, returned as int64), "number" (float, double or integer, returned
     as float32), "floats" / "ints" (an array per entry: returned as a numpy object array of float32 /
-    int64 arrays). A list means every column is "float".
+    int64 arrays), "floats[]" (a fixed-length array per entry: returned as a 2-d float32 array, entries x k).
+    A list means every column is "float".
     ``optional`` columns are read when present. InputError names the file, the tree, the column, its
     type and what is accepted; missing columns come with the nearest names.
     """
@@ -331,7 +351,10 @@ def read_columns(
     for name, kind in want.items():
         a = arrays[name]
         dtype = np.int64 if kind.startswith("int") else np.float32
-        if kind.endswith("s"):
+        if kind == "floats[]":
+            v = np.asarray(a, dtype=dtype)  # uproot gives (entries, k) for both a TTree x[k] and an std::array
+            out[name] = v if v.ndim == 2 else np.stack(list(v)) if len(v) else v.reshape(0, 0)
+        elif kind.endswith("s"):
             out[name] = np.array([np.asarray(v, dtype=dtype) for v in a] + [None], dtype=object)[:-1]
         else:
             out[name] = np.asarray(a).astype(dtype, copy=False)

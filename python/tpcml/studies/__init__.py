@@ -14,6 +14,10 @@ A study is one paper reproduced end to end. It declares (:class:`Study`):
   page from the context and returns its path);
 * optionally the other verbs it answers: ``simulate`` and ``plot`` (:class:`Verb`).
 
+A registration may start with its verbs only (no ``steps``, ``configure`` or ``report`` yet: ``runnable`` is
+False): ``tpcml simulate`` and ``tpcml plot`` offer it, ``tpcml run`` and ``run all`` do not until its steps are
+added to the same registration (the LXe detectors: :mod:`tpcml.studies.lxe`).
+
 Every subpackage of :mod:`tpcml.studies` registers its study on import (``register(Study(...))`` in its
 ``__init__``, or ``register(package_study(...))`` for a package with the usual ``cli``, ``study`` and
 ``study_report`` modules); :func:`studies` imports them all. Adding a study therefore touches its own folder
@@ -107,9 +111,9 @@ class Study:
     name: str
     title: str
     paper: Paper | None
-    configure: Callable[[argparse.Namespace, str], Any]
-    steps: Sequence[Step]
-    report: Callable[[Context], Path]
+    configure: Callable[[argparse.Namespace, str], Any] | None = None
+    steps: Sequence[Step] = ()
+    report: Callable[[Context], Path] | None = None
     aliases: tuple[str, ...] = ()
     description: str = ""
     profiles: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
@@ -124,6 +128,11 @@ class Study:
 
     def out_default(self) -> str:
         return self.default_out or f"tpcml-{self.name}"
+
+    @property
+    def runnable(self) -> bool:
+        """Whether ``tpcml run <study>`` can run it: it has steps, a configuration and a report."""
+        return bool(self.steps) and self.configure is not None and self.report is not None
 
 
 def lazy(module: str, name: str) -> Callable[..., Any]:
@@ -210,13 +219,14 @@ def _discover() -> None:
             importlib.import_module(f"{__name__}.{info.name}")
 
 
-def studies() -> list[Study]:
-    """Every registered study once (aliases folded), in registration order."""
+def studies(runnable: bool = False) -> list[Study]:
+    """Every registered study once (aliases folded), in registration order; with ``runnable`` only those
+    ``tpcml run`` can run."""
     _discover()
     seen: dict[str, Study] = {}
     for s in _REGISTRY.values():
         seen.setdefault(s.name, s)
-    return list(seen.values())
+    return [s for s in seen.values() if s.runnable or not runnable]
 
 
 def get(name: str) -> Study:
