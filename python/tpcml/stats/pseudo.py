@@ -234,7 +234,7 @@ def median_sensitivity(q_null, q_signal) -> Sensitivity:
 # ----------------------------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # arrays inside: identity, not elementwise, equality
 class Ensemble:
     """What a set of pseudo-experiments draws, shared by the three statistics (q, chi2, binned q0).
 
