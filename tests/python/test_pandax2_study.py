@@ -70,8 +70,9 @@ def test_classifiers_beat_chance_and_replicas_differ(tiny_study):
     for r in res["table2"]:
         assert r["S_mean"] > 1.2 * chance
     assert res["bdt"]["below_median"]["significance"] > 1.2 * chance
-    first = res["table2"][0]
-    assert first["S_std"] > 0 or first["S_max"] > first["S_mean"]  # independent replicas, not copies
+    # independent replicas, not copies: their S or their best epochs differ (S takes few values on this test set:
+    # 25 NR events below the median, so equal S alone does not mean equal replicas)
+    assert any(r["S_std"] > 0 or r["mean_best_epoch"] % 1 for r in res["table2"])
 
 
 def test_export_metadata_and_engine_scores(tiny_study):
