@@ -49,3 +49,15 @@ def print_table(
     for cells in (("figure", *(name for name, _ in columns)), *rows):
         print(sep.join(format(cell, spec) for cell, spec in zip(cells, specs, strict=True)))
     print(footer)
+
+
+def rdf_seconds(make_result, threads: int) -> float:
+    """Seconds of one RDataFrame event loop: ``make_result(ROOT)`` books the loop and returns a lazy result, which
+    is then computed with ImplicitMT on ``threads`` threads (off for 1; ``tpcml.core.root.implicit_mt``)."""
+    from tpcml.core.root import implicit_mt
+
+    with implicit_mt(threads) as ROOT:
+        result = make_result(ROOT)
+        t0 = time.perf_counter()
+        result.GetValue()
+        return time.perf_counter() - t0

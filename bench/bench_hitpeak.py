@@ -19,23 +19,12 @@ from __future__ import annotations
 
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-from _common import best_seconds, parse_options, print_table
+from _common import best_seconds, parse_options, print_table, rdf_seconds
 
 TARGET_KERNEL = 50_000.0  # HitPeak images/s per core at 75 x 75 x 3 (issue 18)
 TARGET_SPEEDUP = 1.8  # 2 threads vs 1 in RDataFrame (issue 18)
-COLUMNS = (
-    "s1_pmt_area",
-    "s2_pmt_area",
-    "s1_waveform",
-    "s1_waveform_top",
-    "s1_waveform_bottom",
-    "s2_waveform",
-    "s2_waveform_top",
-    "s2_waveform_bottom",
-)
 TABLE_COLUMNS = (("measured", ">18"), ("target", "<26"), ("ratio", ""))
 TABLE_FOOTER = "ratio > 1 means the target is met."
 OPTIONS = {
@@ -47,6 +36,8 @@ OPTIONS = {
 def arrays(n: int, n_pmt: int = 248, samples: int = 200, seed: int = 7):
     import numpy as np
 
+    from tpcml import _core
+
     rng = np.random.default_rng(seed)
     s1 = np.where(rng.uniform(size=(n, n_pmt)) < 0.2, rng.exponential(2.0, (n, n_pmt)), 0).astype(np.float32)
     s2 = rng.exponential(80.0, (n, n_pmt)).astype(np.float32)
@@ -55,7 +46,7 @@ def arrays(n: int, n_pmt: int = 248, samples: int = 200, seed: int = 7):
     s2w = (rng.uniform(20, 400, (n, 1)) * np.exp(-0.5 * ((t - 100) / 30.0) ** 2)).astype(np.float32)
     s1w += rng.normal(0, 0.3, s1w.shape).astype(np.float32)
     s2w += rng.normal(0, 0.3, s2w.shape).astype(np.float32)
-    return dict(zip(COLUMNS, (s1, s2, s1w, 0.3 * s1w, 0.7 * s1w, s2w, 0.6 * s2w, 0.4 * s2w), strict=True))
+    return dict(zip(_core.HITPEAK_COLUMNS, (s1, s2, s1w, 0.3 * s1w, 0.7 * s1w, s2w, 0.6 * s2w, 0.4 * s2w), strict=True))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -65,7 +56,6 @@ def main(argv: list[str] | None = None) -> int:
     import numpy as np
     import uproot
 
-    import tpcml
     from tpcml import _core
     from tpcml.core import detectors
     from tpcml.core.rootio import write_metadata
@@ -73,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     det = detectors.resolve("xenon1t")
     imager = _core.HitPeakImager(det, "hitpeak")
     cols = arrays(n)
-    ev = [cols[c] for c in COLUMNS]
+    ev = [cols[c] for c in _core.HITPEAK_COLUMNS]
     rows = []
 
     def blocks(block, threads):
@@ -99,29 +89,22 @@ def main(argv: list[str] | None = None) -> int:
     t2 = blocks(512, 2)
     rows.append(("HitPeak kernel, 2 threads, 512-event blocks", f"{n / t2:,.0f} img/s", "", f"{t512 / t2:.2f}x"))
 
-    ROOT = tpcml.load_root()
     with tempfile.TemporaryDirectory(prefix="tpcml-bench-hitpeak-") as tmp:
         path = Path(tmp) / "events.root"
         with uproot.recreate(path) as f:
-            f.mktree("events", {c: (np.float32, cols[c].shape[1:]) for c in COLUMNS})
+            f.mktree("events", {c: (np.float32, cols[c].shape[1:]) for c in _core.HITPEAK_COLUMNS})
             for b in range(0, n, 500):  # clusters of 500 entries: ImplicitMT has ranges to split
-                f["events"].extend({c: cols[c][b : b + 500] for c in COLUMNS})
+                f["events"].extend({c: cols[c][b : b + 500] for c in _core.HITPEAK_COLUMNS})
         write_metadata(path, detector="xenon1t")
-        cpp = ROOT.tpcml.HitPeakImager(ROOT.tpcml.DetectorConfig.load("xenon1t"), ROOT.tpcml.HitPeakOptions())
 
         def rdf_pass(threads):
-            if threads > 1:
-                ROOT.EnableImplicitMT(threads)
-            try:
+            def book(ROOT):
+                cpp = ROOT.tpcml.HitPeakImager(ROOT.tpcml.DetectorConfig.load("xenon1t"), ROOT.tpcml.HitPeakOptions())
                 df = ROOT.RDataFrame("events", str(path))
                 node = ROOT.tpcml.defineHitPeakImage(ROOT.RDF.AsRNode(df), "image", cpp)
-                s = node.Define("first_pixel", "image[0]").Sum("first_pixel")
-                t0 = time.perf_counter()
-                s.GetValue()
-                return time.perf_counter() - t0
-            finally:
-                if ROOT.IsImplicitMTEnabled():
-                    ROOT.DisableImplicitMT()
+                return node.Define("first_pixel", "image[0]").Sum("first_pixel")
+
+            return rdf_seconds(book, threads)
 
         rdf_pass(1)
         one = min(rdf_pass(1) for _ in range(repeat))

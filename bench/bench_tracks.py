@@ -19,10 +19,9 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-from _common import best_seconds, parse_options, print_table
+from _common import best_seconds, parse_options, print_table, rdf_seconds
 
 TARGET_RASTER = 200_000.0  # events/s per core at 64 x 64 (issue 6)
 TARGET_SPEEDUP = 1.8  # 2 threads vs 1 in RDataFrame (issue 6)
@@ -101,22 +100,14 @@ def main(argv: list[str] | None = None) -> int:
         t2 = blocks(512, 2)
         rows.append(("rasteriser kernel, 2 threads, 512-event blocks", f"{n / t2:,.0f} ev/s", "", f"{t512 / t2:.2f}x"))
 
-        ROOT = tpcml.load_root()
-
         def rdf_pass(threads):
-            if threads > 1:
-                ROOT.EnableImplicitMT(threads)
-            try:
+            def book(ROOT):
                 df = ROOT.RDataFrame("events", str(path))
                 opts = ROOT.tpcml.RasterOptions()
                 node = ROOT.tpcml.defineTrackImage(ROOT.RDF.AsRNode(df), "image", ROOT.tpcml.TrackRasteriser(opts))
-                s = node.Sum["unsigned int"]("image_outside")  # needs the image: one kernel call gives both
-                t0 = time.perf_counter()
-                s.GetValue()
-                return time.perf_counter() - t0
-            finally:
-                if ROOT.IsImplicitMTEnabled():
-                    ROOT.DisableImplicitMT()
+                return node.Sum["unsigned int"]("image_outside")  # needs the image: one kernel call gives both
+
+            return rdf_seconds(book, threads)
 
         rdf_pass(1)
         one = min(rdf_pass(1) for _ in range(repeat))

@@ -65,6 +65,7 @@
 #pragma link C++ class tpcml::HitPeakOptions + ;
 #pragma link C++ class tpcml::HitPeakEvent - ;
 #pragma link C++ class tpcml::HitPeakImager - ;
+#pragma link C++ function tpcml::hitPeakColumns;
 #pragma link C++ function tpcml::defineHitPeakImage;
 #pragma link C++ class tpcml::ImageJobBase - ;
 #pragma link C++ class tpcml::HitPeakJob - ;

@@ -104,6 +104,7 @@ void registerImaging(py::module_ &m)
            "3) or (N, 3, H, W) float32, hits outside the window (N,) uint32); `out`: an existing float32 array to "
            "write "
            "the images into (it is returned). GIL released.");
+   m.attr("HITPEAK_COLUMNS") = py::tuple(py::cast(hitPeakColumns()));
    py::class_<HitPeakImager>(m, "HitPeakImager",
                              "Hit / Peak / HitPeak images of LXe TPC events (tpcml::HitPeakImager, X1T-CNN Sec. III).")
        .def(py::init([](const DetectorConfig &detector, const std::string &kind, int width, int height, int samples,
@@ -134,15 +135,12 @@ void registerImaging(py::module_ &m)
                  throw std::invalid_argument("threads must be in [0, 1024] (0: all cores), got " +
                                              std::to_string(threads));
               const py::ssize_t n = s1Pmt.ndim() == 2 ? s1Pmt.shape(0) : -1;
-              const std::pair<const FloatArray *, const char *> in[8] = {
-                  {&s1Pmt, "s1_pmt_area"},     {&s2Pmt, "s2_pmt_area"},           {&s1Wave, "s1_waveform"},
-                  {&s1Top, "s1_waveform_top"}, {&s1Bottom, "s1_waveform_bottom"}, {&s2Wave, "s2_waveform"},
-                  {&s2Top, "s2_waveform_top"}, {&s2Bottom, "s2_waveform_bottom"}};
-              for (int k = 0; k < 8; ++k) {
+              const FloatArray *in[8] = {&s1Pmt, &s2Pmt, &s1Wave, &s1Top, &s1Bottom, &s2Wave, &s2Top, &s2Bottom};
+              for (std::size_t k = 0; k < 8; ++k) {
                  const auto want = py::ssize_t(k < 2 ? h.nPmt() : std::size_t(h.options().samples));
-                 const FloatArray &a = *in[k].first;
+                 const FloatArray &a = *in[k];
                  if (a.ndim() != 2 || a.shape(0) != n || a.shape(1) != want)
-                    throw std::invalid_argument(std::string(in[k].second) + " must be a 2-D array (n_events, " +
+                    throw std::invalid_argument(hitPeakColumns()[k] + " must be a 2-D array (n_events, " +
                                                 std::to_string(want) + ") with the n_events of s1_pmt_area; got " +
                                                 shapeOf(a));
               }

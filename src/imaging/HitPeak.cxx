@@ -61,6 +61,14 @@ std::string hitPeakKindName(HitPeakKind kind)
    return "?";
 }
 
+const std::vector<std::string> &hitPeakColumns()
+{
+   static const std::vector<std::string> columns{"s1_pmt_area",     "s2_pmt_area",        "s1_waveform",
+                                                 "s1_waveform_top", "s1_waveform_bottom", "s2_waveform",
+                                                 "s2_waveform_top", "s2_waveform_bottom"};
+   return columns;
+}
+
 HitPeakArrays HitPeakArrays::fromDetector(const DetectorConfig &detector)
 {
    const LXeOptics optics(detector);
@@ -288,14 +296,12 @@ void HitPeakImager::render(const HitPeakEvent &e, float *image) const
          if (!std::isfinite(ptr[k]) || ptr[k] < 0.f)
             throw UsageError(std::string("HitPeakImager: ") + what + "[" + std::to_string(k) +
                              "] = " + std::to_string(ptr[k]) + "; expected a finite area >= 0 PE");
-   static const char *waveNames[2][3] = {{"s1_waveform", "s1_waveform_top", "s1_waveform_bottom"},
-                                         {"s2_waveform", "s2_waveform_top", "s2_waveform_bottom"}};
-   for (int s = 0; s < 2; ++s)
+   for (std::size_t s = 0; s < 2; ++s)
       for (std::size_t c = 0; c < 3; ++c) {
          const float *w = (s == 0 ? e.s1Wave : e.s2Wave)[c];
          for (std::size_t k = 0; k < ns; ++k)
             if (!std::isfinite(w[k]))
-               throw UsageError(std::string("HitPeakImager: ") + waveNames[s][c] + "[" + std::to_string(k) +
+               throw UsageError("HitPeakImager: " + hitPeakColumns()[2 + 3 * s + c] + "[" + std::to_string(k) +
                                 "] is not finite");
       }
    if (m_opt.kind == HitPeakKind::kRaw) {
@@ -324,15 +330,12 @@ ROOT::RVec<float> HitPeakImager::operator()(const ROOT::RVec<float> &s1Pmt, cons
                                             const ROOT::RVec<float> &s2Top, const ROOT::RVec<float> &s2Bottom) const
 {
    const std::size_t ns = static_cast<std::size_t>(m_opt.samples);
-   const std::pair<const ROOT::RVec<float> *, const char *> inputs[8] = {
-       {&s1Pmt, "s1_pmt_area"},     {&s2Pmt, "s2_pmt_area"},           {&s1Wave, "s1_waveform"},
-       {&s1Top, "s1_waveform_top"}, {&s1Bottom, "s1_waveform_bottom"}, {&s2Wave, "s2_waveform"},
-       {&s2Top, "s2_waveform_top"}, {&s2Bottom, "s2_waveform_bottom"}};
-   for (int k = 0; k < 8; ++k) {
+   const ROOT::RVec<float> *inputs[8] = {&s1Pmt, &s2Pmt, &s1Wave, &s1Top, &s1Bottom, &s2Wave, &s2Top, &s2Bottom};
+   for (std::size_t k = 0; k < 8; ++k) {
       const std::size_t want = k < 2 ? m_nPmt : ns;
-      if (inputs[k].first->size() != want)
-         throw UsageError(std::string("HitPeakImager: ") + inputs[k].second + " has " +
-                          std::to_string(inputs[k].first->size()) + " values; expected " + std::to_string(want) +
+      if (inputs[k]->size() != want)
+         throw UsageError("HitPeakImager: " + hitPeakColumns()[k] + " has " + std::to_string(inputs[k]->size()) +
+                          " values; expected " + std::to_string(want) +
                           (k < 2 ? " (the detector's PMTs)" : " (waveform samples)"));
    }
    ROOT::RVec<float> image(m_size);

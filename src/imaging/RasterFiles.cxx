@@ -221,9 +221,7 @@ RasterSummary rasterFiles(const RasterJob &job)
 
 RasterSummary hitPeakFiles(const HitPeakJob &job)
 {
-   const std::vector<std::string> columns = {"s1_pmt_area",     "s2_pmt_area",        "s1_waveform",
-                                             "s1_waveform_top", "s1_waveform_bottom", "s2_waveform",
-                                             "s2_waveform_top", "s2_waveform_bottom"};
+   const std::vector<std::string> &columns = hitPeakColumns();
    std::vector<long long> entries;
    const std::string inputsDetector = checkImageJob(job, columns, entries);
    const std::string name = job.detector.empty() ? inputsDetector : job.detector;

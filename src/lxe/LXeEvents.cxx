@@ -18,7 +18,7 @@ using detail::Rng;
 namespace {
 // Stream purposes (LXeResponse 1-5, Waveform 16-18): the event's own draws, the S1 emission times,
 // the S1 waveform, the S2 electroluminescence.
-enum EventPurpose : std::uint64_t { kEvent = 24, kEmission = 25, kS1Wave = 26, kS2Wave = 27 };
+enum EventPurpose : std::uint64_t { kEvent = 24, kEmission = 25, kS1Wave = 26, kS2Wave = 27, kS2Rows = 28 };
 
 int binomialInt(Rng &rng, int n, double p)
 {
@@ -264,10 +264,9 @@ void LXeEventSimulator::event(const LXeEventInput &in, std::size_t i, std::uint6
       t = (td + sigmaT * rng.normal()) * 1e3;
    optics.s2Collection(x, y, s.prob.data());
    const double mu = m_seg * corr.s2Relative(x, y) / (1. + wp.pDpe);
-   S2Path path = opt.forceS2Path                                              ? opt.s2Path
-                 : rows                                                       ? S2Path::kPhotonsChannels
-                 : static_cast<double>(extracted) * mu >= opt.s2FastThreshold ? S2Path::kBinned
-                                                                              : S2Path::kPhotons;
+   const S2Path path = opt.forceS2Path                                              ? opt.s2Path
+                       : static_cast<double>(extracted) * mu >= opt.s2FastThreshold ? S2Path::kBinned
+                                                                                    : S2Path::kPhotons;
    SignalWaveforms w2;
    if (extracted > 0)
       w2 = m_wf.simulateElectroluminescence(s.electronTime.data(), s.electronTime.size(), mu, m_elTime, s.prob.data(),
@@ -281,13 +280,7 @@ void LXeEventSimulator::event(const LXeEventInput &in, std::size_t i, std::uint6
       // kBinned: no per-channel timing) the signal's channel areas x the peak's share of the summed waveform
       // (the S2 light pattern does not change during the signal)
       if (!w2.pulses.empty()) {
-         std::fill(s.area.begin(), s.area.end(), 0.);
-         for (const auto &p : w2.pulses) {
-            const std::int64_t from = std::max(p.start, pk.start), to = std::min(p.start + p.length, pk.end);
-            const float *d = w2.pulseData.data() + p.offset - p.start;
-            for (std::int64_t k = from; k < to; ++k)
-               s.area[static_cast<std::size_t>(p.channel)] += d[k];
-         }
+         m_wf.peakChannelAreas(w2, pk, s.area.data());
       } else {
          double all = 0.;
          for (float v : w2.sum)
@@ -357,7 +350,21 @@ void LXeEventSimulator::event(const LXeEventInput &in, std::size_t i, std::uint6
       }
    };
    channelRows(w1, w1.largestS1, 1, f1);
-   channelRows(w2, w2.largestS2, 2, f2);
+   // S2 rows: the summed paths keep no per-channel pulses, so the same electrons are digitised again channel by
+   // channel (own stream): the rows match the event's S2 in distribution, not sample by sample, and keeping
+   // waveforms never changes the event's columns
+   if (!w2.pulses.empty() || extracted == 0) {
+      channelRows(w2, w2.largestS2, 2, f2);
+      return;
+   }
+   const SignalWaveforms wc =
+       m_wf.simulateElectroluminescence(s.electronTime.data(), s.electronTime.size(), mu, m_elTime, s.prob.data(),
+                                        detail::streamKey(seed, kS2Rows), index, S2Path::kPhotonsChannels);
+   if (wc.largestS2 >= 0)
+      channelRows(wc, wc.largestS2, 2,
+                  downsampleFactor(wc.peaks[static_cast<std::size_t>(wc.largestS2)].end -
+                                       wc.peaks[static_cast<std::size_t>(wc.largestS2)].start,
+                                   m));
 }
 
 } // namespace tpcml

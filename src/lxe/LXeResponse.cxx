@@ -21,6 +21,8 @@ constexpr double kPi = 3.14159265358979323846;
 constexpr double kFwhmToSigma = 1. / 2.354820045; // 2 sqrt(2 ln 2)
 // Stream purposes: the same seed drives unrelated streams for each kind of signal.
 enum Purpose : std::uint64_t { kScint = 1, kDark = 2, kSingleE = 3, kDrifted = 4, kDelayed = 5 };
+/// The waveform streams of the S1 paths: purpose + kWavePurposeOffset (6, 7, 8).
+constexpr std::uint64_t kWavePurposeOffset = 5;
 
 /// Full width of `w` at `frac` of its maximum, in samples (linear interpolation of the crossings).
 double fullWidth(const std::vector<double> &w, double frac)
@@ -40,31 +42,6 @@ double fullWidth(const std::vector<double> &w, double frac)
    const double right =
        j + 1 < w.size() ? static_cast<double>(j) + (w[j] - h) / (w[j] - w[j + 1]) : static_cast<double>(j);
    return right - left;
-}
-
-/// Maxima that rise by >= p above the preceding minimum and fall by >= p after (hysteresis).
-int countPeaks(const std::vector<double> &w, double p)
-{
-   int peaks = 0;
-   bool inPeak = false;
-   double lo = 0., hi = 0.;
-   for (double v : w) {
-      if (!inPeak) {
-         lo = std::min(lo, v);
-         if (v - lo >= p) {
-            inPeak = true;
-            hi = v;
-         }
-      } else {
-         hi = std::max(hi, v);
-         if (hi - v >= p) {
-            ++peaks;
-            inPeak = false;
-            lo = v;
-         }
-      }
-   }
-   return peaks + (inPeak ? 1 : 0);
 }
 
 /// In-place moving average of odd width `width` (zero outside), via prefix sums.
@@ -141,6 +118,18 @@ struct LXeResponse::Scratch {
    std::vector<int> count;
    std::vector<int> perm;
    std::vector<double> peTime, peArea, electronTime;
+   std::vector<int> photonPmt; ///< S1: detected photons, PMT and time (ns), for the digitisation
+   std::vector<float> photonTime;
+   void addPhoton(std::size_t p, double t)
+   {
+      photonPmt.push_back(static_cast<int>(p));
+      photonTime.push_back(static_cast<float>(t));
+   }
+   void clearPhotons()
+   {
+      photonPmt.clear();
+      photonTime.clear();
+   }
    std::vector<double> wave, smooth, prefix, tmp;
    /// One photoelectron on PMT p: area a (PE) at time t (ns).
    void addPe(std::size_t p, double a, double t)
@@ -173,7 +162,7 @@ struct LXeResponse::Scratch {
    }
 };
 
-LXeResponse::LXeResponse(const DetectorConfig &det) : m_optics(det), m_corr(det, m_optics)
+LXeResponse::LXeResponse(const DetectorConfig &det) : m_optics(det), m_corr(det, m_optics), m_wf(det)
 {
    m_g1 = det.get("g1");
    m_seg = det.get("single_electron_gain");
@@ -184,8 +173,6 @@ LXeResponse::LXeResponse(const DetectorConfig &det) : m_optics(det), m_corr(det,
    m_tauTriplet = det.get("s1_triplet_lifetime", "ns");
    m_coincWindow = det.get("s1_coincidence_window", "ns");
    m_coincLevel = static_cast<int>(det.getInt("s1_coincidence_level"));
-   m_noise = det.get("electronic_noise");
-   m_prominence = det.get("s1_peak_prominence");
    m_elTime = det.get("s2_electroluminescence_time", "ns");
    m_smoothSigma = det.get("s2_smoothing_sigma", "ns");
    m_eee = det.get("extraction_efficiency");
@@ -282,9 +269,18 @@ void LXeResponse::reconstructXY(const double *area, double topSum, std::vector<d
    yr = y;
 }
 
-void LXeResponse::finishS1(Scratch &s, S1Batch &out, std::size_t i, bool store, Rng &noise) const
+void LXeResponse::finishS1(Scratch &s, S1Batch &out, std::size_t i, bool store, std::uint64_t waveSeed) const
 {
+   // s.photonPmt / s.photonTime: the detected photons. The S1 is the largest peak of their waveforms.
    const std::size_t nt = m_optics.nTop(), np = nPmt();
+   const SignalWaveforms w =
+       m_wf.simulate(s.photonPmt.data(), s.photonTime.data(), s.photonPmt.size(), waveSeed, i, WaveformMode::kChannels);
+   out.S1NPeaks[i] = static_cast<int>(w.peaks.size());
+   if (w.peaks.empty())
+      return;
+   const Peak &pk =
+       *std::max_element(w.peaks.begin(), w.peaks.end(), [](const Peak &a, const Peak &b) { return a.area < b.area; });
+   m_wf.peakChannelAreas(w, pk, s.area.data());
    double q = 0., top = 0., largestBottom = 0.;
    int hit = 0;
    for (std::size_t k = 0; k < np; ++k) {
@@ -293,35 +289,18 @@ void LXeResponse::finishS1(Scratch &s, S1Batch &out, std::size_t i, bool store, 
          top += s.area[k];
       else
          largestBottom = std::max(largestBottom, s.area[k]);
-      hit += s.count[k] > 0;
+      hit += s.area[k] > 0.;
    }
    out.qS1[i] = static_cast<float>(q);
    out.S1TBA[i] = q > 0. ? static_cast<float>((2. * top - q) / q) : 0.f;
    out.S1LargestBCQ[i] = q > 0. ? static_cast<float>(largestBottom / q) : 0.f;
    out.nPmtHit[i] = hit;
-   out.found[i] = hit >= m_coincLevel;
+   out.found[i] = pk.type == PeakType::kS1;
    if (store)
       for (std::size_t k = 0; k < np; ++k)
          out.pmtArea[i * np + k] = static_cast<float>(s.area[k]);
-   if (s.peTime.empty())
-      return;
-   const auto [tMinIt, tMaxIt] = std::minmax_element(s.peTime.begin(), s.peTime.end());
-   const int pad = 4;
-   const double origin = *tMinIt - pad * m_dt;
-   const std::size_t nb = static_cast<std::size_t>((*tMaxIt - *tMinIt) / m_dt) + 2 * pad + 2;
-   s.wave.assign(nb, 0.);
-   for (std::size_t k = 0; k < s.peTime.size(); ++k) {
-      const double u = (s.peTime[k] - origin) / m_dt;
-      const std::size_t b = static_cast<std::size_t>(u);
-      const double f = u - static_cast<double>(b);
-      s.wave[b] += s.peArea[k] * (1. - f);
-      s.wave[b + 1] += s.peArea[k] * f;
-   }
-   if (m_noise > 0.)
-      for (auto &v : s.wave)
-         v += m_noise * noise.normal();
-   out.wS1[i] = static_cast<float>(fullWidth(s.wave, 0.5) * m_dt);
-   out.S1NPeaks[i] = std::max(1, countPeaks(s.wave, m_prominence));
+   s.wave.assign(w.sum.begin() + pk.start, w.sum.begin() + pk.end);
+   out.wS1[i] = static_cast<float>(fullWidth(s.wave, 0.5) * w.dt);
 }
 
 S1Batch LXeResponse::scintillationS1(const float *x, const float *y, const float *z, const int *nPhotons,
@@ -334,21 +313,18 @@ S1Batch LXeResponse::scintillationS1(const float *x, const float *y, const float
    requireFinite(singletFraction, n, "singlet_fraction");
    return eventBatch<S1Batch, Scratch>(
        n, nPmt(), store, seed, kScint, threads, [&](Scratch &s, S1Batch &out, Rng &rng, std::size_t i) {
-          s.clearPes();
+          s.clearPhotons();
           m_optics.s1Collection(x[i], y[i], z[i], s.prob.data());
           s.buildCdf();
-          const double g1 = std::min(1., m_g1 * m_corr.s1Relative(x[i], y[i], z[i]));
+          const double pDetect = std::min(1., m_g1 * m_corr.s1Relative(x[i], y[i], z[i]) / (1. + m_wf.params().pDpe));
           const int nph = std::max(0, nPhotons[i]);
-          const int ndet = nph > 0 ? std::binomial_distribution<int>(nph, g1)(rng) : 0;
+          const int ndet = nph > 0 ? std::binomial_distribution<int>(nph, pDetect)(rng) : 0;
           for (int k = 0; k < ndet; ++k) {
              const std::size_t p = s.pickPmt(rng);
-             const double t =
-                 (rng.uniform() < singletFraction[i] ? rng.exponential(m_tauSinglet) : rng.exponential(m_tauTriplet)) +
-                 m_ttsSigma * rng.normal();
-             const double a = std::max(0., 1. + m_speRes * rng.normal());
-             s.addPe(p, a, t);
+             s.addPhoton(p, rng.uniform() < singletFraction[i] ? rng.exponential(m_tauSinglet)
+                                                               : rng.exponential(m_tauTriplet));
           }
-          finishS1(s, out, i, store, rng);
+          finishS1(s, out, i, store, detail::streamKey(seed, kScint + kWavePurposeOffset));
        });
 }
 
@@ -357,16 +333,15 @@ S1Batch LXeResponse::darkNoiseS1(const int *nPmts, std::size_t n, std::uint64_t 
 {
    return eventBatch<S1Batch, Scratch>(
        n, nPmt(), store, seed, kDark, threads, [&](Scratch &s, S1Batch &out, Rng &rng, std::size_t i) {
-          s.clearPes();
+          s.clearPhotons();
           std::iota(s.perm.begin(), s.perm.end(), 0);
           const std::size_t k = std::min<std::size_t>(static_cast<std::size_t>(std::max(0, nPmts[i])), nPmt());
           for (std::size_t j = 0; j < k; ++j) { // partial Fisher-Yates: k distinct PMTs
              std::swap(s.perm[j], s.perm[j + rng.index(nPmt() - j)]);
-             const std::size_t p = static_cast<std::size_t>(s.perm[j]);
-             const double a = std::max(0., 1. + m_speRes * rng.normal());
-             s.addPe(p, a, rng.uniform() * m_coincWindow + m_ttsSigma * rng.normal());
+             s.addPhoton(static_cast<std::size_t>(s.perm[j]), rng.uniform() * m_coincWindow);
           }
-          finishS1(s, out, i, store, rng);
+          // approx.: a dark count is a thermal electron, yet the digitisation gives it the VUV double-PE probability
+          finishS1(s, out, i, store, detail::streamKey(seed, kDark + kWavePurposeOffset));
        });
 }
 
@@ -377,16 +352,15 @@ S1Batch LXeResponse::singleElectronS1(const float *x, const float *y, std::size_
    requireFinite(y, n, "y");
    return eventBatch<S1Batch, Scratch>(
        n, nPmt(), store, seed, kSingleE, threads, [&](Scratch &s, S1Batch &out, Rng &rng, std::size_t i) {
-          s.clearPes();
+          s.clearPhotons();
           m_optics.s2Collection(x[i], y[i], s.prob.data());
           s.buildCdf();
-          const int npe = std::poisson_distribution<int>(m_seg * m_corr.s2Relative(x[i], y[i]))(rng);
-          for (int k = 0; k < npe; ++k) {
-             const std::size_t p = s.pickPmt(rng);
-             const double a = std::max(0., 1. + m_speRes * rng.normal());
-             s.addPe(p, a, rng.uniform() * m_elTime + m_ttsSigma * rng.normal());
-          }
-          finishS1(s, out, i, store, rng);
+          // the SE gain is in PE (double-PE emission included): photons = gain / (1 + p_dpe)
+          const int nph =
+              std::poisson_distribution<int>(m_seg * m_corr.s2Relative(x[i], y[i]) / (1. + m_wf.params().pDpe))(rng);
+          for (int k = 0; k < nph; ++k)
+             s.addPhoton(s.pickPmt(rng), rng.uniform() * m_elTime);
+          finishS1(s, out, i, store, detail::streamKey(seed, kSingleE + kWavePurposeOffset));
        });
 }
 

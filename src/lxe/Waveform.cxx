@@ -832,6 +832,17 @@ void WaveformSimulator::simulateBinned(SignalWaveforms &w, const double *te, std
    clusterPeaks(m_p, nCh, w, hits);
 }
 
+void WaveformSimulator::peakChannelAreas(const SignalWaveforms &w, const Peak &pk, double *out) const
+{
+   std::fill(out, out + nChannels(), 0.);
+   for (const auto &p : w.pulses) {
+      const std::int64_t from = std::max(p.start, pk.start), to = std::min(p.start + p.length, pk.end);
+      const float *d = w.pulseData.data() + p.offset;
+      for (std::int64_t k = from; k < to; ++k)
+         out[p.channel] += d[k - p.start];
+   }
+}
+
 void WaveformSimulator::findPeaks(SignalWaveforms &w) const
 {
    const double hitThresholdPe = m_p.hitThreshold / m_adcPerPe;

@@ -512,10 +512,20 @@ TEST(LXeResponse, DarkNoiseHitsDistinctPmts)
    const S1Batch s = resp.darkNoiseS1(k.data(), k.size(), 9, 1, true);
    const auto level = det.getInt("s1_coincidence_level");
    for (std::size_t i = 0; i < k.size(); ++i) {
+      // digitised: a single PE in the low tail of the SPE area spectrum stays below the ZLE threshold, so a few
+      // PMTs can be lost, and an S1 needs >= level PMTs in tight coincidence
       const int want = std::clamp(k[i], 0, static_cast<int>(resp.nPmt()));
-      EXPECT_EQ(s.nPmtHit[i], want) << i;
-      EXPECT_EQ(s.found[i] != 0, want >= level) << i;
-      EXPECT_EQ(s.qS1[i] > 0.f, want > 0) << i;
+      EXPECT_LE(s.nPmtHit[i], want) << i;
+      if (want >= 40) {
+         EXPECT_GE(s.nPmtHit[i], 0.9 * want) << i;
+         EXPECT_TRUE(s.found[i]) << i;
+      }
+      if (s.found[i]) {
+         EXPECT_GE(want, level) << i;
+      }
+      if (want == 0) {
+         EXPECT_EQ(s.qS1[i], 0.f) << i;
+      }
       int nonzero = 0;
       for (std::size_t p = 0; p < resp.nPmt(); ++p)
          nonzero += s.pmtArea[i * resp.nPmt() + p] > 0.f;
@@ -545,4 +555,31 @@ TEST(LXeResponse, PositionReconstructionAndInputErrors)
    }
    EXPECT_THROW(resp.delayedElectronS2(x.data(), y.data(), ne.data(), 0., 2, 1), UsageError);
    EXPECT_THROW(resp.delayedElectronS2(x.data(), y.data(), ne.data(), -2., 2, 1), UsageError);
+}
+
+TEST(LXeResponse, S1FeaturesComeFromTheDigitisedWaveforms)
+{
+   // PandaX-II: a single electron's ~24 PE spread over the 1 us electroluminescence is one S2-like peak (rise
+   // time >> 60 ns), never an S1; scintillation S1s of 400 photons are found, one peak, FWHM of tens of ns.
+   const auto det = DetectorConfig::load("pandax2");
+   const LXeResponse resp(det);
+   const std::size_t n = 400;
+   std::vector<float> x(n, 50.f), y(n, -30.f), z(n, -300.f), sf(n, 0.2f);
+   std::vector<int> nph(n, 400);
+   const S1Batch se = resp.singleElectronS1(x.data(), y.data(), n, 5, 2);
+   const S1Batch sc = resp.scintillationS1(x.data(), y.data(), z.data(), nph.data(), sf.data(), n, 5, 2);
+   int seFound = 0, scFound = 0;
+   std::vector<float> width;
+   for (std::size_t i = 0; i < n; ++i) {
+      seFound += se.found[i];
+      scFound += sc.found[i];
+      EXPECT_GE(se.S1NPeaks[i], 1) << i;
+      EXPECT_GE(sc.S1NPeaks[i], 1) << i;
+      width.push_back(sc.wS1[i]);
+   }
+   EXPECT_LT(seFound, static_cast<int>(n / 50));
+   EXPECT_GT(scFound, static_cast<int>(0.98 * n));
+   std::nth_element(width.begin(), width.begin() + n / 2, width.end());
+   EXPECT_GT(width[n / 2], 10.f);  // wider than one 10 ns sample (SPE template + TTS + scintillation)
+   EXPECT_LT(width[n / 2], 100.f); // an S1, not the 1 us S2-like train
 }

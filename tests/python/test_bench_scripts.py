@@ -42,3 +42,11 @@ def test_hitpeak_benchmark_quick_run():
     rows = [line for line in res.stdout.splitlines() if "|" in line]
     assert any(line.startswith("HitPeak kernel 75x75x3, 1 thread") for line in rows)
     assert any(line.startswith("RDataFrame: 2 threads vs 1") for line in rows)
+
+
+def test_stats_benchmark_quick_run():
+    res = run(BENCH / "bench_stats.py", "--experiments", "100", "--sample", "1000", "--repeat", "1")
+    assert res.returncode == 0, res.stdout[-2000:] + res.stderr[-2000:]
+    rows = [line for line in res.stdout.splitlines() if "|" in line]
+    assert any(line.startswith("q under H0, 100 x 6,500 ev") and "<= 10 s" in line for line in rows)
+    assert any(line.startswith("median Z, binned q0 (model-dep.) / Asimov") for line in rows)

@@ -1,4 +1,4 @@
-"""Bad-input table of the C++ doors (issue 13): tpcml-infer, tpcml-pair, tpcml-raster, tpcml-info,
+"""Bad-input table of the C++ doors (issue 13): tpcml-infer, tpcml-pair, tpcml-raster, tpcml-hitpeak, tpcml-info,
 the ROOT macros in macros/*.C and the pybind11 bindings (through ``python -c``).
 
 Every case runs a real command on small files made by :func:`build_fixtures` and checks the
@@ -157,6 +157,30 @@ def build_fixtures(tmp: Path) -> None:
     (tmp / "link.root").symlink_to(tmp / "events.root")
     os.link(tmp / "isolated.root", tmp / "isolated_hardlink.root")
     os.link(tmp / "tracks.root", tmp / "tracks_hardlink.root")
+    # LXe events for tpcml-hitpeak: fixed-length arrays (XENON1T: 248 PMTs, 200 samples), TTree and RNTuple of doubles
+    lxe = _lxe_arrays(60, rng)
+    write_tree(tmp / "lxe.root", "events", lxe, detector="xenon1t", auto_flush=20)
+    with uproot.recreate(tmp / "lxe_rntuple.root") as f:  # uproot 5.7: an RNTuple of double arrays, no detector tag
+        f["events"] = {k: v.astype(np.float64) for k, v in lxe.items()}
+    bad = {k: v.copy() for k, v in lxe.items()}
+    bad["s2_waveform"][7, 11] = np.nan
+    write_tree(tmp / "lxe_nan.root", "events", bad, detector="xenon1t")
+    bad = {k: v.copy() for k, v in lxe.items()}
+    bad["s1_pmt_area"][3, 5] = -2.0
+    write_tree(tmp / "lxe_negative.root", "events", bad, detector="xenon1t")
+    short = {k: (v[:, :100] if k == "s1_pmt_area" else v) for k, v in lxe.items()}
+    write_tree(tmp / "lxe_short.root", "events", short, detector="xenon1t")
+
+
+def _lxe_arrays(n: int, rng) -> dict[str, np.ndarray]:
+    """The events-tree arrays tpcml-hitpeak draws (tpcml simulate xenon1t's names and lengths)."""
+    names = ("s1_waveform", "s1_waveform_top", "s1_waveform_bottom", "s2_waveform", "s2_waveform_top")
+    return {
+        "s1_pmt_area": rng.exponential(1.0, (n, 248)).astype(np.float32),
+        "s2_pmt_area": rng.exponential(50.0, (n, 248)).astype(np.float32),
+        **{k: rng.exponential(5.0, (n, 200)).astype(np.float32) for k in names},
+        "s2_waveform_bottom": rng.exponential(5.0, (n, 200)).astype(np.float32),
+    }
 
 
 def _write_tracks(path: Path, cols: dict[str, list[np.ndarray]]) -> None:
@@ -669,6 +693,64 @@ CASES: list[DoorCase] = [
         _cmd("tpcml-raster", "--input", _f("tracks.root"), "--output", _f("out/r.root"), "--layout", "hwcn"),
         2,
         r"--layout expects nhwc or nchw, got 'hwcn'",
+    ),
+    # ------------------------------------------------------------------ tpcml-hitpeak
+    DoorCase(
+        "tpcml-hitpeak",
+        "--output equal to the input",
+        _cmd("tpcml-hitpeak", _f("lxe.root"), "--output", _f("lxe.root")),
+        2,
+        SAME,
+        unchanged=("lxe.root",),
+    ),
+    DoorCase(
+        "tpcml-hitpeak",
+        "RNTuple of double arrays without tpcml_detector, --detector given",
+        _cmd("tpcml-hitpeak", _f("lxe_rntuple.root"), "--output", _f("out/h_rntuple.root"), "--detector", "xenon1t"),
+        0,
+        r"wrote 60 images",
+    ),
+    DoorCase(
+        "tpcml-hitpeak",
+        "input without tpcml_detector and no --detector",
+        _cmd("tpcml-hitpeak", _f("lxe_rntuple.root"), "--output", _f("out/h.root")),
+        1,
+        r"no tpcml_detector in the input\(s\); give the detector whose PMT positions the images draw",
+    ),
+    DoorCase(
+        "tpcml-hitpeak",
+        "NaN waveform sample",
+        _cmd("tpcml-hitpeak", _f("lxe_nan.root"), "--output", _f("out/h.root"), "--threads", "2"),
+        1,
+        r"entry 7: HitPeakImager: s2_waveform\[11\] is not finite",
+    ),
+    DoorCase(
+        "tpcml-hitpeak",
+        "negative PMT area",
+        _cmd("tpcml-hitpeak", _f("lxe_negative.root"), "--output", _f("out/h.root")),
+        1,
+        r"entry 3: HitPeakImager: s1_pmt_area\[5\] = -2.*expected a finite area >= 0 PE",
+    ),
+    DoorCase(
+        "tpcml-hitpeak",
+        "PMT array of another detector's length",
+        _cmd("tpcml-hitpeak", _f("lxe_short.root"), "--output", _f("out/h.root")),
+        1,
+        r"s1_pmt_area has 100 values; expected 248 \(the detector's PMTs\)",
+    ),
+    DoorCase(
+        "tpcml-hitpeak",
+        "input without the array columns",
+        _cmd("tpcml-hitpeak", _f("events.root"), "--output", _f("out/h.root")),
+        1,
+        r"tree 'events' in '.*events.root' lacks columns 's1_pmt_area'",
+    ),
+    DoorCase(
+        "tpcml-hitpeak",
+        "unknown --kind",
+        _cmd("tpcml-hitpeak", _f("lxe.root"), "--output", _f("out/h.root"), "--kind", "hitpek"),
+        2,
+        r"unknown image kind 'hitpek'; expected one of hit, peak, hitpeak, raw.*hitpeak",
     ),
     # ------------------------------------------------------------------ tpcml-info
     DoorCase(

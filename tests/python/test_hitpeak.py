@@ -11,19 +11,10 @@ import pytest
 
 from tpcml import _core
 from tpcml.core import detectors
+from tpcml.core.root import implicit_mt
 
 from .conftest import run
 
-COLUMNS = (
-    "s1_pmt_area",
-    "s2_pmt_area",
-    "s1_waveform",
-    "s1_waveform_top",
-    "s1_waveform_bottom",
-    "s2_waveform",
-    "s2_waveform_top",
-    "s2_waveform_bottom",
-)
 SAMPLES = 200
 
 
@@ -161,45 +152,27 @@ def test_batch_rejects_bad_shapes_and_values(det):
 
 @pytest.fixture(scope="module")
 def arrays_file(tmp_path_factory, det):
-    """A TTree with the events-tree array columns as fixed-length float arrays, written by uproot."""
-    uproot = pytest.importorskip("uproot")
+    """A TTree with the events-tree array columns as fixed-length float arrays (tpcml's writer, the file contract:
+    the images take the PMT positions from its tpcml_detector), in clusters ImplicitMT can split."""
+    from tpcml.core.rootio import write_tree
+
     ev = random_events(248, 600)
     path = tmp_path_factory.mktemp("hitpeak") / "events.root"
-    with uproot.recreate(path) as f:
-        f.mktree(
-            "events", {"event": np.uint64, **{c: (np.float32, a.shape[1:]) for c, a in zip(COLUMNS, ev, strict=False)}}
-        )
-        for b in range(0, 600, 200):  # several clusters: ImplicitMT has ranges to split
-            f["events"].extend(
-                {
-                    "event": np.arange(b, b + 200, dtype=np.uint64),
-                    **{c: a[b : b + 200] for c, a in zip(COLUMNS, ev, strict=False)},
-                }
-            )
-    from tpcml.core.rootio import write_metadata
-
-    write_metadata(path, detector="xenon1t")  # the file contract: the images take the PMT positions from it
+    cols = {"event": np.arange(600, dtype=np.uint64), **dict(zip(_core.HITPEAK_COLUMNS, ev, strict=True))}
+    write_tree(path, "events", cols, detector="xenon1t", auto_flush=200)
     return path, ev
 
 
 def test_rdataframe_door_equals_batch_door(det, arrays_file):
-    import tpcml
-
     path, ev = arrays_file
     ref = _core.HitPeakImager(det).batch(*ev, threads=1)
     np.testing.assert_array_equal(_core.HitPeakImager(det).batch(*ev, threads=2), ref)
-    ROOT = tpcml.load_root()
-    imager = ROOT.tpcml.HitPeakImager(ROOT.tpcml.DetectorConfig.load("xenon1t"), ROOT.tpcml.HitPeakOptions())
     for threads in (1, 2):
-        if threads > 1:
-            ROOT.EnableImplicitMT(threads)
-        try:
+        with implicit_mt(threads) as ROOT:
+            imager = ROOT.tpcml.HitPeakImager(ROOT.tpcml.DetectorConfig.load("xenon1t"), ROOT.tpcml.HitPeakOptions())
             df = ROOT.RDataFrame("events", str(path))
             node = ROOT.tpcml.defineHitPeakImage(ROOT.RDF.AsRNode(df), "image", imager)
             cols = node.AsNumpy(["event", "image"])
-        finally:
-            if ROOT.IsImplicitMTEnabled():
-                ROOT.DisableImplicitMT()
         order = np.argsort(cols["event"])
         images = np.stack([np.asarray(cols["image"][i]) for i in order]).reshape(ref.shape)
         np.testing.assert_array_equal(images, ref)
@@ -211,7 +184,7 @@ def test_rdataframe_door_names_a_missing_column(arrays_file):
     path, _ = arrays_file
     ROOT = tpcml.load_root()
     imager = ROOT.tpcml.HitPeakImager(ROOT.tpcml.DetectorConfig.load("xenon1t"), ROOT.tpcml.HitPeakOptions())
-    cols = ROOT.std.vector["std::string"](["s1_pmt_area", "s2_pmt_areas", *COLUMNS[2:]])
+    cols = ROOT.std.vector["std::string"](["s1_pmt_area", "s2_pmt_areas", *_core.HITPEAK_COLUMNS[2:]])
     with pytest.raises(Exception, match=r"no column 's2_pmt_areas'.*s2_pmt_area"):
         ROOT.tpcml.defineHitPeakImage(
             ROOT.RDF.AsRNode(df := ROOT.RDataFrame("events", str(path))), "image", imager, cols

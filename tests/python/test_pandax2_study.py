@@ -41,7 +41,7 @@ def tiny_study(tmp_path_factory):
 def test_report_tables_and_files(tiny_study):
     out, res = tiny_study
     report = (out / "report.md").read_text()
-    for title in ("Table 2 analogue", "Table 3 analogue", "fig1_bands.png", "fig4_er_efficiency.png"):
+    for title in ("Table 2 analogue", "Table 3 analogue", "Separability", "fig1_bands.png", "fig4_er_efficiency.png"):
         assert title in report
     for png in ("fig1_bands.png", "fig2_significance.png", "fig3_architectures.png", "fig4_er_efficiency.png"):
         assert (out / png).stat().st_size > 10_000, png
@@ -52,6 +52,9 @@ def test_report_tables_and_files(tiny_study):
         assert r["replicas"] == 3
         assert 0 < r["S_mean"] <= np.sqrt(res["data"]["nr_test_below_median"]) + 1e-9  # S <= sqrt(n_s) (Eq. 4.1)
         assert 1 <= r["mean_best_epoch"] <= 40
+    sep = saved["separability"]  # issue 17: single-feature AUCs and the 300-tree BDT at 90.7 % NR efficiency
+    assert set(sep["aucs"]) == set(study.FEATURES) and all(0.5 <= a <= 1 for a in sep["aucs"].values())
+    assert 0 <= sep["bdt"]["kept_fraction"] <= 1 and sep["paper_kept_fraction"] == pytest.approx(0.263, abs=1e-3)
     methods = [r["method"] for r in saved["table3"]]
     assert methods == ["BDT", "MLP 4C", "MLP 4Cu"]
     for r in saved["table3"]:
@@ -67,8 +70,9 @@ def test_classifiers_beat_chance_and_replicas_differ(tiny_study):
     for r in res["table2"]:
         assert r["S_mean"] > 1.2 * chance
     assert res["bdt"]["below_median"]["significance"] > 1.2 * chance
-    first = res["table2"][0]
-    assert first["S_std"] > 0 or first["S_max"] > first["S_mean"]  # independent replicas, not copies
+    # independent replicas, not copies: their S or their best epochs differ (S takes few values on this test set:
+    # 25 NR events below the median, so equal S alone does not mean equal replicas)
+    assert any(r["S_std"] > 0 or r["mean_best_epoch"] % 1 for r in res["table2"])
 
 
 def test_export_metadata_and_engine_scores(tiny_study):

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from tpcml import _core
+from tpcml.core.root import implicit_mt
 
 from .conftest import run
 
@@ -164,22 +165,14 @@ def hits_file(tmp_path_factory):
 
 
 def test_rdataframe_door_equals_batch_door(hits_file):
-    import tpcml
-
     path, ev = hits_file
-    ROOT = tpcml.load_root()
     ref, ref_out = rasteriser().batch(*ev)
     for threads in (1, 2):
-        if threads > 1:
-            ROOT.EnableImplicitMT(threads)
-        try:
+        with implicit_mt(threads) as ROOT:
             df = ROOT.RDataFrame("events", str(path))
             r = ROOT.tpcml.TrackRasteriser(ROOT.tpcml.RasterOptions())  # defaults: P3-CNN's 64 x 64 x 3 mm, 1.87 mm/us
             node = ROOT.tpcml.defineTrackImage(ROOT.RDF.AsRNode(df), "image", r)
             cols = node.AsNumpy(["event", "image", "image_outside"])
-        finally:
-            if ROOT.IsImplicitMTEnabled():
-                ROOT.DisableImplicitMT()
         order = np.argsort(cols["event"])
         images = np.stack([np.asarray(cols["image"][i]) for i in order]).reshape(ref.shape)
         np.testing.assert_array_equal(images, ref)

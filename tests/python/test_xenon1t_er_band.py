@@ -59,15 +59,11 @@ N_EVENTS = 20_000
 
 
 def sr0_band_columns(sim: Simulator, source, n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """(cS1, cS2_bottom) in PE of ``n`` generated events that have an S1 and an S2.
-
-    Until the engine's ``Simulator.detector_events`` (columns cS1, cS2_bottom) is on main this uses
-    ``Simulator.from_source``: cS1 = qS1c, cS2_bottom = qS2c x (1 - S2TBA) / 2 (the bottom fraction of the
-    corrected S2, S2TBA = (top - bottom) / (top + bottom)). Switch to
-    ``ev = sim.detector_events(source, n, seed).events; return ev["cS1"], ev["cS2_bottom"]`` then.
-    """
-    ev = sim.from_source(source, n, seed)
-    return ev["qS1c"], ev["qS2c"] * (1.0 - ev["S2TBA"]) / 2.0
+    """(cS1, cS2_bottom) in PE of the events among ``n`` generated that trigger and have an S1 and an S2: the full
+    LXe event simulation (``Simulator.detector_events``: digitised S1/S2 peaks, position reconstruction and the
+    corrections of the events tree)."""
+    ev = sim.detector_events(source, n, seed, quiet=True).events
+    return ev["cS1"], ev["cS2_bottom"]
 
 
 def _read_sr0() -> tuple[np.ndarray, np.ndarray]:

@@ -143,13 +143,16 @@ private:
    std::vector<std::uint32_t> m_coverAt; ///< 2 n_pmt + 1 offsets into m_covers (S1 PMTs, then S2 PMTs)
 };
 
-/// Defines `name` (RVec<float>, the image) from the events-tree columns (default names: `tpcml simulate
-/// xenon1t`'s). Throws InputError naming a missing column (with the nearest names); a wrong array
-/// length stops the event loop with a UsageError naming the column and the entry.
+/// The events-tree columns the images are drawn from, in the kernel's order (`tpcml simulate xenon1t`'s names):
+/// s1_pmt_area, s2_pmt_area, s1_waveform, s1_waveform_top, s1_waveform_bottom, s2_waveform, s2_waveform_top,
+/// s2_waveform_bottom.
+const std::vector<std::string> &hitPeakColumns();
+
+/// Defines `name` (RVec<float>, the image) from the events-tree columns (default: hitPeakColumns()). Throws
+/// InputError naming a missing column (with the nearest names); a wrong array length stops the event loop with
+/// a UsageError naming the column and the entry.
 ROOT::RDF::RNode defineHitPeakImage(ROOT::RDF::RNode df, const std::string &name, const HitPeakImager &imager,
-                                    const std::vector<std::string> &columns = {
-                                        "s1_pmt_area", "s2_pmt_area", "s1_waveform", "s1_waveform_top",
-                                        "s1_waveform_bottom", "s2_waveform", "s2_waveform_top", "s2_waveform_bottom"});
+                                    const std::vector<std::string> &columns = hitPeakColumns());
 
 } // namespace tpcml
 

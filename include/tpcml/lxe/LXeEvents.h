@@ -18,13 +18,16 @@
 //     yields Poisson(single_electron_gain * U_S2(x, y) / (1 + p_dpe)) detected photons (the SE gain
 //     is in PE, DPE included) spread over the PMTs by LXeOptics::s2Collection and uniformly over
 //     s2_electroluminescence_time: WaveformSimulator::simulateElectroluminescence, S2Path::kBinned
-//     above s2_fast_threshold expected photons (the fast path, see Waveform.h), kPhotons below,
-//     kPhotonsChannels for the events whose per-PMT waveforms are kept.
+//     above s2_fast_threshold expected photons (the fast path, see Waveform.h), kPhotons below.
+//     Events whose per-PMT waveforms are kept: the S1 rows are the event's own pulses; the S2 rows
+//     come from digitising the same electrons again channel by channel (kPhotonsChannels, own
+//     stream): equal to the event's S2 in distribution, not sample by sample, so that keeping
+//     waveforms never changes an event's columns.
 // Event. The largest S1 peak of the S1 window and the largest S2 peak of the S2 window (S1 and S2
 //     are digitised in separate windows on one time axis, t = 0 at the interaction).
 //     s1_pmt_area: each channel's ZLE-kept area inside the largest S1 peak; s1_area is their sum.
-//     s2_pmt_area: with per-channel pulses (kPhotonsChannels) each channel's area inside the largest
-//     S2 peak; on the summed paths (kPhotons, kBinned: no per-channel timing) each channel's area of
+//     s2_pmt_area: with per-channel pulses (s2Path kPhotonsChannels forced) each channel's area inside the
+//     largest S2 peak; on the summed paths (kPhotons, kBinned: no per-channel timing) each channel's area of
 //     the whole S2 signal (noise-free) times the peak's share of the summed waveform's area (the S2
 //     pattern does not change during the signal; a diffusion tail split off by the 350 ns gap rule
 //     is a satellite peak). s2_area is their sum.

@@ -4,25 +4,27 @@
 // One engine, configured by a registry detector (every number from its TOML file):
 //
 // S1. Each of the n_ph photons of an interaction at P is detected with probability
-//     g1(P) = g1 * LCE_rel(P) (binomial); each detected photon lands on PMT i with probability
-//     LCE_i(P) / LCE(P) (LXeOptics); its area is Gaussian(1, pmt_spe_resolution) PE (>= 0);
-//     its time is the scintillation delay (singlet/triplet exponentials, per-event singlet
-//     fraction) plus the PMT transit-time spread (Gaussian, pmt_transit_time_spread FWHM).
-//     The S1 is found when at least s1_coincidence_level PMTs see light.
+//     g1(P) / (1 + p_dpe), g1(P) = g1 * LCE_rel(P) (binomial; g1 counts PE including the double-PE
+//     emission that the digitisation adds, p_dpe = pmt_double_pe_probability); each detected photon
+//     lands on PMT i with probability LCE_i(P) / LCE(P) (LXeOptics); its time is the scintillation
+//     delay (singlet/triplet exponentials, per-event singlet fraction). The photons are digitised by
+//     WaveformSimulator (per channel: TTS, DPE, SPE area, template, noise, ZLE; peaks, S1/S2
+//     classification: tpcml/lxe/Waveform.h). The S1 is the largest peak of its window: found when
+//     that peak is classified S1 (tight coincidence >= s1_coincidence_level, S1 rise time); its
+//     features come from the peak (channel areas inside it, its summed waveform).
 // S2. Electrons survive the drift with exp(-t_d / electron_lifetime) and are extracted with
 //     extraction_efficiency (binomials); they reach the surface at t_d + Gaussian(sigma_t),
 //     sigma_t = sqrt(2 D_L t_d) / v_d (longitudinal diffusion). Each extracted electron yields
 //     Poisson(single_electron_gain * U_S2(x, y)) PE, emitted uniformly during its transit of
 //     the gas gap (s2_electroluminescence_time), split over the PMTs by the S2 pattern.
-// Waveforms are the PE areas summed over all PMTs in samples of sampling_period, each PE
-// shared linearly between its two nearest samples (a single-PE pulse about one sample wide),
-// plus Gaussian electronic noise (electronic_noise, PE per sample) on S1 samples.
+// S2 waveforms are the PE areas summed over all PMTs in samples of sampling_period, each PE
+// shared linearly between its two nearest samples.
 // Features (docs/event-model.md §3):
 //   qS1, qS2     sums of PE areas
 //   S1TBA, S2TBA (q_T - q_B) / (q_T + q_B)
 //   S1LargestBCQ largest bottom-PMT area / qS1
-//   wS1          FWHM of the S1 waveform (linear interpolation of the half-maximum crossings)
-//   S1NPeaks     maxima of the S1 waveform that rise and fall by >= s1_peak_prominence
+//   wS1          FWHM of the largest peak's summed waveform (linear interpolation of the crossings)
+//   S1NPeaks     peaks found in the S1's window (WaveformSimulator hit clustering)
 //   S2SY1        area before the highest sample / qS2, raw S2 waveform
 //   S2SY2        same on the waveform smeared by a Gaussian of s2_smoothing_sigma
 //                (three box filters, Wells 1986)
@@ -37,6 +39,7 @@
 
 #include "tpcml/lxe/LXeOptics.h"
 #include "tpcml/lxe/PositionCorrections.h"
+#include "tpcml/lxe/Waveform.h"
 
 #include <cstdint>
 #include <string>
@@ -74,6 +77,7 @@ public:
 
    const LXeOptics &optics() const { return m_optics; }
    const PositionCorrections &corrections() const { return m_corr; }
+   const WaveformSimulator &waveforms() const { return m_wf; }
    std::size_t nPmt() const { return m_optics.nPmt(); }
 
    /// Scintillation S1s of interactions at (x, y, z) with nPhotons photons each and the given
@@ -101,13 +105,14 @@ public:
 
 private:
    struct Scratch;
-   void finishS1(Scratch &s, S1Batch &out, std::size_t i, bool store, detail::Rng &rng) const;
+   void finishS1(Scratch &s, S1Batch &out, std::size_t i, bool store, std::uint64_t waveSeed) const;
    void finishS2(Scratch &s, S2Batch &out, std::size_t i, bool store, detail::Rng &rng) const;
 
    LXeOptics m_optics;
    PositionCorrections m_corr;
+   WaveformSimulator m_wf; ///< S1 digitisation, peaks and classification
    double m_g1 = 0., m_seg = 0., m_speRes = 0., m_ttsSigma = 0., m_dt = 0.;
-   double m_tauSinglet = 0., m_tauTriplet = 0., m_coincWindow = 0., m_noise = 0., m_prominence = 0.;
+   double m_tauSinglet = 0., m_tauTriplet = 0., m_coincWindow = 0.;
    int m_coincLevel = 1;
    double m_elTime = 0., m_smoothSigma = 0.;
    double m_eee = 0., m_diffL = 0.; ///< electron lifetime and drift velocity: m_corr

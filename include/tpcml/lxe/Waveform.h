@@ -216,6 +216,8 @@ public:
                                               WaveformMode mode = WaveformMode::kChannels) const;
    /// Peak finding and classification on w's pulses and sums (simulate calls it).
    void findPeaks(SignalWaveforms &w) const;
+   /// Each channel's ZLE-kept area (PE) inside peak pk of w, from w's pulses, into out (nChannels() values).
+   void peakChannelAreas(const SignalWaveforms &w, const Peak &pk, double *out) const;
    /// Electroluminescence S2 of n electrons reaching the liquid surface at electronTime (ns): each
    /// yields Poisson(photonsPerElectron) detected photons (before DPE: g2-like gains that count DPE
    /// must be divided by 1 + p_dpe by the caller), emitted uniformly over elTime ns, landing on

@@ -18,6 +18,8 @@ from __future__ import annotations
 import os
 import shutil
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from types import ModuleType
 
 from .paths import include_dir, library_path
@@ -53,3 +55,23 @@ def load_root() -> ModuleType:
         raise ImportError(f"cling could not parse tpcml headers from {inc}")
     _loaded = True
     return ROOT
+
+
+@contextmanager
+def implicit_mt(threads: int) -> Iterator[ModuleType]:
+    """``with implicit_mt(n) as ROOT:`` ROOT (from :func:`load_root`) with ImplicitMT on ``n`` threads when
+    ``n > 1`` (off for 0 or 1: callers resolve ``--threads 0`` to the core count first); on exit, also after an
+    error, ImplicitMT is off again, or back on (with ROOT's default pool) when it was on before."""
+    ROOT = load_root()
+    was = bool(ROOT.IsImplicitMTEnabled())
+    if threads > 1:
+        ROOT.EnableImplicitMT(int(threads))
+    elif was:
+        ROOT.DisableImplicitMT()
+    try:
+        yield ROOT
+    finally:
+        if ROOT.IsImplicitMTEnabled():
+            ROOT.DisableImplicitMT()
+        if was:
+            ROOT.EnableImplicitMT()

@@ -20,7 +20,9 @@ Samples (docs/event-model.md §2-3):
   coincident PMT dark counts, single electrons taken for S1s. Isolated S2s: interactions in the
   gas / just below the surface (S1 merged or absent), delayed (stagnant) electrons, and
   interactions whose S1 failed the coincidence requirement (found by simulating low-energy
-  events and keeping those without an S1).
+  events and keeping those without an S1). How many of each: the rates derived in
+  :mod:`tpcml.sim.isolated` from the registry (issue 17); delayed-electron S2s are single-electron
+  trains merged by the S2 clustering (their sizes: ``isolated.delayed_electron_counts``).
 * Accidentals: the C++ pairing of the two populations, generated until the target number
   (paper: 43,719) pass the selection below the NR median; each pair weighs n_acc / N with
   n_acc = r1 r2 dt_w T eps (P2-DNN Eq. 2.1).
@@ -45,6 +47,7 @@ from ..core.extras import require
 from ..core.guards import u64
 from ..core.rootio import check_format, provenance, write_tree
 from ..report import progress
+from . import isolated
 from .quanta import ER, ER_CALIBRATION, NR, NR_CALIBRATION, Spectrum, er_recombination_fluctuation, nest_quanta
 
 # sample codes and recoil types of the events tree (docs/event-model.md §3)
@@ -53,19 +56,6 @@ RECOIL_ACCIDENTAL, RECOIL_WIMP = 2, 1
 # origin codes of the s1 / s2 trees (docs/event-model.md §2)
 S1_BELOW_CATHODE, S1_CHARGE_INSENSITIVE, S1_DARK_NOISE, S1_SINGLE_ELECTRON = 1, 2, 3, 4
 S2_GAS, S2_DELAYED, S2_S1_BELOW_THRESHOLD = 1, 2, 3
-#: registry keys of the fraction of isolated S1s / S2s of each origin, in origin-code order
-S1_ORIGIN_FRACTIONS = (
-    "isolated_s1_fraction_below_cathode",
-    "isolated_s1_fraction_charge_insensitive",
-    "isolated_s1_fraction_dark_noise",
-    "isolated_s1_fraction_single_electron",
-)
-S2_ORIGIN_FRACTIONS = (
-    "isolated_s2_fraction_gas",
-    "isolated_s2_fraction_delayed_electrons",
-    "isolated_s2_fraction_s1_below_threshold",
-)
-
 #: P2-DNN Sec. 2: expected accidental events below the NR median in Run 11 before ML cuts.
 PAPER_N_ACC_BELOW_MEDIAN = 2.93
 #: P2-DNN Sec. 3: sizes after cuts of the accidental (below the NR median) and NR samples.
@@ -513,14 +503,14 @@ class Simulator:
     def isolated_s1(self, n: int, seed: int) -> dict[str, np.ndarray]:
         d = self.det
         rng = np.random.default_rng([seed, 2])
-        counts = self._origin_counts(rng, n, S1_ORIGIN_FRACTIONS)
+        counts = rng.multinomial(n, isolated.s1_origin_rates(d).fractions)  # derived rates (tpcml.sim.isolated)
         parts = []
         # below the cathode: z between the bottom array and the cathode, no S2
         bottom_gap = d.get("bottom_array_distance", "mm")
 
         def scatter(k, origin, s, annulus):
             outs, have, j = [], 0, 0
-            while have < k:
+            while have < k or not outs:  # one batch at least: an origin with no signals still has its columns
                 m = int(1.3 * (k - have)) + 50
                 r2 = np.random.default_rng([s, j, 3])
                 e = ISOLATED_ER.sample(r2, m)
@@ -530,7 +520,7 @@ class Simulator:
                 else:
                     x, y = self._uniform_disc(r2, m)
                     z = r2.uniform(-self.drift_length - bottom_gap + 1.0, -self.drift_length, m).astype(np.float32)
-                n_ph, _ = nest_quanta(ER, e, self.field, self.density, seed=s * 100 + j)
+                n_ph, _ = self._er_quanta(e, s * 100 + j)
                 s1 = self._s1(ER, x, y, z, n_ph, s * 100 + j)
                 keep = s1["found"]
                 outs.append(
@@ -557,13 +547,13 @@ class Simulator:
     def isolated_s2(self, n: int, seed: int) -> dict[str, np.ndarray]:
         d = self.det
         rng = np.random.default_rng([seed, 4])
-        counts = self._origin_counts(rng, n, S2_ORIGIN_FRACTIONS)
+        counts = rng.multinomial(n, isolated.s2_origin_rates(d, self.no_s1_fraction()).fractions)
         el_us = d.get("s2_electroluminescence_time", "us")
         parts = []
 
         def drifted(k, origin, s, make):
             outs, have, j = [], 0, 0
-            while have < k:
+            while have < k or not outs:  # one batch at least: an origin with no signals still has its columns
                 m = int(1.5 * (k - have)) + 50
                 r2 = np.random.default_rng([s, j, 5])
                 x, y, t, n_e, ok = make(r2, m, s * 100 + j)
@@ -580,19 +570,20 @@ class Simulator:
             # S1 merged with its S2: drift shorter than twice the electroluminescence time
             x, y = self._uniform_disc(r2, m)
             t = r2.uniform(0.0, 2.0 * el_us, m).astype(np.float32)
-            _, n_e = nest_quanta(ER, ISOLATED_ER.sample(r2, m), self.field, self.density, seed=s)
+            _, n_e = self._er_quanta(ISOLATED_ER.sample(r2, m), s)
             return x, y, t, n_e, np.ones(m, bool)
 
         def below_threshold(r2, m, s):
             x, y = self._uniform_disc(r2, m)
             t = r2.uniform(0.0, self.t_max, m).astype(np.float32)
-            n_ph, n_e = nest_quanta(ER, SUB_THRESHOLD_ER.sample(r2, m), self.field, self.density, seed=s)
+            n_ph, n_e = self._er_quanta(SUB_THRESHOLD_ER.sample(r2, m), s)
             s1 = self._s1(ER, x, y, (-self.v_drift * t).astype(np.float32), n_ph, s)
             return x, y, t, n_e, ~s1["found"]  # keep the S2s whose S1 was not found
 
         parts.append(drifted(counts[0], S2_GAS, seed * 10 + 1, gas))
-        mean = d.get("delayed_electron_mean")
-        n_e = np.maximum(1, rng.poisson(mean, counts[1])).astype(np.int32)
+        # single-electron trains (tpcml.sim.isolated); capped at 10 x the largest S2 of the selection
+        n_max = int(10 * d.get("s2_max_pe") / d.get("single_electron_gain"))
+        n_e = isolated.delayed_electron_counts(rng, counts[1], n_max)
         x, y = self._uniform_disc(rng, counts[1])
         de = self.response.delayed_electron_s2(
             x, y, n_e, d.get("delayed_electron_release_time", "us"), seed=u64(seed * 10 + 2), threads=self.threads
@@ -601,10 +592,22 @@ class Simulator:
         parts.append(drifted(counts[2], S2_S1_BELOW_THRESHOLD, seed * 10 + 3, below_threshold))
         return self._isolated_tree(parts, [*_core.S2_COLUMNS, "origin"], "s2_id", rng)
 
-    def _origin_counts(self, rng, n, fraction_keys: tuple[str, ...]) -> np.ndarray:
-        """Signals per origin: multinomial over the registry fractions named by ``fraction_keys``."""
-        frac = np.array([self.det.get(key) for key in fraction_keys])
-        return rng.multinomial(n, frac / frac.sum())
+    def _er_quanta(self, energy: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
+        """NEST photons and electrons of ER deposits (keVee) at the drift field, with the detector's ER
+        recombination fluctuation: the quanta of the isolated signals' scatters."""
+        return nest_quanta(
+            ER, energy, self.field, self.density, seed=seed, recombination_fluctuation=self.er_recombination_fluctuation
+        )
+
+    def no_s1_fraction(self, n: int = 4000, seed: int = 0) -> float:
+        """Fraction of SUB_THRESHOLD_ER events, uniform in the active volume, whose S1 fails the coincidence (a
+        pilot simulation with a fixed seed: a property of the detector, for the rate of the isolated S2s whose S1 is
+        below threshold, tpcml.sim.isolated.s2_origin_rates)."""
+        rng = np.random.default_rng([seed, 6])
+        x, y = self._uniform_disc(rng, n)
+        z = (-self.v_drift * rng.uniform(0.0, self.t_max, n)).astype(np.float32)
+        n_ph, _ = self._er_quanta(SUB_THRESHOLD_ER.sample(rng, n), seed + 7)
+        return float(np.mean(~self._s1(ER, x, y, z, n_ph, seed + 7)["found"]))
 
     def _isolated_tree(self, parts, keys, id_name, rng) -> dict[str, np.ndarray]:
         """The s1 / s2 tree of isolated signals: the origins' ``parts`` mixed in time order, with

@@ -67,6 +67,7 @@ STUDY = register(
             ("data", "step_data"),
             ("mlp_training", "step_mlps"),
             ("bdt", "step_bdts"),
+            ("separability", "step_separability"),
             ("export_and_inference", "step_export"),
             ("search_run", "step_search_run", ""),
         ),

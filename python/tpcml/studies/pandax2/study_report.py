@@ -238,6 +238,10 @@ def write_report(out: Path, results: dict, data, splits, models, bdts, selected)
     """All figures and ``report.md`` in ``out``; returns the report's path."""
     figs = _figures(out, data, splits, models, bdts, selected, _simulated(results))
     lines = _data_section(results, figs) + _table2_section(results, figs) + _table3_section(results)
+    if results.get("separability"):
+        from tpcml.studies.pandax2.separability import markdown
+
+        lines += markdown(results["separability"])
     lines += _models_section(results)
     lines += timings_tail(results["timings_s"], underscores_as_spaces=True)
     return write_page(out / "report.md", lines)
