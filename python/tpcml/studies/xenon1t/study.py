@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from tpcml import _core
 from tpcml.studies.xenon1t import KINDS
 
 __all__ = ["DETECTOR", "IMAGE_COLUMNS", "X1TConfig", "classification_metrics", "er_rejection", "select"]
@@ -31,12 +32,8 @@ DETECTOR = "xenon1t:sr0"
 LIVE_DAYS = 34.2  # X1T-CNN Table I caption
 WIMP_MASS_GEV = 500.0  # X1T-CNN Sec. II
 WIMP_CROSS_SECTION_CM2 = 1e-45  # X1T-CNN Sec. II / Table I
-#: the events-tree arrays the images are drawn from (HitPeakImager.batch's order)
-IMAGE_COLUMNS = (
-    "s1_pmt_area",
-    "s2_pmt_area",
-    *(f"{signal}_waveform{part}" for signal in ("s1", "s2") for part in ("", "_top", "_bottom")),
-)
+#: the events-tree arrays the images are drawn from, in HitPeakImager.batch's order (the C++ list)
+IMAGE_COLUMNS = tuple(_core.HITPEAK_COLUMNS)
 #: the per-event columns kept beside the images (baseline, report)
 FEATURES = ("cS1", "cS2", "cS2_bottom", "s2_area", "energy_true", "drift_time", "x", "y")
 #: X1T-CNN Sec. IV A: the grid and the scans run with alpha 0.05 and Adam's learning rate 0.001 until scanned
@@ -177,8 +174,6 @@ def step_simulation(ctx) -> None:
 # ---------------------------------------------------------------------------------------------------- images
 def images(det, data: dict, kind: str, threads: int) -> np.ndarray:
     """The ``kind`` images (N, H, W, 3) of the events ``data`` by the C++ kernel (batch door)."""
-    from tpcml import _core
-
     imager = _core.HitPeakImager(det, kind)
     arrays = [np.ascontiguousarray(data[c], dtype=np.float32) for c in IMAGE_COLUMNS]
     return imager.batch(*arrays, threads=threads)
@@ -396,22 +391,17 @@ def write_test_events(path: Path, data: dict, det, say) -> Path:
 def score_in_rdataframe(path: Path, model: Path, kind: str, detector: str, threads: int) -> np.ndarray:
     """Scores of the events of ``path`` by ``model``: images drawn by ``tpcml::defineHitPeakImage`` and scored by
     ``tpcml::onnx::defineScore`` (tpcml's C++ engine) in one RDataFrame event loop; in the order of ``event``."""
-    import tpcml
+    from tpcml.core.root import implicit_mt, load_root
     from tpcml.inference import define_score
 
-    ROOT = tpcml.load_root()
+    ROOT = load_root()
     opts = ROOT.tpcml.HitPeakOptions()
     opts.kind = ROOT.tpcml.parseHitPeakKind(kind)
     imager = ROOT.tpcml.HitPeakImager(ROOT.tpcml.DetectorConfig.load(detector), opts)
-    if threads > 1:
-        ROOT.EnableImplicitMT(threads)
-    try:
+    with implicit_mt(threads):
         df = ROOT.RDataFrame("events", str(path))
         node = ROOT.tpcml.defineHitPeakImage(ROOT.RDF.AsRNode(df), "image", imager)
         cols = define_score(node, "score", model, ["image"]).AsNumpy(["event", "score"])
-    finally:
-        if ROOT.IsImplicitMTEnabled():
-            ROOT.DisableImplicitMT()
     order = np.argsort(cols["event"], kind="stable")
     return np.asarray(cols["score"], dtype=np.float64)[order]
 
@@ -466,8 +456,6 @@ def baseline(train: dict, test: dict, cuts: dict, seed: int) -> dict:
     below it accepted (about 50 % of the WIMPs by construction, as XENON1T's 50 % NR acceptance); (2) gradient-
     boosted trees (scikit-learn HistGradientBoostingClassifier) on (cS1, log10 cS2_b/cS1), scored as the CNN."""
     from sklearn.ensemble import HistGradientBoostingClassifier
-
-    from tpcml import _core
 
     yw = train["label"] == 1
     n_bins = int(np.clip(yw.sum() // 100, 4, 20))  # >= 4: NRMedianCurve.fit; ~100 events per bin
