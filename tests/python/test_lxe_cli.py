@@ -43,7 +43,7 @@ def test_each_lxe_detector_has_one_registration_with_simulate_and_plot():
         assert st.paper is not None and st.paper.short
         # its run configurations are its positional aliases (xenon1t:sr0, xenon1t:sr1)
         assert sorted(st.aliases) == sorted(f"{name}:{r}" for r in detectors.load(name).runs)
-        assert not st.runnable  # the end-to-end runs of issues 18-20 come later
+        assert st.runnable == (name == "xenon1t")  # issue 18's `tpcml run xenon1t`; issues 19-20 come later
     assert studies.get("xenon1t:sr0") is studies.get("xenon1t")
 
 
