@@ -68,7 +68,7 @@ def test_help_texts(capsys):
     rc, out, _ = _main(["plot", "darwin", "--help"], capsys)
     assert rc == 0 and "event-display" in out and "--file-nr" in out
     rc, out, _ = _main(["run", "--help"], capsys)
-    assert rc == 0 and "xenon1t" not in out  # verbs only: no `tpcml run xenon1t` yet
+    assert rc == 0 and "xenon1t" in out and "xenonnt" not in out  # issue 18's run; xenonnt has verbs only
 
 
 def test_a_run_configuration_alias_is_the_default_detector():
