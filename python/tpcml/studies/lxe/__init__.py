@@ -114,4 +114,13 @@ def lxe_study(detector: str, **run: Any) -> Study:
     )
 
 
-STUDIES = {name: register(lxe_study(name)) for name in DETECTORS}
+def _run(detector: str) -> dict[str, Any]:
+    """The end-to-end run fields of ``detector``'s registration, from its study package (imported lazily)."""
+    if detector == "darwin":
+        from tpcml.studies.darwin import RUN  # the package's __init__ imports no NumPy/TensorFlow
+
+        return RUN
+    return {}
+
+
+STUDIES = {name: register(lxe_study(name, **_run(name))) for name in DETECTORS}
