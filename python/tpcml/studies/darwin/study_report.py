@@ -123,10 +123,13 @@ def report(ctx) -> Path:
         f"| B at 200 t y | ~6.5 x 10^3 | {s200['B']:.0f} |",
         f"| S (WIMP {WIMP_MASS:g} GeV, {WIMP_SIGMA:g} cm2) at 200 t y | not given | {s200['S']:.1f} |",
         f"| median sensitivity at 200 t y | ~3 sigma | {s200['sigma']:.2f} sigma (p_med {s200['p_med']:.2g}) |",
+        f"| counting only, S / sqrt(B) | (S / sqrt(6.5e3) = {s200['counting_z_paper_B']:.2f} with tpcml's S) | "
+        f"{s200['counting_z']:.2f} |",
         f"| pseudo-experiments per hypothesis | 10^4 | {ctx.config.experiments} |",
         f"| R | chosen by App. C | {res['R']:g} (scan: r_scan.png) |",
         f"| binned (cS1, log10 cS2) likelihood, median Z | not done | {res['binned']['median_z']:.2f} "
-        f"(Asimov {res['binned']['z_asimov']:.2f}) |",
+        f"(Asimov {res['binned']['z_asimov']:.2f}; {res['binned']['floored_bins_with_signal']} bins with signal but no "
+        f"simulated background, floored at 1e-3, hold {res['binned']['signal_in_floored_bins']:.1f} signal events) |",
         "",
         f"VAE -ELBO per event (training): {tr['vae_loss'][0]:.0f} -> {tr['vae_loss'][-1]:.0f}; classifier validation "
         f"accuracy {tr['classifier_val_accuracy'][-1]:.3f}. C++ TS (RDataFrame, tpcml ONNX engine) vs Keras TS on "
@@ -135,7 +138,7 @@ def report(ctx) -> Path:
         f"## Expected events at {EXPOSURE:g} t y (Fig. 5 analogue; signal region cS1 in [{CS1_WINDOW[0]:g}, "
         f"{CS1_WINDOW[1]:g}] PE, an assumption: the paper's cuts are in its App. A, not available)",
         "",
-        "| component | recoil | 1-100 keV | after trigger + FV | after signal region |",
+        "| component | recoil | 1-100 keV | after trigger + FV (ER: of 1-30 keV, the simulated window) | after signal region |",
         "|---|---|---|---|---|",
     ]
     for r in res["rates_200ty"]:
