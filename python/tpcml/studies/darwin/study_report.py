@@ -138,7 +138,7 @@ def report(ctx) -> Path:
         f"## Expected events at {EXPOSURE:g} t y (Fig. 5 analogue; signal region cS1 in [{CS1_WINDOW[0]:g}, "
         f"{CS1_WINDOW[1]:g}] PE, an assumption: the paper's cuts are in its App. A, not available)",
         "",
-        "| component | recoil | 1-100 keV | after trigger + FV (ER: of 1-30 keV, the simulated window) | after signal region |",
+        "| component | recoil | 1-100 keV | after trigger + FV (ER: of 1-30 keV, simulated) | after signal region |",
         "|---|---|---|---|---|",
     ]
     for r in res["rates_200ty"]:
