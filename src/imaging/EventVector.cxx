@@ -116,16 +116,8 @@ void EventVectorBuilder::batch(const float *s1Wave, const float *s2Wave, const f
 ROOT::RDF::RNode defineEventVector(ROOT::RDF::RNode df, const std::string &name, const EventVectorBuilder &builder,
                                    const std::vector<std::string> &columns)
 {
-   if (columns.size() != 3)
-      throw UsageError("defineEventVector takes 3 columns (S1 and S2 total waveforms, S2 PMT areas), got " +
-                       std::to_string(columns.size()));
-   const std::vector<std::string> available = df.GetColumnNames();
-   std::vector<std::string> inputs;
-   for (const auto &c : columns) {
-      if (std::find(available.begin(), available.end(), c) == available.end())
-         throw InputError("event vector: the dataset has no column '" + c + "'" + didYouMean(c, available));
-      inputs.push_back(defineAs(df, c, ColumnKind::kRealArray, "the event-vector input"));
-   }
+   const std::vector<std::string> inputs = arrayInputColumns(df, columns, 3, "defineEventVector",
+                                                             "S1 and S2 total waveforms, S2 PMT areas", "event vector");
    return df.DefineSlotEntry(
        name,
        [builder](unsigned, ULong64_t entry, const ROOT::RVec<float> &a, const ROOT::RVec<float> &b,

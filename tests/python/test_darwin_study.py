@@ -49,3 +49,18 @@ def test_quick_profile_end_to_end(tmp_path):
     )
     for name in ("report.md", "fig2_ts.png", "fig3_q.png", "fig4_exposure.png", "r_scan.png", "models/encoder.onnx"):
         assert (out / name).is_file(), name
+
+
+def test_bench_darwin_quick_run():
+    pytest.importorskip("tensorflow")
+    pytest.importorskip("tf2onnx")
+    pytest.importorskip("onnxruntime")
+    import sys
+    from pathlib import Path
+
+    bench = Path(__file__).resolve().parents[2] / "bench" / "bench_darwin.py"
+    r = run([sys.executable, str(bench), "--quick", "--events", "200", "--experiments", "50"], timeout=600)
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
+    rows = [line for line in r.stdout.splitlines() if "|" in line]
+    assert any(line.startswith("TS, tpcml C++ in RDataFrame, 1 thread, 200 ev") and "ev/s" in line for line in rows)
+    assert any(line.startswith("q, 50 experiments x B = 6,500") and "exp/s" in line for line in rows)

@@ -67,13 +67,12 @@ def test_threads_give_identical_vectors(builder):
 
 @pytest.fixture(scope="module")
 def events_file(tmp_path_factory):
+    """The three input columns in an events tree (tpcml's writer, three clusters for ImplicitMT)."""
     from tpcml.core.rootio import write_tree
 
     ev = random_events(1910, 300)
-    path = tmp_path_factory.mktemp("darwin_vec") / "events.root"
-    cols = {"event": np.arange(300, dtype=np.uint64), **dict(zip(_core.EVENT_VECTOR_COLUMNS, ev, strict=True))}
-    write_tree(path, "events", cols, detector="darwin", auto_flush=100)
-    return path, ev
+    columns = dict(zip(_core.EVENT_VECTOR_COLUMNS, ev, strict=True)) | {"event": np.arange(300, dtype=np.uint64)}
+    return write_tree(tmp_path_factory.mktemp("vec") / "ev.root", "events", columns, "darwin", auto_flush=100), ev
 
 
 def test_rdataframe_door_equals_batch_door(builder, events_file):
@@ -94,9 +93,9 @@ def test_bad_input_is_named(builder, events_file):
     bad[1, 7] = np.nan
     with pytest.raises(Exception, match=r"s2_pmt_area\[7\].*finite area"):
         builder.batch(s1, s2, bad)
+    s2b = s2.copy()
+    s2b[0, 3] = np.inf
     with pytest.raises(Exception, match=r"s2_waveform\[3\] is not finite"):
-        s2b = s2.copy()
-        s2b[0, 3] = np.inf
         builder.batch(s1, s2b, pmt)
     with pytest.raises(ValueError, match=r"s2_pmt_area must be a 2-D array \(n_events, 1910\).*\(2, 248\)"):
         builder.batch(s1, s2, pmt[:, :248])

@@ -23,7 +23,7 @@ PROFILES = {
         "epochs": 15,
         "experiments": 2000,  # paper: 10^4 (Sec. 3.4)
         "exposures": "20,50,100,200,400",
-        "grid": False,
+        "grid": True,  # Fig. 4 right, coarse: 5 masses x 6 cross-sections
     },
     "quick": {
         "train_events": 500,

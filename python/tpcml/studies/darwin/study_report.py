@@ -12,6 +12,13 @@ from tpcml.report import figures, markdown, results
 from .study import CS1_WINDOW, EXPOSURE, PAPER, WIMP_MASS, WIMP_SIGMA, results_of
 
 
+def _finish(fig, ax, path: Path, xlabel: str, ylabel: str) -> Path:
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    figures.legend(ax, fontsize=8)
+    return figures.save(fig, path)
+
+
 def _fig2(st, path: Path) -> Path:
     plt = figures.pyplot()
     fig, ax = plt.subplots(figsize=(6.4, 4.4))
@@ -53,10 +60,7 @@ def _fig3(st, path: Path) -> Path:
     xs = np.linspace(bins[0], bins[-1], 300)
     ax.plot(xs, gaussian_kde(q0)(xs), "b-", lw=1, label="KDE of $g_0(q)$")
     ax.axvline(main["sens"].q_med, color="red", label=f"$q_{{med}}$: {main['sigma']:.2f} $\\sigma$")
-    ax.set_xlabel("q = -2 ln L")
-    ax.set_ylabel("density")
-    figures.legend(ax, fontsize=8)
-    return figures.save(fig, path)
+    return _finish(fig, ax, path, "q = -2 ln L", "density")
 
 
 def _fig4(st, path: Path) -> Path:
@@ -69,11 +73,8 @@ def _fig4(st, path: Path) -> Path:
     ax.errorbar(xs, ys, yerr=yerr, fmt="o-", color="tab:red", label="tpcml (anomaly score)")
     ax.plot([EXPOSURE], [PAPER["sigma_200ty"]], "k*", ms=12, label="DARWIN-VAE: ~3 $\\sigma$ at ~200 t y")
     for s in (1, 2, 3):
-        ax.axhline(s, color="k", ls="--", lw=0.8)
-    ax.set_xlabel("exposure [t y]")
-    ax.set_ylabel("median sensitivity [$\\sigma$]")
-    figures.legend(ax, fontsize=8)
-    return figures.save(fig, path)
+        ax.axhline(s, color="k", ls="--", lw=0.8, label=f"{s} $\\sigma$")
+    return _finish(fig, ax, path, "exposure [t y]", "median sensitivity [$\\sigma$]")
 
 
 def _r_scan(st, path: Path) -> Path:
@@ -92,7 +93,7 @@ def _grid(st, path: Path) -> Path:
     g = st["grid"]
     fig, ax = plt.subplots(figsize=(6.4, 4.4))
     m, s, z = np.array(g["masses"]), np.array(g["sigmas"]), np.array(g["sigma_med"])
-    pc = ax.pcolormesh(m, s, z, shading="nearest", cmap="viridis")
+    pc = ax.pcolormesh(m, s, np.minimum(z, 5.0), shading="nearest", cmap="viridis", vmin=0, vmax=5)  # >= 5: one colour
     ax.contour(m, s, z, levels=[1, 2, 3], colors="w")
     fig.colorbar(pc, ax=ax, label="median sensitivity [$\\sigma$]")
     ax.set_xscale("log")
@@ -126,7 +127,8 @@ def report(ctx) -> Path:
         f"| training events per class | 2 x 10^4 (70/30) | {ctx.config.train_events} (70/30) |",
         f"| B at 200 t y | ~6.5 x 10^3 | {s200['B']:.0f} |",
         f"| S (WIMP {WIMP_MASS:g} GeV, {WIMP_SIGMA:g} cm2) at 200 t y | not given | {s200['S']:.1f} |",
-        f"| median sensitivity at 200 t y | ~3 sigma | {s200['sigma']:.2f} sigma (p_med {s200['p_med']:.2g}; 68 % interval "
+        f"| median sensitivity at 200 t y | ~3 sigma | {s200['sigma']:.2f} sigma (p_med {s200['p_med']:.2g}; "
+        "68 % interval "
         f"{s200['sigma_interval'][0]:.2f}-{s200['sigma_interval'][1]:.2f} sigma from the null tail) |",
         f"| counting only, S / sqrt(B) | (S / sqrt(6.5e3) = {s200['counting_z_paper_B']:.2f}, tpcml's S) | "
         f"{s200['counting_z']:.2f} |",
