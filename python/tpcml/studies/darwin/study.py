@@ -387,12 +387,13 @@ def step_statistics(ctx) -> None:
         ctx.state["grid"] = {"masses": masses, "sigmas": sigmas, "sigma_med": z}
 
 
-def sigma_interval(sens) -> list[float]:
-    """The 68 % interval of p_med (Clopper-Pearson over the null experiments) as one-sided sigma (high p: low sigma)."""
+def sigma_interval(sens) -> list[float | None]:
+    """The 68 % interval of p_med (Clopper-Pearson over the null experiments) as one-sided sigma (high p: low sigma);
+    the upper end is None where the interval reaches p = 0 (too few null experiments beyond q_med to bound it)."""
     from tpcml.stats.likelihood import p_to_sigma
 
     lo, hi = sens.pvalue.interval
-    return [float(p_to_sigma(max(hi, 1e-300))), float(p_to_sigma(max(lo, 1e-300)))]
+    return [float(p_to_sigma(hi)), float(p_to_sigma(lo)) if lo > 0 and sens.pvalue.n_beyond > 1 else None]
 
 
 def binned_edges(pts_b: np.ndarray, pts_s: np.ndarray, cs1_window) -> list[np.ndarray]:

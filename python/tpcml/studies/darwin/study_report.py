@@ -12,6 +12,10 @@ from tpcml.report import figures, markdown, results
 from .study import CS1_WINDOW, EXPOSURE, PAPER, WIMP_MASS, WIMP_SIGMA, results_of
 
 
+def _interval(iv) -> str:
+    return f"{iv[0]:.2f}-{iv[1]:.2f}" if iv[1] is not None else f">= {iv[0]:.2f}"
+
+
 def _finish(fig, ax, path: Path, xlabel: str, ylabel: str) -> Path:
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
@@ -68,8 +72,9 @@ def _fig4(st, path: Path) -> Path:
     fig, ax = plt.subplots(figsize=(6.4, 4.4))
     xs = [r["exposure_t_y"] for r in st["vs_exposure"]]
     ys = np.array([r["sigma"] for r in st["vs_exposure"]])
-    lo_hi = np.array([r["sigma_interval"] for r in st["vs_exposure"]])
-    yerr = np.clip(np.stack([ys - lo_hi[:, 0], lo_hi[:, 1] - ys]), 0, None)
+    lo = np.array([r["sigma_interval"][0] for r in st["vs_exposure"]])
+    hi = np.array([np.nan if r["sigma_interval"][1] is None else r["sigma_interval"][1] for r in st["vs_exposure"]])
+    yerr = np.nan_to_num(np.clip(np.stack([ys - lo, hi - ys]), 0, None))  # no upper bar where p_med has no bound
     ax.errorbar(xs, ys, yerr=yerr, fmt="o-", color="tab:red", label="tpcml (anomaly score)")
     ax.plot([EXPOSURE], [PAPER["sigma_200ty"]], "k*", ms=12, label="DARWIN-VAE: ~3 $\\sigma$ at ~200 t y")
     for s in (1, 2, 3):
@@ -129,7 +134,7 @@ def report(ctx) -> Path:
         f"| S (WIMP {WIMP_MASS:g} GeV, {WIMP_SIGMA:g} cm2) at 200 t y | not given | {s200['S']:.1f} |",
         f"| median sensitivity at 200 t y | ~3 sigma | {s200['sigma']:.2f} sigma (p_med {s200['p_med']:.2g}; "
         "68 % interval "
-        f"{s200['sigma_interval'][0]:.2f}-{s200['sigma_interval'][1]:.2f} sigma from the null tail) |",
+        f"{_interval(s200['sigma_interval'])} sigma from the null tail) |",
         f"| counting only, S / sqrt(B) | (S / sqrt(6.5e3) = {s200['counting_z_paper_B']:.2f}, tpcml's S) | "
         f"{s200['counting_z']:.2f} |",
         f"| pseudo-experiments per hypothesis | 10^4 | {ctx.config.experiments} |",
@@ -161,8 +166,7 @@ def report(ctx) -> Path:
         "|---|---|---|---|",
     ]
     lines += [
-        f"| {r['exposure_t_y']:g} | {r['B']:.0f} | {r['S']:.1f} | {r['sigma']:.2f} "
-        f"({r['sigma_interval'][0]:.2f}-{r['sigma_interval'][1]:.2f}) |"
+        f"| {r['exposure_t_y']:g} | {r['B']:.0f} | {r['S']:.1f} | {r['sigma']:.2f} ({_interval(r['sigma_interval'])}) |"
         for r in res["vs_exposure"]
     ]
     lines += ["", "## Figures", ""] + [f"![{k}]({k})" for k in figs]
