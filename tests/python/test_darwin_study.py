@@ -64,3 +64,8 @@ def test_bench_darwin_quick_run():
     rows = [line for line in r.stdout.splitlines() if "|" in line]
     assert any(line.startswith("TS, tpcml C++ in RDataFrame, 1 thread, 200 ev") and "ev/s" in line for line in rows)
     assert any(line.startswith("q, 50 experiments x B = 6,500") and "exp/s" in line for line in rows)
+
+
+def test_bad_cs1_window_is_named(tmp_path):
+    r = run(["tpcml", "run", "darwin", "--quick", "--out", str(tmp_path / "o"), "--cs1-window", "70,3"])
+    assert r.returncode != 0 and "--cs1-window" in r.stderr and "LO < HI" in r.stderr

@@ -15,6 +15,11 @@ def add_run_arguments(t: argparse.ArgumentParser) -> None:
     t.add_argument("--epochs", type=a.count, help="training epochs of the VAE and the classifier")
     t.add_argument("--experiments", type=a.count, help="pseudo-experiments per hypothesis (paper: 10^4)")
     t.add_argument("--exposures", help="comma-separated exposures in t y for the sensitivity curve")
+    t.add_argument(
+        "--cs1-window",
+        metavar="LO,HI",
+        help="signal region in cS1 (PE; default 3,70: an assumption, see docs/studies.md)",
+    )
     t.add_argument("--R", dest="r_values", help="comma-separated R values to scan (default 0,1,3,...,1000)")
 
 
@@ -43,6 +48,11 @@ def configure(args: argparse.Namespace, profile: str):
     if any(e == 0 for e in exposures):
         raise a.CommandLineError(f"--exposures: expected exposures > 0 t y, got {value('exposures')!r}")
     extra = {"r_values": _floats(args.r_values, "--R")} if args.r_values else {}
+    if args.cs1_window:
+        window = _floats(args.cs1_window, "--cs1-window")
+        if len(window) != 2 or not window[0] < window[1]:
+            raise a.CommandLineError(f"--cs1-window: expected LO,HI with LO < HI (PE), got {args.cs1_window!r}")
+        extra["cs1_window"] = window
     if profile == "quick" and not args.r_values:
         extra["r_values"] = (0.0, 10.0, 100.0)
     train, background = value("train_events"), value("background_events")

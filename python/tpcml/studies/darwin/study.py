@@ -251,14 +251,15 @@ def _sample(parts: dict, weights: dict, R: float, kinds_er=("er-background",), k
     return ts[keep], w[keep]
 
 
-def sensitivity(ts_b, w_b, ts_s, w_s, exposure: float, n_exp: int, seed: int, f0=None) -> dict:
-    """Median sensitivity of the extended-Poisson q (tpcml.stats) at ``exposure`` t y."""
+def sensitivity(ts_b, w_b, ts_s, w_s, exposure: float, n_exp: int, seed: int, f0=None, q0=None) -> dict:
+    """Median sensitivity of the extended-Poisson q (tpcml.stats) at ``exposure`` t y. ``q0``: a null ensemble of the
+    same f0, B and exposure to reuse (it does not depend on the signal)."""
     from tpcml.stats import kde, pseudo
 
     B, S = float(w_b.sum() * exposure), float(w_s.sum() * exposure)
     f0 = f0 or kde.fit_background_pdf(ts_b, weights=w_b)
     ens0 = pseudo.Ensemble(B, ts_b, n_exp, signal=ts_s, S=0.0, seed=seed, background_weights=w_b, signal_weights=w_s)
-    q0 = pseudo.extended_poisson_experiments(f0, ens0)
+    q0 = pseudo.extended_poisson_experiments(f0, ens0) if q0 is None else q0
     q1 = pseudo.extended_poisson_experiments(f0, ens0.with_signal(S, seed + 1))
     sens = pseudo.median_sensitivity(q0, q1)
     return {"B": B, "S": S, "q0": q0, "q1": q1, "f0": f0, "sens": sens, "sigma": float(sens.sigma)}
@@ -373,6 +374,7 @@ def step_statistics(ctx) -> None:
             w1 = component_weights(sets["eval_nr"], "wimp", 1.0, **wimp_options(m, 1e-47))
             w1 = np.where(in_sr, w1, 0.0)
             for i, s in enumerate(sigmas):
+                # the H0 ensemble of the main result (same f0, B, exposure); H1: a fifth of the experiments
                 r = sensitivity(
                     ts_b,
                     w_b,
@@ -382,6 +384,7 @@ def step_statistics(ctx) -> None:
                     max(200, cfg.experiments // 5),
                     cfg.seed + 40,
                     f0=main["f0"],
+                    q0=main["q0"],
                 )
                 z[i, j] = r["sigma"]
         ctx.state["grid"] = {"masses": masses, "sigmas": sigmas, "sigma_med": z}

@@ -9,7 +9,7 @@ import numpy as np
 
 from tpcml.report import figures, markdown, results
 
-from .study import CS1_WINDOW, EXPOSURE, PAPER, WIMP_MASS, WIMP_SIGMA, results_of
+from .study import EXPOSURE, PAPER, WIMP_MASS, WIMP_SIGMA, results_of
 
 
 def _interval(iv) -> str:
@@ -147,8 +147,8 @@ def report(ctx) -> Path:
         f"accuracy {tr['classifier_val_accuracy'][-1]:.3f}. C++ TS (RDataFrame, tpcml ONNX engine) vs Keras TS on "
         f"{res['parity']['events']} events: max relative difference {res['parity']['max_rel_diff_ts_R10']:.1e}.",
         "",
-        f"## Expected events at {EXPOSURE:g} t y (Fig. 5 analogue; signal region cS1 in [{CS1_WINDOW[0]:g}, "
-        f"{CS1_WINDOW[1]:g}] PE, an assumption: the paper's cuts are in its App. A, not available)",
+        f"## Expected events at {EXPOSURE:g} t y (Fig. 5 analogue; signal region cS1 in [{ctx.config.cs1_window[0]:g}, "
+        f"{ctx.config.cs1_window[1]:g}] PE, an assumption: the paper's cuts are in its App. A, not available)",
         "",
         "| component | recoil | 1-100 keV | after trigger + FV (ER: of 1-30 keV, simulated) | after signal region |",
         "|---|---|---|---|---|",
