@@ -25,11 +25,11 @@ inline float signedLog1p(float x)
 
 EventVectorNorm parseEventVectorNorm(const std::string &name)
 {
-   for (std::size_t k = 0; k < kNormNames.size(); ++k)
-      if (name == kNormNames[k])
-         return static_cast<EventVectorNorm>(k);
-   throw UsageError("unknown event-vector normalisation '" + name + "'; expected one of log1p, none" +
-                    didYouMean(name, kNormNames));
+   const auto it = std::find(kNormNames.begin(), kNormNames.end(), name);
+   if (it == kNormNames.end())
+      throw UsageError("unknown event-vector normalisation '" + name + "'; expected one of log1p, none" +
+                       didYouMean(name, kNormNames));
+   return static_cast<EventVectorNorm>(it - kNormNames.begin());
 }
 
 std::string eventVectorNormName(EventVectorNorm norm)

@@ -18,7 +18,7 @@ def add_run_arguments(t: argparse.ArgumentParser) -> None:
     t.add_argument(
         "--cs1-window",
         metavar="LO,HI",
-        help="signal region in cS1 (PE; default 3,70: an assumption, see docs/studies.md)",
+        help="signal region in cS1 (PE; default 3,20: an assumption, see docs/studies.md)",
     )
     t.add_argument("--R", dest="r_values", help="comma-separated R values to scan (default 0,1,3,...,1000)")
 
