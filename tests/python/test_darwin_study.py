@@ -44,8 +44,8 @@ def test_quick_profile_end_to_end(tmp_path):
     s = res["sensitivity_200ty"]
     assert s["B"] > 0 and s["S"] > 0 and np.isfinite(s["sigma"])
     assert res["R"] in [row["R"] for row in res["r_scan"]]
-    assert max(row["sigma"] for row in res["r_scan"]) == pytest.approx(
-        next(row["sigma"] for row in res["r_scan"] if row["R"] == res["R"])
+    assert max(row["z_gauss"] for row in res["r_scan"]) == pytest.approx(
+        next(row["z_gauss"] for row in res["r_scan"] if row["R"] == res["R"])
     )
     for name in ("report.md", "fig2_ts.png", "fig3_q.png", "fig4_exposure.png", "r_scan.png", "models/encoder.onnx"):
         assert (out / name).is_file(), name

@@ -86,11 +86,10 @@ def _r_scan(st, path: Path) -> Path:
     plt = figures.pyplot()
     fig, ax = plt.subplots(figsize=(5.6, 3.8))
     R = np.array([s["R"] for s in st["r_scan"]])
-    ax.plot(np.maximum(R, 0.3), [s["sigma"] for s in st["r_scan"]], "o-")
+    ax.plot(np.maximum(R, 0.3), [s["sigma"] for s in st["r_scan"]], "o-", label="median sensitivity (empirical p)")
+    ax.plot(np.maximum(R, 0.3), [s["z_gauss"] for s in st["r_scan"]], "s--", label="(q_med - <q0>) / sd(q0): criterion")
     ax.set_xscale("log")
-    ax.set_xlabel("R (R = 0 drawn at 0.3)")
-    ax.set_ylabel(f"median sensitivity at {EXPOSURE:g} t y [$\\sigma$]")
-    return figures.save(fig, path)
+    return _finish(fig, ax, path, "R (R = 0 drawn at 0.3)", f"at {EXPOSURE:g} t y [$\\sigma$]")
 
 
 def _grid(st, path: Path) -> Path:
