@@ -59,7 +59,7 @@ def test_bench_darwin_quick_run():
     from pathlib import Path
 
     bench = Path(__file__).resolve().parents[2] / "bench" / "bench_darwin.py"
-    r = run([sys.executable, str(bench), "--quick", "--events", "200", "--experiments", "50"], timeout=600)
+    r = run([sys.executable, str(bench), "--events", "200", "--experiments", "50", "--repeat", "1"], timeout=600)
     assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
     rows = [line for line in r.stdout.splitlines() if "|" in line]
     assert any(line.startswith("TS, tpcml C++ in RDataFrame, 1 thread, 200 ev") and "ev/s" in line for line in rows)
