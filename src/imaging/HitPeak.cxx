@@ -293,9 +293,9 @@ void HitPeakImager::render(const HitPeakEvent &e, float *image) const
    const std::size_t ns = static_cast<std::size_t>(m_opt.samples);
    for (const auto &[ptr, what] : {std::pair{e.s1Pmt, "s1_pmt_area"}, std::pair{e.s2Pmt, "s2_pmt_area"}})
       for (std::size_t k = 0; k < m_nPmt; ++k)
-         if (!std::isfinite(ptr[k]) || ptr[k] < 0.f)
+         if (!std::isfinite(ptr[k]))
             throw UsageError(std::string("HitPeakImager: ") + what + "[" + std::to_string(k) +
-                             "] = " + std::to_string(ptr[k]) + "; expected a finite area >= 0 PE");
+                             "] = " + std::to_string(ptr[k]) + "; expected a finite area in PE");
    for (std::size_t s = 0; s < 2; ++s)
       for (std::size_t c = 0; c < 3; ++c) {
          const float *w = (s == 0 ? e.s1Wave : e.s2Wave)[c];

@@ -101,9 +101,9 @@ public:
    /// Floats per image (width x height x 3; raw mode: 2 n_pmt + 6 samples).
    std::size_t imageSize() const { return m_size; }
 
-   /// The kernel: one event's image into `image` (imageSize() floats, all overwritten). Non-finite or
-   /// negative PMT areas throw UsageError naming the array and the index (waveform samples may be
-   /// negative: baseline noise; non-finite ones throw).
+   /// The kernel: one event's image into `image` (imageSize() floats, all overwritten). Non-finite PMT areas or
+   /// waveform samples throw UsageError naming the array and the index. Negative values are legal (baseline
+   /// noise integrated over a channel's kept samples, a few tenths of a PE) and draw nothing; raw mode keeps them.
    void render(const HitPeakEvent &event, float *image) const;
 
    /// RDataFrame door: arrays of n_pmt and `samples` entries (UsageError naming the column otherwise).
