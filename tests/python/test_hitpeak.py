@@ -107,6 +107,17 @@ def test_peak_bars_follow_the_log_scale_from_1_to_100(det, value, fraction):
         assert green[-1, :50].min() == pytest.approx(1.0) and green[0, :50].max() == 0.0
 
 
+def test_peak_x_axis_is_autoscaled_to_the_stored_peak(det):
+    # as PaX's display: a 20-sample peak (the rest of the 200 stored samples is zero padding) spans the panel
+    h = _core.HitPeakImager(det, "peak", width=100, height=50)
+    ev = empty_event(h.n_pmt)
+    ev[5][0, :20] = 10.0  # the S2 sum: right half, log10(10) = half the height
+    green = h.batch(*ev)[0][:, :, 1].astype(np.float64)
+    assert green[:, 50:].sum() == pytest.approx(50 * 50 * 0.5, rel=1e-5)
+    assert green[-1, 50] == pytest.approx(1.0) and green[-1, 99] == pytest.approx(1.0)  # first and last column
+    assert green[:, :50].sum() == 0.0  # an S1 of zeros: an empty panel
+
+
 def test_hitpeak_is_hit_over_peak_and_values_in_unit_range(det):
     ev = random_events(248, 20)
     hp = _core.HitPeakImager(det, "hitpeak", width=200, height=100).batch(*ev)
