@@ -114,8 +114,13 @@ def lxe_study(detector: str, **run: Any) -> Study:
     )
 
 
-def _run_fields(detector: str) -> dict[str, Any]:
-    """The end-to-end run of ``detector`` where it has one: XENON1T's is :data:`tpcml.studies.xenon1t.RUN`."""
+def _run(detector: str) -> dict[str, Any]:
+    """The end-to-end run fields of ``detector``'s registration, from its study package (imported lazily; the
+    packages' ``__init__`` import no NumPy/TensorFlow): DARWIN's and XENON1T's (issue 18)."""
+    if detector == "darwin":
+        from tpcml.studies.darwin import RUN
+
+        return RUN
     if detector == "xenon1t":
         from tpcml.studies.xenon1t import RUN
 
@@ -123,4 +128,4 @@ def _run_fields(detector: str) -> dict[str, Any]:
     return {}
 
 
-STUDIES = {name: register(lxe_study(name, **_run_fields(name))) for name in DETECTORS}
+STUDIES = {name: register(lxe_study(name, **_run(name))) for name in DETECTORS}
