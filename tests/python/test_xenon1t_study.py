@@ -131,8 +131,8 @@ def test_onnx_parity_keras_onnxruntime_and_the_engine_in_rdataframe(small_set, t
 
 @pytest.mark.slow
 def test_quick_run_end_to_end(tmp_path):
-    pytest.importorskip("tensorflow")
-    pytest.importorskip("tf2onnx")
+    for module in ("tensorflow", "tf2onnx"):
+        pytest.importorskip(module)
     out = tmp_path / "x1t"
     res = run(["tpcml", "run", "xenon1t", "--quick", "--out", str(out), "-q"], timeout=600)
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
