@@ -114,4 +114,16 @@ def lxe_study(detector: str, **run: Any) -> Study:
     )
 
 
-STUDIES = {name: register(lxe_study(name)) for name in DETECTORS}
+#: the packages whose ``RUN`` dict gives a detector's ``tpcml run`` fields (steps, configure, report, ...)
+RUNS: dict[str, str] = {"xenonnt": "tpcml.studies.xenonnt"}
+
+
+def _run_fields(detector: str) -> dict[str, Any]:
+    """The end-to-end run fields of ``detector`` (``<package>.RUN`` of :data:`RUNS`; none: verbs only)."""
+    import importlib
+
+    package = RUNS.get(detector)
+    return dict(importlib.import_module(package).RUN) if package else {}
+
+
+STUDIES = {name: register(lxe_study(name, **_run_fields(name))) for name in DETECTORS}
