@@ -3,11 +3,12 @@ machines)."""
 
 from __future__ import annotations
 
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from .conftest import run
 
 BENCH = Path(__file__).resolve().parents[2] / "bench"
 
@@ -16,13 +17,7 @@ def test_bench_xenonnt_quick_run():
     pytest.importorskip("tensorflow")
     pytest.importorskip("tf2onnx")
     pytest.importorskip("onnxruntime")
-    res = subprocess.run(
-        [sys.executable, str(BENCH / "bench_xenonnt.py"), "--quick", "--events", "64"],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
+    res = run([sys.executable, str(BENCH / "bench_xenonnt.py"), "--quick", "--events", "64"], timeout=600)
     assert res.returncode == 0, res.stdout[-2000:] + res.stderr[-2000:]
     rows = [line for line in res.stdout.splitlines() if " | " in line]
     for figure in ("CVAE decoder (ConvTranspose s3)", "issue-20 decoder (ConvTranspose s2)", "CNN (2 conv", "TS model"):

@@ -97,45 +97,36 @@ def calibrated_p(ts_er, ts_nr, B: float, S: float, n_experiments: int, seed: int
     }
 
 
-def five_sigma_cross_section(b_bins, s_bins_ref, exposure_factor: float, sigma_ref: float = 1e-45) -> float:
-    """The cross-section where the Asimov chi2 Wilks p reaches 5 sigma at ``exposure_factor`` times the exposure of
-    the bins (the signal scales with sigma / ``sigma_ref``), by bisection in log sigma; inf if not reached by
-    1e6 sigma_ref."""
+def _five_sigma_log(excess, sigma_ref: float) -> float:
+    """sigma_ref x 10^y at the root of ``excess(y)`` (rising in y) in [-8, 6] by Brent's method; inf if none below
+    10^6 sigma_ref, 10^-8 sigma_ref if already above there."""
     from scipy.optimize import brentq
 
-    target = float(_chi2_for_p(FIVE_SIGMA_P))
-
-    def f(log_y):
-        return chi2_of(b_bins, s_bins_ref, exposure_factor, exposure_factor * 10.0**log_y) - target
-
-    if f(6.0) < 0:
+    if excess(6.0) < 0:
         return float("inf")
-    lo = -8.0
-    if f(lo) > 0:
-        return sigma_ref * 10.0**lo
-    return sigma_ref * 10.0 ** brentq(f, lo, 6.0, xtol=1e-4)
+    if excess(-8.0) > 0:
+        return sigma_ref * 1e-8
+    return sigma_ref * 10.0 ** brentq(excess, -8.0, 6.0, xtol=1e-4)
 
 
-def _chi2_for_p(p: float) -> float:
+def five_sigma_cross_section(b_bins, s_bins_ref, exposure_factor: float, sigma_ref: float = 1e-45) -> float:
+    """The cross-section where the Asimov chi2 Wilks p reaches 5 sigma at ``exposure_factor`` times the exposure of
+    the bins (the signal scales with sigma / ``sigma_ref``); inf if not reached by 1e6 sigma_ref."""
     from scipy.stats import chi2
 
-    return chi2.isf(p, 1)
+    target = float(chi2.isf(FIVE_SIGMA_P, 1))
+    return _five_sigma_log(
+        lambda y: chi2_of(b_bins, s_bins_ref, exposure_factor, exposure_factor * 10.0**y) - target, sigma_ref
+    )
 
 
 def poisson_five_sigma(b_bins, s_bins_ref, exposure_factor: float, sigma_ref: float = 1e-45) -> float:
     """The cross-section where the binned Poisson Asimov significance (Cowan Eq. 97 over bins) reaches 5 at
     ``exposure_factor`` times the exposure of the (cS1, cS2) templates ``b_bins``, ``s_bins_ref``."""
-    from scipy.optimize import brentq
-
-    def f(log_y):
-        return lk.asimov_significance(exposure_factor * 10.0**log_y * s_bins_ref, exposure_factor * b_bins) - 5.0
-
-    if f(6.0) < 0:
-        return float("inf")
-    lo = -8.0
-    if f(lo) > 0:
-        return sigma_ref * 10.0**lo
-    return sigma_ref * 10.0 ** brentq(f, lo, 6.0, xtol=1e-4)
+    return _five_sigma_log(
+        lambda y: lk.asimov_significance(exposure_factor * 10.0**y * s_bins_ref, exposure_factor * b_bins) - 5.0,
+        sigma_ref,
+    )
 
 
 def cs_templates(er, nr, B: float, S: float, n_s1: int = 12, n_s2: int = 8):

@@ -88,46 +88,45 @@ def cnn():
     return xenon1t_cnn(n_conv=2, name="xenonnt_cnn")
 
 
+def _fit(model, loss: str, x, y, x_val, y_val, epochs: int, batch_size: int, verbose: int, **compile_options):
+    """Adam(1e-3) on ``loss``, ``epochs`` epochs in shuffled mini-batches; the per-epoch history as lists."""
+    keras = require("ml", "keras")
+
+    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss=loss, **compile_options)
+    hist = model.fit(
+        x, y, validation_data=(x_val, y_val), epochs=int(epochs), batch_size=batch_size, shuffle=True, verbose=verbose
+    )
+    return {k: [float(v) for v in vals] for k, vals in hist.history.items()}
+
+
 def train_cvae(x_train, x_test, epochs: int, seed: int = 0, batch_size: int = BATCH, verbose: int = 0):
     """Train :func:`paper_cvae` on ER images; returns ``(encoder, decoder, history)`` with the per-epoch total
     loss of the training and test sets (``loss``, ``val_loss``: reconstruction + beta KL per pixel, Fig. 3)."""
-    keras = require("ml", "keras")
-
-    keras.utils.set_random_seed(int(seed))
+    require("ml", "keras").utils.set_random_seed(int(seed))
     encoder, decoder, vae = paper_cvae(seed=seed)
-    vae.compile(optimizer=keras.optimizers.Adam(1e-3), loss="mse")
-    hist = vae.fit(
-        x_train,
-        x_train,
-        validation_data=(x_test, x_test),
-        epochs=int(epochs),
-        batch_size=batch_size,
-        shuffle=True,
-        verbose=verbose,
-    )
-    return encoder, decoder, {k: [float(v) for v in vals] for k, vals in hist.history.items()}
+    return encoder, decoder, _fit(vae, "mse", x_train, x_train, x_test, x_test, epochs, batch_size, verbose)
 
 
 def train_cnn(x_train, y_train, x_test, y_test, epochs: int, seed: int = 0, batch_size: int = BATCH, verbose=0):
     """Train :func:`cnn` ER = 0 / NR = 1 (binary cross-entropy, Adam); returns ``(model, history, accuracy)`` with
     the test accuracy at p > 0.5."""
-    keras = require("ml", "keras")
-
-    keras.utils.set_random_seed(int(seed))
+    require("ml", "keras").utils.set_random_seed(int(seed))
     model = cnn()
-    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="binary_crossentropy", metrics=["accuracy"])
-    hist = model.fit(
+    hist = _fit(
+        model,
+        "binary_crossentropy",
         x_train,
         y_train,
-        validation_data=(x_test, y_test),
-        epochs=int(epochs),
-        batch_size=batch_size,
-        shuffle=True,
-        verbose=verbose,
+        x_test,
+        y_test,
+        epochs,
+        batch_size,
+        verbose,
+        metrics=["accuracy"],
     )
     p = model.predict(x_test, batch_size=256, verbose=0)[:, 0]
     acc = float(np.mean((p > 0.5) == (y_test > 0.5)))
-    return model, {k: [float(v) for v in vals] for k, vals in hist.history.items()}, acc
+    return model, hist, acc
 
 
 def score_model(encoder, decoder, classifier):
