@@ -166,7 +166,8 @@ def step_anomaly(ctx) -> None:
             ts_e, ts_n = models.ts_from_terms(t_er, R), models.ts_from_terms(t_nr[m], R)
             chi, p = analysis.asimov_chi2(ts_e, ts_n, B, S[m])
             cal = analysis.calibrated_p(ts_e, ts_n, B, S[m], c.experiments, c.seed)
-            row[tag] = {"R": R, "chi2_asimov": chi, "p_wilks": p, **cal}
+            ext = analysis.extended_poisson_p(ts_e, ts_n, B, S[m], c.experiments, c.seed)
+            row[tag] = {"R": R, "chi2_asimov": chi, "p_wilks": p, **cal, "extended_poisson": ext}
         at5[f"{m:g}"] = row
     res["p_at_5ty"] = at5
     # p vs exposure (Fig. 8) at R = 170 and R_opt: the Asimov chi2 is linear in the exposure
