@@ -156,6 +156,8 @@ def step_anomaly(ctx) -> None:
     res["R_grid"] = R_GRID.tolist()
     res["p_vs_R"] = scan
     res["R_opt"] = r_opt
+    # the start of the CNN-dominated plateau: the smallest R whose summed log10 p is within 1 % of the minimum
+    res["R_plateau"] = float(R_GRID[int(np.argmax(logp <= 0.99 * logp.min()))]) if logp.min() < 0 else 0.0
     res["R_opt_masses"] = [float(m) for m in masses_opt]
     res["R_opt_per_mass"] = {k: float(R_GRID[int(np.argmin(v))]) for k, v in scan.items()}
     # p at 5 t*y per mass: the paper's Asimov/Wilks and the H0-calibrated p of pseudo-experiments

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tpcml.report.figures import label, pyplot, save
+from tpcml.report.figures import pyplot, save
 from tpcml.report.markdown import abbreviations, caveat, timings_tail, write_page
 from tpcml.report.results import finish
 from tpcml.studies.xenonnt import analysis, models
@@ -41,11 +41,11 @@ def _fig_loss(cvae: dict, out: Path) -> Path:
     ax.plot(ep, cvae["loss"], "o-", label=f"training ({cvae['train_images']} ER)")
     ax.plot(ep, cvae["val_loss"], "s-", label=f"test ({cvae['test_images']} ER)")
     ax.set_xlabel("epoch")
-    ax.set_ylabel("loss per pixel: MSE + beta KL / N_pix")
+    ax.set_ylabel("MSE + beta KL / N_pix")
     ax.set_yscale("log")
     ax.legend()
-    label(ax, "XENONnT model")
-    ax.set_title("nT-CVAE Fig. 3 analogue: CVAE loss per epoch")
+    ax.set_title("nT-CVAE Fig. 3 analogue: CVAE loss per epoch (XENONnT model)", fontsize=10, pad=8)
+    fig.tight_layout()
     return save(fig, out / "fig3_cvae_loss.png")
 
 
@@ -175,7 +175,16 @@ def _fig_contour(an: dict, out: Path) -> Path:
     band = [k for k in c["sigma_5"] if 100 <= float(k) <= 250]
     if band:
         sel = np.array([c["sigma_5"][k] for k in band])
-        ax.fill_between(E, sel.min(axis=0), sel.max(axis=0), alpha=0.4, label="TS chi2, R in [100, 250]")
+        spread = float(np.nanmax(sel.max(axis=0) / sel.min(axis=0)))
+        ax.fill_between(
+            E,
+            sel.min(axis=0),
+            sel.max(axis=0),
+            alpha=0.4,
+            color="C0",
+            lw=2,
+            label=f"TS chi2, R in [100, 250] (band width: max/min = {spread:.3g})",
+        )
     ax.plot(E, curves.min(axis=0), color="C0", lw=1, label="TS chi2, best R of the band and R_opt")
     ax.plot(E, c["poisson_cs1_cs2"], "k-", label="binned Poisson likelihood in (cS1, log10 cS2)")
     ax.set_xscale("log")
@@ -240,7 +249,8 @@ def _lines(ctx, results: dict, figs) -> list[str]:
         f"| CNN test accuracy | {100 * results['cnn']['accuracy']:.1f} % | ~98 % (Sec. VII A, footnote 4) |",
         f"| CVAE final loss train / test | {results['cvae']['loss'][-1]:.4g} / {results['cvae']['val_loss'][-1]:.4g}"
         " | converge together (Fig. 3) |",
-        f"| optimal R (min. p over masses >= 50 GeV) | {an['R_opt']:.3g} | ~170, range [150, 300] (Fig. 7) |",
+        f"| optimal R (min. p over masses >= 50 GeV) | {an['R_opt']:.3g}; p within 1 % of its log from R = "
+        f"{an['R_plateau']:.3g} on (plateau) | ~170, range [150, 300], below the large-R plateau (Fig. 7) |",
         f"| B at 5 t*y (after detector response) | {an['B']:.0f} | not given |",
     ]
     for m, paper in an["paper_S"].items():
