@@ -125,6 +125,11 @@ def test_ts_from_cpp_engine_equals_keras(trained, tmp_path):
     np.testing.assert_allclose(cpp, py, rtol=1e-4, atol=1e-5)
     for R in (0.0, 170.0):
         np.testing.assert_allclose(models.ts_from_terms(cpp, R), models.ts_from_terms(py, R), rtol=1e-4)
+    # TS per event in RDataFrame: define_score (the engine) + Define(ts_expression)
+    from tpcml.studies.xenonnt.study import rdataframe_ts
+
+    rdf = rdataframe_ts(tmp_path / "images.root", x, path, 170.0)
+    np.testing.assert_allclose(rdf, models.ts_from_terms(py, 170.0), rtol=1e-4)
 
 
 def test_quick_run_end_to_end(tmp_path):
@@ -140,6 +145,7 @@ def test_quick_run_end_to_end(tmp_path):
     assert set(res["anomaly"]["p_at_5ty"]) == {"50", "500"}
     assert 0 <= res["cnn"]["accuracy"] <= 1
     assert res["export"]["max_rel_diff_ts_R170"] < 1e-3
+    assert res["export"]["max_rel_diff_ts_R170_rdataframe"] < 1e-3
     assert "contour_50GeV" in res["anomaly"]
     for f in ("report.md", "fig3_cvae_loss.png", "fig5_ts_er_nr.png", "fig7_p_vs_R.png", "xenonnt_ts_terms.onnx"):
         assert (out / f).is_file(), f

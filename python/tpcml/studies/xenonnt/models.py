@@ -150,6 +150,18 @@ def score_model(encoder, decoder, classifier):
     return keras.Model(image, terms, name="xenonnt_ts_terms")
 
 
+def ts_expression(R: float, terms: str = "terms", beta: float = BETA) -> str:
+    """The C++ expression of :func:`ts_from_terms` for an RDataFrame ``Define`` on the RVec<float> column
+    ``terms`` (mse, kl, p) that ``tpcml::onnx::defineScore`` makes of the exported score model."""
+    R = float(R)
+    if not (np.isfinite(R) and R >= 0):
+        raise ValueError(f"R must be finite and >= 0, got {R}")
+    return (
+        f"double({terms}[0]) + {beta!r} * double({terms}[1]) / {N_PIXELS} + {R!r} * "
+        f"(-std::log1p(-std::min(double({terms}[2]), 1.0 - {P_CLIP!r})))"
+    )
+
+
 def ts_from_terms(terms, R, beta: float = BETA) -> np.ndarray:
     """TS = (MSE + beta KL / N_pixels) + R H_B per event (nT-CVAE Eq. 10 with Eq. 11 for one event, H_B =
     -log(1 - p), p clipped at 1 - 1e-7), from ``terms`` [N, 3] of :func:`score_model`; R a scalar or an array

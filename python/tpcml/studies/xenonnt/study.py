@@ -234,13 +234,31 @@ def step_export(ctx) -> None:
     ts_py = models.ts_from_terms(py, PAPER_R)
     ts_cpp = models.ts_from_terms(cpp, PAPER_R)
     rel = float(np.max(np.abs(ts_cpp - ts_py) / np.maximum(np.abs(ts_py), 1e-6)))
+    ts_rdf = rdataframe_ts(out / "test_images.root", x, paths["ts_terms"], PAPER_R, ctx.config.threads)
+    rel_rdf = float(np.max(np.abs(ts_rdf - ts_py) / np.maximum(np.abs(ts_py), 1e-6)))
     ctx.results["export"] = {
+        "max_rel_diff_ts_R170_rdataframe": rel_rdf,
         "files": {k: str(v) for k, v in paths.items()},
         "events": len(x),
         "max_abs_diff_terms": np.max(np.abs(cpp - py), axis=0).tolist(),
         "max_rel_diff_ts_R170": rel,
     }
-    ctx.say(f"C++ engine TS vs Keras on {len(x)} images: max relative difference {rel:.2g}")
+    ctx.say(f"C++ engine TS vs Keras on {len(x)} images: max relative difference {rel:.2g} (RDataFrame {rel_rdf:.2g})")
+
+
+def rdataframe_ts(path: Path, images: np.ndarray, model: Path, R: float, threads: int = 1) -> np.ndarray:
+    """TS per event in RDataFrame: ``images`` written as the fixed-length column ``image`` of ``path``, the score
+    model run by tpcml's C++ engine (``tpcml.inference.define_score``: an RVec of (mse, kl, p)) and TS defined from
+    it (:func:`models.ts_expression`)."""
+    from tpcml.core import rootio
+    from tpcml.core.root import implicit_mt
+    from tpcml.inference import define_score
+
+    rootio.write_tree(path, "events", {"image": np.ascontiguousarray(images.reshape(len(images), -1))})
+    with implicit_mt(threads) as ROOT:
+        df = define_score(ROOT.RDataFrame("events", str(path)), "terms", model, ["image"])
+        ts = df.Define("ts", models.ts_expression(R)).AsNumpy(["ts"])["ts"]
+    return np.asarray(ts, dtype=np.float64)
 
 
 def results_of(ctx) -> dict:

@@ -290,6 +290,7 @@ def _lines(ctx, results: dict, figs) -> list[str]:
             "",
             f"TS terms of {ex['events']} test images from `xenonnt_ts_terms.onnx` in tpcml's engine vs Keras: "
             f"max |diff| (mse, kl, p) = {', '.join(f'{v:.2g}' for v in ex['max_abs_diff_terms'])}; "
-            f"TS at R = 170 max relative difference {ex['max_rel_diff_ts_R170']:.2g}.",
+            f"TS at R = 170 max relative difference {ex['max_rel_diff_ts_R170']:.2g}; TS per event in RDataFrame "
+            f"(`define_score` + `Define`, test_images.root) {ex['max_rel_diff_ts_R170_rdataframe']:.2g}.",
         ]
     return lines + timings_tail(ctx.timings)
