@@ -12,7 +12,8 @@
 Inputs: XENON1T-sized events (248 PMTs, 200-sample peak waveforms), S1 light on ~20 % of the PMTs and S2 light on all
 (a falling exponential of areas), Gaussian S1 and S2 pulses with noise: the arithmetic does not depend on the
 physics of the values, only on how many PMTs are lit and how many samples lie above 1 PE. Timings are the best of
-``--repeat`` passes; these machines are shared, so figures vary by ~10-30 %.
+``--repeat`` passes; these machines are shared, so figures vary by ~10-30 %. The 1-thread kernel row is also given per
+process CPU second (the per-core cost when other jobs share the cores); its ratio to the target uses that rate.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from _common import best_seconds, parse_options, print_table, rdf_seconds
+from _common import best_seconds, best_wall_and_cpu, parse_options, print_table, rdf_seconds
 
 TARGET_KERNEL = 50_000.0  # HitPeak images/s per core at 75 x 75 x 3 (issue 18)
 TARGET_SPEEDUP = 1.8  # 2 threads vs 1 in RDataFrame (issue 18)
@@ -74,14 +75,19 @@ def main(argv: list[str] | None = None) -> int:
         run()  # warm-up
         return best_seconds(run, repeat)
 
-    t16 = blocks(16, 1)
-    rate = n / t16
+    def run16():
+        for b in range(0, n, 16):
+            imager.batch(*(a[b : b + 16] for a in ev), threads=1)
+
+    run16()  # warm-up
+    wall16, cpu16 = best_wall_and_cpu(run16, repeat)
+    rows.append(("HitPeak kernel 75x75x3, 1 thread, 16-event blocks (wall)", f"{n / wall16:,.0f} img/s", "", ""))
     rows.append(
         (
-            "HitPeak kernel 75x75x3, 1 thread, 16-event blocks",
-            f"{rate:,.0f} img/s",
-            f">= {TARGET_KERNEL:,.0f}",
-            f"{rate / TARGET_KERNEL:.2f}",
+            "HitPeak kernel 75x75x3, 1 thread, 16-event blocks (CPU)",
+            f"{n / cpu16:,.0f} img/s",
+            f">= {TARGET_KERNEL:,.0f} per core",
+            f"{n / cpu16 / TARGET_KERNEL:.2f}",
         )
     )
     t512 = blocks(512, 1)

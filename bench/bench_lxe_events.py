@@ -20,9 +20,7 @@ once per process and not counted. Best of ``--repeat`` passes; the machines are 
 
 from __future__ import annotations
 
-import time
-
-from _common import parse_options, print_table
+from _common import best_wall_and_cpu, parse_options, print_table
 
 OPTIONS = {
     "--events": (4000, 200, "events per pass and source (DARWIN: a quarter)"),
@@ -30,17 +28,6 @@ OPTIONS = {
     "--xenon1t-only": (None, None, "skip DARWIN (its kernel takes ~10 s to build)"),
 }
 TARGETS = {"xenon1t": 2000.0, "darwin": 500.0}
-
-
-def best_wall_and_cpu(fn, repeat: int) -> tuple[float, float]:
-    """The shortest wall time and the shortest process CPU time of ``repeat`` calls of ``fn()``. On 1 thread the
-    CPU time is the per-core cost even when other jobs share the cores (the wall time then overstates it)."""
-    wall = cpu = float("inf")
-    for _ in range(repeat):
-        w0, c0 = time.perf_counter(), time.process_time()
-        fn()
-        wall, cpu = min(wall, time.perf_counter() - w0), min(cpu, time.process_time() - c0)
-    return wall, cpu
 
 
 SOURCES = ("er-background", "er", "wimp")

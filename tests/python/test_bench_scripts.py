@@ -40,7 +40,7 @@ def test_hitpeak_benchmark_quick_run():
     res = run(BENCH / "bench_hitpeak.py", "--quick", "--events", "600")
     assert res.returncode == 0, res.stdout[-2000:] + res.stderr[-2000:]
     rows = [line for line in res.stdout.splitlines() if "|" in line]
-    assert any(line.startswith("HitPeak kernel 75x75x3, 1 thread") for line in rows)
+    assert any(line.startswith("HitPeak kernel 75x75x3, 1 thread, 16-event blocks (CPU)") for line in rows)
     assert any(line.startswith("RDataFrame: 2 threads vs 1") for line in rows)
 
 

@@ -379,7 +379,14 @@ class Simulator:
                 for k in (ER, NR):
                     m = r == k
                     if m.any():  # NEST seeds per batch and recoil type: the same draws for a given (seed, batch)
-                        n_ph[m], n_e[m] = nest_quanta(k, e[m], self.field, self.density, seed=u64(seed * 4099 + b + k))
+                        n_ph[m], n_e[m] = nest_quanta(
+                            k,
+                            e[m],
+                            self.field,
+                            self.density,
+                            seed=u64(seed * 4099 + b + k),
+                            recombination_fluctuation=self.er_recombination_fluctuation,  # ER only; 0 = plain NEST
+                        )
                 n_ex = np.where(r == ER, self._exciton_photons(e, n_ph, n_e), n_ph).astype(np.int32)
                 out = sim.simulate(
                     x[sl],
