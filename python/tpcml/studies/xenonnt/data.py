@@ -22,17 +22,6 @@ import numpy as np
 DETECTOR = "xenonnt"
 #: nT-CVAE Sec. IV: "We use a spin-independent interaction cross-section of sigma = 1e-45 cm2"
 REFERENCE_CROSS_SECTION = 1e-45
-#: image columns of the events tree, in the order of HitPeakImager.batch
-IMAGE_COLUMNS = (
-    "s1_pmt_area",
-    "s2_pmt_area",
-    "s1_waveform",
-    "s1_waveform_top",
-    "s1_waveform_bottom",
-    "s2_waveform",
-    "s2_waveform_top",
-    "s2_waveform_bottom",
-)
 
 
 @dataclass
@@ -53,11 +42,11 @@ class EventSet:
 
 
 def images_of(events: dict, detector, threads: int = 1) -> np.ndarray:
-    """HitPeak images (N, 75, 75, 3) of an events dict (the columns of :data:`IMAGE_COLUMNS`)."""
+    """HitPeak images (N, 75, 75, 3) of an events dict (the columns ``tpcml._core.HITPEAK_COLUMNS``)."""
     from tpcml import _core
 
     imager = _core.HitPeakImager(detector, "hitpeak")
-    cols = [np.ascontiguousarray(events[c], dtype=np.float32) for c in IMAGE_COLUMNS]
+    cols = [np.ascontiguousarray(events[c], dtype=np.float32) for c in _core.HITPEAK_COLUMNS]
     # the engine's per-PMT areas carry baseline noise and can be slightly negative; the imager takes areas >= 0
     # (HitPeak.h: log10(1 + a)), so they are clipped at 0 here
     cols[0], cols[1] = np.maximum(cols[0], 0.0), np.maximum(cols[1], 0.0)
