@@ -167,4 +167,10 @@ def extended_poisson_p(ts_er, ts_nr, B: float, S: float, n_experiments: int, see
 def _pvalue_fields(pv) -> dict:
     """p, sigma, how p was found (empirical or a Gaussian fit of the null's tail: flagged) and the 95 % CL bound
     on p when no null experiment reached the median."""
-    return {"p": float(pv.p), "sigma": float(pv.sigma), "method": pv.method, "p_bound": float(pv.p_bound)}
+    return {
+        "p": float(pv.p),
+        "sigma": float(pv.sigma),
+        "method": pv.method,
+        "p_bound": float(pv.p_bound),
+        "log10_p": float(pv.log10_p),
+    }

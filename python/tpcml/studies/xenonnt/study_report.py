@@ -199,8 +199,10 @@ def _fig_contour(an: dict, out: Path) -> Path:
 def _p(row: dict, suffix: str = "") -> str:
     """A pseudo-experiment p-value: its sigma, flagged when it comes from a Gaussian fit of the null's tail."""
     k = f"_{suffix}" if suffix else ""
-    fit = " (Gaussian tail fit)" if row[f"method{k}"] == "gaussian-fit" else ""
-    return f"{row[f'p{k}']:.3g} ({row[f'sigma{k}']:.1f} sigma{fit})"
+    fit = ", Gaussian tail fit" if row[f"method{k}"] == "gaussian-fit" else ""
+    p = row[f"p{k}"]
+    text = f"{p:.3g}" if p > 0 else f"10^{row[f'log10_p{k}']:.0f}"
+    return f"{text} ({row[f'sigma{k}']:.1f} sigma{fit})"
 
 
 def _lines(ctx, results: dict, figs) -> list[str]:
