@@ -149,3 +149,15 @@ def test_quick_run_end_to_end(tmp_path):
     assert "contour_50GeV" in res["anomaly"]
     for f in ("report.md", "fig3_cvae_loss.png", "fig5_ts_er_nr.png", "fig7_p_vs_R.png", "xenonnt_ts_terms.onnx"):
         assert (out / f).is_file(), f
+
+
+def test_bad_masses_are_refused_before_any_work(tmp_path, capsys):
+    from tpcml import cli
+
+    for bad, why in (("50,abc", "'abc'"), ("2", "outside 5-10000 GeV")):
+        with pytest.raises(SystemExit) as exit_:
+            cli.main(["run", "xenonnt", "--out", str(tmp_path / "o"), "--masses", bad, "-q"])
+        assert exit_.value.code == 2
+        err = capsys.readouterr().err
+        assert "--masses" in err and why in err, err
+    assert not (tmp_path / "o" / "results.json").exists()
