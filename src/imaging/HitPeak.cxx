@@ -222,7 +222,15 @@ void HitPeakImager::drawWave(const std::array<const float *, 3> &wave, const Rec
    // overlaps (exact area weighting). Column by column: the bars over the column add partial rows
    // directly and runs of fully covered rows through a difference array (acc: the column's rows x 3
    // channels x {partial, full}, small enough to stay in L1), then the column is written.
-   const int ns = m_opt.samples;
+   // x axis autoscaled to the peak as PaX's display draws it: the samples up to the last non-zero one of the
+   // three waveforms (the stored peak; the rest of the 200 samples is padding) span the panel's width
+   int ns = 0;
+   for (int k = m_opt.samples; k > 0 && ns == 0; --k)
+      for (const float *w : wave)
+         if (w[k - 1] != 0.f)
+            ns = k;
+   if (ns == 0)
+      return; // nothing stored: an empty panel
    const double sw = (panel.x1 - panel.x0) / ns;
    const double span = panel.y1 - panel.y0, invRange = 1. / (m_opt.logMax - m_opt.logMin);
    const int colBegin = static_cast<int>(std::floor(panel.x0)), colEnd = static_cast<int>(std::ceil(panel.x1));
@@ -234,7 +242,7 @@ void HitPeakImager::drawWave(const std::array<const float *, 3> &wave, const Rec
    // channel order: 0 red = top, 1 green = sum, 2 blue = bottom; inputs: sum, top, bottom
    const float *in[3] = {wave[1], wave[0], wave[2]};
    const std::size_t nsz = static_cast<std::size_t>(ns);
-   acc.resize(3 * nsz + nRows * 6);
+   acc.resize(3 * static_cast<std::size_t>(m_opt.samples) + nRows * 6);
    double *lows = acc.data(), *column = lows + 3 * nsz;
    const double hi = panel.y1 - rowBegin;
    for (std::size_t k = 0; k < nsz; ++k)
@@ -293,9 +301,9 @@ void HitPeakImager::render(const HitPeakEvent &e, float *image) const
    const std::size_t ns = static_cast<std::size_t>(m_opt.samples);
    for (const auto &[ptr, what] : {std::pair{e.s1Pmt, "s1_pmt_area"}, std::pair{e.s2Pmt, "s2_pmt_area"}})
       for (std::size_t k = 0; k < m_nPmt; ++k)
-         if (!std::isfinite(ptr[k]) || ptr[k] < 0.f)
+         if (!std::isfinite(ptr[k]))
             throw UsageError(std::string("HitPeakImager: ") + what + "[" + std::to_string(k) +
-                             "] = " + std::to_string(ptr[k]) + "; expected a finite area >= 0 PE");
+                             "] = " + std::to_string(ptr[k]) + "; expected a finite area in PE");
    for (std::size_t s = 0; s < 2; ++s)
       for (std::size_t c = 0; c < 3; ++c) {
          const float *w = (s == 0 ? e.s1Wave : e.s2Wave)[c];

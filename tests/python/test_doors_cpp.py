@@ -726,10 +726,10 @@ CASES: list[DoorCase] = [
     ),
     DoorCase(
         "tpcml-hitpeak",
-        "negative PMT area",
-        _cmd("tpcml-hitpeak", _f("lxe_negative.root"), "--output", _f("out/h.root")),
-        1,
-        r"entry 3: HitPeakImager: s1_pmt_area\[5\] = -2.*expected a finite area >= 0 PE",
+        "negative PMT area (baseline noise: drawn as no light)",
+        _cmd("tpcml-hitpeak", _f("lxe_negative.root"), "--output", _f("out/h_negative.root")),
+        0,
+        r"wrote 60 images",
     ),
     DoorCase(
         "tpcml-hitpeak",

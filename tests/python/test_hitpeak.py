@@ -107,6 +107,17 @@ def test_peak_bars_follow_the_log_scale_from_1_to_100(det, value, fraction):
         assert green[-1, :50].min() == pytest.approx(1.0) and green[0, :50].max() == 0.0
 
 
+def test_peak_x_axis_is_autoscaled_to_the_stored_peak(det):
+    # as PaX's display: a 20-sample peak (the rest of the 200 stored samples is zero padding) spans the panel
+    h = _core.HitPeakImager(det, "peak", width=100, height=50)
+    ev = empty_event(h.n_pmt)
+    ev[5][0, :20] = 10.0  # the S2 sum: right half, log10(10) = half the height
+    green = h.batch(*ev)[0][:, :, 1].astype(np.float64)
+    assert green[:, 50:].sum() == pytest.approx(50 * 50 * 0.5, rel=1e-5)
+    assert green[-1, 50] == pytest.approx(1.0) and green[-1, 99] == pytest.approx(1.0)  # first and last column
+    assert green[:, :50].sum() == 0.0  # an S1 of zeros: an empty panel
+
+
 def test_hitpeak_is_hit_over_peak_and_values_in_unit_range(det):
     ev = random_events(248, 20)
     hp = _core.HitPeakImager(det, "hitpeak", width=200, height=100).batch(*ev)
@@ -125,6 +136,18 @@ def test_raw_mode_concatenates_the_inputs(det):
     np.testing.assert_array_equal(raw, np.concatenate(ev, axis=1))
 
 
+def test_negative_areas_from_baseline_noise_draw_nothing(det):
+    # the engine's per-PMT areas integrate baseline noise: a channel can sum to a few tenths of a PE below 0
+    ev = random_events(248, 5)
+    noisy = [a.copy() for a in ev]
+    noisy[0][:, ::7] = -0.2
+    noisy[1][:, 3] = -0.3
+    clipped = [np.maximum(a, 0) if k < 2 else a for k, a in enumerate(noisy)]
+    h = _core.HitPeakImager(det)
+    np.testing.assert_array_equal(h.batch(*noisy), h.batch(*clipped))
+    np.testing.assert_array_equal(_core.HitPeakImager(det, "raw").batch(*noisy)[:, :248], noisy[0])  # raw keeps them
+
+
 def test_batch_rejects_bad_shapes_and_values(det):
     h = _core.HitPeakImager(det)
     ev = random_events(248, 3)
@@ -138,7 +161,7 @@ def test_batch_rejects_bad_shapes_and_values(det):
         h.batch(*bad)
     bad = [a.copy() for a in ev]
     bad[0][1, 17] = np.nan
-    with pytest.raises(ValueError, match=r"s1_pmt_area\[17\] = nan; expected a finite area >= 0 PE"):
+    with pytest.raises(ValueError, match=r"s1_pmt_area\[17\] = nan; expected a finite area in PE"):
         h.batch(*bad)
     bad = [a.copy() for a in ev]
     bad[5][2, 3] = np.inf

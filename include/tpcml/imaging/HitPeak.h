@@ -15,8 +15,10 @@
 //            normalised to the signal's largest PMT area over both arrays, v = log10(1 + a) /
 //            log10(1 + a_max) (so the top/bottom contrast survives; PaX's hit-pattern panels autoscale
 //            too), through the colour map below. PMTs without light stay black.
-//   Peak     two panels side by side: the largest S1 (left) and the largest S2 (right) waveform, each
-//            stored sample a bar of equal width across the panel, filled from the panel's bottom edge
+//   Peak     two panels side by side: the largest S1 (left) and the largest S2 (right) waveform, the x axis
+//            autoscaled to the peak as PaX's display draws it (the samples up to the last non-zero one of
+//            the sum, top and bottom waveforms: the stored peak without its zero padding, span the panel),
+//            each sample a bar of equal width, filled from the panel's bottom edge
 //            to log10(PE per sample) on a y axis from 10^0 to 10^2 (X1T-CNN Sec. III: "the y-axis was
 //            set to a log-scale with a range of 0 to 10^2"; samples below 1 PE draw nothing, above
 //            100 PE are clipped). Channel 0 (red) is the top-array waveform, channel 1 (green) the
@@ -101,9 +103,9 @@ public:
    /// Floats per image (width x height x 3; raw mode: 2 n_pmt + 6 samples).
    std::size_t imageSize() const { return m_size; }
 
-   /// The kernel: one event's image into `image` (imageSize() floats, all overwritten). Non-finite or
-   /// negative PMT areas throw UsageError naming the array and the index (waveform samples may be
-   /// negative: baseline noise; non-finite ones throw).
+   /// The kernel: one event's image into `image` (imageSize() floats, all overwritten). Non-finite PMT areas or
+   /// waveform samples throw UsageError naming the array and the index. Negative values are legal (baseline
+   /// noise integrated over a channel's kept samples, a few tenths of a PE) and draw nothing; raw mode keeps them.
    void render(const HitPeakEvent &event, float *image) const;
 
    /// RDataFrame door: arrays of n_pmt and `samples` entries (UsageError naming the column otherwise).
