@@ -46,10 +46,8 @@ def images_of(events: dict, detector, threads: int = 1) -> np.ndarray:
     from tpcml import _core
 
     imager = _core.HitPeakImager(detector, "hitpeak")
+    # negative per-PMT areas (baseline noise) are legal and draw nothing (HitPeak.h)
     cols = [np.ascontiguousarray(events[c], dtype=np.float32) for c in _core.HITPEAK_COLUMNS]
-    # the engine's per-PMT areas carry baseline noise and can be slightly negative; the imager takes areas >= 0
-    # (HitPeak.h: log10(1 + a)), so they are clipped at 0 here
-    cols[0], cols[1] = np.maximum(cols[0], 0.0), np.maximum(cols[1], 0.0)
     return imager.batch(*cols, threads=threads)
 
 
