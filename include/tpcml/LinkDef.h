@@ -70,6 +70,13 @@
 #pragma link C++ class tpcml::ImageJobBase - ;
 #pragma link C++ class tpcml::HitPeakJob - ;
 #pragma link C++ function tpcml::hitPeakFiles;
+#pragma link C++ enum tpcml::EventVectorNorm;
+#pragma link C++ function tpcml::parseEventVectorNorm;
+#pragma link C++ function tpcml::eventVectorNormName;
+#pragma link C++ class tpcml::EventVectorOptions + ;
+#pragma link C++ class tpcml::EventVectorBuilder - ;
+#pragma link C++ function tpcml::eventVectorColumns;
+#pragma link C++ function tpcml::defineEventVector;
 #pragma link C++ namespace tpcml::onnx;
 #pragma link C++ class tpcml::onnx::TensorInfo + ;
 #pragma link C++ class tpcml::onnx::Model - ;

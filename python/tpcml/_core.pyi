@@ -8,7 +8,7 @@ import collections.abc
 import numpy
 import numpy.typing
 import typing
-__all__: list[str] = ['AccidentalPairer', 'AtomicOutput', 'ConfigError', 'DetectorConfig', 'DetectorParameter', 'DriftDepth', 'EVENT_COLUMNS', 'EVENT_DTYPES', 'ElectronLifetimeCorrection', 'Error', 'FEATURES', 'HITPEAK_COLUMNS', 'HitPeakImager', 'InputError', 'LXeEventSimulator', 'LXeOptics', 'LXeResponse', 'NRMedianCurve', 'OnnxModel', 'PositionCorrections', 'RasterOptions', 'RegularGrid', 'S1_COLUMNS', 'S2_COLUMNS', 'ScintillationTiming', 'TrackRasteriser', 'UsageError', 'WaveformParams', 'WaveformSimulator', 'accepted_units', 'accidental_count', 'available_memory', 'check_detector', 'compiler_version', 'describe_tree', 'dimension_names', 'hex_pmt_array', 'isolated_rates', 'library_directory', 'list_trees', 'model_json', 'onnx_benchmark', 'onnx_ir_versions', 'onnx_isa', 'onnx_newest_opset', 'onnx_schema_table', 'onnx_supported_operators', 'pair_file', 'provenance_json', 'provenance_keys', 'read_detector', 'read_parameter', 'read_pmt_table', 'require_columns', 'require_distinct_output', 'root_version', 'score_files', 'sha256_file', 'unit_factor', 'version', 'write_output_metadata', 'write_tree_file']
+__all__: list[str] = ['AccidentalPairer', 'AtomicOutput', 'ConfigError', 'DetectorConfig', 'DetectorParameter', 'DriftDepth', 'EVENT_COLUMNS', 'EVENT_DTYPES', 'EVENT_VECTOR_COLUMNS', 'ElectronLifetimeCorrection', 'Error', 'EventVector', 'FEATURES', 'HITPEAK_COLUMNS', 'HitPeakImager', 'InputError', 'LXeEventSimulator', 'LXeOptics', 'LXeResponse', 'NRMedianCurve', 'OnnxModel', 'PositionCorrections', 'RasterOptions', 'RegularGrid', 'S1_COLUMNS', 'S2_COLUMNS', 'ScintillationTiming', 'TrackRasteriser', 'UsageError', 'WaveformParams', 'WaveformSimulator', 'accepted_units', 'accidental_count', 'available_memory', 'check_detector', 'compiler_version', 'describe_tree', 'dimension_names', 'hex_pmt_array', 'isolated_rates', 'library_directory', 'list_trees', 'model_json', 'onnx_benchmark', 'onnx_ir_versions', 'onnx_isa', 'onnx_newest_opset', 'onnx_schema_table', 'onnx_supported_operators', 'pair_file', 'provenance_json', 'provenance_keys', 'read_detector', 'read_parameter', 'read_pmt_table', 'require_columns', 'require_distinct_output', 'root_version', 'score_files', 'sha256_file', 'unit_factor', 'version', 'write_output_metadata', 'write_tree_file']
 class Error(RuntimeError):
     """
     Base of every tpcml error.
@@ -706,6 +706,37 @@ class HitPeakImager:
     @property
     def width(self) -> int:
         ...
+class EventVector:
+    """
+    DARWIN-VAE event vector [S1 total waveform, S2 total waveform, S2 top and bottom hit patterns] (tpcml::EventVectorBuilder, DARWIN-VAE Sec. 3.3).
+    """
+    @typing.overload
+    def __init__(self, detector: DetectorConfig, samples: typing.SupportsInt | typing.SupportsIndex = 200, norm: str = 'log1p') -> None:
+        """
+        norm: log1p (sign(x) log(1 + |x|) of PE, the default) or none (PE).
+        """
+    @typing.overload
+    def __init__(self, n_top: typing.SupportsInt | typing.SupportsIndex, n_bottom: typing.SupportsInt | typing.SupportsIndex, samples: typing.SupportsInt | typing.SupportsIndex = 200, norm: str = 'log1p') -> None:
+        ...
+    def batch(self, s1_waveform: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], s2_waveform: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], s2_pmt_area: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], threads: typing.SupportsInt | typing.SupportsIndex = 1) -> numpy.typing.NDArray[numpy.float32]:
+        """
+        Event vectors of N events ((N, samples) waveforms, (N, n_pmt) S2 areas): (N, 2 samples + n_pmt) float32. GIL released.
+        """
+    @property
+    def n_bottom(self) -> int:
+        ...
+    @property
+    def n_top(self) -> int:
+        ...
+    @property
+    def norm(self) -> str:
+        ...
+    @property
+    def samples(self) -> int:
+        ...
+    @property
+    def size(self) -> int:
+        ...
 class OnnxModel:
     """
     An ONNX model loaded by the tpcml C++ engine (tpcml::onnx::Model).
@@ -860,6 +891,7 @@ def write_tree_file(path: str, trees: dict, named: dict = {}, parameters: dict =
     """
 EVENT_COLUMNS: tuple
 EVENT_DTYPES: dict
+EVENT_VECTOR_COLUMNS: tuple
 FEATURES: tuple
 HITPEAK_COLUMNS: tuple
 S1_COLUMNS: tuple

@@ -4,6 +4,7 @@
 
 #include "tpcml/core/AtomicFile.h"
 #include "tpcml/core/DetectorConfig.h"
+#include "tpcml/imaging/EventVector.h"
 #include "tpcml/imaging/HitPeak.h"
 #include "tpcml/imaging/TrackRasteriser.h"
 
@@ -165,6 +166,53 @@ void registerImaging(py::module_ &m)
            "Images of N events from the events-tree arrays ((N, n_pmt) areas, (N, samples) waveforms): (N, H, W, 3) "
            "float32 in [0, 1] ((N, 3, H, W) with channels_first; (N, 2 n_pmt + 6 samples) in raw mode). GIL "
            "released.");
+   m.attr("EVENT_VECTOR_COLUMNS") = py::tuple(py::cast(eventVectorColumns()));
+   py::class_<EventVectorBuilder>(m, "EventVector",
+                                  "DARWIN-VAE event vector [S1 total waveform, S2 total waveform, S2 top and bottom "
+                                  "hit patterns] (tpcml::EventVectorBuilder, DARWIN-VAE Sec. 3.3).")
+       .def(py::init([](const DetectorConfig &detector, int samples, const std::string &norm) {
+               return EventVectorBuilder(detector, EventVectorOptions{samples, parseEventVectorNorm(norm)});
+            }),
+            py::arg("detector"), py::arg("samples") = 200, py::arg("norm") = "log1p",
+            "norm: log1p (sign(x) log(1 + |x|) of PE, the default) or none (PE).")
+       .def(py::init([](std::size_t nTop, std::size_t nBottom, int samples, const std::string &norm) {
+               return EventVectorBuilder(nTop, nBottom, EventVectorOptions{samples, parseEventVectorNorm(norm)});
+            }),
+            py::arg("n_top"), py::arg("n_bottom"), py::arg("samples") = 200, py::arg("norm") = "log1p")
+       .def_property_readonly("norm", [](const EventVectorBuilder &b) { return eventVectorNormName(b.options().norm); })
+       .def_property_readonly("samples", [](const EventVectorBuilder &b) { return b.options().samples; })
+       .def_property_readonly("n_top", &EventVectorBuilder::nTop)
+       .def_property_readonly("n_bottom", &EventVectorBuilder::nBottom)
+       .def_property_readonly("size", &EventVectorBuilder::size)
+       .def(
+           "batch",
+           [](const EventVectorBuilder &b, const FloatArray &s1Wave, const FloatArray &s2Wave, const FloatArray &s2Pmt,
+              long long threads) {
+              if (threads < 0 || threads > 1024)
+                 throw std::invalid_argument("threads must be in [0, 1024] (0: all cores), got " +
+                                             std::to_string(threads));
+              const py::ssize_t n = s1Wave.ndim() == 2 ? s1Wave.shape(0) : -1;
+              const FloatArray *in[3] = {&s1Wave, &s2Wave, &s2Pmt};
+              for (std::size_t k = 0; k < 3; ++k) {
+                 const auto want = py::ssize_t(k < 2 ? std::size_t(b.options().samples) : b.nPmt());
+                 if (in[k]->ndim() != 2 || in[k]->shape(0) != n || in[k]->shape(1) != want)
+                    throw std::invalid_argument(eventVectorColumns()[k] + " must be a 2-D array (n_events, " +
+                                                std::to_string(want) + ") with the n_events of s1_waveform; got " +
+                                                shapeOf(*in[k]));
+              }
+              requireMemory(double(n) * double(b.size()) * sizeof(float),
+                            "the event vectors of " + std::to_string(n) + " events");
+              py::array_t<float> out({n, py::ssize_t(b.size())});
+              float *o = out.mutable_data();
+              {
+                 ReleaseGil release;
+                 b.batch(s1Wave.data(), s2Wave.data(), s2Pmt.data(), std::size_t(n), o, unsigned(threads));
+              }
+              return out;
+           },
+           py::arg("s1_waveform"), py::arg("s2_waveform"), py::arg("s2_pmt_area"), py::arg("threads") = 1,
+           "Event vectors of N events ((N, samples) waveforms, (N, n_pmt) S2 areas): (N, 2 samples + n_pmt) float32. "
+           "GIL released.");
 }
 
 } // namespace tpcml::bindings

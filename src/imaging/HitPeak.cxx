@@ -375,20 +375,29 @@ void HitPeakImager::batch(const float *s1Pmt, const float *s2Pmt, const std::arr
        256);
 }
 
-ROOT::RDF::RNode defineHitPeakImage(ROOT::RDF::RNode df, const std::string &name, const HitPeakImager &imager,
-                                    const std::vector<std::string> &columns)
+std::vector<std::string> arrayInputColumns(ROOT::RDF::RNode &df, const std::vector<std::string> &columns,
+                                           std::size_t expected, const std::string &door, const std::string &hint,
+                                           const std::string &what)
 {
-   if (columns.size() != 8)
-      throw UsageError("defineHitPeakImage takes 8 columns (s1 and s2 PMT areas, s1 and s2 waveforms: sum, top, "
-                       "bottom), got " +
+   if (columns.size() != expected)
+      throw UsageError(door + " takes " + std::to_string(expected) + " columns (" + hint + "), got " +
                        std::to_string(columns.size()));
    const std::vector<std::string> available = df.GetColumnNames();
    std::vector<std::string> inputs;
    for (const auto &c : columns) {
       if (std::find(available.begin(), available.end(), c) == available.end())
-         throw InputError("HitPeak image: the dataset has no column '" + c + "'" + didYouMean(c, available));
-      inputs.push_back(defineAs(df, c, ColumnKind::kRealArray, "the HitPeak-image input"));
+         throw InputError(what + ": the dataset has no column '" + c + "'" + didYouMean(c, available));
+      inputs.push_back(defineAs(df, c, ColumnKind::kRealArray, "the " + what + " input"));
    }
+   return inputs;
+}
+
+ROOT::RDF::RNode defineHitPeakImage(ROOT::RDF::RNode df, const std::string &name, const HitPeakImager &imager,
+                                    const std::vector<std::string> &columns)
+{
+   const std::vector<std::string> inputs =
+       arrayInputColumns(df, columns, 8, "defineHitPeakImage",
+                         "s1 and s2 PMT areas, s1 and s2 waveforms: sum, top, bottom", "HitPeak image");
    return df.DefineSlotEntry(
        name,
        [imager, columns](unsigned, ULong64_t entry, const ROOT::RVec<float> &a, const ROOT::RVec<float> &b,

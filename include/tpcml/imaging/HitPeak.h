@@ -150,6 +150,13 @@ private:
 /// s2_waveform_bottom.
 const std::vector<std::string> &hitPeakColumns();
 
+/// The array input columns of an image or vector door: `columns` must hold `expected` names (UsageError "<door>
+/// takes <expected> columns (<hint>), got n"), each in `df` (InputError "<what>: the dataset has no column 'c'" with
+/// the nearest names); returns them normalised to float arrays (defineAs, ColumnKind::kRealArray).
+std::vector<std::string> arrayInputColumns(ROOT::RDF::RNode &df, const std::vector<std::string> &columns,
+                                           std::size_t expected, const std::string &door, const std::string &hint,
+                                           const std::string &what);
+
 /// Defines `name` (RVec<float>, the image) from the events-tree columns (default: hitPeakColumns()). Throws
 /// InputError naming a missing column (with the nearest names); a wrong array length stops the event loop with
 /// a UsageError naming the column and the entry.

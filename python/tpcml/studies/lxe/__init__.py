@@ -114,8 +114,9 @@ def lxe_study(detector: str, **run: Any) -> Study:
     )
 
 
-#: the packages whose ``RUN`` dict gives a detector's ``tpcml run`` fields (steps, configure, report, ...)
-RUNS: dict[str, str] = {"xenonnt": "tpcml.studies.xenonnt"}
+#: the packages whose ``RUN`` dict gives a detector's ``tpcml run`` fields (steps, configure, report, ...); each
+#: package's __init__ imports no NumPy/TensorFlow
+RUNS: dict[str, str] = {"xenonnt": "tpcml.studies.xenonnt", "darwin": "tpcml.studies.darwin"}
 
 
 def _run_fields(detector: str) -> dict[str, Any]:

@@ -37,12 +37,9 @@ def _masses(text: str) -> tuple[float, ...]:
 
 
 def configure(args: argparse.Namespace, profile: str):
-    out = a.out_dir(args.out)
-    a.refuse_overwrite([out / "results.json", out / "report.md"], [], "--out")
-    from tpcml.ml.backend import silence_tensorflow_logs
-
-    silence_tensorflow_logs()
-    from tpcml.studies.xenonnt.study import XenonntConfig
+    """The :class:`~tpcml.studies.xenonnt.study.XenonntConfig` of a command line, every option checked before any
+    work (CommandLineError: exit 2)."""
+    from tpcml.studies.xenonnt.study import XenonntConfig  # NumPy only: TensorFlow comes with the steps
 
     def value(name):
         return profile_value(args, name, PROFILES, profile)
@@ -51,10 +48,16 @@ def configure(args: argparse.Namespace, profile: str):
     if events < 20:
         raise a.CommandLineError(f"--events: at least 20 interactions are needed, got {events}")
     a.check_events_memory(2 * events, "--events (ER and as many NR)", bytes_per_event=96 * 1024)
+    masses = _masses(value("masses"))
+    out = a.out_dir(args.out)
+    a.refuse_overwrite([out / "results.json", out / "report.md"], [], "--out")
+    from tpcml.ml.backend import silence_tensorflow_logs
+
+    silence_tensorflow_logs()  # before the steps import TensorFlow
     return XenonntConfig(
         out=out,
         events=events,
-        masses=_masses(value("masses")),
+        masses=masses,
         epochs_cvae=value("epochs_cvae"),
         epochs_cnn=value("epochs_cnn"),
         experiments=value("experiments"),
