@@ -54,15 +54,6 @@ def configure(args: argparse.Namespace, profile: str):
     from tpcml.ml.backend import silence_tensorflow_logs
 
     silence_tensorflow_logs()  # before the steps import TensorFlow
-    return XenonntConfig(
-        out=out,
-        events=events,
-        masses=masses,
-        epochs_cvae=value("epochs_cvae"),
-        epochs_cnn=value("epochs_cnn"),
-        experiments=value("experiments"),
-        seed=args.seed,
-        threads=a.all_cores(args.threads),
-        quick=profile == "quick",
-        verbose=not args.quiet,
-    )
+    sizes = {k: value(k) for k in ("epochs_cvae", "epochs_cnn", "experiments")}
+    run = {"seed": args.seed, "threads": a.all_cores(args.threads), "quick": profile == "quick"}
+    return XenonntConfig(out=out, events=events, masses=masses, verbose=not args.quiet, **sizes, **run)
