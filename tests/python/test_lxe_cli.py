@@ -43,7 +43,9 @@ def test_each_lxe_detector_has_one_registration_with_simulate_and_plot():
         assert st.paper is not None and st.paper.short
         # its run configurations are its positional aliases (xenon1t:sr0, xenon1t:sr1)
         assert sorted(st.aliases) == sorted(f"{name}:{r}" for r in detectors.load(name).runs)
-        assert st.runnable == (name != "xenonnt")  # the runs of issues 18 (xenon1t) and 19 (darwin); 20 later
+        from tpcml.studies.lxe import RUNS
+
+        assert st.runnable == (name in RUNS)  # the end-to-end runs of issues 18-20 (lxe.RUNS) and no other
     assert studies.get("xenon1t:sr0") is studies.get("xenon1t")
 
 
@@ -68,7 +70,7 @@ def test_help_texts(capsys):
     rc, out, _ = _main(["plot", "darwin", "--help"], capsys)
     assert rc == 0 and "event-display" in out and "--file-nr" in out
     rc, out, _ = _main(["run", "--help"], capsys)
-    assert rc == 0 and "xenon1t" in out and "xenonnt" not in out  # issue 18's run; xenonnt has verbs only
+    assert rc == 0 and all(name in out for name in LXE)  # the runs of issues 18-20
 
 
 def test_a_run_configuration_alias_is_the_default_detector():

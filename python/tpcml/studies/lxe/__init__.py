@@ -114,18 +114,21 @@ def lxe_study(detector: str, **run: Any) -> Study:
     )
 
 
-def _run(detector: str) -> dict[str, Any]:
-    """The end-to-end run fields of ``detector``'s registration, from its study package (imported lazily; the
-    packages' ``__init__`` import no NumPy/TensorFlow): DARWIN's and XENON1T's (issue 18)."""
-    if detector == "darwin":
-        from tpcml.studies.darwin import RUN
-
-        return RUN
-    if detector == "xenon1t":
-        from tpcml.studies.xenon1t import RUN
-
-        return RUN
-    return {}
+#: the packages whose ``RUN`` dict gives a detector's ``tpcml run`` fields (steps, configure, report, ...); each
+#: package's __init__ imports no NumPy/TensorFlow
+RUNS: dict[str, str] = {
+    "xenon1t": "tpcml.studies.xenon1t",
+    "xenonnt": "tpcml.studies.xenonnt",
+    "darwin": "tpcml.studies.darwin",
+}
 
 
-STUDIES = {name: register(lxe_study(name, **_run(name))) for name in DETECTORS}
+def _run_fields(detector: str) -> dict[str, Any]:
+    """The end-to-end run fields of ``detector`` (``<package>.RUN`` of :data:`RUNS`; none: verbs only)."""
+    import importlib
+
+    package = RUNS.get(detector)
+    return dict(importlib.import_module(package).RUN) if package else {}
+
+
+STUDIES = {name: register(lxe_study(name, **_run_fields(name))) for name in DETECTORS}
