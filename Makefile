@@ -18,6 +18,12 @@ bench: ## benchmarks: a table of figures, targets and ratios measured in one run
 	@$(VENV)/bin/python bench/bench_pandax3.py
 	@$(VENV)/bin/python bench/bench_tracks.py
 	@$(VENV)/bin/python bench/bench_hitpeak.py
+	@$(VENV)/bin/python bench/bench_waveforms.py
+	@$(VENV)/bin/python bench/bench_lxe_events.py
+	@$(VENV)/bin/python bench/bench_stats.py
+	@$(VENV)/bin/python bench/bench_xenon1t.py
+	@$(VENV)/bin/python bench/bench_darwin.py
+	@$(VENV)/bin/python bench/bench_xenonnt.py
 	@$(VENV)/bin/python bench/bench_ensemble.py
 
 lint:
