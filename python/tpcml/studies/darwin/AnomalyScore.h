@@ -38,7 +38,7 @@ namespace tpcml::darwin {
 class AnomalyScore {
 public:
    AnomalyScore(const std::string &encoder, const std::string &decoder, const std::string &classifier, double R)
-      : m_enc(encoder), m_dec(decoder), m_cls(classifier), m_R(R)
+       : m_enc(encoder), m_dec(decoder), m_cls(classifier), m_R(R)
    {
       const auto &dm = m_dec.model();
       m_beta = std::stod(dm.metadataValue("tpcml.beta", "1"));
