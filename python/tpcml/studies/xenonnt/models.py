@@ -47,7 +47,7 @@ def paper_cvae(seed: int | None = None, latent: int = LATENT, filters: int = FIL
     z_log_var]; ``decoder``: z -> image; ``vae``: the training model (random sampling, KL added as a layer loss;
     compile with ``loss="mse"``)."""
     keras = require("ml", "keras")
-    from keras import layers
+    layers = keras.layers
 
     from tpcml.ml.architectures import VAESampling
 
@@ -133,7 +133,7 @@ def score_model(encoder, decoder, classifier):
     """image -> ``terms`` [N, 3] = (per-pixel MSE of the reconstruction from the mean latent, KL summed over the
     latent, CNN p): the deterministic part of Eq. 10, exportable to ONNX (no random op)."""
     keras = require("ml", "keras")
-    from keras import layers, ops
+    layers, ops = keras.layers, keras.ops
 
     image = keras.Input(shape=IMAGE_SHAPE, name="image")
     mu, log_var = encoder(image)
