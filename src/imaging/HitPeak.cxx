@@ -326,7 +326,7 @@ void HitPeakImager::render(const HitPeakEvent &e, float *image) const
       drawHits(e.s2Pmt, m_nPmt, image);
    }
    if (m_peak) {
-      std::vector<double> scratch;
+      thread_local std::vector<double> scratch; // kept between images: no allocation per event
       drawWave(e.s1Wave, m_s1Panel, image, scratch);
       drawWave(e.s2Wave, m_s2Panel, image, scratch);
    }

@@ -109,8 +109,6 @@ struct LXeEventSimulator::Scratch {
 
 LXeEventSimulator::LXeEventSimulator(const DetectorConfig &det) : m_response(det), m_wf(det)
 {
-   m_g1 = det.get("g1");
-   m_seg = det.get("single_electron_gain");
    m_eee = det.get("extraction_efficiency");
    m_diffL = det.get("diffusion_longitudinal", "mm2/us");
    m_vd = m_response.corrections().driftVelocity();
@@ -183,7 +181,7 @@ void LXeEventSimulator::event(const LXeEventInput &in, std::size_t i, std::uint6
    const bool isNR = in.recoil[i] == 1;
 
    // ---- S1: detected photons, emission times, channels, digitisation
-   const double pDetect = std::min(1., m_g1 * corr.s1Relative(x, y, z) / (1. + wp.pDpe));
+   const double pDetect = m_response.s1DetectionProbability(x, y, z, wp.pDpe);
    const int nph = in.nPhotons[i];
    int nDet = binomialInt(rng, nph, pDetect);
    double c = 0.;
@@ -263,7 +261,7 @@ void LXeEventSimulator::event(const LXeEventInput &in, std::size_t i, std::uint6
    for (auto &t : s.electronTime)
       t = (td + sigmaT * rng.normal()) * 1e3;
    optics.s2Collection(x, y, s.prob.data());
-   const double mu = m_seg * corr.s2Relative(x, y) / (1. + wp.pDpe);
+   const double mu = m_response.s2PhotonsPerElectron(x, y, wp.pDpe);
    const S2Path path = opt.forceS2Path                                              ? opt.s2Path
                        : static_cast<double>(extracted) * mu >= opt.s2FastThreshold ? S2Path::kBinned
                                                                                     : S2Path::kPhotons;

@@ -316,7 +316,7 @@ S1Batch LXeResponse::scintillationS1(const float *x, const float *y, const float
           s.clearPhotons();
           m_optics.s1Collection(x[i], y[i], z[i], s.prob.data());
           s.buildCdf();
-          const double pDetect = std::min(1., m_g1 * m_corr.s1Relative(x[i], y[i], z[i]) / (1. + m_wf.params().pDpe));
+          const double pDetect = s1DetectionProbability(x[i], y[i], z[i], m_wf.params().pDpe);
           const int nph = std::max(0, nPhotons[i]);
           const int ndet = nph > 0 ? std::binomial_distribution<int>(nph, pDetect)(rng) : 0;
           for (int k = 0; k < ndet; ++k) {
@@ -356,8 +356,7 @@ S1Batch LXeResponse::singleElectronS1(const float *x, const float *y, std::size_
           m_optics.s2Collection(x[i], y[i], s.prob.data());
           s.buildCdf();
           // the SE gain is in PE (double-PE emission included): photons = gain / (1 + p_dpe)
-          const int nph =
-              std::poisson_distribution<int>(m_seg * m_corr.s2Relative(x[i], y[i]) / (1. + m_wf.params().pDpe))(rng);
+          const int nph = std::poisson_distribution<int>(s2PhotonsPerElectron(x[i], y[i], m_wf.params().pDpe))(rng);
           for (int k = 0; k < nph; ++k)
              s.addPhoton(s.pickPmt(rng), rng.uniform() * m_elTime);
           finishS1(s, out, i, store, detail::streamKey(seed, kSingleE + kWavePurposeOffset));

@@ -122,7 +122,7 @@ private:
    LXeResponse m_response;
    WaveformSimulator m_wf;
    ScintillationTiming m_timing;
-   double m_g1 = 0., m_seg = 0., m_eee = 0., m_diffL = 0., m_vd = 0., m_elTime = 0., m_field = 0.;
+   double m_eee = 0., m_diffL = 0., m_vd = 0., m_elTime = 0., m_field = 0.;
    double m_coincWindow = 0.;
    int m_coincLevel = 1;
 };

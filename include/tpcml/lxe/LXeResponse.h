@@ -99,6 +99,19 @@ public:
    S2Batch delayedElectronS2(const float *x, const float *y, const int *nElectrons, double releaseTimeUs, std::size_t n,
                              std::uint64_t seed, unsigned threads = 1, bool storePmtAreas = false) const;
 
+   /// Probability that an S1 photon at (x, y, z) gives a detected photon: g1 x relative light collection /
+   /// (1 + p_dpe), because g1 counts PE including the double-PE emission the digitiser adds.
+   double s1DetectionProbability(double x, double y, double z, double pDpe) const
+   {
+      const double p = m_g1 * m_corr.s1Relative(x, y, z) / (1. + pDpe);
+      return p < 1. ? p : 1.;
+   }
+   /// Mean detected electroluminescence photons of one extracted electron at (x, y) (same DPE convention).
+   double s2PhotonsPerElectron(double x, double y, double pDpe) const
+   {
+      return m_seg * m_corr.s2Relative(x, y) / (1. + pDpe);
+   }
+
    /// Reconstructed (x, y) from the top-array PMT areas (nTop values, top array order):
    /// Poisson maximum likelihood against the optics model. `buf` is scratch (nPmt values).
    void reconstructXY(const double *topArea, double topSum, std::vector<double> &buf, double &x, double &y) const;
