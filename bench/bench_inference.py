@@ -1,24 +1,32 @@
 #!/usr/bin/env python3
-"""ONNX inference benchmarks: tpcml's C++ engine against onnxruntime on the parity models.
+"""ONNX inference benchmarks: tpcml's C++ engine against onnxruntime and TMVA SOFIE on the parity models.
 
-    venv/bin/python bench/bench_inference.py [--quick] [--models DIR]
+    venv/bin/python bench/bench_inference.py [--quick] [--models DIR] [--repeat N] [--no-rdf]
 
-The parity models of tests/python/onnx_models.py (MLP 4C, XENON1T CNN, EfficientNet-B0, ...) are exported
-once into a cache directory (a temporary one unless ``--models DIR`` names one to reuse; the export runs in a
-subprocess so that TensorFlow stays out of the timed process). Measured in one run and printed as a table
-(figure, tpcml, onnxruntime, target, ratio, ok?):
+The parity models of tests/python/onnx_models.py (MLP 4C, XENON1T CNN, EfficientNet-B0, the conv-VAE encoder and
+decoder) are exported once into a cache directory (a temporary one unless ``--models DIR`` names one to reuse; the
+export runs in a subprocess so that TensorFlow stays out of the timed process). Measured in one run and printed as
+tables:
 
-* time per event of the C++ engine alone (``tpcml._core.onnx_benchmark``: no Python in the timed loop; batch 1
-  is the single-event path ``Session::score``) and of onnxruntime (1 intra-op and 1 inter-op thread, one
-  ``InferenceSession.run`` call per batch, batch 1 meaning one Python call per event), on the same pseudo-random
-  inputs (the engine's LCG, reproduced here), best of ``--repeat`` passes after a warm-up pass;
-* MLP 4C single event and batch 1024, XENON1T CNN 75x75x3 batch 64, EfficientNet-B0 128x128x3 batch 16;
+* thread-CPU time per event (the machines are shared: CPU time is what the engine costs, wall time what the
+  neighbours leave) of the C++ engine alone (``tpcml._core.onnx_benchmark``: no Python in the timed loop; batch 1
+  is the single-event path ``Session::score``), of onnxruntime (1 intra-op and 1 inter-op thread, running on the
+  calling thread; one ``InferenceSession.run`` per batch, so batch 1 includes a Python call per event) and of
+  SOFIE (optional: ``pip install sofie``; a column saying "not installed" otherwise), on the same pseudo-random
+  inputs (the engine's LCG, reproduced here). The engines run interleaved: each round is a warm-up and a timed
+  pass of each in turn, and the best round of each is kept;
+* SOFIE's code is generated from a copy of the model after :func:`tpcml.ml.sofie.prepare` (explicit pads, the
+  batch dimension named ``bs``, GlobalMaxPool -> ReduceMax, tf2onnx's run-time Flatten shapes as constants), for
+  the row's batch, compiled with ``-O3 -march=native`` against scipy's bundled OpenBLAS through its ``scipy_``
+  prefixed symbols (so numpy's OpenBLAS cannot interpose on ``sgemm_``) on one thread, and checked against
+  onnxruntime on the row's inputs before it is timed (a row shows "wrong" instead of a time otherwise);
+* % of peak: multiply-adds per event (Conv, ConvTranspose, MatMul, Gemm) over this core's assumed fp32 peak;
 * model load + plan time (``tpcml._core.OnnxModel(path)``) for the MLP and EfficientNet (onnxruntime column:
-  ``InferenceSession`` creation, for comparison).
+  ``InferenceSession`` creation, for comparison);
+* the RDataFrame rows: scoring 13 float branches with MLP 4C against a loop that only reads and sums them.
 
-Targets (issue): MLP single event <= 250 ns/event; MLP batch 1024 <= onnxruntime per event; CNN batch 64 <=
-onnxruntime; EfficientNet batch 16 <= 1.5 x onnxruntime; load <= 0.1 s (MLP), <= 2 s (EfficientNet).
-A ratio > 1 means the target is met. These machines are shared: figures vary by some 10 % from run to run.
+Targets (issue 21): tpcml at least as fast as onnxruntime and 1.5x as fast as SOFIE on every row. These machines
+are shared: figures vary by some 10 % from run to run.
 """
 
 from __future__ import annotations
@@ -34,9 +42,9 @@ from pathlib import Path
 from _common import best_seconds
 
 REPO = Path(__file__).resolve().parents[1]
-NEEDED = ("mlp4c", "xenon1t_cnn", "efficientnet_b0")
+NEEDED = ("mlp4c", "xenon1t_cnn", "efficientnet_b0", "vae_encoder", "vae_decoder")
 
-Row = tuple[str, str, str, str, str, str]  # figure, tpcml, onnxruntime, target, ratio, ok?
+Row = tuple[str, ...]  # the cells of one table row, the figure first
 
 
 # ------------------------------------------------------------------------------------------------- helpers
@@ -133,31 +141,131 @@ def verdict(ratio: float) -> str:
 
 # ------------------------------------------------------------------------------------------------- figures
 
+# (model, key, batch, events per pass, events per pass under --quick)
+CASES = [
+    ("MLP 4C", "mlp4c", 1, 20_000, 2_000),
+    ("MLP 4C", "mlp4c", 1024, 1024 * 16, 1024 * 2),
+    ("XENON1T CNN 75x75x3", "xenon1t_cnn", 1, 64, 16),
+    ("XENON1T CNN 75x75x3", "xenon1t_cnn", 64, 64 * 4, 64),
+    ("EfficientNet-B0 128x128x3", "efficientnet_b0", 1, 16, 4),
+    ("EfficientNet-B0 128x128x3", "efficientnet_b0", 16, 16 * 2, 16),
+    ("conv-VAE encoder 64x64", "vae_encoder", 1, 256, 32),
+    ("conv-VAE encoder 64x64", "vae_encoder", 64, 64 * 4, 64),
+    ("conv-VAE decoder (ConvTranspose)", "vae_decoder", 1, 256, 32),
+    ("conv-VAE decoder (ConvTranspose)", "vae_decoder", 64, 64 * 4, 64),
+]
 
-def inference_rows(paths: dict[str, Path], args) -> list[Row]:
+
+def macs_per_event(path: Path) -> int:
+    """Multiply-adds per event of the Conv, ConvTranspose, MatMul and Gemm nodes (onnx shape inference)."""
+    import numpy as np
+    import onnx
+
+    model = onnx.shape_inference.infer_shapes(onnx.load(str(path)))
+    g = model.graph
+    dims = {}
+    for vi in [*g.input, *g.value_info, *g.output]:
+        dims[vi.name] = [d.dim_value if d.HasField("dim_value") else 1 for d in vi.type.tensor_type.shape.dim]
+    for init in g.initializer:
+        dims[init.name] = list(init.dims)
+    total = 0
+    for node in g.node:
+        if node.op_type == "Conv":  # out elements x (Cin / group) x kernel
+            w = dims[node.input[1]]
+            total += int(np.prod(dims[node.output[0]][1:])) * int(np.prod(w[1:]))
+        elif node.op_type == "ConvTranspose":  # in elements x (Cout / group) x kernel
+            w = dims[node.input[1]]
+            total += int(np.prod(dims[node.input[0]][1:])) * int(np.prod(w[1:]))
+        elif node.op_type in ("MatMul", "Gemm"):
+            b = dims[node.input[1]]
+            total += int(np.prod(dims[node.output[0]][1:])) * (b[0] if node.op_type == "Gemm" else b[-2])
+    return total
+
+
+def peak_gmacs() -> float:
+    """This core's fp32 multiply-add peak (GMAC/s), an assumption: 16 fp32 FMAs per cycle (two 256-bit FMA pipes:
+    AMD Zen 4 runs AVX-512 as two halves; Intel with AVX2 alike) at the nominal clock of /proc/cpuinfo (boost
+    clocks can be higher, so the % of peak is an upper bound)."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            mhz = next(float(ln.split(":")[1]) for ln in f if ln.startswith("cpu MHz"))
+    except (OSError, StopIteration, ValueError):
+        mhz = 2600.0
+    return 16 * mhz / 1e3
+
+
+def sofie_runner(path: Path, key: str, batch: int, folder: Path, x, reference):
+    """A compiled SOFIE runner for `path` at `batch`, or the reason there is none (a string): SOFIE not installed,
+    refused the model, or computes it differently from onnxruntime (max |delta| > 1e-4 relative)."""
+    from tpcml.ml import sofie
+
+    if not sofie.available():
+        return "not installed"
+    try:
+        runner, _ = sofie.build(path, folder / f"{key}_b{batch}", key, batch, cache=folder / "cache")
+    except sofie.SofieError as err:
+        print(f"[bench] SOFIE refused {key}: {err}", flush=True)
+        return "refused"
+    n = (len(x) // batch) * batch
+    delta = sofie.max_abs_diff(runner.run(x[:n]), [r[:n] for r in reference])
+    scale = max(1.0, max(float(abs(r).max()) for r in reference))
+    if not delta <= 1e-4 * scale:
+        print(f"[bench] SOFIE output of {key} differs from onnxruntime: max |delta| {delta:.3g}", flush=True)
+        return f"wrong ({delta:.2g})"
+    return runner
+
+
+def inference_rows(paths: dict[str, Path], args, folder: Path) -> list[Row]:
+    """Per event thread-CPU time of tpcml, onnxruntime and SOFIE, interleaved: each round runs a warm-up and a timed
+    pass of each engine in turn; the best round of each is kept."""
+    import time as _time
+
+    import numpy as np
+
     from tpcml import _core
 
-    quick = args.quick
-    repeat = 2 if quick else args.repeat
+    rounds = 2 if args.quick else args.repeat
+    peak = peak_gmacs()
     rows: list[Row] = []
-    # (figure, key, batch, events per pass, target factor: tpcml <= factor x onnxruntime; None: absolute ns)
-    cases = [
-        ("MLP 4C single event, per event", "mlp4c", 1, 2_000 if quick else 20_000, 250.0),
-        ("MLP 4C batch 1024, per event", "mlp4c", 1024, 1024 * (2 if quick else 16), 1.0),
-        ("XENON1T CNN 75x75x3 batch 64, per event", "xenon1t_cnn", 64, 64 * (1 if quick else 4), 1.0),
-        ("EfficientNet-B0 128x128x3 batch 16, per event", "efficientnet_b0", 16, 16 * (1 if quick else 2), 1.5),
-    ]
-    for figure, key, batch, n_events, target in cases:
-        print(f"[bench] {figure} ({n_events} events, best of {repeat})", flush=True)
+    for figure, key, batch, n_full, n_quick in CASES:
+        n_events = n_quick if args.quick else n_full
+        print(f"[bench] {figure} batch {batch} ({n_events} events, best of {rounds} interleaved rounds)", flush=True)
         model = _core.OnnxModel(str(paths[key]))
-        ours = _core.onnx_benchmark(model, batch, n_events, repeat)
-        theirs = ort_ns_per_event(ort_session(paths[key]), model, batch, n_events, repeat)
-        if batch == 1:
-            label, ratio = f"<= {target:.0f} ns", target / ours
-        else:
-            label = "<= onnxruntime" if target == 1.0 else f"<= {target:g} x onnxruntime"
-            ratio = target * theirs / ours
-        rows.append((figure, fmt_ns(ours), fmt_ns(theirs), label, f"{ratio:.2f}", verdict(ratio)))
+        info = model.inputs[0]
+        x = lcg_inputs(n_events * info["event_size"]).reshape(n_events, *info["shape"][1:])
+        session = ort_session(paths[key])
+        name = session.get_inputs()[0].name
+        feeds = [{name: x[i : i + batch]} for i in range(0, n_events, batch)]
+        reference = [np.concatenate(parts) for parts in zip(*(session.run(None, f) for f in feeds), strict=True)]
+        runner = sofie_runner(paths[key], key, batch, folder, x, reference)
+        best = {"tpcml": np.inf, "ort": np.inf, "sofie": np.inf}
+        for _ in range(rounds):
+            best["tpcml"] = min(best["tpcml"], _core.onnx_benchmark(model, batch, n_events, 1, cpu_time=True))
+            for timed in (False, True):
+                t0 = _time.thread_time()
+                for feed in feeds:
+                    session.run(None, feed)
+                if timed:
+                    best["ort"] = min(best["ort"], (_time.thread_time() - t0) / n_events * 1e9)
+            if not isinstance(runner, str):
+                n = (n_events // batch) * batch
+                best["sofie"] = min(best["sofie"], runner.bench(x[:n], 1)[0])
+        ours, theirs = best["tpcml"], best["ort"]
+        sofie_ns = None if isinstance(runner, str) else best["sofie"]
+        macs = macs_per_event(paths[key])
+        ok = theirs / ours >= 1.0 and (sofie_ns is None or sofie_ns / ours >= 1.5)
+        rows.append(
+            (
+                f"{figure}, batch {batch}",
+                fmt_ns(ours),
+                fmt_ns(theirs),
+                runner if sofie_ns is None else fmt_ns(sofie_ns),
+                f"{theirs / ours:.2f}",
+                "-" if sofie_ns is None else f"{sofie_ns / ours:.2f}",
+                f"{100 * macs / ours / peak:.0f} %",
+                "yes" if ok else "NO",
+            )
+        )
 
     for figure, key, target in [
         ("MLP 4C load + plan", "mlp4c", 0.1),
@@ -165,10 +273,9 @@ def inference_rows(paths: dict[str, Path], args) -> list[Row]:
     ]:
         print(f"[bench] {figure}", flush=True)
         path = paths[key]
-        ours = best_seconds(lambda p=path: _core.OnnxModel(str(p)), repeat)
-        theirs = best_seconds(lambda p=path: ort_session(p), repeat)
-        ratio = target / ours
-        rows.append((figure, fmt_s(ours), fmt_s(theirs), f"<= {target:g} s", f"{ratio:.2f}", verdict(ratio)))
+        ours = best_seconds(lambda p=path: _core.OnnxModel(str(p)), rounds)
+        theirs = best_seconds(lambda p=path: ort_session(p), rounds)
+        rows.append((figure, fmt_s(ours), fmt_s(theirs), "-", f"{theirs / ours:.2f}", "-", "-", verdict(target / ours)))
     return rows
 
 
@@ -237,11 +344,28 @@ def rdataframe_rows(paths: dict[str, Path], args) -> list[Row]:
 # ---------------------------------------------------------------------------------------------------- main
 
 
+def _sofie_version() -> str:
+    from importlib import metadata
+
+    return metadata.version("sofie")
+
+
+def _table(header: Row, rows: list[Row]) -> None:
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    print(" | ".join(h.ljust(w) if i == 0 else h.rjust(w) for i, (h, w) in enumerate(zip(header, widths, strict=True))))
+    print("-+-".join("-" * w for w in widths))
+    for row in rows:
+        print(
+            " | ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths, strict=True)))
+        )
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="fewer events and repeats (a smoke run, < 60 s)")
     ap.add_argument("--models", type=Path, help="directory caching the exported parity models (reused if present)")
     ap.add_argument("--repeat", type=int, default=5, help="timed passes; the best is kept (default: %(default)s)")
+    ap.add_argument("--no-rdf", action="store_true", help="leave out the RDataFrame rows")
     args = ap.parse_args(argv)
 
     import onnxruntime as ort
@@ -252,23 +376,30 @@ def main(argv: list[str] | None = None) -> int:
     t_start = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="tpcml-bench-onnx-") as tmp:
         paths = export_models(args.models if args.models else Path(tmp))
-        rows = inference_rows(paths, args)
-        rows += rdataframe_rows(paths, args)
+        engine = inference_rows(paths, args, Path(tmp) / "sofie")
+        rdf = [] if args.no_rdf else rdataframe_rows(paths, args)
 
-    header: Row = ("figure", "tpcml", "reference", "target", "ratio", "ok?")
-    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    from tpcml.ml import sofie
+
+    load = os.getloadavg()
     print(
-        f"\ntpcml {tpcml.__version__} ONNX inference benchmarks (kernels: {_core.onnx_isa()}, onnxruntime "
-        f"{ort.__version__} on 1 thread, {os.cpu_count()} CPUs visible{', --quick' if args.quick else ''})"
+        f"\ntpcml {tpcml.__version__} ONNX inference benchmarks (kernels: {_core.onnx_isa()}; onnxruntime "
+        f"{ort.__version__}, 1 thread; SOFIE {_sofie_version() if sofie.available() else 'not installed'}; "
+        f"{os.cpu_count()} CPUs visible, load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}"
+        f"{'; --quick' if args.quick else ''})"
     )
-    print(" | ".join(h.ljust(w) if i == 0 else h.rjust(w) for i, (h, w) in enumerate(zip(header, widths, strict=True))))
-    print("-+-".join("-" * w for w in widths))
-    for row in rows:
-        print(
-            " | ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths, strict=True)))
-        )
-    print("reference: onnxruntime for the engine rows; the loop compared with for the RDF rows.")
-    print("ratio > 1 means the target is met (times are per event, best of the timed passes).")
+    _table(("figure", "tpcml", "onnxruntime", "SOFIE", "ort/tpcml", "SOFIE/tpcml", "% peak", "ok?"), engine)
+    print(
+        "Thread-CPU time per event (best round; the three engines interleaved in every round), so that other jobs on "
+        "the machine do not count. ratio = the other's time / tpcml's: > 1 means tpcml is faster; ok = ort/tpcml "
+        f">= 1 and SOFIE/tpcml >= 1.5 (load + plan: <= 0.1 s MLP, <= 2 s EfficientNet). % peak: multiply-adds per "
+        f"event over {peak_gmacs():.1f} GMAC/s (16 fp32 FMA/cycle at the nominal clock; an assumption). SOFIE: "
+        "generated after tpcml.ml.sofie's pre-pass, checked against onnxruntime first, compiled with -O3 "
+        "-march=native, sgemm_ from scipy's bundled OpenBLAS (scipy_ prefix: no interposition) on 1 thread."
+    )
+    if rdf:
+        _table(("figure", "tpcml", "reference", "target", "ratio", "ok?"), rdf)
+        print("reference: the loop compared with (wall time). ratio > 1 means the target is met.")
     print(f"[bench] total {time.perf_counter() - t_start:.1f} s")
     return 0
 

@@ -823,9 +823,9 @@ def model_json(path: str, metadata: collections.abc.Mapping[str, str] = {}, sha2
     """
     the tpcml_model JSON object: path, sha256, metadata
     """
-def onnx_benchmark(model: OnnxModel, batch: typing.SupportsInt | typing.SupportsIndex, n_events: typing.SupportsInt | typing.SupportsIndex, repeats: typing.SupportsInt | typing.SupportsIndex = 5) -> float:
+def onnx_benchmark(model: OnnxModel, batch: typing.SupportsInt | typing.SupportsIndex, n_events: typing.SupportsInt | typing.SupportsIndex, repeats: typing.SupportsInt | typing.SupportsIndex = 5, cpu_time: bool = False) -> float:
     """
-    Best time per event (ns) of the C++ engine alone over random inputs.
+    Best time per event (ns) of the C++ engine alone over random inputs (wall time, or the calling thread's CPU time with cpu_time=True).
     """
 def onnx_isa() -> str:
     """
