@@ -1,4 +1,4 @@
-// tpcml (private) -- ConvTranspose (scatter of each input value through the kernel).
+// tpcml (private) -- ConvTranspose (GEMM + col2im; a scatter of each input value through the kernel for ranks > 2).
 // Semantics follow the ONNX operator specification (https://onnx.ai/onnx/operators/).
 #include "onnx/ops/ConvAttrs.h"
 
@@ -13,45 +13,159 @@ namespace {
 using kernels::Activation;
 using kernels::ActKind;
 
+/// ConvTranspose as a GEMM and a col2im per event and group: col[(oc, k), i] = sum_ci W[ci, oc, k] x[ci, i]
+/// (M = Cout/group * kernel, N = input pixels, K = Cin/group; a constant W is packed once at plan time),
+/// then every column row is added into the output at the pixels its tap reaches (2-D, and 1-D as a 2-D of
+/// height 1). Other ranks keep the direct scatter of each input value through the kernel.
 struct ConvTransposeKernel : Kernel {
    ConvGeometry g; // in = input spatial, out = output spatial
    int64_t N = 0, Cin = 0, Cout = 0, group = 1;
    std::vector<float> bias;
    int biasId = -1;
    Activation act;
-   void run(float *const *v, float *) const override
+   bool gemmPath = false;
+   /// the 2-D view of the geometry (1-D: height 1): input Hi x Wi, output Ho x Wo, kernel kh x kw
+   int64_t Hi = 1, Wi = 1, Ho = 1, Wo = 1, kh = 1, kw = 1, sh = 1, sw = 1, dh = 1, dw = 1, pt = 0, pl = 0;
+   std::vector<float> aPacked; ///< constant W^T packed per group (kernels::gemmPackA)
+   int64_t aPackedStride = 0;
+
+   void run(float *const *v, float *ws) const override
    {
       const float *X = v[inputs[0]], *W = v[inputs[1]];
       float *Y = v[outputs[0]];
       const float *B = biasId >= 0 ? v[biasId] : (bias.empty() ? nullptr : bias.data());
-      const int64_t cig = Cin / group, cog = Cout / group, nd = g.nd;
-      const int64_t inSize = numel(g.in), outSize = numel(g.out), kSize = numel(g.kernel);
-      IndexBuf outStr{std::size_t(nd)}, iIdx{std::size_t(nd)}, kIdx{std::size_t(nd)};
-      rowMajorStrides(g.out, outStr);
+      const int64_t outSize = numel(g.out);
       for (int64_t n = 0; n < N; ++n) {
          float *y = Y + n * Cout * outSize;
          for (int64_t oc = 0; oc < Cout; ++oc)
             std::fill(y + oc * outSize, y + (oc + 1) * outSize, B ? B[oc] : 0.f);
-         for (int64_t ci = 0; ci < Cin; ++ci) {
-            const int64_t gi = ci / cig;
-            const float *x = X + (n * Cin + ci) * inSize;
-            for (int64_t kf = 0; kf < kSize; ++kf) {
-               unravelIndex(kf, g.kernel, kIdx);
-               for (int64_t i = 0; i < inSize; ++i) {
-                  unravelIndex(i, g.in, iIdx);
-                  int64_t off = 0;
-                  if (!tapOffset(g, iIdx, kIdx, g.out, outStr, off)) // where tap kf takes the input pixel
-                     continue;
-                  const float xv = x[i];
-                  for (int64_t oc = 0; oc < cog; ++oc)
-                     y[(gi * cog + oc) * outSize + off] += xv * W[((ci * cog) + oc) * kSize + kf];
-               }
-            }
-         }
+         if (gemmPath)
+            gemmEvent(X + n * Cin * numel(g.in), W, y, ws);
+         else
+            scatterEvent(X + n * Cin * numel(g.in), W, y);
          K().activate(y, Cout * outSize, act);
       }
    }
+
+   void gemmEvent(const float *x, const float *W, float *y, float *ws) const
+   {
+      const int64_t cig = Cin / group, cog = Cout / group, kSize = kh * kw, inSize = Hi * Wi;
+      const kernels::KernelTable &kt = K();
+      float *col = ws;
+      for (int64_t gi = 0; gi < group; ++gi) {
+         kernels::GemmArgs a;
+         a.M = cog * kSize;
+         a.N = inSize;
+         a.K = cig;
+         if (aPacked.empty()) { // W^T read in place: row (oc, k) of A is column (oc, k) of W_g
+            a.A = W + gi * cig * cog * kSize;
+            a.sAm = 1;
+            a.sAk = cog * kSize;
+         } else {
+            a.Apacked = aPacked.data() + gi * aPackedStride;
+         }
+         a.B = x + gi * cig * inSize;
+         a.sBk = inSize;
+         a.sBn = 1;
+         a.C = col;
+         a.ldc = inSize;
+         kt.gemm(a, ws + cog * kSize * inSize);
+         col2im(col, y + gi * cog * Ho * Wo, cog);
+      }
+   }
+
+   /// y[oc, ih * sh - pt + i * dh, iw * sw - pl + j * dw] += col[(oc, i, j), ih, iw] over the taps that land
+   /// inside the output.
+   void col2im(const float *col, float *y, int64_t channels) const
+   {
+      for (int64_t oc = 0; oc < channels; ++oc)
+         for (int64_t i = 0; i < kh; ++i)
+            for (int64_t j = 0; j < kw; ++j) {
+               const float *c = col + ((oc * kh + i) * kw + j) * Hi * Wi;
+               float *yc = y + oc * Ho * Wo;
+               // input columns whose output column ow = iw * sw - pl + j * dw lies in [0, Wo)
+               const int64_t base = j * dw - pl;
+               const int64_t lo = base >= 0 ? 0 : (-base + sw - 1) / sw;
+               const int64_t hi = std::min(Wi, base >= Wo ? 0 : (Wo - 1 - base) / sw + 1);
+               for (int64_t ih = 0; ih < Hi; ++ih) {
+                  const int64_t oh = ih * sh - pt + i * dh;
+                  if (oh < 0 || oh >= Ho)
+                     continue;
+                  const float *cr = c + ih * Wi;
+                  float *yr = yc + oh * Wo;
+                  if (sw == 1) {
+                     for (int64_t iw = lo; iw < hi; ++iw)
+                        yr[base + iw] += cr[iw];
+                  } else {
+                     for (int64_t iw = lo; iw < hi; ++iw)
+                        yr[base + iw * sw] += cr[iw];
+                  }
+               }
+            }
+   }
+
+   /// Any rank: each input value scattered through the kernel (the reference path).
+   void scatterEvent(const float *x0, const float *W, float *y) const
+   {
+      const int64_t cig = Cin / group, cog = Cout / group, nd = g.nd;
+      const int64_t inSize = numel(g.in), outSize = numel(g.out), kSize = numel(g.kernel);
+      IndexBuf outStr{std::size_t(nd)}, iIdx{std::size_t(nd)}, kIdx{std::size_t(nd)};
+      rowMajorStrides(g.out, outStr);
+      for (int64_t ci = 0; ci < Cin; ++ci) {
+         const int64_t gi = ci / cig;
+         const float *x = x0 + ci * inSize;
+         for (int64_t kf = 0; kf < kSize; ++kf) {
+            unravelIndex(kf, g.kernel, kIdx);
+            for (int64_t i = 0; i < inSize; ++i) {
+               unravelIndex(i, g.in, iIdx);
+               int64_t off = 0;
+               if (!tapOffset(g, iIdx, kIdx, g.out, outStr, off)) // where tap kf takes the input pixel
+                  continue;
+               const float xv = x[i];
+               for (int64_t oc = 0; oc < cog; ++oc)
+                  y[(gi * cog + oc) * outSize + off] += xv * W[((ci * cog) + oc) * kSize + kf];
+            }
+         }
+      }
+   }
 };
+
+/// Chooses the GEMM + col2im path for 1-D and 2-D (the 2-D view of the geometry), sizes its workspace
+/// and packs a constant W^T per group.
+void planConvTransposeGemm(NodeCtx &c, ConvTransposeKernel &k)
+{
+   const ConvGeometry &g = k.g;
+   if (g.nd != 1 && g.nd != 2)
+      return;
+   const std::size_t d0 = 0, d1 = g.nd == 2 ? 1 : 0; // 1-D: height 1, the width is dimension 0
+   if (g.nd == 2) {
+      k.Hi = g.in[d0];
+      k.Ho = g.out[d0];
+      k.kh = g.kernel[d0];
+      k.sh = g.stride[d0];
+      k.dh = g.dil[d0];
+      k.pt = g.padBegin[d0];
+   }
+   k.Wi = g.in[d1];
+   k.Wo = g.out[d1];
+   k.kw = g.kernel[d1];
+   k.sw = g.stride[d1];
+   k.dw = g.dil[d1];
+   k.pl = g.padBegin[d1];
+   const int64_t cig = k.Cin / k.group, cog = k.Cout / k.group, kSize = k.kh * k.kw, inSize = k.Hi * k.Wi;
+   if (cog * kSize * inSize > std::numeric_limits<int32_t>::max())
+      return; // a column buffer this large: the scatter path needs no workspace
+   k.gemmPath = true;
+   k.workspace = std::size_t(cog * kSize * inSize) + K().gemmWorkspace(cog * kSize, inSize, cig);
+   if (!c.isConst(1))
+      return;
+   const std::vector<float> &w = *c.in(1).f;
+   k.aPackedStride = int64_t(K().gemmPackedASize(cog * kSize, cig));
+   k.aPacked.resize(std::size_t(k.aPackedStride * k.group));
+   for (int64_t gi = 0; gi < k.group; ++gi)
+      K().gemmPackA(w.data() + gi * cig * cog * kSize, cog * kSize, cig, 1, cog * kSize,
+                    k.aPacked.data() + gi * k.aPackedStride);
+}
 
 /// The output geometry of a ConvTranspose over X `xs` and W `ws`: its window attributes
 /// (readConvAttrs), output_padding and output_shape, the spec's output size and auto_pad rules.
@@ -139,6 +253,7 @@ void opConvTranspose(NodeCtx &c)
       addFusedBias(k->bias, e.bias, k->Cout);
       k->act = e.act;
    }
+   planConvTransposeGemm(c, *k);
    k->outputs = {c.runtime(0, out)};
    c.emit(std::move(k));
 }

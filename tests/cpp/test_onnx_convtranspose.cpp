@@ -1,0 +1,147 @@
+// ConvTranspose (GEMM + col2im in 1-D and 2-D, the scatter path in 3-D) against a naive reference:
+// strides, asymmetric pads, output_padding, dilations, groups, kernels smaller than the stride.
+#include "tpcml/onnx/Model.h"
+
+#include "OnnxWriter.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdint>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace {
+
+using namespace onnxw;
+
+struct Case {
+   std::string label;
+   int64_t cin, cout, group;
+   std::vector<int64_t> in, kernel, stride, dil, pads, outPad; // spatial; pads: begins then ends
+};
+
+int64_t product(const std::vector<int64_t> &v)
+{
+   int64_t p = 1;
+   for (int64_t x : v)
+      p *= x;
+   return p;
+}
+
+std::vector<int64_t> outShape(const Case &c)
+{
+   std::vector<int64_t> out;
+   const std::size_t nd = c.in.size();
+   for (std::size_t d = 0; d < nd; ++d)
+      out.push_back(c.stride[d] * (c.in[d] - 1) + c.outPad[d] + (c.kernel[d] - 1) * c.dil[d] + 1 - c.pads[d] -
+                    c.pads[nd + d]);
+   return out;
+}
+
+/// The reference: every input value scattered through the kernel, in double precision.
+std::vector<float> reference(const Case &c, int64_t n, const std::vector<float> &x, const std::vector<float> &w,
+                             const std::vector<float> &b)
+{
+   const std::size_t nd = c.in.size();
+   const std::vector<int64_t> out = outShape(c);
+   const int64_t inSize = product(c.in), outSize = product(out), kSize = product(c.kernel);
+   const int64_t cig = c.cin / c.group, cog = c.cout / c.group;
+   std::vector<double> y(std::size_t(n * c.cout * outSize));
+   for (int64_t e = 0; e < n; ++e)
+      for (int64_t oc = 0; oc < c.cout; ++oc)
+         for (int64_t o = 0; o < outSize; ++o)
+            y[std::size_t((e * c.cout + oc) * outSize + o)] = b[std::size_t(oc)];
+   std::vector<int64_t> iIdx(nd), kIdx(nd);
+   for (int64_t e = 0; e < n; ++e)
+      for (int64_t ci = 0; ci < c.cin; ++ci)
+         for (int64_t i = 0; i < inSize; ++i)
+            for (int64_t kf = 0; kf < kSize; ++kf) {
+               for (int64_t r = i, d = int64_t(nd) - 1; d >= 0; --d) {
+                  iIdx[std::size_t(d)] = r % c.in[std::size_t(d)];
+                  r /= c.in[std::size_t(d)];
+               }
+               for (int64_t r = kf, d = int64_t(nd) - 1; d >= 0; --d) {
+                  kIdx[std::size_t(d)] = r % c.kernel[std::size_t(d)];
+                  r /= c.kernel[std::size_t(d)];
+               }
+               int64_t off = 0;
+               bool inside = true;
+               for (std::size_t d = 0; d < nd; ++d) {
+                  const int64_t o = iIdx[d] * c.stride[d] - c.pads[d] + kIdx[d] * c.dil[d];
+                  inside = inside && o >= 0 && o < out[d];
+                  off = off * out[d] + o;
+               }
+               if (!inside)
+                  continue;
+               const int64_t g = ci / cig;
+               for (int64_t oc = 0; oc < cog; ++oc)
+                  y[std::size_t((e * c.cout + g * cog + oc) * outSize + off)] +=
+                      double(x[std::size_t((e * c.cin + ci) * inSize + i)]) *
+                      double(w[std::size_t((ci * cog + oc) * kSize + kf)]);
+            }
+   return {y.begin(), y.end()};
+}
+
+void check(const Case &c)
+{
+   SCOPED_TRACE(c.label);
+   std::mt19937 rng(7);
+   std::uniform_real_distribution<float> u(-1.f, 1.f);
+   const int64_t n = 3, cog = c.cout / c.group;
+   std::vector<float> x(std::size_t(n * c.cin * product(c.in))), w(std::size_t(c.cin * cog * product(c.kernel))),
+       b(std::size_t(c.cout));
+   for (auto *v : {&x, &w, &b})
+      for (float &f : *v)
+         f = u(rng);
+   std::vector<int64_t> xDims = {c.cin}, wDims = {c.cin, cog}, yDims = {c.cout};
+   xDims.insert(xDims.end(), c.in.begin(), c.in.end());
+   wDims.insert(wDims.end(), c.kernel.begin(), c.kernel.end());
+   const std::vector<int64_t> out = outShape(c);
+   yDims.insert(yDims.end(), out.begin(), out.end());
+   const std::string attrs = attrInts("kernel_shape", c.kernel) + attrInts("strides", c.stride) +
+                             attrInts("dilations", c.dil) + attrInts("pads", c.pads) +
+                             attrInts("output_padding", c.outPad) + attrInt("group", c.group);
+   const std::string graph = bytes(1, node("ConvTranspose", {"x", "w", "b"}, "y", "up", attrs)) + bytes(2, "g") +
+                             initializer("w", wDims, w) + initializer("b", {c.cout}, b) +
+                             bytes(11, valueInfo("x", "N", xDims)) + bytes(12, valueInfo("y", "N", yDims));
+   const auto model = tpcml::onnx::Model::fromBytes(modelBytes(graph), c.label);
+   const std::vector<float> want = reference(c, n, x, w, b);
+   for (int64_t batch : {int64_t(1), n}) { // per event and the whole batch
+      tpcml::onnx::Session session(model, batch);
+      std::vector<float> y(want.size(), std::nanf(""));
+      const float *in[] = {x.data()};
+      float *outp[] = {y.data()};
+      session.run(in, outp, n);
+      for (std::size_t k = 0; k < y.size(); ++k)
+         ASSERT_NEAR(y[k], want[k], 1e-5 * (1.0 + std::abs(want[k]))) << "batch " << batch << ", value " << k;
+   }
+}
+
+} // namespace
+
+TEST(OnnxConvTranspose, MatchesTheNaiveReference2d)
+{
+   check({"unit stride", 3, 4, 1, {5, 6}, {3, 3}, {1, 1}, {1, 1}, {0, 0, 0, 0}, {0, 0}});
+   check({"strides, asymmetric pads, output_padding", 3, 5, 1, {4, 5}, {3, 4}, {2, 3}, {1, 1}, {1, 0, 2, 1}, {1, 2}});
+   check({"dilations and groups", 4, 6, 2, {5, 4}, {3, 2}, {2, 2}, {2, 1}, {0, 1, 1, 0}, {1, 0}});
+   check({"kernel smaller than the stride (gaps keep the bias)",
+          2,
+          3,
+          1,
+          {3, 4},
+          {2, 2},
+          {3, 3},
+          {1, 1},
+          {0, 0, 0, 0},
+          {2, 1}});
+   check({"stride 2, kernel 3 (the conv-VAE decoder)", 8, 4, 1, {7, 7}, {3, 3}, {2, 2}, {1, 1}, {0, 0, 0, 0}, {0, 0}});
+   check({"depthwise", 3, 3, 3, {4, 4}, {3, 3}, {2, 1}, {1, 2}, {1, 1, 0, 2}, {1, 0}});
+}
+
+TEST(OnnxConvTranspose, MatchesTheNaiveReference1dAnd3d)
+{
+   check({"1-D", 2, 3, 1, {7}, {3}, {2}, {1}, {1, 1}, {1}});
+   check({"3-D (scatter path)", 2, 2, 1, {3, 3, 2}, {2, 2, 2}, {2, 1, 2}, {1, 1, 1}, {0, 0, 1, 1, 0, 0}, {1, 0, 0}});
+}
