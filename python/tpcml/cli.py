@@ -12,6 +12,8 @@
     tpcml select FILE [FILE ...]              the P2-DNN selection in RDataFrame, with its cut flow
     tpcml infer FILE [...] --model M --output F
                                               add an ONNX model's score to every entry (C++ engine)
+    tpcml export M.onnx --sofie --output M.hxx [--batch N]
+                                              standalone TMVA SOFIE C++, checked against tpcml's engine
     tpcml nr-median fit NR.root --out F       fit the NR median on your NR calibration (select/plot/run --nr-median)
     tpcml plot pandax2 DIR                    Fig. 1 analogue and the 13 Table 1 feature distributions
     tpcml plot xenon1t event-display|bands --file F --out DIR
@@ -262,6 +264,27 @@ def _cmd_infer(args) -> int:
     return 0
 
 
+def _cmd_export(args) -> int:
+    """Write an ONNX model as standalone C++ for TMVA SOFIE (the optional package ``sofie``: pip install sofie):
+    a header M.hxx and its weights M.dat (no tpcml at run time; the header needs a BLAS sgemm_). The model gets
+    the pre-pass SOFIE needs (explicit pads, the batch named bs, GlobalMaxPool -> ReduceMax, constant Flatten
+    shapes; tpcml.ml.sofie), SOFIE generates code for a fixed batch, and the generated code is compiled and
+    checked against tpcml's engine on random events before anything is written (a temporary name, then a
+    rename): a model SOFIE would get wrong is refused (exit 1) and no file is left."""
+    if not args.sofie:
+        raise ArgumentError("tpcml export needs a target: --sofie (the only one so far)")
+    from tpcml.ml import sofie
+
+    sofie.export_header(
+        args.inputs[0],
+        args.output,
+        batch=args.batch,
+        tolerance=args.tolerance,
+        log=(lambda *_: None) if args.quiet else print,
+    )
+    return 0
+
+
 def _command(sub, name: str, func, help_text: str) -> argparse.ArgumentParser:
     """The subcommand ``name`` running ``func``; its description is ``func``'s docstring (none without one)."""
     s = sub.add_parser(name, help=help_text, description=func.__doc__)
@@ -355,6 +378,26 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_threads(s)
     a.add_quiet(s)
     a.add_output_contract(s)
+
+    s = _command(sub, "export", _cmd_export, "standalone C++ of an ONNX model (--sofie: TMVA SOFIE), parity-checked")
+    a.add_inputs(s, "ONNX model", multiple=False)
+    s.add_argument("--sofie", action="store_true", help="generate TMVA SOFIE code (needs: pip install sofie)")
+    s.add_argument("--output", required=True, metavar="OUT.hxx", help="header to write; the weights go to OUT.dat")
+    s.add_argument(
+        "--batch",
+        type=a._int_type(1, 65536, "batch size"),
+        default=1,
+        metavar="N",
+        help="events per call, fixed in the generated code (default: %(default)s)",
+    )
+    s.add_argument(
+        "--tolerance",
+        type=a.positive_float,
+        default=1e-4,
+        metavar="T",
+        help="largest |SOFIE - tpcml| accepted, times max(1, max |output|) (default: %(default)s)",
+    )
+    a.add_quiet(s)
 
     s = _command(sub, "raster", _cmd_raster, "XZ/YZ track images of strip-readout events (PandaX-III)")
     a.add_inputs(s, "ROOT file(s) with hit_plane, hit_strip, hit_time, hit_charge")

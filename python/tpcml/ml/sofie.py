@@ -44,6 +44,7 @@ from pathlib import Path
 
 import numpy as np
 
+from tpcml.core.errors import ArgumentError, TpcmlError
 from tpcml.core.extras import require
 
 onnx = require("ml", "onnx")
@@ -54,7 +55,10 @@ __all__ = [
     "SofieError",
     "available",
     "blas_library",
+    "build",
+    "export_header",
     "generate",
+    "max_abs_diff",
     "prepare",
 ]
 
@@ -64,8 +68,9 @@ BATCH_NAME = "bs"
 _POOL_OPS = ("Conv", "ConvTranspose", "MaxPool", "AveragePool")
 
 
-class SofieError(RuntimeError):
-    """SOFIE is missing, cannot handle a model, or computes it differently from the reference."""
+class SofieError(TpcmlError):
+    """SOFIE is missing, cannot handle a model, or computes it differently from the reference (``tpcml`` exits
+    with status 1)."""
 
 
 def available() -> bool:
@@ -523,3 +528,81 @@ def max_abs_diff(a: list[np.ndarray], b: list[np.ndarray]) -> float:
         if u.size:
             worst = max(worst, float(np.nanmax(np.abs(u - v))))
     return worst
+
+
+# ------------------------------------------------------------------------------------------------ export
+
+
+def export_header(model_path, output, batch: int = 1, tolerance: float = 1e-4, events: int = 64, log=print) -> dict:
+    """``tpcml export --sofie``: standalone SOFIE C++ for ``model_path`` as ``output`` (``<name>.hxx``) and its
+    weights ``<name>.dat`` beside it, for a fixed ``batch``.
+
+    The pre-pass (:func:`prepare`) is applied, SOFIE generates the code, and the generated code is compiled and
+    run on ``events`` pseudo-random events (uniform in [0, 1), fixed seed, a whole number of batches) and
+    compared with tpcml's own engine on the original model. Only when every output agrees within ``tolerance``
+    x max(1, max |tpcml output|) are the files moved into place (generated under a temporary directory beside
+    ``output``, then renamed): a model SOFIE would get wrong is refused with :class:`SofieError` and nothing is
+    written. Returns a summary (paths, max |delta|, the pre-pass changes)."""
+    from tpcml import _core
+
+    src = Path(model_path)
+    out = Path(output)
+    if not src.is_file():
+        raise ArgumentError(f"model {str(src)!r} is not a file (expected an ONNX model)")
+    if out.suffix not in (".hxx", ".h", ".hpp"):
+        raise ArgumentError(f"--output {str(out)!r}: expected a C++ header name ending in .hxx, .h or .hpp")
+    dat = out.with_suffix(".dat")
+    for target in (out, dat):
+        if target.resolve() == src.resolve():
+            raise ArgumentError(f"--output {str(out)!r} would overwrite the input model {str(src)!r} ({target})")
+    if not out.parent.resolve().is_dir():
+        raise ArgumentError(f"--output {str(out)!r}: directory {str(out.parent)!r} does not exist")
+    name = _identifier(out.stem)
+    if batch < 1 or batch > 65536:
+        raise ArgumentError(f"--batch must be in [1, 65536], got {batch}")
+    if not tolerance > 0:
+        raise ArgumentError(f"--tolerance must be > 0, got {tolerance}")
+    _sofie()  # not installed: a clear error before any work
+
+    engine = _core.OnnxModel(str(src))  # tpcml's checks first: a corrupted file is an InputError naming it
+    if not engine.batched:
+        raise SofieError(f"{src}: the model has no batch dimension; SOFIE export needs a batched model")
+    if engine.event_mixing:
+        raise SofieError(f"{src}: {engine.event_mixing}; a fixed-batch SOFIE header would change its results")
+    try:
+        model = onnx.load(str(src))
+    except Exception as err:  # tpcml's reader accepted it, onnx's did not
+        raise SofieError(f"{src}: the onnx package cannot read it: {err}") from err
+    prepared, changes = prepare(model)
+
+    work = Path(tempfile.mkdtemp(prefix=".tpcml-sofie-", dir=out.parent))
+    try:
+        header, weights = generate(prepared, work, name, batch)
+        runner = Runner(header, weights, prepared, batch, cache=work)
+        n = max(batch, (events // batch) * batch)
+        info = engine.inputs[0]
+        x = np.random.default_rng(20261207).random((n, *info["shape"][1:]), dtype=np.float32)
+        got = runner.run(x)
+        want = [np.asarray(r) for r in engine.run(x)]
+        worst, worst_name = 0.0, ""
+        for k, (g, w) in enumerate(zip(got, want, strict=True)):
+            delta = max_abs_diff([g], [w])
+            scale = max(1.0, float(np.abs(w).max())) if w.size else 1.0
+            if not delta <= tolerance * scale:
+                oname = engine.outputs[k]["name"]
+                raise SofieError(
+                    f"{src}: SOFIE's generated code computes output {oname!r} differently from tpcml's engine "
+                    f"(max |delta| = {delta:.3g} on {n} events, tolerance {tolerance:g} x {scale:.3g}): refused, "
+                    f"{out} not written"
+                )
+            if delta >= worst:
+                worst, worst_name = delta, engine.outputs[k]["name"]
+        del runner
+        os.replace(weights, dat)  # the weights first: a header is never left without them
+        os.replace(header, out)
+    finally:
+        for f in work.iterdir():
+            f.unlink()
+        work.rmdir()
+    log(f"wrote {out} and {dat} (SOFIE, batch {batch}; max |delta| vs tpcml {worst:.3g} on {worst_name!r})")
+    return {"header": str(out), "weights": str(dat), "batch": batch, "max_abs_diff": worst, "changes": changes}
