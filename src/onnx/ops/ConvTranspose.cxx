@@ -26,8 +26,11 @@ struct ConvTransposeKernel : Kernel {
    bool gemmPath = false;
    /// the 2-D view of the geometry (1-D: height 1): input Hi x Wi, output Ho x Wo, kernel kh x kw
    int64_t Hi = 1, Wi = 1, Ho = 1, Wo = 1, kh = 1, kw = 1, sh = 1, sw = 1, dh = 1, dw = 1, pt = 0, pl = 0;
-   std::vector<float> aPacked; ///< constant W^T packed per group (kernels::gemmPackA)
-   int64_t aPackedStride = 0;
+   /// the GEMM's orientation: col[(oc, k), i] = W^T x (false) or col[i, (oc, k)] = x^T W (true), whichever
+   /// wastes less of the register tiles (rows in sixes, columns in vectors of 16)
+   bool transposed = false;
+   std::vector<float> packedW; ///< constant W packed per group: as A (W^T) or as B (W)
+   int64_t packedStride = 0;
 
    void run(float *const *v, float *ws) const override
    {
@@ -53,35 +56,50 @@ struct ConvTransposeKernel : Kernel {
       const kernels::KernelTable &kt = K();
       float *col = ws;
       for (int64_t gi = 0; gi < group; ++gi) {
+         const float *Wg = W + gi * cig * cog * kSize, *xg = x + gi * cig * inSize;
+         const float *packed = packedW.empty() ? nullptr : packedW.data() + gi * packedStride;
          kernels::GemmArgs a;
-         a.M = cog * kSize;
-         a.N = inSize;
          a.K = cig;
-         if (aPacked.empty()) { // W^T read in place: row (oc, k) of A is column (oc, k) of W_g
-            a.A = W + gi * cig * cog * kSize;
+         a.C = col;
+         if (!transposed) { // col[(oc, k), i] = W_g^T x_g: A = W_g^T, B = x_g
+            a.M = cog * kSize;
+            a.N = inSize;
+            a.A = Wg;
             a.sAm = 1;
             a.sAk = cog * kSize;
-         } else {
-            a.Apacked = aPacked.data() + gi * aPackedStride;
+            a.Apacked = packed;
+            a.B = xg;
+            a.sBk = inSize;
+            a.sBn = 1;
+            a.ldc = inSize;
+         } else { // col[i, (oc, k)] = x_g^T W_g: A = x_g^T, B = W_g
+            a.M = inSize;
+            a.N = cog * kSize;
+            a.A = xg;
+            a.sAm = 1;
+            a.sAk = inSize;
+            a.B = Wg;
+            a.sBk = cog * kSize;
+            a.sBn = 1;
+            a.Bpacked = packed;
+            a.ldc = cog * kSize;
          }
-         a.B = x + gi * cig * inSize;
-         a.sBk = inSize;
-         a.sBn = 1;
-         a.C = col;
-         a.ldc = inSize;
          kt.gemm(a, ws + cog * kSize * inSize);
-         col2im(col, y + gi * cog * Ho * Wo, cog);
+         if (transposed)
+            col2imByPixel(col, y + gi * cog * Ho * Wo, cog);
+         else
+            col2im(col, inSize, 1, y + gi * cog * Ho * Wo, cog);
       }
    }
 
-   /// y[oc, ih * sh - pt + i * dh, iw * sw - pl + j * dw] += col[(oc, i, j), ih, iw] over the taps that land
-   /// inside the output.
-   void col2im(const float *col, float *y, int64_t channels) const
+   /// y[oc, ih * sh - pt + i * dh, iw * sw - pl + j * dw] += col[(oc, i, j), (ih, iw)] over the taps that land
+   /// inside the output; element (r, p) of col at col[r * rs + p * ps].
+   void col2im(const float *col, int64_t rs, int64_t ps, float *y, int64_t channels) const
    {
       for (int64_t oc = 0; oc < channels; ++oc)
          for (int64_t i = 0; i < kh; ++i)
             for (int64_t j = 0; j < kw; ++j) {
-               const float *c = col + ((oc * kh + i) * kw + j) * Hi * Wi;
+               const float *c = col + ((oc * kh + i) * kw + j) * rs;
                float *yc = y + oc * Ho * Wo;
                // input columns whose output column ow = iw * sw - pl + j * dw lies in [0, Wo)
                const int64_t base = j * dw - pl;
@@ -91,17 +109,48 @@ struct ConvTransposeKernel : Kernel {
                   const int64_t oh = ih * sh - pt + i * dh;
                   if (oh < 0 || oh >= Ho)
                      continue;
-                  const float *cr = c + ih * Wi;
+                  const float *cr = c + ih * Wi * ps;
                   float *yr = yc + oh * Wo;
-                  if (sw == 1) {
+                  if (sw == 1 && ps == 1) {
                      for (int64_t iw = lo; iw < hi; ++iw)
                         yr[base + iw] += cr[iw];
                   } else {
                      for (int64_t iw = lo; iw < hi; ++iw)
-                        yr[base + iw * sw] += cr[iw];
+                        yr[base + iw * sw] += cr[iw * ps];
                   }
                }
             }
+   }
+
+   /// col2im of the transposed layout col[(ih, iw), (oc, i, j)], read in order: pixel by pixel, each
+   /// pixel's kernel rows of kw taps added into the output rows they reach (consecutive pixels write
+   /// neighbouring columns of the same rows, which stay in L1).
+   void col2imByPixel(const float *col, float *y, int64_t channels) const
+   {
+      const int64_t rowLen = channels * kh * kw;
+      for (int64_t ih = 0; ih < Hi; ++ih)
+         for (int64_t iw = 0; iw < Wi; ++iw) {
+            const float *cp = col + (ih * Wi + iw) * rowLen;
+            const int64_t ow0 = iw * sw - pl;
+            const bool inside = ow0 >= 0 && ow0 + (kw - 1) * dw < Wo;
+            for (int64_t oc = 0; oc < channels; ++oc)
+               for (int64_t i = 0; i < kh; ++i, cp += kw) {
+                  const int64_t oh = ih * sh - pt + i * dh;
+                  if (oh < 0 || oh >= Ho)
+                     continue;
+                  float *yr = y + (oc * Ho + oh) * Wo;
+                  if (inside) {
+                     for (int64_t j = 0; j < kw; ++j)
+                        yr[ow0 + j * dw] += cp[j];
+                  } else {
+                     for (int64_t j = 0; j < kw; ++j) {
+                        const int64_t ow = ow0 + j * dw;
+                        if (ow >= 0 && ow < Wo)
+                           yr[ow] += cp[j];
+                     }
+                  }
+               }
+         }
    }
 
    /// Any rank: each input value scattered through the kernel (the reference path).
@@ -156,15 +205,23 @@ void planConvTransposeGemm(NodeCtx &c, ConvTransposeKernel &k)
    if (cog * kSize * inSize > std::numeric_limits<int32_t>::max())
       return; // a column buffer this large: the scatter path needs no workspace
    k.gemmPath = true;
-   k.workspace = std::size_t(cog * kSize * inSize) + K().gemmWorkspace(cog * kSize, inSize, cig);
+   const auto up = [](int64_t v, int64_t m) { return (v + m - 1) / m * m; };
+   const int64_t rows = cog * kSize; // of W^T
+   k.transposed = up(inSize, 6) * up(rows, 16) < up(rows, 6) * up(inSize, 16);
+   k.workspace = std::size_t(rows * inSize) +
+                 (k.transposed ? K().gemmWorkspace(inSize, rows, cig) : K().gemmWorkspace(rows, inSize, cig));
    if (!c.isConst(1))
       return;
    const std::vector<float> &w = *c.in(1).f;
-   k.aPackedStride = int64_t(K().gemmPackedASize(cog * kSize, cig));
-   k.aPacked.resize(std::size_t(k.aPackedStride * k.group));
-   for (int64_t gi = 0; gi < k.group; ++gi)
-      K().gemmPackA(w.data() + gi * cig * cog * kSize, cog * kSize, cig, 1, cog * kSize,
-                    k.aPacked.data() + gi * k.aPackedStride);
+   k.packedStride = int64_t(k.transposed ? K().gemmPackedBSize(cig, rows) : K().gemmPackedASize(rows, cig));
+   k.packedW.resize(std::size_t(k.packedStride * k.group));
+   for (int64_t gi = 0; gi < k.group; ++gi) {
+      const float *wg = w.data() + gi * cig * rows;
+      if (k.transposed)
+         K().gemmPackB(wg, cig, rows, rows, 1, k.packedW.data() + gi * k.packedStride);
+      else
+         K().gemmPackA(wg, rows, cig, 1, rows, k.packedW.data() + gi * k.packedStride);
+   }
 }
 
 /// The output geometry of a ConvTranspose over X `xs` and W `ws`: its window attributes
