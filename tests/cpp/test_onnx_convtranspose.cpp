@@ -145,3 +145,62 @@ TEST(OnnxConvTranspose, MatchesTheNaiveReference1dAnd3d)
    check({"1-D", 2, 3, 1, {7}, {3}, {2}, {1}, {1, 1}, {1}});
    check({"3-D (scatter path)", 2, 2, 1, {3, 3, 2}, {2, 2, 2}, {2, 1, 2}, {1, 1, 1}, {0, 0, 1, 1, 0, 0}, {1, 0, 0}});
 }
+
+namespace {
+
+/// A depthwise Conv (group = channels, constant W and B) against a direct loop: the small-plane path
+/// (kernels::depthwiseChannels, output planes up to 64 pixels) and the per-plane path.
+void checkDepthwise(int64_t channels, int64_t h, int64_t w, int64_t k, int64_t s, int64_t d,
+                    const std::vector<int64_t> &pads)
+{
+   SCOPED_TRACE(std::to_string(channels) + " channels " + std::to_string(h) + " x " + std::to_string(w));
+   std::mt19937 rng(11);
+   std::uniform_real_distribution<float> u(-1.f, 1.f);
+   const int64_t n = 2;
+   const int64_t ho = (h + pads[0] + pads[2] - d * (k - 1) - 1) / s + 1;
+   const int64_t wo = (w + pads[1] + pads[3] - d * (k - 1) - 1) / s + 1;
+   std::vector<float> x(std::size_t(n * channels * h * w)), wt(std::size_t(channels * k * k));
+   std::vector<float> b(static_cast<std::size_t>(channels));
+   for (auto *v : {&x, &wt, &b})
+      for (float &f : *v)
+         f = u(rng);
+   const std::string attrs = attrInts("kernel_shape", {k, k}) + attrInts("strides", {s, s}) +
+                             attrInts("dilations", {d, d}) + attrInts("pads", pads) + attrInt("group", channels);
+   const std::string graph = bytes(1, node("Conv", {"x", "w", "b"}, "y", "dw", attrs)) + bytes(2, "g") +
+                             initializer("w", {channels, 1, k, k}, wt) + initializer("b", {channels}, b) +
+                             bytes(11, valueInfo("x", "N", {channels, h, w})) +
+                             bytes(12, valueInfo("y", "N", {channels, ho, wo}));
+   const auto model = tpcml::onnx::Model::fromBytes(modelBytes(graph), "depthwise");
+   std::vector<float> want(std::size_t(n * channels * ho * wo));
+   for (int64_t e = 0; e < n; ++e)
+      for (int64_t c = 0; c < channels; ++c)
+         for (int64_t oh = 0; oh < ho; ++oh)
+            for (int64_t ow = 0; ow < wo; ++ow) {
+               double acc = b[std::size_t(c)];
+               for (int64_t i = 0; i < k; ++i)
+                  for (int64_t j = 0; j < k; ++j) {
+                     const int64_t ih = oh * s - pads[0] + i * d, iw = ow * s - pads[1] + j * d;
+                     if (ih >= 0 && ih < h && iw >= 0 && iw < w)
+                        acc += double(wt[std::size_t((c * k + i) * k + j)]) *
+                               double(x[std::size_t(((e * channels + c) * h + ih) * w + iw)]);
+                  }
+               want[std::size_t(((e * channels + c) * ho + oh) * wo + ow)] = float(acc);
+            }
+   tpcml::onnx::Session session(model, n);
+   std::vector<float> y(want.size(), std::nanf(""));
+   const float *in[] = {x.data()};
+   float *out[] = {y.data()};
+   session.run(in, out, n);
+   for (std::size_t q = 0; q < y.size(); ++q)
+      ASSERT_NEAR(y[q], want[q], 1e-5 * (1.0 + std::abs(want[q]))) << "value " << q;
+}
+
+} // namespace
+
+TEST(OnnxDepthwise, MatchesTheNaiveReferenceOnSmallAndLargePlanes)
+{
+   checkDepthwise(20, 4, 4, 5, 1, 1, {2, 2, 2, 2});   // 4 x 4 planes, 20 channels (a partial vector)
+   checkDepthwise(72, 11, 11, 5, 2, 1, {1, 1, 2, 2}); // stride 2, asymmetric pads, 4 blocks of 16 + a tail
+   checkDepthwise(3, 9, 7, 3, 1, 2, {0, 1, 2, 0});    // dilation 2
+   checkDepthwise(5, 12, 12, 3, 1, 1, {1, 1, 1, 1});  // 144 output pixels: the per-plane path
+}

@@ -78,6 +78,26 @@ struct DepthwiseArgs {
    float *scratch = nullptr;  ///< windowWorkspace(win) floats
    bool bordersReady = false; ///< scratch already holds this window's padding (an earlier plane)
 };
+/// Depthwise 2-D convolution of all C channels of one event at once, vectorised across channels (for
+/// small planes, where per-plane work is mostly overhead): x [C, H, W] is transposed to [H * W, Cpad],
+/// every output pixel accumulates its in-bounds taps over channel vectors, and the [Ho * Wo, Cpad]
+/// result goes back to y [C, Ho, Wo]. wT: the weights as [kh * kw, Cpad], bias Cpad floats (both zero
+/// padded; Cpad a multiple of 16); win: the window geometry (its phase-plane fields unused).
+struct DepthwiseChannelsArgs {
+   const float *x = nullptr;
+   int64_t C = 0, Cpad = 0;
+   const float *wT = nullptr, *bias = nullptr;
+   float *y = nullptr;
+   Window2d win;
+   Activation act;
+   float *scratch = nullptr; ///< depthwiseChannelsWorkspace floats
+};
+/// Scratch floats of depthwiseChannels.
+inline int64_t depthwiseChannelsWorkspace(const Window2d &w, int64_t Cpad)
+{
+   return (w.H * w.W + w.Ho * w.Wo) * Cpad;
+}
+
 /// Scratch floats depthwise2d and maxPool2d need.
 int64_t windowWorkspace(const Window2d &w);
 
@@ -111,6 +131,7 @@ struct KernelTable {
    void (*denseChain)(const float *x, int64_t M, int64_t ldx, const DenseLayer *layers, int64_t nLayers, float *ws,
                       int64_t wsRow, float *y, int64_t ldy);
    void (*depthwise2d)(const DepthwiseArgs &args);
+   void (*depthwiseChannels)(const DepthwiseChannelsArgs &args);
    /// Max over the window of one plane (pads ignored; NaN propagates); scratch: windowWorkspace;
    /// offsets: tapOffset of the kh * kw taps.
    void (*maxPool2d)(const float *x, const Window2d &win, const int64_t *offsets, float *y, float *scratch,

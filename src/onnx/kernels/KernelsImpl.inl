@@ -864,6 +864,74 @@ void phaseSplit(const float *x, const tpcml::onnx::kernels::Window2d &w, float f
 
 /// Depthwise convolution of one plane: each output vector of the wide layout sums its taps,
 /// each a contiguous load from the phase planes (Kernels.h, Window2d).
+/// Kernels.h, DepthwiseChannelsArgs. Channels in blocks of CB vectors held in registers.
+template <int CB>
+inline void depthwiseChannelsBlock(const tpcml::onnx::kernels::DepthwiseChannelsArgs &d, const float *xt, float *yt,
+                                   int64_t c0)
+{
+   const tpcml::onnx::kernels::Window2d &w = d.win;
+   const int64_t Cp = d.Cpad;
+   for (int64_t oh = 0; oh < w.Ho; ++oh) {
+      const int64_t ih0 = oh * w.sh - w.padTop;
+      for (int64_t ow = 0; ow < w.Wo; ++ow) {
+         const int64_t iw0 = ow * w.sw - w.padLeft;
+         vf acc[CB];
+         for (int b = 0; b < CB; ++b)
+            acc[b] = vload(d.bias + c0 + b * VW);
+         for (int64_t ki = 0; ki < w.kh; ++ki) {
+            const int64_t ih = ih0 + ki * w.dh;
+            if (ih < 0 || ih >= w.H)
+               continue;
+            for (int64_t kj = 0; kj < w.kw; ++kj) {
+               const int64_t iw = iw0 + kj * w.dw;
+               if (iw < 0 || iw >= w.W)
+                  continue;
+               const float *xp = xt + (ih * w.W + iw) * Cp + c0;
+               const float *wp = d.wT + (ki * w.kw + kj) * Cp + c0;
+               for (int b = 0; b < CB; ++b)
+                  acc[b] += vload(wp + b * VW) * vload(xp + b * VW);
+            }
+         }
+         float *yp = yt + (oh * w.Wo + ow) * Cp + c0;
+         for (int b = 0; b < CB; ++b)
+            vstore(yp + b * VW, vact(acc[b], d.act));
+      }
+   }
+}
+
+void depthwiseChannels(const tpcml::onnx::kernels::DepthwiseChannelsArgs &d)
+{
+   const tpcml::onnx::kernels::Window2d &w = d.win;
+   const int64_t Cp = d.Cpad, inSize = w.H * w.W, outSize = w.Ho * w.Wo;
+   float *xt = d.scratch, *yt = d.scratch + inSize * Cp;
+   // [C, H*W] -> [H*W, Cpad] in blocks of 16 pixels: every read a contiguous run, the writes within
+   // 16 rows that stay in L1
+   for (int64_t p0 = 0; p0 < inSize; p0 += 16) {
+      const int64_t np = imin(16, inSize - p0);
+      for (int64_t c = 0; c < d.C; ++c) {
+         const float *src = d.x + c * inSize + p0;
+         for (int64_t q = 0; q < np; ++q)
+            xt[(p0 + q) * Cp + c] = src[q];
+      }
+      for (int64_t q = 0; q < np; ++q)
+         for (int64_t c = d.C; c < Cp; ++c)
+            xt[(p0 + q) * Cp + c] = 0.f;
+   }
+   int64_t c0 = 0;
+   for (; c0 + 4 * VW <= Cp; c0 += 4 * VW)
+      depthwiseChannelsBlock<4>(d, xt, yt, c0);
+   for (; c0 < Cp; c0 += VW)
+      depthwiseChannelsBlock<1>(d, xt, yt, c0);
+   for (int64_t p0 = 0; p0 < outSize; p0 += 16) { // [Ho*Wo, Cpad] -> [C, Ho*Wo], blocked alike
+      const int64_t np = imin(16, outSize - p0);
+      for (int64_t c = 0; c < d.C; ++c) {
+         float *dst = d.y + c * outSize + p0;
+         for (int64_t q = 0; q < np; ++q)
+            dst[q] = yt[(p0 + q) * Cp + c];
+      }
+   }
+}
+
 void depthwise2d(const tpcml::onnx::kernels::DepthwiseArgs &d)
 {
    using namespace tpcml::onnx::kernels;
@@ -1127,6 +1195,7 @@ KernelTable TPCML_TABLE_FN()
    t.dense = &::dense;
    t.denseChain = &::denseChain;
    t.depthwise2d = &::depthwise2d;
+   t.depthwiseChannels = &::depthwiseChannels;
    t.maxPool2d = &::maxPool2d;
    t.phaseSplit = &::phaseSplit;
    t.compactRows = &::compactWide;

@@ -83,6 +83,11 @@ struct ConvKernel : Kernel {
    std::vector<float> aPacked; ///< constant W packed per group at plan time (kernels::gemmPackA)
    std::vector<float> wOwned;  ///< W with a fused per-channel scale
    int64_t aPackedStride = 0;
+   /// depthwise on small planes: all channels at once, vectorised across channels
+   /// (kernels::depthwiseChannels); the weights as [kh * kw, Cpad] and the bias padded
+   bool channelsLast = false;
+   int64_t Cpad = 0;
+   std::vector<float> wT, biasPad;
    void run(float *const *v, float *ws) const override
    {
       const float *X = v[inputs[0]], *W = wOwned.empty() ? v[inputs[1]] : wOwned.data();
@@ -93,6 +98,20 @@ struct ConvKernel : Kernel {
       for (int64_t n = 0; n < N; ++n) {
          const float *x = X + n * Cin * inSize;
          float *y = fusePool ? ws + poolScratch : Y + n * Cout * outSize;
+         if (channelsLast) {
+            kernels::DepthwiseChannelsArgs d;
+            d.x = x;
+            d.C = Cout;
+            d.Cpad = Cpad;
+            d.wT = wT.data();
+            d.bias = biasPad.data();
+            d.y = y;
+            d.win = win;
+            d.act = act;
+            d.scratch = ws;
+            K().depthwiseChannels(d);
+            continue;
+         }
          if (depthwise) {
             depthwiseEvent(x, W, B, y, ws, n == 0);
             continue;
@@ -208,6 +227,12 @@ void fuseConvEpilogue(NodeCtx &c, ConvKernel &k, const Shape &out)
    k.act = e.act;
 }
 
+/// Output planes up to this many pixels run depthwise convolutions across channels. Measured on
+/// EfficientNet-B0 at 128 x 128 (issue 21, thread-CPU us per event, per-plane -> across channels):
+/// 4 x 4 planes of 1152 channels (5 x 5) 150 -> 43, 8 x 8 of 672 (5 x 5) 128 -> 97, 8 x 8 of 240
+/// (3 x 3) 62 -> 48; but 16 x 16 of 240 100 -> 151 and 32 x 32 of 96 249 -> 495 (the transposes).
+constexpr int64_t kDepthwiseChannelsMaxPlane = 64;
+
 /// Chooses how the kernel runs (depthwise, windowed 2-D GEMM, direct, pointwise or im2col) and sizes
 /// its workspace.
 void chooseConvAlgorithm(NodeCtx &c, ConvKernel &k)
@@ -226,7 +251,21 @@ void chooseConvAlgorithm(NodeCtx &c, ConvKernel &k)
    if (k.windowed) {
       k.win = window2dOf(k.g);
       k.taps = tapOffsets(k.win);
-      if (k.depthwise) {
+      if (k.depthwise && cog == 1 && c.isConst(1) && k.biasId < 0 && outSize <= kDepthwiseChannelsMaxPlane) {
+         // small planes: the per-plane kernel's set-up (phase planes, borders, compaction) costs more
+         // than the arithmetic; vectorise across channels instead
+         k.channelsLast = true;
+         k.Cpad = (k.Cout + 15) / 16 * 16;
+         const std::vector<float> &w = k.wOwned.empty() ? *c.in(1).f : k.wOwned;
+         k.wT.assign(std::size_t(kSize * k.Cpad), 0.f);
+         for (int64_t oc = 0; oc < k.Cout; ++oc)
+            for (int64_t t = 0; t < kSize; ++t)
+               k.wT[std::size_t(t * k.Cpad + oc)] = w[std::size_t(oc * kSize + t)];
+         k.biasPad.assign(std::size_t(k.Cpad), 0.f);
+         for (std::size_t j = 0; j < k.bias.size(); ++j)
+            k.biasPad[j] = k.bias[j];
+         k.workspace = std::size_t(kernels::depthwiseChannelsWorkspace(k.win, k.Cpad));
+      } else if (k.depthwise) {
          k.workspace = std::size_t(kernels::windowWorkspace(k.win));
       } else {
          const kernels::Window2d &w = k.win;
