@@ -228,6 +228,8 @@ def inference_rows(paths: dict[str, Path], args, folder: Path) -> list[Row]:
     peak = peak_gmacs()
     rows: list[Row] = []
     for figure, key, batch, n_full, n_quick in CASES:
+        if args.only and key not in args.only:
+            continue
         n_events = n_quick if args.quick else n_full
         print(f"[bench] {figure} batch {batch} ({n_events} events, best of {rounds} interleaved rounds)", flush=True)
         model = _core.OnnxModel(str(paths[key]))
@@ -271,6 +273,8 @@ def inference_rows(paths: dict[str, Path], args, folder: Path) -> list[Row]:
         ("MLP 4C load + plan", "mlp4c", 0.1),
         ("EfficientNet-B0 load + plan", "efficientnet_b0", 2.0),
     ]:
+        if args.only and key not in args.only:
+            continue
         print(f"[bench] {figure}", flush=True)
         path = paths[key]
         ours = best_seconds(lambda p=path: _core.OnnxModel(str(p)), rounds)
@@ -366,6 +370,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--models", type=Path, help="directory caching the exported parity models (reused if present)")
     ap.add_argument("--repeat", type=int, default=5, help="timed passes; the best is kept (default: %(default)s)")
     ap.add_argument("--no-rdf", action="store_true", help="leave out the RDataFrame rows")
+    ap.add_argument(
+        "--only", type=lambda t: t.split(","), metavar="KEY,...", help=f"only these models ({', '.join(NEEDED)})"
+    )
     args = ap.parse_args(argv)
 
     import onnxruntime as ort

@@ -1,5 +1,7 @@
-// ConvTranspose (GEMM + col2im in 1-D and 2-D, the scatter path in 3-D) against a naive reference:
-// strides, asymmetric pads, output_padding, dilations, groups, kernels smaller than the stride.
+// ConvTranspose against a naive reference: the phase path (one GEMM per output phase) and the column path
+// (GEMM + col2im) in 1-D and 2-D -- the planner picks by a cost model; the cases below cover both (which one
+// each takes is noted) -- and the scatter path in 3-D: strides, asymmetric pads, output_padding,
+// dilations, groups, kernels smaller than the stride. And depthwise Conv on small and large planes.
 #include "tpcml/onnx/Model.h"
 
 #include "OnnxWriter.h"
@@ -138,6 +140,20 @@ TEST(OnnxConvTranspose, MatchesTheNaiveReference2d)
           {2, 1}});
    check({"stride 2, kernel 3 (the conv-VAE decoder)", 8, 4, 1, {7, 7}, {3, 3}, {2, 2}, {1, 1}, {0, 0, 0, 0}, {0, 0}});
    check({"depthwise", 3, 3, 3, {4, 4}, {3, 3}, {2, 1}, {1, 2}, {1, 1, 0, 2}, {1, 0}});
+}
+
+TEST(OnnxConvTranspose, ColumnPathMatchesTheNaiveReference)
+{ // few output channels per group: the column path
+   check({"one output channel, stride 3", 16, 1, 1, {9, 9}, {3, 3}, {3, 3}, {1, 1}, {0, 0, 0, 0}, {0, 0}});
+   check({"groups, mixed strides", 8, 2, 2, {10, 9}, {3, 3}, {1, 2}, {1, 1}, {1, 1, 1, 0}, {0, 1}});
+   check({"unit stride, padded", 32, 2, 1, {12, 12}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, {0, 0}});
+   check({"1-D, dilated", 8, 1, 1, {20}, {5}, {1}, {2}, {2, 1}, {0}});
+}
+
+TEST(OnnxConvTranspose, PhasePathWithGroupsAndDilations)
+{ // many output channels: the phase path
+   check({"groups", 8, 24, 2, {6, 5}, {3, 3}, {2, 2}, {1, 1}, {1, 0, 0, 1}, {1, 1}});
+   check({"kernel 4, dilated columns", 6, 16, 1, {8, 8}, {4, 4}, {2, 2}, {1, 2}, {1, 2, 0, 1}, {0, 1}});
 }
 
 TEST(OnnxConvTranspose, MatchesTheNaiveReference1dAnd3d)

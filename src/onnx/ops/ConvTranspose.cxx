@@ -1,4 +1,4 @@
-// tpcml (private) -- ConvTranspose (GEMM + col2im; a scatter of each input value through the kernel for ranks > 2).
+// tpcml (private) -- ConvTranspose (one GEMM per output phase; a scatter of each input value for other cases).
 // Semantics follow the ONNX operator specification (https://onnx.ai/onnx/operators/).
 #include "onnx/ops/ConvAttrs.h"
 
@@ -13,22 +13,40 @@ namespace {
 using kernels::Activation;
 using kernels::ActKind;
 
-/// ConvTranspose as a GEMM and a col2im per event and group: col[(oc, k), i] = sum_ci W[ci, oc, k] x[ci, i]
-/// (M = Cout/group * kernel, N = input pixels, K = Cin/group; a constant W is packed once at plan time),
-/// then every column row is added into the output at the pixels its tap reaches (2-D, and 1-D as a 2-D of
-/// height 1). Other ranks keep the direct scatter of each input value through the kernel.
+/// One output phase of a ConvTranspose (2-D view): the outputs (oh, ow) with oh + pt = q * sh + a and
+/// ow + pl = r * sw + b. Output row q reads input row q - t of every kernel row ki whose ki * dh = t * sh + a
+/// (and alike for columns), so the phase is a plain stride-1 convolution of the input with those taps: a GEMM
+/// whose K rows (ci, ki, kj) read the zero-padded input planes at a shifted offset (no im2col, no col2im).
+struct TransposePhase {
+   int64_t a = 0, b = 0;        ///< residues of oh + pt and ow + pl
+   int64_t q0 = 0, nq = 0;      ///< first output row q of the phase and how many
+   int64_t r0 = 0, nr = 0;      ///< first output column r and how many
+   std::vector<int64_t> ki, kj; ///< the taps of the phase
+   std::vector<int32_t> bRows;  ///< per group-local (ci, ki, kj): offset into the padded planes
+   std::vector<float> aPacked;  ///< W gathered to [oc, (ci, ki, kj)] and packed per group
+   int64_t aStride = 0;
+};
+
+/// ConvTranspose: in 1-D and 2-D with a constant W, one GEMM per output phase and group on zero-padded input
+/// planes, written straight into the output (bias and activation in the GEMM's epilogue); otherwise (other
+/// ranks, a W computed at run time) a scatter of each input value through the kernel.
 struct ConvTransposeKernel : Kernel {
    ConvGeometry g; // in = input spatial, out = output spatial
    int64_t N = 0, Cin = 0, Cout = 0, group = 1;
    std::vector<float> bias;
    int biasId = -1;
    Activation act;
-   bool gemmPath = false;
+   bool phased = false;
    /// the 2-D view of the geometry (1-D: height 1): input Hi x Wi, output Ho x Wo, kernel kh x kw
    int64_t Hi = 1, Wi = 1, Ho = 1, Wo = 1, kh = 1, kw = 1, sh = 1, sw = 1, dh = 1, dw = 1, pt = 0, pl = 0;
-   /// the GEMM's orientation: col[(oc, k), i] = W^T x (false) or col[i, (oc, k)] = x^T W (true), whichever
-   /// wastes less of the register tiles (rows in sixes, columns in vectors of 16)
-   bool transposed = false;
+   /// padded planes: input row r at plane row r - rowMin, column c at c - colMin; Hp x Wp per channel,
+   /// planeStride floats apart (one spare row: the GEMM's wide rows read past the last valid column)
+   int64_t rowMin = 0, colMin = 0, Hp = 0, Wp = 0, planeStride = 0;
+   std::vector<TransposePhase> phases;
+   std::size_t wideAt = 0, gemmAt = 0; ///< workspace offsets of the wide GEMM output and the GEMM's own
+   /// the column path (small output channel counts, tiny inputs): col = W^T x or x^T W per group, whichever
+   /// wastes less of the register tiles, then added into the output at the pixels each tap reaches
+   bool gemmPath = false, transposed = false;
    std::vector<float> packedW; ///< constant W packed per group: as A (W^T) or as B (W)
    int64_t packedStride = 0;
 
@@ -37,16 +55,59 @@ struct ConvTransposeKernel : Kernel {
       const float *X = v[inputs[0]], *W = v[inputs[1]];
       float *Y = v[outputs[0]];
       const float *B = biasId >= 0 ? v[biasId] : (bias.empty() ? nullptr : bias.data());
-      const int64_t outSize = numel(g.out);
+      const int64_t outSize = numel(g.out), inSize = numel(g.in);
       for (int64_t n = 0; n < N; ++n) {
          float *y = Y + n * Cout * outSize;
+         if (phased) {
+            phasedEvent(X + n * Cin * inSize, B, y, ws);
+            continue;
+         }
          for (int64_t oc = 0; oc < Cout; ++oc)
             std::fill(y + oc * outSize, y + (oc + 1) * outSize, B ? B[oc] : 0.f);
          if (gemmPath)
-            gemmEvent(X + n * Cin * numel(g.in), W, y, ws);
+            gemmEvent(X + n * Cin * inSize, W, y, ws);
          else
-            scatterEvent(X + n * Cin * numel(g.in), W, y);
+            scatterEvent(X + n * Cin * inSize, W, y);
          K().activate(y, Cout * outSize, act);
+      }
+   }
+
+   void phasedEvent(const float *x, const float *B, float *y, float *ws) const
+   {
+      const kernels::KernelTable &kt = K();
+      float *planes = ws, *wide = ws + wideAt;
+      std::fill(planes, planes + Cin * planeStride, 0.f);
+      for (int64_t ci = 0; ci < Cin; ++ci)
+         for (int64_t ih = 0; ih < Hi; ++ih)
+            std::copy(x + (ci * Hi + ih) * Wi, x + (ci * Hi + ih + 1) * Wi,
+                      planes + ci * planeStride + (ih - rowMin) * Wp - colMin);
+      const int64_t cig = Cin / group, cog = Cout / group;
+      for (const TransposePhase &ph : phases) {
+         if (ph.nq <= 0 || ph.nr <= 0)
+            continue;
+         const int64_t wideN = ph.nq * Wp;
+         for (int64_t gi = 0; gi < group; ++gi) {
+            kernels::GemmArgs a;
+            a.M = cog;
+            a.N = wideN - (Wp - ph.nr); // the last wide row needs its valid columns only
+            a.K = cig * int64_t(ph.ki.size() * ph.kj.size());
+            a.Apacked = ph.aPacked.empty() ? nullptr : ph.aPacked.data() + gi * ph.aStride;
+            a.B = planes + gi * cig * planeStride;
+            a.bRows = ph.bRows.data();
+            a.sBn = 1;
+            a.C = wide;
+            a.ldc = wideN;
+            a.rowBias = B ? B + gi * cog : nullptr;
+            a.act = act;
+            kt.gemm(a, ws + gemmAt);
+            for (int64_t oc = 0; oc < cog; ++oc) // the phase's outputs, sh and sw apart
+               for (int64_t q = 0; q < ph.nq; ++q) {
+                  const float *src = wide + oc * wideN + q * Wp;
+                  float *dst = y + ((gi * cog + oc) * Ho + (ph.q0 + q) * sh + ph.a - pt) * Wo + ph.r0 * sw + ph.b - pl;
+                  for (int64_t r = 0; r < ph.nr; ++r)
+                     dst[r * sw] = src[r];
+               }
+         }
       }
    }
 
@@ -179,14 +240,13 @@ struct ConvTransposeKernel : Kernel {
    }
 };
 
-/// Chooses the GEMM + col2im path for 1-D and 2-D (the 2-D view of the geometry), sizes its workspace
-/// and packs a constant W^T per group.
-void planConvTransposeGemm(NodeCtx &c, ConvTransposeKernel &k)
+/// Sets the 2-D view of a 1-D or 2-D geometry (1-D: height 1); false for other ranks.
+bool setView2d(ConvTransposeKernel &k)
 {
    const ConvGeometry &g = k.g;
    if (g.nd != 1 && g.nd != 2)
-      return;
-   const std::size_t d0 = 0, d1 = g.nd == 2 ? 1 : 0; // 1-D: height 1, the width is dimension 0
+      return false;
+   const std::size_t d0 = 0, d1 = g.nd == 2 ? 1 : 0; // 1-D: the width is dimension 0
    if (g.nd == 2) {
       k.Hi = g.in[d0];
       k.Ho = g.out[d0];
@@ -201,11 +261,32 @@ void planConvTransposeGemm(NodeCtx &c, ConvTransposeKernel &k)
    k.sw = g.stride[d1];
    k.dw = g.dil[d1];
    k.pl = g.padBegin[d1];
+   return true;
+}
+
+int64_t roundUp(int64_t v, int64_t m)
+{
+   return (v + m - 1) / m * m;
+}
+
+/// Relative costs of the two paths, in multiply-adds of the GEMMs' register tiles (6 rows x 16 columns) plus
+/// memory passes at 16 multiply-adds per copied value and 32 per added one (a rough model, checked on the
+/// XENONnT and conv-VAE decoders, issue 21: it picks the faster path on each of their six layers).
+double columnPathCost(const ConvTransposeKernel &k)
+{
+   const int64_t cig = k.Cin / k.group, cog = k.Cout / k.group, rows = cog * k.kh * k.kw, inSize = k.Hi * k.Wi;
+   const int64_t tiles = std::min(roundUp(rows, 6) * roundUp(inSize, 16), roundUp(inSize, 6) * roundUp(rows, 16));
+   return double(k.group) * (double(tiles) * double(cig) + 32.0 * double(rows * inSize));
+}
+
+/// The column path: one GEMM per group into a column buffer, then col2im (workspace, packed W).
+void planConvTransposeGemm(NodeCtx &c, ConvTransposeKernel &k)
+{
    const int64_t cig = k.Cin / k.group, cog = k.Cout / k.group, kSize = k.kh * k.kw, inSize = k.Hi * k.Wi;
    if (cog * kSize * inSize > std::numeric_limits<int32_t>::max())
       return; // a column buffer this large: the scatter path needs no workspace
    k.gemmPath = true;
-   const auto up = [](int64_t v, int64_t m) { return (v + m - 1) / m * m; };
+   const auto up = roundUp;
    const int64_t rows = cog * kSize; // of W^T
    k.transposed = up(inSize, 6) * up(rows, 16) < up(rows, 6) * up(inSize, 16);
    k.workspace = std::size_t(rows * inSize) +
@@ -222,6 +303,114 @@ void planConvTransposeGemm(NodeCtx &c, ConvTransposeKernel &k)
       else
          K().gemmPackA(wg, rows, cig, 1, rows, k.packedW.data() + gi * k.packedStride);
    }
+}
+
+/// The taps of phase `a` along one axis: kernel positions k with k * dil = t * stride + a, and their t.
+void phaseTaps(int64_t a, int64_t kernel, int64_t stride, int64_t dil, std::vector<int64_t> &taps,
+               std::vector<int64_t> &shifts)
+{
+   for (int64_t k = 0; k < kernel; ++k)
+      if ((k * dil - a) % stride == 0 && k * dil >= a) {
+         taps.push_back(k);
+         shifts.push_back((k * dil - a) / stride);
+      }
+}
+
+/// The phases of a 1-D or 2-D ConvTranspose with a constant W: geometry, padded planes, gathered and
+/// packed weights, workspace.
+/// Returns the cost of the phase path in columnPathCost's units, or a negative number where it does not
+/// apply (a W computed at run time, planes beyond 2^31 floats); the phases are kept in `k` (used when
+/// k.phased is set).
+double planConvTransposePhases(NodeCtx &c, ConvTransposeKernel &k)
+{
+   if (!c.isConst(1))
+      return -1.0;
+   const auto floorDiv = [](int64_t p, int64_t q) { return p >= 0 ? p / q : -((-p + q - 1) / q); };
+   // per axis and residue: the output range and the taps
+   struct Axis {
+      int64_t q0, n;
+      std::vector<int64_t> taps, shifts;
+   };
+   const auto axes = [&](int64_t out, int64_t pad, int64_t stride, int64_t kernel, int64_t dil) {
+      std::vector<Axis> v(static_cast<std::size_t>(stride));
+      for (int64_t a = 0; a < stride; ++a) {
+         Axis &ax = v[std::size_t(a)];
+         ax.q0 = floorDiv(pad - a + stride - 1, stride);         // first q with q * stride + a - pad >= 0
+         ax.n = floorDiv(out - 1 + pad - a, stride) - ax.q0 + 1; // through out - 1
+         phaseTaps(a, kernel, stride, dil, ax.taps, ax.shifts);
+      }
+      return v;
+   };
+   const std::vector<Axis> rows = axes(k.Ho, k.pt, k.sh, k.kh, k.dh), cols = axes(k.Wo, k.pl, k.sw, k.kw, k.dw);
+   // padded planes covering every row q - t (and column) any phase reads
+   int64_t rMin = 0, rMax = k.Hi - 1, cMin = 0, cMax = k.Wi - 1;
+   for (const Axis &ax : rows)
+      for (int64_t t : ax.shifts) {
+         rMin = std::min(rMin, ax.q0 - t);
+         rMax = std::max(rMax, ax.q0 + ax.n - 1 - t);
+      }
+   for (const Axis &ax : cols)
+      for (int64_t t : ax.shifts) {
+         cMin = std::min(cMin, ax.q0 - t);
+         cMax = std::max(cMax, ax.q0 + ax.n - 1 - t);
+      }
+   k.rowMin = rMin;
+   k.colMin = cMin;
+   k.Hp = rMax - rMin + 1;
+   k.Wp = cMax - cMin + 1;
+   k.planeStride = (k.Hp + 1) * k.Wp;
+   const int64_t cig = k.Cin / k.group, cog = k.Cout / k.group;
+   if (k.Cin * k.planeStride > std::numeric_limits<int32_t>::max())
+      return -1.0; // planes this large: the scatter path
+   const std::vector<float> &w = *c.in(1).f;
+   int64_t maxWide = 0;
+   std::size_t gemmWs = 0;
+   double cost = 16.0 * double(k.Cin * k.planeStride + k.Cout * k.Ho * k.Wo); // planes and output copies
+   for (int64_t a = 0; a < k.sh; ++a)
+      for (int64_t b = 0; b < k.sw; ++b) {
+         const Axis &ra = rows[std::size_t(a)], &cb = cols[std::size_t(b)];
+         TransposePhase ph;
+         ph.a = a;
+         ph.b = b;
+         ph.q0 = ra.q0;
+         ph.nq = ra.n;
+         ph.r0 = cb.q0;
+         ph.nr = cb.n;
+         ph.ki = ra.taps;
+         ph.kj = cb.taps;
+         if (ph.nq <= 0 || ph.nr <= 0)
+            continue;
+         const int64_t taps = int64_t(ph.ki.size() * ph.kj.size()), kd = cig * taps;
+         for (int64_t ci = 0; ci < cig; ++ci)
+            for (std::size_t i = 0; i < ph.ki.size(); ++i)
+               for (std::size_t j = 0; j < ph.kj.size(); ++j)
+                  ph.bRows.push_back(int32_t(ci * k.planeStride + (ra.q0 - ra.shifts[i] - rMin) * k.Wp +
+                                             (cb.q0 - cb.shifts[j] - cMin)));
+         std::vector<float> gathered(std::size_t(cog * kd));
+         ph.aStride = int64_t(K().gemmPackedASize(cog, kd));
+         ph.aPacked.resize(std::size_t(ph.aStride * k.group));
+         for (int64_t gi = 0; gi < k.group; ++gi) {
+            for (int64_t oc = 0; oc < cog; ++oc)
+               for (int64_t ci = 0; ci < cig; ++ci)
+                  for (std::size_t i = 0; i < ph.ki.size(); ++i)
+                     for (std::size_t j = 0; j < ph.kj.size(); ++j)
+                        gathered[std::size_t(
+                            oc * kd + (ci * int64_t(ph.ki.size()) + int64_t(i)) * int64_t(ph.kj.size()) + int64_t(j))] =
+                            w[std::size_t((((gi * cig + ci) * cog + oc) * k.kh + ph.ki[i]) * k.kw + ph.kj[j])];
+            if (kd > 0)
+               K().gemmPackA(gathered.data(), cog, kd, kd, 1, ph.aPacked.data() + gi * ph.aStride);
+         }
+         if (kd == 0)
+            ph.aPacked.clear(); // no taps: the GEMM writes the bias (K = 0)
+         cost += double(k.group) * double(roundUp(cog, 6) * roundUp(ph.nq * k.Wp, 16) * kd);
+         maxWide = std::max(maxWide, ph.nq * k.Wp);
+         gemmWs = std::max(gemmWs, K().gemmWorkspace(cog, ph.nq * k.Wp, kd));
+         k.phases.push_back(std::move(ph));
+      }
+   k.wideAt = std::size_t(k.Cin * k.planeStride);
+   k.gemmAt = k.wideAt + std::size_t(cog * maxWide);
+   k.workspace = k.gemmAt + gemmWs;
+   return cost;
 }
 
 /// The output geometry of a ConvTranspose over X `xs` and W `ws`: its window attributes
@@ -310,7 +499,15 @@ void opConvTranspose(NodeCtx &c)
       addFusedBias(k->bias, e.bias, k->Cout);
       k->act = e.act;
    }
-   planConvTransposeGemm(c, *k);
+   if (setView2d(*k)) { // 1-D and 2-D: the phase path or the column path, whichever costs less
+      const double phases = planConvTransposePhases(c, *k);
+      k->phased = phases >= 0.0 && phases < columnPathCost(*k);
+      if (!k->phased) {
+         k->phases.clear();
+         k->workspace = 0;
+         planConvTransposeGemm(c, *k);
+      }
+   }
    k->outputs = {c.runtime(0, out)};
    c.emit(std::move(k));
 }
