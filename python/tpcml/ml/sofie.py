@@ -81,8 +81,10 @@ def available() -> bool:
 def _sofie():
     if not available():
         raise SofieError("the optional package 'sofie' is not installed: pip install sofie")
-    import sofie
-
+    try:  # optional by design: everything but SOFIE's own steps works without it
+        import sofie
+    except ImportError as err:
+        raise SofieError(f"the optional package 'sofie' cannot be imported ({err}): pip install sofie") from err
     return sofie
 
 
