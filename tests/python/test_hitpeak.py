@@ -181,13 +181,13 @@ def test_batch_writes_into_a_given_output_buffer(det):
     got = h.batch(*ev, out=out)
     assert got is out or np.shares_memory(got, out)
     np.testing.assert_array_equal(out, fresh)
-    for bad, why in (
+    for bad, _why in (
         (np.zeros((3, 75, 75, 3), np.float32), "size"),
         (np.zeros((4, 75, 75, 3), np.float64), "dtype"),
         (np.zeros((4, 75, 75, 3), np.float32)[:, ::-1], "not contiguous"),
     ):
         with pytest.raises(ValueError, match=r"out must be a writeable C-contiguous float32 array of 67500 values"):
-            h.batch(*ev, out=bad)
+            h.batch(*ev, out=bad)  # wrong: see `why`
     frozen = np.zeros((4, 75, 75, 3), np.float32)
     frozen.flags.writeable = False
     with pytest.raises(ValueError, match="writeable"):
