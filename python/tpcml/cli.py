@@ -383,13 +383,8 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_inputs(s, "ONNX model", multiple=False)
     s.add_argument("--sofie", action="store_true", help="generate TMVA SOFIE code (needs: pip install sofie)")
     s.add_argument("--output", required=True, metavar="OUT.hxx", help="header to write; the weights go to OUT.dat")
-    s.add_argument(
-        "--batch",
-        type=a._int_type(1, 65536, "batch size"),
-        default=1,
-        metavar="N",
-        help="events per call, fixed in the generated code (default: %(default)s)",
-    )
+    batch = a._int_type(1, 65536, "batch size")
+    s.add_argument("--batch", type=batch, default=1, metavar="N", help="events per call of the code (default: 1)")
     s.add_argument(
         "--tolerance",
         type=a.positive_float,

@@ -10,6 +10,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <memory>
 #include <random>
 #include <string>
 #include <vector>
@@ -86,6 +87,19 @@ std::vector<float> reference(const Case &c, int64_t n, const std::vector<float> 
    return {y.begin(), y.end()};
 }
 
+/// Runs n events of x through `model` in sessions of `batch` events and compares with `want`.
+void expectRun(const std::shared_ptr<const tpcml::onnx::Model> &model, int64_t batch, int64_t n,
+               const std::vector<float> &x, const std::vector<float> &want)
+{
+   tpcml::onnx::Session session(model, batch);
+   std::vector<float> y(want.size(), std::nanf(""));
+   const float *in[] = {x.data()};
+   float *out[] = {y.data()};
+   session.run(in, out, n);
+   for (std::size_t k = 0; k < y.size(); ++k)
+      ASSERT_NEAR(y[k], want[k], 1e-5 * (1.0 + std::abs(want[k]))) << "batch " << batch << ", value " << k;
+}
+
 void check(const Case &c)
 {
    SCOPED_TRACE(c.label);
@@ -110,15 +124,8 @@ void check(const Case &c)
                              bytes(11, valueInfo("x", "N", xDims)) + bytes(12, valueInfo("y", "N", yDims));
    const auto model = tpcml::onnx::Model::fromBytes(modelBytes(graph), c.label);
    const std::vector<float> want = reference(c, n, x, w, b);
-   for (int64_t batch : {int64_t(1), n}) { // per event and the whole batch
-      tpcml::onnx::Session session(model, batch);
-      std::vector<float> y(want.size(), std::nanf(""));
-      const float *in[] = {x.data()};
-      float *outp[] = {y.data()};
-      session.run(in, outp, n);
-      for (std::size_t k = 0; k < y.size(); ++k)
-         ASSERT_NEAR(y[k], want[k], 1e-5 * (1.0 + std::abs(want[k]))) << "batch " << batch << ", value " << k;
-   }
+   for (int64_t batch : {int64_t(1), n}) // per event and the whole batch
+      expectRun(model, batch, n, x, want);
 }
 
 } // namespace
@@ -202,13 +209,7 @@ void checkDepthwise(int64_t channels, int64_t h, int64_t w, int64_t k, int64_t s
                   }
                want[std::size_t(((e * channels + c) * ho + oh) * wo + ow)] = float(acc);
             }
-   tpcml::onnx::Session session(model, n);
-   std::vector<float> y(want.size(), std::nanf(""));
-   const float *in[] = {x.data()};
-   float *out[] = {y.data()};
-   session.run(in, out, n);
-   for (std::size_t q = 0; q < y.size(); ++q)
-      ASSERT_NEAR(y[q], want[q], 1e-5 * (1.0 + std::abs(want[q]))) << "value " << q;
+   expectRun(model, n, n, x, want);
 }
 
 } // namespace

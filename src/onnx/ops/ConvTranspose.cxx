@@ -246,21 +246,18 @@ bool setView2d(ConvTransposeKernel &k)
    const ConvGeometry &g = k.g;
    if (g.nd != 1 && g.nd != 2)
       return false;
-   const std::size_t d0 = 0, d1 = g.nd == 2 ? 1 : 0; // 1-D: the width is dimension 0
-   if (g.nd == 2) {
-      k.Hi = g.in[d0];
-      k.Ho = g.out[d0];
-      k.kh = g.kernel[d0];
-      k.sh = g.stride[d0];
-      k.dh = g.dil[d0];
-      k.pt = g.padBegin[d0];
-   }
-   k.Wi = g.in[d1];
-   k.Wo = g.out[d1];
-   k.kw = g.kernel[d1];
-   k.sw = g.stride[d1];
-   k.dw = g.dil[d1];
-   k.pl = g.padBegin[d1];
+   const auto axis = [&g](std::size_t d, int64_t &in, int64_t &out, int64_t &kernel, int64_t &stride, int64_t &dil,
+                          int64_t &pad) {
+      in = g.in[d];
+      out = g.out[d];
+      kernel = g.kernel[d];
+      stride = g.stride[d];
+      dil = g.dil[d];
+      pad = g.padBegin[d];
+   };
+   if (g.nd == 2)
+      axis(0, k.Hi, k.Ho, k.kh, k.sh, k.dh, k.pt);
+   axis(g.nd == 2 ? 1 : 0, k.Wi, k.Wo, k.kw, k.sw, k.dw, k.pl); // 1-D: height 1, the width is dimension 0
    return true;
 }
 
