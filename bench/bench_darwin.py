@@ -6,7 +6,7 @@
 * TS per event from the three exported graphs (encoder 2310 -> 256 -> 64 -> 2 x 8, decoder 8 -> 64 -> 256 -> 2310,
   classifier 2310 -> 128 -> 32 -> 1: the study's sizes, untrained weights: the arithmetic is the same) plus the
   KL / Gaussian / H_B sums:
-  - tpcml: C++ inside RDataFrame (tpcml::darwin::AnomalyScore on tpcml's ONNX engine, batch 1 per event, as a
+  - tpcml: C++ inside RDataFrame (tpcml::AnomalyScore on tpcml's ONNX engine, batch 1 per event, as a
     collaboration would add the column to its tree), 1 thread, events/s;
   - onnxruntime: the same graphs, 1 intra-op and 1 inter-op thread, one event at a time (the same work as the
     RDataFrame column) and in batches of 256, with the sums in NumPy; events/s.
@@ -83,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
         x = np.random.default_rng(1).normal(2.0, 1.0, (args.events, L)).astype(np.float32)
         path = write_tree(tmp / "x.root", "events", {"darwin_x": x})
         ROOT = score.load()
-        # warm-up: JIT of the header and the models' plans, outside the timing
+        # warm-up: loading the graphs and their plans, outside the timing
         score.define_ts(ROOT.RDF.AsRNode(ROOT.RDataFrame("events", str(path))), onnx, R=10.0).Sum("TS").GetValue()
 
         def rdf():

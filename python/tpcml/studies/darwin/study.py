@@ -8,7 +8,7 @@
 2. vectors: the C++ event vector (tpcml::EventVectorBuilder; 200 + 200 + 955 + 955 = 2310 entries, log1p).
 3. training: 70 / 30 split (DARWIN-VAE Sec. 3.3); VAE on ER only, ER-vs-NR classifier.
 4. export: encoder, decoder, classifier to ONNX.
-5. score: TS parts of every evaluation event in C++ inside RDataFrame (AnomalyScore.h on tpcml's ONNX engine),
+5. score: TS parts of every evaluation event in C++ inside RDataFrame (tpcml::AnomalyScore on tpcml's ONNX engine),
    and the parity with the NumPy/Keras TS.
 6. statistics: the background components and WIMPs at their expected rates by re-weighting the uniform
    evaluation events to each published spectrum (DARWIN-VAE Sec. 4: "re-weighted to their expected values"), the
