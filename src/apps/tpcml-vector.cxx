@@ -16,8 +16,8 @@
 #include "tpcml/core/Error.h"
 #include "tpcml/imaging/RasterFiles.h"
 
-#include <chrono>
-#include <iostream>
+#include <string>
+#include <tuple>
 
 namespace {
 
@@ -33,9 +33,7 @@ struct Options {
 tpcml::VectorJob jobFromArguments(const tpcml::apps::Cli &cli, const Options &o)
 {
    tpcml::VectorJob job;
-   job.inputs = o.inputs;
-   job.tree = o.tree;
-   job.output = o.output;
+   cli.applyFileJob(job, o.inputs, o.tree, o.output, o.threads, o.contract);
    job.detector = o.detector;
    job.options.norm = tpcml::parseEventVectorNorm(o.norm);
    job.name = o.name;
@@ -50,22 +48,9 @@ tpcml::VectorJob jobFromArguments(const tpcml::apps::Cli &cli, const Options &o)
    if (job.name.empty() || job.scoreName.empty() || job.name == job.scoreName)
       throw tpcml::UsageError("--name and --score-name must be two different non-empty column names, got '" + job.name +
                               "' and '" + job.scoreName + "'");
-   job.threads = tpcml::apps::toThreads(o.threads);
    job.dropArrays = o.dropArrays;
    job.dropVector = o.dropVector;
-   cli.applyOutputContract(job, o.contract);
-   job.log = [](const std::string &m) { std::cerr << "tpcml-vector: " << m << "\n"; };
    return job;
-}
-
-int body(const tpcml::apps::Cli &cli, const Options &o)
-{
-   const auto t0 = std::chrono::steady_clock::now();
-   const tpcml::VectorJob job = jobFromArguments(cli, o);
-   const auto sum = tpcml::vectorFiles(job);
-   const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-   std::cerr << "tpcml-vector: wrote " << sum.images << " entries to " << job.output << " in " << s << " s\n";
-   return 0;
 }
 
 } // namespace
@@ -89,16 +74,24 @@ int main(int argc, char **argv)
    cli.addTree(o.tree, "tree with the events");
    cli.addText("--detector", o.detector, "NAME|FILE",
                "detector whose PMT counts set the vector layout (default: the inputs' tpcml_detector)");
-   cli.addText("--norm", o.norm, "log1p|none", "vector normalisation: sign(x) log(1 + |x|) of PE, or PE");
-   cli.addText("--name", o.name, "NAME", "the vector column");
-   cli.addText("--encoder", o.encoder, "FILE", "the VAE encoder graph (x -> z_mean, z_log_var)");
-   cli.addText("--decoder", o.decoder, "FILE", "the VAE decoder graph (z -> x_D, metadata tpcml.log_sigma_d)");
-   cli.addText("--classifier", o.classifier, "FILE", "the ER-vs-NR classifier graph (x -> p)");
-   cli.addText("--r", o.r, "R", "weight of H_B = -log(1 - p) in TS");
-   cli.addText("--score-name", o.scoreName, "NAME", "the TS column");
+   const std::tuple<const char *, std::string *, const char *, const char *> texts[] = {
+       {"--norm", &o.norm, "log1p|none", "vector normalisation: sign(x) log(1 + |x|) of PE, or PE"},
+       {"--name", &o.name, "NAME", "the vector column"},
+       {"--encoder", &o.encoder, "FILE", "the VAE encoder graph (x -> z_mean, z_log_var)"},
+       {"--decoder", &o.decoder, "FILE", "the VAE decoder graph (z -> x_D, metadata tpcml.log_sigma_d)"},
+       {"--classifier", &o.classifier, "FILE", "the ER-vs-NR classifier graph (x -> p)"},
+       {"--r", &o.r, "R", "weight of H_B = -log(1 - p) in TS"},
+       {"--score-name", &o.scoreName, "NAME", "the TS column"}};
+   for (const auto &[name, into, type, help] : texts)
+      cli.addText(name, *into, type, help);
    cli.addThreads(o.threads);
    cli.app().add_flag("--drop-vector", o.dropVector, "do not write the vector column (with the graphs: TS only)");
    cli.app().add_flag("--drop-arrays", o.dropArrays, "do not copy the per-PMT and waveform array columns");
    cli.addOutputContract(o.contract);
-   return cli.run(argc, argv, [&] { return body(cli, o); });
+   return cli.run(argc, argv, [&] {
+      return cli.timed([&] {
+         const tpcml::VectorJob job = jobFromArguments(cli, o);
+         return "wrote " + std::to_string(tpcml::vectorFiles(job).images) + " entries to " + job.output;
+      });
+   });
 }

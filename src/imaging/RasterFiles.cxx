@@ -147,6 +147,18 @@ std::pair<unsigned long long, unsigned long long> snapshotImages(const ImageJobB
    return {*count, counts.used() ? static_cast<unsigned long long>(*outside) : 0ULL};
 }
 
+/// The detector of an LXe job: `given` (registry name or TOML file), else the inputs' tpcml_detector; an
+/// InputError when neither names one (`role`: what the detector's PMTs do for the job).
+std::string lxeJobDetector(const ImageJobBase &job, const std::string &given, const std::string &inputsDetector,
+                           const std::string &role)
+{
+   const std::string name = given.empty() ? inputsDetector : given;
+   if (name.empty())
+      throw InputError(join(job.inputs) + ": no tpcml_detector in the input(s); give the detector whose PMT " + role +
+                       " (--detector NAME|FILE; Python: detector=...)");
+   return name;
+}
+
 /// The drop predicate of the array columns `columns` (the --drop-arrays of the LXe jobs).
 std::function<bool(const std::string &)> dropping(const std::vector<std::string> &columns)
 {
@@ -260,11 +272,8 @@ RasterSummary hitPeakFiles(const HitPeakJob &job)
 {
    const std::vector<std::string> &columns = hitPeakColumns();
    std::vector<long long> entries;
-   const std::string inputsDetector = checkImageJob(job, columns, entries);
-   const std::string name = job.detector.empty() ? inputsDetector : job.detector;
-   if (name.empty())
-      throw InputError(join(job.inputs) + ": no tpcml_detector in the input(s); give the detector whose PMT "
-                                          "positions the images draw (--detector NAME|FILE; Python: detector=...)");
+   const std::string name =
+       lxeJobDetector(job, job.detector, checkImageJob(job, columns, entries), "positions the images draw");
    const HitPeakImager imager(DetectorConfig::load(name), job.options);
    ImageKernel kernel;
    kernel.define = [&imager, &columns](ROOT::RDF::RNode n) { return defineHitPeakImage(n, "image", imager, columns); };
@@ -294,11 +303,8 @@ RasterSummary vectorFiles(const VectorJob &job)
    if (given)
       requireDistinctOutput(job.output, models);
    std::vector<long long> entries;
-   const std::string inputsDetector = checkImageJob(job, columns, entries);
-   const std::string name = job.detector.empty() ? inputsDetector : job.detector;
-   if (name.empty())
-      throw InputError(join(job.inputs) + ": no tpcml_detector in the input(s); give the detector whose PMT "
-                                          "counts set the vector (--detector NAME|FILE; Python: detector=...)");
+   const std::string name =
+       lxeJobDetector(job, job.detector, checkImageJob(job, columns, entries), "counts set the vector");
    const EventVectorBuilder builder(DetectorConfig::load(name), job.options);
    std::unique_ptr<AnomalyScore> score;
    if (given) {
