@@ -100,7 +100,7 @@ def test_binned_diagnostics_on_a_hand_made_case():
     sig = np.array([[5.0, 2.4], [5.0, 2.6], [15.0, 2.5], [15.0, 2.7]])  # WIMP medians: 2.5 and 2.6
     b_t = np.histogramdd(pts_b, bins=edges, weights=b_events)[0]
     s_t = np.histogramdd(sig, bins=edges, weights=np.full(4, 5.0))[0]
-    d = binned_diagnostics(edges, pts_b, b_events, is_er, sig, {"s": s_t, "b": b_t})
+    d = binned_diagnostics(edges, pts_b, b_events, is_er, sig, {"s": s_t.ravel(), "b": b_t.ravel()})  # flat
     assert d["er_event_weight"] == 2.0
     leak = d["er_leakage"]
     assert (leak["mc_events"], leak["mc_events_below"]) == (100, 1)  # the ER event at log10 cS2 2.1 < 2.6

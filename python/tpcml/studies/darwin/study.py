@@ -434,7 +434,8 @@ def binned_diagnostics(edges, pts_b, b_events, is_er, pts_s, binned) -> dict:
 
     from tpcml.stats.likelihood import asimov_significance
 
-    s_t, b_t = np.asarray(binned["s"]), np.asarray(binned["b"])
+    shape = tuple(len(e) - 1 for e in edges)  # the templates are flat, C order (tpcml.stats.pseudo.bin_index)
+    s_t, b_t = np.asarray(binned["s"]).reshape(shape), np.asarray(binned["b"]).reshape(shape)
     b_er = np.histogramdd(pts_b[is_er], bins=edges, weights=b_events[is_er])[0]
     n_er = np.histogramdd(pts_b[is_er], bins=edges)[0]
     w_er = float(np.mean(b_events[is_er])) if is_er.any() else 0.0
