@@ -177,6 +177,15 @@ AnomalyScore AnomalyScore::withR(double R) const
    return copy;
 }
 
+AnomalyScore AnomalyScore::withOwnSessions() const
+{
+   AnomalyScore copy(*this);
+   copy.m_enc = onnx::Scorer(m_enc.sharedModel());
+   copy.m_dec = onnx::Scorer(m_dec.sharedModel());
+   copy.m_cls = onnx::Scorer(m_cls.sharedModel());
+   return copy;
+}
+
 AnomalyScore &anomalyScoreFor(const std::string &encoder, const std::string &decoder, const std::string &classifier,
                               double R)
 {

@@ -320,7 +320,8 @@ RasterSummary vectorFiles(const VectorJob &job)
    kernel.value = score ? job.scoreName : "";
    kernel.define = [&](ROOT::RDF::RNode n) {
       auto v = defineEventVector(n, job.name, builder, columns);
-      return score ? defineAnomalyScore(v, job.scoreName, *score, job.name) : v;
+      // each entry range's event loop runs with slot 0 at the same time as the others: sessions of its own
+      return score ? defineAnomalyScore(v, job.scoreName, score->withOwnSessions(), job.name) : v;
    };
    kernel.imageSize = builder.size();
    kernel.describe = "event vectors of " + std::to_string(builder.size()) + " values (" +

@@ -1,5 +1,6 @@
 // tpcml::AnomalyScore (the DARWIN-VAE TS) on hand-assembled graphs: a case computed by hand, the batch door equal
-// to the per-event kernel on any thread count, the RDataFrame door, and the errors of bad graphs and inputs.
+// to the per-event kernel on any thread count, the RDataFrame door, sessions of its own for concurrent event loops,
+// and the errors of bad graphs and inputs.
 #include "tpcml/anomaly/AnomalyScore.h"
 #include "tpcml/core/Error.h"
 #include "tpcml/onnx/Model.h"
@@ -13,6 +14,7 @@
 #include <cmath>
 #include <map>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace {
@@ -162,4 +164,27 @@ TEST(AnomalyScore, BadGraphsAndValuesAreNamed)
        "mean and log-variance");
    const AnomalyScore a = score(0.);
    expectError([&] { a(0, ROOT::RVec<float>{1.f, 2.f, 3.f}); }, "the event vector has 3 values; the models expect 2");
+}
+
+TEST(AnomalyScore, OwnSessionsLetTwoLoopsUseTheSameSlotAtOnce)
+{
+   const AnomalyScore a = score(2.);
+   std::vector<float> x;
+   for (int i = 0; i < 4000; ++i)
+      x.push_back(0.001f * float(i) - 2.f);
+   std::vector<double> ref(x.size() / 2);
+   a.batch(x.data(), ref.size(), ref.data(), nullptr, 1);
+   std::vector<std::vector<double>> got(2, std::vector<double>(ref.size()));
+   std::vector<std::thread> loops;
+   for (std::size_t t = 0; t < 2; ++t) // two event loops, both on slot 0, as tpcml-vector's entry ranges
+      loops.emplace_back([&, t, own = a.withOwnSessions()] {
+         for (std::size_t k = 0; k < ref.size(); ++k) {
+            const std::size_t i = t == 0 ? k : ref.size() - 1 - k; // other events at the same time
+            got[t][i] = own.combine(own.parts(0, x.data() + 2 * i));
+         }
+      });
+   for (auto &l : loops)
+      l.join();
+   EXPECT_EQ(got[0], ref);
+   EXPECT_EQ(got[1], ref);
 }

@@ -66,6 +66,9 @@ public:
 
    /// The same graphs and sessions with another R.
    AnomalyScore withR(double R) const;
+   /// The same graphs with sessions of its own: copies share the per-slot sessions, so two event loops that run at
+   /// once with the same slot numbers (e.g. one single-threaded RDataFrame per entry range) each need one.
+   AnomalyScore withOwnSessions() const;
 
    double beta() const { return m_beta; }
    double R() const { return m_R; }
