@@ -691,9 +691,9 @@ class HitPeakImager:
         """
         kind: hit, peak, hitpeak or raw; width/height 0: the paper's (HitPeak 75 x 75, Hit and Peak 100 x 50).
         """
-    def batch(self, s1_pmt_area: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], s2_pmt_area: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], s1_waveform: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], s1_waveform_top: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], s1_waveform_bottom: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], s2_waveform: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], s2_waveform_top: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], s2_waveform_bottom: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], threads: typing.SupportsInt | typing.SupportsIndex = 1) -> numpy.typing.NDArray[numpy.float32]:
+    def batch(self, s1_pmt_area: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], s2_pmt_area: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], s1_waveform: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], s1_waveform_top: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], s1_waveform_bottom: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], s2_waveform: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], s2_waveform_top: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], s2_waveform_bottom: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], threads: typing.SupportsInt | typing.SupportsIndex = 1, out: typing.Any = None) -> numpy.typing.NDArray[numpy.float32]:
         """
-        Images of N events from the events-tree arrays ((N, n_pmt) areas, (N, samples) waveforms): (N, H, W, 3) float32 in [0, 1] ((N, 3, H, W) with channels_first; (N, 2 n_pmt + 6 samples) in raw mode). GIL released.
+        Images of N events from the events-tree arrays ((N, n_pmt) areas, (N, samples) waveforms): (N, H, W, 3) float32 in [0, 1] ((N, 3, H, W) with channels_first; (N, 2 n_pmt + 6 samples) in raw mode); `out`: an existing float32 array to write the images into (it is returned). GIL released.
         """
     @property
     def height(self) -> int:
