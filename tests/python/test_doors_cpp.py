@@ -752,43 +752,6 @@ CASES: list[DoorCase] = [
         2,
         r"unknown image kind 'hitpek'; expected one of hit, peak, hitpeak, raw.*hitpeak",
     ),
-    # ------------------------------------------------------------------ tpcml-vector
-    DoorCase(
-        "tpcml-vector",
-        "--output equal to the input",
-        _cmd("tpcml-vector", _f("lxe.root"), "--output", _f("lxe.root")),
-        2,
-        SAME,
-        unchanged=("lxe.root",),
-    ),
-    DoorCase(
-        "tpcml-vector",
-        "event vectors of xenon1t events",
-        _cmd("tpcml-vector", _f("lxe.root"), "--output", _f("out/v.root"), "--threads", "2"),
-        0,
-        r"event vectors of 648 values \(log1p, 127 \+ 121 PMTs of xenon1t\), 2 thread\(s\)",
-    ),
-    DoorCase(
-        "tpcml-vector",
-        "NaN waveform sample",
-        _cmd("tpcml-vector", _f("lxe_nan.root"), "--output", _f("out/v.root"), "--threads", "2"),
-        1,
-        r"entry 7: EventVectorBuilder: s2_waveform\[11\] is not finite",
-    ),
-    DoorCase(
-        "tpcml-vector",
-        "input without the array columns",
-        _cmd("tpcml-vector", _f("events.root"), "--output", _f("out/v.root")),
-        1,
-        r"tree 'events' in '.*events.root' lacks columns 's1_waveform'",
-    ),
-    DoorCase(
-        "tpcml-vector",
-        "one of the three graphs",
-        _cmd("tpcml-vector", _f("lxe.root"), "--output", _f("out/v.root"), "--encoder", _f("mlp.onnx")),
-        2,
-        r"the anomaly score needs all three graphs \(encoder, decoder, classifier\); got 1",
-    ),
     # ------------------------------------------------------------------ tpcml-info
     DoorCase(
         "tpcml-info",
@@ -1013,6 +976,40 @@ CASES: list[DoorCase] = [
         ),
         2,
         r"error: UsageError: pairing 1000000000000 accidental events \(n\) needs .* GiB of memory",
+    ),
+]
+
+
+def _vector(what: str, args: tuple, rc: int, message: str, **kw) -> DoorCase:
+    """A tpcml-vector row (DARWIN-VAE event vectors and TS) of the table."""
+    return DoorCase("tpcml-vector", what, _cmd("tpcml-vector", *args), rc, message, **kw)
+
+
+CASES += [
+    _vector("--output equal to the input", (_f("lxe.root"), "--output", _f("lxe.root")), 2, SAME, unchanged=("lxe.root",)),
+    _vector(
+        "event vectors of xenon1t events",
+        (_f("lxe.root"), "--output", _f("out/v.root"), "--threads", "2"),
+        0,
+        r"event vectors of 648 values \(log1p, 127 \+ 121 PMTs of xenon1t\), 2 thread\(s\)",
+    ),
+    _vector(
+        "NaN waveform sample",
+        (_f("lxe_nan.root"), "--output", _f("out/v.root"), "--threads", "2"),
+        1,
+        r"entry 7: EventVectorBuilder: s2_waveform\[11\] is not finite",
+    ),
+    _vector(
+        "input without the array columns",
+        (_f("events.root"), "--output", _f("out/v.root")),
+        1,
+        r"tree 'events' in '.*events.root' lacks columns 's1_waveform'",
+    ),
+    _vector(
+        "one of the three graphs",
+        (_f("lxe.root"), "--output", _f("out/v.root"), "--encoder", _f("mlp.onnx")),
+        2,
+        r"the anomaly score needs all three graphs \(encoder, decoder, classifier\); got 1",
     ),
 ]
 
