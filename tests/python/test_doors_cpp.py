@@ -986,7 +986,9 @@ def _vector(what: str, args: tuple, rc: int, message: str, **kw) -> DoorCase:
 
 
 CASES += [
-    _vector("--output equal to the input", (_f("lxe.root"), "--output", _f("lxe.root")), 2, SAME, unchanged=("lxe.root",)),
+    _vector(
+        "--output equal to the input", (_f("lxe.root"), "--output", _f("lxe.root")), 2, SAME, unchanged=("lxe.root",)
+    ),
     _vector(
         "event vectors of xenon1t events",
         (_f("lxe.root"), "--output", _f("out/v.root"), "--threads", "2"),
