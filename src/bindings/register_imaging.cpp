@@ -1,7 +1,9 @@
-// tpcml._core.TrackRasteriser and HitPeakImager -- the image kernels for numpy batches (the same
-// tpcml::TrackRasteriser::rasterise / HitPeakImager::render the RDataFrame functors and executables call).
+// tpcml._core.TrackRasteriser, HitPeakImager, EventVector and AnomalyScore -- the image, vector and anomaly-score
+// kernels for numpy batches (the same tpcml::TrackRasteriser::rasterise / HitPeakImager::render /
+// EventVectorBuilder::build / AnomalyScore::parts the RDataFrame functors and executables call).
 #include "register.h"
 
+#include "tpcml/anomaly/AnomalyScore.h"
 #include "tpcml/core/AtomicFile.h"
 #include "tpcml/core/DetectorConfig.h"
 #include "tpcml/imaging/EventVector.h"
@@ -223,6 +225,39 @@ void registerImaging(py::module_ &m)
            },
            py::arg("s1_waveform"), py::arg("s2_waveform"), py::arg("s2_pmt_area"), py::arg("threads") = 1,
            "Event vectors of N events ((N, samples) waveforms, (N, n_pmt) S2 areas): (N, 2 samples + n_pmt) float32. "
+           "GIL released.");
+   py::class_<AnomalyScore>(m, "AnomalyScore",
+                            "DARWIN-VAE anomaly score TS = beta KL - log N(x; x_D, sigma_D) + R H_B of event vectors, "
+                            "from the exported encoder, decoder and classifier graphs on tpcml's ONNX engine "
+                            "(tpcml::AnomalyScore, DARWIN-VAE Sec. 3.2; mean-latent plug-in).")
+       .def(py::init<const std::string &, const std::string &, const std::string &, double>(), py::arg("encoder"),
+            py::arg("decoder"), py::arg("classifier"), py::arg("R") = 0.)
+       .def_property_readonly("beta", &AnomalyScore::beta)
+       .def_property_readonly("R", &AnomalyScore::R)
+       .def_property_readonly("event_size", &AnomalyScore::eventSize)
+       .def_property_readonly("latent_size", &AnomalyScore::latentSize)
+       .def("with_R", &AnomalyScore::withR, py::arg("R"), "The same graphs and sessions with another R.")
+       .def(
+           "score",
+           [](const AnomalyScore &a, const FloatArray &x, long long threads, bool parts) -> py::array {
+              if (threads < 0 || threads > 1024)
+                 throw std::invalid_argument("threads must be in [0, 1024] (0: all cores), got " +
+                                             std::to_string(threads));
+              if (x.ndim() != 2 || x.shape(1) != py::ssize_t(a.eventSize()))
+                 throw std::invalid_argument("x must be a 2-D array (n_events, " + std::to_string(a.eventSize()) +
+                                             ") of event vectors; got " + shapeOf(x));
+              const py::ssize_t n = x.shape(0);
+              py::array_t<double> out =
+                  parts ? py::array_t<double>({n, py::ssize_t(AnomalyScore::kParts)}) : py::array_t<double>(n);
+              double *o = out.mutable_data();
+              {
+                 ReleaseGil release;
+                 a.batch(x.data(), std::size_t(n), parts ? nullptr : o, parts ? o : nullptr, unsigned(threads));
+              }
+              return std::move(out);
+           },
+           py::arg("x"), py::arg("threads") = 1, py::arg("parts") = false,
+           "TS of N event vectors ((N, event_size) float32): (N,) float64; with parts, (N, 3) {KL, -log N, H_B}. "
            "GIL released.");
 }
 

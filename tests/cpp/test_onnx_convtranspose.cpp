@@ -87,11 +87,11 @@ std::vector<float> reference(const Case &c, int64_t n, const std::vector<float> 
    return {y.begin(), y.end()};
 }
 
-/// Runs n events of x through `model` in sessions of `batch` events and compares with `want`.
-void expectRun(const std::shared_ptr<const tpcml::onnx::Model> &model, int64_t batch, int64_t n,
+/// Runs n events of x through `net` in sessions of `batch` events and compares with `want`.
+void expectRun(const std::shared_ptr<const tpcml::onnx::Model> &net, int64_t batch, int64_t n,
                const std::vector<float> &x, const std::vector<float> &want)
 {
-   tpcml::onnx::Session session(model, batch);
+   tpcml::onnx::Session session(net, batch);
    std::vector<float> y(want.size(), std::nanf(""));
    const float *in[] = {x.data()};
    float *out[] = {y.data()};
@@ -119,13 +119,13 @@ void check(const Case &c)
    const std::string attrs = attrInts("kernel_shape", c.kernel) + attrInts("strides", c.stride) +
                              attrInts("dilations", c.dil) + attrInts("pads", c.pads) +
                              attrInts("output_padding", c.outPad) + attrInt("group", c.group);
-   const std::string graph = bytes(1, node("ConvTranspose", {"x", "w", "b"}, "y", "up", attrs)) + bytes(2, "g") +
+   const std::string graph = bytes(1, node("ConvTranspose", {"x", "w", "b"}, "y", "up", attrs)) +
                              initializer("w", wDims, w) + initializer("b", {c.cout}, b) +
                              bytes(11, valueInfo("x", "N", xDims)) + bytes(12, valueInfo("y", "N", yDims));
-   const auto model = tpcml::onnx::Model::fromBytes(modelBytes(graph), c.label);
+   const auto net = tpcml::onnx::Model::fromBytes(model(graph), c.label);
    const std::vector<float> want = reference(c, n, x, w, b);
    for (int64_t batch : {int64_t(1), n}) // per event and the whole batch
-      expectRun(model, batch, n, x, want);
+      expectRun(net, batch, n, x, want);
 }
 
 } // namespace
@@ -189,11 +189,11 @@ void checkDepthwise(int64_t channels, int64_t h, int64_t w, int64_t k, int64_t s
          f = u(rng);
    const std::string attrs = attrInts("kernel_shape", {k, k}) + attrInts("strides", {s, s}) +
                              attrInts("dilations", {d, d}) + attrInts("pads", pads) + attrInt("group", channels);
-   const std::string graph = bytes(1, node("Conv", {"x", "w", "b"}, "y", "dw", attrs)) + bytes(2, "g") +
+   const std::string graph = bytes(1, node("Conv", {"x", "w", "b"}, "y", "dw", attrs)) +
                              initializer("w", {channels, 1, k, k}, wt) + initializer("b", {channels}, b) +
                              bytes(11, valueInfo("x", "N", {channels, h, w})) +
                              bytes(12, valueInfo("y", "N", {channels, ho, wo}));
-   const auto model = tpcml::onnx::Model::fromBytes(modelBytes(graph), "depthwise");
+   const auto net = tpcml::onnx::Model::fromBytes(model(graph), "depthwise");
    std::vector<float> want(std::size_t(n * channels * ho * wo));
    for (int64_t e = 0; e < n; ++e)
       for (int64_t c = 0; c < channels; ++c)
@@ -209,7 +209,7 @@ void checkDepthwise(int64_t channels, int64_t h, int64_t w, int64_t k, int64_t s
                   }
                want[std::size_t(((e * channels + c) * ho + oh) * wo + ow)] = float(acc);
             }
-   expectRun(model, n, n, x, want);
+   expectRun(net, n, n, x, want);
 }
 
 } // namespace

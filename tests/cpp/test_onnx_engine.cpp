@@ -5,7 +5,7 @@
 #include "tpcml/onnx/Scorer.h"
 
 #include "../../src/onnx/graph/Tensor.h"
-#include "OnnxWriter.h"
+#include "OnnxBytes.h"
 #include "TempDir.h"
 
 #include <TFile.h>
@@ -21,13 +21,15 @@
 
 namespace {
 
-using namespace onnxw;
+using namespace tpcml::test::onnxbytes; // the protobuf writer
 
 /// y = Relu(x), x of shape [N, 3]; or another single-input op.
 std::string unaryModel(const std::string &op = "Relu")
 {
-   return modelBytes(bytes(1, node(op, "x", "y", "act")) + bytes(2, "g") + bytes(11, valueInfo("x", "N", 3)) +
-                     bytes(12, valueInfo("y", "N", 3)));
+   const std::string graph = bytes(1, node(op, "x", "y", "act")) + bytes(2, "g") + bytes(11, valueInfo("x", "N", 3)) +
+                             bytes(12, valueInfo("y", "N", 3));
+   const std::string opset = bytes(1, "") + num(2, 17);
+   return num(1, 8) + bytes(8, opset) + bytes(7, graph);
 }
 
 } // namespace
