@@ -366,7 +366,11 @@ def _table(header: Row, rows: list[Row]) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--quick", action="store_true", help="fewer events and repeats (a smoke run, < 60 s)")
+    ap.add_argument(
+        "--quick",
+        action="store_true",
+        help="fewer events and repeats (a smoke run: about 1 min, 2 with SOFIE compiling its headers)",
+    )
     ap.add_argument("--models", type=Path, help="directory caching the exported parity models (reused if present)")
     ap.add_argument("--repeat", type=int, default=5, help="timed passes; the best is kept (default: %(default)s)")
     ap.add_argument("--no-rdf", action="store_true", help="leave out the RDataFrame rows")
