@@ -173,7 +173,7 @@ def test_select_refuses_a_file_of_another_detector(tmp_path):
     from tpcml.studies.pandax2 import selection
 
     events = tmp_path / "ev.root"
-    write_tree(events, "events", {c: np.ones(10, np.float32) for c in ("qS1", "qS2", "qS2c", "wtenS2", "drift_time", "x", "y")},
+    write_tree(events, "events", {c: np.ones(10, np.float32) for c in ("qS1", "qS2", "qS2c", "drift_time", "x", "y")},
                detector="xenon1t")  # fmt: skip
     with pytest.raises(tpcml.InputError, match=r"'xenon1t'.*selection runs with detector 'pandax2'"):
         selection.cutflow([str(events)], detectors.load("pandax2"), output=str(tmp_path / "sel.root"))
@@ -377,7 +377,6 @@ def test_select_output_carries_the_contract(tmp_path):
     n = 200
     ranges = {"qS1": (3, 45), "qS2": (200, 5000), "qS2c": (200, 5000), "drift_time": (50, 300), "x": (-10, 10)}
     ranges["y"] = ranges["x"]
-    ranges["wtenS2"] = (1500, 3500)  # ns: the S2 width cut (issue 17) keeps widths that fit the drift time
     cols = {k: rng.uniform(lo, hi, n).astype(np.float32) for k, (lo, hi) in ranges.items()}
     events = tmp_path / "ev.root"
     write_tree(events, "events", cols, detector="pandax2")

@@ -130,3 +130,34 @@ def test_single_electron_pulse_not_identified_as_s1(det):
     similar = (s1["qS1"] > 15) & (s1["qS1"] < 35)
     assert similar.sum() > 50
     assert s1["found"][similar].mean() > 0.95
+
+
+def test_data_without_the_width_column_get_the_section_3_cuts_and_are_told(det, tmp_path):
+    """Events files of one's own with only the selection's columns: no S2 width cut (numpy and RDataFrame), and the
+    cut flow says it was not applied."""
+    from tpcml.core.rootio import write_tree
+
+    rng = np.random.default_rng(2)
+    n = 300
+    cols = {
+        "qS1": rng.uniform(3, 45, n),
+        "qS2": rng.uniform(200, 5000, n),
+        "qS2c": rng.uniform(200, 5000, n),
+        "drift_time": rng.uniform(50, 300, n),
+        "x": rng.uniform(-10, 10, n),
+        "y": rng.uniform(-10, 10, n),
+    }
+    assert [c.name for c in selection.cuts(det, cols.keys())][-1] == "S2 upper"
+    path = tmp_path / "ev.root"
+    write_tree(path, "events", {k: v.astype(np.float32) for k, v in cols.items()}, detector="pandax2")
+    told = []
+    flow = selection.cutflow([str(path)], det, say=told.append)
+    assert [name for name, _, _ in flow][-1] == "S2 upper"
+    assert flow[-1][2] == int(selection.mask(cols, det).sum())
+    assert any("S2 width cut not applied" in t for t in told)
+    # with the column the cut is there, in both forms
+    cols["wtenS2"] = rng.uniform(1500, 3500, n)
+    write_tree(path, "events", {k: v.astype(np.float32) for k, v in cols.items()}, detector="pandax2")
+    flow = selection.cutflow([str(path)], det)
+    assert flow[-1][0] == "S2 width"
+    assert flow[-1][2] == int(selection.mask({k: v.astype(np.float32) for k, v in cols.items()}, det).sum())

@@ -29,7 +29,7 @@ such cut.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from itertools import count
 
@@ -127,9 +127,11 @@ class S2WidthBand:
         return cls(band.intercept_ns, band.doubling_time_us, float(lo), float(hi), gain)
 
 
-def cuts(det: DetectorConfig) -> list[Cut]:
+def cuts(det: DetectorConfig, columns: Collection[str] | None = None) -> list[Cut]:
     """The P2-DNN §3 selection for detector ``det`` (without the NR-median cut), with the S2 width cut when the
-    registry has its band."""
+    registry has its band and the data have its width column (``columns``: the data's column names; None: assume
+    every column is there). Events files of one's own with only the selection's columns get the §3 cuts alone, and
+    :func:`cutflow` says so."""
     t0, t1 = det.get("fiducial_drift_time_min", "us"), det.get("fiducial_drift_time_max", "us")
     r2 = det.get("fiducial_radius", "mm") ** 2
     s1lo, s1hi = det.get("s1_threshold_pe"), det.get("s1_max_pe")
@@ -145,7 +147,7 @@ def cuts(det: DetectorConfig) -> list[Cut]:
         Cut("S2 upper", f"qS2c < {s2hi!r}", lambda c: c["qS2c"] < s2hi),
     ]
     band = S2WidthBand.from_detector(det)
-    if band is not None:
+    if band is not None and (columns is None or S2WidthBand.column in columns):
         out.append(Cut("S2 width", band.cpp(), band.passes))
     return out
 
@@ -154,7 +156,7 @@ def mask(cols: Mapping[str, np.ndarray], det: DetectorConfig, curve: NRMedianCur
     """Events passing the selection (and below the NR median when ``curve`` is given)."""
     n = len(cols["qS1"])
     m = np.ones(n, dtype=bool)
-    for cut in cuts(det):
+    for cut in cuts(det, cols.keys()):
         m &= cut.numpy(cols)
     if curve is not None:
         m &= curve.below(cols["qS1c"], cols["qS2c"])
@@ -200,7 +202,7 @@ def apply_rdf(df, det: DetectorConfig, nr_median: NRMedianCurve | str | None = N
     events must lie below it (the column ``below_nr_median`` is defined from the curve, so
     the user's own files need not have it).
     """
-    for cut in cuts(det):
+    for cut in cuts(det, {str(c) for c in df.GetColumnNames()}):
         df = df.Filter(cut.cpp, cut.name)
     if below_median:
         if nr_median is None:
@@ -245,7 +247,6 @@ def cutflow(
     if output is not None:
         refuse_overwrite(output, [*paths, explicit, getattr(det, "file", None)])
     needed = ["qS1", "qS2", "qS2c", "drift_time", "x", "y"] + (["qS1c"] if below_median else [])
-    needed += [S2WidthBand.column] if S2WidthBand.from_detector(det) is not None else []
     check_format(format)
     check_chain(paths, tree, needed)  # TTrees or RNTuples (not both); float or double scalars
     _core.check_detector([str(p) for p in paths], det.name, "the selection runs with detector", allow_detector_mismatch)
@@ -256,6 +257,7 @@ def cutflow(
         nr_median = choice.curve
         if say is not None:
             say(choice.describe())
+
     ROOT = load_root()
     # With an output the selection runs in one ordered pass (Snapshot under ImplicitMT does not keep the entry
     # order); without one, ImplicitMT spreads the cut flow over the files' clusters.
@@ -266,7 +268,11 @@ def cutflow(
         ROOT.DisableImplicitMT()
     try:
         names = ROOT.std.vector["std::string"]([str(p) for p in paths])
-        df = apply_rdf(ROOT.RDataFrame(tree, names), det, nr_median, below_median)
+        base = ROOT.RDataFrame(tree, names)
+        have = {str(c) for c in base.GetColumnNames()}
+        if say is not None and S2WidthBand.from_detector(det) is not None and S2WidthBand.column not in have:
+            say(f"S2 width cut not applied: the input has no {S2WidthBand.column} column")
+        df = apply_rdf(base, det, nr_median, below_median)
         report = df.Report()
         if output is not None:
             with atomic_path(output) as tmp:
