@@ -163,6 +163,10 @@ class LXeOptics:
         """
         per-PMT detection probabilities of an S1 photon (top first)
         """
+    def s1_light_yield_correction(self, r: typing.SupportsFloat | typing.SupportsIndex, z: typing.SupportsFloat | typing.SupportsIndex) -> float:
+        """
+        factor on the model's S1 collection at (r, z) from the detector's s1_light_yield_map (1 without one)
+        """
     def s1_map(self, r: typing.SupportsFloat | typing.SupportsIndex, z: typing.SupportsFloat | typing.SupportsIndex) -> tuple[float, float]:
         """
         (top, bottom): probability that an S1 photon from (r, z) reaches each array (the cached light map)
@@ -176,6 +180,9 @@ class LXeOptics:
         ...
     @property
     def bottom_z(self) -> float:
+        ...
+    @property
+    def has_s1_light_yield_map(self) -> bool:
         ...
     @property
     def n_bottom(self) -> int:

@@ -166,6 +166,9 @@ void bindOptics(py::module_ &m)
            },
            py::arg("r"), py::arg("z"),
            "(top, bottom): probability that an S1 photon from (r, z) reaches each array (the cached light map)")
+       .def("s1_light_yield_correction", &LXeOptics::s1LightYieldCorrection, py::arg("r"), py::arg("z"),
+            "factor on the model's S1 collection at (r, z) from the detector's s1_light_yield_map (1 without one)")
+       .def_property_readonly("has_s1_light_yield_map", &LXeOptics::hasS1LightYieldMap)
        .def("s2_collection", py::overload_cast<double, double>(&LXeOptics::s2Collection, py::const_), py::arg("x"),
             py::arg("y"), "per-PMT collection of S2 light from (x, y), top array scaled to s2_area_fraction_top")
        .def_static("fresnel_transmission", &LXeOptics::fresnelTransmission, py::arg("n1"), py::arg("n2"),

@@ -22,11 +22,7 @@ enum EventPurpose : std::uint64_t { kEvent = 24, kEmission = 25, kS1Wave = 26, k
 
 int binomialInt(Rng &rng, int n, double p)
 {
-   if (n <= 0 || !(p > 0.))
-      return 0;
-   if (p >= 1.)
-      return n;
-   return std::binomial_distribution<int>(n, p)(rng);
+   return static_cast<int>(detail::binomial(rng, n, p));
 }
 
 [[noreturn]] void badInput(std::size_t i, const char *what, double v, const char *expected)

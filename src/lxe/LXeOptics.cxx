@@ -58,67 +58,100 @@ PmtArray hexPmtArray(std::size_t n, double pitch)
    return a;
 }
 
-std::pair<PmtArray, PmtArray> readPmtTable(const std::string &path)
+namespace {
+/// A small CSV file: the header's column names and each data row's fields (blank lines skipped), with the
+/// file's line number of every row for error messages.
+struct CsvTable {
+   std::string path, header;
+   std::vector<std::string> columns;
+   std::vector<std::vector<std::string>> rows;
+   std::vector<std::size_t> lines;
+
+   /// Index of the first of `names` that is a column, or -1.
+   long column(std::initializer_list<const char *> names) const
+   {
+      for (const char *n : names) {
+         const auto it = std::find(columns.begin(), columns.end(), std::string(n));
+         if (it != columns.end())
+            return it - columns.begin();
+      }
+      return -1;
+   }
+   /// Field c of row k as a finite number; ConfigError naming the file, line and column otherwise.
+   double number(std::size_t k, long c) const
+   {
+      const std::string &f = rows[k][static_cast<std::size_t>(c)];
+      try {
+         std::size_t end = 0;
+         const double v = std::stod(f, &end);
+         if (end == f.size() && std::isfinite(v))
+            return v;
+      } catch (const std::exception &) {
+      }
+      throw ConfigError(path + ":" + std::to_string(lines[k]) + ": " + columns[static_cast<std::size_t>(c)] + " '" + f +
+                        "' is not a finite number");
+   }
+};
+
+std::vector<std::string> splitCsvLine(const std::string &line)
+{
+   std::vector<std::string> f;
+   std::istringstream ls(line);
+   for (std::string c; std::getline(ls, c, ',');) {
+      const auto b = c.find_first_not_of(" \r\t"), e = c.find_last_not_of(" \r\t");
+      f.push_back(b == std::string::npos ? std::string() : c.substr(b, e - b + 1));
+   }
+   return f;
+}
+
+CsvTable readCsv(const std::string &path, const char *what)
 {
    std::ifstream in(path);
    if (!in)
-      throw ConfigError("cannot read PMT position table '" + path + "': no such file");
+      throw ConfigError(std::string("cannot read ") + what + " '" + path + "': no such file");
+   CsvTable t;
+   t.path = path;
+   std::getline(in, t.header);
+   t.columns = splitCsvLine(t.header);
    std::string line;
-   std::getline(in, line);
-   std::vector<std::string> cols;
-   {
-      std::istringstream hs(line);
-      for (std::string c; std::getline(hs, c, ',');)
-         cols.push_back(c.substr(0, c.find_last_not_of(" \r\t") + 1));
-   }
-   auto col = [&](std::initializer_list<const char *> names, double &scale, double unit) -> long {
-      for (const char *n : names) {
-         const auto it = std::find(cols.begin(), cols.end(), std::string(n));
-         if (it != cols.end()) {
-            scale = unit;
-            return it - cols.begin();
-         }
-      }
-      return -1;
-   };
-   double sx = 10., sy = 10., dummy = 1.;
-   long ix = col({"x_mm"}, sx, 1.), iy = col({"y_mm"}, sy, 1.);
-   if (ix < 0)
-      ix = col({"x_cm", "x"}, sx, 10.);
-   if (iy < 0)
-      iy = col({"y_cm", "y"}, sy, 10.);
-   const long ia = col({"array"}, dummy, 1.);
-   if (ix < 0 || iy < 0 || ia < 0)
-      throw ConfigError(path + ": header '" + line +
-                        "': expected columns 'array' (top/bottom) and x_mm, y_mm (mm) or x_cm, y_cm / x, y (cm)");
-   PmtArray top, bottom;
-   std::size_t row = 1;
-   while (std::getline(in, line)) {
-      ++row;
+   for (std::size_t row = 2; std::getline(in, line); ++row) {
       if (line.find_first_not_of(" \r\t") == std::string::npos)
          continue;
-      std::vector<std::string> f;
-      std::istringstream ls(line);
-      for (std::string c; std::getline(ls, c, ',');)
-         f.push_back(c.substr(0, c.find_last_not_of(" \r\t") + 1));
-      const auto need = static_cast<std::size_t>(std::max({ix, iy, ia}));
-      if (f.size() <= need)
-         throw ConfigError(path + ":" + std::to_string(row) + ": expected " + std::to_string(cols.size()) +
+      auto f = splitCsvLine(line);
+      if (f.size() < t.columns.size())
+         throw ConfigError(path + ":" + std::to_string(row) + ": expected " + std::to_string(t.columns.size()) +
                            " comma-separated fields, got " + std::to_string(f.size()));
-      double x = 0., y = 0.;
-      try {
-         std::size_t ex = 0, ey = 0;
-         x = std::stod(f[ix], &ex) * sx;
-         y = std::stod(f[iy], &ey) * sy;
-         if (ex != f[ix].size() || ey != f[iy].size() || !std::isfinite(x) || !std::isfinite(y))
-            throw std::invalid_argument("trailing");
-      } catch (const std::exception &) {
-         throw ConfigError(path + ":" + std::to_string(row) + ": x/y '" + f[ix] + "', '" + f[iy] +
-                           "' are not finite numbers");
-      }
-      PmtArray *arr = f[ia] == "top" ? &top : f[ia] == "bottom" ? &bottom : nullptr;
+      t.rows.push_back(std::move(f));
+      t.lines.push_back(row);
+   }
+   return t;
+}
+} // namespace
+
+std::pair<PmtArray, PmtArray> readPmtTable(const std::string &path)
+{
+   const CsvTable t = readCsv(path, "PMT position table");
+   double sx = 1., sy = 1.;
+   long ix = t.column({"x_mm"}), iy = t.column({"y_mm"});
+   if (ix < 0) {
+      ix = t.column({"x_cm", "x"});
+      sx = 10.;
+   }
+   if (iy < 0) {
+      iy = t.column({"y_cm", "y"});
+      sy = 10.;
+   }
+   const long ia = t.column({"array"});
+   if (ix < 0 || iy < 0 || ia < 0)
+      throw ConfigError(path + ": header '" + t.header +
+                        "': expected columns 'array' (top/bottom) and x_mm, y_mm (mm) or x_cm, y_cm / x, y (cm)");
+   PmtArray top, bottom;
+   for (std::size_t k = 0; k < t.rows.size(); ++k) {
+      const double x = t.number(k, ix) * sx, y = t.number(k, iy) * sy;
+      const std::string &a = t.rows[k][static_cast<std::size_t>(ia)];
+      PmtArray *arr = a == "top" ? &top : a == "bottom" ? &bottom : nullptr;
       if (!arr)
-         throw ConfigError(path + ":" + std::to_string(row) + ": array '" + f[ia] + "'; expected top or bottom");
+         throw ConfigError(path + ":" + std::to_string(t.lines[k]) + ": array '" + a + "'; expected top or bottom");
       arr->x.push_back(x);
       arr->y.push_back(y);
    }
@@ -430,6 +463,84 @@ LXeOptics::LXeOptics(const DetectorConfig &det)
    m_s2TopScale = std::sqrt(lo * hi);
 
    m_s1Map = s1LightMap(det, *this);
+   if (det.has("s1_light_yield_map"))
+      loadS1LightYieldMap(det, (std::filesystem::path(det.directory()) / det.getString("s1_light_yield_map")).string());
+}
+
+void LXeOptics::loadS1LightYieldMap(const DetectorConfig &det, const std::string &path)
+{
+   const CsvTable t = readCsv(path, "S1 light-yield map");
+   const long ir = t.column({"r_cm"}), iz = t.column({"z_cm"}), iv = t.column({"relative_ly"});
+   if (ir < 0 || iz < 0 || iv < 0)
+      throw ConfigError(det.file() + ": s1_light_yield_map '" + path + "': header '" + t.header +
+                        "': expected columns r_cm, z_cm, relative_ly");
+   std::vector<double> rs, zs;
+   for (std::size_t k = 0; k < t.rows.size(); ++k) {
+      rs.push_back(t.number(k, ir) * 10.);
+      zs.push_back(t.number(k, iz) * 10.);
+   }
+   auto unique = [](std::vector<double> v) {
+      std::sort(v.begin(), v.end());
+      v.erase(std::unique(v.begin(), v.end()), v.end());
+      return v;
+   };
+   m_lyR = unique(rs);
+   m_lyZ = unique(zs);
+   const std::size_t nr = m_lyR.size(), nz = m_lyZ.size();
+   if (nr < 2 || nz < 2 || t.rows.size() != nr * nz)
+      throw ConfigError(path + ": " + std::to_string(t.rows.size()) + " rows on " + std::to_string(nr) + " radii x " +
+                        std::to_string(nz) + " depths; expected one row per (r, z) node of a full grid, >= 2 x 2");
+   std::vector<double> ly(nr * nz, std::numeric_limits<double>::quiet_NaN());
+   for (std::size_t k = 0; k < t.rows.size(); ++k) {
+      const double v = t.number(k, iv);
+      if (!(v > 0.))
+         throw ConfigError(path + ":" + std::to_string(t.lines[k]) + ": relative_ly " + std::to_string(v) +
+                           "; expected a value > 0");
+      const auto a = static_cast<std::size_t>(std::lower_bound(m_lyR.begin(), m_lyR.end(), rs[k]) - m_lyR.begin());
+      const auto b = static_cast<std::size_t>(std::lower_bound(m_lyZ.begin(), m_lyZ.end(), zs[k]) - m_lyZ.begin());
+      ly[a * nz + b] = v;
+   }
+   // model LCE at each node: the mean over 6 azimuths (the per-PMT direct terms vary with azimuth)
+   std::vector<double> model(nr * nz), buf(nPmt());
+   double wLy = 0., wModel = 0., wSum = 0.;
+   for (std::size_t a = 0; a < nr; ++a)
+      for (std::size_t b = 0; b < nz; ++b) {
+         if (std::isnan(ly[a * nz + b]))
+            throw ConfigError(path + ": duplicate (r, z) nodes; expected one row per node of a full grid");
+         double m = 0.;
+         for (int q = 0; q < 6; ++q) {
+            const double phi = kPi * q / 3.;
+            m += s1Collection(m_lyR[a] * std::cos(phi), m_lyR[a] * std::sin(phi), m_lyZ[b], buf.data()) / 6.;
+         }
+         model[a * nz + b] = m;
+         const double w = std::max(m_lyR[a], 1e-9);
+         wLy += w * ly[a * nz + b];
+         wModel += w * m;
+         wSum += w;
+      }
+   std::vector<double> corr(nr * nz);
+   for (std::size_t k = 0; k < corr.size(); ++k)
+      corr[k] = (ly[k] / wLy) / (model[k] / wModel);
+   m_lyCorr = std::move(corr); // s1Collection applies it from here on
+}
+
+double LXeOptics::s1LightYieldCorrection(double r, double z) const
+{
+   if (m_lyCorr.empty())
+      return 1.;
+   const std::size_t nz = m_lyZ.size();
+   // bilinear inside the grid, the edge value outside (clamped)
+   auto locate = [](const std::vector<double> &v, double x, std::size_t &i, double &f) {
+      x = std::clamp(x, v.front(), v.back());
+      i = std::min(static_cast<std::size_t>(std::upper_bound(v.begin(), v.end(), x) - v.begin()), v.size() - 1) - 1;
+      f = (x - v[i]) / (v[i + 1] - v[i]);
+   };
+   std::size_t i = 0, j = 0;
+   double fr = 0., fz = 0.;
+   locate(m_lyR, r, i, fr);
+   locate(m_lyZ, z, j, fz);
+   const auto at = [&](std::size_t a, std::size_t b) { return m_lyCorr[a * nz + b]; };
+   return (1 - fr) * ((1 - fz) * at(i, j) + fz * at(i, j + 1)) + fr * ((1 - fz) * at(i + 1, j) + fz * at(i + 1, j + 1));
 }
 
 double LXeOptics::s1Collection(double x, double y, double z, double *out) const
@@ -472,9 +583,10 @@ double LXeOptics::s1Collection(double x, double y, double z, double *out) const
    const double r = std::hypot(x, y);
    const double addTop = std::max(0., m_s1Map->top(r, z) - directTop) / static_cast<double>(nt);
    const double addBottom = std::max(0., m_s1Map->bottom(r, z) - directBottom) / static_cast<double>(nBottom());
+   const double corr = s1LightYieldCorrection(r, z);
    double sum = 0.;
    for (std::size_t i = 0; i < nPmt(); ++i) {
-      out[i] += i < nt ? addTop : addBottom;
+      out[i] = (out[i] + (i < nt ? addTop : addBottom)) * corr;
       sum += out[i];
    }
    return sum;

@@ -270,6 +270,37 @@ WaveformSimulator::WaveformSimulator(std::size_t nTop, std::size_t nBottom, Wave
       m_phasePeak[static_cast<std::size_t>(j)] = tab[at];
       m_phasePeakAt[static_cast<std::size_t>(j)] = at;
    }
+   // The binned S2 template: E over phi ~ U[0, dt) and g ~ N(0, sigma_TTS) of C((m + 1) dt - phi - g) - C(m dt -
+   // phi - g), by the midpoint rule (32 phases) and a 33-point grid over +-4 sigma weighted by the Gaussian density.
+   const double reach = 4. * m_ttsSigma;
+   m_s2TemplateFirst = static_cast<std::int64_t>(std::floor((t0 - reach) / dt)) - 1;
+   const auto s2Last = static_cast<std::int64_t>(std::ceil((tEnd + reach) / dt)) + 1;
+   m_s2Template.assign(static_cast<std::size_t>(s2Last - m_s2TemplateFirst + 1), 0.f);
+   constexpr int kPhi = 32, kJitter = 33;
+   std::vector<std::pair<double, double>> jitter; // (offset, weight)
+   if (m_ttsSigma > 0.) {
+      double wsum = 0.;
+      for (int q = 0; q < kJitter; ++q) {
+         const double g = reach * (2. * q / (kJitter - 1) - 1.),
+                      wq = std::exp(-0.5 * g * g / (m_ttsSigma * m_ttsSigma));
+         jitter.emplace_back(g, wq);
+         wsum += wq;
+      }
+      for (auto &jw : jitter)
+         jw.second /= wsum;
+   } else {
+      jitter.emplace_back(0., 1.);
+   }
+   for (std::size_t m = 0; m < m_s2Template.size(); ++m) {
+      const double a = static_cast<double>(m_s2TemplateFirst + static_cast<std::int64_t>(m)) * dt;
+      double v = 0.;
+      for (int f = 0; f < kPhi; ++f) {
+         const double phi = dt * (f + 0.5) / kPhi;
+         for (const auto &[g, wq] : jitter)
+            v += wq * (cdf(a + dt - phi - g) - cdf(a - phi - g));
+      }
+      m_s2Template[m] = static_cast<float>(v / kPhi);
+   }
 }
 
 WaveformSimulator::WaveformSimulator(const DetectorConfig &det)
@@ -557,6 +588,8 @@ void WaveformSimulator::addSummedNoise(SignalWaveforms &w, const std::vector<int
    }
 }
 
+using detail::binomial;
+
 namespace {
 /// Poisson(m): inversion by multiplication below a mean of 30, Gaussian approximation (rounded, >= 0) above.
 long long poisson(Rng &rng, double m)
@@ -576,15 +609,6 @@ long long poisson(Rng &rng, double m)
    return std::max(0LL, std::llround(m + std::sqrt(m) * rng.normal()));
 }
 
-long long binomial(Rng &rng, long long n, double p)
-{
-   if (n <= 0 || !(p > 0.))
-      return 0;
-   if (p >= 1.)
-      return n;
-   return std::binomial_distribution<long long>(n, p)(rng);
-}
-
 /// Mean and standard deviation of Gaussian(1, r) truncated to > 0.
 std::pair<double, double> truncatedSpe(double r)
 {
@@ -596,25 +620,6 @@ std::pair<double, double> truncatedSpe(double r)
    return {1. + r * lambda, r * std::sqrt(std::max(0., 1. + a * lambda - lambda * lambda))};
 }
 
-/// In-place moving average of odd width (zero outside): a running sum over a copy in tmp.
-void boxSmooth(std::vector<double> &w, std::vector<double> &tmp, int width)
-{
-   if (width <= 1 || w.empty())
-      return;
-   const auto n = static_cast<std::int64_t>(w.size()), h = static_cast<std::int64_t>(width / 2);
-   tmp.assign(w.begin(), w.end());
-   const double inv = 1. / width;
-   double run = 0.;
-   for (std::int64_t k = 0; k < std::min(n, h); ++k)
-      run += tmp[static_cast<std::size_t>(k)];
-   for (std::int64_t k = 0; k < n; ++k) {
-      if (k + h < n)
-         run += tmp[static_cast<std::size_t>(k + h)];
-      if (k - h - 1 >= 0)
-         run -= tmp[static_cast<std::size_t>(k - h - 1)];
-      w[static_cast<std::size_t>(k)] = run * inv;
-   }
-}
 } // namespace
 
 SignalWaveforms WaveformSimulator::simulateElectroluminescence(const double *electronTime, std::size_t n,
@@ -671,8 +676,10 @@ SignalWaveforms WaveformSimulator::simulateElectroluminescence(const double *ele
 void WaveformSimulator::simulateBinned(SignalWaveforms &w, const double *te, std::size_t n, double mu, double elTime,
                                        const double *prob, detail::Rng &rng) const
 {
+   // Photons are binned per digitiser sample: an S2 lasts hundreds of ns to microseconds, so the sub-sample phase
+   // of each photon and its transit-time jitter only matter on average, and m_s2Template carries that average.
    const std::size_t nCh = nChannels();
-   const double dt = m_p.samplingPeriod, bw = dt / m_nPhase;
+   const double dt = m_p.samplingPeriod;
    w = SignalWaveforms{};
    w.dt = dt;
    w.channelArea.assign(nCh, 0.f);
@@ -680,34 +687,31 @@ void WaveformSimulator::simulateBinned(SignalWaveforms &w, const double *te, std
    if (n == 0 || !(mu > 0.))
       return;
    const auto [tMinIt, tMaxIt] = std::minmax_element(te, te + n);
-   const double pad = 4. * m_ttsSigma + 2. * bw;
-   const auto b0 = static_cast<std::int64_t>(std::floor((*tMinIt - pad) / bw));
-   const auto b1 = static_cast<std::int64_t>(std::ceil((*tMaxIt + elTime + pad) / bw)) + 1;
+   const auto b0 = static_cast<std::int64_t>(std::floor(*tMinIt / dt)) - 1;
+   const auto b1 = static_cast<std::int64_t>(std::ceil((*tMaxIt + elTime) / dt)) + 2;
    const auto nb = static_cast<std::size_t>(b1 - b0);
-   // 1. expected photons per bin (difference array), 2. transit-time spread: a Gaussian of sigma_TTS as
-   // three box filters (Wells 1986)
-   std::vector<double> rate(nb + 1, 0.);
+   // 1. expected photons per sample: each electron emits mu photons uniformly over [te, te + elTime]; the
+   // interior samples through a difference array, the two partly covered ones directly
+   std::vector<double> rate(nb + 1, 0.), edge(nb, 0.);
    for (std::size_t e = 0; e < n; ++e) {
-      const auto i0 = static_cast<std::size_t>(std::llround(te[e] / bw) - b0);
-      auto i1 = static_cast<std::size_t>(std::llround((te[e] + elTime) / bw) - b0);
-      if (i1 <= i0)
-         i1 = i0 + 1;
-      const double perBin = mu / static_cast<double>(i1 - i0);
-      rate[i0] += perBin;
-      rate[i1] -= perBin;
+      const double a = te[e] - static_cast<double>(b0) * dt, b = a + elTime;
+      const auto ia = static_cast<std::size_t>(a / dt), ib = static_cast<std::size_t>(b / dt);
+      if (ia == ib || !(elTime > 0.)) {
+         edge[ia] += mu;
+         continue;
+      }
+      const double density = mu / elTime;
+      edge[ia] += density * (static_cast<double>(ia + 1) * dt - a);
+      edge[ib] += density * (b - static_cast<double>(ib) * dt);
+      rate[ia + 1] += density * dt;
+      rate[ib] -= density * dt;
    }
    rate.pop_back();
    for (std::size_t j = 1; j < nb; ++j)
       rate[j] += rate[j - 1];
-   const double sigmaBins = m_ttsSigma / bw;
-   if (sigmaBins > 0.3) {
-      int width = static_cast<int>(std::lround(std::sqrt(4. * sigmaBins * sigmaBins + 1.)));
-      width += (width % 2 == 0);
-      std::vector<double> tmp;
-      for (int pass = 0; pass < 3; ++pass)
-         boxSmooth(rate, tmp, width);
-   }
-   // 3. photons per bin ~ Poisson(rate), each on the top array with probability fTop
+   for (std::size_t j = 0; j < nb; ++j)
+      rate[j] += edge[j];
+   // 2. photons per sample ~ Poisson(rate), each on the top array with probability fTop
    double pTop = 0., pAll = 0.;
    for (std::size_t k = 0; k < nCh; ++k) {
       pAll += prob[k];
@@ -735,7 +739,7 @@ void WaveformSimulator::simulateBinned(SignalWaveforms &w, const double *te, std
       nBottomPh += b;
       cdf[j] = (c += r);
    }
-   // 4. channels: multinomial split of each array's photons, DPE, summed SPE areas
+   // 3. channels: multinomial split of each array's photons, DPE, summed SPE areas
    const auto [speMean, speSigma] = truncatedSpe(m_p.speResolution);
    double areaTop = 0., areaBottom = 0.;
    int hitTop = 0, hitBottom = 0;
@@ -766,11 +770,10 @@ void WaveformSimulator::simulateBinned(SignalWaveforms &w, const double *te, std
          ++(half == 0 ? hitTop : hitBottom);
       }
    }
-   // 5. summed waveforms: bins through the sub-sample templates
-   const std::int64_t first =
-       static_cast<std::int64_t>(std::floor(static_cast<double>(b0) * bw / dt)) + m_templateFirst - m_p.zlePreSamples;
-   const std::int64_t last = static_cast<std::int64_t>(std::floor(static_cast<double>(b1) * bw / dt)) +
-                             m_templateFirst + m_templateLength + m_p.zlePostSamples + 1;
+   // 4. summed waveforms: each sample's photons through the phase- and jitter-averaged template
+   const std::int64_t first = b0 + m_s2TemplateFirst - m_p.zlePreSamples;
+   const std::int64_t last =
+       b1 + m_s2TemplateFirst + static_cast<std::int64_t>(m_s2Template.size()) + m_p.zlePostSamples + 1;
    const auto nSamples = static_cast<std::size_t>(last - first);
    w.origin = static_cast<double>(first) * dt;
    w.sum.assign(nSamples, 0.f);
@@ -778,30 +781,26 @@ void WaveformSimulator::simulateBinned(SignalWaveforms &w, const double *te, std
    w.sumBottom.assign(nSamples, 0.f);
    const float perTop = nTopPh > 0 ? static_cast<float>(areaTop / static_cast<double>(nTopPh)) : 0.f;
    const float perBottom = nBottomPh > 0 ? static_cast<float>(areaBottom / static_cast<double>(nBottomPh)) : 0.f;
-   // bin j is global bin b0 + j of width dt / nPhase: sample floor((b0 + j) / nPhase), phase (b0 + j) mod nPhase
-   auto binPhase = [&](std::int64_t g) {
-      const std::int64_t S = g >= 0 ? g / m_nPhase : -((-g + m_nPhase - 1) / m_nPhase);
-      return std::pair<std::int64_t, int>{S, static_cast<int>(g - S * m_nPhase)};
-   };
+   const float *tab = m_s2Template.data();
+   const auto len = m_s2Template.size();
    for (std::size_t j = 0; j < nb; ++j) {
       if (cntTop[j] == 0.f && cntBottom[j] == 0.f)
          continue;
-      const auto [S, phase] = binPhase(b0 + static_cast<std::int64_t>(j));
-      const float *tab = &m_phaseTables[static_cast<std::size_t>(phase) * m_templateLength];
-      const auto at = static_cast<std::size_t>(S + m_templateFirst - first);
+      const auto at = static_cast<std::size_t>(b0 + static_cast<std::int64_t>(j) + m_s2TemplateFirst - first);
       const float aT = cntTop[j] * perTop, aB = cntBottom[j] * perBottom;
       float *top = w.sumTop.data() + at, *bottom = w.sumBottom.data() + at;
-      for (int m = 0; m < m_templateLength; ++m) {
+      for (std::size_t m = 0; m < len; ++m) {
          top[m] += aT * tab[m];
          bottom[m] += aB * tab[m];
       }
    }
-   // 6. noise: every hit channel's ZLE window taken as the whole signal
+   // 5. noise: every hit channel's ZLE window taken as the whole signal
    std::vector<int> activeTop(nSamples + 1, 0), activeBottom(nSamples + 1, 0);
    activeTop[0] = hitTop;
    activeBottom[0] = hitBottom;
    addSummedNoise(w, activeTop, activeBottom, rng);
-   // 7. hits: up to 4 per channel at times drawn from the rate (inverse CDF with a guide table)
+   // 6. hits: up to 4 per channel in samples drawn from the rate (inverse CDF with a guide table), each at a
+   // uniform sub-sample phase
    std::vector<Hit> hits;
    const double hitAdc = m_p.hitThreshold;
    std::vector<std::size_t> guide(nb + 1, 0);
@@ -821,11 +820,11 @@ void WaveformSimulator::simulateBinned(SignalWaveforms &w, const double *te, std
                    std::upper_bound(cdf.begin(), cdf.begin() + static_cast<std::ptrdiff_t>(jj), u * c) - cdf.begin());
             while (jj + 1 < nb && cdf[jj] <= u * c)
                ++jj;
-            const auto j = static_cast<std::int64_t>(jj);
-            const auto [S, phase] = binPhase(b0 + j);
+            const auto phase = std::min(m_nPhase - 1, static_cast<int>(rng.uniform() * m_nPhase));
             if (speMean * m_phasePeak[static_cast<std::size_t>(phase)] * m_adcPerPe <= hitAdc)
                continue;
-            const std::int64_t peakAt = S + m_templateFirst - first + m_phasePeakAt[static_cast<std::size_t>(phase)];
+            const std::int64_t peakAt = b0 + static_cast<std::int64_t>(jj) + m_templateFirst - first +
+                                        m_phasePeakAt[static_cast<std::size_t>(phase)];
             hits.push_back({static_cast<int>(k), peakAt,
                             std::min<std::int64_t>(peakAt + 2, static_cast<std::int64_t>(nSamples)), peakAt});
          }

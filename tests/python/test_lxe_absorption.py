@@ -1,12 +1,13 @@
 """The optional LXe absorption length of the S1 light model (registry key lxe_absorption_length, LXeOptics).
 
-Measured on XENON1T (LCE max/min over the FV grid of test_lxe_detectors.py; S1 top fraction at r = 0 from 97 % to
+Measured on XENON1T's optical model alone (its measured Kr83m light-yield map removed; LCE max/min over the FV
+grid of test_lxe_detectors.py; S1 top fraction at r = 0 from 97 % to
 3 % of the drift length below the gate):
 
 =================  ===========  ===========  =================
 lambda_A           LCE max/min  LCE min-max  top fraction
 =================  ===========  ===========  =================
-none (registry)    1.40         0.35-0.49    0.14 -> 0.53
+none (model)       1.40         0.35-0.49    0.14 -> 0.53
 50 m               1.41         0.33-0.47    0.11 -> 0.53
 10 m               1.55         0.27-0.41    0.09 -> 0.58
 5 m                1.83         0.20-0.36    0.07 -> 0.63
@@ -16,7 +17,8 @@ none (registry)    1.40         0.35-0.49    0.14 -> 0.53
 
 Only an absorption length of ~3 m gives XENON1T's ~2x light-collection variation, and it pushes the top fraction
 below the gate above the measured 0.4-0.5 and the absolute collection below the ~0.46 that g1 implies (docs
-detector-format.md): absorption alone is not the missing effect, so no registry detector sets the key (purified
+detector-format.md): absorption alone is not the missing effect, so no registry detector sets the key (XENON1T
+takes the measured shape from its Kr83m map instead, s1_light_yield_map) (purified
 LXe absorption lengths are believed to be metres or more; no XENON1T value is quoted in the cited material).
 """
 
@@ -38,6 +40,8 @@ def _xenon1t_with_absorption(tmp_path: Path, cm: float | None):
     name = "x1tabs" if cm is not None else "x1tnone"
     shutil.copytree(REGISTRY / "xenon1t", tmp_path / "xenon1t", dirs_exist_ok=True)
     text = (REGISTRY / "xenon1t.toml").read_text().replace('name  = "xenon1t"', f'name  = "{name}"')
+    # the optical model alone: without the measured Kr83m light-yield map, which would impose its own shape
+    text = "\n".join(line for line in text.split("\n") if not line.startswith("s1_light_yield_map"))
     if cm is not None:
         text = text.replace(
             "# --- pulse model (tpcml::LXeResponse)",
@@ -65,9 +69,17 @@ def test_absorption_lowers_the_light_collection_most_far_from_the_arrays(tmp_pat
     absorbing = _xenon1t_with_absorption(tmp_path, 300.0)
     lce0, top0 = _grid(_core.LXeOptics(plain), plain)
     lce1, top1 = _grid(_core.LXeOptics(absorbing), absorbing)
-    # without the key the optics are the registry's own (the map's random stream is unchanged)
-    lce_reg, _ = _grid(_core.LXeOptics(detectors.load("xenon1t")), plain)
-    assert np.allclose(lce0, lce_reg)
+    # without the key the optics are the registry's own up to the measured map's (r, z) factor (the light map's
+    # random stream is unchanged)
+    registry = _core.LXeOptics(detectors.load("xenon1t"))
+    lce_reg, _ = _grid(registry, plain)
+    length, radius = plain.get("drift_length", "mm"), plain.get("fiducial_radius", "mm")
+    factor = [
+        registry.s1_light_yield_correction(r, z)
+        for r in np.linspace(0.0, radius, 3)
+        for z in np.linspace(-0.95, -0.05, 5) * length
+    ]
+    assert np.allclose(lce0 * np.array(factor), lce_reg)
     assert np.all(lce1 < lce0)
     assert lce1.max() / lce1.min() > 1.2 * (lce0.max() / lce0.min())
     # deep events lose more top light (longer path to the top array) than bottom light: top fraction falls there

@@ -81,7 +81,7 @@ def test_a_run_entry_is_validated_and_named(tmp_path):
     ("csv", "message"),
     [
         ("i,array,x_cm\n0,top,1.0\n", "expected columns 'array'"),
-        ("i,array,x_cm,y_cm\n0,top,1.0,abc\n", r":2: x/y '1.0', 'abc' are not finite numbers"),
+        ("i,array,x_cm,y_cm\n0,top,1.0,abc\n", r":2: y_cm 'abc' is not a finite number"),
         ("i,array,x_cm,y_cm\n0,middle,1.0,2.0\n", "array 'middle'; expected top or bottom"),
         ("i,array,x_cm,y_cm\n0,top,1.0,2.0\n1,bottom,0,0\n", "has 1 top and 1 bottom PMTs; n_pmt_top = 55"),
     ],
@@ -135,11 +135,14 @@ def test_lce_varies_across_the_volume_and_per_pmt_probabilities_sum_to_it(respon
             p = np.asarray(optics.s1_collection(r, 0.0, z))
             assert np.all(p >= 0.0) and 0.0 < p.sum() < 1.0
             top, bottom = optics.s1_map(r, z)
-            # the per-PMT probabilities sum to the map's per-array totals where the map exceeds the direct light
-            assert p[: optics.n_top].sum() >= top - 1e-12 and p[optics.n_top :].sum() >= bottom - 1e-12
+            # the per-PMT probabilities sum to the map's per-array totals where the map exceeds the direct light,
+            # both scaled by the measured light-yield map's correction (XENON1T's Kr83m map)
+            c = optics.s1_light_yield_correction(r, z)
+            assert p[: optics.n_top].sum() >= c * top - 1e-12 and p[optics.n_top :].sum() >= c * bottom - 1e-12
             lces.append(p.sum())
     ratio = max(lces) / min(lces)
-    assert 1.15 < ratio < 2.5, ratio  # the model gives ~1.3 for XENON1T (docs/detector-format.md)
+    # ~2x (the Kr83m map: 1.91 over the SR0 FV); the optical model alone gives ~1.3 (docs/detector-format.md)
+    assert 1.75 < ratio < 2.2, ratio
     # the highest collection is deep in the liquid (direct view of the bottom array), as in real TPCs
     assert np.argmax(lces) % 6 == 0
 

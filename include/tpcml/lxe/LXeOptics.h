@@ -35,7 +35,11 @@
 // top rising from ~0.1 near the cathode to ~0.4-0.5 below the gate and an S1 light collection ~2x larger
 // deep in the liquid than below the gate: light emitted deep reaches the top only through the narrow escape
 // cone of the surface, light near the gate sees the top array directly. The model reproduces the top
-// fraction; its light-collection variation is smaller (~1.3x, docs/detector-format.md "S1 light model").
+// fraction; its light-collection variation is smaller (~1.3x, docs/detector-format.md "S1 light model"). Where a
+// detector ships a measured S1 light-yield map (optional key s1_light_yield_map; XENON1T: the Kr83m maps of
+// SR0/SR1, 1.9x over the SR0 FV), the per-PMT probabilities are scaled by c(r, z) = (map / its mean) / (model LCE /
+// its mean), means over the map's nodes weighted by r (volume): the map fixes the LCE's (r, z) shape, the model
+// the top/bottom split and the per-PMT pattern, as XENON's WFSim applies its s1_lce_correction_map.
 //
 // S2 light (emitted in the gas, analytic, no map): direct_i as above (top: direct + reflection at the
 // surface; bottom: transmission into the liquid), plus diffuse_i = f_pool * eps_d / n_pmt with
@@ -134,6 +138,11 @@ public:
    /// Solid angle (sr) of a disc of radius a at distance d seen at incidence cosine cosT.
    static double discSolidAngle(double a, double d, double cosT);
 
+   /// Factor applied to the model's S1 collection at (r, z) so that its shape follows the detector's measured
+   /// s1_light_yield_map (1 where the detector has none).
+   double s1LightYieldCorrection(double r, double z) const;
+   bool hasS1LightYieldMap() const { return !m_lyCorr.empty(); }
+
    /// S1 top fraction (sum over top PMTs / LCE) at (x, y, z).
    double s1TopFraction(double x, double y, double z) const;
    const S1LightMap &s1Map() const { return *m_s1Map; }
@@ -144,6 +153,7 @@ public:
 
 private:
    double s2CollectionUnscaled(double x, double y, double *out) const;
+   void loadS1LightYieldMap(const DetectorConfig &detector, const std::string &path);
 
    PmtArray m_top, m_bottom;
    double m_radius = 0., m_driftLength = 0., m_zSurface = 0., m_zS2 = 0.;
@@ -155,6 +165,8 @@ private:
    double m_weightS2 = 0.;     ///< 1 / sum_j A_j for S2
    double m_s2TopScale = 1.;
    std::shared_ptr<const S1LightMap> m_s1Map;
+   /// s1_light_yield_map: nodes (mm) and the correction (measured / model relative yield) on the [ir][iz] grid.
+   std::vector<double> m_lyR, m_lyZ, m_lyCorr;
 };
 
 } // namespace tpcml

@@ -172,12 +172,14 @@ enum class WaveformMode : int { kChannels = 0, kSummed = 1 };
 /// kPhotons: photon by photon (each electron yields Poisson(mu) photons, uniform during its
 /// electroluminescence, channel drawn from the pattern), then simulate(..., kSummed).
 /// kPhotonsChannels: the same photons, simulate(..., kChannels) (per-channel pulses, for displays).
-/// kBinned: the fast path for large S2s, cost O(window in ns + channels) instead of O(photons):
-///   1. expected photon rate on a grid of time_rounding (1 ns) bins: each electron adds mu /
-///      t_EL over [t_e, t_e + t_EL) (its ends rounded to the nearest bin edge);
-///   2. the transit-time spread as a Gaussian convolution of that rate (truncated at 4 sigma; a
-///      Poisson process whose points are displaced independently stays a Poisson process, so
-///      this is exact in distribution up to the 1 ns binning);
+/// kBinned: the fast path for large S2s, cost O(window in samples + channels) instead of O(photons):
+///   1. expected photon count per digitiser sample: each electron adds mu / t_EL per ns over
+///      [t_e, t_e + t_EL), the two partly covered samples by their overlap;
+///   2. the sub-sample phase of each photon and the transit-time spread are not drawn: the bins go
+///      through the single-PE template averaged over a uniform phase and convolved with the TTS
+///      Gaussian (precomputed; a Poisson process whose points are displaced independently stays a
+///      Poisson process, and an S2 rises over hundreds of ns, so within a 10 ns sample the photon
+///      times are uniform to a good approximation);
 ///   3. photons per bin ~ Poisson(rate x top fraction) on the top array and Poisson(rate x
 ///      bottom fraction) on the bottom array (Gaussian approximation above a mean of 30);
 ///   4. each array's photon total is split over its channels multinomially (sequential
@@ -186,12 +188,12 @@ enum class WaveformMode : int { kChannels = 0, kSummed = 1 };
 ///      channelArea / channelPe;
 ///   5. each bin carries (its photons) x (array area / array photons) PE: the summed
 ///      waveforms' shape comes from the binned photons, their areas are exactly the channels';
-///      the bins go through the same sub-sample single-PE templates as the PE-by-PE paths;
+///      the bins go through the phase- and TTS-averaged single-PE template of step 2;
 ///   6. baseline noise as kSummed, with every hit channel's ZLE window taken as the whole
 ///      signal (slightly more noise at the edges than kSummed);
-///   7. peak-finder hits: up to 4 per channel (min(photons, 4)), at times drawn from the binned
-///      rate: nChannels is exact, the tight coincidence approximate (fine for S2s: they fail the
-///      S1 rise-time cut by a wide margin). Checked against kPhotons in tests/cpp/test_waveform.cpp.
+///   7. peak-finder hits: up to 4 per channel (min(photons, 4)), in samples drawn from the binned
+///      rate at a uniform sub-sample phase: nChannels is exact, the tight coincidence approximate (fine for S2s: they
+///      fail the S1 rise-time cut by a wide margin). Checked against kPhotons in tests/cpp/test_waveform.cpp.
 enum class S2Path : int { kPhotons = 0, kPhotonsChannels = 1, kBinned = 2 };
 
 class WaveformSimulator {
@@ -248,6 +250,10 @@ private:
    std::vector<float> m_phaseTables; ///< [phase][m], fraction of the PE charge in sample first + m
    std::vector<float> m_phasePeak;   ///< [phase] largest entry of the phase table
    std::vector<int> m_phasePeakAt;   ///< [phase] its m
+   /// Binned S2 path: the PE template averaged over a uniform sub-sample phase and the transit-time spread
+   /// (Gaussian, sigma_TTS), so photons binned per sample need neither a phase nor a jitter of their own.
+   std::int64_t m_s2TemplateFirst = 0;
+   std::vector<float> m_s2Template; ///< [m] expected fraction of a PE's charge in sample first + m
 };
 
 /// ER/NR pulse-shape hook: LXe scintillation emission times, singlet/triplet exponentials with a
