@@ -30,6 +30,11 @@ def _synthetic(rng, n, w0=1400.0, t2=50.0, spread=0.5, gain=24.0):
     return {"drift_time": t, "qS2": n_e * gain, "wtenS2": w}
 
 
+def _uniform(seed: int, n: int, **ranges: tuple[float, float]) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    return {k: rng.uniform(lo, hi, n) for k, (lo, hi) in ranges.items()}
+
+
 def test_band_fit_recovers_a_known_band():
     rng = np.random.default_rng(1)
     band = S2WidthBand.fit(_synthetic(rng, 40_000), gain=24.0)
@@ -89,13 +94,8 @@ def test_cut_removes_an_s2_too_narrow_for_its_paired_drift_time(det):
 def test_numpy_and_cpp_forms_agree(det):
     from tpcml.core.root import load_root
 
-    rng = np.random.default_rng(5)
     n = 4000
-    cols = {
-        "qS2": rng.uniform(50, 5000, n),
-        "drift_time": rng.uniform(0, 360, n),
-        "wtenS2": rng.uniform(500, 6000, n),
-    }
+    cols = _uniform(5, n, qS2=(50, 5000), drift_time=(0, 360), wtenS2=(500, 6000))
     cut = selection.cuts(det)[-1]
     ROOT = load_root()
     df = ROOT.RDF.FromNumpy({k: np.ascontiguousarray(v, np.float32) for k, v in cols.items()})
@@ -137,16 +137,9 @@ def test_data_without_the_width_column_get_the_section_3_cuts_and_are_told(det, 
     cut flow says it was not applied."""
     from tpcml.core.rootio import write_tree
 
-    rng = np.random.default_rng(2)
     n = 300
-    cols = {
-        "qS1": rng.uniform(3, 45, n),
-        "qS2": rng.uniform(200, 5000, n),
-        "qS2c": rng.uniform(200, 5000, n),
-        "drift_time": rng.uniform(50, 300, n),
-        "x": rng.uniform(-10, 10, n),
-        "y": rng.uniform(-10, 10, n),
-    }
+    ranges = {"qS1": (3, 45), "qS2": (200, 5000), "qS2c": (200, 5000), "drift_time": (50, 300), "x": (-10, 10)}
+    cols = _uniform(2, n, y=(-10, 10), **ranges)
     assert [c.name for c in selection.cuts(det, cols.keys())][-1] == "S2 upper"
     path = tmp_path / "ev.root"
     write_tree(path, "events", {k: v.astype(np.float32) for k, v in cols.items()}, detector="pandax2")
@@ -156,7 +149,7 @@ def test_data_without_the_width_column_get_the_section_3_cuts_and_are_told(det, 
     assert flow[-1][2] == int(selection.mask(cols, det).sum())
     assert any("S2 width cut not applied" in t for t in told)
     # with the column the cut is there, in both forms
-    cols["wtenS2"] = rng.uniform(1500, 3500, n)
+    cols["wtenS2"] = _uniform(3, n, w=(1500, 3500))["w"]
     write_tree(path, "events", {k: v.astype(np.float32) for k, v in cols.items()}, detector="pandax2")
     flow = selection.cutflow([str(path)], det)
     assert flow[-1][0] == "S2 width"
