@@ -87,6 +87,11 @@
 #pragma link C++ function tpcml::onnx::defineScore;
 #pragma link C++ class tpcml::onnx::ScoreFilesSummary + ;
 #pragma link C++ function tpcml::onnx::scoreFiles;
+#pragma link C++ class tpcml::AnomalyScore - ;
+#pragma link C++ function tpcml::anomalyScoreFor;
+#pragma link C++ function tpcml::defineAnomalyScore;
+#pragma link C++ class tpcml::VectorJob - ;
+#pragma link C++ function tpcml::vectorFiles;
 #pragma link C++ function tpcml::hexPmtArray;
 #pragma link C++ function tpcml::accidentalCount;
 #pragma link C++ enum tpcml::Dimension;

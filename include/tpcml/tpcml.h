@@ -27,5 +27,6 @@
 #include "tpcml/imaging/TrackRasteriser.h"
 #include "tpcml/onnx/Model.h"
 #include "tpcml/onnx/Scorer.h"
+#include "tpcml/anomaly/AnomalyScore.h"
 
 #endif // TPCML_TPCML_H

@@ -8,7 +8,7 @@ import collections.abc
 import numpy
 import numpy.typing
 import typing
-__all__: list[str] = ['AccidentalPairer', 'AtomicOutput', 'ConfigError', 'DetectorConfig', 'DetectorParameter', 'DriftDepth', 'EVENT_COLUMNS', 'EVENT_DTYPES', 'EVENT_VECTOR_COLUMNS', 'ElectronLifetimeCorrection', 'Error', 'EventVector', 'FEATURES', 'HITPEAK_COLUMNS', 'HitPeakImager', 'InputError', 'LXeEventSimulator', 'LXeOptics', 'LXeResponse', 'NRMedianCurve', 'OnnxModel', 'PositionCorrections', 'RasterOptions', 'RegularGrid', 'S1_COLUMNS', 'S2_COLUMNS', 'ScintillationTiming', 'TrackRasteriser', 'UsageError', 'WaveformParams', 'WaveformSimulator', 'accepted_units', 'accidental_count', 'available_memory', 'check_detector', 'compiler_version', 'describe_tree', 'dimension_names', 'hex_pmt_array', 'isolated_rates', 'library_directory', 'list_trees', 'model_json', 'onnx_benchmark', 'onnx_ir_versions', 'onnx_isa', 'onnx_newest_opset', 'onnx_schema_table', 'onnx_supported_operators', 'pair_file', 'provenance_json', 'provenance_keys', 'read_detector', 'read_parameter', 'read_pmt_table', 'require_columns', 'require_distinct_output', 'root_version', 'score_files', 'sha256_file', 'unit_factor', 'version', 'write_output_metadata', 'write_tree_file']
+__all__: list[str] = ['AccidentalPairer', 'AnomalyScore', 'AtomicOutput', 'ConfigError', 'DetectorConfig', 'DetectorParameter', 'DriftDepth', 'EVENT_COLUMNS', 'EVENT_DTYPES', 'EVENT_VECTOR_COLUMNS', 'ElectronLifetimeCorrection', 'Error', 'EventVector', 'FEATURES', 'HITPEAK_COLUMNS', 'HitPeakImager', 'InputError', 'LXeEventSimulator', 'LXeOptics', 'LXeResponse', 'NRMedianCurve', 'OnnxModel', 'PositionCorrections', 'RasterOptions', 'RegularGrid', 'S1_COLUMNS', 'S2_COLUMNS', 'ScintillationTiming', 'TrackRasteriser', 'UsageError', 'WaveformParams', 'WaveformSimulator', 'accepted_units', 'accidental_count', 'available_memory', 'check_detector', 'compiler_version', 'describe_tree', 'dimension_names', 'hex_pmt_array', 'isolated_rates', 'library_directory', 'list_trees', 'model_json', 'onnx_benchmark', 'onnx_ir_versions', 'onnx_isa', 'onnx_newest_opset', 'onnx_schema_table', 'onnx_supported_operators', 'pair_file', 'provenance_json', 'provenance_keys', 'read_detector', 'read_parameter', 'read_pmt_table', 'require_columns', 'require_distinct_output', 'root_version', 'score_files', 'sha256_file', 'unit_factor', 'version', 'write_output_metadata', 'write_tree_file']
 class Error(RuntimeError):
     """
     Base of every tpcml error.
@@ -691,9 +691,9 @@ class HitPeakImager:
         """
         kind: hit, peak, hitpeak or raw; width/height 0: the paper's (HitPeak 75 x 75, Hit and Peak 100 x 50).
         """
-    def batch(self, s1_pmt_area: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], s2_pmt_area: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], s1_waveform: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], s1_waveform_top: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], s1_waveform_bottom: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], s2_waveform: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], s2_waveform_top: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], s2_waveform_bottom: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], threads: typing.SupportsInt | typing.SupportsIndex = 1) -> numpy.typing.NDArray[numpy.float32]:
+    def batch(self, s1_pmt_area: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], s2_pmt_area: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], s1_waveform: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], s1_waveform_top: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], s1_waveform_bottom: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], s2_waveform: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], s2_waveform_top: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], s2_waveform_bottom: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], threads: typing.SupportsInt | typing.SupportsIndex = 1, out: typing.Any = None) -> numpy.typing.NDArray[numpy.float32]:
         """
-        Images of N events from the events-tree arrays ((N, n_pmt) areas, (N, samples) waveforms): (N, H, W, 3) float32 in [0, 1] ((N, 3, H, W) with channels_first; (N, 2 n_pmt + 6 samples) in raw mode). GIL released.
+        Images of N events from the events-tree arrays ((N, n_pmt) areas, (N, samples) waveforms): (N, H, W, 3) float32 in [0, 1] ((N, 3, H, W) with channels_first; (N, 2 n_pmt + 6 samples) in raw mode); `out`: an existing float32 array to write the images into (it is returned). GIL released.
         """
     @property
     def height(self) -> int:
@@ -743,6 +743,32 @@ class EventVector:
         ...
     @property
     def size(self) -> int:
+        ...
+class AnomalyScore:
+    """
+    DARWIN-VAE anomaly score TS = beta KL - log N(x; x_D, sigma_D) + R H_B of event vectors, from the exported encoder, decoder and classifier graphs on tpcml's ONNX engine (tpcml::AnomalyScore, DARWIN-VAE Sec. 3.2; mean-latent plug-in).
+    """
+    def __init__(self, encoder: str, decoder: str, classifier: str, R: typing.SupportsFloat | typing.SupportsIndex = 0.0) -> None:
+        ...
+    def score(self, x: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], threads: typing.SupportsInt | typing.SupportsIndex = 1, parts: bool = False) -> numpy.ndarray:
+        """
+        TS of N event vectors ((N, event_size) float32): (N,) float64; with parts, (N, 3) {KL, -log N, H_B}. GIL released.
+        """
+    def with_R(self, R: typing.SupportsFloat | typing.SupportsIndex) -> AnomalyScore:
+        """
+        The same graphs and sessions with another R.
+        """
+    @property
+    def R(self) -> float:
+        ...
+    @property
+    def beta(self) -> float:
+        ...
+    @property
+    def event_size(self) -> int:
+        ...
+    @property
+    def latent_size(self) -> int:
         ...
 class OnnxModel:
     """

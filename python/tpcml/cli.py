@@ -276,6 +276,7 @@ EXECUTABLES = {
     "tpcml-infer": "add an ONNX model's score to every entry (= tpcml infer)",
     "tpcml-raster": "XZ/YZ track images of strip-hit events (= tpcml raster)",
     "tpcml-hitpeak": "Hit/Peak/HitPeak images of LXe events (XENON1T CNN study)",
+    "tpcml-vector": "DARWIN-VAE event vectors and the anomaly score TS of LXe events",
 }
 
 

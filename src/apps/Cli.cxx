@@ -9,6 +9,7 @@
 #include <sched.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <exception>
@@ -55,6 +56,15 @@ Cli::Cli(std::string prog, std::string description, const std::string &inputErro
    m_app.set_version_flag("--version", m_prog + " (tpcml) " + tpcml::version(), "show the tpcml version and exit");
    m_app.footer("exit status: 0 ok, 1 " + inputError + ", 2 bad arguments\n" + notes);
    m_app.allow_extras(); // unknown arguments are reported below, with the nearest valid option
+}
+
+int Cli::timed(const std::function<std::string()> &work) const
+{
+   const auto t0 = std::chrono::steady_clock::now();
+   const std::string what = work();
+   const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+   std::cerr << m_prog << ": " << what << " in " << s << " s\n";
+   return 0;
 }
 
 void Cli::addInputs(std::vector<std::string> &into, const std::string &help, bool multiple, bool required)

@@ -16,6 +16,7 @@
 #include <CLI/CLI.hpp>
 
 #include <functional>
+#include <iostream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -38,6 +39,8 @@ struct OutputContract {
 };
 
 /// An executable's command line: CLI11 with tpcml's conventions (-h/--help, --version, one-line errors).
+unsigned toThreads(const std::string &text);
+
 class Cli {
 public:
    /// `inputError`: what exit status 1 means for this executable; `notes`: the rest of the help's epilog.
@@ -69,6 +72,23 @@ public:
       job.progress = !c.quiet;
       job.commandLine = m_argv;
    }
+
+   /// What the file jobs of the image executables (tpcml::ImageJobBase) fill alike: inputs, tree, output, threads
+   /// (--threads), the output contract and a log whose lines start with the program name.
+   template <class Job>
+   void applyFileJob(Job &job, const std::vector<std::string> &inputs, const std::string &tree,
+                     const std::string &output, const std::string &threads, const OutputContract &c) const
+   {
+      job.inputs = inputs;
+      job.tree = tree;
+      job.output = output;
+      job.threads = toThreads(threads);
+      applyOutputContract(job, c);
+      job.log = [prog = m_prog](const std::string &m) { std::cerr << prog << ": " << m << "\n"; };
+   }
+
+   /// Runs work() and prints "<prog>: <what it returns> in S s" on stderr; returns 0 (an executable's body).
+   int timed(const std::function<std::string()> &work) const;
 
    /// Whether the option (long name without dashes) was given.
    bool given(const std::string &name) const;

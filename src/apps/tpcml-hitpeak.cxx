@@ -14,8 +14,7 @@
 #include "tpcml/core/Error.h"
 #include "tpcml/imaging/RasterFiles.h"
 
-#include <chrono>
-#include <iostream>
+#include <string>
 
 namespace {
 
@@ -30,9 +29,7 @@ struct Options {
 tpcml::HitPeakJob jobFromArguments(const tpcml::apps::Cli &cli, const Options &o)
 {
    tpcml::HitPeakJob job;
-   job.inputs = o.inputs;
-   job.tree = o.tree;
-   job.output = o.output;
+   cli.applyFileJob(job, o.inputs, o.tree, o.output, o.threads, o.contract);
    job.detector = o.detector;
    if (o.layout != "nhwc" && o.layout != "nchw")
       throw tpcml::UsageError("--layout expects nhwc or nchw, got '" + o.layout + "'");
@@ -40,21 +37,16 @@ tpcml::HitPeakJob jobFromArguments(const tpcml::apps::Cli &cli, const Options &o
    job.options.width = cli.given("width") ? tpcml::apps::toInt("width", o.width, 8, 1024) : 0;
    job.options.height = cli.given("height") ? tpcml::apps::toInt("height", o.height, 8, 1024) : 0;
    job.options.channelsFirst = o.layout == "nchw";
-   job.threads = tpcml::apps::toThreads(o.threads);
    job.dropArrays = o.dropArrays;
-   cli.applyOutputContract(job, o.contract);
-   job.log = [](const std::string &m) { std::cerr << "tpcml-hitpeak: " << m << "\n"; };
    return job;
 }
 
 int body(const tpcml::apps::Cli &cli, const Options &o)
 {
-   const auto t0 = std::chrono::steady_clock::now();
-   const tpcml::HitPeakJob job = jobFromArguments(cli, o);
-   const auto sum = tpcml::hitPeakFiles(job);
-   const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-   std::cerr << "tpcml-hitpeak: wrote " << sum.images << " images to " << job.output << " in " << s << " s\n";
-   return 0;
+   return cli.timed([&] {
+      const tpcml::HitPeakJob job = jobFromArguments(cli, o);
+      return "wrote " + std::to_string(tpcml::hitPeakFiles(job).images) + " images to " + job.output;
+   });
 }
 
 } // namespace

@@ -15,8 +15,7 @@
 #include "tpcml/core/Error.h"
 #include "tpcml/imaging/RasterFiles.h"
 
-#include <chrono>
-#include <iostream>
+#include <string>
 
 namespace {
 
@@ -44,15 +43,12 @@ double parsePositive(const std::string &option, const std::string &text)
 tpcml::RasterJob jobFromArguments(const tpcml::apps::Cli &cli, const Options &o)
 {
    tpcml::RasterJob job;
-   job.inputs = o.inputs;
-   job.tree = o.tree;
-   job.output = o.output;
+   cli.applyFileJob(job, o.inputs, o.tree, o.output, o.threads, o.contract);
    if (o.layout != "nhwc" && o.layout != "nchw")
       throw tpcml::UsageError("--layout expects nhwc or nchw, got '" + o.layout + "'");
    const int upscale = tpcml::apps::toInt("upscale", o.upscale, 1, 8);
    const int pixels = cli.given("pixels") ? tpcml::apps::toInt("pixels", o.pixels, 2, 4096) : 0;
    const double pixelSize = cli.given("pixel-size") ? parsePositive("pixel-size", o.pixelSize) : 0.;
-   job.threads = tpcml::apps::toThreads(o.threads);
    job.options =
        tpcml::RasterOptions::fromDetector(tpcml::DetectorConfig::load(o.detector), upscale, o.layout == "nchw");
    if (pixels)
@@ -60,20 +56,17 @@ tpcml::RasterJob jobFromArguments(const tpcml::apps::Cli &cli, const Options &o)
    if (pixelSize > 0.)
       job.options.pixelSize = pixelSize;
    job.dropHits = o.dropHits;
-   cli.applyOutputContract(job, o.contract);
-   job.log = [](const std::string &m) { std::cerr << "tpcml-raster: " << m << "\n"; };
    return job;
 }
 
 int body(const tpcml::apps::Cli &cli, const Options &o)
 {
-   const auto t0 = std::chrono::steady_clock::now();
-   const tpcml::RasterJob job = jobFromArguments(cli, o);
-   const auto sum = tpcml::rasterFiles(job);
-   const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-   std::cerr << "tpcml-raster: wrote " << sum.images << " images to " << job.output << " (" << sum.outside
-             << " hits outside the window) in " << s << " s\n";
-   return 0;
+   return cli.timed([&] {
+      const tpcml::RasterJob job = jobFromArguments(cli, o);
+      const auto sum = tpcml::rasterFiles(job);
+      return "wrote " + std::to_string(sum.images) + " images to " + job.output + " (" + std::to_string(sum.outside) +
+             " hits outside the window)";
+   });
 }
 
 } // namespace

@@ -1,7 +1,9 @@
-// tpcml._core.TrackRasteriser and HitPeakImager -- the image kernels for numpy batches (the same
-// tpcml::TrackRasteriser::rasterise / HitPeakImager::render the RDataFrame functors and executables call).
+// tpcml._core.TrackRasteriser, HitPeakImager, EventVector and AnomalyScore -- the image, vector and anomaly-score
+// kernels for numpy batches (the same tpcml::TrackRasteriser::rasterise / HitPeakImager::render /
+// EventVectorBuilder::build / AnomalyScore::parts the RDataFrame functors and executables call).
 #include "register.h"
 
+#include "tpcml/anomaly/AnomalyScore.h"
 #include "tpcml/core/AtomicFile.h"
 #include "tpcml/core/DetectorConfig.h"
 #include "tpcml/imaging/EventVector.h"
@@ -12,6 +14,8 @@
 #include <pybind11/stl.h>
 
 #include <stdexcept>
+#include <string>
+#include <vector>
 
 namespace py = pybind11;
 
@@ -28,6 +32,25 @@ std::string shapeOf(const py::array &a)
    for (py::ssize_t d = 0; d < a.ndim(); ++d)
       s += (d ? ", " : "") + std::to_string(a.shape(d));
    return s + (a.ndim() == 1 ? ",)" : ")");
+}
+
+/// The images' array: the caller's `out` (checked, never converted: a converted copy would be filled while `out`
+/// stays as it was; reused across calls it has no new memory to fault in), or a new array of `shape` after the
+/// memory check.
+py::array_t<float> imageBuffer(const py::object &out, const std::vector<py::ssize_t> &shape, const std::string &what)
+{
+   py::ssize_t values = 1;
+   for (const py::ssize_t d : shape)
+      values *= d;
+   if (!out.is_none()) {
+      if (!py::array_t<float, py::array::c_style>::check_(out) || !py::cast<py::array>(out).writeable() ||
+          py::cast<py::array>(out).size() != values)
+         throw std::invalid_argument("out must be a writeable C-contiguous float32 array of " + std::to_string(values) +
+                                     " values");
+      return py::reinterpret_borrow<py::array_t<float>>(out);
+   }
+   requireMemory(double(values) * sizeof(float), what);
+   return py::array_t<float>(shape);
 }
 } // namespace
 
@@ -74,21 +97,12 @@ void registerImaging(py::module_ &m)
                  throw std::invalid_argument("offsets end at " + std::to_string(off[nEvents]) + " but there are " +
                                              std::to_string(n) + " hits");
               const auto side = py::ssize_t(r.side());
-              py::array_t<float> images;
-              if (!out.is_none()) { // caller's buffer (reused across calls: no new memory to fault in)
-                 // checked, never converted: a converted copy would be filled while `out` stays as it was
-                 if (!py::array_t<float, py::array::c_style>::check_(out) || !py::cast<py::array>(out).writeable() ||
-                     py::cast<py::array>(out).size() != py::ssize_t(nEvents * r.imageSize()))
-                    throw std::invalid_argument("out must be a writeable C-contiguous float32 array of " +
-                                                std::to_string(nEvents * r.imageSize()) + " values");
-                 images = py::reinterpret_borrow<py::array_t<float>>(out);
-              } else {
-                 requireMemory(double(nEvents) * double(r.imageSize()) * sizeof(float),
-                               "the images of " + std::to_string(nEvents) + " events (offsets)");
-                 images = r.options().channelsFirst
-                              ? py::array_t<float>({py::ssize_t(nEvents), py::ssize_t(3), side, side})
-                              : py::array_t<float>({py::ssize_t(nEvents), side, side, py::ssize_t(3)});
-              }
+              py::array_t<float> images =
+                  imageBuffer(out,
+                              r.options().channelsFirst
+                                  ? std::vector<py::ssize_t>{py::ssize_t(nEvents), py::ssize_t(3), side, side}
+                                  : std::vector<py::ssize_t>{py::ssize_t(nEvents), side, side, py::ssize_t(3)},
+                              "the images of " + std::to_string(nEvents) + " events (offsets)");
               py::array_t<uint32_t> outside{py::ssize_t(nEvents)};
               float *img = images.mutable_data();
               uint32_t *outsideData = outside.mutable_data();
@@ -131,7 +145,7 @@ void registerImaging(py::module_ &m)
            "batch",
            [](const HitPeakImager &h, const FloatArray &s1Pmt, const FloatArray &s2Pmt, const FloatArray &s1Wave,
               const FloatArray &s1Top, const FloatArray &s1Bottom, const FloatArray &s2Wave, const FloatArray &s2Top,
-              const FloatArray &s2Bottom, long long threads) {
+              const FloatArray &s2Bottom, long long threads, const py::object &out) {
               if (threads < 0 || threads > 1024)
                  throw std::invalid_argument("threads must be in [0, 1024] (0: all cores), got " +
                                              std::to_string(threads));
@@ -145,27 +159,26 @@ void registerImaging(py::module_ &m)
                                                 std::to_string(want) + ") with the n_events of s1_pmt_area; got " +
                                                 shapeOf(a));
               }
-              requireMemory(double(n) * double(h.imageSize()) * sizeof(float),
-                            "the images of " + std::to_string(n) + " events");
-              py::array_t<float> images =
-                  h.options().kind == HitPeakKind::kRaw ? py::array_t<float>({n, py::ssize_t(h.imageSize())})
+              const std::vector<py::ssize_t> shape =
+                  h.options().kind == HitPeakKind::kRaw ? std::vector<py::ssize_t>{n, py::ssize_t(h.imageSize())}
                   : h.options().channelsFirst
-                      ? py::array_t<float>({n, py::ssize_t(3), py::ssize_t(h.height()), py::ssize_t(h.width())})
-                      : py::array_t<float>({n, py::ssize_t(h.height()), py::ssize_t(h.width()), py::ssize_t(3)});
-              float *out = images.mutable_data();
+                      ? std::vector<py::ssize_t>{n, py::ssize_t(3), py::ssize_t(h.height()), py::ssize_t(h.width())}
+                      : std::vector<py::ssize_t>{n, py::ssize_t(h.height()), py::ssize_t(h.width()), py::ssize_t(3)};
+              py::array_t<float> images = imageBuffer(out, shape, "the images of " + std::to_string(n) + " events");
+              float *dst = images.mutable_data();
               {
                  ReleaseGil release;
                  h.batch(s1Pmt.data(), s2Pmt.data(), {s1Wave.data(), s1Top.data(), s1Bottom.data()},
-                         {s2Wave.data(), s2Top.data(), s2Bottom.data()}, std::size_t(n), out, unsigned(threads));
+                         {s2Wave.data(), s2Top.data(), s2Bottom.data()}, std::size_t(n), dst, unsigned(threads));
               }
               return images;
            },
            py::arg("s1_pmt_area"), py::arg("s2_pmt_area"), py::arg("s1_waveform"), py::arg("s1_waveform_top"),
            py::arg("s1_waveform_bottom"), py::arg("s2_waveform"), py::arg("s2_waveform_top"),
-           py::arg("s2_waveform_bottom"), py::arg("threads") = 1,
+           py::arg("s2_waveform_bottom"), py::arg("threads") = 1, py::arg("out") = py::none(),
            "Images of N events from the events-tree arrays ((N, n_pmt) areas, (N, samples) waveforms): (N, H, W, 3) "
-           "float32 in [0, 1] ((N, 3, H, W) with channels_first; (N, 2 n_pmt + 6 samples) in raw mode). GIL "
-           "released.");
+           "float32 in [0, 1] ((N, 3, H, W) with channels_first; (N, 2 n_pmt + 6 samples) in raw mode); `out`: an "
+           "existing float32 array to write the images into (it is returned). GIL released.");
    m.attr("EVENT_VECTOR_COLUMNS") = py::tuple(py::cast(eventVectorColumns()));
    py::class_<EventVectorBuilder>(m, "EventVector",
                                   "DARWIN-VAE event vector [S1 total waveform, S2 total waveform, S2 top and bottom "
@@ -212,6 +225,39 @@ void registerImaging(py::module_ &m)
            },
            py::arg("s1_waveform"), py::arg("s2_waveform"), py::arg("s2_pmt_area"), py::arg("threads") = 1,
            "Event vectors of N events ((N, samples) waveforms, (N, n_pmt) S2 areas): (N, 2 samples + n_pmt) float32. "
+           "GIL released.");
+   py::class_<AnomalyScore>(m, "AnomalyScore",
+                            "DARWIN-VAE anomaly score TS = beta KL - log N(x; x_D, sigma_D) + R H_B of event vectors, "
+                            "from the exported encoder, decoder and classifier graphs on tpcml's ONNX engine "
+                            "(tpcml::AnomalyScore, DARWIN-VAE Sec. 3.2; mean-latent plug-in).")
+       .def(py::init<const std::string &, const std::string &, const std::string &, double>(), py::arg("encoder"),
+            py::arg("decoder"), py::arg("classifier"), py::arg("R") = 0.)
+       .def_property_readonly("beta", &AnomalyScore::beta)
+       .def_property_readonly("R", &AnomalyScore::R)
+       .def_property_readonly("event_size", &AnomalyScore::eventSize)
+       .def_property_readonly("latent_size", &AnomalyScore::latentSize)
+       .def("with_R", &AnomalyScore::withR, py::arg("R"), "The same graphs and sessions with another R.")
+       .def(
+           "score",
+           [](const AnomalyScore &a, const FloatArray &x, long long threads, bool parts) -> py::array {
+              if (threads < 0 || threads > 1024)
+                 throw std::invalid_argument("threads must be in [0, 1024] (0: all cores), got " +
+                                             std::to_string(threads));
+              if (x.ndim() != 2 || x.shape(1) != py::ssize_t(a.eventSize()))
+                 throw std::invalid_argument("x must be a 2-D array (n_events, " + std::to_string(a.eventSize()) +
+                                             ") of event vectors; got " + shapeOf(x));
+              const py::ssize_t n = x.shape(0);
+              py::array_t<double> out =
+                  parts ? py::array_t<double>({n, py::ssize_t(AnomalyScore::kParts)}) : py::array_t<double>(n);
+              double *o = out.mutable_data();
+              {
+                 ReleaseGil release;
+                 a.batch(x.data(), std::size_t(n), parts ? nullptr : o, parts ? o : nullptr, unsigned(threads));
+              }
+              return std::move(out);
+           },
+           py::arg("x"), py::arg("threads") = 1, py::arg("parts") = false,
+           "TS of N event vectors ((N, event_size) float32): (N,) float64; with parts, (N, 3) {KL, -log N, H_B}. "
            "GIL released.");
 }
 

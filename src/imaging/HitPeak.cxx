@@ -11,6 +11,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 #include <utility>
 
 namespace tpcml {
@@ -21,11 +23,13 @@ namespace {
 constexpr int kSub = 16;
 constexpr double kLog10Of2 = 0.30102999566398120;
 
-/// matplotlib's "hot" colour map (_cm.py, _hot_data): piecewise linear in v.
-std::array<float, 3> hot(double v)
+/// matplotlib's "hot" colour map (_cm.py, _hot_data): piecewise linear in v, red from 0 to 0.365079, green to
+/// 0.746032, blue to 1 (float, the ramps as multiplications: it runs once per lit PMT).
+std::array<float, 3> hot(float v)
 {
-   auto ramp = [v](double a, double b) { return static_cast<float>(std::clamp((v - a) / (b - a), 0., 1.)); };
-   return {ramp(0., 0.365079), ramp(0.365079, 0.746032), ramp(0.746032, 1.)};
+   constexpr float a = 0.365079f, b = 0.746032f;
+   constexpr float ia = 1.f / a, iab = 1.f / (b - a), ib1 = 1.f / (1.f - b);
+   return {std::clamp(v * ia, 0.f, 1.f), std::clamp((v - a) * iab, 0.f, 1.f), std::clamp((v - b) * ib1, 0.f, 1.f)};
 }
 
 void requireFinitePositions(const std::vector<double> &v, const char *what)
@@ -216,12 +220,13 @@ void HitPeakImager::drawHits(const float *area, std::size_t coverOffset, float *
 }
 
 void HitPeakImager::drawWave(const std::array<const float *, 3> &wave, const Rect &panel, float *image,
-                             std::vector<double> &acc) const
+                             std::vector<float> &acc) const
 {
    // Each sample is a bar [xa, xb] x [bottom - height, bottom]; a pixel gets the area of the bars it
-   // overlaps (exact area weighting). Column by column: the bars over the column add partial rows
-   // directly and runs of fully covered rows through a difference array (acc: the column's rows x 3
-   // channels x {partial, full}, small enough to stay in L1), then the column is written.
+   // overlaps (exact area weighting). The bars add their partly covered rows directly and their runs of
+   // fully covered rows through a difference array along the column, both in a panel buffer laid out as
+   // the image's rows (acc); one pass down the rows then sums the runs and writes whole rows (contiguous,
+   // vectorised).
    // x axis autoscaled to the peak as PaX's display draws it: the samples up to the last non-zero one of the
    // three waveforms (the stored peak; the rest of the 200 samples is padding) span the panel's width
    int ns = 0;
@@ -236,81 +241,126 @@ void HitPeakImager::drawWave(const std::array<const float *, 3> &wave, const Rec
    const int colBegin = static_cast<int>(std::floor(panel.x0)), colEnd = static_cast<int>(std::ceil(panel.x1));
    const int rowBegin = static_cast<int>(std::floor(panel.y0)), rowEnd = std::min(m_h, int(std::ceil(panel.y1)));
    const std::size_t nRows = static_cast<std::size_t>(rowEnd - rowBegin);
-   const std::size_t stride = m_opt.channelsFirst ? static_cast<std::size_t>(m_w) * static_cast<std::size_t>(m_h) : 1;
-   const std::size_t pixelStep = m_opt.channelsFirst ? 1 : 3;
+   const std::size_t nCols = static_cast<std::size_t>(colEnd - colBegin), rowLen = 3 * nCols;
    // bar tops (panel rows from its top edge; hi = the panel's bottom) per sample and channel;
    // channel order: 0 red = top, 1 green = sum, 2 blue = bottom; inputs: sum, top, bottom
    const float *in[3] = {wave[1], wave[0], wave[2]};
    const std::size_t nsz = static_cast<std::size_t>(ns);
-   acc.resize(3 * static_cast<std::size_t>(m_opt.samples) + nRows * 6);
-   double *lows = acc.data(), *column = lows + 3 * nsz;
-   const double hi = panel.y1 - rowBegin;
+   const float hiF = static_cast<float>(panel.y1 - rowBegin);
+   const int lastRow = static_cast<int>(nRows) - 1;
+   acc.resize(3 * nsz + 2 * (nRows + 1) * rowLen);
+   float *lows = acc.data();
+   int top = static_cast<int>(nRows);
+   // log10 below the axis (v <= 1 PE, frac <= 0): no bar (-1); log10 through float log2 (~1e-7 relative)
+   const float scale = static_cast<float>(kLog10Of2 * invRange), offset = static_cast<float>(m_opt.logMin * invRange);
+   const float spanF = static_cast<float>(span);
    for (std::size_t k = 0; k < nsz; ++k)
       for (std::size_t ch = 0; ch < 3; ++ch) {
          const float v = in[ch][k];
-         double frac = 0.;
-         if (v > 1.f) // log10 below the axis: nothing drawn. log10 through float log2 (~1e-7 relative)
-            frac = std::min(1., (kLog10Of2 * std::log2(v) - m_opt.logMin) * invRange);
-         lows[k * 3 + ch] = frac > 0. ? hi - frac * span : -1.; // -1: no bar
+         float lo = -1.f;
+         if (v > 1.f) {
+            const float frac = std::min(1.f, std::log2(v) * scale - offset);
+            if (frac > 0.f) {
+               lo = hiF - frac * spanF;
+               top = std::min(top, static_cast<int>(lo));
+            }
+         }
+         lows[k * 3 + ch] = lo;
       }
-   const int lastRow = static_cast<int>(nRows) - 1;
-   for (int col = colBegin; col < colEnd; ++col) {
+   if (top >= static_cast<int>(nRows))
+      return; // no bar reaches into the panel
+   // partial[r][c * 3 + ch] and full[r][c * 3 + ch] (difference array), rows top .. nRows
+   float *partial = lows + 3 * nsz, *full = partial + (nRows + 1) * rowLen;
+   const auto topU = static_cast<std::size_t>(top);
+   std::fill(partial + topU * rowLen, partial + (nRows + 1) * rowLen, 0.f);
+   std::fill(full + topU * rowLen, full + (nRows + 1) * rowLen, 0.f);
+   for (std::size_t ci = 0; ci < nCols; ++ci) {
+      const int col = colBegin + static_cast<int>(ci);
       const int k0 = std::max(0, static_cast<int>(std::floor((col - panel.x0) / sw)));
       const int k1 = std::min(ns, static_cast<int>(std::ceil((col + 1 - panel.x0) / sw)));
-      int top = static_cast<int>(nRows);
-      std::fill(column, column + nRows * 6, 0.);
       for (int k = k0; k < k1; ++k) {
          const double xa = panel.x0 + k * sw;
-         const double wx = std::min(xa + sw, col + 1.) - std::max(xa, double(col));
-         if (wx <= 0.)
+         const float wx = static_cast<float>(std::min(xa + sw, col + 1.) - std::max(xa, double(col)));
+         if (wx <= 0.f)
             continue;
          for (std::size_t ch = 0; ch < 3; ++ch) {
-            const double lo = lows[static_cast<std::size_t>(k) * 3 + ch];
-            if (lo < 0.)
+            const float lo = lows[static_cast<std::size_t>(k) * 3 + ch];
+            if (lo < 0.f)
                continue;
-            const int rlo = static_cast<int>(lo), rhi = std::min(lastRow, static_cast<int>(hi));
-            top = std::min(top, rlo);
-            double *c = column + ch * 2;
+            const int rlo = static_cast<int>(lo), rhi = std::min(lastRow, static_cast<int>(hiF));
+            const float rloF = static_cast<float>(rlo), rhiF = static_cast<float>(rhi);
+            const std::size_t j = ci * 3 + ch;
             if (rlo >= rhi) { // within one row
-               c[static_cast<std::size_t>(rlo) * 6] += wx * (std::min(hi, rlo + 1.) - lo);
+               partial[static_cast<std::size_t>(rlo) * rowLen + j] += wx * (std::min(hiF, rloF + 1.f) - lo);
                continue;
             }
-            c[static_cast<std::size_t>(rlo) * 6] += wx * (rlo + 1. - lo);
-            c[static_cast<std::size_t>(rlo + 1) * 6 + 1] += wx; // rows rlo+1 .. rhi-1 fully
-            c[static_cast<std::size_t>(rhi) * 6 + 1] -= wx;
-            if (hi > rhi)
-               c[static_cast<std::size_t>(rhi) * 6] += wx * (std::min(hi, rhi + 1.) - rhi);
+            partial[static_cast<std::size_t>(rlo) * rowLen + j] += wx * (rloF + 1.f - lo);
+            full[static_cast<std::size_t>(rlo + 1) * rowLen + j] += wx; // rows rlo+1 .. rhi-1 fully
+            full[static_cast<std::size_t>(rhi) * rowLen + j] -= wx;
+            if (hiF > rhiF)
+               partial[static_cast<std::size_t>(rhi) * rowLen + j] += wx * (std::min(hiF, rhiF + 1.f) - rhiF);
          }
       }
-      double run[3] = {0., 0., 0.};
-      float *p = image + ((static_cast<std::size_t>(rowBegin + top)) * static_cast<std::size_t>(m_w) +
-                          static_cast<std::size_t>(col)) *
-                             pixelStep;
-      for (std::size_t r = static_cast<std::size_t>(top); r < nRows;
-           ++r, p += static_cast<std::size_t>(m_w) * pixelStep)
-         for (std::size_t ch = 0; ch < 3; ++ch) { // branch-free: a >= 0 up to rounding
-            run[ch] += column[r * 6 + ch * 2 + 1];
-            const float a = static_cast<float>(std::max(0., column[r * 6 + ch * 2] + run[ch]));
-            p[ch * stride] = std::min(1.f, p[ch * stride] + a);
+   }
+   // down the rows: the running sum of full (kept in row `top` of full), plus partial, clipped and added to the
+   // image; a >= 0 up to rounding
+   float *run = full + topU * rowLen;
+   const std::size_t plane = static_cast<std::size_t>(m_w) * static_cast<std::size_t>(m_h);
+   for (std::size_t r = topU; r < nRows; ++r) {
+      const float *fr = full + r * rowLen, *pr = partial + r * rowLen;
+      if (r > topU)
+         for (std::size_t j = 0; j < rowLen; ++j)
+            run[j] += fr[j];
+      const std::size_t row = static_cast<std::size_t>(rowBegin) + r;
+      if (!m_opt.channelsFirst) {
+         float *p = image + (row * static_cast<std::size_t>(m_w) + static_cast<std::size_t>(colBegin)) * 3;
+         for (std::size_t j = 0; j < rowLen; ++j) {
+            const float a = pr[j] + run[j];
+            const float v = p[j] + (a > 0.f ? a : 0.f);
+            p[j] = v < 1.f ? v : 1.f;
          }
+      } else {
+         for (std::size_t ch = 0; ch < 3; ++ch) {
+            float *p = image + ch * plane + row * static_cast<std::size_t>(m_w) + static_cast<std::size_t>(colBegin);
+            for (std::size_t c = 0; c < nCols; ++c) {
+               const float a = pr[c * 3 + ch] + run[c * 3 + ch];
+               const float v = p[c] + (a > 0.f ? a : 0.f);
+               p[c] = v < 1.f ? v : 1.f;
+            }
+         }
+      }
    }
 }
 
 void HitPeakImager::render(const HitPeakEvent &e, float *image) const
 {
    const std::size_t ns = static_cast<std::size_t>(m_opt.samples);
+   // a float is inf or NaN iff its exponent bits are all set: an integer max over the arrays vectorises (a float
+   // sum would not, without -ffast-math); the naming scan runs only on failure
+   auto allFinite = [](const float *v, std::size_t n) {
+      constexpr std::uint32_t kExponent = 0x7F800000u;
+      std::uint32_t top = 0;
+      for (std::size_t k = 0; k < n; ++k) {
+         std::uint32_t bits;
+         std::memcpy(&bits, v + k, sizeof bits);
+         top = std::max(top, bits & kExponent);
+      }
+      return top != kExponent;
+   };
    for (const auto &[ptr, what] : {std::pair{e.s1Pmt, "s1_pmt_area"}, std::pair{e.s2Pmt, "s2_pmt_area"}})
-      for (std::size_t k = 0; k < m_nPmt; ++k)
-         if (!std::isfinite(ptr[k]))
-            throw UsageError(std::string("HitPeakImager: ") + what + "[" + std::to_string(k) +
-                             "] = " + std::to_string(ptr[k]) + "; expected a finite area in PE");
+      if (!allFinite(ptr, m_nPmt))
+         for (std::size_t k = 0; k < m_nPmt; ++k)
+            if (!std::isfinite(ptr[k]))
+               throw UsageError(std::string("HitPeakImager: ") + what + "[" + std::to_string(k) +
+                                "] = " + std::to_string(ptr[k]) + "; expected a finite area in PE");
    for (std::size_t s = 0; s < 2; ++s)
       for (std::size_t c = 0; c < 3; ++c) {
          const float *w = (s == 0 ? e.s1Wave : e.s2Wave)[c];
-         for (std::size_t k = 0; k < ns; ++k)
-            if (!std::isfinite(w[k]))
-               throw UsageError("HitPeakImager: " + hitPeakColumns()[2 + 3 * s + c] + "[" + std::to_string(k) +
-                                "] is not finite");
+         if (!allFinite(w, ns))
+            for (std::size_t k = 0; k < ns; ++k)
+               if (!std::isfinite(w[k]))
+                  throw UsageError("HitPeakImager: " + hitPeakColumns()[2 + 3 * s + c] + "[" + std::to_string(k) +
+                                   "] is not finite");
       }
    if (m_opt.kind == HitPeakKind::kRaw) {
       float *o = std::copy(e.s1Pmt, e.s1Pmt + m_nPmt, image);
@@ -326,7 +376,7 @@ void HitPeakImager::render(const HitPeakEvent &e, float *image) const
       drawHits(e.s2Pmt, m_nPmt, image);
    }
    if (m_peak) {
-      thread_local std::vector<double> scratch; // kept between images: no allocation per event
+      thread_local std::vector<float> scratch; // kept between images: no allocation per event
       drawWave(e.s1Wave, m_s1Panel, image, scratch);
       drawWave(e.s2Wave, m_s2Panel, image, scratch);
    }

@@ -1,5 +1,7 @@
 #include "tpcml/imaging/RasterFiles.h"
 
+#include "tpcml/anomaly/AnomalyScore.h"
+
 #include "tpcml/core/AtomicFile.h"
 #include "tpcml/core/DetectorConfig.h"
 #include "tpcml/core/Error.h"
@@ -12,6 +14,7 @@
 #include <algorithm>
 #include <functional>
 #include <sstream>
+#include <type_traits>
 #include <utility>
 
 namespace tpcml {
@@ -30,15 +33,52 @@ std::string locate(const std::vector<std::string> &files, const std::vector<long
    return "tree '" + tree + "', entry " + std::to_string(entry);
 }
 
-/// What differs between the image jobs: the kernel's input columns, how the image columns are defined,
-/// what the log says about the images, and which input columns are not copied.
+/// What differs between the image jobs: the kernel's output columns, how they are defined, what the log says
+/// about the images, and which input columns are not copied.
 struct ImageKernel {
-   std::function<ROOT::RDF::RNode(ROOT::RDF::RNode)> define; ///< adds "image" (and "image_outside")
-   bool withOutside = false;                                 ///< "image_outside" (unsigned) exists
-   std::size_t imageSize = 0;                                ///< floats per image
-   std::string describe;                                     ///< the images, for the log
-   std::function<bool(const std::string &column)> drop;      ///< input columns not copied (may be empty)
+   std::function<ROOT::RDF::RNode(ROOT::RDF::RNode)> define; ///< adds the columns below
+   std::string image = "image";                              ///< the RVec<float> column (image or vector)
+   bool writeImage = true;                                   ///< the image column is written
+   std::string count;         ///< an unsigned column summed into RasterSummary::outside ("image_outside"; may be empty)
+   std::string value;         ///< a double column (the anomaly score; may be empty)
+   std::size_t imageSize = 0; ///< floats per image
+   std::string describe;      ///< the images, for the log
+   std::function<bool(const std::string &column)> drop; ///< input columns not copied (may be empty)
    std::function<void(const UsageError &, const std::function<std::string(long long)> &)> badData; ///< may rethrow
+};
+
+/// One output column of type T computed on contiguous entry ranges in parallel (runInRanges) and kept by part,
+/// then defined again by entry number for the ordered writing pass.
+template <class T> struct KeptColumn {
+   std::string name;
+   std::vector<ROOT::RDF::RResultPtr<std::vector<T>>> parts;
+   bool used() const { return !name.empty(); }
+   void take(unsigned t, ROOT::RDF::RNode &node)
+   {
+      if (used())
+         parts[t] = node.Take<T>(name);
+   }
+   void run(unsigned t)
+   {
+      if (used())
+         parts[t].GetValue();
+   }
+   /// `where(entry)` -> (part, index); an RVec<float> is a view of the kept one (no copy).
+   template <class Where> ROOT::RDF::RNode define(ROOT::RDF::RNode node, Where where)
+   {
+      if (!used())
+         return node;
+      return node.Define(name,
+                         [this, where](ULong64_t e) {
+                            const auto [t, i] = where(e);
+                            T &v = (*parts[t])[i];
+                            if constexpr (std::is_same_v<T, ROOT::RVec<float>>)
+                               return ROOT::RVec<float>(v.data(), v.size());
+                            else
+                               return v;
+                         },
+                         {"rdfentry_"});
+   }
 };
 
 /// The trees of the job with the images added, written to `tempPath` in entry order; (images, outside).
@@ -50,8 +90,12 @@ std::pair<unsigned long long, unsigned long long> snapshotImages(const ImageJobB
    const std::string &tree = job.tree;
    // Threads: images made on contiguous entry ranges in parallel and kept by entry
    // (runInRanges, as tpcml-infer), then written in one ordered pass.
-   std::vector<ROOT::RDF::RResultPtr<std::vector<ROOT::RVec<float>>>> images(parts);
-   std::vector<ROOT::RDF::RResultPtr<std::vector<unsigned>>> counts(parts);
+   KeptColumn<ROOT::RVec<float>> images{kernel.writeImage ? kernel.image : "", {}};
+   KeptColumn<unsigned> counts{kernel.count, {}};
+   KeptColumn<double> values{kernel.value, {}};
+   images.parts.resize(parts);
+   counts.parts.resize(parts);
+   values.parts.resize(parts);
    std::vector<unsigned long long> begins(parts), ends(parts);
    if (parts > 1) {
       EventProgress progress("imaging " + job.output, total, job.progress);
@@ -59,17 +103,17 @@ std::pair<unsigned long long, unsigned long long> snapshotImages(const ImageJobB
           inputs, tree, total, parts,
           [&](unsigned t, ROOT::RDF::RNode node, unsigned long long b, unsigned long long e) {
              auto withImage = kernel.define(node);
-             images[t] = withImage.Take<ROOT::RVec<float>>("image");
-             if (kernel.withOutside)
-                counts[t] = withImage.Take<unsigned>("image_outside");
+             images.take(t, withImage);
+             counts.take(t, withImage);
+             values.take(t, withImage);
              progress.attach(withImage);
              begins[t] = b;
              ends[t] = e;
           },
           [&](unsigned t, unsigned long long, unsigned long long) {
-             images[t].GetValue();
-             if (kernel.withOutside)
-                counts[t].GetValue();
+             images.run(t);
+             counts.run(t);
+             values.run(t);
           });
    }
    ROOT::RDataFrame df(tree, inputs);
@@ -79,41 +123,46 @@ std::pair<unsigned long long, unsigned long long> snapshotImages(const ImageJobB
          keep.push_back(c);
    ROOT::RDF::RNode node = df;
    if (parts > 1) {
-      // entry -> (part, index); the image is a view of the kept one (no copy)
+      // entry -> (part, index)
       auto where = [&begins, &ends, parts](ULong64_t e) {
          unsigned t = 0;
          while (t + 1 < parts && !(e >= begins[t] && e < ends[t]))
             ++t;
          return std::make_pair(t, std::size_t(e - begins[t]));
       };
-      node = df.Define("image",
-                       [&images, where](ULong64_t e) {
-                          const auto [t, i] = where(e);
-                          ROOT::RVec<float> &v = (*images[t])[i];
-                          return ROOT::RVec<float>(v.data(), v.size());
-                       },
-                       {"rdfentry_"});
-      if (kernel.withOutside)
-         node = node.Define("image_outside",
-                            [&counts, where](ULong64_t e) {
-                               const auto [t, i] = where(e);
-                               return (*counts[t])[i];
-                            },
-                            {"rdfentry_"});
+      node = values.define(counts.define(images.define(df, where), where), where);
    } else {
       node = kernel.define(df);
    }
-   keep.push_back("image");
-   if (kernel.withOutside)
-      keep.push_back("image_outside");
+   for (const std::string *c : {&images.name, &counts.name, &values.name})
+      if (!c->empty())
+         keep.push_back(*c);
    auto count = node.Count();
    decltype(node.Sum<unsigned>("")) outside;
-   if (kernel.withOutside)
-      outside = node.Sum<unsigned>("image_outside");
+   if (counts.used())
+      outside = node.Sum<unsigned>(kernel.count);
    EventProgress progress((parts > 1 ? "writing " : "imaging ") + job.output, total, job.progress);
    progress.attach(node);
    node.Snapshot(tree, tempPath, keep, snapshotOptions(job.format));
-   return {*count, kernel.withOutside ? static_cast<unsigned long long>(*outside) : 0ULL};
+   return {*count, counts.used() ? static_cast<unsigned long long>(*outside) : 0ULL};
+}
+
+/// The detector of an LXe job: `given` (registry name or TOML file), else the inputs' tpcml_detector; an
+/// InputError when neither names one (`role`: what the detector's PMTs do for the job).
+std::string lxeJobDetector(const ImageJobBase &job, const std::string &given, const std::string &inputsDetector,
+                           const std::string &role)
+{
+   const std::string name = given.empty() ? inputsDetector : given;
+   if (name.empty())
+      throw InputError(join(job.inputs) + ": no tpcml_detector in the input(s); give the detector whose PMT " + role +
+                       " (--detector NAME|FILE; Python: detector=...)");
+   return name;
+}
+
+/// The drop predicate of the array columns `columns` (the --drop-arrays of the LXe jobs).
+std::function<bool(const std::string &)> dropping(const std::vector<std::string> &columns)
+{
+   return [&columns](const std::string &c) { return std::find(columns.begin(), columns.end(), c) != columns.end(); };
 }
 
 /// The shared job: checks, thread plan (1 thread when the images would not fit in memory), the ordered
@@ -131,7 +180,7 @@ RasterSummary runImageJob(const ImageJobBase &job, const ImageKernel &kernel, co
    for (long long e : entries)
       total += static_cast<unsigned long long>(e);
    unsigned parts = job.threads;
-   const double bytes = double(total) * double(kernel.imageSize) * sizeof(float);
+   const double bytes = double(total) * (double(kernel.writeImage ? kernel.imageSize : 0) * sizeof(float) + 16.);
    const std::size_t avail = availableMemory(); // 0: unknown, as requireMemory takes it
    if (parts > 1 && avail > 0 && double(avail) * 0.5 < bytes) {
       std::ostringstream m;
@@ -198,7 +247,7 @@ RasterSummary rasterFiles(const RasterJob &job)
    const TrackRasteriser rasteriser(job.options);
    ImageKernel kernel;
    kernel.define = [&rasteriser](ROOT::RDF::RNode n) { return defineTrackImage(n, "image", rasteriser); };
-   kernel.withOutside = true;
+   kernel.count = "image_outside";
    kernel.imageSize = rasteriser.imageSize();
    std::ostringstream d;
    d << "images of " << rasteriser.side() << " x " << rasteriser.side() << " x 3 ("
@@ -223,11 +272,8 @@ RasterSummary hitPeakFiles(const HitPeakJob &job)
 {
    const std::vector<std::string> &columns = hitPeakColumns();
    std::vector<long long> entries;
-   const std::string inputsDetector = checkImageJob(job, columns, entries);
-   const std::string name = job.detector.empty() ? inputsDetector : job.detector;
-   if (name.empty())
-      throw InputError(join(job.inputs) + ": no tpcml_detector in the input(s); give the detector whose PMT "
-                                          "positions the images draw (--detector NAME|FILE; Python: detector=...)");
+   const std::string name =
+       lxeJobDetector(job, job.detector, checkImageJob(job, columns, entries), "positions the images draw");
    const HitPeakImager imager(DetectorConfig::load(name), job.options);
    ImageKernel kernel;
    kernel.define = [&imager, &columns](ROOT::RDF::RNode n) { return defineHitPeakImage(n, "image", imager, columns); };
@@ -240,9 +286,54 @@ RasterSummary hitPeakFiles(const HitPeakJob &job)
                                (job.options.channelsFirst ? "nchw" : "nhwc") + "), " + std::to_string(imager.nPmt()) +
                                " PMTs of " + name;
    if (job.dropArrays)
-      kernel.drop = [&columns](const std::string &c) {
-         return std::find(columns.begin(), columns.end(), c) != columns.end();
-      };
+      kernel.drop = dropping(hitPeakColumns());
+   return runImageJob(job, kernel, entries, name);
+}
+
+RasterSummary vectorFiles(const VectorJob &job)
+{
+   const std::vector<std::string> &columns = eventVectorColumns();
+   const std::vector<std::string> models = {job.encoder, job.decoder, job.classifier};
+   const auto given = std::count_if(models.begin(), models.end(), [](const std::string &m) { return !m.empty(); });
+   if (given != 0 && given != 3)
+      throw UsageError("the anomaly score needs all three graphs (encoder, decoder, classifier); got " +
+                       std::to_string(given));
+   if (job.dropVector && given == 0)
+      throw UsageError("dropping the vector column leaves nothing to write without the anomaly score's graphs");
+   if (given)
+      requireDistinctOutput(job.output, models);
+   std::vector<long long> entries;
+   const std::string name =
+       lxeJobDetector(job, job.detector, checkImageJob(job, columns, entries), "counts set the vector");
+   const EventVectorBuilder builder(DetectorConfig::load(name), job.options);
+   std::unique_ptr<AnomalyScore> score;
+   if (given) {
+      score = std::make_unique<AnomalyScore>(job.encoder, job.decoder, job.classifier, job.R);
+      if (score->eventSize() != builder.size())
+         throw InputError("the anomaly score's graphs take vectors of " + std::to_string(score->eventSize()) +
+                          " values; " + name + "'s event vector has " + std::to_string(builder.size()) + " (" +
+                          job.encoder + ")");
+   }
+   ImageKernel kernel;
+   kernel.image = job.name;
+   kernel.writeImage = !job.dropVector;
+   kernel.value = score ? job.scoreName : "";
+   kernel.define = [&](ROOT::RDF::RNode n) {
+      auto v = defineEventVector(n, job.name, builder, columns);
+      // each entry range's event loop runs with slot 0 at the same time as the others: sessions of its own
+      return score ? defineAnomalyScore(v, job.scoreName, score->withOwnSessions(), job.name) : v;
+   };
+   kernel.imageSize = builder.size();
+   kernel.describe = "event vectors of " + std::to_string(builder.size()) + " values (" +
+                     eventVectorNormName(job.options.norm) + ", " + std::to_string(builder.nTop()) + " + " +
+                     std::to_string(builder.nBottom()) + " PMTs of " + name + ")";
+   if (score) {
+      std::ostringstream d;
+      d << " and the anomaly score " << job.scoreName << " (R = " << job.R << ", beta = " << score->beta() << ")";
+      kernel.describe += d.str();
+   }
+   if (job.dropArrays)
+      kernel.drop = dropping(hitPeakColumns());
    return runImageJob(job, kernel, entries, name);
 }
 

@@ -5,6 +5,7 @@
 #include "tpcml/onnx/Scorer.h"
 
 #include "../../src/onnx/graph/Tensor.h"
+#include "OnnxBytes.h"
 #include "TempDir.h"
 
 #include <TFile.h>
@@ -20,41 +21,7 @@
 
 namespace {
 
-// --- a minimal protobuf writer (field numbers from onnx/onnx.proto)
-std::string varint(uint64_t v)
-{
-   std::string out;
-   while (v >= 0x80) {
-      out += char((v & 0x7f) | 0x80);
-      v >>= 7;
-   }
-   out += char(v);
-   return out;
-}
-std::string key(int field, int wire)
-{
-   return varint(uint64_t(field) << 3 | uint64_t(wire));
-}
-std::string num(int field, uint64_t v)
-{
-   return key(field, 0) + varint(v);
-}
-std::string bytes(int field, const std::string &payload)
-{
-   return key(field, 2) + varint(payload.size()) + payload;
-}
-
-std::string valueInfo(const std::string &name, const std::string &batchParam, int64_t width)
-{
-   const std::string shape = bytes(1, bytes(2, batchParam)) + bytes(1, num(1, uint64_t(width)));
-   const std::string tensorType = num(1, 1 /*float*/) + bytes(2, shape);
-   return bytes(1, name) + bytes(2, bytes(1, tensorType));
-}
-
-std::string node(const std::string &op, const std::string &in, const std::string &out, const std::string &name)
-{
-   return bytes(1, in) + bytes(2, out) + bytes(3, name) + bytes(4, op);
-}
+using namespace tpcml::test::onnxbytes; // the protobuf writer
 
 /// y = Relu(x), x of shape [N, 3]; or another single-input op.
 std::string unaryModel(const std::string &op = "Relu")

@@ -1,5 +1,5 @@
-"""Bad-input table of the C++ doors (issue 13): tpcml-infer, tpcml-pair, tpcml-raster, tpcml-hitpeak, tpcml-info,
-the ROOT macros in macros/*.C and the pybind11 bindings (through ``python -c``).
+"""Bad-input table of the C++ doors (issue 13): tpcml-infer, tpcml-pair, tpcml-raster, tpcml-hitpeak, tpcml-vector,
+tpcml-info, the ROOT macros in macros/*.C and the pybind11 bindings (through ``python -c``).
 
 Every case runs a real command on small files made by :func:`build_fixtures` and checks the
 contract of ``tests/python/doors.py``: exit status (0 ok, 1 bad input, 2 bad arguments), a message
@@ -976,6 +976,42 @@ CASES: list[DoorCase] = [
         ),
         2,
         r"error: UsageError: pairing 1000000000000 accidental events \(n\) needs .* GiB of memory",
+    ),
+]
+
+
+def _vector(what: str, args: tuple, rc: int, message: str, **kw) -> DoorCase:
+    """A tpcml-vector row (DARWIN-VAE event vectors and TS) of the table."""
+    return DoorCase("tpcml-vector", what, _cmd("tpcml-vector", *args), rc, message, **kw)
+
+
+CASES += [
+    _vector(
+        "--output equal to the input", (_f("lxe.root"), "--output", _f("lxe.root")), 2, SAME, unchanged=("lxe.root",)
+    ),
+    _vector(
+        "event vectors of xenon1t events",
+        (_f("lxe.root"), "--output", _f("out/v.root"), "--threads", "2"),
+        0,
+        r"event vectors of 648 values \(log1p, 127 \+ 121 PMTs of xenon1t\), 2 thread\(s\)",
+    ),
+    _vector(
+        "NaN waveform sample",
+        (_f("lxe_nan.root"), "--output", _f("out/v.root"), "--threads", "2"),
+        1,
+        r"entry 7: EventVectorBuilder: s2_waveform\[11\] is not finite",
+    ),
+    _vector(
+        "input without the array columns",
+        (_f("events.root"), "--output", _f("out/v.root")),
+        1,
+        r"tree 'events' in '.*events.root' lacks columns 's1_waveform'",
+    ),
+    _vector(
+        "one of the three graphs",
+        (_f("lxe.root"), "--output", _f("out/v.root"), "--encoder", _f("mlp.onnx")),
+        2,
+        r"the anomaly score needs all three graphs \(encoder, decoder, classifier\); got 1",
     ),
 ]
 

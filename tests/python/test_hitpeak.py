@@ -173,6 +173,27 @@ def test_batch_rejects_bad_shapes_and_values(det):
         _core.HitPeakImager(det, "hit", width=4)
 
 
+def test_batch_writes_into_a_given_output_buffer(det):
+    h = _core.HitPeakImager(det)
+    ev = random_events(248, 4)
+    fresh = h.batch(*ev)
+    out = np.full((4, 75, 75, 3), 7.0, np.float32)  # stale values must be overwritten, not added to
+    got = h.batch(*ev, out=out)
+    assert got is out or np.shares_memory(got, out)
+    np.testing.assert_array_equal(out, fresh)
+    for bad, _why in (
+        (np.zeros((3, 75, 75, 3), np.float32), "size"),
+        (np.zeros((4, 75, 75, 3), np.float64), "dtype"),
+        (np.zeros((4, 75, 75, 3), np.float32)[:, ::-1], "not contiguous"),
+    ):
+        with pytest.raises(ValueError, match=r"out must be a writeable C-contiguous float32 array of 67500 values"):
+            h.batch(*ev, out=bad)  # wrong: see `why`
+    frozen = np.zeros((4, 75, 75, 3), np.float32)
+    frozen.flags.writeable = False
+    with pytest.raises(ValueError, match="writeable"):
+        h.batch(*ev, out=frozen)
+
+
 @pytest.fixture(scope="module")
 def arrays_file(tmp_path_factory, det):
     """A TTree with the events-tree array columns as fixed-length float arrays (tpcml's writer, the file contract:

@@ -20,8 +20,8 @@
 // One kernel (EventVectorBuilder::build), three doors (docs/event-model.md):
 //   * RDataFrame:  tpcml::defineEventVector(df, "x", builder)  (RVec<float> column)
 //   * pybind11:    tpcml._core.EventVector(detector).batch(s1_waveform, s2_waveform, s2_pmt_area, threads)
-//   * (no executable: `tpcml run darwin` builds the vectors through the batch door; the RDataFrame door serves
-//     collaborations' own trees)
+//   * executable:  tpcml-vector events.root --output vectors.root (tpcml::vectorFiles, RasterFiles.h; with the
+//                  exported graphs it adds the anomaly score TS of tpcml::AnomalyScore too)
 #ifndef TPCML_IMAGING_EVENTVECTOR_H
 #define TPCML_IMAGING_EVENTVECTOR_H
 

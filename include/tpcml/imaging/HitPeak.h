@@ -133,7 +133,7 @@ private:
                    std::vector<std::uint32_t> &begin);
    void drawHits(const float *area, std::size_t coverOffset, float *image) const;
    void drawWave(const std::array<const float *, 3> &wave, const Rect &panel, float *image,
-                 std::vector<double> &scratch) const;
+                 std::vector<float> &scratch) const;
 
    HitPeakArrays m_arrays;
    HitPeakOptions m_opt;

@@ -2,12 +2,15 @@
 //
 // rasterFiles adds to every entry of the input trees the XZ/YZ track image (RVec<float>) made by
 // tpcml::TrackRasteriser and `image_outside` (hits outside the window; PandaX-III, P3-CNN Sec. 3.2);
-// hitPeakFiles adds the Hit / Peak / HitPeak image of tpcml::HitPeakImager (XENON1T, X1T-CNN Sec. III).
+// hitPeakFiles adds the Hit / Peak / HitPeak image of tpcml::HitPeakImager (XENON1T, X1T-CNN Sec. III);
+// vectorFiles adds the DARWIN-VAE event vector of tpcml::EventVectorBuilder and, given the three ONNX graphs, the
+// anomaly score TS of tpcml::AnomalyScore (DARWIN-VAE Sec. 3.2-3.3).
 // Both write the trees in entry order whatever the thread count, atomically, with the file contract
-// (one shared job runner). tpcml-raster and tpcml-hitpeak call them (like onnx::scoreFiles).
+// (one shared job runner). tpcml-raster, tpcml-hitpeak and tpcml-vector call them (like onnx::scoreFiles).
 #ifndef TPCML_RASTER_FILES_H
 #define TPCML_RASTER_FILES_H
 
+#include "tpcml/imaging/EventVector.h"
 #include "tpcml/imaging/HitPeak.h"
 #include "tpcml/imaging/TrackRasteriser.h"
 
@@ -45,6 +48,21 @@ struct HitPeakJob : ImageJobBase {
    bool dropArrays = false; ///< do not copy the per-PMT and waveform array columns
 };
 
+/// What one event-vector run does (DARWIN-VAE): the inputs hold the events-tree arrays (tpcml simulate darwin).
+struct VectorJob : ImageJobBase {
+   EventVectorOptions options;
+   /// Registry name or TOML file of the detector whose PMT counts set the vector's layout; empty: the inputs'
+   /// tpcml_detector (an InputError when they carry none).
+   std::string detector;
+   std::string name = "darwin_x"; ///< the vector column (RVec<float>)
+   /// The anomaly score TS (tpcml::AnomalyScore) from these three ONNX graphs; all empty: no TS column.
+   std::string encoder, decoder, classifier;
+   double R = 0.;                ///< the weight of H_B in TS
+   std::string scoreName = "TS"; ///< the TS column (double)
+   bool dropVector = false;      ///< do not write the vector column (only with TS)
+   bool dropArrays = false;      ///< do not copy the waveform and per-PMT array columns
+};
+
 /// What a rasterising run did.
 struct RasterSummary {
    unsigned long long images = 0;  ///< entries written
@@ -60,6 +78,11 @@ RasterSummary rasterFiles(const RasterJob &job);
 /// Runs the job (images of job.options.kind). Bad arrays are an InputError naming the file, tree, entry
 /// and column. RasterSummary::outside is 0.
 RasterSummary hitPeakFiles(const HitPeakJob &job);
+
+/// Runs the job: the vector column, and TS when the graphs are given. Bad arrays are an InputError naming the
+/// file, tree, entry and column; a missing or inconsistent graph an InputError naming it. RasterSummary::outside
+/// is 0.
+RasterSummary vectorFiles(const VectorJob &job);
 
 } // namespace tpcml
 

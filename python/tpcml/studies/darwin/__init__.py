@@ -5,7 +5,7 @@ C++ inside RDataFrame from the exported ONNX graphs, and the extended-Poisson ps
 
 ``tpcml run darwin`` is the run of the ``darwin`` registration of :mod:`tpcml.studies.lxe` (which also owns
 ``tpcml simulate darwin`` and ``tpcml plot darwin``); this package holds its steps (:mod:`.study`), options
-(:mod:`.cli`), models (:mod:`.models`), the C++ score (:mod:`.score`, AnomalyScore.h) and report
+(:mod:`.cli`), models (:mod:`.models`), the C++ score (:mod:`.score`, tpcml::AnomalyScore) and report
 (:mod:`.study_report`).
 """
 

@@ -1,7 +1,7 @@
 """The DARWIN-VAE networks: a fully connected VAE trained on ER only (Gaussian decoder with a learned sigma_D,
 beta-weighted KL: the paper's -ELBO, Eq. B.2 and the TS equation of Sec. 3.2) and a fully connected ER-vs-NR
 classifier (:func:`tpcml.ml.architectures.mlp`), the anomaly score TS = -ELBO + R H_B in NumPy (the reference
-the C++ score of AnomalyScore.h is tested against) and the ONNX export of the deterministic parts.
+the C++ tpcml::AnomalyScore is tested against) and the ONNX export of the deterministic parts.
 
 DARWIN-VAE's Appendix B (layer sizes, latent dimension, beta) is not part of the text tpcml has; the sizes here
 are tpcml's choices for a 2310-entry vector on a CPU, stated as such: encoder 2310 -> 256 -> 64 -> (mu, log
@@ -21,7 +21,7 @@ from tpcml.core.extras import require
 LATENT = 8  # tpcml's choice (DARWIN-VAE App. B not available)
 HIDDEN = (256, 64)  # tpcml's choice
 BETA = 1.0  # beta = 1: the ELBO itself (DARWIN-VAE's TS equation keeps beta general)
-P_MAX = 1.0 - 1e-7  # p clamp of H_B = -log(1 - p) (the same in AnomalyScore.h)
+P_MAX = 1.0 - 1e-7  # p clamp of H_B = -log(1 - p) (the same in tpcml::AnomalyScore)
 HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
 
 
@@ -153,7 +153,7 @@ def train_classifier(x_train, y_train, x_val, y_val, epochs: int, batch_size: in
 
 def ts_parts(vae: Vae, classifier, x: np.ndarray, batch_size: int = 1024) -> np.ndarray:
     """(N, 3): KL (without beta), -log N(x; x_D(mu), sigma_D) (the mean-latent plug-in) and H_B, in NumPy from the
-    Keras models: the reference of AnomalyScore.h."""
+    Keras models: the reference of tpcml::AnomalyScore."""
     mu, log_var = (np.asarray(a, np.float64) for a in vae.encoder.predict(x, batch_size=batch_size, verbose=0))
     kl = 0.5 * np.sum(mu**2 + np.exp(log_var) - 1.0 - log_var, axis=1)
     x_d = np.asarray(vae.decoder.predict(mu.astype(np.float32), batch_size=batch_size, verbose=0), np.float64)

@@ -1,40 +1,34 @@
-"""TS in C++ inside RDataFrame: the event vector (tpcml::defineEventVector) and the anomaly score of AnomalyScore.h
-(tpcml::darwin::AnomalyScore on tpcml's ONNX engine), so that the TS column can be added to any events tree."""
+"""TS in C++ inside RDataFrame: the event vector (tpcml::defineEventVector) and the anomaly score
+(tpcml::defineAnomalyScore, tpcml::AnomalyScore in libtpcml on tpcml's ONNX engine), so that the TS column can be
+added to any events tree. The same kernel's other doors: ``tpcml._core.AnomalyScore`` (NumPy batches) and the
+``tpcml-vector`` executable (files)."""
 
 from __future__ import annotations
 
-import functools
 from pathlib import Path
 
 import numpy as np
 
-HEADER = Path(__file__).with_name("AnomalyScore.h")
 
-
-@functools.cache
 def load():
-    """ROOT with libtpcml and AnomalyScore.h declared."""
+    """ROOT with libtpcml (tpcml::AnomalyScore is in its dictionary)."""
     from tpcml.core.root import load_root
 
-    ROOT = load_root()
-    if not ROOT.gInterpreter.Declare(f'#include "{HEADER}"'):
-        raise RuntimeError(f"cling could not compile {HEADER}")
-    return ROOT
+    return load_root()
 
 
-def _quote(path) -> str:
-    return '"' + str(Path(path).resolve()).replace("\\", "\\\\").replace('"', '\\"') + '"'
+def anomaly_score(onnx: dict, R: float = 0.0):
+    """The C++ tpcml::AnomalyScore of the exported graphs (``onnx``: encoder, decoder, classifier paths), loaded once
+    per process (tpcml::anomalyScoreFor)."""
+    ROOT = load()
+    return ROOT.tpcml.anomalyScoreFor(*(str(Path(onnx[k]).resolve()) for k in ("encoder", "decoder", "classifier")), R)
 
 
 def define_ts(node, onnx: dict, R: float = 0.0, vector: str = "darwin_x", name: str = "TS", parts: bool = False):
     """Defines ``name`` (double: TS with ``R``; with ``parts``: RVec<double> {KL, -log N, H_B}) on ``node`` (an
-    RNode holding the event-vector column ``vector``)."""
-    call = (
-        f"tpcml::darwin::anomalyScoreFor({_quote(onnx['encoder'])}, {_quote(onnx['decoder'])}, "
-        f"{_quote(onnx['classifier'])}, {float(R)!r})"
-    )
-    expr = f"{call}.parts(rdfslot_, {vector})" if parts else f"{call}(rdfslot_, {vector})"
-    return node.Define(name, expr)
+    RDataFrame node holding the event-vector column ``vector``)."""
+    ROOT = load()
+    return ROOT.tpcml.defineAnomalyScore(ROOT.RDF.AsRNode(node), name, anomaly_score(onnx, R), vector, parts)
 
 
 def define_vector(node, name: str = "darwin_x", detector: str = "darwin"):
