@@ -10,6 +10,9 @@ import sys
 import numpy as np
 import pytest
 
+from tpcml.core import detectors
+from tpcml.studies.pandax2 import selection
+
 from .conftest import run
 
 #: the NR median the synthetic calibrations are drawn around: log10(qS2c/qS1c) = 2.6 - 0.25 ln(qS1c)
@@ -34,6 +37,8 @@ def _events(n: int, seed: int, offset: float = 0.0, weight: float | None = None)
         "y": rng.uniform(-150, 150, n),
         "S1NPeaks": rng.integers(1, 6, n).astype(np.int32),
     }
+    # an S2 width that fits the drift time (the selection's S2 width cut, issue 17)
+    cols["wtenS2"] = selection.S2WidthBand.from_detector(detectors.load("pandax2")).expected_width(cols["drift_time"])
     for k in FEATURES:
         cols.setdefault(k, rng.normal(1.0, 0.2, n))
     if weight is not None:

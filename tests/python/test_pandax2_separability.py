@@ -63,8 +63,11 @@ def test_table_bdt_and_charges_only():
     assert t.bdt_charges.features == ("qS1", "qS2", "qS1c", "qS2c")
     assert t.bdt_charges.kept_fraction > 0.75
     assert t.bdt_charges.auc < 0.6 < t.bdt.auc
+    # wS1 is an S1 feature: the S1-only BDT separates as the full one, the S2-only one (qS2, qS2c) not at all
+    assert t.bdt_s1.features == ("qS1", "qS1c", "wS1") and t.bdt_s2.features == ("qS2", "qS2c")
+    assert t.bdt_s1.kept_fraction < best + 0.06 and t.bdt_s2.kept_fraction > 0.75
     lines = "\n".join(sep.markdown(t.as_dict()))
-    assert "| wS1 |" in lines and "26.3 %" in lines and "0.84" in lines
+    assert "| wS1 |" in lines and "26.3 %" in lines and "0.84" in lines and "S1 features only" in lines
 
 
 def test_missing_feature_is_named():
