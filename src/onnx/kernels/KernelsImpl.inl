@@ -228,6 +228,35 @@ inline void microLoop(int64_t kc, const float *a, int64_t ars, int64_t aks, cons
    }
 }
 
+/// The activation of a tile's mr rows, the kind chosen once per tile (each case's loop sees a constant kind,
+/// so vact's switch folds away).
+template <int NV> inline void activateTile(vf (&acc)[MR][NV], int mr, const tpcml::onnx::kernels::Activation &act)
+{
+   using tpcml::onnx::kernels::ActKind;
+#define TPCML_ACT_TILE(KIND)                                                                                           \
+   case ActKind::KIND: {                                                                                               \
+      const tpcml::onnx::kernels::Activation k{ActKind::KIND, act.alpha, act.beta};                                    \
+      for (int r = 0; r < mr; ++r)                                                                                     \
+         for (int v = 0; v < NV; ++v)                                                                                  \
+            acc[r][v] = vact(acc[r][v], k);                                                                            \
+      return;                                                                                                          \
+   }
+   switch (act.kind) {
+   case ActKind::None:
+      return;
+      TPCML_ACT_TILE(Relu)
+      TPCML_ACT_TILE(LeakyRelu)
+      TPCML_ACT_TILE(Sigmoid)
+      TPCML_ACT_TILE(Tanh)
+      TPCML_ACT_TILE(Elu)
+      TPCML_ACT_TILE(Selu)
+      TPCML_ACT_TILE(Clip)
+      TPCML_ACT_TILE(Swish)
+      TPCML_ACT_TILE(Exp)
+   }
+#undef TPCML_ACT_TILE
+}
+
 template <int NV, bool PackedA>
 void microKernel(const tpcml::onnx::kernels::GemmArgs &g, int64_t kc, const float *a, int64_t ars, int64_t aks,
                  const float *Bp, int64_t i0, int64_t j0, int mr, int nr, bool overwrite, bool last)
@@ -261,28 +290,49 @@ void microKernel(const tpcml::onnx::kernels::GemmArgs &g, int64_t kc, const floa
       microLoop<1, NV, PackedA>(kc, a, ars, aks, Bp, acc);
       break;
    }
-   const vf alpha = vbroadcast(g.alpha);
+   // the epilogue in passes over the tile: scale, earlier K blocks and biases, the activation (its kind chosen
+   // once per tile, not per vector: 1 x 1 convolutions with K = 16 spend a large share here), the stores
+   if (g.alpha != 1.f) {
+      const vf alpha = vbroadcast(g.alpha);
+      for (int r = 0; r < mr; ++r)
+         for (int v = 0; v < NV; ++v)
+            acc[r][v] *= alpha;
+   }
    for (int r = 0; r < mr; ++r) {
-      float *c = g.C + (i0 + r) * g.ldc + j0;
+      const float *c = g.C + (i0 + r) * g.ldc + j0;
       for (int v = 0; v < NV; ++v) {
          const int64_t n = imin(VW, nr - v * VW); // valid columns of this vector
          if (n <= 0)
             break;
          const bool full = n == VW;
-         vf cv = acc[r][v] * alpha;
          if (!overwrite)
-            cv += full ? vload(c + v * VW) : vloadPartial(c + v * VW, n);
+            acc[r][v] += full ? vload(c + v * VW) : vloadPartial(c + v * VW, n);
          if (last) {
             if (g.rowBias)
-               cv += g.rowBias[i0 + r];
+               acc[r][v] += g.rowBias[i0 + r];
             if (g.colBias)
-               cv += full ? vload(g.colBias + j0 + v * VW) : vloadPartial(g.colBias + j0 + v * VW, n);
-            cv = vact(cv, g.act);
+               acc[r][v] += full ? vload(g.colBias + j0 + v * VW) : vloadPartial(g.colBias + j0 + v * VW, n);
          }
-         if (full)
-            vstore(c + v * VW, cv);
+      }
+   }
+   if (last)
+      activateTile<NV>(acc, mr, g.act);
+   const bool fullTile = nr == NV * VW;
+   for (int r = 0; r < mr; ++r) {
+      float *c = g.C + (i0 + r) * g.ldc + j0;
+      if (fullTile) {
+         for (int v = 0; v < NV; ++v)
+            vstore(c + v * VW, acc[r][v]);
+         continue;
+      }
+      for (int v = 0; v < NV; ++v) {
+         const int64_t n = imin(VW, nr - v * VW);
+         if (n <= 0)
+            break;
+         if (n == VW)
+            vstore(c + v * VW, acc[r][v]);
          else
-            vstorePartial(c + v * VW, cv, n);
+            vstorePartial(c + v * VW, acc[r][v], n);
       }
    }
 }
