@@ -384,3 +384,51 @@ def test_score_events_macro_missing_file_exits_1_without_terminate(data, tmp_pat
     assert "terminate called" not in res.stderr
     assert f"score_events: error: cannot open '{tmp_path}/absent.root': no such file" in res.stderr
     assert not out.exists()
+
+
+def _deep_mlp(path: Path, widths: tuple[int, ...], acts: tuple[str, ...]) -> Path:
+    """13 -> widths[0] -> ... with one activation per layer: layers 1 to 80 wide, so that the per-event kernel
+    runs some chains with every activation in registers (at most 4 vectors wide) and others layer by layer."""
+    rng = np.random.default_rng(11)
+    inits, nodes, prev, k = [], [], "x", 13
+    for i, (n, act) in enumerate(zip(widths, acts, strict=True)):
+        inits += [
+            numpy_helper.from_array(rng.normal(0, 0.4, (k, n)).astype(np.float32), f"w{i}"),
+            numpy_helper.from_array(rng.normal(0, 0.1, n).astype(np.float32), f"b{i}"),
+        ]
+        nodes += [
+            helper.make_node("MatMul", [prev, f"w{i}"], [f"m{i}"]),
+            helper.make_node("Add", [f"m{i}", f"b{i}"], [f"a{i}"]),
+            helper.make_node(act, [f"a{i}"], [f"h{i}"]),
+        ]
+        prev, k = f"h{i}", n
+    nodes.append(helper.make_node("Identity", [prev], ["y"]))
+    graph = helper.make_graph(
+        nodes,
+        "deep",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 13])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", widths[-1]])],
+        inits,
+    )
+    return _save(graph, path, {"tpcml.inputs": json.dumps(FEATURES)})
+
+
+@pytest.mark.parametrize(
+    ("widths", "acts"),
+    [
+        ((32, 32, 16, 8, 1), ("Relu", "Relu", "Relu", "Relu", "Sigmoid")),  # the PandaX-II 4C shape
+        ((5, 64, 17, 1), ("Tanh", "Relu", "Sigmoid", "Sigmoid")),  # odd widths, a full 4-vector layer
+        ((80, 24, 1), ("Relu", "Tanh", "Sigmoid")),  # wider than 64: layer by layer
+    ],
+)
+def test_per_event_dense_chains_match_onnxruntime(data, tmp_path, widths, acts):
+    """Scores of dense chains of every width class in the RDataFrame loop (the per-event kernel, called
+    directly by the scorer) equal onnxruntime's, bit-identical with 1 and 2 threads."""
+    model = _deep_mlp(tmp_path / "deep.onnx", widths, acts)
+    ref = _reference(model, data["x"])[:, 0]
+    one = _rdf_scores(data, model, FEATURES, 1)
+    two = _rdf_scores(data, model, FEATURES, 2)
+    np.testing.assert_allclose(one["score"], ref, rtol=1e-5, atol=1e-6)
+    assert np.array_equal(one["score"], two["score"])
+    batch = Model(model).score(data["x"])  # the batch door (pybind11) on the same model
+    np.testing.assert_allclose(one["score"], batch, rtol=1e-5, atol=1e-6)

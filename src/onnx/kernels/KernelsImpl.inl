@@ -673,11 +673,18 @@ void dense(const float *x, int64_t M, int64_t K, int64_t ldx, const float *W, in
    }
 }
 
+#include "onnx/kernels/DenseRow.inl"
+
 void denseChain(const float *x, int64_t M, int64_t ldx, const tpcml::onnx::kernels::DenseLayer *layers, int64_t nLayers,
                 float *ws, int64_t wsRow, float *y, int64_t ldy)
 {
+   const bool inRegisters = denseRowFits(layers, nLayers); // narrow layers: DenseRow.inl
    for (int64_t i = 0; i < M; ++i) {
       const float *in = x + i * ldx;
+      if (inRegisters) {
+         denseRow(in, layers, nLayers, y + i * ldy);
+         continue;
+      }
       for (int64_t l = 0; l < nLayers; ++l) {
          const tpcml::onnx::kernels::DenseLayer &L = layers[l];
          const bool last = l + 1 == nLayers;
