@@ -21,6 +21,7 @@ import itertools
 
 import numpy as np
 import pytest
+import scipy.special
 
 pytest.importorskip("onnx")
 pytest.importorskip("onnxruntime")
@@ -301,3 +302,57 @@ def test_fusions_on_other_instruction_sets(isa):
         check=False,
     )
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-2000:]
+
+
+def _unary_model(op: str, n: int) -> bytes:
+    """y = op(x), or the Swish x * Sigmoid(x) for op == "Swish", on [batch, n]."""
+    if op == "Swish":
+        nodes = [helper.make_node("Sigmoid", ["x"], ["s"]), helper.make_node("Mul", ["x", "s"], ["y"])]
+    else:
+        nodes = [helper.make_node(op, ["x"], ["y"])]
+    return make_model(nodes, [float_input("x", ["N", n])], [float_input("y", ["N", n])])
+
+
+def _exact(op: str, x: np.ndarray) -> np.ndarray:
+    d = x.astype(np.float64)
+    with np.errstate(over="ignore"):
+        if op == "Exp":
+            return np.exp(d)
+        sig = scipy.special.expit(d)
+        return sig if op == "Sigmoid" else d * sig
+
+
+@pytest.mark.parametrize("op", ["Exp", "Sigmoid", "Swish"])
+def test_exp_sigmoid_swish_relative_error(op):
+    """The vectorised exp / logistic (a 14-bit reciprocal and a Newton step on AVX-512) against float64 on a
+    dense grid: relative error < 4e-7 wherever the result is a normal float (2e-7 is one float ulp at 1), the
+    absolute error below the smallest normal where it underflows, and the special values exact. Run on every
+    instruction set by test_fusions_on_other_instruction_sets. Lengths not a multiple of 16 cover the tails."""
+    grid = np.linspace(-110.0, 95.0, 200_003, dtype=np.float32)
+    fine = np.linspace(-2.0, 2.0, 40_001, dtype=np.float32)
+    x = np.concatenate([grid, fine, np.float32([0.0, -0.0, 1e-30, -1e-30, 88.7, 89.0, -87.3, -104.0])])
+    n = 1237  # not a multiple of any vector width
+    pad = (-len(x)) % n
+    xs = np.concatenate([x, np.zeros(pad, np.float32)]).reshape(-1, n)
+    model = _core.OnnxModel(_unary_model(op, n), "unary")
+    got = model.run(xs, 64)[0].reshape(-1)[: len(x)].astype(np.float64)
+    ref = _exact(op, x)
+    tiny = np.finfo(np.float32).tiny
+    normal = np.isfinite(ref) & (np.abs(ref) >= tiny) & (np.abs(ref) < np.finfo(np.float32).max)
+    if op == "Swish":  # x times a subnormal sigmoid loses digits in any float32 evaluation
+        normal &= _exact("Sigmoid", x) >= tiny
+    rel = np.abs(got[normal] - ref[normal]) / np.abs(ref[normal])
+    print(op, "max relative error", rel.max())
+    assert rel.max() < 4e-7, (op, float(rel.max()), float(x[normal][rel.argmax()]))
+    small = np.isfinite(ref) & (np.abs(ref) < tiny)
+    assert np.all(np.abs(got[small] - ref[small]) < tiny)
+    if op == "Exp":
+        assert np.all(np.isposinf(got[x > 88.73]))
+    special = np.float32([np.inf, -np.inf, np.nan, 1000.0, -1000.0])
+    out = model.run(np.resize(special, (1, n)), 1)[0][0, :5]
+    want = {
+        "Exp": [np.inf, 0.0, np.nan, np.inf, 0.0],
+        "Sigmoid": [1.0, 0.0, np.nan, 1.0, 0.0],
+        "Swish": [np.inf, np.nan, np.nan, 1000.0, -0.0],  # -inf * 0 is NaN, as in onnxruntime's x * sigmoid
+    }[op]
+    np.testing.assert_array_equal(out, np.float32(want))
