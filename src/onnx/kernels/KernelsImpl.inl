@@ -109,12 +109,50 @@ __attribute__((always_inline)) inline vf vrecipOneTwo(vf d)
 #endif
 }
 
+/// exp(z) for z <= 0 or NaN (the logistic's half): as vexp without the upper clamp, the
+/// polynomial in Horner form. On AVX-512 the clamp is one vmaxps (its second operand wins on NaN).
+__attribute__((always_inline)) inline vf vexpNonPositive(vf z)
+{
+#if defined(__AVX512F__) && TPCML_VW == 16
+   const vf zc = vf(_mm512_maskz_max_ps(__mmask16(0xFFFF), __m512(splat<vf>(-104.f)), __m512(z)));
+#else
+   const vf lo = splat<vf>(-104.f);
+   const vf zc = z < lo ? lo : z;
+#endif
+   const vf magic = splat<vf>(12582912.f);
+   const vf fn = (zc * 1.44269504088896341f + magic) - magic;
+   const vf r = zc - fn * 0.693359375f - fn * -2.12194440e-4f;
+   vf p = splat<vf>(1.9875691500E-4f);
+   p = p * r + 1.3981999507E-3f;
+   p = p * r + 8.3334519073E-3f;
+   p = p * r + 4.1665795894E-2f;
+   p = p * r + 1.6666665459E-1f;
+   p = p * r + 5.0000001201E-1f;
+   p = p * r + 1.0f;
+   const vf e = p * r + 1.0f;
+#if defined(__AVX512F__) && TPCML_VW == 16
+   return vf(_mm512_maskz_scalef_ps(__mmask16(0xFFFF), __m512(e), __m512(fn)));
+#else
+   const vi n = __builtin_convertvector(fn == fn ? fn : splat<vf>(0.f), vi);
+   const vi n1 = n >> 1, n2 = n - n1;
+   const vi b1 = (n1 + 127) << 23, b2 = (n2 + 127) << 23;
+   vf s1, s2;
+   memcpy(&s1, &b1, sizeof(vf));
+   memcpy(&s2, &b2, sizeof(vf));
+   return e * s1 * s2;
+#endif
+}
+
 /// The logistic function from e = exp(-|x|) in (0, 1]: 1 / (1 + e) for x >= 0, e / (1 + e) below (no
 /// overflow, a denominator in [1, 2]); NaN stays NaN.
 __attribute__((always_inline)) inline vf vsigmoid(vf x)
 {
-   const vf ax = x < 0.f ? -x : x;
-   const vf e = vexp(-ax);
+   vi bits;
+   memcpy(&bits, &x, sizeof(vf));
+   bits |= vi{} + int32_t(0x80000000u); // -|x|
+   vf z;
+   memcpy(&z, &bits, sizeof(vf));
+   const vf e = vexpNonPositive(z);
    const vf s = vrecipOneTwo(1.f + e);
    return x >= 0.f ? s : e * s;
 }
@@ -251,14 +289,18 @@ __attribute__((always_inline)) inline void microLoop(int64_t kc, const float *a,
 {
    constexpr int NRt = NV * VW;
    const float *ar[MRt];
+#pragma GCC unroll 8
    for (int r = 0; r < MRt; ++r)
       ar[r] = a + r * ars;
    for (int64_t k = 0; k < kc; ++k) {
       vf b[NV];
+#pragma GCC unroll 8
       for (int v = 0; v < NV; ++v)
          b[v] = vload(Bp + k * NRt + v * VW);
+#pragma GCC unroll 8
       for (int r = 0; r < MRt; ++r) {
          const vf av = vbroadcast(PackedA ? a[k * MR + r] : ar[r][k * aks]);
+#pragma GCC unroll 8
          for (int v = 0; v < NV; ++v)
             acc[r][v] += av * b[v];
       }
@@ -274,9 +316,8 @@ __attribute__((always_inline)) inline void activateTile(vf (&acc)[MRt][NV], cons
 #define TPCML_ACT_TILE(KIND)                                                                                           \
    case ActKind::KIND: {                                                                                               \
       const tpcml::onnx::kernels::Activation k{ActKind::KIND, act.alpha, act.beta};                                    \
-      for (int r = 0; r < MRt; ++r)                                                                                    \
-         for (int v = 0; v < NV; ++v)                                                                                  \
-            acc[r][v] = vact(acc[r][v], k);                                                                            \
+      _Pragma("GCC unroll 8") for (int r = 0; r < MRt; ++r) _Pragma("GCC unroll 4") for (int v = 0; v < NV; ++v)       \
+          acc[r][v] = vact(acc[r][v], k);                                                                              \
       return;                                                                                                          \
    }
    switch (act.kind) {
@@ -304,7 +345,9 @@ __attribute__((always_inline)) inline void microTile(const tpcml::onnx::kernels:
                                                      int64_t i0, int64_t j0, int nr, bool overwrite, bool last)
 {
    vf acc[MRt][NV];
+#pragma GCC unroll 8
    for (int r = 0; r < MRt; ++r)
+#pragma GCC unroll 8
       for (int v = 0; v < NV; ++v)
          acc[r][v] = vbroadcast(0.f);
    microLoop<MRt, NV, PackedA>(kc, a, ars, aks, Bp, acc);
@@ -312,36 +355,48 @@ __attribute__((always_inline)) inline void microTile(const tpcml::onnx::kernels:
    // once per tile, not per vector), the stores
    if (g.alpha != 1.f) {
       const vf alpha = vbroadcast(g.alpha);
+#pragma GCC unroll 8
       for (int r = 0; r < MRt; ++r)
+#pragma GCC unroll 8
          for (int v = 0; v < NV; ++v)
             acc[r][v] *= alpha;
    }
    const bool fullTile = nr == NV * VW;
    if (fullTile) {
       if (!overwrite)
+#pragma GCC unroll 8
          for (int r = 0; r < MRt; ++r)
+#pragma GCC unroll 8
             for (int v = 0; v < NV; ++v)
                acc[r][v] += vload(g.C + (i0 + r) * g.ldc + j0 + v * VW);
       if (last) {
          if (g.rowBias)
+#pragma GCC unroll 8
             for (int r = 0; r < MRt; ++r)
+#pragma GCC unroll 8
                for (int v = 0; v < NV; ++v)
                   acc[r][v] += g.rowBias[i0 + r];
          if (g.colBias)
+#pragma GCC unroll 8
             for (int v = 0; v < NV; ++v) {
                const vf cb = vload(g.colBias + j0 + v * VW);
+#pragma GCC unroll 8
                for (int r = 0; r < MRt; ++r)
                   acc[r][v] += cb;
             }
          activateTile<MRt, NV>(acc, g.act);
       }
+#pragma GCC unroll 8
       for (int r = 0; r < MRt; ++r)
+#pragma GCC unroll 8
          for (int v = 0; v < NV; ++v)
             vstore(g.C + (i0 + r) * g.ldc + j0 + v * VW, acc[r][v]);
       return;
    }
+#pragma GCC unroll 8
    for (int r = 0; r < MRt; ++r) {
       const float *c = g.C + (i0 + r) * g.ldc + j0;
+#pragma GCC unroll 8
       for (int v = 0; v < NV; ++v) {
          const int64_t n = imin(VW, nr - v * VW); // valid columns of this vector
          if (n <= 0)
@@ -359,8 +414,10 @@ __attribute__((always_inline)) inline void microTile(const tpcml::onnx::kernels:
    }
    if (last)
       activateTile<MRt, NV>(acc, g.act);
+#pragma GCC unroll 8
    for (int r = 0; r < MRt; ++r) {
       float *c = g.C + (i0 + r) * g.ldc + j0;
+#pragma GCC unroll 8
       for (int v = 0; v < NV; ++v) {
          const int64_t n = imin(VW, nr - v * VW);
          if (n <= 0)
