@@ -356,3 +356,20 @@ def test_exp_sigmoid_swish_relative_error(op):
         "Swish": [np.inf, np.nan, np.nan, 1000.0, -0.0],  # -inf * 0 is NaN, as in onnxruntime's x * sigmoid
     }[op]
     np.testing.assert_array_equal(out, np.float32(want))
+
+
+@pytest.mark.parametrize(("cin", "cout"), [(5, 3), (24, 37), (40, 96), (300, 20)])
+def test_pointwise_conv_on_one_pixel_planes_runs_as_one_batch_gemm(cin, cout):
+    """Squeeze-excite's 1 x 1 convolutions on 1 x 1 planes (bias, then Swish or Sigmoid fused): the whole batch is
+    one GEMM with W^T (few-row, narrow and blocked GEMM paths by batch and width) -- against onnxruntime."""
+    w = const("w", rng_normal((cout, cin, 1, 1), seed=1))
+    b = const("b", rng_normal((cout,), seed=2))
+    nodes = [
+        helper.make_node("GlobalAveragePool", ["x"], ["p"]),
+        helper.make_node("Conv", ["p", "w", "b"], ["c"], kernel_shape=[1, 1]),
+        helper.make_node("Sigmoid", ["c"], ["s"]),
+        helper.make_node("Mul", ["c", "s"], ["y"]),
+    ]
+    data = make_model(nodes, [float_input("x", ["N", cin, 3, 3])], [float_input("y", ["N", cout, 1, 1])], [w, b])
+    for batch in (1, 3, 40):
+        compare(data, rng_normal((batch, cin, 3, 3), seed=batch))

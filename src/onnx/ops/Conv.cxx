@@ -88,8 +88,32 @@ struct ConvKernel : Kernel {
    bool channelsLast = false;
    int64_t Cpad = 0;
    std::vector<float> wT, biasPad;
+   /// a 1 x 1 convolution of 1-pixel planes (squeeze-excite blocks): the whole batch as one GEMM
+   /// Y [N, Cout] = X [N, Cin] W^T, W^T kept row-major (wRows) and packed (bPacked) at plan time;
+   /// per event it was a GEMM with one column
+   bool batchRows = false;
+   std::vector<float> wRows, bPacked;
    void run(float *const *v, float *ws) const override
    {
+      if (batchRows) {
+         kernels::GemmArgs a;
+         a.M = N;
+         a.N = Cout;
+         a.K = Cin;
+         a.A = v[inputs[0]];
+         a.sAm = Cin;
+         a.sAk = 1;
+         a.B = wRows.data();
+         a.sBk = Cout;
+         a.sBn = 1;
+         a.Bpacked = bPacked.data();
+         a.C = v[outputs[0]];
+         a.ldc = Cout;
+         a.colBias = bias.empty() ? nullptr : bias.data();
+         a.act = act;
+         K().gemm(a, ws);
+         return;
+      }
       const float *X = v[inputs[0]], *W = wOwned.empty() ? v[inputs[1]] : wOwned.data();
       float *Y = v[outputs[0]];
       const float *B = biasId >= 0 ? v[biasId] : (bias.empty() ? nullptr : bias.data());
@@ -283,7 +307,10 @@ void chooseConvAlgorithm(NodeCtx &c, ConvKernel &k)
                        K().gemmWorkspace(cog, wideN, cig * kSize);
       }
    } else if (!k.depthwise) {
-      k.workspace = (unit ? 0 : std::size_t(cig * kSize * outSize)) + K().gemmWorkspace(cog, outSize, cig * kSize);
+      k.batchRows = unit && outSize == 1 && k.group == 1 && c.isConst(1) && k.biasId < 0;
+      k.workspace =
+          k.batchRows ? K().gemmWorkspace(k.N, k.Cout, k.Cin)
+                      : (unit ? 0 : std::size_t(cig * kSize * outSize)) + K().gemmWorkspace(cog, outSize, cig * kSize);
    } else {
       c.fail("internal: depthwise convolution without a 2-D window");
    }
@@ -296,6 +323,15 @@ void packConvWeights(NodeCtx &c, ConvKernel &k)
       return;
    const std::vector<float> &w = k.wOwned.empty() ? *c.in(1).f : k.wOwned;
    const int64_t cog = k.Cout / k.group, kd = k.Cin / k.group * numel(k.g.kernel);
+   if (k.batchRows) { // W^T [Cin, Cout]: row-major for the few-row paths, packed for the blocked one
+      k.wRows.resize(w.size());
+      for (int64_t co = 0; co < k.Cout; ++co)
+         for (int64_t ci = 0; ci < k.Cin; ++ci)
+            k.wRows[std::size_t(ci * k.Cout + co)] = w[std::size_t(co * k.Cin + ci)];
+      k.bPacked.resize(K().gemmPackedBSize(k.Cin, k.Cout));
+      K().gemmPackB(k.wRows.data(), k.Cin, k.Cout, k.Cout, 1, k.bPacked.data());
+      return;
+   }
    k.aPackedStride = int64_t(K().gemmPackedASize(cog, kd));
    k.aPacked.resize(std::size_t(k.aPackedStride * k.group));
    for (int64_t gi = 0; gi < k.group; ++gi)
