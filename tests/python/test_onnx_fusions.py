@@ -381,3 +381,41 @@ def test_pointwise_conv_on_one_pixel_planes_runs_as_one_batch_gemm(cin, cout):
     data = make_model(nodes, [float_input("x", ["N", cin, 3, 3])], [float_input("y", ["N", cout, 1, 1])], [w, b])
     for batch in (1, 3, 40):
         compare(data, rng_normal((batch, cin, 3, 3), seed=batch))
+
+
+@pytest.mark.parametrize(
+    ("stride", "pads", "size"), [(1, [0, 0, 0, 0], 9), (2, [0, 0, 1, 1], 20), (3, [1, 1, 1, 1], 31)]
+)
+def test_single_input_channel_conv_runs_as_one_gemm(stride, pads, size):
+    """Cin = 1, group 1 (an image model's first layer): one GEMM with M = Cout over one phase split (no longer the
+    depthwise kernel once per output channel) -- odd Cout, strides, asymmetric padding, against onnxruntime."""
+    w = const("w", rng_normal((7, 1, 3, 3), seed=3))
+    b = const("b", rng_normal((7,), seed=4))
+    nodes = [
+        helper.make_node("Conv", ["x", "w", "b"], ["c"], kernel_shape=[3, 3], strides=[stride, stride], pads=pads),
+        helper.make_node("Relu", ["c"], ["y"]),
+    ]
+    out = (size + pads[0] + pads[2] - 3) // stride + 1
+    data = make_model(nodes, [float_input("x", ["N", 1, size, size])], [float_input("y", ["N", 7, out, out])], [w, b])
+    for batch in (1, 4):
+        compare(data, rng_normal((batch, 1, size, size), seed=batch))
+
+
+@pytest.mark.parametrize("size", [27, 36, 75])
+def test_pool_after_stride3_conv_narrow_rows(size):
+    """A 2 x 2 MaxPool absorbed by a stride-3 convolution whose pooled rows are narrower than a vector (12 of 16
+    lanes at 75 x 75: the partial-vector tail), NaN inputs propagating -- against onnxruntime on the finite events."""
+    w = const("w", rng_normal((5, 3, 3, 3), seed=5))
+    nodes = [
+        helper.make_node("Conv", ["x", "w"], ["c"], kernel_shape=[3, 3], strides=[3, 3]),
+        helper.make_node("LeakyRelu", ["c"], ["r"], alpha=0.05),
+        helper.make_node("MaxPool", ["r"], ["y"], kernel_shape=[2, 2], strides=[2, 2]),
+    ]
+    out = (size - 3) // 3 + 1
+    data = make_model(
+        nodes, [float_input("x", ["N", 3, size, size])], [float_input("y", ["N", 5, out // 2, out // 2])], [w]
+    )
+    x = rng_normal((3, 3, size, size), seed=size)
+    x[1, 0, 4, 4] = np.nan
+    ours = compare_nan(data, x)
+    assert np.isnan(ours[1]).any() and not np.isnan(ours[[0, 2]]).any()

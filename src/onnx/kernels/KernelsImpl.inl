@@ -1178,7 +1178,6 @@ void depthwise2d(const tpcml::onnx::kernels::DepthwiseArgs &d)
 void maxPool2x2(const float *x, const tpcml::onnx::kernels::Window2d &w, float *y)
 {
    auto vmax = [](vf m, vf v) { return (v > m || v != v) ? v : m; };
-   auto smax = [](float m, float v) { return (v > m || v != v) ? v : m; };
    for (int64_t oh = 0; oh < w.Ho; ++oh) {
       const float *r0 = x + 2 * oh * w.W, *r1 = r0 + w.W;
       float *out = y + oh * w.Wo;
@@ -1196,8 +1195,15 @@ void maxPool2x2(const float *x, const tpcml::onnx::kernels::Window2d &w, float *
          block(w.Wo - VW);
          continue;
       }
-      for (; ow < w.Wo; ++ow)
-         out[ow] = smax(smax(r0[2 * ow], r0[2 * ow + 1]), smax(r1[2 * ow], r1[2 * ow + 1]));
+      if (ow < w.Wo) { // Wo < VW: partial vectors (scalar, a 12-wide row cost as much as the convolution's)
+         const int64_t m = w.Wo - ow, m2 = 2 * m, n0 = imin(VW, m2);
+         const vf a = vmax(vloadPartial(r0 + 2 * ow, n0), vloadPartial(r1 + 2 * ow, n0));
+         const vf b =
+             m2 > VW ? vmax(vloadPartial(r0 + 2 * ow + VW, m2 - VW), vloadPartial(r1 + 2 * ow + VW, m2 - VW)) : a;
+         vf ev, od;
+         deinterleave(a, b, ev, od);
+         vstorePartial(out + ow, vmax(ev, od), m);
+      }
    }
 }
 

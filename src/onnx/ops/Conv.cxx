@@ -263,7 +263,9 @@ void chooseConvAlgorithm(NodeCtx &c, ConvKernel &k)
 {
    const Shape &xs = c.shape(0);
    const int64_t cig = k.Cin / k.group, cog = k.Cout / k.group;
-   k.depthwise = k.g.nd == 2 && cig == 1;
+   // one input channel per group; a single group (Cin = 1, the first layer of image models) is one GEMM
+   // with M = Cout over one phase split: per output channel it split the same input Cout times
+   k.depthwise = k.g.nd == 2 && cig == 1 && (k.group > 1 || cog == 1);
    bool unit = true;
    for (int64_t d = 0; d < k.g.nd; ++d) {
       const std::size_t u = std::size_t(d);
