@@ -20,7 +20,9 @@
 namespace {
 
 constexpr int VW = TPCML_VW;
-constexpr int MR = 6;
+// 8-row tiles with 32 vector registers (AVX-512: 16 accumulators; channel counts are multiples of 8, so
+// M = 16, 32, 64, 128 no longer end in a 2- or 4-row tile), 6 with 16 (AVX2, SSE)
+constexpr int MR = VW == 16 ? 8 : 6;
 constexpr int NR = 2 * VW;
 constexpr int64_t KC = 256;
 constexpr int64_t MC = 96; // multiple of MR
@@ -435,8 +437,16 @@ void microKernel(const tpcml::onnx::kernels::GemmArgs &g, int64_t kc, const floa
       ars = 1;
       aks = MR;
    }
-   static_assert(MR == 6, "the dispatch below assumes 6-row tiles");
+   static_assert(MR == 6 || MR == 8, "the dispatch below assumes 6- or 8-row tiles");
    switch (mr) {
+   case 8:
+      if constexpr (MR >= 8)
+         microTile<MR >= 8 ? 8 : 1, NV, PackedA>(g, kc, a, ars, aks, Bp, i0, j0, nr, overwrite, last);
+      break;
+   case 7:
+      if constexpr (MR >= 8)
+         microTile<MR >= 8 ? 7 : 1, NV, PackedA>(g, kc, a, ars, aks, Bp, i0, j0, nr, overwrite, last);
+      break;
    case 6:
       microTile<6, NV, PackedA>(g, kc, a, ars, aks, Bp, i0, j0, nr, overwrite, last);
       break;
