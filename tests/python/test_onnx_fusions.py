@@ -419,3 +419,25 @@ def test_pool_after_stride3_conv_narrow_rows(size):
     x[1, 0, 4, 4] = np.nan
     ours = compare_nan(data, x)
     assert np.isnan(ours[1]).any() and not np.isnan(ours[[0, 2]]).any()
+
+
+@pytest.mark.parametrize(
+    ("spatial", "kernel", "stride", "pads"),
+    [([4, 4], [3, 3], [3, 3], [1, 1, 1, 1]), ([5, 5], [3, 3], [2, 2], [1, 0, 1, 2]), ([7], [3], [2], [0, 1])],
+)
+def test_conv_with_few_output_pixels_runs_on_event_pixel_rows(spatial, kernel, stride, pads):
+    """Outputs of fewer pixels than a vector (the CVAE encoder's 2 x 2 planes): rows (event, pixel) of im2col^T times
+    W^T in one GEMM, bias and LeakyRelu fused -- 2-D and 1-D, asymmetric pads, odd channel counts, against
+    onnxruntime."""
+    cin, cout = 5, 37
+    w = const("w", rng_normal((cout, cin, *kernel), seed=6))
+    b = const("b", rng_normal((cout,), seed=7))
+    nodes = [
+        helper.make_node("Conv", ["x", "w", "b"], ["c"], kernel_shape=kernel, strides=stride, pads=pads),
+        helper.make_node("LeakyRelu", ["c"], ["y"], alpha=0.05),
+    ]
+    nd = len(spatial)
+    out = [(spatial[d] + pads[d] + pads[d + nd] - kernel[d]) // stride[d] + 1 for d in range(nd)]
+    data = make_model(nodes, [float_input("x", ["N", cin, *spatial])], [float_input("y", ["N", cout, *out])], [w, b])
+    for batch in (1, 3, 20):
+        compare(data, rng_normal((batch, cin, *spatial), seed=batch))

@@ -849,7 +849,9 @@ void gemm(const tpcml::onnx::kernels::GemmArgs &g, float *ws)
       }
       return;
    }
-   if (g.M <= 4 && g.sBn == 1 && !g.Apacked) {
+   // few rows: straight from B, which they read once each -- unless B is packed and there are several rows
+   // (one pass over the packed panels for all of them)
+   if (g.M <= 4 && g.sBn == 1 && !g.Apacked && (!g.Bpacked || g.M == 1)) {
       gemmSmallM(g);
       return;
    }

@@ -92,9 +92,16 @@ struct ConvKernel : Kernel {
    /// Y [N, Cout] = X [N, Cin] W^T, W^T kept row-major (wRows) and packed (bPacked) at plan time;
    /// per event it was a GEMM with one column
    bool batchRows = false;
+   /// the same for a k x k convolution with outputs of fewer pixels than a vector (the CVAE encoder's
+   /// 2 x 2 planes): rows (event, pixel) of im2col^T times W^T, then back to [N, Cout, pixels]
+   bool pixelRows = false;
    std::vector<float> wRows, bPacked;
    void run(float *const *v, float *ws) const override
    {
+      if (pixelRows) {
+         runPixelRows(v[inputs[0]], v[outputs[0]], ws);
+         return;
+      }
       if (batchRows) {
          kernels::GemmArgs a;
          a.M = N;
@@ -146,6 +153,40 @@ struct ConvKernel : Kernel {
             for (int64_t oc = 0; oc < Cout; ++oc)
                K().maxPool2d(y + oc * wideSize, poolWin, nullptr, Y + (n * Cout + oc) * pooledSize, nullptr, true);
       }
+   }
+
+   /// pixelRows: A [(n, p), (ci, k)] from each event's im2col, one GEMM with W^T, the result transposed
+   /// per event into Y [n, co, p].
+   void runPixelRows(const float *X, float *Y, float *ws) const
+   {
+      const int64_t outSize = numel(g.out), inSize = numel(g.in), Kd = Cin * numel(g.kernel), rows = N * outSize;
+      float *A = ws, *C = A + rows * Kd, *col = C + rows * Cout, *gemmWs = col + Kd * outSize;
+      for (int64_t n = 0; n < N; ++n) {
+         im2col(X + n * Cin * inSize, Cin, g, col);
+         for (int64_t p = 0; p < outSize; ++p)
+            for (int64_t kk = 0; kk < Kd; ++kk)
+               A[(n * outSize + p) * Kd + kk] = col[kk * outSize + p];
+      }
+      kernels::GemmArgs a;
+      a.M = rows;
+      a.N = Cout;
+      a.K = Kd;
+      a.A = A;
+      a.sAm = Kd;
+      a.sAk = 1;
+      a.B = wRows.data();
+      a.sBk = Cout;
+      a.sBn = 1;
+      a.Bpacked = bPacked.data();
+      a.C = C;
+      a.ldc = Cout;
+      a.colBias = bias.empty() ? nullptr : bias.data();
+      a.act = act;
+      K().gemm(a, gemmWs);
+      for (int64_t n = 0; n < N; ++n)
+         for (int64_t co = 0; co < Cout; ++co)
+            for (int64_t p = 0; p < outSize; ++p)
+               Y[(n * Cout + co) * outSize + p] = C[(n * outSize + p) * Cout + co];
    }
 
    /// One event's depthwise convolution (one input channel per group), channel by channel.
@@ -272,8 +313,14 @@ void chooseConvAlgorithm(NodeCtx &c, ConvKernel &k)
       unit = unit && k.g.kernel[u] == 1 && k.g.stride[u] == 1 && k.g.padBegin[u] == 0 && k.g.padEnd[u] == 0;
    }
    k.pointwise = unit;
-   k.windowed = k.g.nd == 2 && (!unit || k.depthwise);
    const int64_t outSize = numel(k.g.out), kSize = numel(k.g.kernel);
+   if (!unit && !k.depthwise && k.group == 1 && outSize < 16 && c.isConst(1) && k.biasId < 0) {
+      k.pixelRows = true; // see ConvKernel::pixelRows
+      const int64_t rows = k.N * outSize, kd = k.Cin * kSize;
+      k.workspace = std::size_t(rows * kd + rows * k.Cout + kd * outSize) + K().gemmWorkspace(rows, k.Cout, kd);
+      return;
+   }
+   k.windowed = k.g.nd == 2 && (!unit || k.depthwise);
    if (k.windowed) {
       k.win = window2dOf(k.g);
       k.taps = tapOffsets(k.win);
@@ -325,13 +372,13 @@ void packConvWeights(NodeCtx &c, ConvKernel &k)
       return;
    const std::vector<float> &w = k.wOwned.empty() ? *c.in(1).f : k.wOwned;
    const int64_t cog = k.Cout / k.group, kd = k.Cin / k.group * numel(k.g.kernel);
-   if (k.batchRows) { // W^T [Cin, Cout]: row-major for the few-row paths, packed for the blocked one
+   if (k.batchRows || k.pixelRows) { // W^T [Cin * kernel, Cout]: row-major for the few-row paths, packed
       k.wRows.resize(w.size());
       for (int64_t co = 0; co < k.Cout; ++co)
-         for (int64_t ci = 0; ci < k.Cin; ++ci)
-            k.wRows[std::size_t(ci * k.Cout + co)] = w[std::size_t(co * k.Cin + ci)];
-      k.bPacked.resize(K().gemmPackedBSize(k.Cin, k.Cout));
-      K().gemmPackB(k.wRows.data(), k.Cin, k.Cout, k.Cout, 1, k.bPacked.data());
+         for (int64_t ci = 0; ci < kd; ++ci)
+            k.wRows[std::size_t(ci * k.Cout + co)] = w[std::size_t(co * kd + ci)];
+      k.bPacked.resize(K().gemmPackedBSize(kd, k.Cout));
+      K().gemmPackB(k.wRows.data(), kd, k.Cout, k.Cout, 1, k.bPacked.data());
       return;
    }
    k.aPackedStride = int64_t(K().gemmPackedASize(cog, kd));
