@@ -441,3 +441,22 @@ def test_conv_with_few_output_pixels_runs_on_event_pixel_rows(spatial, kernel, s
     data = make_model(nodes, [float_input("x", ["N", cin, *spatial])], [float_input("y", ["N", cout, *out])], [w, b])
     for batch in (1, 3, 20):
         compare(data, rng_normal((batch, cin, *spatial), seed=batch))
+
+
+@pytest.mark.parametrize("spatial", [[2, 2], [3, 5], [7]])
+def test_pointwise_conv_on_small_planes_runs_on_event_pixel_rows(spatial):
+    """1 x 1 convolutions of planes with 2-15 pixels (EfficientNet at 64 x 64: 2 x 2 stages) on (event, pixel) rows,
+    bias and swish fused -- against onnxruntime, batch 1 and several."""
+    cin, cout = 24, 40
+    w = const("w", rng_normal((cout, cin, *[1] * len(spatial)), seed=8))
+    b = const("b", rng_normal((cout,), seed=9))
+    nodes = [
+        helper.make_node("Conv", ["x", "w", "b"], ["c"], kernel_shape=[1] * len(spatial)),
+        helper.make_node("Sigmoid", ["c"], ["s"]),
+        helper.make_node("Mul", ["c", "s"], ["y"]),
+    ]
+    data = make_model(
+        nodes, [float_input("x", ["N", cin, *spatial])], [float_input("y", ["N", cout, *spatial])], [w, b]
+    )
+    for batch in (1, 3, 33):
+        compare(data, rng_normal((batch, cin, *spatial), seed=batch))

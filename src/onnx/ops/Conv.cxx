@@ -314,7 +314,7 @@ void chooseConvAlgorithm(NodeCtx &c, ConvKernel &k)
    }
    k.pointwise = unit;
    const int64_t outSize = numel(k.g.out), kSize = numel(k.g.kernel);
-   if (!unit && !k.depthwise && k.group == 1 && outSize < 16 && c.isConst(1) && k.biasId < 0) {
+   if ((!unit || outSize > 1) && !k.depthwise && k.group == 1 && outSize < 16 && c.isConst(1) && k.biasId < 0) {
       k.pixelRows = true; // see ConvKernel::pixelRows
       const int64_t rows = k.N * outSize, kd = k.Cin * kSize;
       k.workspace = std::size_t(rows * kd + rows * k.Cout + kd * outSize) + K().gemmWorkspace(rows, k.Cout, kd);
