@@ -334,7 +334,37 @@ void bindResponse(py::module_ &m)
               return s2Dict(b, r.nPmt());
            },
            py::arg("x"), py::arg("y"), py::arg("n_electrons"), py::arg("release_time_us"), py::arg("seed"),
-           py::arg("threads") = 1, py::arg("pmt_areas") = false);
+           py::arg("threads") = 1, py::arg("pmt_areas") = false)
+       .def(
+           "electron_train_s2",
+           [](const LXeResponse &r, const Array<float> &x, const Array<float> &y, const Array<int> &ne, double span,
+              std::uint64_t seed, unsigned threads, bool pmt) {
+              const std::size_t n = commonLength({{"x", x.size()}, {"y", y.size()}, {"n_electrons", ne.size()}});
+              S2Batch b;
+              {
+                 ReleaseGil release_gil;
+                 b = r.electronTrainS2(x.data(), y.data(), ne.data(), span, n, seed, threads, pmt);
+              }
+              return s2Dict(b, r.nPmt());
+           },
+           py::arg("x"), py::arg("y"), py::arg("n_electrons"), py::arg("span_us"), py::arg("seed"),
+           py::arg("threads") = 1, py::arg("pmt_areas") = false,
+           "S2s of single-electron trains: n_electrons arrivals uniform over [0, span_us] at the surface")
+       .def(
+           "electron_train_s1",
+           [](const LXeResponse &r, const Array<float> &x, const Array<float> &y, const Array<int> &ne, double span,
+              std::uint64_t seed, unsigned threads, bool pmt) {
+              const std::size_t n = commonLength({{"x", x.size()}, {"y", y.size()}, {"n_electrons", ne.size()}});
+              S1Batch b;
+              {
+                 ReleaseGil release_gil;
+                 b = r.electronTrainS1(x.data(), y.data(), ne.data(), span, n, seed, threads, pmt);
+              }
+              return s1Dict(b, r.nPmt());
+           },
+           py::arg("x"), py::arg("y"), py::arg("n_electrons"), py::arg("span_us"), py::arg("seed"),
+           py::arg("threads") = 1, py::arg("pmt_areas") = false,
+           "The same trains' light through the S1 digitisation and classification (found: taken for an S1)");
 }
 
 void bindNRMedian(py::module_ &m)
