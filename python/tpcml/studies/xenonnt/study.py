@@ -19,8 +19,8 @@ CONTOUR_MASS = 50.0
 #: nT-CVAE Sec. VII B/D: R = 170 "observed to provide optimal results", optimum in [150, 300]; Fig. 9 band [100, 250]
 PAPER_R = 170.0
 PAPER_R_BAND = (100.0, 250.0)
-#: Fig. 7 scans R from 0 to 1e4
-R_GRID = np.concatenate([[0.0], np.logspace(-3, 4, 57)])
+#: Fig. 7 scans R from 0 to 1e4; tpcml goes one decade further to show where the CNN-dominated plateau starts
+R_GRID = np.concatenate([[0.0], np.logspace(-1, 5, 61)])
 #: Fig. 8 exposures (t*y) and cross-sections (cm2)
 EXPOSURES = np.logspace(-1, np.log10(50.0), 25)
 CROSS_SECTIONS = (1e-45, 1e-46)
@@ -220,7 +220,7 @@ def step_export(ctx) -> None:
         "ts_terms": to_onnx(
             ctx.state["score_model"],
             out / "xenonnt_ts_terms.onnx",
-            metadata={"tpcml.outputs": ["mse", "kl", "p"], "tpcml.beta": models.BETA},
+            metadata={"tpcml.outputs": ["sse", "kl", "p"], "tpcml.beta": models.BETA},
         ),
         "decoder": to_onnx(ctx.state["decoder"], out / "xenonnt_decoder.onnx"),
         "cnn": to_onnx(ctx.state["cnn"], out / "xenonnt_cnn.onnx"),
@@ -248,7 +248,7 @@ def step_export(ctx) -> None:
 
 def rdataframe_ts(path: Path, images: np.ndarray, model: Path, R: float, threads: int = 1) -> np.ndarray:
     """TS per event in RDataFrame: ``images`` written as the fixed-length column ``image`` of ``path``, the score
-    model run by tpcml's C++ engine (``tpcml.inference.define_score``: an RVec of (mse, kl, p)) and TS defined from
+    model run by tpcml's C++ engine (``tpcml.inference.define_score``: an RVec of (sse, kl, p)) and TS defined from
     it (:func:`models.ts_expression`)."""
     from tpcml.core import rootio
     from tpcml.core.root import implicit_mt
