@@ -71,11 +71,9 @@ int body(const tpcml::apps::Cli &cli, const Options &o)
    return 0;
 }
 
-const tpcml::apps::About kAbout{"tpcml-pair",
-                                "Make accidental events by randomly pairing isolated S1 and S2 signals\n"
-                                "(trees s1 and s2, docs/event-model.md) and write them as an `events` tree.",
-                                "unreadable input or invalid configuration",
-                                "The same job: tpcml pair (Python), tpcml.pairing.pair."};
+const tpcml::apps::About kAbout{
+    "tpcml-pair", "Pairs isolated S1 and S2 signals at random into accidental events (an `events` tree).",
+    "unreadable input or invalid configuration", "The same job: tpcml pair (Python), tpcml.pairing.pair."};
 
 void describe(tpcml::apps::Cli &cli, Options &o)
 {
