@@ -151,6 +151,7 @@ def test_quick_run_end_to_end(tmp_path):
     assert res["export"]["max_rel_diff_ts_R170"] < 1e-3
     assert res["export"]["max_rel_diff_ts_R170_rdataframe"] < 1e-3
     assert "contour_50GeV" in res["anomaly"]
+    assert 0 <= res["anomaly"]["R_cvae_plateau"] <= res["anomaly"]["R_plateau"]  # Fig. 7: CVAE plateau, then CNN
     for f in ("report.md", "fig3_cvae_loss.png", "fig5_ts_er_nr.png", "fig7_p_vs_R.png", "xenonnt_ts_terms.onnx"):
         assert (out / f).is_file(), f
 

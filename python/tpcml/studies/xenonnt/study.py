@@ -156,8 +156,12 @@ def step_anomaly(ctx) -> None:
     res["R_grid"] = R_GRID.tolist()
     res["p_vs_R"] = scan
     res["R_opt"] = r_opt
-    # the start of the CNN-dominated plateau: the smallest R whose summed log10 p is within 1 % of the minimum
-    res["R_plateau"] = float(R_GRID[int(np.argmax(logp <= 0.99 * logp.min()))]) if logp.min() < 0 else 0.0
+    # the two plateaus of Fig. 7 (the paper: "R <~ 10 and R >~ 10^3 yielding a constant p-value", Sec. VII D), as
+    # the ends of the central 90 % of the fall of the summed log10 p from R = 0 to its minimum: the CVAE-only one up
+    # to the last R before 5 % of the fall, the CNN-only one from the first R within 5 % of the minimum
+    fall = logp[0] - logp.min()
+    res["R_cvae_plateau"] = float(R_GRID[max(int(np.argmax(logp < logp[0] - 0.05 * fall)) - 1, 0)]) if fall else 0.0
+    res["R_plateau"] = float(R_GRID[int(np.argmax(logp <= logp.min() + 0.05 * fall))]) if fall else 0.0
     res["R_opt_masses"] = [float(m) for m in masses_opt]
     res["R_opt_per_mass"] = {k: float(R_GRID[int(np.argmin(v))]) for k, v in scan.items()}
     # p at 5 t*y per mass: the paper's Asimov/Wilks and the H0-calibrated p of pseudo-experiments

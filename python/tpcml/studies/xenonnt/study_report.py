@@ -252,8 +252,11 @@ def _lines(ctx, results: dict, figs) -> list[str]:
         f"| CNN test accuracy | {100 * results['cnn']['accuracy']:.1f} % | ~98 % (Sec. VII A, footnote 4) |",
         f"| CVAE final loss train / test | {results['cvae']['loss'][-1]:.4g} / {results['cvae']['val_loss'][-1]:.4g}"
         " | converge together (Fig. 3) |",
-        f"| optimal R (min. p over masses >= 50 GeV) | {an['R_opt']:.3g}; p within 1 % of its log from R = "
-        f"{an['R_plateau']:.3g} on (plateau) | ~170, range [150, 300], below the large-R plateau (Fig. 7) |",
+        f"| optimal R (min. p over masses >= 50 GeV) | {an['R_opt']:.3g} | ~170, range [150, 300], below the large-R "
+        "plateau (Fig. 7) |",
+        f"| plateaus of p vs R (ends of the central 90 % of the fall of the summed log10 p) | CVAE-only up to R = "
+        f"{an['R_cvae_plateau']:.3g}, CNN-only from R = {an['R_plateau']:.3g} | constant for R <~ 10 and R >~ 10^3 "
+        "(Sec. VII D) |",
         f"| B at 5 t*y (after detector response) | {an['B']:.0f} | not given |",
     ]
     for m, paper in an["paper_S"].items():
