@@ -337,9 +337,6 @@ void bindResponse(py::module_ &m)
            },
            py::arg("x"), py::arg("y"), py::arg("drift_time"), py::arg("n_electrons"), py::arg("seed"),
            py::arg("threads") = 1, py::arg("pmt_areas") = false)
-       .def("delayed_electron_s2", surfaceElectrons<S2Batch>(&LXeResponse::delayedElectronS2, s2Dict), py::arg("x"),
-            py::arg("y"), py::arg("n_electrons"), py::arg("release_time_us"), py::arg("seed"), py::arg("threads") = 1,
-            py::arg("pmt_areas") = false)
        .def("electron_train_s2", surfaceElectrons<S2Batch>(&LXeResponse::electronTrainS2, s2Dict), py::arg("x"),
             py::arg("y"), py::arg("n_electrons"), py::arg("span_us"), py::arg("seed"), py::arg("threads") = 1,
             py::arg("pmt_areas") = false,

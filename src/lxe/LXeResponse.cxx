@@ -514,25 +514,6 @@ S2Batch LXeResponse::driftedS2(const float *x, const float *y, const float *drif
        });
 }
 
-S2Batch LXeResponse::delayedElectronS2(const float *x, const float *y, const int *nElectrons, double releaseTimeUs,
-                                       std::size_t n, std::uint64_t seed, unsigned threads, bool store) const
-{
-   requireFinite(x, n, "x");
-   requireFinite(y, n, "y");
-   if (!(releaseTimeUs > 0.) || !std::isfinite(releaseTimeUs))
-      throw UsageError("delayed-electron release time must be finite and > 0 us, got " + std::to_string(releaseTimeUs));
-   return eventBatch<S2Batch, Scratch>(n, nPmt(), store, seed, kDelayed, threads,
-                                       [&](Scratch &s, S2Batch &out, Rng &rng, std::size_t i) {
-                                          s.electronTime.resize(static_cast<std::size_t>(std::max(0, nElectrons[i])));
-                                          for (auto &t : s.electronTime)
-                                             t = rng.exponential(releaseTimeUs) * 1e3;
-                                          m_optics.s2Collection(x[i], y[i], s.prob.data());
-                                          out.x[i] = x[i];
-                                          out.y[i] = y[i];
-                                          finishS2(s, out, i, store, rng);
-                                       });
-}
-
 S2Batch LXeResponse::electronTrainS2(const float *x, const float *y, const int *nElectrons, double spanUs,
                                      std::size_t n, std::uint64_t seed, unsigned threads, bool store) const
 {

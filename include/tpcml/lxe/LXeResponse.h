@@ -94,10 +94,6 @@ public:
    /// S2s of nElectrons ionisation electrons produced at (x, y) with true drift time driftTime (us).
    S2Batch driftedS2(const float *x, const float *y, const float *driftTime, const int *nElectrons, std::size_t n,
                      std::uint64_t seed, unsigned threads = 1, bool storePmtAreas = false) const;
-   /// S2s of nElectrons electrons already at the surface, released after Exp(releaseTime) delays
-   /// (stagnant electrons of an earlier large deposit).
-   S2Batch delayedElectronS2(const float *x, const float *y, const int *nElectrons, double releaseTimeUs, std::size_t n,
-                             std::uint64_t seed, unsigned threads = 1, bool storePmtAreas = false) const;
    /// S2s of single-electron trains: nElectrons electrons at (x, y) already at the surface, arriving uniformly over
    /// [0, spanUs] (emission at a rate constant over the train; sources in LXeResponse.cxx, trainTimes).
    S2Batch electronTrainS2(const float *x, const float *y, const int *nElectrons, double spanUs, std::size_t n,
