@@ -103,22 +103,7 @@ struct ConvKernel : Kernel {
          return;
       }
       if (batchRows) {
-         kernels::GemmArgs a;
-         a.M = N;
-         a.N = Cout;
-         a.K = Cin;
-         a.A = v[inputs[0]];
-         a.sAm = Cin;
-         a.sAk = 1;
-         a.B = wRows.data();
-         a.sBk = Cout;
-         a.sBn = 1;
-         a.Bpacked = bPacked.data();
-         a.C = v[outputs[0]];
-         a.ldc = Cout;
-         a.colBias = bias.empty() ? nullptr : bias.data();
-         a.act = act;
-         K().gemm(a, ws);
+         rowsGemm(v[inputs[0]], N, Cin, v[outputs[0]], ws);
          return;
       }
       const float *X = v[inputs[0]], *W = wOwned.empty() ? v[inputs[1]] : wOwned.data();
@@ -155,6 +140,33 @@ struct ConvKernel : Kernel {
       }
    }
 
+   /// C [rows, Cout] = act(A [rows, kd] W^T + bias) with the plan-time W^T (batchRows, pixelRows).
+   void rowsGemm(const float *A, int64_t rows, int64_t kd, float *C, float *ws) const
+   {
+      // every field in Kernels.h's order: M, N, K; A, sAm, sAk; B = W^T (row-major for the few-row paths),
+      // sBk, sBn, bRows, Apacked, Bpacked (packed for the blocked one); C, ldc, alpha, accumulate; biases; act
+      const kernels::GemmArgs a{rows,
+                                Cout,
+                                kd,
+                                A,
+                                kd,
+                                1,
+                                wRows.data(),
+                                Cout,
+                                1,
+                                nullptr,
+                                nullptr,
+                                bPacked.data(),
+                                C,
+                                Cout,
+                                1.f,
+                                false,
+                                nullptr,
+                                bias.empty() ? nullptr : bias.data(),
+                                act};
+      K().gemm(a, ws);
+   }
+
    /// pixelRows: A [(n, p), (ci, k)] from each event's im2col, one GEMM with W^T, the result transposed
    /// per event into Y [n, co, p].
    void runPixelRows(const float *X, float *Y, float *ws) const
@@ -167,22 +179,7 @@ struct ConvKernel : Kernel {
             for (int64_t kk = 0; kk < Kd; ++kk)
                A[(n * outSize + p) * Kd + kk] = col[kk * outSize + p];
       }
-      kernels::GemmArgs a;
-      a.M = rows;
-      a.N = Cout;
-      a.K = Kd;
-      a.A = A;
-      a.sAm = Kd;
-      a.sAk = 1;
-      a.B = wRows.data();
-      a.sBk = Cout;
-      a.sBn = 1;
-      a.Bpacked = bPacked.data();
-      a.C = C;
-      a.ldc = Cout;
-      a.colBias = bias.empty() ? nullptr : bias.data();
-      a.act = act;
-      K().gemm(a, gemmWs);
+      rowsGemm(A, rows, Kd, C, gemmWs);
       for (int64_t n = 0; n < N; ++n)
          for (int64_t co = 0; co < Cout; ++co)
             for (int64_t p = 0; p < outSize; ++p)
