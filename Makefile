@@ -13,18 +13,8 @@ test:  ## all tests: C++ (GoogleTest via CTest) and Python (pytest)
 
 bench: ## benchmarks: a table of figures, targets and ratios measured in one run
 	@bash scripts/setup.sh
-	@$(VENV)/bin/python bench/bench_pandax2.py
-	@$(VENV)/bin/python bench/bench_inference.py
-	@$(VENV)/bin/python bench/bench_pandax3.py
-	@$(VENV)/bin/python bench/bench_tracks.py
-	@$(VENV)/bin/python bench/bench_hitpeak.py
-	@$(VENV)/bin/python bench/bench_waveforms.py
-	@$(VENV)/bin/python bench/bench_lxe_events.py
-	@$(VENV)/bin/python bench/bench_stats.py
-	@$(VENV)/bin/python bench/bench_xenon1t.py
-	@$(VENV)/bin/python bench/bench_darwin.py
-	@$(VENV)/bin/python bench/bench_xenonnt.py
-	@$(VENV)/bin/python bench/bench_ensemble.py
+	@for b in pandax2 inference pandax3 tracks hitpeak waveforms lxe_events stats xenon1t darwin xenonnt ensemble; do \
+		$(VENV)/bin/python bench/bench_$$b.py || exit 1; done
 
 lint:
 	@$(VENV)/bin/ruff check python tests macros bench tools

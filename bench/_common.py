@@ -72,3 +72,21 @@ def rdf_seconds(make_result, threads: int) -> float:
         t0 = time.perf_counter()
         result.GetValue()
         return time.perf_counter() - t0
+
+
+def rdf_scaling_rows(make_result, repeat: int, n: int, unit: str, what: str, target: float) -> list[tuple]:
+    """The two table rows of an RDataFrame job on 1 and 2 threads (best of ``repeat`` loops after one warm-up
+    loop): ``n / seconds`` in ``unit`` per second for 1 thread (``what``), and the 2-thread speed-up against
+    ``target``."""
+    rdf_seconds(make_result, 1)
+    one = min(rdf_seconds(make_result, 1) for _ in range(repeat))
+    two = min(rdf_seconds(make_result, 2) for _ in range(repeat))
+    return [
+        (f"RDataFrame: {what}, 1 thread", f"{n / one:,.0f} {unit}/s", "", ""),
+        (
+            "RDataFrame: 2 threads vs 1 (speed-up)",
+            f"{n / two:,.0f} {unit}/s",
+            f">= {target}x (got {one / two:.2f}x)",
+            f"{one / two / target:.2f}",
+        ),
+    ]

@@ -24,7 +24,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from _common import best_seconds, best_wall_and_cpu, parse_options, print_table, rdf_seconds
+from _common import best_seconds, best_wall_and_cpu, parse_options, print_table, rdf_scaling_rows
 
 TARGET_KERNEL = 50_000.0  # HitPeak images/s per core at 75 x 75 x 3 (issue 18)
 TARGET_SPEEDUP = 1.8  # 2 threads vs 1 in RDataFrame (issue 18)
@@ -107,27 +107,14 @@ def main(argv: list[str] | None = None) -> int:
                 f["events"].extend({c: cols[c][b : b + 500] for c in _core.HITPEAK_COLUMNS})
         write_metadata(path, detector="xenon1t")
 
-        def rdf_pass(threads):
-            def book(ROOT):
-                cpp = ROOT.tpcml.HitPeakImager(ROOT.tpcml.DetectorConfig.load("xenon1t"), ROOT.tpcml.HitPeakOptions())
-                df = ROOT.RDataFrame("events", str(path))
-                node = ROOT.tpcml.defineHitPeakImage(ROOT.RDF.AsRNode(df), "image", cpp)
-                return node.Define("first_pixel", "image[0]").Sum("first_pixel")
+        def book(ROOT):
+            cpp = ROOT.tpcml.HitPeakImager(ROOT.tpcml.DetectorConfig.load("xenon1t"), ROOT.tpcml.HitPeakOptions())
+            df = ROOT.RDataFrame("events", str(path))
+            node = ROOT.tpcml.defineHitPeakImage(ROOT.RDF.AsRNode(df), "image", cpp)
+            return node.Define("first_pixel", "image[0]").Sum("first_pixel")
 
-            return rdf_seconds(book, threads)
-
-        rdf_pass(1)
-        one = min(rdf_pass(1) for _ in range(repeat))
-        two = min(rdf_pass(2) for _ in range(repeat))
-    rows.append(("RDataFrame: read 8 arrays + image, 1 thread", f"{n / one:,.0f} img/s", "", ""))
-    rows.append(
-        (
-            "RDataFrame: 2 threads vs 1 (speed-up)",
-            f"{n / two:,.0f} img/s",
-            f">= {TARGET_SPEEDUP}x (got {one / two:.2f}x)",
-            f"{one / two / TARGET_SPEEDUP:.2f}",
-        )
-    )
+        rdf_rows = rdf_scaling_rows(book, repeat, n, "img", "read 8 arrays + image", TARGET_SPEEDUP)
+    rows += rdf_rows
     print_table(f"HitPeak images ({n} events, best of {repeat})", TABLE_COLUMNS, rows, " | ", TABLE_FOOTER)
     return 0
 

@@ -21,7 +21,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from _common import best_seconds, parse_options, print_table, rdf_seconds
+from _common import best_seconds, parse_options, print_table, rdf_scaling_rows
 
 TARGET_RASTER = 200_000.0  # events/s per core at 64 x 64 (issue 6)
 TARGET_SPEEDUP = 1.8  # 2 threads vs 1 in RDataFrame (issue 6)
@@ -100,27 +100,13 @@ def main(argv: list[str] | None = None) -> int:
         t2 = blocks(512, 2)
         rows.append(("rasteriser kernel, 2 threads, 512-event blocks", f"{n / t2:,.0f} ev/s", "", f"{t512 / t2:.2f}x"))
 
-        def rdf_pass(threads):
-            def book(ROOT):
-                df = ROOT.RDataFrame("events", str(path))
-                opts = ROOT.tpcml.RasterOptions()
-                node = ROOT.tpcml.defineTrackImage(ROOT.RDF.AsRNode(df), "image", ROOT.tpcml.TrackRasteriser(opts))
-                return node.Sum["unsigned int"]("image_outside")  # needs the image: one kernel call gives both
+        def book(ROOT):
+            df = ROOT.RDataFrame("events", str(path))
+            opts = ROOT.tpcml.RasterOptions()
+            node = ROOT.tpcml.defineTrackImage(ROOT.RDF.AsRNode(df), "image", ROOT.tpcml.TrackRasteriser(opts))
+            return node.Sum["unsigned int"]("image_outside")  # needs the image: one kernel call gives both
 
-            return rdf_seconds(book, threads)
-
-        rdf_pass(1)
-        one = min(rdf_pass(1) for _ in range(repeat))
-        two = min(rdf_pass(2) for _ in range(repeat))
-        rows.append(("RDataFrame: read hits + rasterise, 1 thread", f"{n / one:,.0f} ev/s", "", ""))
-        rows.append(
-            (
-                "RDataFrame: 2 threads vs 1 (speed-up)",
-                f"{n / two:,.0f} ev/s",
-                f">= {TARGET_SPEEDUP}x (got {one / two:.2f}x)",
-                f"{one / two / TARGET_SPEEDUP:.2f}",
-            )
-        )
+        rows += rdf_scaling_rows(book, repeat, n, "ev", "read hits + rasterise", TARGET_SPEEDUP)
 
     if not args.no_training:
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")

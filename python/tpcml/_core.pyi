@@ -243,10 +243,16 @@ class LXeResponse:
         ...
     def dark_noise_s1(self, n_pmts: typing.Annotated[numpy.typing.ArrayLike, numpy.int32], seed: typing.SupportsInt | typing.SupportsIndex, threads: typing.SupportsInt | typing.SupportsIndex = 1, pmt_areas: bool = False) -> dict:
         ...
-    def delayed_electron_s2(self, x: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], y: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], n_electrons: typing.Annotated[numpy.typing.ArrayLike, numpy.int32], release_time_us: typing.SupportsFloat | typing.SupportsIndex, seed: typing.SupportsInt | typing.SupportsIndex, threads: typing.SupportsInt | typing.SupportsIndex = 1, pmt_areas: bool = False) -> dict:
-        ...
     def drifted_s2(self, x: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], y: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], drift_time: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], n_electrons: typing.Annotated[numpy.typing.ArrayLike, numpy.int32], seed: typing.SupportsInt | typing.SupportsIndex, threads: typing.SupportsInt | typing.SupportsIndex = 1, pmt_areas: bool = False) -> dict:
         ...
+    def electron_train_s1(self, x: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], y: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], n_electrons: typing.Annotated[numpy.typing.ArrayLike, numpy.int32], span_us: typing.SupportsFloat | typing.SupportsIndex, seed: typing.SupportsInt | typing.SupportsIndex, threads: typing.SupportsInt | typing.SupportsIndex = 1, pmt_areas: bool = False) -> dict:
+        """
+        The same trains' light through the S1 digitisation and classification (found: taken for an S1)
+        """
+    def electron_train_s2(self, x: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], y: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], n_electrons: typing.Annotated[numpy.typing.ArrayLike, numpy.int32], span_us: typing.SupportsFloat | typing.SupportsIndex, seed: typing.SupportsInt | typing.SupportsIndex, threads: typing.SupportsInt | typing.SupportsIndex = 1, pmt_areas: bool = False) -> dict:
+        """
+        S2s of single-electron trains: n_electrons arrivals uniform over [0, span_us] at the surface
+        """
     def scintillation_s1(self, x: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], y: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], z: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], n_photons: typing.Annotated[numpy.typing.ArrayLike, numpy.int32], singlet_fraction: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], seed: typing.SupportsInt | typing.SupportsIndex, threads: typing.SupportsInt | typing.SupportsIndex = 1, pmt_areas: bool = False) -> dict:
         ...
     def single_electron_s1(self, x: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], y: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], seed: typing.SupportsInt | typing.SupportsIndex, threads: typing.SupportsInt | typing.SupportsIndex = 1, pmt_areas: bool = False) -> dict:

@@ -145,16 +145,10 @@ def _cmd_raster(args) -> int:
     summary = rasterise_file(
         args.inputs,
         args.output,
-        upscale=args.upscale,
         channels_first=args.layout == "nchw",
         threads=a.all_cores(args.threads),
-        drop_hits=args.drop_hits,
-        detector=args.detector,
-        tree=args.tree,
-        pixels=args.pixels,
-        pixel_size=args.pixel_size,
-        format=args.format,
-        allow_detector_mismatch=args.allow_detector_mismatch,
+        **a.pick(args, "upscale", "drop_hits", "detector", "tree", "pixels", "pixel_size", "format"),
+        **a.pick(args, "allow_detector_mismatch"),
     )
     print(
         f"{summary['entries']} images ({summary['side']} x {summary['side']} x 3, {args.layout}) -> {args.output}; "
@@ -175,19 +169,11 @@ def _cmd_pair(args) -> int:
             args.inputs[0],
             args.output,
             args.events,
-            seed=args.seed,
-            detector=args.detector,
             threads=a.all_cores(args.threads),
             with_replacement=not args.without_replacement,
-            nr_median=args.nr_median,
-            drift_window=args.drift_window,
             livetime_s=args.livetime,
-            efficiency=args.efficiency,
-            s1_tree=args.s1_tree,
-            s2_tree=args.s2_tree,
-            quiet=args.quiet,
-            format=args.format,
-            allow_detector_mismatch=args.allow_detector_mismatch,
+            **a.pick(args, "seed", "detector", "nr_median", "drift_window", "efficiency", "s1_tree", "s2_tree"),
+            **a.pick(args, "quiet", "format", "allow_detector_mismatch"),
         )
     if r["n_acc"] is not None:
         print(f"n_acc = {r['n_acc']:.4g} (P2-DNN Eq. 2.1); weight per pair {r['weight']:.4g}")
@@ -206,14 +192,11 @@ def _cmd_select(args) -> int:
     flow = selection.cutflow(
         args.inputs,
         det,
-        tree=args.tree,
-        nr_median=args.nr_median,  # None: the policy of tpcml.nr_median.resolve (input file, detector default)
         below_median=args.below_nr_median,
         threads=a.imt_threads(args.threads),
-        output=args.output,
         say=lambda text: print(f"tpcml: {text}", file=sys.stderr),
-        format=args.format,
-        allow_detector_mismatch=args.allow_detector_mismatch,
+        # nr_median None: the policy of tpcml.nr_median.resolve (input file, detector default)
+        **a.pick(args, "tree", "nr_median", "output", "format", "allow_detector_mismatch"),
     )
     print(f"{'cut':<20} {'all':>10} {'pass':>10} {'eff %':>8} {'cumul. %':>9}")
     total = flow[0][1] if flow else 0
@@ -245,13 +228,10 @@ def _cmd_infer(args) -> int:
             args.inputs,
             args.model,
             args.output,
-            tree=args.tree,
             columns=columns,
-            name=args.name,
             threads=a.all_cores(args.threads),
-            format=args.format,
             progress=not args.quiet,
-            allow_detector_mismatch=args.allow_detector_mismatch,
+            **a.pick(args, "tree", "name", "format", "allow_detector_mismatch"),
         )
     except UsageError as err:  # the job's checks before any work (tpcml::onnx::checkScoreFilesJob): exit 2
         if isinstance(err, ArgumentError):

@@ -58,6 +58,13 @@ Cli::Cli(std::string prog, std::string description, const std::string &inputErro
    m_app.allow_extras(); // unknown arguments are reported below, with the nearest valid option
 }
 
+bool channelsFirst(const std::string &layout)
+{
+   if (layout != "nhwc" && layout != "nchw")
+      throw tpcml::UsageError("--layout expects nhwc or nchw, got '" + layout + "'");
+   return layout == "nchw";
+}
+
 int Cli::timed(const std::function<std::string()> &work) const
 {
    const auto t0 = std::chrono::steady_clock::now();

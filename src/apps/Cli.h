@@ -38,6 +38,14 @@ struct OutputContract {
    bool quiet = false;                 ///< -q/--quiet: no progress on stderr
 };
 
+/// The options of the file jobs of the image executables (tpcml::ImageJobBase): inputs, tree, output, threads and the
+/// output contract.
+struct FileJobOptions {
+   std::vector<std::string> inputs;
+   std::string tree, output, threads;
+   OutputContract contract;
+};
+
 /// An executable's command line: CLI11 with tpcml's conventions (-h/--help, --version, one-line errors).
 unsigned toThreads(const std::string &text);
 
@@ -58,6 +66,10 @@ public:
    void addOutput(std::string &into);
    /// --threads N (0 = all cores).
    void addThreads(std::string &into, const std::string &defaultValue = "1");
+   /// --detector NAME|FILE (a registry entry or a detector TOML file).
+   void addDetector(std::string &into, const std::string &help) { addText("--detector", into, "NAME|FILE", help); }
+   /// --layout nhwc|nchw of the image executables (read with channelsFirst).
+   void addLayout(std::string &into) { addText("--layout", into, "nhwc|nchw", "image layout"); }
    /// --tree NAME.
    void addTree(std::string &into, const std::string &help, const std::string &defaultValue = "events");
    /// -q, --quiet.
@@ -73,17 +85,23 @@ public:
       job.commandLine = m_argv;
    }
 
+   /// The inputs (positional, several), --output and --tree of a file job; --threads and the output contract are
+   /// added by the caller where its help should list them.
+   void addFileJob(FileJobOptions &into, const std::string &inputsHelp, const std::string &treeHelp)
+   {
+      addInputs(into.inputs, inputsHelp, /*multiple=*/true);
+      addOutput(into.output);
+      addTree(into.tree, treeHelp);
+   }
    /// What the file jobs of the image executables (tpcml::ImageJobBase) fill alike: inputs, tree, output, threads
    /// (--threads), the output contract and a log whose lines start with the program name.
-   template <class Job>
-   void applyFileJob(Job &job, const std::vector<std::string> &inputs, const std::string &tree,
-                     const std::string &output, const std::string &threads, const OutputContract &c) const
+   template <class Job> void applyFileJob(Job &job, const FileJobOptions &o) const
    {
-      job.inputs = inputs;
-      job.tree = tree;
-      job.output = output;
-      job.threads = toThreads(threads);
-      applyOutputContract(job, c);
+      job.inputs = o.inputs;
+      job.tree = o.tree;
+      job.output = o.output;
+      job.threads = toThreads(o.threads);
+      applyOutputContract(job, o.contract);
       job.log = [prog = m_prog](const std::string &m) { std::cerr << prog << ": " << m << "\n"; };
    }
 
@@ -109,6 +127,24 @@ private:
    bool m_multipleInputs = true, m_inputsRequired = true;
 };
 
+/// What an executable's help says of it: its name, description, what exit status 1 means, and the epilog.
+struct About {
+   std::string prog, description, inputError, notes;
+};
+
+/// An executable's main: the command line described by `describe` (options into an Options), parsed, then `body`.
+template <class Options>
+int runApp(int argc, const char *const *argv, const About &about, void (*describe)(Cli &, Options &),
+           int (*body)(const Cli &, const Options &))
+{
+   Cli cli(about.prog, about.description, about.inputError, about.notes);
+   Options o;
+   describe(cli, o);
+   return cli.run(argc, argv, [&] { return body(cli, o); });
+}
+
+/// Whether a --layout value asks for channels first (nchw) rather than last (nhwc); anything else is refused.
+bool channelsFirst(const std::string &layout);
 /// The value text of `option` as an integer in [min, max] (decimal digits only).
 int toInt(const std::string &option, const std::string &text, int min, int max);
 /// An integer in [min, max]: decimal digits, or a number in exponent notation that is an exact integer

@@ -20,23 +20,20 @@ namespace {
 
 /// The options as given (text; converted in jobFromArguments so errors name the option and value).
 struct Options {
-   std::vector<std::string> inputs;
-   std::string tree, output, detector, kind = "hitpeak", width = "0", height = "0", layout = "nhwc", threads;
+   tpcml::apps::FileJobOptions files;
+   std::string detector, kind = "hitpeak", width = "0", height = "0", layout = "nhwc";
    bool dropArrays = false;
-   tpcml::apps::OutputContract contract;
 };
 
 tpcml::HitPeakJob jobFromArguments(const tpcml::apps::Cli &cli, const Options &o)
 {
    tpcml::HitPeakJob job;
-   cli.applyFileJob(job, o.inputs, o.tree, o.output, o.threads, o.contract);
+   cli.applyFileJob(job, o.files);
    job.detector = o.detector;
-   if (o.layout != "nhwc" && o.layout != "nchw")
-      throw tpcml::UsageError("--layout expects nhwc or nchw, got '" + o.layout + "'");
    job.options.kind = tpcml::parseHitPeakKind(o.kind);
    job.options.width = cli.given("width") ? tpcml::apps::toInt("width", o.width, 8, 1024) : 0;
    job.options.height = cli.given("height") ? tpcml::apps::toInt("height", o.height, 8, 1024) : 0;
-   job.options.channelsFirst = o.layout == "nchw";
+   job.options.channelsFirst = tpcml::apps::channelsFirst(o.layout);
    job.dropArrays = o.dropArrays;
    return job;
 }
@@ -49,30 +46,31 @@ int body(const tpcml::apps::Cli &cli, const Options &o)
    });
 }
 
-} // namespace
+const tpcml::apps::About kAbout{
+    "tpcml-hitpeak",
+    "Adds Hit / Peak / HitPeak images (tpcml::HitPeakImager; X1T-CNN Sec. III) to every entry of LXe event trees.",
+    "unreadable input or bad array data",
+    "Example: tpcml-hitpeak events.root --output images.root --kind hitpeak\n"
+    "Inputs need s1_pmt_area, s2_pmt_area, s1_waveform[_top|_bottom], s2_waveform[_top|_bottom]\n"
+    "(the events tree of tpcml simulate xenon1t|xenonnt|darwin)."};
 
-int main(int argc, char **argv)
+void describe(tpcml::apps::Cli &cli, Options &o)
 {
-   Options o;
-   tpcml::apps::Cli cli(
-       "tpcml-hitpeak",
-       "Adds Hit / Peak / HitPeak images (tpcml::HitPeakImager; X1T-CNN Sec. III) to every entry of LXe event trees.",
-       "unreadable input or bad array data",
-       "Example: tpcml-hitpeak events.root --output images.root --kind hitpeak\n"
-       "Inputs need s1_pmt_area, s2_pmt_area, s1_waveform[_top|_bottom], s2_waveform[_top|_bottom]\n"
-       "(the events tree of tpcml simulate xenon1t|xenonnt|darwin).");
-   cli.addInputs(o.inputs, "input ROOT file(s) with the per-PMT areas and peak waveforms", /*multiple=*/true);
-   cli.addOutput(o.output);
-   cli.addTree(o.tree, "tree with the events");
+   cli.addFileJob(o.files, "input ROOT file(s) with the per-PMT areas and peak waveforms", "tree with the events");
    cli.addText("--kind", o.kind, "hitpeak|hit|peak|raw",
                "image kind (X1T-CNN Figs. 4-6; raw: the arrays concatenated, no drawing)");
    cli.addText("--width", o.width, "W", "image width in pixels (default: HitPeak 75, Hit and Peak 100)");
    cli.addText("--height", o.height, "H", "image height in pixels (default: HitPeak 75, Hit and Peak 50)");
-   cli.addText("--layout", o.layout, "nhwc|nchw", "image layout");
-   cli.addText("--detector", o.detector, "NAME|FILE",
-               "detector whose PMT positions are drawn (default: the inputs' tpcml_detector)");
-   cli.addThreads(o.threads);
+   cli.addLayout(o.layout);
+   cli.addDetector(o.detector, "detector whose PMT positions are drawn (default: the inputs' tpcml_detector)");
+   cli.addThreads(o.files.threads);
    cli.app().add_flag("--drop-arrays", o.dropArrays, "do not copy the per-PMT and waveform array columns");
-   cli.addOutputContract(o.contract);
-   return cli.run(argc, argv, [&] { return body(cli, o); });
+   cli.addOutputContract(o.files.contract);
+}
+
+} // namespace
+
+int main(int argc, char **argv)
+{
+   return tpcml::apps::runApp<Options>(argc, argv, kAbout, describe, body);
 }

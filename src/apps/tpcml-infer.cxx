@@ -62,17 +62,20 @@ int run(const tpcml::onnx::ScoreFilesJob &job)
    return 0;
 }
 
-} // namespace
-
-int main(int argc, char **argv)
+int body(const tpcml::apps::Cli &cli, const Options &o)
 {
-   tpcml::apps::Cli cli("tpcml-infer",
-                        "Adds the score of an ONNX model (tpcml's C++ engine) to every entry of ROOT trees.",
-                        "unreadable input or model",
-                        "Example: tpcml-infer run11.root --model mlp.onnx --tree events --output scored.root "
-                        "--threads 2\n"
-                        "The same job: tpcml infer (Python), tpcml.inference.score_files.");
-   Options o;
+   return run(jobFrom(cli, o));
+}
+
+const tpcml::apps::About kAbout{"tpcml-infer",
+                                "Adds the score of an ONNX model (tpcml's C++ engine) to every entry of ROOT trees.",
+                                "unreadable input or model",
+                                "Example: tpcml-infer run11.root --model mlp.onnx --tree events --output scored.root "
+                                "--threads 2\n"
+                                "The same job: tpcml infer (Python), tpcml.inference.score_files."};
+
+void describe(tpcml::apps::Cli &cli, Options &o)
+{
    cli.addInputs(o.inputs, "input ROOT file(s)", /*multiple=*/true);
    cli.addText("--model", o.model, "M.onnx", "ONNX model (float32 graph, e.g. exported by tf2onnx)", true);
    cli.addOutput(o.output);
@@ -86,5 +89,11 @@ int main(int argc, char **argv)
    cli.addText("--name", o.name, "NAME", "name of the score column");
    cli.addThreads(o.threads);
    cli.addOutputContract(o.contract);
-   return cli.run(argc, argv, [&] { return run(jobFrom(cli, o)); });
+}
+
+} // namespace
+
+int main(int argc, char **argv)
+{
+   return tpcml::apps::runApp<Options>(argc, argv, kAbout, describe, body);
 }

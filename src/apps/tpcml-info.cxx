@@ -148,7 +148,7 @@ void writeJson(const std::string &path, const std::string &text)
    out.commit();
 }
 
-int body(const Options &o)
+int body(const tpcml::apps::Cli &, const Options &o)
 {
    const InfoJob job = jobFromArguments(o);
    if (job.threads > 1)
@@ -165,20 +165,24 @@ int body(const Options &o)
    return 0;
 }
 
+const tpcml::apps::About kAbout{"tpcml-info",
+                                "Print tpcml, ROOT and compiler versions, ImplicitMT threads, the detector\n"
+                                "registry, and the trees / columns / entries of a ROOT file.",
+                                "unreadable input or invalid configuration",
+                                "The same from Python: tpcml info, tpcml inspect FILE."};
+
+void describe(tpcml::apps::Cli &cli, Options &o)
+{
+   cli.addInputs(o.file, "ROOT file to inspect (lists its trees)", /*multiple=*/false, /*required=*/false);
+   cli.addTree(o.tree, "tree in FILE to describe (entries and columns)", "");
+   cli.addDetector(o.detector, "validate and print a detector configuration");
+   cli.addThreads(o.threads);
+   cli.addText("--json", o.json, "OUT", "also write the summary as JSON to OUT (written atomically)");
+}
+
 } // namespace
 
 int main(int argc, char **argv)
 {
-   tpcml::apps::Cli cli("tpcml-info",
-                        "Print tpcml, ROOT and compiler versions, ImplicitMT threads, the detector\n"
-                        "registry, and the trees / columns / entries of a ROOT file.",
-                        "unreadable input or invalid configuration",
-                        "The same from Python: tpcml info, tpcml inspect FILE.");
-   Options o;
-   cli.addInputs(o.file, "ROOT file to inspect (lists its trees)", /*multiple=*/false, /*required=*/false);
-   cli.addTree(o.tree, "tree in FILE to describe (entries and columns)", "");
-   cli.addText("--detector", o.detector, "NAME|FILE", "validate and print a detector configuration");
-   cli.addThreads(o.threads);
-   cli.addText("--json", o.json, "OUT", "also write the summary as JSON to OUT (written atomically)");
-   return cli.run(argc, argv, [&] { return body(o); });
+   return tpcml::apps::runApp<Options>(argc, argv, kAbout, describe, body);
 }

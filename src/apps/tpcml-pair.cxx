@@ -71,23 +71,19 @@ int body(const tpcml::apps::Cli &cli, const Options &o)
    return 0;
 }
 
-} // namespace
+const tpcml::apps::About kAbout{
+    "tpcml-pair", "Pairs isolated S1 and S2 signals at random into accidental events (an `events` tree).",
+    "unreadable input or invalid configuration", "The same job: tpcml pair (Python), tpcml.pairing.pair."};
 
-int main(int argc, char **argv)
+void describe(tpcml::apps::Cli &cli, Options &o)
 {
-   tpcml::apps::Cli cli("tpcml-pair",
-                        "Make accidental events by randomly pairing isolated S1 and S2 signals\n"
-                        "(trees s1 and s2, docs/event-model.md) and write them as an `events` tree.",
-                        "unreadable input or invalid configuration",
-                        "The same job: tpcml pair (Python), tpcml.pairing.pair.");
-   Options o;
    cli.addInputs(o.input, "ROOT file with the isolated-signal trees", /*multiple=*/false);
    cli.addOutput(o.output);
    cli.addText("-n,--events", o.events, "N", "number of accidental events to make (1 to 1e15, written in chunks)",
                true);
    cli.addText("--seed", o.seed, "S",
                "random seed, an integer in [0, 2^64 - 1] (same seed: same events, whatever --threads)");
-   cli.addText("--detector", o.detector, "NAME|FILE", "detector for the position corrections");
+   cli.addDetector(o.detector, "detector for the position corrections");
    cli.addThreads(o.threads);
    cli.addText("--s1-tree", o.s1Tree, "TREE", "isolated-S1 tree");
    cli.addText("--s2-tree", o.s2Tree, "TREE", "isolated-S2 tree");
@@ -104,5 +100,11 @@ int main(int argc, char **argv)
    cli.app().add_flag("--without-replacement", o.withoutReplacement,
                       "use every S1 and S2 at most once (N <= min(N_S1, N_S2))");
    cli.addOutputContract(o.contract);
-   return cli.run(argc, argv, [&] { return body(cli, o); });
+}
+
+} // namespace
+
+int main(int argc, char **argv)
+{
+   return tpcml::apps::runApp<Options>(argc, argv, kAbout, describe, body);
 }

@@ -21,10 +21,9 @@ namespace {
 
 /// The options as given (text; converted in jobFromArguments so errors name the option and value).
 struct Options {
-   std::vector<std::string> inputs;
-   std::string tree, output, detector = "pandax3", pixels, pixelSize, upscale = "1", layout = "nhwc", threads;
+   tpcml::apps::FileJobOptions files;
+   std::string detector = "pandax3", pixels, pixelSize, upscale = "1", layout = "nhwc";
    bool dropHits = false;
-   tpcml::apps::OutputContract contract;
 };
 
 double parsePositive(const std::string &option, const std::string &text)
@@ -43,14 +42,12 @@ double parsePositive(const std::string &option, const std::string &text)
 tpcml::RasterJob jobFromArguments(const tpcml::apps::Cli &cli, const Options &o)
 {
    tpcml::RasterJob job;
-   cli.applyFileJob(job, o.inputs, o.tree, o.output, o.threads, o.contract);
-   if (o.layout != "nhwc" && o.layout != "nchw")
-      throw tpcml::UsageError("--layout expects nhwc or nchw, got '" + o.layout + "'");
+   cli.applyFileJob(job, o.files);
    const int upscale = tpcml::apps::toInt("upscale", o.upscale, 1, 8);
    const int pixels = cli.given("pixels") ? tpcml::apps::toInt("pixels", o.pixels, 2, 4096) : 0;
    const double pixelSize = cli.given("pixel-size") ? parsePositive("pixel-size", o.pixelSize) : 0.;
-   job.options =
-       tpcml::RasterOptions::fromDetector(tpcml::DetectorConfig::load(o.detector), upscale, o.layout == "nchw");
+   job.options = tpcml::RasterOptions::fromDetector(tpcml::DetectorConfig::load(o.detector), upscale,
+                                                    tpcml::apps::channelsFirst(o.layout));
    if (pixels)
       job.options.pixels = pixels;
    if (pixelSize > 0.)
@@ -69,27 +66,29 @@ int body(const tpcml::apps::Cli &cli, const Options &o)
    });
 }
 
+const tpcml::apps::About kAbout{
+    "tpcml-raster",
+    "Adds XZ/YZ track images (tpcml::TrackRasteriser; P3-CNN Sec. 3.2) to every entry of ROOT trees of strip hits.",
+    "unreadable input or bad hit data",
+    "Example: tpcml-raster tracks.root --output images.root --upscale 2\nThe same job: tpcml raster (Python)."};
+
+void describe(tpcml::apps::Cli &cli, Options &o)
+{
+   cli.addFileJob(o.files, "input ROOT file(s) with hit_plane, hit_strip, hit_time, hit_charge",
+                  "tree with the strip hits");
+   cli.addDetector(o.detector, "detector registry entry for pixels, pixel size and drift velocity");
+   cli.addText("--pixels", o.pixels, "N", "pixels per side before upscaling (default: the detector's image_pixels)");
+   cli.addText("--pixel-size", o.pixelSize, "MM", "pixel size in mm (default: the detector's pixel_size)");
+   cli.addText("--upscale", o.upscale, "K", "nearest-neighbour upscaling factor in [1, 8] (P3-CNN: 2 for 128 x 128)");
+   cli.addLayout(o.layout);
+   cli.addThreads(o.files.threads);
+   cli.app().add_flag("--drop-hits", o.dropHits, "do not copy the hit_* columns to the output");
+   cli.addOutputContract(o.files.contract);
+}
+
 } // namespace
 
 int main(int argc, char **argv)
 {
-   Options o;
-   tpcml::apps::Cli cli(
-       "tpcml-raster",
-       "Adds XZ/YZ track images (tpcml::TrackRasteriser; P3-CNN Sec. 3.2) to every entry of ROOT trees of strip hits.",
-       "unreadable input or bad hit data",
-       "Example: tpcml-raster tracks.root --output images.root --upscale 2\nThe same job: tpcml raster (Python).");
-   cli.addInputs(o.inputs, "input ROOT file(s) with hit_plane, hit_strip, hit_time, hit_charge", /*multiple=*/true);
-   cli.addOutput(o.output);
-   cli.addTree(o.tree, "tree with the strip hits");
-   cli.addText("--detector", o.detector, "NAME|FILE",
-               "detector registry entry for pixels, pixel size and drift velocity");
-   cli.addText("--pixels", o.pixels, "N", "pixels per side before upscaling (default: the detector's image_pixels)");
-   cli.addText("--pixel-size", o.pixelSize, "MM", "pixel size in mm (default: the detector's pixel_size)");
-   cli.addText("--upscale", o.upscale, "K", "nearest-neighbour upscaling factor in [1, 8] (P3-CNN: 2 for 128 x 128)");
-   cli.addText("--layout", o.layout, "nhwc|nchw", "image layout");
-   cli.addThreads(o.threads);
-   cli.app().add_flag("--drop-hits", o.dropHits, "do not copy the hit_* columns to the output");
-   cli.addOutputContract(o.contract);
-   return cli.run(argc, argv, [&] { return body(cli, o); });
+   return tpcml::apps::runApp<Options>(argc, argv, kAbout, describe, body);
 }

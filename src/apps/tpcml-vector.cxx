@@ -23,17 +23,16 @@ namespace {
 
 /// The options as given (text; converted in jobFromArguments so errors name the option and value).
 struct Options {
-   std::vector<std::string> inputs;
-   std::string tree, output, detector, norm = "log1p", name = "darwin_x", threads;
+   tpcml::apps::FileJobOptions files;
+   std::string detector, norm = "log1p", name = "darwin_x";
    std::string encoder, decoder, classifier, r = "0", scoreName = "TS";
    bool dropArrays = false, dropVector = false;
-   tpcml::apps::OutputContract contract;
 };
 
 tpcml::VectorJob jobFromArguments(const tpcml::apps::Cli &cli, const Options &o)
 {
    tpcml::VectorJob job;
-   cli.applyFileJob(job, o.inputs, o.tree, o.output, o.threads, o.contract);
+   cli.applyFileJob(job, o.files);
    job.detector = o.detector;
    job.options.norm = tpcml::parseEventVectorNorm(o.norm);
    job.name = o.name;
@@ -53,27 +52,32 @@ tpcml::VectorJob jobFromArguments(const tpcml::apps::Cli &cli, const Options &o)
    return job;
 }
 
-} // namespace
-
-int main(int argc, char **argv)
+int body(const tpcml::apps::Cli &cli, const Options &o)
 {
-   Options o;
-   tpcml::apps::Cli cli(
-       "tpcml-vector",
-       "Adds the DARWIN-VAE event vector (tpcml::EventVectorBuilder) and, given the exported VAE and classifier, the "
-       "anomaly score TS = -ELBO + R H_B (tpcml::AnomalyScore; DARWIN-VAE Sec. 3.2) to every entry of LXe event "
-       "trees.",
-       "unreadable input, bad array data or unusable graphs",
-       "Example: tpcml-vector events.root --output ts.root --encoder models/encoder.onnx --decoder "
-       "models/decoder.onnx --classifier models/classifier.onnx --r 300 --drop-vector\n"
-       "Inputs need s1_waveform, s2_waveform, s2_pmt_area (the events tree of tpcml simulate darwin); the graphs\n"
-       "are those tpcml run darwin exports (<out>/models).");
-   cli.addInputs(o.inputs, "input ROOT file(s) with the S1 and S2 total waveforms and the S2 PMT areas",
-                 /*multiple=*/true);
-   cli.addOutput(o.output);
-   cli.addTree(o.tree, "tree with the events");
-   cli.addText("--detector", o.detector, "NAME|FILE",
-               "detector whose PMT counts set the vector layout (default: the inputs' tpcml_detector)");
+   const auto run = [&] {
+      const tpcml::VectorJob job = jobFromArguments(cli, o);
+      const auto entries = tpcml::vectorFiles(job).images;
+      return "wrote " + std::to_string(entries) + " entries to " + job.output;
+   };
+   return cli.timed(run);
+}
+
+const tpcml::apps::About kAbout{
+    "tpcml-vector",
+    "Adds the DARWIN-VAE event vector (tpcml::EventVectorBuilder) and, given the exported VAE and classifier, the "
+    "anomaly score TS = -ELBO + R H_B (tpcml::AnomalyScore; DARWIN-VAE Sec. 3.2) to every entry of LXe event "
+    "trees.",
+    "unreadable input, bad array data or unusable graphs",
+    "Example: tpcml-vector events.root --output ts.root --encoder models/encoder.onnx --decoder "
+    "models/decoder.onnx --classifier models/classifier.onnx --r 300 --drop-vector\n"
+    "Inputs need s1_waveform, s2_waveform, s2_pmt_area (the events tree of tpcml simulate darwin); the graphs\n"
+    "are those tpcml run darwin exports (<out>/models)."};
+
+void describe(tpcml::apps::Cli &cli, Options &o)
+{
+   cli.addFileJob(o.files, "input ROOT file(s) with the S1 and S2 total waveforms and the S2 PMT areas",
+                  "tree with the events");
+   cli.addDetector(o.detector, "detector whose PMT counts set the vector layout (default: the inputs' tpcml_detector)");
    const std::tuple<const char *, std::string *, const char *, const char *> texts[] = {
        {"--norm", &o.norm, "log1p|none", "vector normalisation: sign(x) log(1 + |x|) of PE, or PE"},
        {"--name", &o.name, "NAME", "the vector column"},
@@ -84,14 +88,15 @@ int main(int argc, char **argv)
        {"--score-name", &o.scoreName, "NAME", "the TS column"}};
    for (const auto &[name, into, type, help] : texts)
       cli.addText(name, *into, type, help);
-   cli.addThreads(o.threads);
+   cli.addThreads(o.files.threads);
    cli.app().add_flag("--drop-vector", o.dropVector, "do not write the vector column (with the graphs: TS only)");
    cli.app().add_flag("--drop-arrays", o.dropArrays, "do not copy the per-PMT and waveform array columns");
-   cli.addOutputContract(o.contract);
-   return cli.run(argc, argv, [&] {
-      return cli.timed([&] {
-         const tpcml::VectorJob job = jobFromArguments(cli, o);
-         return "wrote " + std::to_string(tpcml::vectorFiles(job).images) + " entries to " + job.output;
-      });
-   });
+   cli.addOutputContract(o.files.contract);
+}
+
+} // namespace
+
+int main(int argc, char **argv)
+{
+   return tpcml::apps::runApp<Options>(argc, argv, kAbout, describe, body);
 }

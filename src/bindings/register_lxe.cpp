@@ -68,6 +68,22 @@ py::dict s2Dict(const S2Batch &b, std::size_t nPmt)
    return withPmtArea(d, b, nPmt);
 }
 
+/// Binding of a batch of electrons already at the surface: (x, y, n_electrons, a time in us, seed, threads,
+/// pmt_areas) -> the batch's dict (delayed electrons, single-electron trains and their S1 classification).
+template <class Batch, class Method, class ToDict> auto surfaceElectrons(Method method, ToDict toDict)
+{
+   return [method, toDict](const LXeResponse &r, const Array<float> &x, const Array<float> &y, const Array<int> &ne,
+                           double timeUs, std::uint64_t seed, unsigned threads, bool pmt) {
+      const std::size_t n = commonLength({{"x", x.size()}, {"y", y.size()}, {"n_electrons", ne.size()}});
+      Batch b;
+      {
+         ReleaseGil release_gil;
+         b = (r.*method)(x.data(), y.data(), ne.data(), timeUs, n, seed, threads, pmt);
+      }
+      return toDict(b, r.nPmt());
+   };
+}
+
 #undef TPCML_SCHEMA_S1_TO_DICT
 #undef TPCML_SCHEMA_S2_TO_DICT
 
@@ -321,20 +337,14 @@ void bindResponse(py::module_ &m)
            },
            py::arg("x"), py::arg("y"), py::arg("drift_time"), py::arg("n_electrons"), py::arg("seed"),
            py::arg("threads") = 1, py::arg("pmt_areas") = false)
-       .def(
-           "delayed_electron_s2",
-           [](const LXeResponse &r, const Array<float> &x, const Array<float> &y, const Array<int> &ne, double release,
-              std::uint64_t seed, unsigned threads, bool pmt) {
-              const std::size_t n = commonLength({{"x", x.size()}, {"y", y.size()}, {"n_electrons", ne.size()}});
-              S2Batch b;
-              {
-                 ReleaseGil release_gil;
-                 b = r.delayedElectronS2(x.data(), y.data(), ne.data(), release, n, seed, threads, pmt);
-              }
-              return s2Dict(b, r.nPmt());
-           },
-           py::arg("x"), py::arg("y"), py::arg("n_electrons"), py::arg("release_time_us"), py::arg("seed"),
-           py::arg("threads") = 1, py::arg("pmt_areas") = false);
+       .def("electron_train_s2", surfaceElectrons<S2Batch>(&LXeResponse::electronTrainS2, s2Dict), py::arg("x"),
+            py::arg("y"), py::arg("n_electrons"), py::arg("span_us"), py::arg("seed"), py::arg("threads") = 1,
+            py::arg("pmt_areas") = false,
+            "S2s of single-electron trains: n_electrons arrivals uniform over [0, span_us] at the surface")
+       .def("electron_train_s1", surfaceElectrons<S1Batch>(&LXeResponse::electronTrainS1, s1Dict), py::arg("x"),
+            py::arg("y"), py::arg("n_electrons"), py::arg("span_us"), py::arg("seed"), py::arg("threads") = 1,
+            py::arg("pmt_areas") = false,
+            "The same trains' light through the S1 digitisation and classification (found: taken for an S1)");
 }
 
 void bindNRMedian(py::module_ &m)

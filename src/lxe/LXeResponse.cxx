@@ -23,6 +23,26 @@ constexpr double kFwhmToSigma = 1. / 2.354820045; // 2 sqrt(2 ln 2)
 enum Purpose : std::uint64_t { kScint = 1, kDark = 2, kSingleE = 3, kDrifted = 4, kDelayed = 5 };
 /// The waveform streams of the S1 paths: purpose + kWavePurposeOffset (6, 7, 8).
 constexpr std::uint64_t kWavePurposeOffset = 5;
+/// Electron trains (S2s and their S1 classification): clear of the purposes above and their waveform streams
+/// (their S1 waveform stream is kTrainS1 + kWavePurposeOffset = 26).
+constexpr std::uint64_t kTrainS2 = 20, kTrainS1 = 21;
+
+/// Arrival times (ns) of the electrons of one single-electron train: uniform over [0, span]. Single electrons are
+/// emitted at a rate that varies on ms time scales (a power law of the time since the last large S2: XENON1T,
+/// PRD 106 (2022) 022001; Sorensen & Kamdin, JINST 13 (2018) P02032; Kopec et al., JINST 16 (2021) P07014), constant
+/// over a us-scale train, so the n arrivals of a Poisson process in a window are uniform order statistics.
+void trainTimes(Rng &rng, int nElectrons, double spanUs, std::vector<double> &t)
+{
+   t.resize(static_cast<std::size_t>(std::max(0, nElectrons)));
+   for (auto &v : t)
+      v = rng.uniform() * spanUs * 1e3;
+}
+
+void requireSpan(double spanUs)
+{
+   if (!(spanUs >= 0.) || !std::isfinite(spanUs))
+      throw UsageError("single-electron train span must be finite and >= 0 us, got " + std::to_string(spanUs));
+}
 
 /// Full width of `w` at `frac` of its maximum, in samples (linear interpolation of the crossings).
 double fullWidth(const std::vector<double> &w, double frac)
@@ -363,6 +383,28 @@ S1Batch LXeResponse::singleElectronS1(const float *x, const float *y, std::size_
        });
 }
 
+S1Batch LXeResponse::electronTrainS1(const float *x, const float *y, const int *nElectrons, double spanUs,
+                                     std::size_t n, std::uint64_t seed, unsigned threads, bool store) const
+{
+   requireFinite(x, n, "x");
+   requireFinite(y, n, "y");
+   requireSpan(spanUs);
+   return eventBatch<S1Batch, Scratch>(
+       n, nPmt(), store, seed, kTrainS1, threads, [&](Scratch &s, S1Batch &out, Rng &rng, std::size_t i) {
+          s.clearPhotons();
+          m_optics.s2Collection(x[i], y[i], s.prob.data());
+          s.buildCdf();
+          trainTimes(rng, nElectrons[i], spanUs, s.electronTime);
+          const double perElectron = s2PhotonsPerElectron(x[i], y[i], m_wf.params().pDpe);
+          for (double te : s.electronTime) {
+             const int nph = std::poisson_distribution<int>(perElectron)(rng);
+             for (int k = 0; k < nph; ++k)
+                s.addPhoton(s.pickPmt(rng), te + rng.uniform() * m_elTime);
+          }
+          finishS1(s, out, i, store, detail::streamKey(seed, kTrainS1 + kWavePurposeOffset));
+       });
+}
+
 void LXeResponse::finishS2(Scratch &s, S2Batch &out, std::size_t i, bool store, Rng &rng) const
 {
    // s.electronTime (ns) and s.prob (pattern) are set; x/y in out are the true position on entry.
@@ -472,18 +514,15 @@ S2Batch LXeResponse::driftedS2(const float *x, const float *y, const float *drif
        });
 }
 
-S2Batch LXeResponse::delayedElectronS2(const float *x, const float *y, const int *nElectrons, double releaseTimeUs,
-                                       std::size_t n, std::uint64_t seed, unsigned threads, bool store) const
+S2Batch LXeResponse::electronTrainS2(const float *x, const float *y, const int *nElectrons, double spanUs,
+                                     std::size_t n, std::uint64_t seed, unsigned threads, bool store) const
 {
    requireFinite(x, n, "x");
    requireFinite(y, n, "y");
-   if (!(releaseTimeUs > 0.) || !std::isfinite(releaseTimeUs))
-      throw UsageError("delayed-electron release time must be finite and > 0 us, got " + std::to_string(releaseTimeUs));
-   return eventBatch<S2Batch, Scratch>(n, nPmt(), store, seed, kDelayed, threads,
+   requireSpan(spanUs);
+   return eventBatch<S2Batch, Scratch>(n, nPmt(), store, seed, kTrainS2, threads,
                                        [&](Scratch &s, S2Batch &out, Rng &rng, std::size_t i) {
-                                          s.electronTime.resize(static_cast<std::size_t>(std::max(0, nElectrons[i])));
-                                          for (auto &t : s.electronTime)
-                                             t = rng.exponential(releaseTimeUs) * 1e3;
+                                          trainTimes(rng, nElectrons[i], spanUs, s.electronTime);
                                           m_optics.s2Collection(x[i], y[i], s.prob.data());
                                           out.x[i] = x[i];
                                           out.y[i] = y[i];

@@ -553,8 +553,8 @@ TEST(LXeResponse, PositionReconstructionAndInputErrors)
    } catch (const UsageError &e) {
       EXPECT_NE(std::string(e.what()).find("x[1]"), std::string::npos) << e.what();
    }
-   EXPECT_THROW(resp.delayedElectronS2(x.data(), y.data(), ne.data(), 0., 2, 1), UsageError);
-   EXPECT_THROW(resp.delayedElectronS2(x.data(), y.data(), ne.data(), -2., 2, 1), UsageError);
+   EXPECT_THROW(resp.electronTrainS2(x.data(), y.data(), ne.data(), -2., 2, 1), UsageError);
+   EXPECT_THROW(resp.electronTrainS2(x.data(), y.data(), ne.data(), std::nan(""), 2, 1), UsageError);
 }
 
 TEST(LXeResponse, S1FeaturesComeFromTheDigitisedWaveforms)

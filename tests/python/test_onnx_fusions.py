@@ -21,6 +21,7 @@ import itertools
 
 import numpy as np
 import pytest
+import scipy.special
 
 pytest.importorskip("onnx")
 pytest.importorskip("onnxruntime")
@@ -301,3 +302,161 @@ def test_fusions_on_other_instruction_sets(isa):
         check=False,
     )
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-2000:]
+
+
+def _unary_model(op: str, n: int) -> bytes:
+    """y = op(x), or the Swish x * Sigmoid(x) for op == "Swish", on [batch, n]."""
+    if op == "Swish":
+        nodes = [helper.make_node("Sigmoid", ["x"], ["s"]), helper.make_node("Mul", ["x", "s"], ["y"])]
+    else:
+        nodes = [helper.make_node(op, ["x"], ["y"])]
+    return make_model(nodes, [float_input("x", ["N", n])], [float_input("y", ["N", n])])
+
+
+def _exact(op: str, x: np.ndarray) -> np.ndarray:
+    d = x.astype(np.float64)
+    with np.errstate(over="ignore"):
+        if op == "Exp":
+            return np.exp(d)
+        sig = scipy.special.expit(d)
+        return sig if op == "Sigmoid" else d * sig
+
+
+@pytest.mark.parametrize("op", ["Exp", "Sigmoid", "Swish"])
+def test_exp_sigmoid_swish_relative_error(op):
+    """The vectorised exp and logistic (on AVX-512 a 14-bit reciprocal and a Newton step) against float64 on a
+    dense grid: relative error < 4e-7 wherever the result is a normal float (2e-7 is one float ulp at 1) -- for the
+    logistic and Swish down to x = -87, below which the logistic is clamped at about 1.6e-38 -- and the special
+    values. Run on every instruction set by test_fusions_on_other_instruction_sets. Lengths not a multiple of 16
+    cover the tails."""
+    grid = np.linspace(-110.0, 95.0, 200_003, dtype=np.float32)
+    fine = np.linspace(-2.0, 2.0, 40_001, dtype=np.float32)
+    x = np.concatenate([grid, fine, np.float32([0.0, -0.0, 1e-30, -1e-30, 88.7, 89.0, -87.0, -87.3, -104.0])])
+    n = 1237  # not a multiple of any vector width
+    pad = (-len(x)) % n
+    xs = np.concatenate([x, np.zeros(pad, np.float32)]).reshape(-1, n)
+    model = _core.OnnxModel(_unary_model(op, n), "unary")
+    got = model.run(xs, 64)[0].reshape(-1)[: len(x)].astype(np.float64)
+    ref = _exact(op, x)
+    tiny = np.finfo(np.float32).tiny
+    normal = np.isfinite(ref) & (np.abs(ref) >= tiny) & (np.abs(ref) < np.finfo(np.float32).max)
+    if op != "Exp":
+        normal &= x >= -87.0
+    rel = np.abs(got[normal] - ref[normal]) / np.abs(ref[normal])
+    print(op, "max relative error", rel.max())
+    assert rel.max() < 4e-7, (op, float(rel.max()), float(x[normal][rel.argmax()]))
+    if op == "Exp":
+        small = np.isfinite(ref) & (np.abs(ref) < tiny)
+        assert np.all(np.abs(got[small] - ref[small]) < tiny)
+        assert np.all(np.isposinf(got[x > 88.73]))
+    else:  # the clamped tail: the logistic positive and below 1.7e-38
+        low = x < -87.0
+        sig = got[low] / (x[low] if op == "Swish" else 1.0)
+        assert np.all((sig > 0) & (sig < 1.7e-38))
+    special = np.float32([np.inf, -np.inf, np.nan, 1000.0, -1000.0, 0.0])
+    out = model.run(np.resize(special, (1, n)), 1)[0][0, :6]
+    assert np.isnan(out[2])
+    if op == "Exp":
+        np.testing.assert_array_equal(out[[0, 1, 3, 4, 5]], np.float32([np.inf, 0.0, np.inf, 0.0, 1.0]))
+    elif op == "Sigmoid":
+        np.testing.assert_array_equal(out[[0, 3, 5]], np.float32([1.0, 1.0, 0.5]))
+        assert 0 < out[1] < 1.7e-38 and 0 < out[4] < 1.7e-38
+    else:  # x times the clamped logistic: -inf stays -inf
+        np.testing.assert_array_equal(out[[0, 1, 3, 5]], np.float32([np.inf, -np.inf, 1000.0, 0.0]))
+        assert -1.7e-35 < out[4] < 0
+
+
+@pytest.mark.parametrize(("cin", "cout"), [(5, 3), (24, 37), (40, 96), (300, 20)])
+def test_pointwise_conv_on_one_pixel_planes_runs_as_one_batch_gemm(cin, cout):
+    """Squeeze-excite's 1 x 1 convolutions on 1 x 1 planes (bias, then Swish or Sigmoid fused): the whole batch is
+    one GEMM with W^T (few-row, narrow and blocked GEMM paths by batch and width) -- against onnxruntime."""
+    w = const("w", rng_normal((cout, cin, 1, 1), seed=1))
+    b = const("b", rng_normal((cout,), seed=2))
+    nodes = [
+        helper.make_node("GlobalAveragePool", ["x"], ["p"]),
+        helper.make_node("Conv", ["p", "w", "b"], ["c"], kernel_shape=[1, 1]),
+        helper.make_node("Sigmoid", ["c"], ["s"]),
+        helper.make_node("Mul", ["c", "s"], ["y"]),
+    ]
+    data = make_model(nodes, [float_input("x", ["N", cin, 3, 3])], [float_input("y", ["N", cout, 1, 1])], [w, b])
+    for batch in (1, 3, 40):
+        compare(data, rng_normal((batch, cin, 3, 3), seed=batch))
+
+
+@pytest.mark.parametrize(
+    ("stride", "pads", "size"), [(1, [0, 0, 0, 0], 9), (2, [0, 0, 1, 1], 20), (3, [1, 1, 1, 1], 31)]
+)
+def test_single_input_channel_conv_runs_as_one_gemm(stride, pads, size):
+    """Cin = 1, group 1 (an image model's first layer): one GEMM with M = Cout over one phase split (no longer the
+    depthwise kernel once per output channel) -- odd Cout, strides, asymmetric padding, against onnxruntime."""
+    w = const("w", rng_normal((7, 1, 3, 3), seed=3))
+    b = const("b", rng_normal((7,), seed=4))
+    nodes = [
+        helper.make_node("Conv", ["x", "w", "b"], ["c"], kernel_shape=[3, 3], strides=[stride, stride], pads=pads),
+        helper.make_node("Relu", ["c"], ["y"]),
+    ]
+    out = (size + pads[0] + pads[2] - 3) // stride + 1
+    data = make_model(nodes, [float_input("x", ["N", 1, size, size])], [float_input("y", ["N", 7, out, out])], [w, b])
+    for batch in (1, 4):
+        compare(data, rng_normal((batch, 1, size, size), seed=batch))
+
+
+@pytest.mark.parametrize("size", [27, 36, 75])
+def test_pool_after_stride3_conv_narrow_rows(size):
+    """A 2 x 2 MaxPool absorbed by a stride-3 convolution whose pooled rows are narrower than a vector (12 of 16
+    lanes at 75 x 75: the partial-vector tail), NaN inputs propagating -- against onnxruntime on the finite events."""
+    w = const("w", rng_normal((5, 3, 3, 3), seed=5))
+    nodes = [
+        helper.make_node("Conv", ["x", "w"], ["c"], kernel_shape=[3, 3], strides=[3, 3]),
+        helper.make_node("LeakyRelu", ["c"], ["r"], alpha=0.05),
+        helper.make_node("MaxPool", ["r"], ["y"], kernel_shape=[2, 2], strides=[2, 2]),
+    ]
+    out = (size - 3) // 3 + 1
+    data = make_model(
+        nodes, [float_input("x", ["N", 3, size, size])], [float_input("y", ["N", 5, out // 2, out // 2])], [w]
+    )
+    x = rng_normal((3, 3, size, size), seed=size)
+    x[1, 0, 4, 4] = np.nan
+    ours = compare_nan(data, x)
+    assert np.isnan(ours[1]).any() and not np.isnan(ours[[0, 2]]).any()
+
+
+@pytest.mark.parametrize(
+    ("spatial", "kernel", "stride", "pads"),
+    [([4, 4], [3, 3], [3, 3], [1, 1, 1, 1]), ([5, 5], [3, 3], [2, 2], [1, 0, 1, 2]), ([7], [3], [2], [0, 1])],
+)
+def test_conv_with_few_output_pixels_runs_on_event_pixel_rows(spatial, kernel, stride, pads):
+    """Outputs of fewer pixels than a vector (the CVAE encoder's 2 x 2 planes): rows (event, pixel) of im2col^T times
+    W^T in one GEMM, bias and LeakyRelu fused -- 2-D and 1-D, asymmetric pads, odd channel counts, against
+    onnxruntime."""
+    cin, cout = 5, 37
+    w = const("w", rng_normal((cout, cin, *kernel), seed=6))
+    b = const("b", rng_normal((cout,), seed=7))
+    nodes = [
+        helper.make_node("Conv", ["x", "w", "b"], ["c"], kernel_shape=kernel, strides=stride, pads=pads),
+        helper.make_node("LeakyRelu", ["c"], ["y"], alpha=0.05),
+    ]
+    nd = len(spatial)
+    out = [(spatial[d] + pads[d] + pads[d + nd] - kernel[d]) // stride[d] + 1 for d in range(nd)]
+    data = make_model(nodes, [float_input("x", ["N", cin, *spatial])], [float_input("y", ["N", cout, *out])], [w, b])
+    for batch in (1, 3, 20):
+        compare(data, rng_normal((batch, cin, *spatial), seed=batch))
+
+
+@pytest.mark.parametrize("spatial", [[2, 2], [3, 5], [7]])
+def test_pointwise_conv_on_small_planes_runs_on_event_pixel_rows(spatial):
+    """1 x 1 convolutions of planes with 2-15 pixels (EfficientNet at 64 x 64: 2 x 2 stages) on (event, pixel) rows,
+    bias and swish fused -- against onnxruntime, batch 1 and several."""
+    cin, cout = 24, 40
+    w = const("w", rng_normal((cout, cin, *[1] * len(spatial)), seed=8))
+    b = const("b", rng_normal((cout,), seed=9))
+    nodes = [
+        helper.make_node("Conv", ["x", "w", "b"], ["c"], kernel_shape=[1] * len(spatial)),
+        helper.make_node("Sigmoid", ["c"], ["s"]),
+        helper.make_node("Mul", ["c", "s"], ["y"]),
+    ]
+    data = make_model(
+        nodes, [float_input("x", ["N", cin, *spatial])], [float_input("y", ["N", cout, *spatial])], [w, b]
+    )
+    for batch in (1, 3, 33):
+        compare(data, rng_normal((batch, cin, *spatial), seed=batch))

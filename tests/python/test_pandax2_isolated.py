@@ -1,6 +1,7 @@
 """The isolated S1 / S2 populations of PandaX-II (issue 17): origin rates derived from the registry (dark-noise
 coincidences, single electrons taken for S1s, volumes and masses x the ER rate), the populations' origin mix against
-those rates, and identical populations on 1 and 2 threads."""
+those rates, identical populations on 1 and 2 threads, and the single-electron trains of the delayed-electron S2s
+(sizes, arrivals uniform over the registry span, never taken for an S1)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import pytest
 
 from tpcml.core import detectors
 from tpcml.sim import isolated as iso
-from tpcml.sim.lxe import S1_DARK_NOISE, Simulator
+from tpcml.sim.lxe import S1_DARK_NOISE, S2_DELAYED, Simulator
 
 
 @pytest.fixture(scope="module")
@@ -103,3 +104,56 @@ def test_delayed_electron_sizes_follow_the_train_model():
     assert np.mean(n == 4) == pytest.approx(1 / 12, abs=0.003)
     with pytest.raises(ValueError, match="n_max"):
         iso.delayed_electron_counts(np.random.default_rng(0), 5, n_max=1)
+
+
+def test_train_span_is_its_derivation(det):
+    """+-3 sigma of the longitudinal diffusion at the maximum drift time plus the electroluminescence time."""
+    d_l = det.get("diffusion_longitudinal", "cm2/s") * 1e2 / 1e6  # mm2/us
+    t_max, v = det.get("max_drift_time", "us"), det.get("drift_velocity", "mm/us")
+    expected = 6 * np.sqrt(2 * d_l * t_max) / v + det.get("s2_electroluminescence_time", "us")
+    assert det.get("delayed_electron_train_span", "us") == pytest.approx(expected, abs=0.01)
+
+
+def test_train_arrivals_uniform_over_the_span(det):
+    """One-electron trains: the S2 time (mean PE time less half the electroluminescence) is the electron's arrival,
+    uniform over the span (Kolmogorov-Smirnov); n-electron trains: the mean of n uniform arrivals, variance
+    span^2 / (12 n); a zero span puts every electron at 0."""
+    from scipy import stats
+
+    sim = Simulator(det, threads=2)
+    n, span = 4000, 50.0
+    xy = np.zeros(n, np.float32)
+    one = sim.response.electron_train_s2(xy, xy, np.ones(n, np.int32), span, seed=5, threads=2)
+    t = one["drift_time"][one["qS2"] > 0]
+    assert len(t) > 0.99 * n
+    assert stats.kstest(t / span, "uniform").pvalue > 1e-3
+    eight = sim.response.electron_train_s2(xy, xy, np.full(n, 8, np.int32), span, seed=6, threads=2)
+    assert eight["n_extracted"].min() == 8
+    assert eight["drift_time"].mean() == pytest.approx(span / 2, abs=4 * span / np.sqrt(12 * 8 * n))
+    assert eight["drift_time"].std() == pytest.approx(span / np.sqrt(12 * 8), rel=0.05)
+    zero = sim.response.electron_train_s2(xy, xy, np.full(n, 8, np.int32), 0.0, seed=7, threads=2)
+    assert np.abs(zero["drift_time"]).max() < 0.2  # only the photon-time noise of 8 x 24 PE over 1 us
+    with pytest.raises(Exception, match="span"):
+        sim.response.electron_train_s2(xy[:2], xy[:2], np.ones(2, np.int32), -1.0, seed=1)
+    # the population's delayed-electron S2s use the registry span: no pulse is wider than the span plus one
+    # electron's electroluminescence (+ 0.5 us of smoothing), while the largest trains fill it
+    s2 = sim.isolated_s2(3000, 9)
+    delayed = s2["origin"] == S2_DELAYED
+    limit_ns = (det.get("delayed_electron_train_span", "us") + det.get("s2_electroluminescence_time", "us")) * 1e3
+    assert delayed.sum() > 1000
+    assert s2["wtenS2"][delayed].max() < limit_ns + 500
+    assert s2["wtenS2"][delayed & (s2["qS2"] > 2000)].mean() > 0.8 * limit_ns
+
+
+def test_single_electron_trains_not_identified_as_s1(det):
+    """The trains' light through the engine's S1 digitisation and classification (straxen-like rise-time and
+    tight-coincidence requirements): one to five electrons over the registry span, or a lone electron, are
+    (almost) never an S1, while prompt ER scatters of similar size are (test_pandax2_width_cut)."""
+    sim = Simulator(det, threads=2)
+    n = 2000
+    xy = np.zeros(n, np.float32)
+    span = det.get("delayed_electron_train_span", "us")
+    for k, sp in ((1, 0.0), (1, span), (2, span), (5, span)):
+        s1 = sim.response.electron_train_s1(xy, xy, np.full(n, k, np.int32), sp, seed=10 + k, threads=2)
+        assert s1["qS1"].mean() > 10 * k  # the trains' light is there ...
+        assert s1["found"].mean() < 0.01, (k, sp)  # ... but not taken for an S1

@@ -13,11 +13,11 @@ from tpcml.studies.xenonnt import analysis, models
 
 
 def test_ts_is_eq10_and_monotone_in_R():
-    terms = np.array([[0.01, 50.0, 0.1], [0.02, 80.0, 0.9], [0.005, 10.0, 1.0]])
+    terms = np.array([[170.0, 50.0, 0.1], [340.0, 80.0, 0.9], [85.0, 10.0, 1.0]])  # (SSE, KL, p)
     R = np.array([0.0, 1.0, 170.0, 1e4])
     ts = models.ts_from_terms(terms, R)
     assert ts.shape == (4, 3)
-    vae = terms[:, 0] + 0.5 * terms[:, 1] / (75 * 75 * 3)
+    vae = terms[:, 0] + 0.5 * terms[:, 1]  # SSE over one image's pixel values + beta KL (module docstring)
     np.testing.assert_allclose(ts[0], vae)  # R = 0: the CVAE loss of Eq. 8 alone
     hb = -np.log(1.0 - np.minimum(terms[:, 2], 1 - 1e-7))  # Eq. 11 for one event, p clipped like Keras' BCE
     np.testing.assert_allclose(ts[2], vae + 170.0 * hb)
@@ -95,6 +95,10 @@ def test_cvae_trains_and_reconstructs_er_better_than_nr(trained):
     terms_er = models.score_model(enc, dec, cnn).predict(er_test, verbose=0)
     terms_nr = models.score_model(enc, dec, cnn).predict(nr_test, verbose=0)
     assert terms_er[:, 0].mean() < terms_nr[:, 0].mean()  # CVAE trained on ER only
+    # the first term is Eq. 10's (x_i - y_i)^2 for one image: summed over its pixel values, from the mean latent
+    mu, _ = enc.predict(er_test[:4], verbose=0)
+    sse = np.sum((er_test[:4] - dec.predict(mu, verbose=0)) ** 2, axis=(1, 2, 3))
+    np.testing.assert_allclose(terms_er[:4, 0], sse, rtol=1e-4)
 
 
 def test_cnn_beats_chance(trained):
@@ -147,6 +151,7 @@ def test_quick_run_end_to_end(tmp_path):
     assert res["export"]["max_rel_diff_ts_R170"] < 1e-3
     assert res["export"]["max_rel_diff_ts_R170_rdataframe"] < 1e-3
     assert "contour_50GeV" in res["anomaly"]
+    assert 0 <= res["anomaly"]["R_cvae_plateau"] <= res["anomaly"]["R_plateau"]  # Fig. 7: CVAE plateau, then CNN
     for f in ("report.md", "fig3_cvae_loss.png", "fig5_ts_er_nr.png", "fig7_p_vs_R.png", "xenonnt_ts_terms.onnx"):
         assert (out / f).is_file(), f
 
@@ -161,3 +166,21 @@ def test_bad_masses_are_refused_before_any_work(tmp_path, capsys):
         err = capsys.readouterr().err
         assert "--masses" in err and why in err, err
     assert not (tmp_path / "o" / "results.json").exists()
+
+
+def test_full_is_the_papers_scale(tmp_path):
+    """--full configures nT-CVAE's scale (Sec. IV A, VI B) without running it (about 9 h of CVAE training on
+    2 CPU cores, docs/studies.md); an option given beside it still wins."""
+    from tpcml import cli
+    from tpcml.core import options as a
+    from tpcml.studies.xenonnt.cli import configure
+
+    def config(*extra):
+        args = cli.build_parser().parse_args(["run", "xenonnt", "--full", "--out", str(tmp_path / "o"), *extra])
+        return configure(args, a.profile_of(args))
+
+    c = config()
+    assert (c.events, c.epochs_cvae, c.quick) == (20000, 200, False)  # 20,000 ER + 20,000 NR, 200 epochs
+    assert {10.0, 500.0, 1000.0, 50.0} <= set(c.masses)  # Figs. 6, 8 and 9
+    assert config("--epochs-cvae", "3").epochs_cvae == 3
+    assert not (tmp_path / "o" / "results.json").exists()  # configuring does no work

@@ -94,10 +94,13 @@ public:
    /// S2s of nElectrons ionisation electrons produced at (x, y) with true drift time driftTime (us).
    S2Batch driftedS2(const float *x, const float *y, const float *driftTime, const int *nElectrons, std::size_t n,
                      std::uint64_t seed, unsigned threads = 1, bool storePmtAreas = false) const;
-   /// S2s of nElectrons electrons already at the surface, released after Exp(releaseTime) delays
-   /// (stagnant electrons of an earlier large deposit).
-   S2Batch delayedElectronS2(const float *x, const float *y, const int *nElectrons, double releaseTimeUs, std::size_t n,
-                             std::uint64_t seed, unsigned threads = 1, bool storePmtAreas = false) const;
+   /// S2s of single-electron trains: nElectrons electrons at (x, y) already at the surface, arriving uniformly over
+   /// [0, spanUs] (emission at a rate constant over the train; sources in LXeResponse.cxx, trainTimes).
+   S2Batch electronTrainS2(const float *x, const float *y, const int *nElectrons, double spanUs, std::size_t n,
+                           std::uint64_t seed, unsigned threads = 1, bool storePmtAreas = false) const;
+   /// The same trains' light through the S1 digitisation and classification (is a train ever taken for an S1?).
+   S1Batch electronTrainS1(const float *x, const float *y, const int *nElectrons, double spanUs, std::size_t n,
+                           std::uint64_t seed, unsigned threads = 1, bool storePmtAreas = false) const;
 
    /// Probability that an S1 photon at (x, y, z) gives a detected photon: g1 x relative light collection /
    /// (1 + p_dpe), because g1 counts PE including the double-PE emission the digitiser adds.

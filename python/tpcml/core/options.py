@@ -261,6 +261,12 @@ def drift_window(text: str) -> tuple[float, float]:
         raise argparse.ArgumentTypeError(f"--drift-window expects two finite numbers TMIN,TMAX: {err}") from None
 
 
+def pick(args: argparse.Namespace, *names: str) -> dict:
+    """The options ``names`` of ``args`` as keyword arguments of the same names (for the job functions the
+    subcommands call, whose parameters are spelled as the options' destinations)."""
+    return {name: getattr(args, name) for name in names}
+
+
 def imt_threads(n: int) -> int:
     """A --threads value as ROOT ImplicitMT threads: 1 = off (returns 0), 0 = all cores."""
     return 0 if n == 1 else all_cores(n)

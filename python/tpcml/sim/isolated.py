@@ -28,8 +28,9 @@ does not (as far as the public excerpts available to tpcml show) split them by o
   value, so the number n of merged electrons is Poisson(mu) mixed over p(mu) ~ mu^-2, which gives
   P(n) ~ Gamma(n - 1) / n! = 1 / (n (n - 1)) for n >= 2, independent of A and Delta: P(N >= n) = 1 / (n - 1)
   (:func:`delayed_electron_counts`; n = 1, a lone single electron, is no S2 candidate). The index 1 is the
-  approximate measured one (an assumption at that precision); the release-time spread within one S2 stays the
-  registry's delayed_electron_release_time (assumed).
+  approximate measured one (an assumption at that precision). Within the window the emission rate is constant
+  (it varies on ms time scales), so the n arrivals are uniform over it (LXeResponse::electronTrainS2); the window
+  is the registry's delayed_electron_train_span (derived there from the diffusion at the maximum drift time).
 
 Assumption flagged for the handoff: the ER rate density of the physical origins is the fiducial registry rate
 (er_background_rate); outside the fiducial volume (below the cathode, at the wall, below the surface) the real rate

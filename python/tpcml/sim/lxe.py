@@ -592,8 +592,9 @@ class Simulator:
         n_max = int(10 * d.get("s2_max_pe") / d.get("single_electron_gain"))
         n_e = isolated.delayed_electron_counts(rng, counts[1], n_max)
         x, y = self._uniform_disc(rng, counts[1])
-        de = self.response.delayed_electron_s2(
-            x, y, n_e, d.get("delayed_electron_release_time", "us"), seed=u64(seed * 10 + 2), threads=self.threads
+        # arrivals uniform over the span (LXeResponse::electronTrainS2; registry delayed_electron_train_span)
+        de = self.response.electron_train_s2(
+            x, y, n_e, d.get("delayed_electron_train_span", "us"), seed=u64(seed * 10 + 2), threads=self.threads
         )
         parts.append(de | {"origin": np.full(counts[1], S2_DELAYED, np.int32)})
         parts.append(drifted(counts[2], S2_S1_BELOW_THRESHOLD, seed * 10 + 3, below_threshold))

@@ -11,13 +11,18 @@
 #include "onnx/kernels/Kernels.h"
 
 #include <math.h>
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#endif
 #include <stdint.h>
 #include <string.h>
 
 namespace {
 
 constexpr int VW = TPCML_VW;
-constexpr int MR = 6;
+// 8-row tiles with 32 vector registers (AVX-512: 16 accumulators; channel counts are multiples of 8, so
+// M = 16, 32, 64, 128 no longer end in a 2- or 4-row tile), 6 with 16 (AVX2, SSE)
+constexpr int MR = VW == 16 ? 8 : 6;
 constexpr int NR = 2 * VW;
 constexpr int64_t KC = 256;
 constexpr int64_t MC = 96; // multiple of MR
@@ -61,12 +66,14 @@ template <typename V> inline V splat(float x)
 }
 
 /// exp(x) by range reduction x = n ln2 + r (n rounded to nearest) and the Cephes expf
-/// polynomial (relative error < 2e-7 on [-86.6, 88.7]); NaN stays NaN, +overflow gives +inf,
-/// x < -86.6 gives 0. One vector at a time; scalars go through the same code (vexpScalar).
+/// polynomial (relative error < 1e-7 wherever exp(x) is a normal float, measured in
+/// test_onnx_fusions.py); NaN stays NaN. The scaling by 2^n over- and underflows like the true exp
+/// (+inf above 88.72, gradual underflow to 0 below -87.34), so x is only clamped to keep n small:
+/// one vscalefps on AVX-512, two normal powers of two 2^(n/2) elsewhere. One vector at a time.
 __attribute__((always_inline)) inline vf vexp(vf x)
 {
-   const vf lo = splat<vf>(-86.6f), hi = splat<vf>(88.72283f);
-   vf xc = x < lo ? lo : x;
+   const vf lo = splat<vf>(-104.f), hi = splat<vf>(89.f);
+   vf xc = x < lo ? lo : x; // NaN stays NaN (the comparisons are false)
    xc = xc > hi ? hi : xc;
    const vf magic = splat<vf>(12582912.f); // 1.5 * 2^23: adding it rounds to an integer
    const vf fn = (xc * 1.44269504088896341f + magic) - magic;
@@ -78,15 +85,66 @@ __attribute__((always_inline)) inline vf vexp(vf x)
    p = p * r + 1.6666665459E-1f;
    p = p * r + 5.0000001201E-1f;
    const vf e = p * r * r + r + 1.0f;
-   // n - 1 in [-126, 127]: 2^(n-1) is a normal number, the result is e * 2^(n-1) * 2
-   const vi n = __builtin_convertvector(fn == fn ? fn : splat<vf>(0.f), vi) - 1; // NaN: e is NaN anyway
-   const vi bits = (n + 127) << 23;
-   vf scale;
-   memcpy(&scale, &bits, sizeof(vf));
-   vf res = e * scale * 2.0f;
-   res = x > hi ? splat<vf>(__builtin_inff()) : res;
-   res = x < lo ? splat<vf>(0.f) : res;
-   return res;
+#if defined(__AVX512F__) && TPCML_VW == 16
+   return vf(_mm512_maskz_scalef_ps(__mmask16(0xFFFF), __m512(e), __m512(fn)));
+#else
+   // n in [-150, 129] split as n1 + n2, both in [-75, 65]: 2^n1 and 2^n2 are normal numbers
+   const vi n = __builtin_convertvector(fn == fn ? fn : splat<vf>(0.f), vi); // NaN: e is NaN anyway
+   const vi n1 = n >> 1, n2 = n - n1;
+   const vi b1 = (n1 + 127) << 23, b2 = (n2 + 127) << 23;
+   vf s1, s2;
+   memcpy(&s1, &b1, sizeof(vf));
+   memcpy(&s2, &b2, sizeof(vf));
+   return e * s1 * s2;
+#endif
+}
+
+/// The logistic function 1 / (1 + exp(-x)) with -x clamped to [-104, 87] (so 1 + exp(-x) stays finite
+/// and its reciprocal normal): exp by the range reduction of vexp and a degree-5 polynomial fitted for
+/// the least maximum relative error on [-ln2/2, ln2/2] (7.5e-8; Lawson's algorithm, an own fit), the
+/// reciprocal on AVX-512 by the 14-bit vrcp14ps and one Newton step (a division elsewhere). Relative
+/// error < 4e-7 for x >= -87 (measured in test_onnx_fusions.py); below, about 1.6e-38 instead of the
+/// smaller true values. NaN stays NaN. About 17 vector operations: the logistic and Swish of
+/// EfficientNet's layers cost more than their 1 x 1 convolutions with K = 16.
+__attribute__((always_inline)) inline vf vsigmoid(vf x)
+{
+#if defined(__AVX512F__) && TPCML_VW == 16
+   // -x clamped to [-104, 87]: vminps / vmaxps return their second operand (here -x) on NaN
+   const vf z = vf(_mm512_maskz_max_ps(__mmask16(0xFFFF), __m512(splat<vf>(-104.f)),
+                                       _mm512_maskz_min_ps(__mmask16(0xFFFF), __m512(splat<vf>(87.f)), __m512(-x))));
+#else
+   const vf lo = splat<vf>(-104.f), hi = splat<vf>(87.f), nx = -x;
+   vf z = nx > hi ? hi : nx;
+   z = z < lo ? lo : z;
+#endif
+   const vf magic = splat<vf>(12582912.f); // 1.5 * 2^23: adding it rounds to an integer
+   const vf fn = (z * 1.44269504088896341f + magic) - magic;
+   const vf r = z - fn * 0.693359375f - fn * -2.12194440e-4f;
+   vf p = splat<vf>(8.297654800e-03f);
+   p = p * r + 4.191538319e-02f;
+   p = p * r + 1.666757464e-01f;
+   p = p * r + 4.999889433e-01f;
+   p = p * r + 9.999997020e-01f;
+   p = p * r + 1.000000119e+00f;
+#if defined(__AVX512F__) && TPCML_VW == 16
+   const vf e = vf(_mm512_maskz_scalef_ps(__mmask16(0xFFFF), __m512(p), __m512(fn)));
+#else
+   // n in [-150, 126] split as n1 + n2, both normal powers of two
+   const vi n = __builtin_convertvector(fn == fn ? fn : splat<vf>(0.f), vi);
+   const vi n1 = n >> 1, n2 = n - n1;
+   const vi b1 = (n1 + 127) << 23, b2 = (n2 + 127) << 23;
+   vf s1, s2;
+   memcpy(&s1, &b1, sizeof(vf));
+   memcpy(&s2, &b2, sizeof(vf));
+   const vf e = p * s1 * s2;
+#endif
+   const vf d = 1.f + e;
+#if defined(__AVX512F__) && TPCML_VW == 16
+   const vf q = vf(_mm512_maskz_rcp14_ps(__mmask16(0xFFFF), __m512(d)));
+   return q + q * (1.f - d * q);
+#else
+   return 1.f / d;
+#endif
 }
 
 /// tanh: Cephes tanhf (the odd polynomial for |x| < 0.625, 1 - 2 / (exp(2x) + 1) beyond).
@@ -115,9 +173,9 @@ __attribute__((always_inline)) inline vf vact(vf x, const tpcml::onnx::kernels::
    case ActKind::LeakyRelu:
       return x < 0.f ? x * act.alpha : x;
    case ActKind::Sigmoid:
-      return 1.f / (1.f + vexp(-x));
+      return vsigmoid(x);
    case ActKind::Swish:
-      return x / (1.f + vexp(-x));
+      return x * vsigmoid(x);
    case ActKind::Tanh:
       return vtanh(x);
    case ActKind::Exp:
@@ -135,17 +193,26 @@ __attribute__((always_inline)) inline vf vact(vf x, const tpcml::onnx::kernels::
 }
 
 /// Loads n < VW floats into a vector (the rest zero) / stores its first n lanes.
+/// AVX-512: masked loads and stores (lanes outside the mask are neither read nor written).
 inline vf vloadPartial(const float *p, int64_t n)
 {
+#if defined(__AVX512F__) && TPCML_VW == 16
+   return vf(_mm512_maskz_loadu_ps(__mmask16((1u << n) - 1u), p));
+#else
    float tmp[VW] = {};
    memcpy(tmp, p, size_t(n) * sizeof(float));
    return vload(tmp);
+#endif
 }
 inline void vstorePartial(float *p, vf v, int64_t n)
 {
+#if defined(__AVX512F__) && TPCML_VW == 16
+   _mm512_mask_storeu_ps(p, __mmask16((1u << n) - 1u), __m512(v));
+#else
    float tmp[VW];
    vstore(tmp, v);
    memcpy(p, tmp, size_t(n) * sizeof(float));
+#endif
 }
 
 void activate(float *x, int64_t n, const tpcml::onnx::kernels::Activation &act)
@@ -184,61 +251,72 @@ void packA(const float *A, int64_t sAm, int64_t sAk, int64_t i0, int64_t mc, int
 }
 
 /// Packs rows [k0, k0+kc) x cols [j0, j0+nc) of B into nr-column panels: Bp[(q*kc + k)*nr + c].
+/// Row by row (each source row read once, front to back: B is often an activation fresh from
+/// memory, and panel by panel the reads jumped between kc rows for every nr floats).
 void packB(const tpcml::onnx::kernels::GemmArgs &g, int64_t nr, int64_t k0, int64_t kc, int64_t j0, int64_t nc,
            float *Bp)
 {
-   for (int64_t q = 0; q < nc; q += nr) {
+   const int64_t fullPanels = g.sBn == 1 ? nc / nr : 0;
+   for (int64_t k = 0; k < kc; ++k) {
+      const float *src = g.B + (g.bRows ? g.bRows[k0 + k] : (k0 + k) * g.sBk) + j0 * g.sBn;
+      float *d = Bp + k * nr;
+      for (int64_t q = 0; q < fullPanels; ++q)
+         for (int64_t v = 0; v < nr; v += VW)
+            vstore(d + q * kc * nr + v, vload(src + q * nr + v));
+   }
+   for (int64_t q = fullPanels * nr; q < nc; q += nr) {
       const int64_t cols = imin(nr, nc - q);
       float *dst = Bp + q * kc;
       for (int64_t k = 0; k < kc; ++k) {
          const float *src = g.B + (g.bRows ? g.bRows[k0 + k] : (k0 + k) * g.sBk) + (j0 + q) * g.sBn;
          float *d = dst + k * nr;
-         if (g.sBn == 1 && cols == nr) {
-            memcpy(d, src, size_t(nr) * sizeof(float));
-         } else {
-            int64_t c = 0;
-            for (; c < cols; ++c)
-               d[c] = src[c * g.sBn];
-            for (; c < nr; ++c)
-               d[c] = 0.f;
-         }
+         int64_t c = 0;
+         for (; c < cols; ++c)
+            d[c] = src[c * g.sBn];
+         for (; c < nr; ++c)
+            d[c] = 0.f;
       }
    }
 }
 
-/// One MR x (NV*VW) tile: C (=|+=) alpha * A Bp; on the last K block adds the biases and applies
+/// One MRt x (NV*VW) tile: C (=|+=) alpha * A Bp; on the last K block adds the biases and applies
 /// the activation. A element (r, k) at a[r*ars + k*aks]; PackedA: ars = 1, aks = MR.
-/// The K loop of an MRt x (NV*VW) tile, all loops with constant trip counts (registers only).
+/// The K loop, all loops with constant trip counts (registers only).
 template <int MRt, int NV, bool PackedA>
-inline void microLoop(int64_t kc, const float *a, int64_t ars, int64_t aks, const float *Bp, vf (&acc)[MR][NV])
+__attribute__((always_inline)) inline void microLoop(int64_t kc, const float *a, int64_t ars, int64_t aks,
+                                                     const float *Bp, vf (&acc)[MRt][NV])
 {
    constexpr int NRt = NV * VW;
    const float *ar[MRt];
+#pragma GCC unroll 8
    for (int r = 0; r < MRt; ++r)
       ar[r] = a + r * ars;
    for (int64_t k = 0; k < kc; ++k) {
       vf b[NV];
+#pragma GCC unroll 8
       for (int v = 0; v < NV; ++v)
          b[v] = vload(Bp + k * NRt + v * VW);
+#pragma GCC unroll 8
       for (int r = 0; r < MRt; ++r) {
          const vf av = vbroadcast(PackedA ? a[k * MR + r] : ar[r][k * aks]);
+#pragma GCC unroll 8
          for (int v = 0; v < NV; ++v)
             acc[r][v] += av * b[v];
       }
    }
 }
 
-/// The activation of a tile's mr rows, the kind chosen once per tile (each case's loop sees a constant kind,
+/// The activation of a tile, the kind chosen once per tile (each case's loop sees a constant kind,
 /// so vact's switch folds away).
-template <int NV> inline void activateTile(vf (&acc)[MR][NV], int mr, const tpcml::onnx::kernels::Activation &act)
+template <int MRt, int NV>
+__attribute__((always_inline)) inline void activateTile(vf (&acc)[MRt][NV], const tpcml::onnx::kernels::Activation &act)
 {
    using tpcml::onnx::kernels::ActKind;
 #define TPCML_ACT_TILE(KIND)                                                                                           \
    case ActKind::KIND: {                                                                                               \
       const tpcml::onnx::kernels::Activation k{ActKind::KIND, act.alpha, act.beta};                                    \
-      for (int r = 0; r < mr; ++r)                                                                                     \
-         for (int v = 0; v < NV; ++v)                                                                                  \
-            acc[r][v] = vact(acc[r][v], k);                                                                            \
+      _Pragma("GCC unroll 8") for (int r = 0; r < MRt; ++r) _Pragma("GCC unroll 4") for (int v = 0; v < NV; ++v)       \
+          acc[r][v] = vact(acc[r][v], k);                                                                              \
       return;                                                                                                          \
    }
    switch (act.kind) {
@@ -257,49 +335,67 @@ template <int NV> inline void activateTile(vf (&acc)[MR][NV], int mr, const tpcm
 #undef TPCML_ACT_TILE
 }
 
-template <int NV, bool PackedA>
-void microKernel(const tpcml::onnx::kernels::GemmArgs &g, int64_t kc, const float *a, int64_t ars, int64_t aks,
-                 const float *Bp, int64_t i0, int64_t j0, int mr, int nr, bool overwrite, bool last)
+/// An MRt-row tile from the K loop to the stores, the accumulators in registers throughout (one
+/// instantiation per row count: with a run-time row count they went through the stack between the
+/// K loop and the epilogue, a large share of the work when K is 16-32).
+template <int MRt, int NV, bool PackedA>
+__attribute__((always_inline)) inline void microTile(const tpcml::onnx::kernels::GemmArgs &g, int64_t kc,
+                                                     const float *a, int64_t ars, int64_t aks, const float *Bp,
+                                                     int64_t i0, int64_t j0, int nr, bool overwrite, bool last)
 {
-   if constexpr (PackedA) {
-      ars = 1;
-      aks = MR;
-   }
-   vf acc[MR][NV];
-   for (int r = 0; r < MR; ++r)
+   vf acc[MRt][NV];
+#pragma GCC unroll 8
+   for (int r = 0; r < MRt; ++r)
+#pragma GCC unroll 8
       for (int v = 0; v < NV; ++v)
          acc[r][v] = vbroadcast(0.f);
-   static_assert(MR == 6, "the dispatch below assumes 6-row tiles");
-   switch (mr) {
-   case 6:
-      microLoop<6, NV, PackedA>(kc, a, ars, aks, Bp, acc);
-      break;
-   case 5:
-      microLoop<5, NV, PackedA>(kc, a, ars, aks, Bp, acc);
-      break;
-   case 4:
-      microLoop<4, NV, PackedA>(kc, a, ars, aks, Bp, acc);
-      break;
-   case 3:
-      microLoop<3, NV, PackedA>(kc, a, ars, aks, Bp, acc);
-      break;
-   case 2:
-      microLoop<2, NV, PackedA>(kc, a, ars, aks, Bp, acc);
-      break;
-   default:
-      microLoop<1, NV, PackedA>(kc, a, ars, aks, Bp, acc);
-      break;
-   }
+   microLoop<MRt, NV, PackedA>(kc, a, ars, aks, Bp, acc);
    // the epilogue in passes over the tile: scale, earlier K blocks and biases, the activation (its kind chosen
-   // once per tile, not per vector: 1 x 1 convolutions with K = 16 spend a large share here), the stores
+   // once per tile, not per vector), the stores
    if (g.alpha != 1.f) {
       const vf alpha = vbroadcast(g.alpha);
-      for (int r = 0; r < mr; ++r)
+#pragma GCC unroll 8
+      for (int r = 0; r < MRt; ++r)
+#pragma GCC unroll 8
          for (int v = 0; v < NV; ++v)
             acc[r][v] *= alpha;
    }
-   for (int r = 0; r < mr; ++r) {
+   const bool fullTile = nr == NV * VW;
+   if (fullTile) {
+      if (!overwrite)
+#pragma GCC unroll 8
+         for (int r = 0; r < MRt; ++r)
+#pragma GCC unroll 8
+            for (int v = 0; v < NV; ++v)
+               acc[r][v] += vload(g.C + (i0 + r) * g.ldc + j0 + v * VW);
+      if (last) {
+         if (g.rowBias)
+#pragma GCC unroll 8
+            for (int r = 0; r < MRt; ++r)
+#pragma GCC unroll 8
+               for (int v = 0; v < NV; ++v)
+                  acc[r][v] += g.rowBias[i0 + r];
+         if (g.colBias)
+#pragma GCC unroll 8
+            for (int v = 0; v < NV; ++v) {
+               const vf cb = vload(g.colBias + j0 + v * VW);
+#pragma GCC unroll 8
+               for (int r = 0; r < MRt; ++r)
+                  acc[r][v] += cb;
+            }
+         activateTile<MRt, NV>(acc, g.act);
+      }
+#pragma GCC unroll 8
+      for (int r = 0; r < MRt; ++r)
+#pragma GCC unroll 8
+         for (int v = 0; v < NV; ++v)
+            vstore(g.C + (i0 + r) * g.ldc + j0 + v * VW, acc[r][v]);
+      return;
+   }
+#pragma GCC unroll 8
+   for (int r = 0; r < MRt; ++r) {
       const float *c = g.C + (i0 + r) * g.ldc + j0;
+#pragma GCC unroll 8
       for (int v = 0; v < NV; ++v) {
          const int64_t n = imin(VW, nr - v * VW); // valid columns of this vector
          if (n <= 0)
@@ -316,15 +412,11 @@ void microKernel(const tpcml::onnx::kernels::GemmArgs &g, int64_t kc, const floa
       }
    }
    if (last)
-      activateTile<NV>(acc, mr, g.act);
-   const bool fullTile = nr == NV * VW;
-   for (int r = 0; r < mr; ++r) {
+      activateTile<MRt, NV>(acc, g.act);
+#pragma GCC unroll 8
+   for (int r = 0; r < MRt; ++r) {
       float *c = g.C + (i0 + r) * g.ldc + j0;
-      if (fullTile) {
-         for (int v = 0; v < NV; ++v)
-            vstore(c + v * VW, acc[r][v]);
-         continue;
-      }
+#pragma GCC unroll 8
       for (int v = 0; v < NV; ++v) {
          const int64_t n = imin(VW, nr - v * VW);
          if (n <= 0)
@@ -334,6 +426,45 @@ void microKernel(const tpcml::onnx::kernels::GemmArgs &g, int64_t kc, const floa
          else
             vstorePartial(c + v * VW, acc[r][v], n);
       }
+   }
+}
+
+template <int NV, bool PackedA>
+void microKernel(const tpcml::onnx::kernels::GemmArgs &g, int64_t kc, const float *a, int64_t ars, int64_t aks,
+                 const float *Bp, int64_t i0, int64_t j0, int mr, int nr, bool overwrite, bool last)
+{
+   if constexpr (PackedA) {
+      ars = 1;
+      aks = MR;
+   }
+   static_assert(MR == 6 || MR == 8, "the dispatch below assumes 6- or 8-row tiles");
+   switch (mr) {
+   case 8:
+      if constexpr (MR >= 8)
+         microTile<MR >= 8 ? 8 : 1, NV, PackedA>(g, kc, a, ars, aks, Bp, i0, j0, nr, overwrite, last);
+      break;
+   case 7:
+      if constexpr (MR >= 8)
+         microTile<MR >= 8 ? 7 : 1, NV, PackedA>(g, kc, a, ars, aks, Bp, i0, j0, nr, overwrite, last);
+      break;
+   case 6:
+      microTile<6, NV, PackedA>(g, kc, a, ars, aks, Bp, i0, j0, nr, overwrite, last);
+      break;
+   case 5:
+      microTile<5, NV, PackedA>(g, kc, a, ars, aks, Bp, i0, j0, nr, overwrite, last);
+      break;
+   case 4:
+      microTile<4, NV, PackedA>(g, kc, a, ars, aks, Bp, i0, j0, nr, overwrite, last);
+      break;
+   case 3:
+      microTile<3, NV, PackedA>(g, kc, a, ars, aks, Bp, i0, j0, nr, overwrite, last);
+      break;
+   case 2:
+      microTile<2, NV, PackedA>(g, kc, a, ars, aks, Bp, i0, j0, nr, overwrite, last);
+      break;
+   default:
+      microTile<1, NV, PackedA>(g, kc, a, ars, aks, Bp, i0, j0, nr, overwrite, last);
+      break;
    }
 }
 
@@ -441,10 +572,12 @@ template <int NV> void gemmBlocked(const tpcml::onnx::kernels::GemmArgs &g, floa
    float *ApBlock = ws + kcMax * ncPad;
    // A straight from memory when only a few column panels reuse each packed block
    const bool directA = !g.Apacked && (g.N + NRt - 1) / NRt <= 2;
+   // K blocks of equal size (K = 288: 144 + 144, not 256 + 32, whose short block pays a whole epilogue)
+   const int64_t kBlocks = (g.K + KC - 1) / KC, kcStep = (g.K + kBlocks - 1) / kBlocks;
    for (int64_t jc = 0; jc < g.N; jc += NC) {
       const int64_t nc = imin(NC, g.N - jc);
-      for (int64_t pc = 0; pc < g.K; pc += KC) {
-         const int64_t kc = imin(KC, g.K - pc);
+      for (int64_t pc = 0; pc < g.K; pc += kcStep) {
+         const int64_t kc = imin(kcStep, g.K - pc);
          const bool first = pc == 0, last = pc + kc == g.K;
          const float *Bp = BpBlock;
          int64_t bPanel = kc * NRt; // floats between panels
@@ -723,7 +856,9 @@ void gemm(const tpcml::onnx::kernels::GemmArgs &g, float *ws)
       }
       return;
    }
-   if (g.M <= 4 && g.sBn == 1 && !g.Apacked) {
+   // few rows: straight from B, which they read once each -- unless B is packed and there are several rows
+   // (one pass over the packed panels for all of them)
+   if (g.M <= 4 && g.sBn == 1 && !g.Apacked && (!g.Bpacked || g.M == 1)) {
       gemmSmallM(g);
       return;
    }
@@ -864,9 +999,13 @@ TPCML_NO_LIBC_IDIOMS void phaseSplitImpl(const float *x, const tpcml::onnx::kern
                vstore(r0 + cc, ev);
                vstore(r1 + cc, od);
             }
-            for (; cc < c1; ++cc) {
-               r0[cc] = s0[2 * cc];
-               r1[cc] = s0[2 * cc + 1];
+            if (cc < c1) { // the tail as partial vectors (as scalars it cost as much as the rest of the row)
+               const int64_t m = c1 - cc, m2 = 2 * m;
+               vf ev, od;
+               deinterleave(vloadPartial(s0 + 2 * cc, imin(VW, m2)),
+                            m2 > VW ? vloadPartial(s0 + 2 * cc + VW, m2 - VW) : vbroadcast(0.f), ev, od);
+               vstorePartial(r0 + cc, ev, m);
+               vstorePartial(r1 + cc, od, m);
             }
             for (int64_t c = imax(c1, lo[0]); c < hi[0]; ++c)
                r0[c] = src[2 * c - w.padLeft];
@@ -1058,7 +1197,6 @@ void depthwise2d(const tpcml::onnx::kernels::DepthwiseArgs &d)
 void maxPool2x2(const float *x, const tpcml::onnx::kernels::Window2d &w, float *y)
 {
    auto vmax = [](vf m, vf v) { return (v > m || v != v) ? v : m; };
-   auto smax = [](float m, float v) { return (v > m || v != v) ? v : m; };
    for (int64_t oh = 0; oh < w.Ho; ++oh) {
       const float *r0 = x + 2 * oh * w.W, *r1 = r0 + w.W;
       float *out = y + oh * w.Wo;
@@ -1076,8 +1214,15 @@ void maxPool2x2(const float *x, const tpcml::onnx::kernels::Window2d &w, float *
          block(w.Wo - VW);
          continue;
       }
-      for (; ow < w.Wo; ++ow)
-         out[ow] = smax(smax(r0[2 * ow], r0[2 * ow + 1]), smax(r1[2 * ow], r1[2 * ow + 1]));
+      if (ow < w.Wo) { // Wo < VW: partial vectors (scalar, a 12-wide row cost as much as the convolution's)
+         const int64_t m = w.Wo - ow, m2 = 2 * m, n0 = imin(VW, m2);
+         const vf a = vmax(vloadPartial(r0 + 2 * ow, n0), vloadPartial(r1 + 2 * ow, n0));
+         const vf b =
+             m2 > VW ? vmax(vloadPartial(r0 + 2 * ow + VW, m2 - VW), vloadPartial(r1 + 2 * ow + VW, m2 - VW)) : a;
+         vf ev, od;
+         deinterleave(a, b, ev, od);
+         vstorePartial(out + ow, vmax(ev, od), m);
+      }
    }
 }
 

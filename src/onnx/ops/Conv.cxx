@@ -88,8 +88,24 @@ struct ConvKernel : Kernel {
    bool channelsLast = false;
    int64_t Cpad = 0;
    std::vector<float> wT, biasPad;
+   /// a 1 x 1 convolution of 1-pixel planes (squeeze-excite blocks): the whole batch as one GEMM
+   /// Y [N, Cout] = X [N, Cin] W^T, W^T kept row-major (wRows) and packed (bPacked) at plan time;
+   /// per event it was a GEMM with one column
+   bool batchRows = false;
+   /// the same for a k x k convolution with outputs of fewer pixels than a vector (the CVAE encoder's
+   /// 2 x 2 planes): rows (event, pixel) of im2col^T times W^T, then back to [N, Cout, pixels]
+   bool pixelRows = false;
+   std::vector<float> wRows, bPacked;
    void run(float *const *v, float *ws) const override
    {
+      if (pixelRows) {
+         runPixelRows(v[inputs[0]], v[outputs[0]], ws);
+         return;
+      }
+      if (batchRows) {
+         rowsGemm(v[inputs[0]], N, Cin, v[outputs[0]], ws);
+         return;
+      }
       const float *X = v[inputs[0]], *W = wOwned.empty() ? v[inputs[1]] : wOwned.data();
       float *Y = v[outputs[0]];
       const float *B = biasId >= 0 ? v[biasId] : (bias.empty() ? nullptr : bias.data());
@@ -122,6 +138,52 @@ struct ConvKernel : Kernel {
             for (int64_t oc = 0; oc < Cout; ++oc)
                K().maxPool2d(y + oc * wideSize, poolWin, nullptr, Y + (n * Cout + oc) * pooledSize, nullptr, true);
       }
+   }
+
+   /// C [rows, Cout] = act(A [rows, kd] W^T + bias) with the plan-time W^T (batchRows, pixelRows).
+   void rowsGemm(const float *A, int64_t rows, int64_t kd, float *C, float *ws) const
+   {
+      // every field in Kernels.h's order: M, N, K; A, sAm, sAk; B = W^T (row-major for the few-row paths),
+      // sBk, sBn, bRows, Apacked, Bpacked (packed for the blocked one); C, ldc, alpha, accumulate; biases; act
+      const kernels::GemmArgs a{rows,
+                                Cout,
+                                kd,
+                                A,
+                                kd,
+                                1,
+                                wRows.data(),
+                                Cout,
+                                1,
+                                nullptr,
+                                nullptr,
+                                bPacked.data(),
+                                C,
+                                Cout,
+                                1.f,
+                                false,
+                                nullptr,
+                                bias.empty() ? nullptr : bias.data(),
+                                act};
+      K().gemm(a, ws);
+   }
+
+   /// pixelRows: A [(n, p), (ci, k)] from each event's im2col, one GEMM with W^T, the result transposed
+   /// per event into Y [n, co, p].
+   void runPixelRows(const float *X, float *Y, float *ws) const
+   {
+      const int64_t outSize = numel(g.out), inSize = numel(g.in), Kd = Cin * numel(g.kernel), rows = N * outSize;
+      float *A = ws, *C = A + rows * Kd, *col = C + rows * Cout, *gemmWs = col + Kd * outSize;
+      for (int64_t n = 0; n < N; ++n) {
+         im2col(X + n * Cin * inSize, Cin, g, col);
+         for (int64_t p = 0; p < outSize; ++p)
+            for (int64_t kk = 0; kk < Kd; ++kk)
+               A[(n * outSize + p) * Kd + kk] = col[kk * outSize + p];
+      }
+      rowsGemm(A, rows, Kd, C, gemmWs);
+      for (int64_t n = 0; n < N; ++n)
+         for (int64_t co = 0; co < Cout; ++co)
+            for (int64_t p = 0; p < outSize; ++p)
+               Y[(n * Cout + co) * outSize + p] = C[(n * outSize + p) * Cout + co];
    }
 
    /// One event's depthwise convolution (one input channel per group), channel by channel.
@@ -239,15 +301,23 @@ void chooseConvAlgorithm(NodeCtx &c, ConvKernel &k)
 {
    const Shape &xs = c.shape(0);
    const int64_t cig = k.Cin / k.group, cog = k.Cout / k.group;
-   k.depthwise = k.g.nd == 2 && cig == 1;
+   // one input channel per group; a single group (Cin = 1, the first layer of image models) is one GEMM
+   // with M = Cout over one phase split: per output channel it split the same input Cout times
+   k.depthwise = k.g.nd == 2 && cig == 1 && (k.group > 1 || cog == 1);
    bool unit = true;
    for (int64_t d = 0; d < k.g.nd; ++d) {
       const std::size_t u = std::size_t(d);
       unit = unit && k.g.kernel[u] == 1 && k.g.stride[u] == 1 && k.g.padBegin[u] == 0 && k.g.padEnd[u] == 0;
    }
    k.pointwise = unit;
-   k.windowed = k.g.nd == 2 && (!unit || k.depthwise);
    const int64_t outSize = numel(k.g.out), kSize = numel(k.g.kernel);
+   if ((!unit || outSize > 1) && !k.depthwise && k.group == 1 && outSize < 16 && c.isConst(1) && k.biasId < 0) {
+      k.pixelRows = true; // see ConvKernel::pixelRows
+      const int64_t rows = k.N * outSize, kd = k.Cin * kSize;
+      k.workspace = std::size_t(rows * kd + rows * k.Cout + kd * outSize) + K().gemmWorkspace(rows, k.Cout, kd);
+      return;
+   }
+   k.windowed = k.g.nd == 2 && (!unit || k.depthwise);
    if (k.windowed) {
       k.win = window2dOf(k.g);
       k.taps = tapOffsets(k.win);
@@ -283,7 +353,10 @@ void chooseConvAlgorithm(NodeCtx &c, ConvKernel &k)
                        K().gemmWorkspace(cog, wideN, cig * kSize);
       }
    } else if (!k.depthwise) {
-      k.workspace = (unit ? 0 : std::size_t(cig * kSize * outSize)) + K().gemmWorkspace(cog, outSize, cig * kSize);
+      k.batchRows = unit && outSize == 1 && k.group == 1 && c.isConst(1) && k.biasId < 0;
+      k.workspace =
+          k.batchRows ? K().gemmWorkspace(k.N, k.Cout, k.Cin)
+                      : (unit ? 0 : std::size_t(cig * kSize * outSize)) + K().gemmWorkspace(cog, outSize, cig * kSize);
    } else {
       c.fail("internal: depthwise convolution without a 2-D window");
    }
@@ -296,6 +369,15 @@ void packConvWeights(NodeCtx &c, ConvKernel &k)
       return;
    const std::vector<float> &w = k.wOwned.empty() ? *c.in(1).f : k.wOwned;
    const int64_t cog = k.Cout / k.group, kd = k.Cin / k.group * numel(k.g.kernel);
+   if (k.batchRows || k.pixelRows) { // W^T [Cin * kernel, Cout]: row-major for the few-row paths, packed
+      k.wRows.resize(w.size());
+      for (int64_t co = 0; co < k.Cout; ++co)
+         for (int64_t ci = 0; ci < kd; ++ci)
+            k.wRows[std::size_t(ci * k.Cout + co)] = w[std::size_t(co * kd + ci)];
+      k.bPacked.resize(K().gemmPackedBSize(kd, k.Cout));
+      K().gemmPackB(k.wRows.data(), kd, k.Cout, k.Cout, 1, k.bPacked.data());
+      return;
+   }
    k.aPackedStride = int64_t(K().gemmPackedASize(cog, kd));
    k.aPacked.resize(std::size_t(k.aPackedStride * k.group));
    for (int64_t gi = 0; gi < k.group; ++gi)

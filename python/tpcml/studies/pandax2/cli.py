@@ -58,6 +58,13 @@ def add_run_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--patience", type=a.count, help="early-stopping patience (default: 20, the paper's; 10 with --quick)"
     )
+    p.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue a killed run in the same --out: each finished model is checkpointed in OUT/checkpoints "
+        "(atomically); with --resume those whose data and options match are loaded, not retrained (a checkpoint "
+        "of other data or options is refused, naming the difference)",
+    )
 
 
 def _labels(text: str | None, default, what: str) -> tuple[str, ...]:
@@ -126,6 +133,7 @@ def configure(args: argparse.Namespace, profile: str):
         threads=args.threads,
         sizes=Sizes.quick() if quick else None,
         verbose=not args.quiet,
+        resume=args.resume,
     )
     widest = max(_mlp_parameters(PANDAX2_MLP_LAYERS[x]) for x in (*cfg.architectures, *cfg.u_architectures))
     # the replicas of one model train together: weights, gradients and two Adam moments in float32

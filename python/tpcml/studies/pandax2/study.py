@@ -297,6 +297,7 @@ class StudyConfig:
     threads: int = 2
     sizes: object = None  # simulation.Sizes
     verbose: bool = True
+    resume: bool = False  # load the finished models' checkpoints of an earlier run into the same out (--resume)
 
     def runs(self) -> list[tuple[str, str]]:
         """(architecture label, strategy) pairs, Table 2 order then the "u" models."""
@@ -588,7 +589,10 @@ def step_data(ctx) -> None:
     from tpcml.sim import lxe as simulation
 
     cfg = ctx.config
-    if cfg.data_dir is None:
+    if cfg.data_dir is None and cfg.resume and (ctx.out / "data" / "dataset.json").is_file():
+        data_dir = ctx.out / "data"  # the killed run's samples (their hashes are checked against each checkpoint)
+        ctx.say(f"resuming with the samples in {data_dir}")
+    elif cfg.data_dir is None:
         data_dir = ctx.out / "data"
         sizes = cfg.sizes or (simulation.Sizes.quick() if cfg.quick else simulation.Sizes())
         ctx.say(f"simulating the PandaX-II samples into {data_dir} (seed {cfg.seed})")
@@ -612,7 +616,25 @@ def step_mlps(ctx) -> None:
 
     configure_tensorflow(ctx.config.threads)
     data, splits = ctx.state["data"], ctx.state["splits"]
-    ctx.state["models"] = [train_model(data, splits, a, s, ctx.config, ctx.say) for a, s in ctx.config.runs()]
+    ctx.state["models"] = [checkpointed_model(data, splits, a, s, ctx) for a, s in ctx.config.runs()]
+
+
+def checkpointed_model(data: Dataset, splits: Splits, arch: str, strategy: str, ctx) -> ModelResult:
+    """One model of the scan: with ``--resume`` its checkpoint when one was written under the same training key
+    (:mod:`tpcml.studies.pandax2.checkpoint`; another key is refused), else trained and checkpointed atomically."""
+    from tpcml.ml import architectures
+    from tpcml.studies.pandax2 import checkpoint
+
+    cfg = ctx.config
+    key = checkpoint.training_key(data, strategy, architectures.PANDAX2_MLP_LAYERS[arch.upper()], cfg)
+    if cfg.resume:
+        done = checkpoint.load(ctx.out, label_of(arch, strategy), key)
+        if done is not None:
+            ctx.say(f"resumed {done.label} from {checkpoint.checkpoint_path(ctx.out, done.label)}")
+            return done
+    model = train_model(data, splits, arch, strategy, cfg, ctx.say)
+    checkpoint.save(ctx.out, model, key)
+    return model
 
 
 def step_bdts(ctx) -> None:

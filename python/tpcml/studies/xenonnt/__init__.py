@@ -1,5 +1,5 @@
 """XENONnT semi-supervised anomaly study (nT-CVAE): HitPeak images of ER background and WIMP NR events of the
-xenonnt model, the paper's CVAE (trained on ER only) and CNN, the anomaly score TS = (MSE + beta KL) + R H_B
+xenonnt model, the paper's CVAE (trained on ER only) and CNN, the anomaly score TS = (SSE + beta KL) + R H_B
 (Eqs. 10-11), the Pearson chi2 / Wilks p-value (Eqs. 12-13) vs R and vs exposure, the 5 sigma contour, ONNX export
 and TS from tpcml's C++ engine.
 
@@ -35,7 +35,7 @@ _PKG = "tpcml.studies.xenonnt"
 RUN = {
     "description": "Simulate XENONnT ER background (er-background) and WIMP NR events (wimprates, 10-1000 GeV, "
     "sigma = 1e-45 cm2) with the LXe engine, draw them as 75 x 75 x 3 HitPeak images, train the paper's CVAE on "
-    "ER only and the CNN ER vs NR, compute TS = (MSE + beta KL) + R H_B per event, scan R (Fig. 7), p-value vs "
+    "ER only and the CNN ER vs NR, compute TS = (SSE + beta KL) + R H_B per event, scan R (Fig. 7), p-value vs "
     "exposure (Fig. 8), the 5 sigma contour at 50 GeV (Fig. 9), export to ONNX and check TS from tpcml's C++ "
     "engine. CPU default: 2,000 + 2,000 events, 15 CVAE / 6 CNN epochs (minutes); --full the paper's scale.",
     "profiles": PROFILES,

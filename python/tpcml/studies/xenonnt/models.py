@@ -11,13 +11,18 @@
 * CNN of Fig. 2 bottom: ``tpcml.ml.architectures.xenon1t_cnn(n_conv=2)`` -- two Conv + MaxPool blocks and a
   sigmoid output (nT-CVAE: "a slightly tuned version of that from Ref. [35]", i.e. the X1T-CNN network); trained
   ER = 0 / NR = 1.
-* :func:`score_model`: image -> [mse, kl, p] per event, deterministic (encoder means fed to the decoder), the part
+* :func:`score_model`: image -> [sse, kl, p] per event, deterministic (encoder means fed to the decoder), the part
   of TS (Eq. 10) that is exported to ONNX and run by tpcml's C++ engine.
 
-Loss normalisation (nT-CVAE Eqs. 7-9 leave it open): the reconstruction term is the per-pixel mean squared error
-(Eq. 7 with N the number of pixel values, 75 x 75 x 3), the KL term the standard Gaussian KL summed over the 256
-latent dimensions (Eq. 9 as usually written, -1/2 sum(1 + log s^2 - m^2 - s^2)) divided by the same N, so the loss
-is the beta-VAE negative ELBO per pixel; beta = 0.5 (Sec. V: "we find optimal performance for beta = 0.5").
+Loss normalisation. Training (Eqs. 7-9): the reconstruction term is the per-pixel mean squared error (Eq. 7 with
+N the number of pixel values, 75 x 75 x 3) and the KL term the standard Gaussian KL summed over the 256 latent
+dimensions (Eq. 9 as usually written, -1/2 sum(1 + log s^2 - m^2 - s^2)) divided by the same N: the beta-VAE
+negative ELBO per pixel, which has the same minimum as the summed ELBO; beta = 0.5 (Sec. V: "we find optimal
+performance for beta = 0.5").
+Anomaly score (Eq. 10): TS is per event and Eq. 11, written beside it, indexes images with i, so Eq. 10's
+(x_i - y_i)^2 is the squared distance between one input image and its reconstruction, summed over its pixel values
+(SSE), plus beta times the summed KL: TS = SSE + beta KL + R H_B. With that scale R is the paper's R (its optimum
+~170); the per-pixel mean would make R smaller by the 16,875 pixel values.
 """
 
 from __future__ import annotations
@@ -130,8 +135,8 @@ def train_cnn(x_train, y_train, x_test, y_test, epochs: int, seed: int = 0, batc
 
 
 def score_model(encoder, decoder, classifier):
-    """image -> ``terms`` [N, 3] = (per-pixel MSE of the reconstruction from the mean latent, KL summed over the
-    latent, CNN p): the deterministic part of Eq. 10, exportable to ONNX (no random op)."""
+    """image -> ``terms`` [N, 3] = (sum over the pixel values of the squared reconstruction error from the mean
+    latent, KL summed over the latent, CNN p): the deterministic part of Eq. 10, exportable to ONNX (no random op)."""
     keras = require("ml", "keras")
     layers, ops = keras.layers, keras.ops
 
@@ -139,39 +144,39 @@ def score_model(encoder, decoder, classifier):
     mu, log_var = encoder(image)
     rec = decoder(mu)
     diff = layers.Subtract(name="residual")([image, rec])
-    mse = layers.Lambda(
-        lambda d: ops.mean(ops.reshape(ops.square(d), (-1, N_PIXELS)), axis=-1, keepdims=True), name="mse"
+    sse = layers.Lambda(
+        lambda d: ops.sum(ops.reshape(ops.square(d), (-1, N_PIXELS)), axis=-1, keepdims=True), name="sse"
     )(diff)
     kl = layers.Lambda(
         lambda t: -0.5 * ops.sum(1.0 + t[1] - ops.square(t[0]) - ops.exp(t[1]), axis=-1, keepdims=True), name="kl"
     )([mu, log_var])
     p = classifier(image)
-    terms = layers.Concatenate(axis=-1, name="terms")([mse, kl, p])
+    terms = layers.Concatenate(axis=-1, name="terms")([sse, kl, p])
     return keras.Model(image, terms, name="xenonnt_ts_terms")
 
 
 def ts_expression(R: float, terms: str = "terms", beta: float = BETA) -> str:
     """The C++ expression of :func:`ts_from_terms` for an RDataFrame ``Define`` on the RVec<float> column
-    ``terms`` (mse, kl, p) that ``tpcml::onnx::defineScore`` makes of the exported score model."""
+    ``terms`` (sse, kl, p) that ``tpcml::onnx::defineScore`` makes of the exported score model."""
     R = float(R)
     if not (np.isfinite(R) and R >= 0):
         raise ValueError(f"R must be finite and >= 0, got {R}")
     return (
-        f"double({terms}[0]) + {beta!r} * double({terms}[1]) / {N_PIXELS} + {R!r} * "
+        f"double({terms}[0]) + {beta!r} * double({terms}[1]) + {R!r} * "
         f"(-std::log1p(-std::min(double({terms}[2]), 1.0 - {P_CLIP!r})))"
     )
 
 
 def ts_from_terms(terms, R, beta: float = BETA) -> np.ndarray:
-    """TS = (MSE + beta KL / N_pixels) + R H_B per event (nT-CVAE Eq. 10 with Eq. 11 for one event, H_B =
+    """TS = (SSE + beta KL) + R H_B per event (nT-CVAE Eq. 10 with Eq. 11 for one event, H_B =
     -log(1 - p), p clipped at 1 - 1e-7), from ``terms`` [N, 3] of :func:`score_model`; R a scalar or an array
     (then TS is [len(R), N])."""
     t = np.asarray(terms, dtype=np.float64)
     if t.ndim != 2 or t.shape[1] != 3:
-        raise ValueError(f"terms must be [N, 3] (mse, kl, p), got shape {t.shape}")
+        raise ValueError(f"terms must be [N, 3] (sse, kl, p), got shape {t.shape}")
     R = np.asarray(R, dtype=np.float64)
     if np.any(R < 0) or not np.all(np.isfinite(R)):
         raise ValueError(f"R must be finite and >= 0, got {R}")
-    vae = t[:, 0] + beta * t[:, 1] / N_PIXELS
+    vae = t[:, 0] + beta * t[:, 1]
     hb = -np.log1p(-np.clip(t[:, 2], 0.0, 1.0 - P_CLIP))
     return vae + R[..., None] * hb if R.ndim else vae + float(R) * hb

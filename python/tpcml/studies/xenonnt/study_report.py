@@ -239,8 +239,9 @@ def _lines(ctx, results: dict, figs) -> list[str]:
         f"100, test {results['cvae']['test_images']} (paper: 200 epochs, 16,000 / 4,000).",
         f"* CNN: X1T-CNN network with two Conv+Pool blocks, {c.epochs_cnn} epochs on "
         f"{results['cnn']['train_images']} images.",
-        f"* TS = MSE + 0.5 KL / 16875 + R H_B per event; chi2 binning: {an['n_bins']} bins of equal ER test "
-        "population, last edge at the largest ER or NR TS; Asimov histograms at 5 t*y as in the paper "
+        "* TS = SSE + 0.5 KL + R H_B per event (SSE: squared reconstruction error summed over the 16,875 pixel "
+        f"values); chi2 binning: {an['n_bins']} bins of equal ER test population, last edge at the largest ER or "
+        "NR TS; Asimov histograms at 5 t*y as in the paper "
         "(Sec. VII C), Wilks 1 dof (Eq. 13, the paper's assumption) and, beside it, the p of the median chi2 of "
         f"{c.experiments} Poisson pseudo-experiments calibrated on as many H0 ones.",
         "",
@@ -251,8 +252,11 @@ def _lines(ctx, results: dict, figs) -> list[str]:
         f"| CNN test accuracy | {100 * results['cnn']['accuracy']:.1f} % | ~98 % (Sec. VII A, footnote 4) |",
         f"| CVAE final loss train / test | {results['cvae']['loss'][-1]:.4g} / {results['cvae']['val_loss'][-1]:.4g}"
         " | converge together (Fig. 3) |",
-        f"| optimal R (min. p over masses >= 50 GeV) | {an['R_opt']:.3g}; p within 1 % of its log from R = "
-        f"{an['R_plateau']:.3g} on (plateau) | ~170, range [150, 300], below the large-R plateau (Fig. 7) |",
+        f"| optimal R (min. p over masses >= 50 GeV) | {an['R_opt']:.3g} | ~170, range [150, 300], below the large-R "
+        "plateau (Fig. 7) |",
+        f"| plateaus of p vs R (ends of the central 90 % of the fall of the summed log10 p) | CVAE-only up to R = "
+        f"{an['R_cvae_plateau']:.3g}, CNN-only from R = {an['R_plateau']:.3g} | constant for R <~ 10 and R >~ 10^3 "
+        "(Sec. VII D) |",
         f"| B at 5 t*y (after detector response) | {an['B']:.0f} | not given |",
     ]
     for m, paper in an["paper_S"].items():
@@ -279,8 +283,11 @@ def _lines(ctx, results: dict, figs) -> list[str]:
     ]
     lines += [
         "",
-        "The paper's TS scale is not ours (its loss normalisation is not given), so R values compare "
-        "only through the position of the optimum between the CVAE-only and CNN-only plateaus.",
+        "TS is on the scale of Eq. 10 read per event (Eq. 11, beside it, indexes images): the squared "
+        "reconstruction error summed over the image's 16,875 pixel values, plus 0.5 KL, so tpcml's R is the paper's "
+        "R. What still differs: tpcml's images lie in [0, 1] (the paper does not state its pixel scale; a scale c "
+        "multiplies the SSE by c^2 and moves the optimum R by the same factor), and a CVAE or CNN trained less than "
+        "the paper's (see the setup above) moves the optimum too.",
         "",
     ]
     lines += ["## Figures", ""] + [f"![{Path(f).stem}]({Path(f).name})" for f in figs]
@@ -291,7 +298,7 @@ def _lines(ctx, results: dict, figs) -> list[str]:
             "## ONNX and tpcml's C++ engine",
             "",
             f"TS terms of {ex['events']} test images from `xenonnt_ts_terms.onnx` in tpcml's engine vs Keras: "
-            f"max |diff| (mse, kl, p) = {', '.join(f'{v:.2g}' for v in ex['max_abs_diff_terms'])}; "
+            f"max |diff| (sse, kl, p) = {', '.join(f'{v:.2g}' for v in ex['max_abs_diff_terms'])}; "
             f"TS at R = 170 max relative difference {ex['max_rel_diff_ts_R170']:.2g}; TS per event in RDataFrame "
             f"(`define_score` + `Define`, test_images.root) {ex['max_rel_diff_ts_R170_rdataframe']:.2g}.",
         ]
