@@ -36,20 +36,14 @@ OPTIONS = {
 }
 
 
-def arrays(n: int, n_pmt: int = 248, samples: int = 200, seed: int = 7):
-    import numpy as np
-
+def arrays(n: int, n_pmt: int = 248, seed: int = 7):
+    """The synthetic HitPeak inputs of the tests (tests/python/hitpeak_events.py), by column name."""
     from tpcml import _core
 
-    rng = np.random.default_rng(seed)
-    s1 = np.where(rng.uniform(size=(n, n_pmt)) < 0.2, rng.exponential(2.0, (n, n_pmt)), 0).astype(np.float32)
-    s2 = rng.exponential(80.0, (n, n_pmt)).astype(np.float32)
-    t = np.arange(samples)
-    s1w = (rng.uniform(5, 60, (n, 1)) * np.exp(-0.5 * ((t - 20) / 3.0) ** 2)).astype(np.float32)
-    s2w = (rng.uniform(20, 400, (n, 1)) * np.exp(-0.5 * ((t - 100) / 30.0) ** 2)).astype(np.float32)
-    s1w += rng.normal(0, 0.3, s1w.shape).astype(np.float32)
-    s2w += rng.normal(0, 0.3, s2w.shape).astype(np.float32)
-    return dict(zip(_core.HITPEAK_COLUMNS, (s1, s2, s1w, 0.3 * s1w, 0.7 * s1w, s2w, 0.6 * s2w, 0.4 * s2w), strict=True))
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "python"))
+    from hitpeak_events import random_events
+
+    return dict(zip(_core.HITPEAK_COLUMNS, random_events(n_pmt, n, seed), strict=True))
 
 
 def main(argv: list[str] | None = None) -> int:
