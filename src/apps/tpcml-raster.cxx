@@ -81,8 +81,8 @@ void describe(tpcml::apps::Cli &cli, Options &o)
    cli.addText("--pixel-size", o.pixelSize, "MM", "pixel size in mm (default: the detector's pixel_size)");
    cli.addText("--upscale", o.upscale, "K", "nearest-neighbour upscaling factor in [1, 8] (P3-CNN: 2 for 128 x 128)");
    cli.addLayout(o.layout);
-   cli.addThreads(o.files.threads);
    cli.app().add_flag("--drop-hits", o.dropHits, "do not copy the hit_* columns to the output");
+   cli.addThreads(o.files.threads);
    cli.addOutputContract(o.files.contract);
 }
 
