@@ -69,7 +69,7 @@ py::dict s2Dict(const S2Batch &b, std::size_t nPmt)
 }
 
 /// Binding of a batch of electrons already at the surface: (x, y, n_electrons, a time in us, seed, threads,
-/// pmt_areas) -> the batch's dict (delayed electrons, single-electron trains and their S1 classification).
+/// pmt_areas) -> the batch's dict (single-electron trains as S2s, and their S1 classification).
 template <class Batch, class Method, class ToDict> auto surfaceElectrons(Method method, ToDict toDict)
 {
    return [method, toDict](const LXeResponse &r, const Array<float> &x, const Array<float> &y, const Array<int> &ne,

@@ -20,7 +20,7 @@ namespace {
 constexpr double kPi = 3.14159265358979323846;
 constexpr double kFwhmToSigma = 1. / 2.354820045; // 2 sqrt(2 ln 2)
 // Stream purposes: the same seed drives unrelated streams for each kind of signal.
-enum Purpose : std::uint64_t { kScint = 1, kDark = 2, kSingleE = 3, kDrifted = 4, kDelayed = 5 };
+enum Purpose : std::uint64_t { kScint = 1, kDark = 2, kSingleE = 3, kDrifted = 4 };
 /// The waveform streams of the S1 paths: purpose + kWavePurposeOffset (6, 7, 8).
 constexpr std::uint64_t kWavePurposeOffset = 5;
 /// Electron trains (S2s and their S1 classification): clear of the purposes above and their waveform streams

@@ -65,6 +65,14 @@ struct alignas(64) ChainScratch {
    }
 };
 
+/// RDataFrame's slot numbers index the per-slot state: refuse one beyond it.
+void checkSlot(unsigned slot)
+{
+   if (slot >= Scorer::kMaxSlots)
+      throw UsageError("RDataFrame slot " + std::to_string(slot) + " exceeds tpcml's limit of " +
+                       std::to_string(Scorer::kMaxSlots) + " slots");
+}
+
 } // namespace
 
 struct Scorer::State {
@@ -101,9 +109,7 @@ Scorer::Scorer(const std::string &modelPath) : Scorer(Model::load(modelPath)) {}
 
 Session &Scorer::session(unsigned slot) const
 {
-   if (slot >= kMaxSlots)
-      throw UsageError("RDataFrame slot " + std::to_string(slot) + " exceeds tpcml's limit of " +
-                       std::to_string(kMaxSlots) + " slots");
+   checkSlot(slot);
    std::unique_ptr<Session> &s = m_state->sessions[slot];
    if (!s)
       s = std::make_unique<Session>(m_state->model, 1);
@@ -118,9 +124,7 @@ float Scorer::scoreArray(unsigned slot, const float *event, std::size_t n) const
                        " values per event, got " + std::to_string(n));
    if (!st.chain)
       return session(slot).score(event);
-   if (slot >= kMaxSlots)
-      throw UsageError("RDataFrame slot " + std::to_string(slot) + " exceeds tpcml's limit of " +
-                       std::to_string(kMaxSlots) + " slots");
+   checkSlot(slot);
    std::unique_ptr<ChainScratch> &s = st.scratch[slot];
    if (!s)
       s = std::make_unique<ChainScratch>(*st.chain);
